@@ -1,0 +1,651 @@
+package wire
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+	"sync"
+	"time"
+)
+
+// Unmarshal decodes one hyperglyph message, including its blob trailers,
+// from data into the value v points to, with the default limits. See
+// Decoder.Decode for how glyph values map onto Go values.
+func Unmarshal(data []byte, v any) error {
+	return UnmarshalConfig(data, v, DecodeConfig{})
+}
+
+var statePool = sync.Pool{New: func() any { return new(decodeState) }}
+
+// UnmarshalConfig is Unmarshal with explicit limits. Blobs decoded by
+// Unmarshal hold their content in memory (it was in data already) and do
+// not alias data.
+func UnmarshalConfig(data []byte, v any, cfg DecodeConfig) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return &InvalidUnmarshalError{reflect.TypeOf(v)}
+	}
+	d := statePool.Get().(*decodeState)
+	*d = decodeState{buf: data, lim: cfg.Limits.resolved(), cfg: cfg, scratch: d.scratch[:0], path: d.path[:0]}
+	d.cfg.SpoolThreshold = -1 // everything is in memory already
+	err := d.unmarshal(rv)
+	d.buf, d.msg, d.typeErr = nil, nil, nil
+	statePool.Put(d)
+	return err
+}
+
+func (d *decodeState) unmarshal(rv reflect.Value) error {
+	if !d.skipWS() {
+		return d.eofErr("a value")
+	}
+	d.rootStart = d.off()
+	if err := d.root(rv); err != nil {
+		return err
+	}
+	if d.msg != nil {
+		if err := d.msg.finish(); err != nil {
+			return err
+		}
+	}
+	if d.skipWS() {
+		c := d.buf[d.pos]
+		if c == 'c' {
+			return d.syntax("chunk record, but no blob is pending")
+		}
+		return d.syntax("found %s after the end of the message", quoteByte(c))
+	}
+	return d.typeErr
+}
+
+// root decodes the root object into rv, which is a pointer.
+func (d *decodeState) root(rv reflect.Value) error {
+	if p, ok := rv.Interface().(*any); ok {
+		v, err := d.anyValue()
+		if err != nil {
+			return err
+		}
+		*p = v
+		return nil
+	}
+	return decoderFor(rv.Type().Elem())(d, rv.Elem())
+}
+
+// A Decoder reads hyperglyph messages from a stream, one per Decode call.
+// It reads exactly one message and its blob trailers per call, so messages
+// can be pipelined on one connection; it may buffer input beyond the
+// message, which Buffered returns.
+//
+// Blobs in a decoded message read from the stream while later parts of it
+// arrive. Reading them in any order works: data that arrives for a blob
+// other than the one being read is spooled, in memory up to
+// DecodeConfig.SpoolThreshold and then in an unlinked temporary file. The
+// next Decode reads the rest of the current message first, spooling what
+// no one has read.
+type Decoder struct {
+	mu  sync.Mutex // serialises Decode and Close
+	d   decodeState
+	err error // sticky: after a syntax, limit or read error the stream is lost
+}
+
+// NewDecoder returns a Decoder reading from r with the default
+// configuration.
+func NewDecoder(r io.Reader) *Decoder {
+	return NewDecoderConfig(r, DecodeConfig{})
+}
+
+// NewDecoderConfig returns a Decoder reading from r with cfg.
+func NewDecoderConfig(r io.Reader, cfg DecodeConfig) *Decoder {
+	dec := &Decoder{}
+	dec.d = decodeState{r: r, lim: cfg.Limits.resolved(), cfg: cfg, buf: make([]byte, 0, 4096)}
+	return dec
+}
+
+// Decode reads the next message into the value v points to. It returns
+// io.EOF when the stream ends cleanly before a message.
+//
+// Decoding into an `any` gives: nil; bool; int64, or *big.Int when the
+// integer does not fit; float64; string; []byte; []any; map[string]any
+// for dicts whose keys are all unicode, map[any]any for other comparable
+// keys and Dict otherwise; Set[any], or AnySet for sets of uncomparable
+// items; *OrderedDict; time.Time (UTC); time.Duration, or Period when the
+// timedelta has years or months; *Blob; Extension, or the Go value of a
+// registered extension.
+//
+// Decoding into a typed value converts where it loses nothing: integers
+// into any integer or float kind that holds them (overflow is an error),
+// integral floats into integers, lists and sets into slices, arrays and
+// Set, dicts and ordered dicts into maps and structs (keys match field
+// names or `glyph` tags, then case-insensitively; unknown keys are
+// ignored). A value that does not fit gives an *UnmarshalTypeError naming
+// the field and byte offset; decoding continues and the first such error
+// is returned. nil leaves non-nillable targets unchanged.
+func (dec *Decoder) Decode(v any) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return &InvalidUnmarshalError{reflect.TypeOf(v)}
+	}
+	dec.mu.Lock()
+	defer dec.mu.Unlock()
+	if dec.err != nil {
+		return dec.err
+	}
+	d := &dec.d
+	if err := dec.finishPrevious(); err != nil {
+		return err
+	}
+	d.typeErr, d.depth, d.path = nil, 0, d.path[:0]
+	if !d.skipWS() {
+		if d.rerr == nil || errors.Is(d.rerr, io.EOF) {
+			return io.EOF
+		}
+		dec.err = d.rerr
+		return d.rerr
+	}
+	d.rootStart = d.off()
+	if err := d.root(rv); err != nil {
+		dec.err = err
+		return err
+	}
+	if d.msg != nil && d.msg.done() {
+		d.msg = nil
+	}
+	return d.typeErr
+}
+
+func (dec *Decoder) finishPrevious() error {
+	m := dec.d.msg
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	err := m.finish()
+	m.mu.Unlock()
+	dec.d.msg = nil
+	if err != nil {
+		dec.err = err
+	}
+	return err
+}
+
+// Finish reads the rest of the current message's blob trailers, spooling
+// blobs not yet read, and reports any error in them. Decode does this
+// itself before the next message; Finish lets a caller check a message is
+// complete without starting the next one.
+func (dec *Decoder) Finish() error {
+	dec.mu.Lock()
+	defer dec.mu.Unlock()
+	if dec.err != nil {
+		return dec.err
+	}
+	return dec.finishPrevious()
+}
+
+// Buffered returns the input read from the stream but not yet decoded.
+func (dec *Decoder) Buffered() io.Reader {
+	dec.mu.Lock()
+	defer dec.mu.Unlock()
+	return &bufReader{b: dec.d.buf[dec.d.pos:]}
+}
+
+type bufReader struct{ b []byte }
+
+func (r *bufReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b)
+	r.b = r.b[n:]
+	return n, nil
+}
+
+// Close releases the blobs of the current message (their spool files and
+// memory) and makes further Decode calls fail. It does not close the
+// underlying reader.
+func (dec *Decoder) Close() error {
+	dec.mu.Lock()
+	defer dec.mu.Unlock()
+	if m := dec.d.msg; m != nil {
+		m.mu.Lock()
+		for _, b := range m.blobs {
+			b.closed = true
+			b.mem = nil
+			b.releaseFile()
+		}
+		m.fail(errors.New("glyph: decoder closed"))
+		m.mu.Unlock()
+	}
+	dec.err = errors.New("glyph: decoder closed")
+	return nil
+}
+
+// anyValue decodes the next value generically. Whitespace before it has
+// been skipped.
+func (d *decodeState) anyValue() (any, error) {
+	c, err := d.next("a value")
+	if err != nil {
+		return nil, err
+	}
+	switch c {
+	case 'N':
+		return nil, d.singleton(c)
+	case 'T':
+		return true, d.singleton(c)
+	case 'F':
+		return false, d.singleton(c)
+	case 'i':
+		n, b, err := d.integer()
+		if err != nil {
+			return nil, err
+		}
+		if b != nil {
+			return b, nil
+		}
+		return n, nil
+	case 'u':
+		b, err := d.unicode()
+		if err != nil {
+			return nil, err
+		}
+		return string(b), nil
+	case 'b':
+		b, err := d.lenPrefixed("bytearray")
+		if err != nil {
+			return nil, err
+		}
+		return append([]byte{}, b...), nil
+	case 'f':
+		return d.floatValue()
+	case 'd':
+		return d.datetime()
+	case 'p':
+		p, err := d.period()
+		if err != nil {
+			return nil, err
+		}
+		if p.Years == 0 && p.Months == 0 {
+			return p.Duration, nil
+		}
+		return p, nil
+	case 'L':
+		return d.list()
+	case 'S':
+		return d.set()
+	case 'D':
+		return d.dict()
+	case 'O':
+		return d.orderedDict()
+	case 'X':
+		ext, err := d.extension()
+		if err != nil {
+			return nil, err
+		}
+		if dec := lookupExtension(ext.Name); dec != nil {
+			v, err := dec(ext)
+			if err != nil {
+				return nil, &SyntaxError{Offset: d.off(), Msg: fmt.Sprintf("extension %s: %v", ext.Name, err)}
+			}
+			return v, nil
+		}
+		return ext, nil
+	case 'B':
+		return d.blob()
+	}
+	d.pos--
+	return nil, d.syntax("found %s, expected a type letter", quoteByte(c))
+}
+
+func (d *decodeState) datetime() (time.Time, error) {
+	start := d.off() - 1
+	tok, err := d.token("datetime")
+	if err != nil {
+		return time.Time{}, err
+	}
+	t, ok := parseDatetime(tok)
+	if !ok {
+		return time.Time{}, d.syntaxAt(start, "malformed datetime %q, expected YYYY-MM-DDTHH:MM:SS[.ffffff]Z", tok)
+	}
+	return t, nil
+}
+
+func (d *decodeState) period() (Period, error) {
+	start := d.off() - 1
+	tok, err := d.token("timedelta")
+	if err != nil {
+		return Period{}, err
+	}
+	p, ok := parsePeriod(tok)
+	if !ok {
+		return Period{}, d.syntaxAt(start, "malformed or out of range timedelta %q, expected an ISO 8601 period such as P0Y0M3DT2H0M0S", tok)
+	}
+	return p, nil
+}
+
+// items decodes the items of a list or set after its letter.
+func (d *decodeState) items() ([]any, error) {
+	if err := d.enter(); err != nil {
+		return nil, err
+	}
+	var out []any
+	for {
+		if !d.skipWS() {
+			return nil, d.eofErr("an item or ';'")
+		}
+		if d.buf[d.pos] == ';' {
+			d.pos++
+			break
+		}
+		if err := d.itemLimit(len(out) + 1); err != nil {
+			return nil, err
+		}
+		v, err := d.anyValue()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	d.leave()
+	return out, nil
+}
+
+func (d *decodeState) list() (any, error) {
+	items, err := d.items()
+	if err != nil {
+		return nil, err
+	}
+	if items == nil {
+		items = []any{}
+	}
+	return items, nil
+}
+
+func (d *decodeState) set() (any, error) {
+	start := d.off() - 1
+	items, err := d.items()
+	if err != nil {
+		return nil, err
+	}
+	if i := firstDup(items); i >= 0 {
+		return nil, d.syntaxAt(start, "set has a duplicate item %s", describe(items[i]))
+	}
+	all := true
+	for _, it := range items {
+		if !hashable(it) {
+			all = false
+			break
+		}
+	}
+	if !all {
+		return AnySet{Items: items}, nil
+	}
+	s := make(Set[any], len(items))
+	for _, it := range items {
+		s[it] = struct{}{}
+	}
+	return s, nil
+}
+
+// entries decodes the entries of a dict or ordered dict after its letter.
+func (d *decodeState) entries() ([]Entry, error) {
+	start := d.off() - 1
+	if err := d.enter(); err != nil {
+		return nil, err
+	}
+	var out []Entry
+	for {
+		if !d.skipWS() {
+			return nil, d.eofErr("a key or ';'")
+		}
+		if d.buf[d.pos] == ';' {
+			d.pos++
+			break
+		}
+		if err := d.itemLimit(len(out) + 1); err != nil {
+			return nil, err
+		}
+		k, err := d.anyValue()
+		if err != nil {
+			return nil, err
+		}
+		if !d.skipWS() {
+			return nil, d.eofErr("a value for the key")
+		}
+		if d.buf[d.pos] == ';' {
+			return nil, d.syntax("dict has a key without a value")
+		}
+		v, err := d.anyValue()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Entry{k, v})
+	}
+	d.leave()
+	keys := make([]any, len(out))
+	for i, e := range out {
+		keys[i] = e.Key
+	}
+	if i := firstDup(keys); i >= 0 {
+		return nil, d.syntaxAt(start, "dict has a duplicate key %s", describe(keys[i]))
+	}
+	return out, nil
+}
+
+func (d *decodeState) dict() (any, error) {
+	entries, err := d.entries()
+	if err != nil {
+		return nil, err
+	}
+	strs, comparable := true, true
+	for _, e := range entries {
+		if _, ok := e.Key.(string); !ok {
+			strs = false
+		}
+		if !hashable(e.Key) {
+			comparable = false
+		}
+	}
+	switch {
+	case strs:
+		m := make(map[string]any, len(entries))
+		for _, e := range entries {
+			m[e.Key.(string)] = e.Value
+		}
+		return m, nil
+	case comparable:
+		m := make(map[any]any, len(entries))
+		for _, e := range entries {
+			m[e.Key] = e.Value
+		}
+		return m, nil
+	}
+	return Dict{Entries: entries}, nil
+}
+
+func (d *decodeState) orderedDict() (*OrderedDict, error) {
+	entries, err := d.entries()
+	if err != nil {
+		return nil, err
+	}
+	return orderedFromEntries(entries), nil
+}
+
+func orderedFromEntries(entries []Entry) *OrderedDict {
+	o := &OrderedDict{entries: entries}
+	if len(entries) > orderedIndexThreshold {
+		o.index = make(map[any]int, len(entries))
+		for i, e := range entries {
+			if hashable(e.Key) {
+				o.index[e.Key] = i
+			}
+		}
+	}
+	return o
+}
+
+// extension decodes `X` name attrs content `;` after its letter.
+func (d *decodeState) extension() (Extension, error) {
+	if err := d.enter(); err != nil {
+		return Extension{}, err
+	}
+	var ext Extension
+	if !d.skipWS() {
+		return ext, d.eofErr("an extension name")
+	}
+	if d.buf[d.pos] != 'u' {
+		return ext, d.syntax("found %s, expected the extension name (unicode)", quoteByte(d.buf[d.pos]))
+	}
+	d.pos++
+	name, err := d.unicode()
+	if err != nil {
+		return ext, err
+	}
+	ext.Name = string(name)
+	if !d.skipWS() {
+		return ext, d.eofErr("extension attributes")
+	}
+	switch d.buf[d.pos] {
+	case 'D':
+	case 'O':
+		ext.Ordered = true
+	default:
+		return ext, d.syntax("found %s, expected extension attributes (a dict)", quoteByte(d.buf[d.pos]))
+	}
+	d.pos++
+	entries, err := d.entries()
+	if err != nil {
+		return ext, err
+	}
+	ext.Attrs = orderedFromEntries(entries)
+	if !d.skipWS() {
+		return ext, d.eofErr("extension content")
+	}
+	if ext.Content, err = d.anyValue(); err != nil {
+		return ext, err
+	}
+	if !d.skipWS() {
+		return ext, d.eofErr("';' closing the extension")
+	}
+	if err := d.expect(';', "';' closing the extension"); err != nil {
+		return ext, err
+	}
+	d.leave()
+	return ext, nil
+}
+
+// blob decodes `B` id `:` attrs `;` after its letter and registers it with
+// the message so its chunks can be read.
+func (d *decodeState) blob() (*Blob, error) {
+	start := d.off() - 1
+	id, err := d.blobID("blob")
+	if err != nil {
+		return nil, err
+	}
+	if err := d.expect(':', "':' after blob id"); err != nil {
+		return nil, err
+	}
+	c, err := d.next("blob attributes (a dict)")
+	if err != nil {
+		return nil, err
+	}
+	if c != 'D' && c != 'O' {
+		d.pos--
+		return nil, d.syntax("found %s, expected blob attributes (a dict)", quoteByte(c))
+	}
+	entries, err := d.entries()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.expect(';', "';' closing the blob"); err != nil {
+		return nil, err
+	}
+	b := &Blob{}
+	for _, e := range entries {
+		k, ok := e.Key.(string)
+		if !ok {
+			return nil, d.syntaxAt(start, "blob attribute key %s is not unicode", describe(e.Key))
+		}
+		if k == "content-type" {
+			ct, ok := e.Value.(string)
+			if !ok {
+				return nil, d.syntaxAt(start, "blob content-type is %s, expected unicode", TypeName(e.Value))
+			}
+			b.ContentType = ct
+			continue
+		}
+		if b.Attrs == nil {
+			b.Attrs = map[string]any{}
+		}
+		b.Attrs[k] = e.Value
+	}
+	if b.ContentType == "" {
+		return nil, d.syntaxAt(start, "blob attributes lack content-type")
+	}
+	if d.msg == nil {
+		d.msg = &message{d: d}
+	}
+	in, err := d.msg.add(id)
+	if err != nil {
+		if _, ok := err.(*LimitError); ok {
+			return nil, err
+		}
+		return nil, d.syntaxAt(start, "%v", err)
+	}
+	in.closed = d.skipping > 0
+	b.in = in
+	return b, nil
+}
+
+// firstDup returns the index of the first value equal to an earlier one,
+// or -1. Comparable values compare with ==, others by canonical encoding.
+func firstDup(vals []any) int {
+	if len(vals) < 2 {
+		return -1
+	}
+	var hs map[any]struct{}
+	var cs map[string]struct{}
+	nan := false
+	for i, k := range vals {
+		if f, ok := k.(float64); ok && math.IsNaN(f) {
+			if nan {
+				return i
+			}
+			nan = true
+			continue
+		}
+		if hashable(k) {
+			if hs == nil {
+				hs = make(map[any]struct{}, len(vals))
+			}
+			if _, ok := hs[k]; ok {
+				return i
+			}
+			hs[k] = struct{}{}
+			continue
+		}
+		if _, ok := k.(*Blob); ok {
+			continue // every blob is distinct
+		}
+		b, err := canonicalKey(k)
+		if err != nil {
+			continue
+		}
+		if cs == nil {
+			cs = make(map[string]struct{})
+		}
+		if _, ok := cs[string(b)]; ok {
+			return i
+		}
+		cs[string(b)] = struct{}{}
+	}
+	return -1
+}
+
+// describe renders a value briefly for an error message.
+func describe(v any) string {
+	s := fmt.Sprintf("%v", v)
+	if len(s) > 40 {
+		s = s[:37] + "..."
+	}
+	return fmt.Sprintf("%s %q", TypeName(v), s)
+}

@@ -1,0 +1,954 @@
+package wire
+
+import (
+	"bytes"
+	"io"
+	"math"
+	"math/big"
+	"reflect"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Marshal returns the canonical hyperglyph encoding of v, blob trailers
+// included (their content is read into the result).
+//
+// Go values map to glyph types as follows: nil, nil pointers and nil
+// interfaces → nil; bool; every int and uint kind, *big.Int and big.Int →
+// integer; float32/64 → float (hex, exact; -0, inf and nan kept); string →
+// unicode, normalised to NFC (invalid UTF-8 is an error); []byte and
+// [N]byte → bytearray; other slices and arrays → list (a nil slice is an
+// empty list); maps and structs → dict; Set → set; *OrderedDict → ordered
+// dict; Dict and AnySet → dict and set; time.Time → datetime in UTC with
+// microsecond precision (finer precision is truncated); time.Duration and
+// Period → timedelta; *Blob → blob; Extension → extension; a Marshaler →
+// whatever its MarshalGlyph returns. Struct fields follow encoding/json's
+// rules with the `glyph` tag: `glyph:"name,omitempty"`, `glyph:"-"`.
+//
+// Dicts and sets are written sorted by the encoded bytes of their keys
+// and items, so equal values encode to equal bytes. Nothing else is
+// written: no whitespace.
+func Marshal(v any) ([]byte, error) {
+	e := encPool.Get().(*encodeState)
+	defer e.release()
+	if err := e.encodeRoot(v); err != nil {
+		return nil, err
+	}
+	for i, b := range e.blobs {
+		var err error
+		e.buf, err = appendChunks(e.buf, i, b, defaultChunkSize)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return bytes.Clone(e.buf), nil
+}
+
+// AppendMarshal appends the encoding of v to dst. Use it to avoid an
+// allocation per message.
+func AppendMarshal(dst []byte, v any) ([]byte, error) {
+	e := encPool.Get().(*encodeState)
+	defer e.release()
+	e.buf = dst
+	err := e.encodeRoot(v)
+	for i, b := range e.blobs {
+		if err != nil {
+			break
+		}
+		e.buf, err = appendChunks(e.buf, i, b, defaultChunkSize)
+	}
+	out := e.buf
+	e.buf = nil
+	return out, err
+}
+
+const defaultChunkSize = 64 << 10
+
+// An Encoder writes hyperglyph messages to a stream. Blob content is
+// streamed from each blob's reader in chunks after the root object, so a
+// message may carry files of any size in constant memory.
+type Encoder struct {
+	w         io.Writer
+	chunkSize int
+	chunk     []byte
+}
+
+// NewEncoder returns an Encoder writing to w.
+func NewEncoder(w io.Writer) *Encoder {
+	return &Encoder{w: w, chunkSize: defaultChunkSize}
+}
+
+// SetChunkSize sets the largest blob chunk the encoder writes (default
+// 64 KiB).
+func (enc *Encoder) SetChunkSize(n int) {
+	if n > 0 {
+		enc.chunkSize = n
+		enc.chunk = nil
+	}
+}
+
+// Encode writes the encoding of v, followed by the content of every blob
+// in v. If a blob's reader fails, Encode returns its error and the stream
+// holds an incomplete message.
+func (enc *Encoder) Encode(v any) error {
+	e := encPool.Get().(*encodeState)
+	defer e.release()
+	if err := e.encodeRoot(v); err != nil {
+		return err
+	}
+	if _, err := enc.w.Write(e.buf); err != nil {
+		return err
+	}
+	for i, b := range e.blobs {
+		if err := enc.writeBlob(i, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const chunkHeadroom = 48 // room for `c<id>:<len>:` before the data
+
+func (enc *Encoder) writeBlob(id int, b *Blob) error {
+	if enc.chunk == nil {
+		enc.chunk = make([]byte, chunkHeadroom+enc.chunkSize+1)
+	}
+	r := b.source()
+	defer closeSource(b)
+	for {
+		n, err := io.ReadFull(r, enc.chunk[chunkHeadroom:chunkHeadroom+enc.chunkSize])
+		if n > 0 {
+			var hdr [chunkHeadroom]byte
+			h := appendChunkHeader(hdr[:0], id, n)
+			start := chunkHeadroom - len(h)
+			copy(enc.chunk[start:], h)
+			enc.chunk[chunkHeadroom+n] = ';'
+			if _, werr := enc.w.Write(enc.chunk[start : chunkHeadroom+n+1]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	var end [24]byte
+	_, err := enc.w.Write(appendEndChunk(end[:0], id))
+	return err
+}
+
+func closeSource(b *Blob) {
+	if !b.hasData {
+		if c, ok := b.r.(io.Closer); ok {
+			c.Close()
+		}
+	}
+}
+
+func appendChunkHeader(b []byte, id, n int) []byte {
+	b = append(b, 'c')
+	b = strconv.AppendInt(b, int64(id), 10)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, ':')
+}
+
+func appendEndChunk(b []byte, id int) []byte {
+	b = append(b, 'c')
+	b = strconv.AppendInt(b, int64(id), 10)
+	return append(b, ';')
+}
+
+func appendChunks(buf []byte, id int, b *Blob, size int) ([]byte, error) {
+	if b.hasData {
+		for data := b.data; len(data) > 0; {
+			n := min(len(data), size)
+			buf = appendChunkHeader(buf, id, n)
+			buf = append(buf, data[:n]...)
+			buf = append(buf, ';')
+			data = data[n:]
+		}
+		return appendEndChunk(buf, id), nil
+	}
+	r := b.source()
+	defer closeSource(b)
+	for {
+		start := len(buf)
+		buf = appendChunkHeader(buf, id, size)
+		hdrEnd := len(buf)
+		buf = slices.Grow(buf, size+1)
+		n, err := io.ReadFull(r, buf[hdrEnd:hdrEnd+size])
+		if n > 0 {
+			data := append([]byte(nil), buf[hdrEnd:hdrEnd+n]...)
+			buf = appendChunkHeader(buf[:start], id, n)
+			buf = append(buf, data...)
+			buf = append(buf, ';')
+		} else {
+			buf = buf[:start]
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return appendEndChunk(buf, id), nil
+}
+
+// encodeState builds the root object of one message.
+type encodeState struct {
+	buf   []byte
+	blobs []*Blob
+	depth int
+	spans [][]span // free list of span slices for sorting
+	tmp   []byte   // scratch for reordering sorted entries
+
+	identity bool // encoding for comparison: blobs by identity, no trailers
+}
+
+type span struct{ start, keyEnd, end int }
+
+var encPool = sync.Pool{New: func() any { return new(encodeState) }}
+
+func (e *encodeState) release() {
+	if cap(e.buf) > 1<<20 {
+		e.buf = nil
+	}
+	e.buf = e.buf[:0]
+	clear(e.blobs)
+	e.blobs = e.blobs[:0]
+	e.depth = 0
+	e.identity = false
+	if cap(e.tmp) > 1<<20 {
+		e.tmp = nil
+	}
+	encPool.Put(e)
+}
+
+func (e *encodeState) encodeRoot(v any) error {
+	return e.encodeAny(v)
+}
+
+const maxEncodeDepth = 1000
+
+// encodeAny encodes an interface value, with fast paths for the types the
+// decoder produces.
+func (e *encodeState) encodeAny(v any) error {
+	switch v := v.(type) {
+	case nil:
+		e.buf = append(e.buf, 'N', ';')
+		return nil
+	case string:
+		return e.encodeString(v)
+	case int64:
+		e.buf = appendInt(e.buf, v)
+		return nil
+	case int:
+		e.buf = appendInt(e.buf, int64(v))
+		return nil
+	case bool:
+		e.encodeBool(v)
+		return nil
+	case float64:
+		e.buf = appendFloat(e.buf, v)
+		return nil
+	case []byte:
+		e.buf = appendBytes(e.buf, v)
+		return nil
+	case []any:
+		return e.encodeAnyList(v)
+	case map[string]any:
+		return e.encodeStringMap(v)
+	case *Blob:
+		return e.encodeBlob(v)
+	}
+	return e.encodeValue(reflect.ValueOf(v))
+}
+
+func (e *encodeState) encodeValue(v reflect.Value) error {
+	if !v.IsValid() {
+		e.buf = append(e.buf, 'N', ';')
+		return nil
+	}
+	return encoderFor(v.Type())(e, v)
+}
+
+func (e *encodeState) encodeBool(b bool) {
+	if b {
+		e.buf = append(e.buf, 'T', ';')
+	} else {
+		e.buf = append(e.buf, 'F', ';')
+	}
+}
+
+func appendInt(b []byte, n int64) []byte {
+	b = append(b, 'i')
+	b = strconv.AppendInt(b, n, 10)
+	return append(b, ';')
+}
+
+func appendUint(b []byte, n uint64) []byte {
+	b = append(b, 'i')
+	b = strconv.AppendUint(b, n, 10)
+	return append(b, ';')
+}
+
+func appendFloat(b []byte, f float64) []byte {
+	b = append(b, 'f')
+	switch {
+	case math.IsInf(f, 1):
+		b = append(b, "inf"...)
+	case math.IsInf(f, -1):
+		b = append(b, "-inf"...)
+	case math.IsNaN(f):
+		b = append(b, "nan"...)
+	default:
+		b = strconv.AppendFloat(b, f, 'x', -1, 64)
+	}
+	return append(b, ';')
+}
+
+func appendBytes(b []byte, p []byte) []byte {
+	if len(p) == 0 {
+		return append(b, 'b', ';')
+	}
+	b = append(b, 'b')
+	b = strconv.AppendInt(b, int64(len(p)), 10)
+	b = append(b, ':')
+	b = append(b, p...)
+	return append(b, ';')
+}
+
+// appendUnicode appends s, which must be valid NFC UTF-8, as unicode.
+func appendUnicode(b []byte, s string) []byte {
+	if len(s) == 0 {
+		return append(b, 'u', ';')
+	}
+	b = append(b, 'u')
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, ':')
+	b = append(b, s...)
+	return append(b, ';')
+}
+
+func (e *encodeState) encodeString(s string) error {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			if !utf8.ValidString(s) {
+				return &UnsupportedValueError{Msg: "string is not valid UTF-8: " + strconv.QuoteToASCII(truncate(s, 40))}
+			}
+			if !norm.NFC.IsNormalString(s) {
+				s = norm.NFC.String(s)
+			}
+			break
+		}
+	}
+	e.buf = appendUnicode(e.buf, s)
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func (e *encodeState) enter(t reflect.Type) error {
+	e.depth++
+	if e.depth > maxEncodeDepth {
+		return &UnsupportedValueError{Type: t, Msg: "nested too deep (cyclic value?)"}
+	}
+	return nil
+}
+
+func (e *encodeState) encodeAnyList(l []any) error {
+	if err := e.enter(nil); err != nil {
+		return err
+	}
+	e.buf = append(e.buf, 'L')
+	for _, it := range l {
+		if err := e.encodeAny(it); err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, ';')
+	e.depth--
+	return nil
+}
+
+func (e *encodeState) getSpans() []span {
+	if n := len(e.spans); n > 0 {
+		s := e.spans[n-1]
+		e.spans = e.spans[:n-1]
+		return s[:0]
+	}
+	return make([]span, 0, 8)
+}
+
+func (e *encodeState) putSpans(s []span) { e.spans = append(e.spans, s) }
+
+// sortEntries reorders the entries written at e.buf[spans[0].start:] so
+// their keys are in encoded-byte order, and rejects equal keys.
+func (e *encodeState) sortEntries(spans []span, what string) error {
+	if len(spans) < 2 {
+		return nil
+	}
+	buf := e.buf
+	cmp := func(a, b span) int { return bytes.Compare(buf[a.start:a.keyEnd], buf[b.start:b.keyEnd]) }
+	sorted := true
+	for i := 1; i < len(spans); i++ {
+		c := cmp(spans[i-1], spans[i])
+		if c == 0 {
+			return &UnsupportedValueError{Msg: what + " has two equal keys " + strconv.Quote(truncate(string(buf[spans[i].start:spans[i].keyEnd]), 40))}
+		}
+		if c > 0 {
+			sorted = false
+		}
+	}
+	if sorted {
+		return nil
+	}
+	slices.SortFunc(spans, cmp)
+	for i := 1; i < len(spans); i++ {
+		if cmp(spans[i-1], spans[i]) == 0 {
+			return &UnsupportedValueError{Msg: what + " has two equal keys " + strconv.Quote(truncate(string(buf[spans[i].start:spans[i].keyEnd]), 40))}
+		}
+	}
+	base := spans[0].start
+	for _, s := range spans {
+		base = min(base, s.start)
+	}
+	e.tmp = append(e.tmp[:0], buf[base:]...)
+	out := buf[:base]
+	for _, s := range spans {
+		out = append(out, e.tmp[s.start-base:s.end-base]...)
+	}
+	e.buf = out
+	return nil
+}
+
+func (e *encodeState) encodeStringMap(m map[string]any) error {
+	if err := e.enter(nil); err != nil {
+		return err
+	}
+	e.buf = append(e.buf, 'D')
+	spans := e.getSpans()
+	for k, v := range m {
+		start := len(e.buf)
+		if err := e.encodeString(k); err != nil {
+			return err
+		}
+		keyEnd := len(e.buf)
+		if err := e.encodeAny(v); err != nil {
+			return err
+		}
+		spans = append(spans, span{start, keyEnd, len(e.buf)})
+	}
+	err := e.sortEntries(spans, "dict")
+	e.putSpans(spans)
+	e.buf = append(e.buf, ';')
+	e.depth--
+	return err
+}
+
+func (e *encodeState) encodeBlob(b *Blob) error {
+	if b == nil {
+		e.buf = append(e.buf, 'N', ';')
+		return nil
+	}
+	id := len(e.blobs)
+	if e.identity {
+		// Comparing values: a blob equals only itself.
+		id = int(uintptr(unsafe.Pointer(b)))
+	}
+	e.blobs = append(e.blobs, b)
+	e.buf = append(e.buf, 'B')
+	e.buf = strconv.AppendInt(e.buf, int64(id), 10)
+	e.buf = append(e.buf, ':')
+	ct := b.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	attrs := make(map[string]any, len(b.Attrs)+1)
+	for k, v := range b.Attrs {
+		attrs[k] = v
+	}
+	attrs["content-type"] = ct
+	if err := e.encodeStringMap(attrs); err != nil {
+		return err
+	}
+	e.buf = append(e.buf, ';')
+	return nil
+}
+
+// encoderFunc appends the encoding of v.
+type encoderFunc func(e *encodeState, v reflect.Value) error
+
+var encCache sync.Map // reflect.Type → encoderFunc
+
+func encoderFor(t reflect.Type) encoderFunc {
+	if f, ok := encCache.Load(t); ok {
+		return f.(encoderFunc)
+	}
+	var (
+		wg sync.WaitGroup
+		f  encoderFunc
+	)
+	wg.Add(1)
+	fi, loaded := encCache.LoadOrStore(t, encoderFunc(func(e *encodeState, v reflect.Value) error {
+		wg.Wait()
+		return f(e, v)
+	}))
+	if loaded {
+		return fi.(encoderFunc)
+	}
+	f = newEncoder(t)
+	wg.Done()
+	encCache.Store(t, f)
+	return f
+}
+
+func newEncoder(t reflect.Type) encoderFunc {
+	if t.Implements(marshalerType) {
+		return marshalerEncoder
+	}
+	if t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(marshalerType) {
+		return addrMarshalerEncoder(t)
+	}
+	switch t {
+	case timeType:
+		return func(e *encodeState, v reflect.Value) error {
+			e.buf = append(e.buf, 'd')
+			var err error
+			e.buf, err = appendDatetime(e.buf, v.Interface().(time.Time))
+			if err != nil {
+				return &UnsupportedValueError{Type: t, Msg: err.Error()}
+			}
+			e.buf = append(e.buf, ';')
+			return nil
+		}
+	case durationType:
+		return func(e *encodeState, v reflect.Value) error {
+			e.buf = append(e.buf, 'p')
+			e.buf = appendDuration(e.buf, 0, 0, time.Duration(v.Int()))
+			e.buf = append(e.buf, ';')
+			return nil
+		}
+	case periodType:
+		return func(e *encodeState, v reflect.Value) error {
+			e.buf = append(e.buf, 'p')
+			var err error
+			e.buf, err = appendPeriod(e.buf, v.Interface().(Period))
+			if err != nil {
+				return &UnsupportedValueError{Type: t, Msg: err.Error()}
+			}
+			e.buf = append(e.buf, ';')
+			return nil
+		}
+	case bigIntType:
+		return func(e *encodeState, v reflect.Value) error {
+			var b *big.Int
+			if v.CanAddr() {
+				b = v.Addr().Interface().(*big.Int)
+			} else {
+				bi := v.Interface().(big.Int)
+				b = &bi
+			}
+			e.buf = append(e.buf, 'i')
+			e.buf = b.Append(e.buf, 10)
+			e.buf = append(e.buf, ';')
+			return nil
+		}
+	case extensionType:
+		return func(e *encodeState, v reflect.Value) error {
+			return e.encodeExtension(v.Interface().(Extension))
+		}
+	case orderedDictType:
+		return func(e *encodeState, v reflect.Value) error {
+			var o *OrderedDict
+			if v.CanAddr() {
+				o = v.Addr().Interface().(*OrderedDict)
+			} else {
+				od := v.Interface().(OrderedDict)
+				o = &od
+			}
+			return e.encodeOrdered(o.entries)
+		}
+	case dictType:
+		return func(e *encodeState, v reflect.Value) error {
+			return e.encodeEntries(v.Interface().(Dict).Entries)
+		}
+	case anySetType:
+		return func(e *encodeState, v reflect.Value) error {
+			return e.encodeAnySet(v.Interface().(AnySet).Items)
+		}
+	case blobType:
+		return func(e *encodeState, v reflect.Value) error {
+			if !v.CanAddr() {
+				return &UnsupportedValueError{Type: t, Msg: "use *wire.Blob"}
+			}
+			return e.encodeBlob(v.Addr().Interface().(*Blob))
+		}
+	case blobPtrType:
+		return func(e *encodeState, v reflect.Value) error {
+			return e.encodeBlob(v.Interface().(*Blob))
+		}
+	}
+	if t.Kind() == reflect.Map && t.Implements(setMarkerType) {
+		return newSetEncoder(t)
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return func(e *encodeState, v reflect.Value) error { e.encodeBool(v.Bool()); return nil }
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return func(e *encodeState, v reflect.Value) error { e.buf = appendInt(e.buf, v.Int()); return nil }
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return func(e *encodeState, v reflect.Value) error { e.buf = appendUint(e.buf, v.Uint()); return nil }
+	case reflect.Float32, reflect.Float64:
+		return func(e *encodeState, v reflect.Value) error { e.buf = appendFloat(e.buf, v.Float()); return nil }
+	case reflect.String:
+		return func(e *encodeState, v reflect.Value) error { return e.encodeString(v.String()) }
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 && !t.Elem().Implements(marshalerType) {
+			return func(e *encodeState, v reflect.Value) error { e.buf = appendBytes(e.buf, v.Bytes()); return nil }
+		}
+		return newListEncoder(t)
+	case reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 && !t.Elem().Implements(marshalerType) {
+			return func(e *encodeState, v reflect.Value) error {
+				if v.CanAddr() {
+					e.buf = appendBytes(e.buf, v.Bytes())
+					return nil
+				}
+				b := make([]byte, v.Len())
+				reflect.Copy(reflect.ValueOf(b), v)
+				e.buf = appendBytes(e.buf, b)
+				return nil
+			}
+		}
+		return newListEncoder(t)
+	case reflect.Map:
+		return newMapEncoder(t)
+	case reflect.Struct:
+		return newStructEncoder(t)
+	case reflect.Pointer:
+		elem := t.Elem()
+		return func(e *encodeState, v reflect.Value) error {
+			if v.IsNil() {
+				e.buf = append(e.buf, 'N', ';')
+				return nil
+			}
+			if err := e.enter(t); err != nil {
+				return err
+			}
+			err := encoderFor(elem)(e, v.Elem())
+			e.depth--
+			return err
+		}
+	case reflect.Interface:
+		return func(e *encodeState, v reflect.Value) error {
+			if v.IsNil() {
+				e.buf = append(e.buf, 'N', ';')
+				return nil
+			}
+			return e.encodeAny(v.Elem().Interface())
+		}
+	}
+	return func(e *encodeState, v reflect.Value) error {
+		return &UnsupportedValueError{Type: t, Msg: "no glyph type for this Go kind"}
+	}
+}
+
+func marshalerEncoder(e *encodeState, v reflect.Value) error {
+	if v.Kind() == reflect.Pointer && v.IsNil() {
+		e.buf = append(e.buf, 'N', ';')
+		return nil
+	}
+	return e.marshal(v.Interface().(Marshaler))
+}
+
+func addrMarshalerEncoder(t reflect.Type) encoderFunc {
+	fallback := newEncoderNoMarshal(t)
+	return func(e *encodeState, v reflect.Value) error {
+		if v.CanAddr() {
+			return e.marshal(v.Addr().Interface().(Marshaler))
+		}
+		// Copy to make it addressable.
+		c := reflect.New(t)
+		c.Elem().Set(v)
+		if m, ok := c.Interface().(Marshaler); ok {
+			return e.marshal(m)
+		}
+		return fallback(e, v)
+	}
+}
+
+func newEncoderNoMarshal(t reflect.Type) encoderFunc {
+	return func(e *encodeState, v reflect.Value) error {
+		return &UnsupportedValueError{Type: t, Msg: "MarshalGlyph needs an addressable value"}
+	}
+}
+
+func (e *encodeState) marshal(m Marshaler) error {
+	if err := e.enter(nil); err != nil {
+		return err
+	}
+	val, err := m.MarshalGlyph()
+	if err != nil {
+		return &UnsupportedValueError{Type: reflect.TypeOf(m), Msg: "MarshalGlyph: " + err.Error()}
+	}
+	if reflect.TypeOf(val) == reflect.TypeOf(m) {
+		return &UnsupportedValueError{Type: reflect.TypeOf(m), Msg: "MarshalGlyph returned its own type"}
+	}
+	err = e.encodeAny(val)
+	e.depth--
+	return err
+}
+
+func (e *encodeState) encodeExtension(x Extension) error {
+	if err := e.enter(extensionType); err != nil {
+		return err
+	}
+	e.buf = append(e.buf, 'X')
+	if err := e.encodeString(x.Name); err != nil {
+		return err
+	}
+	var err error
+	if x.Ordered {
+		err = e.encodeOrdered(x.Attrs.Entries())
+	} else {
+		err = e.encodeEntries(x.Attrs.Entries())
+	}
+	if err != nil {
+		return err
+	}
+	if err := e.encodeAny(x.Content); err != nil {
+		return err
+	}
+	e.buf = append(e.buf, ';')
+	e.depth--
+	return nil
+}
+
+func (e *encodeState) encodeOrdered(entries []Entry) error {
+	if err := e.enter(orderedDictType); err != nil {
+		return err
+	}
+	e.buf = append(e.buf, 'O')
+	for _, en := range entries {
+		if err := e.encodeAny(en.Key); err != nil {
+			return err
+		}
+		if err := e.encodeAny(en.Value); err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, ';')
+	e.depth--
+	return nil
+}
+
+func (e *encodeState) encodeEntries(entries []Entry) error {
+	if err := e.enter(dictType); err != nil {
+		return err
+	}
+	e.buf = append(e.buf, 'D')
+	spans := e.getSpans()
+	for _, en := range entries {
+		start := len(e.buf)
+		if err := e.encodeAny(en.Key); err != nil {
+			return err
+		}
+		keyEnd := len(e.buf)
+		if err := e.encodeAny(en.Value); err != nil {
+			return err
+		}
+		spans = append(spans, span{start, keyEnd, len(e.buf)})
+	}
+	err := e.sortEntries(spans, "dict")
+	e.putSpans(spans)
+	e.buf = append(e.buf, ';')
+	e.depth--
+	return err
+}
+
+func (e *encodeState) encodeAnySet(items []any) error {
+	if err := e.enter(anySetType); err != nil {
+		return err
+	}
+	e.buf = append(e.buf, 'S')
+	spans := e.getSpans()
+	for _, it := range items {
+		start := len(e.buf)
+		if err := e.encodeAny(it); err != nil {
+			return err
+		}
+		spans = append(spans, span{start, len(e.buf), len(e.buf)})
+	}
+	err := e.sortEntries(spans, "set")
+	e.putSpans(spans)
+	e.buf = append(e.buf, ';')
+	e.depth--
+	return err
+}
+
+func newListEncoder(t reflect.Type) encoderFunc {
+	var elemEnc encoderFunc
+	var once sync.Once
+	return func(e *encodeState, v reflect.Value) error {
+		once.Do(func() { elemEnc = encoderFor(t.Elem()) })
+		if err := e.enter(t); err != nil {
+			return err
+		}
+		e.buf = append(e.buf, 'L')
+		for i, n := 0, v.Len(); i < n; i++ {
+			if err := elemEnc(e, v.Index(i)); err != nil {
+				return err
+			}
+		}
+		e.buf = append(e.buf, ';')
+		e.depth--
+		return nil
+	}
+}
+
+func newMapEncoder(t reflect.Type) encoderFunc {
+	var keyEnc, elemEnc encoderFunc
+	var once sync.Once
+	return func(e *encodeState, v reflect.Value) error {
+		once.Do(func() { keyEnc, elemEnc = encoderFor(t.Key()), encoderFor(t.Elem()) })
+		if err := e.enter(t); err != nil {
+			return err
+		}
+		e.buf = append(e.buf, 'D')
+		spans := e.getSpans()
+		it := v.MapRange()
+		for it.Next() {
+			start := len(e.buf)
+			if err := keyEnc(e, it.Key()); err != nil {
+				return err
+			}
+			keyEnd := len(e.buf)
+			if err := elemEnc(e, it.Value()); err != nil {
+				return err
+			}
+			spans = append(spans, span{start, keyEnd, len(e.buf)})
+		}
+		err := e.sortEntries(spans, "dict")
+		e.putSpans(spans)
+		e.buf = append(e.buf, ';')
+		e.depth--
+		return err
+	}
+}
+
+func newSetEncoder(t reflect.Type) encoderFunc {
+	var keyEnc encoderFunc
+	var once sync.Once
+	return func(e *encodeState, v reflect.Value) error {
+		once.Do(func() { keyEnc = encoderFor(t.Key()) })
+		if err := e.enter(t); err != nil {
+			return err
+		}
+		e.buf = append(e.buf, 'S')
+		spans := e.getSpans()
+		it := v.MapRange()
+		for it.Next() {
+			start := len(e.buf)
+			if err := keyEnc(e, it.Key()); err != nil {
+				return err
+			}
+			spans = append(spans, span{start, len(e.buf), len(e.buf)})
+		}
+		err := e.sortEntries(spans, "set")
+		e.putSpans(spans)
+		e.buf = append(e.buf, ';')
+		e.depth--
+		return err
+	}
+}
+
+func newStructEncoder(t reflect.Type) encoderFunc {
+	si := structInfoFor(t)
+	return func(e *encodeState, v reflect.Value) error {
+		si.codecs()
+		if err := e.enter(t); err != nil {
+			return err
+		}
+		e.buf = append(e.buf, 'D')
+		for i := range si.fields {
+			f := &si.fields[i]
+			fv, ok := fieldForRead(v, f.index)
+			if !ok {
+				continue
+			}
+			if f.omitEmpty && isEmptyValue(fv) {
+				continue
+			}
+			e.buf = append(e.buf, f.key...)
+			if err := si.enc[i](e, fv); err != nil {
+				return err
+			}
+		}
+		e.buf = append(e.buf, ';')
+		e.depth--
+		return nil
+	}
+}
+
+// fieldForRead returns the field at index; false when an embedded pointer
+// on the way is nil.
+func fieldForRead(v reflect.Value, index []int) (reflect.Value, bool) {
+	if len(index) == 1 {
+		return v.Field(index[0]), true
+	}
+	for i, x := range index {
+		if i > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return reflect.Value{}, false
+			}
+			v = v.Elem()
+		}
+		v = v.Field(x)
+	}
+	return v, true
+}
+
+func isEmptyValue(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Interface, reflect.Pointer:
+		return v.IsZero()
+	case reflect.Struct:
+		if v.Type() == timeType {
+			return v.Interface().(time.Time).IsZero()
+		}
+	}
+	return false
+}
+
+// canonicalKey returns the canonical encoding of v's root object, used to
+// compare values Go cannot compare. Blobs compare by identity and their
+// content is not read.
+func canonicalKey(v any) ([]byte, error) {
+	e := encPool.Get().(*encodeState)
+	defer e.release()
+	e.identity = true
+	if err := e.encodeRoot(v); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(e.buf), nil
+}
