@@ -124,7 +124,7 @@ type blobIn struct {
 	ended  bool // end chunk seen
 	closed bool // the caller closed it: discard data
 
-	mem      []byte   // spooled in memory, unread part starts at memR
+	mem      []byte // spooled in memory, unread part starts at memR
 	memR     int
 	file     *os.File // spool file once memory spooling stopped
 	fileR    int64

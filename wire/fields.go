@@ -22,10 +22,10 @@ type field struct {
 
 // structInfo describes how a struct type maps to a glyph dict.
 type structInfo struct {
-	fields []field         // in canonical (encoded key) order
-	byName map[string]int  // exact name → index into fields
-	enc    []encoderFunc   // per field, filled lazily
-	dec    []decoderFunc   // per field, filled lazily
+	fields []field        // in canonical (encoded key) order
+	byName map[string]int // exact name → index into fields
+	enc    []encoderFunc  // per field, filled lazily
+	dec    []decoderFunc  // per field, filled lazily
 	once   sync.Once
 }
 
