@@ -90,6 +90,9 @@ func (b *Blob) Bytes() ([]byte, error) {
 
 // source returns the reader the encoder sends content from.
 func (b *Blob) source() io.Reader {
+	if b.in != nil {
+		return b
+	}
 	if b.hasData {
 		return bytes.NewReader(b.data)
 	}

@@ -404,7 +404,7 @@ func (e *encodeState) sortEntries(spans []span, what string) error {
 		return nil
 	}
 	buf := e.buf
-	cmp := func(a, b span) int { return bytes.Compare(buf[a.start:a.keyEnd], buf[b.start:b.keyEnd]) }
+	cmp := func(a, b span) int { return compareKeys(buf[a.start:a.keyEnd], buf[b.start:b.keyEnd]) }
 	sorted := true
 	for i := 1; i < len(spans); i++ {
 		c := cmp(spans[i-1], spans[i])
@@ -951,4 +951,27 @@ func canonicalKey(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.Clone(e.buf), nil
+}
+
+// compareKeys orders encoded dict keys and set items canonically: by their
+// encoded bytes, except that unicode and bytearray values compare by their
+// content, skipping the length prefix, so string keys come out in plain
+// byte (code point) order.
+func compareKeys(a, b []byte) int {
+	if len(a) > 0 && len(b) > 0 && a[0] == b[0] && (a[0] == 'u' || a[0] == 'b') {
+		return bytes.Compare(lenContent(a), lenContent(b))
+	}
+	return bytes.Compare(a, b)
+}
+
+// lenContent returns the content of an encoded unicode or bytearray.
+func lenContent(p []byte) []byte {
+	if len(p) < 2 || p[1] == ';' {
+		return nil
+	}
+	i := bytes.IndexByte(p, ':')
+	if i < 0 {
+		return p
+	}
+	return p[i+1 : len(p)-1]
 }

@@ -181,7 +181,7 @@ func typeFields(t reflect.Type) []field {
 	for i := range fields {
 		fields[i].key = appendUnicode(nil, fields[i].name)
 	}
-	sort.Slice(fields, func(i, j int) bool { return bytes.Compare(fields[i].key, fields[j].key) < 0 })
+	sort.Slice(fields, func(i, j int) bool { return compareKeys(fields[i].key, fields[j].key) < 0 })
 	return fields
 }
 
