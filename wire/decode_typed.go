@@ -685,24 +685,52 @@ func newStructDecoder(t reflect.Type) decoderFunc {
 			d.path = append(d.path, t.Name())
 			pushed = 1
 		}
-		var seenSmall uint64
-		var seenBig []bool
-		var unknown map[string]struct{}
+		err := si.decodeEntries(d, v)
+		d.path = d.path[:len(d.path)-pushed]
+		return err
+	}
+}
+
+// decodeEntries decodes the entries of a dict into the fields of v.
+func (si *structInfo) decodeEntries(d *decodeState, v reflect.Value) error {
+	d.pos++
+	if err := d.enter(); err != nil {
+		return err
+	}
+	var seenSmall uint64
+	var seenBig []bool
+	var unknown map[string]struct{}
+	guess := 0 // our encoder sends fields in si.fields order
+	for i := 0; ; i++ {
+		if !d.skipWS() {
+			return d.eofErr("a key or ';'")
+		}
+		c := d.buf[d.pos]
+		if c == ';' {
+			d.pos++
+			break
+		}
+		if err := d.itemLimit(i + 1); err != nil {
+			return err
+		}
+		keyOff := d.off()
 		fi := -1
-		keyOff := int64(0)
-		err := d.dictEntries(func(int) error {
-			fi = -1
-			keyOff = d.off()
-			if d.letter() != 'u' {
-				// Not a field name: skip the pair.
-				return d.skip()
+		if c != 'u' {
+			// Not a field name: skip the pair.
+			if err := d.skip(); err != nil {
+				return err
 			}
+		} else {
 			d.pos++
 			key, err := d.unicode()
 			if err != nil {
 				return err
 			}
-			fi = si.lookup(key)
+			if guess < len(si.fields) && string(key) == si.fields[guess].name {
+				fi = guess
+			} else {
+				fi = si.lookup(key)
+			}
 			if fi < 0 {
 				if unknown == nil {
 					unknown = make(map[string]struct{})
@@ -711,40 +739,58 @@ func newStructDecoder(t reflect.Type) decoderFunc {
 					return d.syntaxAt(keyOff, "dict has a duplicate key %q", key)
 				}
 				unknown[string(key)] = struct{}{}
-				return nil
-			}
-			dup := false
-			if fi < 64 {
-				dup = seenSmall&(1<<fi) != 0
-				seenSmall |= 1 << fi
 			} else {
-				if seenBig == nil {
-					seenBig = make([]bool, len(si.fields))
+				guess = fi + 1
+				dup := false
+				if fi < 64 {
+					dup = seenSmall&(1<<fi) != 0
+					seenSmall |= 1 << fi
+				} else {
+					if seenBig == nil {
+						seenBig = make([]bool, len(si.fields))
+					}
+					dup = seenBig[fi]
+					seenBig[fi] = true
 				}
-				dup = seenBig[fi]
-				seenBig[fi] = true
+				if dup {
+					return d.syntaxAt(keyOff, "dict has a duplicate key %q", key)
+				}
 			}
-			if dup {
-				return d.syntaxAt(keyOff, "dict has a duplicate key %q", key)
+		}
+		if !d.skipWS() {
+			return d.eofErr("a value for the key")
+		}
+		if d.buf[d.pos] == ';' {
+			return d.syntax("dict has a key without a value")
+		}
+		if fi < 0 {
+			if err := d.skip(); err != nil {
+				return err
 			}
-			return nil
-		}, func(int) error {
-			if fi < 0 {
-				return d.skip()
+			continue
+		}
+		f := &si.fields[fi]
+		var fv reflect.Value
+		if len(f.index) == 1 {
+			fv = v.Field(f.index[0])
+		} else {
+			var ok bool
+			if fv, ok = fieldForWrite(v, f.index); !ok {
+				if err := d.mismatch(f.typ, "embedded pointer to unexported struct"); err != nil {
+					return err
+				}
+				continue
 			}
-			f := &si.fields[fi]
-			fv, ok := fieldForWrite(v, f.index)
-			if !ok {
-				return d.mismatch(f.typ, "embedded pointer to unexported struct")
-			}
-			d.path = append(d.path, f.name)
-			err := si.dec[fi](d, fv)
-			d.path = d.path[:len(d.path)-1]
+		}
+		d.path = append(d.path, f.name)
+		err := si.dec[fi](d, fv)
+		d.path = d.path[:len(d.path)-1]
+		if err != nil {
 			return err
-		})
-		d.path = d.path[:len(d.path)-pushed]
-		return err
+		}
 	}
+	d.leave()
+	return nil
 }
 
 // fieldForWrite returns the field at index, allocating embedded pointers.
@@ -827,7 +873,7 @@ func timeDecoder(d *decodeState, v reflect.Value) error {
 		if err != nil {
 			return err
 		}
-		v.Set(reflect.ValueOf(t))
+		*v.Addr().Interface().(*time.Time) = t
 		return nil
 	case 'N':
 		_, err := d.nilValue()
@@ -866,7 +912,7 @@ func periodDecoder(d *decodeState, v reflect.Value) error {
 		if err != nil {
 			return err
 		}
-		v.Set(reflect.ValueOf(p))
+		*v.Addr().Interface().(*Period) = p
 		return nil
 	case 'N':
 		_, err := d.nilValue()

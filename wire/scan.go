@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -109,6 +110,14 @@ func isWS(c byte) bool {
 
 // skipWS skips whitespace; it reports false at the end of input.
 func (d *decodeState) skipWS() bool {
+	// Fast path: every type letter and ';' is above the space.
+	if d.pos < len(d.buf) && d.buf[d.pos] > ' ' {
+		return true
+	}
+	return d.skipWSSlow()
+}
+
+func (d *decodeState) skipWSSlow() bool {
 	for {
 		for d.pos < len(d.buf) {
 			if !isWS(d.buf[d.pos]) {
@@ -124,7 +133,14 @@ func (d *decodeState) skipWS() bool {
 
 // peek returns the next byte without consuming it.
 func (d *decodeState) peek(what string) (byte, error) {
-	if d.pos < len(d.buf) || d.fill() {
+	if d.pos < len(d.buf) {
+		return d.buf[d.pos], nil
+	}
+	return d.peekSlow(what)
+}
+
+func (d *decodeState) peekSlow(what string) (byte, error) {
+	if d.fill() {
 		return d.buf[d.pos], nil
 	}
 	return 0, d.eofErr(what)
@@ -132,7 +148,16 @@ func (d *decodeState) peek(what string) (byte, error) {
 
 // next consumes and returns the next byte.
 func (d *decodeState) next(what string) (byte, error) {
-	if d.pos < len(d.buf) || d.fill() {
+	if d.pos < len(d.buf) {
+		c := d.buf[d.pos]
+		d.pos++
+		return c, nil
+	}
+	return d.nextSlow(what)
+}
+
+func (d *decodeState) nextSlow(what string) (byte, error) {
+	if d.fill() {
 		c := d.buf[d.pos]
 		d.pos++
 		return c, nil
@@ -269,8 +294,26 @@ func (d *decodeState) integer() (int64, *big.Int, error) {
 // `;` or len `:` bytes `;`. The returned slice aliases the buffer and is
 // valid until the next read.
 func (d *decodeState) lenPrefixed(kind string) ([]byte, error) {
+	// Fast path: the whole value is in the buffer.
+	if buf, p := d.buf, d.pos; p < len(buf) && buf[p] >= '1' && buf[p] <= '9' {
+		n := int(buf[p] - '0')
+		p++
+		for p < len(buf) && buf[p] >= '0' && buf[p] <= '9' && n < 1<<40 {
+			n = n*10 + int(buf[p]-'0')
+			p++
+		}
+		if p < len(buf) && buf[p] == ':' && n <= d.lim.MaxStringBytes && p+1+n < len(buf) && buf[p+1+n] == ';' &&
+			d.base+int64(p+1+n)-d.rootStart <= d.lim.MaxMessageBytes {
+			d.pos = p + 2 + n
+			return buf[p+1 : p+1+n], nil
+		}
+	}
+	return d.lenPrefixedSlow(kind)
+}
+
+func (d *decodeState) lenPrefixedSlow(kind string) ([]byte, error) {
 	start := d.off() - 1
-	c, err := d.next(kind + " length or ';'")
+	c, err := d.next("a length or ';'")
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +327,7 @@ func (d *decodeState) lenPrefixed(kind string) ([]byte, error) {
 	n := int64(c - '0')
 	digits := 1
 	for {
-		if c, err = d.next(kind + " length"); err != nil {
+		if c, err = d.next("a length digit or ':'"); err != nil {
 			return nil, err
 		}
 		if c == ':' {
@@ -349,11 +392,36 @@ func validUTF8(b []byte) bool {
 // token reads the body of a float, datetime or timedelta up to its `;`
 // into scratch space.
 func (d *decodeState) token(kind string) ([]byte, error) {
+	// Fast path: the token and its ';' are in the buffer.
+	rest := d.buf[d.pos:]
+	if len(rest) > 129 {
+		rest = rest[:129]
+	}
+	if i := bytes.IndexByte(rest, ';'); i >= 0 {
+		tok := rest[:i]
+		ok := true
+		for _, c := range tok {
+			if c <= ' ' || c >= 0x7f {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			d.pos += i + 1
+			return tok, nil
+		}
+	}
 	tok := d.scratch[:0]
 	for {
-		c, err := d.next(kind + " or ';'")
-		if err != nil {
-			return nil, err
+		var c byte
+		if d.pos < len(d.buf) {
+			c = d.buf[d.pos]
+			d.pos++
+		} else {
+			var err error
+			if c, err = d.next("';' closing the value"); err != nil {
+				return nil, err
+			}
 		}
 		if c == ';' {
 			d.scratch = tok[:0]
@@ -542,5 +610,9 @@ func letterName(c byte) string {
 
 // singleton parses N; T; F; after their letter.
 func (d *decodeState) singleton(letter byte) error {
-	return d.expect(';', fmt.Sprintf("';' after %q", letter))
+	if d.pos < len(d.buf) && d.buf[d.pos] == ';' {
+		d.pos++
+		return nil
+	}
+	return d.expect(';', "';' after "+string(letter))
 }
