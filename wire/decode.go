@@ -28,7 +28,7 @@ func UnmarshalConfig(data []byte, v any, cfg DecodeConfig) error {
 		return &InvalidUnmarshalError{reflect.TypeOf(v)}
 	}
 	d := statePool.Get().(*decodeState)
-	*d = decodeState{buf: data, lim: cfg.Limits.resolved(), cfg: cfg, scratch: d.scratch[:0], path: d.path[:0]}
+	*d = decodeState{buf: data, lim: cfg.Limits.resolved(), cfg: cfg, scratch: d.scratch[:0], path: d.path[:0], keys: d.keys}
 	d.cfg.SpoolThreshold = -1 // everything is in memory already
 	err := d.unmarshal(rv)
 	d.buf, d.msg, d.typeErr = nil, nil, nil
@@ -392,7 +392,12 @@ func (d *decodeState) entries() ([]Entry, error) {
 	if err := d.enter(); err != nil {
 		return nil, err
 	}
-	var out []Entry
+	return d.moreEntries(start, nil)
+}
+
+// moreEntries decodes entries up to the closing ';' after those in out,
+// leaves the collection and checks for duplicate keys.
+func (d *decodeState) moreEntries(start int64, out []Entry) ([]Entry, error) {
 	for {
 		if !d.skipWS() {
 			return nil, d.eofErr("a key or ';'")
@@ -432,32 +437,105 @@ func (d *decodeState) entries() ([]Entry, error) {
 }
 
 func (d *decodeState) dict() (any, error) {
-	entries, err := d.entries()
+	start := d.off() - 1
+	if err := d.enter(); err != nil {
+		return nil, err
+	}
+	// Most dicts have unicode keys only: build the map directly, and fall
+	// back to entries when another key type appears.
+	var m map[string]any
+	n := 0
+	for {
+		if !d.skipWS() {
+			return nil, d.eofErr("a key or ';'")
+		}
+		c := d.buf[d.pos]
+		if c == ';' {
+			d.pos++
+			break
+		}
+		if c != 'u' {
+			return d.dictFallback(start, m)
+		}
+		n++
+		if err := d.itemLimit(n); err != nil {
+			return nil, err
+		}
+		keyOff := d.off()
+		d.pos++
+		kb, err := d.unicode()
+		if err != nil {
+			return nil, err
+		}
+		key := d.intern(kb)
+		if !d.skipWS() {
+			return nil, d.eofErr("a value for the key")
+		}
+		if d.buf[d.pos] == ';' {
+			return nil, d.syntax("dict has a key without a value")
+		}
+		v, err := d.anyValue()
+		if err != nil {
+			return nil, err
+		}
+		if m == nil {
+			m = make(map[string]any)
+		}
+		if _, dup := m[key]; dup {
+			return nil, d.syntaxAt(keyOff, "dict has a duplicate key %s", describe(key))
+		}
+		m[key] = v
+	}
+	d.leave()
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m, nil
+}
+
+// intern returns b as a string, reusing the string of an earlier short key
+// so that records with the same keys do not allocate them again.
+func (d *decodeState) intern(b []byte) string {
+	if len(b) > 32 {
+		return string(b)
+	}
+	if s, ok := d.keys[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if d.keys == nil {
+		d.keys = make(map[string]string)
+	}
+	if len(d.keys) < 256 {
+		d.keys[s] = s
+	}
+	return s
+}
+
+// dictFallback finishes a dict whose keys are not all unicode; m holds the
+// entries read so far.
+func (d *decodeState) dictFallback(start int64, m map[string]any) (any, error) {
+	entries := make([]Entry, 0, len(m)+1)
+	for k, v := range m {
+		entries = append(entries, Entry{k, v})
+	}
+	entries, err := d.moreEntries(start, entries)
 	if err != nil {
 		return nil, err
 	}
-	strs, comparable := true, true
+	comparable := true
 	for _, e := range entries {
-		if _, ok := e.Key.(string); !ok {
-			strs = false
-		}
 		if !hashable(e.Key) {
 			comparable = false
+			break
 		}
 	}
-	switch {
-	case strs:
-		m := make(map[string]any, len(entries))
+	if comparable {
+		out := make(map[any]any, len(entries))
 		for _, e := range entries {
-			m[e.Key.(string)] = e.Value
+			out[e.Key] = e.Value
 		}
-		return m, nil
-	case comparable:
-		m := make(map[any]any, len(entries))
-		for _, e := range entries {
-			m[e.Key] = e.Value
-		}
-		return m, nil
+		return out, nil
 	}
 	return Dict{Entries: entries}, nil
 }

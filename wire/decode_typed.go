@@ -387,9 +387,8 @@ func newSliceDecoder(t reflect.Type) decoderFunc {
 		n := 0
 		err := d.collection(func(i int) error {
 			if i >= v.Cap() {
-				ns := reflect.MakeSlice(t, i, max(4, 2*v.Cap()))
-				reflect.Copy(ns, v)
-				v.Set(ns)
+				v.SetLen(i)
+				v.Grow(max(4, v.Cap()))
 			}
 			if i >= v.Len() {
 				v.SetLen(i + 1)

@@ -530,7 +530,7 @@ func newEncoder(t reflect.Type) encoderFunc {
 		return func(e *encodeState, v reflect.Value) error {
 			e.buf = append(e.buf, 'd')
 			var err error
-			e.buf, err = appendDatetime(e.buf, v.Interface().(time.Time))
+			e.buf, err = appendDatetime(e.buf, valueOf[time.Time](v))
 			if err != nil {
 				return &UnsupportedValueError{Type: t, Msg: err.Error()}
 			}
@@ -548,7 +548,7 @@ func newEncoder(t reflect.Type) encoderFunc {
 		return func(e *encodeState, v reflect.Value) error {
 			e.buf = append(e.buf, 'p')
 			var err error
-			e.buf, err = appendPeriod(e.buf, v.Interface().(Period))
+			e.buf, err = appendPeriod(e.buf, valueOf[Period](v))
 			if err != nil {
 				return &UnsupportedValueError{Type: t, Msg: err.Error()}
 			}
@@ -571,7 +571,7 @@ func newEncoder(t reflect.Type) encoderFunc {
 		}
 	case extensionType:
 		return func(e *encodeState, v reflect.Value) error {
-			return e.encodeExtension(v.Interface().(Extension))
+			return e.encodeExtension(valueOf[Extension](v))
 		}
 	case orderedDictType:
 		return func(e *encodeState, v reflect.Value) error {
@@ -974,4 +974,12 @@ func lenContent(p []byte) []byte {
 		return p
 	}
 	return p[i+1 : len(p)-1]
+}
+
+// valueOf returns the T in v without boxing it when v is addressable.
+func valueOf[T any](v reflect.Value) T {
+	if v.CanAddr() {
+		return *v.Addr().Interface().(*T)
+	}
+	return v.Interface().(T)
 }

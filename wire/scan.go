@@ -30,6 +30,8 @@ type decodeState struct {
 	msg      *message // blobs of the message being decoded; nil until one appears
 	skipping int      // >0 while skipping a value the caller will never see
 
+	keys map[string]string // interned short dict keys, at most 256
+
 	typeErr error    // first UnmarshalTypeError of this message
 	path    []string // struct field path for error messages
 	scratch []byte
