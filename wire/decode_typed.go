@@ -553,13 +553,14 @@ func newMapDecoder(t reflect.Type) decoderFunc {
 			keyOK = true
 			keyOff = d.off()
 			if anyKey {
+				letter := d.letter()
 				k, err := d.anyValue()
 				if err != nil {
 					return err
 				}
 				if !hashable(k) {
 					keyOK = false
-					d.typeError('?', keyOff, kt, "dict key "+TypeName(k)+" cannot be a Go map key")
+					d.typeError(letter, keyOff, kt, "dict key "+TypeName(k)+" cannot be a Go map key")
 					return nil
 				}
 				if k != nil {
@@ -629,12 +630,13 @@ func newSetDecoder(t reflect.Type) decoderFunc {
 			off := d.off()
 			before := d.typeErr
 			if kt.Kind() == reflect.Interface {
+				letter := d.letter()
 				k, err := d.anyValue()
 				if err != nil {
 					return err
 				}
 				if !hashable(k) {
-					d.typeError('?', off, kt, "set item "+TypeName(k)+" cannot be a Go map key")
+					d.typeError(letter, off, kt, "set item "+TypeName(k)+" cannot be a Go map key")
 					return nil
 				}
 				if k != nil {
@@ -680,7 +682,7 @@ func newStructDecoder(t reflect.Type) decoderFunc {
 			return d.mismatch(v.Type(), "")
 		}
 		pushed := 0
-		if len(d.path) == 0 {
+		if len(d.path) == 0 && t.Name() != "" { // no ".Field" for anonymous structs
 			d.path = append(d.path, t.Name())
 			pushed = 1
 		}
@@ -730,7 +732,11 @@ func (si *structInfo) decodeEntries(d *decodeState, v reflect.Value) error {
 			} else {
 				fi = si.lookup(key)
 			}
-			if fi < 0 {
+			if fi < 0 || string(key) != si.fields[fi].name {
+				// Unknown keys, and keys that match a field only
+				// case-insensitively: only an exact repeat is a
+				// duplicate; other spellings of a field are distinct keys
+				// and the last one wins.
 				if unknown == nil {
 					unknown = make(map[string]struct{})
 				}

@@ -103,7 +103,11 @@ func parseDatetime(s []byte) (time.Time, bool) {
 	if t.Day() != day { // e.g. February 30th
 		return time.Time{}, false
 	}
-	return t.Add(-time.Duration(offset) * time.Second), true
+	t = t.Add(-time.Duration(offset) * time.Second)
+	if y := t.Year(); y < 0 || y > 9999 { // what the encoder cannot write back
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // appendDuration appends a timedelta body with every designator:
@@ -175,16 +179,22 @@ func parsePeriod(s []byte) (Period, bool) {
 	}
 	s = s[1:]
 	var years, months int64
-	var total time.Duration
+	// total is the magnitude; a negative period may reach -2^63, one
+	// more than the largest positive duration.
+	var total uint64
+	limit := uint64(math.MaxInt64)
+	if neg {
+		limit++
+	}
 	inTime := false
 	parts := 0
 	order := 0 // position of the last designator, to enforce order
 	add := func(v int64, unit time.Duration) bool {
-		if v > int64(math.MaxInt64/unit) {
+		if uint64(v) > limit/uint64(unit) {
 			return false
 		}
-		x := time.Duration(v) * unit
-		if total > math.MaxInt64-x {
+		x := uint64(v) * uint64(unit)
+		if total > limit-x {
 			return false
 		}
 		total += x
@@ -205,7 +215,7 @@ func parsePeriod(s []byte) (Period, bool) {
 		i := 0
 		var v int64
 		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			if v > (math.MaxInt64-9)/10 {
+			if v > (math.MaxInt64-int64(s[i]-'0'))/10 {
 				return Period{}, false
 			}
 			v = v*10 + int64(s[i]-'0')
@@ -267,8 +277,9 @@ func parsePeriod(s []byte) (Period, bool) {
 	if parts == 0 {
 		return Period{}, false
 	}
+	dur := time.Duration(total) // -2^63 when total is 2^63
 	if neg {
-		years, months, total = -years, -months, -total
+		years, months, dur = -years, -months, -dur
 	}
-	return Period{Years: years, Months: months, Duration: total}, true
+	return Period{Years: years, Months: months, Duration: dur}, true
 }
