@@ -261,6 +261,10 @@ func (d *decodeState) integer() (int64, *big.Int, error) {
 			return 0, nil, err
 		}
 	}
+	if n > d.lim.MaxIntegerDigits {
+		// Integers short enough for the fast path are checked here.
+		return 0, nil, &LimitError{Limit: "MaxIntegerDigits", Max: int64(d.lim.MaxIntegerDigits), Offset: start}
+	}
 	if c != ';' {
 		d.pos--
 		return 0, nil, d.syntax("found %s in integer, expected a digit or ';'", quoteByte(c))
