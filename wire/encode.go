@@ -206,11 +206,12 @@ func appendChunks(buf []byte, id int, b *Blob, size int) ([]byte, error) {
 
 // encodeState builds the root object of one message.
 type encodeState struct {
-	buf   []byte
-	blobs []*Blob
-	depth int
-	spans [][]span // free list of span slices for sorting
-	tmp   []byte   // scratch for reordering sorted entries
+	buf    []byte
+	blobs  []*Blob
+	blobAt []int // offset in buf of each blob's id, parallel to blobs
+	depth  int
+	spans  [][]span // free list of span slices for sorting
+	tmp    []byte   // scratch for reordering sorted entries
 
 	identity bool // encoding for comparison: blobs by identity, no trailers
 }
@@ -226,6 +227,7 @@ func (e *encodeState) release() {
 	e.buf = e.buf[:0]
 	clear(e.blobs)
 	e.blobs = e.blobs[:0]
+	e.blobAt = e.blobAt[:0]
 	e.depth = 0
 	e.identity = false
 	if cap(e.tmp) > 1<<20 {
@@ -434,7 +436,46 @@ func (e *encodeState) sortEntries(spans []span, what string) error {
 		out = append(out, e.tmp[s.start-base:s.end-base]...)
 	}
 	e.buf = out
+	e.renumberBlobs(base, spans)
 	return nil
+}
+
+// renumberBlobs keeps blob ids in order of appearance after sortEntries
+// moved the entries at e.buf[base:]; spans are in their new order and
+// hold their old offsets. Without it the ids, and so the bytes, of a map
+// holding blobs would depend on the map's iteration order.
+func (e *encodeState) renumberBlobs(base int, spans []span) {
+	first := len(e.blobAt)
+	for first > 0 && e.blobAt[first-1] >= base {
+		first--
+	}
+	if e.identity || first == len(e.blobAt) {
+		return
+	}
+	// The moved blobs (old index = old id) in order of appearance, and the
+	// new offsets of their ids.
+	var order, at []int
+	pos := base
+	for _, s := range spans {
+		for j := first; j < len(e.blobAt); j++ {
+			if e.blobAt[j] >= s.start && e.blobAt[j] < s.end {
+				order = append(order, j)
+				at = append(at, pos+e.blobAt[j]-s.start)
+			}
+		}
+		pos += s.end - s.start
+	}
+	e.tmp = append(e.tmp[:0], e.buf[base:]...)
+	moved := slices.Clone(e.blobs[first:])
+	out, prev := e.buf[:base], 0
+	for k, j := range order {
+		out = append(out, e.tmp[prev:at[k]-base]...)
+		e.blobs[first+k] = moved[j-first]
+		e.blobAt[first+k] = len(out)
+		out = strconv.AppendInt(out, int64(first+k), 10)
+		prev = at[k] - base + len(strconv.Itoa(j))
+	}
+	e.buf = append(out, e.tmp[prev:]...)
 }
 
 func (e *encodeState) encodeStringMap(m map[string]any) error {
@@ -473,6 +514,7 @@ func (e *encodeState) encodeBlob(b *Blob) error {
 	}
 	e.blobs = append(e.blobs, b)
 	e.buf = append(e.buf, 'B')
+	e.blobAt = append(e.blobAt, len(e.buf))
 	e.buf = strconv.AppendInt(e.buf, int64(id), 10)
 	e.buf = append(e.buf, ':')
 	ct := b.ContentType
