@@ -363,6 +363,7 @@ func (b *blobIn) read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		if m.err != nil {
+			b.releaseFile() // spool drained; no more data will come
 			return 0, m.err
 		}
 		n, err := m.step(b, p)

@@ -87,6 +87,9 @@ type Decoder struct {
 	mu  sync.Mutex // serialises Decode and Close
 	d   decodeState
 	err error // sticky: after a syntax, limit or read error the stream is lost
+	// last holds the blobs of the latest message, complete or not, so
+	// that Close can release their spool files; guarded by mu.
+	last *message
 }
 
 // NewDecoder returns a Decoder reading from r with the default
@@ -148,6 +151,7 @@ func (dec *Decoder) Decode(v any) error {
 		dec.err = err
 		return err
 	}
+	dec.last = d.msg
 	if d.msg != nil && d.msg.done() {
 		d.msg = nil
 	}
@@ -206,7 +210,11 @@ func (r *bufReader) Read(p []byte) (int, error) {
 func (dec *Decoder) Close() error {
 	dec.mu.Lock()
 	defer dec.mu.Unlock()
-	if m := dec.d.msg; m != nil {
+	m := dec.d.msg
+	if m == nil {
+		m = dec.last // complete, but its blobs may still hold spool files
+	}
+	if m != nil {
 		m.mu.Lock()
 		for _, b := range m.blobs {
 			b.closed = true

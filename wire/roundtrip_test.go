@@ -884,21 +884,21 @@ type EmbeddedPtr struct {
 }
 
 type tagged struct {
-	Name      string `glyph:"name"`
-	Age       int    `glyph:"age,omitempty"`
-	Email     string `glyph:",omitempty"`
-	Skip      int    `glyph:"-"`
-	Dash      int    `glyph:"-,"`
-	Plain     float64
-	List      []int          `glyph:"list,omitempty"`
-	Map       map[string]int `glyph:"map,omitempty"`
-	Ptr       *int           `glyph:"ptr,omitempty"`
-	Iface     any            `glyph:"iface,omitempty"`
-	When      time.Time      `glyph:"when,omitempty"`
-	unexp     int
-	Embedded                // promoted fields
-	*EmbeddedPtr            // promoted through a pointer
-	Unicode   string `glyph:"ünï"`
+	Name         string `glyph:"name"`
+	Age          int    `glyph:"age,omitempty"`
+	Email        string `glyph:",omitempty"`
+	Skip         int    `glyph:"-"`
+	Dash         int    `glyph:"-,"`
+	Plain        float64
+	List         []int          `glyph:"list,omitempty"`
+	Map          map[string]int `glyph:"map,omitempty"`
+	Ptr          *int           `glyph:"ptr,omitempty"`
+	Iface        any            `glyph:"iface,omitempty"`
+	When         time.Time      `glyph:"when,omitempty"`
+	unexp        int
+	Embedded            // promoted fields
+	*EmbeddedPtr        // promoted through a pointer
+	Unicode      string `glyph:"ünï"`
 }
 
 func TestStructs(t *testing.T) {
@@ -1006,8 +1006,8 @@ type (
 		ID   int
 		Name string
 	}
-	Dup1 struct{ X int }
-	Dup2 struct{ X int }
+	Dup1       struct{ X int }
+	Dup2       struct{ X int }
 	withEmbeds struct {
 		Base
 		*Dup1
