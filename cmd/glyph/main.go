@@ -1,0 +1,119 @@
+// Command glyph is the command-line tool of the glyph project.
+//
+// Usage:
+//
+//	glyph fmt            re-encode one message from stdin canonically
+//	glyph show [--full]  print one message from stdin for a person
+//	glyph demo [part]    a tour of what glyph does, checking itself as it goes
+//	glyph version        print the version
+//
+// Exit status is 0 on success, 1 when the command fails (for example on
+// invalid input) and 2 on a usage error.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/glyph-ipc/glyph/wire"
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// run executes the command line args (without the program name) and
+// returns the exit status. It is main without the process: tests call it.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ce *commandError
+	if errors.As(err, &ce) {
+		fmt.Fprintf(stderr, "%s: %s\n", ce.cmd, describeError(ce.err))
+		return exitFailure
+	}
+	// Anything else comes from parsing the command line.
+	fmt.Fprintf(stderr, "glyph: %v\nRun 'glyph --help' for usage.\n", err)
+	return exitUsage
+}
+
+// commandError is a failure of a command that ran, as opposed to a command
+// line that could not be parsed.
+type commandError struct {
+	cmd string // "glyph fmt"
+	err error
+}
+
+func (e *commandError) Error() string { return e.cmd + ": " + e.err.Error() }
+func (e *commandError) Unwrap() error { return e.err }
+
+// runE adapts a command body so that its errors are reported as failures
+// of that command (exit status 1) rather than usage errors.
+func runE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := f(cmd, args); err != nil {
+			return &commandError{cmd: cmd.CommandPath(), err: err}
+		}
+		return nil
+	}
+}
+
+// describeError renders err for a person. The wire package prefixes its
+// errors with "glyph: ", which the command name already says.
+func describeError(err error) string {
+	if se, ok := err.(*wire.SyntaxError); ok {
+		return fmt.Sprintf("syntax error at byte %d: %s", se.Offset, se.Msg)
+	}
+	return strings.TrimPrefix(err.Error(), "glyph: ")
+}
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "glyph",
+		Short: "glyph: duck-typed inter-process communication for Go",
+		Long: `glyph is duck-typed inter-process communication for Go, built on the
+hyperglyph 1.0 encoding. This tool inspects and canonicalises hyperglyph
+messages and gives a tour of the system.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.AddCommand(newFmtCommand(), newShowCommand(), newDemoCommand(), newVersionCommand())
+	return root
+}
+
+func newVersionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of glyph and of Go it was built with",
+		Args:  cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			version := "(devel)"
+			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+				version = bi.Main.Version
+			}
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "glyph %s %s\n", version, runtime.Version())
+			return err
+		}),
+	}
+}
