@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -45,7 +46,7 @@ runs every part; parts: ` + strings.Join(names, ", ") + `.`,
 func runDemo(w io.Writer, names []string) error {
 	var failed []string
 	for _, part := range demoParts {
-		if len(names) > 0 && !contains(names, part.name) {
+		if len(names) > 0 && !slices.Contains(names, part.name) {
 			continue
 		}
 		fmt.Fprintf(w, "== %s ==\n\n", part.title)
@@ -60,13 +61,4 @@ func runDemo(w io.Writer, names []string) error {
 		return fmt.Errorf("demo failed: %s", strings.Join(failed, ", "))
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

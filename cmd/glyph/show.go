@@ -349,14 +349,10 @@ func (p *printer) sorted(items []any) []any {
 }
 
 func (p *printer) sortedEntries(entries []wire.Entry) []wire.Entry {
-	keys := make([]any, len(entries))
-	for i, e := range entries {
-		keys[i] = e.Key
-	}
 	byKey := make([]sortKey, len(entries))
 	idx := make([]int, len(entries))
-	for i, k := range keys {
-		byKey[i] = p.sortKeyOf(k)
+	for i, e := range entries {
+		byKey[i] = p.sortKeyOf(e.Key)
 		idx[i] = i
 	}
 	slices.SortStableFunc(idx, func(a, b int) int { return compareSortKeys(byKey[a], byKey[b]) })
