@@ -44,6 +44,11 @@ func (d *decodeState) unmarshal(rv reflect.Value) error {
 	if err := d.root(rv); err != nil {
 		return err
 	}
+	// Limits are checked while parsing where memory is at stake; this
+	// catches what costs only time (whitespace, leading zeros).
+	if err := d.checkRoot(0); err != nil {
+		return err
+	}
 	if d.msg != nil {
 		if err := d.msg.finish(); err != nil {
 			return err
@@ -147,7 +152,11 @@ func (dec *Decoder) Decode(v any) error {
 		return d.rerr
 	}
 	d.rootStart = d.off()
-	if err := d.root(rv); err != nil {
+	err := d.root(rv)
+	if err == nil {
+		err = d.checkRoot(0) // see unmarshal
+	}
+	if err != nil {
 		dec.err = err
 		return err
 	}
