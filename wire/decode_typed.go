@@ -276,17 +276,33 @@ func floatDecoder(d *decodeState, v reflect.Value) error {
 		v.SetFloat(f)
 		return nil
 	case 'i':
+		off := d.off()
 		d.pos++
 		n, b, err := d.integer()
 		if err != nil {
 			return err
 		}
-		if b != nil {
-			f, _ := new(big.Float).SetInt(b).Float64()
-			v.SetFloat(f)
-		} else {
-			v.SetFloat(float64(n))
+		if b == nil {
+			b = new(big.Int).SetInt64(n)
 		}
+		// Only integers the float holds exactly: a silently rounded
+		// integer is a different number.
+		bf := new(big.Float).SetInt(b)
+		var exact bool
+		var f float64
+		if v.Kind() == reflect.Float32 {
+			f32, acc := bf.Float32()
+			f, exact = float64(f32), acc == big.Exact && !math.IsInf(f, 0)
+		} else {
+			var acc big.Accuracy
+			f, acc = bf.Float64()
+			exact = acc == big.Exact && !math.IsInf(f, 0)
+		}
+		if !exact {
+			d.typeError(c, off, v.Type(), "integer is not exactly representable")
+			return nil
+		}
+		v.SetFloat(f)
 		return nil
 	case 'N':
 		_, err := d.nilValue()
