@@ -461,6 +461,7 @@ func (d *decodeState) dict() (any, error) {
 	// Most dicts have unicode keys only: build the map directly, and fall
 	// back to entries when another key type appears.
 	var m map[string]any
+	var seenNFC map[string]struct{}
 	n := 0
 	for {
 		if !d.skipWS() {
@@ -500,6 +501,20 @@ func (d *decodeState) dict() (any, error) {
 		}
 		if _, dup := m[key]; dup {
 			return nil, d.syntaxAt(keyOff, "dict has a duplicate key %s", describe(key))
+		}
+		// Keys equal after NFC are equal glyph values (they encode the
+		// same): track normalised forms once a key is not in NFC.
+		if nk := nfc(key); seenNFC != nil || nk != key {
+			if seenNFC == nil {
+				seenNFC = make(map[string]struct{}, len(m)+1)
+				for k := range m {
+					seenNFC[k] = struct{}{}
+				}
+			}
+			if _, dup := seenNFC[nk]; dup {
+				return nil, d.syntaxAt(keyOff, "dict has a duplicate key %s (equal after NFC normalisation)", describe(key))
+			}
+			seenNFC[nk] = struct{}{}
 		}
 		m[key] = v
 	}
@@ -707,6 +722,9 @@ func firstDup(vals []any) int {
 			}
 			nan = true
 			continue
+		}
+		if s, ok := k.(string); ok {
+			k = nfc(s)
 		}
 		if hashable(k) {
 			if hs == nil {

@@ -562,6 +562,7 @@ func newMapDecoder(t reflect.Type) decoderFunc {
 		}
 		kv := reflect.New(kt).Elem()
 		ev := reflect.New(et).Elem()
+		var seenNFC map[string]struct{}
 		keyOK := true
 		keyOff := int64(0)
 		err := d.dictEntries(func(int) error {
@@ -598,7 +599,7 @@ func newMapDecoder(t reflect.Type) decoderFunc {
 			if err := elemDec(d, ev); err != nil {
 				return err
 			}
-			if target.MapIndex(kv).IsValid() {
+			if target.MapIndex(kv).IsValid() || nfcDup(&seenNFC, target, kv) {
 				return d.syntaxAt(keyOff, "dict has a duplicate key")
 			}
 			target.SetMapIndex(kv, ev)
@@ -641,6 +642,7 @@ func newSetDecoder(t reflect.Type) decoderFunc {
 		}
 		target := reflect.MakeMap(t)
 		kv := reflect.New(kt).Elem()
+		var seenNFC map[string]struct{}
 		err := d.collection(func(int) error {
 			kv.SetZero()
 			off := d.off()
@@ -664,7 +666,7 @@ func newSetDecoder(t reflect.Type) decoderFunc {
 			if d.typeErr != before {
 				return nil
 			}
-			if c == 'S' && target.MapIndex(kv).IsValid() {
+			if c == 'S' && (target.MapIndex(kv).IsValid() || nfcDup(&seenNFC, target, kv)) {
 				return d.syntaxAt(off, "set has a duplicate item")
 			}
 			target.SetMapIndex(kv, present)
@@ -1037,4 +1039,29 @@ func anySetDecoder(d *decodeState, v reflect.Value) error {
 		return err
 	}
 	return d.mismatch(v.Type(), "")
+}
+
+// nfcDup reports whether the string key kv equals, after NFC
+// normalisation, a key already in target (such keys encode the same). It
+// tracks normalised forms in *seen once a key not in NFC appears.
+func nfcDup(seen *map[string]struct{}, target, kv reflect.Value) bool {
+	if kv.Kind() != reflect.String {
+		return false
+	}
+	key := kv.String()
+	nk := nfc(key)
+	if *seen == nil {
+		if nk == key {
+			return false
+		}
+		*seen = make(map[string]struct{}, target.Len()+1)
+		for it := target.MapRange(); it.Next(); {
+			(*seen)[it.Key().String()] = struct{}{}
+		}
+	}
+	if _, dup := (*seen)[nk]; dup {
+		return true
+	}
+	(*seen)[nk] = struct{}{}
+	return false
 }

@@ -31,8 +31,10 @@ import (
 // whatever its MarshalGlyph returns. Struct fields follow encoding/json's
 // rules with the `glyph` tag: `glyph:"name,omitempty"`, `glyph:"-"`.
 //
-// Dicts and sets are written sorted by the encoded bytes of their keys
-// and items, so equal values encode to equal bytes. Nothing else is
+// Dicts and sets are written in canonical order, so equal values encode
+// to equal bytes: sorted by the encoded bytes of their keys and items,
+// except that unicode and bytearray values compare by their content
+// (without the length prefix), so string keys come out in byte order. Nothing else is
 // written: no whitespace.
 func Marshal(v any) ([]byte, error) {
 	e := encPool.Get().(*encodeState)
@@ -399,6 +401,27 @@ func (e *encodeState) getSpans() []span {
 
 func (e *encodeState) putSpans(s []span) { e.spans = append(e.spans, s) }
 
+func equalKeysError(what string, key []byte) error {
+	noun := "keys"
+	if what == "set" {
+		noun = "items"
+	}
+	return &UnsupportedValueError{Msg: what + " has two equal " + noun + " " + strconv.Quote(truncate(string(key), 40))}
+}
+
+// nfc returns s in Unicode normal form C, without work for ASCII.
+func nfc(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			if norm.NFC.IsNormalString(s) {
+				return s
+			}
+			return norm.NFC.String(s)
+		}
+	}
+	return s
+}
+
 // sortEntries reorders the entries written at e.buf[spans[0].start:] so
 // their keys are in encoded-byte order, and rejects equal keys.
 func (e *encodeState) sortEntries(spans []span, what string) error {
@@ -411,7 +434,7 @@ func (e *encodeState) sortEntries(spans []span, what string) error {
 	for i := 1; i < len(spans); i++ {
 		c := cmp(spans[i-1], spans[i])
 		if c == 0 {
-			return &UnsupportedValueError{Msg: what + " has two equal keys " + strconv.Quote(truncate(string(buf[spans[i].start:spans[i].keyEnd]), 40))}
+			return equalKeysError(what, buf[spans[i].start:spans[i].keyEnd])
 		}
 		if c > 0 {
 			sorted = false
@@ -423,7 +446,7 @@ func (e *encodeState) sortEntries(spans []span, what string) error {
 	slices.SortFunc(spans, cmp)
 	for i := 1; i < len(spans); i++ {
 		if cmp(spans[i-1], spans[i]) == 0 {
-			return &UnsupportedValueError{Msg: what + " has two equal keys " + strconv.Quote(truncate(string(buf[spans[i].start:spans[i].keyEnd]), 40))}
+			return equalKeysError(what, buf[spans[i].start:spans[i].keyEnd])
 		}
 	}
 	base := spans[0].start
