@@ -1,0 +1,190 @@
+package service
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+
+	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/wire"
+)
+
+// bind matches the request's arguments to c's inputs and converts them to
+// the parameter types. Positional arguments bind first, then named ones;
+// a missing input takes its default; a missing required input, an unknown
+// name or a value of the wrong type is an Invalid error naming the input.
+func (c *callable) bind(req *Request) ([]reflect.Value, error) {
+	vals := make([]reflect.Value, len(c.params))
+	set := make([]bool, len(c.params))
+	if len(req.Positional) > len(c.params) {
+		return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("takes %d argument(s), got %d", len(c.params), len(req.Positional))}
+	}
+	for i, a := range req.Positional {
+		v, err := convertArg(c, i, a)
+		if err != nil {
+			return nil, err
+		}
+		vals[i], set[i] = v, true
+	}
+	for _, e := range req.Args.Entries() {
+		name, ok := e.Key.(string)
+		if !ok {
+			return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument name %v is not a string", e.Key)}
+		}
+		i := c.paramIndex(name)
+		if i < 0 {
+			return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("unknown argument %q", name)}
+		}
+		if set[i] {
+			return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument %q given twice", name)}
+		}
+		v, err := convertArg(c, i, e.Value)
+		if err != nil {
+			return nil, err
+		}
+		vals[i], set[i] = v, true
+	}
+	if req.Blob != nil {
+		i := 0
+		if req.BlobName != "" {
+			i = c.paramIndex(req.BlobName)
+		}
+		if i < 0 || i >= len(c.params) {
+			return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("no input %q for the request body", req.BlobName)}
+		}
+		if set[i] {
+			return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument %q given twice", c.params[i].name)}
+		}
+		v, err := convertArg(c, i, req.Blob)
+		if err != nil {
+			return nil, err
+		}
+		vals[i], set[i] = v, true
+	}
+	for i, p := range c.params {
+		if set[i] {
+			continue
+		}
+		if !p.hasDef {
+			return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("missing argument %q", p.name)}
+		}
+		v := reflect.New(p.typ).Elem()
+		if p.def != nil {
+			// Defaults of reference types are copied by a round trip so a
+			// call cannot change them for the next one.
+			d, err := convert(p.def, p.typ)
+			if err != nil {
+				return nil, &Error{Op: c.op, Kind: Internal, Message: "bad default for " + p.name}
+			}
+			v = d
+		}
+		vals[i] = v
+	}
+	if c.structArg == nil {
+		return vals, nil
+	}
+	sv := reflect.New(c.structArg).Elem()
+	for i, p := range c.params {
+		sv.FieldByIndex(p.field).Set(vals[i])
+	}
+	return []reflect.Value{sv}, nil
+}
+
+func (c *callable) paramIndex(name string) int {
+	for i := range c.params {
+		if c.params[i].name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func convertArg(c *callable, i int, a any) (reflect.Value, error) {
+	v, err := convert(a, c.params[i].typ)
+	if err != nil {
+		return v, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument %q: %v", c.params[i].name, err)}
+	}
+	return v, nil
+}
+
+// convert turns a decoded glyph value into a value of type t: directly
+// when it is assignable or a lossless numeric conversion, otherwise by
+// re-encoding it and decoding into t with the wire package's rules.
+func convert(a any, t reflect.Type) (reflect.Value, error) {
+	if a == nil {
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map:
+			return reflect.Zero(t), nil
+		}
+		return reflect.Value{}, fmt.Errorf("expected %s, got nil", typeName(t))
+	}
+	av := reflect.ValueOf(a)
+	at := av.Type()
+	if at.AssignableTo(t) {
+		v := reflect.New(t).Elem()
+		v.Set(av)
+		return v, nil
+	}
+	switch x := a.(type) {
+	case string:
+		if t.Kind() == reflect.String {
+			return reflect.ValueOf(x).Convert(t), nil
+		}
+	case int64:
+		switch t.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			v := reflect.New(t).Elem()
+			if v.OverflowInt(x) {
+				return v, fmt.Errorf("%d overflows %s", x, t)
+			}
+			v.SetInt(x)
+			return v, nil
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+			v := reflect.New(t).Elem()
+			if x < 0 || v.OverflowUint(uint64(x)) {
+				return v, fmt.Errorf("%d out of range for %s", x, t)
+			}
+			v.SetUint(uint64(x))
+			return v, nil
+		case reflect.Float32, reflect.Float64:
+			if x > -(1<<53) && x < 1<<53 {
+				return reflect.ValueOf(float64(x)).Convert(t), nil
+			}
+		}
+	case float64:
+		if t.Kind() == reflect.Float64 || (t.Kind() == reflect.Float32 && (math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x) <= math.MaxFloat32)) {
+			return reflect.ValueOf(x).Convert(t), nil
+		}
+	case *wire.Blob:
+		if t == reflect.TypeFor[io.Reader]() || t == reflect.TypeFor[io.ReadCloser]() {
+			v := reflect.New(t).Elem()
+			v.Set(av)
+			return v, nil
+		}
+	}
+	b, err := wire.Marshal(a)
+	if err != nil {
+		return reflect.Value{}, err
+	}
+	v := reflect.New(t)
+	if err := wire.Unmarshal(b, v.Interface()); err != nil {
+		if te, ok := err.(*wire.UnmarshalTypeError); ok {
+			msg := fmt.Sprintf("expected %s, got %s", typeName(t), te.Value)
+			if te.Field != "" {
+				msg = fmt.Sprintf("field %s: expected %s, got %s", te.Field, typeName(te.Type), te.Value)
+			}
+			if te.Reason != "" {
+				msg += " (" + te.Reason + ")"
+			}
+			return reflect.Value{}, fmt.Errorf("%s", msg)
+		}
+		return reflect.Value{}, err
+	}
+	return v.Elem(), nil
+}
+
+// typeName names a Go type by its glyph input type for messages.
+func typeName(t reflect.Type) string {
+	return hyper.TypeOf(t).String()
+}
