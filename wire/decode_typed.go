@@ -666,8 +666,11 @@ func newSetDecoder(t reflect.Type) decoderFunc {
 			if d.typeErr != before {
 				return nil
 			}
-			if c == 'S' && (target.MapIndex(kv).IsValid() || nfcDup(&seenNFC, target, kv)) {
-				return d.syntaxAt(off, "set has a duplicate item")
+			if target.MapIndex(kv).IsValid() || nfcDup(&seenNFC, target, kv) {
+				if c == 'S' {
+					return d.syntaxAt(off, "set has a duplicate item")
+				}
+				return nil // a list into a set: equal items merge
 			}
 			target.SetMapIndex(kv, present)
 			return nil
@@ -1045,6 +1048,7 @@ func anySetDecoder(d *decodeState, v reflect.Value) error {
 // normalisation, a key already in target (such keys encode the same). It
 // tracks normalised forms in *seen once a key not in NFC appears.
 func nfcDup(seen *map[string]struct{}, target, kv reflect.Value) bool {
+	kv = unwrapInterface(kv) // map[any]T and Set[any] hold strings too
 	if kv.Kind() != reflect.String {
 		return false
 	}
@@ -1056,7 +1060,9 @@ func nfcDup(seen *map[string]struct{}, target, kv reflect.Value) bool {
 		}
 		*seen = make(map[string]struct{}, target.Len()+1)
 		for it := target.MapRange(); it.Next(); {
-			(*seen)[it.Key().String()] = struct{}{}
+			if k := unwrapInterface(it.Key()); k.Kind() == reflect.String {
+				(*seen)[k.String()] = struct{}{}
+			}
 		}
 	}
 	if _, dup := (*seen)[nk]; dup {
@@ -1064,4 +1070,12 @@ func nfcDup(seen *map[string]struct{}, target, kv reflect.Value) bool {
 	}
 	(*seen)[nk] = struct{}{}
 	return false
+}
+
+// unwrapInterface returns the value held by an interface value.
+func unwrapInterface(v reflect.Value) reflect.Value {
+	if v.Kind() == reflect.Interface && !v.IsNil() {
+		return v.Elem()
+	}
+	return v
 }

@@ -385,3 +385,52 @@ func TestDecodeDatetimeRange(t *testing.T) {
 		t.Errorf("%v, %v", tm, err)
 	}
 }
+
+// TestNFCEqualKeys checks that strings equal after NFC normalisation,
+// which encode the same, are one key in every typed target: a dict or set
+// holding both is rejected, a list decoded into a set merges them, so
+// whatever decodes encodes again.
+func TestNFCEqualKeys(t *testing.T) {
+	const composed, decomposed = "\u00e9", "e\u0301"
+	dup := []struct {
+		name string
+		msg  string
+		into any
+	}{
+		{"map[string]int", "Du2:" + composed + ";i1;u3:" + decomposed + ";i2;;", new(map[string]int)},
+		{"map[any]any", "Du2:" + composed + ";i1;u3:" + decomposed + ";i2;;", new(map[any]any)},
+		{"map[any]int from ordered dict", "Ou3:" + decomposed + ";i1;u2:" + composed + ";i2;;", new(map[any]int)},
+		{"Set[string]", "Su2:" + composed + ";u3:" + decomposed + ";;", new(wire.Set[string])},
+		{"Set[any]", "Su3:" + decomposed + ";u2:" + composed + ";;", new(wire.Set[any])},
+		{"any", "Su3:" + decomposed + ";u2:" + composed + ";;", new(any)},
+	}
+	for _, tc := range dup {
+		t.Run(tc.name, func(t *testing.T) {
+			var se *wire.SyntaxError
+			if err := wire.Unmarshal([]byte(tc.msg), tc.into); !errors.As(err, &se) {
+				t.Errorf("err = %v, want a duplicate-key *SyntaxError", err)
+			}
+		})
+	}
+	merge := []struct {
+		name string
+		into any
+	}{
+		{"Set[string]", new(wire.Set[string])},
+		{"Set[any]", new(wire.Set[any])},
+	}
+	for _, tc := range merge {
+		t.Run("list into "+tc.name, func(t *testing.T) {
+			msg := "Lu2:" + composed + ";u3:" + decomposed + ";;"
+			if err := wire.Unmarshal([]byte(msg), tc.into); err != nil {
+				t.Fatal(err)
+			}
+			if n := reflect.ValueOf(tc.into).Elem().Len(); n != 1 {
+				t.Errorf("%d items, want 1", n)
+			}
+			if b, err := wire.Marshal(tc.into); err != nil || string(b) != "Su2:"+composed+";;" {
+				t.Errorf("Marshal = %q, %v", b, err)
+			}
+		})
+	}
+}
