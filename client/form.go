@@ -1,0 +1,335 @@
+package client
+
+import (
+	"bytes"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/wire"
+)
+
+// The envelopes: how a form's arguments become a request.
+const (
+	envNone  = "none"
+	envForm  = "form"
+	envBlob  = "blob"
+	envQuery = "query"
+)
+
+// envelopes lists, per method, the envelopes allowed and (first) the
+// default, as the protocol's table says.
+var envelopes = map[string][]string{
+	http.MethodGet:    {envQuery, envNone},
+	http.MethodPost:   {envForm, envNone, envBlob},
+	http.MethodPut:    {envBlob, envForm},
+	http.MethodDelete: {envNone, envQuery, envBlob, envForm},
+	http.MethodPatch:  {envBlob, envForm},
+}
+
+// arg is one argument bound to an input.
+type arg struct {
+	in    hyper.Input
+	value any
+	given bool // by the caller, not a default
+}
+
+// bindArgs binds positional and named arguments to the form's inputs and
+// checks them against the inputs' types. It makes no request.
+func (v *Value) bindArgs(f hyper.Form, args []any) ([]arg, error) {
+	var named Named
+	if n := len(args); n > 0 {
+		if nm, ok := args[n-1].(Named); ok {
+			named, args = nm, args[:n-1]
+		}
+	}
+	for _, a := range args {
+		if _, ok := a.(Named); ok {
+			return nil, v.errorf(service.Invalid, "client.Named must be the last argument")
+		}
+	}
+	if len(args) > len(f.Values) {
+		return nil, v.errorf(service.Invalid, "takes %d argument(s), got %d", len(f.Values), len(args))
+	}
+	bound := make([]arg, len(f.Values))
+	set := make([]bool, len(f.Values))
+	for i, a := range args {
+		bound[i] = arg{in: f.Values[i], value: a, given: true}
+		set[i] = true
+	}
+	names := make([]string, 0, len(named))
+	for name := range named {
+		names = append(names, name)
+	}
+	slices.Sort(names) // so that errors do not depend on map order
+	for _, name := range names {
+		a := named[name]
+		i := inputIndex(f.Values, name)
+		if i < 0 {
+			return nil, v.errorf(service.Invalid, "unknown argument %q (the form takes %s)", name, inputNames(f.Values))
+		}
+		if set[i] {
+			return nil, v.errorf(service.Invalid, "argument %q given twice", name)
+		}
+		bound[i] = arg{in: f.Values[i], value: a, given: true}
+		set[i] = true
+	}
+	out := make([]arg, 0, len(f.Values))
+	for i, in := range f.Values {
+		if !set[i] {
+			if !in.HasDefault {
+				return nil, v.errorf(service.Invalid, "missing argument %q", in.Name)
+			}
+			out = append(out, arg{in: in, value: in.Default})
+			continue
+		}
+		a := bound[i]
+		val, err := argValue(a.value, in)
+		if err != nil {
+			return nil, v.errorf(service.Invalid, "argument %q: %v", in.Name, err)
+		}
+		a.value = val
+		if err := checkType(in.ParsedType(), val); err != nil {
+			return nil, v.errorf(service.Invalid, "argument %q: %v", in.Name, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func inputIndex(ins []hyper.Input, name string) int {
+	for i := range ins {
+		if ins[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func inputNames(ins []hyper.Input) string {
+	if len(ins) == 0 {
+		return "no arguments"
+	}
+	names := make([]string, len(ins))
+	for i, in := range ins {
+		names[i] = in.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// argValue turns what a caller passed into the glyph value to send:
+// readers and files become blobs, a *Value its value, and bytes for a
+// blob input a blob.
+func argValue(a any, in hyper.Input) (any, error) {
+	switch x := a.(type) {
+	case *Value:
+		return x.v, nil
+	case *wire.Blob:
+		return x, nil
+	case *os.File:
+		ct := mime.TypeByExtension(filepath.Ext(x.Name()))
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		return wire.NewBlob(ct, x), nil
+	case []byte:
+		if in.ParsedType().Name == "blob" {
+			return wire.BytesBlob("application/octet-stream", x), nil
+		}
+		return x, nil
+	case io.Reader:
+		return wire.NewBlob("application/octet-stream", x), nil
+	}
+	return a, nil
+}
+
+// checkType checks an argument against its input's type. A Go value the
+// check does not know (a wire.Marshaler) is checked as what it encodes to.
+func checkType(t hyper.Type, val any) error {
+	err := t.Check(val)
+	for range 8 {
+		m, ok := val.(wire.Marshaler)
+		if err == nil || !ok {
+			break
+		}
+		mv, merr := m.MarshalGlyph()
+		if merr != nil {
+			return merr
+		}
+		val = mv
+		err = t.Check(val)
+	}
+	return err
+}
+
+// formRequest builds the request that submits f with args.
+func (v *Value) formRequest(f hyper.Form, args []any) (*request, error) {
+	bound, err := v.bindArgs(f, args)
+	if err != nil {
+		return nil, err
+	}
+	method := strings.ToUpper(f.HTTPMethod())
+	allowed, ok := envelopes[method]
+	if !ok {
+		return nil, v.errorf(service.Unsupported, "the form's method %s is not supported", method)
+	}
+	env := strings.ToLower(f.Envelope)
+	if env == "" {
+		env = allowed[0]
+	}
+	if !slices.Contains(allowed, env) {
+		return nil, v.errorf(service.Unsupported, "a %s form cannot use the %q envelope", method, env)
+	}
+	r := &request{op: v.op(method, f.URL), method: method, url: f.URL, header: f.Headers}
+
+	// Each argument goes where its input's envelope says, or the form's.
+	query := wire.NewOrderedDict()
+	body := wire.NewOrderedDict()
+	var blob *arg
+	for i := range bound {
+		a := &bound[i]
+		e := env
+		if a.in.Envelope != "" {
+			e = strings.ToLower(a.in.Envelope)
+		}
+		switch e {
+		case envQuery:
+			if holdsBlob(a.value) {
+				return nil, v.errorf(service.Invalid, "argument %q: a blob cannot travel in the URL", a.in.Name)
+			}
+			query.Set(a.in.Name, a.value)
+		case envForm:
+			body.Set(a.in.Name, a.value)
+		case envBlob:
+			if !a.given {
+				continue // the server applies its own default
+			}
+			if blob != nil {
+				return nil, v.errorf(service.Invalid, "the blob envelope sends one argument, got %q and %q", blob.in.Name, a.in.Name)
+			}
+			blob = a
+		case envNone:
+			if a.given {
+				return nil, v.errorf(service.Invalid, "argument %q: the form sends no arguments (envelope none)", a.in.Name)
+			}
+		default:
+			return nil, v.errorf(service.Unsupported, "argument %q: unknown envelope %q", a.in.Name, e)
+		}
+	}
+	if blob != nil && body.Len() > 0 {
+		return nil, v.errorf(service.Invalid, "cannot send %q as the body and other arguments in a form body", blob.in.Name)
+	}
+	if query.Len() > 0 {
+		b, err := wire.Marshal(query)
+		if err != nil {
+			return nil, v.errorf(service.Invalid, "cannot encode the arguments: %v", err)
+		}
+		u, err := url.Parse(f.URL)
+		if err != nil {
+			return nil, v.errorf(service.Invalid, "bad form URL: %v", err)
+		}
+		u.RawQuery = escapeQuery(b)
+		r.url = u.String()
+	}
+	switch {
+	case blob != nil:
+		return r, v.blobBody(r, f, blob)
+	case body.Len() > 0 || env == envForm:
+		if ct := f.ContentType; ct != "" && !isGlyph(ct) {
+			return nil, v.errorf(service.Unsupported, "the form asks for content type %q: only %s bodies can be sent", ct, MediaType)
+		}
+		r.contentType = MediaType
+		if !holdsBlob(body) {
+			b, err := wire.Marshal(body)
+			if err != nil {
+				return nil, v.errorf(service.Invalid, "cannot encode the arguments: %v", err)
+			}
+			r.body = func() (io.ReadCloser, int64, error) {
+				return io.NopCloser(bytes.NewReader(b)), int64(len(b)), nil
+			}
+			return r, nil
+		}
+		// Blobs stream after the body in chunks, as the server reads.
+		r.body = func() (io.ReadCloser, int64, error) {
+			pr, pw := io.Pipe()
+			go func() {
+				err := wire.NewEncoder(pw).Encode(body)
+				if err != nil {
+					closeBlobs(body)
+					err = &service.Error{Op: r.op, Kind: service.Invalid, Message: "cannot send the arguments: " + err.Error(), Err: err}
+				}
+				pw.CloseWithError(err)
+			}()
+			return pr, -1, nil
+		}
+	}
+	return r, nil
+}
+
+// blobBody makes a's value the raw request body.
+func (v *Value) blobBody(r *request, f hyper.Form, a *arg) error {
+	var b *wire.Blob
+	switch x := a.value.(type) {
+	case *wire.Blob:
+		b = x
+	case []byte:
+		b = wire.BytesBlob("application/octet-stream", x)
+	case string:
+		b = wire.BytesBlob("text/plain; charset=utf-8", []byte(x))
+	default:
+		return v.errorf(service.Invalid, "argument %q: the blob envelope sends a blob, bytes or a string, got %s", a.in.Name, describe(a.value))
+	}
+	ct := b.ContentType
+	if ct == "" || ct == "application/octet-stream" {
+		if f.ContentType != "" {
+			ct = f.ContentType
+		} else {
+			ct = "application/octet-stream"
+		}
+	}
+	r.contentType = ct
+	r.disposition = mime.FormatMediaType("form-data", map[string]string{"name": a.in.Name})
+	r.body = func() (io.ReadCloser, int64, error) { return blobReader{b}, -1, nil }
+	return nil
+}
+
+// blobReader sends a blob as a request body.
+type blobReader struct{ b *wire.Blob }
+
+func (r blobReader) Read(p []byte) (int, error) { return r.b.Read(p) }
+func (r blobReader) Close() error               { return r.b.Close() }
+
+// closeBlobs closes the blobs among a form's arguments.
+func closeBlobs(d *wire.OrderedDict) {
+	for _, e := range d.Entries() {
+		if b, ok := e.Value.(*wire.Blob); ok {
+			b.Close()
+		}
+	}
+}
+
+// escapeQuery percent-encodes an encoded glyph value for a URL query:
+// everything but letters, digits and -._ is escaped, `+` included, so no
+// server reads it as a space.
+func escapeQuery(b []byte) string {
+	const hexd = "0123456789ABCDEF"
+	var sb strings.Builder
+	sb.Grow(len(b) * 2)
+	for _, c := range b {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' {
+			sb.WriteByte(c)
+			continue
+		}
+		sb.WriteByte('%')
+		sb.WriteByte(hexd[c>>4])
+		sb.WriteByte(hexd[c&15])
+	}
+	return sb.String()
+}
