@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -150,6 +151,9 @@ func newServer(t testing.TB, h http.Handler) *server {
 
 // serve starts the test service behind hyperhttp.
 func serve(t testing.TB, cfg hyperhttp.Config) *server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	return newServer(t, hyperhttp.NewHandler(testService(t), cfg))
 }
 
@@ -222,5 +226,214 @@ func TestGetIndexAndCall(t *testing.T) {
 	scaled := decode[[]float64](t, ok(index.Path(ctx, "scale", []float64{1, 2.5}, 2)))
 	if fmt.Sprint(scaled) != "[2 5]" {
 		t.Errorf("scale = %v", scaled)
+	}
+}
+
+func TestClassWithURLState(t *testing.T) {
+	srv := serve(t, hyperhttp.Config{})
+	ctx := ctxT(t)
+	ok := must[*client.Value](t)
+	c := client.New()
+	index := ok(c.Get(ctx, srv.URL+"/"))
+
+	// The constructor is a form; its 303 is followed to the instance.
+	user := ok(index.Path(ctx, "User", client.Named{"Name": "bob", "Age": 30}))
+	res, isRes := user.Any().(hyper.Resource)
+	if !isRes || res.Name != "User" {
+		t.Fatalf("constructor gave %#v", user.Any())
+	}
+	if last := srv.last(); last.Method != http.MethodGet || !strings.HasPrefix(user.URL(), srv.URL+"/User/?") {
+		t.Errorf("after the 303: last request %s %s, value URL %q", last.Method, last.URL, user.URL())
+	}
+	if got := decode[string](t, ok(user.Get("Name"))); got != "bob" {
+		t.Errorf("Name = %q", got)
+	}
+	if got := decode[User](t, user); got != (User{"bob", 30}) {
+		t.Errorf("Decode(resource) = %+v", got)
+	}
+	// A form method without arguments.
+	if got := decode[string](t, ok(user.Path(ctx, "message"))); got != "hello bob" {
+		t.Errorf("message = %q", got)
+	}
+	// A form method with a default.
+	if got := decode[string](t, ok(user.Path(ctx, "greet", "hi"))); got != "hi bob!" {
+		t.Errorf("greet = %q", got)
+	}
+	if got := decode[string](t, ok(user.Path(ctx, "greet", "hi", client.Named{"punct": "?"}))); got != "hi bob?" {
+		t.Errorf("greet = %q", got)
+	}
+	// A method returning an instance: a resource, navigable further.
+	older := ok(user.Path(ctx, "older", 5))
+	if got := decode[User](t, older); got != (User{"bob", 35}) {
+		t.Errorf("older = %+v", got)
+	}
+	if got := decode[string](t, ok(older.Path(ctx, "greet", "hey"))); got != "hey bob!" {
+		t.Errorf("older → greet = %q", got)
+	}
+	// A safe method is a link, followed with GET.
+	profile := ok(user.Get("profile"))
+	if _, isLink := profile.Any().(hyper.Link); !isLink {
+		t.Fatalf("profile is %#v", profile.Any())
+	}
+	before := srv.requests()
+	p := decode[map[string]any](t, ok(profile.Call(ctx)))
+	if p["name"] != "bob" || p["age"] != int64(30) || srv.requests() != before+1 || srv.last().Method != http.MethodGet {
+		t.Errorf("profile = %v (requests %d → %d, last %s)", p, before, srv.requests(), srv.last().Method)
+	}
+	// An inline method's result comes without a request.
+	before = srv.requests()
+	if got := decode[string](t, ok(user.Path(ctx, "badge"))); got != "<bob>" || srv.requests() != before {
+		t.Errorf("badge = %q, %d requests", got, srv.requests()-before)
+	}
+	// A link takes no arguments.
+	if _, err := profile.Call(ctx, 1); service.KindOf(err) != service.Invalid {
+		t.Errorf("link called with an argument: %v", err)
+	}
+}
+
+func TestPersistentClass(t *testing.T) {
+	srv := serve(t, hyperhttp.Config{})
+	ctx := ctxT(t)
+	ok := must[*client.Value](t)
+	c := client.New()
+	counter := ok(ok(c.Get(ctx, srv.URL+"/")).Path(ctx, "Counter", client.Named{"N": 10}))
+	if strings.Contains(counter.URL(), "?") {
+		t.Errorf("a persistent instance's URL holds state: %q", counter.URL())
+	}
+	for want := 11; want <= 13; want++ {
+		if got := decode[int](t, ok(counter.Path(ctx, "add", 1))); got != want {
+			t.Errorf("add = %d, want %d", got, want)
+		}
+	}
+	// Read again through the instance's own URL.
+	again := ok(c.Get(ctx, counter.URL()))
+	if got := decode[int](t, ok(again.Path(ctx, "value"))); got != 13 {
+		t.Errorf("value = %d", got)
+	}
+	if got := decode[Counter](t, again); got.N != 13 {
+		t.Errorf("state = %+v", got)
+	}
+}
+
+func TestRedirectAndReturnedFunction(t *testing.T) {
+	srv := serve(t, hyperhttp.Config{})
+	ctx := ctxT(t)
+	ok := must[*client.Value](t)
+	c := client.New()
+	index := ok(c.Get(ctx, srv.URL+"/"))
+
+	// find_user answers 303 to the user's URL; the resource is resolved
+	// against that final URL.
+	user := ok(index.Path(ctx, "find_user", "ann"))
+	if !strings.HasPrefix(user.URL(), srv.URL+"/User/?") {
+		t.Fatalf("user URL %q", user.URL())
+	}
+	msg := ok(user.Get("message"))
+	if !strings.HasPrefix(msg.URL(), srv.URL+"/User/message?") {
+		t.Errorf("method URL %q", msg.URL())
+	}
+	if got := decode[string](t, ok(msg.Call(ctx))); got != "hello ann" {
+		t.Errorf("message = %q", got)
+	}
+	// The CLI's two steps: call, then a dotted name on the result.
+	if got := decode[string](t, ok(ok(index.Path(ctx, "find_user", "joe")).Path(ctx, ".message"))); got != "hello joe" {
+		t.Errorf("find_user then .message = %q", got)
+	}
+	// get_user embeds the resource instead.
+	if got := decode[User](t, ok(index.Path(ctx, "get_user", "kim"))); got != (User{"kim", 7}) {
+		t.Errorf("get_user = %+v", got)
+	}
+	// A function returning a function: its form, callable.
+	greeter := ok(index.Path(ctx, "greeter"))
+	if _, isForm := greeter.Any().(hyper.Form); !isForm {
+		t.Fatalf("greeter returned %#v", greeter.Any())
+	}
+	if got := decode[string](t, ok(greeter.Call(ctx, "liz"))); got != "hello, liz" {
+		t.Errorf("greeter()(liz) = %q", got)
+	}
+}
+
+func TestNoContentAndSafeFunction(t *testing.T) {
+	srv := serve(t, hyperhttp.Config{})
+	ctx := ctxT(t)
+	ok := must[*client.Value](t)
+	index := ok(client.New().Get(ctx, srv.URL+"/"))
+	v := ok(index.Path(ctx, "nothing"))
+	if !v.IsNil() || v.Any() != nil {
+		t.Errorf("nothing() = %#v", v.Any())
+	}
+	if got := decode[string](t, ok(index.Path(ctx, "now"))); got != "tick" || srv.last().Method != http.MethodGet {
+		t.Errorf("now = %q with %s", got, srv.last().Method)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	srv := serve(t, hyperhttp.Config{})
+	ctx := ctxT(t)
+	index := must[*client.Value](t)(client.New().Get(ctx, srv.URL+"/"))
+	cases := []struct {
+		name    string
+		status  int
+		kind    service.Kind
+		message string
+		client  bool
+	}{
+		{"invalid", 400, service.Invalid, "invalid: that will not do", true},
+		{"missing", 404, service.NotFound, "missing: no such thing", true},
+		{"broken", 500, service.Internal, "broken: database on fire", false},
+		{"panics", 500, service.Internal, "panics: internal error", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := index.Path(ctx, tc.name)
+			var se *service.Error
+			if !errors.As(err, &se) {
+				t.Fatalf("error %v (%T) is not a *service.Error", err, err)
+			}
+			if se.Kind != tc.kind || se.Message != tc.message || se.Logref == "" {
+				t.Errorf("got kind %v message %q logref %q; want %v %q", se.Kind, se.Message, se.Logref, tc.kind, tc.message)
+			}
+			if client.StatusCode(err) != tc.status || client.IsClientError(err) != tc.client || client.IsServerError(err) == tc.client {
+				t.Errorf("status %d client %v server %v", client.StatusCode(err), client.IsClientError(err), client.IsServerError(err))
+			}
+			var st *client.StatusError
+			if !errors.As(err, &st) || st.Body.Logref != se.Logref || st.Method != "POST" || st.URL != srv.URL+"/"+tc.name {
+				t.Errorf("StatusError %+v", st)
+			}
+		})
+	}
+	// A 404 for a URL the server does not know.
+	_, err := client.New().Get(ctx, srv.URL+"/nope")
+	if service.KindOf(err) != service.NotFound || !client.IsClientError(err) || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("GET /nope: %v", err)
+	}
+}
+
+func TestContextAndNetworkErrors(t *testing.T) {
+	srv := serve(t, hyperhttp.Config{})
+	index := must[*client.Value](t)(client.New().Get(ctxT(t), srv.URL+"/"))
+	slow := must[*client.Value](t)(index.Get("slow"))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := slow.Call(ctx)
+	if service.KindOf(err) != service.DeadlineExceeded || !errors.Is(err, context.DeadlineExceeded) || client.StatusCode(err) != 0 {
+		t.Errorf("deadline: %v (kind %v)", err, service.KindOf(err))
+	}
+
+	ctx, cancel = context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	_, err = slow.Call(ctx)
+	if service.KindOf(err) != service.Canceled || !errors.Is(err, context.Canceled) {
+		t.Errorf("cancel: %v (kind %v)", err, service.KindOf(err))
+	}
+
+	dead := httptest.NewServer(http.NotFoundHandler())
+	url := dead.URL
+	dead.Close()
+	_, err = client.New().Get(ctxT(t), url)
+	var se *service.Error
+	if !errors.As(err, &se) || se.Kind != service.Unavailable || client.StatusCode(err) != 0 {
+		t.Errorf("closed server: %v", err)
 	}
 }
