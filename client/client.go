@@ -21,6 +21,10 @@ import (
 // request bodies, in Content-Type.
 const MediaType = "application/vnd.hyperglyph"
 
+// accept is the default Accept header: hyperglyph, and anything else as a
+// blob, so that servers send blob results as raw bodies.
+const accept = MediaType + ", */*;q=0.1"
+
 // HTTPClient is what a Client sends requests with. *http.Client
 // implements it; so can a wrapper that adds authentication or tracing.
 type HTTPClient interface {
@@ -48,7 +52,8 @@ type Option func(*Client)
 func WithHTTPClient(h HTTPClient) Option { return func(c *Client) { c.http = h } }
 
 // WithHeader sends the header key: value with every request. An Accept
-// header given here replaces the default one.
+// header given here replaces the default one ("application/vnd.hyperglyph,
+// */*;q=0.1": hyperglyph, and any other content as a blob).
 func WithHeader(key, value string) Option {
 	return func(c *Client) { c.header.Add(key, value) }
 }
@@ -170,7 +175,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *cacheEn
 		req.ContentLength = length
 	}
 	req.Header = header
-	req.Header.Set("Accept", MediaType)
+	req.Header.Set("Accept", accept)
 	for k, vs := range c.header {
 		req.Header[k] = append([]string(nil), vs...)
 	}
@@ -367,7 +372,10 @@ func (c *Client) decode(r *request, body io.ReadCloser, base string, lr *limited
 		// A blob on its own: closing it releases the response, as for
 		// a raw blob body.
 		nb := wire.NewBlob(b.ContentType, blobReadCloser{b, s})
-		nb.Attrs = b.Attrs
+		nb.Attrs = map[string]any{"url": base}
+		for k, a := range b.Attrs {
+			nb.Attrs[k] = a
+		}
 		return &Value{c: c, v: nb, base: base}, nil
 	}
 	return &Value{c: c, v: rv, base: base, stream: s}, nil

@@ -271,7 +271,8 @@ func (v *Value) Path(ctx context.Context, path string, args ...any) (*Value, err
 // A resource decodes as its content (its data; its links and forms too
 // when out can hold them), unless out is a hyper.Resource or any. Out may
 // also point to a *Value, which gets v itself. Blobs are handed over as
-// they are when out's type can hold a *wire.Blob.
+// they are when out's type can hold a *wire.Blob; decoding one into a
+// []byte or a string reads its content (and closes it).
 func (v *Value) Decode(out any) error {
 	rv := reflect.ValueOf(out)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
@@ -283,6 +284,20 @@ func (v *Value) Decode(out any) error {
 		return nil
 	}
 	x := v.v
+	if b, ok := x.(*wire.Blob); ok && (dst.Kind() == reflect.String || dst.Type() == reflect.TypeFor[[]byte]()) {
+		// A blob's content, read to its end.
+		content, err := io.ReadAll(b)
+		b.Close()
+		if err != nil {
+			return err
+		}
+		if dst.Kind() == reflect.String {
+			dst.SetString(string(content))
+		} else {
+			dst.SetBytes(content)
+		}
+		return nil
+	}
 	if x != nil && reflect.TypeOf(x).AssignableTo(dst.Type()) {
 		dst.Set(reflect.ValueOf(x))
 		return nil
@@ -300,5 +315,3 @@ func (v *Value) Decode(out any) error {
 	}
 	return wire.UnmarshalConfig(b, out, wire.DecodeConfig{Limits: v.c.limits})
 }
-
-var _ io.Closer = (*Value)(nil)
