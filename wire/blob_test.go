@@ -351,6 +351,29 @@ func TestBlobSpoolReleasedOnClose(t *testing.T) {
 		assertEmptyDir(t, dir)
 	})
 
+	t.Run("close before reading discards", func(t *testing.T) {
+		dir := t.TempDir()
+		dec := wire.NewDecoderConfig(strings.NewReader(msg), wire.DecodeConfig{SpoolThreshold: 1 << 10, TempDir: dir})
+		var blobs []*wire.Blob
+		if err := dec.Decode(&blobs); err != nil {
+			t.Fatal(err)
+		}
+		if err := blobs[0].Close(); err != nil {
+			t.Fatal(err)
+		}
+		// Blob 0's chunks arrive while blob 1 is read: they are dropped,
+		// not spooled.
+		if err := checkPattern(blobs[1], 8, int64(len(b))); err != nil {
+			t.Fatal(err)
+		}
+		assertSpoolFiles(t, dir, 0)
+		if err := dec.Finish(); err != nil {
+			t.Fatal(err)
+		}
+		assertSpoolFiles(t, dir, 0)
+		assertEmptyDir(t, dir)
+	})
+
 	t.Run("decoder close", func(t *testing.T) {
 		dir := t.TempDir()
 		dec := wire.NewDecoderConfig(strings.NewReader(msg), wire.DecodeConfig{SpoolThreshold: 1 << 10, TempDir: dir})
