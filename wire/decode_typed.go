@@ -268,10 +268,15 @@ func floatDecoder(d *decodeState, v reflect.Value) error {
 	c := d.letter()
 	switch c {
 	case 'f':
+		off := d.off()
 		d.pos++
 		f, err := d.floatValue()
 		if err != nil {
 			return err
+		}
+		if v.Kind() == reflect.Float32 && !math.IsInf(f, 0) && v.OverflowFloat(f) {
+			d.typeError(c, off, v.Type(), "float overflows float32")
+			return nil
 		}
 		v.SetFloat(f)
 		return nil
