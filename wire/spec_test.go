@@ -58,6 +58,7 @@ var specTargets = map[string]func() any{
 	"Int8":        func() any { return new(int8) },
 	"Uint":        func() any { return new(uint) },
 	"Float64":     func() any { return new(float64) },
+	"Float32":     func() any { return new(float32) },
 	"Strings":     func() any { return new([]string) },
 	"Array3":      func() any { return new([3]int) },
 	"Bytes4":      func() any { return new([4]byte) },
