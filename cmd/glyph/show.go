@@ -32,7 +32,8 @@ set{..} and ordered_dict{..} the other collections, and the remaining types
 are spelled out as they are on their own line.
 
 Unicode longer than 64 bytes and byte strings longer than 32 bytes are cut
-short ("…" and the full length follow) unless --full is given. Blobs are
+short ("…" and the full length follow) unless --full is given; the url
+attributes of links, forms and resources never are. Blobs are
 read to count their bytes; their content is not printed.`,
 		Example: `  printf 'Du1:a;Li1;u1:x;;;' | glyph show`,
 		Args:    cobra.NoArgs,
@@ -87,6 +88,7 @@ func newPrinter(full bool) *printer {
 // block prints v on its own line, after depth levels of indentation and
 // label, and its items or entries on the lines below, one level deeper.
 func (p *printer) block(depth int, label string, v any) {
+	v = plain(v)
 	for range depth {
 		p.out.WriteString("  ")
 	}
@@ -124,7 +126,7 @@ func (p *printer) block(depth int, label string, v any) {
 // header is the line that stands for v: its type and, for scalars, its
 // value; for collections, their size.
 func (p *printer) header(v any) string {
-	switch v := v.(type) {
+	switch v := plain(v).(type) {
 	case nil:
 		return "nil"
 	case bool:
@@ -171,6 +173,7 @@ func (p *printer) header(v any) string {
 
 // compact renders v on one line, for dict keys and attributes.
 func (p *printer) compact(v any) string {
+	v = plain(v)
 	switch v := v.(type) {
 	case nil:
 		return "nil"
@@ -211,15 +214,23 @@ func (p *printer) compactItems(items []any) string {
 }
 
 // compactEntries renders entries as k: v pairs; bare writes string keys
-// that look like identifiers without quotes, as attribute names.
+// that look like identifiers without quotes, as attribute names. A url
+// attribute is never cut short: it is where a link or form leads.
 func (p *printer) compactEntries(entries []wire.Entry, bare bool) string {
 	parts := make([]string, len(entries))
 	for i, e := range entries {
 		k := p.compact(e.Key)
+		v := ""
 		if s, ok := e.Key.(string); ok && bare {
 			k = bareOrQuoted(s)
+			if u, ok := e.Value.(string); ok && s == "url" {
+				v = strconv.Quote(u)
+			}
 		}
-		parts[i] = k + ": " + p.compact(e.Value)
+		if v == "" {
+			v = p.compact(e.Value)
+		}
+		parts[i] = k + ": " + v
 	}
 	return strings.Join(parts, ", ")
 }
@@ -365,7 +376,7 @@ func (p *printer) sortedEntries(entries []wire.Entry) []wire.Entry {
 
 // holdsBlob reports whether v is or contains a blob.
 func holdsBlob(v any) bool {
-	switch v := v.(type) {
+	switch v := plain(v).(type) {
 	case *wire.Blob:
 		return true
 	case []any:
@@ -393,6 +404,19 @@ func holdsBlob(v any) bool {
 		return holdsBlob(v.Content)
 	}
 	return false
+}
+
+// plain returns the value a typed extension, such as a link or a form
+// from package hyper, encodes as: the printer shows what is on the wire.
+// Importing hyper makes the decoder return those types for their
+// extensions; without the conversion they would print as Go values.
+func plain(v any) any {
+	if m, ok := v.(wire.Marshaler); ok {
+		if x, err := m.MarshalGlyph(); err == nil {
+			return x
+		}
+	}
+	return v
 }
 
 // dictEntries returns the entries of any of the Go forms a decoded dict

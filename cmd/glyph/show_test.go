@@ -21,6 +21,10 @@ const showInput = `O u4:name; u3:foo; u4:tags; Su1:b;u1:a;;
 c0:3:hel; c0:2:lo; c0;
 `
 
+// showWant is showInput as show prints it. Links, forms and resources are
+// the hypermedia extensions of package hyper, which glyph imports for get
+// and call: they print as hyper reads them, with defaults filled in (a
+// form's method) and attributes in canonical order.
 const showWant = `ordered_dict (18 entries)
   "name": unicode "foo"
   "tags": set (2 items)
@@ -42,8 +46,8 @@ const showWant = `ordered_dict (18 entries)
   "long": unicode "0123456789012345678901234567890123456789012345678901234567890123"… (100 bytes)
   "bytes": bytearray 3031323334353637383930313233343536373839303132333435363738393031… (40 bytes)
   "link": extension link {method: "GET", url: "/foo"}
-  "form": extension form {url: "/foo", values: [extension input {name: "a", value: 5}]}
-  "res": extension resource ordered_dict{name: "Test", url: "/Test/?"}
+  "form": extension form {method: "POST", url: "/foo", values: [extension input {name: "a", value: 5}]}
+  "res": extension resource {name: "Test", url: "/Test/?"}
     content: dict (1 entry)
       "value": integer 0
   "file": blob text/plain, 5 bytes {url: "/f"}
@@ -96,6 +100,7 @@ func TestShowScalars(t *testing.T) {
 		{"D;", "dict (0 entries)\n"},
 		{"Ou1:a;N;;", "ordered_dict (1 entry)\n  \"a\": nil\n"},
 		{"Xu3:foo;D;N;;", "extension foo {}\n"},
+		{"Xu3:foo;Ou1:b;i1;u1:a;i2;;N;;", "extension foo ordered_dict{b: 1, a: 2}\n"},
 		{"Xu6:a b;c\x00;Du1:k;L;;Li1;;;", "extension \"a b;c\\x00\" {k: []}\n  content: list (1 item)\n    integer 1\n"},
 		{"B0:Du12:content-type;u1:a;;;c0;", "blob a, 0 bytes\n"},
 		{"u80:" + strings.Repeat("é", 40) + ";", "unicode \"" + strings.Repeat("é", 32) + "\"… (80 bytes)\n"},
