@@ -2,10 +2,12 @@
 //
 // Usage:
 //
-//	glyph fmt            re-encode one message from stdin canonically
-//	glyph show [--full]  print one message from stdin for a person
-//	glyph demo [part]    a tour of what glyph does, checking itself as it goes
-//	glyph version        print the version
+//	glyph fmt                    re-encode one message from stdin canonically
+//	glyph show [--full]          print one message from stdin for a person
+//	glyph get URL                fetch a hyperglyph page and print it
+//	glyph call URL NAME [ARG]... call a form or follow a link found on a page
+//	glyph demo [part]            the walkthrough (or another part of the tour), checking itself
+//	glyph version                print the version
 //
 // Exit status is 0 on success, 1 when the command fails (for example on
 // invalid input) and 2 on a usage error.
@@ -93,12 +95,13 @@ func newRootCommand() *cobra.Command {
 		Short: "glyph: duck-typed inter-process communication for Go",
 		Long: `glyph is duck-typed inter-process communication for Go, built on the
 hyperglyph 1.0 encoding. This tool inspects and canonicalises hyperglyph
-messages and gives a tour of the system.`,
+messages, browses and calls hyperglyph services, and gives a tour of the
+system.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newFmtCommand(), newShowCommand(), newDemoCommand(), newVersionCommand())
+	root.AddCommand(newFmtCommand(), newShowCommand(), newGetCommand(), newCallCommand(), newDemoCommand(), newVersionCommand())
 	return root
 }
 

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/glyph-ipc/glyph/client"
+	"github.com/glyph-ipc/glyph/cmd/glyph/internal/literal"
+	"github.com/glyph-ipc/glyph/service"
+	"github.com/spf13/cobra"
+)
+
+// remoteFlags are the flags of the commands that talk to a server.
+type remoteFlags struct {
+	full    bool
+	timeout time.Duration
+}
+
+func (f *remoteFlags) register(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.full, "full", false, "print long strings and byte strings in full")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 30*time.Second, "give up after this long (0: never)")
+}
+
+func (f *remoteFlags) context(parent context.Context) (context.Context, context.CancelFunc) {
+	if f.timeout > 0 {
+		return context.WithTimeout(parent, f.timeout)
+	}
+	return context.WithCancel(parent)
+}
+
+func newGetCommand() *cobra.Command {
+	var flags remoteFlags
+	cmd := &cobra.Command{
+		Use:   "get URL",
+		Short: "Fetch a hyperglyph page and print it",
+		Long: `get fetches the page at URL with GET and prints it as glyph show does: one
+value per line with its type. The URLs in the page are made absolute, so the
+links and forms it lists can be followed with glyph get and glyph call.
+
+A server's error is printed with its message and logref, and get exits with
+status 1.`,
+		Example: `  glyph get http://127.0.0.1:8080/`,
+		Args:    cobra.ExactArgs(1),
+		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := flags.context(cmd.Context())
+			defer cancel()
+			v, err := client.New().Get(ctx, args[0])
+			if err != nil {
+				return remoteError("GET "+args[0], err)
+			}
+			defer v.Close()
+			return printValue(cmd.OutOrStdout(), v, flags.full)
+		}),
+	}
+	flags.register(cmd)
+	return cmd
+}
+
+func newCallCommand() *cobra.Command {
+	var flags remoteFlags
+	cmd := &cobra.Command{
+		Use:   "call URL NAME [ARG | name=ARG]... [.NAME [ARG | name=ARG]...]...",
+		Short: "Call a form or follow a link found on a hyperglyph page",
+		Long: `call fetches the page at URL, finds the form or link called NAME on it,
+calls it with the arguments that follow and prints the answer as glyph show
+does. Each .NAME after that starts another step, on the answer of the one
+before: so
+
+  glyph call URL find_user bob .message hi there
+
+calls find_user("bob") on the page at URL, then message("hi", "there") on
+the user it answered with. A NAME may be a dotted path (user.bio); links met
+on the way are followed. A NAME that names data instead of a form or a link
+prints it. A lone . calls the previous answer itself, such as a form a
+function returned:
+
+  glyph call URL greeting lang=fr . Bob
+
+Arguments are glyph values written as on a command line: 123, -4 and
+18446744073709551616 are integers, 1.5 and 1e3 floats, true, false and nil
+themselves; "a b" and 'a b' are strings, as is any argument that starts with
+a letter (bob, Bob Smith once the shell has taken the quotes away);
+[1, "two"] is a list and {"a": 1, b: 2} a dict. name=ARG binds by name
+rather than position. To pass a string that looks like something else,
+quote it twice: '"123"', '".name"', '"a=b"'.
+
+Arguments are checked against the form's inputs before anything is sent.
+A server's error is printed with its message and logref, and call exits
+with status 1.`,
+		Example: `  glyph call http://127.0.0.1:8080/ hello name=Bob
+  glyph call http://127.0.0.1:8080/ find_user bob .message hi there
+  glyph call http://127.0.0.1:8080/ find_user bob .bio
+  glyph call http://127.0.0.1:8080/ greeting lang=fr . Bob`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			steps, err := parseSteps(args[1:])
+			if err != nil {
+				return err
+			}
+			ctx, cancel := flags.context(cmd.Context())
+			defer cancel()
+			v, err := client.New().Get(ctx, args[0])
+			if err != nil {
+				return remoteError("GET "+args[0], err)
+			}
+			defer v.Close()
+			for _, s := range steps {
+				next, err := v.Path(ctx, s.name, s.callArgs()...)
+				if err != nil {
+					return remoteError(s.String(), err)
+				}
+				defer next.Close()
+				v = next
+			}
+			return printValue(cmd.OutOrStdout(), v, flags.full)
+		}),
+	}
+	// Everything after the URL is a name or an argument, even when it
+	// starts with '-': -4 is a number.
+	cmd.Flags().SetInterspersed(false)
+	flags.register(cmd)
+	return cmd
+}
+
+// printValue prints what a server answered, as glyph show does.
+func printValue(w io.Writer, v *client.Value, full bool) error {
+	if b, ok := v.Blob(); ok {
+		defer b.Close()
+	}
+	p := newPrinter(full)
+	p.block(0, "", v.Any())
+	if p.err != nil {
+		return p.err
+	}
+	_, err := w.Write(p.out.Bytes())
+	return err
+}
+
+// A step is one call of glyph call: a name and its arguments.
+type step struct {
+	name       string
+	positional []any
+	named      client.Named
+	src        []string // the arguments as given, for messages
+}
+
+func (s step) callArgs() []any {
+	args := s.positional
+	if len(s.named) > 0 {
+		args = append(args[:len(args):len(args)], s.named)
+	}
+	return args
+}
+
+// String renders the step as a call: find_user("bob"), or .("bob") for
+// a call of the previous answer itself.
+func (s step) String() string {
+	name := s.name
+	if name == "" {
+		name = "."
+	}
+	return name + "(" + strings.Join(s.src, ", ") + ")"
+}
+
+// parseSteps splits the arguments after the URL into steps: a name, its
+// arguments, then each .name (or a lone ".", which calls the previous
+// answer) and its arguments.
+func parseSteps(args []string) ([]step, error) {
+	var steps []step
+	for i, a := range args {
+		if i == 0 || a == "." || isStepName(a) {
+			steps = append(steps, step{name: strings.TrimPrefix(a, ".")})
+			continue
+		}
+		s := &steps[len(steps)-1]
+		if name, value, ok := namedArg(a); ok {
+			v, err := literal.Parse(value)
+			if err != nil {
+				return nil, fmt.Errorf("argument %s of %s: %v", a, s.name, err)
+			}
+			if _, dup := s.named[name]; dup {
+				return nil, fmt.Errorf("argument %s of %s: %s is given twice", a, s.name, name)
+			}
+			if s.named == nil {
+				s.named = client.Named{}
+			}
+			s.named[name] = v
+			s.src = append(s.src, name+"="+describeLiteral(v))
+			continue
+		}
+		v, err := literal.Parse(a)
+		if err != nil {
+			return nil, fmt.Errorf("argument %q of %s: %v", a, s.name, err)
+		}
+		s.positional = append(s.positional, v)
+		s.src = append(s.src, describeLiteral(v))
+	}
+	return steps, nil
+}
+
+// isStepName reports whether a starts a step: a '.' then a name.
+func isStepName(a string) bool {
+	rest, ok := strings.CutPrefix(a, ".")
+	if !ok {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(rest)
+	return r == '_' || unicode.IsLetter(r)
+}
+
+// namedArg splits name=value, where name is an identifier.
+func namedArg(a string) (name, value string, ok bool) {
+	name, value, ok = strings.Cut(a, "=")
+	if !ok || name == "" {
+		return "", "", false
+	}
+	for i, r := range name {
+		if !(r == '_' || unicode.IsLetter(r) || i > 0 && (unicode.IsDigit(r) || r == '-')) {
+			return "", "", false
+		}
+	}
+	return name, value, true
+}
+
+// describeLiteral renders a parsed argument compactly, for messages.
+func describeLiteral(v any) string {
+	return newPrinter(false).compact(v)
+}
+
+// remoteError describes a failed request for a person: the server's
+// message, its status and the logref that finds it in the server's log.
+func remoteError(what string, err error) error {
+	var e *service.Error
+	if !errors.As(err, &e) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	msg := e.Message
+	if msg == "" {
+		msg = e.Kind.String()
+	}
+	if e.Op != "" {
+		msg = e.Op + ": " + msg
+	}
+	var details []string
+	if code := client.StatusCode(err); code != 0 {
+		details = append(details, fmt.Sprintf("%d %s", code, http.StatusText(code)))
+	}
+	if e.Logref != "" {
+		details = append(details, "logref "+e.Logref)
+	}
+	if len(details) > 0 {
+		msg += " (" + strings.Join(details, ", ") + ")"
+	}
+	return fmt.Errorf("%s: %s", what, msg)
+}
