@@ -102,7 +102,8 @@ func Tour(ctx context.Context, c *client.Client, url string, see func(Step)) (*T
 		return nil, err
 	}
 
-	user, err := call(index, `user = index.find_user("bob")`, "a resource: its state is in its URL, its methods are forms and links", "find_user", "bob")
+	user, err := call(index, `user = index.find_user("bob")`, "a User: a resource whose state is in its URL and whose methods are a form and a link; "+
+		"version 2 answers find_user with 303 See Other to it, version 1 sent it inline", "find_user", "bob")
 	if err != nil {
 		return nil, err
 	}
