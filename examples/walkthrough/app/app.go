@@ -127,6 +127,15 @@ var users = map[string]int{"alice": 1, "bob": 2, "carol": 3}
 
 var names = map[int]string{1: "alice", 2: "bob", 3: "carol"}
 
+// nameOf names the user with id; a client may make a User with any id
+// through the User constructor form.
+func nameOf(id int) string {
+	if n, ok := names[id]; ok {
+		return n
+	}
+	return fmt.Sprintf("user %d", id)
+}
+
 func lookup(name string) (int, error) {
 	id, ok := users[name]
 	if !ok {
@@ -148,12 +157,12 @@ func findUserV1(name string) (UserV1, error) {
 
 // Message sends the user a message.
 func (u UserV1) Message(subject, body string) string {
-	return fmt.Sprintf("message for %s: %s (%s)", names[u.ID], subject, body)
+	return fmt.Sprintf("message for %s: %s (%s)", nameOf(u.ID), subject, body)
 }
 
 // Bio describes the user.
 func (u UserV1) Bio() string {
-	return fmt.Sprintf("%s is user %d", names[u.ID], u.ID)
+	return fmt.Sprintf("%s is user %d", nameOf(u.ID), u.ID)
 }
 
 // User is a user of the evolved version: it also knows the shard that
@@ -170,10 +179,10 @@ func findUser(name string) (User, error) {
 
 // Message sends the user a message.
 func (u User) Message(subject, body string) string {
-	return fmt.Sprintf("message for %s on %s: %s (%s)", names[u.ID], u.Shard, subject, body)
+	return fmt.Sprintf("message for %s on %s: %s (%s)", nameOf(u.ID), u.Shard, subject, body)
 }
 
 // Bio describes the user.
 func (u User) Bio() string {
-	return fmt.Sprintf("%s is user %d, kept on %s", names[u.ID], u.ID, u.Shard)
+	return fmt.Sprintf("%s is user %d, kept on %s", nameOf(u.ID), u.ID, u.Shard)
 }
