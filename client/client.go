@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -115,6 +116,7 @@ type request struct {
 	url         string
 	header      map[string]string // the link's or form's headers
 	body        func() (io.ReadCloser, int64, error)
+	bodyBytes   []byte // the body when it is in memory (so it can be sent again)
 	contentType string
 	disposition string
 }
@@ -173,6 +175,9 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *cacheEn
 	}
 	if body != nil {
 		req.ContentLength = length
+		if b := r.bodyBytes; b != nil && !c.gzipRequests {
+			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+		}
 	}
 	req.Header = header
 	req.Header.Set("Accept", accept)
@@ -212,6 +217,10 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *cacheEn
 func transportError(ctx context.Context, op string, err error) error {
 	kind := service.Unavailable
 	msg := err.Error()
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		msg = ue.Err.Error() // the op already names the method and URL
+	}
 	if cerr := ctx.Err(); cerr != nil {
 		kind = service.KindOf(cerr)
 		msg = cerr.Error()

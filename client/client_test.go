@@ -433,7 +433,8 @@ func TestContextAndNetworkErrors(t *testing.T) {
 	dead.Close()
 	_, err = client.New().Get(ctxT(t), url)
 	var se *service.Error
-	if !errors.As(err, &se) || se.Kind != service.Unavailable || client.StatusCode(err) != 0 {
+	if !errors.As(err, &se) || se.Kind != service.Unavailable || client.StatusCode(err) != 0 ||
+		!strings.HasPrefix(err.Error(), "GET "+url+": dial tcp") {
 		t.Errorf("closed server: %v", err)
 	}
 }

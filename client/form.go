@@ -251,6 +251,7 @@ func (v *Value) formRequest(f hyper.Form, args []any) (*request, error) {
 			if err != nil {
 				return nil, v.errorf(service.Invalid, "cannot encode the arguments: %v", err)
 			}
+			r.bodyBytes = b
 			r.body = func() (io.ReadCloser, int64, error) {
 				return io.NopCloser(bytes.NewReader(b)), int64(len(b)), nil
 			}
@@ -305,6 +306,30 @@ type blobReader struct{ b *wire.Blob }
 
 func (r blobReader) Read(p []byte) (int, error) { return r.b.Read(p) }
 func (r blobReader) Close() error               { return r.b.Close() }
+
+// closeArgs closes the readers and blobs among a call's arguments, as
+// net/http closes a request's body whatever happens, so that the caller
+// never has to tell a rejected call from a sent one.
+func closeArgs(args []any) {
+	for _, a := range args {
+		if n, ok := a.(Named); ok {
+			for _, x := range n {
+				closeArg(x)
+			}
+			continue
+		}
+		closeArg(a)
+	}
+}
+
+func closeArg(a any) {
+	switch x := a.(type) {
+	case *wire.Blob:
+		x.Close()
+	case io.ReadCloser:
+		x.Close()
+	}
+}
 
 // closeBlobs closes the blobs among a form's arguments.
 func closeBlobs(d *wire.OrderedDict) {

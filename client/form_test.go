@@ -189,6 +189,11 @@ func TestClientSideRejections(t *testing.T) {
 			}
 		})
 	}
+	// Readers are closed when a call is rejected, as when it is sent.
+	r := &closeCounter{Reader: strings.NewReader("x")}
+	if _, err := index.Path(ctx, "none", r); err == nil || r.closed != 1 {
+		t.Errorf("rejected call: %v, reader closed %d times", err, r.closed)
+	}
 	// Unknown types are object; nullable types take nil.
 	e := call(t, client.New(), srv, "typed", 1, []any{1, 2.5}, map[string]any{"k": "v"}, []any{"anything"}, nil)
 	body := e.Body.(*wire.OrderedDict)
@@ -452,3 +457,10 @@ func TestBlobsWithTheService(t *testing.T) {
 		t.Errorf("upload = %q", got)
 	}
 }
+
+type closeCounter struct {
+	io.Reader
+	closed int
+}
+
+func (c *closeCounter) Close() error { c.closed++; return nil }

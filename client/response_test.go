@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"io"
@@ -427,4 +428,98 @@ func TestCacheIsBounded(t *testing.T) {
 	if notModified.Load() != 2 {
 		t.Errorf("a body over the cache size was kept")
 	}
+}
+
+// TestStreaming checks that blobs stream both ways: the server reads the
+// start of an argument before the client has the rest, and the client
+// reads the start of a response before the server has written the rest.
+func TestStreaming(t *testing.T) {
+	gotFirst := make(chan string, 1)
+	release := make(chan struct{})
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			writeGlyph(t, w, 200, hyper.Resource{Content: map[string]any{
+				"up":     hyper.Form{URL: "/up", Values: []hyper.Input{in("file")}},
+				"put":    hyper.Form{URL: "/up", Method: "PUT", Values: []hyper.Input{in("file")}},
+				"stream": hyper.Link{URL: "/stream"},
+			}})
+		case "/up":
+			var rd io.Reader = r.Body
+			if r.Header.Get("Content-Type") == client.MediaType {
+				var args map[string]*wire.Blob
+				dec := wire.NewDecoder(r.Body)
+				if err := dec.Decode(&args); err != nil {
+					t.Error(err)
+					return
+				}
+				rd = args["file"]
+			}
+			first := make([]byte, 5)
+			if _, err := io.ReadFull(rd, first); err != nil {
+				t.Error(err)
+				return
+			}
+			gotFirst <- string(first)
+			rest, err := io.ReadAll(rd)
+			if err != nil {
+				t.Error(err)
+			}
+			writeGlyph(t, w, 200, len(first)+len(rest))
+		case "/stream":
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Write([]byte("part1"))
+			w.(http.Flusher).Flush()
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			w.Write([]byte("part2"))
+		}
+	}))
+	ctx := ctxT(t)
+	ok := must[*client.Value](t)
+	index := ok(client.New().Get(ctx, srv.URL+"/"))
+	// The encoder sends a blob in chunks of 64 KiB: the first one goes
+	// out while the rest has not been written yet.
+	part := bytes.Repeat([]byte("a"), 64<<10)
+	for _, form := range []string{"up", "put"} {
+		pr, pw := io.Pipe()
+		done := make(chan *client.Value, 1)
+		go func() {
+			v, err := index.Path(ctx, form, pr)
+			if err != nil {
+				t.Error(err)
+			}
+			done <- v
+		}()
+		pw.Write(part)
+		select {
+		case got := <-gotFirst:
+			if got != "aaaaa" {
+				t.Errorf("%s: server read %q first", form, got)
+			}
+		case <-ctx.Done():
+			t.Fatalf("%s: the server never saw the start of the blob", form)
+		}
+		pw.Write(part)
+		pw.Close()
+		if v := <-done; v != nil {
+			if got := decode[int](t, v); got != 2*len(part) {
+				t.Errorf("%s: server got %d bytes", form, got)
+			}
+		}
+	}
+
+	b, _ := ok(index.Path(ctx, "stream")).Blob()
+	first := make([]byte, 5)
+	if _, err := io.ReadFull(b, first); err != nil || string(first) != "part1" {
+		t.Fatalf("first part %q, %v", first, err)
+	}
+	close(release)
+	rest, err := io.ReadAll(b)
+	if err != nil || string(rest) != "part2" {
+		t.Errorf("rest %q, %v", rest, err)
+	}
+	b.Close()
 }

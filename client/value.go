@@ -194,6 +194,9 @@ func mapKeys(m map[string]any) []string {
 //     returns its content without a request.
 //   - Anything else fails with an Invalid error.
 //
+// Readers and blobs among the arguments are closed once sent, or when the
+// call fails, as net/http closes request bodies.
+//
 // The answer becomes the result: the decoded body for 200 (a *wire.Blob
 // for content that is not hyperglyph), nil for 204, a link to the
 // Location for 201; 303 is followed with GET. A 4xx or 5xx answer is a
@@ -211,6 +214,7 @@ func (v *Value) Call(ctx context.Context, args ...any) (*Value, error) {
 	case hyper.Form:
 		r, err := v.formRequest(x, args)
 		if err != nil {
+			closeArgs(args)
 			return nil, err
 		}
 		return v.c.do(ctx, r)
