@@ -298,7 +298,7 @@ func (d *decodeState) anyValue() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if dec := lookupExtension(ext.Name); dec != nil {
+		if dec := lookupExtension(ext.Name); dec != nil && !d.cfg.RawExtensions {
 			v, err := dec(ext)
 			if err != nil {
 				return nil, &SyntaxError{Offset: d.off(), Msg: fmt.Sprintf("extension %s: %v", ext.Name, err)}

@@ -166,6 +166,10 @@ type DecodeConfig struct {
 	// a temporary file. Zero means 4 MiB; negative means never spool to
 	// disk.
 	SpoolThreshold int64
+	// RawExtensions decodes every extension, registered or not, into a
+	// generic Extension, so that it re-encodes exactly as it came (tools
+	// such as glyph fmt want this; programs want typed values).
+	RawExtensions bool
 	// TempDir is where spool files are created; empty means os.TempDir.
 	// Spool files are unlinked as soon as they are created, so they never
 	// outlive the process.

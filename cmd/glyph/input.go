@@ -18,7 +18,7 @@ type messageInput struct {
 
 func newMessageInput(r io.Reader) *messageInput {
 	in := &countingReader{r: r}
-	return &messageInput{in: in, dec: wire.NewDecoder(in)}
+	return &messageInput{in: in, dec: wire.NewDecoderConfig(in, wire.DecodeConfig{RawExtensions: true})}
 }
 
 // decode reads the root object. Blobs in it stream from the input as they

@@ -36,6 +36,12 @@ func TestFmtCanonicalises(t *testing.T) {
 		{"unicode to NFC", "u3:e\xcc\x81;", "u2:\xc3\xa9;"},
 		{"extension with whitespace", "X u4:link; D u3:url; u4:/foo; u6:method; u3:GET; ; N; ;", "Xu4:link;Du6:method;u3:GET;u3:url;u4:/foo;;N;;"},
 		{"whitespace around the message", " \t\r\n\vN; \n", "N;"},
+		// Known extensions pass through as they are: fmt does not add a
+		// form's default method, nor turn ordered attributes into a dict,
+		// nor reject what the hyper package would.
+		{"form without method", "Xu4:form;Du3:url;u4:/foo;u6:values;L;;N;;", "Xu4:form;Du3:url;u4:/foo;u6:values;L;;N;;"},
+		{"resource with ordered attrs", "Xu8:resource;Ou4:name;u1:T;;D;;", "Xu8:resource;Ou4:name;u1:T;;D;;"},
+		{"link with another method", "Xu4:link;Du6:method;u4:POST;u3:url;u1:x;;N;;", "Xu4:link;Du6:method;u4:POST;u3:url;u1:x;;N;;"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -46,8 +46,8 @@ const showWant = `ordered_dict (18 entries)
   "long": unicode "0123456789012345678901234567890123456789012345678901234567890123"… (100 bytes)
   "bytes": bytearray 3031323334353637383930313233343536373839303132333435363738393031… (40 bytes)
   "link": extension link {method: "GET", url: "/foo"}
-  "form": extension form {method: "POST", url: "/foo", values: [extension input {name: "a", value: 5}]}
-  "res": extension resource {name: "Test", url: "/Test/?"}
+  "form": extension form {url: "/foo", values: [extension input {name: "a", value: 5}]}
+  "res": extension resource ordered_dict{name: "Test", url: "/Test/?"}
     content: dict (1 entry)
       "value": integer 0
   "file": blob text/plain, 5 bytes {url: "/f"}
