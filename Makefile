@@ -15,11 +15,12 @@ lint: ## check formatting with gofmt and run go vet
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt -l found unformatted files:"; echo "$$out"; exit 1; fi
 	go vet ./...
 
-fuzz: ## run each fuzz target in ./wire for FUZZTIME (default 30s)
-	@set -e; names=$$(go test -list '^Fuzz' ./wire); \
-	for name in $$(printf '%s\n' "$$names" | sed -n '/^Fuzz/p'); do \
-		echo "go test -run '^\$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) ./wire"; \
-		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./wire; \
+fuzz: ## run every fuzz target in the module for FUZZTIME (default 30s)
+	@set -e; for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./bench/' | xargs -n1 dirname | sort -u); do \
+		for name in $$(go test -list '^Fuzz' $$pkg | sed -n '/^Fuzz/p'); do \
+			echo "go test -run '^\$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) $$pkg"; \
+			go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
 	done
 
 bench: ## run the benchmarks against other encoders (the bench module)
