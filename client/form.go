@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/glyph-ipc/glyph/hyper"
@@ -297,15 +298,25 @@ func (v *Value) blobBody(r *request, f hyper.Form, a *arg) error {
 	}
 	r.contentType = ct
 	r.disposition = mime.FormatMediaType("form-data", map[string]string{"name": a.in.Name})
-	r.body = func() (io.ReadCloser, int64, error) { return blobReader{b}, -1, nil }
+	r.body = func() (io.ReadCloser, int64, error) { return blobReader{b, r.op, a.in.Name}, -1, nil }
 	return nil
 }
 
 // blobReader sends a blob as a request body.
-type blobReader struct{ b *wire.Blob }
+type blobReader struct {
+	b        *wire.Blob
+	op, name string
+}
 
-func (r blobReader) Read(p []byte) (int, error) { return r.b.Read(p) }
-func (r blobReader) Close() error               { return r.b.Close() }
+func (r blobReader) Read(p []byte) (int, error) {
+	n, err := r.b.Read(p)
+	if err != nil && err != io.EOF {
+		err = &service.Error{Op: r.op, Kind: service.Invalid, Message: "argument " + strconv.Quote(r.name) + ": " + err.Error(), Err: err}
+	}
+	return n, err
+}
+
+func (r blobReader) Close() error { return r.b.Close() }
 
 // closeArgs closes the readers and blobs among a call's arguments, as
 // net/http closes a request's body whatever happens, so that the caller

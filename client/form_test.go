@@ -3,6 +3,7 @@ package client_test
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -464,3 +465,63 @@ type closeCounter struct {
 }
 
 func (c *closeCounter) Close() error { c.closed++; return nil }
+
+// failingReader fails after some data.
+type failingReader struct{ n int }
+
+var errDisk = errors.New("disk on fire")
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.n > 100<<10 {
+		return 0, errDisk
+	}
+	for i := range p {
+		p[i] = 'f'
+	}
+	f.n += len(p)
+	return len(p), nil
+}
+
+func TestFailingArgumentReader(t *testing.T) {
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			writeGlyph(t, w, 200, hyper.Resource{Content: map[string]any{
+				"post": hyper.Form{URL: "/post", Values: []hyper.Input{in("file")}},
+				"put":  hyper.Form{URL: "/put", Method: "PUT", Values: []hyper.Input{in("file")}},
+			}})
+			return
+		}
+		io.Copy(io.Discard, r.Body) // fails: the body is cut short
+		writeGlyph(t, w, 200, "read")
+	}))
+	ctx := ctxT(t)
+	index := must[*client.Value](t)(client.New().Get(ctx, srv.URL+"/"))
+	for _, form := range []string{"post", "put"} {
+		_, err := index.Path(ctx, form, &failingReader{})
+		if !errors.Is(err, errDisk) || service.KindOf(err) != service.Invalid || client.StatusCode(err) != 0 {
+			t.Errorf("%s: %v (kind %v)", form, err, service.KindOf(err))
+		}
+	}
+}
+
+// shout is a Go type the type check does not know, but that encodes as
+// unicode.
+type shout string
+
+func (s shout) MarshalGlyph() (any, error) { return strings.ToUpper(string(s)), nil }
+
+func TestTypeCheckOfMarshalers(t *testing.T) {
+	srv := echoServer(t, hyper.Resource{Content: map[string]any{
+		"say": hyper.Form{URL: "/say", Values: []hyper.Input{inTyped("word", "unicode")}},
+		"n":   hyper.Form{URL: "/n", Values: []hyper.Input{inTyped("n", "integer")}},
+	}})
+	e := call(t, client.New(), srv, "say", shout("hey"))
+	if got := fmtOD(e.Body.(*wire.OrderedDict)); got != "word=HEY" {
+		t.Errorf("body %s", got)
+	}
+	index := must[*client.Value](t)(client.New().Get(ctxT(t), srv.URL+"/"))
+	before := srv.requests()
+	if _, err := index.Path(ctxT(t), "n", shout("1")); err == nil || err.Error() != `n: argument "n": expected integer, got unicode` || srv.requests() != before {
+		t.Errorf("shout for an integer: %v", err)
+	}
+}

@@ -158,7 +158,7 @@ func TestStatuses(t *testing.T) {
 		t.Errorf("503 with a body: %#v", err)
 	}
 	var st *client.StatusError
-	if !errors.As(err, &st) || st.Body.Code != 7 || st.StatusCode != 503 {
+	if !errors.As(err, &st) || st.Body.Code != 7 || st.StatusCode != 503 || st.Error() != "GET "+srv.URL+"/glyph5: 503 Service Unavailable" {
 		t.Errorf("StatusError %+v", st)
 	}
 	if _, err := index.Path(ctx, "two"); err == nil || !strings.Contains(err.Error(), "more than one value") {

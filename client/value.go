@@ -17,8 +17,8 @@ import (
 
 // Value is a glyph value a client received: data, or a link, form or
 // resource to navigate further. Its URLs are absolute. Values are
-// immutable and safe for concurrent use; a Value holding blobs streams
-// them from its response (see Close).
+// immutable and safe for concurrent use, except for reading the blobs in
+// them, which stream from their response (see Close).
 type Value struct {
 	c      *Client
 	v      any
