@@ -1,497 +1,511 @@
 package hyperhttp
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
-	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
-	"strconv"
+	"net/url"
+	"runtime/debug"
 	"strings"
-	"sync"
 
-	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
 
-// MediaType is the hyperglyph media type.
+// MediaType is the hyperglyph media type, sent as the Content-Type of
+// every glyph-encoded response and recognised (ignoring parameters) as the
+// form envelope of a request.
 const MediaType = "application/vnd.hyperglyph"
 
 // Config configures a Handler. The zero value is valid: defaults apply to
 // zero fields.
 type Config struct {
 	// Root is the absolute path the handler is mounted at, ending in "/"
-	// (default "/"). Requests outside it get 404.
+	// (default "/"; a missing leading or trailing slash is added).
+	// Requests outside it get 404; the root without its trailing slash
+	// is the index, like the root itself.
 	Root string
-	// MaxRequestBytes bounds a hyperglyph request body (after gzip
-	// decompression); larger bodies get 413. Default 8 MiB.
+	// MaxRequestBytes bounds the glyph encoding of a form envelope body
+	// after gzip decompression: its root object, without the data of the
+	// blobs in it. A larger body gets 413. Default 8 MiB; negative means
+	// no limit.
 	MaxRequestBytes int64
-	// MaxBlobBytes bounds a raw request body sent with the blob envelope
-	// (streamed to the function, never held in memory). Default 1 GiB.
+	// MaxBlobBytes bounds blob data after gzip decompression: the raw
+	// body of the blob envelope, which is streamed to the function and
+	// never held in memory (a function reading past the limit gets an
+	// error, and the client 413), and the blobs inside a form body, which
+	// are read before the call (past 4 MiB into an unlinked temporary
+	// file). Default 1 GiB; negative means no limit.
 	MaxBlobBytes int64
-	// Limits bound the decoding of hyperglyph request bodies.
+	// Limits bound the decoding of hyperglyph request bodies and of the
+	// query envelope (zero fields take wire's defaults).
 	Limits wire.Limits
 	// BlobsAsGlyph sends a result that is a single blob glyph-encoded
-	// instead of as the raw HTTP body. The Python reference client
-	// expects that.
+	// instead of as the raw HTTP body, whatever the request's Accept
+	// header says. Without it, a single blob is sent raw unless the
+	// request accepts the hyperglyph media type but not the blob's
+	// content type (as the Python reference client's requests do).
 	BlobsAsGlyph bool
-	// NoGzip disables gzip responses.
+	// NoGzip disables gzip responses. Gzip request bodies are always
+	// accepted.
 	NoGzip bool
-	// Logger receives server-side errors; default slog.Default().
+	// Logger receives server-side errors (every 5xx, at error level,
+	// with its logref) and client errors (at debug level); default
+	// slog.Default().
 	Logger *slog.Logger
 }
 
 // Handler serves a service.Service over HTTP with the hyperglyph 1.0
-// mapping: GET for links and pages, POST (or the Method header) for forms,
-// the form, query, blob and none envelopes, 201/204/303, error bodies,
-// gzip both ways, strong ETags with 304s on safe GETs.
+// mapping: GET for links and pages, POST (or a Method header on a POST)
+// for forms; the none, form, query and blob envelopes; 201, 204 and 303;
+// error bodies; gzip both ways; strong ETags with 304s on safe GETs.
+// spec.md beside this file states the mapping with examples that the
+// tests run against a real server. A Handler is safe for concurrent use.
 type Handler struct {
 	svc *service.Service
 	cfg Config
 }
 
-// NewHandler returns a Handler serving svc.
+// NewHandler returns a Handler serving svc with cfg, its zero fields
+// replaced by their defaults.
 func NewHandler(svc *service.Service, cfg Config) *Handler {
-	if cfg.Root == "" {
-		cfg.Root = "/"
+	if !strings.HasPrefix(cfg.Root, "/") {
+		cfg.Root = "/" + cfg.Root
 	}
 	if !strings.HasSuffix(cfg.Root, "/") {
 		cfg.Root += "/"
 	}
-	if cfg.MaxRequestBytes == 0 {
-		cfg.MaxRequestBytes = 8 << 20
-	}
-	if cfg.MaxBlobBytes == 0 {
-		cfg.MaxBlobBytes = 1 << 30
-	}
+	cfg.MaxRequestBytes = limitOrDefault(cfg.MaxRequestBytes, 8<<20)
+	cfg.MaxBlobBytes = limitOrDefault(cfg.MaxBlobBytes, 1<<30)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	return &Handler{svc: svc, cfg: cfg}
 }
 
-// ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Vary", "Accept, Accept-Encoding")
-	req, err := h.request(w, r)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
+func limitOrDefault(n, def int64) int64 {
+	switch {
+	case n == 0:
+		return def
+	case n < 0:
+		return math.MaxInt64
 	}
-	res, err := h.svc.Serve(r.Context(), req)
-	if req.Blob != nil {
-		// Whatever the function did not read is discarded.
-		io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
-	}
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	h.writeResult(w, r, req, res)
+	return n
 }
 
-// method returns the effective request method: the Method header wins.
+// ServeHTTP implements http.Handler. It never panics on a request: a
+// panic in the service or while encoding the result becomes a 500 with a
+// logref when nothing was sent yet, and aborts the response otherwise.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Vary", "Accept, Accept-Encoding")
+	tw := &trackingWriter{ResponseWriter: w}
+	defer func() {
+		p := recover()
+		switch {
+		case p == nil:
+			return
+		case p == http.ErrAbortHandler:
+			panic(p)
+		case tw.wrote:
+			h.cfg.Logger.Error("glyph: panic after the response started", slog.String("method", r.Method),
+				slog.String("path", r.URL.Path), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			panic(http.ErrAbortHandler)
+		}
+		h.writeError(tw, r, &service.Error{Kind: service.Internal, Message: "internal error",
+			Err: fmt.Errorf("panic: %v\n%s", p, debug.Stack())})
+	}()
+
+	req, body, err := h.request(r)
+	if body != nil {
+		defer body.close()
+	}
+	if err != nil {
+		h.writeError(tw, r, err)
+		return
+	}
+	if body != nil && body.blob {
+		// A function may answer with a stream made from the request's
+		// (even the request blob itself): HTTP/1 must then let it read
+		// the body after the response has started. HTTP/2 always does.
+		http.NewResponseController(tw).EnableFullDuplex()
+	}
+	res, err := h.svc.Serve(r.Context(), req)
+	if err != nil {
+		h.writeError(tw, r, body.blame(err))
+		return
+	}
+	h.writeResult(tw, r, res)
+}
+
+// trackingWriter remembers whether the response has started, so that a
+// panic can still be answered with a 500 when it has not.
+type trackingWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (t *trackingWriter) WriteHeader(code int) {
+	t.wrote = true
+	t.ResponseWriter.WriteHeader(code)
+}
+
+func (t *trackingWriter) Write(p []byte) (int, error) {
+	t.wrote = true
+	return t.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+
+// allowAll lists the methods the handler accepts, for 405 responses.
+const allowAll = "GET, HEAD, POST, PUT, PATCH, DELETE"
+
+// method returns the effective request method. A POST may carry the
+// method it stands for in a Method header (clients that only speak GET
+// and POST send PUT, PATCH and DELETE that way). Other methods ignore the
+// header, so a GET can never be turned into a call with side effects.
 func method(r *http.Request) string {
-	if m := r.Header.Get("Method"); m != "" {
-		return strings.ToUpper(m)
+	if r.Method == http.MethodPost {
+		if m := r.Header.Get("Method"); m != "" {
+			return strings.ToUpper(strings.TrimSpace(m))
+		}
 	}
 	return r.Method
 }
 
-// request translates an HTTP request into a service request.
-func (h *Handler) request(w http.ResponseWriter, r *http.Request) (*service.Request, error) {
-	if !strings.HasPrefix(r.URL.Path, h.cfg.Root) {
-		if r.URL.Path+"/" == h.cfg.Root {
-			return &service.Request{Method: "GET", Root: h.cfg.Root}, nil
-		}
-		return nil, &service.Error{Kind: service.NotFound, Message: "not under " + h.cfg.Root}
-	}
-	m := method(r)
-	req := &service.Request{
-		Root:   h.cfg.Root,
-		Path:   strings.TrimPrefix(r.URL.Path, h.cfg.Root),
-		Query:  r.URL.RawQuery,
-		Method: "POST",
-	}
-	switch m {
-	case "GET", "HEAD":
-		req.Method = "GET"
-		return req, nil
-	case "POST", "PUT", "PATCH", "DELETE":
+// request translates an HTTP request into a service request. The returned
+// body, when not nil, must be closed after the call.
+func (h *Handler) request(r *http.Request) (*service.Request, *requestBody, error) {
+	path := r.URL.Path
+	switch {
+	case strings.HasPrefix(path, h.cfg.Root):
+		path = path[len(h.cfg.Root):]
+	case path+"/" == h.cfg.Root:
+		path = ""
 	default:
-		return nil, &service.Error{Kind: service.MethodNotAllowed, Message: "method " + m + " is not supported"}
+		return nil, nil, &service.Error{Kind: service.NotFound, Message: "no such path: not under " + h.cfg.Root}
+	}
+	req := &service.Request{Root: h.cfg.Root, Path: path, Query: r.URL.RawQuery}
+	switch m := method(r); m {
+	case http.MethodGet, http.MethodHead:
+		req.Method = http.MethodGet
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		req.Method = m
+	default:
+		return nil, nil, &service.Error{Kind: service.MethodNotAllowed, Message: "method " + quoteShort(m) + " is not supported (" + allowAll + ")"}
 	}
 	if len(r.Header) > 0 {
-		req.Header = map[string]string{}
+		req.Header = make(map[string]string, len(r.Header))
 		for k, v := range r.Header {
 			if len(v) > 0 {
 				req.Header[k] = v[0]
 			}
 		}
 	}
-	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
-		return req, nil // the none envelope
+	if req.Method == http.MethodGet {
+		// A GET has no envelope but the query, which the service reads:
+		// instance state, or the arguments of a safe function.
+		return req, nil, nil
 	}
-	ct, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil && r.Header.Get("Content-Type") != "" {
-		return nil, &service.Error{Kind: service.Unsupported, Message: "bad Content-Type: " + err.Error()}
+	raw, err := bodyOf(r)
+	if err != nil {
+		return nil, nil, err
 	}
-	_ = params
-	body := r.Body
-	if enc := r.Header.Get("Content-Encoding"); enc != "" {
-		if !strings.EqualFold(enc, "gzip") {
-			return nil, &service.Error{Kind: service.Unsupported, Message: "unsupported Content-Encoding " + enc}
+	if raw == nil {
+		// The none envelope, or the query envelope (DELETE).
+		if req.Query != "" && !strings.Contains(path, "/") {
+			// The service reads the query envelope of GETs only; for
+			// other methods the handler decodes it. Below a class, the
+			// query is the instance's state and left to the service.
+			args, err := h.queryArgs(req.Query)
+			if err != nil {
+				return nil, nil, err
+			}
+			req.Args = args
 		}
-		zr, err := gzip.NewReader(r.Body)
+		return req, nil, nil
+	}
+	body := &requestBody{raw: r.Body}
+	rd := raw
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(raw)
 		if err != nil {
-			return nil, &service.Error{Kind: service.Invalid, Message: "bad gzip body: " + err.Error()}
+			return nil, nil, &service.Error{Kind: service.Invalid, Message: "bad gzip request body: " + err.Error()}
 		}
-		body = zr
+		rd = zr
+	default:
+		return nil, nil, &service.Error{Kind: service.Unsupported, Message: "unsupported Content-Encoding " + quoteShort(enc) + " (gzip and identity are)"}
+	}
+	compressed := rd != raw
+	ctHeader := strings.TrimSpace(r.Header.Get("Content-Type"))
+	ct := ""
+	if ctHeader != "" {
+		ct, _, err = mime.ParseMediaType(ctHeader)
+		if err != nil {
+			return nil, nil, &service.Error{Kind: service.Invalid, Message: "bad Content-Type " + quoteShort(ctHeader) + ": " + err.Error()}
+		}
 	}
 	if ct == MediaType {
-		// The form envelope: an (ordered) dict of arguments.
-		lr := &limitReader{r: body, n: h.cfg.MaxRequestBytes}
-		dec := wire.NewDecoderConfig(lr, wire.DecodeConfig{Limits: h.cfg.Limits})
-		var args any
-		if err := dec.Decode(&args); err != nil {
-			if lr.over {
-				return nil, &service.Error{Kind: service.TooLarge, Message: "request body over " + itoa(h.cfg.MaxRequestBytes) + " bytes"}
-			}
-			var le *wire.LimitError
-			if errors.As(err, &le) {
-				return nil, &service.Error{Kind: service.TooLarge, Message: err.Error()}
-			}
-			return nil, &service.Error{Kind: service.Invalid, Message: "bad request body: " + err.Error()}
+		// The form envelope: an ordered dict (or dict) of arguments. Its
+		// root is bounded by MaxRequestBytes and the blobs in it by
+		// MaxBlobBytes (the decoder enforces both), the whole body by
+		// their sum.
+		total := h.cfg.MaxRequestBytes + h.cfg.MaxBlobBytes
+		if total < 0 {
+			total = math.MaxInt64
 		}
-		switch a := args.(type) {
-		case *wire.OrderedDict:
-			req.Args = a
-		case map[string]any:
-			req.Args = &wire.OrderedDict{}
-			for k, v := range a {
-				req.Args.Set(k, v)
-			}
-		case nil:
-		case []any:
-			req.Positional = a
-		default:
-			return nil, &service.Error{Kind: service.Invalid, Message: "request body is " + wire.TypeName(args) + ", expected a dict of arguments"}
+		if !compressed && r.ContentLength > total {
+			return nil, nil, tooLarge(total)
 		}
-		if err := dec.Finish(); err != nil {
-			return nil, &service.Error{Kind: service.Invalid, Message: "bad request body: " + err.Error()}
+		body.limited = newLimitReader(rd, total)
+		if err := h.formArgs(req, body); err != nil {
+			return nil, body, err
 		}
-		return req, nil
+		return req, body, nil
 	}
 	// The blob envelope: the raw body is the single argument.
-	if ct == "" {
-		ct = "application/octet-stream"
+	if !compressed && r.ContentLength > h.cfg.MaxBlobBytes {
+		return nil, nil, tooLarge(h.cfg.MaxBlobBytes)
 	}
-	req.Blob = wire.NewBlob(ct, &limitReader{r: body, n: h.cfg.MaxBlobBytes})
+	if ctHeader == "" {
+		ctHeader = "application/octet-stream"
+	}
+	body.limited = newLimitReader(rd, h.cfg.MaxBlobBytes)
+	body.blob = true
+	req.Blob = wire.NewBlob(ctHeader, body.limited)
 	if cd := r.Header.Get("Content-Disposition"); cd != "" {
 		if _, p, err := mime.ParseMediaType(cd); err == nil {
 			req.BlobName = p["name"]
 		}
 	}
-	return req, nil
+	return req, body, nil
 }
 
-// limitReader fails with a TooLarge error after n bytes.
+// bodyOf returns the request body, or nil when there is none. A body of
+// unknown length (chunked, or HTTP/2 without Content-Length) is probed
+// for its first byte.
+func bodyOf(r *http.Request) (io.Reader, error) {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return nil, nil
+	}
+	if r.ContentLength > 0 {
+		return r.Body, nil
+	}
+	var first [1]byte
+	n, err := io.ReadFull(r.Body, first[:])
+	switch {
+	case n == 1:
+		return io.MultiReader(bytes.NewReader(first[:]), r.Body), nil
+	case err == io.EOF:
+		return nil, nil
+	}
+	return nil, readError(err)
+}
+
+// formArgs decodes the form envelope into req.
+func (h *Handler) formArgs(req *service.Request, body *requestBody) error {
+	lim := h.cfg.Limits
+	lim.MaxMessageBytes = minLimit(lim.MaxMessageBytes, wire.DefaultLimits().MaxMessageBytes, h.cfg.MaxRequestBytes)
+	lim.MaxBlobBytes = minLimit(lim.MaxBlobBytes, wire.DefaultLimits().MaxBlobBytes, h.cfg.MaxBlobBytes)
+	body.dec = wire.NewDecoderConfig(body.limited, wire.DecodeConfig{Limits: lim})
+	var args any
+	err := body.dec.Decode(&args)
+	if err == nil {
+		// Read the blob trailers too (spooling blobs past 4 MiB to a
+		// temporary file), so that a truncated or malformed body is a
+		// 400 before the call rather than a failure inside it.
+		err = body.dec.Finish()
+	}
+	if err == nil {
+		// The body is one message: only white space may follow it.
+		var extra any
+		switch err = body.dec.Decode(&extra); err {
+		case io.EOF:
+			err = nil
+		case nil:
+			err = errors.New("more than one message")
+		}
+	}
+	if err != nil {
+		var le *wire.LimitError
+		if errors.As(err, &le) {
+			switch le.Limit {
+			case "MaxMessageBytes":
+				return tooLarge(h.cfg.MaxRequestBytes)
+			case "MaxBlobBytes":
+				return &service.Error{Kind: service.TooLarge, Message: fmt.Sprintf("blobs in the request body over %d bytes", h.cfg.MaxBlobBytes)}
+			}
+		}
+		return body.blame(badBody(err))
+	}
+	switch a := args.(type) {
+	case nil:
+	case *wire.OrderedDict:
+		req.Args = a
+	case map[string]any:
+		// Arguments bind by name, so the order of a plain dict is
+		// irrelevant.
+		req.Args = wire.NewOrderedDict()
+		for k, v := range a {
+			req.Args.Set(k, v)
+		}
+	case []any:
+		req.Positional = a
+	default:
+		return &service.Error{Kind: service.Invalid, Message: "request body is " + wire.TypeName(args) + ", expected an ordered dict of arguments"}
+	}
+	return nil
+}
+
+// queryArgs decodes the query envelope: a percent-encoded glyph ordered
+// dict (or dict) of arguments.
+func (h *Handler) queryArgs(query string) (*wire.OrderedDict, error) {
+	b, err := url.QueryUnescape(query)
+	if err != nil {
+		return nil, &service.Error{Kind: service.Invalid, Message: "bad query arguments: " + err.Error()}
+	}
+	var args wire.OrderedDict
+	if err := wire.UnmarshalConfig([]byte(b), &args, wire.DecodeConfig{Limits: h.cfg.Limits}); err != nil {
+		e := badBody(err)
+		e.Message = "bad query arguments: " + err.Error()
+		return nil, e
+	}
+	return &args, nil
+}
+
+// badBody classifies an error decoding a glyph body: over a limit is 413,
+// anything else 400.
+func badBody(err error) *service.Error {
+	var le *wire.LimitError
+	if errors.As(err, &le) {
+		return &service.Error{Kind: service.TooLarge, Message: "request body: " + err.Error(), Err: err}
+	}
+	var se *service.Error
+	if errors.As(err, &se) {
+		return se
+	}
+	return &service.Error{Kind: service.Invalid, Message: "bad request body: " + err.Error(), Err: err}
+}
+
+// minLimit returns the smaller of a wire limit (zero meaning def,
+// negative none) and the handler's own.
+func minLimit(wireLimit, def, own int64) int64 {
+	switch {
+	case wireLimit == 0:
+		wireLimit = def
+	case wireLimit < 0:
+		return own
+	}
+	return min(wireLimit, own)
+}
+
+func tooLarge(n int64) *service.Error {
+	return &service.Error{Kind: service.TooLarge, Message: fmt.Sprintf("request body over %d bytes", n)}
+}
+
+func readError(err error) *service.Error {
+	return &service.Error{Kind: service.Invalid, Message: "reading the request body: " + err.Error(), Err: err}
+}
+
+// quoteShort quotes a string from the request for an error message,
+// cutting it when long.
+func quoteShort(s string) string {
+	if len(s) > 64 {
+		s = s[:61] + "..."
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// requestBody is the body of a request with an envelope that has one.
+type requestBody struct {
+	raw     io.ReadCloser
+	limited *limitReader
+	dec     *wire.Decoder // the form envelope's decoder
+	blob    bool          // the blob envelope: the function reads the body
+}
+
+// blame replaces err by the client's fault when reading the body failed
+// because of the client: over the limit (413), or a broken body such as
+// corrupt gzip or a connection that went away (400). A function that
+// reads a blob sees such failures as read errors and may report them as
+// anything; this is where they get their right status back.
+func (b *requestBody) blame(err error) error {
+	if b == nil || b.limited == nil {
+		return err
+	}
+	switch {
+	case b.limited.over:
+		return tooLarge(b.limited.max)
+	case b.limited.err != nil:
+		return readError(b.limited.err)
+	}
+	return err
+}
+
+// close releases what the request decoded (spooled blobs). Of a blob
+// body, it discards a bounded rest the function did not read, so the
+// connection can be reused, and closes it before the handler returns: in
+// full duplex mode, net/http would otherwise drain it after the handler
+// and race its own read of the next request (golang/go#68560).
+func (b *requestBody) close() {
+	if b.dec != nil {
+		b.dec.Close()
+	}
+	if b.blob {
+		if !b.limited.over && b.limited.err == nil {
+			io.Copy(io.Discard, io.LimitReader(b.raw, 1<<20))
+		}
+		b.raw.Close()
+	}
+}
+
+// limitReader reads at most n bytes from r and fails with a TooLarge
+// error when there are more. It records why reading stopped early.
 type limitReader struct {
 	r    io.Reader
-	n    int64
-	over bool
+	n    int64 // bytes left
+	max  int64
+	over bool  // there were more than max bytes
+	err  error // the first read error other than io.EOF
+}
+
+func newLimitReader(r io.Reader, max int64) *limitReader {
+	return &limitReader{r: r, n: max, max: max}
 }
 
 func (l *limitReader) Read(p []byte) (int, error) {
+	if l.over {
+		return 0, tooLarge(l.max)
+	}
 	if l.n <= 0 {
-		// Probe for one more byte: exactly n bytes is fine.
+		// Probe for one more byte: exactly max bytes is fine.
 		var b [1]byte
 		k, err := l.r.Read(b[:])
 		if k > 0 {
 			l.over = true
-			return 0, &service.Error{Kind: service.TooLarge, Message: "request body too large"}
+			return 0, tooLarge(l.max)
 		}
-		return 0, err
+		return 0, l.note(err)
 	}
 	if int64(len(p)) > l.n {
 		p = p[:l.n]
 	}
 	k, err := l.r.Read(p)
 	l.n -= int64(k)
-	return k, err
+	return k, l.note(err)
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// writeResult sends a service result.
-func (h *Handler) writeResult(w http.ResponseWriter, r *http.Request, req *service.Request, res *service.Result) {
-	hdr := w.Header()
-	switch res.Status {
-	case service.SeeOther:
-		hdr.Set("Location", res.Location)
-		hdr.Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusSeeOther)
-		return
-	case service.Created:
-		hdr.Set("Location", res.Location)
-		hdr.Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusCreated)
-		return
-	case service.NoContent:
-		h.cacheHeaders(hdr, req, res)
-		w.WriteHeader(http.StatusNoContent)
-		return
+func (l *limitReader) note(err error) error {
+	if err != nil && err != io.EOF && l.err == nil {
+		l.err = err
 	}
-	if res.Value == nil {
-		h.cacheHeaders(hdr, req, res)
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	if b, ok := res.Value.(*wire.Blob); ok && !h.cfg.BlobsAsGlyph {
-		h.writeBlob(w, r, req, res, b)
-		return
-	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 1<<20 {
-			buf.Reset()
-			bufPool.Put(buf)
-		}
-	}()
-	buf.Reset()
-	// Values holding blobs stream; everything else is encoded first so it
-	// gets an ETag and a Content-Length.
-	if hasBlob(res.Value) {
-		hdr.Set("Content-Type", MediaType)
-		h.cacheHeaders(hdr, req, res)
-		out, closeOut := h.compress(w, r, -1)
-		bw := bufio.NewWriterSize(out, 32<<10)
-		if err := wire.NewEncoder(bw).Encode(res.Value); err != nil {
-			h.cfg.Logger.Error("glyph: writing response", slog.String("path", r.URL.Path), slog.Any("error", err))
-		}
-		bw.Flush()
-		closeOut()
-		return
-	}
-	b, err := wire.AppendMarshal(buf.Bytes(), res.Value)
-	if err != nil {
-		h.writeError(w, r, &service.Error{Kind: service.Internal, Message: "cannot encode the result: " + err.Error(), Err: err})
-		return
-	}
-	hdr.Set("Content-Type", MediaType)
-	h.cacheHeaders(hdr, req, res)
-	if res.Cacheable {
-		etag := etagOf(b)
-		hdr.Set("ETag", etag)
-		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, etag) {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-	}
-	h.writeBody(w, r, b)
-}
-
-func (h *Handler) cacheHeaders(hdr http.Header, req *service.Request, res *service.Result) {
-	switch {
-	case !res.Cacheable:
-		hdr.Set("Cache-Control", "no-store")
-	case res.CacheControl != "":
-		hdr.Set("Cache-Control", res.CacheControl)
-	default:
-		// Revalidate with the ETag before reuse.
-		hdr.Set("Cache-Control", "no-cache")
-	}
-}
-
-// writeBody writes an encoded body, gzipped when the client accepts it
-// and it is worth it.
-func (h *Handler) writeBody(w http.ResponseWriter, r *http.Request, b []byte) {
-	if len(b) >= 1024 && h.acceptsGzip(r) {
-		w.Header().Set("Content-Encoding", "gzip")
-		w.WriteHeader(http.StatusOK)
-		if r.Method == http.MethodHead {
-			return
-		}
-		zw := gzipPool.Get().(*gzip.Writer)
-		zw.Reset(w)
-		zw.Write(b)
-		zw.Close()
-		gzipPool.Put(zw)
-		return
-	}
-	w.Header().Set("Content-Length", itoa(int64(len(b))))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		w.Write(b)
-	}
-}
-
-var gzipPool = sync.Pool{New: func() any { zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed); return zw }}
-
-func (h *Handler) acceptsGzip(r *http.Request) bool {
-	if h.cfg.NoGzip {
-		return false
-	}
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		name, q, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(name), "gzip") && !strings.Contains(strings.ReplaceAll(q, " ", ""), "q=0") {
-			return true
-		}
-	}
-	return false
-}
-
-// compress returns a writer for a streamed body (size unknown: -1) and a
-// function that finishes it.
-func (h *Handler) compress(w http.ResponseWriter, r *http.Request, size int64) (io.Writer, func()) {
-	if h.acceptsGzip(r) {
-		w.Header().Set("Content-Encoding", "gzip")
-		w.WriteHeader(http.StatusOK)
-		zw := gzipPool.Get().(*gzip.Writer)
-		zw.Reset(w)
-		return zw, func() { zw.Close(); gzipPool.Put(zw) }
-	}
-	w.WriteHeader(http.StatusOK)
-	return w, func() {}
-}
-
-func (h *Handler) writeBlob(w http.ResponseWriter, r *http.Request, req *service.Request, res *service.Result, b *wire.Blob) {
-	defer b.Close()
-	hdr := w.Header()
-	ct := b.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	hdr.Set("Content-Type", ct)
-	h.cacheHeaders(hdr, req, res)
-	if r.Method == http.MethodHead {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	out, done := w, func() {}
-	if !isCompressed(ct) {
-		var o io.Writer
-		o, done = h.compress(w, r, -1)
-		if zw, ok := o.(*gzip.Writer); ok {
-			if _, err := io.Copy(zw, b); err != nil {
-				h.cfg.Logger.Error("glyph: writing blob", slog.String("path", r.URL.Path), slog.Any("error", err))
-			}
-			done()
-			return
-		}
-	} else {
-		w.WriteHeader(http.StatusOK)
-	}
-	if _, err := io.Copy(out, b); err != nil {
-		h.cfg.Logger.Error("glyph: writing blob", slog.String("path", r.URL.Path), slog.Any("error", err))
-	}
-	done()
-}
-
-func isCompressed(ct string) bool {
-	return strings.HasPrefix(ct, "image/") || strings.HasPrefix(ct, "video/") || strings.HasPrefix(ct, "audio/") ||
-		strings.Contains(ct, "zip") || strings.Contains(ct, "compressed")
-}
-
-func etagOf(b []byte) string {
-	sum := sha256.Sum256(b)
-	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
-}
-
-func etagMatch(header, etag string) bool {
-	for _, part := range strings.Split(header, ",") {
-		p := strings.TrimSpace(part)
-		if p == "*" || p == etag || strings.TrimPrefix(p, "W/") == etag {
-			return true
-		}
-	}
-	return false
-}
-
-// hasBlob reports whether v holds a blob anywhere, so it must stream.
-func hasBlob(v any) bool {
-	switch x := v.(type) {
-	case *wire.Blob:
-		return true
-	case []any:
-		for _, it := range x {
-			if hasBlob(it) {
-				return true
-			}
-		}
-	case map[string]any:
-		for _, it := range x {
-			if hasBlob(it) {
-				return true
-			}
-		}
-	case hyper.Resource:
-		return hasBlob(x.Content)
-	case hyper.Link:
-		return hasBlob(x.Content)
-	}
-	return false
-}
-
-// writeError sends an error as its HTTP status with an error body.
-func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var e *service.Error
-	if !errors.As(err, &e) {
-		e = &service.Error{Kind: service.KindOf(err), Message: err.Error()}
-		if e.Kind == service.Other {
-			e.Kind = service.Internal
-		}
-	}
-	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-		return // nobody is listening
-	}
-	status := e.Kind.HTTPStatus()
-	if e.Logref == "" {
-		// Every error body carries a logref (clients show it); client
-		// errors are logged at debug level only.
-		c := *e
-		c.Logref = newLogref()
-		e = &c
-		h.cfg.Logger.Debug("glyph: request failed", slog.String("logref", e.Logref), slog.String("path", r.URL.Path), slog.String("error", e.Error()))
-	}
-	body := hyper.Error{Logref: e.Logref, Message: e.Message, Code: int64(status)}
-	if body.Message == "" {
-		body.Message = e.Error()
-	}
-	if e.Op != "" {
-		body.Message = e.Op + ": " + body.Message
-	}
-	b, merr := wire.Marshal(body)
-	hdr := w.Header()
-	hdr.Set("Cache-Control", "no-store")
-	if merr != nil {
-		http.Error(w, e.Error(), status)
-		return
-	}
-	if e.Kind == service.MethodNotAllowed {
-		hdr.Set("Allow", "GET, POST")
-	}
-	hdr.Set("Content-Type", MediaType)
-	hdr.Set("Content-Length", itoa(int64(len(b))))
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		w.Write(b)
-	}
-}
-
-func newLogref() string {
-	var b [8]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return err
 }

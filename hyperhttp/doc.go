@@ -1,0 +1,48 @@
+// Package hyperhttp serves a service.Service over HTTP with the
+// hyperglyph 1.0 mapping, so that any hyperglyph client (glyph's own, the
+// Python reference client, a browser's fetch, curl) can find and call its
+// functions and classes by following the links and forms of its pages.
+//
+// A Handler is an ordinary http.Handler: mount it on a server or a mux,
+// put it behind TLS, a proxy or a cache like any other.
+//
+//	svc := service.New()
+//	svc.MustFunc("hello", hello, service.Args("name"), service.Default("name", "World"))
+//	http.ListenAndServe(":8080", hyperhttp.NewHandler(svc, hyperhttp.Config{}))
+//
+// The handler only translates: it turns a request into a service.Request
+// and a service.Result or error into a response. What is at which URL,
+// which calls are safe and what a page holds is the service's business.
+//
+// # Requests
+//
+// GET and HEAD read pages and call links (safe functions, arguments in
+// the query). POST calls forms; PUT, PATCH and DELETE do too, sent as
+// themselves or as a POST with a Method header. The arguments travel in
+// one of four envelopes, told apart by the request: none (no body), query
+// (no body, a glyph ordered dict in the query string), form (a glyph
+// ordered dict body, Content-Type application/vnd.hyperglyph) and blob
+// (any other body, streamed to the function as its one argument). Bodies
+// may be gzipped.
+//
+// # Responses
+//
+// A value is a 200 with its glyph encoding; nil is 204; a redirect 303;
+// a created resource 201; an error its status with a hyperglyph error body
+// whose logref the server log also holds. A single blob is sent as the
+// raw body with its content type; values holding blobs stream. Answers to
+// safe GETs carry a strong ETag and Cache-Control: no-cache, and
+// If-None-Match gets 304; answers to calls carry Cache-Control: no-store.
+// Large answers are gzipped for clients that accept it.
+//
+// # Limits and failures
+//
+// Request bodies are bounded after decompression (Config.MaxRequestBytes
+// for glyph bodies, Config.MaxBlobBytes for blob data) and answered 413
+// beyond; malformed bodies and URLs are 400. Nothing a client sends makes
+// the handler panic, and a panic in a function, in the service or while
+// encoding its result is a 500 with a logref.
+//
+// spec.md beside this file states the mapping in full, with examples that
+// the tests send to a real server and check byte for byte.
+package hyperhttp

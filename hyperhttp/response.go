@@ -1,0 +1,435 @@
+package hyperhttp
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/wire"
+)
+
+// gzipMinBytes is the smallest encoded body worth compressing.
+const gzipMinBytes = 1024
+
+// bufPool holds encoding buffers, so a response costs no allocation for
+// its body once the pool is warm.
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// gzipPool holds gzip writers: each holds a few hundred KiB of state.
+var gzipPool = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return zw
+}}
+
+func getGzip(w io.Writer) *gzip.Writer {
+	zw := gzipPool.Get().(*gzip.Writer)
+	zw.Reset(w)
+	return zw
+}
+
+// putGzip returns zw to the pool, without the response it wrote to.
+func putGzip(zw *gzip.Writer) {
+	zw.Reset(io.Discard)
+	gzipPool.Put(zw)
+}
+
+// writeResult sends a service result.
+func (h *Handler) writeResult(w http.ResponseWriter, r *http.Request, res *service.Result) {
+	hdr := w.Header()
+	switch {
+	case res.Status == service.SeeOther || res.Status == service.Created:
+		status := http.StatusSeeOther
+		if res.Status == service.Created {
+			status = http.StatusCreated
+		}
+		hdr.Set("Location", res.Location)
+		hdr.Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		return
+	case res.Status == service.NoContent || res.Value == nil:
+		h.cacheHeaders(hdr, res)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if b, ok := res.Value.(*wire.Blob); ok && h.sendRaw(r, b) {
+		h.writeBlob(w, r, res, b)
+		return
+	}
+	if hasBlob(res.Value) {
+		h.writeStream(w, r, res)
+		return
+	}
+	bp := bufPool.Get().(*[]byte)
+	b, err := wire.AppendMarshal((*bp)[:0], res.Value)
+	defer func() {
+		if cap(b) <= 1<<20 {
+			*bp = b[:0]
+			bufPool.Put(bp)
+		}
+	}()
+	if err != nil {
+		h.writeError(w, r, &service.Error{Kind: service.Internal, Message: "cannot encode the result", Err: err})
+		return
+	}
+	gz := len(b) >= gzipMinBytes && h.acceptsGzip(r)
+	h.cacheHeaders(hdr, res)
+	if res.Cacheable {
+		etag := etagOf(b, gz)
+		hdr.Set("ETag", etag)
+		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, etag) {
+			// A 304 carries the validators and caching headers of the
+			// 200 it stands for, and nothing about a body.
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	hdr.Set("Content-Type", MediaType)
+	if !gz {
+		hdr.Set("Content-Length", strconv.Itoa(len(b)))
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			w.Write(b)
+		}
+		return
+	}
+	hdr.Set("Content-Encoding", "gzip")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		zw := getGzip(w)
+		zw.Write(b)
+		zw.Close()
+		putGzip(zw)
+	}
+}
+
+// cacheHeaders sets Cache-Control: calls with side effects are never
+// stored; safe answers are revalidated with their ETag before reuse,
+// unless the function chose its own Cache-Control.
+func (h *Handler) cacheHeaders(hdr http.Header, res *service.Result) {
+	switch {
+	case !res.Cacheable:
+		hdr.Set("Cache-Control", "no-store")
+	case res.CacheControl != "":
+		hdr.Set("Cache-Control", res.CacheControl)
+	default:
+		hdr.Set("Cache-Control", "no-cache")
+	}
+}
+
+// writeStream sends a glyph value that holds blobs: the root object, then
+// each blob's content in chunks as it is read, without an ETag or a
+// Content-Length. An encoding failure before anything was sent is a 500;
+// after that the response is aborted, so the client sees a broken
+// response rather than a short one.
+func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, res *service.Result) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", MediaType)
+	h.cacheHeaders(hdr, res)
+	if r.Method == http.MethodHead {
+		forEachBlob(res.Value, func(b *wire.Blob) { b.Close() })
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	lw := &lazyWriter{w: w}
+	var out io.Writer = lw
+	var zw *gzip.Writer
+	if h.acceptsGzip(r) {
+		zw = getGzip(lw)
+		out = zw
+		lw.start = func() { hdr.Set("Content-Encoding", "gzip") }
+	}
+	bw := bufio.NewWriterSize(out, 32<<10)
+	err := wire.NewEncoder(bw).Encode(res.Value)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil && zw != nil {
+		err = zw.Close()
+	}
+	if zw != nil {
+		putGzip(zw)
+	}
+	if err == nil {
+		return
+	}
+	forEachBlob(res.Value, func(b *wire.Blob) { b.Close() })
+	if !lw.started {
+		hdr.Del("Content-Encoding")
+		h.writeError(w, r, &service.Error{Kind: service.Internal, Message: "cannot encode the result", Err: err})
+		return
+	}
+	if r.Context().Err() == nil {
+		h.cfg.Logger.Error("glyph: writing the response failed", slog.String("path", r.URL.Path), slog.Any("error", err))
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// lazyWriter sends the 200 header on the first write, so that an error
+// before any output can still become an error response.
+type lazyWriter struct {
+	w       http.ResponseWriter
+	start   func() // called before the header is sent
+	started bool
+}
+
+func (l *lazyWriter) Write(p []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		if l.start != nil {
+			l.start()
+		}
+		l.w.WriteHeader(http.StatusOK)
+	}
+	return l.w.Write(p)
+}
+
+// sendRaw reports whether a result that is a single blob goes out as the
+// raw HTTP body with the blob's content type: yes, unless BlobsAsGlyph is
+// set or the request accepts the hyperglyph media type but not the blob's
+// type.
+func (h *Handler) sendRaw(r *http.Request, b *wire.Blob) bool {
+	if h.cfg.BlobsAsGlyph {
+		return false
+	}
+	accept := r.Header.Values("Accept")
+	if len(accept) == 0 {
+		return true
+	}
+	ct, _, err := mime.ParseMediaType(blobType(b))
+	if err != nil {
+		ct = "application/octet-stream"
+	}
+	major, _, _ := strings.Cut(ct, "/")
+	glyph, raw := false, false
+	for _, line := range accept {
+		for _, part := range strings.Split(line, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil || !positiveQ(params) {
+				continue
+			}
+			switch mt {
+			case MediaType:
+				glyph = true
+			case ct, major + "/*", "*/*":
+				raw = true
+			}
+		}
+	}
+	return raw || !glyph
+}
+
+// positiveQ reports whether the q parameter of an Accept or
+// Accept-Encoding element is absent or above zero.
+func positiveQ(params map[string]string) bool {
+	q, ok := params["q"]
+	if !ok {
+		return true
+	}
+	v, err := strconv.ParseFloat(q, 64)
+	return err == nil && v > 0
+}
+
+func blobType(b *wire.Blob) string {
+	if b.ContentType == "" {
+		return "application/octet-stream"
+	}
+	return b.ContentType
+}
+
+// writeBlob sends a blob as the raw body with its content type, streamed,
+// gzipped when the client accepts it and the type is not compressed
+// already.
+func (h *Handler) writeBlob(w http.ResponseWriter, r *http.Request, res *service.Result, b *wire.Blob) {
+	defer b.Close()
+	hdr := w.Header()
+	ct := blobType(b)
+	hdr.Set("Content-Type", ct)
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	h.cacheHeaders(hdr, res)
+	gz := h.acceptsGzip(r) && compressible(ct)
+	if gz {
+		hdr.Set("Content-Encoding", "gzip")
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
+	var err error
+	if gz {
+		zw := getGzip(w)
+		_, err = io.Copy(zw, b)
+		if cerr := zw.Close(); err == nil {
+			err = cerr
+		}
+		putGzip(zw)
+	} else {
+		_, err = io.Copy(w, b)
+	}
+	if err != nil {
+		if r.Context().Err() == nil {
+			h.cfg.Logger.Error("glyph: writing a blob failed", slog.String("path", r.URL.Path), slog.Any("error", err))
+		}
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// compressible reports whether gzip is likely to make content of type ct
+// smaller: not for formats that are compressed already.
+func compressible(ct string) bool {
+	ct = strings.ToLower(ct)
+	switch {
+	case strings.HasPrefix(ct, "text/"), strings.Contains(ct, "json"), strings.Contains(ct, "xml"),
+		strings.Contains(ct, "javascript"), strings.HasPrefix(ct, "image/svg"), strings.HasPrefix(ct, "image/bmp"):
+		return true
+	case strings.HasPrefix(ct, "image/"), strings.HasPrefix(ct, "video/"), strings.HasPrefix(ct, "audio/"),
+		strings.HasPrefix(ct, "font/woff"), strings.Contains(ct, "zip"), strings.Contains(ct, "compress"),
+		strings.Contains(ct, "zstd"), strings.Contains(ct, "bzip"), strings.Contains(ct, "x-xz"),
+		strings.Contains(ct, "brotli"), strings.Contains(ct, "rar"), strings.Contains(ct, "7z"):
+		return false
+	}
+	return true
+}
+
+// acceptsGzip reports whether the response may be gzipped: the client
+// lists gzip in Accept-Encoding with a non-zero quality.
+func (h *Handler) acceptsGzip(r *http.Request) bool {
+	if h.cfg.NoGzip {
+		return false
+	}
+	for _, line := range r.Header.Values("Accept-Encoding") {
+		for _, part := range strings.Split(line, ",") {
+			name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+				continue
+			}
+			_, q, hasQ := strings.Cut(strings.ReplaceAll(params, " ", ""), "q=")
+			if !hasQ || positiveQ(map[string]string{"q": q}) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// etagOf returns the entity tag of an encoded body: strong for the
+// identity encoding, weak when the body is sent gzipped (the gzip bytes
+// are not promised to be the same everywhere). Equal values encode to
+// equal bytes, so every replica gives the same answer the same tag.
+func etagOf(b []byte, gzipped bool) string {
+	sum := sha256.Sum256(b)
+	tag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+	if gzipped {
+		return "W/" + tag
+	}
+	return tag
+}
+
+// etagMatch implements If-None-Match: the weak comparison of RFC 9110,
+// so a tag matches with or without its W/ prefix, and * matches anything.
+func etagMatch(header, etag string) bool {
+	etag = strings.TrimPrefix(etag, "W/")
+	for _, part := range strings.Split(header, ",") {
+		p := strings.TrimSpace(part)
+		if p == "*" || strings.TrimPrefix(p, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// writeError sends an error as its HTTP status with a hyperglyph error
+// body: a hyper.Error with a logref, the message and the status as code.
+// Every 5xx is logged at error level with its logref; client errors at
+// debug level.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away: nobody is listening
+	}
+	var e *service.Error
+	if !errors.As(err, &e) {
+		e = &service.Error{Kind: service.KindOf(err), Err: err}
+	}
+	c := *e
+	e = &c
+	if e.Kind == service.Other {
+		e.Kind = service.Internal
+	}
+	status := e.Kind.HTTPStatus()
+	if e.Logref == "" {
+		e.Logref = newLogref()
+	}
+	msg := e.Message
+	switch {
+	case msg != "":
+	case e.Kind == service.Internal:
+		msg = "internal error" // never show a server's internals
+	case e.Err != nil:
+		msg = e.Err.Error()
+	default:
+		msg = e.Kind.String()
+	}
+	if e.Op != "" {
+		msg = e.Op + ": " + msg
+	}
+	level := slog.LevelDebug
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{slog.String("logref", e.Logref), slog.Int("status", status), slog.String("method", r.Method),
+		slog.String("path", r.URL.Path), slog.String("error", e.Error())}
+	if e.Err != nil {
+		attrs = append(attrs, slog.String("cause", e.Err.Error()))
+	}
+	h.cfg.Logger.LogAttrs(r.Context(), level, "glyph: request failed", attrs...)
+
+	hdr := w.Header()
+	hdr.Del("ETag")
+	hdr.Set("Cache-Control", "no-store")
+	if status == http.StatusMethodNotAllowed {
+		hdr.Set("Allow", allowFor(r))
+	}
+	b, merr := wire.Marshal(hyper.Error{Logref: e.Logref, Message: msg, Code: int64(status)})
+	if merr != nil {
+		// Only a message that is not valid UTF-8 gets here.
+		b, _ = wire.Marshal(hyper.Error{Logref: e.Logref, Message: strings.ToValidUTF8(msg, "\uFFFD"), Code: int64(status)})
+	}
+	hdr.Set("Content-Type", MediaType)
+	hdr.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(b)
+	}
+}
+
+// allowFor returns the Allow header of a 405: every method when the
+// method itself is unknown, the other kind of call when the service
+// refused this one (a GET of a form, a POST to a page).
+func allowFor(r *http.Request) string {
+	switch method(r) {
+	case http.MethodGet, http.MethodHead:
+		return "POST, PUT, PATCH, DELETE"
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		return "GET, HEAD"
+	}
+	return allowAll
+}
+
+func newLogref() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
