@@ -11,9 +11,11 @@ import (
 )
 
 // bind matches the request's arguments to c's inputs and converts them to
-// the parameter types. Positional arguments bind first, then named ones;
-// a missing input takes its default; a missing required input, an unknown
-// name or a value of the wrong type is an Invalid error naming the input.
+// the parameter types. Positional arguments bind first, then named ones,
+// then the request's blob; a missing input takes its default. Too many
+// positional arguments, an argument given twice, a missing required input,
+// an unknown name or a value of the wrong type is an Invalid error naming
+// the input.
 func (c *callable) bind(req *Request) ([]reflect.Value, error) {
 	vals := make([]reflect.Value, len(c.params))
 	set := make([]bool, len(c.params))
@@ -50,7 +52,10 @@ func (c *callable) bind(req *Request) ([]reflect.Value, error) {
 		if req.BlobName != "" {
 			i = c.paramIndex(req.BlobName)
 		}
-		if i < 0 || i >= len(c.params) {
+		if len(c.params) == 0 {
+			return nil, &Error{Op: c.op, Kind: Invalid, Message: "takes no arguments, got a request body"}
+		}
+		if i < 0 {
 			return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("no input %q for the request body", req.BlobName)}
 		}
 		if set[i] {
@@ -69,24 +74,25 @@ func (c *callable) bind(req *Request) ([]reflect.Value, error) {
 		if !p.hasDef {
 			return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("missing argument %q", p.name)}
 		}
-		v := reflect.New(p.typ).Elem()
-		if p.def != nil {
-			// Defaults of reference types are copied by a round trip so a
-			// call cannot change them for the next one.
-			d, err := convert(p.def, p.typ)
-			if err != nil {
-				return nil, &Error{Op: c.op, Kind: Internal, Message: "bad default for " + p.name}
+		v := reflect.New(p.typ)
+		switch {
+		case p.defBytes != nil:
+			// Defaults that hold references are decoded afresh, so a call
+			// cannot change them for the next one.
+			if err := wire.Unmarshal(p.defBytes, v.Interface()); err != nil {
+				return nil, &Error{Op: c.op, Kind: Internal, Message: fmt.Sprintf("bad default for %q", p.name), Err: err}
 			}
-			v = d
+		case p.def != nil:
+			v.Elem().Set(reflect.ValueOf(p.def))
 		}
-		vals[i] = v
+		vals[i] = v.Elem()
 	}
 	if c.structArg == nil {
 		return vals, nil
 	}
 	sv := reflect.New(c.structArg).Elem()
 	for i, p := range c.params {
-		sv.FieldByIndex(p.field).Set(vals[i])
+		fieldByIndexAlloc(sv, p.field).Set(vals[i])
 	}
 	return []reflect.Value{sv}, nil
 }
@@ -100,10 +106,20 @@ func (c *callable) paramIndex(name string) int {
 	return -1
 }
 
+// convertArg checks argument a against input i's type and converts it.
+// The type check comes first because it says where in the value the
+// mismatch is ("item 2: expected integer, got unicode"). Go values that
+// are already of the parameter's type (from an in-process caller) skip it.
 func convertArg(c *callable, i int, a any) (reflect.Value, error) {
-	v, err := convert(a, c.params[i].typ)
+	p := &c.params[i]
+	if a == nil || !reflect.TypeOf(a).AssignableTo(p.typ) {
+		if err := p.ptype.Check(a); err != nil {
+			return reflect.Value{}, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument %q: %v", p.name, err)}
+		}
+	}
+	v, err := convert(a, p.typ)
 	if err != nil {
-		return v, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument %q: %v", c.params[i].name, err)}
+		return v, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument %q: %v", p.name, err)}
 	}
 	return v, nil
 }

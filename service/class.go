@@ -28,8 +28,10 @@ type class struct {
 type ClassOption func(*class) error
 
 // Method sets options for the method whose wire name is name (the Go
-// method name in snake_case: FindUser → find_user): Args, Default, Safe,
-// Inline, Hidden, Redirect, CacheControl.
+// method name in snake_case: FindUser → find_user, ID → id, HTTPServer →
+// http_server): Args, Default, Safe, Inline, Hidden, Redirect,
+// CacheControl. Naming a method the class does not have is a
+// registration error.
 func Method(name string, opts ...FuncOption) ClassOption {
 	return func(c *class) error {
 		if c.methodOpts == nil {
@@ -40,9 +42,10 @@ func Method(name string, opts ...FuncOption) ClassOption {
 	}
 }
 
-// Constructor sets the function whose form creates instances. It returns
-// T or *T (and optionally an error). Without it, the constructor's inputs
-// are T's exported fields.
+// Constructor sets the function whose form creates instances: a function
+// like those Func takes (opts are Args and Default) that returns T or *T,
+// and optionally an error. Without it, the constructor's inputs are T's
+// state fields, each required unless tagged `glyph:",optional"`.
 func Constructor(fn any, opts ...FuncOption) ClassOption {
 	return func(c *class) error {
 		c.ctorFn, c.ctorOpts = fn, opts
@@ -51,19 +54,35 @@ func Constructor(fn any, opts ...FuncOption) ClassOption {
 }
 
 // Persistent keeps instances on the server in store under an opaque id,
-// instead of carrying their state in URLs. Methods may then change the
-// instance: its state is saved after each call.
+// instead of carrying their state in URLs: an instance's URL is
+// <root><class>/<id>/. Methods may then change the instance: its state is
+// saved after each call not made with GET, and such calls on one id run
+// one at a time (within this Service: replicas sharing a store do not
+// coordinate). A nil store means a new MemoryStore.
 func Persistent(store Store) ClassOption {
-	return func(c *class) error { c.store = store; return nil }
+	return func(c *class) error {
+		if store == nil {
+			store = NewMemoryStore()
+		}
+		c.store = store
+		return nil
+	}
 }
 
-// Class registers the struct type of proto (a T or *T) under name. Its
-// exported fields are the instance's state; its exported methods (on T or
-// *T) become forms, named in snake_case; its constructor form creates an
+// Class registers the struct type of proto (a T or *T; only its type
+// matters) under name. T's fields, as package wire encodes them, are an
+// instance's state; T's exported methods (on T or *T) become forms, named
+// in snake_case, and their options are set with Method. The class's URL
+// offers the constructor form (see Constructor), which creates an
 // instance and answers 303 See Other to the instance's URL.
+//
+// Class fails, and registers nothing, when name is invalid or taken, T is
+// already registered, proto is not a struct, the constructor or a method
+// has a signature Func would refuse, two methods or a method and a state
+// field have the same wire name, or an option names a method T lacks.
 func (s *Service) Class(name string, proto any, opts ...ClassOption) error {
 	if !validName(name) {
-		return fmt.Errorf("service: invalid class name %q", name)
+		return fmt.Errorf("service: invalid class name %q: use letters, digits, '-' and '_'", name)
 	}
 	t := reflect.TypeOf(proto)
 	if t != nil && t.Kind() == reflect.Pointer {
@@ -81,7 +100,7 @@ func (s *Service) Class(name string, proto any, opts ...ClassOption) error {
 	// Constructor.
 	var err error
 	if c.ctorFn != nil {
-		c.ctor, err = newCallable(name, reflect.ValueOf(c.ctorFn), false, c.ctorOpts)
+		c.ctor, err = newCallable(name, "class "+name+": constructor", reflect.ValueOf(c.ctorFn), false, c.ctorOpts)
 		if err != nil {
 			return err
 		}
@@ -92,7 +111,7 @@ func (s *Service) Class(name string, proto any, opts ...ClassOption) error {
 	} else {
 		ctor := reflect.MakeFunc(reflect.FuncOf([]reflect.Type{t}, []reflect.Type{t}, false),
 			func(args []reflect.Value) []reflect.Value { return args })
-		c.ctor, err = newCallable(name, ctor, false, c.ctorOpts)
+		c.ctor, err = newCallable(name, "class "+name+": constructor", ctor, false, c.ctorOpts)
 		if err != nil {
 			return err
 		}
@@ -101,27 +120,40 @@ func (s *Service) Class(name string, proto any, opts ...ClassOption) error {
 	// Methods, on *T so that both receiver kinds are found.
 	pt := reflect.PointerTo(t)
 	state := stateFields(t)
+	goName := map[string]string{} // wire name → Go method name
+	for i := 0; i < pt.NumMethod(); i++ {
+		if m := pt.Method(i); m.IsExported() && !skipMethod[m.Name] {
+			goName[snake(m.Name)] = m.Name
+		}
+	}
+	for n := range c.methodOpts {
+		if goName[n] == "" {
+			if _, ok := pt.MethodByName(n); ok {
+				return fmt.Errorf("service: class %s: Method(%q): methods are named in snake_case: %q", name, n, snake(n))
+			}
+			return fmt.Errorf("service: class %s has no method %q", name, n)
+		}
+	}
+	clear(goName)
 	for i := 0; i < pt.NumMethod(); i++ {
 		m := pt.Method(i)
 		if !m.IsExported() || skipMethod[m.Name] {
 			continue
 		}
 		wname := snake(m.Name)
-		mc, err := newCallable(wname, m.Func, true, c.methodOpts[wname])
-		if err != nil {
-			return err
-		}
-		mc.op = name + "." + wname
 		if state[wname] {
 			return fmt.Errorf("service: class %s: method %s and a state field share the name %q", name, m.Name, wname)
 		}
+		if prev := c.methods[wname]; prev != nil {
+			return fmt.Errorf("service: class %s: methods %s and %s share the name %q", name, goName[wname], m.Name, wname)
+		}
+		mc, err := newCallable(wname, name+"."+wname, m.Func, true, c.methodOpts[wname])
+		if err != nil {
+			return err
+		}
 		c.methods[wname] = mc
 		c.morder = append(c.morder, wname)
-	}
-	for n := range c.methodOpts {
-		if c.methods[n] == nil {
-			return fmt.Errorf("service: class %s has no method %q", name, n)
-		}
+		goName[wname] = m.Name
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -150,20 +182,16 @@ var skipMethod = map[string]bool{"MarshalGlyph": true, "UnmarshalGlyph": true}
 // stateFields returns the names of a struct's encoded fields.
 func stateFields(t reflect.Type) map[string]bool {
 	out := map[string]bool{}
-	for _, f := range reflect.VisibleFields(t) {
-		if !f.IsExported() || f.Anonymous {
-			continue
-		}
-		name, _ := fieldName(f)
-		if name != "-" {
-			out[name] = true
-		}
+	for _, f := range structFields(t) {
+		out[f.name] = true
 	}
 	return out
 }
 
-// Store keeps the state of persistent instances as canonical glyph bytes
-// under opaque ids. Implementations must be safe for concurrent use.
+// Store keeps the state of persistent instances (see Persistent) as
+// canonical glyph bytes under opaque ids, per class. Implementations must
+// be safe for concurrent use. Errors other than *Error values are reported
+// to callers as Internal errors with a logref.
 type Store interface {
 	// Load returns the state stored under id; an *Error of kind NotFound
 	// when there is none.
@@ -192,7 +220,7 @@ func (m *MemoryStore) Load(_ context.Context, class, id string) ([]byte, error) 
 	if !ok {
 		return nil, &Error{Kind: NotFound, Message: "no " + class + " with id " + id}
 	}
-	return b, nil
+	return append([]byte(nil), b...), nil
 }
 
 // Save implements Store.

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/glyph-ipc/glyph/hyper"
 )
 
 // Kind classifies an error so that every transport reports it the same
@@ -73,7 +75,9 @@ var kindStatus = [...]int{
 	Unimplemented:    http.StatusNotImplemented,
 }
 
-// HTTPStatus returns the HTTP status code for the kind.
+// HTTPStatus returns the HTTP status code for the kind: 400 for Invalid,
+// 404 for NotFound, and so on (see the constants); 500 for Other,
+// Internal and kinds this version does not know.
 func (k Kind) HTTPStatus() int {
 	if int(k) < len(kindStatus) {
 		return kindStatus[k]
@@ -81,7 +85,9 @@ func (k Kind) HTTPStatus() int {
 	return http.StatusInternalServerError
 }
 
-// KindForStatus maps an HTTP status back to a kind, for clients.
+// KindForStatus maps an HTTP status back to a kind, for clients: the kind
+// whose HTTPStatus it is, or else Internal for other 5xx, Invalid for
+// other 4xx, and Other for the rest.
 func KindForStatus(status int) Kind {
 	for k, s := range kindStatus {
 		if s == status && Kind(k) != Other {
@@ -98,17 +104,23 @@ func KindForStatus(status int) Kind {
 }
 
 // Error is glyph's one error type. It survives the wire: transports send
-// its kind (as an HTTP status or a code), message and logref, and clients
-// rebuild it.
+// its kind (as an HTTP status or a code), operation, message and logref,
+// and clients rebuild it. Go code that a Service calls returns an *Error
+// (from Errorf, or a literal) to choose the kind its caller sees; Serve
+// reports any other error as Internal.
 type Error struct {
-	Op      string // the operation, e.g. "hello" or "User.message"
-	Kind    Kind
-	Message string // for the caller; never holds server internals for Internal errors
+	Op   string // the operation, e.g. "hello" or "User.message"
+	Kind Kind   // what went wrong, which says the HTTP status
+	// Message is for the caller. Serve sets it to the text of an error
+	// that Go code returned (so that text must be fit for callers), and
+	// to only "internal error" for a recovered panic.
+	Message string
 	Logref  string // correlates the reply with the server's log
 	Err     error  // the underlying cause, kept on this side of the wire
 }
 
-// Error returns "op: message" with the cause appended when it says more.
+// Error returns "op: message (logref L)": the message, or the cause's text
+// when there is none, or the kind's name; op and the logref when set.
 func (e *Error) Error() string {
 	msg := e.Message
 	if msg == "" && e.Err != nil {
@@ -152,7 +164,9 @@ func KindOf(err error) Kind {
 
 // asError turns any error returned by user code or the service layer
 // into an *Error with an operation, a kind and, for server-side failures,
-// a logref.
+// a logref. An *Error anywhere in err's chain is kept (copied) with its
+// kind; Other becomes Internal. Context errors become Canceled and
+// DeadlineExceeded; anything else is Internal with err's text.
 func asError(op string, err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
@@ -182,6 +196,24 @@ func asError(op string, err error) *Error {
 		out.Logref = newLogref()
 	}
 	return out
+}
+
+// hyperError returns the error extension that reports e to a caller: its
+// logref, and "op: message" where an Internal error without a message
+// says only "internal error".
+func hyperError(e *Error) hyper.Error {
+	msg := e.Message
+	switch {
+	case msg != "":
+	case e.Kind == Internal || e.Kind == Other:
+		msg = "internal error"
+	default:
+		msg = e.Kind.String()
+	}
+	if e.Op != "" {
+		msg = e.Op + ": " + msg
+	}
+	return hyper.Error{Logref: e.Logref, Message: msg}
 }
 
 func newLogref() string {

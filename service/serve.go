@@ -5,11 +5,13 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"reflect"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/glyph-ipc/glyph/hyper"
@@ -20,17 +22,20 @@ import (
 // path below the service root, and arguments already decoded from the
 // transport's envelope.
 type Request struct {
-	// Method is "GET" for safe requests and anything else (normally
-	// "POST") for calls with side effects.
+	// Method is "GET" (or "HEAD") for safe requests and anything else
+	// (normally "POST") for calls with side effects.
 	Method string
 	// Root is the absolute path the service is mounted at, ending in "/";
 	// "" means "/". URLs the service hands out start with it.
 	Root string
-	// Path is the path below Root, without a leading slash: "hello",
-	// "User/", "User/message".
+	// Path is the path below Root, without a leading slash: "" (the
+	// index), "hello", "User" (the constructor), "User/" (an instance),
+	// "User/message" (a method).
 	Path string
-	// Query is the raw query string (without "?"): instance state, or
-	// arguments in the query envelope, which the transport put in Args.
+	// Query is the raw query string (without "?"): the state of an
+	// instance whose state is in its URL, or for GET on a safe function
+	// (or a method of a persistent instance) the arguments in the query
+	// envelope, which Serve decodes unless Args is set.
 	Query string
 	// Args are named arguments (keys are strings), in order.
 	Args *wire.OrderedDict
@@ -60,34 +65,59 @@ const (
 
 // Result is what Serve answers.
 type Result struct {
-	Status   Status
+	Status   Status // how to answer: OK with Value, or a status and Location
 	Value    any    // the glyph value to send; hyper values included
 	Location string // for SeeOther and Created: an absolute path or URL
 	// Cacheable is true when the request was a safe call whose answer
 	// may be cached (and given an ETag).
-	Cacheable    bool
+	Cacheable bool
+	// CacheControl is the function's CacheControl option, for
+	// cacheable answers.
 	CacheControl string
 }
 
 // SeeOtherTo is a result that makes the transport answer 303 See Other
-// with URL (resolved against the request's URL).
+// with URL (resolved against the request's URL). A function returns it
+// (or a *SeeOtherTo) to send the caller elsewhere.
 type SeeOtherTo struct{ URL string }
 
 // CreatedAt is a result that makes the transport answer 201 Created with
-// the new resource's URL.
+// the new resource's URL. A function returns it (or a *CreatedAt).
 type CreatedAt struct{ URL string }
 
-// Serve handles one request. Errors are *Error values with a kind the
-// transport maps to its own codes; panics in user code are recovered
-// into Internal errors with a logref that is logged.
-func (s *Service) Serve(ctx context.Context, req *Request) (*Result, error) {
+// isGet reports whether a request method is a safe read.
+func isGet(method string) bool { return method == "GET" || method == "HEAD" }
+
+// Serve handles one request. It finds what req.Path names (the index, a
+// function, a class's constructor, an instance or one of its methods),
+// binds the arguments, calls the Go code and maps its result (see the
+// package documentation).
+//
+// Errors are *Error values with a kind the transport maps to its own
+// codes: NotFound for a path that names nothing, MethodNotAllowed for a
+// call with the wrong method, Invalid for bad arguments or instance state,
+// and what the Go code returned. Errors without a kind, and panics
+// anywhere in serving the request, become Internal errors with a logref
+// that is logged with the cause; a panic's value is never sent.
+func (s *Service) Serve(ctx context.Context, req *Request) (res *Result, err error) {
+	if req == nil {
+		return nil, &Error{Kind: Invalid, Message: "no request"}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = nil, s.panicked(req.Path, p)
+		}
+	}()
 	root := req.Root
 	if root == "" {
 		root = "/"
 	}
+	if !strings.HasSuffix(root, "/") {
+		root += "/"
+	}
 	path := req.Path
 	if path == "" {
-		if req.Method != "GET" {
+		if !isGet(req.Method) {
 			return nil, &Error{Kind: MethodNotAllowed, Message: "the index is read with GET"}
 		}
 		return &Result{Value: s.index(ctx, root), Cacheable: true}, nil
@@ -104,53 +134,63 @@ func (s *Service) Serve(ctx context.Context, req *Request) (*Result, error) {
 		return s.serveConstructor(ctx, req, root, cl)
 	case cl != nil:
 		return s.serveInstance(ctx, req, root, cl, rest)
+	case fn != nil:
+		return nil, &Error{Kind: NotFound, Message: fmt.Sprintf("no %q: %q is a function", path, head)}
 	}
-	return nil, &Error{Kind: NotFound, Message: "no function or class " + strconvQuote(head)}
+	return nil, &Error{Kind: NotFound, Message: fmt.Sprintf("no function or class %q", head)}
 }
 
-func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
-
 func (s *Service) serveFunc(ctx context.Context, req *Request, root string, fn *callable) (*Result, error) {
-	get := req.Method == "GET"
+	get := isGet(req.Method)
 	if get && fn.kind == unsafeKind && req.Query == "" {
 		// Reading an unsafe function's URL shows its form.
-		return &Result{Value: s.describe(ctx, root, root+fn.name, fn, reflect.Value{}), Cacheable: true}, nil
+		return &Result{Value: s.describe(ctx, root, root+fn.name, fn, reflect.Value{}, 0, self{}), Cacheable: true}, nil
 	}
 	if get && fn.kind == unsafeKind {
 		return nil, &Error{Op: fn.op, Kind: MethodNotAllowed, Message: "call it with POST: it is a form"}
 	}
-	if get && req.Query != "" && req.Args == nil {
-		args, err := queryArgs(req.Query)
-		if err != nil {
-			return nil, &Error{Op: fn.op, Kind: Invalid, Message: "bad query arguments: " + err.Error()}
+	if get {
+		var err error
+		if req, err = withQueryArgs(req, fn); err != nil {
+			return nil, err
 		}
-		r := *req
-		r.Args = args
-		req = &r
 	}
 	out, err := s.call(ctx, fn, reflect.Value{}, req)
 	if err != nil {
 		return nil, err
 	}
-	return s.result(ctx, root, fn, out, get)
+	return s.result(ctx, root, fn, out, get, self{})
+}
+
+// withQueryArgs returns req with the arguments of the query envelope in
+// Args, unless it has Args already.
+func withQueryArgs(req *Request, c *callable) (*Request, error) {
+	if req.Query == "" || req.Args != nil {
+		return req, nil
+	}
+	args, err := queryArgs(req.Query)
+	if err != nil {
+		return nil, &Error{Op: c.op, Kind: Invalid, Message: "bad query arguments: " + err.Error()}
+	}
+	r := *req
+	r.Args = args
+	return &r, nil
 }
 
 func (s *Service) serveConstructor(ctx context.Context, req *Request, root string, cl *class) (*Result, error) {
-	if req.Method == "GET" {
-		return &Result{Value: s.describe(ctx, root, root+cl.name, cl.ctor, reflect.Value{}), Cacheable: true}, nil
+	if isGet(req.Method) {
+		return &Result{Value: s.describe(ctx, root, root+cl.name, cl.ctor, reflect.Value{}, 0, self{}), Cacheable: true}, nil
 	}
 	out, err := s.call(ctx, cl.ctor, reflect.Value{}, req)
 	if err != nil {
 		return nil, err
 	}
-	inst := reflect.ValueOf(out)
-	if inst.Kind() == reflect.Pointer {
-		if inst.IsNil() {
-			return nil, &Error{Op: cl.name, Kind: Internal, Message: "constructor returned nil"}
-		}
-		inst = inst.Elem()
+	rv := reflect.ValueOf(out)
+	if rv.Kind() == reflect.Pointer && rv.IsNil() {
+		return nil, s.fail(cl.name, fmt.Errorf("constructor returned nil"))
 	}
-	u, err := s.instanceURL(ctx, root, cl, inst, "")
+	_, inst := s.classOf(rv)
+	u, _, err := s.instanceURL(ctx, root, cl, inst, "")
 	if err != nil {
 		return nil, err
 	}
@@ -160,9 +200,8 @@ func (s *Service) serveConstructor(ctx context.Context, req *Request, root strin
 func (s *Service) serveInstance(ctx context.Context, req *Request, root string, cl *class, rest string) (*Result, error) {
 	var id, method string
 	if cl.store != nil {
-		var ok bool
-		id, method, ok = strings.Cut(rest, "/")
-		if !ok || id == "" {
+		id, method, _ = strings.Cut(rest, "/")
+		if id == "" {
 			return nil, &Error{Op: cl.name, Kind: NotFound, Message: "no instance id in the URL"}
 		}
 	} else {
@@ -171,12 +210,18 @@ func (s *Service) serveInstance(ctx context.Context, req *Request, root string, 
 	var m *callable
 	if method != "" {
 		if m = cl.methods[method]; m == nil {
-			return nil, &Error{Op: cl.name, Kind: NotFound, Message: "no method " + strconvQuote(method)}
+			return nil, &Error{Op: cl.name, Kind: NotFound, Message: "no method " + strconv.Quote(method)}
 		}
 	}
-	get := req.Method == "GET"
-	if m != nil && get && m.kind == unsafeKind {
+	get := isGet(req.Method)
+	if m != nil && get && m.kind == unsafeKind && cl.store != nil && req.Query != "" {
 		return nil, &Error{Op: m.op, Kind: MethodNotAllowed, Message: "call it with POST: it is a form"}
+	}
+	if m != nil && get && cl.store != nil {
+		var err error
+		if req, err = withQueryArgs(req, m); err != nil {
+			return nil, err
+		}
 	}
 	if cl.store != nil && m != nil && !get {
 		unlock := cl.locks.lock(id)
@@ -190,11 +235,23 @@ func (s *Service) serveInstance(ctx context.Context, req *Request, root string, 
 		if !get {
 			return nil, &Error{Op: cl.name, Kind: MethodNotAllowed, Message: "an instance is read with GET"}
 		}
-		r, err := s.resource(ctx, root, cl, inst, id)
+		r, err := s.resource(ctx, root, cl, inst, id, 0)
 		if err != nil {
 			return nil, err
 		}
 		return &Result{Value: r, Cacheable: true}, nil
+	}
+	var me self
+	if cl.store != nil {
+		me = self{cl: cl, ptr: inst.Addr().Pointer(), id: id}
+	}
+	if get && m.kind == unsafeKind {
+		// Reading an unsafe method's URL shows its form.
+		u, _, err := s.instanceURL(ctx, root, cl, inst, id)
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Value: s.describe(ctx, root, methodURL(u, m.name), m, inst, 0, me), Cacheable: true}, nil
 	}
 	out, err := s.call(ctx, m, inst.Addr(), req)
 	if err != nil {
@@ -203,13 +260,31 @@ func (s *Service) serveInstance(ctx context.Context, req *Request, root string, 
 	if cl.store != nil && !get {
 		state, err := wire.Marshal(inst.Addr().Interface())
 		if err != nil {
-			return nil, asError(m.op, err)
+			return nil, s.fail(m.op, err)
 		}
 		if err := cl.store.Save(ctx, cl.name, id, state); err != nil {
-			return nil, asError(m.op, err)
+			return nil, s.fail(m.op, err)
 		}
 	}
-	return s.result(ctx, root, m, out, get)
+	return s.result(ctx, root, m, out, get, me)
+}
+
+// self is the persistent instance a method was called on (or a resource
+// being rendered), so that a result that is the receiver refers to that
+// instance instead of being saved as a new one. The zero self is none.
+type self struct {
+	cl  *class
+	ptr uintptr // the address of the instance
+	id  string
+}
+
+// idOf returns the id of v (an instance of cl, or a pointer to one) when
+// it is me, and "" otherwise.
+func (me self) idOf(cl *class, v reflect.Value) string {
+	if me.cl == nil || me.cl != cl || v.Kind() != reflect.Pointer || v.Pointer() != me.ptr {
+		return ""
+	}
+	return me.id
 }
 
 // loadInstance rebuilds an instance from its URL state or its store.
@@ -219,8 +294,7 @@ func (s *Service) loadInstance(ctx context.Context, req *Request, cl *class, id 
 	if cl.store != nil {
 		b, err := cl.store.Load(ctx, cl.name, id)
 		if err != nil {
-			e := asError(cl.name, err)
-			return inst, e
+			return inst, s.fail(cl.name, err)
 		}
 		state = b
 	} else {
@@ -236,27 +310,28 @@ func (s *Service) loadInstance(ctx context.Context, req *Request, cl *class, id 
 	return inst, nil
 }
 
-// instanceURL returns the URL of an instance (with method appended),
-// saving a persistent instance under a new id.
-func (s *Service) instanceURL(ctx context.Context, root string, cl *class, inst reflect.Value, id string) (string, error) {
+// instanceURL returns the URL of an instance and, for a persistent
+// instance, its id: id when not "", or a new id under which it saves the
+// instance.
+func (s *Service) instanceURL(ctx context.Context, root string, cl *class, inst reflect.Value, id string) (string, string, error) {
 	if cl.store != nil {
 		if id == "" {
 			state, err := wire.Marshal(inst.Addr().Interface())
 			if err != nil {
-				return "", asError(cl.name, err)
+				return "", "", s.fail(cl.name, err)
 			}
 			id = newID()
 			if err := cl.store.Save(ctx, cl.name, id, state); err != nil {
-				return "", asError(cl.name, err)
+				return "", "", s.fail(cl.name, err)
 			}
 		}
-		return root + cl.name + "/" + id + "/", nil
+		return root + cl.name + "/" + id + "/", id, nil
 	}
 	q, err := s.encodeState(inst)
 	if err != nil {
-		return "", asError(cl.name, err)
+		return "", "", s.fail(cl.name, err)
 	}
-	return root + cl.name + "/?" + q, nil
+	return root + cl.name + "/?" + q, "", nil
 }
 
 // methodURL turns an instance URL into the URL of one of its methods.
@@ -329,37 +404,29 @@ func escapeQuery(b []byte) string {
 }
 
 // call binds the request's arguments and calls c, recovering panics.
+// recv is a pointer to the instance for a method.
 func (s *Service) call(ctx context.Context, c *callable, recv reflect.Value, req *Request) (out any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, s.panicked(c.op, p)
+		}
+	}()
 	args, err := c.bind(req)
 	if err != nil {
 		return nil, err
 	}
 	in := make([]reflect.Value, 0, len(args)+2)
 	if c.method {
-		if c.fn.Type().In(0).Kind() != reflect.Pointer {
-			recv = recv.Elem()
-		}
 		in = append(in, recv)
 	}
 	if c.ctx {
 		in = append(in, reflect.ValueOf(&ctx).Elem())
 	}
 	in = append(in, args...)
-	defer func() {
-		if p := recover(); p != nil {
-			ref := newLogref()
-			s.logger.Error("glyph: panic in "+c.op, slog.String("logref", ref), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
-			out, err = nil, &Error{Op: c.op, Kind: Internal, Message: "internal error", Logref: ref}
-		}
-	}()
 	res := c.fn.Call(in)
 	if c.hasErr {
 		if e := res[len(res)-1]; !e.IsNil() {
-			ee := asError(c.op, e.Interface().(error))
-			if ee.Logref != "" {
-				s.logger.Error("glyph: "+c.op+" failed", slog.String("logref", ee.Logref), slog.Any("error", e.Interface()))
-			}
-			return nil, ee
+			return nil, s.fail(c.op, e.Interface().(error))
 		}
 	}
 	if c.hasValue {
@@ -368,42 +435,71 @@ func (s *Service) call(ctx context.Context, c *callable, recv reflect.Value, req
 	return nil, nil
 }
 
-// result turns what a callable returned into a Result.
-func (s *Service) result(ctx context.Context, root string, c *callable, out any, get bool) (*Result, error) {
-	cacheable := get && (c.kind == safeKind || c.kind == inlineKind || c.kind == hiddenKind)
+// panicked turns a recovered panic into an Internal error whose logref
+// is logged with the panic's value and stack; the caller sees neither.
+func (s *Service) panicked(op string, p any) *Error {
+	ref := newLogref()
+	s.log().Error("glyph: panic in "+op, slog.String("logref", ref), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+	return &Error{Op: op, Kind: Internal, Message: "internal error", Logref: ref}
+}
+
+// fail turns err into an *Error (see asError) and logs it when that gave
+// it a new logref, so that every logref a caller sees is in the log.
+func (s *Service) fail(op string, err error) *Error {
+	var before *Error
+	had := errors.As(err, &before) && before.Logref != ""
+	e := asError(op, err)
+	if e.Logref != "" && !had {
+		s.log().Error("glyph: "+e.Op+" failed", slog.String("logref", e.Logref), slog.Any("error", err))
+	}
+	return e
+}
+
+// result turns what a callable returned into a Result. me is the
+// persistent instance the callable ran on, if any.
+func (s *Service) result(ctx context.Context, root string, c *callable, out any, get bool, me self) (*Result, error) {
+	cacheable := get && (c.kind == safeKind || c.kind == inlineKind)
+	noContent := &Result{Status: NoContent, Cacheable: cacheable, CacheControl: c.cacheControl}
 	switch o := out.(type) {
 	case nil:
-		return &Result{Status: NoContent, Cacheable: cacheable, CacheControl: c.cacheControl}, nil
+		return noContent, nil
 	case SeeOtherTo:
 		return &Result{Status: SeeOther, Location: o.URL}, nil
 	case *SeeOtherTo:
+		if o == nil {
+			return noContent, nil
+		}
 		return &Result{Status: SeeOther, Location: o.URL}, nil
 	case CreatedAt:
 		return &Result{Status: Created, Location: o.URL}, nil
 	case *CreatedAt:
+		if o == nil {
+			return noContent, nil
+		}
 		return &Result{Status: Created, Location: o.URL}, nil
 	}
 	rv := reflect.ValueOf(out)
 	if rv.Kind() == reflect.Pointer && rv.IsNil() {
-		return &Result{Status: NoContent, Cacheable: cacheable, CacheControl: c.cacheControl}, nil
+		return noContent, nil
 	}
 	if c.redirect {
 		if cl, inst := s.classOf(rv); cl != nil {
-			u, err := s.instanceURL(ctx, root, cl, inst, "")
+			u, _, err := s.instanceURL(ctx, root, cl, inst, me.idOf(cl, rv))
 			if err != nil {
 				return nil, err
 			}
 			return &Result{Status: SeeOther, Location: u}, nil
 		}
 	}
-	v, err := s.present(ctx, root, rv, 0)
+	v, err := s.present(ctx, root, rv, 0, me)
 	if err != nil {
-		return nil, asError(c.op, err)
+		return nil, s.fail(c.op, err)
 	}
 	return &Result{Value: v, Cacheable: cacheable, CacheControl: c.cacheControl}, nil
 }
 
-// classOf returns the registered class of v (a T or *T) and the T.
+// classOf returns the registered class of v (a T or *T) and the T,
+// addressable (a copy when v is an unaddressable T).
 func (s *Service) classOf(v reflect.Value) (*class, reflect.Value) {
 	if !v.IsValid() {
 		return nil, v
@@ -428,18 +524,23 @@ func (s *Service) classOf(v reflect.Value) (*class, reflect.Value) {
 	return cl, v
 }
 
+// maxDepth bounds how deep present and describe go, so that a result
+// that contains itself, or an inline function that returns itself, is an
+// error instead of a stack overflow.
+const maxDepth = 64
+
 // present maps a Go result to the glyph value to send: instances of
 // registered classes become resources and registered functions their
-// forms, also inside slices, arrays and maps.
-func (s *Service) present(ctx context.Context, root string, v reflect.Value, depth int) (any, error) {
+// forms, also inside slices, arrays, maps and pointers.
+func (s *Service) present(ctx context.Context, root string, v reflect.Value, depth int, me self) (any, error) {
 	if !v.IsValid() {
 		return nil, nil
 	}
-	if depth > 64 {
-		return nil, fmt.Errorf("result nested too deep")
+	if depth > maxDepth {
+		return nil, fmt.Errorf("result nested more than %d deep", maxDepth)
 	}
 	if cl, inst := s.classOf(v); cl != nil {
-		return s.resource(ctx, root, cl, inst, "")
+		return s.resource(ctx, root, cl, inst, me.idOf(cl, v), depth+1)
 	}
 	switch v.Kind() {
 	case reflect.Func:
@@ -447,19 +548,27 @@ func (s *Service) present(ctx context.Context, root string, v reflect.Value, dep
 			return nil, nil
 		}
 		s.mu.RLock()
-		fn := s.byCode[v.Pointer()]
+		fn, ok := s.byCode[v.Pointer()]
 		s.mu.RUnlock()
-		if fn == nil {
+		if !ok {
 			return nil, fmt.Errorf("returned a function that is not registered")
 		}
-		return s.describe(ctx, root, root+fn.name, fn, reflect.Value{}), nil
+		if fn == nil {
+			return nil, fmt.Errorf("returned a function registered under several names (closures of one function literal share their code)")
+		}
+		return s.describe(ctx, root, root+fn.name, fn, reflect.Value{}, depth+1, self{}), nil
 	case reflect.Interface:
 		if v.IsNil() {
 			return nil, nil
 		}
-		return s.present(ctx, root, v.Elem(), depth+1)
+		return s.present(ctx, root, v.Elem(), depth+1, me)
+	case reflect.Pointer:
+		if v.IsNil() || !s.mayHold(v.Type()) {
+			return v.Interface(), nil
+		}
+		return s.present(ctx, root, v.Elem(), depth+1, me)
 	case reflect.Slice, reflect.Array:
-		if !s.mayHold(v.Type().Elem()) {
+		if !s.mayHold(v.Type()) {
 			return v.Interface(), nil
 		}
 		if v.Kind() == reflect.Slice && v.IsNil() {
@@ -467,7 +576,7 @@ func (s *Service) present(ctx context.Context, root string, v reflect.Value, dep
 		}
 		out := make([]any, v.Len())
 		for i := range out {
-			x, err := s.present(ctx, root, v.Index(i), depth+1)
+			x, err := s.present(ctx, root, v.Index(i), depth+1, me)
 			if err != nil {
 				return nil, err
 			}
@@ -475,89 +584,126 @@ func (s *Service) present(ctx context.Context, root string, v reflect.Value, dep
 		}
 		return out, nil
 	case reflect.Map:
-		if !s.mayHold(v.Type().Elem()) || v.Type().Key().Kind() != reflect.String {
+		if !s.mayHold(v.Type()) {
 			return v.Interface(), nil
 		}
-		out := make(map[string]any, v.Len())
+		if v.Type().Key().Kind() == reflect.String {
+			out := make(map[string]any, v.Len())
+			for it := v.MapRange(); it.Next(); {
+				x, err := s.present(ctx, root, it.Value(), depth+1, me)
+				if err != nil {
+					return nil, err
+				}
+				out[it.Key().String()] = x
+			}
+			return out, nil
+		}
+		out := make(map[any]any, v.Len())
 		for it := v.MapRange(); it.Next(); {
-			x, err := s.present(ctx, root, it.Value(), depth+1)
+			x, err := s.present(ctx, root, it.Value(), depth+1, me)
 			if err != nil {
 				return nil, err
 			}
-			out[it.Key().String()] = x
+			out[it.Key().Interface()] = x
 		}
 		return out, nil
 	}
 	return v.Interface(), nil
 }
 
-// mayHold reports whether values of type t may need presenting.
+// mayHold reports whether values of type t may hold instances of
+// registered classes or functions, which present must map.
 func (s *Service) mayHold(t reflect.Type) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.mayHoldLocked(t, map[reflect.Type]bool{})
+}
+
+func (s *Service) mayHoldLocked(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
 	switch t.Kind() {
 	case reflect.Interface, reflect.Func:
 		return true
-	case reflect.Pointer:
-		t = t.Elem()
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		return s.mayHoldLocked(t.Elem(), seen)
+	case reflect.Struct:
+		return s.byType[t] != nil
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.byType[t] != nil
+	return false
 }
 
-// resource renders an instance: its state plus a link or form per method.
-func (s *Service) resource(ctx context.Context, root string, cl *class, inst reflect.Value, id string) (hyper.Resource, error) {
-	u, err := s.instanceURL(ctx, root, cl, inst, id)
+// resource renders an instance (addressable): its state plus a link or
+// form per listed method. id is the persistent instance's id; "" saves it
+// under a new one.
+func (s *Service) resource(ctx context.Context, root string, cl *class, inst reflect.Value, id string, depth int) (hyper.Resource, error) {
+	u, id, err := s.instanceURL(ctx, root, cl, inst, id)
 	if err != nil {
 		return hyper.Resource{}, err
 	}
 	state, err := wire.Marshal(inst.Addr().Interface())
 	if err != nil {
-		return hyper.Resource{}, asError(cl.name, err)
+		return hyper.Resource{}, s.fail(cl.name, err)
 	}
 	content := map[string]any{}
 	if err := wire.Unmarshal(state, &content); err != nil {
-		return hyper.Resource{}, asError(cl.name, err)
+		return hyper.Resource{}, s.fail(cl.name, err)
+	}
+	var me self
+	if cl.store != nil {
+		me = self{cl: cl, ptr: inst.Addr().Pointer(), id: id}
 	}
 	for _, name := range cl.morder {
 		m := cl.methods[name]
-		if m.kind == hiddenKind {
+		if m.hidden {
 			continue
 		}
-		content[name] = s.describe(ctx, root, methodURL(u, name), m, inst)
+		content[name] = s.describe(ctx, root, methodURL(u, name), m, inst, depth+1, me)
 	}
 	return hyper.Resource{URL: u, Name: cl.name, Content: content}, nil
 }
 
-// describe returns the link or form for a callable at url. Inline
-// callables are called (with their defaults) and their result embedded.
-func (s *Service) describe(ctx context.Context, root, url string, c *callable, recv reflect.Value) any {
-	switch c.kind {
-	case safeKind, hiddenKind:
-		return hyper.Link{URL: url}
-	case inlineKind:
+// describe returns the link or form for a callable at url: a link for a
+// safe callable without inputs, an inline link for an inline one (called
+// with its defaults, its result embedded), a GET form for a safe callable
+// with inputs (POST when url's query is instance state, which the query
+// envelope would replace), and a POST form otherwise. recv is the
+// instance (addressable) for a method.
+func (s *Service) describe(ctx context.Context, root, url string, c *callable, recv reflect.Value, depth int, me self) any {
+	switch {
+	case c.kind == inlineKind:
 		l := hyper.Link{URL: url, Inline: true}
+		if depth > maxDepth {
+			l.Content = hyper.Error{Message: fmt.Sprintf("%s: inline results nested more than %d deep", c.op, maxDepth)}
+			return l
+		}
 		var r reflect.Value
 		if recv.IsValid() {
 			r = recv.Addr()
 		}
 		out, err := s.call(ctx, c, r, &Request{Method: "GET"})
 		if err != nil {
-			e := asError(c.op, err)
-			l.Content = hyper.Error{Logref: e.Logref, Message: e.Error()}
+			l.Content = hyperError(asError(c.op, err))
 			return l
 		}
-		v, err := s.present(ctx, root, reflect.ValueOf(out), 0)
+		v, err := s.present(ctx, root, reflect.ValueOf(out), depth+1, me)
 		if err != nil {
-			l.Content = hyper.Error{Message: err.Error()}
+			l.Content = hyperError(s.fail(c.op, err))
 			return l
 		}
 		l.Content = v
 		return l
+	case c.kind == safeKind && len(c.params) == 0:
+		return hyper.Link{URL: url}
+	case c.kind == safeKind && !strings.Contains(url, "?"):
+		return hyper.Form{URL: url, Method: "GET", Values: c.inputs()}
 	}
 	return hyper.Form{URL: url, Method: "POST", Values: c.inputs()}
 }
 
-// index lists every registered function and class.
+// index lists every function and class not hidden.
 func (s *Service) index(ctx context.Context, root string) hyper.Resource {
 	s.mu.RLock()
 	names := append([]string(nil), s.order...)
@@ -568,10 +714,10 @@ func (s *Service) index(ctx context.Context, root string) hyper.Resource {
 		fn, cl := s.funcs[n], s.classes[n]
 		s.mu.RUnlock()
 		switch {
-		case fn != nil && fn.kind != hiddenKind:
-			content[n] = s.describe(ctx, root, root+n, fn, reflect.Value{})
+		case fn != nil && !fn.hidden:
+			content[n] = s.describe(ctx, root, root+n, fn, reflect.Value{}, 0, self{})
 		case cl != nil:
-			content[n] = s.describe(ctx, root, root+n, cl.ctor, reflect.Value{})
+			content[n] = s.describe(ctx, root, root+n, cl.ctor, reflect.Value{}, 0, self{})
 		}
 	}
 	return hyper.Resource{URL: root, Name: s.name, Content: content}

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -20,7 +21,7 @@ import (
 type Service struct {
 	name     string
 	stateKey []byte
-	logger   *slog.Logger
+	logger   *slog.Logger // nil: slog.Default()
 
 	mu      sync.RWMutex // guards the maps and order below
 	funcs   map[string]*callable
@@ -44,15 +45,25 @@ func WithStateKey(key []byte) Option {
 	return func(s *Service) { s.stateKey = append([]byte(nil), key...) }
 }
 
-// WithLogger sets where internal errors and recovered panics are logged
-// (default slog.Default()).
-func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l } }
+// WithLogger sets where internal errors and recovered panics are logged,
+// each with its logref (default, and when l is nil, slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Service) { s.logger = l }
+}
+
+// log returns the logger: the one set with WithLogger, or slog.Default()
+// as it is when the service logs.
+func (s *Service) log() *slog.Logger {
+	if s.logger != nil {
+		return s.logger
+	}
+	return slog.Default()
+}
 
 // New returns an empty Service.
 func New(opts ...Option) *Service {
 	s := &Service{
 		name:    "index",
-		logger:  slog.Default(),
 		funcs:   map[string]*callable{},
 		classes: map[string]*class{},
 		byCode:  map[uintptr]*callable{},
@@ -69,18 +80,18 @@ type methodKind uint8
 
 const (
 	unsafeKind methodKind = iota // a form, called with POST (the default)
-	safeKind                     // a link, called with GET, cacheable
+	safeKind                     // a link (a GET form when it has inputs), cacheable
 	inlineKind                   // a link whose result is embedded in the page
-	hiddenKind                   // callable, but not listed
 )
 
 // FuncOption configures a registered function, method or constructor.
 type FuncOption func(*callable) error
 
 // Args names the parameters of a function that takes them positionally
-// (Go reflection does not know parameter names). A context.Context first
-// parameter is not named. Functions that take a single struct parameter
-// need no Args: its fields are the inputs.
+// (Go reflection does not know parameter names), one name per parameter
+// in order. A context.Context first parameter is not named. Functions that
+// take a single struct parameter need no Args: its fields are the inputs
+// (with Args, the struct is one input).
 func Args(names ...string) FuncOption {
 	return func(c *callable) error {
 		c.argNames = names
@@ -88,8 +99,11 @@ func Args(names ...string) FuncOption {
 	}
 }
 
-// Default gives the input name a default value, making it optional.
-// Adding a parameter with a default never breaks an old client.
+// Default gives the input name a default value, making it optional: a
+// call that omits the argument gets the default, and the form shows it as
+// the input's value. Adding a parameter with a default never breaks an old
+// client. value must convert to the parameter's type; each call gets its
+// own copy, so a function may change a default slice or map it receives.
 func Default(name string, value any) FuncOption {
 	return func(c *callable) error {
 		if c.defaults == nil {
@@ -100,26 +114,38 @@ func Default(name string, value any) FuncOption {
 	}
 }
 
-// Safe offers the function as a link: called with GET, without side
-// effects, cacheable.
+// Safe marks the function as free of side effects: it may be called with
+// GET and its answers may be cached. Without inputs it is offered as a
+// link; with inputs as a form whose method is GET (arguments in the
+// query), or POST for a method of an instance whose state is in its URL's
+// query.
 func Safe() FuncOption { return kindOption(safeKind) }
 
 // Inline offers the function as a link whose result is embedded in the
-// page that lists it, so clients get it without a request.
+// page that lists it, so clients get it without a request. Every call to
+// that page calls the function with its defaults: it must be safe and
+// cheap, and take no input without a default (registration fails
+// otherwise).
 func Inline() FuncOption { return kindOption(inlineKind) }
 
-// Hidden keeps the function callable but out of listings.
-func Hidden() FuncOption { return kindOption(hiddenKind) }
+// Hidden keeps the function out of the index (or a method out of its
+// instance's resource). It stays callable at its URL, as its kind (Safe,
+// Inline or Unsafe) says.
+func Hidden() FuncOption {
+	return func(c *callable) error { c.hidden = true; return nil }
+}
 
 // Unsafe offers the function as a form called with POST; the default.
+// GET on its URL shows the form instead of calling it.
 func Unsafe() FuncOption { return kindOption(unsafeKind) }
 
 func kindOption(k methodKind) FuncOption {
 	return func(c *callable) error { c.kind = k; return nil }
 }
 
-// Redirect makes a function that returns an instance of a class answer
-// with a 303 See Other to the instance's URL instead of embedding it.
+// Redirect makes a function that returns an instance of a registered class
+// answer with a 303 See Other to the instance's URL instead of embedding
+// the instance's resource in the answer.
 func Redirect() FuncOption {
 	return func(c *callable) error { c.redirect = true; return nil }
 }
@@ -130,19 +156,28 @@ func CacheControl(v string) FuncOption {
 	return func(c *callable) error { c.cacheControl = v; return nil }
 }
 
-// Func registers fn under name. fn is any Go function of the forms
+// Func registers fn under name, which becomes the last segment of its
+// URL. fn is any Go function of the form
 //
 //	func([ctx context.Context,] params...) ([result] [, error])
 //
 // Its parameters are named with Args, or are the fields of a single
-// struct parameter. Results are mapped by Serve: a value, an instance of
-// a registered class (a resource), a registered function (its form), nil
-// (no content), a *wire.Blob (raw content), SeeOther or Created.
+// struct parameter (see the package documentation). Results are mapped by
+// Serve: a value, an instance of a registered class (a resource), a
+// registered function (its form), nil (no content), a *wire.Blob (raw
+// content), SeeOtherTo or CreatedAt.
+//
+// Func fails, and registers nothing, when name is empty, holds characters
+// other than letters, digits, '-' and '_', or is taken; when fn is not a
+// function or its signature is not of that form; or when an option does
+// not fit the signature (Args with the wrong number of names, a Default
+// for an unknown input or of the wrong type, Inline with a required
+// input).
 func (s *Service) Func(name string, fn any, opts ...FuncOption) error {
 	if !validName(name) {
-		return fmt.Errorf("service: invalid function name %q", name)
+		return fmt.Errorf("service: invalid function name %q: use letters, digits, '-' and '_'", name)
 	}
-	c, err := newCallable(name, reflect.ValueOf(fn), false, opts)
+	c, err := newCallable(name, name, reflect.ValueOf(fn), false, opts)
 	if err != nil {
 		return err
 	}
@@ -153,7 +188,14 @@ func (s *Service) Func(name string, fn any, opts ...FuncOption) error {
 	}
 	s.funcs[name] = c
 	s.order = append(s.order, name)
-	s.byCode[c.fn.Pointer()] = c
+	code := c.fn.Pointer()
+	if prev, dup := s.byCode[code]; dup && prev != c {
+		// Closures of one function literal share their code: a result
+		// holding one of them cannot say which registration it is.
+		s.byCode[code] = nil
+	} else {
+		s.byCode[code] = c
+	}
 	return nil
 }
 
@@ -187,9 +229,11 @@ type param struct {
 	name     string
 	typ      reflect.Type
 	field    []int // struct mode: index of the field in the argument struct
-	def      any
+	def      any   // the default, as the form shows it
 	hasDef   bool
-	typeName string // hyper input type
+	defBytes []byte     // the encoded default, decoded afresh for each call; nil: def is copied by value
+	ptype    hyper.Type // the input type, checked against arguments
+	typeName string     // ptype as the form shows it
 }
 
 // callable is a registered function, method or constructor.
@@ -204,6 +248,7 @@ type callable struct {
 	hasValue     bool // returns a value
 	hasErr       bool // returns an error last
 	kind         methodKind
+	hidden       bool // not listed in the index or the resource
 	redirect     bool
 	cacheControl string
 
@@ -216,11 +261,13 @@ var (
 	errorType = reflect.TypeFor[error]()
 )
 
-func newCallable(name string, fn reflect.Value, method bool, opts []FuncOption) (*callable, error) {
+// newCallable reflects on fn once. name is the wire name; op names the
+// callable in errors ("hello", "User.rename").
+func newCallable(name, op string, fn reflect.Value, method bool, opts []FuncOption) (*callable, error) {
 	if fn.Kind() != reflect.Func || fn.IsNil() {
-		return nil, fmt.Errorf("service: %s is not a function", name)
+		return nil, fmt.Errorf("service: %s: not a function", op)
 	}
-	c := &callable{name: name, op: name, fn: fn, method: method}
+	c := &callable{name: name, op: op, fn: fn, method: method}
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, err
@@ -228,7 +275,7 @@ func newCallable(name string, fn reflect.Value, method bool, opts []FuncOption) 
 	}
 	t := fn.Type()
 	if t.IsVariadic() {
-		return nil, fmt.Errorf("service: %s: variadic functions are not supported", name)
+		return nil, fmt.Errorf("service: %s: variadic functions are not supported", op)
 	}
 	in := 0
 	if method {
@@ -238,50 +285,72 @@ func newCallable(name string, fn reflect.Value, method bool, opts []FuncOption) 
 		c.ctx = true
 		in++
 	}
+	for i := in; i < t.NumIn(); i++ {
+		if t.In(i) == ctxType {
+			return nil, fmt.Errorf("service: %s: a context.Context must be the first parameter", op)
+		}
+	}
 	rest := t.NumIn() - in
+	argsHint := "service.Args"
+	if method {
+		argsHint = fmt.Sprintf("service.Method(%q, service.Args(...))", name)
+	}
 	switch {
 	case rest == 1 && c.argNames == nil && isArgStruct(t.In(in)):
 		c.structArg = t.In(in)
-		for _, f := range reflect.VisibleFields(c.structArg) {
-			if !f.IsExported() || f.Anonymous {
-				continue
+		for _, f := range structFields(c.structArg) {
+			if err := checkSettable(c.structArg, f); err != nil {
+				return nil, fmt.Errorf("service: %s: %v", op, err)
 			}
-			name, opts := fieldName(f)
-			if name == "-" {
-				continue
-			}
-			p := param{name: name, typ: f.Type, field: f.Index, typeName: hyper.TypeOf(f.Type).String()}
-			if strings.Contains(opts, "optional") || strings.Contains(opts, "omitempty") {
-				p.def, p.hasDef = reflect.Zero(f.Type).Interface(), true
+			p := param{name: f.name, typ: f.typ, field: f.index}
+			if f.has("optional") || f.has("omitempty") {
+				p.def, p.hasDef = reflect.Zero(f.typ).Interface(), true
 			}
 			c.params = append(c.params, p)
 		}
-	case rest > 0 && len(c.argNames) != rest:
-		return nil, fmt.Errorf("service: %s takes %d parameter(s): name them with service.Args (got %d names) or take one struct", name, rest, len(c.argNames))
+	case len(c.argNames) != rest:
+		if rest == 0 {
+			return nil, fmt.Errorf("service: %s takes no parameters, but Args names %d", op, len(c.argNames))
+		}
+		return nil, fmt.Errorf("service: %s takes %d parameter(s) but %d name(s) were given: name them with %s or take one struct", op, rest, len(c.argNames), argsHint)
 	default:
 		for i := 0; i < rest; i++ {
-			pt := t.In(in + i)
-			c.params = append(c.params, param{name: c.argNames[i], typ: pt, typeName: hyper.TypeOf(pt).String()})
+			c.params = append(c.params, param{name: c.argNames[i], typ: t.In(in + i)})
 		}
 	}
 	seen := map[string]bool{}
 	for i := range c.params {
 		p := &c.params[i]
+		if p.name == "" {
+			return nil, fmt.Errorf("service: %s: an input without a name", op)
+		}
 		if seen[p.name] {
-			return nil, fmt.Errorf("service: %s: two inputs named %q", name, p.name)
+			return nil, fmt.Errorf("service: %s: two inputs named %q", op, p.name)
 		}
 		seen[p.name] = true
+		p.ptype = hyper.TypeOf(p.typ)
+		p.typeName = p.ptype.String()
 		if d, ok := c.defaults[p.name]; ok {
 			v, err := convert(d, p.typ)
 			if err != nil {
-				return nil, fmt.Errorf("service: %s: default for %q: %v", name, p.name, err)
+				return nil, fmt.Errorf("service: %s: default for %q: %v", op, p.name, err)
 			}
 			p.def, p.hasDef = v.Interface(), true
+		}
+		if p.hasDef && p.def != nil && !reflect.ValueOf(p.def).IsZero() && shared(p.typ) {
+			// Each call decodes the default afresh, so that a call that
+			// changes it cannot change it for the next one.
+			if b, err := wire.Marshal(p.def); err == nil {
+				v := reflect.New(p.typ)
+				if wire.Unmarshal(b, v.Interface()) == nil {
+					p.def, p.defBytes = v.Elem().Interface(), b
+				}
+			}
 		}
 	}
 	for dn := range c.defaults {
 		if !seen[dn] {
-			return nil, fmt.Errorf("service: %s: default for unknown input %q", name, dn)
+			return nil, fmt.Errorf("service: %s: default for unknown input %q", op, dn)
 		}
 	}
 	switch t.NumOut() {
@@ -294,20 +363,48 @@ func newCallable(name string, fn reflect.Value, method bool, opts []FuncOption) 
 		}
 	case 2:
 		if t.Out(1) != errorType {
-			return nil, fmt.Errorf("service: %s: the second result must be error", name)
+			return nil, fmt.Errorf("service: %s: the second result must be error", op)
 		}
 		c.hasValue, c.hasErr = true, true
 	default:
-		return nil, fmt.Errorf("service: %s: at most two results (value, error)", name)
+		return nil, fmt.Errorf("service: %s: at most two results (value, error)", op)
 	}
 	if c.kind == inlineKind {
 		for _, p := range c.params {
 			if !p.hasDef {
-				return nil, fmt.Errorf("service: %s: inline functions take no required inputs (%q has no default)", name, p.name)
+				return nil, fmt.Errorf("service: %s: inline functions take no required inputs (%q has no default)", op, p.name)
 			}
 		}
 	}
 	return c, nil
+}
+
+// shared reports whether values of type t may share memory with copies of
+// them (slices, maps, pointers, interfaces, and what holds them), so that
+// a default of that type needs a fresh copy per call. Blobs and readers
+// are streams: they are not copied.
+func shared(t reflect.Type) bool {
+	return sharedType(t, map[reflect.Type]bool{})
+}
+
+func sharedType(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Slice, reflect.Map, reflect.Pointer, reflect.Interface:
+		return t != reflect.TypeFor[*wire.Blob]() && !t.Implements(reflect.TypeFor[io.Reader]())
+	case reflect.Array:
+		return sharedType(t.Elem(), seen)
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			if sharedType(t.Field(i).Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isArgStruct reports whether t is a plain struct whose fields are inputs
@@ -322,16 +419,6 @@ func isArgStruct(t reflect.Type) bool {
 		return false
 	}
 	return t.PkgPath() != "time" && t.PkgPath() != "math/big" && !strings.HasPrefix(t.PkgPath(), "github.com/glyph-ipc/glyph/hyper")
-}
-
-// fieldName returns the input name of a struct field and its tag options.
-func fieldName(f reflect.StructField) (string, string) {
-	tag := f.Tag.Get("glyph")
-	name, opts, _ := strings.Cut(tag, ",")
-	if name == "" {
-		name = f.Name
-	}
-	return name, opts
 }
 
 // inputs describes the callable's parameters as hyper inputs.
