@@ -28,10 +28,14 @@
 // client.Named as the last argument); omitted inputs take their defaults.
 // A missing required argument, an unknown name or an argument whose type
 // does not match the input's `type` is rejected before any request is
-// made. The form's envelope decides how the arguments travel: an ordered
-// dict in the body (form), a percent-encoded dict in the URL (query), the
-// raw body (blob) or nothing (none). PUT, PATCH and DELETE go as POST with
-// a `Method` header unless WithRealMethods is given.
+// made. The form's envelope (or, without one, its method's default: query
+// for GET, form for POST, blob for PUT and PATCH, none for DELETE) decides
+// how the arguments travel: an ordered dict in the body (form), a
+// percent-encoded ordered dict replacing the URL's query (query), the raw
+// body with a Content-Disposition naming the input (blob), or nothing
+// (none). An input's own envelope, when it has one, sends that argument
+// that way instead. PUT, PATCH and DELETE go as POST with a `Method`
+// header unless WithRealMethods is given.
 //
 // # Responses
 //
@@ -46,9 +50,10 @@
 //
 // # Blobs
 //
-// A *wire.Blob, an io.Reader or an *os.File argument is sent as a blob:
-// streamed as the raw body with the blob envelope, or after the glyph body
-// in chunks with the form envelope, never held in memory. Blobs in a
+// A *wire.Blob, an io.Reader or an *os.File argument (its content type
+// from its extension) is sent as a blob: streamed as the raw body with the
+// blob envelope, or after the glyph body in chunks with the form envelope,
+// never held in memory; []byte for an input of type blob is one too. Blobs in a
 // response stream from the connection: read them, then Close the value (a
 // blob returned on its own is closed by closing the blob).
 //
