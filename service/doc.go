@@ -1,0 +1,140 @@
+// Package service makes ordinary Go functions and types callable by other
+// processes, as the hyperglyph protocol describes them: functions, types,
+// instances and methods become resources, links and forms (package hyper)
+// that a client follows instead of building requests. It is the layer
+// between the transports and the application: every transport (HTTP,
+// peers, in-process) decodes a request, calls Service.Serve and encodes
+// the Result, so a service behaves the same whichever way it is reached.
+//
+// # Functions
+//
+// Func registers a plain Go function under a name:
+//
+//	svc := service.New()
+//	svc.MustFunc("greet", func(name string, excited bool) string { ... },
+//		service.Args("name", "excited"), service.Default("excited", false))
+//
+// Go reflection does not know parameter names, so a function names its
+// parameters with Args, or takes a single struct whose fields are its
+// inputs, named as package wire names them (the field name, or the name in
+// a `glyph:"name"` tag):
+//
+//	type GreetArgs struct {
+//		Name    string
+//		Excited bool `glyph:"excited,optional"`
+//	}
+//	svc.MustFunc("greet", func(a GreetArgs) string { ... })
+//
+// An input is required unless it has a default: Default gives one, and a
+// struct field tagged optional (or omitempty) defaults to its zero value.
+// Adding a parameter with a default never breaks an old client, whose
+// calls simply omit it. Each call gets its own copy of a default.
+//
+// A first parameter of type context.Context receives the request's
+// context. A last result of type error reports failure (see Errors).
+//
+// # Inputs and their types
+//
+// The function's form lists one input per parameter, in order, with its
+// name, its default, and its type in the input type grammar (hyper.TypeOf
+// of the Go type: "integer", "unicode list/1", ...). Serve binds
+// positional arguments first, then named ones, and checks each against
+// its type before converting it to the Go type. A mismatch is an Invalid
+// error that names the input and says what was wrong where, such as
+// `greet: argument "name": expected unicode, got integer`; so are a
+// missing required argument, an unknown one, one given both by position
+// and by name, and too many positional arguments.
+//
+// # Classes and instances
+//
+// Class registers a struct type. An instance's state is T's fields, as
+// wire encodes them; T's exported methods become the instance's forms,
+// named in snake_case (FindUser becomes find_user), with options set by
+// Method. The class's URL offers the constructor's form: by default its
+// inputs are the state fields; Constructor sets a function instead.
+// Calling it creates an instance and answers 303 See Other to the
+// instance's URL.
+//
+// By default the whole state travels in the instance's URL, as a
+// percent-encoded glyph dict in the query, and the server keeps nothing:
+// each request rebuilds the instance from its URL, calls the method, and
+// forgets it, so any replica can answer and URLs are cacheable. A method
+// that changes its receiver changes only that request's copy; to hand out
+// the changed instance, return it. With WithStateKey the state is signed
+// and a URL whose state was changed is rejected (Invalid); without it,
+// state that does not decode into T is rejected the same way, but a client
+// can forge any state that does.
+//
+// Persistent keeps instances on the server instead, in a Store (a
+// MemoryStore when given nil) under an opaque id: the URL holds only the
+// id.
+// After a method called other than with GET, the instance's state is
+// saved, and such calls on one id run one at a time. A method that
+// returns its receiver refers to the same instance; any other instance of
+// a persistent class in a result is saved under a new id.
+//
+// A method's name and a state field's name must differ, as must the wire
+// names of two methods: registration fails otherwise.
+//
+// # Kinds of function and method
+//
+// A function or method is one of:
+//
+//   - unsafe (the default): a form called with POST. GET on its URL
+//     returns the form instead of calling it.
+//   - Safe: free of side effects, called with GET, and its answers may be
+//     cached (CacheControl sets how). Offered as a link, or as a form with
+//     method GET when it has inputs.
+//   - Inline: a link whose result is embedded in the page that lists it
+//     (the index or the instance's resource), computed with the defaults.
+//
+// Hidden keeps any of these out of listings; it stays callable at its URL.
+//
+// # Results
+//
+// Serve maps what the Go code returned:
+//
+//   - nil (or no result, or a nil pointer): NoContent.
+//   - an instance of a registered class (T or *T): its resource, with the
+//     state and a link or form per method; with the Redirect option, 303
+//     See Other to its URL instead. Instances inside slices, arrays, maps
+//     and pointers become resources too.
+//   - a registered function: its form (or link).
+//   - a *wire.Blob: passed through; transports may send it as raw content
+//     with its content type.
+//   - SeeOtherTo or CreatedAt: 303 or 201 to the URL.
+//   - anything else: the value, encoded by package wire.
+//
+// # Errors
+//
+// Every error Serve returns is an *Error with a Kind that maps to an HTTP
+// status (Kind.HTTPStatus) and a message. Go code returns an *Error (see
+// Errorf) to choose the kind its caller sees; any other error becomes
+// Internal with the error's text, and context errors become Canceled or
+// DeadlineExceeded. A panic in the Go code is recovered into an Internal
+// error whose message is only "internal error". Internal errors carry a
+// logref, which is logged with the cause (and a panic's stack) on the
+// logger set by WithLogger, so a caller's report can be found in the log.
+//
+// # Serving
+//
+// A transport turns its request into a Request (a method, a path below
+// the service's root, and decoded arguments) and its Result into a reply.
+// Paths under the root are:
+//
+//	""                     the index: a resource listing every function
+//	                       and class that is not hidden (GET)
+//	"f"                    function f
+//	"C"                    class C's constructor form (GET), or a new
+//	                       instance (POST)
+//	"C/?<state>"           an instance whose state is in its URL (GET)
+//	"C/m?<state>"          its method m
+//	"C/<id>/", "C/<id>/m"  a persistent instance, and its method m
+//
+// These URLs are the service's own: clients get them from the index and
+// the resources, never build them. A path that names nothing is NotFound;
+// a call with the wrong method (POST to the index or an instance, GET with
+// arguments to an unsafe function) is MethodNotAllowed.
+//
+// Register everything before serving. Serve is safe for concurrent use.
+package service
