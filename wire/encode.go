@@ -123,8 +123,18 @@ func (enc *Encoder) writeBlob(id int, b *Blob) error {
 	}
 	r := b.source()
 	defer closeSource(b)
+	empty := 0
 	for {
-		n, err := io.ReadFull(r, enc.chunk[chunkHeadroom:chunkHeadroom+enc.chunkSize])
+		// One Read per chunk: a slow source (a pipe, a live feed) is sent
+		// as it produces, not when 64 KiB have piled up.
+		n, err := r.Read(enc.chunk[chunkHeadroom : chunkHeadroom+enc.chunkSize])
+		if n == 0 && err == nil {
+			if empty++; empty > 100 {
+				return io.ErrNoProgress
+			}
+			continue
+		}
+		empty = 0
 		if n > 0 {
 			var hdr [chunkHeadroom]byte
 			h := appendChunkHeader(hdr[:0], id, n)
@@ -135,7 +145,7 @@ func (enc *Encoder) writeBlob(id int, b *Blob) error {
 				return werr
 			}
 		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
+		if err == io.EOF {
 			break
 		}
 		if err != nil {

@@ -1,0 +1,43 @@
+package wire_test
+
+import (
+	"io"
+	"testing"
+	"time"
+
+	"github.com/glyph-ipc/glyph/wire"
+)
+
+// A blob from a slow source reaches the reader as it is produced, not
+// when a whole chunk has piled up.
+func TestEncoderSendsSlowBlobAsProduced(t *testing.T) {
+	src, feed := io.Pipe()
+	wireR, wireW := io.Pipe()
+	go func() {
+		err := wire.NewEncoder(wireW).Encode(wire.NewBlob("text/plain", src))
+		wireW.CloseWithError(err)
+	}()
+	var b *wire.Blob
+	if err := wire.NewDecoder(wireR).Decode(&b); err != nil {
+		t.Fatal(err)
+	}
+	go feed.Write([]byte("hello"))
+	got := make(chan string, 1)
+	go func() {
+		buf := make([]byte, 64)
+		n, _ := io.ReadAtLeast(b, buf, 5)
+		got <- string(buf[:n])
+	}()
+	select {
+	case s := <-got:
+		if s != "hello" {
+			t.Fatalf("read %q, want hello", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first 5 bytes did not arrive while the source stayed open")
+	}
+	feed.Close()
+	if rest, err := io.ReadAll(b); err != nil || len(rest) != 0 {
+		t.Fatalf("rest %q, %v", rest, err)
+	}
+}
