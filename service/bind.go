@@ -186,12 +186,17 @@ func convert(a any, t reflect.Type) (reflect.Value, error) {
 	v := reflect.New(t)
 	if err := wire.Unmarshal(b, v.Interface()); err != nil {
 		if te, ok := err.(*wire.UnmarshalTypeError); ok {
-			msg := fmt.Sprintf("expected %s, got %s", typeName(t), te.Value)
-			if te.Field != "" {
-				msg = fmt.Sprintf("field %s: expected %s, got %s", te.Field, typeName(te.Type), te.Value)
+			into := t
+			if te.Type != nil {
+				into = te.Type
 			}
+			msg := fmt.Sprintf("expected %s, got %s", typeName(into), te.Value)
 			if te.Reason != "" {
-				msg += " (" + te.Reason + ")"
+				// The glyph types match; the Go type cannot hold this one.
+				msg = fmt.Sprintf("%s does not fit %s: %s", te.Value, into, te.Reason)
+			}
+			if te.Field != "" {
+				msg = "field " + te.Field + ": " + msg
 			}
 			return reflect.Value{}, fmt.Errorf("%s", msg)
 		}

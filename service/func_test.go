@@ -40,6 +40,9 @@ func TestFuncBinding(t *testing.T) {
 	s.MustFunc("maybe", func(p *int) bool { return p == nil }, service.Args("p"))
 	s.MustFunc("scores", func(m map[string]float64) int { return len(m) }, service.Args("m"))
 	s.MustFunc("big", func(n *big.Int) string { return n.String() }, service.Args("n"))
+	s.MustFunc("arr", func(b [4]byte) int { return int(b[0]) }, service.Args("b"))
+	s.MustFunc("f32", func(x float32) float32 { return x }, service.Args("x"))
+	s.MustFunc("dist", func(p Point) int { return p.X }, service.Args("p"))
 
 	day := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
@@ -73,6 +76,10 @@ func TestFuncBinding(t *testing.T) {
 		{"nullable value", post("/maybe", "p", int64(1)), false, "", nil},
 		{"dict", post("/scores", "m", map[string]any{"a": 1.0, "b": int64(2)}), int64(2), "", nil},
 		{"dict value", post("/scores", "m", map[string]any{"a": "x"}), nil, "invalid", []string{`argument "m": key "a": expected float, got unicode`}},
+		{"short array", post("/arr", "b", []byte{1, 2}), nil, "invalid", []string{`argument "b": bytearray does not fit [4]uint8`}},
+		{"array", post("/arr", "b", []byte{1, 2, 3, 4}), int64(1), "", nil},
+		{"float32 overflow", post("/f32", "x", 1e300), nil, "invalid", []string{`argument "x": float does not fit float32`}},
+		{"struct field", post("/dist", "p", map[string]any{"X": "three"}), nil, "invalid", []string{`argument "p": field Point.X: expected integer, got unicode`}},
 		{"big integer", post("/big", "n", new(big.Int).Lsh(big.NewInt(1), 70)), "1180591620717411303424", "", nil},
 	}
 	for _, tt := range tests {
