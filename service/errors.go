@@ -201,7 +201,12 @@ func asError(op string, err error) *Error {
 // hyperError returns the error extension that reports e to a caller: its
 // logref, and "op: message" where an Internal error without a message
 // says only "internal error".
-func hyperError(e *Error) hyper.Error {
+func hyperError(e *Error) hyper.Error { return e.Hyper() }
+
+// Hyper returns the hyperglyph error extension for e, as transports send
+// it: the message prefixed by the operation, the logref, and the kind's
+// HTTP status as the code. This is the one place errors become bodies.
+func (e *Error) Hyper() hyper.Error {
 	msg := e.Message
 	switch {
 	case msg != "":
@@ -213,7 +218,7 @@ func hyperError(e *Error) hyper.Error {
 	if e.Op != "" {
 		msg = e.Op + ": " + msg
 	}
-	return hyper.Error{Logref: e.Logref, Message: msg}
+	return hyper.Error{Logref: e.Logref, Message: msg, Code: int64(e.Kind.HTTPStatus())}
 }
 
 func newLogref() string {
