@@ -99,9 +99,11 @@ func limitOrDefault(n, def int64) int64 {
 	return n
 }
 
-// ServeHTTP implements http.Handler. It never panics on a request: a
-// panic in the service or while encoding the result becomes a 500 with a
-// logref when nothing was sent yet, and aborts the response otherwise.
+// ServeHTTP implements http.Handler. No request makes it panic. A panic
+// in the service or while encoding the result becomes a 500 with a logref
+// when nothing was sent yet; after that, and when sending a streamed
+// result fails, it aborts the response with http.ErrAbortHandler, so that
+// the client sees a broken response rather than a short one.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Vary", "Accept, Accept-Encoding")
 	tw := &trackingWriter{ResponseWriter: w}
