@@ -37,10 +37,11 @@ var fuzzStatuses = map[int]bool{200: true, 201: true, 204: true, 303: true, 304:
 // query, content type, body, and flags for gzip, chunking, the Method,
 // Accept, Accept-Encoding, If-None-Match and Content-Disposition
 // headers) and checks that the handler never panics, answers only the
-// statuses the test service can cause, and sends every 4xx and 5xx with a
-// hyperglyph error body. The seed corpus is in testdata/fuzz/FuzzHandler.
+// statuses the test service can cause, sends every 4xx and 5xx with a
+// hyperglyph error body, and no body at all to a HEAD. The seed corpus
+// is in testdata/fuzz/FuzzHandler.
 func FuzzHandler(f *testing.F) {
-	svc := newTestService(service.WithLogger(discardLogger()))
+	svc := newTestService(1<<20, service.WithLogger(discardLogger()))
 	h := hyperhttp.NewHandler(svc, hyperhttp.Config{
 		MaxRequestBytes: 64 << 10,
 		MaxBlobBytes:    64 << 10,
@@ -113,6 +114,12 @@ func fuzzCheck(t *testing.T, r *http.Request, w *cappedRecorder) {
 	res := w.Result()
 	if !fuzzStatuses[res.StatusCode] {
 		t.Fatalf("%s %s: status %d: %q", r.Method, r.URL, res.StatusCode, w.Body.Bytes())
+	}
+	if r.Method == http.MethodHead {
+		if w.Body.Len() != 0 {
+			t.Fatalf("HEAD %s: %d with a body: %q", r.URL, res.StatusCode, w.Body.Bytes())
+		}
+		return
 	}
 	if res.StatusCode < 400 {
 		return

@@ -394,7 +394,7 @@ func TestUnknownPathsAndRoot(t *testing.T) {
 // read a blob it will not send.
 func TestHEAD(t *testing.T) {
 	var reads, closes atomic.Int32
-	svc := newTestService(service.WithLogger(discardLogger()))
+	svc := newTestService(1<<40, service.WithLogger(discardLogger()))
 	svc.MustFunc("watched", func() *wire.Blob {
 		return wire.NewBlob("text/plain", &watchedReader{reads: &reads, closes: &closes})
 	}, service.Safe())

@@ -48,8 +48,8 @@ func (n *Note) Write(text string) { n.Text = text }
 const bigWord = "glyph "
 
 // newTestService returns the service the tests and spec.md's examples
-// run against.
-func newTestService(opts ...service.Option) *service.Service {
+// run against. Its blobs made up on the fly are at most maxPattern bytes.
+func newTestService(maxPattern int64, opts ...service.Option) *service.Service {
 	s := service.New(opts...)
 	s.MustFunc("hello", func(name string) string { return "Hello, " + name + "!" },
 		service.Args("name"), service.Default("name", "World"))
@@ -84,11 +84,16 @@ func newTestService(opts ...service.Option) *service.Service {
 		n, err := readPattern(data)
 		return map[string]any{"type": data.ContentType, "bytes": n}, err
 	}, service.Args("data"))
-	s.MustFunc("download", func(size int64) *wire.Blob {
-		return wire.NewBlob("application/octet-stream", io.LimitReader(&patternReader{}, size))
-	}, service.Args("size"), service.Safe())
-	s.MustFunc("attach", func(size int64) map[string]any {
-		return map[string]any{"name": "pattern", "data": wire.NewBlob("application/octet-stream", io.LimitReader(&patternReader{}, size))}
+	patternBlob := func(size int64) (*wire.Blob, error) {
+		if size > maxPattern {
+			return nil, service.Errorf(service.Invalid, "size over %d", maxPattern)
+		}
+		return wire.NewBlob("application/octet-stream", io.LimitReader(&patternReader{}, size)), nil
+	}
+	s.MustFunc("download", patternBlob, service.Args("size"), service.Safe())
+	s.MustFunc("attach", func(size int64) (map[string]any, error) {
+		b, err := patternBlob(size)
+		return map[string]any{"name": "pattern", "data": b}, err
 	}, service.Args("size"), service.Safe())
 	s.MustFunc("crash", func() string { panic("boom") })
 	s.MustFunc("broken", func() error { return errors.New("disk full") })
@@ -193,7 +198,7 @@ func newTestServer(t testing.TB, mode string, cfg hyperhttp.Config, svcOpts ...s
 	if cfg.Logger == nil {
 		cfg.Logger = logger
 	}
-	svc := newTestService(append([]service.Option{service.WithLogger(logger)}, svcOpts...)...)
+	svc := newTestService(1<<40, append([]service.Option{service.WithLogger(logger)}, svcOpts...)...)
 	srv := startServer(t, mode, svc, cfg)
 	srv.logs = logs
 	return srv
