@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
@@ -352,9 +351,9 @@ func etagMatch(header, etag string) bool {
 }
 
 // writeError sends an error as its HTTP status with a hyperglyph error
-// body: a hyper.Error with a logref, the message and the status as code.
-// Every 5xx is logged at error level with its logref; client errors at
-// debug level.
+// body, service.Error.Hyper: a logref, "op: message" and the status as
+// code. Every 5xx is logged at error level with its logref; client
+// errors at debug level.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return // the client went away: nobody is listening
@@ -371,19 +370,6 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	status := e.Kind.HTTPStatus()
 	if e.Logref == "" {
 		e.Logref = newLogref()
-	}
-	msg := e.Message
-	switch {
-	case msg != "":
-	case e.Kind == service.Internal:
-		msg = "internal error" // never show a server's internals
-	case e.Err != nil:
-		msg = e.Err.Error()
-	default:
-		msg = e.Kind.String()
-	}
-	if e.Op != "" {
-		msg = e.Op + ": " + msg
 	}
 	level := slog.LevelDebug
 	if status >= 500 {
@@ -402,10 +388,12 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if status == http.StatusMethodNotAllowed {
 		hdr.Set("Allow", allowFor(r))
 	}
-	b, merr := wire.Marshal(hyper.Error{Logref: e.Logref, Message: msg, Code: int64(status)})
+	body := e.Hyper()
+	b, merr := wire.Marshal(body)
 	if merr != nil {
 		// Only a message that is not valid UTF-8 gets here.
-		b, _ = wire.Marshal(hyper.Error{Logref: e.Logref, Message: strings.ToValidUTF8(msg, "\uFFFD"), Code: int64(status)})
+		body.Message = strings.ToValidUTF8(body.Message, "\uFFFD")
+		b, _ = wire.Marshal(body)
 	}
 	hdr.Set("Content-Type", MediaType)
 	hdr.Set("Content-Length", strconv.Itoa(len(b)))
