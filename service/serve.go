@@ -149,11 +149,10 @@ func (s *Service) serveFunc(ctx context.Context, req *Request, root string, fn *
 	if get && fn.kind == unsafeKind {
 		return nil, &Error{Op: fn.op, Kind: MethodNotAllowed, Message: "call it with POST: it is a form"}
 	}
-	if get {
-		var err error
-		if req, err = withQueryArgs(req, fn); err != nil {
-			return nil, err
-		}
+	// The query envelope (GET's default, allowed for DELETE).
+	req, err := withQueryArgs(req, fn)
+	if err != nil {
+		return nil, err
 	}
 	out, err := s.call(ctx, fn, reflect.Value{}, req)
 	if err != nil {
@@ -165,7 +164,7 @@ func (s *Service) serveFunc(ctx context.Context, req *Request, root string, fn *
 // withQueryArgs returns req with the arguments of the query envelope in
 // Args, unless it has Args already.
 func withQueryArgs(req *Request, c *callable) (*Request, error) {
-	if req.Query == "" || req.Args != nil {
+	if req.Query == "" || req.Args != nil || req.Blob != nil || len(req.Positional) > 0 {
 		return req, nil
 	}
 	args, err := queryArgs(req.Query)
@@ -180,6 +179,10 @@ func withQueryArgs(req *Request, c *callable) (*Request, error) {
 func (s *Service) serveConstructor(ctx context.Context, req *Request, root string, cl *class) (*Result, error) {
 	if isGet(req.Method) {
 		return &Result{Value: s.describe(ctx, root, root+cl.name, cl.ctor, reflect.Value{}, 0, self{}), Cacheable: true}, nil
+	}
+	req, err := withQueryArgs(req, cl.ctor)
+	if err != nil {
+		return nil, err
 	}
 	out, err := s.call(ctx, cl.ctor, reflect.Value{}, req)
 	if err != nil {
@@ -217,7 +220,7 @@ func (s *Service) serveInstance(ctx context.Context, req *Request, root string, 
 	if m != nil && get && m.kind == unsafeKind && cl.store != nil && req.Query != "" {
 		return nil, &Error{Op: m.op, Kind: MethodNotAllowed, Message: "call it with POST: it is a form"}
 	}
-	if m != nil && get && cl.store != nil {
+	if m != nil && cl.store != nil {
 		var err error
 		if req, err = withQueryArgs(req, m); err != nil {
 			return nil, err

@@ -418,7 +418,7 @@ func isArgStruct(t reflect.Type) bool {
 		reflect.TypeFor[wire.AnySet](), reflect.TypeFor[wire.OrderedDict]():
 		return false
 	}
-	return t.PkgPath() != "time" && t.PkgPath() != "math/big" && !strings.HasPrefix(t.PkgPath(), "github.com/glyph-ipc/glyph/hyper")
+	return t.PkgPath() != "time" && t.PkgPath() != "math/big" && t.PkgPath() != "github.com/glyph-ipc/glyph/hyper"
 }
 
 // inputs describes the callable's parameters as hyper inputs.
