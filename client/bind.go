@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"unicode"
 
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/service"
@@ -67,7 +66,7 @@ func (v *Value) Bind(stub any) error {
 			continue
 		}
 		if name == "" {
-			name = snake(f.Name)
+			name = hyper.WireName(f.Name)
 		}
 		optional := false
 		for _, o := range strings.Split(opts, ",") {
@@ -181,23 +180,4 @@ func keepsResponse(t reflect.Type, res *Value) bool {
 	}
 	_, isBlob := res.v.(*wire.Blob)
 	return isBlob && reflect.TypeFor[*wire.Blob]().AssignableTo(rt)
-}
-
-// snake turns a Go name into its wire name, as the service layer names
-// methods: FindUser → find_user, ID → id, HTTPServer → http_server.
-func snake(s string) string {
-	rs := []rune(s)
-	var b strings.Builder
-	for i, r := range rs {
-		if unicode.IsUpper(r) {
-			if i > 0 && (unicode.IsLower(rs[i-1]) || unicode.IsDigit(rs[i-1]) ||
-				(i+1 < len(rs) && unicode.IsLower(rs[i+1]) && unicode.IsUpper(rs[i-1]))) {
-				b.WriteByte('_')
-			}
-			b.WriteRune(unicode.ToLower(r))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

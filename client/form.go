@@ -236,7 +236,7 @@ func (v *Value) formRequest(f hyper.Form, args []any) (*request, error) {
 		if err != nil {
 			return nil, v.errorf(service.Invalid, "bad form URL: %v", err)
 		}
-		u.RawQuery = escapeQuery(b)
+		u.RawQuery = hyper.EscapeQuery(b)
 		r.url = u.String()
 	}
 	switch {
@@ -349,23 +349,4 @@ func closeBlobs(d *wire.OrderedDict) {
 			b.Close()
 		}
 	}
-}
-
-// escapeQuery percent-encodes an encoded glyph value for a URL query:
-// everything but letters, digits and -._ is escaped, `+` included, so no
-// server reads it as a space.
-func escapeQuery(b []byte) string {
-	const hexd = "0123456789ABCDEF"
-	var sb strings.Builder
-	sb.Grow(len(b) * 2)
-	for _, c := range b {
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' {
-			sb.WriteByte(c)
-			continue
-		}
-		sb.WriteByte('%')
-		sb.WriteByte(hexd[c>>4])
-		sb.WriteByte(hexd[c&15])
-	}
-	return sb.String()
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+
+	"github.com/glyph-ipc/glyph/hyper"
 )
 
 // class is a registered Go type whose instances are resources.
@@ -123,13 +125,13 @@ func (s *Service) Class(name string, proto any, opts ...ClassOption) error {
 	goName := map[string]string{} // wire name → Go method name
 	for i := 0; i < pt.NumMethod(); i++ {
 		if m := pt.Method(i); m.IsExported() && !skipMethod[m.Name] {
-			goName[snake(m.Name)] = m.Name
+			goName[hyper.WireName(m.Name)] = m.Name
 		}
 	}
 	for n := range c.methodOpts {
 		if goName[n] == "" {
 			if _, ok := pt.MethodByName(n); ok {
-				return fmt.Errorf("service: class %s: Method(%q): methods are named in snake_case: %q", name, n, snake(n))
+				return fmt.Errorf("service: class %s: Method(%q): methods are named in snake_case: %q", name, n, hyper.WireName(n))
 			}
 			return fmt.Errorf("service: class %s has no method %q", name, n)
 		}
@@ -140,7 +142,7 @@ func (s *Service) Class(name string, proto any, opts ...ClassOption) error {
 		if !m.IsExported() || skipMethod[m.Name] {
 			continue
 		}
-		wname := snake(m.Name)
+		wname := hyper.WireName(m.Name)
 		if state[wname] {
 			return fmt.Errorf("service: class %s: method %s and a state field share the name %q", name, m.Name, wname)
 		}

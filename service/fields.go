@@ -2,12 +2,8 @@ package service
 
 import (
 	"fmt"
-	"math/big"
 	"reflect"
 	"slices"
-	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/glyph-ipc/glyph/wire"
 )
@@ -23,112 +19,17 @@ type structField struct {
 
 func (f structField) has(opt string) bool { return slices.Contains(f.opts, opt) }
 
-// structFields returns the fields of struct type t that wire encodes, in
-// declaration order, with wire's rules (those of encoding/json): exported
-// fields, the promoted fields of embedded structs, `glyph:"name"` tags,
-// `glyph:"-"` to skip; among fields with the same name the shallowest
-// wins, then a tagged one, and otherwise all are dropped as ambiguous.
-// The inputs of a struct parameter must be named as its encoding names
-// them, or a client's dict of arguments and the instance state in a URL
-// would disagree.
+// structFields returns the fields of struct type t as package wire
+// encodes them, in declaration order. The inputs of a struct parameter
+// must be named as its encoding names them, or a client's dict of
+// arguments and the instance state in a URL would disagree.
 func structFields(t reflect.Type) []structField {
-	type queued struct {
-		typ   reflect.Type
-		index []int
+	fs := wire.Fields(t)
+	out := make([]structField, len(fs))
+	for i, f := range fs {
+		out[i] = structField{name: f.Name, index: f.Index, typ: f.Type, opts: f.Options}
 	}
-	type cand struct {
-		structField
-		tagged bool
-	}
-	var fields []cand
-	next := []queued{{typ: t}}
-	visited := map[reflect.Type]bool{}
-	for len(next) > 0 {
-		current := next
-		next = nil
-		for _, q := range current {
-			if visited[q.typ] {
-				continue
-			}
-			visited[q.typ] = true
-			for i := 0; i < q.typ.NumField(); i++ {
-				sf := q.typ.Field(i)
-				if sf.Anonymous {
-					ft := sf.Type
-					if ft.Kind() == reflect.Pointer {
-						ft = ft.Elem()
-					}
-					if !sf.IsExported() && ft.Kind() != reflect.Struct {
-						continue
-					}
-				} else if !sf.IsExported() {
-					continue
-				}
-				tag := sf.Tag.Get("glyph")
-				if tag == "-" {
-					continue
-				}
-				name, rest, _ := strings.Cut(tag, ",")
-				var opts []string
-				if rest != "" {
-					opts = strings.Split(rest, ",")
-				}
-				if !utf8.ValidString(name) {
-					name = ""
-				}
-				index := append(append([]int(nil), q.index...), i)
-				ft := sf.Type
-				if ft.Name() == "" && ft.Kind() == reflect.Pointer {
-					ft = ft.Elem()
-				}
-				if name != "" || !sf.Anonymous || ft.Kind() != reflect.Struct || specialStruct(ft) {
-					tagged := name != ""
-					if name == "" {
-						name = sf.Name
-					}
-					fields = append(fields, cand{structField{name, index, sf.Type, opts}, tagged})
-					continue
-				}
-				next = append(next, queued{typ: ft, index: index})
-			}
-		}
-	}
-	byName := map[string][]cand{}
-	for _, f := range fields {
-		byName[f.name] = append(byName[f.name], f)
-	}
-	var out []structField
-	for _, group := range byName {
-		slices.SortStableFunc(group, func(a, b cand) int {
-			if len(a.index) != len(b.index) {
-				return len(a.index) - len(b.index)
-			}
-			if a.tagged != b.tagged {
-				if a.tagged {
-					return -1
-				}
-				return 1
-			}
-			return 0
-		})
-		if len(group) == 1 || len(group[0].index) < len(group[1].index) || (group[0].tagged && !group[1].tagged) {
-			out = append(out, group[0].structField)
-		}
-	}
-	slices.SortFunc(out, func(a, b structField) int { return slices.Compare(a.index, b.index) })
 	return out
-}
-
-// specialStruct reports the struct types wire encodes as one glyph value
-// rather than as a dict of their fields.
-func specialStruct(t reflect.Type) bool {
-	switch t {
-	case reflect.TypeFor[time.Time](), reflect.TypeFor[big.Int](), reflect.TypeFor[wire.Period](),
-		reflect.TypeFor[wire.Extension](), reflect.TypeFor[wire.OrderedDict](), reflect.TypeFor[wire.Dict](),
-		reflect.TypeFor[wire.AnySet](), reflect.TypeFor[wire.Blob]():
-		return true
-	}
-	return false
 }
 
 // checkSettable reports an error when field f of struct type t can only

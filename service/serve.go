@@ -358,7 +358,7 @@ func (s *Service) encodeState(inst reflect.Value) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	q := escapeQuery(b)
+	q := hyper.EscapeQuery(b)
 	if s.stateKey != nil {
 		q += "~" + s.sign(b)
 	}
@@ -386,24 +386,6 @@ func (s *Service) sign(b []byte) string {
 	m := hmac.New(sha256.New, s.stateKey)
 	m.Write(b)
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
-}
-
-// escapeQuery percent-encodes everything but unreserved characters other
-// than '~' (which separates the signature).
-func escapeQuery(b []byte) string {
-	const hexd = "0123456789ABCDEF"
-	var sb strings.Builder
-	sb.Grow(len(b) * 2)
-	for _, c := range b {
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' {
-			sb.WriteByte(c)
-			continue
-		}
-		sb.WriteByte('%')
-		sb.WriteByte(hexd[c>>4])
-		sb.WriteByte(hexd[c&15])
-	}
-	return sb.String()
 }
 
 // call binds the request's arguments and calls c, recovering panics.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
-	"strings"
 	"sync"
 	"unicode"
 
@@ -428,23 +427,4 @@ func (c *callable) inputs() []hyper.Input {
 		in[i] = hyper.Input{Name: p.name, Type: p.typeName, Default: p.def, HasDefault: p.hasDef}
 	}
 	return in
-}
-
-// snake turns a Go method name into its wire name: FindUser → find_user,
-// ID → id, HTTPServer → http_server.
-func snake(s string) string {
-	rs := []rune(s)
-	var b strings.Builder
-	for i, r := range rs {
-		if unicode.IsUpper(r) {
-			if i > 0 && (unicode.IsLower(rs[i-1]) || unicode.IsDigit(rs[i-1]) ||
-				(i+1 < len(rs) && unicode.IsLower(rs[i+1]) && unicode.IsUpper(rs[i-1]))) {
-				b.WriteByte('_')
-			}
-			b.WriteRune(unicode.ToLower(r))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

@@ -439,7 +439,7 @@ func (e *encodeState) sortEntries(spans []span, what string) error {
 		return nil
 	}
 	buf := e.buf
-	cmp := func(a, b span) int { return compareKeys(buf[a.start:a.keyEnd], buf[b.start:b.keyEnd]) }
+	cmp := func(a, b span) int { return CompareKeys(buf[a.start:a.keyEnd], buf[b.start:b.keyEnd]) }
 	sorted := true
 	for i := 1; i < len(spans); i++ {
 		c := cmp(spans[i-1], spans[i])
@@ -1028,11 +1028,12 @@ func canonicalKey(v any) ([]byte, error) {
 	return bytes.Clone(e.buf), nil
 }
 
-// compareKeys orders encoded dict keys and set items canonically: by their
-// encoded bytes, except that unicode and bytearray values compare by their
-// content, skipping the length prefix, so string keys come out in plain
-// byte (code point) order.
-func compareKeys(a, b []byte) int {
+// CompareKeys orders encoded dict keys and set items canonically, as
+// Marshal writes them: by their encoded bytes, except that unicode and
+// bytearray values compare by their content, skipping the length prefix,
+// so string keys come out in plain byte (code point) order. a and b are
+// each one encoded value.
+func CompareKeys(a, b []byte) int {
 	if len(a) > 0 && len(b) > 0 && a[0] == b[0] && (a[0] == 'u' || a[0] == 'b') {
 		return bytes.Compare(lenContent(a), lenContent(b))
 	}

@@ -16,6 +16,7 @@ type field struct {
 	index     []int
 	typ       reflect.Type
 	omitEmpty bool
+	opts      []string // tag options after the name
 	tagged    bool
 	key       []byte // the encoded key, u<len>:<name>;
 }
@@ -71,16 +72,17 @@ func (si *structInfo) lookup(key []byte) int {
 	return -1
 }
 
-func parseTag(tag string) (name string, omitEmpty bool) {
-	name, opts, _ := strings.Cut(tag, ",")
-	for opts != "" {
-		var o string
-		o, opts, _ = strings.Cut(opts, ",")
+func parseTag(tag string) (name string, omitEmpty bool, opts []string) {
+	name, rest, _ := strings.Cut(tag, ",")
+	if rest != "" {
+		opts = strings.Split(rest, ",")
+	}
+	for _, o := range opts {
 		if o == "omitempty" {
 			omitEmpty = true
 		}
 	}
-	return name, omitEmpty
+	return name, omitEmpty, opts
 }
 
 // typeFields returns the fields of t that encode, following the rules of
@@ -122,7 +124,7 @@ func typeFields(t reflect.Type) []field {
 				if tag == "-" {
 					continue
 				}
-				name, omit := parseTag(tag)
+				name, omit, opts := parseTag(tag)
 				if !validFieldName(name) {
 					name = ""
 				}
@@ -138,7 +140,7 @@ func typeFields(t reflect.Type) []field {
 					if name == "" {
 						name = sf.Name
 					}
-					fields = append(fields, field{name: name, index: index, typ: sf.Type, omitEmpty: omit, tagged: tagged})
+					fields = append(fields, field{name: name, index: index, typ: sf.Type, omitEmpty: omit, opts: opts, tagged: tagged})
 					continue
 				}
 				next = append(next, queued{typ: ft, index: index})
@@ -181,7 +183,7 @@ func typeFields(t reflect.Type) []field {
 	for i := range fields {
 		fields[i].key = appendUnicode(nil, fields[i].name)
 	}
-	sort.Slice(fields, func(i, j int) bool { return compareKeys(fields[i].key, fields[j].key) < 0 })
+	sort.Slice(fields, func(i, j int) bool { return CompareKeys(fields[i].key, fields[j].key) < 0 })
 	return fields
 }
 
@@ -197,4 +199,40 @@ func isSpecialStruct(t reflect.Type) bool {
 		return true
 	}
 	return false
+}
+
+// Field is one struct field as the encoder writes it and the decoder
+// matches it: the dict key Name, its path Index for reflect's
+// FieldByIndex (through embedded structs), and the options of its `glyph`
+// tag after the name (such as "omitempty").
+type Field struct {
+	Name    string
+	Index   []int
+	Type    reflect.Type
+	Options []string
+}
+
+// Fields returns the fields of struct type t that encode, in declaration
+// order, following the rules Marshal documents. Packages that name things
+// after struct fields (service inputs, for one) use it so their names
+// agree with the encoding.
+func Fields(t reflect.Type) []Field {
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	si := structInfoFor(t)
+	out := make([]Field, len(si.fields))
+	for i, f := range si.fields {
+		out[i] = Field{Name: f.name, Index: f.index, Type: f.typ, Options: f.opts}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Index, out[j].Index
+		for k := 0; k < len(a) && k < len(b); k++ {
+			if a[k] != b[k] {
+				return a[k] < b[k]
+			}
+		}
+		return len(a) < len(b)
+	})
+	return out
 }

@@ -312,36 +312,13 @@ func (p *printer) sortKeyOf(v any) sortKey {
 func compareSortKeys(a, b sortKey) int {
 	switch {
 	case a.enc != nil && b.enc != nil:
-		return compareCanonical(a.enc, b.enc)
+		return wire.CompareKeys(a.enc, b.enc)
 	case a.enc != nil:
 		return -1
 	case b.enc != nil:
 		return 1
 	}
 	return strings.Compare(a.text, b.text)
-}
-
-// compareCanonical is the order of the wire encoder for dict keys and set
-// items: encoded bytes, except that two unicode or two bytearray values
-// compare by content, skipping their length prefixes.
-func compareCanonical(a, b []byte) int {
-	if len(a) > 0 && len(b) > 0 && a[0] == b[0] && (a[0] == 'u' || a[0] == 'b') {
-		return bytes.Compare(lengthPrefixedContent(a), lengthPrefixedContent(b))
-	}
-	return bytes.Compare(a, b)
-}
-
-// lengthPrefixedContent returns the content of an encoded unicode or
-// bytearray value (`u3:abc;` → abc).
-func lengthPrefixedContent(enc []byte) []byte {
-	if len(enc) < 2 || enc[1] == ';' {
-		return nil
-	}
-	i := bytes.IndexByte(enc, ':')
-	if i < 0 {
-		return enc
-	}
-	return enc[i+1 : len(enc)-1]
 }
 
 func (p *printer) sorted(items []any) []any {
