@@ -1,0 +1,19 @@
+module github.com/glyph-ipc/glyph/bench
+
+go 1.26.0
+
+replace github.com/glyph-ipc/glyph => ../
+
+require (
+	connectrpc.com/connect v1.21.1
+	github.com/fxamacker/cbor/v2 v2.9.6
+	github.com/glyph-ipc/glyph v0.0.0-00010101000000-000000000000
+	github.com/vmihailenco/msgpack/v5 v5.4.1
+	google.golang.org/protobuf v1.36.12
+)
+
+require (
+	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
+	github.com/x448/float16 v0.8.4 // indirect
+	golang.org/x/text v0.43.0 // indirect
+)
