@@ -106,8 +106,24 @@ func NewDecoder(r io.Reader) *Decoder {
 // NewDecoderConfig returns a Decoder reading from r with cfg.
 func NewDecoderConfig(r io.Reader, cfg DecodeConfig) *Decoder {
 	dec := &Decoder{}
-	dec.d = decodeState{r: r, lim: cfg.Limits.resolved(), cfg: cfg, buf: make([]byte, 0, 4096)}
+	dec.d = decodeState{r: r, lim: cfg.Limits.resolved(), cfg: cfg}
 	return dec
+}
+
+// Reset makes dec read a new stream from r with the same configuration,
+// as a new Decoder would, reusing its buffers: servers keep Decoders in a
+// sync.Pool. The blobs of the current message are released.
+func (dec *Decoder) Reset(r io.Reader) {
+	dec.mu.Lock()
+	defer dec.mu.Unlock()
+	dec.releaseMessage()
+	old := &dec.d
+	buf := old.buf[:0]
+	if cap(buf) > 64<<10 {
+		buf = nil
+	}
+	dec.d = decodeState{r: r, lim: old.lim, cfg: old.cfg, buf: buf, scratch: old.scratch[:0], path: old.path[:0], keys: old.keys}
+	dec.err, dec.last = nil, nil
 }
 
 // Decode reads the next message into the value v points to. It returns
@@ -219,22 +235,31 @@ func (r *bufReader) Read(p []byte) (int, error) {
 func (dec *Decoder) Close() error {
 	dec.mu.Lock()
 	defer dec.mu.Unlock()
+	dec.releaseMessage()
+	dec.err = errDecoderClosed
+	return nil
+}
+
+var errDecoderClosed = errors.New("glyph: decoder closed")
+
+// releaseMessage releases the blobs of the current (or last complete)
+// message: their memory and spool files.
+func (dec *Decoder) releaseMessage() {
 	m := dec.d.msg
 	if m == nil {
 		m = dec.last // complete, but its blobs may still hold spool files
 	}
-	if m != nil {
-		m.mu.Lock()
-		for _, b := range m.blobs {
-			b.closed = true
-			b.mem = nil
-			b.releaseFile()
-		}
-		m.fail(errors.New("glyph: decoder closed"))
-		m.mu.Unlock()
+	if m == nil {
+		return
 	}
-	dec.err = errors.New("glyph: decoder closed")
-	return nil
+	m.mu.Lock()
+	for _, b := range m.blobs {
+		b.closed = true
+		b.mem = nil
+		b.releaseFile()
+	}
+	m.fail(errDecoderClosed)
+	m.mu.Unlock()
 }
 
 // anyValue decodes the next value generically. Whitespace before it has

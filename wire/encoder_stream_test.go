@@ -2,6 +2,7 @@ package wire_test
 
 import (
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,5 +40,29 @@ func TestEncoderSendsSlowBlobAsProduced(t *testing.T) {
 	feed.Close()
 	if rest, err := io.ReadAll(b); err != nil || len(rest) != 0 {
 		t.Fatalf("rest %q, %v", rest, err)
+	}
+}
+
+// A Decoder reset onto a new stream reads it as a new Decoder would, even
+// after an error on the old one.
+func TestDecoderReset(t *testing.T) {
+	dec := wire.NewDecoder(strings.NewReader("i1; x"))
+	var v any
+	if err := dec.Decode(&v); err != nil || v != int64(1) {
+		t.Fatalf("first: %v, %v", v, err)
+	}
+	if err := dec.Decode(&v); err == nil {
+		t.Fatal("garbage decoded")
+	}
+	dec.Reset(strings.NewReader("u2:ok; N;"))
+	var s string
+	if err := dec.Decode(&s); err != nil || s != "ok" {
+		t.Fatalf("after Reset: %q, %v", s, err)
+	}
+	if err := dec.Decode(&v); err != nil || v != nil {
+		t.Fatalf("second message: %v, %v", v, err)
+	}
+	if err := dec.Decode(&v); err != io.EOF {
+		t.Fatalf("end: %v", err)
 	}
 }

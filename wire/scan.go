@@ -68,7 +68,7 @@ func (d *decodeState) fill() bool {
 		d.pos = 0
 	}
 	if len(d.buf) == cap(d.buf) {
-		nb := make([]byte, len(d.buf), max(2*cap(d.buf), 4096))
+		nb := make([]byte, len(d.buf), max(2*cap(d.buf), 512))
 		copy(nb, d.buf)
 		d.buf = nb
 	}
