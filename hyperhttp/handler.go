@@ -105,7 +105,7 @@ func limitOrDefault(n, def int64) int64 {
 // result fails, it aborts the response with http.ErrAbortHandler, so that
 // the client sees a broken response rather than a short one.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Vary", "Accept, Accept-Encoding")
+	w.Header()["Vary"] = hdrVary
 	tw := &trackingWriter{ResponseWriter: w}
 	defer func() {
 		p := recover()

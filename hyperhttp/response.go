@@ -46,6 +46,37 @@ func putGzip(zw *gzip.Writer) {
 	gzipPool.Put(zw)
 }
 
+// Header values the handler sets on every response, assigned to the
+// header map directly instead of with Header.Set, which allocates a new
+// []string each time. They are shared by all responses: net/http and
+// httptest copy them when the header is written, Header.Add appends to a
+// new array (their capacity is their length), and nothing in the handler
+// changes one in place.
+var (
+	hdrVary        = []string{"Accept, Accept-Encoding"}
+	hdrMediaType   = []string{MediaType}
+	hdrNoStore     = []string{"no-store"}
+	hdrNoCache     = []string{"no-cache"}
+	hdrGzip        = []string{"gzip"}
+	hdrNosniff     = []string{"nosniff"}
+	contentLengths [256][]string // Content-Length values of small bodies
+)
+
+func init() {
+	for i := range contentLengths {
+		contentLengths[i] = []string{strconv.Itoa(i)}
+	}
+}
+
+// setContentLength sets the Content-Length header to n.
+func setContentLength(hdr http.Header, n int) {
+	if n < len(contentLengths) {
+		hdr["Content-Length"] = contentLengths[n]
+		return
+	}
+	hdr["Content-Length"] = []string{strconv.Itoa(n)}
+}
+
 // writeResult sends a service result.
 func (h *Handler) writeResult(w http.ResponseWriter, r *http.Request, res *service.Result) {
 	hdr := w.Header()
@@ -56,7 +87,7 @@ func (h *Handler) writeResult(w http.ResponseWriter, r *http.Request, res *servi
 			status = http.StatusCreated
 		}
 		hdr.Set("Location", res.Location)
-		hdr.Set("Cache-Control", "no-store")
+		hdr["Cache-Control"] = hdrNoStore
 		w.WriteHeader(status)
 		return
 	case res.Status == service.NoContent || res.Value == nil:
@@ -96,16 +127,16 @@ func (h *Handler) writeResult(w http.ResponseWriter, r *http.Request, res *servi
 			return
 		}
 	}
-	hdr.Set("Content-Type", MediaType)
+	hdr["Content-Type"] = hdrMediaType
 	if !gz {
-		hdr.Set("Content-Length", strconv.Itoa(len(b)))
+		setContentLength(hdr, len(b))
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
 			w.Write(b)
 		}
 		return
 	}
-	hdr.Set("Content-Encoding", "gzip")
+	hdr["Content-Encoding"] = hdrGzip
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		zw := getGzip(w)
@@ -121,11 +152,11 @@ func (h *Handler) writeResult(w http.ResponseWriter, r *http.Request, res *servi
 func (h *Handler) cacheHeaders(hdr http.Header, res *service.Result) {
 	switch {
 	case !res.Cacheable:
-		hdr.Set("Cache-Control", "no-store")
+		hdr["Cache-Control"] = hdrNoStore
 	case res.CacheControl != "":
 		hdr.Set("Cache-Control", res.CacheControl)
 	default:
-		hdr.Set("Cache-Control", "no-cache")
+		hdr["Cache-Control"] = hdrNoCache
 	}
 }
 
@@ -136,7 +167,7 @@ func (h *Handler) cacheHeaders(hdr http.Header, res *service.Result) {
 // response rather than a short one.
 func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, res *service.Result) {
 	hdr := w.Header()
-	hdr.Set("Content-Type", MediaType)
+	hdr["Content-Type"] = hdrMediaType
 	h.cacheHeaders(hdr, res)
 	if r.Method == http.MethodHead {
 		forEachBlob(res.Value, func(b *wire.Blob) { b.Close() })
@@ -149,7 +180,7 @@ func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, res *servi
 	if h.acceptsGzip(r) {
 		zw = getGzip(lw)
 		out = zw
-		lw.start = func() { hdr.Set("Content-Encoding", "gzip") }
+		lw.start = func() { hdr["Content-Encoding"] = hdrGzip }
 	}
 	bw := bufio.NewWriterSize(out, 32<<10)
 	err := wire.NewEncoder(bw).Encode(res.Value)
@@ -257,11 +288,11 @@ func (h *Handler) writeBlob(w http.ResponseWriter, r *http.Request, res *service
 	hdr := w.Header()
 	ct := blobType(b)
 	hdr.Set("Content-Type", ct)
-	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr["X-Content-Type-Options"] = hdrNosniff
 	h.cacheHeaders(hdr, res)
 	gz := h.acceptsGzip(r) && compressible(ct)
 	if gz {
-		hdr.Set("Content-Encoding", "gzip")
+		hdr["Content-Encoding"] = hdrGzip
 	}
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
@@ -384,7 +415,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 
 	hdr := w.Header()
 	hdr.Del("ETag")
-	hdr.Set("Cache-Control", "no-store")
+	hdr["Cache-Control"] = hdrNoStore
 	if status == http.StatusMethodNotAllowed {
 		hdr.Set("Allow", allowFor(r))
 	}
@@ -395,8 +426,8 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		body.Message = strings.ToValidUTF8(body.Message, "\uFFFD")
 		b, _ = wire.Marshal(body)
 	}
-	hdr.Set("Content-Type", MediaType)
-	hdr.Set("Content-Length", strconv.Itoa(len(b)))
+	hdr["Content-Type"] = hdrMediaType
+	setContentLength(hdr, len(b))
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		w.Write(b)
