@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"encoding/binary"
 	"bytes"
 	"io"
 	"math"
@@ -305,9 +306,28 @@ func (e *encodeState) encodeBool(b bool) {
 }
 
 func appendInt(b []byte, n int64) []byte {
+	if n >= 0 && n < 100 {
+		if n < 10 {
+			return append(b, 'i', byte('0'+n), ';')
+		}
+		return append(b, 'i', byte('0'+n/10), byte('0'+n%10), ';')
+	}
 	b = append(b, 'i')
 	b = strconv.AppendInt(b, n, 10)
 	return append(b, ';')
+}
+
+// appendLen appends a length, with a fast path for short ones.
+func appendLen(b []byte, n int) []byte {
+	switch {
+	case n < 10:
+		return append(b, byte('0'+n))
+	case n < 100:
+		return append(b, byte('0'+n/10), byte('0'+n%10))
+	case n < 1000:
+		return append(b, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10))
+	}
+	return strconv.AppendInt(b, int64(n), 10)
 }
 
 func appendUint(b []byte, n uint64) []byte {
@@ -336,7 +356,7 @@ func appendBytes(b []byte, p []byte) []byte {
 		return append(b, 'b', ';')
 	}
 	b = append(b, 'b')
-	b = strconv.AppendInt(b, int64(len(p)), 10)
+	b = appendLen(b, len(p))
 	b = append(b, ':')
 	b = append(b, p...)
 	return append(b, ';')
@@ -348,14 +368,24 @@ func appendUnicode(b []byte, s string) []byte {
 		return append(b, 'u', ';')
 	}
 	b = append(b, 'u')
-	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = appendLen(b, len(s))
 	b = append(b, ':')
 	b = append(b, s...)
 	return append(b, ';')
 }
 
 func (e *encodeState) encodeString(s string) error {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	// Eight bytes at a time while they are all ASCII.
+	if len(s) >= 8 {
+		p := unsafe.Slice(unsafe.StringData(s), len(s))
+		for ; i+8 <= len(p); i += 8 {
+			if binary.LittleEndian.Uint64(p[i:])&0x8080808080808080 != 0 {
+				break
+			}
+		}
+	}
+	for ; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
 			if !utf8.ValidString(s) {
 				return &UnsupportedValueError{Msg: "string is not valid UTF-8: " + strconv.QuoteToASCII(truncate(s, 40))}
@@ -718,6 +748,8 @@ func newEncoder(t reflect.Type) encoderFunc {
 		return newStructEncoder(t)
 	case reflect.Pointer:
 		elem := t.Elem()
+		var elemEnc encoderFunc
+		var once sync.Once
 		return func(e *encodeState, v reflect.Value) error {
 			if v.IsNil() {
 				e.buf = append(e.buf, 'N', ';')
@@ -726,7 +758,8 @@ func newEncoder(t reflect.Type) encoderFunc {
 			if err := e.enter(t); err != nil {
 				return err
 			}
-			err := encoderFor(elem)(e, v.Elem())
+			once.Do(func() { elemEnc = encoderFor(elem) })
+			err := elemEnc(e, v.Elem())
 			e.depth--
 			return err
 		}

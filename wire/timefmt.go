@@ -12,33 +12,34 @@ import (
 // truncated: the Python reference parses at most six digits.
 func appendDatetime(b []byte, t time.Time) ([]byte, error) {
 	t = t.UTC()
-	y := t.Year()
+	y, mo, d := t.Date()
+	h, mi, sec := t.Clock()
 	if y < 0 || y > 9999 {
 		return b, errors.New("year outside 0000-9999")
 	}
-	b = appendPad(b, y, 4)
-	b = append(b, '-')
-	b = appendPad(b, int(t.Month()), 2)
-	b = append(b, '-')
-	b = appendPad(b, t.Day(), 2)
-	b = append(b, 'T')
-	b = appendPad(b, t.Hour(), 2)
-	b = append(b, ':')
-	b = appendPad(b, t.Minute(), 2)
-	b = append(b, ':')
-	b = appendPad(b, t.Second(), 2)
-	b = append(b, '.')
-	b = appendPad(b, t.Nanosecond()/1000, 6)
-	return append(b, 'Z'), nil
-}
-
-func appendPad(b []byte, v, width int) []byte {
-	var tmp [20]byte
-	s := strconv.AppendInt(tmp[:0], int64(v), 10)
-	for i := len(s); i < width; i++ {
-		b = append(b, '0')
+	us := t.Nanosecond() / 1000
+	var f [27]byte // YYYY-MM-DDTHH:MM:SS.ffffffZ
+	put := func(at, v, width int) {
+		for i := at + width - 1; i >= at; i-- {
+			f[i] = byte('0' + v%10)
+			v /= 10
+		}
 	}
-	return append(b, s...)
+	put(0, y, 4)
+	f[4] = '-'
+	put(5, int(mo), 2)
+	f[7] = '-'
+	put(8, d, 2)
+	f[10] = 'T'
+	put(11, h, 2)
+	f[13] = ':'
+	put(14, mi, 2)
+	f[16] = ':'
+	put(17, sec, 2)
+	f[19] = '.'
+	put(20, us, 6)
+	f[26] = 'Z'
+	return append(b, f[:]...), nil
 }
 
 // parseDatetime parses YYYY-MM-DDTHH:MM:SS[.f{0,9}](Z|z|±hh:mm).
