@@ -41,7 +41,15 @@ type Client struct {
 	maxResponse  int64 // bound on a decompressed hyperglyph body; 0: none
 	gzipRequests bool
 	realMethods  bool
-	cache        *cache // nil: no conditional GETs
+	cache        *cache    // nil: no conditional GETs
+	decoders     sync.Pool // of *decodeSlot, for answers without blobs
+}
+
+// decodeSlot is a pooled decoder with the values it decodes into, so
+// that decoding an answer allocates neither.
+type decodeSlot struct {
+	dec      *wire.Decoder
+	v, extra any
 }
 
 // An Option configures a Client.
@@ -97,6 +105,10 @@ func New(opts ...Option) *Client {
 	c := &Client{http: http.DefaultClient, header: http.Header{}}
 	for _, o := range opts {
 		o(c)
+	}
+	limits := c.limits
+	c.decoders.New = func() any {
+		return &decodeSlot{dec: wire.NewDecoderConfig(nil, wire.DecodeConfig{Limits: limits})}
 	}
 	return c
 }
@@ -267,6 +279,9 @@ func drain(body io.ReadCloser) {
 // isGlyph reports whether a Content-Type header names hyperglyph,
 // ignoring parameters.
 func isGlyph(contentType string) bool {
+	if len(contentType) == len(MediaType) && strings.EqualFold(contentType, MediaType) {
+		return true // the usual case, without parsing
+	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		mt, _, _ = strings.Cut(contentType, ";")
@@ -330,6 +345,9 @@ func (c *Client) response(r *request, resp *http.Response, cached *cacheEntry) (
 		}
 		return c.decode(r, multiReadCloser{io.MultiReader(bytes.NewReader(buf), lr), body}, base, lr)
 	}
+	if c.maxResponse <= 0 {
+		return c.decode(r, body, base, nil)
+	}
 	lr := &limitedReader{r: body, n: c.maxResponse}
 	return c.decode(r, multiReadCloser{lr, body}, base, lr)
 }
@@ -342,9 +360,13 @@ func (c *Client) decodeBytes(r *request, b []byte, base string) (*Value, error) 
 // from body, which stays open until the value is closed; otherwise body is
 // read to its end and closed.
 func (c *Client) decode(r *request, body io.ReadCloser, base string, lr *limitedReader) (*Value, error) {
-	dec := wire.NewDecoderConfig(body, wire.DecodeConfig{Limits: c.limits})
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	slot := c.decoders.Get().(*decodeSlot)
+	dec := slot.dec
+	dec.Reset(body)
+	err := dec.Decode(&slot.v)
+	v := slot.v
+	slot.v = nil
+	if err != nil {
 		dec.Close()
 		body.Close()
 		if err == io.EOF {
@@ -352,30 +374,36 @@ func (c *Client) decode(r *request, body io.ReadCloser, base string, lr *limited
 		}
 		return nil, c.readError(r, lr, err)
 	}
-	rv, err := hyper.ResolveURLs(v, base)
-	if err != nil {
-		dec.Close()
-		body.Close()
-		return nil, &service.Error{Op: r.op, Kind: service.Internal, Message: "bad URL in response: " + err.Error(), Err: err}
+	rv := v
+	if !plainData(v, 0) {
+		if rv, err = hyper.ResolveURLs(v, base); err != nil {
+			dec.Close()
+			body.Close()
+			return nil, &service.Error{Op: r.op, Kind: service.Internal, Message: "bad URL in response: " + err.Error(), Err: err}
+		}
 	}
 	if !holdsBlob(v) {
 		err := dec.Finish()
 		if err == nil {
-			var extra any
-			if e := dec.Decode(&extra); e != io.EOF {
+			if e := dec.Decode(&slot.extra); e != io.EOF {
 				err = errors.New("more than one value in the response body")
 				if e != nil {
 					err = e
 				}
 			}
+			slot.extra = nil
 		}
-		dec.Close()
 		body.Close()
 		if err != nil {
+			dec.Close()
 			return nil, c.readError(r, lr, err)
 		}
+		// Done with body: the decoder can serve another answer.
+		dec.Reset(nil)
+		c.decoders.Put(slot)
 		return &Value{c: c, v: rv, base: base}, nil
 	}
+	// The blobs stream from body through dec, which the value keeps.
 	s := &stream{closers: []io.Closer{decoderCloser{dec}, body}}
 	if b, ok := rv.(*wire.Blob); ok {
 		// A blob on its own: closing it releases the response, as for
@@ -388,6 +416,37 @@ func (c *Client) decode(r *request, body io.ReadCloser, base string, lr *limited
 		return &Value{c: c, v: nb, base: base}, nil
 	}
 	return &Value{c: c, v: rv, base: base, stream: s}, nil
+}
+
+// plainData reports whether v is data without extensions, so that
+// resolving its URLs would change nothing: scalars, and lists and
+// unicode-keyed dicts of them, a few levels deep.
+func plainData(v any, depth int) bool {
+	switch x := v.(type) {
+	case nil, bool, int64, float64, string, []byte:
+		return true
+	case []any:
+		if depth >= 4 || len(x) > 64 {
+			return false
+		}
+		for _, it := range x {
+			if !plainData(it, depth+1) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		if depth >= 4 || len(x) > 64 {
+			return false
+		}
+		for _, it := range x {
+			if !plainData(it, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // readError describes a response body that could not be read or decoded.
