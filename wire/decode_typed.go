@@ -697,6 +697,7 @@ func newSetDecoder(t reflect.Type) decoderFunc {
 
 func newStructDecoder(t reflect.Type) decoderFunc {
 	si := structInfoFor(t)
+	name := t.Name()
 	return func(d *decodeState, v reflect.Value) error {
 		si.codecs()
 		switch d.letter() {
@@ -708,8 +709,8 @@ func newStructDecoder(t reflect.Type) decoderFunc {
 			return d.mismatch(v.Type(), "")
 		}
 		pushed := 0
-		if len(d.path) == 0 && t.Name() != "" { // no ".Field" for anonymous structs
-			d.path = append(d.path, t.Name())
+		if len(d.path) == 0 && name != "" { // no ".Field" for anonymous structs
+			d.path = append(d.path, name)
 			pushed = 1
 		}
 		err := si.decodeEntries(d, v)

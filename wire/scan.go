@@ -448,11 +448,75 @@ func (d *decodeState) floatValue() (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if f, ok := parseHexFloatFast(tok); ok {
+		return f, nil
+	}
 	f, ok := parseGlyphFloat(tok)
 	if !ok {
 		return 0, d.syntaxAt(start, "malformed float %q", tok)
 	}
 	return f, nil
+}
+
+// parseHexFloatFast parses the hex floats our encoder writes for normal
+// numbers, [-]0x1[.hhhh]p(+|-)dd, without strconv. It reports false for
+// anything else, which then takes the general path.
+func parseHexFloatFast(tok []byte) (float64, bool) {
+	s := tok
+	neg := false
+	if len(s) > 0 && s[0] == '-' {
+		neg, s = true, s[1:]
+	}
+	if len(s) < 6 || s[0] != '0' || s[1] != 'x' || s[2] != '1' {
+		return 0, false
+	}
+	mant := uint64(1)
+	i, digits := 3, 0
+	if s[i] == '.' {
+		i++
+		for i < len(s) && s[i] != 'p' {
+			c := s[i]
+			var v byte
+			switch {
+			case c >= '0' && c <= '9':
+				v = c - '0'
+			case c >= 'a' && c <= 'f':
+				v = c - 'a' + 10
+			default:
+				return 0, false
+			}
+			mant = mant<<4 | uint64(v)
+			digits++
+			i++
+			if digits > 13 {
+				return 0, false
+			}
+		}
+		if digits == 0 {
+			return 0, false
+		}
+	}
+	if i+2 >= len(s) || s[i] != 'p' || (s[i+1] != '+' && s[i+1] != '-') {
+		return 0, false
+	}
+	exp := 0
+	for _, c := range s[i+2:] {
+		if c < '0' || c > '9' || exp > 10000 {
+			return 0, false
+		}
+		exp = exp*10 + int(c-'0')
+	}
+	if s[i+1] == '-' {
+		exp = -exp
+	}
+	if exp < -1022 || exp > 1023 {
+		return 0, false // subnormals and overflow: let strconv round
+	}
+	f := math.Ldexp(float64(mant), exp-4*digits)
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 // parseGlyphFloat accepts hex floats, decimal floats and the names inf,
