@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
@@ -68,8 +69,9 @@ type Config struct {
 // spec.md beside this file states the mapping with examples that the
 // tests run against a real server. A Handler is safe for concurrent use.
 type Handler struct {
-	svc *service.Service
-	cfg Config
+	svc      *service.Service
+	cfg      Config
+	decoders sync.Pool // *wire.Decoder for form bodies, configured by cfg
 }
 
 // NewHandler returns a Handler serving svc with cfg, its zero fields
@@ -106,7 +108,8 @@ func limitOrDefault(n, def int64) int64 {
 // the client sees a broken response rather than a short one.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header()["Vary"] = hdrVary
-	tw := &trackingWriter{ResponseWriter: w}
+	x := &exchange{tw: trackingWriter{ResponseWriter: w}}
+	tw := &x.tw
 	defer func() {
 		p := recover()
 		switch {
@@ -123,9 +126,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Err: fmt.Errorf("panic: %v\n%s", p, debug.Stack())})
 	}()
 
-	req, body, err := h.request(r)
+	req, body, err := h.request(r, x)
 	if body != nil {
-		defer body.close()
+		defer h.closeBody(body)
 	}
 	if err != nil {
 		h.writeError(tw, r, err)
@@ -143,6 +146,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.writeResult(tw, r, res)
+}
+
+// exchange holds what the handler needs for one request, allocated
+// together.
+type exchange struct {
+	tw   trackingWriter
+	req  service.Request
+	body requestBody
+	lim  limitReader
 }
 
 // trackingWriter remembers whether the response has started, so that a
@@ -183,7 +195,7 @@ func method(r *http.Request) string {
 
 // request translates an HTTP request into a service request. The returned
 // body, when not nil, must be closed after the call.
-func (h *Handler) request(r *http.Request) (*service.Request, *requestBody, error) {
+func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requestBody, error) {
 	path := r.URL.Path
 	switch {
 	case strings.HasPrefix(path, h.cfg.Root):
@@ -193,7 +205,8 @@ func (h *Handler) request(r *http.Request) (*service.Request, *requestBody, erro
 	default:
 		return nil, nil, &service.Error{Kind: service.NotFound, Message: "no such path: not under " + h.cfg.Root}
 	}
-	req := &service.Request{Root: h.cfg.Root, Path: path, Query: r.URL.RawQuery}
+	req := &x.req
+	*req = service.Request{Root: h.cfg.Root, Path: path, Query: r.URL.RawQuery}
 	switch m := method(r); m {
 	case http.MethodGet, http.MethodHead:
 		req.Method = http.MethodGet
@@ -233,7 +246,8 @@ func (h *Handler) request(r *http.Request) (*service.Request, *requestBody, erro
 		}
 		return req, nil, nil
 	}
-	body := &requestBody{raw: r.Body}
+	body := &x.body
+	*body = requestBody{raw: r.Body}
 	rd := raw
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
@@ -249,7 +263,10 @@ func (h *Handler) request(r *http.Request) (*service.Request, *requestBody, erro
 	compressed := rd != raw
 	ctHeader := strings.TrimSpace(r.Header.Get("Content-Type"))
 	ct := ""
-	if ctHeader != "" {
+	if strings.EqualFold(ctHeader, MediaType) {
+		// What glyph clients send; ParseMediaType would allocate.
+		ct = MediaType
+	} else if ctHeader != "" {
 		ct, _, err = mime.ParseMediaType(ctHeader)
 		if err != nil {
 			return nil, nil, &service.Error{Kind: service.Invalid, Message: "bad Content-Type " + quoteShort(ctHeader) + ": " + err.Error()}
@@ -267,7 +284,7 @@ func (h *Handler) request(r *http.Request) (*service.Request, *requestBody, erro
 		if !compressed && r.ContentLength > total {
 			return nil, nil, tooLarge(total)
 		}
-		body.limited = newLimitReader(rd, total)
+		body.limited = x.lim.reset(rd, total)
 		if err := h.formArgs(req, body); err != nil {
 			return nil, body, err
 		}
@@ -280,7 +297,7 @@ func (h *Handler) request(r *http.Request) (*service.Request, *requestBody, erro
 	if ctHeader == "" {
 		ctHeader = "application/octet-stream"
 	}
-	body.limited = newLimitReader(rd, h.cfg.MaxBlobBytes)
+	body.limited = x.lim.reset(rd, h.cfg.MaxBlobBytes)
 	body.blob = true
 	req.Blob = wire.NewBlob(ctHeader, body.limited)
 	if cd := r.Header.Get("Content-Disposition"); cd != "" {
@@ -314,12 +331,9 @@ func bodyOf(r *http.Request) (io.Reader, error) {
 
 // formArgs decodes the form envelope into req.
 func (h *Handler) formArgs(req *service.Request, body *requestBody) error {
-	lim := h.cfg.Limits
-	lim.MaxMessageBytes = minLimit(lim.MaxMessageBytes, wire.DefaultLimits().MaxMessageBytes, h.cfg.MaxRequestBytes)
-	lim.MaxBlobBytes = minLimit(lim.MaxBlobBytes, wire.DefaultLimits().MaxBlobBytes, h.cfg.MaxBlobBytes)
-	body.dec = wire.NewDecoderConfig(body.limited, wire.DecodeConfig{Limits: lim})
-	var args any
-	err := body.dec.Decode(&args)
+	body.dec = h.getDecoder(body.limited)
+	args := &body.args
+	err := body.dec.Decode(args)
 	if err == nil {
 		// Read the blob trailers too (spooling blobs past 4 MiB to a
 		// temporary file), so that a truncated or malformed body is a
@@ -328,8 +342,7 @@ func (h *Handler) formArgs(req *service.Request, body *requestBody) error {
 	}
 	if err == nil {
 		// The body is one message: only white space may follow it.
-		var extra any
-		switch err = body.dec.Decode(&extra); err {
+		switch err = body.dec.Decode(&body.extra); err {
 		case io.EOF:
 			err = nil
 		case nil:
@@ -348,7 +361,7 @@ func (h *Handler) formArgs(req *service.Request, body *requestBody) error {
 		}
 		return body.blame(badBody(err))
 	}
-	switch a := args.(type) {
+	switch a := *args; a := a.(type) {
 	case nil:
 	case *wire.OrderedDict:
 		req.Args = a
@@ -362,7 +375,7 @@ func (h *Handler) formArgs(req *service.Request, body *requestBody) error {
 	case []any:
 		req.Positional = a
 	default:
-		return &service.Error{Kind: service.Invalid, Message: "request body is " + wire.TypeName(args) + ", expected an ordered dict of arguments"}
+		return &service.Error{Kind: service.Invalid, Message: "request body is " + wire.TypeName(a) + ", expected an ordered dict of arguments"}
 	}
 	return nil
 }
@@ -430,7 +443,9 @@ func quoteShort(s string) string {
 type requestBody struct {
 	raw     io.ReadCloser
 	limited *limitReader
-	dec     *wire.Decoder // the form envelope's decoder
+	dec     *wire.Decoder // the form envelope's decoder, from Handler.decoders
+	args    any           // what the form envelope's body decoded to
+	extra   any           // a second message after it: an error
 	blob    bool          // the blob envelope: the function reads the body
 }
 
@@ -452,14 +467,32 @@ func (b *requestBody) blame(err error) error {
 	return err
 }
 
-// close releases what the request decoded (spooled blobs). Of a blob
-// body, it discards a bounded rest the function did not read, so the
-// connection can be reused, and closes it before the handler returns: in
-// full duplex mode, net/http would otherwise drain it after the handler
-// and race its own read of the next request (golang/go#68560).
-func (b *requestBody) close() {
+// getDecoder returns a decoder of form bodies reading r, from the pool
+// when it has one.
+func (h *Handler) getDecoder(r io.Reader) *wire.Decoder {
+	if dec, ok := h.decoders.Get().(*wire.Decoder); ok {
+		dec.Reset(r)
+		return dec
+	}
+	lim := h.cfg.Limits
+	lim.MaxMessageBytes = minLimit(lim.MaxMessageBytes, wire.DefaultLimits().MaxMessageBytes, h.cfg.MaxRequestBytes)
+	lim.MaxBlobBytes = minLimit(lim.MaxBlobBytes, wire.DefaultLimits().MaxBlobBytes, h.cfg.MaxBlobBytes)
+	return wire.NewDecoderConfig(r, wire.DecodeConfig{Limits: lim})
+}
+
+// closeBody releases what the request decoded (spooled blobs) and
+// returns the decoder to the pool. Of a blob body, it discards a bounded
+// rest the function did not read, so the connection can be reused, and
+// closes it before the handler returns: in full duplex mode, net/http
+// would otherwise drain it after the handler and race its own read of
+// the next request (golang/go#68560).
+func (h *Handler) closeBody(b *requestBody) {
 	if b.dec != nil {
-		b.dec.Close()
+		// Reset releases the blobs of the message (a function that kept
+		// one gets errors reading it) and forgets the request's reader.
+		b.dec.Reset(nil)
+		h.decoders.Put(b.dec)
+		b.dec = nil
 	}
 	if b.blob {
 		if !b.limited.over && b.limited.err == nil {
@@ -479,8 +512,10 @@ type limitReader struct {
 	err  error // the first read error other than io.EOF
 }
 
-func newLimitReader(r io.Reader, max int64) *limitReader {
-	return &limitReader{r: r, n: max, max: max}
+// reset makes l read at most max bytes from r, and returns it.
+func (l *limitReader) reset(r io.Reader, max int64) *limitReader {
+	*l = limitReader{r: r, n: max, max: max}
+	return l
 }
 
 func (l *limitReader) Read(p []byte) (int, error) {

@@ -3,10 +3,12 @@ package hyperhttp_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -706,4 +708,52 @@ func TestMethodHeaderOnlyOnPOST(t *testing.T) {
 	}
 	// A POST may stand for a GET: harmless, and what the header says.
 	wantValue(t, s.do(t, "POST", "/Counter/value?Du1%3An%3Bi1%3B%3B", hdr("Method", "GET"), nil), int64(1))
+}
+
+// TestFormDecoderReuse checks that the form decoders the handler reuses
+// carry nothing from one request to the next: bodies that fail (bad
+// syntax, over a limit, a second message) between good ones, forms with
+// blobs, and many callers at once.
+func TestFormDecoderReuse(t *testing.T) {
+	cfg := hyperhttp.Config{MaxRequestBytes: 1 << 10}
+	forModes(t, cfg, func(t *testing.T, s *server) {
+		over := encode(t, wire.NewOrderedDict("name", strings.Repeat("a", 2000)))
+		withBlob := encode(t, wire.NewOrderedDict("data", wire.BytesBlob("text/plain", []byte("inside a form"))))
+		for range 3 {
+			wantError(t, s.do(t, "POST", "/hello", glyphHeader(), strings.NewReader("Ou4:name;u3:Ann")), 400, "")
+			wantValue(t, s.do(t, "POST", "/hello", glyphHeader(), args(t, "name", "Bob")), "Hello, Bob!")
+			wantError(t, s.do(t, "POST", "/hello", glyphHeader(), unsized{bytes.NewReader(over)}), 413, "over 1024 bytes")
+			wantValue(t, s.do(t, "POST", "/count", glyphHeader(), bytes.NewReader(withBlob)), int64(len("inside a form")))
+			wantError(t, s.do(t, "POST", "/hello", glyphHeader(), strings.NewReader("Ou4:name;u3:Ann;;N;")), 400, "more than one message")
+			wantValue(t, s.do(t, "POST", "/hello", glyphHeader(), strings.NewReader("N;")), "Hello, World!")
+		}
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 20 {
+					name := fmt.Sprintf("caller%d-%d", g, i)
+					body, _ := wire.Marshal(wire.NewOrderedDict("name", name))
+					req, _ := http.NewRequest("POST", s.URL+"/hello", bytes.NewReader(body))
+					req.Header = glyphHeader()
+					resp, err := s.client.Do(req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					b, err := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					var got any
+					if err == nil {
+						err = wire.Unmarshal(b, &got)
+					}
+					if want := "Hello, " + name + "!"; err != nil || resp.StatusCode != 200 || got != want {
+						t.Errorf("status %d, %v, %v; want %q", resp.StatusCode, got, err, want)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	})
 }
