@@ -15,9 +15,11 @@ import (
 // then the request's blob; a missing input takes its default. Too many
 // positional arguments, an argument given twice, a missing required input,
 // an unknown name or a value of the wrong type is an Invalid error naming
-// the input.
-func (c *callable) bind(req *Request) ([]reflect.Value, error) {
-	vals := make([]reflect.Value, len(c.params))
+// the input. The values start at index pre of the slice returned, which
+// leaves room for the receiver and the context.
+func (c *callable) bind(req *Request, pre int) ([]reflect.Value, error) {
+	all := make([]reflect.Value, pre+len(c.params))
+	vals := all[pre:]
 	set := make([]bool, len(c.params))
 	if len(req.Positional) > len(c.params) {
 		return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("takes %d argument(s), got %d", len(c.params), len(req.Positional))}
@@ -88,13 +90,14 @@ func (c *callable) bind(req *Request) ([]reflect.Value, error) {
 		vals[i] = v.Elem()
 	}
 	if c.structArg == nil {
-		return vals, nil
+		return all, nil
 	}
 	sv := reflect.New(c.structArg).Elem()
 	for i, p := range c.params {
 		fieldByIndexAlloc(sv, p.field).Set(vals[i])
 	}
-	return []reflect.Value{sv}, nil
+	all = append(all[:pre], sv)
+	return all, nil
 }
 
 func (c *callable) paramIndex(name string) int {
@@ -137,6 +140,10 @@ func convert(a any, t reflect.Type) (reflect.Value, error) {
 	}
 	av := reflect.ValueOf(a)
 	at := av.Type()
+	if at == t {
+		// The value in the interface, read-only: it is only passed on.
+		return av, nil
+	}
 	if at.AssignableTo(t) {
 		v := reflect.New(t).Elem()
 		v.Set(av)

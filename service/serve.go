@@ -396,18 +396,29 @@ func (s *Service) call(ctx context.Context, c *callable, recv reflect.Value, req
 			out, err = nil, s.panicked(c.op, p)
 		}
 	}()
-	args, err := c.bind(req)
+	// bind leaves room for the receiver and the context before the
+	// arguments, so that they need no slice of their own.
+	pre := 0
+	if c.method {
+		pre++
+	}
+	if c.ctx {
+		pre++
+	}
+	in, err := c.bind(req, pre)
 	if err != nil {
 		return nil, err
 	}
-	in := make([]reflect.Value, 0, len(args)+2)
+	i := 0
 	if c.method {
-		in = append(in, recv)
+		in[i] = recv
+		i++
 	}
 	if c.ctx {
-		in = append(in, reflect.ValueOf(&ctx).Elem())
+		pc := new(context.Context)
+		*pc = ctx
+		in[i] = reflect.ValueOf(pc).Elem()
 	}
-	in = append(in, args...)
 	res := c.fn.Call(in)
 	if c.hasErr {
 		if e := res[len(res)-1]; !e.IsNil() {
@@ -444,28 +455,30 @@ func (s *Service) fail(op string, err error) *Error {
 // persistent instance the callable ran on, if any.
 func (s *Service) result(ctx context.Context, root string, c *callable, out any, get bool, me self) (*Result, error) {
 	cacheable := get && (c.kind == safeKind || c.kind == inlineKind)
-	noContent := &Result{Status: NoContent, Cacheable: cacheable, CacheControl: c.cacheControl}
+	noContent := func() *Result {
+		return &Result{Status: NoContent, Cacheable: cacheable, CacheControl: c.cacheControl}
+	}
 	switch o := out.(type) {
 	case nil:
-		return noContent, nil
+		return noContent(), nil
 	case SeeOtherTo:
 		return &Result{Status: SeeOther, Location: o.URL}, nil
 	case *SeeOtherTo:
 		if o == nil {
-			return noContent, nil
+			return noContent(), nil
 		}
 		return &Result{Status: SeeOther, Location: o.URL}, nil
 	case CreatedAt:
 		return &Result{Status: Created, Location: o.URL}, nil
 	case *CreatedAt:
 		if o == nil {
-			return noContent, nil
+			return noContent(), nil
 		}
 		return &Result{Status: Created, Location: o.URL}, nil
 	}
 	rv := reflect.ValueOf(out)
 	if rv.Kind() == reflect.Pointer && rv.IsNil() {
-		return noContent, nil
+		return noContent(), nil
 	}
 	if c.redirect {
 		if cl, inst := s.classOf(rv); cl != nil {
