@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/service"
@@ -128,10 +129,27 @@ type request struct {
 	url         string
 	header      map[string]string // the link's or form's headers
 	body        func() (io.ReadCloser, int64, error)
-	bodyBytes   []byte // the body when it is in memory (so it can be sent again)
+	bodyBytes   []byte // the body when it is in memory (so it can be sent again); body is then nil
 	contentType string
 	disposition string
+	urlCache    *atomic.Pointer[urlString] // the last final URL of the form's calls; nil: none
+
+	bodyReader bytesBody // reads bodyBytes
+	bodyBuf    [64]byte  // holds bodyBytes when they are few
 }
+
+// bytesBody is a request body in memory.
+type bytesBody struct{ bytes.Reader }
+
+func (bytesBody) Close() error { return nil }
+
+// Header values sent with every request, shared by all requests: their
+// capacity is their length, so that appending to one copies it.
+var (
+	acceptHeader    = []string{accept}
+	gzipHeader      = []string{"gzip"}
+	mediaTypeHeader = []string{MediaType}
+)
 
 // maxRedirects bounds the 303s followed by hand, when the HTTPClient
 // hands them back.
@@ -144,7 +162,7 @@ func (c *Client) do(ctx context.Context, r *request) (*Value, error) {
 			return nil, err
 		}
 		if resp.StatusCode == http.StatusSeeOther {
-			loc, err := location(resp, r.url)
+			loc, err := location(resp, r)
 			drain(resp.Body)
 			if err != nil {
 				return nil, &service.Error{Op: r.op, Kind: service.Internal, Message: "bad 303 answer: " + err.Error()}
@@ -160,23 +178,27 @@ func (c *Client) do(ctx context.Context, r *request) (*Value, error) {
 // send makes the HTTP request. cached is the cache entry it revalidates.
 func (c *Client) send(ctx context.Context, r *request) (*http.Response, *cacheEntry, error) {
 	method := r.method
-	var header http.Header = http.Header{}
+	header := make(http.Header, 4)
 	if method != http.MethodGet && method != http.MethodPost && !c.realMethods {
 		header.Set("Method", method)
 		method = http.MethodPost
 	}
 	var body io.ReadCloser
 	length := int64(0)
-	if r.body != nil {
+	switch {
+	case r.body != nil:
 		b, n, err := r.body()
 		if err != nil {
 			return nil, nil, err
 		}
 		body, length = b, n
-		if c.gzipRequests {
-			body, length = gzipBody(body), -1
-			header.Set("Content-Encoding", "gzip")
-		}
+	case r.bodyBytes != nil:
+		r.bodyReader.Reset(r.bodyBytes)
+		body, length = &r.bodyReader, int64(len(r.bodyBytes))
+	}
+	if body != nil && c.gzipRequests {
+		body, length = gzipBody(body), -1
+		header["Content-Encoding"] = gzipHeader
 	}
 	req, err := http.NewRequestWithContext(ctx, method, r.url, body)
 	if err != nil {
@@ -192,21 +214,25 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *cacheEn
 		}
 	}
 	req.Header = header
-	req.Header.Set("Accept", accept)
+	header["Accept"] = acceptHeader
 	for k, vs := range c.header {
-		req.Header[k] = append([]string(nil), vs...)
+		header[k] = append([]string(nil), vs...)
 	}
 	for k, v := range r.header {
-		req.Header.Set(k, v)
+		header.Set(k, v)
 	}
 	// Set by hand, so net/http does not decompress for us: response
 	// decompresses gzip itself, for bodies it streams too.
-	req.Header.Set("Accept-Encoding", "gzip")
-	if r.contentType != "" {
-		req.Header.Set("Content-Type", r.contentType)
+	header["Accept-Encoding"] = gzipHeader
+	switch r.contentType {
+	case "":
+	case MediaType:
+		header["Content-Type"] = mediaTypeHeader
+	default:
+		header.Set("Content-Type", r.contentType)
 	}
 	if r.disposition != "" {
-		req.Header.Set("Content-Disposition", r.disposition)
+		header.Set("Content-Disposition", r.disposition)
 	}
 	var cached *cacheEntry
 	if c.cache != nil && r.method == http.MethodGet {
@@ -253,20 +279,29 @@ func transportError(ctx context.Context, op string, err error) error {
 
 // location returns the Location header of resp, resolved against the
 // URL of the request it answers.
-func location(resp *http.Response, reqURL string) (string, error) {
+func location(resp *http.Response, r *request) (string, error) {
 	loc := resp.Header.Get("Location")
 	if loc == "" {
 		return "", errors.New("no Location header")
 	}
-	return hyper.Resolve(finalURL(resp, reqURL), loc)
+	return hyper.Resolve(finalURL(resp, r), loc)
 }
 
-// finalURL is the URL resp came from, after redirects.
-func finalURL(resp *http.Response, reqURL string) string {
-	if resp.Request != nil && resp.Request.URL != nil {
-		return resp.Request.URL.String()
+// finalURL is the URL resp, the answer to r, came from, after redirects.
+func finalURL(resp *http.Response, r *request) string {
+	if resp.Request == nil || resp.Request.URL == nil {
+		return r.url
 	}
-	return reqURL
+	u := resp.Request.URL
+	if r.urlCache == nil {
+		return u.String()
+	}
+	if last := r.urlCache.Load(); last != nil && last.u == *u {
+		return last.s
+	}
+	s := u.String()
+	r.urlCache.Store(&urlString{u: *u, s: s})
+	return s
 }
 
 // drain reads a little of body, so the connection can be reused, and
@@ -292,7 +327,7 @@ func isGlyph(contentType string) bool {
 
 // response turns an HTTP response into a value or an error.
 func (c *Client) response(r *request, resp *http.Response, cached *cacheEntry) (*Value, error) {
-	base := finalURL(resp, r.url)
+	base := finalURL(resp, r)
 	switch {
 	case resp.StatusCode == http.StatusNotModified && cached != nil:
 		drain(resp.Body)
@@ -301,7 +336,7 @@ func (c *Client) response(r *request, resp *http.Response, cached *cacheEntry) (
 		drain(resp.Body)
 		return &Value{c: c, base: base}, nil
 	case resp.StatusCode == http.StatusCreated:
-		loc, err := location(resp, r.url)
+		loc, err := location(resp, r)
 		drain(resp.Body)
 		if err != nil {
 			return nil, &service.Error{Op: r.op, Kind: service.Internal, Message: "bad 201 answer: " + err.Error()}
@@ -468,7 +503,7 @@ const maxErrorBody = 1 << 20
 // and logref of its error body when it has one.
 func (c *Client) statusError(r *request, resp *http.Response) error {
 	defer drain(resp.Body)
-	se := &StatusError{Method: r.method, URL: finalURL(resp, r.url), StatusCode: resp.StatusCode}
+	se := &StatusError{Method: r.method, URL: finalURL(resp, r), StatusCode: resp.StatusCode}
 	e := &service.Error{Kind: service.KindForStatus(resp.StatusCode), Err: se}
 	var raw []byte
 	if body, err := decompressed(resp); err == nil {

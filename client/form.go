@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bytes"
 	"io"
 	"mime"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/service"
@@ -37,14 +37,54 @@ var envelopes = map[string][]string{
 
 // arg is one argument bound to an input.
 type arg struct {
-	in    hyper.Input
-	value any
-	given bool // by the caller, not a default
+	in     hyper.Input
+	value  any
+	given  bool // by the caller, not a default
+	inBody bool // sent in the form body
+}
+
+// callPlan is what calling a form needs that depends on the form alone,
+// worked out on the first call and kept on the Value.
+type callPlan struct {
+	types []hyper.Type // the parsed type of each input
+	// keys holds the encoding of each input's name, when the names are
+	// distinct and encode: a form body of plain values can then be written
+	// entry by entry, as the ordered dict it is would encode. Nil if not.
+	keys [][]byte
+	// url caches the string of the URL the answers come from, which is
+	// the same for every call of a form that is not redirected.
+	url atomic.Pointer[urlString]
+}
+
+// urlString is a URL and its String.
+type urlString struct {
+	u url.URL
+	s string
+}
+
+// plan returns f's call plan; f is v's value.
+func (v *Value) plan(f hyper.Form) *callPlan {
+	if p := v.callPlan.Load(); p != nil {
+		return p
+	}
+	p := &callPlan{types: make([]hyper.Type, len(f.Values)), keys: make([][]byte, len(f.Values))}
+	for i, in := range f.Values {
+		p.types[i] = in.ParsedType()
+		k, err := wire.AppendMarshal(nil, in.Name)
+		if err != nil || inputIndex(f.Values, in.Name) != i {
+			p.keys = nil
+		} else if p.keys != nil {
+			p.keys[i] = k
+		}
+	}
+	v.callPlan.CompareAndSwap(nil, p)
+	return v.callPlan.Load()
 }
 
 // bindArgs binds positional and named arguments to the form's inputs and
-// checks them against the inputs' types. It makes no request.
-func (v *Value) bindArgs(f hyper.Form, args []any) ([]arg, error) {
+// checks them against the inputs' types, in buf when it is large enough.
+// It makes no request.
+func (v *Value) bindArgs(f hyper.Form, p *callPlan, args []any, buf []arg) ([]arg, error) {
 	var named Named
 	if n := len(args); n > 0 {
 		if nm, ok := args[n-1].(Named); ok {
@@ -59,50 +99,54 @@ func (v *Value) bindArgs(f hyper.Form, args []any) ([]arg, error) {
 	if len(args) > len(f.Values) {
 		return nil, v.errorf(service.Invalid, "takes %d argument(s), got %d", len(f.Values), len(args))
 	}
-	bound := make([]arg, len(f.Values))
-	set := make([]bool, len(f.Values))
+	var bound []arg
+	if cap(buf) >= len(f.Values) {
+		bound = buf[:len(f.Values)]
+		clear(bound)
+	} else {
+		bound = make([]arg, len(f.Values))
+	}
 	for i, a := range args {
 		bound[i] = arg{in: f.Values[i], value: a, given: true}
-		set[i] = true
 	}
-	names := make([]string, 0, len(named))
-	for name := range named {
-		names = append(names, name)
-	}
-	slices.Sort(names) // so that errors do not depend on map order
-	for _, name := range names {
-		a := named[name]
-		i := inputIndex(f.Values, name)
-		if i < 0 {
-			return nil, v.errorf(service.Invalid, "unknown argument %q (the form takes %s)", name, inputNames(f.Values))
+	if len(named) > 0 {
+		names := make([]string, 0, len(named))
+		for name := range named {
+			names = append(names, name)
 		}
-		if set[i] {
-			return nil, v.errorf(service.Invalid, "argument %q given twice", name)
+		slices.Sort(names) // so that errors do not depend on map order
+		for _, name := range names {
+			a := named[name]
+			i := inputIndex(f.Values, name)
+			if i < 0 {
+				return nil, v.errorf(service.Invalid, "unknown argument %q (the form takes %s)", name, inputNames(f.Values))
+			}
+			if bound[i].given {
+				return nil, v.errorf(service.Invalid, "argument %q given twice", name)
+			}
+			bound[i] = arg{in: f.Values[i], value: a, given: true}
 		}
-		bound[i] = arg{in: f.Values[i], value: a, given: true}
-		set[i] = true
 	}
-	out := make([]arg, 0, len(f.Values))
-	for i, in := range f.Values {
-		if !set[i] {
+	for i := range bound {
+		a := &bound[i]
+		in := &f.Values[i]
+		if !a.given {
 			if !in.HasDefault {
 				return nil, v.errorf(service.Invalid, "missing argument %q", in.Name)
 			}
-			out = append(out, arg{in: in, value: in.Default})
+			*a = arg{in: *in, value: in.Default}
 			continue
 		}
-		a := bound[i]
-		val, err := argValue(a.value, in)
+		val, err := argValue(a.value, p.types[i])
 		if err != nil {
 			return nil, v.errorf(service.Invalid, "argument %q: %v", in.Name, err)
 		}
 		a.value = val
-		if err := checkType(in.ParsedType(), val); err != nil {
+		if err := checkType(p.types[i], val); err != nil {
 			return nil, v.errorf(service.Invalid, "argument %q: %v", in.Name, err)
 		}
-		out = append(out, a)
 	}
-	return out, nil
+	return bound, nil
 }
 
 func inputIndex(ins []hyper.Input, name string) int {
@@ -126,9 +170,9 @@ func inputNames(ins []hyper.Input) string {
 }
 
 // argValue turns what a caller passed into the glyph value to send:
-// readers and files become blobs, a *Value its value, and bytes for a
-// blob input a blob.
-func argValue(a any, in hyper.Input) (any, error) {
+// readers and files become blobs, a *Value its value, and bytes for an
+// input of type t blob a blob.
+func argValue(a any, t hyper.Type) (any, error) {
 	switch x := a.(type) {
 	case *Value:
 		return x.v, nil
@@ -141,7 +185,7 @@ func argValue(a any, in hyper.Input) (any, error) {
 		}
 		return wire.NewBlob(ct, x), nil
 	case []byte:
-		if in.ParsedType().Name == "blob" {
+		if t.Name == "blob" {
 			return wire.BytesBlob("application/octet-stream", x), nil
 		}
 		return x, nil
@@ -172,7 +216,9 @@ func checkType(t hyper.Type, val any) error {
 
 // formRequest builds the request that submits f with args.
 func (v *Value) formRequest(f hyper.Form, args []any) (*request, error) {
-	bound, err := v.bindArgs(f, args)
+	p := v.plan(f)
+	var buf [4]arg // most forms have few inputs
+	bound, err := v.bindArgs(f, p, args, buf[:0])
 	if err != nil {
 		return nil, err
 	}
@@ -188,11 +234,11 @@ func (v *Value) formRequest(f hyper.Form, args []any) (*request, error) {
 	if !slices.Contains(allowed, env) {
 		return nil, v.errorf(service.Unsupported, "a %s form cannot use the %q envelope", method, env)
 	}
-	r := &request{op: v.op(method, f.URL), method: method, url: f.URL, header: f.Headers}
+	r := &request{op: v.op(method, f.URL), method: method, url: f.URL, header: f.Headers, urlCache: &p.url}
 
 	// Each argument goes where its input's envelope says, or the form's.
-	query := wire.NewOrderedDict()
-	body := wire.NewOrderedDict()
+	var query *wire.OrderedDict
+	inBody := 0
 	var blob *arg
 	for i := range bound {
 		a := &bound[i]
@@ -205,9 +251,13 @@ func (v *Value) formRequest(f hyper.Form, args []any) (*request, error) {
 			if holdsBlob(a.value) {
 				return nil, v.errorf(service.Invalid, "argument %q: a blob cannot travel in the URL", a.in.Name)
 			}
+			if query == nil {
+				query = wire.NewOrderedDict()
+			}
 			query.Set(a.in.Name, a.value)
 		case envForm:
-			body.Set(a.in.Name, a.value)
+			a.inBody = true
+			inBody++
 		case envBlob:
 			if !a.given {
 				continue // the server applies its own default
@@ -224,7 +274,7 @@ func (v *Value) formRequest(f hyper.Form, args []any) (*request, error) {
 			return nil, v.errorf(service.Unsupported, "argument %q: unknown envelope %q", a.in.Name, e)
 		}
 	}
-	if blob != nil && body.Len() > 0 {
+	if blob != nil && inBody > 0 {
 		return nil, v.errorf(service.Invalid, "cannot send %q as the body and other arguments in a form body", blob.in.Name)
 	}
 	if query.Len() > 0 {
@@ -238,24 +288,32 @@ func (v *Value) formRequest(f hyper.Form, args []any) (*request, error) {
 		}
 		u.RawQuery = hyper.EscapeQuery(b)
 		r.url = u.String()
+		r.urlCache = nil // it changes with the arguments
 	}
 	switch {
 	case blob != nil:
 		return r, v.blobBody(r, f, blob)
-	case body.Len() > 0 || env == envForm:
+	case inBody > 0 || env == envForm:
 		if ct := f.ContentType; ct != "" && !isGlyph(ct) {
 			return nil, v.errorf(service.Unsupported, "the form asks for content type %q: only %s bodies can be sent", ct, MediaType)
 		}
 		r.contentType = MediaType
+		if b, ok := p.plainBody(r.bodyBuf[:0], bound); ok {
+			r.bodyBytes = b
+			return r, nil
+		}
+		body := wire.NewOrderedDict()
+		for i := range bound {
+			if bound[i].inBody {
+				body.Set(bound[i].in.Name, bound[i].value)
+			}
+		}
 		if !holdsBlob(body) {
 			b, err := wire.Marshal(body)
 			if err != nil {
 				return nil, v.errorf(service.Invalid, "cannot encode the arguments: %v", err)
 			}
 			r.bodyBytes = b
-			r.body = func() (io.ReadCloser, int64, error) {
-				return io.NopCloser(bytes.NewReader(b)), int64(len(b)), nil
-			}
 			return r, nil
 		}
 		// Blobs stream after the body in chunks, as the server reads.
@@ -273,6 +331,50 @@ func (v *Value) formRequest(f hyper.Form, args []any) (*request, error) {
 		}
 	}
 	return r, nil
+}
+
+// plainBody encodes the form body of bound, an ordered dict of the
+// names and values of the arguments sent in it, entry by entry, when
+// every value is a plain scalar (no blobs, nothing whose encoding depends
+// on where it is). The bytes are those wire.Marshal gives for the ordered
+// dict, appended to buf, or to a new slice if buf is too small. ok is
+// false when the body must be built as an ordered dict.
+func (p *callPlan) plainBody(buf []byte, bound []arg) (b []byte, ok bool) {
+	if p.keys == nil {
+		return nil, false
+	}
+	size := 2
+	for i := range bound {
+		if !bound[i].inBody {
+			continue
+		}
+		size += len(p.keys[i]) + 24
+		switch x := bound[i].value.(type) {
+		case nil, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
+		case string:
+			size += len(x)
+		case []byte:
+			size += len(x)
+		default:
+			return nil, false
+		}
+	}
+	b = buf
+	if cap(b) < size {
+		b = make([]byte, 0, size)
+	}
+	b = append(b, 'O')
+	for i := range bound {
+		if !bound[i].inBody {
+			continue
+		}
+		b = append(b, p.keys[i]...)
+		var err error
+		if b, err = wire.AppendMarshal(b, bound[i].value); err != nil {
+			return nil, false // the ordered dict fails the same way, and says so
+		}
+	}
+	return append(b, ';'), true
 }
 
 // blobBody makes a's value the raw request body.
@@ -298,7 +400,8 @@ func (v *Value) blobBody(r *request, f hyper.Form, a *arg) error {
 	}
 	r.contentType = ct
 	r.disposition = mime.FormatMediaType("form-data", map[string]string{"name": a.in.Name})
-	r.body = func() (io.ReadCloser, int64, error) { return blobReader{b, r.op, a.in.Name}, -1, nil }
+	name := a.in.Name
+	r.body = func() (io.ReadCloser, int64, error) { return blobReader{b, r.op, name}, -1, nil }
 	return nil
 }
 

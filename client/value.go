@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/service"
@@ -25,6 +26,8 @@ type Value struct {
 	base   string  // the URL v's relative URLs were resolved against
 	name   string  // the dotted path that led here from a page, for errors
 	stream *stream // the open response blobs in v read from; nil if none
+
+	callPlan atomic.Pointer[callPlan] // a form's, made by its first call
 }
 
 // Named holds named arguments for Value.Call: pass it as the last
