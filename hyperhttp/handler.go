@@ -186,7 +186,7 @@ const allowAll = "GET, HEAD, POST, PUT, PATCH, DELETE"
 // header, so a GET can never be turned into a call with side effects.
 func method(r *http.Request) string {
 	if r.Method == http.MethodPost {
-		if m := r.Header.Get("Method"); m != "" {
+		if m := headerValue(r.Header, "Method"); m != "" {
 			return strings.ToUpper(strings.TrimSpace(m))
 		}
 	}
@@ -215,14 +215,7 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 	default:
 		return nil, nil, &service.Error{Kind: service.MethodNotAllowed, Message: "method " + quoteShort(m) + " is not supported (" + allowAll + ")"}
 	}
-	if len(r.Header) > 0 {
-		req.Header = make(map[string]string, len(r.Header))
-		for k, v := range r.Header {
-			if len(v) > 0 {
-				req.Header[k] = v[0]
-			}
-		}
-	}
+	req.Header = r.Header
 	if req.Method == http.MethodGet {
 		// A GET has no envelope but the query, which the service reads:
 		// instance state, or the arguments of a safe function.
@@ -249,7 +242,7 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 	body := &x.body
 	*body = requestBody{raw: r.Body}
 	rd := raw
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	switch enc := strings.ToLower(strings.TrimSpace(headerValue(r.Header, "Content-Encoding"))); enc {
 	case "", "identity":
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(raw)
@@ -261,7 +254,7 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 		return nil, nil, &service.Error{Kind: service.Unsupported, Message: "unsupported Content-Encoding " + quoteShort(enc) + " (gzip and identity are)"}
 	}
 	compressed := rd != raw
-	ctHeader := strings.TrimSpace(r.Header.Get("Content-Type"))
+	ctHeader := strings.TrimSpace(headerValue(r.Header, "Content-Type"))
 	ct := ""
 	if strings.EqualFold(ctHeader, MediaType) {
 		// What glyph clients send; ParseMediaType would allocate.
@@ -300,12 +293,21 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 	body.limited = x.lim.reset(rd, h.cfg.MaxBlobBytes)
 	body.blob = true
 	req.Blob = wire.NewBlob(ctHeader, body.limited)
-	if cd := r.Header.Get("Content-Disposition"); cd != "" {
+	if cd := headerValue(r.Header, "Content-Disposition"); cd != "" {
 		if _, p, err := mime.ParseMediaType(cd); err == nil {
 			req.BlobName = p["name"]
 		}
 	}
 	return req, body, nil
+}
+
+// headerValue is Header.Get for a key in canonical form, without the
+// cost of canonicalizing it again.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // bodyOf returns the request body, or nil when there is none. A body of

@@ -120,7 +120,7 @@ func (h *Handler) writeResult(w http.ResponseWriter, r *http.Request, res *servi
 	if res.Cacheable {
 		etag := etagOf(b, gz)
 		hdr.Set("ETag", etag)
-		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, etag) {
+		if inm := headerValue(r.Header, "If-None-Match"); inm != "" && etagMatch(inm, etag) {
 			// A 304 carries the validators and caching headers of the
 			// 200 it stands for, and nothing about a body.
 			w.WriteHeader(http.StatusNotModified)
@@ -235,7 +235,7 @@ func (h *Handler) sendRaw(r *http.Request, b *wire.Blob) bool {
 	if h.cfg.BlobsAsGlyph {
 		return false
 	}
-	accept := r.Header.Values("Accept")
+	accept := r.Header["Accept"]
 	if len(accept) == 0 {
 		return true
 	}
@@ -340,7 +340,7 @@ func (h *Handler) acceptsGzip(r *http.Request) bool {
 	if h.cfg.NoGzip {
 		return false
 	}
-	for _, line := range r.Header.Values("Accept-Encoding") {
+	for _, line := range r.Header["Accept-Encoding"] {
 		for _, part := range strings.Split(line, ",") {
 			name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 			if !strings.EqualFold(strings.TrimSpace(name), "gzip") {

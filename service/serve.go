@@ -45,8 +45,11 @@ type Request struct {
 	// input BlobName (or the first input when empty).
 	Blob     *wire.Blob
 	BlobName string
-	// Header holds per-call metadata (HTTP headers, peer headers).
-	Header map[string]string
+	// Header holds per-call metadata (HTTP headers, peer headers): a
+	// name's values, in the shape of net/http's Header (hyperhttp passes
+	// the HTTP request's own, so keys are canonical and it is shared:
+	// read it, never change it).
+	Header map[string][]string
 }
 
 // Status says how a transport should answer a Result.
