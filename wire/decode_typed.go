@@ -121,6 +121,8 @@ func (d *decodeState) letter() byte { return d.buf[d.pos] }
 
 // typeError records the first type error; it does not consume input.
 func (d *decodeState) typeError(letter byte, off int64, t reflect.Type, reason string) {
+	d.typeErrs++
+	d.lastTypeErrOff = off
 	if d.typeErr != nil {
 		return
 	}
@@ -391,6 +393,7 @@ func (d *decodeState) collection(item func(i int) error) error {
 
 func newSliceDecoder(t reflect.Type) decoderFunc {
 	elem := t.Elem()
+	reuse := reusable(elem)
 	var elemDec decoderFunc
 	var once sync.Once
 	return func(d *decodeState, v reflect.Value) error {
@@ -406,6 +409,7 @@ func newSliceDecoder(t reflect.Type) decoderFunc {
 			return d.mismatch(v.Type(), "")
 		}
 		n := 0
+		oldCap := v.Cap() // elements below it may hold an earlier value
 		err := d.collection(func(i int) error {
 			if i >= v.Cap() {
 				v.SetLen(i)
@@ -414,10 +418,12 @@ func newSliceDecoder(t reflect.Type) decoderFunc {
 			if i >= v.Len() {
 				v.SetLen(i + 1)
 			}
-			ev := v.Index(i)
-			ev.SetZero()
 			n = i + 1
-			return elemDec(d, ev)
+			ev := v.Index(i)
+			if i >= oldCap {
+				return elemDec(d, ev) // a new, zero element
+			}
+			return d.decodeFresh(ev, elemDec, reuse)
 		})
 		if err != nil {
 			return err
@@ -448,6 +454,7 @@ func (d *decodeState) checkSetDups(v reflect.Value, off int64) error {
 
 func newArrayDecoder(t reflect.Type) decoderFunc {
 	elem := t.Elem()
+	reuse := reusable(elem)
 	var elemDec decoderFunc
 	var once sync.Once
 	return func(d *decodeState, v reflect.Value) error {
@@ -479,6 +486,9 @@ func newArrayDecoder(t reflect.Type) decoderFunc {
 			n = i + 1
 			if i >= v.Len() {
 				return d.skip()
+			}
+			if d.fresh {
+				return d.decodeFresh(v.Index(i), elemDec, reuse)
 			}
 			return elemDec(d, v.Index(i))
 		})
@@ -713,7 +723,16 @@ func newStructDecoder(t reflect.Type) decoderFunc {
 			d.path = append(d.path, name)
 			pushed = 1
 		}
-		err := si.decodeEntries(d, v)
+		var err error
+		if d.fresh && !si.flat {
+			// Promoted fields behind embedded pointers: start from zero.
+			v.SetZero()
+			d.fresh = false
+			err = si.decodeEntries(d, v)
+			d.fresh = true
+		} else {
+			err = si.decodeEntries(d, v)
+		}
 		d.path = d.path[:len(d.path)-pushed]
 		return err
 	}
@@ -727,6 +746,8 @@ func (si *structInfo) decodeEntries(d *decodeState, v reflect.Value) error {
 	}
 	var seenSmall uint64
 	var seenBig []bool
+	var doneSmall uint64 // fields decoded, under any spelling (fresh mode)
+	var doneBig []bool
 	var unknown map[string]struct{}
 	guess := 0 // our encoder sends fields in si.fields order
 	for i := 0; ; i++ {
@@ -815,10 +836,37 @@ func (si *structInfo) decodeEntries(d *decodeState, v reflect.Value) error {
 			}
 		}
 		d.path = append(d.path, f.name)
-		err := si.dec[fi](d, fv)
+		var err error
+		if d.fresh {
+			if fi < 64 {
+				doneSmall |= 1 << fi
+			} else {
+				if doneBig == nil {
+					doneBig = make([]bool, len(si.fields))
+				}
+				doneBig[fi] = true
+			}
+			err = d.decodeFresh(fv, si.dec[fi], si.reuse[fi])
+		} else {
+			err = si.dec[fi](d, fv)
+		}
 		d.path = d.path[:len(d.path)-1]
 		if err != nil {
 			return err
+		}
+	}
+	if d.fresh {
+		// As if decoded into a zero struct: fields the dict lacks are zero.
+		for fi := range si.fields {
+			done := false
+			if fi < 64 {
+				done = doneSmall&(1<<fi) != 0
+			} else {
+				done = doneBig != nil && doneBig[fi]
+			}
+			if !done {
+				v.Field(si.fields[fi].index[0]).SetZero()
+			}
 		}
 	}
 	d.leave()
@@ -1084,4 +1132,45 @@ func unwrapInterface(v reflect.Value) reflect.Value {
 		return v.Elem()
 	}
 	return v
+}
+
+// decodeFresh decodes into v, which may hold an earlier value, the value
+// that decoding into a zero v would give. Where the decoder overwrites
+// every part of v anyway (reusable types, in fresh mode: structs zero the
+// fields the dict lacks), v's memory is reused, so a reused slice of
+// records does not allocate its strings and slices again; otherwise v is
+// zeroed first.
+func (d *decodeState) decodeFresh(v reflect.Value, dec decoderFunc, reuse bool) error {
+	if !reuse || d.letter() == 'N' {
+		v.SetZero()
+		return dec(d, v)
+	}
+	saved, before, off := d.fresh, d.typeErrs, d.off()
+	d.fresh = true
+	err := dec(d, v)
+	d.fresh = saved
+	// A value that did not fit is left as a zero target leaves it;
+	// errors further in were handled at their own level.
+	if d.typeErrs != before && d.lastTypeErrOff == off {
+		v.SetZero()
+	}
+	return err
+}
+
+// reusable reports whether the decoder of t, in fresh mode, leaves no
+// trace of an earlier value (nil aside, which decodeFresh handles).
+func reusable(t reflect.Type) bool {
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Bool, reflect.String,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Slice, reflect.Array:
+		return true
+	case reflect.Struct:
+		return true
+	}
+	return false
 }

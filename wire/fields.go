@@ -27,6 +27,8 @@ type structInfo struct {
 	byName map[string]int // exact name → index into fields
 	enc    []encoderFunc  // per field, filled lazily
 	dec    []decoderFunc  // per field, filled lazily
+	reuse  []bool         // per field: reusable(type), filled lazily
+	flat   bool           // every field is a direct field (no promotion)
 	once   sync.Once
 }
 
@@ -51,7 +53,13 @@ func (si *structInfo) codecs() {
 	si.once.Do(func() {
 		si.enc = make([]encoderFunc, len(si.fields))
 		si.dec = make([]decoderFunc, len(si.fields))
+		si.reuse = make([]bool, len(si.fields))
+		si.flat = true
 		for i, f := range si.fields {
+			si.reuse[i] = reusable(f.typ)
+			if len(f.index) > 1 {
+				si.flat = false
+			}
 			si.enc[i] = encoderFor(f.typ)
 			si.dec[i] = decoderFor(f.typ)
 		}

@@ -29,6 +29,10 @@ type decodeState struct {
 
 	msg      *message // blobs of the message being decoded; nil until one appears
 	skipping int      // >0 while skipping a value the caller will never see
+	fresh    bool     // decode as if the target were zero (it holds an earlier value)
+
+	typeErrs       int   // type errors so far, the first kept in typeErr
+	lastTypeErrOff int64 // offset of the latest type error
 
 	keys map[string]string // interned short dict keys, at most 256
 
