@@ -132,7 +132,8 @@ type request struct {
 	bodyBytes   []byte // the body when it is in memory (so it can be sent again); body is then nil
 	contentType string
 	disposition string
-	urlCache    *atomic.Pointer[urlString] // the last final URL of the form's calls; nil: none
+	urlCache    *atomic.Pointer[urlString]    // the last final URL of the form's calls; nil: none
+	template    *atomic.Pointer[http.Request] // the form's request without context and body; nil: none
 
 	bodyReader bytesBody // reads bodyBytes
 	bodyBuf    [64]byte  // holds bodyBytes when they are few
@@ -200,7 +201,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *cacheEn
 		body, length = gzipBody(body), -1
 		header["Content-Encoding"] = gzipHeader
 	}
-	req, err := http.NewRequestWithContext(ctx, method, r.url, body)
+	req, err := newRequest(ctx, r, method, body)
 	if err != nil {
 		if body != nil {
 			body.Close()
@@ -249,6 +250,30 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *cacheEn
 		return nil, nil, transportError(ctx, r.op, err)
 	}
 	return resp, cached, nil
+}
+
+// newRequest is http.NewRequestWithContext(ctx, method, r.url, body), made
+// from r's template when it has one rather than by parsing r.url again.
+func newRequest(ctx context.Context, r *request, method string, body io.ReadCloser) (*http.Request, error) {
+	if r.template == nil || ctx == nil {
+		return http.NewRequestWithContext(ctx, method, r.url, body)
+	}
+	t := r.template.Load()
+	if t == nil || t.Method != method {
+		var err error
+		if t, err = http.NewRequestWithContext(context.Background(), method, r.url, nil); err != nil {
+			return nil, err
+		}
+		r.template.Store(t)
+	}
+	req := t.WithContext(ctx) // a shallow copy
+	u := *t.URL               // not shared, in case an HTTPClient changes it
+	req.URL = &u
+	req.Header = nil // not shared either: send sets it
+	if body != nil {
+		req.Body = body
+	}
+	return req, nil
 }
 
 // transportError describes a request that got no answer.

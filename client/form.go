@@ -54,6 +54,9 @@ type callPlan struct {
 	// url caches the string of the URL the answers come from, which is
 	// the same for every call of a form that is not redirected.
 	url atomic.Pointer[urlString]
+	// request is the form's request without context, body and header,
+	// copied for each call (when its URL has no query of arguments).
+	request atomic.Pointer[http.Request]
 }
 
 // urlString is a URL and its String.
@@ -234,7 +237,8 @@ func (v *Value) formRequest(f hyper.Form, args []any) (*request, error) {
 	if !slices.Contains(allowed, env) {
 		return nil, v.errorf(service.Unsupported, "a %s form cannot use the %q envelope", method, env)
 	}
-	r := &request{op: v.op(method, f.URL), method: method, url: f.URL, header: f.Headers, urlCache: &p.url}
+	r := &request{op: v.op(method, f.URL), method: method, url: f.URL, header: f.Headers,
+		urlCache: &p.url, template: &p.request}
 
 	// Each argument goes where its input's envelope says, or the form's.
 	var query *wire.OrderedDict
@@ -288,7 +292,7 @@ func (v *Value) formRequest(f hyper.Form, args []any) (*request, error) {
 		}
 		u.RawQuery = hyper.EscapeQuery(b)
 		r.url = u.String()
-		r.urlCache = nil // it changes with the arguments
+		r.urlCache, r.template = nil, nil // it changes with the arguments
 	}
 	switch {
 	case blob != nil:

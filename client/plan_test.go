@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"testing"
 
@@ -84,5 +85,55 @@ func TestFinalURLCache(t *testing.T) {
 	}
 	if got := finalURL(&http.Response{}, r); got != r.url {
 		t.Errorf("finalURL without a request = %q, want %q", got, r.url)
+	}
+}
+
+// mutator is an HTTPClient that records requests and then changes them,
+// as a wrapper that rewrites URLs might.
+type mutator struct{ reqs []*http.Request }
+
+func (m *mutator) Do(req *http.Request) (*http.Response, error) {
+	m.reqs = append(m.reqs, req)
+	seen := *req
+	seenURL := *req.URL
+	seen.URL = &seenURL
+	seen.Header = req.Header.Clone()
+	m.reqs[len(m.reqs)-1] = &seen
+	req.URL.Path = "/changed"
+	req.Header.Set("Accept", "changed")
+	return &http.Response{StatusCode: http.StatusNoContent, Body: http.NoBody, Request: req}, nil
+}
+
+func TestRequestTemplate(t *testing.T) {
+	m := &mutator{}
+	f := hyper.Form{URL: "http://x:/f", Method: "POST", Values: []hyper.Input{{Name: "a"}}}
+	v := &Value{c: New(WithHTTPClient(m)), v: f}
+	type key struct{}
+	for i := range 3 {
+		ctx := context.WithValue(context.Background(), key{}, i)
+		if _, err := v.Call(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+		want, err := http.NewRequestWithContext(ctx, "POST", f.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := m.reqs[i]
+		if *got.URL != *want.URL || got.Host != want.Host || got.Method != want.Method || got.Proto != want.Proto {
+			t.Errorf("call %d: request %s %v (host %q, %s), want %s %v (host %q, %s)", i,
+				got.Method, got.URL, got.Host, got.Proto, want.Method, want.URL, want.Host, want.Proto)
+		}
+		if got.Context().Value(key{}) != i {
+			t.Errorf("call %d: not the call's context", i)
+		}
+		if a := got.Header.Get("Accept"); a != accept {
+			t.Errorf("call %d: Accept %q", i, a)
+		}
+		if got.GetBody == nil || got.ContentLength <= 0 {
+			t.Errorf("call %d: GetBody %v, ContentLength %d", i, got.GetBody != nil, got.ContentLength)
+		}
+	}
+	if acceptHeader[0] != accept {
+		t.Errorf("the shared Accept header was changed to %q", acceptHeader[0])
 	}
 }
