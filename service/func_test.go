@@ -759,3 +759,59 @@ func TestStructDefaultsNotShared(t *testing.T) {
 		t.Errorf("the form's default changed: %v", d)
 	}
 }
+
+// TestDirectSignatures calls functions of one string, which the service
+// calls without reflection when the request holds just that string, with
+// every shape of request: each signature must answer exactly as the
+// general path does.
+func TestDirectSignatures(t *testing.T) {
+	s, _ := newLogged()
+	s.MustFunc("plain", func(name string) string { return "Hi " + name }, service.Args("name"))
+	s.MustFunc("withCtx", func(ctx context.Context, name string) string { return "Hi " + name }, service.Args("name"))
+	s.MustFunc("withErr", func(name string) (string, error) {
+		if name == "" {
+			return "", service.Errorf(service.Invalid, "no name")
+		}
+		return "Hi " + name, nil
+	}, service.Args("name"))
+	s.MustFunc("both", func(ctx context.Context, name string) (string, error) {
+		if name == "" {
+			return "", service.Errorf(service.Invalid, "no name")
+		}
+		return "Hi " + name, nil
+	}, service.Args("name"))
+	s.MustFunc("defaulted", func(name string) string { return "Hi " + name }, service.Args("name"), service.Default("name", "you"))
+	s.MustFunc("panics", func(name string) string { panic("boom") }, service.Args("name"))
+	type named string
+	s.MustFunc("namedType", func(n named) named { return "Hi " + n }, service.Args("name"))
+
+	for _, fn := range []string{"plain", "withCtx", "withErr", "both", "namedType"} {
+		t.Run(fn, func(t *testing.T) {
+			for _, c := range []call{post("/"+fn, "name", "Ada"), postPos("/"+fn, "Ada")} {
+				if got := value(t, mustDo(t, s, c)); got != "Hi Ada" {
+					t.Errorf("%v: got %#v", c, got)
+				}
+			}
+			_, err := do(t, s, post("/"+fn, "name", int64(7)))
+			wantErr(t, err, service.Invalid, `argument "name": expected unicode, got integer`)
+			_, err = do(t, s, post("/"+fn, "nom", "Ada"))
+			wantErr(t, err, service.Invalid, `unknown argument "nom"`)
+			_, err = do(t, s, post("/"+fn))
+			wantErr(t, err, service.Invalid, `missing argument "name"`)
+			_, err = do(t, s, call{method: "POST", url: "/" + fn, pos: []any{"Ada"}, args: []any{"name", "Bob"}})
+			wantErr(t, err, service.Invalid, `argument "name" given twice`)
+		})
+	}
+	for _, fn := range []string{"withErr", "both"} {
+		_, err := do(t, s, post("/"+fn, "name", ""))
+		wantErr(t, err, service.Invalid, fn+": no name")
+	}
+	if got := value(t, mustDo(t, s, post("/defaulted"))); got != "Hi you" {
+		t.Errorf("defaulted: got %#v", got)
+	}
+	if got := value(t, mustDo(t, s, post("/defaulted", "name", "Ada"))); got != "Hi Ada" {
+		t.Errorf("defaulted: got %#v", got)
+	}
+	_, err := do(t, s, post("/panics", "name", "Ada"))
+	wantErr(t, err, service.Internal, "internal error")
+}

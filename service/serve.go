@@ -399,6 +399,15 @@ func (s *Service) call(ctx context.Context, c *callable, recv reflect.Value, req
 			out, err = nil, s.panicked(c.op, p)
 		}
 	}()
+	if c.direct != nil {
+		if a, ok := c.directArg(req); ok {
+			out, err := c.direct(ctx, a)
+			if err != nil {
+				return nil, s.fail(c.op, err)
+			}
+			return out, nil
+		}
+	}
 	// bind leaves room for the receiver and the context before the
 	// arguments, so that they need no slice of their own.
 	pre := 0

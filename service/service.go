@@ -253,6 +253,11 @@ type callable struct {
 
 	argNames []string       // from Args
 	defaults map[string]any // from Default
+
+	// direct calls fn without reflection when fn is a function of one
+	// string (and maybe a context) returning a string (and maybe an
+	// error), the most common signature; see directArg.
+	direct func(ctx context.Context, arg string) (any, error)
 }
 
 var (
@@ -375,7 +380,61 @@ func newCallable(name, op string, fn reflect.Value, method bool, opts []FuncOpti
 			}
 		}
 	}
+	if !method && c.structArg == nil && len(c.params) == 1 && c.params[0].typ == stringType {
+		c.direct = directFunc(fn.Interface())
+	}
 	return c, nil
+}
+
+var stringType = reflect.TypeFor[string]()
+
+// directFunc returns a function that calls f without reflection, when f
+// has one of the signatures it knows, and nil otherwise.
+func directFunc(f any) func(context.Context, string) (any, error) {
+	switch f := f.(type) {
+	case func(string) string:
+		return func(_ context.Context, a string) (any, error) { return f(a), nil }
+	case func(context.Context, string) string:
+		return func(ctx context.Context, a string) (any, error) { return f(ctx, a), nil }
+	case func(string) (string, error):
+		return func(_ context.Context, a string) (any, error) { return resultOrError(f(a)) }
+	case func(context.Context, string) (string, error):
+		return func(ctx context.Context, a string) (any, error) { return resultOrError(f(ctx, a)) }
+	}
+	return nil
+}
+
+func resultOrError(v string, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// directArg returns the argument of a callable with a direct function
+// when the request has exactly that: one string, positional or named
+// after the input, and no blob. Anything else (a missing argument, a
+// default, another type, an unknown name) goes through bind, which
+// handles and reports it.
+func (c *callable) directArg(req *Request) (string, bool) {
+	if req.Blob != nil {
+		return "", false
+	}
+	var a any
+	switch n := req.Args.Len(); {
+	case len(req.Positional) == 1 && n == 0:
+		a = req.Positional[0]
+	case len(req.Positional) == 0 && n == 1:
+		e := req.Args.Entries()[0]
+		if k, ok := e.Key.(string); !ok || k != c.params[0].name {
+			return "", false
+		}
+		a = e.Value
+	default:
+		return "", false
+	}
+	s, ok := a.(string)
+	return s, ok
 }
 
 // shared reports whether values of type t may share memory with copies of
