@@ -451,8 +451,17 @@ func (d *decodeState) moreEntries(start int64, out []Entry) ([]Entry, error) {
 		if err := d.itemLimit(len(out) + 1); err != nil {
 			return nil, err
 		}
-		k, err := d.anyValue()
-		if err != nil {
+		var k any
+		var err error
+		if d.buf[d.pos] == 'u' {
+			// A unicode key, as anyValue would decode it, interned.
+			d.pos++
+			kb, uerr := d.unicode()
+			if uerr != nil {
+				return nil, uerr
+			}
+			k = d.internKey(kb)
+		} else if k, err = d.anyValue(); err != nil {
 			return nil, err
 		}
 		if !d.skipWS() {
@@ -556,17 +565,28 @@ func (d *decodeState) intern(b []byte) string {
 	if len(b) > 32 {
 		return string(b)
 	}
-	if s, ok := d.keys[string(b)]; ok {
-		return s
+	return d.internKey(b).(string)
+}
+
+// internKey is intern for a key held in an interface (an entry's key),
+// which reuses the interface value too. Keys are immutable strings, so
+// sharing them is invisible.
+func (d *decodeState) internKey(b []byte) any {
+	if len(b) > 32 {
+		return string(b)
+	}
+	if k, ok := d.keys[string(b)]; ok {
+		return k
 	}
 	s := string(b)
+	var k any = s
 	if d.keys == nil {
-		d.keys = make(map[string]string)
+		d.keys = make(map[string]any)
 	}
 	if len(d.keys) < 256 {
-		d.keys[s] = s
+		d.keys[s] = k
 	}
-	return s
+	return k
 }
 
 // dictFallback finishes a dict whose keys are not all unicode; m holds the

@@ -1,7 +1,9 @@
 package wire_test
 
 import (
+	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -64,5 +66,31 @@ func TestDecoderReset(t *testing.T) {
 	}
 	if err := dec.Decode(&v); err != io.EOF {
 		t.Fatalf("end: %v", err)
+	}
+}
+
+// TestOrderedDictKeysInterned decodes ordered dicts with the same keys
+// again and again through one decoder, which reuses their key strings:
+// each message must still decode to exactly its own entries, and a key
+// repeated in one dict is still a duplicate.
+func TestOrderedDictKeysInterned(t *testing.T) {
+	long := strings.Repeat("k", 40) // not interned
+	in := "Ou4:name;u3:bob;i7;u1:x;;" + " Ou4:name;u3:ann;u40:" + long + ";N;;" + " Ou4:name;i1;u4:name;i2;;"
+	dec := wire.NewDecoder(strings.NewReader(in))
+	var a, b, c any
+	if err := dec.Decode(&a); err != nil {
+		t.Fatal(err)
+	}
+	if err := dec.Decode(&b); err != nil {
+		t.Fatal(err)
+	}
+	want1 := wire.NewOrderedDict("name", "bob", int64(7), "x")
+	want2 := wire.NewOrderedDict("name", "ann", long, nil)
+	if !reflect.DeepEqual(a, want1) || !reflect.DeepEqual(b, want2) {
+		t.Errorf("got %#v, %#v; want %#v, %#v", a, b, want1, want2)
+	}
+	var se *wire.SyntaxError
+	if err := dec.Decode(&c); !errors.As(err, &se) {
+		t.Errorf("duplicate key: err = %v, want *SyntaxError", err)
 	}
 }

@@ -34,7 +34,7 @@ type decodeState struct {
 	typeErrs       int   // type errors so far, the first kept in typeErr
 	lastTypeErrOff int64 // offset of the latest type error
 
-	keys map[string]string // interned short dict keys, at most 256
+	keys map[string]any // interned short dict keys (strings, boxed), at most 256
 
 	typeErr error    // first UnmarshalTypeError of this message
 	path    []string // struct field path for error messages
