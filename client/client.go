@@ -135,14 +135,9 @@ type request struct {
 	urlCache    *atomic.Pointer[urlString]    // the last final URL of the form's calls; nil: none
 	template    *atomic.Pointer[http.Request] // the form's request without context and body; nil: none
 
-	bodyReader bytesBody // reads bodyBytes
-	bodyBuf    [64]byte  // holds bodyBytes when they are few
+	bodyReader bytes.Reader // reads bodyBytes
+	bodyBuf    [64]byte     // holds bodyBytes when they are few
 }
-
-// bytesBody is a request body in memory.
-type bytesBody struct{ bytes.Reader }
-
-func (bytesBody) Close() error { return nil }
 
 // Header values sent with every request, shared by all requests: their
 // capacity is their length, so that appending to one copies it.
@@ -194,8 +189,10 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *cacheEn
 		}
 		body, length = b, n
 	case r.bodyBytes != nil:
+		// A NopCloser around a *bytes.Reader, which net/http knows is in
+		// memory: it then sends the headers and the body in one write.
 		r.bodyReader.Reset(r.bodyBytes)
-		body, length = &r.bodyReader, int64(len(r.bodyBytes))
+		body, length = io.NopCloser(&r.bodyReader), int64(len(r.bodyBytes))
 	}
 	if body != nil && c.gzipRequests {
 		body, length = gzipBody(body), -1
