@@ -1,6 +1,7 @@
 package hyper
 
 import (
+	"net/url"
 	"strings"
 	"unicode"
 )
@@ -44,4 +45,51 @@ func EscapeQuery(encoded []byte) string {
 		sb.WriteByte(hexd[c&15])
 	}
 	return sb.String()
+}
+
+// UnescapeQuery decodes a query that EscapeQuery (or any client) encoded
+// back to the glyph bytes: url.QueryUnescape, the same errors included,
+// giving the bytes the decoder needs without a string in between.
+func UnescapeQuery(s string) ([]byte, error) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' {
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				s = s[i:]
+				if len(s) > 3 {
+					s = s[:3]
+				}
+				return nil, url.EscapeError(s)
+			}
+			i += 2
+		}
+		n++
+	}
+	b := make([]byte, 0, n)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '%':
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+		case '+':
+			b = append(b, ' ')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b, nil
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }

@@ -34,3 +34,25 @@ func TestEscapeQuery(t *testing.T) {
 		t.Fatalf("QueryUnescape = %q, %v", back, err)
 	}
 }
+
+// UnescapeQuery is url.QueryUnescape as bytes, errors included.
+func TestUnescapeQuery(t *testing.T) {
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	for _, in := range []string{
+		"", "abc", "Ou4%3Aname%3Bu3%3Abob%3B%3B", "a+b", "%2B%2b", "%e2%82%AC", hyper.EscapeQuery(all),
+		"%", "%2", "%zz", "abc%", "a%2", "%g1x", "%1g", "ok%2Bthen%", "%%41", "~sig",
+	} {
+		want, werr := url.QueryUnescape(in)
+		got, err := hyper.UnescapeQuery(in)
+		if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
+			t.Errorf("%q: error %v, want %v", in, err, werr)
+			continue
+		}
+		if err == nil && string(got) != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+}

@@ -10,11 +10,11 @@ import (
 	"math"
 	"mime"
 	"net/http"
-	"net/url"
 	"runtime/debug"
 	"strings"
 	"sync"
 
+	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
@@ -385,12 +385,12 @@ func (h *Handler) formArgs(req *service.Request, body *requestBody) error {
 // queryArgs decodes the query envelope: a percent-encoded glyph ordered
 // dict (or dict) of arguments.
 func (h *Handler) queryArgs(query string) (*wire.OrderedDict, error) {
-	b, err := url.QueryUnescape(query)
+	b, err := hyper.UnescapeQuery(query)
 	if err != nil {
 		return nil, &service.Error{Kind: service.Invalid, Message: "bad query arguments: " + err.Error()}
 	}
 	var args wire.OrderedDict
-	if err := wire.UnmarshalConfig([]byte(b), &args, wire.DecodeConfig{Limits: h.cfg.Limits}); err != nil {
+	if err := wire.UnmarshalConfig(b, &args, wire.DecodeConfig{Limits: h.cfg.Limits}); err != nil {
 		e := badBody(err)
 		e.Message = "bad query arguments: " + err.Error()
 		return nil, e

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"reflect"
 	"runtime/debug"
 	"strconv"
@@ -370,19 +369,19 @@ func (s *Service) encodeState(inst reflect.Value) (string, error) {
 
 func (s *Service) decodeState(query string) ([]byte, error) {
 	raw, sig, signed := strings.Cut(query, "~")
-	b, err := url.QueryUnescape(raw)
+	b, err := hyper.UnescapeQuery(raw)
 	if err != nil {
 		return nil, err
 	}
 	if s.stateKey != nil {
-		if !signed || !hmac.Equal([]byte(sig), []byte(s.sign([]byte(b)))) {
+		if !signed || !hmac.Equal([]byte(sig), []byte(s.sign(b))) {
 			return nil, fmt.Errorf("state signature does not match (the URL was changed)")
 		}
 	}
-	if b == "" {
+	if len(b) == 0 {
 		return nil, fmt.Errorf("no state")
 	}
-	return []byte(b), nil
+	return b, nil
 }
 
 func (s *Service) sign(b []byte) string {
@@ -736,12 +735,12 @@ func (s *Service) index(ctx context.Context, root string) hyper.Resource {
 // queryArgs decodes the query envelope: a percent-encoded glyph dict or
 // ordered dict of arguments.
 func queryArgs(query string) (*wire.OrderedDict, error) {
-	b, err := url.QueryUnescape(query)
+	b, err := hyper.UnescapeQuery(query)
 	if err != nil {
 		return nil, err
 	}
 	var args wire.OrderedDict
-	if err := wire.Unmarshal([]byte(b), &args); err != nil {
+	if err := wire.Unmarshal(b, &args); err != nil {
 		return nil, err
 	}
 	return &args, nil
