@@ -152,7 +152,8 @@ func (s *Service) serveFunc(ctx context.Context, req *Request, root string, fn *
 		return nil, &Error{Op: fn.op, Kind: MethodNotAllowed, Message: "call it with POST: it is a form"}
 	}
 	// The query envelope (GET's default, allowed for DELETE).
-	req, err := withQueryArgs(req, fn)
+	var with Request
+	req, err := withQueryArgs(req, fn, &with)
 	if err != nil {
 		return nil, err
 	}
@@ -164,8 +165,9 @@ func (s *Service) serveFunc(ctx context.Context, req *Request, root string, fn *
 }
 
 // withQueryArgs returns req with the arguments of the query envelope in
-// Args, unless it has Args already.
-func withQueryArgs(req *Request, c *callable) (*Request, error) {
+// Args, unless it has Args already: a copy of req in *with, which the
+// caller provides so that it can live on the caller's stack.
+func withQueryArgs(req *Request, c *callable, with *Request) (*Request, error) {
 	if req.Query == "" || req.Args != nil || req.Blob != nil || len(req.Positional) > 0 {
 		return req, nil
 	}
@@ -173,16 +175,17 @@ func withQueryArgs(req *Request, c *callable) (*Request, error) {
 	if err != nil {
 		return nil, &Error{Op: c.op, Kind: Invalid, Message: "bad query arguments: " + err.Error()}
 	}
-	r := *req
-	r.Args = args
-	return &r, nil
+	*with = *req
+	with.Args = args
+	return with, nil
 }
 
 func (s *Service) serveConstructor(ctx context.Context, req *Request, root string, cl *class) (*Result, error) {
 	if isGet(req.Method) {
 		return &Result{Value: s.describe(ctx, root, root+cl.name, cl.ctor, reflect.Value{}, 0, self{}), Cacheable: true}, nil
 	}
-	req, err := withQueryArgs(req, cl.ctor)
+	var with Request
+	req, err := withQueryArgs(req, cl.ctor, &with)
 	if err != nil {
 		return nil, err
 	}
@@ -222,9 +225,10 @@ func (s *Service) serveInstance(ctx context.Context, req *Request, root string, 
 	if m != nil && get && m.kind == unsafeKind && cl.store != nil && req.Query != "" {
 		return nil, &Error{Op: m.op, Kind: MethodNotAllowed, Message: "call it with POST: it is a form"}
 	}
+	var with Request
 	if m != nil && cl.store != nil {
 		var err error
-		if req, err = withQueryArgs(req, m); err != nil {
+		if req, err = withQueryArgs(req, m, &with); err != nil {
 			return nil, err
 		}
 	}
