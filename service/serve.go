@@ -490,6 +490,10 @@ func (s *Service) result(ctx context.Context, root string, c *callable, out any,
 			return noContent(), nil
 		}
 		return &Result{Status: Created, Location: o.URL}, nil
+	case string, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64, []byte:
+		// Plain values, which no class or function can be: present
+		// would return them as they are.
+		return &Result{Value: out, Cacheable: cacheable, CacheControl: c.cacheControl}, nil
 	}
 	rv := reflect.ValueOf(out)
 	if rv.Kind() == reflect.Pointer && rv.IsNil() {
