@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
-	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -158,7 +157,8 @@ func readPattern(r io.Reader) (int64, error) {
 	for {
 		k, err := r.Read(buf)
 		if !bytes.Equal(buf[:k], pattern(off, k)) {
-			return off, fmt.Errorf("bytes %d to %d are not the pattern", off, off+int64(k))
+			// Bad input, not a server failure.
+			return off, service.Errorf(service.Invalid, "bytes %d to %d are not the pattern", off, off+int64(k))
 		}
 		off += int64(k)
 		if err == io.EOF {
