@@ -122,6 +122,19 @@ func (s *Service) Serve(ctx context.Context, req *Request) (res *Result, err err
 		if !isGet(req.Method) {
 			return nil, &Error{Kind: MethodNotAllowed, Message: "the index is read with GET"}
 		}
+		if s.indexFn != "" {
+			s.mu.RLock()
+			fn := s.funcs[s.indexFn]
+			s.mu.RUnlock()
+			if fn == nil {
+				return nil, &Error{Kind: NotFound, Message: fmt.Sprintf("the index function %q is not registered", s.indexFn)}
+			}
+			out, err := s.call(ctx, fn, reflect.Value{}, &Request{Method: "GET", Root: root})
+			if err != nil {
+				return nil, err
+			}
+			return s.result(ctx, root, fn, out, true, self{})
+		}
 		return &Result{Value: s.index(ctx, root), Cacheable: true}, nil
 	}
 	head, rest, nested := strings.Cut(path, "/")

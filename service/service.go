@@ -19,6 +19,7 @@ import (
 // safe for concurrent use but a Service is meant to be built once.
 type Service struct {
 	name     string
+	indexFn  string // WithIndex: the function whose result the root serves
 	stateKey []byte
 	logger   *slog.Logger // nil: slog.Default()
 
@@ -35,6 +36,13 @@ type Option func(*Service)
 
 // WithName sets the name of the index resource (default "index").
 func WithName(name string) Option { return func(s *Service) { s.name = name } }
+
+// WithIndex makes the root serve the result of the function registered
+// as name, called with no arguments (its inputs need defaults), instead
+// of the generated listing: a chosen default resource, such as an
+// instance whose links lead everywhere else. The function stays callable
+// at its own URL.
+func WithIndex(name string) Option { return func(s *Service) { s.indexFn = name } }
 
 // WithStateKey makes the service sign the instance state it puts in URLs
 // with HMAC-SHA256 under key, and reject URLs whose state was changed
