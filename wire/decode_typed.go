@@ -394,6 +394,8 @@ func (d *decodeState) collection(item func(i int) error) error {
 func newSliceDecoder(t reflect.Type) decoderFunc {
 	elem := t.Elem()
 	reuse := reusable(elem)
+	// Growing a slice ahead of its items is bounded to 1 MiB of elements.
+	maxPrealloc := max(4, (1<<20)/max(1, int(elem.Size())))
 	var elemDec decoderFunc
 	var once sync.Once
 	return func(d *decodeState, v reflect.Value) error {
@@ -410,10 +412,11 @@ func newSliceDecoder(t reflect.Type) decoderFunc {
 		}
 		n := 0
 		oldCap := v.Cap() // elements below it may hold an earlier value
+		start := d.off()
 		err := d.collection(func(i int) error {
 			if i >= v.Cap() {
 				v.SetLen(i)
-				v.Grow(max(4, v.Cap()))
+				v.Grow(max(4, v.Cap(), d.estimateItems(i, start, maxPrealloc)-i))
 			}
 			if i >= v.Len() {
 				v.SetLen(i + 1)
@@ -1173,4 +1176,19 @@ func reusable(t reflect.Type) bool {
 		return true
 	}
 	return false
+}
+
+// estimateItems guesses how many items a list that started at start will
+// hold once it has n, from the average size of those n and the input
+// already buffered after them, capped at limit: lists carry no count, and
+// growing in one step instead of doubling saves allocations.
+func (d *decodeState) estimateItems(n int, start int64, limit int) int {
+	used := d.off() - start
+	if n == 0 || used <= 0 {
+		return 0
+	}
+	per := used / int64(n)
+	rest := int64(len(d.buf) - d.pos)
+	est := int64(n) + rest/max(per, 1) + 1
+	return int(min(est, int64(limit), int64(d.lim.MaxItems)))
 }

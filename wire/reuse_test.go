@@ -3,6 +3,9 @@ package wire_test
 import (
 	"bytes"
 	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/glyph-ipc/glyph/wire"
@@ -93,4 +96,30 @@ func onlyTypeErrors(err error) bool {
 	}
 	_, ok := err.(*wire.UnmarshalTypeError)
 	return ok
+}
+
+// A list is grown ahead of its items from an estimate, but never by more
+// than 1 MiB of elements, whatever the rest of the input suggests.
+func TestListPreallocationIsBounded(t *testing.T) {
+	type big struct{ Pad [1024]byte }
+	var msg struct {
+		A []big
+		B string
+	}
+	tail := strings.Repeat("x", 4<<20)
+	data := []byte("Du1:A;LD;D;;u1:B;u" + strconv.Itoa(len(tail)) + ":" + tail + ";;")
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if err := wire.Unmarshal(data, &msg); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if len(msg.A) != 2 || len(msg.B) != len(tail) {
+		t.Fatalf("decoded %d items, %d bytes", len(msg.A), len(msg.B))
+	}
+	// The string costs 4 MiB; the list may cost up to 1 MiB more.
+	if got := after.TotalAlloc - before.TotalAlloc; got > 6<<20 {
+		t.Fatalf("allocated %d bytes", got)
+	}
 }
