@@ -464,11 +464,8 @@ func (d *decodeState) moreEntries(start int64, out []Entry) ([]Entry, error) {
 		} else if k, err = d.anyValue(); err != nil {
 			return nil, err
 		}
-		if !d.skipWS() {
-			return nil, d.eofErr("a value for the key")
-		}
-		if d.buf[d.pos] == ';' {
-			return nil, d.syntax("dict has a key without a value")
+		if err := d.valueAfterKey(); err != nil {
+			return nil, err
 		}
 		v, err := d.anyValue()
 		if err != nil {
@@ -520,11 +517,8 @@ func (d *decodeState) dict() (any, error) {
 			return nil, err
 		}
 		key := d.intern(kb)
-		if !d.skipWS() {
-			return nil, d.eofErr("a value for the key")
-		}
-		if d.buf[d.pos] == ';' {
-			return nil, d.syntax("dict has a key without a value")
+		if err := d.valueAfterKey(); err != nil {
+			return nil, err
 		}
 		v, err := d.anyValue()
 		if err != nil {

@@ -543,11 +543,8 @@ func (d *decodeState) dictEntries(key func(i int) error, value func(i int) error
 		if err := key(i); err != nil {
 			return err
 		}
-		if !d.skipWS() {
-			return d.eofErr("a value for the key")
-		}
-		if d.buf[d.pos] == ';' {
-			return d.syntax("dict has a key without a value")
+		if err := d.valueAfterKey(); err != nil {
+			return err
 		}
 		if err := value(i); err != nil {
 			return err
@@ -813,11 +810,8 @@ func (si *structInfo) decodeEntries(d *decodeState, v reflect.Value) error {
 				}
 			}
 		}
-		if !d.skipWS() {
-			return d.eofErr("a value for the key")
-		}
-		if d.buf[d.pos] == ';' {
-			return d.syntax("dict has a key without a value")
+		if err := d.valueAfterKey(); err != nil {
+			return err
 		}
 		if fi < 0 {
 			if err := d.skip(); err != nil {

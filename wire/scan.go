@@ -690,3 +690,15 @@ func (d *decodeState) singleton(letter byte) error {
 	}
 	return d.expect(';', "';' after "+string(letter))
 }
+
+// valueAfterKey skips the whitespace after a dict key and checks that a
+// value follows it.
+func (d *decodeState) valueAfterKey() error {
+	if !d.skipWS() {
+		return d.eofErr("a value for the key")
+	}
+	if d.buf[d.pos] == ';' {
+		return d.syntax("dict has a key without a value")
+	}
+	return nil
+}
