@@ -28,11 +28,6 @@ func forModes(t *testing.T, cfg hyperhttp.Config, f func(t *testing.T, s *server
 	}
 }
 
-// query is the query envelope of name, value pairs.
-func query(t testing.TB, kv ...any) string {
-	return "?" + url.QueryEscape(string(encode(t, wire.NewOrderedDict(kv...))))
-}
-
 // unsized hides the length of a body, so that it is sent chunked (HTTP/1.1)
 // or without Content-Length (HTTP/2).
 type unsized struct{ r io.Reader }

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"io"
 	"math"
 	"math/big"
 	"reflect"
@@ -28,7 +27,6 @@ var (
 	anySetType      = reflect.TypeFor[AnySet]()
 	blobType        = reflect.TypeFor[Blob]()
 	blobPtrType     = reflect.TypeFor[*Blob]()
-	readerType      = reflect.TypeFor[io.Reader]()
 	unmarshalerType = reflect.TypeFor[Unmarshaler]()
 	marshalerType   = reflect.TypeFor[Marshaler]()
 	setMarkerType   = reflect.TypeFor[setMarker]()
