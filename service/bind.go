@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -17,15 +18,33 @@ import (
 // an unknown name or a value of the wrong type is an Invalid error naming
 // the input. The values start at index pre of the slice returned, which
 // leaves room for the receiver and the context.
-func (c *callable) bind(req *Request, pre int) ([]reflect.Value, error) {
+//
+// For a callable with an iter.Seq input, a request with a Stream binds
+// only that input, to the Stream's items; the others take their
+// defaults. inv is the call's invocation, which streamed and callback
+// inputs share; ctx is the call's, which callbacks default to.
+func (s *Service) bind(ctx context.Context, c *callable, req *Request, pre int, inv *invocation) ([]reflect.Value, error) {
 	all := make([]reflect.Value, pre+len(c.params))
 	vals := all[pre:]
 	set := make([]bool, len(c.params))
+	if c.seqIn >= 0 && req.Stream != nil {
+		vals[c.seqIn], set[c.seqIn] = s.seqArg(c, c.seqIn, req.Stream, inv), true
+		return c.bindDefaults(all, pre, set)
+	}
 	if len(req.Positional) > len(c.params) {
 		return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("takes %d argument(s), got %d", len(c.params), len(req.Positional))}
 	}
+	arg := func(i int, a any) (reflect.Value, error) {
+		switch p := &c.params[i]; {
+		case p.seq != notSeq:
+			return s.bindSeq(c, i, a, inv)
+		case p.cb != nil:
+			return s.bindCallback(ctx, c, i, a, req, inv)
+		}
+		return convertArg(c, i, a)
+	}
 	for i, a := range req.Positional {
-		v, err := convertArg(c, i, a)
+		v, err := arg(i, a)
 		if err != nil {
 			return nil, err
 		}
@@ -43,7 +62,7 @@ func (c *callable) bind(req *Request, pre int) ([]reflect.Value, error) {
 		if set[i] {
 			return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument %q given twice", name)}
 		}
-		v, err := convertArg(c, i, e.Value)
+		v, err := arg(i, e.Value)
 		if err != nil {
 			return nil, err
 		}
@@ -63,12 +82,20 @@ func (c *callable) bind(req *Request, pre int) ([]reflect.Value, error) {
 		if set[i] {
 			return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument %q given twice", c.params[i].name)}
 		}
-		v, err := convertArg(c, i, req.Blob)
+		v, err := arg(i, req.Blob)
 		if err != nil {
 			return nil, err
 		}
 		vals[i], set[i] = v, true
 	}
+	return c.bindDefaults(all, pre, set)
+}
+
+// bindDefaults gives the inputs not set their defaults (a missing
+// required input is an Invalid error), and gathers the values of a struct
+// parameter into it.
+func (c *callable) bindDefaults(all []reflect.Value, pre int, set []bool) ([]reflect.Value, error) {
+	vals := all[pre:]
 	for i, p := range c.params {
 		if set[i] {
 			continue

@@ -45,6 +45,42 @@
 // missing required argument, an unknown one, one given both by position
 // and by name, and too many positional arguments.
 //
+// # Streaming inputs
+//
+// One parameter may be an iter.Seq[T] or an iter.Seq2[T, error]: its
+// items stream. A transport with streams (peers) sets Request.Stream, one
+// value per message; Serve then binds that parameter to the Stream's
+// items and gives every other parameter its default, without looking at
+// the request's other arguments. Without a Stream (HTTP), the parameter
+// takes a list argument like any other, and its form input's type is the
+// list type of T ("integer list/1"). Either way each item is checked and
+// converted to T as it is read, and a streaming input takes no default.
+//
+// An item that does not convert, or an error from the transport's
+// stream, is an *Error (Invalid naming the item's index, Canceled, ...).
+// An iter.Seq2 yields it with a zero T and goes on, for the function to
+// decide; an iter.Seq stops there, and the call fails with that error
+// once the function returns, whatever the function returned. The
+// sequence may be ranged over once: a second range yields nothing.
+//
+// # Callbacks
+//
+// A parameter of another func type is a callback: the caller passes a
+// reference to one of its own functions, which the transport resolves
+// (Request.Callback; peers pass the name the caller registered), and the
+// function receives a Go func of the parameter's type that calls it. The
+// func may take a context.Context first (else the call's context is
+// used); its other arguments are sent as they are, and its one optional
+// value result is converted from what the caller answered like an
+// argument. A last error result receives the callback's failure as an
+// *Error; a func without one gets zero results, and the failure is
+// logged at warn level. A callback is valid during its call only (for a
+// streamed result, until the stream ends): used later, it fails with
+// Canceled without reaching the caller. A transport without callbacks
+// (HTTP) answers a call to such a function with Invalid. A callback
+// takes no default, and its form input's type is object: the input type
+// grammar has no name for callbacks.
+//
 // # Classes and instances
 //
 // Class registers a struct type. An instance's state is T's fields, as
@@ -103,6 +139,14 @@
 //   - a *wire.Blob: passed through; transports may send it as raw content
 //     with its content type.
 //   - SeeOtherTo or CreatedAt: 303 or 201 to the URL.
+//   - an iter.Seq[T] or iter.Seq2[T, error]: a Stream, which the
+//     transport ranges over to send the items as they are produced (HTTP
+//     as one list, peers one message each). Each item is mapped like a
+//     result value; an iter.Seq2's error, or a panic while producing,
+//     ends the stream with an error (mapped as in Errors). Breaking off
+//     the range stops the producer. Streams are never cacheable. A method
+//     of a persistent instance that streams has its state saved when it
+//     returns, before its stream is produced.
 //   - anything else: the value, encoded by package wire.
 //
 // # Errors

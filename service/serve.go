@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"reflect"
 	"runtime/debug"
@@ -49,6 +50,17 @@ type Request struct {
 	// the HTTP request's own, so keys are canonical and it is shared:
 	// read it, never change it).
 	Header map[string][]string
+	// Stream, when set, is the call's arguments as a stream of values
+	// (peers send one value per message). A function with an iter.Seq
+	// parameter takes that parameter's items from Stream, converting each
+	// to T, and its other parameters take their defaults (Args,
+	// Positional and Blob are not bound); a function without one ignores
+	// Stream and binds Args and Positional as usual.
+	Stream iter.Seq2[any, error]
+	// Callback resolves a callback reference found in the arguments
+	// (peers: the name the caller registered, such as "_callback.<id>");
+	// nil when the transport has none (HTTP).
+	Callback func(ref any) (CallbackFunc, error)
 }
 
 // Status says how a transport should answer a Result.
@@ -67,8 +79,11 @@ const (
 
 // Result is what Serve answers.
 type Result struct {
-	Status   Status // how to answer: OK with Value, or a status and Location
-	Value    any    // the glyph value to send; hyper values included
+	Status Status // how to answer: OK with Value, or a status and Location
+	// Value is the glyph value to send, hyper values included; or, for a
+	// function that streams its result, a Stream of them, which the
+	// transport ranges over once.
+	Value    any
 	Location string // for SeeOther and Created: an absolute path or URL
 	// Cacheable is true when the request was a safe call whose answer
 	// may be cached (and given an ETag).
@@ -281,10 +296,13 @@ func (s *Service) serveInstance(ctx context.Context, req *Request, root string, 
 	}
 	if cl.store != nil && !get {
 		state, err := wire.Marshal(inst.Addr().Interface())
-		if err != nil {
-			return nil, s.fail(m.op, err)
+		if err == nil {
+			err = cl.store.Save(ctx, cl.name, id, state)
 		}
-		if err := cl.store.Save(ctx, cl.name, id, state); err != nil {
+		if err != nil {
+			if sr, ok := out.(*seqResult); ok {
+				sr.inv.end() // its stream is never ranged over
+			}
 			return nil, s.fail(m.op, err)
 		}
 	}
@@ -408,11 +426,20 @@ func (s *Service) sign(b []byte) string {
 }
 
 // call binds the request's arguments and calls c, recovering panics.
-// recv is a pointer to the instance for a method.
+// recv is a pointer to the instance for a method. For a callable that
+// streams its result, out is a *seqResult, whose range ends the call;
+// any other call has ended when call returns.
 func (s *Service) call(ctx context.Context, c *callable, recv reflect.Value, req *Request) (out any, err error) {
+	var inv *invocation
+	if c.needsInv {
+		inv = &invocation{}
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			out, err = nil, s.panicked(c.op, p)
+		}
+		if _, streams := out.(*seqResult); !streams {
+			inv.end()
 		}
 	}()
 	if c.direct != nil {
@@ -433,7 +460,7 @@ func (s *Service) call(ctx context.Context, c *callable, recv reflect.Value, req
 	if c.ctx {
 		pre++
 	}
-	in, err := c.bind(req, pre)
+	in, err := s.bind(ctx, c, req, pre, inv)
 	if err != nil {
 		return nil, err
 	}
@@ -448,12 +475,20 @@ func (s *Service) call(ctx context.Context, c *callable, recv reflect.Value, req
 		in[i] = reflect.ValueOf(pc).Elem()
 	}
 	res := c.fn.Call(in)
+	if e := inv.argError(); e != nil {
+		// An iter.Seq input stopped on a bad item: what the function
+		// made of the items before it is not the answer.
+		return nil, e
+	}
 	if c.hasErr {
 		if e := res[len(res)-1]; !e.IsNil() {
 			return nil, s.fail(c.op, e.Interface().(error))
 		}
 	}
-	if c.hasValue {
+	switch {
+	case c.streams != notSeq:
+		return &seqResult{seq: res[0], kind: c.streams, inv: inv}, nil
+	case c.hasValue:
 		return res[0].Interface(), nil
 	}
 	return nil, nil
@@ -489,6 +524,8 @@ func (s *Service) result(ctx context.Context, root string, c *callable, out any,
 	switch o := out.(type) {
 	case nil:
 		return noContent(), nil
+	case *seqResult:
+		return &Result{Value: s.stream(ctx, root, c, o, me)}, nil
 	case SeeOtherTo:
 		return &Result{Status: SeeOther, Location: o.URL}, nil
 	case *SeeOtherTo:

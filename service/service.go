@@ -169,17 +169,22 @@ func CacheControl(v string) FuncOption {
 //	func([ctx context.Context,] params...) ([result] [, error])
 //
 // Its parameters are named with Args, or are the fields of a single
-// struct parameter (see the package documentation). Results are mapped by
-// Serve: a value, an instance of a registered class (a resource), a
-// registered function (its form), nil (no content), a *wire.Blob (raw
-// content), SeeOtherTo or CreatedAt.
+// struct parameter (see the package documentation). One parameter may be
+// an iter.Seq[T] or iter.Seq2[T, error], whose items stream; parameters
+// of other func types are callbacks. Results are mapped by Serve: a
+// value, an instance of a registered class (a resource), a registered
+// function (its form), nil (no content), a *wire.Blob (raw content),
+// SeeOtherTo or CreatedAt; an iter.Seq[T] or iter.Seq2[T, error] result
+// streams (a Stream).
 //
 // Func fails, and registers nothing, when name is empty, holds characters
 // other than letters, digits, '-' and '_', or is taken; when fn is not a
-// function or its signature is not of that form; or when an option does
-// not fit the signature (Args with the wrong number of names, a Default
-// for an unknown input or of the wrong type, Inline with a required
-// input).
+// function or its signature is not of that form (two streaming inputs,
+// an iter.Seq2 whose second type is not error, a callback that is
+// variadic or returns more than a value and an error); or when an option
+// does not fit the signature (Args with the wrong number of names, a
+// Default for an unknown input, of the wrong type, or for a streaming or
+// callback input, Inline with a required input or a streamed result).
 func (s *Service) Func(name string, fn any, opts ...FuncOption) error {
 	if !validName(name) {
 		return fmt.Errorf("service: invalid function name %q: use letters, digits, '-' and '_'", name)
@@ -241,6 +246,11 @@ type param struct {
 	defBytes []byte     // the encoded default, decoded afresh for each call; nil: def is copied by value
 	ptype    hyper.Type // the input type, checked against arguments
 	typeName string     // ptype as the form shows it
+
+	seq      seqKind      // an iter.Seq[T] or iter.Seq2[T, error] input: its items stream
+	elem     reflect.Type // seq: T
+	elemType hyper.Type   // seq: T's input type, checked against each item
+	cb       *callbackSig // a callback input: what its func type takes and returns
 }
 
 // callable is a registered function, method or constructor.
@@ -254,6 +264,9 @@ type callable struct {
 	params       []param
 	hasValue     bool // returns a value
 	hasErr       bool // returns an error last
+	streams      seqKind
+	seqIn        int  // the index in params of the iter.Seq input, or -1
+	needsInv     bool // has a streaming or callback input: a call needs an invocation
 	kind         methodKind
 	hidden       bool // not listed in the index or the resource
 	redirect     bool
@@ -279,7 +292,7 @@ func newCallable(name, op string, fn reflect.Value, method bool, opts []FuncOpti
 	if fn.Kind() != reflect.Func || fn.IsNil() {
 		return nil, fmt.Errorf("service: %s: not a function", op)
 	}
-	c := &callable{name: name, op: op, fn: fn, method: method}
+	c := &callable{name: name, op: op, fn: fn, method: method, seqIn: -1}
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, err
@@ -340,7 +353,9 @@ func newCallable(name, op string, fn reflect.Value, method bool, opts []FuncOpti
 			return nil, fmt.Errorf("service: %s: two inputs named %q", op, p.name)
 		}
 		seen[p.name] = true
-		p.ptype = hyper.TypeOf(p.typ)
+		if err := c.classify(i); err != nil {
+			return nil, fmt.Errorf("service: %s: input %q: %v", op, p.name, err)
+		}
 		p.typeName = p.ptype.String()
 		if d, ok := c.defaults[p.name]; ok {
 			v, err := convert(d, p.typ)
@@ -381,6 +396,16 @@ func newCallable(name, op string, fn reflect.Value, method bool, opts []FuncOpti
 	default:
 		return nil, fmt.Errorf("service: %s: at most two results (value, error)", op)
 	}
+	if c.hasValue {
+		k, _, err := seqOf(t.Out(0))
+		if err != nil {
+			return nil, fmt.Errorf("service: %s: result: %v", op, err)
+		}
+		c.streams = k
+	}
+	if c.kind == inlineKind && c.streams != notSeq {
+		return nil, fmt.Errorf("service: %s: inline functions cannot stream their result", op)
+	}
 	if c.kind == inlineKind {
 		for _, p := range c.params {
 			if !p.hasDef {
@@ -395,6 +420,42 @@ func newCallable(name, op string, fn reflect.Value, method bool, opts []FuncOpti
 }
 
 var stringType = reflect.TypeFor[string]()
+
+// classify sets input i's input type, and what it is when it is not a
+// plain value: the iter.Seq input whose items stream (one at most), or a
+// callback (any other func type). Neither takes a default.
+func (c *callable) classify(i int) error {
+	p := &c.params[i]
+	k, elem, err := seqOf(p.typ)
+	if err != nil {
+		return err
+	}
+	_, hasDefault := c.defaults[p.name]
+	switch {
+	case k != notSeq:
+		if c.seqIn >= 0 {
+			return fmt.Errorf("a second streaming input (%q streams already)", c.params[c.seqIn].name)
+		}
+		if hasDefault || p.hasDef {
+			return fmt.Errorf("a streaming input takes no default")
+		}
+		c.seqIn, c.needsInv = i, true
+		p.seq, p.elem, p.elemType = k, elem, hyper.TypeOf(elem)
+		p.ptype = hyper.Type{Name: "list", Params: []hyper.Type{p.elemType}}
+	case p.typ.Kind() == reflect.Func:
+		if hasDefault || p.hasDef {
+			return fmt.Errorf("a callback takes no default")
+		}
+		if p.cb, err = newCallbackSig(p.typ); err != nil {
+			return err
+		}
+		c.needsInv = true
+		p.ptype = hyper.TypeOf(p.typ) // object: the grammar has no callback type
+	default:
+		p.ptype = hyper.TypeOf(p.typ)
+	}
+	return nil
+}
 
 // directFunc returns a function that calls f without reflection, when f
 // has one of the signatures it knows, and nil otherwise.
