@@ -31,6 +31,8 @@ const (
 	Unavailable                  // try again later: 503
 	Internal                     // a bug or a panic on the server: 500
 	Unimplemented                // 501
+	Overloaded                   // too much at once, back off and retry: 503
+	BadFrame                     // a peer sent a malformed protocol frame: 400
 )
 
 var kindNames = [...]string{
@@ -48,6 +50,8 @@ var kindNames = [...]string{
 	Unavailable:      "unavailable",
 	Internal:         "internal",
 	Unimplemented:    "unimplemented",
+	Overloaded:       "overloaded",
+	BadFrame:         "bad_frame",
 }
 
 // String returns the kind's stable name, such as "not_found".
@@ -73,6 +77,8 @@ var kindStatus = [...]int{
 	Unavailable:      http.StatusServiceUnavailable,
 	Internal:         http.StatusInternalServerError,
 	Unimplemented:    http.StatusNotImplemented,
+	Overloaded:       http.StatusServiceUnavailable,
+	BadFrame:         http.StatusBadRequest,
 }
 
 // HTTPStatus returns the HTTP status code for the kind: 400 for Invalid,

@@ -33,15 +33,23 @@ func TestKinds(t *testing.T) {
 		{service.Unavailable, 11, "unavailable", 503},
 		{service.Internal, 12, "internal", 500},
 		{service.Unimplemented, 13, "unimplemented", 501},
+		{service.Overloaded, 14, "overloaded", 503},
+		{service.BadFrame, 15, "bad_frame", 400},
 		{service.Kind(200), 200, "kind(200)", 500},
 	}
 	for _, tt := range tests {
 		if uint8(tt.kind) != tt.num || tt.kind.String() != tt.name || tt.kind.HTTPStatus() != tt.status {
 			t.Errorf("kind %d: %d %q %d, want %d %q %d", tt.kind, uint8(tt.kind), tt.kind.String(), tt.kind.HTTPStatus(), tt.num, tt.name, tt.status)
 		}
+		// Statuses shared by two kinds map back to the older kind.
+		shared := map[service.Kind]service.Kind{service.Overloaded: service.Unavailable, service.BadFrame: service.Invalid}
 		if tt.kind != service.Other && tt.kind != service.Internal && tt.num < 200 {
-			if got := service.KindForStatus(tt.status); got != tt.kind {
-				t.Errorf("KindForStatus(%d) = %v, want %v", tt.status, got, tt.kind)
+			want, ok := shared[tt.kind]
+			if !ok {
+				want = tt.kind
+			}
+			if got := service.KindForStatus(tt.status); got != want {
+				t.Errorf("KindForStatus(%d) = %v, want %v", tt.status, got, want)
 			}
 		}
 	}
