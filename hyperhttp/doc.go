@@ -23,14 +23,20 @@
 // (no body, a glyph ordered dict in the query string), form (a glyph
 // ordered dict body, Content-Type application/vnd.hyperglyph) and blob
 // (any other body, streamed to the function as its one argument). Bodies
-// may be gzipped.
+// may be gzipped. A streaming input (an iter.Seq parameter) takes a list;
+// HTTP has no callbacks, so a call to a function with a callback
+// parameter is 400.
 //
 // # Responses
 //
 // A value is a 200 with its glyph encoding; nil is 204; a redirect 303;
 // a created resource 201; an error its status with a hyperglyph error body
 // whose logref the server log also holds. A single blob is sent as the
-// raw body with its content type; values holding blobs stream. Answers to
+// raw body with its content type; values holding blobs stream. A streamed
+// result (service.Stream, from a function returning an iter.Seq) is one
+// glyph list whose items are flushed as they are produced; an error
+// after the first item aborts the response, so that the client sees a
+// broken list instead of a short one. Answers to
 // safe GETs carry a strong ETag and Cache-Control: no-cache, and
 // If-None-Match gets 304; answers to calls carry Cache-Control: no-store.
 // Large answers are gzipped for clients that accept it.

@@ -95,6 +95,10 @@ func (h *Handler) writeResult(w http.ResponseWriter, r *http.Request, res *servi
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	if st, ok := res.Value.(service.Stream); ok {
+		h.writeList(w, r, res, st)
+		return
+	}
 	if b, ok := res.Value.(*wire.Blob); ok && h.sendRaw(r, b) {
 		h.writeBlob(w, r, res, b)
 		return
@@ -206,6 +210,108 @@ func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, res *servi
 		h.cfg.Logger.Error("glyph: writing the response failed", slog.String("path", r.URL.Path), slog.Any("error", err))
 	}
 	panic(http.ErrAbortHandler)
+}
+
+// writeList sends a streamed result as one glyph list, each item sent
+// (and flushed) as the function produces it: `L` and the first item, the
+// next items, then the closing `;`. Nothing is sent before the first
+// item, so an error then is an ordinary error response. After it, an
+// error (the stream's, or an item that cannot be encoded) is logged and
+// aborts the response, so that the client sees a broken list rather than
+// a short one. An item holding a blob is such an error: a blob's content
+// follows the message it is in, here the whole list. HEAD reads the first
+// item only, for the status.
+func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, res *service.Result, st service.Stream) {
+	bp := bufPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	var zw *gzip.Writer
+	defer func() {
+		if cap(b) <= 1<<20 {
+			*bp = b[:0]
+			bufPool.Put(bp)
+		}
+		if zw != nil {
+			putGzip(zw)
+		}
+	}()
+	hdr := w.Header()
+	gz := h.acceptsGzip(r)
+	head := func() {
+		hdr["Content-Type"] = hdrMediaType
+		h.cacheHeaders(hdr, res)
+		if gz {
+			hdr["Content-Encoding"] = hdrGzip
+		}
+	}
+	rc := http.NewResponseController(w)
+	var out io.Writer = w
+	started := false
+	var failed error
+	for v, err := range st {
+		b = b[:0]
+		if !started {
+			b = append(b, 'L')
+		}
+		if err == nil && hasBlob(v) {
+			err = &service.Error{Kind: service.Internal, Message: "a streamed item holds a blob, which cannot be streamed in a list"}
+		}
+		if err == nil {
+			if b, err = wire.AppendMarshal(b, v); err != nil {
+				err = &service.Error{Kind: service.Internal, Message: "cannot encode the result", Err: err}
+			}
+		}
+		if err != nil {
+			failed = err
+			break
+		}
+		if !started {
+			started = true
+			head()
+			w.WriteHeader(http.StatusOK)
+			if r.Method == http.MethodHead {
+				return
+			}
+			if gz {
+				zw = getGzip(w)
+				out = zw
+			}
+		}
+		if _, err := out.Write(b); err != nil {
+			failed = err
+			break
+		}
+		if zw != nil {
+			zw.Flush()
+		}
+		rc.Flush()
+	}
+	switch {
+	case failed != nil && !started:
+		h.writeError(w, r, failed)
+		return
+	case failed != nil:
+		if r.Context().Err() == nil {
+			h.logFailure(r, failed, "glyph: request failed after the response started", slog.LevelWarn)
+		}
+		panic(http.ErrAbortHandler)
+	case !started:
+		// An empty stream: the empty list, too short to compress.
+		gz = false
+		head()
+		setContentLength(hdr, 2)
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			io.WriteString(w, "L;")
+		}
+		return
+	}
+	_, err := io.WriteString(out, ";")
+	if err == nil && zw != nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // lazyWriter sends the 200 header on the first write, so that an error
@@ -394,30 +500,8 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return // the client went away: nobody is listening
 	}
-	var e *service.Error
-	if !errors.As(err, &e) {
-		e = &service.Error{Kind: service.KindOf(err), Err: err}
-	}
-	c := *e
-	e = &c
-	if e.Kind == service.Other {
-		e.Kind = service.Internal
-	}
+	e := h.logFailure(r, err, "glyph: request failed", slog.LevelDebug)
 	status := e.Kind.HTTPStatus()
-	if e.Logref == "" {
-		e.Logref = newLogref()
-	}
-	level := slog.LevelDebug
-	if status >= 500 {
-		level = slog.LevelError
-	}
-	attrs := []slog.Attr{slog.String("logref", e.Logref), slog.Int("status", status), slog.String("method", r.Method),
-		slog.String("path", r.URL.Path), slog.String("error", e.Error())}
-	if e.Err != nil {
-		attrs = append(attrs, slog.String("cause", e.Err.Error()))
-	}
-	h.cfg.Logger.LogAttrs(r.Context(), level, "glyph: request failed", attrs...)
-
 	hdr := w.Header()
 	hdr.Del("ETag")
 	hdr["Cache-Control"] = hdrNoStore
@@ -437,6 +521,36 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if r.Method != http.MethodHead {
 		w.Write(b)
 	}
+}
+
+// logFailure returns err as the *service.Error to report, with a kind
+// (Internal for none) and a logref, and logs it with msg: at error level
+// for a 5xx, at level least otherwise.
+func (h *Handler) logFailure(r *http.Request, err error, msg string, least slog.Level) *service.Error {
+	var e *service.Error
+	if !errors.As(err, &e) {
+		e = &service.Error{Kind: service.KindOf(err), Err: err}
+	}
+	c := *e
+	e = &c
+	if e.Kind == service.Other {
+		e.Kind = service.Internal
+	}
+	status := e.Kind.HTTPStatus()
+	if e.Logref == "" {
+		e.Logref = newLogref()
+	}
+	level := least
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{slog.String("logref", e.Logref), slog.Int("status", status), slog.String("method", r.Method),
+		slog.String("path", r.URL.Path), slog.String("error", e.Error())}
+	if e.Err != nil {
+		attrs = append(attrs, slog.String("cause", e.Err.Error()))
+	}
+	h.cfg.Logger.LogAttrs(r.Context(), level, msg, attrs...)
+	return e
 }
 
 // allowFor returns the Allow header of a 405: every method when the

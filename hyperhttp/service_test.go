@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"io"
+	"iter"
 	"log"
 	"log/slog"
 	"net/http"
@@ -105,6 +106,23 @@ func newTestService(maxPattern int64, opts ...service.Option) *service.Service {
 		}
 		return out
 	}, service.Args("words"))
+	s.MustFunc("countdown", func(from int) iter.Seq2[int, error] {
+		return func(yield func(int, error) bool) {
+			if from > 100 {
+				yield(0, service.Errorf(service.Invalid, "from over 100"))
+				return
+			}
+			for i := from; i > 0 && yield(i, nil); i-- {
+			}
+		}
+	}, service.Args("from"), service.Safe())
+	s.MustFunc("total", func(xs iter.Seq[int]) int {
+		n := 0
+		for x := range xs {
+			n += x
+		}
+		return n
+	}, service.Args("xs"))
 	// The constructors are explicit: see the report on service's
 	// isArgStruct, which takes the test package's types for hyper's.
 	s.MustClass("Counter", Counter{},
