@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"sort"
 	"strings"
 
@@ -168,4 +169,43 @@ func ExampleErrorf() {
 	_, err := svc.Serve(context.Background(), &service.Request{Method: "POST", Path: "user", Positional: []any{7}})
 	fmt.Println(service.KindOf(err).HTTPStatus(), err)
 	// Output: 404 user: no user 7
+}
+
+// A function that streams its result and takes a streaming input: the
+// transport hands Serve the input as a Stream (a peer, one value per
+// message) and ranges over the Stream it answers, sending each item as it
+// comes.
+func ExampleStream() {
+	svc := service.New()
+	svc.MustFunc("running_total", func(xs iter.Seq[int]) iter.Seq[int] {
+		return func(yield func(int) bool) {
+			n := 0
+			for x := range xs {
+				n += x
+				if !yield(n) {
+					return
+				}
+			}
+		}
+	}, service.Args("xs"))
+
+	in := func(yield func(any, error) bool) {
+		_ = yield(int64(1), nil) && yield(int64(2), nil) && yield("three", nil)
+	}
+	res, err := svc.Serve(context.Background(), &service.Request{Method: "POST", Path: "running_total", Stream: in})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for v, err := range res.Value.(service.Stream) {
+		if err != nil {
+			fmt.Println("error:", err)
+			break
+		}
+		fmt.Println(v)
+	}
+	// Output:
+	// 1
+	// 3
+	// error: running_total: argument "xs": item 2: expected integer, got unicode
 }
