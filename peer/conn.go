@@ -1,0 +1,893 @@
+package peer
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/wire"
+)
+
+// Defaults of Config.
+const (
+	defaultWindow           = 64
+	defaultMaxBuffered      = 1024
+	defaultMaxStreams       = 4096
+	defaultKeepAlive        = 30 * time.Second
+	defaultKeepAliveTimeout = 15 * time.Second
+	defaultHandshakeTimeout = 10 * time.Second
+)
+
+// Config configures a connection. The zero value is valid; zero fields
+// take the defaults named on each.
+type Config struct {
+	// Codecs lists the codecs this side speaks, in order of preference;
+	// default glyph, msgpack, json. A connector offers them all; an
+	// acceptor picks the connector's first that it has.
+	Codecs []string
+	// Handler serves the calls the remote makes on this connection, after
+	// the handlers of Register. Nil answers every call "method not found".
+	Handler Handler
+	// MaxFrameSize bounds a received frame; default 4 MiB
+	// (DefaultMaxFrameSize). A bigger frame closes the connection.
+	MaxFrameSize int
+	// Window is the per-stream flow-control credit in messages that this
+	// side grants in each direction (extension "flow"); default 64.
+	Window int
+	// MaxBuffered bounds the unread messages of one stream when the
+	// remote has no flow control (a baseline peer); beyond it the stream
+	// fails with Overloaded rather than stall the connection. Default 1024.
+	MaxBuffered int
+	// MaxStreams bounds the incoming calls served at once, notifications
+	// included; more are refused with Overloaded. Default 4096.
+	MaxStreams int
+	// KeepAlive is how long the connection may be silent before this side
+	// pings (extension "ping"), and KeepAliveTimeout how long it then
+	// waits for any frame before it declares the remote dead and closes
+	// the connection with Unavailable. Defaults 30s and 15s; a negative
+	// KeepAlive disables pinging.
+	KeepAlive, KeepAliveTimeout time.Duration
+	// Baseline makes this side offer and accept no extensions and no
+	// codec negotiation: it talks exactly like a public duplex peer.
+	Baseline bool
+	// Limits bound what the decoders accept (depth, items, string
+	// sizes); zero fields take wire.DefaultLimits.
+	Limits wire.Limits
+	// Logger receives protocol diagnostics (unknown ids at debug, bad
+	// frames and handler panics at warn and error); nil discards them.
+	Logger *slog.Logger
+	// HandshakeTimeout bounds the handshake; default 10s.
+	HandshakeTimeout time.Duration
+}
+
+// withDefaults returns a copy of cfg with defaults filled in, or an error
+// for settings that cannot work.
+func (cfg *Config) withDefaults() (Config, error) {
+	var c Config
+	if cfg != nil {
+		c = *cfg
+	}
+	if len(c.Codecs) == 0 {
+		c.Codecs = codecNames
+	}
+	for _, n := range c.Codecs {
+		if _, ok := CodecByName(n); !ok {
+			return c, errorf(service.Invalid, "peer: unknown codec %q (glyph, msgpack, json)", n)
+		}
+	}
+	c.Codecs = append([]string(nil), c.Codecs...)
+	if c.MaxFrameSize <= 0 {
+		c.MaxFrameSize = DefaultMaxFrameSize
+	}
+	if c.Window <= 0 {
+		c.Window = defaultWindow
+	}
+	c.Window = min(c.Window, maxWindow)
+	if c.MaxBuffered <= 0 {
+		c.MaxBuffered = defaultMaxBuffered
+	}
+	if c.MaxStreams <= 0 {
+		c.MaxStreams = defaultMaxStreams
+	}
+	if c.KeepAlive == 0 {
+		c.KeepAlive = defaultKeepAlive
+	}
+	if c.KeepAliveTimeout <= 0 {
+		c.KeepAliveTimeout = defaultKeepAliveTimeout
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = defaultHandshakeTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// Conn is one peer connection: after the handshake both ends are equal,
+// and either calls the other. It is safe for concurrent use. A Conn runs
+// one reader goroutine, which demultiplexes incoming envelopes to calls
+// by (type, id), and one writer goroutine, which writes what is queued
+// in batches; handlers run on their own goroutines.
+type Conn struct {
+	fc         FrameConn
+	cfg        Config
+	codec      Codec
+	ext        extSet
+	peerWindow int64 // initial send credit per stream (flow)
+	log        *slog.Logger
+
+	ctx    context.Context // parent of handler contexts; canceled on close
+	cancel context.CancelCauseFunc
+
+	wq       writeQueue
+	lastRecv atomic.Int64 // unix nanoseconds of the last frame read
+
+	mu       sync.Mutex // guards the fields below
+	nextID   uint64
+	out      map[uint64]*ClientStream // our calls waiting for results
+	in       map[uint64]*ServerStream // the remote's calls being served
+	handlers map[string]*registered
+	running  int           // handler goroutines, notifications included
+	lastIn   uint64        // the highest incoming call id seen
+	closing  bool          // Shutdown began: refuse new calls both ways
+	away     bool          // the remote sent goaway: make no new calls
+	ended    bool          // the connection is closed
+	drained  chan struct{} // closed when closing and nothing is in flight
+	err      error         // why the connection ended
+
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+type registered struct{ h Handler }
+
+// Client runs the connecting side's handshake on fc (spec.md, 3) and
+// returns the connection. ctx bounds the handshake only. On error fc is
+// closed; the error is a *service.Error: Unsupported when the remote
+// refused (no common codec), BadFrame for an answer that is not the
+// protocol's, DeadlineExceeded after cfg.HandshakeTimeout, Unavailable
+// when the transport failed.
+func Client(ctx context.Context, fc FrameConn, cfg *Config) (*Conn, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		fc.Close()
+		return nil, err
+	}
+	h, err := runHandshake(ctx, fc, c.HandshakeTimeout, func(ctx context.Context) (handshake, error) {
+		g := greeting(c.Codecs, c.Baseline, c.Window)
+		if err := fc.WriteFrames(ctx, []Frame{{Data: []byte(g), Text: true}}); err != nil {
+			return handshake{}, err
+		}
+		a, err := readHandshakeFrame(ctx, fc)
+		if err != nil {
+			return handshake{}, err
+		}
+		return parseAnswer(a, c.Codecs, c.Baseline)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return newConn(fc, c, h), nil
+}
+
+// Server runs the accepting side's handshake on fc (spec.md, 3) and
+// returns the connection. ctx bounds the handshake only. A greeting that
+// offers no codec this side has is answered with "-ERR <reason>" and
+// fails with Unsupported; on any error fc is closed.
+func Server(ctx context.Context, fc FrameConn, cfg *Config) (*Conn, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		fc.Close()
+		return nil, err
+	}
+	h, err := runHandshake(ctx, fc, c.HandshakeTimeout, func(ctx context.Context) (handshake, error) {
+		g, err := readHandshakeFrame(ctx, fc)
+		if err != nil {
+			return handshake{}, err
+		}
+		ans, h, err := answerGreeting(g, c.Codecs, c.Baseline, c.Window)
+		if err != nil {
+			var se *service.Error
+			msg := err.Error()
+			if errors.As(err, &se) {
+				msg = se.Message
+			}
+			// Best effort: the error answer tells the connector why.
+			fc.WriteFrames(ctx, []Frame{{Data: []byte("-ERR " + msg), Text: true}})
+			return handshake{}, err
+		}
+		if err := fc.WriteFrames(ctx, []Frame{{Data: []byte(ans), Text: true}}); err != nil {
+			return handshake{}, err
+		}
+		return h, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return newConn(fc, c, h), nil
+}
+
+func newConn(fc FrameConn, cfg Config, h handshake) *Conn {
+	codec, _ := codecFor(h.codec, cfg.Limits)
+	c := &Conn{
+		fc:         fc,
+		cfg:        cfg,
+		codec:      codec,
+		ext:        h.ext,
+		peerWindow: int64(h.peerWindow),
+		log:        cfg.Logger.With("remote", fc.RemoteAddr()),
+		out:        map[uint64]*ClientStream{},
+		in:         map[uint64]*ServerStream{},
+		handlers:   map[string]*registered{},
+		closed:     make(chan struct{}),
+	}
+	c.ctx, c.cancel = context.WithCancelCause(context.Background())
+	c.wq.init(max(1<<20, cfg.MaxFrameSize))
+	c.lastRecv.Store(time.Now().UnixNano())
+	go c.readLoop()
+	go c.writeLoop()
+	if c.has(extPing) && cfg.KeepAlive > 0 {
+		go c.keepAlive()
+	}
+	return c
+}
+
+// Codec returns the name of the negotiated codec.
+func (c *Conn) Codec() string { return c.codec.Name() }
+
+// Extensions returns the negotiated extensions, sorted; none when the
+// remote is a baseline peer or either side was configured Baseline.
+func (c *Conn) Extensions() []string { return c.ext.names() }
+
+// LocalAddr returns this end's address, for logs.
+func (c *Conn) LocalAddr() string { return c.fc.LocalAddr() }
+
+// RemoteAddr returns the remote end's address, for logs.
+func (c *Conn) RemoteAddr() string { return c.fc.RemoteAddr() }
+
+func (c *Conn) has(e extSet) bool { return c.ext&e == e }
+
+// Done returns a channel that is closed when the connection has ended.
+func (c *Conn) Done() <-chan struct{} { return c.closed }
+
+// Err returns nil while the connection is open, and then why it ended:
+// a *service.Error of kind Unavailable for a connection closed by either
+// side, lost, or whose remote stopped answering pings; BadFrame,
+// TooLarge or Overloaded for a remote that broke the protocol.
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Close closes the connection now. Calls in flight in either direction
+// fail: ours with a retryable Unavailable error, the remote's handlers
+// see their context canceled.
+func (c *Conn) Close() error {
+	c.fail(errClosed, false)
+	return nil
+}
+
+// Shutdown closes the connection gracefully: it tells the remote it is
+// going away (extension "goaway"), refuses new calls in both directions
+// with a retryable Unavailable error, waits for the calls in flight in
+// both directions to finish and their replies to be written, then closes.
+// If ctx ends first, it closes at once and returns ctx's error.
+func (c *Conn) Shutdown(ctx context.Context) error {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return nil
+	}
+	first := !c.closing
+	c.closing = true
+	if c.drained == nil {
+		c.drained = make(chan struct{})
+	}
+	drained := c.drained
+	last := c.lastIn
+	c.checkDrainedLocked()
+	c.mu.Unlock()
+	if first && c.has(extGoaway) {
+		c.pushEnvelope(&Envelope{Type: TypeGoaway, ID: last})
+	}
+	select {
+	case <-drained:
+	case <-c.closed:
+		return nil
+	case <-ctx.Done():
+		c.Close()
+		return ctx.Err()
+	}
+	if err := c.flush(ctx); err != nil {
+		c.Close()
+		return err
+	}
+	c.Close()
+	return nil
+}
+
+// checkDrainedLocked closes drained when Shutdown waits and nothing is
+// in flight. c.mu is held.
+func (c *Conn) checkDrainedLocked() {
+	if c.closing && c.drained != nil && c.running == 0 && len(c.out) == 0 {
+		select {
+		case <-c.drained:
+		default:
+			close(c.drained)
+		}
+	}
+}
+
+// fail ends the connection with reason: pending calls fail with
+// Unavailable, handlers are canceled, the transport is closed (with the
+// reason, where it carries one). With tell, a remote that negotiated
+// goaway is first sent one with the reason as error.
+func (c *Conn) fail(reason *service.Error, tell bool) {
+	c.closeOnce.Do(func() {
+		if tell && c.has(extGoaway) {
+			c.mu.Lock()
+			last := c.lastIn
+			c.mu.Unlock()
+			c.pushEnvelope(&Envelope{Type: TypeGoaway, ID: last, Error: errorBody(reason)})
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			c.flush(ctx)
+			cancel()
+		}
+		c.mu.Lock()
+		c.err = reason
+		c.ended = true
+		outs := make([]*ClientStream, 0, len(c.out))
+		for _, s := range c.out {
+			outs = append(outs, s)
+		}
+		c.mu.Unlock()
+		if reason != errClosed {
+			c.log.Debug("peer: connection ended", "reason", reason)
+		}
+		close(c.closed)
+		closeFrameConn(c.fc, reason)
+		c.cancel(lostError("", reason))
+		for _, s := range outs {
+			s.end(lostError(s.method, reason), false)
+		}
+	})
+}
+
+// ---- writing ----
+
+// writeQueue holds the frames waiting for the writer goroutine. Pushing
+// never blocks, so the reader can always answer (pongs, credit, error
+// replies); callers sending data first wait for the queue to be under
+// its byte limit, which is how a slow network pushes back.
+type writeQueue struct {
+	mu      sync.Mutex // guards the fields below
+	frames  []Frame
+	spare   []Frame
+	flushes []chan struct{}
+	bytes   int
+	limit   int
+	space   chan struct{} // closed when the writer takes the queue
+	wake    chan struct{} // the writer's wake-up call (capacity 1)
+}
+
+func (q *writeQueue) init(limit int) {
+	q.limit = limit
+	q.space = make(chan struct{})
+	q.wake = make(chan struct{}, 1)
+}
+
+func (q *writeQueue) push(f Frame) {
+	q.mu.Lock()
+	q.frames = append(q.frames, f)
+	q.bytes += len(f.Data)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// waitSpace waits until the queue holds less than its limit.
+func (c *Conn) waitSpace(ctx context.Context, done <-chan struct{}) error {
+	q := &c.wq
+	for {
+		q.mu.Lock()
+		if q.bytes < q.limit {
+			q.mu.Unlock()
+			return nil
+		}
+		space := q.space
+		q.mu.Unlock()
+		select {
+		case <-space:
+		case <-c.closed:
+			return lostError("", c.Err())
+		case <-done:
+			return errDone
+		case <-ctx.Done():
+			return errDone
+		}
+	}
+}
+
+// flush waits until everything queued so far is written.
+func (c *Conn) flush(ctx context.Context) error {
+	ch := make(chan struct{})
+	q := &c.wq
+	q.mu.Lock()
+	q.flushes = append(q.flushes, ch)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-c.closed:
+		return lostError("", c.Err())
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Conn) writeLoop() {
+	q := &c.wq
+	for {
+		select {
+		case <-q.wake:
+		case <-c.closed:
+			return
+		}
+		q.mu.Lock()
+		frames, flushes := q.frames, q.flushes
+		q.frames, q.spare, q.flushes = q.spare[:0], nil, nil
+		q.bytes = 0
+		close(q.space)
+		q.space = make(chan struct{})
+		q.mu.Unlock()
+		if len(frames) > 0 {
+			if err := c.fc.WriteFrames(context.Background(), frames); err != nil {
+				c.fail(wrapErr(service.Unavailable, "write: "+err.Error(), err), false)
+				return
+			}
+		}
+		for _, ch := range flushes {
+			close(ch)
+		}
+		clear(frames)
+		q.mu.Lock()
+		q.spare = frames[:0]
+		q.mu.Unlock()
+	}
+}
+
+// frame marshals env into a frame of the connection's codec.
+func (c *Conn) frame(env *Envelope) (Frame, error) {
+	b, err := c.codec.Marshal(env)
+	if err != nil {
+		return Frame{}, err
+	}
+	return Frame{Data: b, Text: !c.codec.Binary()}, nil
+}
+
+// pushEnvelope queues a control envelope; it never blocks. Control
+// envelopes hold only values every codec carries, so marshalling them
+// cannot fail except for an error reply's data, which is then dropped.
+func (c *Conn) pushEnvelope(env *Envelope) {
+	f, err := c.frame(env)
+	if err != nil && env.Error != nil && env.Error.Data != nil {
+		e := *env.Error
+		e.Data = nil
+		env.Error = &e
+		f, err = c.frame(env)
+	}
+	if err != nil {
+		c.log.Error("peer: cannot encode a control envelope", "type", env.Type, "err", err)
+		return
+	}
+	c.wq.push(f)
+}
+
+// replyError queues an error reply to the remote's call id.
+func (c *Conn) replyError(id uint64, ext any, err error) {
+	c.pushEnvelope(&Envelope{Type: TypeRep, ID: id, Ext: ext, Error: errorBody(err)})
+}
+
+// ---- reading ----
+
+func (c *Conn) readLoop() {
+	for {
+		f, err := c.fc.ReadFrame(context.Background())
+		if err != nil {
+			c.fail(readError(err), false)
+			return
+		}
+		c.lastRecv.Store(time.Now().UnixNano())
+		if len(f.Data) == 0 {
+			continue // keepalive
+		}
+		if len(f.Data) > c.cfg.MaxFrameSize {
+			c.fail(errorf(service.TooLarge, "frame of %d bytes over the limit of %d", len(f.Data), c.cfg.MaxFrameSize), true)
+			return
+		}
+		var env Envelope
+		if err := c.codec.Unmarshal(f.Data, &env); err != nil {
+			if !c.badEnvelope(&env, err) {
+				return
+			}
+			continue
+		}
+		if !c.dispatch(&env) {
+			return
+		}
+	}
+}
+
+// badEnvelope handles an envelope that did not decode or validate: an
+// error reply to a call whose id could be read, else the connection
+// closes with the reason. It reports whether to keep reading.
+func (c *Conn) badEnvelope(env *Envelope, err error) bool {
+	se, ok := err.(*service.Error)
+	if !ok {
+		se = wrapErr(service.BadFrame, err.Error(), err)
+	}
+	c.log.Warn("peer: bad envelope", "type", env.Type, "id", env.ID, "err", err)
+	switch {
+	case env.Type == TypeReq && env.ID != 0:
+		c.mu.Lock()
+		s := c.in[env.ID]
+		c.mu.Unlock()
+		if s != nil {
+			s.fail(se)
+		} else {
+			c.replyError(env.ID, nil, se)
+		}
+		return true
+	case env.Type == TypeRep && env.ID != 0:
+		c.mu.Lock()
+		s := c.out[env.ID]
+		c.mu.Unlock()
+		if s != nil {
+			s.end(&service.Error{Op: s.method, Kind: se.Kind, Message: "bad reply: " + se.Message, Err: se}, true)
+		}
+		return true
+	}
+	c.fail(se, true)
+	return false
+}
+
+// typeExt is the extension each envelope type needs.
+var typeExt = map[string]extSet{
+	TypeCancel: extCancel, TypeReqEnd: extEnd, TypeRepEnd: extEnd,
+	TypeReqCredit: extFlow, TypeRepCredit: extFlow,
+	TypePing: extPing, TypePong: extPing, TypeGoaway: extGoaway,
+}
+
+// dispatch routes one envelope. The reader never blocks here: it only
+// queues messages for streams and frames for the writer. It reports
+// whether to keep reading.
+func (c *Conn) dispatch(env *Envelope) bool {
+	if e, ok := typeExt[env.Type]; ok && !c.has(e) {
+		c.fail(badFrame("envelope type %q without the %q extension", env.Type, e.names()[0]), true)
+		return false
+	}
+	switch env.Type {
+	case TypeReq:
+		c.incoming(env)
+	case TypeRep:
+		if s := c.outStream(env.ID); s != nil {
+			s.deliver(env)
+		}
+	case TypeRepEnd:
+		if s := c.outStream(env.ID); s != nil {
+			s.end(io.EOF, false)
+		}
+	case TypeReqCredit:
+		if s := c.outStream(env.ID); s != nil {
+			s.credit.add(env.Credit)
+		}
+	case TypeCancel:
+		if s := c.inStream(env.ID); s != nil {
+			s.canceled()
+		}
+	case TypeReqEnd:
+		if s := c.inStream(env.ID); s != nil {
+			s.endArgs()
+		}
+	case TypeRepCredit:
+		if s := c.inStream(env.ID); s != nil {
+			s.credit.add(env.Credit)
+		}
+	case TypePing:
+		c.pushEnvelope(&Envelope{Type: TypePong, ID: env.ID})
+	case TypePong:
+	case TypeGoaway:
+		c.mu.Lock()
+		c.away = true
+		c.mu.Unlock()
+		if env.Error != nil {
+			c.log.Warn("peer: remote is going away", "code", env.Error.Code, "message", env.Error.Message)
+		}
+	}
+	return true
+}
+
+func (c *Conn) outStream(id uint64) *ClientStream {
+	c.mu.Lock()
+	s := c.out[id]
+	c.mu.Unlock()
+	if s == nil {
+		c.log.Debug("peer: reply for an unknown call id", "id", id)
+	}
+	return s
+}
+
+func (c *Conn) inStream(id uint64) *ServerStream {
+	c.mu.Lock()
+	s := c.in[id]
+	c.mu.Unlock()
+	if s == nil {
+		c.log.Debug("peer: message for an unknown incoming call id", "id", id)
+	}
+	return s
+}
+
+// incoming handles a req: the next argument of a call being served, or
+// a new call (or notification) to start a handler for.
+func (c *Conn) incoming(env *Envelope) {
+	c.mu.Lock()
+	if env.ID != 0 {
+		if s := c.in[env.ID]; s != nil {
+			c.mu.Unlock()
+			s.deliver(env)
+			return
+		}
+		if env.ID > c.lastIn {
+			c.lastIn = env.ID
+		}
+	}
+	var refuse error
+	var h Handler
+	switch {
+	case c.closing || c.ended:
+		refuse = errorf(service.Unavailable, "%s: connection shutting down", env.Method)
+	case c.running >= c.cfg.MaxStreams || len(c.in) >= c.cfg.MaxStreams:
+		refuse = errorf(service.Overloaded, "%s: too many calls at once (%d)", env.Method, c.cfg.MaxStreams)
+	default:
+		if r := c.handlers[env.Method]; r != nil {
+			h = r.h
+		} else if c.cfg.Handler != nil {
+			h = c.cfg.Handler
+		} else {
+			refuse = errorf(service.NotFound, "method not found: %s", env.Method)
+		}
+	}
+	if refuse != nil {
+		c.mu.Unlock()
+		if env.ID == 0 {
+			c.log.Debug("peer: notification dropped", "method", env.Method, "err", refuse)
+			return
+		}
+		c.replyError(env.ID, env.Ext, refuse)
+		return
+	}
+	s := c.newServerStream(env)
+	if env.ID != 0 {
+		c.in[env.ID] = s
+	}
+	c.running++
+	c.mu.Unlock()
+	go c.serve(s, h)
+}
+
+// serve runs a handler and sends its result.
+func (c *Conn) serve(s *ServerStream, h Handler) {
+	var v any
+	var err error
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				logref := newLogref()
+				c.log.Error("peer: handler panic", "method", s.method, "panic", p, "logref", logref, "stack", string(debug.Stack()))
+				v, err = nil, &service.Error{Op: s.method, Kind: service.Internal, Message: "internal error", Logref: logref}
+			}
+		}()
+		v, err = h.ServePeer(s.ctx, s)
+	}()
+	s.finish(v, err)
+	c.mu.Lock()
+	c.running--
+	c.checkDrainedLocked()
+	c.mu.Unlock()
+}
+
+// ---- calls ----
+
+// addOut registers an outgoing call and returns its id.
+func (c *Conn) addOut(s *ClientStream) (uint64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.refusingLocked(s.method); err != nil {
+		return 0, err
+	}
+	c.nextID++
+	c.out[c.nextID] = s
+	return c.nextID, nil
+}
+
+// refusingLocked returns why no new call can start, or nil.
+func (c *Conn) refusingLocked(method string) error {
+	switch {
+	case c.ended:
+		return lostError(method, c.err)
+	case c.closing:
+		return &service.Error{Op: method, Kind: service.Unavailable, Message: "connection shutting down"}
+	case c.away:
+		return &service.Error{Op: method, Kind: service.Unavailable, Message: "remote is going away"}
+	}
+	return nil
+}
+
+func (c *Conn) removeOut(id uint64, s *ClientStream) {
+	c.mu.Lock()
+	if c.out[id] == s {
+		delete(c.out, id)
+		c.checkDrainedLocked()
+	}
+	c.mu.Unlock()
+}
+
+func (c *Conn) removeIn(id uint64, s *ServerStream) {
+	c.mu.Lock()
+	if c.in[id] == s {
+		delete(c.in, id)
+	}
+	c.mu.Unlock()
+}
+
+// Call calls method with args and returns its result. By convention args
+// is a list for positional arguments, a map for named ones, any other
+// value for a single argument and nil for none; the engine carries it as
+// it is.
+//
+// Call is unary: if the remote streams its reply (a rep with more), Call
+// fails with Unsupported and cancels the call; use NewStream for methods
+// that stream. Errors are *service.Error: the remote's error reply (its
+// code mapped to a Kind, unknown codes as Other, with a *RemoteError as
+// Err), Canceled or DeadlineExceeded when ctx ends, Unavailable
+// (retryable) when the connection is or goes down before the reply.
+//
+// The request's ext carries Header(ctx) merged with WithCallHeader; ctx's
+// deadline travels as the call's timeout (extension "deadline").
+func (c *Conn) Call(ctx context.Context, method string, args any, opts ...CallOption) (any, error) {
+	s, err := c.newClientStream(ctx, method, opts, true)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.argsDone = true
+	s.mu.Unlock()
+	if err := s.sendArg(args, false); err != nil {
+		s.Close()
+		return nil, err
+	}
+	v, err := s.Recv()
+	s.release()
+	if err == io.EOF {
+		return nil, nil // a stream that ended without an item
+	}
+	return v, err
+}
+
+// Notify sends a notification: method runs on the remote with args, and
+// nothing is replied, not even an error. Notify returns once the
+// notification is queued for writing.
+func (c *Conn) Notify(ctx context.Context, method string, args any, opts ...CallOption) error {
+	if method == "" {
+		return errorf(service.Invalid, "peer: empty method name")
+	}
+	o := callOpts(opts)
+	env := &Envelope{Type: TypeReq, Method: method, Payload: args, Ext: o.ext(ctx)}
+	if o.safe && c.has(extSafe) {
+		env.Safe = true
+	}
+	f, err := c.frame(env)
+	if err != nil {
+		return opError(method, err)
+	}
+	if err := c.waitSpace(ctx, nil); err != nil {
+		if err == errDone {
+			return ctxError(method, ctx)
+		}
+		return err
+	}
+	c.mu.Lock()
+	err = c.refusingLocked(method)
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	c.wq.push(f)
+	return nil
+}
+
+// Register makes h serve calls of the method name on this connection
+// only, before Config.Handler: callbacks, typically under a name from
+// NewCallbackName sent to the remote in a call's arguments. release
+// removes it (if it is still the one registered under name).
+func (c *Conn) Register(name string, h Handler) (release func()) {
+	r := &registered{h: h}
+	c.mu.Lock()
+	c.handlers[name] = r
+	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		if c.handlers[name] == r {
+			delete(c.handlers, name)
+		}
+		c.mu.Unlock()
+	}
+}
+
+// NewCallbackName returns a fresh method name for a callback:
+// "_callback." followed by 32 random hex digits.
+func NewCallbackName() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return "_callback." + hex.EncodeToString(b[:])
+}
+
+func newLogref() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// ---- keepalive ----
+
+// keepAlive pings a silent remote and closes the connection when no
+// frame answers within KeepAliveTimeout.
+func (c *Conn) keepAlive() {
+	every, wait := c.cfg.KeepAlive, c.cfg.KeepAliveTimeout
+	t := time.NewTimer(every)
+	defer t.Stop()
+	var id uint64
+	for {
+		select {
+		case <-c.closed:
+			return
+		case <-t.C:
+		}
+		since := time.Since(time.Unix(0, c.lastRecv.Load()))
+		if since < every {
+			t.Reset(every - since)
+			continue
+		}
+		sent := time.Now().UnixNano()
+		id++
+		c.pushEnvelope(&Envelope{Type: TypePing, ID: id})
+		t.Reset(wait)
+		select {
+		case <-c.closed:
+			return
+		case <-t.C:
+		}
+		if c.lastRecv.Load() < sent {
+			c.fail(wrapErr(service.Unavailable, fmt.Sprintf("keepalive: no answer from the remote within %v", wait), context.DeadlineExceeded), false)
+			return
+		}
+		t.Reset(every)
+	}
+}

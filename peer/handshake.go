@@ -1,0 +1,272 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/glyph-ipc/glyph/service"
+)
+
+// The protocol name and version of duplex's greeting.
+const protocol = "SIMPLEX/1.0"
+
+// extSet is a set of negotiated extensions.
+type extSet uint16
+
+// The extensions (spec.md, section 5). Each is negotiated on its own.
+const (
+	extCancel   extSet = 1 << iota // "cancel": the caller can cancel a call
+	extDeadline                    // "deadline": the first req carries a timeout
+	extEnd                         // "end": streams end with reqend/repend, items go out at once
+	extFlow                        // "flow": per-stream credit, reqcredit/repcredit
+	extGoaway                      // "goaway": graceful shutdown
+	extPing                        // "ping": ping/pong keepalive
+	extSafe                        // "safe": calls marked as only reading
+)
+
+// extAll is every extension this version implements.
+const extAll = extCancel | extDeadline | extEnd | extFlow | extGoaway | extPing | extSafe
+
+var extNames = [...]struct {
+	bit  extSet
+	name string
+}{
+	{extCancel, "cancel"},
+	{extDeadline, "deadline"},
+	{extEnd, "end"},
+	{extFlow, "flow"},
+	{extGoaway, "goaway"},
+	{extPing, "ping"},
+	{extSafe, "safe"},
+}
+
+// names returns the extensions' names in the fixed order.
+func (s extSet) names() []string {
+	var out []string
+	for _, e := range extNames {
+		if s&e.bit != 0 {
+			out = append(out, e.name)
+		}
+	}
+	return out
+}
+
+// parseExt reads a comma-separated list of extension names, ignoring the
+// ones this version does not know.
+func parseExt(list string) extSet {
+	var s extSet
+	for _, n := range strings.Split(list, ",") {
+		for _, e := range extNames {
+			if e.name == n {
+				s |= e.bit
+			}
+		}
+	}
+	return s
+}
+
+// isBaselineCodec reports whether the public duplex peers have the codec.
+func isBaselineCodec(name string) bool { return name == "json" || name == "msgpack" }
+
+// greeting returns the connector's greeting (spec.md, 3.1). The baseline
+// slot names a codec that a baseline acceptor, which reads no further,
+// can speak: the first of ours that duplex has. The glyph- parameters
+// offer every codec in order of preference, the extensions and the
+// window; baseline peers ignore them.
+func greeting(codecs []string, baseline bool, window int) string {
+	if baseline {
+		return protocol + ";" + codecs[0]
+	}
+	slot := codecs[0]
+	for _, c := range codecs {
+		if isBaselineCodec(c) {
+			slot = c
+			break
+		}
+	}
+	return fmt.Sprintf("%s;%s;glyph-codecs=%s;glyph-ext=%s;glyph-window=%d",
+		protocol, slot, strings.Join(codecs, ","), strings.Join(extAll.names(), ","), window)
+}
+
+// handshake is what the handshake settled.
+type handshake struct {
+	codec      string
+	ext        extSet
+	peerWindow int // the credit the remote grants per stream; 0 without flow
+}
+
+// parseGreeting splits a greeting into its codec slot and parameters.
+func parseGreeting(g string) (codec string, params map[string]string, err error) {
+	parts := strings.Split(g, ";")
+	if !strings.Contains(parts[0], "/") || len(parts) < 2 || parts[1] == "" {
+		return "", nil, badFrame("greeting %q is not <name>/<version>;<codec>", clip(g))
+	}
+	params = map[string]string{}
+	for _, p := range parts[2:] {
+		if k, v, ok := strings.Cut(p, "="); ok {
+			params[k] = v
+		}
+	}
+	return parts[1], params, nil
+}
+
+// answerGreeting decides the acceptor's answer (spec.md, 3.2): the text
+// to send and what was settled, or an error whose text follows "-ERR ".
+func answerGreeting(g string, codecs []string, baseline bool, window int) (string, handshake, error) {
+	slot, params, err := parseGreeting(g)
+	if err != nil {
+		return "", handshake{}, err
+	}
+	offered, extended := params["glyph-codecs"]
+	if baseline || !extended {
+		if !contains(codecs, slot) {
+			return "", handshake{}, errorf(service.Unsupported, "unsupported codec %q (supported: %s)", clip(slot), strings.Join(codecs, ","))
+		}
+		return "+OK", handshake{codec: slot}, nil
+	}
+	var h handshake
+	for _, c := range strings.Split(offered, ",") {
+		if contains(codecs, c) {
+			h.codec = c
+			break
+		}
+	}
+	if h.codec == "" {
+		return "", handshake{}, errorf(service.Unsupported, "no common codec (offered: %s; supported: %s)", clip(offered), strings.Join(codecs, ","))
+	}
+	h.ext = parseExt(params["glyph-ext"]) & extAll
+	ans := "+OK;codec=" + h.codec
+	if h.ext != 0 {
+		ans += ";ext=" + strings.Join(h.ext.names(), ",")
+	}
+	if h.ext&extFlow != 0 {
+		h.peerWindow = defaultWindow
+		if w, ok := params["glyph-window"]; ok {
+			if h.peerWindow, err = parseWindow(w); err != nil {
+				return "", handshake{}, err
+			}
+		}
+		ans += ";window=" + strconv.Itoa(window)
+	}
+	return ans, h, nil
+}
+
+// parseAnswer reads the acceptor's answer to our greeting.
+func parseAnswer(a string, codecs []string, baseline bool) (handshake, error) {
+	if strings.HasPrefix(a, "-") {
+		msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(a, "-ERR"), "-"))
+		return handshake{}, errorf(service.Unsupported, "peer refused the handshake: %s", clip(msg))
+	}
+	if !strings.HasPrefix(a, "+") {
+		return handshake{}, badFrame("handshake answer %q does not start with + or -", clip(a))
+	}
+	parts := strings.Split(a, ";")
+	if len(parts) == 1 || baseline {
+		// A baseline acceptor: the codec is the one in our baseline slot.
+		slot, _, _ := parseGreeting(greeting(codecs, baseline, 0))
+		return handshake{codec: slot}, nil
+	}
+	var h handshake
+	for _, p := range parts[1:] {
+		k, v, _ := strings.Cut(p, "=")
+		switch k {
+		case "codec":
+			if !contains(codecs, v) {
+				return handshake{}, badFrame("peer chose codec %q, which was not offered", clip(v))
+			}
+			h.codec = v
+		case "ext":
+			h.ext = parseExt(v)
+		case "window":
+			w, err := parseWindow(v)
+			if err != nil {
+				return handshake{}, err
+			}
+			h.peerWindow = w
+		}
+	}
+	if h.codec == "" {
+		return handshake{}, badFrame("handshake answer %q names no codec", clip(a))
+	}
+	if h.ext&extFlow != 0 && h.peerWindow == 0 {
+		h.peerWindow = defaultWindow
+	}
+	return h, nil
+}
+
+// maxWindow bounds the window a peer may announce.
+const maxWindow = 1 << 20
+
+func parseWindow(s string) (int, error) {
+	w, err := strconv.Atoi(s)
+	if err != nil || w < 1 || w > maxWindow {
+		return 0, badFrame("bad window %q (want 1 to %d)", clip(s), maxWindow)
+	}
+	return w, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// clip shortens text from the peer for error messages.
+func clip(s string) string {
+	if len(s) > 100 {
+		return strings.ToValidUTF8(s[:100], "") + "…"
+	}
+	return s
+}
+
+// readHandshakeFrame reads the next frame that is not a keepalive.
+func readHandshakeFrame(ctx context.Context, fc FrameConn) (string, error) {
+	for {
+		f, err := fc.ReadFrame(ctx)
+		if err != nil {
+			return "", err
+		}
+		if len(f.Data) > 0 {
+			return string(f.Data), nil
+		}
+	}
+}
+
+// runHandshake runs fn with ctx bounded by the handshake timeout; if ctx
+// ends first, fc is closed (which unblocks transports that cannot watch
+// a context) and the error says so.
+func runHandshake(ctx context.Context, fc FrameConn, timeout time.Duration, fn func(ctx context.Context) (handshake, error)) (handshake, error) {
+	hctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	stop := context.AfterFunc(hctx, func() { fc.Close() })
+	h, err := fn(hctx)
+	if !stop() {
+		// The context ended during the handshake.
+		if ctx.Err() != nil {
+			return handshake{}, ctxError("handshake", ctx)
+		}
+		return handshake{}, wrapErr(service.DeadlineExceeded, "handshake timed out", context.DeadlineExceeded)
+	}
+	if err != nil {
+		fc.Close()
+		var se *service.Error
+		if errors.As(err, &se) {
+			if se.Op == "" {
+				c := *se
+				c.Op = "handshake"
+				return handshake{}, &c
+			}
+			return handshake{}, se
+		}
+		e := readError(err)
+		return handshake{}, &service.Error{Op: "handshake", Kind: e.Kind, Message: e.Message, Err: err}
+	}
+	return h, nil
+}

@@ -1,0 +1,909 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"io"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/glyph-ipc/glyph/service"
+)
+
+// Handler serves calls that arrive on a connection.
+//
+// ServePeer runs on its own goroutine with a context that carries the
+// call's headers (see Header), its deadline (extension "deadline"), and
+// that is canceled when the caller cancels (extension "cancel") or the
+// connection ends. Its results are the reply:
+//   - without Send calls, (v, nil) is the one reply, v its payload;
+//   - after Send calls, nil ends the stream and a non-nil v is sent as
+//     its last item;
+//   - a non-nil error is an error reply, which ends the call (after the
+//     items already sent): a *service.Error chooses its kind, context
+//     errors become canceled or deadline_exceeded, other errors are
+//     internal errors with their text.
+//
+// A panic is recovered and answered as an internal error; the
+// connection stays up. For a notification (ID 0) the results are
+// dropped.
+type Handler interface {
+	ServePeer(ctx context.Context, s *ServerStream) (any, error)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, s *ServerStream) (any, error)
+
+// ServePeer calls f.
+func (f HandlerFunc) ServePeer(ctx context.Context, s *ServerStream) (any, error) {
+	return f(ctx, s)
+}
+
+// errDone is returned by waits that ended because their done channel or
+// context did; callers translate it.
+var errDone = errors.New("peer: done")
+
+// ---- headers ----
+
+type headerKey struct{}
+
+// Header returns the headers in ctx: those of the incoming call that a
+// handler's context carries, plus what WithHeader added. Calls made with
+// ctx send them as their ext, so trace and identity headers travel on
+// through every call a handler makes. The map must not be modified.
+func Header(ctx context.Context) map[string]string {
+	h, _ := ctx.Value(headerKey{}).(map[string]string)
+	return h
+}
+
+// WithHeader returns a context whose Header is ctx's merged with h (h's
+// values win).
+func WithHeader(ctx context.Context, h map[string]string) context.Context {
+	if len(h) == 0 {
+		return ctx
+	}
+	merged := maps.Clone(Header(ctx))
+	if merged == nil {
+		merged = make(map[string]string, len(h))
+	}
+	maps.Copy(merged, h)
+	return context.WithValue(ctx, headerKey{}, merged)
+}
+
+// stringEntries returns the string-valued entries of an ext map.
+func stringEntries(ext any) map[string]string {
+	var out map[string]string
+	add := func(k, v any) {
+		ks, ok1 := k.(string)
+		vs, ok2 := v.(string)
+		if ok1 && ok2 {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[ks] = vs
+		}
+	}
+	switch m := ext.(type) {
+	case map[string]any:
+		for k, v := range m {
+			add(k, v)
+		}
+	case map[any]any:
+		for k, v := range m {
+			add(k, v)
+		}
+	case map[string]string:
+		return maps.Clone(m)
+	}
+	return out
+}
+
+// ---- call options ----
+
+// CallOption configures one call, notification or stream.
+type CallOption interface{ applyCall(*callOptions) }
+
+type callOptions struct {
+	header map[string]string
+	safe   bool
+}
+
+type callOptionFunc func(*callOptions)
+
+func (f callOptionFunc) applyCall(o *callOptions) { f(o) }
+
+// WithCallHeader adds headers to the call's ext, over those of
+// Header(ctx).
+func WithCallHeader(h map[string]string) CallOption {
+	return callOptionFunc(func(o *callOptions) {
+		if o.header == nil {
+			o.header = map[string]string{}
+		}
+		maps.Copy(o.header, h)
+	})
+}
+
+// Safe marks the call as one that only reads and changes nothing, so
+// that the remote (or a proxy) may retry or route it freely (extension
+// "safe"; not sent to baseline peers).
+func Safe() CallOption {
+	return callOptionFunc(func(o *callOptions) { o.safe = true })
+}
+
+func callOpts(opts []CallOption) callOptions {
+	var o callOptions
+	for _, opt := range opts {
+		opt.applyCall(&o)
+	}
+	return o
+}
+
+// ext returns the request's ext: Header(ctx) merged with the call's
+// headers, or nil when there are none.
+func (o *callOptions) ext(ctx context.Context) any {
+	h := Header(ctx)
+	if len(h) == 0 && len(o.header) == 0 {
+		return nil
+	}
+	m := make(map[string]any, len(h)+len(o.header))
+	for k, v := range h {
+		m[k] = v
+	}
+	for k, v := range o.header {
+		m[k] = v
+	}
+	return m
+}
+
+// ---- stream plumbing ----
+
+// inbox holds the messages of one direction of a stream that the reader
+// delivered and the application has not taken yet. Pushing never blocks.
+type inbox struct {
+	mu     sync.Mutex // guards the fields below
+	items  []any
+	end    error // why the direction ended (io.EOF or an error), once closed
+	closed bool
+	wake   chan struct{} // capacity 1
+}
+
+func (b *inbox) init() { b.wake = make(chan struct{}, 1) }
+
+func (b *inbox) signal() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// push adds an item and returns how many are buffered; -1 if closed.
+func (b *inbox) push(v any) int {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return -1
+	}
+	b.items = append(b.items, v)
+	n := len(b.items)
+	b.mu.Unlock()
+	b.signal()
+	return n
+}
+
+// close ends the direction after the buffered items; the first close
+// wins.
+func (b *inbox) close(err error) {
+	b.mu.Lock()
+	if !b.closed {
+		b.closed, b.end = true, err
+	}
+	b.mu.Unlock()
+	b.signal()
+}
+
+// next returns the next item, or the end once the items are taken, or
+// errDone when done is closed first.
+func (b *inbox) next(done <-chan struct{}) (any, error) {
+	for {
+		b.mu.Lock()
+		if len(b.items) > 0 {
+			v := b.items[0]
+			b.items[0] = nil
+			b.items = b.items[1:]
+			b.mu.Unlock()
+			return v, nil
+		}
+		if b.closed {
+			err := b.end
+			b.mu.Unlock()
+			return nil, err
+		}
+		b.mu.Unlock()
+		select {
+		case <-b.wake:
+		case <-done:
+			// Prefer what is already there.
+			b.mu.Lock()
+			ready := len(b.items) > 0 || b.closed
+			b.mu.Unlock()
+			if !ready {
+				return nil, errDone
+			}
+		}
+	}
+}
+
+// credit is a stream's send credit under flow control: how many more
+// messages the remote agreed to buffer.
+type credit struct {
+	mu   sync.Mutex // guards n
+	n    int64
+	wake chan struct{} // capacity 1
+}
+
+func (c *credit) init(n int64) {
+	c.n = n
+	c.wake = make(chan struct{}, 1)
+}
+
+func (c *credit) add(n int64) {
+	c.mu.Lock()
+	c.n += n
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take waits for one credit; errDone if a or b closes first.
+func (c *credit) take(a, b <-chan struct{}) error {
+	for {
+		c.mu.Lock()
+		if c.n > 0 {
+			c.n--
+			more := c.n > 0
+			c.mu.Unlock()
+			if more {
+				// Pass the wake-up on to nobody in particular: keeps the
+				// channel's state simple for the next waiter.
+				select {
+				case c.wake <- struct{}{}:
+				default:
+				}
+			}
+			return nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.wake:
+		case <-a:
+			return errDone
+		case <-b:
+			return errDone
+		}
+	}
+}
+
+// ---- the caller's side ----
+
+// ClientStream is a call whose arguments or results stream. One
+// goroutine may Send and CloseSend while another Recvs; Close may be
+// called from any goroutine.
+//
+// The call starts with the first message: the first Send on a connection
+// with the "end" extension, otherwise (baseline) the second Send or
+// CloseSend, because a baseline stream must mark its last message and
+// so holds one back. Recv waits for results, so with a baseline remote
+// results can start only after CloseSend or once two items are sent.
+type ClientStream struct {
+	c       *Conn
+	method  string
+	ctx     context.Context
+	ext     any
+	timeout int64
+	safe    bool
+	unary   bool
+	stop    func() bool // stops watching ctx
+
+	res    inbox         // the results
+	credit credit        // for our arguments (flow)
+	done   chan struct{} // closed when the results ended
+
+	mu       sync.Mutex // guards the fields below
+	id       uint64     // 0 until the first req is queued
+	started  bool
+	argsDone bool // the last argument is queued or abandoned
+	held     any  // the argument held back (baseline)
+	hasHeld  bool
+	resDone  bool
+	header   map[string]string
+	gotFirst bool
+	consumed int64 // results taken since the last repcredit
+}
+
+// NewStream starts a call of method whose arguments, results or both
+// stream. ctx bounds the whole call: when it ends the call is canceled
+// (extension "cancel") and Recv returns its error. Call Close (or Recv
+// until it returns an error) to release the call.
+func (c *Conn) NewStream(ctx context.Context, method string, opts ...CallOption) (*ClientStream, error) {
+	return c.newClientStream(ctx, method, opts, false)
+}
+
+func (c *Conn) newClientStream(ctx context.Context, method string, opts []CallOption, unary bool) (*ClientStream, error) {
+	if method == "" {
+		return nil, errorf(service.Invalid, "peer: empty method name")
+	}
+	if ctx.Err() != nil {
+		return nil, ctxError(method, ctx)
+	}
+	c.mu.Lock()
+	err := c.refusingLocked(method)
+	c.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	o := callOpts(opts)
+	s := &ClientStream{c: c, method: method, ctx: ctx, ext: o.ext(ctx), unary: unary, done: make(chan struct{})}
+	s.safe = o.safe && c.has(extSafe)
+	if d, ok := ctx.Deadline(); ok && c.has(extDeadline) {
+		ms := int64((time.Until(d) + time.Millisecond - 1) / time.Millisecond)
+		s.timeout = max(ms, 1)
+	}
+	s.res.init()
+	s.credit.init(c.peerWindow)
+	if ctx.Done() != nil {
+		s.stop = context.AfterFunc(ctx, func() { s.end(ctxError(method, ctx), true) })
+	}
+	return s, nil
+}
+
+// release stops watching the call's context.
+func (s *ClientStream) release() {
+	if s.stop != nil {
+		s.stop()
+	}
+}
+
+// Send sends one argument. It blocks only while the remote has no credit
+// left for this stream (extension "flow") or the connection's write
+// queue is full. After the call ended (the remote replied, the call was
+// canceled, or the connection closed) Send returns io.EOF; Recv tells
+// how the call ended. v must not be modified after Send.
+func (s *ClientStream) Send(v any) error {
+	s.mu.Lock()
+	if s.resDone {
+		s.mu.Unlock()
+		return io.EOF
+	}
+	if s.argsDone {
+		s.mu.Unlock()
+		return errorf(service.Invalid, "%s: Send after CloseSend", s.method)
+	}
+	if !s.c.has(extEnd) {
+		if !s.hasHeld {
+			s.held, s.hasHeld = v, true
+			s.mu.Unlock()
+			return nil
+		}
+		v, s.held = s.held, v
+	}
+	s.mu.Unlock()
+	return s.sendArg(v, true)
+}
+
+// CloseSend ends the arguments (half-close); results keep coming. With a
+// baseline remote it sends the held-back argument as the last one, or a
+// single null argument when none was sent.
+func (s *ClientStream) CloseSend() error {
+	s.mu.Lock()
+	if s.argsDone || s.resDone {
+		s.argsDone = true
+		s.mu.Unlock()
+		return nil
+	}
+	s.argsDone = true
+	held, hasHeld, started := s.held, s.hasHeld, s.started
+	s.held, s.hasHeld = nil, false
+	s.mu.Unlock()
+	switch {
+	case hasHeld:
+		return s.sendArg(held, false)
+	case !started:
+		return s.sendArg(nil, false)
+	default:
+		return s.sendControl(TypeReqEnd)
+	}
+}
+
+// sendArg sends a req with one argument, starting the call if it is the
+// first.
+func (s *ClientStream) sendArg(v any, more bool) error {
+	c := s.c
+	s.mu.Lock()
+	if s.resDone {
+		s.mu.Unlock()
+		return io.EOF
+	}
+	first := !s.started
+	if first {
+		id, err := c.addOut(s)
+		if err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		s.id, s.started = id, true
+	}
+	env := &Envelope{Type: TypeReq, Method: s.method, ID: s.id, Payload: v, More: more}
+	if first {
+		env.Ext, env.Timeout, env.Safe = s.ext, s.timeout, s.safe
+	}
+	s.mu.Unlock()
+	f, err := c.frame(env)
+	if err != nil {
+		if first {
+			s.end(io.EOF, false)
+		}
+		return opError(s.method, err)
+	}
+	if c.has(extFlow) {
+		if err := s.credit.take(s.done, c.closed); err != nil {
+			return io.EOF
+		}
+	}
+	if err := c.waitSpace(s.ctx, s.done); err != nil {
+		if err == errDone {
+			return io.EOF
+		}
+		return opError(s.method, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.resDone {
+		return io.EOF
+	}
+	c.wq.push(f)
+	return nil
+}
+
+// sendControl sends a reqend or cancel for a started call.
+func (s *ClientStream) sendControl(typ string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.started || s.resDone {
+		return nil
+	}
+	s.c.pushEnvelope(&Envelope{Type: typ, ID: s.id})
+	return nil
+}
+
+// Recv returns the next result; io.EOF after the last. An error reply
+// ends the results with that error (a *service.Error), after the items
+// that came before it.
+func (s *ClientStream) Recv() (any, error) {
+	v, err := s.res.next(s.c.closed)
+	if err == errDone {
+		return nil, lostError(s.method, s.c.Err())
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.c.has(extFlow) {
+		s.mu.Lock()
+		if !s.resDone {
+			s.consumed++
+			if s.consumed >= creditThreshold(s.c.cfg.Window) {
+				s.c.pushEnvelope(&Envelope{Type: TypeRepCredit, ID: s.id, Credit: s.consumed})
+				s.consumed = 0
+			}
+		}
+		s.mu.Unlock()
+	}
+	return v, nil
+}
+
+// creditThreshold is how many messages a receiver consumes before it
+// grants them back: half the window.
+func creditThreshold(window int) int64 { return max(1, int64(window)/2) }
+
+// Header returns the string-valued entries of the first reply's ext (the
+// remote copies the request's ext there); nil before the first reply.
+func (s *ClientStream) Header() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.header
+}
+
+// Close ends the call: if its results have not ended it is canceled (the
+// remote's handler sees its context canceled, with extension "cancel")
+// and Recv returns Canceled. Close after the end only releases the
+// stream.
+func (s *ClientStream) Close() error {
+	s.end(errorf(service.Canceled, "%s: stream closed", s.method), true)
+	s.release()
+	return nil
+}
+
+// deliver takes a rep for this call from the reader.
+func (s *ClientStream) deliver(env *Envelope) {
+	s.mu.Lock()
+	if s.resDone {
+		s.mu.Unlock()
+		return
+	}
+	if !s.gotFirst {
+		s.gotFirst = true
+		s.header = stringEntries(env.Ext)
+	}
+	s.mu.Unlock()
+	switch {
+	case env.Error != nil:
+		s.end(remoteError(s.method, env.Error), false)
+	case s.unary && env.More:
+		s.end(errorf(service.Unsupported, "%s: the reply streams; use NewStream", s.method), true)
+	default:
+		n := s.res.push(env.Payload)
+		switch {
+		case !env.More:
+			s.end(io.EOF, false)
+		case n > s.c.bufferBound():
+			s.end(errorf(service.Overloaded, "%s: more than %d results unread", s.method, s.c.bufferBound()), true)
+		}
+	}
+}
+
+// bufferBound is how many unread messages a stream may hold: the window
+// under flow control (a remote that sends more breaks the protocol),
+// else MaxBuffered.
+func (c *Conn) bufferBound() int {
+	if c.has(extFlow) {
+		return c.cfg.Window
+	}
+	return c.cfg.MaxBuffered
+}
+
+// end ends the results with err (io.EOF for a normal end) and forgets
+// the call. With abort, a started call is canceled on the remote
+// (extension "cancel"). A call whose results ended while its arguments
+// were still open tells the remote to stop waiting for them (cancel, or
+// reqend), except with a baseline remote, which has no way to be told.
+func (s *ClientStream) end(err error, abort bool) {
+	c := s.c
+	s.mu.Lock()
+	if s.resDone {
+		s.mu.Unlock()
+		return
+	}
+	s.resDone = true
+	argsOpen := !s.argsDone
+	s.argsDone = true
+	s.held, s.hasHeld = nil, false
+	if s.started {
+		c.removeOut(s.id, s)
+		if (abort || argsOpen) && c.has(extCancel) {
+			c.pushEnvelope(&Envelope{Type: TypeCancel, ID: s.id})
+		} else if argsOpen && c.has(extEnd) {
+			c.pushEnvelope(&Envelope{Type: TypeReqEnd, ID: s.id})
+		}
+	}
+	s.mu.Unlock()
+	s.res.close(err)
+	close(s.done)
+}
+
+// ---- the provider's side ----
+
+// ServerStream is the provider's view of one incoming call: its
+// arguments (Recv) and its streamed results (Send).
+type ServerStream struct {
+	c      *Conn
+	method string
+	id     uint64
+	ext    any
+	header map[string]string
+	safe   bool
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	stopTO context.CancelFunc
+
+	args   inbox
+	credit credit // for our results (flow)
+
+	mu          sync.Mutex // guards the fields below
+	argsDone    bool       // the last argument, reqend or cancel arrived
+	handlerDone bool
+	dead        bool // canceled or failed: send nothing more
+	sent        bool // Send was called
+	held        any  // the result held back (baseline)
+	hasHeld     bool
+	consumed    int64 // arguments taken since the last reqcredit
+}
+
+// newServerStream makes the stream for the first req of a call. c.mu is
+// held.
+func (c *Conn) newServerStream(env *Envelope) *ServerStream {
+	s := &ServerStream{c: c, method: env.Method, id: env.ID, ext: env.Ext, header: stringEntries(env.Ext), safe: env.Safe && c.has(extSafe)}
+	ctx := c.ctx
+	if len(s.header) > 0 {
+		ctx = context.WithValue(ctx, headerKey{}, s.header)
+	}
+	ctx, s.cancel = context.WithCancelCause(ctx)
+	if env.Timeout > 0 && c.has(extDeadline) {
+		ctx, s.stopTO = context.WithTimeout(ctx, time.Duration(min(env.Timeout, int64(1<<62)/int64(time.Millisecond)))*time.Millisecond)
+	}
+	s.ctx = ctx
+	s.args.init()
+	s.credit.init(c.peerWindow)
+	s.args.push(env.Payload)
+	if !env.More {
+		s.argsDone = true
+		s.args.close(io.EOF)
+	}
+	return s
+}
+
+// Method returns the called method's name.
+func (s *ServerStream) Method() string { return s.method }
+
+// ID returns the caller's id for the call; 0 for a notification.
+func (s *ServerStream) ID() uint64 { return s.id }
+
+// Conn returns the connection the call came on, to call the caller back.
+func (s *ServerStream) Conn() *Conn { return s.c }
+
+// Ext returns the request's ext as it came.
+func (s *ServerStream) Ext() any { return s.ext }
+
+// Header returns the string-valued entries of the request's ext. The map
+// must not be modified.
+func (s *ServerStream) Header() map[string]string { return s.header }
+
+// Safe reports whether the caller marked the call as only reading
+// (extension "safe").
+func (s *ServerStream) Safe() bool { return s.safe }
+
+// Recv returns the next argument: the first call returns the first
+// message's payload, and io.EOF follows the last. It fails with the
+// handler context's error when the call is canceled.
+func (s *ServerStream) Recv() (any, error) {
+	v, err := s.args.next(s.ctx.Done())
+	if err == errDone {
+		return nil, ctxError(s.method, s.ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.c.has(extFlow) && s.id != 0 {
+		s.mu.Lock()
+		if !s.argsDone {
+			s.consumed++
+			if s.consumed >= creditThreshold(s.c.cfg.Window) {
+				s.c.pushEnvelope(&Envelope{Type: TypeReqCredit, ID: s.id, Credit: s.consumed})
+				s.consumed = 0
+			}
+		}
+		s.mu.Unlock()
+	}
+	return v, nil
+}
+
+// Send sends one streamed result. It blocks only this call: while the
+// caller has no credit left for it (extension "flow") or the
+// connection's write queue is full. With a baseline caller one result is
+// held back until the next Send or the handler's return, so that the
+// last one goes without `more`. v must not be modified after Send.
+func (s *ServerStream) Send(v any) error {
+	s.mu.Lock()
+	switch {
+	case s.dead:
+		s.mu.Unlock()
+		return ctxError(s.method, s.ctx)
+	case s.handlerDone:
+		s.mu.Unlock()
+		return errorf(service.Invalid, "%s: Send after the handler returned", s.method)
+	case s.id == 0:
+		s.mu.Unlock()
+		return errorf(service.Invalid, "%s: a notification has no reply", s.method)
+	}
+	s.sent = true
+	if !s.c.has(extEnd) {
+		if !s.hasHeld {
+			s.held, s.hasHeld = v, true
+			s.mu.Unlock()
+			return nil
+		}
+		v, s.held = s.held, v
+	}
+	s.mu.Unlock()
+	return s.sendRep(&Envelope{Type: TypeRep, ID: s.id, Payload: v, More: true, Ext: s.ext})
+}
+
+// sendRep sends a reply message, waiting for credit if it carries an
+// item.
+func (s *ServerStream) sendRep(env *Envelope) error {
+	c := s.c
+	f, err := c.frame(env)
+	if err != nil {
+		return opError(s.method, err)
+	}
+	if env.Type == TypeRep && env.Error == nil && c.has(extFlow) {
+		if err := s.credit.take(s.ctx.Done(), nil); err != nil {
+			return ctxError(s.method, s.ctx)
+		}
+	}
+	if err := c.waitSpace(s.ctx, nil); err != nil {
+		if err == errDone {
+			return ctxError(s.method, s.ctx)
+		}
+		return opError(s.method, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dead {
+		return ctxError(s.method, s.ctx)
+	}
+	c.wq.push(f)
+	return nil
+}
+
+// finish sends the handler's result (see Handler) and forgets the call
+// once its arguments have ended too.
+func (s *ServerStream) finish(v any, err error) {
+	defer func() {
+		if s.stopTO != nil {
+			s.stopTO()
+		}
+		s.cancel(context.Canceled)
+	}()
+	if s.id == 0 {
+		if err != nil {
+			s.c.log.Debug("peer: notification handler failed", "method", s.method, "err", err)
+		}
+		return
+	}
+	s.mu.Lock()
+	dead, sent, held, hasHeld := s.dead, s.sent, s.held, s.hasHeld
+	s.held, s.hasHeld = nil, false
+	s.mu.Unlock()
+	if !dead {
+		s.reply(v, err, sent, held, hasHeld)
+	}
+	s.mu.Lock()
+	s.handlerDone = true
+	remove := s.argsDone
+	s.mu.Unlock()
+	if remove {
+		s.c.removeIn(s.id, s)
+	}
+}
+
+func (s *ServerStream) reply(v any, err error, sent bool, held any, hasHeld bool) {
+	rep := func(payload any, more bool) error {
+		return s.sendRep(&Envelope{Type: TypeRep, ID: s.id, Payload: payload, More: more, Ext: s.ext})
+	}
+	if err != nil {
+		if hasHeld && rep(held, true) != nil {
+			return
+		}
+		s.sendError(err)
+		return
+	}
+	var werr error
+	switch {
+	case !sent:
+		werr = rep(v, false)
+	case s.c.has(extEnd):
+		if v != nil {
+			werr = rep(v, false)
+		} else {
+			werr = s.sendRep(&Envelope{Type: TypeRepEnd, ID: s.id})
+		}
+	case v != nil:
+		if werr = rep(held, true); werr == nil {
+			werr = rep(v, false)
+		}
+	default:
+		werr = rep(held, false)
+	}
+	var se *service.Error
+	if werr != nil && errors.As(werr, &se) && se.Kind == service.Invalid {
+		// The result could not be encoded: say so instead.
+		s.sendError(&service.Error{Op: s.method, Kind: service.Internal, Message: "cannot encode the result: " + se.Message})
+	}
+}
+
+func (s *ServerStream) sendError(err error) {
+	s.sendRep(&Envelope{Type: TypeRep, ID: s.id, Ext: s.ext, Error: errorBody(err)})
+}
+
+// deliver takes the next req of this call from the reader.
+func (s *ServerStream) deliver(env *Envelope) {
+	s.mu.Lock()
+	if s.argsDone {
+		s.mu.Unlock()
+		s.c.log.Debug("peer: argument after the last", "method", s.method, "id", s.id)
+		return
+	}
+	if !env.More {
+		s.argsDone = true
+	}
+	drop := s.dead || s.handlerDone
+	remove := s.argsDone && s.handlerDone
+	s.mu.Unlock()
+	if !drop {
+		if n := s.args.push(env.Payload); n > s.c.bufferBound() {
+			s.fail(errorf(service.Overloaded, "%s: more than %d arguments unread", s.method, s.c.bufferBound()))
+		}
+	}
+	if !env.More {
+		s.args.close(io.EOF)
+	}
+	if remove {
+		s.c.removeIn(s.id, s)
+	}
+}
+
+// endArgs handles reqend: no more arguments.
+func (s *ServerStream) endArgs() {
+	s.mu.Lock()
+	if s.argsDone {
+		s.mu.Unlock()
+		return
+	}
+	s.argsDone = true
+	remove := s.handlerDone
+	s.mu.Unlock()
+	s.args.close(io.EOF)
+	if remove {
+		s.c.removeIn(s.id, s)
+	}
+}
+
+// canceled handles the caller's cancel: the handler's context is
+// canceled and nothing more is sent for the call.
+func (s *ServerStream) canceled() {
+	err := errorf(service.Canceled, "%s: canceled by the caller", s.method)
+	s.mu.Lock()
+	s.dead, s.argsDone = true, true
+	remove := s.handlerDone
+	s.mu.Unlock()
+	s.cancel(err)
+	s.args.close(err)
+	if remove {
+		s.c.removeIn(s.id, s)
+	}
+}
+
+// fail ends the call with an error reply now (a bad or overflowing
+// argument): the handler's context is canceled and what it sends later
+// is dropped. Its further arguments are read and dropped.
+func (s *ServerStream) fail(err *service.Error) {
+	s.mu.Lock()
+	if s.dead || s.handlerDone {
+		s.mu.Unlock()
+		return
+	}
+	s.dead = true
+	s.mu.Unlock()
+	e := *err
+	if e.Op == "" {
+		e.Op = s.method
+	}
+	s.cancel(&e)
+	s.args.close(&e)
+	s.c.replyError(s.id, s.ext, &e)
+}
+
+// opError sets op on a *service.Error from the codec or the connection.
+func opError(op string, err error) error {
+	var se *service.Error
+	if errors.As(err, &se) {
+		c := *se
+		if c.Op == "" {
+			c.Op = op
+		}
+		return &c
+	}
+	return &service.Error{Op: op, Kind: service.KindOf(err), Message: err.Error(), Err: err}
+}

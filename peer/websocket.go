@@ -1,0 +1,169 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/coder/websocket"
+	"github.com/glyph-ipc/glyph/service"
+)
+
+// WebSocketOptions configures NewWebSocketHandler. The zero value is
+// valid.
+type WebSocketOptions struct {
+	// AllowedOrigins lists the host patterns (path.Match syntax, such as
+	// "example.com" or "*.example.com"; with "://" matched against
+	// scheme://host) of the browser pages that may connect besides the
+	// server's own host. Requests without an Origin header (peers that are
+	// not browsers) are always accepted; requests from other origins get
+	// 403 Forbidden.
+	AllowedOrigins []string
+	// MaxFrameSize bounds the frames read; ≤ 0 means DefaultMaxFrameSize.
+	MaxFrameSize int
+}
+
+// NewWebSocketHandler returns an http.Handler that upgrades requests to
+// WebSocket connections and hands each to accept, typically to run
+// Server on it. Mount it on a path of a ServeMux. accept is called on
+// the request's goroutine; the handler returns once the connection is
+// closed, so accept may serve the connection itself or start a goroutine.
+func NewWebSocketHandler(accept func(FrameConn), opts *WebSocketOptions) http.Handler {
+	if opts == nil {
+		opts = &WebSocketOptions{}
+	}
+	patterns := append([]string(nil), opts.AllowedOrigins...)
+	max := opts.MaxFrameSize
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: patterns})
+		if err != nil {
+			return // Accept wrote the error response (403 for a foreign Origin)
+		}
+		fc := newWSConn(c, max, r.Host, r.RemoteAddr)
+		accept(fc)
+		<-fc.closed
+	})
+}
+
+// dialWebSocket opens a WebSocket connection to a ws:// or wss:// URL.
+func dialWebSocket(ctx context.Context, addr string, opts *DialOptions) (FrameConn, error) {
+	c, resp, err := websocket.Dial(ctx, addr, &websocket.DialOptions{HTTPClient: opts.HTTPClient, HTTPHeader: opts.HTTPHeader})
+	if err != nil {
+		se := dialError(addr, err).(*service.Error)
+		if resp != nil && resp.StatusCode >= 400 {
+			se.Kind = service.KindForStatus(resp.StatusCode)
+			se.Message = fmt.Sprintf("dial %s: %s", addr, resp.Status)
+		}
+		return nil, se
+	}
+	return newWSConn(c, opts.MaxFrameSize, "", addr), nil
+}
+
+// wsConn is a FrameConn over a WebSocket: one message per frame, text or
+// binary as the frame says.
+type wsConn struct {
+	c             *websocket.Conn
+	max           int
+	local, remote string
+	closeOnce     sync.Once
+	closed        chan struct{}
+}
+
+func newWSConn(c *websocket.Conn, max int, local, remote string) *wsConn {
+	if max <= 0 {
+		max = DefaultMaxFrameSize
+	}
+	c.SetReadLimit(int64(max))
+	return &wsConn{c: c, max: max, local: local, remote: remote, closed: make(chan struct{})}
+}
+
+func (w *wsConn) ReadFrame(ctx context.Context) (Frame, error) {
+	typ, data, err := w.c.Read(ctx)
+	if err != nil {
+		if errors.Is(err, websocket.ErrMessageTooBig) {
+			w.markClosed()
+			return Frame{}, wrapErr(service.TooLarge, fmt.Sprintf("frame over the limit of %d bytes", w.max), err)
+		}
+		if ce := (websocket.CloseError{}); errors.As(err, &ce) {
+			msg := fmt.Sprintf("connection closed by peer (status %d", ce.Code)
+			if ce.Reason != "" {
+				msg += ": " + ce.Reason
+			}
+			w.markClosed()
+			return Frame{}, wrapErr(service.Unavailable, msg+")", err)
+		}
+		return Frame{}, err
+	}
+	return Frame{Data: data, Text: typ == websocket.MessageText}, nil
+}
+
+func (w *wsConn) WriteFrames(ctx context.Context, frames []Frame) error {
+	for _, f := range frames {
+		typ := websocket.MessageBinary
+		if f.Text {
+			typ = websocket.MessageText
+		}
+		if err := w.c.Write(ctx, typ, f.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close closes the connection with status 1000 (normal closure).
+func (w *wsConn) Close() error { return w.closeWith(nil) }
+
+// closeWith starts the close handshake with a status and reason that
+// tell the peer why (1009 for a frame over the limit, 1002 for a bad
+// frame, 1011 otherwise), and returns without waiting for the peer's
+// answer: the library finishes or abandons the handshake on its own
+// within seconds.
+func (w *wsConn) closeWith(reason error) error {
+	w.closeOnce.Do(func() {
+		code, text := websocket.StatusNormalClosure, ""
+		if reason != nil {
+			switch service.KindOf(reason) {
+			case service.Unavailable:
+			case service.TooLarge:
+				code = websocket.StatusMessageTooBig
+			case service.BadFrame, service.Unsupported:
+				code = websocket.StatusProtocolError
+			default:
+				code = websocket.StatusInternalError
+			}
+			if code != websocket.StatusNormalClosure {
+				text = reason.Error()
+				if len(text) > 120 {
+					text = strings.ToValidUTF8(text[:120], "")
+				}
+			}
+		}
+		close(w.closed)
+		go w.c.Close(code, text)
+	})
+	return nil
+}
+
+// markClosed records that the library closed the connection itself.
+func (w *wsConn) markClosed() {
+	w.closeOnce.Do(func() {
+		close(w.closed)
+		go w.c.CloseNow()
+	})
+}
+
+func (w *wsConn) LocalAddr() string  { return w.local }
+func (w *wsConn) RemoteAddr() string { return w.remote }
+
+// closeFrameConn closes fc, telling the peer the reason where the
+// transport can carry one (a WebSocket close status).
+func closeFrameConn(fc FrameConn, reason error) {
+	if w, ok := fc.(*wsConn); ok {
+		w.closeWith(reason)
+		return
+	}
+	fc.Close()
+}
