@@ -80,11 +80,21 @@ type Encoder struct {
 	w         io.Writer
 	chunkSize int
 	chunk     []byte
+
+	// e builds the root object of each message. The Encoder keeps its
+	// own instead of taking one from encPool per message, which after a
+	// garbage collection (it empties pools) means a new state and new,
+	// growing buffers; a small root, the usual companion of blobs, fits
+	// in small.
+	e     encodeState
+	small [512]byte
 }
 
 // NewEncoder returns an Encoder writing to w.
 func NewEncoder(w io.Writer) *Encoder {
-	return &Encoder{w: w, chunkSize: defaultChunkSize}
+	enc := &Encoder{w: w, chunkSize: defaultChunkSize}
+	enc.e.init(enc.small[:0])
+	return enc
 }
 
 // SetChunkSize sets the largest blob chunk the encoder writes (default
@@ -100,8 +110,8 @@ func (enc *Encoder) SetChunkSize(n int) {
 // in v. If a blob's reader fails, Encode returns its error and the stream
 // holds an incomplete message.
 func (enc *Encoder) Encode(v any) error {
-	e := encPool.Get().(*encodeState)
-	defer e.release()
+	e := &enc.e
+	defer e.reset(enc.small[:0])
 	if err := e.encodeRoot(v); err != nil {
 		return err
 	}
@@ -153,8 +163,7 @@ func (enc *Encoder) writeBlob(id int, b *Blob) error {
 			return err
 		}
 	}
-	var end [24]byte
-	_, err := enc.w.Write(appendEndChunk(end[:0], id))
+	_, err := enc.w.Write(appendEndChunk(enc.chunk[:0], id))
 	return err
 }
 
@@ -227,15 +236,34 @@ type encodeState struct {
 	tmp    []byte   // scratch for reordering sorted entries
 
 	identity bool // encoding for comparison: blobs by identity, no trailers
+
+	// Room for the first blobs of a message, so that one blob costs no
+	// allocation.
+	blobArr   [2]*Blob
+	blobAtArr [2]int
 }
 
 type span struct{ start, keyEnd, end int }
 
-var encPool = sync.Pool{New: func() any { return new(encodeState) }}
+var encPool = sync.Pool{New: func() any {
+	e := new(encodeState)
+	e.init(nil)
+	return e
+}}
 
-func (e *encodeState) release() {
+// init points the blob slices at their inline room and the buffer at buf;
+// e must not move afterwards.
+func (e *encodeState) init(buf []byte) {
+	e.buf = buf
+	e.blobs = e.blobArr[:0]
+	e.blobAt = e.blobAtArr[:0]
+}
+
+// reset makes e ready for the next message, dropping large buffers; a
+// buffer dropped is replaced by buf.
+func (e *encodeState) reset(buf []byte) {
 	if cap(e.buf) > 1<<20 {
-		e.buf = nil
+		e.buf = buf
 	}
 	e.buf = e.buf[:0]
 	clear(e.blobs)
@@ -246,6 +274,10 @@ func (e *encodeState) release() {
 	if cap(e.tmp) > 1<<20 {
 		e.tmp = nil
 	}
+}
+
+func (e *encodeState) release() {
+	e.reset(nil)
 	encPool.Put(e)
 }
 
@@ -580,19 +612,61 @@ func (e *encodeState) encodeBlob(b *Blob) error {
 	e.blobAt = append(e.blobAt, len(e.buf))
 	e.buf = strconv.AppendInt(e.buf, int64(id), 10)
 	e.buf = append(e.buf, ':')
+	if err := e.encodeBlobAttrs(b); err != nil {
+		return err
+	}
+	e.buf = append(e.buf, ';')
+	return nil
+}
+
+// encodeBlobAttrs writes the attributes dict of b: its Attrs with
+// content-type set to its ContentType (application/octet-stream when
+// empty), as encodeStringMap would write such a map.
+func (e *encodeState) encodeBlobAttrs(b *Blob) error {
+	if err := e.enter(nil); err != nil {
+		return err
+	}
+	e.buf = append(e.buf, 'D')
 	ct := b.ContentType
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	attrs := make(map[string]any, len(b.Attrs)+1)
-	for k, v := range b.Attrs {
-		attrs[k] = v
-	}
-	attrs["content-type"] = ct
-	if err := e.encodeStringMap(attrs); err != nil {
-		return err
+	if len(b.Attrs) == 0 {
+		e.buf = appendUnicode(e.buf, "content-type")
+		if err := e.encodeString(ct); err != nil {
+			return err
+		}
+	} else {
+		spans := e.getSpans()
+		start := len(e.buf)
+		e.buf = appendUnicode(e.buf, "content-type")
+		keyEnd := len(e.buf)
+		if err := e.encodeString(ct); err != nil {
+			return err
+		}
+		spans = append(spans, span{start, keyEnd, len(e.buf)})
+		for k, v := range b.Attrs {
+			if k == "content-type" {
+				continue
+			}
+			start := len(e.buf)
+			if err := e.encodeString(k); err != nil {
+				return err
+			}
+			keyEnd := len(e.buf)
+			if err := e.encodeAny(v); err != nil {
+				return err
+			}
+			spans = append(spans, span{start, keyEnd, len(e.buf)})
+		}
+		err := e.sortEntries(spans, "dict")
+		e.putSpans(spans)
+		if err != nil {
+			return err
+		}
 	}
 	e.buf = append(e.buf, ';')
+	e.depth--
 	return nil
 }
 
