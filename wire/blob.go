@@ -108,16 +108,22 @@ func (b *Blob) source() io.Reader {
 type message struct {
 	mu      sync.Mutex
 	d       *decodeState
-	blobs   map[string]*blobIn
-	open    int   // blobs without their end chunk yet
-	total   int64 // blob bytes seen so far
-	err     error // sticky failure of the trailers
-	memUsed int64 // bytes spooled in memory, all blobs together
+	blobs   []*blobIn          // in order of appearance
+	byID    map[string]*blobIn // index of blobs, once there are many
+	open    int                // blobs without their end chunk yet
+	total   int64              // blob bytes seen so far
+	err     error              // sticky failure of the trailers
+	memUsed int64              // bytes spooled in memory, all blobs together
 
 	// current chunk being read
 	cur       *blobIn
 	remaining int64
 	chunkOff  int64
+
+	// Room for the first blob, so that a message with one blob costs one
+	// allocation.
+	first   blobIn
+	blobArr [1]*blobIn
 }
 
 // blobIn is the decoder side of one blob.
@@ -126,6 +132,7 @@ type blobIn struct {
 	id     string
 	ended  bool // end chunk seen
 	closed bool // the caller closed it: discard data
+	blob   Blob // what the caller reads this blob through; blob.in is this
 
 	mem      []byte // spooled in memory, unread part starts at memR
 	memR     int
@@ -135,18 +142,53 @@ type blobIn struct {
 	spoolErr error
 }
 
-func (m *message) add(id string) (*blobIn, error) {
-	if m.blobs == nil {
-		m.blobs = make(map[string]*blobIn)
+// indexBlobsAbove is how many blobs a message holds before their ids are
+// looked up in a map rather than by scanning.
+const indexBlobsAbove = 8
+
+func newMessage(d *decodeState) *message {
+	m := &message{d: d}
+	m.blobs = m.blobArr[:0]
+	return m
+}
+
+// lookup returns the blob with id, or nil.
+func (m *message) lookup(id string) *blobIn {
+	if m.byID != nil {
+		return m.byID[id]
 	}
-	if _, dup := m.blobs[id]; dup {
+	for _, b := range m.blobs {
+		if b.id == id {
+			return b
+		}
+	}
+	return nil
+}
+
+func (m *message) add(id string) (*blobIn, error) {
+	if m.lookup(id) != nil {
 		return nil, errors.New("duplicate blob id " + id)
 	}
 	if len(m.blobs) >= m.d.lim.MaxBlobs {
 		return nil, &LimitError{Limit: "MaxBlobs", Max: int64(m.d.lim.MaxBlobs), Offset: m.d.off()}
 	}
-	b := &blobIn{m: m, id: id}
-	m.blobs[id] = b
+	var b *blobIn
+	if len(m.blobs) == 0 {
+		b = &m.first
+	} else {
+		b = new(blobIn)
+	}
+	b.m, b.id = m, id
+	b.blob.in = b
+	m.blobs = append(m.blobs, b)
+	if m.byID != nil {
+		m.byID[id] = b
+	} else if len(m.blobs) > indexBlobsAbove {
+		m.byID = make(map[string]*blobIn, 2*len(m.blobs))
+		for _, b := range m.blobs {
+			m.byID[b.id] = b
+		}
+	}
 	m.open++
 	return b, nil
 }
@@ -217,7 +259,7 @@ func (m *message) step(want *blobIn, p []byte) (int, error) {
 	if err != nil {
 		return 0, m.fail(err)
 	}
-	b := m.blobs[id]
+	b := m.lookup(id)
 	if b == nil {
 		return 0, m.fail(d.syntaxAt(start, "chunk for unknown blob id %s", id))
 	}

@@ -701,37 +701,21 @@ func (d *decodeState) blob() (*Blob, error) {
 		d.pos--
 		return nil, d.syntax("found %s, expected blob attributes (a dict)", quoteByte(c))
 	}
-	entries, err := d.entries()
+	ct, attrs, bad, err := d.blobAttrs(start)
 	if err != nil {
 		return nil, err
 	}
 	if err := d.expect(';', "';' closing the blob"); err != nil {
 		return nil, err
 	}
-	b := &Blob{}
-	for _, e := range entries {
-		k, ok := e.Key.(string)
-		if !ok {
-			return nil, d.syntaxAt(start, "blob attribute key %s is not unicode", describe(e.Key))
-		}
-		if k == "content-type" {
-			ct, ok := e.Value.(string)
-			if !ok {
-				return nil, d.syntaxAt(start, "blob content-type is %s, expected unicode", TypeName(e.Value))
-			}
-			b.ContentType = ct
-			continue
-		}
-		if b.Attrs == nil {
-			b.Attrs = map[string]any{}
-		}
-		b.Attrs[k] = e.Value
+	if bad != nil {
+		return nil, bad
 	}
-	if b.ContentType == "" {
+	if ct == "" {
 		return nil, d.syntaxAt(start, "blob attributes lack content-type")
 	}
 	if d.msg == nil {
-		d.msg = &message{d: d}
+		d.msg = newMessage(d)
 	}
 	in, err := d.msg.add(id)
 	if err != nil {
@@ -741,8 +725,93 @@ func (d *decodeState) blob() (*Blob, error) {
 		return nil, d.syntaxAt(start, "%v", err)
 	}
 	in.closed = d.skipping > 0
-	b.in = in
+	b := &in.blob
+	b.ContentType, b.Attrs = ct, attrs
 	return b, nil
+}
+
+// contentTypeKey is the content-type attribute key, boxed once.
+var contentTypeKey any = "content-type"
+
+// blobAttrs decodes the entries of a blob's attributes dict after its
+// letter, as entries would, without keeping them: it returns the
+// content-type and the other attributes. bad is the first entry a blob
+// cannot have (a key that is not unicode, a content-type that is not),
+// which the caller reports once it has read the blob, after the errors of
+// the dict itself. start is the offset of the blob.
+func (d *decodeState) blobAttrs(start int64) (ct string, attrs map[string]any, bad, err error) {
+	dictStart := d.off() - 1
+	if err := d.enter(); err != nil {
+		return "", nil, nil, err
+	}
+	var keyArr [4]any
+	keys := keyArr[:0] // for the duplicate check
+	for {
+		if !d.skipWS() {
+			return "", nil, nil, d.eofErr("a key or ';'")
+		}
+		if d.buf[d.pos] == ';' {
+			d.pos++
+			break
+		}
+		if err := d.itemLimit(len(keys) + 1); err != nil {
+			return "", nil, nil, err
+		}
+		var k any
+		if d.buf[d.pos] == 'u' {
+			d.pos++
+			kb, err := d.unicode()
+			if err != nil {
+				return "", nil, nil, err
+			}
+			if string(kb) == "content-type" {
+				k = contentTypeKey
+			} else {
+				k = d.internKey(kb)
+			}
+		} else if k, err = d.anyValue(); err != nil {
+			return "", nil, nil, err
+		}
+		if err := d.valueAfterKey(); err != nil {
+			return "", nil, nil, err
+		}
+		ks, keyOK := k.(string)
+		isCT := keyOK && ks == "content-type"
+		if isCT && d.buf[d.pos] == 'u' {
+			// The usual content-type: a string, never boxed.
+			d.pos++
+			vb, err := d.unicode()
+			if err != nil {
+				return "", nil, nil, err
+			}
+			ct = string(vb)
+		} else {
+			v, err := d.anyValue()
+			if err != nil {
+				return "", nil, nil, err
+			}
+			switch {
+			case bad != nil:
+			case !keyOK:
+				bad = d.syntaxAt(start, "blob attribute key %s is not unicode", describe(k))
+			case isCT:
+				if ct, keyOK = v.(string); !keyOK {
+					bad = d.syntaxAt(start, "blob content-type is %s, expected unicode", TypeName(v))
+				}
+			default:
+				if attrs == nil {
+					attrs = map[string]any{}
+				}
+				attrs[ks] = v
+			}
+		}
+		keys = append(keys, k)
+	}
+	d.leave()
+	if i := firstDup(keys); i >= 0 {
+		return "", nil, nil, d.syntaxAt(dictStart, "dict has a duplicate key %s", describe(keys[i]))
+	}
+	return ct, attrs, bad, nil
 }
 
 // firstDup returns the index of the first value equal to an earlier one,
