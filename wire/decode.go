@@ -95,6 +95,12 @@ type Decoder struct {
 	// last holds the blobs of the latest message, complete or not, so
 	// that Close can release their spool files; guarded by mu.
 	last *message
+
+	// The first input buffer and field path, in the Decoder's own
+	// allocation; d.buf and d.path start here and move to the heap if
+	// they outgrow them.
+	small     [512]byte
+	smallPath [4]string
 }
 
 // NewDecoder returns a Decoder reading from r with the default
@@ -106,7 +112,7 @@ func NewDecoder(r io.Reader) *Decoder {
 // NewDecoderConfig returns a Decoder reading from r with cfg.
 func NewDecoderConfig(r io.Reader, cfg DecodeConfig) *Decoder {
 	dec := &Decoder{}
-	dec.d = decodeState{r: r, lim: cfg.Limits.resolved(), cfg: cfg}
+	dec.d = decodeState{r: r, lim: cfg.Limits.resolved(), cfg: cfg, buf: dec.small[:0], path: dec.smallPath[:0]}
 	return dec
 }
 
@@ -120,7 +126,7 @@ func (dec *Decoder) Reset(r io.Reader) {
 	old := &dec.d
 	buf := old.buf[:0]
 	if cap(buf) > 64<<10 {
-		buf = nil
+		buf = dec.small[:0]
 	}
 	dec.d = decodeState{r: r, lim: old.lim, cfg: old.cfg, buf: buf, scratch: old.scratch[:0], path: old.path[:0], keys: old.keys}
 	dec.err, dec.last = nil, nil
