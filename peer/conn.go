@@ -144,6 +144,9 @@ type Conn struct {
 	ended    bool          // the connection is closed
 	drained  chan struct{} // closed when closing and nothing is in flight
 	err      error         // why the connection ended
+	// remoteReason is the error of a goaway: why the remote closes.
+	remoteReason *service.Error
+	reason       *service.Error // the first reason given to fail
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -334,17 +337,24 @@ func (c *Conn) checkDrainedLocked() {
 // reason, where it carries one). With tell, a remote that negotiated
 // goaway is first sent one with the reason as error.
 func (c *Conn) fail(reason *service.Error, tell bool) {
+	c.mu.Lock()
+	first := c.reason == nil
+	if first {
+		c.reason = reason
+	}
+	last := c.lastIn
+	c.mu.Unlock()
+	if first && tell && c.has(extGoaway) {
+		// Outside closeOnce, so that a writer failing meanwhile closes
+		// the connection instead of waiting for this.
+		c.pushEnvelope(&Envelope{Type: TypeGoaway, ID: last, Error: errorBody(reason)})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		c.flush(ctx)
+		cancel()
+	}
 	c.closeOnce.Do(func() {
-		if tell && c.has(extGoaway) {
-			c.mu.Lock()
-			last := c.lastIn
-			c.mu.Unlock()
-			c.pushEnvelope(&Envelope{Type: TypeGoaway, ID: last, Error: errorBody(reason)})
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			c.flush(ctx)
-			cancel()
-		}
 		c.mu.Lock()
+		reason := c.reason
 		c.err = reason
 		c.ended = true
 		outs := make([]*ClientStream, 0, len(c.out))
@@ -457,6 +467,13 @@ func (c *Conn) writeLoop() {
 		close(q.space)
 		q.space = make(chan struct{})
 		q.mu.Unlock()
+		select {
+		case <-c.closed:
+			// Nothing goes out after Close, not even replies that
+			// handlers finished while the connection was closing.
+			return
+		default:
+		}
 		if len(frames) > 0 {
 			if err := c.fc.WriteFrames(context.Background(), frames); err != nil {
 				c.fail(wrapErr(service.Unavailable, "write: "+err.Error(), err), false)
@@ -511,7 +528,17 @@ func (c *Conn) readLoop() {
 	for {
 		f, err := c.fc.ReadFrame(context.Background())
 		if err != nil {
-			c.fail(readError(err), false)
+			reason := readError(err)
+			// A frame over the limit: tell the remote before closing
+			// (a WebSocket library has already, with status 1009).
+			_, ws := c.fc.(*wsConn)
+			tell := reason.Kind == service.TooLarge && !ws
+			c.mu.Lock()
+			if c.remoteReason != nil {
+				reason, tell = c.remoteReason, false
+			}
+			c.mu.Unlock()
+			c.fail(reason, tell)
 			return
 		}
 		c.lastRecv.Store(time.Now().UnixNano())
@@ -616,6 +643,13 @@ func (c *Conn) dispatch(env *Envelope) bool {
 	case TypeGoaway:
 		c.mu.Lock()
 		c.away = true
+		if env.Error != nil {
+			// The remote is closing because of us: that is the reason
+			// the connection will end.
+			re := remoteError("", env.Error)
+			re.Message = "closed by the remote: " + re.Message
+			c.remoteReason = re
+		}
 		c.mu.Unlock()
 		if env.Error != nil {
 			c.log.Warn("peer: remote is going away", "code", env.Error.Code, "message", env.Error.Message)

@@ -192,7 +192,9 @@ func readError(err error) *service.Error {
 	case errors.As(err, &se):
 		return se
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
-		return wrapErr(service.Unavailable, "connection closed by peer", err)
+		// Not wrapped: a lost connection must not look like io.EOF, the
+		// normal end of a stream, to errors.Is.
+		return errorf(service.Unavailable, "connection closed by peer")
 	}
 	return wrapErr(service.Unavailable, err.Error(), err)
 }

@@ -38,8 +38,9 @@ type Frame struct {
 // from any goroutine and makes both return.
 type FrameConn interface {
 	// ReadFrame returns the next frame. It fails with a *service.Error of
-	// kind TooLarge for a frame over the connection's limit (and closes
-	// the connection), and with io.EOF or another error when the
+	// kind TooLarge for a frame over the connection's limit, after which
+	// the connection cannot be read and should be closed (a Conn first
+	// tells the remote why), and with io.EOF or another error when the
 	// connection ends. ctx bounds the wait.
 	ReadFrame(ctx context.Context) (Frame, error)
 	// WriteFrames writes frames in order as one batch: with one write
@@ -59,7 +60,7 @@ type FrameConn interface {
 // big-endian header, whose top bit marks a text frame and whose other 31
 // bits are the length, then the data. Frames longer than maxFrame (≤ 0
 // means DefaultMaxFrameSize) are refused on read before anything is
-// allocated for them, and the stream is closed.
+// allocated for them.
 //
 // When rwc is a net.Conn, ReadFrame and WriteFrames honour their ctx
 // through deadlines and a batch is written with writev; otherwise ctx
@@ -133,7 +134,6 @@ func (c *streamConn) readFrame() (Frame, error) {
 	f := Frame{Text: h>>31 == 1}
 	n := int(h &^ (1 << 31))
 	if n > c.max {
-		c.Close()
 		return Frame{}, errorf(service.TooLarge, "frame of %d bytes over the limit of %d", n, c.max)
 	}
 	if n == 0 {
