@@ -153,7 +153,7 @@ func (jsonCodec) Marshal(env *Envelope) ([]byte, error) {
 	if err := writeJSON(&buf, env.Type); err != nil {
 		return nil, err
 	}
-	if env.Method != "" {
+	if env.Method != "" && env.Type == TypeReq {
 		buf.WriteString(`,"method":`)
 		if err := writeJSON(&buf, env.Method); err != nil {
 			return nil, err

@@ -33,7 +33,7 @@ const (
 // codec every other glyph value (sets, times, extensions, ...).
 type Envelope struct {
 	Type    string     // "req", "rep" or an extension type (the Type constants)
-	Method  string     // the handler's name; on every req of a call
+	Method  string     // the handler's name; on every req of a call (written on req only)
 	ID      uint64     // the caller's call number; 0 on a req = notification
 	Payload any        // argument or result; written on every req and rep without error
 	More    bool       // more messages follow under this id; written only when true
@@ -246,7 +246,7 @@ func typeName(v any) string {
 func (env *Envelope) toMap() map[string]any {
 	m := make(map[string]any, 6)
 	m["type"] = env.Type
-	if env.Method != "" {
+	if env.Method != "" && env.Type == TypeReq {
 		m["method"] = env.Method
 	}
 	if env.Error != nil {

@@ -69,12 +69,9 @@ func parseExt(list string) extSet {
 	return s
 }
 
-// isBaselineCodec reports whether the public duplex peers have the codec.
-func isBaselineCodec(name string) bool { return name == "json" || name == "msgpack" }
-
 // greeting returns the connector's greeting (spec.md, 3.1). The baseline
 // slot names a codec that a baseline acceptor, which reads no further,
-// can speak: the first of ours that duplex has. The glyph- parameters
+// can speak: json if we have it (every duplex peer does), else msgpack. The glyph- parameters
 // offer every codec in order of preference, the extensions and the
 // window; baseline peers ignore them.
 func greeting(codecs []string, baseline bool, window int) string {
@@ -82,11 +79,11 @@ func greeting(codecs []string, baseline bool, window int) string {
 		return protocol + ";" + codecs[0]
 	}
 	slot := codecs[0]
-	for _, c := range codecs {
-		if isBaselineCodec(c) {
-			slot = c
-			break
-		}
+	switch {
+	case contains(codecs, "json"):
+		slot = "json"
+	case contains(codecs, "msgpack"):
+		slot = "msgpack"
 	}
 	return fmt.Sprintf("%s;%s;glyph-codecs=%s;glyph-ext=%s;glyph-window=%d",
 		protocol, slot, strings.Join(codecs, ","), strings.Join(extAll.names(), ","), window)

@@ -26,7 +26,8 @@ func marshalMsgpack(env *Envelope) ([]byte, error) {
 	enc.SetSortMapKeys(true)
 	n := 1
 	payload := env.Error == nil && (env.Payload != nil || env.carriesPayload())
-	for _, set := range []bool{env.Method != "", env.Error != nil || payload, env.ID != 0, env.More, env.Ext != nil, env.Timeout != 0, env.Safe, env.Credit != 0} {
+	method := env.Method != "" && env.Type == TypeReq
+	for _, set := range []bool{method, env.Error != nil || payload, env.ID != 0, env.More, env.Ext != nil, env.Timeout != 0, env.Safe, env.Credit != 0} {
 		if set {
 			n++
 		}
@@ -35,7 +36,7 @@ func marshalMsgpack(env *Envelope) ([]byte, error) {
 	w.check(enc.EncodeMapLen(n))
 	w.str("type")
 	w.str(env.Type)
-	if env.Method != "" {
+	if method {
 		w.str("method")
 		w.str(env.Method)
 	}
