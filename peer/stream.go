@@ -320,6 +320,7 @@ type ClientStream struct {
 	resDone  bool
 	header   map[string]string
 	gotFirst bool
+	streamed bool  // a result came with more: the reply streams
 	consumed int64 // results taken since the last repcredit
 }
 
@@ -515,6 +516,17 @@ func (s *ClientStream) Header() map[string]string {
 	return s.header
 }
 
+// Streamed reports whether the results stream: whether a result has
+// come marked with more, so that a reply of one message (a unary
+// result) can be told from a stream of one item once Recv returned it.
+// A baseline remote marks the last item of a stream like a unary
+// result, so a stream of one item from it looks unary.
+func (s *ClientStream) Streamed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.streamed
+}
+
 // Close ends the call: if its results have not ended it is canceled (the
 // remote's handler sees its context canceled, with extension "cancel")
 // and Recv returns Canceled. Close after the end only releases the
@@ -535,6 +547,9 @@ func (s *ClientStream) deliver(env *Envelope) {
 	if !s.gotFirst {
 		s.gotFirst = true
 		s.header = stringEntries(env.Ext)
+	}
+	if env.More {
+		s.streamed = true
 	}
 	s.mu.Unlock()
 	switch {
