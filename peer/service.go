@@ -1,0 +1,570 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/wire"
+)
+
+// ServiceOption configures NewServiceHandler.
+type ServiceOption func(*serviceHandler)
+
+// WithMaxBlobBytes bounds the blob content a result may carry, all its
+// blobs together (default DefaultMaxFrameSize): a peer reply is one
+// frame, so a blob travels in memory, and a bigger one fails the call
+// with TooLarge instead of a frame the remote would refuse.
+func WithMaxBlobBytes(n int64) ServiceOption {
+	return func(h *serviceHandler) {
+		if n > 0 {
+			h.maxBlob = n
+		}
+	}
+}
+
+// maxServiceRedirects bounds the See Other answers a service handler
+// follows for one call.
+const maxServiceRedirects = 10
+
+// NewServiceHandler returns a Handler that serves svc: the same
+// registrations an HTTP server serves (package hyperhttp), reached over
+// a peer connection. Each incoming call becomes a service.Request:
+//
+//   - The method is the path below the service's root, which is "/" over
+//     peers, with an optional leading "/" and the query after "?":
+//     "hello" and "/hello" call function hello, "/User/?<state>" reads an
+//     instance, "/User/message?<state>" calls its method, "" and "/" read
+//     the index. These are the URLs the service hands out.
+//   - A call marked Safe is a GET, any other a POST. The service lets a
+//     POST call a safe function, so baseline peers, which cannot mark
+//     calls, call everything; and a call without arguments that only GET
+//     can make (reading the index or an instance) is made with GET.
+//   - The payload holds the arguments: a list is positional arguments, a
+//     map with string keys (or an ordered dict) named ones, nil none, and
+//     any other value is the one positional argument. To pass one list or
+//     map as a positional argument, send a list holding it. Every payload
+//     of the call, the first included, is also the request's Stream, so a
+//     function with an iter.Seq parameter takes streamed arguments.
+//   - A callback argument is the name of a method the caller registered on
+//     its side of the connection (Conn.Register, under a name from
+//     NewCallbackName, as duplex's "_callback.<id>"). Calling it calls
+//     that method: with no arguments the payload is nil, with one that is
+//     not a list or map the argument itself, otherwise the list of them.
+//   - The call's headers (its ext's strings) are the request's Header,
+//     each name with one value, names as they came.
+//
+// The result is the reply. A value is sent as it is, links, forms and
+// resources included, with URLs that are paths below "/": the caller
+// calls them over the same connection. A streamed result (service.Stream)
+// is sent one message per item, and a stream without items as an empty
+// list; an error after the first item ends it with an error reply. A See
+// Other answer is followed here, with GET, and its page is the reply (one
+// to an absolute URL elsewhere is answered with a link to it); Created is
+// answered with a link to the new resource, NoContent with nil. Errors are
+// replied with their kind's code, message, operation and logref.
+//
+// Blobs in a result are read into memory, up to WithMaxBlobBytes. The
+// glyph codec carries every value as it is. The json and msgpack codecs
+// have no extensions, so a result holding links, forms, resources, blobs
+// or other extensions is sent in a plain form that baseline peers can
+// read: each extension becomes a map {"extension": name, "attrs": {...},
+// "content": ...} (a blob's attrs hold its "content-type" and its content
+// is its bytes), an ordered dict with string keys becomes a map and a set
+// a list. Values with no such form (dicts with keys other than strings,
+// timedeltas) fail the call with Unsupported. A client that navigates links
+// and forms needs the glyph codec.
+func NewServiceHandler(svc *service.Service, opts ...ServiceOption) Handler {
+	h := &serviceHandler{svc: svc, maxBlob: DefaultMaxFrameSize}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
+}
+
+type serviceHandler struct {
+	svc     *service.Service
+	maxBlob int64
+}
+
+// ServePeer implements Handler.
+func (h *serviceHandler) ServePeer(ctx context.Context, s *ServerStream) (any, error) {
+	path, query := splitMethod(s.Method())
+	first, err := s.Recv()
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	req := &service.Request{Method: "POST", Root: "/", Path: path, Query: query, Header: requestHeader(s.Header())}
+	if s.Safe() {
+		req.Method = "GET"
+	}
+	bindPayload(req, first)
+	req.Stream = argStream(s, first)
+	req.Callback = func(ref any) (service.CallbackFunc, error) { return callback(s.Conn(), ref) }
+	res, err := h.svc.Serve(ctx, req)
+	if err != nil && req.Method != "GET" && first == nil && service.KindOf(err) == service.MethodNotAllowed {
+		// Only GET reads this (the index, an instance), and the caller
+		// could not say it meant to: a baseline peer. The refusal came
+		// before any of the service's code ran, so asking again is safe.
+		req.Method = "GET"
+		res, err = h.svc.Serve(ctx, req)
+	}
+	if err != nil {
+		return nil, err
+	}
+	base := "/" + s.Method()
+	if strings.HasPrefix(s.Method(), "/") {
+		base = s.Method()
+	}
+	for range maxServiceRedirects {
+		switch res.Status {
+		case service.NoContent:
+			return nil, nil
+		case service.Created:
+			return h.outValue(s, hyper.Link{URL: res.Location}, new(int64))
+		case service.SeeOther:
+			loc, err := hyper.Resolve(base, res.Location)
+			if err != nil {
+				return nil, &service.Error{Op: s.Method(), Kind: service.Internal, Message: "bad redirect: " + err.Error(), Err: err}
+			}
+			if u, err := url.Parse(loc); err != nil || u.Scheme != "" || u.Host != "" {
+				// Elsewhere: the caller decides whether to go there.
+				return h.outValue(s, hyper.Link{URL: loc}, new(int64))
+			}
+			base = loc
+			path, query := splitMethod(loc)
+			res, err = h.svc.Serve(ctx, &service.Request{Method: "GET", Root: "/", Path: path, Query: query, Header: req.Header})
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if st, ok := res.Value.(service.Stream); ok {
+			return h.sendStream(s, st)
+		}
+		return h.outValue(s, res.Value, new(int64))
+	}
+	return nil, &service.Error{Op: s.Method(), Kind: service.Internal, Message: fmt.Sprintf("more than %d redirects", maxServiceRedirects)}
+}
+
+// splitMethod splits a method into the path below the root, without a
+// leading "/", and the query.
+func splitMethod(m string) (path, query string) {
+	m = strings.TrimPrefix(m, "/")
+	path, query, _ = strings.Cut(m, "?")
+	return path, query
+}
+
+// requestHeader gives a call's headers the shape of a service.Request's.
+func requestHeader(h map[string]string) map[string][]string {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(h))
+	for k, v := range h {
+		out[k] = []string{v}
+	}
+	return out
+}
+
+// bindPayload sets req's arguments from a payload, by the convention of
+// NewServiceHandler.
+func bindPayload(req *service.Request, p any) {
+	switch x := p.(type) {
+	case nil:
+	case []any:
+		req.Positional = x
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys) // deterministic, though Serve binds by name
+		d := wire.NewOrderedDict()
+		for _, k := range keys {
+			d.Set(k, x[k])
+		}
+		req.Args = d
+	case *wire.OrderedDict:
+		req.Args = x
+	default:
+		req.Positional = []any{p}
+	}
+}
+
+// argStream returns the call's payloads as a stream: first, then what
+// Recv gives until the arguments end.
+func argStream(s *ServerStream, first any) iter.Seq2[any, error] {
+	used := false
+	return func(yield func(any, error) bool) {
+		if used {
+			return
+		}
+		used = true
+		if !yield(first, nil) {
+			return
+		}
+		for {
+			v, err := s.Recv()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(v, nil) {
+				return
+			}
+		}
+	}
+}
+
+// callback resolves a callback reference: the name of a method the caller
+// registered on its side of c.
+func callback(c *Conn, ref any) (service.CallbackFunc, error) {
+	name, ok := ref.(string)
+	if !ok || name == "" {
+		return nil, &service.Error{Kind: service.Invalid, Message: fmt.Sprintf("a callback is the name of a method on the caller's side, got %s", typeName(ref))}
+	}
+	return func(ctx context.Context, args []any) (any, error) {
+		return c.Call(ctx, name, callbackPayload(args))
+	}, nil
+}
+
+// callbackPayload is the payload of a callback's call: nil for no
+// arguments, a single argument that is not a list or map as it is, else
+// the list of arguments.
+func callbackPayload(args []any) any {
+	switch len(args) {
+	case 0:
+		return nil
+	case 1:
+		if !isCollection(args[0]) {
+			return args[0]
+		}
+	}
+	return args
+}
+
+// isCollection reports whether v is a list or a map (or another glyph
+// collection), which a single callback argument cannot be sent as.
+func isCollection(v any) bool {
+	switch v.(type) {
+	case nil, []byte, string:
+		return false
+	case *wire.OrderedDict, wire.Dict, wire.AnySet:
+		return true
+	}
+	switch reflect.TypeOf(v).Kind() {
+	case reflect.Slice, reflect.Array, reflect.Map:
+		return true
+	}
+	return false
+}
+
+// sendStream sends a streamed result one item per message. A stream
+// without items is answered with an empty list, as HTTP sends it.
+func (h *serviceHandler) sendStream(s *ServerStream, st service.Stream) (any, error) {
+	n := 0
+	var blobBytes int64
+	for item, err := range st {
+		if err != nil {
+			return nil, err
+		}
+		v, err := h.outValue(s, item, &blobBytes)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Send(v); err != nil {
+			return nil, err
+		}
+		n++
+	}
+	if n == 0 {
+		return []any{}, nil
+	}
+	return nil, nil
+}
+
+// outValue prepares a result value for the connection's codec: its blobs
+// read into memory (counted in *blobBytes, against the bound), and for
+// codecs other than glyph, the plain form of what they cannot carry.
+func (h *serviceHandler) outValue(s *ServerStream, v any, blobBytes *int64) (any, error) {
+	op := s.Method()
+	v, err := h.readBlobs(op, v, blobBytes, 0)
+	if err != nil {
+		return nil, err
+	}
+	if s.Conn().Codec() == "glyph" || plainValue(v, 0) {
+		return v, nil
+	}
+	// Through glyph and back: the value as generic glyph values, whatever
+	// Go types it was made of.
+	b, err := wire.Marshal(v)
+	if err != nil {
+		return nil, &service.Error{Op: op, Kind: service.Internal, Message: "cannot encode the result: " + err.Error(), Err: err}
+	}
+	var g any
+	if err := wire.Unmarshal(b, &g); err != nil {
+		return nil, &service.Error{Op: op, Kind: service.Internal, Message: "cannot encode the result: " + err.Error(), Err: err}
+	}
+	p, err := plainForm(g, 0)
+	if err != nil {
+		return nil, &service.Error{Op: op, Kind: service.Unsupported, Message: fmt.Sprintf("the result cannot travel with the %s codec: %v (the glyph codec carries it)", s.Conn().Codec(), err)}
+	}
+	return p, nil
+}
+
+// maxValueDepth bounds the walks over result values, which Go code
+// built and which may contain themselves.
+const maxValueDepth = 1000
+
+var errTooDeep = errors.New("value nested too deeply")
+
+// readBlobs returns v with each blob read into memory (and closed), the
+// containers that hold one copied. Blobs inside Go values that are not
+// glyph containers are left to the encoder.
+func (h *serviceHandler) readBlobs(op string, v any, total *int64, depth int) (any, error) {
+	if depth > maxValueDepth {
+		return nil, &service.Error{Op: op, Kind: service.Internal, Message: errTooDeep.Error()}
+	}
+	depth++
+	switch x := v.(type) {
+	case *wire.Blob:
+		defer x.Close()
+		data, err := io.ReadAll(io.LimitReader(x, h.maxBlob-*total+1))
+		if err != nil {
+			return nil, &service.Error{Op: op, Kind: service.KindOf(err), Message: "reading the blob: " + err.Error(), Err: err}
+		}
+		*total += int64(len(data))
+		if *total > h.maxBlob {
+			return nil, &service.Error{Op: op, Kind: service.TooLarge, Message: fmt.Sprintf("blobs in the result over %d bytes", h.maxBlob)}
+		}
+		b := wire.BytesBlob(x.ContentType, data)
+		if len(x.Attrs) > 0 {
+			b.Attrs = make(map[string]any, len(x.Attrs))
+			for k, a := range x.Attrs {
+				b.Attrs[k] = a
+			}
+		}
+		return b, nil
+	case []any:
+		var out []any
+		for i, it := range x {
+			r, err := h.readBlobs(op, it, total, depth)
+			if err != nil {
+				return nil, err
+			}
+			if r != it && out == nil {
+				out = slices.Clone(x)
+			}
+			if out != nil {
+				out[i] = r
+			}
+		}
+		if out != nil {
+			return out, nil
+		}
+	case map[string]any:
+		var out map[string]any
+		for k, it := range x {
+			if !mayHoldBlob(it) {
+				continue
+			}
+			r, err := h.readBlobs(op, it, total, depth)
+			if err != nil {
+				return nil, err
+			}
+			if out == nil {
+				out = make(map[string]any, len(x))
+				for k2, v2 := range x {
+					out[k2] = v2
+				}
+			}
+			out[k] = r
+		}
+		if out != nil {
+			return out, nil
+		}
+	case *wire.OrderedDict:
+		if !slices.ContainsFunc(x.Entries(), func(e wire.Entry) bool { return mayHoldBlob(e.Value) }) {
+			return v, nil
+		}
+		out := wire.NewOrderedDict()
+		for _, e := range x.Entries() {
+			r, err := h.readBlobs(op, e.Value, total, depth)
+			if err != nil {
+				return nil, err
+			}
+			out.Set(e.Key, r)
+		}
+		return out, nil
+	case hyper.Resource:
+		c, err := h.readBlobs(op, x.Content, total, depth)
+		if err != nil {
+			return nil, err
+		}
+		if m, ok := c.(map[string]any); ok {
+			x.Content = m
+		}
+		return x, nil
+	case hyper.Link:
+		c, err := h.readBlobs(op, x.Content, total, depth)
+		if err != nil {
+			return nil, err
+		}
+		x.Content = c
+		return x, nil
+	}
+	return v, nil
+}
+
+// mayHoldBlob reports whether v is a blob or a container readBlobs looks
+// into.
+func mayHoldBlob(v any) bool {
+	switch v.(type) {
+	case *wire.Blob, []any, map[string]any, *wire.OrderedDict, hyper.Resource, hyper.Link:
+		return true
+	}
+	return false
+}
+
+// plainValue reports whether v is data every codec carries as it is:
+// scalars, and lists and string-keyed maps of them, a few levels deep.
+func plainValue(v any, depth int) bool {
+	switch x := v.(type) {
+	case nil, bool, int, int64, float64, string, []byte:
+		return true
+	case []any:
+		if depth >= 4 || len(x) > 64 {
+			return false
+		}
+		for _, it := range x {
+			if !plainValue(it, depth+1) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		if depth >= 4 || len(x) > 64 {
+			return false
+		}
+		for _, it := range x {
+			if !plainValue(it, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// plainForm converts a generic glyph value to what the json and msgpack
+// codecs carry (see NewServiceHandler).
+func plainForm(v any, depth int) (any, error) {
+	if depth > maxValueDepth {
+		return nil, errTooDeep
+	}
+	depth++
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i, it := range x {
+			p, err := plainForm(it, depth)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = p
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, it := range x {
+			p, err := plainForm(it, depth)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = p
+		}
+		return out, nil
+	case *wire.OrderedDict:
+		out := make(map[string]any, x.Len())
+		for _, e := range x.Entries() {
+			k, ok := e.Key.(string)
+			if !ok {
+				return nil, fmt.Errorf("an ordered dict with a %s key", wire.TypeName(e.Key))
+			}
+			p, err := plainForm(e.Value, depth)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = p
+		}
+		return out, nil
+	case wire.Set[any]:
+		out := make([]any, 0, len(x))
+		for it := range x {
+			p, err := plainForm(it, depth)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p)
+		}
+		return out, nil
+	case wire.AnySet:
+		return plainForm(x.Items, depth)
+	case *wire.Blob:
+		data, err := io.ReadAll(x)
+		x.Close()
+		if err != nil {
+			return nil, err
+		}
+		attrs := map[string]any{"content-type": x.ContentType}
+		for k, a := range x.Attrs {
+			p, err := plainForm(a, depth)
+			if err != nil {
+				return nil, err
+			}
+			attrs[k] = p
+		}
+		return map[string]any{"extension": "blob", "attrs": attrs, "content": data}, nil
+	case wire.Extension:
+		m := map[string]any{"extension": x.Name}
+		if x.Attrs != nil && x.Attrs.Len() > 0 {
+			a, err := plainForm(x.Attrs, depth)
+			if err != nil {
+				return nil, err
+			}
+			m["attrs"] = a
+		}
+		if x.Content != nil {
+			c, err := plainForm(x.Content, depth)
+			if err != nil {
+				return nil, err
+			}
+			m["content"] = c
+		}
+		return m, nil
+	case wire.Marshaler:
+		mv, err := x.MarshalGlyph()
+		if err != nil {
+			return nil, err
+		}
+		return plainForm(mv, depth)
+	case map[any]any, wire.Dict:
+		return nil, errors.New("a dict with keys other than strings")
+	case wire.Period, time.Duration:
+		return nil, errors.New("a timedelta")
+	}
+	return v, nil
+}
