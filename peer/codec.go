@@ -35,6 +35,10 @@ func CodecByName(name string) (Codec, bool) {
 	return codecFor(name, wire.Limits{})
 }
 
+// NewCodec returns the codec called name whose decoder is bounded by l
+// (zero fields take wire.DefaultLimits), and whether there is one.
+func NewCodec(name string, l wire.Limits) (Codec, bool) { return codecFor(name, l) }
+
 // codecFor returns the codec called name with decoding limits l.
 func codecFor(name string, l wire.Limits) (Codec, bool) {
 	l = fillLimits(l)
