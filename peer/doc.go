@@ -1,0 +1,96 @@
+// Package peer is glyph's duplex protocol: long-lived, symmetric
+// connections on which either side calls the other, and arguments and
+// results stream.
+//
+// It speaks the duplex `SIMPLEX/1.0` protocol of the public JavaScript
+// and Python peers (the baseline) over WebSocket, and adds what the
+// baseline lacks (codec negotiation, cancellation, deadlines, flow
+// control, keepalive, graceful shutdown) as extensions that only travel
+// between peers that negotiated them. spec.md beside this file states
+// the wire format with examples; the tests check every example byte for
+// byte.
+//
+// # Transports
+//
+// A FrameConn is one framed connection. Dial opens one ("ws://",
+// "wss://", "tcp://host:port", "unix:///path"), Listen accepts them on
+// TCP and Unix sockets, NewWebSocketHandler serves WebSocket from an
+// http.ServeMux, Stdio frames a child process's standard input and
+// output, Pipe connects two in memory, and NewStreamConn frames any
+// byte stream with a 4-byte length prefix.
+//
+// # Connections
+//
+// Client runs the connecting side's handshake on a FrameConn and Server
+// the accepting side's; both return a *Conn, and from then on the two
+// ends are equal. The connector offers its codecs (glyph, msgpack, json)
+// and the extensions; the acceptor picks. A baseline duplex peer gets
+// exactly the baseline: the connector's greeting names a codec it has,
+// and glyph's additions are parameters it never reads.
+//
+// A Conn runs one reader goroutine, which demultiplexes incoming
+// envelopes to calls by type and id and never blocks on a slow call, and
+// one writer goroutine, which writes whatever is queued in one batch.
+// Each side numbers its own calls; incoming and outgoing ids are
+// separate tables.
+//
+// # Calls
+//
+//   - Call makes a unary call and returns the result.
+//   - Notify makes a call that is not answered.
+//   - NewStream makes a call whose arguments, results or both stream:
+//     Send, CloseSend (half-close), Recv (io.EOF after the last), Close.
+//
+// The payload of a call is its arguments by convention: a list for
+// positional arguments, a map for named ones, any other value for a
+// single argument and nil for none. The engine carries payloads as they
+// are: glyph values (nil, bool, int64 or *big.Int, float64, string,
+// []byte, []any, map[string]any, and with the glyph codec every other
+// glyph value).
+//
+// Calls that arrive are served by a Handler: Config.Handler, or one
+// registered on the connection with Register, which is how callbacks
+// work: register a handler under NewCallbackName, send the name in a
+// call's arguments, and the remote calls it back on the same connection.
+// A handler reads its arguments with ServerStream.Recv and streams
+// results with ServerStream.Send; what it returns is the reply (see
+// Handler).
+//
+// Every message of a call may carry metadata (ext). Headers travel on:
+// a call's ext is Header(ctx) merged with WithCallHeader, and a
+// handler's context carries the incoming call's headers, so calls made
+// while handling a call pass trace and identity headers on. The provider
+// copies the request's ext onto its replies.
+//
+// # Streams and the baseline
+//
+// A baseline stream marks its last message by leaving out `more`, so a
+// sender that does not know which item is the last holds one back until
+// the next Send or the end: with a baseline remote, items go out one
+// step late. With the "end" extension items go out at once and an
+// explicit envelope ends the stream. Under the "flow" extension each
+// stream has a credit window in messages in each direction: a slow
+// consumer stalls only its own stream's sender. Without flow control a
+// stream whose unread messages exceed Config.MaxBuffered fails with
+// Overloaded instead of stalling the connection.
+//
+// # Errors
+//
+// Calls return *service.Error, the project's one error type. Error
+// replies carry a code (ErrorCode and ErrorKind map codes and kinds, one
+// table, gRPC's numbers where gRPC has the concept); a code this package
+// does not know, such as duplex's 1000, becomes kind Other with the code
+// and data in a *RemoteError. A call in flight when its connection is
+// lost fails with Unavailable: Retryable reports it, but nothing is ever
+// replayed, since the call may have run.
+//
+// # Ending
+//
+// Close ends a connection at once; Shutdown ends it gracefully (goaway,
+// refuse new calls, wait for those in flight in both directions). A
+// connection also ends when its transport does, when the remote stops
+// answering pings, or when the remote breaks the protocol in a way that
+// cannot be answered (Err says which). Input never makes a Conn panic:
+// unknown methods get "method not found", bad envelopes an error reply
+// when their id can be read, and a handler's panic an internal error.
+package peer

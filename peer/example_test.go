@@ -1,0 +1,116 @@
+package peer_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"strings"
+
+	"github.com/glyph-ipc/glyph/peer"
+)
+
+// A server and a client over TCP: a unary call and a call whose result
+// streams.
+func Example() {
+	ctx := context.Background()
+	handlers := peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
+		arg, err := s.Recv()
+		if err != nil {
+			return nil, err
+		}
+		switch s.Method() {
+		case "greet":
+			return "hello, " + arg.(string), nil
+		case "countdown":
+			for i := arg.(int64); i > 0; i-- {
+				if err := s.Send(i); err != nil {
+					return nil, err
+				}
+			}
+			return "liftoff", nil // the last item
+		}
+		return nil, fmt.Errorf("no method %s", s.Method())
+	})
+
+	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			fc, err := l.Accept(ctx)
+			if err != nil {
+				return
+			}
+			go peer.Server(ctx, fc, &peer.Config{Handler: handlers})
+		}
+	}()
+
+	fc, err := peer.Dial(ctx, l.Addr(), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	conn, err := peer.Client(ctx, fc, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+
+	v, err := conn.Call(ctx, "greet", "world")
+	fmt.Println(v, err)
+
+	s, err := conn.NewStream(ctx, "countdown")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	s.Send(3)
+	s.CloseSend()
+	for {
+		v, err := s.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(v)
+	}
+	// Output:
+	// hello, world <nil>
+	// 3
+	// 2
+	// 1
+	// liftoff
+}
+
+// Two connected peers in one process, over a pipe: the connector is
+// called back by the acceptor on the same connection.
+func ExampleConn_Register() {
+	ctx := context.Background()
+	a, b := peer.Pipe()
+	// The acceptor's "visit" calls whatever callback name it is given.
+	visit := peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
+		arg, _ := s.Recv()
+		args := arg.([]any)
+		return s.Conn().Call(ctx, args[0].(string), args[1])
+	})
+	go peer.Server(ctx, b, &peer.Config{Handler: visit})
+	conn, err := peer.Client(ctx, a, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+
+	name := peer.NewCallbackName()
+	release := conn.Register(name, peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
+		v, _ := s.Recv()
+		return strings.ToUpper(v.(string)), nil
+	}))
+	defer release()
+	v, err := conn.Call(ctx, "visit", []any{name, "shout"})
+	fmt.Println(v, err, conn.Codec())
+	// Output: SHOUT <nil> glyph
+}
