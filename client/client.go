@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
@@ -44,6 +45,8 @@ type Client struct {
 	realMethods  bool
 	cache        *cache    // nil: no conditional GETs
 	decoders     sync.Pool // of *decodeSlot, for answers without blobs
+	peerCfg      peer.Config
+	peers        peerState // the peer connections, one per endpoint
 }
 
 // decodeSlot is a pooled decoder with the values it decodes into, so
@@ -117,7 +120,19 @@ func New(opts ...Option) *Client {
 // Get fetches the page at url with GET and returns its value, with every
 // URL in it resolved against the URL the page finally came from (after
 // redirects). See Value.Call for what each response status gives.
+//
+// A peer URL ("ws://host:port/path", "wss://...", "tcp://host:port",
+// "unix:///path/to/socket", each optionally followed by "#<path>") reads
+// the page at that path of the service served there (the index when there
+// is none) with a safe call over the client's connection to the endpoint.
 func (c *Client) Get(ctx context.Context, url string) (*Value, error) {
+	if ep, path, ok := parsePeerURL(url); ok {
+		pc, err := c.startPeer(ctx, "GET "+url, ep, path, nil, true, nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		return pc.collect()
+	}
 	return c.do(ctx, &request{op: "GET " + url, method: http.MethodGet, url: url})
 }
 

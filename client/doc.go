@@ -63,6 +63,43 @@
 // If-None-Match to revalidate them; a 304 reuses the stored body. Responses
 // may be gzip-compressed; WithGzipRequests compresses request bodies too.
 //
+// # Peers
+//
+// The same navigation works over peer connections (package peer), with a
+// service served by peer.NewServiceHandler. A peer URL names an endpoint
+// and a path: "ws://host:port/path" or "wss://..." (WebSocket),
+// "tcp://host:port", "unix:///path/to/socket", each optionally followed by
+// "#<path>" (tcp:// URLs may also give the path after host:port):
+//
+//	index, err := c.Get(ctx, "tcp://127.0.0.1:9000")
+//	user, err := index.Path(ctx, "find_user", "bob")
+//	greeting, err := user.Path(ctx, "greet", "hi")
+//
+// Values that came over a peer keep their connection: the URLs in them
+// are paths ("/hello", "/User/?<state>"), and their links and forms are
+// called over the same connection (absolute http and https URLs among
+// them still go over HTTP). Value.URL shows such a path as a peer URL,
+// "<endpoint>#<path>". The client keeps one connection per endpoint,
+// dialled on first use and again on the call after it went down (a call
+// in flight when it broke fails with a retryable Unavailable error: see
+// peer.Retryable); Client.Close closes them. WithPeerConfig configures
+// them; navigating needs the glyph codec, their default.
+//
+// Calls over peers answer as over HTTP: a See Other is followed by the
+// server, Created gives a link, and errors are *service.Error values with
+// the server's kind, operation, message and logref (but no StatusError).
+// Blobs travel in memory, within the connection's frame size.
+//
+// Two things only peers do. A function whose result streams (an iter.Seq)
+// sends its items one message each: Call collects them into the list HTTP
+// would have sent, and Value.Stream yields them as they arrive. And a Go
+// func passed as an argument is a callback: it is registered on the
+// connection under a fresh name for the duration of the call, the name is
+// sent in its place, and the server's calls to it run the func (a
+// context.Context first parameter receives the call's; arguments are
+// converted as Decode converts; a last error result is the call's error).
+// Over HTTP a func argument is an Invalid error before any request.
+//
 // # Typed stubs
 //
 // Bind fills a struct of func fields from a resource's links and forms, so

@@ -225,6 +225,11 @@ func (v *Value) formRequest(f hyper.Form, args []any) (*request, error) {
 	if err != nil {
 		return nil, err
 	}
+	for i := range bound {
+		if isFunc(bound[i].value) {
+			return nil, v.errorf(service.Invalid, "argument %q is a func: callbacks need a peer connection, and this form is called over HTTP", bound[i].in.Name)
+		}
+	}
 	method := strings.ToUpper(f.HTTPMethod())
 	allowed, ok := envelopes[method]
 	if !ok {

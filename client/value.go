@@ -26,6 +26,10 @@ type Value struct {
 	base   string  // the URL v's relative URLs were resolved against
 	name   string  // the dotted path that led here from a page, for errors
 	stream *stream // the open response blobs in v read from; nil if none
+	// peer is the endpoint v came from over a peer connection, "" for
+	// HTTP: the paths in v (base, and the URLs of its links and forms)
+	// are called over that connection.
+	peer string
 
 	callPlan atomic.Pointer[callPlan] // a form's, made by its first call
 }
@@ -46,23 +50,25 @@ func (v *Value) Any() any { return v.v }
 func (v *Value) IsNil() bool { return v.v == nil }
 
 // URL returns the URL of a link, form or resource, or the `url` of a
-// blob; for other values the URL of the page they came in.
+// blob; for other values the URL of the page they came in. For a value
+// that came over a peer connection it is a peer URL, "<endpoint>#<path>",
+// which Client.Get takes.
 func (v *Value) URL() string {
 	switch x := v.v.(type) {
 	case hyper.Link:
-		return x.URL
+		return v.fullURL(x.URL)
 	case hyper.Form:
-		return x.URL
+		return v.fullURL(x.URL)
 	case hyper.Resource:
 		if x.URL != "" {
-			return x.URL
+			return v.fullURL(x.URL)
 		}
 	case *wire.Blob:
 		if u := x.URL(); u != "" {
-			return u
+			return v.fullURL(u)
 		}
 	}
-	return v.base
+	return v.fullURL(v.base)
 }
 
 // Blob returns the value as a blob, if it is one. Read it, then Close it.
@@ -92,7 +98,7 @@ func (v *Value) child(x any, base, name string) *Value {
 	if v.name != "" {
 		path = v.name + "." + name
 	}
-	return &Value{c: v.c, v: x, base: base, name: path, stream: v.stream}
+	return &Value{c: v.c, v: x, base: base, name: path, stream: v.stream, peer: v.peer}
 }
 
 // Get returns the field name of v: the entry of a resource's content (its
@@ -204,14 +210,32 @@ func mapKeys(m map[string]any) []string {
 // for content that is not hyperglyph), nil for 204, a link to the
 // Location for 201; 303 is followed with GET. A 4xx or 5xx answer is a
 // *service.Error (see StatusError).
+//
+// A link or form that came over a peer connection (its URL is a path),
+// or whose URL is a peer URL, is called over the client's connection to
+// that endpoint instead: a link, or a form with method GET, as a safe
+// call, a form's arguments, bound and checked as above, as the named
+// arguments of the call. A Go func among them is a callback, which the
+// function called may call back during the call (see the package
+// documentation); over HTTP it is an Invalid error before any request. A
+// streamed result is collected into a list, as HTTP sends it (at most
+// MaxItems of the client's limits items; see Stream to take them as they
+// come).
 func (v *Value) Call(ctx context.Context, args ...any) (*Value, error) {
+	pc, err := v.startCall(ctx, args)
+	if err != nil {
+		return nil, err
+	}
+	if pc != nil {
+		return pc.collect()
+	}
 	switch x := v.v.(type) {
 	case hyper.Link:
 		if len(args) > 0 {
 			return nil, v.errorf(service.Invalid, "a link takes no arguments, got %d", len(args))
 		}
 		if x.Inline {
-			return &Value{c: v.c, v: x.Content, base: x.URL, name: v.name, stream: v.stream}, nil
+			return &Value{c: v.c, v: x.Content, base: x.URL, name: v.name, stream: v.stream, peer: v.peer}, nil
 		}
 		return v.c.do(ctx, &request{op: v.op("GET", x.URL), method: http.MethodGet, url: x.URL, header: x.Headers})
 	case hyper.Form:
