@@ -1,0 +1,71 @@
+package app_test
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glyph-ipc/glyph/client"
+	"github.com/glyph-ipc/glyph/examples/walkthrough/app"
+	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/peer"
+)
+
+// TestTourOverPeers runs the tour unchanged against the same service
+// served over a peer connection: it starts from a tcp:// URL instead of
+// an http:// one, and everything after comes from the pages.
+func TestTourOverPeers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cfg := &peer.Config{Handler: peer.NewServiceHandler(app.V2())}
+	go func() {
+		for {
+			fc, err := l.Accept(ctx)
+			if err != nil {
+				return
+			}
+			go func() {
+				if c, err := peer.Server(ctx, fc, cfg); err == nil {
+					context.AfterFunc(ctx, func() { c.Close() })
+				}
+			}()
+		}
+	}()
+
+	c := client.New()
+	defer c.Close()
+	var user *client.Value
+	res, err := app.Tour(ctx, c, l.Addr(), func(s app.Step) {
+		if strings.HasPrefix(s.Call, "user = ") {
+			user = s.Value
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &app.TourResult{
+		Hello:    "Hello World",
+		Greeting: "Hello World",
+		Salut:    "Salut World",
+		Goodbye:  "Goodbye bob",
+		Message:  "message for bob on shard-0: hi (there)",
+		Bio:      "bob is user 2, kept on shard-0",
+		Woo:      []any{int64(1), true, nil, false, "a", "b"},
+		Types: []string{"nil", "true", "false", "integer", "big integer", "unicode", "bytearray", "float",
+			"datetime", "timedelta", "list", "set", "dict", "ordered dict", "extension", "blob"},
+	}
+	if !reflect.DeepEqual(res, want) {
+		t.Errorf("got  %#v\nwant %#v", res, want)
+	}
+	// The user is the same resource as over HTTP, at a peer URL.
+	if r, ok := user.Any().(hyper.Resource); !ok || r.Name != "User" || !strings.HasPrefix(user.URL(), l.Addr()+"#/User/?") {
+		t.Errorf("user %#v at %q", user.Any(), user.URL())
+	}
+}
