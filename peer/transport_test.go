@@ -1,0 +1,172 @@
+package peer_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/glyph-ipc/glyph/peer"
+	"github.com/glyph-ipc/glyph/service"
+)
+
+func TestDialErrors(t *testing.T) {
+	ctx := ctxTimeout(t, 5*time.Second)
+	for _, addr := range []string{"localhost:80", "http://x/", "udp://127.0.0.1:1"} {
+		if _, err := peer.Dial(ctx, addr, nil); kindOf(t, err) != service.Invalid {
+			t.Errorf("Dial %q: %v", addr, err)
+		}
+	}
+	// Nobody listens: refused, which is worth retrying later.
+	l, _ := peer.Listen(ctx, "tcp://127.0.0.1:0", nil)
+	addr := l.Addr()
+	l.Close()
+	if _, err := peer.Dial(ctx, addr, nil); !peer.Retryable(err) {
+		t.Errorf("Dial a closed port: %v", err)
+	}
+	if _, err := peer.Dial(ctx, "unix://"+filepath.Join(t.TempDir(), "none.sock"), nil); !peer.Retryable(err) {
+		t.Errorf("Dial a missing socket: %v", err)
+	}
+	if _, err := peer.Listen(ctx, "ws://127.0.0.1:0/", nil); kindOf(t, err) != service.Invalid {
+		t.Errorf("Listen ws: %v", err)
+	}
+}
+
+func TestListener(t *testing.T) {
+	path := filepath.Join(shortTempDir(t), "l.sock")
+	l, err := peer.Listen(context.Background(), "unix://"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Addr() != "unix://"+path {
+		t.Errorf("Addr %q", l.Addr())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if _, err := l.Accept(ctx); kindOf(t, err) != service.DeadlineExceeded {
+		t.Errorf("Accept past its deadline: %v", err)
+	}
+	// The listener still works after a canceled Accept.
+	go func() {
+		fc, err := peer.Dial(context.Background(), l.Addr(), nil)
+		if err == nil {
+			fc.Close()
+		}
+	}()
+	fc, err := l.Accept(ctxTimeout(t, 5*time.Second))
+	if err != nil {
+		t.Fatalf("Accept after a canceled one: %v", err)
+	}
+	fc.Close()
+	l.Close()
+	if _, err := l.Accept(context.Background()); kindOf(t, err) != service.Unavailable {
+		t.Errorf("Accept after Close: %v", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket file left after Close: %v", err)
+	}
+}
+
+// countingWriter counts Write calls.
+type countingWriter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
+
+func TestStreamBatchIsOneWrite(t *testing.T) {
+	var w countingWriter
+	fc := peer.NewStreamConn(rwc{nil, &w}, 0)
+	frames := []peer.Frame{{Data: []byte("a"), Text: true}, {Data: nil}, {Data: []byte{1, 2, 3}}}
+	if err := fc.WriteFrames(context.Background(), frames); err != nil {
+		t.Fatal(err)
+	}
+	if w.writes != 1 {
+		t.Errorf("%d writes for one batch", w.writes)
+	}
+	want := []byte("\x80\x00\x00\x01a\x00\x00\x00\x00\x00\x00\x00\x03\x01\x02\x03")
+	if !bytes.Equal(w.Bytes(), want) {
+		t.Errorf("wrote %x", w.Bytes())
+	}
+}
+
+func TestStreamReadsLargeFrame(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789"), 50000) // grows past the first chunk
+	var buf bytes.Buffer
+	peer.NewStreamConn(rwc{nil, &buf}, 0).WriteFrames(context.Background(), []peer.Frame{{Data: data}})
+	f, err := peer.NewStreamConn(rwc{&buf, io.Discard}, len(data)).ReadFrame(context.Background())
+	if err != nil || !bytes.Equal(f.Data, data) {
+		t.Fatalf("read %d bytes, %v", len(f.Data), err)
+	}
+}
+
+func TestPipe(t *testing.T) {
+	a, b := peer.Pipe()
+	ctx := ctxTimeout(t, 5*time.Second)
+	buf := []byte("one")
+	a.WriteFrames(ctx, []peer.Frame{{Data: buf, Text: true}, {Data: []byte("two")}})
+	buf[0] = 'X' // WriteFrames copied
+	a.Close()
+	for _, want := range []string{"one", "two"} {
+		f, err := b.ReadFrame(ctx)
+		if err != nil || string(f.Data) != want || f.Text != (want == "one") {
+			t.Fatalf("read %q %v %v, want %q", f.Data, f.Text, err, want)
+		}
+	}
+	if _, err := b.ReadFrame(ctx); err != io.EOF {
+		t.Errorf("after the other end closed: %v", err)
+	}
+	if err := b.WriteFrames(ctx, []peer.Frame{{Data: []byte("x")}}); err == nil {
+		t.Error("write to a closed pipe succeeded")
+	}
+	cctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c, _ := peer.Pipe()
+	if _, err := c.ReadFrame(cctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("ReadFrame with a canceled context: %v", err)
+	}
+}
+
+// TestStdio runs this test binary again as a child process that serves
+// over its standard input and output.
+func TestStdio(t *testing.T) {
+	if os.Getenv("PEER_TEST_STDIO_CHILD") == "1" {
+		c, err := peer.Server(context.Background(), peer.Stdio(), &peer.Config{Handler: services()})
+		if err != nil {
+			os.Exit(2)
+		}
+		<-c.Done()
+		os.Exit(0)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStdio$")
+	cmd.Env = append(os.Environ(), "PEER_TEST_STDIO_CHILD=1")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	fc := peer.NewStreamConn(struct {
+		io.Reader
+		io.WriteCloser
+	}{stdout, stdin}, 0)
+	c, err := peer.Client(ctxTimeout(t, 10*time.Second), fc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.Call(ctxTimeout(t, 10*time.Second), "echo", "through a child"); err != nil || v != "through a child" {
+		t.Errorf("echo: %v %v", v, err)
+	}
+	c.Close() // closes the child's stdin: it ends
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("child: %v", err)
+	}
+}
