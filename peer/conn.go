@@ -696,9 +696,9 @@ func (c *Conn) incoming(env *Envelope) {
 	var h Handler
 	switch {
 	case c.closing || c.ended:
-		refuse = errorf(service.Unavailable, "%s: connection shutting down", env.Method)
+		refuse = opErrorf(env.Method, service.Unavailable, "connection shutting down")
 	case c.running >= c.cfg.MaxStreams || len(c.in) >= c.cfg.MaxStreams:
-		refuse = errorf(service.Overloaded, "%s: too many calls at once (%d)", env.Method, c.cfg.MaxStreams)
+		refuse = opErrorf(env.Method, service.Overloaded, "too many calls at once (%d)", c.cfg.MaxStreams)
 	default:
 		if r := c.handlers[env.Method]; r != nil {
 			h = r.h

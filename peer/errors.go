@@ -147,6 +147,12 @@ func errorf(kind service.Kind, format string, args ...any) *service.Error {
 	return &service.Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
 }
 
+// opErrorf returns a *service.Error of kind for the operation op with a
+// formatted message.
+func opErrorf(op string, kind service.Kind, format string, args ...any) *service.Error {
+	return &service.Error{Op: op, Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
 // wrapErr returns a *service.Error of kind with message and cause.
 func wrapErr(kind service.Kind, message string, cause error) *service.Error {
 	return &service.Error{Kind: kind, Message: message, Err: cause}

@@ -380,7 +380,7 @@ func (s *ClientStream) Send(v any) error {
 	}
 	if s.argsDone {
 		s.mu.Unlock()
-		return errorf(service.Invalid, "%s: Send after CloseSend", s.method)
+		return opErrorf(s.method, service.Invalid, "Send after CloseSend")
 	}
 	if !s.c.has(extEnd) {
 		if !s.hasHeld {
@@ -532,7 +532,7 @@ func (s *ClientStream) Streamed() bool {
 // and Recv returns Canceled. Close after the end only releases the
 // stream.
 func (s *ClientStream) Close() error {
-	s.end(errorf(service.Canceled, "%s: stream closed", s.method), true)
+	s.end(opErrorf(s.method, service.Canceled, "stream closed"), true)
 	s.release()
 	return nil
 }
@@ -556,14 +556,14 @@ func (s *ClientStream) deliver(env *Envelope) {
 	case env.Error != nil:
 		s.end(remoteError(s.method, env.Error), false)
 	case s.unary && env.More:
-		s.end(errorf(service.Unsupported, "%s: the reply streams; use NewStream", s.method), true)
+		s.end(opErrorf(s.method, service.Unsupported, "the reply streams; use NewStream"), true)
 	default:
 		n := s.res.push(env.Payload)
 		switch {
 		case !env.More:
 			s.end(io.EOF, false)
 		case n > s.c.bufferBound():
-			s.end(errorf(service.Overloaded, "%s: more than %d results unread", s.method, s.c.bufferBound()), true)
+			s.end(opErrorf(s.method, service.Overloaded, "more than %d results unread", s.c.bufferBound()), true)
 		}
 	}
 }
@@ -716,10 +716,10 @@ func (s *ServerStream) Send(v any) error {
 		return ctxError(s.method, s.ctx)
 	case s.handlerDone:
 		s.mu.Unlock()
-		return errorf(service.Invalid, "%s: Send after the handler returned", s.method)
+		return opErrorf(s.method, service.Invalid, "Send after the handler returned")
 	case s.id == 0:
 		s.mu.Unlock()
-		return errorf(service.Invalid, "%s: a notification has no reply", s.method)
+		return opErrorf(s.method, service.Invalid, "a notification has no reply")
 	}
 	s.sent = true
 	if !s.c.has(extEnd) {
@@ -848,7 +848,7 @@ func (s *ServerStream) deliver(env *Envelope) {
 	s.mu.Unlock()
 	if !drop {
 		if n := s.args.push(env.Payload); n > s.c.bufferBound() {
-			s.fail(errorf(service.Overloaded, "%s: more than %d arguments unread", s.method, s.c.bufferBound()))
+			s.fail(opErrorf(s.method, service.Overloaded, "more than %d arguments unread", s.c.bufferBound()))
 		}
 	}
 	if !env.More {
@@ -878,7 +878,7 @@ func (s *ServerStream) endArgs() {
 // canceled handles the caller's cancel: the handler's context is
 // canceled and nothing more is sent for the call.
 func (s *ServerStream) canceled() {
-	err := errorf(service.Canceled, "%s: canceled by the caller", s.method)
+	err := opErrorf(s.method, service.Canceled, "canceled by the caller")
 	s.mu.Lock()
 	s.dead, s.argsDone = true, true
 	remove := s.handlerDone
