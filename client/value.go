@@ -71,6 +71,12 @@ func (v *Value) URL() string {
 	return v.fullURL(v.base)
 }
 
+// Endpoint returns the peer endpoint v came from, such as
+// "tcp://host:port", or "" for a value that came over HTTP. The paths in
+// v (the URLs of its links and forms) are called at that endpoint, and
+// "<endpoint>#<path>" is a URL Client.Get takes.
+func (v *Value) Endpoint() string { return v.peer }
+
 // Blob returns the value as a blob, if it is one. Read it, then Close it.
 func (v *Value) Blob() (*wire.Blob, bool) {
 	b, ok := v.v.(*wire.Blob)

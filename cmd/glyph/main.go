@@ -9,6 +9,9 @@
 //	glyph demo [part]            the walkthrough (or another part of the tour), checking itself
 //	glyph version                print the version
 //
+// The URL of get and call is http:// or https://, or a peer URL: ws://,
+// wss://, tcp:// or unix://, optionally followed by #PATH.
+//
 // Exit status is 0 on success, 1 when the command fails (for example on
 // invalid input) and 2 on a usage error.
 package main

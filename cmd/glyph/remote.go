@@ -44,14 +44,24 @@ func newGetCommand() *cobra.Command {
 value per line with its type. The URLs in the page are made absolute, so the
 links and forms it lists can be followed with glyph get and glyph call.
 
+URL is an http:// or https:// URL, or a peer URL: ws://host:port/path,
+wss://..., tcp://host:port or unix:///path/to/socket, each optionally
+followed by #PATH, the page's path in the service served there (the index
+when there is none). The page is then read over a peer connection, and the
+URLs in it are printed as peer URLs (tcp://host:port#/hello).
+
 A server's error is printed with its message and logref, and get exits with
 status 1.`,
-		Example: `  glyph get http://127.0.0.1:8080/`,
-		Args:    cobra.ExactArgs(1),
+		Example: `  glyph get http://127.0.0.1:8080/
+  glyph get tcp://127.0.0.1:9000
+  glyph get 'ws://127.0.0.1:8080/peer#/User/?state'`,
+		Args: cobra.ExactArgs(1),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := flags.context(cmd.Context())
 			defer cancel()
-			v, err := client.New().Get(ctx, args[0])
+			c := client.New()
+			defer c.Close()
+			v, err := c.Get(ctx, args[0])
 			if err != nil {
 				return remoteError("GET "+args[0], err)
 			}
@@ -91,10 +101,15 @@ a letter (bob, Bob Smith once the shell has taken the quotes away);
 rather than position. To pass a string that looks like something else,
 quote it twice: '"123"', '".name"', '"a=b"'.
 
+URL is any URL glyph get takes. Over a peer URL (ws://, wss://, tcp://,
+unix://) every step is a call over that one connection.
+
 Arguments are checked against the form's inputs before anything is sent.
 A server's error is printed with its message and logref, and call exits
 with status 1.`,
 		Example: `  glyph call http://127.0.0.1:8080/ hello name=Bob
+  glyph call tcp://127.0.0.1:9000 hello name=Bob
+  glyph call unix:///run/app.sock find_user bob .bio
   glyph call http://127.0.0.1:8080/ find_user bob .message hi there
   glyph call http://127.0.0.1:8080/ find_user bob .bio
   glyph call http://127.0.0.1:8080/ greeting lang=fr . Bob`,
@@ -106,7 +121,9 @@ with status 1.`,
 			}
 			ctx, cancel := flags.context(cmd.Context())
 			defer cancel()
-			v, err := client.New().Get(ctx, args[0])
+			c := client.New()
+			defer c.Close()
+			v, err := c.Get(ctx, args[0])
 			if err != nil {
 				return remoteError("GET "+args[0], err)
 			}
@@ -135,6 +152,7 @@ func printValue(w io.Writer, v *client.Value, full bool) error {
 		defer b.Close()
 	}
 	p := newPrinter(full)
+	p.endpoint = v.Endpoint()
 	p.block(0, "", v.Any())
 	if p.err != nil {
 		return p.err

@@ -76,6 +76,7 @@ const (
 // any, for a person.
 type printer struct {
 	full      bool
+	endpoint  string // the peer endpoint of path URLs; "" for none
 	out       bytes.Buffer
 	blobSizes map[*wire.Blob]int64 // blobs already read, so each is read once
 	err       error                // first failure reading a blob
@@ -224,6 +225,9 @@ func (p *printer) compactEntries(entries []wire.Entry, bare bool) string {
 		if s, ok := e.Key.(string); ok && bare {
 			k = bareOrQuoted(s)
 			if u, ok := e.Value.(string); ok && s == "url" {
+				if p.endpoint != "" && strings.HasPrefix(u, "/") && !strings.HasPrefix(u, "//") {
+					u = p.endpoint + "#" + u // a peer URL, which glyph get and call take
+				}
 				v = strconv.Quote(u)
 			}
 		}
