@@ -93,4 +93,18 @@
 // cannot be answered (Err says which). Input never makes a Conn panic:
 // unknown methods get "method not found", bad envelopes an error reply
 // when their id can be read, and a handler's panic an internal error.
+//
+// # Serving a service
+//
+// NewServiceHandler serves a service.Service, the same registrations an
+// HTTP server serves, as a connection's Handler. A method is a path of
+// the service, as in the URLs it hands out ("hello", "/User/?<state>"),
+// a Safe call is a GET, and the payload holds the arguments (a list
+// positional, a map named, any other value the one argument). Results
+// are replies: links, forms and resources with path URLs, which the
+// caller calls over the same connection (package client navigates them);
+// streamed results one message per item; callback arguments are names
+// the caller registered. Baseline peers call its functions by name with
+// the json or msgpack codec, and get links and resources in a plain map
+// form. See NewServiceHandler for the details.
 package peer
