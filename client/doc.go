@@ -83,7 +83,9 @@
 // dialled on first use and again on the call after it went down (a call
 // in flight when it broke fails with a retryable Unavailable error: see
 // peer.Retryable); Client.Close closes them. WithPeerConfig configures
-// them; navigating needs the glyph codec, their default.
+// them; navigating needs the glyph codec, their default. The headers of
+// WithHeader go with a WebSocket handshake, and those of a link or form
+// with its call.
 //
 // Calls over peers answer as over HTTP: a See Other is followed by the
 // server, Created gives a link, and errors are *service.Error values with

@@ -50,8 +50,9 @@ const maxServiceRedirects = 10
 //     calls, call everything; and a call without arguments that only GET
 //     can make (reading the index or an instance) is made with GET.
 //   - The payload holds the arguments: a list is positional arguments, a
-//     map with string keys (or an ordered dict) named ones, nil none, and
-//     any other value is the one positional argument. To pass one list or
+//     map with string keys named ones (in the order of their sorted keys;
+//     an ordered dict keeps its own), nil none, and any other value is
+//     the one positional argument. To pass one list or
 //     map as a positional argument, send a list holding it. Every payload
 //     of the call, the first included, is also the request's Stream, so a
 //     function with an iter.Seq parameter takes streamed arguments.
