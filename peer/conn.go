@@ -397,15 +397,18 @@ func (q *writeQueue) init(limit int) {
 	q.wake = make(chan struct{}, 1)
 }
 
-func (q *writeQueue) push(f Frame) {
+// push queues a frame and returns how many bytes are queued.
+func (q *writeQueue) push(f Frame) int {
 	q.mu.Lock()
 	q.frames = append(q.frames, f)
 	q.bytes += len(f.Data)
+	n := q.bytes
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
 	default:
 	}
+	return n
 }
 
 // waitSpace waits until the queue holds less than its limit.
@@ -514,8 +517,19 @@ func (c *Conn) pushEnvelope(env *Envelope) {
 		c.log.Error("peer: cannot encode a control envelope", "type", env.Type, "err", err)
 		return
 	}
-	c.wq.push(f)
+	if c.wq.push(f) > maxQueuedFactor*c.wq.limit {
+		// Control envelopes answer what the remote sends (pongs, credit,
+		// error replies) and never wait for room; a remote that keeps
+		// sending without reading what comes back would make them grow
+		// without bound. fail takes locks its callers may hold: run it
+		// on its own.
+		go c.fail(errorf(service.Overloaded, "the remote does not read what it is sent (%d bytes queued)", c.wq.limit*maxQueuedFactor), false)
+	}
 }
+
+// maxQueuedFactor times the write queue's limit is the most it may hold
+// before the connection is closed as Overloaded.
+const maxQueuedFactor = 4
 
 // replyError queues an error reply to the remote's call id.
 func (c *Conn) replyError(id uint64, ext any, err error) {

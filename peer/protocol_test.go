@@ -218,3 +218,28 @@ func TestGoawayReceived(t *testing.T) {
 		t.Errorf("call after goaway: %v", err)
 	}
 }
+
+// A remote that keeps calling but never reads the replies cannot make
+// the connection queue without bound: it is closed as Overloaded.
+func TestRemoteThatDoesNotRead(t *testing.T) {
+	r, c := rawToServer(t, nil, "SIMPLEX/1.0;json")
+	req := []byte(`{"type":"req","method":"` + strings.Repeat("m", 4000) + `","payload":null,"id":1}`)
+	batch := make([]peer.Frame, 100)
+	for i := range batch {
+		batch[i] = peer.Frame{Data: req, Text: true}
+	}
+	ctx := ctxTimeout(t, 20*time.Second)
+	for i := 0; i < 100; i++ {
+		if err := r.fc.WriteFrames(ctx, batch); err != nil {
+			break
+		}
+	}
+	select {
+	case <-c.Done():
+	case <-ctx.Done():
+		t.Fatal("the connection is still queueing")
+	}
+	if kindOf(t, c.Err()) != service.Overloaded {
+		t.Errorf("Err = %v", c.Err())
+	}
+}
