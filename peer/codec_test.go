@@ -163,6 +163,17 @@ func TestUnencodableCallsAndResults(t *testing.T) {
 	if v, err := c.Call(ctx, "echo", "fine"); err != nil || v != "fine" {
 		t.Errorf("after: %v %v", v, err)
 	}
+	// A stream whose first argument cannot be encoded has not started:
+	// the next one starts it.
+	st, _ := c.NewStream(ctx, "sum")
+	if err := st.Send(make(chan int)); kindOf(t, err) != service.Invalid {
+		t.Errorf("unencodable first argument: %v", err)
+	}
+	st.Send(int64(2))
+	st.CloseSend()
+	if v, err := st.Recv(); err != nil || v != int64(2) {
+		t.Errorf("sum after a failed Send: %v %v", v, err)
+	}
 }
 
 // Errors keep their operation and logref across the wire, and relayed

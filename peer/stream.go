@@ -298,14 +298,13 @@ func (c *credit) take(a, b <-chan struct{}) error {
 // so holds one back. Recv waits for results, so with a baseline remote
 // results can start only after CloseSend or once two items are sent.
 type ClientStream struct {
-	c       *Conn
-	method  string
-	ctx     context.Context
-	ext     any
-	timeout int64
-	safe    bool
-	unary   bool
-	stop    func() bool // stops watching ctx
+	c      *Conn
+	method string
+	ctx    context.Context
+	ext    any
+	safe   bool
+	unary  bool
+	stop   func() bool // stops watching ctx
 
 	res    inbox         // the results
 	credit credit        // for our arguments (flow)
@@ -348,10 +347,6 @@ func (c *Conn) newClientStream(ctx context.Context, method string, opts []CallOp
 	o := callOpts(opts)
 	s := &ClientStream{c: c, method: method, ctx: ctx, ext: o.ext(ctx), unary: unary, done: make(chan struct{})}
 	s.safe = o.safe && c.has(extSafe)
-	if d, ok := ctx.Deadline(); ok && c.has(extDeadline) {
-		ms := int64((time.Until(d) + time.Millisecond - 1) / time.Millisecond)
-		s.timeout = max(ms, 1)
-	}
 	s.res.init()
 	s.credit.init(c.peerWindow)
 	if ctx.Done() != nil {
@@ -371,7 +366,9 @@ func (s *ClientStream) release() {
 // left for this stream (extension "flow") or the connection's write
 // queue is full. After the call ended (the remote replied, the call was
 // canceled, or the connection closed) Send returns io.EOF; Recv tells
-// how the call ended. v must not be modified after Send.
+// how the call ended. v must not be modified after Send. With a baseline
+// remote v is held back until the next Send or CloseSend, which report
+// an error in encoding it.
 func (s *ClientStream) Send(v any) error {
 	s.mu.Lock()
 	if s.resDone {
@@ -438,13 +435,21 @@ func (s *ClientStream) sendArg(v any, more bool) error {
 	}
 	env := &Envelope{Type: TypeReq, Method: s.method, ID: s.id, Payload: v, More: more}
 	if first {
-		env.Ext, env.Timeout, env.Safe = s.ext, s.timeout, s.safe
+		env.Ext, env.Safe = s.ext, s.safe
+		if d, ok := s.ctx.Deadline(); ok && c.has(extDeadline) {
+			// The time left when the call starts, rounded up.
+			env.Timeout = max(1, int64((time.Until(d)+time.Millisecond-1)/time.Millisecond))
+		}
 	}
 	s.mu.Unlock()
 	f, err := c.frame(env)
 	if err != nil {
 		if first {
-			s.end(io.EOF, false)
+			// Nothing went out: the call has not started.
+			s.mu.Lock()
+			c.removeOut(s.id, s)
+			s.id, s.started = 0, false
+			s.mu.Unlock()
 		}
 		return opError(s.method, err)
 	}
