@@ -1,15 +1,21 @@
-// Command walkthrough serves the glyph walkthrough over HTTP: hello,
-// goodbye, woo, types, greeting, salut and find_user with its User
-// resources (see package app).
+// Command walkthrough serves the glyph walkthrough: hello, goodbye, woo,
+// types, greeting, salut and find_user with its User resources (see
+// package app). One service is served three ways: over HTTP, to peers
+// over WebSocket at /peer on the same port, and, with -peer-addr, to peers
+// over TCP.
 //
 //	go run ./examples/walkthrough               # the evolved version, on 127.0.0.1:8080
 //	go run ./examples/walkthrough -v 1          # the first version
 //	go run ./examples/walkthrough -addr :9000
+//	go run ./examples/walkthrough -peer-addr tcp://127.0.0.1:7001
 //
-// Then look around with the glyph tool:
+// Then look around with the glyph tool, over HTTP or over a peer
+// connection:
 //
 //	go run ./cmd/glyph get http://127.0.0.1:8080/
 //	go run ./cmd/glyph call http://127.0.0.1:8080/ hello name=Bob
+//	go run ./cmd/glyph call ws://127.0.0.1:8080/peer hello name=Bob
+//	go run ./cmd/glyph call tcp://127.0.0.1:7001 find_user bob .bio
 package main
 
 import (
@@ -17,44 +23,104 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/glyph-ipc/glyph/examples/walkthrough/app"
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/peer"
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
-	version := flag.Int("v", 2, "version of the service to serve: 1 (the first) or 2 (the evolved one)")
-	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "walkthrough:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+// run serves the walkthrough as the command line args say until ctx ends,
+// then shuts the server down: HTTP requests and peer calls in flight
+// finish (for up to 5 seconds), new ones are refused.
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("walkthrough", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "the HTTP address: the service at /, peers over WebSocket at /peer")
+	peerAddr := fs.String("peer-addr", "", "also accept peers over TCP here (tcp://host:port or host:port; port 0 picks one)")
+	version := fs.Int("v", 2, "version of the service to serve: 1 (the first) or 2 (the evolved one)")
+	if err := fs.Parse(args); err == flag.ErrHelp {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
 	svc, err := app.Service(*version)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+
+	// One peer serves every peer connection, whichever way it came, with
+	// the same service the HTTP handler serves.
+	p := peer.New(peer.WithHandler(peer.NewServiceHandler(svc)))
+	defer p.Close()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
-	srv := &http.Server{
-		Handler:           hyperhttp.NewHandler(svc, hyperhttp.Config{}),
-		ReadHeaderTimeout: 10 * time.Second,
+	mux := http.NewServeMux()
+	mux.Handle("/", hyperhttp.NewHandler(svc, hyperhttp.Config{}))
+	mux.Handle("/peer", p.WebSocketHandler(nil))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+
+	tcpURL := ""
+	if *peerAddr != "" {
+		a := *peerAddr
+		if !strings.Contains(a, "://") {
+			a = "tcp://" + a
+		}
+		if tcpURL, err = p.Bind(ctx, a); err != nil {
+			ln.Close()
+			return err
+		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdown)
-	}()
-	fmt.Printf("walkthrough v%d serving on http://%s/ (Ctrl-C stops it)\n", *version, ln.Addr())
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Fatal(err)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "walkthrough v%d serving on http://%s/ (Ctrl-C stops it)\n", *version, ln.Addr())
+	fmt.Fprintf(stdout, "peers: ws://%s/peer\n", ln.Addr())
+	if tcpURL != "" {
+		fmt.Fprintf(stdout, "peers: %s\n", tcpURL)
 	}
+
+	select {
+	case err = <-served: // the listener failed
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// HTTP first, so that no new WebSocket arrives; then the peer
+	// connections, which the HTTP server does not track once upgraded.
+	if e := srv.Shutdown(shutdown); err == nil || errors.Is(err, http.ErrServerClosed) {
+		err = e
+	}
+	// A remote that hangs up while the peer shuts down makes Shutdown
+	// report that connection's error; only a shutdown that did not finish
+	// in time failed.
+	if e := p.Shutdown(shutdown); err == nil && shutdown.Err() != nil {
+		err = e
+	}
+	return err
 }
