@@ -13,8 +13,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/glyph-ipc/glyph/examples/chat/room"
 	"github.com/glyph-ipc/glyph/examples/walkthrough/app"
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/peer"
 	"github.com/spf13/cobra"
 )
 
@@ -29,20 +31,23 @@ type demoPart struct {
 }
 
 // demo is what the parts share: where to write and, for the parts that
-// need it, the URL of the walkthrough server.
+// need it, the URLs of the demo's server.
 type demo struct {
-	w   io.Writer
-	url string // the walkthrough server's root URL
+	w       io.Writer
+	url     string // the walkthrough server's root URL
+	peerURL string // the walkthrough served to peers: ws://host:port/peer
+	chatURL string // a chat room served to peers: ws://host:port/chat/peer
 }
 
 // demoParts is the tour, in order. New capabilities add a part here.
 var demoParts = []demoPart{
 	{name: "walkthrough", title: "The walkthrough: a client finds its way", server: true, run: demoWalkthrough},
+	{name: "peers", title: "Peers: streams and callbacks", server: true, run: demoPeers},
 	{name: "encoding", title: "The hyperglyph encoding", run: func(_ context.Context, d *demo) error { return demoEncoding(d.w) }},
 }
 
 // defaultParts run when glyph demo is given none.
-var defaultParts = []string{"walkthrough"}
+var defaultParts = []string{"walkthrough", "peers"}
 
 func newDemoCommand() *cobra.Command {
 	names := make([]string, len(demoParts))
@@ -57,16 +62,19 @@ func newDemoCommand() *cobra.Command {
 		Long: `demo walks through what glyph does, printing each step and checking its
 result. It exits with status 1 if any check fails.
 
-With no arguments it runs the walkthrough: it starts the walkthrough service
-(the one go run ./examples/walkthrough serves) on a free port, prints its URL,
-calls it step by step as a client that knows nothing but that URL, and then
-keeps serving it, for glyph get and glyph call to explore, until Ctrl-C
-(--once stops at the end instead).
+With no arguments it runs the walkthrough and the peers part: it starts the
+walkthrough service (the one go run ./examples/walkthrough serves) on a free
+port, prints its URL, calls it step by step as a client that knows nothing but
+that URL, then calls it and a chat room (examples/chat) over peer connections
+on the same port, with a streamed result and a callback, and then keeps
+serving, for glyph get and glyph call to explore, until Ctrl-C (--once stops
+at the end instead).
 
 Parts: ` + strings.Join(names, ", ") + `. "encoding" tours the wire format: every
 glyph type as a Go value, its encoding and the value decoded back.`,
 		Example: `  glyph demo
   glyph demo --once
+  glyph demo peers
   glyph demo encoding`,
 		ValidArgs: names,
 		Args:      cobra.OnlyValidArgs,
@@ -87,16 +95,14 @@ glyph type as a Go value, its encoding and the value decoded back.`,
 // process is interrupted, unless once is set.
 func runDemo(ctx context.Context, w io.Writer, names []string, addr string, once bool) error {
 	d := &demo{w: w}
-	var srv *http.Server
+	var srv *demoServer
 	for _, part := range demoParts {
 		if part.server && slices.Contains(names, part.name) {
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
+			var err error
+			if srv, err = startDemoServer(addr); err != nil {
 				return fmt.Errorf("starting the walkthrough server: %w", err)
 			}
-			srv = &http.Server{Handler: hyperhttp.NewHandler(app.V2(), hyperhttp.Config{}), ReadHeaderTimeout: 10 * time.Second}
-			go srv.Serve(ln)
-			d.url = "http://" + ln.Addr().String() + "/"
+			d.url, d.peerURL, d.chatURL = srv.url, srv.peerURL, srv.chatURL
 			break
 		}
 	}
@@ -115,11 +121,9 @@ func runDemo(ctx context.Context, w io.Writer, names []string, addr string, once
 	}
 	if srv != nil {
 		if len(failed) == 0 && !once {
-			serveUntilInterrupted(ctx, w, d.url)
+			serveUntilInterrupted(ctx, w, d)
 		}
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdown)
+		srv.shutdown()
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("demo failed: %s", strings.Join(failed, ", "))
@@ -128,10 +132,11 @@ func runDemo(ctx context.Context, w io.Writer, names []string, addr string, once
 }
 
 // serveUntilInterrupted waits for Ctrl-C (or ctx's end) while the
-// walkthrough server keeps serving url.
-func serveUntilInterrupted(ctx context.Context, w io.Writer, url string) {
+// demo's server keeps serving.
+func serveUntilInterrupted(ctx context.Context, w io.Writer, d *demo) {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	url := d.url
 	fmt.Fprintf(w, `The walkthrough service keeps serving at %s until Ctrl-C. Explore it:
 
   go run ./cmd/glyph get %s
@@ -140,6 +145,58 @@ func serveUntilInterrupted(ctx context.Context, w io.Writer, url string) {
   curl -s %s
 
 `, url, url, url, url, url)
+	fmt.Fprintf(w, `and over peer connections, the walkthrough and the chat room:
+
+  go run ./cmd/glyph call %s find_user bob .bio
+  go run ./cmd/glyph call %s history
+  go run ./examples/chat -url %s -name you
+
+`, d.peerURL, d.chatURL, d.chatURL)
 	<-ctx.Done()
 	fmt.Fprintln(w, "Stopped.")
+}
+
+// demoServer is the demo's server, on one port: the walkthrough service
+// over HTTP at / and to peers over WebSocket at /peer, and a chat room to
+// peers at /chat/peer.
+type demoServer struct {
+	http                  *http.Server
+	walkthrough, chat     *peer.Peer
+	room                  *room.Room
+	url, peerURL, chatURL string
+}
+
+func startDemoServer(addr string) (*demoServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	svc := app.V2()
+	s := &demoServer{
+		walkthrough: peer.New(peer.WithHandler(peer.NewServiceHandler(svc))),
+		room:        room.New(),
+		url:         "http://" + ln.Addr().String() + "/",
+		peerURL:     "ws://" + ln.Addr().String() + "/peer",
+		chatURL:     "ws://" + ln.Addr().String() + "/chat/peer",
+	}
+	s.chat = peer.New(peer.WithHandler(peer.NewServiceHandler(s.room.Service())))
+	mux := http.NewServeMux()
+	mux.Handle("/", hyperhttp.NewHandler(svc, hyperhttp.Config{}))
+	mux.Handle("/peer", s.walkthrough.WebSocketHandler(nil))
+	mux.Handle("/chat/peer", s.chat.WebSocketHandler(nil))
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go s.http.Serve(ln)
+	return s, nil
+}
+
+// shutdown stops the server: the chat room closes, which ends its join
+// calls, then HTTP and the peer connections stop once the calls in
+// flight have finished (at most 5 seconds).
+func (s *demoServer) shutdown() {
+	s.room.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.http.Shutdown(ctx)
+	s.walkthrough.Shutdown(ctx)
+	s.chat.Shutdown(ctx)
 }

@@ -55,11 +55,93 @@ func TestDemo(t *testing.T) {
 	if strings.Contains(out, "keeps serving") {
 		t.Errorf("demo --once says it keeps serving")
 	}
-	// The server is gone once the demo has returned.
+	checkPeersPart(t, out, strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/"))
+	// The server is gone once the demo has returned, peers included.
 	if resp, err := http.Get(url); err == nil {
 		resp.Body.Close()
 		t.Errorf("the walkthrough server still answers at %s", url)
 	}
+	ws := "ws://" + strings.TrimPrefix(url, "http://") + "peer"
+	if _, errOut, code := glyph(t, "", "get", ws); code != exitFailure {
+		t.Errorf("glyph get %s after the demo: exit %d, stderr %q", ws, code, errOut)
+	}
+}
+
+// checkPeersPart checks the output of the peers part of the demo whose
+// server was at hostPort: the walkthrough and the chat room answered over
+// WebSocket, the callback was called with each message in turn, the
+// streamed result came item by item.
+func checkPeersPart(t *testing.T, out, hostPort string) {
+	t.Helper()
+	_, part, ok := strings.Cut(out, "== Peers: streams and callbacks ==\n")
+	if !ok {
+		t.Fatalf("no peers part in the output:\n%s", out)
+	}
+	part, _, _ = strings.Cut(part, "\n== ")
+	want := `
+The same server accepts peers, over WebSocket on the same port:
+
+  ws://HOST/peer       the walkthrough service: the very registrations HTTP serves
+  ws://HOST/chat/peer  a chat room (examples/chat)
+
+On a peer connection results and arguments stream, and either side calls
+the other, so a function can take a callback.
+
+» index = GET ws://HOST/peer
+  # the walkthrough's index over a peer connection: its forms and links are called on it
+
+» index.hello("Peer")
+  unicode "Hello Peer"
+
+» chat = GET ws://HOST/chat/peer
+
+» chat.join("demo", deliver)
+  # deliver is a Go func: the client registers it on the connection and sends
+  # its name; the server calls it with every message until the call ends
+  deliver ← [1] * demo joined
+
+» chat.send("ann", "hello")
+  integer 2
+  deliver ← [2] ann: hello
+
+» chat.send("bob", "hi ann")
+  integer 3
+  deliver ← [3] bob: hi ann
+
+» leave()
+  # canceling the join call ends it on the server too: deliver is called no more
+
+» chat.who()
+  list (0 items)
+
+» for item in chat.history(): print(item)
+  # history returns an iter.Seq: over a peer connection each item is a
+  # message of its own, printed here as it arrives
+  {"from": "", "id": 1, "text": "demo joined"}
+  {"from": "ann", "id": 2, "text": "hello"}
+  {"from": "bob", "id": 3, "text": "hi ann"}
+  {"from": "", "id": 4, "text": "demo left"}
+
+`
+	if got := strings.ReplaceAll(part, hostPort, "HOST"); got != want {
+		t.Errorf("the peers part:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestDemoPeers runs the peers part alone.
+func TestDemoPeers(t *testing.T) {
+	out, errOut, code := glyph(t, "", "demo", "--once", "peers")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	if strings.Contains(out, "== The walkthrough") || strings.Contains(out, "== The hyperglyph encoding ==") {
+		t.Errorf("demo peers ran other parts:\n%s", out)
+	}
+	m := regexp.MustCompile(`ws://(127\.0\.0\.1:[0-9]+)/peer `).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no peer URL in the output:\n%s", out)
+	}
+	checkPeersPart(t, out, m[1])
 }
 
 // TestDemoServes checks that without --once the demo keeps serving the
@@ -76,7 +158,7 @@ func TestDemoServes(t *testing.T) {
 	var out strings.Builder
 	buf := make([]byte, 4096)
 	url := ""
-	for !strings.Contains(out.String(), "until Ctrl-C") {
+	for !strings.Contains(out.String(), "-name you\n") {
 		n, err := r.Read(buf)
 		out.Write(buf[:n])
 		if err != nil {
@@ -88,6 +170,25 @@ func TestDemoServes(t *testing.T) {
 	out2, errOut, code := glyph(t, "", "call", url, "hello", "Demo")
 	if code != 0 || out2 != "unicode \"Hello Demo\"\n" {
 		t.Errorf("glyph call against the demo: exit %d, %q %q", code, out2, errOut)
+	}
+	// The peer URLs it offers answer too, with the commands it shows.
+	ws := "ws://" + strings.TrimPrefix(url, "http://") + "peer"
+	for _, want := range []string{
+		"  go run ./cmd/glyph call " + ws + " find_user bob .bio\n",
+		"  go run ./cmd/glyph call " + strings.TrimSuffix(ws, "peer") + "chat/peer history\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the demo does not show %q", want)
+		}
+	}
+	out2, errOut, code = glyph(t, "", "call", ws, "find_user", "bob", ".bio")
+	if code != 0 || out2 != "unicode \"bob is user 2, kept on shard-0\"\n" {
+		t.Errorf("glyph call %s against the demo: exit %d, %q %q", ws, code, out2, errOut)
+	}
+	chat := strings.TrimSuffix(ws, "peer") + "chat/peer"
+	out2, errOut, code = glyph(t, "", "call", chat, "history")
+	if code != 0 || !strings.HasPrefix(out2, "list (4 items)\n  dict (3 entries)\n    \"from\": unicode \"\"\n    \"id\": integer 1\n    \"text\": unicode \"demo joined\"\n") {
+		t.Errorf("glyph call %s history against the demo: exit %d, %q %q", chat, code, out2, errOut)
 	}
 	cancel()
 	select {
