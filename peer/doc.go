@@ -107,4 +107,19 @@
 // the caller registered. Baseline peers call its functions by name with
 // the json or msgpack codec, and get links and resources in a plain map
 // form. See NewServiceHandler for the details.
+//
+// # Peers
+//
+// A Peer is client and server at once, over many connections. It binds
+// to addresses (Bind, WebSocketHandler), connects to others (Connect),
+// or "auto" to those a Resolver names (ConnectResolver; SRVResolver
+// reads DNS SRV records, FileResolver a watched file), redials what it
+// connected to with exponential backoff and jitter, and serves the calls
+// arriving on every connection with one Handler. Each call, notification
+// or stream goes round robin over the live connections, dialed or
+// accepted, and stays on its connection; calls made while there is none
+// wait, in order, in a bounded queue. Interceptors wrap the calls a peer
+// makes and the handler that serves those it gets, and NewProxy is a
+// Handler that forwards calls to other peers by method prefix or
+// header: the building block of a gateway.
 package peer
