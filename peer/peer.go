@@ -632,6 +632,9 @@ func (p *Peer) ConnectResolver(r Resolver, interval time.Duration) error {
 	if p.cfgErr != nil {
 		return p.cfgErr
 	}
+	if r == nil {
+		return errorf(service.Invalid, "peer: ConnectResolver without a resolver")
+	}
 	if interval <= 0 {
 		interval = defaultResolveEvery
 	}
@@ -644,7 +647,8 @@ func (p *Peer) ConnectResolver(r Resolver, interval time.Duration) error {
 	return nil
 }
 
-// resolverOwner owns the dialers of one ConnectResolver.
+// resolverOwner owns the dialers of one ConnectResolver. It is not
+// zero-sized, so that each has an address of its own.
 type resolverOwner struct{ _ byte }
 
 func (p *Peer) resolveLoop(r Resolver, interval time.Duration, owner *resolverOwner) {
@@ -724,9 +728,10 @@ func (p *Peer) applyResolved(owner *resolverOwner, current map[string]bool, addr
 
 // A waiter is a call waiting in the queue for a connection.
 type waiter struct {
-	ctx   context.Context
-	start func(*Conn) error // sends the call out on a connection
-	done  chan error        // start's result; capacity 1
+	ctx    context.Context
+	method string
+	start  func(*Conn) error // sends the call out on a connection
+	done   chan error        // start's result; capacity 1
 	// queued is whether the waiter is in Peer.queue; guarded by Peer.mu.
 	queued bool
 }
@@ -767,7 +772,7 @@ func (p *Peer) acquire(ctx context.Context, method string, start func(*Conn) err
 			p.mu.Unlock()
 			return &service.Error{Op: method, Kind: service.Overloaded, Message: fmt.Sprintf("no connection, and %d calls wait for one already", p.queueMax)}
 		}
-		w := &waiter{ctx: ctx, start: start, done: make(chan error, 1), queued: true}
+		w := &waiter{ctx: ctx, method: method, start: start, done: make(chan error, 1), queued: true}
 		p.queue = append(p.queue, w)
 		p.mu.Unlock()
 		select {
@@ -954,7 +959,7 @@ func stopOthers(ls []Listener, ws []*waiter) {
 		l.Close()
 	}
 	for _, w := range ws {
-		w.done <- errPeerClosed("")
+		w.done <- errPeerClosed(w.method)
 	}
 }
 

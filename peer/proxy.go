@@ -3,6 +3,7 @@ package peer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 
@@ -60,7 +61,14 @@ func (r *Route) matches(s *ServerStream) bool {
 // kind, message and operation (the code and data too of a code this
 // package does not know); a forwarded call that cannot be made fails
 // as it failed, such as Unavailable while To has no connection.
+//
+// NewProxy panics if a route has no To.
 func NewProxy(routes ...Route) Handler {
+	for i, r := range routes {
+		if r.To == nil {
+			panic(fmt.Sprintf("peer: NewProxy: route %d (prefix %q, header %q) has no To", i, r.Prefix, r.Header))
+		}
+	}
 	return &proxy{routes: append([]Route(nil), routes...)}
 }
 
