@@ -136,6 +136,7 @@ type Conn struct {
 	nextID   uint64
 	out      map[uint64]*ClientStream // our calls waiting for results
 	in       map[uint64]*ServerStream // the remote's calls being served
+	refused  map[uint64]struct{}      // the remote's calls refused before their last argument
 	handlers map[string]*registered
 	running  int           // handler goroutines, notifications included
 	lastIn   uint64        // the highest incoming call id seen
@@ -231,6 +232,7 @@ func newConn(fc FrameConn, cfg Config, h handshake) *Conn {
 		log:        cfg.Logger.With("remote", fc.RemoteAddr()),
 		out:        map[uint64]*ClientStream{},
 		in:         map[uint64]*ServerStream{},
+		refused:    map[uint64]struct{}{},
 		handlers:   map[string]*registered{},
 		closed:     make(chan struct{}),
 	}
@@ -589,10 +591,17 @@ func (c *Conn) badEnvelope(env *Envelope, err error) bool {
 	case env.Type == TypeReq && env.ID != 0:
 		c.mu.Lock()
 		s := c.in[env.ID]
+		_, refused := c.refused[env.ID]
+		if s == nil && !refused {
+			// Whether more arguments follow cannot be told: remember the
+			// id, so that any that do are not taken for a new call.
+			c.refuseLocked(env.ID)
+		}
 		c.mu.Unlock()
-		if s != nil {
+		switch {
+		case s != nil:
 			s.fail(se)
-		} else {
+		case !refused:
 			c.replyError(env.ID, nil, se)
 		}
 		return true
@@ -702,6 +711,14 @@ func (c *Conn) incoming(env *Envelope) {
 			s.deliver(env)
 			return
 		}
+		if _, ok := c.refused[env.ID]; ok {
+			// The rest of a call already answered with an error.
+			if !env.More {
+				delete(c.refused, env.ID)
+			}
+			c.mu.Unlock()
+			return
+		}
 		if env.ID > c.lastIn {
 			c.lastIn = env.ID
 		}
@@ -723,6 +740,9 @@ func (c *Conn) incoming(env *Envelope) {
 		}
 	}
 	if refuse != nil {
+		if env.ID != 0 && env.More {
+			c.refuseLocked(env.ID)
+		}
 		c.mu.Unlock()
 		if env.ID == 0 {
 			c.log.Debug("peer: notification dropped", "method", env.Method, "err", refuse)
@@ -738,6 +758,17 @@ func (c *Conn) incoming(env *Envelope) {
 	c.running++
 	c.mu.Unlock()
 	go c.serve(s, h)
+}
+
+// refuseLocked remembers a call answered with an error before its last
+// argument arrived, so that its other arguments are dropped rather than
+// taken for a new call (a caller never reuses an id). The memory is
+// bounded: past MaxStreams ids, later arguments are answered again
+// instead. c.mu is held.
+func (c *Conn) refuseLocked(id uint64) {
+	if len(c.refused) < c.cfg.MaxStreams {
+		c.refused[id] = struct{}{}
+	}
 }
 
 // serve runs a handler and sends its result.

@@ -243,3 +243,20 @@ func TestRemoteThatDoesNotRead(t *testing.T) {
 		t.Errorf("Err = %v", c.Err())
 	}
 }
+
+// A streamed call refused at its first message is answered once; its
+// other arguments are dropped, not taken for a new call.
+func TestRefusedStreamAnsweredOnce(t *testing.T) {
+	r, _ := rawToServer(t, &peer.Config{Handler: services()}, "SIMPLEX/1.0;json")
+	r.send(`{"type":"req","method":"nosuch","payload":1,"id":1,"more":true}`)
+	r.expect(`{"type":"rep","error":{"code":5,"message":"method not found: nosuch"},"id":1}`)
+	r.send(`{"type":"req","method":"nosuch","payload":2,"id":1,"more":true}`)
+	r.send(`{"type":"req","method":"nosuch","payload":3,"id":1}`)
+	// A first message that does not validate: whatever follows under its
+	// id is not a new call either.
+	r.send(`{"type":"req","method":"sum","payload":1,"id":2,"more":"x"}`)
+	r.expect(`{"type":"rep","error":{"code":20,"message":"more is a string, want a boolean"},"id":2}`)
+	r.send(`{"type":"req","method":"sum","payload":5,"id":2}`)
+	r.send(`{"type":"req","method":"echo","payload":"next","id":3}`)
+	r.expect(`{"type":"rep","payload":"next","id":3}`)
+}
