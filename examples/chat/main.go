@@ -27,7 +27,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 
@@ -246,9 +245,9 @@ func history(ctx context.Context, index *client.Value) iter.Seq2[room.Message, e
 }
 
 // member is a member of the room at url until in ends, ctx ends or the
-// room closes: it prints the history, joins, and sends each line of in.
+// room closes: it joins, prints the history up to its joining, then every
+// message delivered, and sends each line of in.
 func member(ctx context.Context, url, name string, in io.Reader, out io.Writer) error {
-	out = &syncWriter{w: out}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c := client.New()
@@ -257,33 +256,62 @@ func member(ctx context.Context, url, name string, in io.Reader, out io.Writer) 
 	if err != nil {
 		return err
 	}
+	// deliver runs on the client's goroutines; this one prints.
+	delivered := make(chan room.Message, 64)
+	joined := join(ctx, index, name, func(ctx context.Context, m room.Message) error {
+		select {
+		case delivered <- m:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	closed := func(err error) error {
+		for len(delivered) > 0 {
+			fmt.Fprintln(out, <-delivered)
+		}
+		if err == nil {
+			fmt.Fprintln(out, "the room closed")
+		}
+		return err
+	}
+	// The first message delivered is the notice that name joined: the
+	// history has what came before it.
+	var first room.Message
+	select {
+	case first = <-delivered:
+	case err := <-joined:
+		return closed(err)
+	}
 	for m, err := range history(ctx, index) {
 		if err != nil {
 			return err
 		}
+		if m.ID >= first.ID {
+			break
+		}
 		fmt.Fprintln(out, m)
 	}
-	joined := join(ctx, index, name, func(_ context.Context, m room.Message) error {
-		_, err := fmt.Fprintln(out, m)
-		return err
-	})
+	fmt.Fprintln(out, first)
+
 	posted := make(chan error, 1)
 	go func() {
 		_, err := post(ctx, index, name, lines(in))
 		posted <- err
 	}()
-	select {
-	case err := <-joined:
-		if err == nil {
-			fmt.Fprintln(out, "the room closed")
+	for {
+		select {
+		case m := <-delivered:
+			fmt.Fprintln(out, m)
+		case err := <-joined:
+			return closed(err)
+		case err := <-posted: // in ended: leave
+			cancel()
+			if e := <-joined; err == nil {
+				err = e
+			}
+			return err
 		}
-		return err
-	case err := <-posted: // in ended: leave
-		cancel()
-		if e := <-joined; err == nil {
-			err = e
-		}
-		return err
 	}
 }
 
@@ -297,17 +325,4 @@ func lines(r io.Reader) iter.Seq[string] {
 			}
 		}
 	}
-}
-
-// syncWriter serializes writes: the history, the messages delivered and
-// the demo's transcript come from different goroutines.
-type syncWriter struct {
-	mu sync.Mutex // guards w
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }

@@ -164,10 +164,12 @@ func TestServeAndMembers(t *testing.T) {
 	say("zed", "before anyone came")
 
 	annIn, annTypes := io.Pipe()
+	// Typed at once: it is sent once ann has joined, so she sees it too.
+	go io.WriteString(annTypes, "hello\n")
 	var annOut output
 	annDone := runAsync(context.Background(), t, []string{"-url", peerURL, "-name", "ann"}, annIn, &annOut)
-	annOut.waitFor(t, "[2] * ann joined\n")
-	io.WriteString(annTypes, "hello\n\nfrom ann\n")
+	annOut.waitFor(t, "[3] ann: hello\n")
+	io.WriteString(annTypes, "\nfrom ann\n")
 	annOut.waitFor(t, "[4] ann: from ann\n")
 	say("bob", "hi ann")
 	annOut.waitFor(t, "[5] bob: hi ann\n")
