@@ -316,6 +316,11 @@ func (c *Conn) Shutdown(ctx context.Context) error {
 	}
 	if err := c.flush(ctx); err != nil {
 		c.Close()
+		if ctx.Err() == nil && closedNormally(c.Err()) {
+			// The remote hung up as we were finishing, as a remote
+			// shutting down too does: the end we were heading for.
+			return nil
+		}
 		return err
 	}
 	c.Close()

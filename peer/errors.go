@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"syscall"
+
+	"github.com/coder/websocket"
 
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -200,10 +203,30 @@ func readError(err error) *service.Error {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 		// Not wrapped: a lost connection must not look like io.EOF, the
 		// normal end of a stream, to errors.Is.
-		return errorf(service.Unavailable, "connection closed by peer")
+		return errRemoteClosed
 	}
 	return wrapErr(service.Unavailable, err.Error(), err)
 }
 
 // errClosed is the reason of a connection closed by its own side.
 var errClosed = errorf(service.Unavailable, "connection closed")
+
+// errRemoteClosed is the reason of a connection the remote closed (EOF).
+var errRemoteClosed = errorf(service.Unavailable, "connection closed by peer")
+
+// closedNormally reports whether a connection's end reason is the remote
+// closing it in order: a stream's EOF, a WebSocket close with status
+// 1000 (normal) or 1001 (going away), or a write that found the remote
+// gone (a closed pipe, a broken or reset connection).
+func closedNormally(reason error) bool {
+	switch {
+	case errors.Is(reason, errRemoteClosed), errors.Is(reason, io.ErrClosedPipe),
+		errors.Is(reason, net.ErrClosed), errors.Is(reason, syscall.EPIPE), errors.Is(reason, syscall.ECONNRESET):
+		return true
+	}
+	var ce websocket.CloseError
+	if errors.As(reason, &ce) {
+		return ce.Code == websocket.StatusNormalClosure || ce.Code == websocket.StatusGoingAway
+	}
+	return false
+}

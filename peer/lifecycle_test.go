@@ -508,3 +508,26 @@ func TestOversizedFrame(t *testing.T) {
 		})
 	}
 }
+
+// Both ends shutting down at once: each may see the other hang up (a
+// WebSocket close with status 1000, an EOF), which is how a graceful
+// shutdown ends, not an error.
+func TestShutdownBothEnds(t *testing.T) {
+	forEach(t, func(t *testing.T, tr transport, baseline bool) {
+		for range 20 {
+			c, srv := connect(t, tr, &peer.Config{Baseline: baseline}, &peer.Config{Handler: services()})
+			if _, err := c.Call(ctxTimeout(t, 5*time.Second), "echo", 1); err != nil {
+				t.Fatal(err)
+			}
+			ctx := ctxTimeout(t, 5*time.Second)
+			errs := make(chan error, 2)
+			go func() { errs <- c.Shutdown(ctx) }()
+			go func() { errs <- srv.Shutdown(ctx) }()
+			for range 2 {
+				if err := <-errs; err != nil {
+					t.Fatalf("Shutdown: %v", err)
+				}
+			}
+		}
+	})
+}
