@@ -310,6 +310,9 @@ func (pc *peerCall) collect() (*Value, error) {
 	defer pc.close()
 	first, err := pc.st.Recv()
 	if err == io.EOF {
+		if pc.st.Streamed() {
+			return pc.value([]any{}) // a stream of no item
+		}
 		return pc.value(nil)
 	}
 	if err != nil {

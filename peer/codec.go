@@ -152,7 +152,7 @@ func (g glyphCodec) Unmarshal(data []byte, env *Envelope) error {
 
 // jsonCodec is duplex's JSON codec. Envelope fields are written in the
 // order type, method, payload or error, id, more, ext, then the extension
-// fields timeout, safe, credit, as the duplex peers write them; payloads
+// fields timeout, safe, credit, open, as the duplex peers write them; payloads
 // follow encoding/json (so []byte becomes base64 and glyph-only values
 // such as sets become what encoding/json makes of them). Decoding accepts
 // any order and ignores unknown fields; integral numbers become int64
@@ -217,6 +217,9 @@ func (jsonCodec) Marshal(env *Envelope) ([]byte, error) {
 	if env.Credit != 0 {
 		buf.WriteString(`,"credit":`)
 		buf.WriteString(strconv.FormatInt(env.Credit, 10))
+	}
+	if env.Open {
+		buf.WriteString(`,"open":true`)
 	}
 	buf.WriteByte('}')
 	return buf.Bytes(), nil

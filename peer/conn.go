@@ -647,7 +647,7 @@ func (c *Conn) dispatch(env *Envelope) bool {
 		}
 	case TypeRepEnd:
 		if s := c.outStream(env.ID); s != nil {
-			s.end(io.EOF, false)
+			s.endResults()
 		}
 	case TypeReqCredit:
 		if s := c.outStream(env.ID); s != nil {

@@ -42,6 +42,7 @@ type Envelope struct {
 	Timeout int64      // "timeout": milliseconds the call may take, on its first req (extension "deadline"); 0 = none
 	Safe    bool       // "safe": the call only reads (extension "safe"); written only when true
 	Credit  int64      // "credit": messages granted, on reqcredit and repcredit
+	Open    bool       // "open": a first req that starts the call without an argument (extension "end"); it has no payload
 }
 
 // ErrorBody is the `error` field of an error reply: a code (see ErrorCode
@@ -128,6 +129,13 @@ func (env *Envelope) fromMap(m map[string]any) error {
 		}
 		env.Safe = b
 	}
+	if v, has := m["open"]; has && v != nil {
+		b, ok := v.(bool)
+		if !ok {
+			return badFrame("open is %s, want a boolean", typeName(v))
+		}
+		env.Open = b
+	}
 	if v, has := m["credit"]; has && v != nil {
 		n, err := intField("credit", v, 0, math.MaxInt32)
 		if err != nil {
@@ -150,6 +158,9 @@ func (env *Envelope) validate() error {
 		}
 		if env.ID == 0 && env.More {
 			return badFrame("notification with more")
+		}
+		if env.Open && !env.More {
+			return badFrame("open req without more")
 		}
 	case TypeRep:
 		if env.ID == 0 {
@@ -276,11 +287,14 @@ func (env *Envelope) toMap() map[string]any {
 	if env.Credit != 0 {
 		m["credit"] = env.Credit
 	}
+	if env.Open {
+		m["open"] = true
+	}
 	return m
 }
 
 // carriesPayload reports whether the payload is written even when nil:
 // for req and rep (without error), as duplex does.
 func (env *Envelope) carriesPayload() bool {
-	return env.Error == nil && (env.Type == TypeReq || env.Type == TypeRep)
+	return env.Error == nil && !env.Open && (env.Type == TypeReq || env.Type == TypeRep)
 }

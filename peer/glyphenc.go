@@ -24,6 +24,7 @@ const (
 	gkID
 	gkMethod
 	gkMore
+	gkOpen
 	gkPayload
 	gkSafe
 	gkTimeout
@@ -41,7 +42,7 @@ const (
 var (
 	// glyphKeys[k] is the encoded key k; glyphOrder the fields in
 	// canonical order.
-	glyphKeys, glyphOrder       = canonicalKeys("credit", "error", "ext", "id", "method", "more", "payload", "safe", "timeout", "type")
+	glyphKeys, glyphOrder       = canonicalKeys("credit", "error", "ext", "id", "method", "more", "open", "payload", "safe", "timeout", "type")
 	glyphErrKeys, glyphErrOrder = canonicalKeys("code", "data", "message")
 )
 
@@ -82,6 +83,7 @@ func appendGlyphEnvelope(dst []byte, env *Envelope) (_ []byte, ok bool, err erro
 	}
 	has[gkID] = env.ID != 0
 	has[gkMore] = env.More
+	has[gkOpen] = env.Open
 	if has[gkExt] = env.Ext != nil; has[gkExt] && !blobFree(env.Ext, 0) {
 		return dst, false, nil
 	}
@@ -102,7 +104,7 @@ func appendGlyphEnvelope(dst []byte, env *Envelope) (_ []byte, ok bool, err erro
 			dst, err = appendGlyphString(dst, env.Method)
 		case gkID:
 			dst = appendGlyphInt(dst, int64(env.ID))
-		case gkMore, gkSafe:
+		case gkMore, gkSafe, gkOpen:
 			dst = append(dst, 'T', ';')
 		case gkTimeout:
 			dst = appendGlyphInt(dst, env.Timeout)

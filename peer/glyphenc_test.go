@@ -27,6 +27,7 @@ func TestGlyphWriterMatchesMap(t *testing.T) {
 		{"credit", Envelope{Type: TypeRepCredit, ID: 7, Credit: 32}},
 		{"goaway", Envelope{Type: TypeGoaway, Error: &ErrorBody{Code: 20, Message: "bad"}}},
 		{"cancel", Envelope{Type: TypeCancel, ID: 3}},
+		{"open", Envelope{Type: TypeReq, Method: "sum", ID: 3, More: true, Open: true, Ext: map[string]any{"a": "b"}}},
 		{"method on rep dropped", Envelope{Type: TypeRep, Method: "x", ID: 1, Payload: []string{"a"}}},
 		{"blob", Envelope{Type: TypeRep, ID: 1, Payload: []any{wire.BytesBlob("text/plain", []byte("hi")), wire.BytesBlob("", []byte("yo"))}, Ext: map[string]any{"z": wire.BytesBlob("", []byte("ext"))}}},
 	}

@@ -531,3 +531,34 @@ func TestShutdownBothEnds(t *testing.T) {
 		}
 	})
 }
+
+// A stream closed without arguments: with "end" the handler's first Recv
+// is io.EOF; a baseline remote gets the one null argument it must. A
+// streamed result of no item ends the caller's results at once.
+func TestZeroItemStreams(t *testing.T) {
+	forEach(t, func(t *testing.T, tr transport, baseline bool) {
+		h := mux{
+			"args": func(ctx context.Context, s *peer.ServerStream) (any, error) {
+				items, err := recvAll(s)
+				return int64(len(items)), err
+			},
+		}
+		c, _ := connect(t, tr, &peer.Config{Baseline: baseline}, &peer.Config{Handler: h})
+		ctx := ctxTimeout(t, 5*time.Second)
+		st, err := c.NewStream(ctx, "args")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CloseSend(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := recvAll(st)
+		want := int64(0)
+		if baseline {
+			want = 1
+		}
+		if err != nil || len(got) != 1 || got[0] != want {
+			t.Fatalf("items the handler got: %v, %v; want [%d]", got, err, want)
+		}
+	})
+}

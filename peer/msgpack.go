@@ -27,7 +27,7 @@ func marshalMsgpack(env *Envelope) ([]byte, error) {
 	n := 1
 	payload := env.Error == nil && (env.Payload != nil || env.carriesPayload())
 	method := env.Method != "" && env.Type == TypeReq
-	for _, set := range []bool{method, env.Error != nil || payload, env.ID != 0, env.More, env.Ext != nil, env.Timeout != 0, env.Safe, env.Credit != 0} {
+	for _, set := range []bool{method, env.Error != nil || payload, env.ID != 0, env.More, env.Ext != nil, env.Timeout != 0, env.Safe, env.Credit != 0, env.Open} {
 		if set {
 			n++
 		}
@@ -82,6 +82,10 @@ func marshalMsgpack(env *Envelope) ([]byte, error) {
 	if env.Credit != 0 {
 		w.str("credit")
 		w.check(enc.EncodeInt(env.Credit))
+	}
+	if env.Open {
+		w.str("open")
+		w.check(enc.EncodeBool(true))
 	}
 	if w.err != nil {
 		return nil, encodeError("msgpack", w.err)

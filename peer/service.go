@@ -274,8 +274,11 @@ func isCollection(v any) bool {
 }
 
 // sendStream sends a streamed result one item per message. A stream
-// without items is answered with an empty list, as HTTP sends it.
+// without items ends at once with the "end" extension (the caller sees
+// an empty stream), and is otherwise answered with an empty list, as
+// HTTP sends it.
 func (h *serviceHandler) sendStream(s *ServerStream, st service.Stream) (any, error) {
+	s.streamResults()
 	n := 0
 	var blobBytes int64
 	for item, err := range st {
@@ -291,7 +294,7 @@ func (h *serviceHandler) sendStream(s *ServerStream, st service.Stream) (any, er
 		}
 		n++
 	}
-	if n == 0 {
+	if n == 0 && !s.c.has(extEnd) {
 		return []any{}, nil
 	}
 	return nil, nil

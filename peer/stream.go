@@ -393,7 +393,9 @@ func (s *ClientStream) Send(v any) error {
 
 // CloseSend ends the arguments (half-close); results keep coming. With a
 // baseline remote it sends the held-back argument as the last one, or a
-// single null argument when none was sent.
+// single null argument when none was sent; with the "end" extension a
+// call without arguments is started empty (an "open" req and reqend), so
+// that the handler's first Recv returns io.EOF.
 func (s *ClientStream) CloseSend() error {
 	s.mu.Lock()
 	if s.argsDone || s.resDone {
@@ -408,6 +410,11 @@ func (s *ClientStream) CloseSend() error {
 	switch {
 	case hasHeld:
 		return s.sendArg(held, false)
+	case !started && s.c.has(extEnd) && !s.unary:
+		if err := s.send(nil, true, true); err != nil {
+			return err
+		}
+		return s.sendControl(TypeReqEnd)
 	case !started:
 		return s.sendArg(nil, false)
 	default:
@@ -417,7 +424,11 @@ func (s *ClientStream) CloseSend() error {
 
 // sendArg sends a req with one argument, starting the call if it is the
 // first.
-func (s *ClientStream) sendArg(v any, more bool) error {
+func (s *ClientStream) sendArg(v any, more bool) error { return s.send(v, more, false) }
+
+// send sends a req; with open, the first req of a call without
+// arguments, which carries none.
+func (s *ClientStream) send(v any, more, open bool) error {
 	c := s.c
 	s.mu.Lock()
 	if s.resDone {
@@ -433,7 +444,7 @@ func (s *ClientStream) sendArg(v any, more bool) error {
 		}
 		s.id, s.started = id, true
 	}
-	env := &Envelope{Type: TypeReq, Method: s.method, ID: s.id, Payload: v, More: more}
+	env := &Envelope{Type: TypeReq, Method: s.method, ID: s.id, Payload: v, More: more, Open: open}
 	if first {
 		env.Ext, env.Safe = s.ext, s.safe
 		if d, ok := s.ctx.Deadline(); ok && c.has(extDeadline) {
@@ -453,7 +464,7 @@ func (s *ClientStream) sendArg(v any, more bool) error {
 		}
 		return opError(s.method, err)
 	}
-	if c.has(extFlow) {
+	if c.has(extFlow) && !open {
 		if err := s.credit.take(s.done, c.closed); err != nil {
 			return io.EOF
 		}
@@ -573,6 +584,21 @@ func (s *ClientStream) deliver(env *Envelope) {
 	}
 }
 
+// endResults takes a repend: the results ended, the reply streamed (with
+// no item at all if no rep came).
+func (s *ClientStream) endResults() {
+	s.mu.Lock()
+	zero := !s.gotFirst
+	s.streamed = true
+	s.mu.Unlock()
+	if zero && s.unary {
+		// Call of a stream without items: the empty list, which is what
+		// a remote without "end" replies.
+		s.res.push([]any{})
+	}
+	s.end(io.EOF, false)
+}
+
 // bufferBound is how many unread messages a stream may hold: the window
 // under flow control (a remote that sends more breaks the protocol),
 // else MaxBuffered.
@@ -635,6 +661,7 @@ type ServerStream struct {
 	handlerDone bool
 	dead        bool // canceled or failed: send nothing more
 	sent        bool // Send was called
+	streams     bool // the results are a stream, even of no item
 	held        any  // the result held back (baseline)
 	hasHeld     bool
 	consumed    int64 // arguments taken since the last reqcredit
@@ -655,7 +682,9 @@ func (c *Conn) newServerStream(env *Envelope) *ServerStream {
 	s.ctx = ctx
 	s.args.init()
 	s.credit.init(c.peerWindow)
-	s.args.push(env.Payload)
+	if !env.Open {
+		s.args.push(env.Payload)
+	}
 	if !env.More {
 		s.argsDone = true
 		s.args.close(io.EOF)
@@ -678,6 +707,15 @@ func (s *ServerStream) Ext() any { return s.ext }
 // Header returns the string-valued entries of the request's ext. The map
 // must not be modified.
 func (s *ServerStream) Header() map[string]string { return s.header }
+
+// streamResults marks the results as a stream, so that a handler that
+// returns nil without a Send ends an empty stream (a repend, with the
+// "end" extension) rather than replying one null.
+func (s *ServerStream) streamResults() {
+	s.mu.Lock()
+	s.streams = true
+	s.mu.Unlock()
+}
 
 // Safe reports whether the caller marked the call as only reading
 // (extension "safe").
@@ -811,6 +849,8 @@ func (s *ServerStream) reply(v any, err error, sent bool, held any, hasHeld bool
 	}
 	var werr error
 	switch {
+	case !sent && v == nil && s.streams && s.c.has(extEnd):
+		werr = s.sendRep(&Envelope{Type: TypeRepEnd, ID: s.id})
 	case !sent:
 		werr = rep(v, false)
 	case s.c.has(extEnd):
