@@ -394,7 +394,8 @@ type writeQueue struct {
 	flushes []chan struct{}
 	bytes   int
 	limit   int
-	space   chan struct{} // closed when the writer takes the queue
+	space   chan struct{} // closed when the writer takes the queue, if waited on
+	waited  bool          // someone waits on space
 	wake    chan struct{} // the writer's wake-up call (capacity 1)
 }
 
@@ -428,6 +429,7 @@ func (c *Conn) waitSpace(ctx context.Context, done <-chan struct{}) error {
 			return nil
 		}
 		space := q.space
+		q.waited = true
 		q.mu.Unlock()
 		select {
 		case <-space:
@@ -474,8 +476,11 @@ func (c *Conn) writeLoop() {
 		frames, flushes := q.frames, q.flushes
 		q.frames, q.spare, q.flushes = q.spare[:0], nil, nil
 		q.bytes = 0
-		close(q.space)
-		q.space = make(chan struct{})
+		if q.waited {
+			close(q.space)
+			q.space = make(chan struct{})
+			q.waited = false
+		}
 		q.mu.Unlock()
 		select {
 		case <-c.closed:

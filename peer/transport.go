@@ -87,8 +87,9 @@ type streamConn struct {
 	br            *bufio.Reader
 	max           int
 	local, remote string
-	wbuf          []byte // the writer's batch buffer; used by WriteFrames only
-	hdrs          []byte // the writer's headers, for writev
+	wbuf          []byte      // the writer's batch buffer; used by WriteFrames only
+	hdrs          []byte      // the writer's headers, for writev
+	bufs          net.Buffers // the writer's writev vector, kept between batches
 	closeOnce     sync.Once
 	closeErr      error
 }
@@ -182,14 +183,19 @@ func (c *streamConn) WriteFrames(ctx context.Context, frames []Frame) error {
 		for _, f := range frames {
 			c.hdrs = frameHeader(c.hdrs, f)
 		}
-		bufs := make(net.Buffers, 0, 2*len(frames))
+		bufs := c.bufs[:0]
 		for i, f := range frames {
 			bufs = append(bufs, c.hdrs[4*i:4*i+4])
 			if len(f.Data) > 0 {
 				bufs = append(bufs, f.Data)
 			}
 		}
-		_, err = bufs.WriteTo(c.nc)
+		vec := bufs // WriteTo consumes its receiver
+		_, err = vec.WriteTo(c.nc)
+		clear(bufs) // do not keep the frames alive
+		if cap(bufs) <= 1024 {
+			c.bufs = bufs[:0]
+		}
 	} else {
 		c.wbuf = c.wbuf[:0]
 		for _, f := range frames {
