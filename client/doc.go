@@ -102,6 +102,29 @@
 // converted as Decode converts; a last error result is the call's error).
 // Over HTTP a func argument is an Invalid error before any request.
 //
+// # Streamed arguments
+//
+// A Go iterator passed as an argument, a value of type iter.Seq[T] or
+// iter.Seq2[T, error] for any T (any func(yield func(T) bool)), is a
+// streamed argument, for a function with an iter.Seq parameter:
+//
+//	total, err := index.Path(ctx, "total", slices.Values([]int{1, 2, 3}))
+//
+// Each item is converted as an argument is and, when the input's type is
+// a list type, checked against its item type; an iter.Seq2's error ends
+// the call with that error. Over HTTP the items are collected into the
+// list the input takes (at most MaxItems of the client's limits: more is
+// a TooLarge error) before the request is made. Over a peer connection
+// the items are sent one message each as the sequence yields them (the
+// results are read meanwhile, so a function that streams its result from
+// its streamed argument works with Call and Stream alike); an item that
+// fails, or the iterator's error, cancels the call. The peer protocol
+// sends only the items, so the streamed argument must be the call's only
+// one: giving another is an Invalid error before any call, and the
+// others take their defaults. A sequence without items is an empty list
+// over HTTP but an Unsupported error over a peer, where the service would
+// receive one null item instead of none.
+//
 // # Typed stubs
 //
 // Bind fills a struct of func fields from a resource's links and forms, so

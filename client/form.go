@@ -140,6 +140,13 @@ func (v *Value) bindArgs(f hyper.Form, p *callPlan, args []any, buf []arg) ([]ar
 			*a = arg{in: *in, value: in.Default}
 			continue
 		}
+		if s, ok := seqOf(a.value); ok {
+			// A streamed argument: its items are converted and checked
+			// as they are sent.
+			s.name, s.t = in.Name, p.types[i]
+			a.value = s
+			continue
+		}
 		val, err := argValue(a.value, p.types[i])
 		if err != nil {
 			return nil, v.errorf(service.Invalid, "argument %q: %v", in.Name, err)
@@ -225,12 +232,15 @@ func (v *Value) formRequest(f hyper.Form, args []any) (*request, error) {
 	if err != nil {
 		return nil, err
 	}
+	method := strings.ToUpper(f.HTTPMethod())
+	if err := v.collectSeqs(v.op(method, f.URL), bound); err != nil {
+		return nil, err
+	}
 	for i := range bound {
 		if isFunc(bound[i].value) {
 			return nil, v.errorf(service.Invalid, "argument %q is a func: callbacks need a peer connection, and this form is called over HTTP", bound[i].in.Name)
 		}
 	}
-	method := strings.ToUpper(f.HTTPMethod())
 	allowed, ok := envelopes[method]
 	if !ok {
 		return nil, v.errorf(service.Unsupported, "the form's method %s is not supported", method)

@@ -209,6 +209,10 @@ type peerCall struct {
 	op       string
 	st       *peer.ClientStream
 	releases []func() // of the callbacks registered for the call
+	// sender sends the items of a streamed argument, under ctx; nil if
+	// the call has none.
+	sender *seqSender
+	ctx    context.Context
 }
 
 // startPeer calls method at endpoint with payload. Go funcs among the
@@ -243,14 +247,7 @@ func (c *Client) startPeer(ctx context.Context, op, endpoint, method string, pay
 			return fail(&service.Error{Op: op, Kind: service.Unsupported, Message: "blobs need the glyph codec; the connection speaks " + conn.Codec()})
 		}
 	}
-	var opts []peer.CallOption
-	if safe {
-		opts = append(opts, peer.Safe())
-	}
-	if len(header) > 0 {
-		opts = append(opts, peer.WithCallHeader(header))
-	}
-	st, err := conn.NewStream(ctx, method, opts...)
+	st, err := conn.NewStream(ctx, method, callOptions(safe, header)...)
 	if err != nil {
 		return fail(peerError(op, err))
 	}
@@ -278,6 +275,7 @@ func (pc *peerCall) close() {
 	if pc.st != nil {
 		pc.st.Close()
 	}
+	pc.waitSender()
 	pc.release()
 }
 
@@ -304,6 +302,15 @@ func (c *Client) maxStreamItems() int {
 	return wire.DefaultLimits().MaxItems
 }
 
+// error is the call's error when Recv failed with err: why sending its
+// streamed argument failed, if it did, else err.
+func (pc *peerCall) error(err error) error {
+	if e := pc.sendFailure(); e != nil {
+		return e
+	}
+	return peerError(pc.op, err)
+}
+
 // collect reads the whole result: a unary one as it is, a streamed one as
 // the list of its items (as HTTP sends it), at most maxStreamItems.
 func (pc *peerCall) collect() (*Value, error) {
@@ -316,7 +323,7 @@ func (pc *peerCall) collect() (*Value, error) {
 		return pc.value(nil)
 	}
 	if err != nil {
-		return nil, peerError(pc.op, err)
+		return nil, pc.error(err)
 	}
 	if !pc.st.Streamed() {
 		return pc.value(first)
@@ -329,7 +336,7 @@ func (pc *peerCall) collect() (*Value, error) {
 			return pc.value(items)
 		}
 		if err != nil {
-			return nil, peerError(pc.op, err)
+			return nil, pc.error(err)
 		}
 		if max >= 0 && len(items) >= max {
 			return nil, &service.Error{Op: pc.op, Kind: service.TooLarge, Message: fmt.Sprintf("more than %d items streamed", max)}
@@ -350,7 +357,7 @@ func (pc *peerCall) items(yield func(*Value, error) bool) {
 			return
 		}
 		if err != nil {
-			yield(nil, peerError(pc.op, err))
+			yield(nil, pc.error(err))
 			return
 		}
 		if first && !pc.st.Streamed() {
@@ -452,12 +459,15 @@ func (v *Value) startCall(ctx context.Context, args []any) (*peerCall, error) {
 		if !ok {
 			return nil, nil
 		}
-		payload, err := v.peerArgs(x, args)
+		payload, seq, err := v.peerArgs(x, args)
 		if err != nil {
 			closeArgs(args)
 			return nil, err
 		}
 		m := strings.ToUpper(x.HTTPMethod())
+		if seq != nil {
+			return v.c.startPeerSeq(ctx, v.op(m, v.fullURL(x.URL)), ep, method, seq, m == http.MethodGet, x.Headers)
+		}
 		return v.c.startPeer(ctx, v.op(m, v.fullURL(x.URL)), ep, method, payload, m == http.MethodGet, x.Headers, args)
 	}
 	return nil, nil
@@ -466,14 +476,35 @@ func (v *Value) startCall(ctx context.Context, args []any) (*peerCall, error) {
 // peerArgs binds args to f's inputs, as for HTTP, and returns them as
 // the named arguments of a peer call. Envelopes are HTTP's business:
 // every argument travels in the one map, except an input sent as a blob
-// body that was not given (the server applies its default).
-func (v *Value) peerArgs(f hyper.Form, args []any) (map[string]any, error) {
+// body that was not given (the server applies its default). A streamed
+// argument (a Go iterator) is returned as seq instead: the call then
+// sends its items, and nothing else, so no other argument may be given.
+func (v *Value) peerArgs(f hyper.Form, args []any) (named map[string]any, seq *seqArg, err error) {
 	var buf [4]arg
 	bound, err := v.bindArgs(f, v.plan(f), args, buf[:0])
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	named := make(map[string]any, len(bound))
+	other := ""
+	for i := range bound {
+		a := &bound[i]
+		s, ok := a.value.(*seqArg)
+		switch {
+		case ok && seq != nil:
+			return nil, nil, v.errorf(service.Invalid, "arguments %q and %q are both sequences: over a peer connection a call streams one argument", seq.name, s.name)
+		case ok:
+			seq = s
+		case a.given && other == "":
+			other = a.in.Name
+		}
+	}
+	if seq != nil {
+		if other != "" {
+			return nil, nil, v.errorf(service.Invalid, "argument %q streams: over a peer connection such a call sends only the sequence's items, so argument %q cannot be given (leave it to its default)", seq.name, other)
+		}
+		return nil, seq, nil
+	}
+	named = make(map[string]any, len(bound))
 	for i := range bound {
 		a := &bound[i]
 		e := strings.ToLower(f.Envelope)
@@ -482,13 +513,13 @@ func (v *Value) peerArgs(f hyper.Form, args []any) (map[string]any, error) {
 		}
 		switch {
 		case e == envNone && a.given:
-			return nil, v.errorf(service.Invalid, "argument %q: the form sends no arguments (envelope none)", a.in.Name)
+			return nil, nil, v.errorf(service.Invalid, "argument %q: the form sends no arguments (envelope none)", a.in.Name)
 		case e == envNone, e == envBlob && !a.given:
 			continue
 		}
 		named[a.in.Name] = a.value
 	}
-	return named, nil
+	return named, nil, nil
 }
 
 // isFunc reports whether a is a Go func: a callback argument.

@@ -227,6 +227,11 @@ func mapKeys(m map[string]any) []string {
 // streamed result is collected into a list, as HTTP sends it (at most
 // MaxItems of the client's limits items; see Stream to take them as they
 // come).
+//
+// A Go iterator argument (an iter.Seq[T] or iter.Seq2[T, error]) is a
+// streamed argument: collected into a list over HTTP, sent item by item
+// over a peer, where it must be the only argument given (see the package
+// documentation).
 func (v *Value) Call(ctx context.Context, args ...any) (*Value, error) {
 	pc, err := v.startCall(ctx, args)
 	if err != nil {
