@@ -27,14 +27,15 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/examples/chat/room"
-	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/peer"
+	"github.com/glyph-ipc/glyph/service"
 )
 
 func main() {
@@ -165,63 +166,32 @@ func join(ctx context.Context, index *client.Value, name string, deliver func(co
 }
 
 // post sends texts to the room at index as messages from name, each as
-// soon as texts yields it, as the streamed arguments of one call of the
-// room's post; it returns how many the room took. Package client sends a
-// call's arguments in one message, so post streams them with package
-// peer, on the path of the post form the room's index hands out, over a
-// connection of its own to the same endpoint.
+// soon as texts yields it, as the streamed argument of one call of the
+// room's post (over HTTP, the list of them); it returns how many the room
+// took.
 func post(ctx context.Context, index *client.Value, name string, texts iter.Seq[string]) (int, error) {
-	f, err := index.Get("post")
-	if err != nil {
-		return 0, err
-	}
-	form, ok := f.Any().(hyper.Form)
-	if !ok || f.Endpoint() == "" {
-		return 0, fmt.Errorf("post streams its arguments, which needs a form reached over a peer connection; got %T at %s", f.Any(), f.URL())
-	}
-	next, stop := iter.Pull(texts)
-	defer stop()
-	text, ok := next()
-	if !ok {
-		// Nothing to post. A stream carries at least one message, so
-		// there is no call with no arguments at all.
-		return 0, nil
-	}
-	fc, err := peer.Dial(ctx, f.Endpoint(), nil)
-	if err != nil {
-		return 0, err
-	}
-	conn, err := peer.Client(ctx, fc, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Close()
-	st, err := conn.NewStream(ctx, form.URL)
-	if err != nil {
-		return 0, err
-	}
-	defer st.Close()
-	for ; ok; text, ok = next() {
-		err := st.Send(map[string]any{"from": name, "text": text})
-		if err == io.EOF {
-			break // the call ended early: Recv says how
-		}
-		if err != nil {
-			return 0, err
+	var sent atomic.Bool
+	messages := func(yield func(map[string]any) bool) {
+		for text := range texts {
+			sent.Store(true)
+			if !yield(map[string]any{"from": name, "text": text}) {
+				return
+			}
 		}
 	}
-	if err := st.CloseSend(); err != nil && err != io.EOF {
-		return 0, err
-	}
-	res, err := st.Recv()
+	res, err := index.Path(ctx, "post", iter.Seq[map[string]any](messages))
 	if err != nil {
+		if !sent.Load() && service.KindOf(err) == service.Unsupported {
+			// Nothing to post: a peer call cannot stream no item.
+			return 0, nil
+		}
 		return 0, err
 	}
-	n, ok := res.(int64)
-	if !ok {
-		return 0, fmt.Errorf("post answered %v, want a count", res)
+	var n int
+	if err := res.Decode(&n); err != nil {
+		return 0, fmt.Errorf("post answered %v, want a count", res.Any())
 	}
-	return int(n), nil
+	return n, nil
 }
 
 // history returns the room's history as it streams in.

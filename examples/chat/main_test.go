@@ -245,13 +245,23 @@ func TestPost(t *testing.T) {
 	if !slices.Equal(texts, []string{"[1] ann: one"}) {
 		t.Errorf("history %q", texts)
 	}
-	// Over HTTP there is no stream to send the messages on.
+	// Over HTTP the messages go as one list.
 	index, err = c.Get(ctx, s.url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := post(ctx, index, "ann", slices.Values([]string{"x"})); err == nil || !strings.Contains(err.Error(), "needs a form reached over a peer connection") {
-		t.Errorf("post over HTTP: %v", err)
+	if n, err := post(ctx, index, "ann", slices.Values([]string{"x", "y"})); n != 2 || err != nil {
+		t.Errorf("post over HTTP: %d, %v", n, err)
+	}
+	if n, err := post(ctx, index, "ann", slices.Values([]string(nil))); n != 0 || err != nil {
+		t.Errorf("posting nothing over HTTP: %d, %v", n, err)
+	}
+	texts = nil
+	for m := range s.room.History() {
+		texts = append(texts, m.String())
+	}
+	if !slices.Equal(texts, []string{"[1] ann: one", "[2] ann: x", "[3] ann: y"}) {
+		t.Errorf("history after posting over HTTP %q", texts)
 	}
 }
 
