@@ -122,8 +122,9 @@
 // sends only the items, so the streamed argument must be the call's only
 // one: giving another is an Invalid error before any call, and the
 // others take their defaults. A sequence without items is an empty list
-// over HTTP but an Unsupported error over a peer, where the service would
-// receive one null item instead of none.
+// over HTTP and a stream of none over a glyph peer; to a baseline peer,
+// which would receive one null item instead of none, it is an Unsupported
+// error.
 //
 // # Typed stubs
 //

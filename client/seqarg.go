@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"sync"
 
 	"github.com/glyph-ipc/glyph/hyper"
@@ -162,7 +163,7 @@ func (c *Client) startPeerSeq(ctx context.Context, op, endpoint, method string, 
 	}
 	pc := &peerCall{c: c, endpoint: endpoint, method: method, op: op, st: st, ctx: ctx,
 		sender: &seqSender{done: make(chan struct{})}}
-	go pc.sendSeq(seq, conn.Codec() == "glyph")
+	go pc.sendSeq(seq, conn.Codec() == "glyph", slices.Contains(conn.Extensions(), "end"))
 	return pc, nil
 }
 
@@ -180,10 +181,11 @@ func callOptions(safe bool, header map[string]string) []peer.CallOption {
 
 // sendSeq sends the items of seq, then ends the arguments. A failure (an
 // iter.Seq2's error, a bad item, a sequence without items) cancels the
-// call, and is its error. A sequence without items is refused: a stream
-// ended before any item reaches a service (peer.NewServiceHandler) as one
-// null item, not as no items, so it cannot mean the empty list HTTP sends.
-func (pc *peerCall) sendSeq(seq *seqArg, glyph bool) {
+// call, and is its error. A sequence without items needs the extension
+// "end" (end is true): without it, a stream ended before any item reaches
+// the service as one null item, which cannot mean the empty list HTTP
+// sends, so it is refused.
+func (pc *peerCall) sendSeq(seq *seqArg, glyph, end bool) {
 	s := pc.sender
 	defer close(s.done)
 	n, ended := 0, false
@@ -209,8 +211,8 @@ func (pc *peerCall) sendSeq(seq *seqArg, glyph bool) {
 			}
 		})
 	}()
-	if err == nil && n == 0 && !ended {
-		err = &service.Error{Op: pc.op, Kind: service.Unsupported, Message: fmt.Sprintf("argument %q: a sequence without items cannot be streamed over a peer connection yet (the service would receive one null item); over HTTP it is an empty list", seq.name)}
+	if err == nil && n == 0 && !ended && !end {
+		err = &service.Error{Op: pc.op, Kind: service.Unsupported, Message: fmt.Sprintf("argument %q: a sequence without items cannot be streamed to a baseline peer (it would receive one null item)", seq.name)}
 	}
 	if err == nil && !ended {
 		if e := pc.st.CloseSend(); e != nil && e != io.EOF {

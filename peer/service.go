@@ -109,7 +109,8 @@ func (h *serviceHandler) ServePeer(ctx context.Context, s *ServerStream) (any, e
 		req.Method = "GET"
 	}
 	bindPayload(req, first)
-	req.Stream = argStream(s, first)
+	// An opening without an item (extension "end") is a stream of none.
+	req.Stream = argStream(s, first, err == io.EOF)
 	req.Callback = func(ref any) (service.CallbackFunc, error) { return callback(s.Conn(), ref) }
 	res, err := h.svc.Serve(ctx, req)
 	if err != nil && req.Method != "GET" && first == nil && service.KindOf(err) == service.MethodNotAllowed {
@@ -203,9 +204,10 @@ func bindPayload(req *service.Request, p any) {
 }
 
 // argStream returns the call's payloads as a stream: first, then what
-// Recv gives until the arguments end.
-func argStream(s *ServerStream, first any) iter.Seq2[any, error] {
-	used := false
+// Recv gives until the arguments end; nothing when the call had no
+// arguments at all (ended).
+func argStream(s *ServerStream, first any, ended bool) iter.Seq2[any, error] {
+	used := ended
 	return func(yield func(any, error) bool) {
 		if used {
 			return

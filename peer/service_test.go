@@ -215,6 +215,22 @@ func TestServiceStreams(t *testing.T) {
 		if err != nil || len(items) != 1 || items[0] != int64(10) {
 			t.Errorf("sum: %v, %v", items, err)
 		}
+
+		// No streamed arguments at all: with extension "end" the handler
+		// sees none; a baseline caller can only send one null item.
+		s, err = c.NewStream(ctx, "sum")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.CloseSend()
+		items, err = recvAll(s)
+		if baseline {
+			if kindOf(t, err) != service.Invalid {
+				t.Errorf("sum() over baseline: %v, %v; want the null item refused", items, err)
+			}
+		} else if err != nil || len(items) != 1 || items[0] != int64(0) {
+			t.Errorf("sum(): %v, %v; want 0", items, err)
+		}
 	})
 }
 
