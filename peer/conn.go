@@ -861,6 +861,18 @@ func (c *Conn) removeIn(id uint64, s *ServerStream) {
 // The request's ext carries Header(ctx) merged with WithCallHeader; ctx's
 // deadline travels as the call's timeout (extension "deadline").
 func (c *Conn) Call(ctx context.Context, method string, args any, opts ...CallOption) (any, error) {
+	s, err := startCall(ctx, c, method, args, opts)
+	if err != nil {
+		return nil, err
+	}
+	return finishCall(s)
+}
+
+// startCall queues the request of a unary call on c and returns the
+// stream its reply comes on: Conn.Call up to the wait for the reply, which
+// Peer uses on its own so that calls leaving its queue go out in order.
+// When it fails nothing was sent.
+func startCall(ctx context.Context, c *Conn, method string, args any, opts []CallOption) (*ClientStream, error) {
 	s, err := c.newClientStream(ctx, method, opts, true)
 	if err != nil {
 		return nil, err
@@ -869,9 +881,22 @@ func (c *Conn) Call(ctx context.Context, method string, args any, opts ...CallOp
 	s.argsDone = true
 	s.mu.Unlock()
 	if err := s.sendArg(args, false); err != nil {
+		if err == io.EOF {
+			// The call ended before its request went out: say why.
+			if _, rerr := s.Recv(); rerr != nil && rerr != io.EOF {
+				err = rerr
+			} else {
+				err = lostError(method, c.Err())
+			}
+		}
 		s.Close()
 		return nil, err
 	}
+	return s, nil
+}
+
+// finishCall waits for the reply of a call startCall sent.
+func finishCall(s *ClientStream) (any, error) {
 	v, err := s.Recv()
 	s.release()
 	if err == io.EOF {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -894,43 +893,6 @@ func (p *Peer) rawStream(ctx context.Context, method string, opts ...CallOption)
 		return nil, err
 	}
 	return s, nil
-}
-
-// startCall queues the request of a unary call on c and returns the
-// stream its reply comes on: Conn.Call up to the wait for the reply, so
-// that calls leaving the queue go out in order. When it fails nothing
-// was sent.
-func startCall(ctx context.Context, c *Conn, method string, args any, opts []CallOption) (*ClientStream, error) {
-	s, err := c.newClientStream(ctx, method, opts, true)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	s.argsDone = true
-	s.mu.Unlock()
-	if err := s.sendArg(args, false); err != nil {
-		if err == io.EOF {
-			// The call ended before its request went out: say why.
-			if _, rerr := s.Recv(); rerr != nil && rerr != io.EOF {
-				err = rerr
-			} else {
-				err = lostError(method, c.Err())
-			}
-		}
-		s.Close()
-		return nil, err
-	}
-	return s, nil
-}
-
-// finishCall waits for the reply of a call startCall sent.
-func finishCall(s *ClientStream) (any, error) {
-	v, err := s.Recv()
-	s.release()
-	if err == io.EOF {
-		return nil, nil // a stream that ended without an item
-	}
-	return v, err
 }
 
 // ---- shutting down ----
