@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/internal/plain"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
@@ -447,7 +448,7 @@ func (c *Client) decode(r *request, body io.ReadCloser, base string, lr *limited
 		return nil, c.readError(r, lr, err)
 	}
 	rv := v
-	if !plainData(v, 0) {
+	if !plain.Is(v) {
 		if rv, err = hyper.ResolveURLs(v, base); err != nil {
 			dec.Close()
 			body.Close()
@@ -488,37 +489,6 @@ func (c *Client) decode(r *request, body io.ReadCloser, base string, lr *limited
 		return &Value{c: c, v: nb, base: base}, nil
 	}
 	return &Value{c: c, v: rv, base: base, stream: s}, nil
-}
-
-// plainData reports whether v is data without extensions, so that
-// resolving its URLs would change nothing: scalars, and lists and
-// unicode-keyed dicts of them, a few levels deep.
-func plainData(v any, depth int) bool {
-	switch x := v.(type) {
-	case nil, bool, int64, float64, string, []byte:
-		return true
-	case []any:
-		if depth >= 4 || len(x) > 64 {
-			return false
-		}
-		for _, it := range x {
-			if !plainData(it, depth+1) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		if depth >= 4 || len(x) > 64 {
-			return false
-		}
-		for _, it := range x {
-			if !plainData(it, depth+1) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
 }
 
 // readError describes a response body that could not be read or decoded.

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/internal/plain"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
@@ -285,7 +286,7 @@ func (pc *peerCall) value(x any) (*Value, error) {
 }
 
 func (c *Client) peerValue(op string, x any, endpoint, base string) (*Value, error) {
-	if !plainData(x, 0) {
+	if !plain.Is(x) {
 		var err error
 		if x, err = hyper.ResolveURLs(x, base); err != nil {
 			return nil, &service.Error{Op: op, Kind: service.Internal, Message: "bad URL in response: " + err.Error(), Err: err}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/internal/plain"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
@@ -311,7 +312,7 @@ func (h *serviceHandler) outValue(s *ServerStream, v any, blobBytes *int64) (any
 	if err != nil {
 		return nil, err
 	}
-	if s.Conn().Codec() == "glyph" || plainValue(v, 0) {
+	if s.Conn().Codec() == "glyph" || plain.Is(v) {
 		return v, nil
 	}
 	// Through glyph and back: the value as generic glyph values, whatever
@@ -440,36 +441,6 @@ func (h *serviceHandler) readBlobs(op string, v any, total *int64, depth int) (a
 func mayHoldBlob(v any) bool {
 	switch v.(type) {
 	case *wire.Blob, []any, map[string]any, *wire.OrderedDict, hyper.Resource, hyper.Link:
-		return true
-	}
-	return false
-}
-
-// plainValue reports whether v is data every codec carries as it is:
-// scalars, and lists and string-keyed maps of them, a few levels deep.
-func plainValue(v any, depth int) bool {
-	switch x := v.(type) {
-	case nil, bool, int, int64, float64, string, []byte:
-		return true
-	case []any:
-		if depth >= 4 || len(x) > 64 {
-			return false
-		}
-		for _, it := range x {
-			if !plainValue(it, depth+1) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		if depth >= 4 || len(x) > 64 {
-			return false
-		}
-		for _, it := range x {
-			if !plainValue(it, depth+1) {
-				return false
-			}
-		}
 		return true
 	}
 	return false
