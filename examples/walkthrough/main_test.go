@@ -97,17 +97,7 @@ func TestServeHTTPAndPeers(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	want := &app.TourResult{
-		Hello:    "Hello World",
-		Greeting: "Hello World",
-		Salut:    "Salut World",
-		Goodbye:  "Goodbye bob",
-		Message:  "message for bob on shard-0: hi (there)",
-		Bio:      "bob is user 2, kept on shard-0",
-		Woo:      []any{int64(1), true, nil, false, "a", "b"},
-		Types: []string{"nil", "true", "false", "integer", "big integer", "unicode", "bytearray", "float",
-			"datetime", "timedelta", "list", "set", "dict", "ordered dict", "extension", "blob"},
-	}
+	want := app.Expected(2)
 	c := client.New()
 	defer c.Close()
 	for _, tt := range []struct {

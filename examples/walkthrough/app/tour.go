@@ -149,3 +149,23 @@ var typeNames = []string{
 	"nil", "true", "false", "integer", "big integer", "unicode", "bytearray", "float",
 	"datetime", "timedelta", "list", "set", "dict", "ordered dict", "extension", "blob",
 }
+
+// Expected returns what Tour gets back from version 1 (V1) or 2 (V2) of
+// the service: the result the demo and the tests check the tour against.
+func Expected(version int) *TourResult {
+	r := &TourResult{
+		Hello:    "Hello World",
+		Greeting: "Hello World",
+		Salut:    "Salut World",
+		Goodbye:  "Goodbye bob",
+		Message:  "message for bob on shard-0: hi (there)",
+		Bio:      "bob is user 2, kept on shard-0",
+		Woo:      []any{int64(1), true, nil, false, "a", "b"},
+		Types: []string{"nil", "true", "false", "integer", "big integer", "unicode", "bytearray", "float",
+			"datetime", "timedelta", "list", "set", "dict", "ordered dict", "extension", "blob"},
+	}
+	if version == 1 {
+		r.Message, r.Bio = "message for bob: hi (there)", "bob is user 2"
+	}
+	return r
+}

@@ -50,17 +50,7 @@ func TestTourOverPeers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &app.TourResult{
-		Hello:    "Hello World",
-		Greeting: "Hello World",
-		Salut:    "Salut World",
-		Goodbye:  "Goodbye bob",
-		Message:  "message for bob on shard-0: hi (there)",
-		Bio:      "bob is user 2, kept on shard-0",
-		Woo:      []any{int64(1), true, nil, false, "a", "b"},
-		Types: []string{"nil", "true", "false", "integer", "big integer", "unicode", "bytearray", "float",
-			"datetime", "timedelta", "list", "set", "dict", "ordered dict", "extension", "blob"},
-	}
+	want := app.Expected(2)
 	if !reflect.DeepEqual(res, want) {
 		t.Errorf("got  %#v\nwant %#v", res, want)
 	}
