@@ -64,6 +64,57 @@ func (d *decodeState) unmarshal(rv reflect.Value) error {
 	return d.typeErr
 }
 
+// UnmarshalPrefix decodes the value at the start of data into v, as
+// UnmarshalConfig does, and returns how many bytes of data it took.
+// Unlike UnmarshalConfig, data may go on after the value: it is for a
+// value embedded in a larger message, such as one entry's value in a
+// dict its caller scans itself.
+//
+// Whitespace before the value is skipped, as before a root, and counts
+// in n; whitespace after it is not taken, so n is the offset just after
+// the value's last byte. cfg applies as for UnmarshalConfig, with the
+// value standing for the root: MaxMessageBytes bounds the value itself,
+// MaxDepth counts from it, and offsets in errors count from the start of
+// data.
+//
+// A blob anywhere in the value is a *SyntaxError: its chunks would follow
+// the whole message, which this value is only part of. Empty input, or
+// input of whitespace only, is a *SyntaxError too; so is a value that is
+// malformed or cut short, while one that crosses a limit is a
+// *LimitError. As with UnmarshalConfig, a value that does not fit v
+// gives an *UnmarshalTypeError once the whole value was read: n is then
+// the offset after it, as on success. On other errors n is 0.
+func UnmarshalPrefix(data []byte, v any, cfg DecodeConfig) (n int, err error) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return 0, &InvalidUnmarshalError{reflect.TypeOf(v)}
+	}
+	d := statePool.Get().(*decodeState)
+	*d = decodeState{buf: data, lim: cfg.Limits.resolved(), cfg: cfg, scratch: d.scratch[:0], path: d.path[:0], keys: d.keys, noBlobs: true}
+	d.cfg.SpoolThreshold = -1
+	err = d.unmarshalPrefix(rv)
+	if err == nil || err == d.typeErr {
+		n = d.pos
+	}
+	d.buf, d.msg, d.typeErr = nil, nil, nil
+	statePool.Put(d)
+	return n, err
+}
+
+func (d *decodeState) unmarshalPrefix(rv reflect.Value) error {
+	if !d.skipWS() {
+		return d.eofErr("a value")
+	}
+	d.rootStart = d.off()
+	if err := d.root(rv); err != nil {
+		return err
+	}
+	if err := d.checkRoot(0); err != nil { // see unmarshal
+		return err
+	}
+	return d.typeErr
+}
+
 // root decodes the root object into rv, which is a pointer.
 func (d *decodeState) root(rv reflect.Value) error {
 	if p, ok := rv.Interface().(*any); ok {
@@ -692,6 +743,9 @@ func (d *decodeState) extension() (Extension, error) {
 // the message so its chunks can be read.
 func (d *decodeState) blob() (*Blob, error) {
 	start := d.off() - 1
+	if d.noBlobs {
+		return nil, d.syntaxAt(start, "blob in a value decoded by UnmarshalPrefix: its chunks would follow the whole message, which this value is only part of")
+	}
 	id, err := d.blobID("blob")
 	if err != nil {
 		return nil, err

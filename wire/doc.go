@@ -14,7 +14,8 @@
 // own Go types here: Set and AnySet, OrderedDict, Dict (dicts whose keys Go
 // maps cannot hold), Period (timedeltas with years and months), Blob and
 // Extension. Higher packages register typed extensions (links, forms, ...)
-// with RegisterExtension.
+// with RegisterExtension. UnmarshalPrefix decodes a value that is only
+// the start of its input, for callers that scan a message themselves.
 //
 // The encoding is canonical: dicts and sets are written in a fixed order,
 // strings in Unicode NFC, so equal values give equal bytes (servers use

@@ -30,6 +30,7 @@ type decodeState struct {
 	msg      *message // blobs of the message being decoded; nil until one appears
 	skipping int      // >0 while skipping a value the caller will never see
 	fresh    bool     // decode as if the target were zero (it holds an earlier value)
+	noBlobs  bool     // a blob is an error: the value is part of a message (UnmarshalPrefix)
 
 	typeErrs       int   // type errors so far, the first kept in typeErr
 	lastTypeErrOff int64 // offset of the latest type error
