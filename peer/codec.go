@@ -140,6 +140,13 @@ func (glyphCodec) Marshal(env *Envelope) ([]byte, error) {
 }
 
 func (g glyphCodec) Unmarshal(data []byte, env *Envelope) error {
+	return g.unmarshalGlyph(data, env, nil)
+}
+
+// unmarshalGeneral decodes any frame: the whole envelope into a map, then
+// the fields from it. unmarshalGlyph takes it for what its scan does not
+// read.
+func (g glyphCodec) unmarshalGeneral(data []byte, env *Envelope) error {
 	var v any
 	if err := wire.UnmarshalConfig(data, &v, wire.DecodeConfig{Limits: g.limits}); err != nil {
 		*env = Envelope{}
