@@ -132,6 +132,11 @@ type Conn struct {
 	wq       writeQueue
 	lastRecv atomic.Int64 // unix nanoseconds of the last frame read
 
+	// The reader's own: the envelope it decodes into (nothing keeps it
+	// past dispatch) and the method names it has read.
+	rx    Envelope
+	names nameCache
+
 	mu       sync.Mutex // guards the fields below
 	nextID   uint64
 	out      map[uint64]*ClientStream // our calls waiting for results
@@ -381,168 +386,6 @@ func (c *Conn) fail(reason *service.Error, tell bool) {
 	})
 }
 
-// ---- writing ----
-
-// writeQueue holds the frames waiting for the writer goroutine. Pushing
-// never blocks, so the reader can always answer (pongs, credit, error
-// replies); callers sending data first wait for the queue to be under
-// its byte limit, which is how a slow network pushes back.
-type writeQueue struct {
-	mu      sync.Mutex // guards the fields below
-	frames  []Frame
-	spare   []Frame
-	flushes []chan struct{}
-	bytes   int
-	limit   int
-	space   chan struct{} // closed when the writer takes the queue, if waited on
-	waited  bool          // someone waits on space
-	wake    chan struct{} // the writer's wake-up call (capacity 1)
-}
-
-func (q *writeQueue) init(limit int) {
-	q.limit = limit
-	q.space = make(chan struct{})
-	q.wake = make(chan struct{}, 1)
-}
-
-// push queues a frame and returns how many bytes are queued.
-func (q *writeQueue) push(f Frame) int {
-	q.mu.Lock()
-	q.frames = append(q.frames, f)
-	q.bytes += len(f.Data)
-	n := q.bytes
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-	return n
-}
-
-// waitSpace waits until the queue holds less than its limit.
-func (c *Conn) waitSpace(ctx context.Context, done <-chan struct{}) error {
-	q := &c.wq
-	for {
-		q.mu.Lock()
-		if q.bytes < q.limit {
-			q.mu.Unlock()
-			return nil
-		}
-		space := q.space
-		q.waited = true
-		q.mu.Unlock()
-		select {
-		case <-space:
-		case <-c.closed:
-			return lostError("", c.Err())
-		case <-done:
-			return errDone
-		case <-ctx.Done():
-			return errDone
-		}
-	}
-}
-
-// flush waits until everything queued so far is written.
-func (c *Conn) flush(ctx context.Context) error {
-	ch := make(chan struct{})
-	q := &c.wq
-	q.mu.Lock()
-	q.flushes = append(q.flushes, ch)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-	select {
-	case <-ch:
-		return nil
-	case <-c.closed:
-		return lostError("", c.Err())
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (c *Conn) writeLoop() {
-	q := &c.wq
-	for {
-		select {
-		case <-q.wake:
-		case <-c.closed:
-			return
-		}
-		q.mu.Lock()
-		frames, flushes := q.frames, q.flushes
-		q.frames, q.spare, q.flushes = q.spare[:0], nil, nil
-		q.bytes = 0
-		if q.waited {
-			close(q.space)
-			q.space = make(chan struct{})
-			q.waited = false
-		}
-		q.mu.Unlock()
-		select {
-		case <-c.closed:
-			// Nothing goes out after Close, not even replies that
-			// handlers finished while the connection was closing.
-			return
-		default:
-		}
-		if len(frames) > 0 {
-			if err := c.fc.WriteFrames(context.Background(), frames); err != nil {
-				c.fail(wrapErr(service.Unavailable, "write: "+err.Error(), err), false)
-				return
-			}
-		}
-		for _, ch := range flushes {
-			close(ch)
-		}
-		clear(frames)
-		q.mu.Lock()
-		q.spare = frames[:0]
-		q.mu.Unlock()
-	}
-}
-
-// frame marshals env into a frame of the connection's codec.
-func (c *Conn) frame(env *Envelope) (Frame, error) {
-	b, err := c.codec.Marshal(env)
-	if err != nil {
-		return Frame{}, err
-	}
-	return Frame{Data: b, Text: !c.codec.Binary()}, nil
-}
-
-// pushEnvelope queues a control envelope; it never blocks. Control
-// envelopes hold only values every codec carries, so marshalling them
-// cannot fail except for an error reply's data, which is then dropped.
-func (c *Conn) pushEnvelope(env *Envelope) {
-	f, err := c.frame(env)
-	if err != nil && env.Error != nil && env.Error.Data != nil {
-		e := *env.Error
-		e.Data = nil
-		env.Error = &e
-		f, err = c.frame(env)
-	}
-	if err != nil {
-		c.log.Error("peer: cannot encode a control envelope", "type", env.Type, "err", err)
-		return
-	}
-	if c.wq.push(f) > maxQueuedFactor*c.wq.limit {
-		// Control envelopes answer what the remote sends (pongs, credit,
-		// error replies) and never wait for room; a remote that keeps
-		// sending without reading what comes back would make them grow
-		// without bound. fail takes locks its callers may hold: run it
-		// on its own.
-		go c.fail(errorf(service.Overloaded, "the remote does not read what it is sent (%d bytes queued)", c.wq.limit*maxQueuedFactor), false)
-	}
-}
-
-// maxQueuedFactor times the write queue's limit is the most it may hold
-// before the connection is closed as Overloaded.
-const maxQueuedFactor = 4
-
 // replyError queues an error reply to the remote's call id.
 func (c *Conn) replyError(id uint64, ext any, err error) {
 	c.pushEnvelope(&Envelope{Type: TypeRep, ID: id, Ext: ext, Error: errorBody(err)})
@@ -552,6 +395,8 @@ func (c *Conn) replyError(id uint64, ext any, err error) {
 
 func (c *Conn) readLoop() {
 	for {
+		// The frame's data lasts until the next read: the codecs copy
+		// what they decode.
 		f, err := c.fc.ReadFrame(context.Background())
 		if err != nil {
 			reason := readError(err)
@@ -575,14 +420,19 @@ func (c *Conn) readLoop() {
 			c.fail(errorf(service.TooLarge, "frame of %d bytes over the limit of %d", len(f.Data), c.cfg.MaxFrameSize), true)
 			return
 		}
-		var env Envelope
-		if err := c.codec.Unmarshal(f.Data, &env); err != nil {
-			if !c.badEnvelope(&env, err) {
+		env := &c.rx
+		if g, ok := c.codec.(glyphCodec); ok {
+			err = g.unmarshalGlyph(f.Data, env, &c.names)
+		} else {
+			err = c.codec.Unmarshal(f.Data, env)
+		}
+		if err != nil {
+			if !c.badEnvelope(env, err) {
 				return
 			}
 			continue
 		}
-		if !c.dispatch(&env) {
+		if !c.dispatch(env) {
 			return
 		}
 	}
@@ -917,11 +767,12 @@ func (c *Conn) Notify(ctx context.Context, method string, args any, opts ...Call
 	if o.safe && c.has(extSafe) {
 		env.Safe = true
 	}
-	f, err := c.frame(env)
+	e, err := c.encode(env)
 	if err != nil {
 		return opError(method, err)
 	}
 	if err := c.waitSpace(ctx, nil); err != nil {
+		e.discard()
 		if err == errDone {
 			return ctxError(method, ctx)
 		}
@@ -931,9 +782,12 @@ func (c *Conn) Notify(ctx context.Context, method string, args any, opts ...Call
 	err = c.refusingLocked(method)
 	c.mu.Unlock()
 	if err != nil {
+		e.discard()
 		return err
 	}
-	c.wq.push(f)
+	if _, claim := c.queue(e, true); claim {
+		c.writeHeld(true)
+	}
 	return nil
 }
 

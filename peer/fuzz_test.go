@@ -98,6 +98,7 @@ func FuzzStreamFrames(f *testing.F) {
 			if len(fr.Data) > max {
 				t.Fatalf("frame of %d bytes", len(fr.Data))
 			}
+			fr.Data = bytes.Clone(fr.Data) // valid until the next read
 			frames = append(frames, fr)
 		}
 		var out bytes.Buffer

@@ -199,3 +199,28 @@ func blobFree(v any, depth int) bool {
 	}
 	return false
 }
+
+// appendEnvelope appends env's encoding by codec to dst: the glyph codec
+// writes it in place; the others through their Marshal.
+func appendEnvelope(codec Codec, dst []byte, env *Envelope) ([]byte, error) {
+	if _, ok := codec.(glyphCodec); ok {
+		if b, ok, err := appendGlyphEnvelope(dst, env); ok && err == nil {
+			return b, nil
+		}
+		// What only wire places right, and the error of what it cannot
+		// encode, as Marshal gives them.
+		m, err := wire.AppendMarshal(dst, env.toMap())
+		if err != nil {
+			return dst, encodeError("glyph", err)
+		}
+		return m, nil
+	}
+	// A copy for the interface call, which the compiler must assume
+	// keeps it: so env itself can stay on its sender's stack.
+	cp := *env
+	b, err := codec.Marshal(&cp)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
+}

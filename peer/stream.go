@@ -132,11 +132,14 @@ func Safe() CallOption {
 }
 
 func callOpts(opts []CallOption) callOptions {
-	var o callOptions
-	for _, opt := range opts {
-		opt.applyCall(&o)
+	if len(opts) == 0 {
+		return callOptions{} // without the allocation the loop needs
 	}
-	return o
+	o := new(callOptions)
+	for _, opt := range opts {
+		opt.applyCall(o)
+	}
+	return *o
 }
 
 // ext returns the request's ext: Header(ctx) merged with the call's
@@ -160,19 +163,27 @@ func (o *callOptions) ext(ctx context.Context) any {
 
 // inbox holds the messages of one direction of a stream that the reader
 // delivered and the application has not taken yet. Pushing never blocks.
+// The zero value is ready; its wake-up channel is made only when someone
+// has to wait, so a call whose reply is there when it looks allocates
+// none.
 type inbox struct {
 	mu     sync.Mutex // guards the fields below
-	items  []any
+	items  []any      // items[head:] are waiting
+	head   int
 	end    error // why the direction ended (io.EOF or an error), once closed
 	closed bool
-	wake   chan struct{} // capacity 1
+	wake   chan struct{} // capacity 1; nil until someone waits
+	small  [2]any        // the first items' room, in the stream's allocation
 }
 
-func (b *inbox) init() { b.wake = make(chan struct{}, 1) }
-
-func (b *inbox) signal() {
+// signal sends a wake-up on ch, a channel of capacity 1, if there is
+// one and it holds none yet.
+func signal(ch chan struct{}) {
+	if ch == nil {
+		return
+	}
 	select {
-	case b.wake <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }
@@ -184,10 +195,20 @@ func (b *inbox) push(v any) int {
 		b.mu.Unlock()
 		return -1
 	}
+	if b.head > 0 && len(b.items) == cap(b.items) {
+		// Move the waiting items down rather than grow.
+		n := copy(b.items, b.items[b.head:])
+		clear(b.items[n:])
+		b.items, b.head = b.items[:n], 0
+	}
+	if b.items == nil {
+		b.items = b.small[:0]
+	}
 	b.items = append(b.items, v)
-	n := len(b.items)
+	n := len(b.items) - b.head
+	w := b.wake
 	b.mu.Unlock()
-	b.signal()
+	signal(w)
 	return n
 }
 
@@ -198,19 +219,24 @@ func (b *inbox) close(err error) {
 	if !b.closed {
 		b.closed, b.end = true, err
 	}
+	w := b.wake
 	b.mu.Unlock()
-	b.signal()
+	signal(w)
 }
 
 // next returns the next item, or the end once the items are taken, or
-// errDone when done is closed first.
-func (b *inbox) next(done <-chan struct{}) (any, error) {
+// errDone when done is closed or ctx is done first (either may be nil;
+// ctx's Done is asked for only when there is a wait).
+func (b *inbox) next(ctx context.Context, done <-chan struct{}) (any, error) {
 	for {
 		b.mu.Lock()
-		if len(b.items) > 0 {
-			v := b.items[0]
-			b.items[0] = nil
-			b.items = b.items[1:]
+		if b.head < len(b.items) {
+			v := b.items[b.head]
+			b.items[b.head] = nil
+			b.head++
+			if b.head == len(b.items) {
+				b.items, b.head = b.items[:0], 0
+			}
 			b.mu.Unlock()
 			return v, nil
 		}
@@ -219,42 +245,53 @@ func (b *inbox) next(done <-chan struct{}) (any, error) {
 			b.mu.Unlock()
 			return nil, err
 		}
+		if b.wake == nil {
+			b.wake = make(chan struct{}, 1)
+		}
+		w := b.wake
 		b.mu.Unlock()
+		var ctxDone <-chan struct{}
+		if ctx != nil {
+			ctxDone = ctx.Done()
+		}
 		select {
-		case <-b.wake:
+		case <-w:
 		case <-done:
-			// Prefer what is already there.
-			b.mu.Lock()
-			ready := len(b.items) > 0 || b.closed
-			b.mu.Unlock()
-			if !ready {
+		case <-ctxDone:
+		}
+		b.mu.Lock()
+		ready := b.head < len(b.items) || b.closed
+		b.mu.Unlock()
+		if !ready {
+			// Prefer what is already there; else the wait ended.
+			select {
+			case <-done:
 				return nil, errDone
+			case <-ctxDone:
+				return nil, errDone
+			default:
 			}
 		}
 	}
 }
 
 // credit is a stream's send credit under flow control: how many more
-// messages the remote agreed to buffer.
+// messages the remote agreed to buffer. Its wake-up channel is made only
+// when a sender has to wait.
 type credit struct {
-	mu   sync.Mutex // guards n
+	mu   sync.Mutex // guards the fields below
 	n    int64
-	wake chan struct{} // capacity 1
+	wake chan struct{} // capacity 1; nil until someone waits
 }
 
-func (c *credit) init(n int64) {
-	c.n = n
-	c.wake = make(chan struct{}, 1)
-}
+func (c *credit) init(n int64) { c.n = n }
 
 func (c *credit) add(n int64) {
 	c.mu.Lock()
 	c.n += n
+	w := c.wake
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	signal(w)
 }
 
 // take waits for one credit; errDone if a or b closes first.
@@ -264,20 +301,22 @@ func (c *credit) take(a, b <-chan struct{}) error {
 		if c.n > 0 {
 			c.n--
 			more := c.n > 0
+			w := c.wake
 			c.mu.Unlock()
 			if more {
 				// Pass the wake-up on to nobody in particular: keeps the
 				// channel's state simple for the next waiter.
-				select {
-				case c.wake <- struct{}{}:
-				default:
-				}
+				signal(w)
 			}
 			return nil
 		}
+		if c.wake == nil {
+			c.wake = make(chan struct{}, 1)
+		}
+		w := c.wake
 		c.mu.Unlock()
 		select {
-		case <-c.wake:
+		case <-w:
 		case <-a:
 			return errDone
 		case <-b:
@@ -347,7 +386,6 @@ func (c *Conn) newClientStream(ctx context.Context, method string, opts []CallOp
 	o := callOpts(opts)
 	s := &ClientStream{c: c, method: method, ctx: ctx, ext: o.ext(ctx), unary: unary, done: make(chan struct{})}
 	s.safe = o.safe && c.has(extSafe)
-	s.res.init()
 	s.credit.init(c.peerWindow)
 	if ctx.Done() != nil {
 		s.stop = context.AfterFunc(ctx, func() { s.end(ctxError(method, ctx), true) })
@@ -453,7 +491,7 @@ func (s *ClientStream) send(v any, more, open bool) error {
 		}
 	}
 	s.mu.Unlock()
-	f, err := c.frame(env)
+	e, err := c.encode(env)
 	if err != nil {
 		if first {
 			// Nothing went out: the call has not started.
@@ -466,21 +504,29 @@ func (s *ClientStream) send(v any, more, open bool) error {
 	}
 	if c.has(extFlow) && !open {
 		if err := s.credit.take(s.done, c.closed); err != nil {
+			e.discard()
 			return io.EOF
 		}
 	}
 	if err := c.waitSpace(s.ctx, s.done); err != nil {
+		e.discard()
 		if err == errDone {
 			return io.EOF
 		}
 		return opError(s.method, err)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.resDone {
+		s.mu.Unlock()
+		e.discard()
 		return io.EOF
 	}
-	c.wq.push(f)
+	// The last argument goes out at once; the others are batched.
+	_, claim := c.queue(e, !more)
+	s.mu.Unlock()
+	if claim {
+		c.writeHeld(true)
+	}
 	return nil
 }
 
@@ -499,7 +545,7 @@ func (s *ClientStream) sendControl(typ string) error {
 // ends the results with that error (a *service.Error), after the items
 // that came before it.
 func (s *ClientStream) Recv() (any, error) {
-	v, err := s.res.next(s.c.closed)
+	v, err := s.res.next(nil, s.c.closed)
 	if err == errDone {
 		return nil, lostError(s.method, s.c.Err())
 	}
@@ -680,7 +726,6 @@ func (c *Conn) newServerStream(env *Envelope) *ServerStream {
 		ctx, s.stopTO = context.WithTimeout(ctx, time.Duration(min(env.Timeout, int64(1<<62)/int64(time.Millisecond)))*time.Millisecond)
 	}
 	s.ctx = ctx
-	s.args.init()
 	s.credit.init(c.peerWindow)
 	if !env.Open {
 		s.args.push(env.Payload)
@@ -725,7 +770,7 @@ func (s *ServerStream) Safe() bool { return s.safe }
 // message's payload, and io.EOF follows the last. It fails with the
 // handler context's error when the call is canceled.
 func (s *ServerStream) Recv() (any, error) {
-	v, err := s.args.next(s.ctx.Done())
+	v, err := s.args.next(s.ctx, nil)
 	if err == errDone {
 		return nil, ctxError(s.method, s.ctx)
 	}
@@ -781,27 +826,36 @@ func (s *ServerStream) Send(v any) error {
 // item.
 func (s *ServerStream) sendRep(env *Envelope) error {
 	c := s.c
-	f, err := c.frame(env)
+	e, err := c.encode(env)
 	if err != nil {
 		return opError(s.method, err)
 	}
 	if env.Type == TypeRep && env.Error == nil && c.has(extFlow) {
 		if err := s.credit.take(s.ctx.Done(), nil); err != nil {
+			e.discard()
 			return ctxError(s.method, s.ctx)
 		}
 	}
 	if err := c.waitSpace(s.ctx, nil); err != nil {
+		e.discard()
 		if err == errDone {
 			return ctxError(s.method, s.ctx)
 		}
 		return opError(s.method, err)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.dead {
+		s.mu.Unlock()
+		e.discard()
 		return ctxError(s.method, s.ctx)
 	}
-	c.wq.push(f)
+	// The last message of the reply goes out at once; the others are
+	// batched.
+	_, claim := c.queue(e, !env.More)
+	s.mu.Unlock()
+	if claim {
+		c.writeHeld(true)
+	}
 	return nil
 }
 

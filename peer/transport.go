@@ -25,6 +25,10 @@ const DefaultMaxFrameSize = 4 << 20
 // 31 bits.
 const maxStreamFrame = 1<<31 - 1
 
+// maxCopiedBatch is the largest batch a stream transport over a net.Conn
+// copies into one buffer to write; larger ones go out with writev.
+const maxCopiedBatch = 64 << 10
+
 // Frame is one transport message: a whole envelope or a handshake line.
 // Text frames hold UTF-8 (the handshake, the JSON codec); the others
 // binary data. An empty frame is a keepalive and is ignored.
@@ -37,14 +41,17 @@ type Frame struct {
 // goroutine and WriteFrames by one other; Close may be called at any time
 // from any goroutine and makes both return.
 type FrameConn interface {
-	// ReadFrame returns the next frame. It fails with a *service.Error of
-	// kind TooLarge for a frame over the connection's limit, after which
-	// the connection cannot be read and should be closed (a Conn first
-	// tells the remote why), and with io.EOF or another error when the
-	// connection ends. ctx bounds the wait.
+	// ReadFrame returns the next frame, whose data may be valid only
+	// until the next ReadFrame: a caller that keeps it copies it. It
+	// fails with a *service.Error of kind TooLarge for a frame over the
+	// connection's limit, after which the connection cannot be read and
+	// should be closed (a Conn first tells the remote why), and with
+	// io.EOF or another error when the connection ends. ctx bounds the
+	// wait.
 	ReadFrame(ctx context.Context) (Frame, error)
 	// WriteFrames writes frames in order as one batch: with one write
-	// system call on stream transports.
+	// system call on stream transports. It must not keep the frames or
+	// their data after it returns: the caller reuses them.
 	WriteFrames(ctx context.Context, frames []Frame) error
 	// Close closes the connection.
 	Close() error
@@ -62,10 +69,11 @@ type FrameConn interface {
 // means DefaultMaxFrameSize) are refused on read before anything is
 // allocated for them.
 //
-// When rwc is a net.Conn, ReadFrame and WriteFrames honour their ctx
-// through deadlines and a batch is written with writev; otherwise ctx
-// only bounds nothing and a batch is copied into one buffer and written
-// at once.
+// A frame ReadFrame returns is a slice of the connection's read buffer,
+// valid until the next ReadFrame. When rwc is a net.Conn, ReadFrame and
+// WriteFrames honour their ctx through deadlines, and a batch over
+// 64 KiB is written with writev; otherwise ctx bounds nothing. Smaller
+// batches are copied into one buffer and written at once.
 func NewStreamConn(rwc io.ReadWriteCloser, maxFrame int) FrameConn {
 	if maxFrame <= 0 {
 		maxFrame = DefaultMaxFrameSize
@@ -87,6 +95,7 @@ type streamConn struct {
 	br            *bufio.Reader
 	max           int
 	local, remote string
+	rbuf          []byte      // the reader's buffer for frames readTransient returns
 	wbuf          []byte      // the writer's batch buffer; used by WriteFrames only
 	hdrs          []byte      // the writer's headers, for writev
 	bufs          net.Buffers // the writer's writev vector, kept between batches
@@ -119,14 +128,17 @@ func (c *streamConn) ReadFrame(ctx context.Context) (Frame, error) {
 			}
 		}()
 	}
-	f, err := c.readFrame()
+	f, err := c.readTransient()
 	if err != nil && ctx.Err() != nil {
 		return Frame{}, context.Cause(ctx)
 	}
 	return f, err
 }
 
-func (c *streamConn) readFrame() (Frame, error) {
+// readTransient reads a frame whose data is valid only until the next
+// read (the FrameConn contract allows it, and saves a copy): a slice of the read buffer when the whole frame is in it, else of
+// a buffer kept for the next frames.
+func (c *streamConn) readTransient() (Frame, error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(c.br, hdr[:]); err != nil {
 		return Frame{}, err
@@ -140,6 +152,45 @@ func (c *streamConn) readFrame() (Frame, error) {
 	if n == 0 {
 		return f, nil
 	}
+	if n <= c.br.Buffered() || n <= c.br.Size() {
+		// Peek fills the buffer up to n, waiting for the rest of the
+		// frame; the data stays there until Discard's next read.
+		b, err := c.br.Peek(n)
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return Frame{}, err
+		}
+		c.br.Discard(n)
+		f.Data = b
+		return f, nil
+	}
+	if n > maxKeptRead {
+		b, err := c.readData(n)
+		f.Data = b
+		return f, err
+	}
+	if cap(c.rbuf) < n {
+		c.rbuf = make([]byte, n)
+	}
+	b := c.rbuf[:n]
+	if _, err := io.ReadFull(c.br, b); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return Frame{}, err
+	}
+	f.Data = b
+	return f, nil
+}
+
+// maxKeptRead is the largest frame readTransient reads into the buffer it
+// keeps; larger ones get their own.
+const maxKeptRead = 256 << 10
+
+// readData reads n bytes of frame data into a buffer of its own.
+func (c *streamConn) readData(n int) ([]byte, error) {
 	// Grow the buffer as data arrives, so that a header alone does not
 	// make us allocate the whole frame.
 	buf := make([]byte, min(n, 64<<10))
@@ -151,15 +202,14 @@ func (c *streamConn) readFrame() (Frame, error) {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return Frame{}, err
+			return nil, err
 		}
 		if read == n {
 			break
 		}
 		buf = append(buf, make([]byte, min(n, 2*len(buf))-len(buf))...)
 	}
-	f.Data = buf
-	return f, nil
+	return buf, nil
 }
 
 func (c *streamConn) WriteFrames(ctx context.Context, frames []Frame) error {
@@ -176,8 +226,12 @@ func (c *streamConn) WriteFrames(ctx context.Context, frames []Frame) error {
 			return errorf(service.TooLarge, "frame of %d bytes over the framing's limit", len(f.Data))
 		}
 	}
+	size := 0
+	for _, f := range frames {
+		size += 4 + len(f.Data)
+	}
 	var err error
-	if c.nc != nil {
+	if c.nc != nil && size > maxCopiedBatch {
 		// writev: the headers and the data as they are.
 		c.hdrs = c.hdrs[:0]
 		for _, f := range frames {
@@ -197,6 +251,8 @@ func (c *streamConn) WriteFrames(ctx context.Context, frames []Frame) error {
 			c.bufs = bufs[:0]
 		}
 	} else {
+		// One buffer and one write: for a small batch, copying costs
+		// less than writev's vector.
 		c.wbuf = c.wbuf[:0]
 		for _, f := range frames {
 			c.wbuf = frameHeader(c.wbuf, f)
