@@ -195,21 +195,23 @@ func (s glyphPeerSystem) newClient(tb testing.TB, addr string) echoClient {
 // *net.TCPConn that counts the write system calls it makes.
 //
 // The count is taken here, not by wrapping the *net.TCPConn: the stream
-// transport writes a batch with net.Buffers.WriteTo on the net.Conn, which
-// uses writev only when the conn implements net's unexported
-// writeBuffers method. A wrapper that does not embed the *net.TCPConn
-// loses writev (WriteTo then calls Write once per header and per frame),
-// and one that embeds it keeps writev but its writes go to the embedded
-// conn's method, past the wrapper. So the transport gets the bare
-// *net.TCPConn and its path is the same as through peer.Dial and
-// peer.Listen, and every WriteFrames is one net.Buffers.WriteTo (the
-// transport has no other write; the handshake goes through WriteFrames
-// too), which internal/poll writes with one writev per 1024 buffers: a
-// header and, unless the frame is empty, its data per frame. The count
-// misses only a writev that the kernel takes part of (a full socket send
-// buffer), which internal/poll then writes on with another; under
-// strace -f -yy, streams of 20000 messages (batched and unbatched) and a
-// few calls made exactly the counted writev calls on each socket.
+// transport writes a batch over 64 KiB with net.Buffers.WriteTo on the
+// net.Conn, which uses writev only when the conn implements net's
+// unexported writeBuffers method. A wrapper that does not embed the
+// *net.TCPConn loses writev (WriteTo then calls Write once per header and
+// per frame), and one that embeds it keeps writev but its writes go to
+// the embedded conn's method, past the wrapper. So the transport gets the
+// bare *net.TCPConn and its path is the same as through peer.Dial and
+// peer.Listen. Every WriteFrames (the transport has no other write; the
+// handshake goes through WriteFrames too) is one write of a buffer with
+// the whole batch when it holds up to 64 KiB (4-byte headers included),
+// and otherwise one net.Buffers.WriteTo, which internal/poll writes with
+// one writev per 1024 buffers: a header and, unless the frame is empty,
+// its data per frame. The count misses only a write that the kernel takes
+// part of (a full socket send buffer), which internal/poll then writes on
+// with another; under strace -f -yy, streams of 20000 messages (batched
+// and unbatched) and a few calls made exactly the counted write and
+// writev calls on each socket.
 //
 // With unbatched, WriteFrames writes the frames of a batch one by one,
 // each with its own WriteFrames of the transport, so each frame costs a
@@ -221,8 +223,13 @@ type countingFrameConn struct {
 	writes    atomic.Int64 // write system calls
 }
 
-// maxWritev is the most buffers internal/poll passes to one writev.
-const maxWritev = 1024
+const (
+	// maxWritev is the most buffers internal/poll passes to one writev.
+	maxWritev = 1024
+	// maxCopiedBatch is the largest batch the stream transport copies
+	// into one buffer for one write (peer's maxCopiedBatch).
+	maxCopiedBatch = 64 << 10
+)
 
 func (c *countingFrameConn) WriteFrames(ctx context.Context, frames []peer.Frame) error {
 	if !c.unbatched {
@@ -240,12 +247,17 @@ func (c *countingFrameConn) WriteFrames(ctx context.Context, frames []peer.Frame
 
 // count counts the writev calls the transport makes for frames.
 func (c *countingFrameConn) count(frames []peer.Frame) {
-	bufs := 0
+	bufs, size := 0, 0
 	for _, f := range frames {
 		bufs++ // the header
 		if len(f.Data) > 0 {
 			bufs++
 		}
+		size += 4 + len(f.Data)
+	}
+	if size <= maxCopiedBatch {
+		c.writes.Add(1)
+		return
 	}
 	c.writes.Add(int64((bufs + maxWritev - 1) / maxWritev))
 }
