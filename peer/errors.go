@@ -87,9 +87,11 @@ func Retryable(err error) bool {
 
 // errorBody turns an error returned by a handler into an error reply: the
 // code of its kind, its message, and its operation and logref (if any)
-// as data. Context errors become canceled and deadline_exceeded; errors
-// that are not *service.Error are internal errors with their text, as in
-// package service.
+// as data. A *service.Error that wraps a *RemoteError of the same kind
+// (a remote's error passed on) keeps the remote's code and data instead.
+// Context errors become canceled and deadline_exceeded; errors that are
+// not *service.Error are internal errors with their text, as in package
+// service.
 func errorBody(err error) *ErrorBody {
 	var se *service.Error
 	if !errors.As(err, &se) {
@@ -102,9 +104,13 @@ func errorBody(err error) *ErrorBody {
 	}
 	body := &ErrorBody{Code: ErrorCode(se.Kind), Message: se.Message}
 	var re *RemoteError
-	if errors.As(se.Err, &re) && se.Kind == service.Other {
-		// A relayed remote error keeps its code and data.
-		body.Code, body.Data = re.Code, re.Data
+	if errors.As(se.Err, &re) {
+		if k, _ := ErrorKind(re.Code); k == se.Kind {
+			// A relayed remote error keeps its code and data (a proxy
+			// passes on what its backend said); one whose kind was
+			// changed on the way takes the code of its new kind.
+			body.Code, body.Data = re.Code, re.Data
+		}
 	}
 	if body.Message == "" {
 		if se.Err != nil {

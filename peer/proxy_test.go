@@ -19,6 +19,12 @@ func backend(name string, b *blocker, notes chan<- string) peer.Handler {
 	h["fail"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
 		return nil, service.Errorf(service.PermissionDenied, "%s says no", name)
 	}
+	// refuse answers an error of a known kind with data of its own, as
+	// a duplex peer may: a proxy passes both on.
+	h["refuse"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
+		return nil, &service.Error{Kind: service.NotFound, Message: name + " has no such thing",
+			Err: &peer.RemoteError{Code: peer.ErrorCode(service.NotFound), Data: map[string]any{"why": "moved", "by": name}}}
+	}
 	h["count"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
 		n, err := s.Recv()
 		if err != nil {
@@ -191,6 +197,13 @@ func testProxyChain(t *testing.T, baseline bool) {
 		var se *service.Error
 		if !errors.As(err, &se) || se.Kind != service.PermissionDenied || se.Message != "A says no" || se.Op != "fail" {
 			t.Errorf("error through the proxy: %#v", err)
+		}
+		// The data of an error of a known kind gets through as it was.
+		_, err = client.Call(ctx, "a.refuse", nil)
+		var re *peer.RemoteError
+		if !errors.As(err, &se) || se.Kind != service.NotFound || se.Message != "A has no such thing" ||
+			!errors.As(err, &re) || !eq(re.Data, map[string]any{"why": "moved", "by": "A"}) {
+			t.Errorf("error with data through the proxy: %#v", err)
 		}
 		// A backend that cannot be reached: retryable.
 		if _, err := client.Call(ctx, "down.x", nil); !peer.Retryable(err) {
