@@ -130,7 +130,9 @@ type Conn struct {
 	cancel context.CancelCauseFunc
 
 	wq       writeQueue
+	direct   directWriter // fc, when senders may write to it themselves
 	lastRecv atomic.Int64 // unix nanoseconds of the last frame read
+	stats    connStats
 
 	// The reader's own: the envelope it decodes into (nothing keeps it
 	// past dispatch) and the method names it has read.
@@ -243,6 +245,9 @@ func newConn(fc FrameConn, cfg Config, h handshake) *Conn {
 	}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	c.wq.init(max(1<<20, cfg.MaxFrameSize))
+	if sc, ok := fc.(*streamConn); ok && sc.nowait != nil {
+		c.direct = sc
+	}
 	c.lastRecv.Store(time.Now().UnixNano())
 	go c.readLoop()
 	go c.writeLoop()
@@ -250,6 +255,36 @@ func newConn(fc FrameConn, cfg Config, h handshake) *Conn {
 		go c.keepAlive()
 	}
 	return c
+}
+
+// Stats counts what a connection has carried since its handshake.
+type Stats struct {
+	FramesSent     int64
+	FramesReceived int64 // keepalive frames included
+	// BytesSent and BytesReceived count frame data, without the
+	// transport's own framing.
+	BytesSent     int64
+	BytesReceived int64
+	// Batches counts the batches of frames written to the transport: on
+	// a stream transport (TCP, Unix sockets, stdio), one write system
+	// call each for a batch of up to 64 KiB. FramesSent / Batches is how
+	// many frames a write carried on average.
+	Batches int64
+}
+
+type connStats struct {
+	framesOut, framesIn, bytesOut, bytesIn, batches atomic.Int64
+}
+
+// Stats returns the connection's counts so far.
+func (c *Conn) Stats() Stats {
+	return Stats{
+		FramesSent:     c.stats.framesOut.Load(),
+		FramesReceived: c.stats.framesIn.Load(),
+		BytesSent:      c.stats.bytesOut.Load(),
+		BytesReceived:  c.stats.bytesIn.Load(),
+		Batches:        c.stats.batches.Load(),
+	}
 }
 
 // Codec returns the name of the negotiated codec.
@@ -413,6 +448,8 @@ func (c *Conn) readLoop() {
 			return
 		}
 		c.lastRecv.Store(time.Now().UnixNano())
+		c.stats.framesIn.Add(1)
+		c.stats.bytesIn.Add(int64(len(f.Data)))
 		if len(f.Data) == 0 {
 			continue // keepalive
 		}

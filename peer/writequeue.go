@@ -90,6 +90,7 @@ type writeQueue struct {
 	bytes   int
 	limit   int
 	writing bool          // a goroutine holds the writing role
+	rest    []byte        // the part of a batch a direct write left, to go first
 	space   chan struct{} // closed when a writer takes the queue, if waited on
 	waited  bool          // someone waits on space
 	// The buffers of the batch last written, for the next batch.
@@ -117,12 +118,26 @@ func (q *writeQueue) signal() {
 }
 
 // empty reports whether there is nothing to write. q.mu is held.
-func (q *writeQueue) empty() bool { return len(q.frames) == 0 && len(q.flushes) == 0 }
+func (q *writeQueue) empty() bool {
+	return len(q.frames) == 0 && len(q.flushes) == 0 && q.rest == nil
+}
+
+// directWriter is a FrameConn that can write a batch without waiting
+// (the stream transport over a socket), which is what lets a sender
+// write its own last message: a sender never blocks on a slow remote.
+type directWriter interface {
+	// tryWriteFrames writes what the socket takes at once, and returns
+	// ok false if it cannot try, or the rest, to be written before
+	// anything else with writeRest.
+	tryWriteFrames(frames []Frame) (ok bool, rest []byte, err error)
+	writeRest(b []byte) error
+}
 
 // queue puts e on the write queue and returns how many bytes are queued.
-// With direct, a caller that finds no one writing takes the writing role
-// (claim), and must then call c.writeHeld(true) as soon as it holds no
-// lock; otherwise the writer goroutine is woken when it needs to be.
+// With direct, a caller that finds no one writing, on a transport that
+// can write without waiting, takes the writing role (claim), and must
+// then call c.writeHeld(true) as soon as it holds no lock; otherwise the
+// writer goroutine is woken when it needs to be.
 func (c *Conn) queue(e encoded, direct bool) (queued int, claim bool) {
 	q := &c.wq
 	data := *e.bp
@@ -139,7 +154,7 @@ func (c *Conn) queue(e encoded, direct bool) (queued int, claim bool) {
 	queued = q.bytes
 	wake := false
 	if !q.writing {
-		if direct {
+		if direct && c.direct != nil && q.rest == nil {
 			q.writing, claim = true, true
 		} else {
 			wake = true
@@ -223,11 +238,11 @@ func (c *Conn) writeLoop() {
 
 // writeHeld writes what is queued, batch after batch, by the holder of
 // the writing role, and gives the role up when the queue is empty. A
-// direct writer (handOff) writes one batch and passes what came
-// meanwhile to the writer goroutine. It reports false when the
-// connection failed or closed; the role is then never given up, so
-// nothing more is written.
-func (c *Conn) writeHeld(handOff bool) bool {
+// direct writer (a sender: direct) writes one batch without waiting for
+// the socket and passes what is left, and what came meanwhile, to the
+// writer goroutine. It reports false when the connection failed or
+// closed; the role is then never given up, so nothing more is written.
+func (c *Conn) writeHeld(direct bool) bool {
 	q := &c.wq
 	for round := 0; ; round++ {
 		q.mu.Lock()
@@ -236,14 +251,17 @@ func (c *Conn) writeHeld(handOff bool) bool {
 			q.mu.Unlock()
 			return true
 		}
-		if handOff && round > 0 {
+		if direct && (round > 0 || q.rest != nil || q.bytes+4*len(q.frames) > maxCopiedBatch) {
+			// Only what one write takes at once, the first time round:
+			// a sender never waits for the socket.
 			q.writing = false
 			q.mu.Unlock()
 			q.signal()
 			return true
 		}
+		rest := q.rest
 		buf, frames, flushes := q.buf, q.frames, q.flushes
-		q.buf, q.frames, q.flushes = q.spareBuf[:0], q.spareFrames[:0], nil
+		q.buf, q.frames, q.flushes, q.rest = q.spareBuf[:0], q.spareFrames[:0], nil, nil
 		q.spareBuf, q.spareFrames = nil, nil
 		q.bytes = 0
 		if q.waited {
@@ -268,7 +286,15 @@ func (c *Conn) writeHeld(handOff bool) bool {
 			}
 		}
 		var err error
-		if len(out) > 0 {
+		if rest != nil {
+			err = c.direct.writeRest(rest)
+			rest = nil
+		}
+		tried := false
+		if err == nil && direct && len(out) > 0 {
+			tried, rest, err = c.direct.tryWriteFrames(out)
+		}
+		if err == nil && !tried && len(out) > 0 {
 			err = c.fc.WriteFrames(context.Background(), out)
 		}
 		clear(out)
@@ -277,10 +303,10 @@ func (c *Conn) writeHeld(handOff bool) bool {
 			c.fail(wrapErr(service.Unavailable, "write: "+err.Error(), err), false)
 			return false
 		}
-		for _, ch := range flushes {
-			close(ch)
-		}
+		c.stats.batches.Add(1)
+		c.stats.framesOut.Add(int64(len(frames)))
 		for i, f := range frames {
+			c.stats.bytesOut.Add(int64(f.n))
 			if f.own != nil {
 				putFrameBuf(f.own)
 			}
@@ -291,7 +317,17 @@ func (c *Conn) writeHeld(handOff bool) bool {
 			q.spareBuf = buf[:0]
 		}
 		q.spareFrames = frames[:0]
+		if rest != nil {
+			// The socket took part of the batch: the writer goroutine
+			// writes the rest first, then closes these flushes.
+			q.rest = rest
+			q.flushes = append(flushes, q.flushes...)
+			flushes = nil
+		}
 		q.mu.Unlock()
+		for _, ch := range flushes {
+			close(ch)
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/peer"
+	"github.com/glyph-ipc/glyph/service"
 )
 
 // sizedPayload returns a string of n bytes whose content depends on seed,
@@ -136,5 +137,66 @@ func TestCallAllocations(t *testing.T) {
 	t.Logf("%.1f allocations per call", allocs)
 	if allocs > max {
 		t.Errorf("a call makes %.1f allocations, want at most %d", allocs, max)
+	}
+}
+
+// TestSenderNeverWaitsForSocket stops reading at the remote end, so that
+// the socket's buffers fill, and makes call after call with a short
+// deadline. A call writes its request itself when nothing else is being
+// written; it must do so without waiting for the socket, or a call whose
+// request meets a full buffer would wait for the remote instead of its
+// deadline. Every call must end with its deadline.
+func TestSenderNeverWaitsForSocket(t *testing.T) {
+	ctx := ctxTimeout(t, 30*time.Second)
+	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	stalled := make(chan peer.FrameConn, 1)
+	go func() {
+		fc, err := l.Accept(ctx)
+		if err != nil {
+			return
+		}
+		// The handshake, then never another read.
+		if _, err := fc.ReadFrame(ctx); err == nil {
+			fc.WriteFrames(ctx, []peer.Frame{{Data: []byte("+OK;codec=glyph;ext=deadline"), Text: true}})
+		}
+		stalled <- fc
+	}()
+	fc, err := peer.Dial(ctx, l.Addr(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := peer.Client(ctx, fc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	defer func() { (<-stalled).Close() }()
+
+	arg := sizedPayload(1, 60<<10) // small enough to be written directly
+	const calls = 400              // 24 MB: more than loopback buffers hold
+	for i := range calls {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.Call(cctx, "sink", arg)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			cancel()
+			if kindOf(t, err) != service.DeadlineExceeded {
+				t.Fatalf("call %d: %v, want a deadline error", i, err)
+			}
+		case <-time.After(5 * time.Second):
+			cancel()
+			t.Fatalf("call %d did not end 5s after its 5ms deadline: it waits for the socket", i)
+		}
+	}
+	if s := c.Stats(); s.BytesSent >= int64(calls*len(arg)) {
+		t.Fatalf("sent %d bytes: the remote's buffers never filled", s.BytesSent)
 	}
 }
