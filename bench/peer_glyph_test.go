@@ -20,8 +20,8 @@ import (
 // (peer.Client) shared by every caller, whose calls the engine
 // multiplexes over the one connection, as the package is meant to be
 // used. Both ends frame their *net.TCPConn with peer.NewStreamConn, as
-// peer.Listen and peer.Dial do, and wrap the FrameConn it returns in a
-// countingFrameConn, which counts the write system calls.
+// peer.Listen and peer.Dial do, so they take the same path as a user's
+// connection (a sender writing its own last message included).
 //
 // The server's Config.Handler serves two methods:
 //
@@ -37,7 +37,9 @@ import (
 // per write system call of the client (on its socket, from opening the
 // stream to the answer), and srv-writes/op, the write system calls of the
 // server's end of the connection per message (flow-control credit and the
-// answer).
+// answer). Writes are counted by the connections themselves
+// (peer.Conn.Stats: Batches, one write system call each for the batches
+// of up to 64 KiB these are).
 //
 // The system is registered three times: "glyph" with the default codec
 // (glyph) and "glyph-msgpack" with the msgpack codec (the client offers
@@ -45,7 +47,7 @@ import (
 // user's choice and changes the cost of every envelope; and
 // "glyph-unbatched", glyph whose two ends write every frame with a write
 // system call of its own instead of all the frames queued at once in one
-// (see countingFrameConn), to show what batching is worth.
+// (see unbatchedFrameConn), to show what batching is worth.
 type glyphPeerSystem struct {
 	// codec is the one codec the client offers; "" offers the defaults,
 	// of which the server picks the first, glyph.
@@ -99,10 +101,28 @@ func glyphEchoHandler(_ context.Context, s *peer.ServerStream) (any, error) {
 	return nil, service.Errorf(service.NotFound, "method not found: %s", s.Method())
 }
 
-// glyphServerConns holds the countingFrameConn of every connection the
-// glyph servers serve, by its client's and server's addresses ("client
+// glyphServerConns holds the server's end of every connection the glyph
+// servers serve, by its client's and server's addresses ("client
 // server"), so that a client finds the server's counts of its connection.
-var glyphServerConns sync.Map // string → *countingFrameConn
+var glyphServerConns sync.Map // string → *glyphServerEnd
+
+// glyphServerEnd is the server's end of a connection; conn is set once
+// its handshake is done.
+type glyphServerEnd struct {
+	conn atomic.Pointer[peer.Conn]
+	ufc  *unbatchedFrameConn // for glyph-unbatched
+}
+
+// writes returns the write system calls of the server's end so far.
+func (e *glyphServerEnd) writes() int64 {
+	if e.ufc != nil {
+		return e.ufc.writes.Load()
+	}
+	if c := e.conn.Load(); c != nil {
+		return c.Stats().Batches
+	}
+	return 0
+}
 
 func (s glyphPeerSystem) start(tb testing.TB) string {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -125,14 +145,20 @@ func (s glyphPeerSystem) start(tb testing.TB) string {
 				return
 			}
 			wg.Go(func() {
-				fc := &countingFrameConn{FrameConn: peer.NewStreamConn(nc, 0), unbatched: s.unbatched}
+				fc := peer.NewStreamConn(nc, 0)
+				end := &glyphServerEnd{}
+				if s.unbatched {
+					end.ufc = &unbatchedFrameConn{FrameConn: fc}
+					fc = end.ufc
+				}
 				key := nc.RemoteAddr().String() + " " + nc.LocalAddr().String()
-				glyphServerConns.Store(key, fc)
-				defer glyphServerConns.CompareAndDelete(key, fc)
+				glyphServerConns.Store(key, end)
+				defer glyphServerConns.CompareAndDelete(key, end)
 				c, err := peer.Server(ctx, fc, cfg)
 				if err != nil {
 					return // fc is closed
 				}
+				end.conn.Store(c)
 				mu.Lock()
 				if closed {
 					mu.Unlock()
@@ -168,7 +194,12 @@ func (s glyphPeerSystem) newClient(tb testing.TB, addr string) echoClient {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	fc := &countingFrameConn{FrameConn: peer.NewStreamConn(nc, 0), unbatched: s.unbatched}
+	fc := peer.NewStreamConn(nc, 0)
+	var ufc *unbatchedFrameConn
+	if s.unbatched {
+		ufc = &unbatchedFrameConn{FrameConn: fc}
+		fc = ufc
+	}
 	cfg := &peer.Config{}
 	if s.codec != "" {
 		cfg.Codecs = []string{s.codec}
@@ -188,78 +219,31 @@ func (s glyphPeerSystem) newClient(tb testing.TB, addr string) echoClient {
 		tb.Fatalf("%s: the server has no connection from %s", s.name(), nc.LocalAddr())
 	}
 	b, _ := tb.(*testing.B)
-	return glyphPeerClient{c: c, b: b, fc: fc, srv: srv.(*countingFrameConn)}
+	return glyphPeerClient{c: c, b: b, ufc: ufc, srv: srv.(*glyphServerEnd)}
 }
 
-// countingFrameConn is a FrameConn of peer.NewStreamConn over a
-// *net.TCPConn that counts the write system calls it makes.
-//
-// The count is taken here, not by wrapping the *net.TCPConn: the stream
-// transport writes a batch over 64 KiB with net.Buffers.WriteTo on the
-// net.Conn, which uses writev only when the conn implements net's
-// unexported writeBuffers method. A wrapper that does not embed the
-// *net.TCPConn loses writev (WriteTo then calls Write once per header and
-// per frame), and one that embeds it keeps writev but its writes go to
-// the embedded conn's method, past the wrapper. So the transport gets the
-// bare *net.TCPConn and its path is the same as through peer.Dial and
-// peer.Listen. Every WriteFrames (the transport has no other write; the
-// handshake goes through WriteFrames too) is one write of a buffer with
-// the whole batch when it holds up to 64 KiB (4-byte headers included),
-// and otherwise one net.Buffers.WriteTo, which internal/poll writes with
-// one writev per 1024 buffers: a header and, unless the frame is empty,
-// its data per frame. The count misses only a write that the kernel takes
-// part of (a full socket send buffer), which internal/poll then writes on
-// with another; under strace -f -yy, streams of 20000 messages (batched
-// and unbatched) and a few calls made exactly the counted write and
-// writev calls on each socket.
-//
-// With unbatched, WriteFrames writes the frames of a batch one by one,
-// each with its own WriteFrames of the transport, so each frame costs a
-// write system call: the engine above is unchanged (it still queues
-// frames and hands its writer all that are queued at once).
-type countingFrameConn struct {
+// unbatchedFrameConn is a FrameConn of peer.NewStreamConn over a
+// *net.TCPConn that writes the frames of a batch one by one, each with a
+// WriteFrames of its own and so with a write system call of its own, and
+// counts those writes: the engine above is unchanged (it still queues
+// frames and hands its writer all that are queued at once), but no write
+// carries more than one frame. Being a wrapper, it also keeps senders
+// from writing their own last messages (the engine does that only on its
+// own stream transport), so every frame goes through the writer
+// goroutine.
+type unbatchedFrameConn struct {
 	peer.FrameConn
-	unbatched bool
-	writes    atomic.Int64 // write system calls
+	writes atomic.Int64 // write system calls
 }
 
-const (
-	// maxWritev is the most buffers internal/poll passes to one writev.
-	maxWritev = 1024
-	// maxCopiedBatch is the largest batch the stream transport copies
-	// into one buffer for one write (peer's maxCopiedBatch).
-	maxCopiedBatch = 64 << 10
-)
-
-func (c *countingFrameConn) WriteFrames(ctx context.Context, frames []peer.Frame) error {
-	if !c.unbatched {
-		c.count(frames)
-		return c.FrameConn.WriteFrames(ctx, frames)
-	}
+func (c *unbatchedFrameConn) WriteFrames(ctx context.Context, frames []peer.Frame) error {
 	for i := range frames {
-		c.count(frames[i : i+1])
+		c.writes.Add(1)
 		if err := c.FrameConn.WriteFrames(ctx, frames[i:i+1]); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// count counts the writev calls the transport makes for frames.
-func (c *countingFrameConn) count(frames []peer.Frame) {
-	bufs, size := 0, 0
-	for _, f := range frames {
-		bufs++ // the header
-		if len(f.Data) > 0 {
-			bufs++
-		}
-		size += 4 + len(f.Data)
-	}
-	if size <= maxCopiedBatch {
-		c.writes.Add(1)
-		return
-	}
-	c.writes.Add(int64((bufs + maxWritev - 1) / maxWritev))
 }
 
 // glyphPeerClient makes every call through one connection.
@@ -268,7 +252,16 @@ type glyphPeerClient struct {
 	// b is the benchmark the client was made for, if it was made for
 	// one: stream reports its counts to it.
 	b       *testing.B
-	fc, srv *countingFrameConn // the client's and the server's ends
+	ufc *unbatchedFrameConn // the client's transport, for glyph-unbatched
+	srv *glyphServerEnd     // the server's end
+}
+
+// writes returns the write system calls of the client's end so far.
+func (c glyphPeerClient) writes() int64 {
+	if c.ufc != nil {
+		return c.ufc.writes.Load()
+	}
+	return c.c.Stats().Batches
 }
 
 func (c glyphPeerClient) call(ctx context.Context, msg []byte) ([]byte, error) {
@@ -284,7 +277,7 @@ func (c glyphPeerClient) call(ctx context.Context, msg []byte) ([]byte, error) {
 }
 
 func (c glyphPeerClient) stream(ctx context.Context, n int, msg []byte) error {
-	writes, srvWrites := c.fc.writes.Load(), c.srv.writes.Load()
+	writes, srvWrites := c.writes(), c.srv.writes()
 	s, err := c.c.NewStream(ctx, glyphSinkMethod)
 	if err != nil {
 		return err
@@ -325,8 +318,8 @@ func (c glyphPeerClient) stream(ctx context.Context, n int, msg []byte) error {
 	if c.b != nil && n > 0 {
 		// BenchmarkPeerStream calls ResetTimer after its warm-up stream,
 		// which drops what that one reported.
-		c.b.ReportMetric(float64(n)/float64(c.fc.writes.Load()-writes), "msgs/write")
-		c.b.ReportMetric(float64(c.srv.writes.Load()-srvWrites)/float64(n), "srv-writes/op")
+		c.b.ReportMetric(float64(n)/float64(c.writes()-writes), "msgs/write")
+		c.b.ReportMetric(float64(c.srv.writes()-srvWrites)/float64(n), "srv-writes/op")
 	}
 	return nil
 }
