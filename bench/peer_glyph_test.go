@@ -251,7 +251,7 @@ type glyphPeerClient struct {
 	c *peer.Conn
 	// b is the benchmark the client was made for, if it was made for
 	// one: stream reports its counts to it.
-	b       *testing.B
+	b   *testing.B
 	ufc *unbatchedFrameConn // the client's transport, for glyph-unbatched
 	srv *glyphServerEnd     // the server's end
 }
