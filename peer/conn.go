@@ -483,6 +483,12 @@ func (c *Conn) badEnvelope(env *Envelope, err error) bool {
 	if !ok {
 		se = wrapErr(service.BadFrame, err.Error(), err)
 	}
+	if env.Type == TypeRep && env.ID == 0 {
+		// No call can be waiting for it: duplex's JavaScript peer
+		// answers notifications this way ("id":null).
+		c.log.Debug("peer: reply without an id ignored", "err", err)
+		return true
+	}
 	c.log.Warn("peer: bad envelope", "type", env.Type, "id", env.ID, "err", err)
 	switch {
 	case env.Type == TypeReq && env.ID != 0:

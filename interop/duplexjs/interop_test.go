@@ -1000,19 +1000,6 @@ func TestDuplexJSRepliesToNotification(t *testing.T) {
 	}
 
 	got := out.steps["notify-reply"]
-	// What peer does today: the stray reply is a protocol error that
-	// closes the connection (1002 "rep without an id"), failing every call
-	// in flight on it, ours included, and the call duplex.js made.
-	known := map[string]any{"id": 1.0, "items": []any{}, "closed": map[string]any{"code": 1002.0, "reason": "rep without an id"}}
-	if reflect.DeepEqual(got, known) &&
-		reflect.DeepEqual(notifyGot, map[string]any{"kind": "unavailable", "error": "echo: connection lost: rep without an id"}) {
-		<-c.Done()
-		t.Logf("frames, as duplex.js saw them:\n%s", out)
-		t.Logf("glyph's connection ended: %v", c.Err())
-		t.Skip(`known incompatibility: duplex.js answers a notification with {"type":"rep","id":null,...} when its handler replies, ` +
-			`and peer closes the connection for "rep without an id" (spec.md section 4) instead of ignoring a reply that belongs to no call; ` +
-			`remove this branch once peer ignores it`)
-	}
 	if want := js(t, `{"id":1,"items":["after the notification"]}`); !reflect.DeepEqual(any(got), want) {
 		t.Errorf("duplex.js's call: got %s, want %s", compact(got), compact(want))
 	}
