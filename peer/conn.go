@@ -130,7 +130,6 @@ type Conn struct {
 	cancel context.CancelCauseFunc
 
 	wq       writeQueue
-	direct   directWriter // fc, when senders may write to it themselves
 	lastRecv atomic.Int64 // unix nanoseconds of the last frame read
 	stats    connStats
 
@@ -245,9 +244,6 @@ func newConn(fc FrameConn, cfg Config, h handshake) *Conn {
 	}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	c.wq.init(max(1<<20, cfg.MaxFrameSize))
-	if sc, ok := fc.(*streamConn); ok && sc.nowait != nil {
-		c.direct = sc
-	}
 	c.lastRecv.Store(time.Now().UnixNano())
 	go c.readLoop()
 	go c.writeLoop()
@@ -828,9 +824,7 @@ func (c *Conn) Notify(ctx context.Context, method string, args any, opts ...Call
 		e.discard()
 		return err
 	}
-	if _, claim := c.queue(e, true); claim {
-		c.writeHeld(true)
-	}
+	c.queue(e)
 	return nil
 }
 

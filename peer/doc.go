@@ -31,9 +31,6 @@
 // A Conn runs one reader goroutine, which demultiplexes incoming
 // envelopes to calls by type and id and never blocks on a slow call, and
 // one writer goroutine, which writes whatever is queued in one batch.
-// The last message of a call (a unary request, a final reply) is written
-// by its sender when no batch is being written, which spares a wake-up
-// of the writer on every call; the messages of a stream are batched.
 // Each side numbers its own calls; incoming and outgoing ids are
 // separate tables.
 //

@@ -521,12 +521,8 @@ func (s *ClientStream) send(v any, more, open bool) error {
 		e.discard()
 		return io.EOF
 	}
-	// The last argument goes out at once; the others are batched.
-	_, claim := c.queue(e, !more)
+	c.queue(e)
 	s.mu.Unlock()
-	if claim {
-		c.writeHeld(true)
-	}
 	return nil
 }
 
@@ -849,13 +845,8 @@ func (s *ServerStream) sendRep(env *Envelope) error {
 		e.discard()
 		return ctxError(s.method, s.ctx)
 	}
-	// The last message of the reply goes out at once; the others are
-	// batched.
-	_, claim := c.queue(e, !env.More)
+	c.queue(e)
 	s.mu.Unlock()
-	if claim {
-		c.writeHeld(true)
-	}
 	return nil
 }
 

@@ -2,7 +2,6 @@ package peer
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -86,9 +85,6 @@ func NewStreamConn(rwc io.ReadWriteCloser, maxFrame int) FrameConn {
 	if nc, ok := rwc.(net.Conn); ok {
 		c.nc = nc
 		c.local, c.remote = addrString(nc.LocalAddr()), addrString(nc.RemoteAddr())
-		if rc := rawWriter(nc); rc != nil {
-			c.nowait = newNowait(rc)
-		}
 	}
 	return c
 }
@@ -96,7 +92,6 @@ func NewStreamConn(rwc io.ReadWriteCloser, maxFrame int) FrameConn {
 type streamConn struct {
 	rwc           io.ReadWriteCloser
 	nc            net.Conn // rwc, when it is one
-	nowait        *nowait  // writes to nc that never wait; nil if it cannot
 	br            *bufio.Reader
 	max           int
 	local, remote string
@@ -271,42 +266,6 @@ func (c *streamConn) WriteFrames(ctx context.Context, frames []Frame) error {
 	if err != nil && ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
-	return err
-}
-
-// tryWriteFrames writes a batch without waiting for the socket, for a
-// sender that must not block: it reports whether it could (a small batch
-// on a socket), and returns the part the socket did not take, which must
-// be written, with writeRest, before anything else.
-func (c *streamConn) tryWriteFrames(frames []Frame) (ok bool, rest []byte, err error) {
-	if c.nowait == nil {
-		return false, nil, nil
-	}
-	size := 0
-	for _, f := range frames {
-		size += 4 + len(f.Data)
-	}
-	if size > maxCopiedBatch {
-		return false, nil, nil
-	}
-	c.wbuf = c.wbuf[:0]
-	for _, f := range frames {
-		c.wbuf = frameHeader(c.wbuf, f)
-		c.wbuf = append(c.wbuf, f.Data...)
-	}
-	n, err := c.nowait.tryWrite(c.wbuf)
-	if err != nil {
-		return true, nil, err
-	}
-	if n < len(c.wbuf) {
-		rest = bytes.Clone(c.wbuf[n:])
-	}
-	return true, rest, nil
-}
-
-// writeRest writes what tryWriteFrames left, waiting as WriteFrames does.
-func (c *streamConn) writeRest(b []byte) error {
-	_, err := c.rwc.Write(b)
 	return err
 }
 

@@ -142,10 +142,9 @@ func TestCallAllocations(t *testing.T) {
 
 // TestSenderNeverWaitsForSocket stops reading at the remote end, so that
 // the socket's buffers fill, and makes call after call with a short
-// deadline. A call writes its request itself when nothing else is being
-// written; it must do so without waiting for the socket, or a call whose
-// request meets a full buffer would wait for the remote instead of its
-// deadline. Every call must end with its deadline.
+// deadline. A caller must never wait for the socket itself, or a call
+// whose request meets a full buffer would wait for the remote instead of
+// its deadline. Every call must end with its deadline.
 func TestSenderNeverWaitsForSocket(t *testing.T) {
 	ctx := ctxTimeout(t, 30*time.Second)
 	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0", nil)
@@ -176,8 +175,8 @@ func TestSenderNeverWaitsForSocket(t *testing.T) {
 	defer c.Close()
 	defer func() { (<-stalled).Close() }()
 
-	arg := sizedPayload(1, 60<<10) // small enough to be written directly
-	const calls = 400              // 24 MB: more than loopback buffers hold
+	arg := sizedPayload(1, 60<<10)
+	const calls = 400 // 24 MB: more than loopback buffers hold
 	for i := range calls {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
 		done := make(chan error, 1)
