@@ -21,7 +21,7 @@ import (
 // multiplexes over the one connection, as the package is meant to be
 // used. Both ends frame their *net.TCPConn with peer.NewStreamConn, as
 // peer.Listen and peer.Dial do, so they take the same path as a user's
-// connection (a sender writing its own last message included).
+// connection.
 //
 // The server's Config.Handler serves two methods:
 //
@@ -227,10 +227,7 @@ func (s glyphPeerSystem) newClient(tb testing.TB, addr string) echoClient {
 // WriteFrames of its own and so with a write system call of its own, and
 // counts those writes: the engine above is unchanged (it still queues
 // frames and hands its writer all that are queued at once), but no write
-// carries more than one frame. Being a wrapper, it also keeps senders
-// from writing their own last messages (the engine does that only on its
-// own stream transport), so every frame goes through the writer
-// goroutine.
+// carries more than one frame.
 type unbatchedFrameConn struct {
 	peer.FrameConn
 	writes atomic.Int64 // write system calls
