@@ -120,23 +120,8 @@ type glyphCodec struct{ limits wire.Limits }
 func (glyphCodec) Name() string { return "glyph" }
 func (glyphCodec) Binary() bool { return true }
 
-func (glyphCodec) Marshal(env *Envelope) ([]byte, error) {
-	bp := glyphBufs.Get().(*[]byte)
-	b, ok, err := appendGlyphEnvelope((*bp)[:0], env)
-	if ok && err == nil {
-		out := bytes.Clone(b)
-		if cap(b) <= 64<<10 {
-			*bp = b[:0]
-			glyphBufs.Put(bp)
-		}
-		return out, nil
-	}
-	glyphBufs.Put(bp)
-	b, err = wire.Marshal(env.toMap())
-	if err != nil {
-		return nil, encodeError("glyph", err)
-	}
-	return b, nil
+func (g glyphCodec) Marshal(env *Envelope) ([]byte, error) {
+	return appendEnvelope(g, nil, env)
 }
 
 func (g glyphCodec) Unmarshal(data []byte, env *Envelope) error {

@@ -3,7 +3,6 @@ package peer
 import (
 	"slices"
 	"strconv"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/glyph-ipc/glyph/wire"
@@ -61,8 +60,6 @@ func canonicalKeys(names ...string) ([][]byte, []int) {
 	slices.SortFunc(order, func(a, b int) int { return wire.CompareKeys(keys[a], keys[b]) })
 	return keys, order
 }
-
-var glyphBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // appendGlyphEnvelope appends env's glyph encoding to dst; ok is false
 // when a value may hold something only wire.Marshal places right.
