@@ -188,6 +188,30 @@ func TestConstructor(t *testing.T) {
 	}
 }
 
+// An empty key, as a missing setting gives, must stop the service at
+// start-up rather than leave the state it hands out unsigned.
+func TestStateKeyEmpty(t *testing.T) {
+	for _, key := range [][]byte{nil, {}} {
+		func() {
+			defer func() {
+				p := recover()
+				if msg, _ := p.(string); !strings.Contains(msg, "empty key") {
+					t.Errorf("WithStateKey(%#v) panicked with %v, want a panic about the empty key", key, p)
+				}
+			}()
+			service.WithStateKey(key)
+		}()
+	}
+	// The key is copied: changing the caller's slice later changes nothing.
+	key := []byte("0123456789abcdef0123456789abcdef")
+	s := accounts(t, service.WithStateKey(key))
+	url := mustDo(t, s, post("/Account", "Owner", "ada", "Balance", int64(10))).Location
+	copy(key, "XXXXXXXXXXXXXXXX")
+	if r := resource(t, mustDo(t, s, get(url))); r.URL != url {
+		t.Errorf("after the caller's key changed, instance URL %q, want %q", r.URL, url)
+	}
+}
+
 func TestStateTampering(t *testing.T) {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	signed := accounts(t, service.WithStateKey(key))

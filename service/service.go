@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -46,10 +47,18 @@ func WithIndex(name string) Option { return func(s *Service) { s.indexFn = name 
 
 // WithStateKey makes the service sign the instance state it puts in URLs
 // with HMAC-SHA256 under key, and reject URLs whose state was changed
-// (400). Without a key, state in URLs is only checked to decode into the
-// class's fields.
+// (400). Without the option, state in URLs is only checked to decode into
+// the class's fields.
+//
+// WithStateKey panics if key is empty: a key read from configuration that
+// turned out empty must stop the service at start-up, not leave its state
+// unsigned.
 func WithStateKey(key []byte) Option {
-	return func(s *Service) { s.stateKey = append([]byte(nil), key...) }
+	if len(key) == 0 {
+		panic("service: WithStateKey with an empty key: state in URLs would not be signed")
+	}
+	key = bytes.Clone(key)
+	return func(s *Service) { s.stateKey = key }
 }
 
 // WithLogger sets where internal errors and recovered panics are logged,
