@@ -318,6 +318,18 @@ func TestDecodeTyped(t *testing.T) {
 		t.Errorf("decoding did not carry on: %#v", p)
 	}
 
+	// An extension of the right name whose content is not valid is a
+	// type error for the field too, with the reason the generic decode
+	// gives as a syntax error, and decoding carries on.
+	p = page{}
+	err = wire.Unmarshal([]byte("Du4:Self;Xu4:link;Du3:url;i1;;N;;u3:Err;Xu5:error;Du6:logref;u1:r;;D;;;"), &p)
+	if !errors.As(err, &te) || te.Field != "page.Self" || te.Offset != int64(len("Du4:Self;")) || te.Reason != `extension link: link attribute "url" is integer, expected unicode` {
+		t.Fatalf("err = %#v, want a type error for Self with the link's reason", err)
+	}
+	if p.Err.Logref != "r" {
+		t.Errorf("decoding did not carry on: %#v", p)
+	}
+
 	// nil leaves the field as it was.
 	p = page{Self: hyper.Link{URL: "/keep"}}
 	if err := wire.Unmarshal([]byte("Du4:Self;N;;"), &p); err != nil || p.Self.URL != "/keep" {

@@ -380,19 +380,35 @@ func (d *decodeState) anyValue() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if dec := lookupExtension(ext.Name); dec != nil && !d.cfg.RawExtensions {
-			v, err := dec(ext)
-			if err != nil {
-				return nil, &SyntaxError{Offset: d.off(), Msg: fmt.Sprintf("extension %s: %v", ext.Name, err)}
-			}
-			return v, nil
+		v, err := d.registered(ext)
+		if err != nil {
+			// Decoded generically, the name's registered meaning is all
+			// that says what the content must be: content that does not
+			// fit it makes the message invalid.
+			return nil, &SyntaxError{Offset: d.off(), Msg: err.Error()}
 		}
-		return ext, nil
+		return v, nil
 	case 'B':
 		return d.blob()
 	}
 	d.pos--
 	return nil, d.syntax("found %s, expected a type letter", quoteByte(c))
+}
+
+// registered returns what the decoder registered for ext's name makes of
+// ext, or ext itself when none is registered or the config asks for raw
+// extensions. The error, when the decoder refuses ext's content, names
+// the extension.
+func (d *decodeState) registered(ext Extension) (any, error) {
+	dec := lookupExtension(ext.Name)
+	if dec == nil || d.cfg.RawExtensions {
+		return ext, nil
+	}
+	v, err := dec(ext)
+	if err != nil {
+		return nil, fmt.Errorf("extension %s: %w", ext.Name, err)
+	}
+	return v, nil
 }
 
 func (d *decodeState) datetime() (time.Time, error) {

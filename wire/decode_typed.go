@@ -156,9 +156,26 @@ func (d *decodeState) nilValue() (bool, error) {
 
 func unmarshalerDecoder(d *decodeState, v reflect.Value) error {
 	c, off := d.letter(), d.off()
-	val, err := d.anyValue()
-	if err != nil {
-		return err
+	var val any
+	if c == 'X' {
+		// The extension is read here rather than by anyValue: it is
+		// well formed, and if its registered decoder refuses its content,
+		// that is v's type not taking it, a type error (decoding carries
+		// on), not an invalid message.
+		d.pos++
+		ext, err := d.extension()
+		if err != nil {
+			return err
+		}
+		if val, err = d.registered(ext); err != nil {
+			d.typeError(c, off, v.Type(), err.Error())
+			return nil
+		}
+	} else {
+		var err error
+		if val, err = d.anyValue(); err != nil {
+			return err
+		}
 	}
 	if val != nil && reflect.TypeOf(val).AssignableTo(v.Type()) {
 		v.Set(reflect.ValueOf(val))

@@ -273,6 +273,12 @@ func (e Extension) Attr(name string) (any, bool) {
 }
 
 // ExtensionDecoder turns a decoded generic extension into a typed Go value.
+// When it returns an error (the extension's content does not fit the
+// name's meaning), decoding into any or an interface fails with a
+// *SyntaxError, since nothing else says what the content must be;
+// decoding into a Go type that implements Unmarshaler records an
+// *UnmarshalTypeError against that type, naming the extension and the
+// decoder's error, and carries on with the rest of the message.
 type ExtensionDecoder func(Extension) (any, error)
 
 var (
