@@ -17,7 +17,10 @@
 // TCP and Unix sockets, NewWebSocketHandler serves WebSocket from an
 // http.ServeMux, Stdio frames a child process's standard input and
 // output, Pipe connects two in memory, and NewStreamConn frames any
-// byte stream with a 4-byte length prefix.
+// byte stream with a 4-byte length prefix. A connection that closes
+// because of an error tells a WebSocket remote why, with a close status
+// and reason; a FrameConn that wraps another keeps that by implementing
+// ReasonCloser.
 //
 // # Connections
 //

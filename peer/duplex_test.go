@@ -2,6 +2,7 @@ package peer_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -162,6 +163,70 @@ func TestBaselinePeerCallsGlyph(t *testing.T) {
 	<-c.Done()
 	if kindOf(t, c.Err()) != service.BadFrame {
 		t.Errorf("glyph side closed with %v", c.Err())
+	}
+}
+
+// A user's wrapper of a FrameConn (one that counts frames, say). Only
+// reasonWrapper implements peer.ReasonCloser.
+type (
+	plainWrapper  struct{ peer.FrameConn }
+	reasonWrapper struct{ peer.FrameConn }
+)
+
+func (w reasonWrapper) CloseWithReason(reason error) error {
+	return w.FrameConn.(peer.ReasonCloser).CloseWithReason(reason)
+}
+
+// A Conn closing because of a bad frame tells a WebSocket remote why, with
+// a close status and reason, also through a wrapper of its FrameConn that
+// passes the reason on.
+func TestCloseReasonThroughWrapper(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		wrap   func(peer.FrameConn) peer.FrameConn
+		status websocket.StatusCode
+	}{
+		{"bare", func(fc peer.FrameConn) peer.FrameConn { return fc }, websocket.StatusProtocolError},
+		{"wrapper passing the reason", func(fc peer.FrameConn) peer.FrameConn { return reasonWrapper{fc} }, websocket.StatusProtocolError},
+		{"wrapper without CloseWithReason", func(fc peer.FrameConn) peer.FrameConn { return plainWrapper{fc} }, websocket.StatusNormalClosure},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := ctxTimeout(t, 10*time.Second)
+			conns := make(chan *peer.Conn, 1)
+			srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {
+				c, err := peer.Server(context.Background(), tc.wrap(fc), &peer.Config{Handler: services()})
+				if err != nil {
+					t.Errorf("server handshake: %v", err)
+					return
+				}
+				conns <- c
+			}, nil))
+			defer srv.Close()
+			ws, _, err := websocket.Dial(ctx, "ws://"+strings.TrimPrefix(srv.URL, "http://"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.CloseNow()
+			r := &rawPeer{t, ws, ctx, false}
+			r.send("SIMPLEX/1.0;json")
+			r.expect("+OK")
+			c := <-conns
+			r.send(`{"type":"req","method":"echo","payload":1,"id":1}`)
+			r.expect(`{"type":"rep","payload":1,"id":1}`)
+			r.send(`{"type":"req","method":"echo","id":"twelve"}`)
+			_, _, err = ws.Read(ctx)
+			var ce websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != tc.status {
+				t.Fatalf("after an unanswerable frame: %v, want close status %v", err, tc.status)
+			}
+			if tc.status == websocket.StatusProtocolError && !strings.Contains(ce.Reason, "id") {
+				t.Errorf("close reason %q does not say what was wrong", ce.Reason)
+			}
+			<-c.Done()
+			if kindOf(t, c.Err()) != service.BadFrame {
+				t.Errorf("glyph side closed with %v", c.Err())
+			}
+		})
 	}
 }
 

@@ -60,6 +60,21 @@ type FrameConn interface {
 	RemoteAddr() string
 }
 
+// A ReasonCloser is a FrameConn that can tell the remote why it is
+// closed: the WebSocket FrameConns of this package (from Dial and
+// NewWebSocketHandler) send a close status and the reason's text. A Conn
+// that closes because of an error (a bad frame, a frame over the limit, an
+// internal error) calls CloseWithReason instead of Close. A FrameConn that
+// wraps another should implement it by passing the reason on, or the
+// remote sees a plain close; Go does not promote the method through an
+// embedded FrameConn.
+type ReasonCloser interface {
+	FrameConn
+	// CloseWithReason closes the connection as Close does, telling the
+	// remote reason, which may be nil.
+	CloseWithReason(reason error) error
+}
+
 // ---- length-prefixed frames over a byte stream ----
 
 // NewStreamConn returns a FrameConn that frames a byte stream (TCP, a

@@ -114,14 +114,14 @@ func (w *wsConn) WriteFrames(ctx context.Context, frames []Frame) error {
 }
 
 // Close closes the connection with status 1000 (normal closure).
-func (w *wsConn) Close() error { return w.closeWith(nil) }
+func (w *wsConn) Close() error { return w.CloseWithReason(nil) }
 
-// closeWith starts the close handshake with a status and reason that
-// tell the peer why (1009 for a frame over the limit, 1002 for a bad
-// frame, 1011 otherwise), and returns without waiting for the peer's
-// answer: the library finishes or abandons the handshake on its own
-// within seconds.
-func (w *wsConn) closeWith(reason error) error {
+// CloseWithReason starts the close handshake with a status and reason
+// that tell the peer why (1009 for a frame over the limit, 1002 for a bad
+// frame, 1011 otherwise; 1000 without a reason, or for an Unavailable
+// one), and returns without waiting for the peer's answer: the library
+// finishes or abandons the handshake on its own within seconds.
+func (w *wsConn) CloseWithReason(reason error) error {
 	w.closeOnce.Do(func() {
 		code, text := websocket.StatusNormalClosure, ""
 		if reason != nil {
@@ -161,8 +161,8 @@ func (w *wsConn) RemoteAddr() string { return w.remote }
 // closeFrameConn closes fc, telling the peer the reason where the
 // transport can carry one (a WebSocket close status).
 func closeFrameConn(fc FrameConn, reason error) {
-	if w, ok := fc.(*wsConn); ok {
-		w.closeWith(reason)
+	if rc, ok := fc.(ReasonCloser); ok {
+		rc.CloseWithReason(reason)
 		return
 	}
 	fc.Close()
