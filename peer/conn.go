@@ -53,8 +53,11 @@ type Config struct {
 	// KeepAlive is how long the connection may be silent before this side
 	// pings (extension "ping"), and KeepAliveTimeout how long it then
 	// waits for any frame before it declares the remote dead and closes
-	// the connection with Unavailable. Defaults 30s and 15s; a negative
-	// KeepAlive disables pinging.
+	// the connection with Unavailable. A remote without the extension (a
+	// baseline duplex peer) is pinged the transport's own way when the
+	// FrameConn is a Pinger (WebSocket is), and must answer within
+	// KeepAliveTimeout. Defaults 30s and 15s; a negative KeepAlive
+	// disables pinging.
 	KeepAlive, KeepAliveTimeout time.Duration
 	// Baseline makes this side offer and accept no extensions and no
 	// codec negotiation: it talks exactly like a public duplex peer.
@@ -128,6 +131,8 @@ type Conn struct {
 
 	ctx    context.Context // parent of handler contexts; canceled on close
 	cancel context.CancelCauseFunc
+
+	pingID uint64 // the last ping envelope's id; keepAlive's alone
 
 	wq       writeQueue
 	lastRecv atomic.Int64 // unix nanoseconds of the last frame read
@@ -247,8 +252,12 @@ func newConn(fc FrameConn, cfg Config, h handshake) *Conn {
 	c.lastRecv.Store(time.Now().UnixNano())
 	go c.readLoop()
 	go c.writeLoop()
-	if c.has(extPing) && cfg.KeepAlive > 0 {
-		go c.keepAlive()
+	if cfg.KeepAlive > 0 {
+		if c.has(extPing) {
+			go c.keepAlive(c.pingEnvelope)
+		} else if p, ok := fc.(Pinger); ok {
+			go c.keepAlive(c.pingTransport(p))
+		}
 	}
 	return c
 }
@@ -862,13 +871,12 @@ func newLogref() string {
 
 // ---- keepalive ----
 
-// keepAlive pings a silent remote and closes the connection when no
-// frame answers within KeepAliveTimeout.
-func (c *Conn) keepAlive() {
+// keepAlive pings a silent remote with ping and closes the connection
+// when ping reports no answer within KeepAliveTimeout.
+func (c *Conn) keepAlive(ping func(wait time.Duration) bool) {
 	every, wait := c.cfg.KeepAlive, c.cfg.KeepAliveTimeout
 	t := time.NewTimer(every)
 	defer t.Stop()
-	var id uint64
 	for {
 		select {
 		case <-c.closed:
@@ -880,19 +888,41 @@ func (c *Conn) keepAlive() {
 			t.Reset(every - since)
 			continue
 		}
-		sent := time.Now().UnixNano()
-		id++
-		c.pushEnvelope(&Envelope{Type: TypePing, ID: id})
-		t.Reset(wait)
-		select {
-		case <-c.closed:
-			return
-		case <-t.C:
-		}
-		if c.lastRecv.Load() < sent {
-			c.fail(wrapErr(service.Unavailable, fmt.Sprintf("keepalive: no answer from the remote within %v", wait), context.DeadlineExceeded), false)
+		if !ping(wait) {
+			select {
+			case <-c.closed:
+			default:
+				c.fail(wrapErr(service.Unavailable, fmt.Sprintf("keepalive: no answer from the remote within %v", wait), context.DeadlineExceeded), false)
+			}
 			return
 		}
 		t.Reset(every)
+	}
+}
+
+// pingEnvelope sends a ping envelope (extension "ping") and reports
+// whether any frame came within wait.
+func (c *Conn) pingEnvelope(wait time.Duration) bool {
+	sent := time.Now().UnixNano()
+	c.pingID++
+	c.pushEnvelope(&Envelope{Type: TypePing, ID: c.pingID})
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-c.closed:
+		return true
+	case <-t.C:
+	}
+	return c.lastRecv.Load() >= sent
+}
+
+// pingTransport returns a ping that uses the transport's own (a WebSocket
+// ping, which the remote's library answers with a pong).
+func (c *Conn) pingTransport(p Pinger) func(wait time.Duration) bool {
+	return func(wait time.Duration) bool {
+		ctx, cancel := context.WithTimeout(c.ctx, wait)
+		defer cancel()
+		err := p.Ping(ctx)
+		return err == nil || c.ctx.Err() != nil
 	}
 }

@@ -230,6 +230,62 @@ func TestCloseReasonThroughWrapper(t *testing.T) {
 	}
 }
 
+// A baseline peer has no ping envelope, but over WebSocket glyph keeps
+// the connection alive with WebSocket pings, which any WebSocket library
+// answers while it reads: an idle live peer stays connected, one that
+// stopped reading is found dead.
+func TestBaselineKeepAlive(t *testing.T) {
+	cfg := &peer.Config{Handler: services(), KeepAlive: 20 * time.Millisecond, KeepAliveTimeout: 250 * time.Millisecond}
+	dial := func(t *testing.T) (*rawPeer, *peer.Conn) {
+		url, conns := glyphServer(t, cfg, nil)
+		ctx := ctxTimeout(t, 10*time.Second)
+		ws, _, err := websocket.Dial(ctx, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ws.CloseNow() })
+		r := &rawPeer{t, ws, ctx, false}
+		r.send("SIMPLEX/1.0;json")
+		r.expect("+OK")
+		return r, <-conns
+	}
+	t.Run("live", func(t *testing.T) {
+		r, c := dial(t)
+		// The peer reads all along (its library answers pings inside
+		// Read); what it reads goes to frames.
+		frames := make(chan string, 1)
+		go func() {
+			for {
+				_, data, err := r.c.Read(r.ctx)
+				if err != nil {
+					close(frames)
+					return
+				}
+				frames <- string(data)
+			}
+		}()
+		time.Sleep(500 * time.Millisecond) // 25 keepalive periods, idle
+		if c.Err() != nil {
+			t.Fatalf("idle live baseline peer dropped: %v", c.Err())
+		}
+		r.send(`{"type":"req","method":"echo","payload":"alive","id":1}`)
+		if got := <-frames; got != `{"type":"rep","payload":"alive","id":1}` {
+			t.Errorf("after idling: %q", got)
+		}
+	})
+	t.Run("stopped reading", func(t *testing.T) {
+		_, c := dial(t)
+		select {
+		case <-c.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("a baseline peer that stopped reading was not found dead")
+		}
+		if err := c.Err(); kindOf(t, err) != service.Unavailable || !strings.Contains(err.Error(), "keepalive") {
+			t.Errorf("Err = %v, want a keepalive Unavailable", err)
+		}
+	})
+}
+
 func asRemote(err error, re **peer.RemoteError) bool {
 	for e := err; e != nil; {
 		if r, ok := e.(*peer.RemoteError); ok {

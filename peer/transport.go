@@ -75,6 +75,19 @@ type ReasonCloser interface {
 	CloseWithReason(reason error) error
 }
 
+// A Pinger is a FrameConn whose transport has keepalive messages of its
+// own: the WebSocket FrameConns of this package send ping control frames,
+// which every WebSocket library answers. A Conn whose remote lacks the
+// "ping" extension (a baseline duplex peer) keeps the connection alive
+// with them, as Config.KeepAlive says. A FrameConn that wraps another
+// should implement it by passing the call on.
+type Pinger interface {
+	FrameConn
+	// Ping sends a ping and waits for its answer, or until ctx ends. It
+	// needs a concurrent ReadFrame, which a Conn always has.
+	Ping(ctx context.Context) error
+}
+
 // ---- length-prefixed frames over a byte stream ----
 
 // NewStreamConn returns a FrameConn that frames a byte stream (TCP, a

@@ -113,6 +113,9 @@ func (w *wsConn) WriteFrames(ctx context.Context, frames []Frame) error {
 	return nil
 }
 
+// Ping sends a WebSocket ping and waits for the pong.
+func (w *wsConn) Ping(ctx context.Context) error { return w.c.Ping(ctx) }
+
 // Close closes the connection with status 1000 (normal closure).
 func (w *wsConn) Close() error { return w.CloseWithReason(nil) }
 
