@@ -26,6 +26,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,6 +82,7 @@ type wireLog struct {
 	mu     sync.Mutex
 	frames []wireFrame
 	nconn  int
+	pings  atomic.Int64 // WebSocket pings answered
 }
 
 func (l *wireLog) add(f wireFrame) {
@@ -96,11 +98,9 @@ func (l *wireLog) all() []wireFrame {
 }
 
 // wrap returns fc recording its frames as those of the next connection.
-//
-// peer closes a WebSocket with a status that says why (1002 for a
-// protocol error) only when it holds the WebSocket FrameConn itself:
-// through a wrapper like this one the status is 1000. Tests that look at
-// the status do not record.
+// The recorder passes on the close reasons and the WebSocket pings of a
+// baseline connection's keepalive, as a wrapper has to (peer.ReasonCloser,
+// peer.Pinger), and counts the pings.
 func (l *wireLog) wrap(fc peer.FrameConn) peer.FrameConn {
 	l.mu.Lock()
 	l.nconn++
@@ -130,6 +130,18 @@ func (r *recorder) ReadFrame(ctx context.Context) (peer.Frame, error) {
 		r.log.add(wireFrame{r.conn, false, f.Text, string(f.Data)})
 	}
 	return f, err
+}
+
+func (r *recorder) Ping(ctx context.Context) error {
+	err := r.FrameConn.(peer.Pinger).Ping(ctx)
+	if err == nil {
+		r.log.pings.Add(1)
+	}
+	return err
+}
+
+func (r *recorder) CloseWithReason(reason error) error {
+	return r.FrameConn.(peer.ReasonCloser).CloseWithReason(reason)
 }
 
 func (r *recorder) WriteFrames(ctx context.Context, frames []peer.Frame) error {
@@ -870,7 +882,9 @@ func TestGlyphConnectsToDuplexJS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := peer.Client(ctx, wire.wrap(fc), &peer.Config{Handler: h})
+	// Pinged after 20 ms of silence: duplex.js has no ping envelope, so
+	// glyph sends WebSocket pings, which ws answers.
+	c, err := peer.Client(ctx, wire.wrap(fc), &peer.Config{Handler: h, KeepAlive: 20 * time.Millisecond, KeepAliveTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -888,6 +902,11 @@ func TestGlyphConnectsToDuplexJS(t *testing.T) {
 
 	if got, want := callJS(ctx, c), wantFromJS(""); !reflect.DeepEqual(got, want) {
 		t.Errorf("glyph got\n%#v\nwant\n%#v", got, want)
+	}
+	// Idle: the connection stays up on WebSocket pings alone.
+	time.Sleep(300 * time.Millisecond)
+	if c.Err() != nil || wire.pings.Load() < 3 {
+		t.Errorf("after idling: %d pings answered, connection error %v", wire.pings.Load(), c.Err())
 	}
 	// duplex.js calls glyph back while handling glyph's call, with its ext.
 	v, err := c.Call(peer.WithHeader(ctx, map[string]string{"trace": "relay-1"}), "relay", "abc")
