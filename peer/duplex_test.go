@@ -57,9 +57,14 @@ func (r *rawPeer) expect(want string) {
 // glyphServer serves glyph Conns over WebSocket, as a duplex peer would
 // find them.
 func glyphServer(t *testing.T, cfg *peer.Config, opts *peer.WebSocketOptions) (url string, conns chan *peer.Conn) {
+	return wrappedGlyphServer(t, cfg, opts, func(fc peer.FrameConn) peer.FrameConn { return fc })
+}
+
+// wrappedGlyphServer is glyphServer with each FrameConn wrapped by wrap.
+func wrappedGlyphServer(t *testing.T, cfg *peer.Config, opts *peer.WebSocketOptions, wrap func(peer.FrameConn) peer.FrameConn) (url string, conns chan *peer.Conn) {
 	conns = make(chan *peer.Conn, 4)
 	srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {
-		c, err := peer.Server(context.Background(), fc, cfg)
+		c, err := peer.Server(context.Background(), wrap(fc), cfg)
 		if err != nil {
 			t.Errorf("server handshake: %v", err)
 			return
@@ -70,17 +75,26 @@ func glyphServer(t *testing.T, cfg *peer.Config, opts *peer.WebSocketOptions) (u
 	return "ws://" + strings.TrimPrefix(srv.URL, "http://"), conns
 }
 
-func TestBaselinePeerCallsGlyph(t *testing.T) {
-	url, conns := glyphServer(t, &peer.Config{Handler: services()}, nil)
+// dialBaseline connects the raw peer to the glyph server at url and
+// greets it with codec, which the server accepts.
+func dialBaseline(t *testing.T, url, codec string) *rawPeer {
+	t.Helper()
 	ctx := ctxTimeout(t, 10*time.Second)
 	ws, _, err := websocket.Dial(ctx, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ws.CloseNow()
+	t.Cleanup(func() { ws.CloseNow() })
 	r := &rawPeer{t, ws, ctx, false}
-	r.send("SIMPLEX/1.0;json")
+	r.send("SIMPLEX/1.0;" + codec)
 	r.expect("+OK")
+	return r
+}
+
+func TestBaselinePeerCallsGlyph(t *testing.T) {
+	url, conns := glyphServer(t, &peer.Config{Handler: services()}, nil)
+	r := dialBaseline(t, url, "json")
+	ws, ctx := r.c, r.ctx
 	c := <-conns
 	if c.Codec() != "json" || len(c.Extensions()) != 0 {
 		t.Fatalf("glyph side: %s %v", c.Codec(), c.Extensions())
@@ -148,7 +162,7 @@ func TestBaselinePeerCallsGlyph(t *testing.T) {
 	}()
 	r.expect(`{"type":"req","method":"ping","payload":null,"id":3}`)
 	r.send(`{"type":"rep","error":{"code":-32601,"message":"no such method"},"id":3}`)
-	err = <-res
+	err := <-res
 	var re *peer.RemoteError
 	if kindOf(t, err) != service.Other || !asRemote(err, &re) || re.Code != -32601 || !strings.Contains(err.Error(), "no such method") {
 		t.Errorf("baseline error reply: %v", err)
@@ -191,30 +205,13 @@ func TestCloseReasonThroughWrapper(t *testing.T) {
 		{"wrapper without CloseWithReason", func(fc peer.FrameConn) peer.FrameConn { return plainWrapper{fc} }, websocket.StatusNormalClosure},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := ctxTimeout(t, 10*time.Second)
-			conns := make(chan *peer.Conn, 1)
-			srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {
-				c, err := peer.Server(context.Background(), tc.wrap(fc), &peer.Config{Handler: services()})
-				if err != nil {
-					t.Errorf("server handshake: %v", err)
-					return
-				}
-				conns <- c
-			}, nil))
-			defer srv.Close()
-			ws, _, err := websocket.Dial(ctx, "ws://"+strings.TrimPrefix(srv.URL, "http://"), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ws.CloseNow()
-			r := &rawPeer{t, ws, ctx, false}
-			r.send("SIMPLEX/1.0;json")
-			r.expect("+OK")
+			url, conns := wrappedGlyphServer(t, &peer.Config{Handler: services()}, nil, tc.wrap)
+			r := dialBaseline(t, url, "json")
 			c := <-conns
 			r.send(`{"type":"req","method":"echo","payload":1,"id":1}`)
 			r.expect(`{"type":"rep","payload":1,"id":1}`)
 			r.send(`{"type":"req","method":"echo","id":"twelve"}`)
-			_, _, err = ws.Read(ctx)
+			_, _, err := r.c.Read(r.ctx)
 			var ce websocket.CloseError
 			if !errors.As(err, &ce) || ce.Code != tc.status {
 				t.Fatalf("after an unanswerable frame: %v, want close status %v", err, tc.status)
@@ -238,15 +235,7 @@ func TestBaselineKeepAlive(t *testing.T) {
 	cfg := &peer.Config{Handler: services(), KeepAlive: 20 * time.Millisecond, KeepAliveTimeout: 250 * time.Millisecond}
 	dial := func(t *testing.T) (*rawPeer, *peer.Conn) {
 		url, conns := glyphServer(t, cfg, nil)
-		ctx := ctxTimeout(t, 10*time.Second)
-		ws, _, err := websocket.Dial(ctx, url, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ws.CloseNow() })
-		r := &rawPeer{t, ws, ctx, false}
-		r.send("SIMPLEX/1.0;json")
-		r.expect("+OK")
+		r := dialBaseline(t, url, "json")
 		return r, <-conns
 	}
 	t.Run("live", func(t *testing.T) {
@@ -303,15 +292,8 @@ func asRemote(err error, re **peer.RemoteError) bool {
 
 func TestBaselinePeerMsgpack(t *testing.T) {
 	url, _ := glyphServer(t, &peer.Config{Handler: services()}, nil)
-	ctx := ctxTimeout(t, 10*time.Second)
-	ws, _, err := websocket.Dial(ctx, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.CloseNow()
-	r := &rawPeer{t, ws, ctx, false}
-	r.send("SIMPLEX/1.0;msgpack")
-	r.expect("+OK")
+	r := dialBaseline(t, url, "msgpack")
+	ws, ctx := r.c, r.ctx
 	// 8. The same maps in binary frames, as a msgpack library writes them.
 	req, _ := msgpack.Marshal(map[string]any{"type": "req", "method": "echo", "payload": map[string]any{"n": 1}, "id": 1})
 	if err := ws.Write(ctx, websocket.MessageBinary, req); err != nil {
