@@ -550,13 +550,7 @@ func (s *ClientStream) Recv() (any, error) {
 	}
 	if s.c.has(extFlow) {
 		s.mu.Lock()
-		if !s.resDone {
-			s.consumed++
-			if s.consumed >= creditThreshold(s.c.cfg.Window) {
-				s.c.pushEnvelope(&Envelope{Type: TypeRepCredit, ID: s.id, Credit: s.consumed})
-				s.consumed = 0
-			}
-		}
+		s.c.consumedLocked(&s.consumed, s.resDone, TypeRepCredit, s.id)
 		s.mu.Unlock()
 	}
 	return v, nil
@@ -565,6 +559,22 @@ func (s *ClientStream) Recv() (any, error) {
 // creditThreshold is how many messages a receiver consumes before it
 // grants them back: half the window.
 func creditThreshold(window int) int64 { return max(1, int64(window)/2) }
+
+// consumedLocked counts one message the application took from stream id
+// (consumed is the stream's count since its last grant) and grants the
+// remote that much credit, with an envelope of type typ, once it reaches
+// the threshold. Nothing is counted once the remote's side of the stream
+// is done. The stream's lock is held.
+func (c *Conn) consumedLocked(consumed *int64, done bool, typ string, id uint64) {
+	if done {
+		return
+	}
+	*consumed++
+	if *consumed >= creditThreshold(c.cfg.Window) {
+		c.pushEnvelope(&Envelope{Type: typ, ID: id, Credit: *consumed})
+		*consumed = 0
+	}
+}
 
 // Header returns the string-valued entries of the first reply's ext (the
 // remote copies the request's ext there); nil before the first reply.
@@ -775,13 +785,7 @@ func (s *ServerStream) Recv() (any, error) {
 	}
 	if s.c.has(extFlow) && s.id != 0 {
 		s.mu.Lock()
-		if !s.argsDone {
-			s.consumed++
-			if s.consumed >= creditThreshold(s.c.cfg.Window) {
-				s.c.pushEnvelope(&Envelope{Type: TypeReqCredit, ID: s.id, Credit: s.consumed})
-				s.consumed = 0
-			}
-		}
+		s.c.consumedLocked(&s.consumed, s.argsDone, TypeReqCredit, s.id)
 		s.mu.Unlock()
 	}
 	return v, nil
