@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"net/http"
 	"os"
 	"strings"
@@ -475,9 +476,23 @@ func Dial(ctx context.Context, addr string, opts *DialOptions) (FrameConn, error
 }
 
 // dialError reports a failed dial as Unavailable (retryable) or, when
-// ctx ended, as the context's kind.
+// ctx ended, as the context's kind. Its message names addr and the cause
+// once: a *net.OpError already says "dial tcp host:port: ...", and the
+// layers a WebSocket dial wraps around the cause (the library's, net/http's
+// *url.Error) repeat what addr says.
 func dialError(addr string, err error) error {
-	se := wrapErr(service.Unavailable, fmt.Sprintf("dial %s: %v", addr, err), err)
+	var msg string
+	var oe *net.OpError
+	var ue *url.Error
+	switch {
+	case errors.As(err, &oe):
+		msg = oe.Error()
+	case errors.As(err, &ue):
+		msg = fmt.Sprintf("dial %s: %v", addr, ue.Err)
+	default:
+		msg = fmt.Sprintf("dial %s: %v", addr, err)
+	}
+	se := wrapErr(service.Unavailable, msg, err)
 	switch {
 	case errors.Is(err, context.Canceled):
 		se.Kind = service.Canceled
