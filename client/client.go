@@ -39,7 +39,8 @@ type HTTPClient interface {
 // It is safe for concurrent use. The zero value is not usable: call New.
 type Client struct {
 	http         HTTPClient
-	header       http.Header // sent with every request
+	header       http.Header       // sent with every request
+	callHeader   map[string]string // header without Accept, sent with every peer call
 	limits       wire.Limits
 	maxResponse  int64 // bound on a decompressed hyperglyph body; 0: none
 	gzipRequests bool
@@ -65,9 +66,13 @@ type Option func(*Client)
 // the client follows a 303 it is handed itself.
 func WithHTTPClient(h HTTPClient) Option { return func(c *Client) { c.http = h } }
 
-// WithHeader sends the header key: value with every request. An Accept
-// header given here replaces the default one ("application/vnd.hyperglyph,
-// */*;q=0.1": hyperglyph, and any other content as a blob).
+// WithHeader sends the header key: value with every request: every HTTP
+// request, every WebSocket handshake, and every call over a peer
+// connection (as a call header; values given twice for one key are
+// joined with ", ", and a form's own headers win). An Accept header given
+// here replaces the default one ("application/vnd.hyperglyph,
+// */*;q=0.1": hyperglyph, and any other content as a blob) and is not sent
+// with peer calls.
 func WithHeader(key, value string) Option {
 	return func(c *Client) { c.header.Add(key, value) }
 }
@@ -110,6 +115,15 @@ func New(opts ...Option) *Client {
 	c := &Client{http: http.DefaultClient, header: http.Header{}}
 	for _, o := range opts {
 		o(c)
+	}
+	for k, vs := range c.header {
+		if k == "Accept" {
+			continue
+		}
+		if c.callHeader == nil {
+			c.callHeader = map[string]string{}
+		}
+		c.callHeader[k] = strings.Join(vs, ", ")
 	}
 	limits := c.limits
 	c.decoders.New = func() any {

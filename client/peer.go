@@ -248,7 +248,7 @@ func (c *Client) startPeer(ctx context.Context, op, endpoint, method string, pay
 			return fail(&service.Error{Op: op, Kind: service.Unsupported, Message: "blobs need the glyph codec; the connection speaks " + conn.Codec()})
 		}
 	}
-	st, err := conn.NewStream(ctx, method, callOptions(safe, header)...)
+	st, err := conn.NewStream(ctx, method, c.callOptions(safe, header)...)
 	if err != nil {
 		return fail(peerError(op, err))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"slices"
 	"sync"
@@ -157,7 +158,7 @@ func (c *Client) startPeerSeq(ctx context.Context, op, endpoint, method string, 
 	if err != nil {
 		return nil, err
 	}
-	st, err := conn.NewStream(ctx, method, callOptions(safe, header)...)
+	st, err := conn.NewStream(ctx, method, c.callOptions(safe, header)...)
 	if err != nil {
 		return nil, peerError(op, err)
 	}
@@ -167,11 +168,21 @@ func (c *Client) startPeerSeq(ctx context.Context, op, endpoint, method string, 
 	return pc, nil
 }
 
-// callOptions are the options of a call.
-func callOptions(safe bool, header map[string]string) []peer.CallOption {
+// callOptions are the options of a call: safe or not, and its headers,
+// those of the client (WithHeader) and the form's.
+func (c *Client) callOptions(safe bool, header map[string]string) []peer.CallOption {
 	var opts []peer.CallOption
 	if safe {
 		opts = append(opts, peer.Safe())
+	}
+	switch {
+	case len(c.callHeader) == 0:
+	case len(header) == 0:
+		header = c.callHeader
+	default:
+		merged := maps.Clone(c.callHeader)
+		maps.Copy(merged, header) // the form's own headers win
+		header = merged
 	}
 	if len(header) > 0 {
 		opts = append(opts, peer.WithCallHeader(header))

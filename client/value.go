@@ -117,26 +117,18 @@ func (v *Value) Get(name string) (*Value, error) {
 	base := v.base
 	var x any
 	var ok bool
-	var names []string
 	switch c := v.v.(type) {
 	case hyper.Resource:
 		if c.URL != "" {
 			base = c.URL
 		}
 		x, ok = c.Content[name]
-		names = mapKeys(c.Content)
 	case map[string]any:
 		x, ok = c[name]
-		names = mapKeys(c)
 	case map[any]any:
 		x, ok = c[name]
 	case *wire.OrderedDict:
 		x, ok = c.Get(name)
-		for _, k := range c.Keys() {
-			if s, isStr := k.(string); isStr {
-				names = append(names, s)
-			}
-		}
 	case wire.Dict:
 		x, ok = c.Get(name)
 	case []any:
@@ -150,8 +142,7 @@ func (v *Value) Get(name string) (*Value, error) {
 	}
 	if !ok {
 		msg := fmt.Sprintf("no %q in %s", name, describe(v.v))
-		if len(names) > 0 {
-			slices.Sort(names)
+		if names := v.Names(); len(names) > 0 {
 			msg += " (it has " + strings.Join(names, ", ") + ")"
 		}
 		return nil, v.errorf(service.NotFound, "%s", msg)
@@ -187,6 +178,27 @@ func describe(x any) string {
 		return "nil"
 	}
 	return "a " + wire.TypeName(x)
+}
+
+// Names returns the names [Value.Get] finds in v, sorted: the entries of
+// a resource's content, or the string keys of a dict or ordered dict. It
+// is nil for a value with no named fields (a list, a scalar, a form).
+func (v *Value) Names() []string {
+	var names []string
+	switch c := v.v.(type) {
+	case hyper.Resource:
+		names = mapKeys(c.Content)
+	case map[string]any:
+		names = mapKeys(c)
+	case *wire.OrderedDict:
+		for _, k := range c.Keys() {
+			if s, isStr := k.(string); isStr {
+				names = append(names, s)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 func mapKeys(m map[string]any) []string {
