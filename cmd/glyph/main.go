@@ -52,7 +52,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
+	var ue *usageError
 	var ce *commandError
+	if errors.As(err, &ue) && errors.As(err, &ce) {
+		fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", ce.cmd, ue.msg, ce.cmd)
+		return exitUsage
+	}
 	if errors.As(err, &ce) {
 		fmt.Fprintf(stderr, "%s: %s\n", ce.cmd, describeError(ce.err))
 		return exitFailure
@@ -71,6 +76,16 @@ type commandError struct {
 
 func (e *commandError) Error() string { return e.cmd + ": " + e.err.Error() }
 func (e *commandError) Unwrap() error { return e.err }
+
+// usageError is a command line that a command's own checks found wrong,
+// after cobra parsed it: exit status 2, as for cobra's own findings.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
 
 // runE adapts a command body so that its errors are reported as failures
 // of that command (exit status 1) rather than usage errors.

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 	"unicode"
@@ -13,19 +16,29 @@ import (
 
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/cmd/glyph/internal/literal"
+	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // remoteFlags are the flags of the commands that talk to a server.
 type remoteFlags struct {
-	full    bool
-	timeout time.Duration
+	full     bool
+	timeout  time.Duration
+	headers  []string // "Name: value", as given
+	caCert   string   // a PEM file of the CAs to trust instead of the system's
+	insecure bool
 }
 
 func (f *remoteFlags) register(cmd *cobra.Command) {
-	cmd.Flags().BoolVar(&f.full, "full", false, "print long strings and byte strings in full")
-	cmd.Flags().DurationVar(&f.timeout, "timeout", 30*time.Second, "give up after this long (0: never)")
+	fs := cmd.Flags()
+	fs.BoolVar(&f.full, "full", false, "print long strings and byte strings in full")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up after this long (0: never)")
+	fs.StringArrayVarP(&f.headers, "header", "H", nil, "send the header 'Name: value' with every HTTP request, WebSocket handshake and peer call (repeatable)")
+	fs.StringVar(&f.caCert, "cacert", "", "trust the CA certificates in this PEM file, instead of the system's, for https:// and wss://")
+	fs.BoolVar(&f.insecure, "insecure", false, "do not verify the server's TLS certificate (https://, wss://)")
+	cmd.MarkFlagFilename("cacert", "pem", "crt", "cer")
 }
 
 func (f *remoteFlags) context(parent context.Context) (context.Context, context.CancelFunc) {
@@ -33,6 +46,58 @@ func (f *remoteFlags) context(parent context.Context) (context.Context, context.
 		return context.WithTimeout(parent, f.timeout)
 	}
 	return context.WithCancel(parent)
+}
+
+// client returns a client configured by the flags. A header or a CA file
+// that cannot be used is a usage error.
+func (f *remoteFlags) client() (*client.Client, error) {
+	var opts []client.Option
+	for _, h := range f.headers {
+		name, value, err := parseHeader(h)
+		if err != nil {
+			return nil, usageErrorf("--header %q: %v", h, err)
+		}
+		opts = append(opts, client.WithHeader(name, value))
+	}
+	if f.caCert != "" || f.insecure {
+		tc := &tls.Config{InsecureSkipVerify: f.insecure}
+		if f.caCert != "" {
+			pem, err := os.ReadFile(f.caCert)
+			if err != nil {
+				return nil, usageErrorf("--cacert: %v", err)
+			}
+			tc.RootCAs = x509.NewCertPool()
+			if !tc.RootCAs.AppendCertsFromPEM(pem) {
+				return nil, usageErrorf("--cacert %s: no PEM certificate in it", f.caCert)
+			}
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = tc
+		opts = append(opts, client.WithHTTPClient(&http.Client{Transport: tr}))
+	}
+	return client.New(opts...), nil
+}
+
+// parseHeader splits "Name: value" as curl's -H takes it: the name is an
+// HTTP token, spaces around the value are dropped.
+func parseHeader(h string) (name, value string, err error) {
+	name, value, ok := strings.Cut(h, ":")
+	if !ok {
+		return "", "", errors.New("want Name: value")
+	}
+	if name == "" || strings.IndexFunc(name, func(r rune) bool { return !isTokenChar(r) }) >= 0 {
+		return "", "", fmt.Errorf("%q is not a header name", name)
+	}
+	value = strings.TrimSpace(value)
+	if strings.ContainsAny(value, "\r\n\x00") {
+		return "", "", errors.New("the value holds a line break or a NUL")
+	}
+	return name, value, nil
+}
+
+// isTokenChar reports whether r may appear in an HTTP token (RFC 9110).
+func isTokenChar(r rune) bool {
+	return r < 0x7f && (r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune("!#$%&'*+-.^_`|~", r))
 }
 
 func newGetCommand() *cobra.Command {
@@ -57,10 +122,13 @@ status 1.`,
   glyph get 'ws://127.0.0.1:8080/peer#/User/?state'`,
 		Args: cobra.ExactArgs(1),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			c, err := flags.client()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
 			ctx, cancel := flags.context(cmd.Context())
 			defer cancel()
-			c := client.New()
-			defer c.Close()
 			v, err := c.Get(ctx, args[0])
 			if err != nil {
 				return remoteError("GET "+args[0], err)
@@ -113,21 +181,39 @@ with status 1.`,
   glyph call http://127.0.0.1:8080/ find_user bob .message hi there
   glyph call http://127.0.0.1:8080/ find_user bob .bio
   glyph call http://127.0.0.1:8080/ greeting lang=fr . Bob`,
-		Args: cobra.MinimumNArgs(2),
+		// Flags may come anywhere, but an argument such as -4 is a number,
+		// not a flag: splitFlags takes out only the flags call has.
+		DisableFlagParsing: true,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			args, err := splitFlags(cmd.Flags(), args)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			if help, _ := cmd.Flags().GetBool("help"); help {
+				return cmd.Help()
+			}
+			if len(args) == 0 {
+				return usageErrorf("call needs a URL and the NAME of a form or link on its page")
+			}
 			steps, err := parseSteps(args[1:])
 			if err != nil {
 				return err
 			}
+			c, err := flags.client()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
 			ctx, cancel := flags.context(cmd.Context())
 			defer cancel()
-			c := client.New()
-			defer c.Close()
 			v, err := c.Get(ctx, args[0])
 			if err != nil {
 				return remoteError("GET "+args[0], err)
 			}
 			defer v.Close()
+			if len(steps) == 0 {
+				return usageErrorf("name a form or link to call: %s", offers(v))
+			}
 			for _, s := range steps {
 				next, err := v.Path(ctx, s.name, s.callArgs()...)
 				if err != nil {
@@ -139,11 +225,62 @@ with status 1.`,
 			return printValue(cmd.OutOrStdout(), v, flags.full)
 		}),
 	}
-	// Everything after the URL is a name or an argument, even when it
-	// starts with '-': -4 is a number.
-	cmd.Flags().SetInterspersed(false)
 	flags.register(cmd)
 	return cmd
+}
+
+// splitFlags parses the flags of fs found anywhere among args and returns
+// the other arguments. An argument that starts with '-' but names none of
+// fs's flags (-4, -1.5) is an argument; "--" ends the flags, so that what
+// follows is taken as it is. An unknown --name is an error, not an
+// argument, so that a mistyped flag is not sent to a server.
+func splitFlags(fs *pflag.FlagSet, args []string) ([]string, error) {
+	var flagArgs, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		var f *pflag.Flag
+		inline := false // the value is in a itself: --name=value, -Hvalue
+		switch {
+		case a == "--":
+			rest = append(rest, args[i+1:]...)
+			i = len(args)
+			continue
+		case strings.HasPrefix(a, "--"):
+			name, _, hasValue := strings.Cut(a[2:], "=")
+			if f = fs.Lookup(name); f == nil {
+				return nil, fmt.Errorf("unknown flag: --%s (an argument that starts with - goes after --)", name)
+			}
+			inline = hasValue
+		case len(a) > 1 && a[0] == '-':
+			if f = fs.ShorthandLookup(a[1:2]); f == nil {
+				rest = append(rest, a)
+				continue
+			}
+			inline = len(a) > 2
+		default:
+			rest = append(rest, a)
+			continue
+		}
+		flagArgs = append(flagArgs, a)
+		if !inline && f.NoOptDefVal == "" && i+1 < len(args) {
+			i++
+			flagArgs = append(flagArgs, args[i])
+		}
+	}
+	return rest, fs.Parse(flagArgs)
+}
+
+// offers lists the names a page offers to call, for a call without one.
+func offers(v *client.Value) string {
+	names := v.Names()
+	if len(names) == 0 {
+		return "the page offers none: " + newPrinter(false).compact(v.Any())
+	}
+	what := "the page"
+	if r, ok := v.Any().(hyper.Resource); ok && r.Name != "" {
+		what = fmt.Sprintf("resource %q", r.Name)
+	}
+	return what + " has " + strings.Join(names, ", ")
 }
 
 // printValue prints what a server answered, as glyph show does.
@@ -254,6 +391,8 @@ func describeLiteral(v any) string {
 
 // remoteError describes a failed request for a person: the server's
 // message, its status and the logref that finds it in the server's log.
+// what is the step that failed; it is said once, also when the error's
+// operation already is that step (GET URL).
 func remoteError(what string, err error) error {
 	var e *service.Error
 	if !errors.As(err, &e) {
@@ -263,7 +402,7 @@ func remoteError(what string, err error) error {
 	if msg == "" {
 		msg = e.Kind.String()
 	}
-	if e.Op != "" {
+	if e.Op != "" && e.Op != what {
 		msg = e.Op + ": " + msg
 	}
 	var details []string

@@ -169,13 +169,18 @@ func TestRemoteErrors(t *testing.T) {
 	}
 }
 
+// TestCallUnreachable: a server that is not there is said once, by the
+// URL given and the address dialed, over HTTP and peers alike.
 func TestCallUnreachable(t *testing.T) {
 	srv := httptest.NewServer(nil)
-	u := srv.URL + "/"
+	hostPort := strings.TrimPrefix(srv.URL, "http://")
 	srv.Close()
-	_, errOut, code := glyph(t, "", "call", u, "hello")
-	if code != exitFailure || !strings.HasPrefix(errOut, "glyph call: GET "+u+": ") {
-		t.Errorf("exit %d, stderr %q", code, errOut)
+	for _, u := range []string{srv.URL + "/", "ws://" + hostPort + "/peer", "tcp://" + hostPort} {
+		_, errOut, code := glyph(t, "", "call", u, "hello")
+		want := "glyph call: GET " + u + ": dial tcp " + hostPort + ": connect: connection refused\n"
+		if code != exitFailure || errOut != want {
+			t.Errorf("exit %d, stderr\n%s\nwant\n%s", code, errOut, want)
+		}
 	}
 }
 
