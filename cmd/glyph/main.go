@@ -118,7 +118,6 @@ system.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newFmtCommand(), newShowCommand(), newGetCommand(), newCallCommand(), newDemoCommand(), newVersionCommand())
 	return root
 }
@@ -126,15 +125,53 @@ system.`,
 func newVersionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version of glyph and of Go it was built with",
-		Args:  cobra.NoArgs,
+		Short: "Print the version of glyph, its VCS revision and the Go it was built with",
+		Long: `version prints the module version of glyph, the Go version and platform
+it was built with, and, when the build recorded it, the VCS revision, its
+time and whether the checkout had changes: what go version -m says of the
+binary. A build from a git checkout records the revision unless
+-buildvcs=false was given (go build and go install record it by default);
+go install of a released version names that version.`,
+		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			version := "(devel)"
-			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-				version = bi.Main.Version
-			}
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "glyph %s %s\n", version, runtime.Version())
+			bi, _ := debug.ReadBuildInfo()
+			_, err := io.WriteString(cmd.OutOrStdout(), versionText(bi))
 			return err
 		}),
 	}
+}
+
+// versionText describes a build: the module version, the Go version and
+// platform, and the VCS revision when bi records one. bi may be nil.
+func versionText(bi *debug.BuildInfo) string {
+	version := "(devel)"
+	settings := map[string]string{}
+	if bi != nil {
+		if bi.Main.Version != "" {
+			version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			settings[s.Key] = s.Value
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "glyph %s %s %s/%s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	switch rev := settings["vcs.revision"]; {
+	case rev != "":
+		var about []string
+		if t := settings["vcs.time"]; t != "" {
+			about = append(about, t)
+		}
+		if settings["vcs.modified"] == "true" {
+			about = append(about, "modified")
+		}
+		fmt.Fprintf(&b, "%s revision %s", settings["vcs"], rev)
+		if len(about) > 0 {
+			fmt.Fprintf(&b, " (%s)", strings.Join(about, ", "))
+		}
+		b.WriteByte('\n')
+	case version == "(devel)":
+		b.WriteString("revision unknown: built without VCS information (-buildvcs=false, or not from a checkout)\n")
+	}
+	return b.String()
 }
