@@ -8,13 +8,15 @@ package duplexjs_test
 // peer.NewServiceHandler, and records the frames it reads and writes.
 //
 // Setup: Node.js on PATH and `cd interop/duplexjs && npm ci`. Without them
-// the tests skip, unless GLYPH_INTEROP=1 (as in .ci/run): then they fail.
+// they skip, and go test -v says so in one line, unless GLYPH_INTEROP=1
+// (as in .ci/run): then they fail.
 
 import (
 	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"iter"
@@ -34,26 +36,60 @@ import (
 	"github.com/glyph-ipc/glyph/service"
 )
 
-// nodeSetup returns the node binary, or skips the test (fails it under
-// GLYPH_INTEROP=1) when node or the npm packages are missing.
-func nodeSetup(t *testing.T) string {
-	t.Helper()
-	missing := func(format string, args ...any) {
-		t.Helper()
-		msg := fmt.Sprintf(format, args...) + "; to run the duplex.js interop tests, install Node.js 18 or later with npm, then: cd interop/duplexjs && npm ci"
-		if os.Getenv("GLYPH_INTEROP") == "1" {
-			t.Fatal(msg + " (GLYPH_INTEROP=1, so this is not skipped)")
-		}
-		t.Skip(msg)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not on PATH")
+// enable is how to get what the tests need.
+const enable = "install Node.js 18 or later with npm, then: cd interop/duplexjs && npm ci"
+
+// missingSetup says what the tests need and this machine lacks: node, or
+// the npm packages; "" when nothing is missing.
+func missingSetup() string {
+	if _, err := exec.LookPath("node"); err != nil {
+		return "node is not on PATH"
 	}
 	for _, pkg := range []string{"duplex.js", "ws"} {
 		if _, err := os.Stat(filepath.Join("node_modules", pkg, "package.json")); err != nil {
-			missing("the npm package %s is not installed in interop/duplexjs/node_modules", pkg)
+			return fmt.Sprintf("the npm package %s is not installed in interop/duplexjs/node_modules", pkg)
 		}
+	}
+	return ""
+}
+
+// TestMain runs only TestInteropSetup when the setup is missing (unless
+// GLYPH_INTEROP=1, as in .ci/run: then every test runs and fails), so that
+// go test -v says once what was skipped and how to enable it.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if missingSetup() != "" && os.Getenv("GLYPH_INTEROP") != "1" {
+		flag.Set("test.run", "^TestInteropSetup$")
+	}
+	os.Exit(m.Run())
+}
+
+// TestInteropSetup skips with the one line that says what is missing. It
+// checks again, rather than trusting TestMain, because go test caches a
+// result by what the tests read, and TestMain's reads do not count: so a
+// cached skip ends when node or the packages appear.
+func TestInteropSetup(t *testing.T) {
+	required := os.Getenv("GLYPH_INTEROP") == "1" // read first, so that it counts for the cache
+	why := missingSetup()
+	switch {
+	case why != "" && required:
+		t.Fatalf("%s; to run the duplex.js interop tests, %s (GLYPH_INTEROP=1, so this is not skipped)", why, enable)
+	case why != "":
+		t.Skipf("duplex.js interop tests skipped: %s; to run them, %s (.ci/run does)", why, enable)
+	}
+}
+
+// nodeSetup returns the node binary, or fails the test when node or the
+// npm packages are missing (TestMain runs no test then, unless
+// GLYPH_INTEROP=1).
+func nodeSetup(t *testing.T) string {
+	t.Helper()
+	if why := missingSetup(); why != "" {
+		t.Fatalf("%s; to run the duplex.js interop tests, %s", why, enable)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal(err)
 	}
 	return node
 }
