@@ -7,7 +7,8 @@
 //	glyph get URL                fetch a hyperglyph page and print it
 //	glyph call URL NAME [ARG]... call a form or follow a link found on a page
 //	glyph demo [part]            the walkthrough (or another part of the tour), checking itself
-//	glyph version                print the version
+//	glyph completion SHELL       a completion script for bash, zsh, fish or powershell
+//	glyph version                print the version and the VCS revision
 //
 // The URL of get and call is http:// or https://, or a peer URL: ws://,
 // wss://, tcp:// or unix://, optionally followed by #PATH.

@@ -174,7 +174,11 @@ unix://) every step is a call over that one connection.
 
 Arguments are checked against the form's inputs before anything is sent.
 A server's error is printed with its message and logref, and call exits
-with status 1.`,
+with status 1. Without a NAME, call lists what the page offers.
+
+Flags may come anywhere among the arguments. An argument that starts with
+'-' but is not one of call's flags, such as -4, is an argument; everything
+after -- is an argument.`,
 		Example: `  glyph call http://127.0.0.1:8080/ hello name=Bob
   glyph call tcp://127.0.0.1:9000 hello name=Bob
   glyph call unix:///run/app.sock find_user bob .bio
