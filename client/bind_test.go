@@ -30,7 +30,8 @@ type api struct {
 	Future     func(ctx context.Context) (string, error) `glyph:"future,optional"`
 
 	Ignored func() error `glyph:"-"`
-	data    int
+	//lint:ignore U1000 an unexported field, which Bind must leave alone
+	data int
 }
 
 func TestBind(t *testing.T) {

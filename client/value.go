@@ -357,10 +357,16 @@ func (v *Value) Decode(out any) error {
 		return nil
 	}
 	if r, ok := x.(hyper.Resource); ok {
-		x = r.Content
-		if x != nil && reflect.TypeOf(x).AssignableTo(dst.Type()) {
-			dst.Set(reflect.ValueOf(x))
-			return nil
+		// A resource decodes as its content; one without content as nil.
+		// (x = r.Content would make x a non-nil interface holding a nil
+		// map.)
+		x = nil
+		if r.Content != nil {
+			x = r.Content
+			if reflect.TypeOf(x).AssignableTo(dst.Type()) {
+				dst.Set(reflect.ValueOf(x))
+				return nil
+			}
 		}
 	}
 	b, err := wire.Marshal(x)

@@ -17,6 +17,7 @@ func TestHasBlob(t *testing.T) {
 		File *wire.Blob
 	}
 	type hidden struct {
+		//lint:ignore U1000 unexported fields, which the encoder must not see
 		name string
 		v    any
 	}

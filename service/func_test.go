@@ -160,7 +160,8 @@ type SearchArgs struct {
 	Limit    int      `glyph:"limit,optional"`
 	Tags     []string `glyph:",omitempty"`
 	Internal string   `glyph:"-"`
-	private  int
+	//lint:ignore U1000 an unexported field, which is not an input
+	private int
 }
 
 func TestStructParameter(t *testing.T) {

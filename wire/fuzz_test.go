@@ -250,41 +250,42 @@ func FuzzDecoderStream(f *testing.F) {
 
 // fuzzTarget has a field of most kinds the typed decoder handles.
 type fuzzTarget struct {
-	B      bool
-	I      int
-	I8     int8
-	U16    uint16
-	U64    uint64
-	F32    float32
-	F64    float64
-	S      string `glyph:"s"`
-	Bs     []byte `glyph:"bs,omitempty"`
-	Arr    [3]int
-	BArr   [2]byte
-	L      []string
-	LL     [][]int
-	M      map[string]int
-	MI     map[int]string
-	MA     map[any]any
-	Set    wire.Set[string]
-	SetA   wire.Set[any]
-	AS     wire.AnySet
-	D      wire.Dict
-	OD     *wire.OrderedDict
-	T      time.Time
-	Dur    time.Duration
-	P      wire.Period
-	Big    *big.Int
-	Ext    wire.Extension
-	Blob   *wire.Blob
-	Any    any
-	Ptr    *int
-	PP     **string
-	Nest   *fuzzTarget
-	Kids   []fuzzTarget
-	Pt     point
-	Iface  fmt.Stringer
-	Skip   int `glyph:"-"`
+	B     bool
+	I     int
+	I8    int8
+	U16   uint16
+	U64   uint64
+	F32   float32
+	F64   float64
+	S     string `glyph:"s"`
+	Bs    []byte `glyph:"bs,omitempty"`
+	Arr   [3]int
+	BArr  [2]byte
+	L     []string
+	LL    [][]int
+	M     map[string]int
+	MI    map[int]string
+	MA    map[any]any
+	Set   wire.Set[string]
+	SetA  wire.Set[any]
+	AS    wire.AnySet
+	D     wire.Dict
+	OD    *wire.OrderedDict
+	T     time.Time
+	Dur   time.Duration
+	P     wire.Period
+	Big   *big.Int
+	Ext   wire.Extension
+	Blob  *wire.Blob
+	Any   any
+	Ptr   *int
+	PP    **string
+	Nest  *fuzzTarget
+	Kids  []fuzzTarget
+	Pt    point
+	Iface fmt.Stringer
+	Skip  int `glyph:"-"`
+	//lint:ignore U1000 an unexported field, which the codec must skip
 	hidden int
 	Embedded
 	*EmbeddedPtr
