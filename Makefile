@@ -1,6 +1,8 @@
 # Every target wraps a plain go command; README.md shows the same commands.
 
 FUZZTIME ?= 30s
+# The staticcheck release .ci/run uses too.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
 .PHONY: help test lint fuzz bench demo
@@ -11,9 +13,10 @@ help: ## list the targets
 test: ## run all tests with the race detector
 	go test -race ./...
 
-lint: ## check formatting with gofmt and run go vet
+lint: ## check formatting with gofmt, run go vet and staticcheck
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt -l found unformatted files:"; echo "$$out"; exit 1; fi
 	go vet ./...
+	go run $(STATICCHECK) ./...
 
 fuzz: ## run every fuzz target in the module for FUZZTIME (default 30s)
 	@set -e; for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./bench/' | xargs -n1 dirname | sort -u); do \

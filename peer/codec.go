@@ -568,10 +568,10 @@ func (d *mpDecoder) mapN(n, depth int) (any, error) {
 			sm[s] = v
 			continue
 		}
-		switch k.(type) {
+		switch kk := k.(type) {
 		case nil, bool, int64, float64, string:
 		case []byte:
-			k = string(k.([]byte))
+			k = string(kk)
 		default:
 			return nil, d.errorf("map key of type %s", typeName(k))
 		}

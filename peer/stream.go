@@ -225,8 +225,9 @@ func (b *inbox) close(err error) {
 }
 
 // next returns the next item, or the end once the items are taken, or
-// errDone when done is closed or ctx is done first (either may be nil;
-// ctx's Done is asked for only when there is a wait).
+// errDone when done is closed or ctx is done first (done may be nil, and
+// ctx context.Background(); ctx's Done is asked for only when there is a
+// wait).
 func (b *inbox) next(ctx context.Context, done <-chan struct{}) (any, error) {
 	for {
 		b.mu.Lock()
@@ -250,10 +251,7 @@ func (b *inbox) next(ctx context.Context, done <-chan struct{}) (any, error) {
 		}
 		w := b.wake
 		b.mu.Unlock()
-		var ctxDone <-chan struct{}
-		if ctx != nil {
-			ctxDone = ctx.Done()
-		}
+		ctxDone := ctx.Done()
 		select {
 		case <-w:
 		case <-done:
@@ -541,7 +539,7 @@ func (s *ClientStream) sendControl(typ string) error {
 // ends the results with that error (a *service.Error), after the items
 // that came before it.
 func (s *ClientStream) Recv() (any, error) {
-	v, err := s.res.next(nil, s.c.closed)
+	v, err := s.res.next(context.Background(), s.c.closed)
 	if err == errDone {
 		return nil, lostError(s.method, s.c.Err())
 	}
