@@ -697,6 +697,8 @@ func encoderFor(t reflect.Type) encoderFunc {
 	return f
 }
 
+// newEncoder returns the encoder of values of type t: a Marshaler's, one
+// of the glyph types Go lacks, or the one of t's kind.
 func newEncoder(t reflect.Type) encoderFunc {
 	if t.Implements(marshalerType) {
 		return marshalerEncoder
@@ -706,114 +708,48 @@ func newEncoder(t reflect.Type) encoderFunc {
 	}
 	switch t {
 	case timeType:
-		return func(e *encodeState, v reflect.Value) error {
-			e.buf = append(e.buf, 'd')
-			var err error
-			e.buf, err = appendDatetime(e.buf, valueOf[time.Time](v))
-			if err != nil {
-				return &UnsupportedValueError{Type: t, Msg: err.Error()}
-			}
-			e.buf = append(e.buf, ';')
-			return nil
-		}
+		return timeEncoder
 	case durationType:
-		return func(e *encodeState, v reflect.Value) error {
-			e.buf = append(e.buf, 'p')
-			e.buf = appendDuration(e.buf, 0, 0, time.Duration(v.Int()))
-			e.buf = append(e.buf, ';')
-			return nil
-		}
+		return durationEncoder
 	case periodType:
-		return func(e *encodeState, v reflect.Value) error {
-			e.buf = append(e.buf, 'p')
-			var err error
-			e.buf, err = appendPeriod(e.buf, valueOf[Period](v))
-			if err != nil {
-				return &UnsupportedValueError{Type: t, Msg: err.Error()}
-			}
-			e.buf = append(e.buf, ';')
-			return nil
-		}
+		return periodEncoder
 	case bigIntType:
-		return func(e *encodeState, v reflect.Value) error {
-			var b *big.Int
-			if v.CanAddr() {
-				b = v.Addr().Interface().(*big.Int)
-			} else {
-				bi := v.Interface().(big.Int)
-				b = &bi
-			}
-			e.buf = append(e.buf, 'i')
-			e.buf = b.Append(e.buf, 10)
-			e.buf = append(e.buf, ';')
-			return nil
-		}
+		return bigIntEncoder
 	case extensionType:
-		return func(e *encodeState, v reflect.Value) error {
-			return e.encodeExtension(valueOf[Extension](v))
-		}
+		return extensionEncoder
 	case orderedDictType:
-		return func(e *encodeState, v reflect.Value) error {
-			var o *OrderedDict
-			if v.CanAddr() {
-				o = v.Addr().Interface().(*OrderedDict)
-			} else {
-				od := v.Interface().(OrderedDict)
-				o = &od
-			}
-			return e.encodeOrdered(o.entries)
-		}
+		return orderedDictEncoder
 	case dictType:
-		return func(e *encodeState, v reflect.Value) error {
-			return e.encodeEntries(v.Interface().(Dict).Entries)
-		}
+		return dictEncoder
 	case anySetType:
-		return func(e *encodeState, v reflect.Value) error {
-			return e.encodeAnySet(v.Interface().(AnySet).Items)
-		}
+		return anySetEncoder
 	case blobType:
-		return func(e *encodeState, v reflect.Value) error {
-			if !v.CanAddr() {
-				return &UnsupportedValueError{Type: t, Msg: "use *wire.Blob"}
-			}
-			return e.encodeBlob(v.Addr().Interface().(*Blob))
-		}
+		return blobEncoder
 	case blobPtrType:
-		return func(e *encodeState, v reflect.Value) error {
-			return e.encodeBlob(v.Interface().(*Blob))
-		}
+		return blobPtrEncoder
 	}
 	if t.Kind() == reflect.Map && t.Implements(setMarkerType) {
 		return newSetEncoder(t)
 	}
 	switch t.Kind() {
 	case reflect.Bool:
-		return func(e *encodeState, v reflect.Value) error { e.encodeBool(v.Bool()); return nil }
+		return boolEncoder
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return func(e *encodeState, v reflect.Value) error { e.buf = appendInt(e.buf, v.Int()); return nil }
+		return intEncoder
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return func(e *encodeState, v reflect.Value) error { e.buf = appendUint(e.buf, v.Uint()); return nil }
+		return uintEncoder
 	case reflect.Float32, reflect.Float64:
-		return func(e *encodeState, v reflect.Value) error { e.buf = appendFloat(e.buf, v.Float()); return nil }
+		return floatEncoder
 	case reflect.String:
-		return func(e *encodeState, v reflect.Value) error { return e.encodeString(v.String()) }
+		return stringEncoder
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 && !t.Elem().Implements(marshalerType) {
-			return func(e *encodeState, v reflect.Value) error { e.buf = appendBytes(e.buf, v.Bytes()); return nil }
+			return bytesEncoder
 		}
 		return newListEncoder(t)
 	case reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 && !t.Elem().Implements(marshalerType) {
-			return func(e *encodeState, v reflect.Value) error {
-				if v.CanAddr() {
-					e.buf = appendBytes(e.buf, v.Bytes())
-					return nil
-				}
-				b := make([]byte, v.Len())
-				reflect.Copy(reflect.ValueOf(b), v)
-				e.buf = appendBytes(e.buf, b)
-				return nil
-			}
+			return byteArrayEncoder
 		}
 		return newListEncoder(t)
 	case reflect.Map:
@@ -821,31 +757,154 @@ func newEncoder(t reflect.Type) encoderFunc {
 	case reflect.Struct:
 		return newStructEncoder(t)
 	case reflect.Pointer:
-		elem := t.Elem()
-		var elemEnc encoderFunc
-		var once sync.Once
-		return func(e *encodeState, v reflect.Value) error {
-			if v.IsNil() {
-				e.buf = append(e.buf, 'N', ';')
-				return nil
-			}
-			if err := e.enter(t); err != nil {
-				return err
-			}
-			once.Do(func() { elemEnc = encoderFor(elem) })
-			err := elemEnc(e, v.Elem())
-			e.depth--
+		return newPointerEncoder(t)
+	case reflect.Interface:
+		return interfaceEncoder
+	}
+	return unsupportedKindEncoder(t)
+}
+
+func timeEncoder(e *encodeState, v reflect.Value) error {
+	e.buf = append(e.buf, 'd')
+	var err error
+	e.buf, err = appendDatetime(e.buf, valueOf[time.Time](v))
+	if err != nil {
+		return &UnsupportedValueError{Type: timeType, Msg: err.Error()}
+	}
+	e.buf = append(e.buf, ';')
+	return nil
+}
+
+func durationEncoder(e *encodeState, v reflect.Value) error {
+	e.buf = append(e.buf, 'p')
+	e.buf = appendDuration(e.buf, 0, 0, time.Duration(v.Int()))
+	e.buf = append(e.buf, ';')
+	return nil
+}
+
+func periodEncoder(e *encodeState, v reflect.Value) error {
+	e.buf = append(e.buf, 'p')
+	var err error
+	e.buf, err = appendPeriod(e.buf, valueOf[Period](v))
+	if err != nil {
+		return &UnsupportedValueError{Type: periodType, Msg: err.Error()}
+	}
+	e.buf = append(e.buf, ';')
+	return nil
+}
+
+func bigIntEncoder(e *encodeState, v reflect.Value) error {
+	var b *big.Int
+	if v.CanAddr() {
+		b = v.Addr().Interface().(*big.Int)
+	} else {
+		bi := v.Interface().(big.Int)
+		b = &bi
+	}
+	e.buf = append(e.buf, 'i')
+	e.buf = b.Append(e.buf, 10)
+	e.buf = append(e.buf, ';')
+	return nil
+}
+
+func extensionEncoder(e *encodeState, v reflect.Value) error {
+	return e.encodeExtension(valueOf[Extension](v))
+}
+
+func orderedDictEncoder(e *encodeState, v reflect.Value) error {
+	var o *OrderedDict
+	if v.CanAddr() {
+		o = v.Addr().Interface().(*OrderedDict)
+	} else {
+		od := v.Interface().(OrderedDict)
+		o = &od
+	}
+	return e.encodeOrdered(o.entries)
+}
+
+func dictEncoder(e *encodeState, v reflect.Value) error {
+	return e.encodeEntries(v.Interface().(Dict).Entries)
+}
+
+func anySetEncoder(e *encodeState, v reflect.Value) error {
+	return e.encodeAnySet(v.Interface().(AnySet).Items)
+}
+
+func blobEncoder(e *encodeState, v reflect.Value) error {
+	if !v.CanAddr() {
+		return &UnsupportedValueError{Type: blobType, Msg: "use *wire.Blob"}
+	}
+	return e.encodeBlob(v.Addr().Interface().(*Blob))
+}
+
+func blobPtrEncoder(e *encodeState, v reflect.Value) error {
+	return e.encodeBlob(v.Interface().(*Blob))
+}
+
+func boolEncoder(e *encodeState, v reflect.Value) error { e.encodeBool(v.Bool()); return nil }
+
+func intEncoder(e *encodeState, v reflect.Value) error { e.buf = appendInt(e.buf, v.Int()); return nil }
+
+func uintEncoder(e *encodeState, v reflect.Value) error {
+	e.buf = appendUint(e.buf, v.Uint())
+	return nil
+}
+
+func floatEncoder(e *encodeState, v reflect.Value) error {
+	e.buf = appendFloat(e.buf, v.Float())
+	return nil
+}
+
+func stringEncoder(e *encodeState, v reflect.Value) error { return e.encodeString(v.String()) }
+
+func bytesEncoder(e *encodeState, v reflect.Value) error {
+	e.buf = appendBytes(e.buf, v.Bytes())
+	return nil
+}
+
+// byteArrayEncoder encodes a [N]byte as bytes.
+func byteArrayEncoder(e *encodeState, v reflect.Value) error {
+	if v.CanAddr() {
+		e.buf = appendBytes(e.buf, v.Bytes())
+		return nil
+	}
+	b := make([]byte, v.Len())
+	reflect.Copy(reflect.ValueOf(b), v)
+	e.buf = appendBytes(e.buf, b)
+	return nil
+}
+
+// newPointerEncoder encodes a nil pointer as nil and any other as what it
+// points to. The element's encoder is looked up at first use, so that a
+// recursive type does not recurse here.
+func newPointerEncoder(t reflect.Type) encoderFunc {
+	elem := t.Elem()
+	var elemEnc encoderFunc
+	var once sync.Once
+	return func(e *encodeState, v reflect.Value) error {
+		if v.IsNil() {
+			e.buf = append(e.buf, 'N', ';')
+			return nil
+		}
+		if err := e.enter(t); err != nil {
 			return err
 		}
-	case reflect.Interface:
-		return func(e *encodeState, v reflect.Value) error {
-			if v.IsNil() {
-				e.buf = append(e.buf, 'N', ';')
-				return nil
-			}
-			return e.encodeAny(v.Elem().Interface())
-		}
+		once.Do(func() { elemEnc = encoderFor(elem) })
+		err := elemEnc(e, v.Elem())
+		e.depth--
+		return err
 	}
+}
+
+func interfaceEncoder(e *encodeState, v reflect.Value) error {
+	if v.IsNil() {
+		e.buf = append(e.buf, 'N', ';')
+		return nil
+	}
+	return e.encodeAny(v.Elem().Interface())
+}
+
+func unsupportedKindEncoder(t reflect.Type) encoderFunc {
 	return func(e *encodeState, v reflect.Value) error {
 		return &UnsupportedValueError{Type: t, Msg: "no glyph type for this Go kind"}
 	}
