@@ -753,77 +753,64 @@ func newStructDecoder(t reflect.Type) decoderFunc {
 	}
 }
 
+// fieldSet is a set of field indexes: a word for the first 64 fields, a
+// slice, made at first use, beyond.
+type fieldSet struct {
+	small uint64
+	big   []bool
+}
+
+// add adds field fi of n and reports whether it was there already.
+func (s *fieldSet) add(fi, n int) (had bool) {
+	if fi < 64 {
+		had = s.small&(1<<fi) != 0
+		s.small |= 1 << fi
+		return had
+	}
+	if s.big == nil {
+		s.big = make([]bool, n)
+	}
+	had = s.big[fi]
+	s.big[fi] = true
+	return had
+}
+
+func (s *fieldSet) has(fi int) bool {
+	if fi < 64 {
+		return s.small&(1<<fi) != 0
+	}
+	return s.big != nil && s.big[fi]
+}
+
+// entriesState is what decoding one dict into a struct keeps track of.
+type entriesState struct {
+	seen    fieldSet            // fields whose exact name came
+	done    fieldSet            // fields decoded, under any spelling (fresh mode)
+	unknown map[string]struct{} // other keys, for duplicates
+	guess   int                 // the field expected next: our encoder sends them in order
+}
+
 // decodeEntries decodes the entries of a dict into the fields of v.
 func (si *structInfo) decodeEntries(d *decodeState, v reflect.Value) error {
 	d.pos++
 	if err := d.enter(); err != nil {
 		return err
 	}
-	var seenSmall uint64
-	var seenBig []bool
-	var doneSmall uint64 // fields decoded, under any spelling (fresh mode)
-	var doneBig []bool
-	var unknown map[string]struct{}
-	guess := 0 // our encoder sends fields in si.fields order
+	var st entriesState
 	for i := 0; ; i++ {
 		if !d.skipWS() {
 			return d.eofErr("a key or ';'")
 		}
-		c := d.buf[d.pos]
-		if c == ';' {
+		if d.buf[d.pos] == ';' {
 			d.pos++
 			break
 		}
 		if err := d.itemLimit(i + 1); err != nil {
 			return err
 		}
-		keyOff := d.off()
-		fi := -1
-		if c != 'u' {
-			// Not a field name: skip the pair.
-			if err := d.skip(); err != nil {
-				return err
-			}
-		} else {
-			d.pos++
-			key, err := d.unicode()
-			if err != nil {
-				return err
-			}
-			if guess < len(si.fields) && string(key) == si.fields[guess].name {
-				fi = guess
-			} else {
-				fi = si.lookup(key)
-			}
-			if fi < 0 || string(key) != si.fields[fi].name {
-				// Unknown keys, and keys that match a field only
-				// case-insensitively: only an exact repeat is a
-				// duplicate; other spellings of a field are distinct keys
-				// and the last one wins.
-				if unknown == nil {
-					unknown = make(map[string]struct{})
-				}
-				if _, dup := unknown[string(key)]; dup {
-					return d.syntaxAt(keyOff, "dict has a duplicate key %q", key)
-				}
-				unknown[string(key)] = struct{}{}
-			} else {
-				guess = fi + 1
-				dup := false
-				if fi < 64 {
-					dup = seenSmall&(1<<fi) != 0
-					seenSmall |= 1 << fi
-				} else {
-					if seenBig == nil {
-						seenBig = make([]bool, len(si.fields))
-					}
-					dup = seenBig[fi]
-					seenBig[fi] = true
-				}
-				if dup {
-					return d.syntaxAt(keyOff, "dict has a duplicate key %q", key)
-				}
-			}
+		fi, err := si.entryField(d, &st)
+		if err != nil {
+			return err
 		}
 		if err := d.valueAfterKey(); err != nil {
 			return err
@@ -834,55 +821,88 @@ func (si *structInfo) decodeEntries(d *decodeState, v reflect.Value) error {
 			}
 			continue
 		}
-		f := &si.fields[fi]
-		var fv reflect.Value
-		if len(f.index) == 1 {
-			fv = v.Field(f.index[0])
-		} else {
-			var ok bool
-			if fv, ok = fieldForWrite(v, f.index); !ok {
-				if err := d.mismatch(f.typ, "embedded pointer to unexported struct"); err != nil {
-					return err
-				}
-				continue
-			}
-		}
-		d.path = append(d.path, f.name)
-		var err error
-		if d.fresh {
-			if fi < 64 {
-				doneSmall |= 1 << fi
-			} else {
-				if doneBig == nil {
-					doneBig = make([]bool, len(si.fields))
-				}
-				doneBig[fi] = true
-			}
-			err = d.decodeFresh(fv, si.dec[fi], si.reuse[fi])
-		} else {
-			err = si.dec[fi](d, fv)
-		}
-		d.path = d.path[:len(d.path)-1]
-		if err != nil {
+		if err := si.decodeField(d, v, fi, &st); err != nil {
 			return err
 		}
 	}
 	if d.fresh {
-		// As if decoded into a zero struct: fields the dict lacks are zero.
-		for fi := range si.fields {
-			done := false
-			if fi < 64 {
-				done = doneSmall&(1<<fi) != 0
-			} else {
-				done = doneBig != nil && doneBig[fi]
-			}
-			if !done {
-				v.Field(si.fields[fi].index[0]).SetZero()
-			}
-		}
+		si.zeroMissing(v, &st.done)
 	}
 	d.leave()
 	return nil
+}
+
+// entryField reads an entry's key and returns the index of the field it
+// names, or -1 for a key that names none (skipped, as a key that is not
+// a string is). A key given twice is a syntax error.
+func (si *structInfo) entryField(d *decodeState, st *entriesState) (int, error) {
+	keyOff := d.off()
+	if d.buf[d.pos] != 'u' {
+		return -1, d.skip()
+	}
+	d.pos++
+	key, err := d.unicode()
+	if err != nil {
+		return -1, err
+	}
+	fi := -1
+	if st.guess < len(si.fields) && string(key) == si.fields[st.guess].name {
+		fi = st.guess
+	} else {
+		fi = si.lookup(key)
+	}
+	if fi < 0 || string(key) != si.fields[fi].name {
+		// Unknown keys, and keys that match a field only
+		// case-insensitively: only an exact repeat is a duplicate; other
+		// spellings of a field are distinct keys and the last one wins.
+		if st.unknown == nil {
+			st.unknown = make(map[string]struct{})
+		}
+		if _, dup := st.unknown[string(key)]; dup {
+			return -1, d.syntaxAt(keyOff, "dict has a duplicate key %q", key)
+		}
+		st.unknown[string(key)] = struct{}{}
+		return fi, nil
+	}
+	st.guess = fi + 1
+	if st.seen.add(fi, len(si.fields)) {
+		return -1, d.syntaxAt(keyOff, "dict has a duplicate key %q", key)
+	}
+	return fi, nil
+}
+
+// decodeField decodes the value of an entry into field fi of v.
+func (si *structInfo) decodeField(d *decodeState, v reflect.Value, fi int, st *entriesState) error {
+	f := &si.fields[fi]
+	var fv reflect.Value
+	if len(f.index) == 1 {
+		fv = v.Field(f.index[0])
+	} else {
+		var ok bool
+		if fv, ok = fieldForWrite(v, f.index); !ok {
+			return d.mismatch(f.typ, "embedded pointer to unexported struct")
+		}
+	}
+	d.path = append(d.path, f.name)
+	var err error
+	if d.fresh {
+		st.done.add(fi, len(si.fields))
+		err = d.decodeFresh(fv, si.dec[fi], si.reuse[fi])
+	} else {
+		err = si.dec[fi](d, fv)
+	}
+	d.path = d.path[:len(d.path)-1]
+	return err
+}
+
+// zeroMissing zeroes the fields of v not in done: as if the dict had been
+// decoded into a zero struct, fields it lacks are zero.
+func (si *structInfo) zeroMissing(v reflect.Value, done *fieldSet) {
+	for fi := range si.fields {
+		if !done.has(fi) {
+			v.Field(si.fields[fi].index[0]).SetZero()
+		}
+	}
 }
 
 // fieldForWrite returns the field at index, allocating embedded pointers.
