@@ -233,32 +233,78 @@ func (v *Value) formRequest(f hyper.Form, args []any) (*request, error) {
 		return nil, err
 	}
 	method := strings.ToUpper(f.HTTPMethod())
-	if err := v.collectSeqs(v.op(method, f.URL), bound); err != nil {
+	if err := v.checkHTTPArgs(method, f, bound); err != nil {
 		return nil, err
+	}
+	env, err := v.formEnvelope(method, f)
+	if err != nil {
+		return nil, err
+	}
+	r := &request{op: v.op(method, f.URL), method: method, url: f.URL, header: f.Headers,
+		urlCache: &p.url, template: &p.request}
+	pl, err := v.placeArgs(env, bound)
+	if err != nil {
+		return nil, err
+	}
+	if pl.query.Len() > 0 {
+		if err := v.setQuery(r, f, pl.query); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case pl.blob != nil:
+		return r, v.blobBody(r, f, pl.blob)
+	case pl.inBody > 0 || env == envForm:
+		if err := v.formBody(r, f, p, bound); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// checkHTTPArgs refuses what HTTP cannot carry: Go iterators are
+// collected into lists (a stream needs a peer connection), and funcs,
+// callbacks, are refused.
+func (v *Value) checkHTTPArgs(method string, f hyper.Form, bound []arg) error {
+	if err := v.collectSeqs(v.op(method, f.URL), bound); err != nil {
+		return err
 	}
 	for i := range bound {
 		if isFunc(bound[i].value) {
-			return nil, v.errorf(service.Invalid, "argument %q is a func: callbacks need a peer connection, and this form is called over HTTP", bound[i].in.Name)
+			return v.errorf(service.Invalid, "argument %q is a func: callbacks need a peer connection, and this form is called over HTTP", bound[i].in.Name)
 		}
 	}
+	return nil
+}
+
+// formEnvelope returns the form's envelope, or the default of its method,
+// after checking that the method may use it.
+func (v *Value) formEnvelope(method string, f hyper.Form) (string, error) {
 	allowed, ok := envelopes[method]
 	if !ok {
-		return nil, v.errorf(service.Unsupported, "the form's method %s is not supported", method)
+		return "", v.errorf(service.Unsupported, "the form's method %s is not supported", method)
 	}
 	env := strings.ToLower(f.Envelope)
 	if env == "" {
 		env = allowed[0]
 	}
 	if !slices.Contains(allowed, env) {
-		return nil, v.errorf(service.Unsupported, "a %s form cannot use the %q envelope", method, env)
+		return "", v.errorf(service.Unsupported, "a %s form cannot use the %q envelope", method, env)
 	}
-	r := &request{op: v.op(method, f.URL), method: method, url: f.URL, header: f.Headers,
-		urlCache: &p.url, template: &p.request}
+	return env, nil
+}
 
-	// Each argument goes where its input's envelope says, or the form's.
-	var query *wire.OrderedDict
-	inBody := 0
-	var blob *arg
+// placement says where a request's arguments go.
+type placement struct {
+	query  *wire.OrderedDict // those in the URL's query; nil when none
+	inBody int               // how many go in a form body (marked inBody)
+	blob   *arg              // the one sent as the whole body, if any
+}
+
+// placeArgs puts each argument where its input's envelope says, or the
+// form's, env.
+func (v *Value) placeArgs(env string, bound []arg) (placement, error) {
+	var pl placement
 	for i := range bound {
 		a := &bound[i]
 		e := env
@@ -268,88 +314,92 @@ func (v *Value) formRequest(f hyper.Form, args []any) (*request, error) {
 		switch e {
 		case envQuery:
 			if holdsBlob(a.value) {
-				return nil, v.errorf(service.Invalid, "argument %q: a blob cannot travel in the URL", a.in.Name)
+				return pl, v.errorf(service.Invalid, "argument %q: a blob cannot travel in the URL", a.in.Name)
 			}
-			if query == nil {
-				query = wire.NewOrderedDict()
+			if pl.query == nil {
+				pl.query = wire.NewOrderedDict()
 			}
-			query.Set(a.in.Name, a.value)
+			pl.query.Set(a.in.Name, a.value)
 		case envForm:
 			a.inBody = true
-			inBody++
+			pl.inBody++
 		case envBlob:
 			if !a.given {
 				continue // the server applies its own default
 			}
-			if blob != nil {
-				return nil, v.errorf(service.Invalid, "the blob envelope sends one argument, got %q and %q", blob.in.Name, a.in.Name)
+			if pl.blob != nil {
+				return pl, v.errorf(service.Invalid, "the blob envelope sends one argument, got %q and %q", pl.blob.in.Name, a.in.Name)
 			}
-			blob = a
+			pl.blob = a
 		case envNone:
 			if a.given {
-				return nil, v.errorf(service.Invalid, "argument %q: the form sends no arguments (envelope none)", a.in.Name)
+				return pl, v.errorf(service.Invalid, "argument %q: the form sends no arguments (envelope none)", a.in.Name)
 			}
 		default:
-			return nil, v.errorf(service.Unsupported, "argument %q: unknown envelope %q", a.in.Name, e)
+			return pl, v.errorf(service.Unsupported, "argument %q: unknown envelope %q", a.in.Name, e)
 		}
 	}
-	if blob != nil && inBody > 0 {
-		return nil, v.errorf(service.Invalid, "cannot send %q as the body and other arguments in a form body", blob.in.Name)
+	if pl.blob != nil && pl.inBody > 0 {
+		return pl, v.errorf(service.Invalid, "cannot send %q as the body and other arguments in a form body", pl.blob.in.Name)
 	}
-	if query.Len() > 0 {
-		b, err := wire.Marshal(query)
+	return pl, nil
+}
+
+// setQuery puts the query arguments in r's URL.
+func (v *Value) setQuery(r *request, f hyper.Form, query *wire.OrderedDict) error {
+	b, err := wire.Marshal(query)
+	if err != nil {
+		return v.errorf(service.Invalid, "cannot encode the arguments: %v", err)
+	}
+	u, err := url.Parse(f.URL)
+	if err != nil {
+		return v.errorf(service.Invalid, "bad form URL: %v", err)
+	}
+	u.RawQuery = hyper.EscapeQuery(b)
+	r.url = u.String()
+	r.urlCache, r.template = nil, nil // it changes with the arguments
+	return nil
+}
+
+// formBody makes r's body the ordered dict of the arguments marked
+// inBody: encoded at once, or, when it holds blobs, streamed as the
+// server reads, the blobs in chunks after it.
+func (v *Value) formBody(r *request, f hyper.Form, p *callPlan, bound []arg) error {
+	if ct := f.ContentType; ct != "" && !isGlyph(ct) {
+		return v.errorf(service.Unsupported, "the form asks for content type %q: only %s bodies can be sent", ct, MediaType)
+	}
+	r.contentType = MediaType
+	if b, ok := p.plainBody(r.bodyBuf[:0], bound); ok {
+		r.bodyBytes = b
+		return nil
+	}
+	body := wire.NewOrderedDict()
+	for i := range bound {
+		if bound[i].inBody {
+			body.Set(bound[i].in.Name, bound[i].value)
+		}
+	}
+	if !holdsBlob(body) {
+		b, err := wire.Marshal(body)
 		if err != nil {
-			return nil, v.errorf(service.Invalid, "cannot encode the arguments: %v", err)
+			return v.errorf(service.Invalid, "cannot encode the arguments: %v", err)
 		}
-		u, err := url.Parse(f.URL)
-		if err != nil {
-			return nil, v.errorf(service.Invalid, "bad form URL: %v", err)
-		}
-		u.RawQuery = hyper.EscapeQuery(b)
-		r.url = u.String()
-		r.urlCache, r.template = nil, nil // it changes with the arguments
+		r.bodyBytes = b
+		return nil
 	}
-	switch {
-	case blob != nil:
-		return r, v.blobBody(r, f, blob)
-	case inBody > 0 || env == envForm:
-		if ct := f.ContentType; ct != "" && !isGlyph(ct) {
-			return nil, v.errorf(service.Unsupported, "the form asks for content type %q: only %s bodies can be sent", ct, MediaType)
-		}
-		r.contentType = MediaType
-		if b, ok := p.plainBody(r.bodyBuf[:0], bound); ok {
-			r.bodyBytes = b
-			return r, nil
-		}
-		body := wire.NewOrderedDict()
-		for i := range bound {
-			if bound[i].inBody {
-				body.Set(bound[i].in.Name, bound[i].value)
-			}
-		}
-		if !holdsBlob(body) {
-			b, err := wire.Marshal(body)
+	r.body = func() (io.ReadCloser, int64, error) {
+		pr, pw := io.Pipe()
+		go func() {
+			err := wire.NewEncoder(pw).Encode(body)
 			if err != nil {
-				return nil, v.errorf(service.Invalid, "cannot encode the arguments: %v", err)
+				closeBlobs(body)
+				err = &service.Error{Op: r.op, Kind: service.Invalid, Message: "cannot send the arguments: " + err.Error(), Err: err}
 			}
-			r.bodyBytes = b
-			return r, nil
-		}
-		// Blobs stream after the body in chunks, as the server reads.
-		r.body = func() (io.ReadCloser, int64, error) {
-			pr, pw := io.Pipe()
-			go func() {
-				err := wire.NewEncoder(pw).Encode(body)
-				if err != nil {
-					closeBlobs(body)
-					err = &service.Error{Op: r.op, Kind: service.Invalid, Message: "cannot send the arguments: " + err.Error(), Err: err}
-				}
-				pw.CloseWithError(err)
-			}()
-			return pr, -1, nil
-		}
+			pw.CloseWithError(err)
+		}()
+		return pr, -1, nil
 	}
-	return r, nil
+	return nil
 }
 
 // plainBody encodes the form body of bound, an ordered dict of the
