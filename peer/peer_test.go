@@ -54,6 +54,18 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// holds checks that cond stays true for d, polling it as waitUntil does,
+// and fails at the first time it is false: for what must not happen, such
+// as a redial, which no event announces.
+func holds(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		if !cond() {
+			t.Fatalf("%s stopped holding", what)
+		}
+	}
+}
+
 // freeTCPAddr returns a "tcp://127.0.0.1:port" address that nothing
 // listens on (right now).
 func freeTCPAddr(t *testing.T) string {
@@ -412,10 +424,7 @@ func TestPeerInFlightNotReplayed(t *testing.T) {
 	if v, err := client.Call(ctx, "ping", nil); err != nil || v != "pong" {
 		t.Fatalf("after the reconnect: %v, %v", v, err)
 	}
-	time.Sleep(100 * time.Millisecond)
-	if n := runs.Load(); n != 2 {
-		t.Errorf("the remote ran the killed calls %d times, want 2 (once each)", n)
-	}
+	holds(t, "the remote ran the killed calls once each", 100*time.Millisecond, func() bool { return runs.Load() == 2 })
 }
 
 func TestPeerRoundRobin(t *testing.T) {
@@ -479,18 +488,12 @@ func TestPeerDisconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the server lists the connection", func() bool { return len(server.Conns()) > 0 })
-	time.Sleep(20 * time.Millisecond)
-	if n := len(server.Conns()); n != 1 {
-		t.Errorf("connecting twice made %d connections", n)
-	}
+	holds(t, "connecting twice made one connection", 20*time.Millisecond, func() bool { return len(server.Conns()) == 1 })
 	if err := client.Disconnect(ctx, addr); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the server sees the connection go", func() bool { return len(server.Conns()) == 0 })
-	time.Sleep(50 * time.Millisecond) // no redial
-	if n := len(client.Conns()) + len(server.Conns()); n != 0 {
-		t.Errorf("%d connections after Disconnect", n)
-	}
+	holds(t, "no connection after Disconnect (no redial)", 50*time.Millisecond, func() bool { return len(client.Conns())+len(server.Conns()) == 0 })
 }
 
 func TestPeerBadAddress(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,6 +69,36 @@ func TestResolverFileParses(t *testing.T) {
 	}
 }
 
+// countingResolver counts the resolutions that failed, so that a test can
+// wait until the peer has met a failure.
+type countingResolver struct {
+	peer.Resolver
+	failures atomic.Int64
+}
+
+func (r *countingResolver) Resolve(ctx context.Context) ([]string, error) {
+	addrs, err := r.Resolver.Resolve(ctx)
+	if err != nil {
+		r.failures.Add(1)
+	}
+	return addrs, err
+}
+
+// countingWatcher is a countingResolver for a FileResolver, which the
+// peer watches.
+type countingWatcher struct {
+	*peer.FileResolver
+	failures atomic.Int64
+}
+
+func (r *countingWatcher) Resolve(ctx context.Context) ([]string, error) {
+	addrs, err := r.FileResolver.Resolve(ctx)
+	if err != nil {
+		r.failures.Add(1)
+	}
+	return addrs, err
+}
+
 // TestResolverFile connects a peer "auto" through a watched file and
 // rewrites the file: the connections follow.
 func TestResolverFile(t *testing.T) {
@@ -84,7 +115,8 @@ func TestResolverFile(t *testing.T) {
 
 	client := newPeer(t, fastBackoff)
 	// An hour between resolutions: only the watch can see the changes.
-	if err := client.ConnectResolver(&peer.FileResolver{Path: path, Poll: 5 * time.Millisecond}, time.Hour); err != nil {
+	fr := &countingWatcher{FileResolver: &peer.FileResolver{Path: path, Poll: 5 * time.Millisecond}}
+	if err := client.ConnectResolver(fr, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	want := slices.Sorted(slices.Values(ports[:2]))
@@ -117,10 +149,7 @@ func TestResolverFile(t *testing.T) {
 	// until its call finishes.
 	want = slices.Sorted(slices.Values([]string{ports[1], portOf(t, slowAddr)}))
 	waitUntil(t, "c is gone", func() bool { return slices.Equal(remotePorts(client), want) })
-	time.Sleep(20 * time.Millisecond)
-	if !slices.Equal(remotePorts(client), want) {
-		t.Errorf("connections with a call in flight on a removed address: %v, want %v", remotePorts(client), want)
-	}
+	holds(t, "the connection with a call in flight on a removed address", 20*time.Millisecond, func() bool { return slices.Equal(remotePorts(client), want) })
 	close(b.release)
 	if v := <-got; v != "released" {
 		t.Errorf("call in flight on a removed address: %v", v)
@@ -128,12 +157,12 @@ func TestResolverFile(t *testing.T) {
 	waitUntil(t, "only b is left", func() bool { return slices.Equal(remotePorts(client), []string{ports[1]}) })
 	waitUntil(t, "slow sees its connection go", func() bool { return len(slow.Conns()) == 0 })
 
-	// A file that cannot be read keeps the connections.
+	// A file that cannot be read keeps the connections: once the peer
+	// has resolved it and failed, they stay.
+	failed := fr.failures.Load()
 	os.Remove(path)
-	time.Sleep(30 * time.Millisecond)
-	if !slices.Equal(remotePorts(client), []string{ports[1]}) {
-		t.Errorf("connections after the file went: %v", remotePorts(client))
-	}
+	waitUntil(t, "the peer resolves the missing file", func() bool { return fr.failures.Load() > failed })
+	holds(t, "the connections after the file went", 30*time.Millisecond, func() bool { return slices.Equal(remotePorts(client), []string{ports[1]}) })
 }
 
 // dnsServer answers SRV queries over UDP from a table, as a DNS server
@@ -291,7 +320,8 @@ func TestResolverSRV(t *testing.T) {
 	}
 
 	client := newPeer(t, fastBackoff)
-	if err := client.ConnectResolver(r, 10*time.Millisecond); err != nil {
+	cr := &countingResolver{Resolver: r}
+	if err := client.ConnectResolver(cr, 10*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	want = slices.Sorted(slices.Values(ports[:2]))
@@ -306,10 +336,9 @@ func TestResolverSRV(t *testing.T) {
 	if _, err := r.Resolve(ctxTimeout(t, 5*time.Second)); err == nil {
 		t.Error("SERVFAIL resolved")
 	}
-	time.Sleep(50 * time.Millisecond)
-	if !slices.Equal(remotePorts(client), want) {
-		t.Errorf("connections while DNS fails: %v, want %v", remotePorts(client), want)
-	}
+	failed := cr.failures.Load()
+	waitUntil(t, "the peer resolves while DNS fails", func() bool { return cr.failures.Load() > failed })
+	holds(t, "the connections while DNS fails", 50*time.Millisecond, func() bool { return slices.Equal(remotePorts(client), want) })
 	// A name that no longer exists lets go of every connection.
 	dns.set(name, nil, false)
 	if got, err := r.Resolve(ctxTimeout(t, 5*time.Second)); err != nil || len(got) != 0 {
