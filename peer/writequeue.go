@@ -16,12 +16,11 @@ import (
 // connection's writer goroutine writes everything queued in one
 // WriteFrames.
 //
-// Senders never write themselves. That was tried: a sender writing its
-// own last message when no batch was being written saves a wake-up of
-// the writer per call, but on the 2-core VM of bench/README.md it made a
-// call at concurrency 1 take about 1.7 times as long (p50 47 µs instead
-// of 27 µs, CPU per call 59 µs instead of 36 µs), since the cores then
-// sleep between the messages of a call and each message has to wake one.
+// Senders never write themselves. A sender writing its own last message
+// when no batch is being written saves a wake-up of the writer per call,
+// but measured it made calls slower, since the cores then sleep between
+// the messages of a call and each message has to wake one (bench/README.md
+// has the figures).
 
 const (
 	// maxArenaFrame is the largest frame copied into the batch buffer;
