@@ -311,8 +311,34 @@ func newCallable(name, op string, fn reflect.Value, method bool, opts []FuncOpti
 	if t.IsVariadic() {
 		return nil, fmt.Errorf("service: %s: variadic functions are not supported", op)
 	}
+	in, err := c.contextParam(t)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.collectParams(t, in); err != nil {
+		return nil, err
+	}
+	if err := c.checkParams(); err != nil {
+		return nil, err
+	}
+	if err := c.results(t); err != nil {
+		return nil, err
+	}
+	if err := c.checkInline(); err != nil {
+		return nil, err
+	}
+	if !method && c.structArg == nil && len(c.params) == 1 && c.params[0].typ == stringType {
+		c.direct = directFunc(fn.Interface())
+	}
+	return c, nil
+}
+
+// contextParam notes whether fn of type t takes a context.Context first
+// (after the receiver of a method) and returns the index of its first
+// input. A context anywhere else is an error.
+func (c *callable) contextParam(t reflect.Type) (int, error) {
 	in := 0
-	if method {
+	if c.method {
 		in = 1
 	}
 	if in < t.NumIn() && t.In(in) == ctxType {
@@ -321,20 +347,27 @@ func newCallable(name, op string, fn reflect.Value, method bool, opts []FuncOpti
 	}
 	for i := in; i < t.NumIn(); i++ {
 		if t.In(i) == ctxType {
-			return nil, fmt.Errorf("service: %s: a context.Context must be the first parameter", op)
+			return 0, fmt.Errorf("service: %s: a context.Context must be the first parameter", c.op)
 		}
 	}
+	return in, nil
+}
+
+// collectParams makes the inputs from t's parameters from index in on:
+// the fields of a single struct parameter, or the parameters named by
+// Args.
+func (c *callable) collectParams(t reflect.Type, in int) error {
 	rest := t.NumIn() - in
 	argsHint := "service.Args"
-	if method {
-		argsHint = fmt.Sprintf("service.Method(%q, service.Args(...))", name)
+	if c.method {
+		argsHint = fmt.Sprintf("service.Method(%q, service.Args(...))", c.name)
 	}
 	switch {
 	case rest == 1 && c.argNames == nil && isArgStruct(t.In(in)):
 		c.structArg = t.In(in)
 		for _, f := range structFields(c.structArg) {
 			if err := checkSettable(c.structArg, f); err != nil {
-				return nil, fmt.Errorf("service: %s: %v", op, err)
+				return fmt.Errorf("service: %s: %v", c.op, err)
 			}
 			p := param{name: f.name, typ: f.typ, field: f.index}
 			if f.has("optional") || f.has("omitempty") {
@@ -344,51 +377,71 @@ func newCallable(name, op string, fn reflect.Value, method bool, opts []FuncOpti
 		}
 	case len(c.argNames) != rest:
 		if rest == 0 {
-			return nil, fmt.Errorf("service: %s takes no parameters, but Args names %d", op, len(c.argNames))
+			return fmt.Errorf("service: %s takes no parameters, but Args names %d", c.op, len(c.argNames))
 		}
-		return nil, fmt.Errorf("service: %s takes %d parameter(s) but %d name(s) were given: name them with %s or take one struct", op, rest, len(c.argNames), argsHint)
+		return fmt.Errorf("service: %s takes %d parameter(s) but %d name(s) were given: name them with %s or take one struct", c.op, rest, len(c.argNames), argsHint)
 	default:
 		for i := 0; i < rest; i++ {
 			c.params = append(c.params, param{name: c.argNames[i], typ: t.In(in + i)})
 		}
 	}
+	return nil
+}
+
+// checkParams checks the inputs' names, classifies each, and gives them
+// their defaults.
+func (c *callable) checkParams() error {
 	seen := map[string]bool{}
 	for i := range c.params {
 		p := &c.params[i]
 		if p.name == "" {
-			return nil, fmt.Errorf("service: %s: an input without a name", op)
+			return fmt.Errorf("service: %s: an input without a name", c.op)
 		}
 		if seen[p.name] {
-			return nil, fmt.Errorf("service: %s: two inputs named %q", op, p.name)
+			return fmt.Errorf("service: %s: two inputs named %q", c.op, p.name)
 		}
 		seen[p.name] = true
 		if err := c.classify(i); err != nil {
-			return nil, fmt.Errorf("service: %s: input %q: %v", op, p.name, err)
+			return fmt.Errorf("service: %s: input %q: %v", c.op, p.name, err)
 		}
 		p.typeName = p.ptype.String()
-		if d, ok := c.defaults[p.name]; ok {
-			v, err := convert(d, p.typ)
-			if err != nil {
-				return nil, fmt.Errorf("service: %s: default for %q: %v", op, p.name, err)
-			}
-			p.def, p.hasDef = v.Interface(), true
-		}
-		if p.hasDef && p.def != nil && !reflect.ValueOf(p.def).IsZero() && shared(p.typ) {
-			// Each call decodes the default afresh, so that a call that
-			// changes it cannot change it for the next one.
-			if b, err := wire.Marshal(p.def); err == nil {
-				v := reflect.New(p.typ)
-				if wire.Unmarshal(b, v.Interface()) == nil {
-					p.def, p.defBytes = v.Elem().Interface(), b
-				}
-			}
+		if err := c.setDefault(p); err != nil {
+			return err
 		}
 	}
 	for dn := range c.defaults {
 		if !seen[dn] {
-			return nil, fmt.Errorf("service: %s: default for unknown input %q", op, dn)
+			return fmt.Errorf("service: %s: default for unknown input %q", c.op, dn)
 		}
 	}
+	return nil
+}
+
+// setDefault gives p the default Default named for it, if any.
+func (c *callable) setDefault(p *param) error {
+	if d, ok := c.defaults[p.name]; ok {
+		v, err := convert(d, p.typ)
+		if err != nil {
+			return fmt.Errorf("service: %s: default for %q: %v", c.op, p.name, err)
+		}
+		p.def, p.hasDef = v.Interface(), true
+	}
+	if p.hasDef && p.def != nil && !reflect.ValueOf(p.def).IsZero() && shared(p.typ) {
+		// Each call decodes the default afresh, so that a call that
+		// changes it cannot change it for the next one.
+		if b, err := wire.Marshal(p.def); err == nil {
+			v := reflect.New(p.typ)
+			if wire.Unmarshal(b, v.Interface()) == nil {
+				p.def, p.defBytes = v.Elem().Interface(), b
+			}
+		}
+	}
+	return nil
+}
+
+// results reads t's results: nothing, a value, an error, or a value and
+// an error; a value may be a stream.
+func (c *callable) results(t reflect.Type) error {
 	switch t.NumOut() {
 	case 0:
 	case 1:
@@ -399,33 +452,37 @@ func newCallable(name, op string, fn reflect.Value, method bool, opts []FuncOpti
 		}
 	case 2:
 		if t.Out(1) != errorType {
-			return nil, fmt.Errorf("service: %s: the second result must be error", op)
+			return fmt.Errorf("service: %s: the second result must be error", c.op)
 		}
 		c.hasValue, c.hasErr = true, true
 	default:
-		return nil, fmt.Errorf("service: %s: at most two results (value, error)", op)
+		return fmt.Errorf("service: %s: at most two results (value, error)", c.op)
 	}
 	if c.hasValue {
 		k, _, err := seqOf(t.Out(0))
 		if err != nil {
-			return nil, fmt.Errorf("service: %s: result: %v", op, err)
+			return fmt.Errorf("service: %s: result: %v", c.op, err)
 		}
 		c.streams = k
 	}
-	if c.kind == inlineKind && c.streams != notSeq {
-		return nil, fmt.Errorf("service: %s: inline functions cannot stream their result", op)
+	return nil
+}
+
+// checkInline checks what an inline function must be: called with no
+// arguments (every input has a default) and answering one value.
+func (c *callable) checkInline() error {
+	if c.kind != inlineKind {
+		return nil
 	}
-	if c.kind == inlineKind {
-		for _, p := range c.params {
-			if !p.hasDef {
-				return nil, fmt.Errorf("service: %s: inline functions take no required inputs (%q has no default)", op, p.name)
-			}
+	if c.streams != notSeq {
+		return fmt.Errorf("service: %s: inline functions cannot stream their result", c.op)
+	}
+	for _, p := range c.params {
+		if !p.hasDef {
+			return fmt.Errorf("service: %s: inline functions take no required inputs (%q has no default)", c.op, p.name)
 		}
 	}
-	if !method && c.structArg == nil && len(c.params) == 1 && c.params[0].typ == stringType {
-		c.direct = directFunc(fn.Interface())
-	}
-	return c, nil
+	return nil
 }
 
 var stringType = reflect.TypeFor[string]()
