@@ -766,6 +766,26 @@ func (c *Conn) Call(ctx context.Context, method string, args any, opts ...CallOp
 	return finishCall(s)
 }
 
+// CallStream calls method with args as Call does, in one req without
+// more, and returns the stream its results come on: one result, or a
+// stream of them (ClientStream.Streamed tells which once Recv returned
+// the first). The call's arguments are closed: Send fails and CloseSend
+// does nothing. Recv until an error (io.EOF after the last result), or
+// Close, releases the call; Close before the end cancels it.
+//
+// Use it rather than NewStream, Send and CloseSend when args are the
+// call's arguments rather than the one item of a stream. With the "end"
+// extension those send a stream of one item (a req with more, then a
+// reqend), which a remote tells from a call's arguments: NewServiceHandler
+// gives that item to a function's iter.Seq parameter.
+func (c *Conn) CallStream(ctx context.Context, method string, args any, opts ...CallOption) (*ClientStream, error) {
+	s, err := c.newClientStream(ctx, method, opts, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.sendWhole(args)
+}
+
 // startCall queues the request of a unary call on c and returns the
 // stream its reply comes on: Conn.Call up to the wait for the reply, which
 // Peer uses on its own so that calls leaving its queue go out in order.
@@ -775,6 +795,13 @@ func startCall(ctx context.Context, c *Conn, method string, args any, opts []Cal
 	if err != nil {
 		return nil, err
 	}
+	return s.sendWhole(args)
+}
+
+// sendWhole sends args as the call's only req, without more, and returns
+// s; when that fails it closes s and returns why.
+func (s *ClientStream) sendWhole(args any) (*ClientStream, error) {
+	c, method := s.c, s.method
 	s.mu.Lock()
 	s.argsDone = true
 	s.mu.Unlock()
