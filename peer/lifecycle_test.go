@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -477,6 +478,58 @@ func TestHandshakeTimeout(t *testing.T) {
 	_, err := peer.Client(context.Background(), a, &peer.Config{HandshakeTimeout: 50 * time.Millisecond})
 	if kindOf(t, err) != service.DeadlineExceeded || time.Since(start) > 2*time.Second {
 		t.Fatalf("silent acceptor: %v after %v", err, time.Since(start))
+	}
+}
+
+// TestHandshakeWithHTTPServer: a peer URL that reaches an HTTP server
+// fails at once, saying so and naming the URL to use, rather than with a
+// frame too large. nginx and Node answer the first byte that cannot start
+// a request.
+func TestHandshakeWithHTTPServer(t *testing.T) {
+	const timeout = 30 * time.Second // a pass proves the failure did not wait for it
+	answerAtOnce := func(t *testing.T) string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		go func() {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			c.Read(make([]byte, 1))
+			c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+		}()
+		return "tcp://" + l.Addr().String()
+	}
+	for _, c := range []struct {
+		name   string
+		server func(t *testing.T) string
+		advice func(addr string) string // what the error suggests
+	}{
+		{"at once", answerAtOnce, func(addr string) string { return "use http://" + strings.TrimPrefix(addr, "tcp://") + "/" }},
+	} {
+		for _, m := range modes {
+			t.Run(c.name+"/"+m.name, func(t *testing.T) {
+				addr := c.server(t)
+				ctx := ctxTimeout(t, timeout)
+				fc, err := peer.Dial(ctx, addr, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				_, err = peer.Client(ctx, fc, &peer.Config{HandshakeTimeout: timeout, Baseline: m.baseline})
+				if time.Since(start) >= timeout {
+					t.Fatalf("the handshake waited for its timeout: %v", err)
+				}
+				want := addr + ` answered with HTTP ("HTTP/1.1 400 Bad Request")`
+				if kindOf(t, err) != service.BadFrame || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), c.advice(addr)) {
+					t.Errorf("got %v; want a BadFrame error saying %q and %q", err, want, c.advice(addr))
+				}
+			})
+		}
 	}
 }
 
