@@ -166,12 +166,18 @@ type Conn struct {
 
 type registered struct{ h Handler }
 
+// greetingLineEnd ends a connector's greeting on a byte stream: an empty
+// parameter, which acceptors ignore, and a line feed, which makes an HTTP
+// server answer.
+const greetingLineEnd = ";\n"
+
 // Client runs the connecting side's handshake on fc (spec.md, 3) and
 // returns the connection. ctx bounds the handshake only. On error fc is
 // closed; the error is a *service.Error: Unsupported when the remote
 // refused (no common codec), BadFrame for an answer that is not the
-// protocol's, DeadlineExceeded after cfg.HandshakeTimeout, Unavailable
-// when the transport failed.
+// protocol's (an HTTP server's included, on a byte stream from
+// NewStreamConn, Dial or Listen, at once), DeadlineExceeded after
+// cfg.HandshakeTimeout, Unavailable when the transport failed.
 func Client(ctx context.Context, fc FrameConn, cfg *Config) (*Conn, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
@@ -180,6 +186,12 @@ func Client(ctx context.Context, fc FrameConn, cfg *Config) (*Conn, error) {
 	}
 	h, err := runHandshake(ctx, fc, c.HandshakeTimeout, func(ctx context.Context) (handshake, error) {
 		g := greeting(c.Codecs, c.Baseline, c.Window)
+		if _, ok := fc.(*streamConn); ok {
+			// An HTTP server reached by mistake (tcp:// to an HTTP port)
+			// answers only once a request line ends; without a line end
+			// it would wait as long as we do (spec.md, 3.1).
+			g += greetingLineEnd
+		}
 		if err := fc.WriteFrames(ctx, []Frame{{Data: []byte(g), Text: true}}); err != nil {
 			return handshake{}, err
 		}

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -482,9 +485,10 @@ func TestHandshakeTimeout(t *testing.T) {
 }
 
 // TestHandshakeWithHTTPServer: a peer URL that reaches an HTTP server
-// fails at once, saying so and naming the URL to use, rather than with a
-// frame too large. nginx and Node answer the first byte that cannot start
-// a request.
+// fails at once, saying so and naming the URL to use, rather than at the
+// handshake timeout. Go's server (like Apache's) reads a whole line before
+// it answers; nginx and Node answer the first byte that cannot start a
+// request.
 func TestHandshakeWithHTTPServer(t *testing.T) {
 	const timeout = 30 * time.Second // a pass proves the failure did not wait for it
 	answerAtOnce := func(t *testing.T) string {
@@ -504,12 +508,30 @@ func TestHandshakeWithHTTPServer(t *testing.T) {
 		}()
 		return "tcp://" + l.Addr().String()
 	}
+	goServer := func(t *testing.T) string {
+		srv := httptest.NewServer(http.NotFoundHandler())
+		t.Cleanup(srv.Close)
+		return "tcp://" + strings.TrimPrefix(srv.URL, "http://")
+	}
+	goServerOnUnix := func(t *testing.T) string {
+		path := filepath.Join(shortTempDir(t), "http.sock")
+		l, err := net.Listen("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: http.NotFoundHandler()}
+		go srv.Serve(l)
+		t.Cleanup(func() { srv.Close() })
+		return "unix://" + path
+	}
 	for _, c := range []struct {
 		name   string
 		server func(t *testing.T) string
 		advice func(addr string) string // what the error suggests
 	}{
+		{"go", goServer, func(addr string) string { return "use http://" + strings.TrimPrefix(addr, "tcp://") + "/" }},
 		{"at once", answerAtOnce, func(addr string) string { return "use http://" + strings.TrimPrefix(addr, "tcp://") + "/" }},
+		{"unix socket", goServerOnUnix, func(string) string { return "not the peer protocol" }},
 	} {
 		for _, m := range modes {
 			t.Run(c.name+"/"+m.name, func(t *testing.T) {

@@ -200,4 +200,14 @@ func TestPeerErrors(t *testing.T) {
 	if code != exitFailure || !strings.HasPrefix(errOut, "glyph get: GET unix://") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
+	// An HTTP server at a tcp:// URL: told at once, with the URL to use
+	// (the test's deadline would end a wait for the handshake timeout).
+	srv := httptest.NewServer(hyperhttp.NewHandler(app.V2(), hyperhttp.Config{Logger: slog.New(slog.DiscardHandler)}))
+	defer srv.Close()
+	hostPort := strings.TrimPrefix(srv.URL, "http://")
+	_, errOut, code = glyph(t, "", "call", "tcp://"+hostPort, "hello")
+	want := "glyph call: GET tcp://" + hostPort + ": handshake: tcp://" + hostPort + ` answered with HTTP ("HTTP/1.1 400 Bad Request"), not the peer protocol: use http://` + hostPort + "/ to reach it"
+	if code != exitFailure || !strings.HasPrefix(errOut, want) {
+		t.Errorf("exit %d, stderr %q; want it to start %q", code, errOut, want)
+	}
 }
