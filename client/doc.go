@@ -124,7 +124,10 @@
 // others take their defaults. A sequence without items is an empty list
 // over HTTP and a stream of none over a glyph peer; to a baseline peer,
 // which would receive one null item instead of none, it is an Unsupported
-// error.
+// error. A slice, unlike an iterator, is an ordinary argument on every
+// transport: it travels with the others, in the call's one message over
+// a peer as in the request's body over HTTP, and the function ranges over
+// its items.
 //
 // # Typed stubs
 //

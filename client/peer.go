@@ -248,18 +248,14 @@ func (c *Client) startPeer(ctx context.Context, op, endpoint, method string, pay
 			return fail(&service.Error{Op: op, Kind: service.Unsupported, Message: "blobs need the glyph codec; the connection speaks " + conn.Codec()})
 		}
 	}
-	st, err := conn.NewStream(ctx, method, c.callOptions(safe, header)...)
+	// The arguments in one message, not a stream of one item: the
+	// server binds them as HTTP does, so a list for an iter.Seq input is
+	// its items (a streamed argument goes by startPeerSeq instead).
+	st, err := conn.CallStream(ctx, method, payload, c.callOptions(safe, header)...)
 	if err != nil {
 		return fail(peerError(op, err))
 	}
 	pc.st = st
-	// An io.EOF means the call already ended: Recv says how.
-	if err := st.Send(payload); err != nil && err != io.EOF {
-		return fail(peerError(op, err))
-	}
-	if err := st.CloseSend(); err != nil && err != io.EOF {
-		return fail(peerError(op, err)) // a baseline remote: the argument goes now
-	}
 	return pc, nil
 }
 

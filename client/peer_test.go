@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -37,8 +38,14 @@ func (m Member) Profile() map[string]any { return map[string]any{"name": m.Name,
 // Older returns another instance.
 func (m Member) Older(years int) Member { return Member{Name: m.Name, Age: m.Age + years} }
 
+// Item is what total adds up: a struct streamed as a dict.
+type Item struct {
+	Name  string
+	Price int
+}
+
 // tourService is the service the tour visits: functions, a class, a
-// streamed result, a callback, errors.
+// streamed result, streamed inputs, a callback, errors.
 func tourService() *service.Service {
 	svc := service.New(service.WithName("tour"), service.WithLogger(slog.New(slog.DiscardHandler)))
 	svc.MustFunc("hello", hello, service.Args("name", "greeting"), service.Default("greeting", "hello"))
@@ -57,6 +64,20 @@ func tourService() *service.Service {
 			}
 		}
 	}, service.Args("n"))
+	svc.MustFunc("total", func(items iter.Seq[Item]) int {
+		n := 0
+		for it := range items {
+			n += it.Price
+		}
+		return n
+	}, service.Args("items"))
+	svc.MustFunc("sum", func(xs iter.Seq[int]) int {
+		n := 0
+		for x := range xs {
+			n += x
+		}
+		return n
+	}, service.Args("xs"))
 	svc.MustFunc("shout", func(s string, cb func(string) (string, error)) (string, error) {
 		r, err := cb(strings.ToUpper(s))
 		return "callback said " + r, err
@@ -150,6 +171,8 @@ type tourState struct {
 	member *client.Value
 	at     func(string) string
 	peer   bool
+	// tallied gets each item the function tally reads.
+	tallied <-chan int
 }
 
 // TestNavigationTour takes the same steps through the same service over
@@ -274,6 +297,102 @@ func TestNavigationTour(t *testing.T) {
 				}
 			}
 		}},
+		{"a list for a streamed input", func(t *testing.T, ctx context.Context, s *tourState) {
+			// A Go slice is the whole argument, on every transport: over a
+			// peer it travels in the call's one message, as over HTTP in
+			// its body, and the function ranges over its items.
+			items := []Item{{"pen", 2}, {"ink", 5}}
+			for _, tt := range []struct {
+				arg  any
+				want int
+			}{
+				{items, 7},
+				{client.Named{"items": items}, 7},
+				{[]Item{{"pad", 4}}, 4},
+				{[]Item{}, 0},
+			} {
+				v, err := s.index.Path(ctx, "total", tt.arg)
+				if err != nil {
+					t.Errorf("total(%v): %v", tt.arg, err)
+				} else if got := decode[int](t, v); got != tt.want {
+					t.Errorf("total(%v) = %d, want %d", tt.arg, got, tt.want)
+				}
+			}
+			for _, tt := range []struct {
+				arg  any
+				want int
+			}{
+				{[]int{1, 2, 3}, 6},
+				{client.Named{"xs": []int{1, 2, 3}}, 6},
+				{[]any{4}, 4},
+				{[]int{}, 0},
+			} {
+				v, err := s.index.Path(ctx, "sum", tt.arg)
+				if err != nil {
+					t.Errorf("sum(%v): %v", tt.arg, err)
+				} else if got := decode[int](t, v); got != tt.want {
+					t.Errorf("sum(%v) = %d, want %d", tt.arg, got, tt.want)
+				}
+			}
+		}},
+		{"a Go iterator for a streamed input", func(t *testing.T, ctx context.Context, s *tourState) {
+			// Over HTTP the items go as a list, over a peer one message
+			// each: the same answers, a stream of one item and of none
+			// included.
+			for _, tt := range []struct {
+				arg  any
+				want int
+			}{
+				{slices.Values([]Item{{"pen", 2}, {"ink", 5}}), 7},
+				{slices.Values([]Item{{"pad", 4}}), 4},
+				{slices.Values([]Item(nil)), 0},
+			} {
+				v, err := s.index.Path(ctx, "total", tt.arg)
+				if err != nil {
+					t.Errorf("total(iterator of %d): %v", tt.want, err)
+				} else if got := decode[int](t, v); got != tt.want {
+					t.Errorf("total(iterator) = %d, want %d", got, tt.want)
+				}
+			}
+			for n, want := range map[int]int{0: 0, 1: 1, 3: 6} {
+				v, err := s.index.Path(ctx, "sum", ints(n))
+				if err != nil {
+					t.Errorf("sum(1..%d): %v", n, err)
+				} else if got := decode[int](t, v); got != want {
+					t.Errorf("sum(1..%d) = %d, want %d", n, got, want)
+				}
+			}
+		}},
+		{"a Go iterator streams over peers", func(t *testing.T, ctx context.Context, s *tourState) {
+			if !s.peer {
+				return // HTTP sends the items as one list, once they are all there
+			}
+			// Each item reaches the function before the iterator is asked
+			// for the next one.
+			items := func(yield func(int) bool) {
+				for i := 1; i <= 3; i++ {
+					if !yield(i) {
+						return
+					}
+					select {
+					case got := <-s.tallied:
+						if got != i {
+							t.Errorf("the function read %d, want %d", got, i)
+						}
+					case <-time.After(5 * time.Second):
+						t.Errorf("item %d did not reach the function before the iterator went on", i)
+						return
+					}
+				}
+			}
+			v, err := s.index.Path(ctx, "tally", iter.Seq[int](items))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := decode[int](t, v); got != 6 {
+				t.Errorf("tally(1, 2, 3) = %d", got)
+			}
+		}},
 		{"callback argument", func(t *testing.T, ctx context.Context, s *tourState) {
 			var calls atomic.Int32
 			cb := func(s string) string { calls.Add(1); return "<" + s + ">" }
@@ -330,6 +449,20 @@ func TestNavigationTour(t *testing.T) {
 		}},
 	}
 	svc := tourService()
+	// tally tells the step that proves a Go iterator streams over a peer
+	// each item it reads, as it reads it.
+	tallied := make(chan int)
+	svc.MustFunc("tally", func(ctx context.Context, xs iter.Seq[int]) int {
+		n := 0
+		for x := range xs {
+			select {
+			case tallied <- x:
+			case <-ctx.Done():
+			}
+			n += x
+		}
+		return n
+	}, service.Args("xs"))
 	for _, tg := range targets {
 		t.Run(tg.name, func(t *testing.T) {
 			url, at := tg.serve(t, svc)
@@ -341,7 +474,7 @@ func TestNavigationTour(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := &tourState{c: c, index: index, at: at, peer: tg.peer}
+			s := &tourState{c: c, index: index, at: at, peer: tg.peer, tallied: tallied}
 			for _, st := range steps {
 				if !t.Run(st.name, func(t *testing.T) { st.run(t, ctx, s) }) && s.member == nil && st.name == "class constructor" {
 					t.FailNow() // the steps after it need the member

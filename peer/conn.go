@@ -166,12 +166,18 @@ type Conn struct {
 
 type registered struct{ h Handler }
 
+// greetingLineEnd ends a connector's greeting on a byte stream: an empty
+// parameter, which acceptors ignore, and a line feed, which makes an HTTP
+// server answer.
+const greetingLineEnd = ";\n"
+
 // Client runs the connecting side's handshake on fc (spec.md, 3) and
 // returns the connection. ctx bounds the handshake only. On error fc is
 // closed; the error is a *service.Error: Unsupported when the remote
 // refused (no common codec), BadFrame for an answer that is not the
-// protocol's, DeadlineExceeded after cfg.HandshakeTimeout, Unavailable
-// when the transport failed.
+// protocol's (an HTTP server's included, on a byte stream from
+// NewStreamConn, Dial or Listen, at once), DeadlineExceeded after
+// cfg.HandshakeTimeout, Unavailable when the transport failed.
 func Client(ctx context.Context, fc FrameConn, cfg *Config) (*Conn, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
@@ -180,6 +186,12 @@ func Client(ctx context.Context, fc FrameConn, cfg *Config) (*Conn, error) {
 	}
 	h, err := runHandshake(ctx, fc, c.HandshakeTimeout, func(ctx context.Context) (handshake, error) {
 		g := greeting(c.Codecs, c.Baseline, c.Window)
+		if _, ok := fc.(*streamConn); ok {
+			// An HTTP server reached by mistake (tcp:// to an HTTP port)
+			// answers only once a request line ends; without a line end
+			// it would wait as long as we do (spec.md, 3.1).
+			g += greetingLineEnd
+		}
 		if err := fc.WriteFrames(ctx, []Frame{{Data: []byte(g), Text: true}}); err != nil {
 			return handshake{}, err
 		}
@@ -766,6 +778,26 @@ func (c *Conn) Call(ctx context.Context, method string, args any, opts ...CallOp
 	return finishCall(s)
 }
 
+// CallStream calls method with args as Call does, in one req without
+// more, and returns the stream its results come on: one result, or a
+// stream of them (ClientStream.Streamed tells which once Recv returned
+// the first). The call's arguments are closed: Send fails and CloseSend
+// does nothing. Recv until an error (io.EOF after the last result), or
+// Close, releases the call; Close before the end cancels it.
+//
+// Use it rather than NewStream, Send and CloseSend when args are the
+// call's arguments rather than the one item of a stream. With the "end"
+// extension those send a stream of one item (a req with more, then a
+// reqend), which a remote tells from a call's arguments: NewServiceHandler
+// gives that item to a function's iter.Seq parameter.
+func (c *Conn) CallStream(ctx context.Context, method string, args any, opts ...CallOption) (*ClientStream, error) {
+	s, err := c.newClientStream(ctx, method, opts, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.sendWhole(args)
+}
+
 // startCall queues the request of a unary call on c and returns the
 // stream its reply comes on: Conn.Call up to the wait for the reply, which
 // Peer uses on its own so that calls leaving its queue go out in order.
@@ -775,6 +807,13 @@ func startCall(ctx context.Context, c *Conn, method string, args any, opts []Cal
 	if err != nil {
 		return nil, err
 	}
+	return s.sendWhole(args)
+}
+
+// sendWhole sends args as the call's only req, without more, and returns
+// s; when that fails it closes s and returns why.
+func (s *ClientStream) sendWhole(args any) (*ClientStream, error) {
+	c, method := s.c, s.method
 	s.mu.Lock()
 	s.argsDone = true
 	s.mu.Unlock()

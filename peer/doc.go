@@ -43,6 +43,8 @@
 //   - Notify makes a call that is not answered.
 //   - NewStream makes a call whose arguments, results or both stream:
 //     Send, CloseSend (half-close), Recv (io.EOF after the last), Close.
+//   - CallStream makes a call whose arguments are one message, as Call
+//     sends them, and whose results may stream.
 //
 // The payload of a call is its arguments by convention: a list for
 // positional arguments, a map for named ones, any other value for a

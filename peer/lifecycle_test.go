@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -477,6 +481,77 @@ func TestHandshakeTimeout(t *testing.T) {
 	_, err := peer.Client(context.Background(), a, &peer.Config{HandshakeTimeout: 50 * time.Millisecond})
 	if kindOf(t, err) != service.DeadlineExceeded || time.Since(start) > 2*time.Second {
 		t.Fatalf("silent acceptor: %v after %v", err, time.Since(start))
+	}
+}
+
+// TestHandshakeWithHTTPServer: a peer URL that reaches an HTTP server
+// fails at once, saying so and naming the URL to use, rather than at the
+// handshake timeout. Go's server (like Apache's) reads a whole line before
+// it answers; nginx and Node answer the first byte that cannot start a
+// request.
+func TestHandshakeWithHTTPServer(t *testing.T) {
+	const timeout = 30 * time.Second // a pass proves the failure did not wait for it
+	answerAtOnce := func(t *testing.T) string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		go func() {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			c.Read(make([]byte, 1))
+			c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+		}()
+		return "tcp://" + l.Addr().String()
+	}
+	goServer := func(t *testing.T) string {
+		srv := httptest.NewServer(http.NotFoundHandler())
+		t.Cleanup(srv.Close)
+		return "tcp://" + strings.TrimPrefix(srv.URL, "http://")
+	}
+	goServerOnUnix := func(t *testing.T) string {
+		path := filepath.Join(shortTempDir(t), "http.sock")
+		l, err := net.Listen("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: http.NotFoundHandler()}
+		go srv.Serve(l)
+		t.Cleanup(func() { srv.Close() })
+		return "unix://" + path
+	}
+	for _, c := range []struct {
+		name   string
+		server func(t *testing.T) string
+		advice func(addr string) string // what the error suggests
+	}{
+		{"go", goServer, func(addr string) string { return "use http://" + strings.TrimPrefix(addr, "tcp://") + "/" }},
+		{"at once", answerAtOnce, func(addr string) string { return "use http://" + strings.TrimPrefix(addr, "tcp://") + "/" }},
+		{"unix socket", goServerOnUnix, func(string) string { return "not the peer protocol" }},
+	} {
+		for _, m := range modes {
+			t.Run(c.name+"/"+m.name, func(t *testing.T) {
+				addr := c.server(t)
+				ctx := ctxTimeout(t, timeout)
+				fc, err := peer.Dial(ctx, addr, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				_, err = peer.Client(ctx, fc, &peer.Config{HandshakeTimeout: timeout, Baseline: m.baseline})
+				if time.Since(start) >= timeout {
+					t.Fatalf("the handshake waited for its timeout: %v", err)
+				}
+				want := addr + ` answered with HTTP ("HTTP/1.1 400 Bad Request")`
+				if kindOf(t, err) != service.BadFrame || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), c.advice(addr)) {
+					t.Errorf("got %v; want a BadFrame error saying %q and %q", err, want, c.advice(addr))
+				}
+			})
+		}
 	}
 }
 

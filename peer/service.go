@@ -54,9 +54,20 @@ const maxServiceRedirects = 10
 //     map with string keys named ones (in the order of their sorted keys;
 //     an ordered dict keeps its own), nil none, and any other value is
 //     the one positional argument. To pass one list or
-//     map as a positional argument, send a list holding it. Every payload
-//     of the call, the first included, is also the request's Stream, so a
-//     function with an iter.Seq parameter takes streamed arguments.
+//     map as a positional argument, send a list holding it.
+//   - A call whose arguments stream (its first req has more, spec.md
+//     section 5) has them as the request's Stream too, every payload
+//     the first included, so a function with an iter.Seq parameter takes
+//     them one item per message; a function without one binds the first
+//     payload as above. A call of one req without more is bound exactly
+//     as HTTP binds a request, so {"xs": [1, 2, 3]} or [[1, 2, 3]] gives
+//     an iter.Seq parameter xs three items, with no Stream. A remote
+//     without the "end" extension (a baseline peer) sends a stream of one
+//     item as that same lone req: its payload is then the arguments when
+//     it is a map whose names are all inputs of the function, the
+//     streamed one among them, and the stream's one item otherwise
+//     (service.Request.StreamOrArgs), so a duplex peer streaming [42] to
+//     sum(xs) still sums 42.
 //   - A callback argument is the name of a method the caller registered on
 //     its side of the connection (Conn.Register, under a name from
 //     NewCallbackName, as duplex's "_callback.<id>"). Calling it calls
@@ -110,8 +121,14 @@ func (h *serviceHandler) ServePeer(ctx context.Context, s *ServerStream) (any, e
 		req.Method = "GET"
 	}
 	bindPayload(req, first)
-	// An opening without an item (extension "end") is a stream of none.
-	req.Stream = argStream(s, first, err == io.EOF)
+	switch s.argForm() {
+	case argFormStream:
+		// An opening without an item (extension "end") is a stream of none.
+		req.Stream = argStream(s, first, err == io.EOF)
+	case argFormEither:
+		// The service tells, by the function's inputs.
+		req.Stream, req.StreamOrArgs = argStream(s, first, false), true
+	}
 	req.Callback = func(ref any) (service.CallbackFunc, error) { return callback(s.Conn(), ref) }
 	res, err := h.svc.Serve(ctx, req)
 	if err != nil && req.Method != "GET" && first == nil && service.KindOf(err) == service.MethodNotAllowed {

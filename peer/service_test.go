@@ -25,6 +25,12 @@ type user struct {
 func (u user) Greet(greeting string) string { return greeting + ", " + u.Name }
 func (u user) Bio() string                  { return fmt.Sprintf("%s is user %d", u.Name, u.ID) }
 
+// piece is the item type of a streamed input of structs.
+type piece struct {
+	Name string
+	Qty  int
+}
+
 // testService registers a bit of everything a service result can be.
 func testService(t *testing.T) *service.Service {
 	svc := service.New(service.WithName("test"))
@@ -62,6 +68,13 @@ func testService(t *testing.T) *service.Service {
 		}
 		return total
 	}, service.Args("xs"))
+	svc.MustFunc("total", func(ps iter.Seq[piece]) int {
+		n := 0
+		for p := range ps {
+			n += p.Qty
+		}
+		return n
+	}, service.Args("pieces"))
 	svc.MustFunc("shout", func(ctx context.Context, s string, cb func(string) (string, error)) (string, error) {
 		r, err := cb(strings.ToUpper(s))
 		return "callback said " + r, err
@@ -230,6 +243,79 @@ func TestServiceStreams(t *testing.T) {
 			}
 		} else if err != nil || len(items) != 1 || items[0] != int64(0) {
 			t.Errorf("sum(): %v, %v; want 0", items, err)
+		}
+	})
+}
+
+// TestServiceStreamedInputArgs: a call whose arguments are one message
+// binds them as HTTP does, so a list for an iter.Seq input gives its
+// items. A baseline caller sends a stream of one item as that same one
+// message: then the message is the arguments only when it is a map
+// whose names are all inputs, the streamed one among them, and a stream
+// of one item otherwise.
+func TestServiceStreamedInputArgs(t *testing.T) {
+	svc := testService(t)
+	forEach(t, func(t *testing.T, tr transport, baseline bool) {
+		c := serve(t, tr, svc, &peer.Config{Baseline: baseline})
+		ctx := ctxTimeout(t, 5*time.Second)
+		call := func(method string, args any) (any, error) {
+			t.Helper()
+			return c.Call(ctx, method, args)
+		}
+		xs := []any{int64(1), int64(2), int64(3)}
+		if got, err := call("sum", map[string]any{"xs": xs}); err != nil || got != int64(6) {
+			t.Errorf("sum(xs=[1, 2, 3]): %v, %v; want 6", got, err)
+		}
+		pieces := []any{map[string]any{"Name": "a", "Qty": int64(2)}, map[string]any{"Name": "b", "Qty": int64(5)}}
+		if got, err := call("total", map[string]any{"pieces": pieces}); err != nil || got != int64(7) {
+			t.Errorf("total(pieces=[a, b]): %v, %v; want 7", got, err)
+		}
+		// A list holding the list: its one positional argument.
+		if got, err := call("sum", []any{xs}); baseline {
+			// The baseline cannot tell it from a stream whose one item
+			// is a list of three.
+			if service.KindOf(err) != service.Invalid || !strings.Contains(fmt.Sprint(err), "item 0: expected integer, got list") {
+				t.Errorf("sum([[1, 2, 3]]) over baseline: %v, %v; want item 0 refused", got, err)
+			}
+		} else if err != nil || got != int64(6) {
+			t.Errorf("sum([[1, 2, 3]]): %v, %v; want 6", got, err)
+		}
+		// A lone scalar or a map of other names: over baseline the one
+		// item of a stream, as duplex's peers send a stream of one.
+		got, err := call("sum", int64(42))
+		if baseline {
+			if err != nil || got != int64(42) {
+				t.Errorf("sum(42) over baseline: %v, %v; want the one item 42", got, err)
+			}
+		} else if service.KindOf(err) != service.Invalid || !strings.Contains(fmt.Sprint(err), `argument "xs": expected integer list/1, got integer`) {
+			t.Errorf("sum(42): %v, %v; want the argument refused, as over HTTP", got, err)
+		}
+		got, err = call("total", map[string]any{"Name": "a", "Qty": int64(4)})
+		if baseline {
+			if err != nil || got != int64(4) {
+				t.Errorf("total({Name: a, Qty: 4}) over baseline: %v, %v; want the one item", got, err)
+			}
+		} else if service.KindOf(err) != service.Invalid || !strings.Contains(fmt.Sprint(err), `unknown argument`) {
+			t.Errorf("total(Name=a, Qty=4): %v, %v; want unknown arguments, as over HTTP", got, err)
+		}
+		// Streamed arguments stream, one item included, whatever it is.
+		for _, items := range [][]any{{map[string]any{"Name": "c", "Qty": int64(3)}}, pieces} {
+			s, err := c.NewStream(ctx, "total")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range items {
+				s.Send(it)
+			}
+			s.CloseSend()
+			got, err := recvAll(s)
+			want := int64(3)
+			if len(items) == 2 {
+				want = 7
+			}
+			if err != nil || len(got) != 1 || got[0] != want {
+				t.Errorf("total streaming %d items: %v, %v; want %d", len(items), got, err, want)
+			}
 		}
 	})
 }

@@ -539,6 +539,18 @@ func runTranscript(t *testing.T, b specBlock) {
 					v, err := recvAll(s)
 					results <- stepResult{v, err}
 				}()
+			case "callstream":
+				c := getConn(l)
+				a := arg(l, words[2])
+				go func() {
+					s, err := c.CallStream(ctx, words[1], a)
+					if err != nil {
+						results <- stepResult{nil, err}
+						return
+					}
+					v, err := recvAll(s)
+					results <- stepResult{v, err}
+				}()
 			case "notify":
 				c := getConn(l)
 				results <- stepResult{nil, c.Notify(ctx, words[1], arg(l, words[2]))}

@@ -705,6 +705,7 @@ type ServerStream struct {
 
 	args   inbox
 	credit credit // for our results (flow)
+	lone   bool   // the first req came without more: it was the call's only one
 
 	mu          sync.Mutex // guards the fields below
 	argsDone    bool       // the last argument, reqend or cancel arrived
@@ -720,7 +721,7 @@ type ServerStream struct {
 // newServerStream makes the stream for the first req of a call. c.mu is
 // held.
 func (c *Conn) newServerStream(env *Envelope) *ServerStream {
-	s := &ServerStream{c: c, method: env.Method, id: env.ID, ext: env.Ext, header: stringEntries(env.Ext), safe: env.Safe && c.has(extSafe)}
+	s := &ServerStream{c: c, method: env.Method, id: env.ID, ext: env.Ext, header: stringEntries(env.Ext), safe: env.Safe && c.has(extSafe), lone: !env.More}
 	ctx := c.ctx
 	if len(s.header) > 0 {
 		ctx = context.WithValue(ctx, headerKey{}, s.header)
@@ -739,6 +740,37 @@ func (c *Conn) newServerStream(env *Envelope) *ServerStream {
 		s.args.close(io.EOF)
 	}
 	return s
+}
+
+// argForm is what the first req of a call says of its arguments.
+type argForm uint8
+
+const (
+	// argFormStream: the first req came with more (or opened a stream of
+	// none, extension "end"): the arguments stream, one item per req.
+	argFormStream argForm = iota
+	// argFormWhole: the first req came alone from a remote with the
+	// "end" extension, which sends even a stream of one item with more
+	// and then a reqend: the req holds the call's arguments.
+	argFormWhole
+	// argFormEither: the first req came alone from a remote without
+	// "end" (a baseline peer), which sends the last item of a stream
+	// without more: the req holds the call's arguments or the only item
+	// of a stream, and only the handler can tell which.
+	argFormEither
+)
+
+// argForm says what the call's first req tells of its arguments.
+// NewServiceHandler binds a service's arguments by it; handlers that read
+// their arguments with Recv need not know.
+func (s *ServerStream) argForm() argForm {
+	switch {
+	case !s.lone:
+		return argFormStream
+	case s.c.has(extEnd):
+		return argFormWhole
+	}
+	return argFormEither
 }
 
 // Method returns the called method's name.

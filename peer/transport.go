@@ -103,6 +103,10 @@ type Pinger interface {
 // WriteFrames honour their ctx through deadlines, and a batch over
 // 64 KiB is written with writev; otherwise ctx bounds nothing. Smaller
 // batches are copied into one buffer and written at once.
+//
+// The first frame on a stream is the handshake's, a text frame, so first
+// bytes "HTTP" are an HTTP server answering (spec.md section 3.2): the
+// first ReadFrame then fails with BadFrame saying so.
 func NewStreamConn(rwc io.ReadWriteCloser, maxFrame int) FrameConn {
 	if maxFrame <= 0 {
 		maxFrame = DefaultMaxFrameSize
@@ -125,6 +129,7 @@ type streamConn struct {
 	max           int
 	local, remote string
 	rbuf          []byte      // the reader's buffer for frames readTransient returns
+	readOne       bool        // the reader has read a frame header: the handshake's is behind it
 	wbuf          []byte      // the writer's batch buffer; used by WriteFrames only
 	hdrs          []byte      // the writer's headers, for writev
 	bufs          net.Buffers // the writer's writev vector, kept between batches
@@ -172,6 +177,12 @@ func (c *streamConn) readTransient() (Frame, error) {
 	if _, err := io.ReadFull(c.br, hdr[:]); err != nil {
 		return Frame{}, err
 	}
+	if !c.readOne {
+		c.readOne = true
+		if string(hdr[:]) == "HTTP" {
+			return Frame{}, c.httpAnswer()
+		}
+	}
 	h := binary.BigEndian.Uint32(hdr[:])
 	f := Frame{Text: h>>31 == 1}
 	n := int(h &^ (1 << 31))
@@ -212,6 +223,22 @@ func (c *streamConn) readTransient() (Frame, error) {
 	}
 	f.Data = b
 	return f, nil
+}
+
+// httpAnswer is the error for a stream whose first bytes are "HTTP": an
+// HTTP server's answer to our greeting (spec.md, 3.2), which would
+// otherwise read as a binary frame of about 1.2 GB. It says what came,
+// from the status line as far as it has arrived, and which URL reaches
+// an HTTP server instead.
+func (c *streamConn) httpAnswer() error {
+	rest, _ := c.br.Peek(min(c.br.Buffered(), 200))
+	line, _, _ := strings.Cut("HTTP"+string(rest), "\n")
+	line = strings.ToValidUTF8(strings.TrimSuffix(line, "\r"), "?")
+	msg := fmt.Sprintf("%s answered with HTTP (%q), not the peer protocol", c.remote, line)
+	if hostPort, ok := strings.CutPrefix(c.remote, "tcp://"); ok {
+		msg += fmt.Sprintf(": use http://%s/ to reach it, or the ws:// URL of its WebSocket endpoint if it serves peers there", hostPort)
+	}
+	return errorf(service.BadFrame, "%s", msg)
 }
 
 // maxKeptRead is the largest frame readTransient reads into the buffer it

@@ -21,13 +21,15 @@ import (
 //
 // For a callable with an iter.Seq input, a request with a Stream binds
 // only that input, to the Stream's items; the others take their
-// defaults. inv is the call's invocation, which streamed and callback
-// inputs share; ctx is the call's, which callbacks default to.
+// defaults. A Stream that may be the arguments instead (StreamOrArgs) is
+// bound so when its Args name that input (namesSeqInput). inv is the
+// call's invocation, which streamed and callback inputs share; ctx is the
+// call's, which callbacks default to.
 func (s *Service) bind(ctx context.Context, c *callable, req *Request, pre int, inv *invocation) ([]reflect.Value, error) {
 	all := make([]reflect.Value, pre+len(c.params))
 	vals := all[pre:]
 	set := make([]bool, len(c.params))
-	if c.seqIn >= 0 && req.Stream != nil {
+	if c.seqIn >= 0 && req.Stream != nil && !(req.StreamOrArgs && c.namesSeqInput(req.Args)) {
 		vals[c.seqIn], set[c.seqIn] = s.seqArg(c, c.seqIn, req.Stream, inv), true
 		return c.bindDefaults(all, pre, set)
 	}
@@ -125,6 +127,27 @@ func (c *callable) bindDefaults(all []reflect.Value, pre int, set []bool) ([]ref
 	}
 	all = append(all[:pre], sv)
 	return all, nil
+}
+
+// namesSeqInput reports whether named arguments are the arguments of c
+// rather than an item of its streamed input: every name is one of c's
+// inputs, and the streamed input is among them. An item that happens to
+// have exactly such keys cannot be told from them; a transport that
+// knows the difference never asks (see Request.StreamOrArgs).
+func (c *callable) namesSeqInput(args *wire.OrderedDict) bool {
+	seq := false
+	for _, e := range args.Entries() {
+		name, ok := e.Key.(string)
+		if !ok {
+			return false
+		}
+		i := c.paramIndex(name)
+		if i < 0 {
+			return false
+		}
+		seq = seq || i == c.seqIn
+	}
+	return seq
 }
 
 func (c *callable) paramIndex(name string) int {

@@ -51,7 +51,10 @@
 // items stream. A transport with streams (peers) sets Request.Stream, one
 // value per message; Serve then binds that parameter to the Stream's
 // items and gives every other parameter its default, without looking at
-// the request's other arguments. Without a Stream (HTTP), the parameter
+// the request's other arguments (unless the transport could not tell a
+// stream of one item from the arguments: Request.StreamOrArgs). Without
+// a Stream (HTTP, and a peer call whose arguments are one message), the
+// parameter
 // takes a list argument like any other, and its form input's type is the
 // list type of T ("integer list/1"). Either way each item is checked and
 // converted to T as it is read, and a streaming input takes no default.

@@ -57,6 +57,16 @@ type Request struct {
 	// Positional and Blob are not bound); a function without one ignores
 	// Stream and binds Args and Positional as usual.
 	Stream iter.Seq2[any, error]
+	// StreamOrArgs says that Stream is one message that may be either the
+	// call's arguments or the only item of a stream, which the transport
+	// cannot tell apart (a baseline peer sends a stream of one item just
+	// as it sends a call's arguments); the transport set Args or
+	// Positional from the message too. A function with an iter.Seq
+	// parameter then binds Args as its named arguments when every name in
+	// them is one of its inputs, the streamed one among them (so
+	// {"xs": [1, 2, 3]} calls sum(xs) with three items), and takes the
+	// message as Stream's one item otherwise.
+	StreamOrArgs bool
 	// Callback resolves a callback reference found in the arguments
 	// (peers: the name the caller registered, such as "_callback.<id>");
 	// nil when the transport has none (HTTP).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/wire"
 )
 
 // streamOf returns the Stream a Result holds, failing when it holds none.
@@ -397,6 +398,51 @@ func TestStreamArgs(t *testing.T) {
 			Stream: source("x"), Positional: []any{"p", "q"}})
 		if err != nil || value(t, res) != "pq" {
 			t.Errorf("got %v, %v", res, err)
+		}
+	})
+	t.Run("a stream that may be the arguments", func(t *testing.T) {
+		// What a peer that cannot tell a stream of one item from the
+		// call's arguments hands over: the message as both.
+		either := func(path string, msg any, args ...any) (*service.Result, error) {
+			req := &service.Request{Method: "POST", Path: path, Stream: source(msg), StreamOrArgs: true}
+			if len(args) > 0 {
+				req.Args = wire.NewOrderedDict(args...)
+			} else {
+				req.Positional = []any{msg}
+			}
+			return s.Serve(context.Background(), req)
+		}
+		for _, c := range []struct {
+			name string
+			msg  any
+			args []any
+			want any
+		}{
+			{"the named arguments", map[string]any{"xs": []any{int64(1), int64(2)}, "scale": int64(3)}, []any{"xs", []any{int64(1), int64(2)}, "scale", int64(3)}, int64(9)},
+			{"a scalar is an item", int64(5), nil, int64(5)},
+			{"a list is an item", []any{int64(5)}, nil, nil},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				res, err := either("sum", c.msg, c.args...)
+				if c.want == nil {
+					wantErr(t, err, service.Invalid, `sum: argument "xs": item 0: expected integer, got list`)
+					return
+				}
+				if err != nil || value(t, res) != c.want {
+					t.Errorf("got %v, %v; want %v", res, err, c.want)
+				}
+			})
+		}
+		// Names that are not all inputs, or lack the streamed one: an item.
+		_, err := either("sum", map[string]any{"scale": int64(2)}, "scale", int64(2))
+		wantErr(t, err, service.Invalid, `sum: argument "xs": item 0: expected integer, got dict`)
+		_, err = either("sum", map[string]any{"xs": int64(1), "z": int64(2)}, "xs", int64(1), "z", int64(2))
+		wantErr(t, err, service.Invalid, `sum: argument "xs": item 0: expected integer, got dict`)
+		// Without the mark a Stream is a stream, whatever Args hold.
+		res, err := s.Serve(context.Background(), &service.Request{Method: "POST", Path: "sum", Stream: source(int64(4)),
+			Args: wire.NewOrderedDict("xs", []any{int64(1)})})
+		if err != nil || value(t, res) != int64(4) {
+			t.Errorf("a stream with Args: %v, %v; want its item 4", res, err)
 		}
 	})
 	t.Run("streaming in and out", func(t *testing.T) {

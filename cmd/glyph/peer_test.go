@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"iter"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -10,16 +12,25 @@ import (
 	"testing"
 
 	"github.com/glyph-ipc/glyph/examples/walkthrough/app"
+	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/peer"
+	"github.com/glyph-ipc/glyph/service"
 )
 
 // walkthroughPeers serves version 2 of the walkthrough over peer
 // connections, TCP, a Unix socket and WebSocket, and returns the URLs.
 func walkthroughPeers(t *testing.T) map[string]string {
 	t.Helper()
+	return servePeers(t, app.V2())
+}
+
+// servePeers serves svc over peer connections, TCP, a Unix socket and
+// WebSocket, and returns the URLs by transport.
+func servePeers(t *testing.T, svc *service.Service) map[string]string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cfg := &peer.Config{Handler: peer.NewServiceHandler(app.V2())}
+	cfg := &peer.Config{Handler: peer.NewServiceHandler(svc)}
 	urls := map[string]string{}
 	dir := t.TempDir()
 	if len(dir) > 80 { // too long for a Unix socket's address
@@ -96,6 +107,34 @@ func TestPeerCall(t *testing.T) {
 	}
 }
 
+// TestPeerCallStreamedInput: a list given on the command line for an
+// iter.Seq input is the whole argument over every peer transport, as
+// over HTTP: the function ranges over its items.
+func TestPeerCallStreamedInput(t *testing.T) {
+	svc := service.New(service.WithName("sums"), service.WithLogger(slog.New(slog.DiscardHandler)))
+	svc.MustFunc("sum", func(xs iter.Seq[int]) int {
+		n := 0
+		for x := range xs {
+			n += x
+		}
+		return n
+	}, service.Args("xs"))
+	urls := servePeers(t, svc)
+	srv := httptest.NewServer(hyperhttp.NewHandler(svc, hyperhttp.Config{Logger: slog.New(slog.DiscardHandler)}))
+	t.Cleanup(srv.Close)
+	urls["http"] = srv.URL + "/"
+	for name, u := range urls {
+		t.Run(name, func(t *testing.T) {
+			for _, args := range [][]string{{"sum", "[1, 2, 3]"}, {"sum", "xs=[1, 2, 3]"}} {
+				out, errOut, code := glyph(t, "", append([]string{"call", u}, args...)...)
+				if code != 0 || errOut != "" || out != "integer 6\n" {
+					t.Errorf("glyph call %s %q: exit %d, stdout %q, stderr %q; want integer 6", u, args, code, out, errOut)
+				}
+			}
+		})
+	}
+}
+
 // TestPeerGet: glyph get prints peer URLs, and what it printed can be
 // followed with glyph get and glyph call.
 func TestPeerGet(t *testing.T) {
@@ -160,5 +199,15 @@ func TestPeerErrors(t *testing.T) {
 	_, errOut, code := glyph(t, "", "get", "unix://"+filepath.Join(t.TempDir(), "none.sock"))
 	if code != exitFailure || !strings.HasPrefix(errOut, "glyph get: GET unix://") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	// An HTTP server at a tcp:// URL: told at once, with the URL to use
+	// (the test's deadline would end a wait for the handshake timeout).
+	srv := httptest.NewServer(hyperhttp.NewHandler(app.V2(), hyperhttp.Config{Logger: slog.New(slog.DiscardHandler)}))
+	defer srv.Close()
+	hostPort := strings.TrimPrefix(srv.URL, "http://")
+	_, errOut, code = glyph(t, "", "call", "tcp://"+hostPort, "hello")
+	want := "glyph call: GET tcp://" + hostPort + ": handshake: tcp://" + hostPort + ` answered with HTTP ("HTTP/1.1 400 Bad Request"), not the peer protocol: use http://` + hostPort + "/ to reach it"
+	if code != exitFailure || !strings.HasPrefix(errOut, want) {
+		t.Errorf("exit %d, stderr %q; want it to start %q", code, errOut, want)
 	}
 }

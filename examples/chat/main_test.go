@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -262,6 +265,54 @@ func TestPost(t *testing.T) {
 	}
 	if !slices.Equal(texts, []string{"[1] ann: one", "[2] ann: x", "[3] ann: y"}) {
 		t.Errorf("history after posting over HTTP %q", texts)
+	}
+}
+
+// TestPostWithGlyphCall: glyph call, the command line tool, posts a list
+// of messages in one call, over the peer connection as over HTTP. The
+// test builds the tool and runs it, so what it checks is what a person
+// typing the command gets: the list reaches post's iter.Seq parameter
+// as its items, the one-message list included.
+func TestPostWithGlyphCall(t *testing.T) {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	tool := filepath.Join(t.TempDir(), "glyph")
+	if out, err := exec.Command(gobin, "build", "-o", tool, "github.com/glyph-ipc/glyph/cmd/glyph").CombinedOutput(); err != nil {
+		t.Fatalf("building glyph: %v\n%s", err, out)
+	}
+	s, err := startServer("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.shutdown()
+	var want []string
+	for _, tt := range []struct {
+		url, messages, out string
+		texts              []string
+	}{
+		{s.peerURL, `[{"from": "ann", "text": "one"}, {"from": "bob", "text": "two"}]`, "integer 2\n", []string{"ann: one", "bob: two"}},
+		{s.peerURL, `[{"from": "cal", "text": "alone"}]`, "integer 1\n", []string{"cal: alone"}},
+		{s.peerURL, `messages=[{"from": "ann", "text": "named"}]`, "integer 1\n", []string{"ann: named"}},
+		{s.url, `[{"from": "ann", "text": "three"}, {"from": "bob", "text": "four"}]`, "integer 2\n", []string{"ann: three", "bob: four"}},
+	} {
+		var stdout, stderr bytes.Buffer
+		cmd := exec.Command(tool, "call", tt.url, "post", tt.messages)
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil || stdout.String() != tt.out {
+			t.Errorf("glyph call %s post %s: %v, stdout %q, stderr %q; want %q", tt.url, tt.messages, err, stdout.String(), stderr.String(), tt.out)
+		}
+		for _, text := range tt.texts {
+			want = append(want, fmt.Sprintf("[%d] %s", len(want)+1, text))
+		}
+	}
+	var got []string
+	for m := range s.room.History() {
+		got = append(got, m.String())
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("history\n%q\nwant\n%q", got, want)
 	}
 }
 
