@@ -69,16 +69,22 @@ func (l *Log) Entries(msg string, keyValues ...string) []Entry {
 	return out
 }
 
-// SetDefault makes l slog's default logger until the test ends, then
-// puts back the default and the output of package log, which
-// slog.SetDefault redirects and does not restore. A test that calls it
-// must not run in parallel.
+// SetDefault makes l slog's default logger until the test ends (see
+// RestoreDefault). A test that calls it must not run in parallel.
 func SetDefault(t testing.TB, l *slog.Logger) {
+	RestoreDefault(t)
+	slog.SetDefault(l)
+}
+
+// RestoreDefault puts back, when the test ends, slog's default logger and
+// the output of package log as they are now: for a test of code that
+// calls slog.SetDefault, which redirects package log's output and never
+// restores it. A test that calls it must not run in parallel.
+func RestoreDefault(t testing.TB) {
 	prev, w, flags := slog.Default(), log.Writer(), log.Flags()
 	t.Cleanup(func() {
 		slog.SetDefault(prev)
 		log.SetOutput(w)
 		log.SetFlags(flags)
 	})
-	slog.SetDefault(l)
 }
