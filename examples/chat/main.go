@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	url := fs.String("url", "ws://127.0.0.1:7002/peer", "the room to join: a peer URL (ws://, tcp://, unix://)")
 	name := fs.String("name", "", "join the room under this name: lines read from stdin are sent")
 	level := slog.LevelInfo
-	fs.TextVar(&level, "log-level", level, "log on stderr from this level: debug (every request and call), info (failed calls), warn or error")
+	fs.TextVar(&level, "log-level", level, "log on stderr from this `level`: debug (every request and call), info (failed calls), warn or error")
 	if err := fs.Parse(args); err == flag.ErrHelp {
 		return nil
 	} else if err != nil {

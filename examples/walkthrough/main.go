@@ -8,7 +8,7 @@
 //	go run ./examples/walkthrough -v 1          # the first version
 //	go run ./examples/walkthrough -addr :9000
 //	go run ./examples/walkthrough -peer-addr tcp://127.0.0.1:7001
-//	go run ./examples/walkthrough -log-level debug   # also log every request
+//	go run ./examples/walkthrough -log-level debug   # also log every request and call
 //
 // The server logs on stderr: every failed call at info level (error
 // level when the server is at fault) with the logref its caller got, and
@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	peerAddr := fs.String("peer-addr", "", "also accept peers over TCP here (tcp://host:port or host:port; port 0 picks one)")
 	version := fs.Int("v", 2, "version of the service to serve: 1 (the first) or 2 (the evolved one)")
 	level := slog.LevelInfo
-	fs.TextVar(&level, "log-level", level, "log on stderr from this level: debug (every request), info (failed calls), warn or error")
+	fs.TextVar(&level, "log-level", level, "log on stderr from this `level`: debug (every request and call), info (failed calls), warn or error")
 	if err := fs.Parse(args); err == flag.ErrHelp {
 		return nil
 	} else if err != nil {
