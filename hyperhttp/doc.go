@@ -49,6 +49,15 @@
 // the handler panic, and a panic in a function, in the service or while
 // encoding its result is a 500 with a logref.
 //
+// # Logging
+//
+// Every error response is logged with its logref, op, kind, status,
+// method, path and message: at info level for a 4xx, the client's fault,
+// and at error level for a 5xx. Each request is also logged at debug
+// level with its status, duration and body size. The logger is
+// [Config.Logger], or else [slog.Default] as it is when the line is
+// logged, so that [slog.SetDefault] in main sets it for every handler.
+//
 // spec.md beside this file states the mapping in full, with examples that
 // the tests send to a real server and check byte for byte.
 package hyperhttp

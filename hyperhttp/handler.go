@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/service"
@@ -56,9 +57,8 @@ type Config struct {
 	// NoGzip disables gzip responses. Gzip request bodies are always
 	// accepted.
 	NoGzip bool
-	// Logger receives server-side errors (every 5xx, at error level,
-	// with its logref) and client errors (at debug level); default
-	// slog.Default().
+	// Logger is where the handler logs (see Logging in the package
+	// doc); nil means [slog.Default].
 	Logger *slog.Logger
 }
 
@@ -85,10 +85,18 @@ func NewHandler(svc *service.Service, cfg Config) *Handler {
 	}
 	cfg.MaxRequestBytes = limitOrDefault(cfg.MaxRequestBytes, 8<<20)
 	cfg.MaxBlobBytes = limitOrDefault(cfg.MaxBlobBytes, 1<<30)
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
 	return &Handler{svc: svc, cfg: cfg}
+}
+
+// log returns the logger: Config.Logger, or else slog.Default() read
+// now rather than in NewHandler, so that a program that calls
+// slog.SetDefault after building its handlers still decides where they
+// log.
+func (h *Handler) log() *slog.Logger {
+	if h.cfg.Logger != nil {
+		return h.cfg.Logger
+	}
+	return slog.Default()
 }
 
 func limitOrDefault(n, def int64) int64 {
@@ -110,6 +118,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header()["Vary"] = hdrVary
 	x := &exchange{tw: trackingWriter{ResponseWriter: w}}
 	tw := &x.tw
+	if log := h.log(); log.Enabled(r.Context(), slog.LevelDebug) {
+		// Deferred first, so that it runs last, after a panic became a
+		// 500, and also while an aborted response unwinds.
+		defer logRequest(log, r, tw, time.Now())
+	}
 	defer func() {
 		p := recover()
 		switch {
@@ -118,7 +131,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case p == http.ErrAbortHandler:
 			panic(p)
 		case tw.wrote:
-			h.cfg.Logger.Error("glyph: panic after the response started", slog.String("method", r.Method),
+			h.log().Error("glyph: panic after the response started", slog.String("method", r.Method),
 				slog.String("path", r.URL.Path), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 			panic(http.ErrAbortHandler)
 		}
@@ -158,20 +171,32 @@ type exchange struct {
 }
 
 // trackingWriter remembers whether the response has started, so that a
-// panic can still be answered with a 500 when it has not.
+// panic can still be answered with a 500 when it has not, and its status
+// and size, for the request's debug line.
 type trackingWriter struct {
 	http.ResponseWriter
-	wrote bool
+	wrote  bool
+	status int   // the status sent; 0 before it was
+	bytes  int64 // body bytes written, after any gzip
 }
 
 func (t *trackingWriter) WriteHeader(code int) {
+	if t.status < 200 {
+		// The final status: informational ones (1xx) come before it.
+		t.status = code
+	}
 	t.wrote = true
 	t.ResponseWriter.WriteHeader(code)
 }
 
 func (t *trackingWriter) Write(p []byte) (int, error) {
+	if t.status < 200 {
+		t.status = http.StatusOK // as net/http sends it
+	}
 	t.wrote = true
-	return t.ResponseWriter.Write(p)
+	n, err := t.ResponseWriter.Write(p)
+	t.bytes += int64(n)
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the real writer.

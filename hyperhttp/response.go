@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -207,7 +205,7 @@ func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, res *servi
 		return
 	}
 	if r.Context().Err() == nil {
-		h.cfg.Logger.Error("glyph: writing the response failed", slog.String("path", r.URL.Path), slog.Any("error", err))
+		h.log().Error("glyph: writing the response failed", slog.String("path", r.URL.Path), slog.Any("error", err))
 	}
 	panic(http.ErrAbortHandler)
 }
@@ -291,7 +289,7 @@ func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, res *service
 		return
 	case failed != nil:
 		if r.Context().Err() == nil {
-			h.logFailure(r, failed, "glyph: request failed after the response started", slog.LevelWarn)
+			h.logFailure(r, failed, "glyph: request failed after the response started")
 		}
 		panic(http.ErrAbortHandler)
 	case !started:
@@ -417,7 +415,7 @@ func (h *Handler) writeBlob(w http.ResponseWriter, r *http.Request, res *service
 	}
 	if err != nil {
 		if r.Context().Err() == nil {
-			h.cfg.Logger.Error("glyph: writing a blob failed", slog.String("path", r.URL.Path), slog.Any("error", err))
+			h.log().Error("glyph: writing a blob failed", slog.String("path", r.URL.Path), slog.Any("error", err))
 		}
 		panic(http.ErrAbortHandler)
 	}
@@ -494,13 +492,12 @@ func etagMatch(header, etag string) bool {
 
 // writeError sends an error as its HTTP status with a hyperglyph error
 // body, service.Error.Hyper: a logref, "op: message" and the status as
-// code. Every 5xx is logged at error level with its logref; client
-// errors at debug level.
+// code. logFailure logs it with that logref.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return // the client went away: nobody is listening
 	}
-	e := h.logFailure(r, err, "glyph: request failed", slog.LevelDebug)
+	e := h.logFailure(r, err, "glyph: request failed")
 	status := e.Kind.HTTPStatus()
 	hdr := w.Header()
 	hdr.Del("ETag")
@@ -523,36 +520,6 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 }
 
-// logFailure returns err as the *service.Error to report, with a kind
-// (Internal for none) and a logref, and logs it with msg: at error level
-// for a 5xx, at level least otherwise.
-func (h *Handler) logFailure(r *http.Request, err error, msg string, least slog.Level) *service.Error {
-	var e *service.Error
-	if !errors.As(err, &e) {
-		e = &service.Error{Kind: service.KindOf(err), Err: err}
-	}
-	c := *e
-	e = &c
-	if e.Kind == service.Other {
-		e.Kind = service.Internal
-	}
-	status := e.Kind.HTTPStatus()
-	if e.Logref == "" {
-		e.Logref = newLogref()
-	}
-	level := least
-	if status >= 500 {
-		level = slog.LevelError
-	}
-	attrs := []slog.Attr{slog.String("logref", e.Logref), slog.Int("status", status), slog.String("method", r.Method),
-		slog.String("path", r.URL.Path), slog.String("error", e.Error())}
-	if e.Err != nil {
-		attrs = append(attrs, slog.String("cause", e.Err.Error()))
-	}
-	h.cfg.Logger.LogAttrs(r.Context(), level, msg, attrs...)
-	return e
-}
-
 // allowFor returns the Allow header of a 405: every method when the
 // method itself is unknown, the other kind of call when the service
 // refused this one (a GET of a form, a POST to a page).
@@ -564,10 +531,4 @@ func allowFor(r *http.Request) string {
 		return "GET, HEAD"
 	}
 	return allowAll
-}
-
-func newLogref() string {
-	var b [8]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -66,7 +66,9 @@ type Config struct {
 	// sizes); zero fields take wire.DefaultLimits.
 	Limits wire.Limits
 	// Logger receives protocol diagnostics (unknown ids at debug, bad
-	// frames and handler panics at warn and error); nil discards them.
+	// frames and handler panics at warn and error) and the calls of
+	// [NewServiceHandler]; nil means [slog.Default] (see the package
+	// doc).
 	Logger *slog.Logger
 	// HandshakeTimeout bounds the handshake; default 10s.
 	HandshakeTimeout time.Duration
@@ -111,7 +113,7 @@ func (cfg *Config) withDefaults() (Config, error) {
 		c.HandshakeTimeout = defaultHandshakeTimeout
 	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
+		c.Logger = defaultLogger()
 	}
 	return c, nil
 }

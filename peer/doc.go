@@ -98,6 +98,10 @@
 // cannot be answered (Err says which). Input never makes a Conn panic:
 // unknown methods get "method not found", bad envelopes an error reply
 // when their id can be read, and a handler's panic an internal error.
+// Connections and peers log to [Config.Logger] (a [Peer] to
+// [WithLogger]'s), and without one to [slog.Default] as it is when a line
+// is logged, so that [slog.SetDefault] in main sets it for every
+// connection.
 //
 // # Serving a service
 //

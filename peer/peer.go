@@ -139,7 +139,8 @@ func WithInterceptors(ics ...Interceptor) Option {
 
 // WithLogger makes the peer log what happens to its connections (dialed,
 // lost, refused) to l, and its connections log there too unless the
-// Config names a Logger. By default nothing is logged.
+// Config names a Logger. Without it, the peer logs to [Config.Logger],
+// and without that to [slog.Default] (see the package doc).
 func WithLogger(l *slog.Logger) Option {
 	return func(p *Peer) { p.log = l }
 }
@@ -174,7 +175,7 @@ func New(opts ...Option) *Peer {
 	if p.log == nil {
 		p.log = p.cfg.Logger
 		if p.log == nil {
-			p.log = slog.New(slog.DiscardHandler)
+			p.log = defaultLogger()
 		}
 	}
 	if p.cfg.Logger == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"log/slog"
 	"net/url"
 	"reflect"
 	"slices"
@@ -84,7 +85,12 @@ const maxServiceRedirects = 10
 // Other answer is followed here, with GET, and its page is the reply (one
 // to an absolute URL elsewhere is answered with a link to it); Created is
 // answered with a link to the new resource, NoContent with nil. Errors are
-// replied with their kind's code, message, operation and logref.
+// replied with their kind's code, message, operation and logref: every
+// error gets a logref, as over HTTP, and is logged with it, its op, kind
+// and message on the connection's logger ([Config.Logger]), at info level
+// when the caller is at fault (the kind's [service.Kind.HTTPStatus] is a
+// 4xx) and at error level when the server is (a 5xx); each call is
+// logged at debug level with its duration.
 //
 // Blobs in a result are read into memory, up to WithMaxBlobBytes. The
 // glyph codec carries every value as it is. The json and msgpack codecs
@@ -109,8 +115,31 @@ type serviceHandler struct {
 	maxBlob int64
 }
 
-// ServePeer implements Handler.
+// ServePeer implements Handler: serve answers the call, and a failure is
+// logged with the logref its reply carries (see logFailure), unless the
+// call's context ended first: then the caller canceled the call or its
+// deadline passed, the connection ended, or the connection answered a
+// bad argument already, and nobody awaits this answer. Each call is
+// logged at debug level.
 func (h *serviceHandler) ServePeer(ctx context.Context, s *ServerStream) (any, error) {
+	log := s.c.log
+	var start time.Time
+	debug := log.Enabled(ctx, slog.LevelDebug)
+	if debug {
+		start = time.Now()
+	}
+	v, err := h.serve(ctx, s)
+	if err != nil && ctx.Err() == nil {
+		err = logFailure(ctx, log, s.Method(), err)
+	}
+	if debug {
+		logCall(ctx, log, s.Method(), time.Since(start), err)
+	}
+	return v, err
+}
+
+// serve answers a call as NewServiceHandler says.
+func (h *serviceHandler) serve(ctx context.Context, s *ServerStream) (any, error) {
 	path, query := splitMethod(s.Method())
 	first, err := s.Recv()
 	if err != nil && err != io.EOF {

@@ -161,7 +161,10 @@
 // DeadlineExceeded. A panic in the Go code is recovered into an Internal
 // error whose message is only "internal error". Internal errors carry a
 // logref, which is logged with the cause (and a panic's stack) on the
-// logger set by WithLogger, so a caller's report can be found in the log.
+// logger set by [WithLogger], so a caller's report can be found in the
+// log; without it that is [slog.Default] as it is when the line is
+// logged, so [slog.SetDefault] in main sets it for every service, and for
+// the transports too (see packages hyperhttp and peer).
 //
 // # Serving
 //

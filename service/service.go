@@ -62,7 +62,8 @@ func WithStateKey(key []byte) Option {
 }
 
 // WithLogger sets where internal errors and recovered panics are logged,
-// each with its logref (default, and when l is nil, slog.Default()).
+// each with its logref (default, and when l is nil, [slog.Default] as it
+// is when the service logs).
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Service) { s.logger = l }
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -56,6 +57,7 @@ func newDemoCommand() *cobra.Command {
 	}
 	var once bool
 	var addr string
+	level := slog.LevelInfo
 	cmd := &cobra.Command{
 		Use:   "demo [part...]",
 		Short: "A tour of glyph that checks itself as it goes",
@@ -70,10 +72,14 @@ on the same port, with a streamed result and a callback, and then keeps
 serving, for glyph get and glyph call to explore, until Ctrl-C (--once stops
 at the end instead).
 
+The tour is printed on stdout, the server's log on stderr: every failed call
+with the logref its caller got (--log-level debug adds every request and call).
+
 Parts: ` + strings.Join(names, ", ") + `. "encoding" tours the wire format: every
 glyph type as a Go value, its encoding and the value decoded back.`,
 		Example: `  glyph demo
   glyph demo --once
+  glyph demo --log-level debug
   glyph demo peers
   glyph demo encoding`,
 		ValidArgs: names,
@@ -82,11 +88,16 @@ glyph type as a Go value, its encoding and the value decoded back.`,
 			if len(args) == 0 {
 				args = defaultParts
 			}
+			// The server's one logger, as a program's main would set it:
+			// the services, the HTTP handler and the peers all log to
+			// slog.Default(), on stderr, apart from the tour on stdout.
+			slog.SetDefault(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level})))
 			return runDemo(cmd.Context(), cmd.OutOrStdout(), args, addr, once)
 		}),
 	}
 	cmd.Flags().BoolVar(&once, "once", false, "exit after the tour instead of serving until Ctrl-C")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:0", "where the walkthrough server listens (port 0: any free port)")
+	cmd.Flags().TextVar(&level, "log-level", level, "log on stderr from this `level`: debug (every request and call), info (failed calls), warn or error")
 	return cmd
 }
 

@@ -55,6 +55,17 @@ func TestDemo(t *testing.T) {
 	if strings.Contains(out, "keeps serving") {
 		t.Errorf("demo --once says it keeps serving")
 	}
+	// The server's log is on stderr, and holds the failure the tour shows
+	// with its logref, at info level.
+	logref := regexp.MustCompile(`find_user: no user named "zed" \(404 Not Found, logref ([0-9a-f]{16})\)`).FindStringSubmatch(out)
+	if logref == nil {
+		t.Errorf("no logref for find_user(\"zed\") in the output:\n%s", out)
+	} else if !strings.Contains(errOut, `level=INFO msg="glyph: request failed" logref=`+logref[1]+` op=find_user kind=not_found status=404 `) {
+		t.Errorf("stderr lacks the failed find_user with logref %s:\n%s", logref[1], errOut)
+	}
+	if strings.Contains(out, "level=") {
+		t.Errorf("the server's log is in the output:\n%s", out)
+	}
 	checkPeersPart(t, out, strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/"))
 	// The server is gone once the demo has returned, peers included.
 	if resp, err := http.Get(url); err == nil {
@@ -128,11 +139,17 @@ the other, so a function can take a callback.
 	}
 }
 
-// TestDemoPeers runs the peers part alone.
+// TestDemoPeers runs the peers part alone, logging at debug level: every
+// call is logged on stderr, and the tour on stdout is what it always is.
 func TestDemoPeers(t *testing.T) {
-	out, errOut, code := glyph(t, "", "demo", "--once", "peers")
+	out, errOut, code := glyph(t, "", "demo", "--once", "--log-level", "debug", "peers")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	for _, want := range []string{`level=DEBUG msg="glyph: call" `, ` method=/history `} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
 	}
 	if strings.Contains(out, "== The walkthrough") || strings.Contains(out, "== The hyperglyph encoding ==") {
 		t.Errorf("demo peers ran other parts:\n%s", out)

@@ -54,7 +54,7 @@ find_user: go test ./examples/walkthrough/app checks it.
 		return fmt.Errorf(`index.hello("Bob") gave %q, %v; want "Hello Bob"`, s, err)
 	}
 
-	fmt.Fprintf(w, "Errors come back as errors: the server's message, its status and a logref\nthat finds the failure in the server's log.\n\n")
+	fmt.Fprintf(w, "Errors come back as errors: the server's message, its status and a logref\nthat finds the failure in the server's log (the demo writes it on stderr).\n\n")
 	findUser, err := index.Get("find_user")
 	if err != nil {
 		return err

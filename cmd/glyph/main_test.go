@@ -6,13 +6,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glyph-ipc/glyph/internal/logtest"
 	"github.com/glyph-ipc/glyph/wire"
 )
 
 // glyph runs the command line args with stdin and returns what it wrote
-// and its exit status.
+// and its exit status. glyph demo sets slog's default logger to its
+// stderr: the default is put back when the test ends.
 func glyph(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	logtest.RestoreDefault(t)
 	var out, errOut bytes.Buffer
 	code = run(args, strings.NewReader(stdin), &out, &errOut)
 	return out.String(), errOut.String(), code

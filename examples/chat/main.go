@@ -7,6 +7,10 @@
 //	go run ./examples/chat -serve         # the room on 127.0.0.1:7002: HTTP at /, peers over WebSocket at /peer
 //	go run ./examples/chat -name ann      # join ws://127.0.0.1:7002/peer as ann; each line typed is sent, Ctrl-D leaves
 //
+// It logs on stderr: every failed call at info level (error level when
+// the server is at fault) with the logref its caller got, and with
+// -log-level debug every request and call.
+//
 // The room's functions are ordinary service functions, so the glyph tool
 // reaches them too:
 //
@@ -23,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -41,7 +46,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "chat:", err)
 		if errors.Is(err, errUsage) {
 			os.Exit(2)
@@ -53,22 +58,30 @@ func main() {
 var errUsage = errors.New("usage")
 
 // run runs the command line args: the demo, the server until ctx ends,
-// or a member until its input ends, ctx ends or the room closes.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+// or a member until its input ends, ctx ends or the room closes. It logs
+// to stderr.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	demo := fs.Bool("demo", false, "run a server and two members in one process, print the transcript and exit")
 	serve := fs.Bool("serve", false, "serve the room until Ctrl-C")
 	addr := fs.String("addr", "127.0.0.1:7002", "with -serve: the HTTP address; peers connect over WebSocket at /peer")
 	url := fs.String("url", "ws://127.0.0.1:7002/peer", "the room to join: a peer URL (ws://, tcp://, unix://)")
 	name := fs.String("name", "", "join the room under this name: lines read from stdin are sent")
+	level := slog.LevelInfo
+	fs.TextVar(&level, "log-level", level, "log on stderr from this `level`: debug (every request and call), info (failed calls), warn or error")
 	if err := fs.Parse(args); err == flag.ErrHelp {
 		return nil
 	} else if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	switch {
-	case fs.NArg() > 0:
+	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	// The program's one logger: the room's service, its HTTP handler and
+	// the peers, the server's and the members', all log to
+	// slog.Default(), as none is given a logger of its own.
+	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})))
+	switch {
 	case *demo:
 		return runDemo(ctx, stdout)
 	case *serve:

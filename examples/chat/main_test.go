@@ -17,16 +17,19 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/client"
+	"github.com/glyph-ipc/glyph/internal/logtest"
+	"github.com/glyph-ipc/glyph/service"
 )
 
 // TestDemo runs the demo as go run ./examples/chat -demo does and checks
 // its whole transcript, then that it left no goroutine behind: every
 // join call, callback, stream and connection ended.
 func TestDemo(t *testing.T) {
+	logtest.RestoreDefault(t)
 	before := runtime.NumGoroutine()
-	var out bytes.Buffer
+	var out, errOut bytes.Buffer
 	start := time.Now()
-	if err := run(context.Background(), []string{"-demo"}, nil, &out); err != nil {
+	if err := run(context.Background(), []string{"-demo"}, nil, &out, &errOut); err != nil {
 		t.Fatalf("run -demo: %v\n%s", err, out.String())
 	}
 	if d := time.Since(start); d > 10*time.Second {
@@ -70,6 +73,11 @@ ann> leave
 `
 	if got != want {
 		t.Errorf("transcript:\n%s\nwant:\n%s", got, want)
+	}
+	// No call fails: bob's join ends because he canceled it, which is
+	// not logged as a failure.
+	if errOut.Len() > 0 {
+		t.Errorf("the demo logged on stderr:\n%s", errOut.String())
 	}
 	checkGoroutines(t, before)
 }
@@ -119,10 +127,12 @@ func (o *output) waitFor(t *testing.T, s string) {
 }
 
 // runAsync runs the command with args on a goroutine; wait returns its
-// error, waiting at most 10 seconds.
-func runAsync(ctx context.Context, t *testing.T, args []string, stdin io.Reader, stdout io.Writer) (wait func() error) {
+// error, waiting at most 10 seconds. Each command sets slog's default
+// logger to its stderr; the default is put back when the test ends.
+func runAsync(ctx context.Context, t *testing.T, args []string, stdin io.Reader, stdout, stderr io.Writer) (wait func() error) {
+	logtest.RestoreDefault(t)
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, args, stdin, stdout) }()
+	go func() { done <- run(ctx, args, stdin, stdout, stderr) }()
 	return func() error {
 		t.Helper()
 		select {
@@ -143,8 +153,8 @@ func TestServeAndMembers(t *testing.T) {
 	before := runtime.NumGoroutine()
 	ctx, stopServer := context.WithCancel(context.Background())
 	defer stopServer()
-	var serverOut output
-	serverDone := runAsync(ctx, t, []string{"-serve", "-addr", "127.0.0.1:0"}, nil, &serverOut)
+	var serverOut, serverErr output
+	serverDone := runAsync(ctx, t, []string{"-serve", "-addr", "127.0.0.1:0"}, nil, &serverOut, &serverErr)
 	serverOut.waitFor(t, "/peer\n")
 	m := regexp.MustCompile(`^chat room serving on (http://\S+/) \(Ctrl-C stops it\)\npeers: (ws://\S+/peer)\n$`).FindStringSubmatch(serverOut.String())
 	if m == nil {
@@ -164,13 +174,28 @@ func TestServeAndMembers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A failed call is in the server's log with the logref the caller
+	// got. Checked before any member starts: a member's run sets slog's
+	// default to its own stderr, for the whole test process.
+	index, err := c.Get(ctx, httpURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = index.Path(ctx, "send", "", "no name")
+	var se *service.Error
+	if !errors.As(err, &se) || se.Kind != service.Invalid || se.Logref == "" {
+		t.Fatalf("send without a name: %v, want invalid with a logref", err)
+	}
+	if logs := serverErr.String(); !regexp.MustCompile(`level=INFO msg="glyph: request failed" logref=` + se.Logref + ` op=send kind=invalid status=400 `).MatchString(logs) {
+		t.Errorf("the server's stderr lacks the failed send with logref %s:\n%s", se.Logref, logs)
+	}
 	say("zed", "before anyone came")
 
 	annIn, annTypes := io.Pipe()
 	// Typed at once: it is sent once ann has joined, so she sees it too.
 	go io.WriteString(annTypes, "hello\n")
 	var annOut output
-	annDone := runAsync(context.Background(), t, []string{"-url", peerURL, "-name", "ann"}, annIn, &annOut)
+	annDone := runAsync(context.Background(), t, []string{"-url", peerURL, "-name", "ann"}, annIn, &annOut, io.Discard)
 	annOut.waitFor(t, "[3] ann: hello\n")
 	io.WriteString(annTypes, "\nfrom ann\n")
 	annOut.waitFor(t, "[4] ann: from ann\n")
@@ -180,7 +205,7 @@ func TestServeAndMembers(t *testing.T) {
 	calIn, calTypes := io.Pipe()
 	defer calTypes.Close()
 	var calOut output
-	calDone := runAsync(context.Background(), t, []string{"-url", peerURL, "-name", "cal"}, calIn, &calOut)
+	calDone := runAsync(context.Background(), t, []string{"-url", peerURL, "-name", "cal"}, calIn, &calOut, io.Discard)
 	annOut.waitFor(t, "[6] * cal joined\n")
 
 	annTypes.Close() // ann's input ends: she leaves
@@ -192,7 +217,7 @@ func TestServeAndMembers(t *testing.T) {
 		t.Errorf("ann saw\n%s\nwant\n%s", got, want)
 	}
 	calOut.waitFor(t, "[7] * ann left\n")
-	index, err := c.Get(ctx, httpURL)
+	index, err = c.Get(ctx, httpURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,17 +342,19 @@ func TestPostWithGlyphCall(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	logtest.RestoreDefault(t)
 	for _, args := range [][]string{
 		{},
 		{"-nope"},
 		{"-name", "ann", "extra"},
+		{"-serve", "-log-level", "loud"},
 	} {
-		if err := run(context.Background(), args, nil, io.Discard); !errors.Is(err, errUsage) {
+		if err := run(context.Background(), args, nil, io.Discard, io.Discard); !errors.Is(err, errUsage) {
 			t.Errorf("run %q: %v, want a usage error", args, err)
 		}
 	}
 	// Nobody serving there.
-	err := run(context.Background(), []string{"-url", "tcp://127.0.0.1:1", "-name", "ann"}, strings.NewReader(""), io.Discard)
+	err := run(context.Background(), []string{"-url", "tcp://127.0.0.1:1", "-name", "ann"}, strings.NewReader(""), io.Discard, io.Discard)
 	if err == nil {
 		t.Error("joining a room that is not there did not fail")
 	}

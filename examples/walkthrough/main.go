@@ -8,6 +8,11 @@
 //	go run ./examples/walkthrough -v 1          # the first version
 //	go run ./examples/walkthrough -addr :9000
 //	go run ./examples/walkthrough -peer-addr tcp://127.0.0.1:7001
+//	go run ./examples/walkthrough -log-level debug   # also log every request and call
+//
+// The server logs on stderr: every failed call at info level (error
+// level when the server is at fault) with the logref its caller got, and
+// with -log-level debug every request and call.
 //
 // Then look around with the glyph tool, over HTTP or over a peer
 // connection:
@@ -24,6 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -40,7 +46,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "walkthrough:", err)
 		if errors.Is(err, errUsage) {
 			os.Exit(2)
@@ -53,12 +59,14 @@ var errUsage = errors.New("usage")
 
 // run serves the walkthrough as the command line args say until ctx ends,
 // then shuts the server down: HTTP requests and peer calls in flight
-// finish (for up to 5 seconds), new ones are refused.
-func run(ctx context.Context, args []string, stdout io.Writer) error {
+// finish (for up to 5 seconds), new ones are refused. It logs to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("walkthrough", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "the HTTP address: the service at /, peers over WebSocket at /peer")
 	peerAddr := fs.String("peer-addr", "", "also accept peers over TCP here (tcp://host:port or host:port; port 0 picks one)")
 	version := fs.Int("v", 2, "version of the service to serve: 1 (the first) or 2 (the evolved one)")
+	level := slog.LevelInfo
+	fs.TextVar(&level, "log-level", level, "log on stderr from this `level`: debug (every request and call), info (failed calls), warn or error")
 	if err := fs.Parse(args); err == flag.ErrHelp {
 		return nil
 	} else if err != nil {
@@ -71,6 +79,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	// The program's one logger: the service, the HTTP handler, the peers
+	// and net/http's server all log to slog.Default(), as none is given
+	// a logger of its own.
+	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})))
 
 	// One peer serves every peer connection, whichever way it came, with
 	// the same service the HTTP handler serves.

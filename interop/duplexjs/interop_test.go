@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -636,7 +637,8 @@ func compact(v any) string {
 }
 
 // checkSteps compares the steps peer.js reported with want (step name,
-// then its fields as JSON), and reports steps that want does not name.
+// then its fields as JSON), and reports steps that want does not name. A
+// logref (16 hex digits, random) is "L" in want.
 func checkSteps(t *testing.T, out *jsOutput, want [][2]string) {
 	t.Helper()
 	seen := map[string]bool{}
@@ -647,7 +649,7 @@ func checkSteps(t *testing.T, out *jsOutput, want [][2]string) {
 			t.Errorf("step %s: peer.js did not report it", w[0])
 			continue
 		}
-		if wantV := js(t, w[1]); !reflect.DeepEqual(any(got), wantV) {
+		if wantV := js(t, w[1]); !reflect.DeepEqual(maskLogrefs(got), wantV) {
 			t.Errorf("step %s:\n got %s\nwant %s", w[0], compact(got), compact(wantV))
 		}
 	}
@@ -657,6 +659,31 @@ func checkSteps(t *testing.T, out *jsOutput, want [][2]string) {
 		}
 	}
 }
+
+// maskLogrefs returns v, a decoded JSON value, with the value of every
+// "logref" that is 16 hex digits replaced by "L".
+func maskLogrefs(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if s, ok := e.(string); ok && k == "logref" && logrefPattern.MatchString(s) {
+				e = "L"
+			}
+			out[k] = maskLogrefs(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = maskLogrefs(e)
+		}
+		return out
+	}
+	return v
+}
+
+var logrefPattern = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
 // checkBaselineFrames checks that glyph wrote the baseline and nothing
 // else: text frames only, first the handshake line (+OK for an acceptor,
@@ -753,15 +780,15 @@ func TestDuplexJSCallsGlyph(t *testing.T) {
 		{"upper-stream", `{"id":20,"items":["A","B","C"]}`},
 
 		// 4. Errors: the baseline's example as it is, service errors with
-		// their code and op (also after two items, and for bad arguments),
-		// and the "not found" the baseline lacked, also for a streamed call
-		// (whose later arguments are dropped).
+		// their code, op and logref (also after two items, and for bad
+		// arguments), and the "not found" the baseline lacked, also for a
+		// streamed call (whose later arguments are dropped).
 		{"fail", `{"id":21,"items":[],"error":{"code":1000,"message":"Test message","data":{"why":"asked to"}}}`},
-		{"conflict", `{"id":22,"items":[],"error":{"code":9,"message":"asked to","data":{"op":"conflict"}}}`},
-		{"failmid", `{"id":23,"items":[1,2],"error":{"code":3,"message":"broke after 2","data":{"op":"failmid"}}}`},
-		{"bad-args", `{"id":24,"items":[],"error":{"code":3,"message":"argument \"a\": expected integer, got unicode","data":{"op":"add"}}}`},
-		{"nosuch", `{"id":25,"items":[],"error":{"code":5,"message":"no function or class \"nosuch\""}}`},
-		{"nosuch-stream", `{"id":26,"items":[],"error":{"code":5,"message":"no function or class \"nosuch.stream\""},"after":["after"],"reps":1}`},
+		{"conflict", `{"id":22,"items":[],"error":{"code":9,"message":"asked to","data":{"op":"conflict","logref":"L"}}}`},
+		{"failmid", `{"id":23,"items":[1,2],"error":{"code":3,"message":"broke after 2","data":{"op":"failmid","logref":"L"}}}`},
+		{"bad-args", `{"id":24,"items":[],"error":{"code":3,"message":"argument \"a\": expected integer, got unicode","data":{"op":"add","logref":"L"}}}`},
+		{"nosuch", `{"id":25,"items":[],"error":{"code":5,"message":"no function or class \"nosuch\"","data":{"logref":"L"}}}`},
+		{"nosuch-stream", `{"id":26,"items":[],"error":{"code":5,"message":"no function or class \"nosuch.stream\"","data":{"logref":"L"}},"after":["after"],"reps":1}`},
 
 		// A call answered after its first argument stays answered: the
 		// later arguments are dropped, not taken for a new call.
