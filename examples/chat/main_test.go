@@ -299,12 +299,8 @@ func TestPost(t *testing.T) {
 // typing the command gets: the list reaches post's iter.Seq parameter
 // as its items, the one-message list included.
 func TestPostWithGlyphCall(t *testing.T) {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
 	tool := filepath.Join(t.TempDir(), "glyph")
-	if out, err := exec.Command(gobin, "build", "-o", tool, "github.com/glyph-ipc/glyph/cmd/glyph").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", tool, "github.com/glyph-ipc/glyph/cmd/glyph").CombinedOutput(); err != nil {
 		t.Fatalf("building glyph: %v\n%s", err, out)
 	}
 	s, err := startServer("127.0.0.1:0")
