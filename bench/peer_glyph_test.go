@@ -98,7 +98,7 @@ func glyphEchoHandler(_ context.Context, s *peer.ServerStream) (any, error) {
 			}
 		}
 	}
-	return nil, service.Errorf(service.NotFound, "method not found: %s", s.Method())
+	return nil, service.Errorf(service.KindNotFound, "method not found: %s", s.Method())
 }
 
 // glyphServerConns holds the server's end of every connection the glyph

@@ -47,7 +47,7 @@ var (
 // Bind fails, naming them, when entries are missing or are not links or
 // forms, and when a field's function type does not fit. A missing entry
 // whose tag says `optional` binds to a function that fails with a
-// NotFound error instead. Other fields are left alone.
+// [service.KindNotFound] error instead. Other fields are left alone.
 func (v *Value) Bind(stub any) error {
 	rv := reflect.ValueOf(stub)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
@@ -77,7 +77,7 @@ func (v *Value) Bind(stub any) error {
 		}
 		target, err := v.Get(name)
 		if err != nil {
-			if service.KindOf(err) != service.NotFound {
+			if service.KindOf(err) != service.KindNotFound {
 				return err
 			}
 			if !optional {
@@ -86,7 +86,7 @@ func (v *Value) Bind(stub any) error {
 			}
 			msg := fmt.Sprintf("the server offers no %q", name)
 			sv.Field(i).Set(stubFunc(f.Type, func(context.Context, []any) (*Value, error) {
-				return nil, &service.Error{Op: name, Kind: service.NotFound, Message: msg}
+				return nil, &service.Error{Op: name, Kind: service.KindNotFound, Message: msg}
 			}))
 			continue
 		}
@@ -100,7 +100,7 @@ func (v *Value) Bind(stub any) error {
 		}))
 	}
 	if len(missing) > 0 {
-		return &service.Error{Op: v.name, Kind: service.NotFound,
+		return &service.Error{Op: v.name, Kind: service.KindNotFound,
 			Message: fmt.Sprintf("cannot bind: %s has no %s", describe(v.v), strings.Join(missing, ", "))}
 	}
 	return nil
@@ -155,7 +155,7 @@ func stubResults(t reflect.Type, res *Value, err error) []reflect.Value {
 		if err = res.Decode(p.Interface()); err == nil {
 			out[0] = p.Elem()
 		} else {
-			err = &service.Error{Op: res.name, Kind: service.Internal,
+			err = &service.Error{Op: res.name, Kind: service.KindInternal,
 				Message: fmt.Sprintf("cannot decode the result into %s: %v", t.Out(0), err), Err: err}
 		}
 	}

@@ -97,7 +97,7 @@ func TestBind(t *testing.T) {
 
 	check("Nothing", nil, nil, a.Nothing(ctx))
 	err = a.Invalid(ctx)
-	if service.KindOf(err) != service.Invalid || !client.IsClientError(err) {
+	if service.KindOf(err) != service.KindInvalid || !client.IsClientError(err) {
 		t.Errorf("Invalid: %v", err)
 	}
 	// Client-side rejections come back as the error result.
@@ -108,7 +108,7 @@ func TestBind(t *testing.T) {
 		t.Error(err)
 	}
 	_, err = a.Sum(ctx, 1, 2, 3)
-	if service.KindOf(err) != service.Invalid || !strings.Contains(err.Error(), "takes 2 argument(s), got 3") {
+	if service.KindOf(err) != service.KindInvalid || !strings.Contains(err.Error(), "takes 2 argument(s), got 3") {
 		t.Errorf("Sum(1, 2, 3): %v", err)
 	}
 	// Blobs both ways.
@@ -123,7 +123,7 @@ func TestBind(t *testing.T) {
 	check("Upload", s, `file: 2 bytes of application/octet-stream: "up"`, err)
 	// An optional method the server lacks.
 	_, err = a.Future(ctx)
-	if service.KindOf(err) != service.NotFound || !strings.Contains(err.Error(), `no "future"`) || client.StatusCode(err) != 0 {
+	if service.KindOf(err) != service.KindNotFound || !strings.Contains(err.Error(), `no "future"`) || client.StatusCode(err) != 0 {
 		t.Errorf("Future: %v", err)
 	}
 	// A result that does not decode.
@@ -148,7 +148,7 @@ func TestBindFailures(t *testing.T) {
 		AlsoOut func(context.Context) error
 	}
 	err := client.Bind(ctx, c, srv.URL+"/", &missing)
-	if service.KindOf(err) != service.NotFound || !strings.Contains(err.Error(), `resource "index" has no "gone", "also_out"`) {
+	if service.KindOf(err) != service.KindNotFound || !strings.Contains(err.Error(), `resource "index" has no "gone", "also_out"`) {
 		t.Errorf("missing methods: %v", err)
 	}
 	var noErr struct{ Hello func(string) string }
@@ -158,7 +158,7 @@ func TestBindFailures(t *testing.T) {
 	if err := client.Bind(ctx, c, srv.URL+"/", missing); err == nil || !strings.Contains(err.Error(), "pointer to a struct") {
 		t.Errorf("not a pointer: %v", err)
 	}
-	if err := client.Bind(ctx, c, srv.URL+"/nope", &missing); service.KindOf(err) != service.NotFound || !client.IsClientError(err) {
+	if err := client.Bind(ctx, c, srv.URL+"/nope", &missing); service.KindOf(err) != service.KindNotFound || !client.IsClientError(err) {
 		t.Errorf("bad URL: %v", err)
 	}
 }
@@ -199,10 +199,10 @@ func TestValueAccessors(t *testing.T) {
 	if err := v.Decode(r); err == nil {
 		t.Error("Decode into a non-pointer")
 	}
-	if _, err := v.Path(ctx, "od..x"); service.KindOf(err) != service.Invalid {
+	if _, err := v.Path(ctx, "od..x"); service.KindOf(err) != service.KindInvalid {
 		t.Errorf("empty name: %v", err)
 	}
-	if _, err := v.Path(ctx, "od.x", 1); service.KindOf(err) != service.Invalid {
+	if _, err := v.Path(ctx, "od.x", 1); service.KindOf(err) != service.KindInvalid {
 		t.Errorf("arguments for data: %v", err)
 	}
 	if got, err := v.Path(ctx, ""); err != nil || got != v {

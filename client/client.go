@@ -44,7 +44,7 @@ type Client struct {
 	limits       wire.Limits
 	maxResponse  int64 // bound on a decompressed hyperglyph body; 0: none
 	gzipRequests bool
-	realMethods  bool
+	noOverride   bool
 	cache        *cache    // nil: no conditional GETs
 	decoders     sync.Pool // of *decodeSlot, for answers without blobs
 	peerCfg      peer.Config
@@ -93,7 +93,7 @@ func WithCache(maxBytes int64) Option {
 
 // WithMaxResponseBytes bounds the size of a hyperglyph response body after
 // decompression, blob trailers included; a larger one fails with a
-// TooLarge error. 0 or less means no bound beyond the decoding limits.
+// [service.KindTooLarge] error. 0 or less means no bound beyond the decoding limits.
 // Bodies of other content types stream to the caller and are not bounded.
 func WithMaxResponseBytes(n int64) Option { return func(c *Client) { c.maxResponse = n } }
 
@@ -105,10 +105,10 @@ func WithLimits(l wire.Limits) Option { return func(c *Client) { c.limits = l } 
 // gzip). Servers built on package hyperhttp accept them.
 func WithGzipRequests() Option { return func(c *Client) { c.gzipRequests = true } }
 
-// WithRealMethods sends PUT, PATCH and DELETE forms with those HTTP
+// WithoutMethodOverride sends PUT, PATCH and DELETE forms with those HTTP
 // methods. Without it they are sent as POST with a `Method` header, which
 // every hyperglyph server understands and no proxy rejects.
-func WithRealMethods() Option { return func(c *Client) { c.realMethods = true } }
+func WithoutMethodOverride() Option { return func(c *Client) { c.noOverride = true } }
 
 // New returns a Client configured by opts.
 func New(opts ...Option) *Client {
@@ -191,21 +191,21 @@ func (c *Client) do(ctx context.Context, r *request) (*Value, error) {
 			loc, err := location(resp, r)
 			drain(resp.Body)
 			if err != nil {
-				return nil, &service.Error{Op: r.op, Kind: service.Internal, Message: "bad 303 answer: " + err.Error()}
+				return nil, &service.Error{Op: r.op, Kind: service.KindInternal, Message: "bad 303 answer: " + err.Error()}
 			}
 			r = &request{op: "GET " + loc, method: http.MethodGet, url: loc}
 			continue
 		}
 		return c.response(r, resp, cached)
 	}
-	return nil, &service.Error{Op: r.op, Kind: service.Internal, Message: fmt.Sprintf("more than %d redirects", maxRedirects)}
+	return nil, &service.Error{Op: r.op, Kind: service.KindInternal, Message: fmt.Sprintf("more than %d redirects", maxRedirects)}
 }
 
 // send makes the HTTP request. cached is the cache entry it revalidates.
 func (c *Client) send(ctx context.Context, r *request) (*http.Response, *cacheEntry, error) {
 	method := r.method
 	header := make(http.Header, 4)
-	if method != http.MethodGet && method != http.MethodPost && !c.realMethods {
+	if method != http.MethodGet && method != http.MethodPost && !c.noOverride {
 		header.Set("Method", method)
 		method = http.MethodPost
 	}
@@ -233,7 +233,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *cacheEn
 		if body != nil {
 			body.Close()
 		}
-		return nil, nil, &service.Error{Op: r.op, Kind: service.Invalid, Message: "bad request: " + err.Error(), Err: err}
+		return nil, nil, &service.Error{Op: r.op, Kind: service.KindInvalid, Message: "bad request: " + err.Error(), Err: err}
 	}
 	if body != nil {
 		req.ContentLength = length
@@ -305,7 +305,7 @@ func newRequest(ctx context.Context, r *request, method string, body io.ReadClos
 
 // transportError describes a request that got no answer.
 func transportError(ctx context.Context, op string, err error) error {
-	kind := service.Unavailable
+	kind := service.KindUnavailable
 	msg := err.Error()
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -317,7 +317,7 @@ func transportError(ctx context.Context, op string, err error) error {
 		if !errors.Is(err, cerr) {
 			err = fmt.Errorf("%w (%w)", cerr, err)
 		}
-	} else if k := service.KindOf(err); k == service.Canceled || k == service.DeadlineExceeded {
+	} else if k := service.KindOf(err); k == service.KindCanceled || k == service.KindDeadlineExceeded {
 		kind = k
 	}
 	var se *service.Error
@@ -391,20 +391,20 @@ func (c *Client) response(r *request, resp *http.Response, cached *cacheEntry) (
 		loc, err := location(resp, r)
 		drain(resp.Body)
 		if err != nil {
-			return nil, &service.Error{Op: r.op, Kind: service.Internal, Message: "bad 201 answer: " + err.Error()}
+			return nil, &service.Error{Op: r.op, Kind: service.KindInternal, Message: "bad 201 answer: " + err.Error()}
 		}
 		return &Value{c: c, v: hyper.Link{URL: loc}, base: base}, nil
 	case resp.StatusCode >= 400:
 		return nil, c.statusError(r, resp)
 	case resp.StatusCode < 200 || resp.StatusCode >= 300:
 		drain(resp.Body)
-		return nil, &service.Error{Op: r.op, Kind: service.Internal, Message: "unexpected answer " + resp.Status,
+		return nil, &service.Error{Op: r.op, Kind: service.KindInternal, Message: "unexpected answer " + resp.Status,
 			Err: &StatusError{Method: r.method, URL: base, StatusCode: resp.StatusCode}}
 	}
 	body, err := decompressed(resp)
 	if err != nil {
 		drain(resp.Body)
-		return nil, &service.Error{Op: r.op, Kind: service.Internal, Message: "bad response body: " + err.Error(), Err: err}
+		return nil, &service.Error{Op: r.op, Kind: service.KindInternal, Message: "bad response body: " + err.Error(), Err: err}
 	}
 	if !isGlyph(resp.Header.Get("Content-Type")) {
 		// Not hyperglyph: the body is a blob the caller reads.
@@ -466,7 +466,7 @@ func (c *Client) decode(r *request, body io.ReadCloser, base string, lr *limited
 		if rv, err = hyper.ResolveURLs(v, base); err != nil {
 			dec.Close()
 			body.Close()
-			return nil, &service.Error{Op: r.op, Kind: service.Internal, Message: "bad URL in response: " + err.Error(), Err: err}
+			return nil, &service.Error{Op: r.op, Kind: service.KindInternal, Message: "bad URL in response: " + err.Error(), Err: err}
 		}
 	}
 	if !holdsBlob(v) {
@@ -510,11 +510,11 @@ func (c *Client) readError(r *request, lr *limitedReader, err error) error {
 	var le *wire.LimitError
 	switch {
 	case lr != nil && lr.over:
-		return &service.Error{Op: r.op, Kind: service.TooLarge, Message: fmt.Sprintf("response body over %d bytes", c.maxResponse), Err: err}
+		return &service.Error{Op: r.op, Kind: service.KindTooLarge, Message: fmt.Sprintf("response body over %d bytes", c.maxResponse), Err: err}
 	case errors.As(err, &le):
-		return &service.Error{Op: r.op, Kind: service.TooLarge, Message: "response over a limit: " + err.Error(), Err: err}
+		return &service.Error{Op: r.op, Kind: service.KindTooLarge, Message: "response over a limit: " + err.Error(), Err: err}
 	}
-	return &service.Error{Op: r.op, Kind: service.Internal, Message: "bad response body: " + err.Error(), Err: err}
+	return &service.Error{Op: r.op, Kind: service.KindInternal, Message: "bad response body: " + err.Error(), Err: err}
 }
 
 // maxErrorBody bounds how much of an error response is read.

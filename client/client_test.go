@@ -85,8 +85,8 @@ func testService(t testing.TB) *service.Service {
 		return fmt.Sprintf("%s: %d bytes of %s: %q", label, len(b), file.ContentType, truncate(b)), nil
 	}, service.Args("file", "label"), service.Default("label", "file"))
 	svc.MustFunc("nothing", func() {})
-	svc.MustFunc("invalid", func() error { return service.Errorf(service.Invalid, "that will not do") })
-	svc.MustFunc("missing", func() error { return service.Errorf(service.NotFound, "no such thing") })
+	svc.MustFunc("invalid", func() error { return service.Errorf(service.KindInvalid, "that will not do") })
+	svc.MustFunc("missing", func() error { return service.Errorf(service.KindNotFound, "no such thing") })
 	svc.MustFunc("broken", func() error { return errors.New("database on fire") })
 	svc.MustFunc("panics", func() error { panic("boom") })
 	svc.MustFunc("slow", func(ctx context.Context) error {
@@ -286,7 +286,7 @@ func TestClassWithURLState(t *testing.T) {
 		t.Errorf("badge = %q, %d requests", got, srv.requests()-before)
 	}
 	// A link takes no arguments.
-	if _, err := profile.Call(ctx, 1); service.KindOf(err) != service.Invalid {
+	if _, err := profile.Call(ctx, 1); service.KindOf(err) != service.KindInvalid {
 		t.Errorf("link called with an argument: %v", err)
 	}
 }
@@ -378,10 +378,10 @@ func TestErrors(t *testing.T) {
 		message string
 		client  bool
 	}{
-		{"invalid", 400, service.Invalid, "invalid: that will not do", true},
-		{"missing", 404, service.NotFound, "missing: no such thing", true},
-		{"broken", 500, service.Internal, "broken: database on fire", false},
-		{"panics", 500, service.Internal, "panics: internal error", false},
+		{"invalid", 400, service.KindInvalid, "invalid: that will not do", true},
+		{"missing", 404, service.KindNotFound, "missing: no such thing", true},
+		{"broken", 500, service.KindInternal, "broken: database on fire", false},
+		{"panics", 500, service.KindInternal, "panics: internal error", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -404,7 +404,7 @@ func TestErrors(t *testing.T) {
 	}
 	// A 404 for a URL the server does not know.
 	_, err := client.New().Get(ctx, srv.URL+"/nope")
-	if service.KindOf(err) != service.NotFound || !client.IsClientError(err) || !strings.Contains(err.Error(), "nope") {
+	if service.KindOf(err) != service.KindNotFound || !client.IsClientError(err) || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("GET /nope: %v", err)
 	}
 }
@@ -417,14 +417,14 @@ func TestContextAndNetworkErrors(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err := slow.Call(ctx)
-	if service.KindOf(err) != service.DeadlineExceeded || !errors.Is(err, context.DeadlineExceeded) || client.StatusCode(err) != 0 {
+	if service.KindOf(err) != service.KindDeadlineExceeded || !errors.Is(err, context.DeadlineExceeded) || client.StatusCode(err) != 0 {
 		t.Errorf("deadline: %v (kind %v)", err, service.KindOf(err))
 	}
 
 	ctx, cancel = context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	_, err = slow.Call(ctx)
-	if service.KindOf(err) != service.Canceled || !errors.Is(err, context.Canceled) {
+	if service.KindOf(err) != service.KindCanceled || !errors.Is(err, context.Canceled) {
 		t.Errorf("cancel: %v (kind %v)", err, service.KindOf(err))
 	}
 
@@ -433,7 +433,7 @@ func TestContextAndNetworkErrors(t *testing.T) {
 	dead.Close()
 	_, err = client.New().Get(ctxT(t), url)
 	var se *service.Error
-	if !errors.As(err, &se) || se.Kind != service.Unavailable || client.StatusCode(err) != 0 ||
+	if !errors.As(err, &se) || se.Kind != service.KindUnavailable || client.StatusCode(err) != 0 ||
 		!strings.HasPrefix(err.Error(), "GET "+url+": dial tcp") {
 		t.Errorf("closed server: %v", err)
 	}

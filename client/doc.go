@@ -35,7 +35,7 @@
 // body with a Content-Disposition naming the input (blob), or nothing
 // (none). An input's own envelope, when it has one, sends that argument
 // that way instead. PUT, PATCH and DELETE go as POST with a `Method`
-// header unless WithRealMethods is given.
+// header unless WithoutMethodOverride is given.
 //
 // # Responses
 //
@@ -45,8 +45,8 @@
 // response (its `url` attribute is where it came from). 4xx and 5xx answers
 // are *service.Error values whose Kind follows the status and whose
 // message and logref come from the error body; StatusCode, IsClientError
-// and IsServerError tell them apart. Network failures are Unavailable
-// errors and context errors Canceled or DeadlineExceeded ones.
+// and IsServerError tell them apart. Network failures are [service.KindUnavailable]
+// errors and context errors [service.KindCanceled] or [service.KindDeadlineExceeded] ones.
 //
 // # Blobs
 //
@@ -81,7 +81,7 @@
 // them still go over HTTP). Value.URL shows such a path as a peer URL,
 // "<endpoint>#<path>". The client keeps one connection per endpoint,
 // dialled on first use and again on the call after it went down (a call
-// in flight when it broke fails with a retryable Unavailable error: see
+// in flight when it broke fails with a retryable [service.KindUnavailable] error: see
 // peer.Retryable); Client.Close closes them. WithPeerConfig configures
 // them; navigating needs the glyph codec, their default. The headers of
 // WithHeader go with a WebSocket handshake, and those of a link or form
@@ -100,7 +100,7 @@
 // sent in its place, and the server's calls to it run the func (a
 // context.Context first parameter receives the call's; arguments are
 // converted as Decode converts; a last error result is the call's error).
-// Over HTTP a func argument is an Invalid error before any request.
+// Over HTTP a func argument is a [service.KindInvalid] error before any request.
 //
 // # Streamed arguments
 //
@@ -114,16 +114,16 @@
 // a list type, checked against its item type; an iter.Seq2's error ends
 // the call with that error. Over HTTP the items are collected into the
 // list the input takes (at most MaxItems of the client's limits: more is
-// a TooLarge error) before the request is made. Over a peer connection
+// a [service.KindTooLarge] error) before the request is made. Over a peer connection
 // the items are sent one message each as the sequence yields them (the
 // results are read meanwhile, so a function that streams its result from
 // its streamed argument works with Call and Stream alike); an item that
 // fails, or the iterator's error, cancels the call. The peer protocol
 // sends only the items, so the streamed argument must be the call's only
-// one: giving another is an Invalid error before any call, and the
+// one: giving another is a [service.KindInvalid] error before any call, and the
 // others take their defaults. A sequence without items is an empty list
 // over HTTP and a stream of none over a glyph peer; to a baseline peer,
-// which would receive one null item instead of none, it is an Unsupported
+// which would receive one null item instead of none, it is a [service.KindUnsupported]
 // error. A slice, unlike an iterator, is an ordinary argument on every
 // transport: it travels with the others, in the call's one message over
 // a peer as in the request's body over HTTP, and the function ranges over

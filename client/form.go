@@ -96,11 +96,11 @@ func (v *Value) bindArgs(f hyper.Form, p *callPlan, args []any, buf []arg) ([]ar
 	}
 	for _, a := range args {
 		if _, ok := a.(Named); ok {
-			return nil, v.errorf(service.Invalid, "client.Named must be the last argument")
+			return nil, v.errorf(service.KindInvalid, "client.Named must be the last argument")
 		}
 	}
 	if len(args) > len(f.Values) {
-		return nil, v.errorf(service.Invalid, "takes %d argument(s), got %d", len(f.Values), len(args))
+		return nil, v.errorf(service.KindInvalid, "takes %d argument(s), got %d", len(f.Values), len(args))
 	}
 	var bound []arg
 	if cap(buf) >= len(f.Values) {
@@ -122,10 +122,10 @@ func (v *Value) bindArgs(f hyper.Form, p *callPlan, args []any, buf []arg) ([]ar
 			a := named[name]
 			i := inputIndex(f.Values, name)
 			if i < 0 {
-				return nil, v.errorf(service.Invalid, "unknown argument %q (the form takes %s)", name, inputNames(f.Values))
+				return nil, v.errorf(service.KindInvalid, "unknown argument %q (the form takes %s)", name, inputNames(f.Values))
 			}
 			if bound[i].given {
-				return nil, v.errorf(service.Invalid, "argument %q given twice", name)
+				return nil, v.errorf(service.KindInvalid, "argument %q given twice", name)
 			}
 			bound[i] = arg{in: f.Values[i], value: a, given: true}
 		}
@@ -135,7 +135,7 @@ func (v *Value) bindArgs(f hyper.Form, p *callPlan, args []any, buf []arg) ([]ar
 		in := &f.Values[i]
 		if !a.given {
 			if !in.HasDefault {
-				return nil, v.errorf(service.Invalid, "missing argument %q", in.Name)
+				return nil, v.errorf(service.KindInvalid, "missing argument %q", in.Name)
 			}
 			*a = arg{in: *in, value: in.Default}
 			continue
@@ -149,11 +149,11 @@ func (v *Value) bindArgs(f hyper.Form, p *callPlan, args []any, buf []arg) ([]ar
 		}
 		val, err := argValue(a.value, p.types[i])
 		if err != nil {
-			return nil, v.errorf(service.Invalid, "argument %q: %v", in.Name, err)
+			return nil, v.errorf(service.KindInvalid, "argument %q: %v", in.Name, err)
 		}
 		a.value = val
 		if err := checkType(p.types[i], val); err != nil {
-			return nil, v.errorf(service.Invalid, "argument %q: %v", in.Name, err)
+			return nil, v.errorf(service.KindInvalid, "argument %q: %v", in.Name, err)
 		}
 	}
 	return bound, nil
@@ -271,7 +271,7 @@ func (v *Value) checkHTTPArgs(method string, f hyper.Form, bound []arg) error {
 	}
 	for i := range bound {
 		if isFunc(bound[i].value) {
-			return v.errorf(service.Invalid, "argument %q is a func: callbacks need a peer connection, and this form is called over HTTP", bound[i].in.Name)
+			return v.errorf(service.KindInvalid, "argument %q is a func: callbacks need a peer connection, and this form is called over HTTP", bound[i].in.Name)
 		}
 	}
 	return nil
@@ -282,14 +282,14 @@ func (v *Value) checkHTTPArgs(method string, f hyper.Form, bound []arg) error {
 func (v *Value) formEnvelope(method string, f hyper.Form) (string, error) {
 	allowed, ok := envelopes[method]
 	if !ok {
-		return "", v.errorf(service.Unsupported, "the form's method %s is not supported", method)
+		return "", v.errorf(service.KindUnsupported, "the form's method %s is not supported", method)
 	}
 	env := strings.ToLower(f.Envelope)
 	if env == "" {
 		env = allowed[0]
 	}
 	if !slices.Contains(allowed, env) {
-		return "", v.errorf(service.Unsupported, "a %s form cannot use the %q envelope", method, env)
+		return "", v.errorf(service.KindUnsupported, "a %s form cannot use the %q envelope", method, env)
 	}
 	return env, nil
 }
@@ -314,7 +314,7 @@ func (v *Value) placeArgs(env string, bound []arg) (placement, error) {
 		switch e {
 		case envQuery:
 			if holdsBlob(a.value) {
-				return pl, v.errorf(service.Invalid, "argument %q: a blob cannot travel in the URL", a.in.Name)
+				return pl, v.errorf(service.KindInvalid, "argument %q: a blob cannot travel in the URL", a.in.Name)
 			}
 			if pl.query == nil {
 				pl.query = wire.NewOrderedDict()
@@ -328,19 +328,19 @@ func (v *Value) placeArgs(env string, bound []arg) (placement, error) {
 				continue // the server applies its own default
 			}
 			if pl.blob != nil {
-				return pl, v.errorf(service.Invalid, "the blob envelope sends one argument, got %q and %q", pl.blob.in.Name, a.in.Name)
+				return pl, v.errorf(service.KindInvalid, "the blob envelope sends one argument, got %q and %q", pl.blob.in.Name, a.in.Name)
 			}
 			pl.blob = a
 		case envNone:
 			if a.given {
-				return pl, v.errorf(service.Invalid, "argument %q: the form sends no arguments (envelope none)", a.in.Name)
+				return pl, v.errorf(service.KindInvalid, "argument %q: the form sends no arguments (envelope none)", a.in.Name)
 			}
 		default:
-			return pl, v.errorf(service.Unsupported, "argument %q: unknown envelope %q", a.in.Name, e)
+			return pl, v.errorf(service.KindUnsupported, "argument %q: unknown envelope %q", a.in.Name, e)
 		}
 	}
 	if pl.blob != nil && pl.inBody > 0 {
-		return pl, v.errorf(service.Invalid, "cannot send %q as the body and other arguments in a form body", pl.blob.in.Name)
+		return pl, v.errorf(service.KindInvalid, "cannot send %q as the body and other arguments in a form body", pl.blob.in.Name)
 	}
 	return pl, nil
 }
@@ -349,11 +349,11 @@ func (v *Value) placeArgs(env string, bound []arg) (placement, error) {
 func (v *Value) setQuery(r *request, f hyper.Form, query *wire.OrderedDict) error {
 	b, err := wire.Marshal(query)
 	if err != nil {
-		return v.errorf(service.Invalid, "cannot encode the arguments: %v", err)
+		return v.errorf(service.KindInvalid, "cannot encode the arguments: %v", err)
 	}
 	u, err := url.Parse(f.URL)
 	if err != nil {
-		return v.errorf(service.Invalid, "bad form URL: %v", err)
+		return v.errorf(service.KindInvalid, "bad form URL: %v", err)
 	}
 	u.RawQuery = hyper.EscapeQuery(b)
 	r.url = u.String()
@@ -366,7 +366,7 @@ func (v *Value) setQuery(r *request, f hyper.Form, query *wire.OrderedDict) erro
 // server reads, the blobs in chunks after it.
 func (v *Value) formBody(r *request, f hyper.Form, p *callPlan, bound []arg) error {
 	if ct := f.ContentType; ct != "" && !isGlyph(ct) {
-		return v.errorf(service.Unsupported, "the form asks for content type %q: only %s bodies can be sent", ct, MediaType)
+		return v.errorf(service.KindUnsupported, "the form asks for content type %q: only %s bodies can be sent", ct, MediaType)
 	}
 	r.contentType = MediaType
 	if b, ok := p.plainBody(r.bodyBuf[:0], bound); ok {
@@ -382,7 +382,7 @@ func (v *Value) formBody(r *request, f hyper.Form, p *callPlan, bound []arg) err
 	if !holdsBlob(body) {
 		b, err := wire.Marshal(body)
 		if err != nil {
-			return v.errorf(service.Invalid, "cannot encode the arguments: %v", err)
+			return v.errorf(service.KindInvalid, "cannot encode the arguments: %v", err)
 		}
 		r.bodyBytes = b
 		return nil
@@ -393,7 +393,7 @@ func (v *Value) formBody(r *request, f hyper.Form, p *callPlan, bound []arg) err
 			err := wire.NewEncoder(pw).Encode(body)
 			if err != nil {
 				closeBlobs(body)
-				err = &service.Error{Op: r.op, Kind: service.Invalid, Message: "cannot send the arguments: " + err.Error(), Err: err}
+				err = &service.Error{Op: r.op, Kind: service.KindInvalid, Message: "cannot send the arguments: " + err.Error(), Err: err}
 			}
 			pw.CloseWithError(err)
 		}()
@@ -457,7 +457,7 @@ func (v *Value) blobBody(r *request, f hyper.Form, a *arg) error {
 	case string:
 		b = wire.BytesBlob("text/plain; charset=utf-8", []byte(x))
 	default:
-		return v.errorf(service.Invalid, "argument %q: the blob envelope sends a blob, bytes or a string, got %s", a.in.Name, describe(a.value))
+		return v.errorf(service.KindInvalid, "argument %q: the blob envelope sends a blob, bytes or a string, got %s", a.in.Name, describe(a.value))
 	}
 	ct := b.ContentType
 	if ct == "" || ct == "application/octet-stream" {
@@ -483,7 +483,7 @@ type blobReader struct {
 func (r blobReader) Read(p []byte) (int, error) {
 	n, err := r.b.Read(p)
 	if err != nil && err != io.EOF {
-		err = &service.Error{Op: r.op, Kind: service.Invalid, Message: "argument " + strconv.Quote(r.name) + ": " + err.Error(), Err: err}
+		err = &service.Error{Op: r.op, Kind: service.KindInvalid, Message: "argument " + strconv.Quote(r.name) + ": " + err.Error(), Err: err}
 	}
 	return n, err
 }

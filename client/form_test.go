@@ -155,22 +155,22 @@ func TestClientSideRejections(t *testing.T) {
 		kind service.Kind
 		want string
 	}{
-		{"missing required", "f", nil, service.Invalid, `f: missing argument "a"`},
-		{"missing required with named", "f", []any{client.Named{"b": 1}}, service.Invalid, `f: missing argument "a"`},
-		{"unknown named", "f", []any{1, client.Named{"c": 1}}, service.Invalid, `f: unknown argument "c" (the form takes a, b)`},
-		{"too many", "f", []any{1, 2, 3}, service.Invalid, `f: takes 2 argument(s), got 3`},
-		{"twice", "f", []any{1, client.Named{"a": 1}}, service.Invalid, `f: argument "a" given twice`},
-		{"Named not last", "f", []any{client.Named{"a": 1}, 2}, service.Invalid, `f: client.Named must be the last argument`},
-		{"wrong type", "typed", []any{"1", []float64{1}, map[string]any{}}, service.Invalid, `typed: argument "n": expected integer, got unicode`},
-		{"wrong item type", "typed", []any{1, []any{1.5, "x"}, map[string]any{}}, service.Invalid, `typed: argument "xs": item 1: expected float, got unicode`},
-		{"wrong key type", "typed", []any{1, []float64{}, map[int]any{1: 1}}, service.Invalid, `typed: argument "m": key 1 (the key itself): expected unicode, got integer`},
-		{"nil for non-nullable", "typed", []any{nil, []float64{}, map[string]any{}}, service.Invalid, `typed: argument "n": expected integer, got nil`},
-		{"nullable", "typed", []any{1, []float64{}, map[string]any{}, 5, 5}, service.Invalid, `typed: argument "maybe": expected unicode?, got integer`},
-		{"GET cannot send a body", "get", []any{1}, service.Unsupported, `get: a GET form cannot use the "form" envelope`},
-		{"none takes nothing", "none", []any{1}, service.Invalid, `none: argument "a": the form sends no arguments (envelope none)`},
-		{"blob sends one", "blob", []any{[]byte("x"), []byte("y")}, service.Invalid, `blob: the blob envelope sends one argument, got "a" and "b"`},
-		{"unknown method", "weird", nil, service.Unsupported, `weird: the form's method BREW is not supported`},
-		{"data is not callable", "data", []any{1}, service.Invalid, `data: a unicode is not callable: it is not a link or a form`},
+		{"missing required", "f", nil, service.KindInvalid, `f: missing argument "a"`},
+		{"missing required with named", "f", []any{client.Named{"b": 1}}, service.KindInvalid, `f: missing argument "a"`},
+		{"unknown named", "f", []any{1, client.Named{"c": 1}}, service.KindInvalid, `f: unknown argument "c" (the form takes a, b)`},
+		{"too many", "f", []any{1, 2, 3}, service.KindInvalid, `f: takes 2 argument(s), got 3`},
+		{"twice", "f", []any{1, client.Named{"a": 1}}, service.KindInvalid, `f: argument "a" given twice`},
+		{"Named not last", "f", []any{client.Named{"a": 1}, 2}, service.KindInvalid, `f: client.Named must be the last argument`},
+		{"wrong type", "typed", []any{"1", []float64{1}, map[string]any{}}, service.KindInvalid, `typed: argument "n": expected integer, got unicode`},
+		{"wrong item type", "typed", []any{1, []any{1.5, "x"}, map[string]any{}}, service.KindInvalid, `typed: argument "xs": item 1: expected float, got unicode`},
+		{"wrong key type", "typed", []any{1, []float64{}, map[int]any{1: 1}}, service.KindInvalid, `typed: argument "m": key 1 (the key itself): expected unicode, got integer`},
+		{"nil for non-nullable", "typed", []any{nil, []float64{}, map[string]any{}}, service.KindInvalid, `typed: argument "n": expected integer, got nil`},
+		{"nullable", "typed", []any{1, []float64{}, map[string]any{}, 5, 5}, service.KindInvalid, `typed: argument "maybe": expected unicode?, got integer`},
+		{"GET cannot send a body", "get", []any{1}, service.KindUnsupported, `get: a GET form cannot use the "form" envelope`},
+		{"none takes nothing", "none", []any{1}, service.KindInvalid, `none: argument "a": the form sends no arguments (envelope none)`},
+		{"blob sends one", "blob", []any{[]byte("x"), []byte("y")}, service.KindInvalid, `blob: the blob envelope sends one argument, got "a" and "b"`},
+		{"unknown method", "weird", nil, service.KindUnsupported, `weird: the form's method BREW is not supported`},
+		{"data is not callable", "data", []any{1}, service.KindInvalid, `data: a unicode is not callable: it is not a link or a form`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -202,11 +202,11 @@ func TestClientSideRejections(t *testing.T) {
 		t.Errorf("weird = %v", w)
 	}
 	// Get on something without fields.
-	if _, err := must[*client.Value](t)(index.Get("data")).Get("x"); service.KindOf(err) != service.Invalid {
+	if _, err := must[*client.Value](t)(index.Get("data")).Get("x"); service.KindOf(err) != service.KindInvalid {
 		t.Errorf("Get on a string: %v", err)
 	}
 	_, err := index.Get("nope")
-	if service.KindOf(err) != service.NotFound || !strings.Contains(err.Error(), `no "nope" in a resource (it has blob, data, f, get, none, typed, weird)`) {
+	if service.KindOf(err) != service.KindNotFound || !strings.Contains(err.Error(), `no "nope" in a resource (it has blob, data, f, get, none, typed, weird)`) {
 		t.Errorf("Get(nope): %v", err)
 	}
 }
@@ -295,7 +295,7 @@ func TestEnvelopes(t *testing.T) {
 		}
 	})
 	t.Run("real methods", func(t *testing.T) {
-		rc := client.New(client.WithRealMethods())
+		rc := client.New(client.WithoutMethodOverride())
 		for form, want := range map[string]string{"put": "PUT", "patch": "PATCH", "delete": "DELETE"} {
 			var args []any
 			if form != "delete" {
@@ -498,7 +498,7 @@ func TestFailingArgumentReader(t *testing.T) {
 	index := must[*client.Value](t)(client.New().Get(ctx, srv.URL+"/"))
 	for _, form := range []string{"post", "put"} {
 		_, err := index.Path(ctx, form, &failingReader{})
-		if !errors.Is(err, errDisk) || service.KindOf(err) != service.Invalid || client.StatusCode(err) != 0 {
+		if !errors.Is(err, errDisk) || service.KindOf(err) != service.KindInvalid || client.StatusCode(err) != 0 {
 			t.Errorf("%s: %v (kind %v)", form, err, service.KindOf(err))
 		}
 	}

@@ -51,7 +51,7 @@ type peerSlot struct {
 }
 
 // Close closes the client's peer connections; calls over peers then fail
-// with Unavailable. Calls in flight fail as a closed connection makes
+// with [service.KindUnavailable]. Calls in flight fail as a closed connection makes
 // them. A client that only talks HTTP holds no connections of its own
 // (net/http's pool is the HTTPClient's) and need not be closed.
 func (c *Client) Close() error {
@@ -110,7 +110,7 @@ func (c *Client) peerConn(ctx context.Context, op, endpoint string) (*peer.Conn,
 	c.peers.mu.Lock()
 	if c.peers.closed {
 		c.peers.mu.Unlock()
-		return nil, &service.Error{Op: op, Kind: service.Unavailable, Message: "the client is closed"}
+		return nil, &service.Error{Op: op, Kind: service.KindUnavailable, Message: "the client is closed"}
 	}
 	if c.peers.slots == nil {
 		c.peers.slots = map[string]*peerSlot{}
@@ -156,7 +156,7 @@ func (c *Client) peerConn(ctx context.Context, op, endpoint string) (*peer.Conn,
 		c.peers.mu.Unlock()
 		if closed {
 			conn.Close()
-			return nil, &service.Error{Op: op, Kind: service.Unavailable, Message: "the client is closed"}
+			return nil, &service.Error{Op: op, Kind: service.KindUnavailable, Message: "the client is closed"}
 		}
 		return conn, nil
 	}
@@ -245,7 +245,7 @@ func (c *Client) startPeer(ctx context.Context, op, endpoint, method string, pay
 			named[k] = name
 		}
 		if conn.Codec() != "glyph" && holdsBlob(named) {
-			return fail(&service.Error{Op: op, Kind: service.Unsupported, Message: "blobs need the glyph codec; the connection speaks " + conn.Codec()})
+			return fail(&service.Error{Op: op, Kind: service.KindUnsupported, Message: "blobs need the glyph codec; the connection speaks " + conn.Codec()})
 		}
 	}
 	// The arguments in one message, not a stream of one item: the
@@ -285,7 +285,7 @@ func (c *Client) peerValue(op string, x any, endpoint, base string) (*Value, err
 	if !plain.Is(x) {
 		var err error
 		if x, err = hyper.ResolveURLs(x, base); err != nil {
-			return nil, &service.Error{Op: op, Kind: service.Internal, Message: "bad URL in response: " + err.Error(), Err: err}
+			return nil, &service.Error{Op: op, Kind: service.KindInternal, Message: "bad URL in response: " + err.Error(), Err: err}
 		}
 	}
 	return &Value{c: c, v: x, base: base, peer: endpoint}, nil
@@ -336,7 +336,7 @@ func (pc *peerCall) collect() (*Value, error) {
 			return nil, pc.error(err)
 		}
 		if max >= 0 && len(items) >= max {
-			return nil, &service.Error{Op: pc.op, Kind: service.TooLarge, Message: fmt.Sprintf("more than %d items streamed", max)}
+			return nil, &service.Error{Op: pc.op, Kind: service.KindTooLarge, Message: fmt.Sprintf("more than %d items streamed", max)}
 		}
 		items = append(items, v)
 	}
@@ -448,7 +448,7 @@ func (v *Value) startCall(ctx context.Context, args []any) (*peerCall, error) {
 			return nil, nil
 		}
 		if len(args) > 0 {
-			return nil, v.errorf(service.Invalid, "a link takes no arguments, got %d", len(args))
+			return nil, v.errorf(service.KindInvalid, "a link takes no arguments, got %d", len(args))
 		}
 		return v.c.startPeer(ctx, v.op("GET", v.fullURL(x.URL)), ep, method, nil, true, x.Headers, nil)
 	case hyper.Form:
@@ -488,7 +488,7 @@ func (v *Value) peerArgs(f hyper.Form, args []any) (named map[string]any, seq *s
 		s, ok := a.value.(*seqArg)
 		switch {
 		case ok && seq != nil:
-			return nil, nil, v.errorf(service.Invalid, "arguments %q and %q are both sequences: over a peer connection a call streams one argument", seq.name, s.name)
+			return nil, nil, v.errorf(service.KindInvalid, "arguments %q and %q are both sequences: over a peer connection a call streams one argument", seq.name, s.name)
 		case ok:
 			seq = s
 		case a.given && other == "":
@@ -497,7 +497,7 @@ func (v *Value) peerArgs(f hyper.Form, args []any) (named map[string]any, seq *s
 	}
 	if seq != nil {
 		if other != "" {
-			return nil, nil, v.errorf(service.Invalid, "argument %q streams: over a peer connection such a call sends only the sequence's items, so argument %q cannot be given (leave it to its default)", seq.name, other)
+			return nil, nil, v.errorf(service.KindInvalid, "argument %q streams: over a peer connection such a call sends only the sequence's items, so argument %q cannot be given (leave it to its default)", seq.name, other)
 		}
 		return nil, seq, nil
 	}
@@ -510,7 +510,7 @@ func (v *Value) peerArgs(f hyper.Form, args []any) (named map[string]any, seq *s
 		}
 		switch {
 		case e == envNone && a.given:
-			return nil, nil, v.errorf(service.Invalid, "argument %q: the form sends no arguments (envelope none)", a.in.Name)
+			return nil, nil, v.errorf(service.KindInvalid, "argument %q: the form sends no arguments (envelope none)", a.in.Name)
 		case e == envNone, e == envBlob && !a.given:
 			continue
 		}
@@ -544,7 +544,7 @@ func (c *Client) callbackHandler(op, name string, fn any) (peer.Handler, error) 
 		bad = "must return nothing, a value, an error, or a value and an error"
 	}
 	if bad != "" {
-		return nil, &service.Error{Op: op, Kind: service.Invalid, Message: fmt.Sprintf("argument %q: the callback %s %s", name, t, bad)}
+		return nil, &service.Error{Op: op, Kind: service.KindInvalid, Message: fmt.Sprintf("argument %q: the callback %s %s", name, t, bad)}
 	}
 	first := 0
 	if hasCtx {
@@ -565,7 +565,7 @@ func (c *Client) callbackHandler(op, name string, fn any) (peer.Handler, error) 
 		}
 		n := t.NumIn() - first
 		if len(args) > n {
-			return nil, &service.Error{Kind: service.Invalid, Message: fmt.Sprintf("the callback takes %d argument(s), got %d", n, len(args))}
+			return nil, &service.Error{Kind: service.KindInvalid, Message: fmt.Sprintf("the callback takes %d argument(s), got %d", n, len(args))}
 		}
 		in := make([]reflect.Value, 0, t.NumIn())
 		if hasCtx {
@@ -579,7 +579,7 @@ func (c *Client) callbackHandler(op, name string, fn any) (peer.Handler, error) 
 			}
 			ptr := reflect.New(pt)
 			if err := (&Value{c: c, v: args[i]}).Decode(ptr.Interface()); err != nil {
-				return nil, &service.Error{Kind: service.Invalid, Message: fmt.Sprintf("callback argument %d: %v", i+1, err)}
+				return nil, &service.Error{Kind: service.KindInvalid, Message: fmt.Sprintf("callback argument %d: %v", i+1, err)}
 			}
 			in = append(in, ptr.Elem())
 		}

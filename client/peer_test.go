@@ -82,8 +82,8 @@ func tourService() *service.Service {
 		r, err := cb(strings.ToUpper(s))
 		return "callback said " + r, err
 	}, service.Args("s", "cb"))
-	svc.MustFunc("missing", func() error { return service.Errorf(service.NotFound, "no such thing") })
-	svc.MustFunc("invalid", func() error { return service.Errorf(service.Invalid, "that will not do") })
+	svc.MustFunc("missing", func() error { return service.Errorf(service.KindNotFound, "no such thing") })
+	svc.MustFunc("invalid", func() error { return service.Errorf(service.KindInvalid, "that will not do") })
 	return svc
 }
 
@@ -403,7 +403,7 @@ func TestNavigationTour(t *testing.T) {
 			v, err := shout.Call(ctx, "hey", cb)
 			if !s.peer {
 				// HTTP has no callbacks: refused before any request.
-				if service.KindOf(err) != service.Invalid || calls.Load() != 0 {
+				if service.KindOf(err) != service.KindInvalid || calls.Load() != 0 {
 					t.Errorf("a callback over HTTP: %v, %v", v, err)
 				}
 				return
@@ -416,34 +416,34 @@ func TestNavigationTour(t *testing.T) {
 			}
 			// The callback's error comes back as the function's.
 			_, err = shout.Call(ctx, "hey", func(ctx context.Context, s string) (string, error) {
-				return "", service.Errorf(service.PermissionDenied, "not me")
+				return "", service.Errorf(service.KindPermissionDenied, "not me")
 			})
-			if service.KindOf(err) != service.PermissionDenied {
+			if service.KindOf(err) != service.KindPermissionDenied {
 				t.Errorf("a failing callback: %v", err)
 			}
 			// A func that cannot be a callback.
 			_, err = shout.Call(ctx, "hey", func(...string) {})
-			if service.KindOf(err) != service.Invalid {
+			if service.KindOf(err) != service.KindInvalid {
 				t.Errorf("a variadic callback: %v", err)
 			}
 		}},
 		{"errors", func(t *testing.T, ctx context.Context, s *tourState) {
 			var se *service.Error
 			_, err := s.index.Path(ctx, "missing")
-			if !errors.As(err, &se) || se.Kind != service.NotFound || !strings.Contains(se.Error(), "missing: no such thing") {
+			if !errors.As(err, &se) || se.Kind != service.KindNotFound || !strings.Contains(se.Error(), "missing: no such thing") {
 				t.Errorf("missing(): %v", err)
 			}
 			_, err = s.index.Path(ctx, "invalid")
-			if service.KindOf(err) != service.Invalid {
+			if service.KindOf(err) != service.KindInvalid {
 				t.Errorf("invalid(): %v", err)
 			}
 			_, err = s.c.Get(ctx, s.at("nope"))
-			if service.KindOf(err) != service.NotFound {
+			if service.KindOf(err) != service.KindNotFound {
 				t.Errorf("GET nope: %v", err)
 			}
 			// Rejected by the client, before any request.
 			_, err = s.index.Path(ctx, "hello", 12)
-			if !errors.As(err, &se) || se.Kind != service.Invalid || se.Message != `argument "name": expected unicode, got integer` {
+			if !errors.As(err, &se) || se.Kind != service.KindInvalid || se.Message != `argument "name": expected unicode, got integer` {
 				t.Errorf("hello(12): %#v", err)
 			}
 		}},
@@ -588,7 +588,7 @@ func TestPeerReconnect(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Error("Close left the connection open")
 	}
-	if _, err := index.Path(ctx, "hello", "c"); service.KindOf(err) != service.Unavailable {
+	if _, err := index.Path(ctx, "hello", "c"); service.KindOf(err) != service.KindUnavailable {
 		t.Errorf("a call after Close: %v", err)
 	}
 }
@@ -646,7 +646,7 @@ func TestPeerPlainCodec(t *testing.T) {
 		t.Fatalf("index over json: %#v", index.Any())
 	}
 	_, err = index.Path(ctx, "hello")
-	if service.KindOf(err) != service.NotFound {
+	if service.KindOf(err) != service.KindNotFound {
 		t.Errorf("navigating over json: %v", err)
 	}
 }

@@ -81,7 +81,7 @@ func TestRelativeURLs(t *testing.T) {
 	if _, err := v.Get("list"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ok(v.Get("list")).Get("2"); service.KindOf(err) != service.NotFound {
+	if _, err := ok(v.Get("list")).Get("2"); service.KindOf(err) != service.KindNotFound {
 		t.Errorf("list.2: %v", err)
 	}
 }
@@ -144,17 +144,17 @@ func TestStatuses(t *testing.T) {
 		t.Errorf("empty 200 body: %#v", v.Any())
 	}
 	_, err := index.Path(ctx, "plain")
-	if service.KindOf(err) != service.Unavailable && service.KindOf(err) != service.Internal || !client.IsServerError(err) ||
+	if service.KindOf(err) != service.KindUnavailable && service.KindOf(err) != service.KindInternal || !client.IsServerError(err) ||
 		!strings.Contains(err.Error(), "502 Bad Gateway: plain failure") {
 		t.Errorf("plain 502: kind %v: %v", service.KindOf(err), err)
 	}
 	_, err = index.Path(ctx, "teapot")
-	if service.KindOf(err) != service.Invalid || !client.IsClientError(err) || client.StatusCode(err) != 418 {
+	if service.KindOf(err) != service.KindInvalid || !client.IsClientError(err) || client.StatusCode(err) != 418 {
 		t.Errorf("418: %v", err)
 	}
 	_, err = index.Path(ctx, "glyph5")
 	var se *service.Error
-	if !errors.As(err, &se) || se.Kind != service.Unavailable || se.Message != "later" || se.Logref != "L1" {
+	if !errors.As(err, &se) || se.Kind != service.KindUnavailable || se.Message != "later" || se.Logref != "L1" {
 		t.Errorf("503 with a body: %#v", err)
 	}
 	var st *client.StatusError
@@ -320,12 +320,12 @@ func TestLimits(t *testing.T) {
 	}
 	bound := ok(ok(small.Get(ctx, srv.URL+"/")).Get("hello"))
 	_, err = bound.Call(ctx, long)
-	if service.KindOf(err) != service.TooLarge || !strings.Contains(err.Error(), "over 4000 bytes") {
+	if service.KindOf(err) != service.KindTooLarge || !strings.Contains(err.Error(), "over 4000 bytes") {
 		t.Errorf("over MaxResponseBytes: %v", err)
 	}
 	_, err = ok(ok(client.New(client.WithLimits(wire.Limits{MaxStringBytes: 100})).Get(ctx, srv.URL+"/")).Get("hello")).Call(ctx, long)
 	var le *wire.LimitError
-	if service.KindOf(err) != service.TooLarge || !errors.As(err, &le) || le.Limit != "MaxStringBytes" {
+	if service.KindOf(err) != service.KindTooLarge || !errors.As(err, &le) || le.Limit != "MaxStringBytes" {
 		t.Errorf("over MaxStringBytes: %v", err)
 	}
 	if _, err := hello.Call(ctx, long); err != nil {

@@ -65,7 +65,7 @@ func (s *seqArg) itemType() (t hyper.Type, ok bool) {
 // first error: an iter.Seq2's, an item's, or fn's.
 func (s *seqArg) each(op string, fn func(item any) (bool, error)) error {
 	if s.fn.IsNil() {
-		return &service.Error{Op: op, Kind: service.Invalid, Message: fmt.Sprintf("argument %q is a nil sequence", s.name)}
+		return &service.Error{Op: op, Kind: service.KindInvalid, Message: fmt.Sprintf("argument %q is a nil sequence", s.name)}
 	}
 	et, check := s.itemType()
 	var failed error
@@ -85,7 +85,7 @@ func (s *seqArg) each(op string, fn func(item any) (bool, error)) error {
 			err = checkType(et, val)
 		}
 		if err != nil {
-			failed, done = &service.Error{Op: op, Kind: service.Invalid, Message: fmt.Sprintf("argument %q: item %d: %v", s.name, i, err)}, true
+			failed, done = &service.Error{Op: op, Kind: service.KindInvalid, Message: fmt.Sprintf("argument %q: item %d: %v", s.name, i, err)}, true
 			return []reflect.Value{no}
 		}
 		i++
@@ -114,7 +114,7 @@ func (s *seqArg) collect(op string, max int) ([]any, error) {
 	items := []any{}
 	err := s.each(op, func(item any) (bool, error) {
 		if max >= 0 && len(items) >= max {
-			return false, &service.Error{Op: op, Kind: service.TooLarge, Message: fmt.Sprintf("argument %q: more than %d items", s.name, max)}
+			return false, &service.Error{Op: op, Kind: service.KindTooLarge, Message: fmt.Sprintf("argument %q: more than %d items", s.name, max)}
 		}
 		items = append(items, item)
 		return true, nil
@@ -123,7 +123,7 @@ func (s *seqArg) collect(op string, max int) ([]any, error) {
 		return nil, err
 	}
 	if err := checkType(s.t, items); err != nil {
-		return nil, &service.Error{Op: op, Kind: service.Invalid, Message: fmt.Sprintf("argument %q: %v", s.name, err)}
+		return nil, &service.Error{Op: op, Kind: service.KindInvalid, Message: fmt.Sprintf("argument %q: %v", s.name, err)}
 	}
 	return items, nil
 }
@@ -203,12 +203,12 @@ func (pc *peerCall) sendSeq(seq *seqArg, glyph, end bool) {
 	err := func() (err error) {
 		defer func() {
 			if p := recover(); p != nil {
-				err = &service.Error{Op: pc.op, Kind: service.Internal, Message: fmt.Sprintf("argument %q: the sequence panicked: %v", seq.name, p)}
+				err = &service.Error{Op: pc.op, Kind: service.KindInternal, Message: fmt.Sprintf("argument %q: the sequence panicked: %v", seq.name, p)}
 			}
 		}()
 		return seq.each(pc.op, func(item any) (bool, error) {
 			if !glyph && holdsBlob(item) {
-				return false, &service.Error{Op: pc.op, Kind: service.Unsupported, Message: "blobs need the glyph codec"}
+				return false, &service.Error{Op: pc.op, Kind: service.KindUnsupported, Message: "blobs need the glyph codec"}
 			}
 			switch err := pc.st.Send(item); err {
 			case nil:
@@ -223,7 +223,7 @@ func (pc *peerCall) sendSeq(seq *seqArg, glyph, end bool) {
 		})
 	}()
 	if err == nil && n == 0 && !ended && !end {
-		err = &service.Error{Op: pc.op, Kind: service.Unsupported, Message: fmt.Sprintf("argument %q: a sequence without items cannot be streamed to a baseline peer (it would receive one null item)", seq.name)}
+		err = &service.Error{Op: pc.op, Kind: service.KindUnsupported, Message: fmt.Sprintf("argument %q: a sequence without items cannot be streamed to a baseline peer (it would receive one null item)", seq.name)}
 	}
 	if err == nil && !ended {
 		if e := pc.st.CloseSend(); e != nil && e != io.EOF {

@@ -147,7 +147,7 @@ func TestStreamedArguments(t *testing.T) {
 					}
 				}
 			}))
-			if service.KindOf(err) != service.Invalid || !strings.Contains(err.Error(), `"xs": item 2`) {
+			if service.KindOf(err) != service.KindInvalid || !strings.Contains(err.Error(), `"xs": item 2`) {
 				t.Errorf("total(1, 2, three): %v", err)
 			}
 			if pulled != 3 {
@@ -188,7 +188,7 @@ func TestStreamedArguments(t *testing.T) {
 			before = calls.Load()
 			res, err := idx.Path(ctx, "scale", ints(3), 10)
 			if tg.peer {
-				if service.KindOf(err) != service.Invalid || !strings.Contains(err.Error(), `argument "by" cannot be given`) {
+				if service.KindOf(err) != service.KindInvalid || !strings.Contains(err.Error(), `argument "by" cannot be given`) {
 					t.Errorf("scale(1..3, 10) over a peer: %v", err)
 				}
 				if calls.Load() != before {
@@ -224,7 +224,7 @@ func TestStreamedArgumentLimits(t *testing.T) {
 	}
 	before := calls.Load()
 	_, err := idx.Path(ctx, "total", ints(6))
-	if service.KindOf(err) != service.TooLarge {
+	if service.KindOf(err) != service.KindTooLarge {
 		t.Errorf("total(1..6) with MaxItems 5: %v", err)
 	}
 	if calls.Load() != before {

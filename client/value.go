@@ -110,8 +110,8 @@ func (v *Value) child(x any, base, name string) *Value {
 // Get returns the field name of v: the entry of a resource's content (its
 // data, links and forms: `r.name` in the protocol's terms), the entry of
 // a dict or ordered dict under the string key name, or, for a list, the
-// item at the index name ("0", "1", ...). It fails with a NotFound error
-// listing the names there are, and with an Invalid error when v has no
+// item at the index name ("0", "1", ...). It fails with a [service.KindNotFound] error
+// listing the names there are, and with a [service.KindInvalid] error when v has no
 // fields. Get makes no request.
 func (v *Value) Get(name string) (*Value, error) {
 	base := v.base
@@ -134,18 +134,18 @@ func (v *Value) Get(name string) (*Value, error) {
 	case []any:
 		i, err := strconv.Atoi(name)
 		if err != nil || i < 0 || i >= len(c) {
-			return nil, v.errorf(service.NotFound, "no item %q in a list of %d", name, len(c))
+			return nil, v.errorf(service.KindNotFound, "no item %q in a list of %d", name, len(c))
 		}
 		return v.child(c[i], base, name), nil
 	default:
-		return nil, v.errorf(service.Invalid, "cannot get %q from %s", name, describe(v.v))
+		return nil, v.errorf(service.KindInvalid, "cannot get %q from %s", name, describe(v.v))
 	}
 	if !ok {
 		msg := fmt.Sprintf("no %q in %s", name, describe(v.v))
 		if names := v.Names(); len(names) > 0 {
 			msg += " (it has " + strings.Join(names, ", ") + ")"
 		}
-		return nil, v.errorf(service.NotFound, "%s", msg)
+		return nil, v.errorf(service.KindNotFound, "%s", msg)
 	}
 	return v.child(x, base, name), nil
 }
@@ -215,11 +215,11 @@ func mapKeys(m map[string]any) []string {
 //     inputs in order, and a Named as the last argument binds by name;
 //     omitted inputs take their defaults. A missing required argument,
 //     an unknown name, an argument given twice or one that does not match
-//     the input's type fails with an Invalid error before any request is
+//     the input's type fails with a [service.KindInvalid] error before any request is
 //     made. See the package documentation for envelopes and blobs.
 //   - A link is followed with GET, taking no arguments. An inline link
 //     returns its content without a request.
-//   - Anything else fails with an Invalid error.
+//   - Anything else fails with a [service.KindInvalid] error.
 //
 // Readers and blobs among the arguments are closed once sent, or when the
 // call fails, as net/http closes request bodies.
@@ -235,7 +235,7 @@ func mapKeys(m map[string]any) []string {
 // call, a form's arguments, bound and checked as above, as the named
 // arguments of the call. A Go func among them is a callback, which the
 // function called may call back during the call (see the package
-// documentation); over HTTP it is an Invalid error before any request. A
+// documentation); over HTTP it is a [service.KindInvalid] error before any request. A
 // streamed result is collected into a list, as HTTP sends it (at most
 // MaxItems of the client's limits items; see Stream to take them as they
 // come).
@@ -255,7 +255,7 @@ func (v *Value) Call(ctx context.Context, args ...any) (*Value, error) {
 	switch x := v.v.(type) {
 	case hyper.Link:
 		if len(args) > 0 {
-			return nil, v.errorf(service.Invalid, "a link takes no arguments, got %d", len(args))
+			return nil, v.errorf(service.KindInvalid, "a link takes no arguments, got %d", len(args))
 		}
 		if x.Inline {
 			return &Value{c: v.c, v: x.Content, base: x.URL, name: v.name, stream: v.stream, peer: v.peer}, nil
@@ -269,7 +269,7 @@ func (v *Value) Call(ctx context.Context, args ...any) (*Value, error) {
 		}
 		return v.c.do(ctx, r)
 	}
-	return nil, v.errorf(service.Invalid, "%s is not callable: it is not a link or a form", describe(v.v))
+	return nil, v.errorf(service.KindInvalid, "%s is not callable: it is not a link or a form", describe(v.v))
 }
 
 // op names a request for errors: the path that led to it, or the method
@@ -295,7 +295,7 @@ func (v *Value) Path(ctx context.Context, path string, args ...any) (*Value, err
 	}
 	for i, name := range names {
 		if name == "" {
-			return nil, v.errorf(service.Invalid, "empty name in path %q", path)
+			return nil, v.errorf(service.KindInvalid, "empty name in path %q", path)
 		}
 		next, err := cur.Get(name)
 		if err != nil {
@@ -315,7 +315,7 @@ func (v *Value) Path(ctx context.Context, path string, args ...any) (*Value, err
 		return cur.Call(ctx, args...)
 	}
 	if len(args) > 0 {
-		return nil, cur.errorf(service.Invalid, "%s is not callable: it is not a link or a form", describe(cur.v))
+		return nil, cur.errorf(service.KindInvalid, "%s is not callable: it is not a link or a form", describe(cur.v))
 	}
 	return cur, nil
 }

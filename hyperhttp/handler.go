@@ -135,7 +135,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				slog.String("path", r.URL.Path), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 			panic(http.ErrAbortHandler)
 		}
-		h.writeError(tw, r, &service.Error{Kind: service.Internal, Message: "internal error",
+		h.writeError(tw, r, &service.Error{Kind: service.KindInternal, Message: "internal error",
 			Err: fmt.Errorf("panic: %v\n%s", p, debug.Stack())})
 	}()
 
@@ -228,7 +228,7 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 	case path+"/" == h.cfg.Root:
 		path = ""
 	default:
-		return nil, nil, &service.Error{Kind: service.NotFound, Message: "no such path: not under " + h.cfg.Root}
+		return nil, nil, &service.Error{Kind: service.KindNotFound, Message: "no such path: not under " + h.cfg.Root}
 	}
 	req := &x.req
 	*req = service.Request{Root: h.cfg.Root, Path: path, Query: r.URL.RawQuery}
@@ -238,7 +238,7 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
 		req.Method = m
 	default:
-		return nil, nil, &service.Error{Kind: service.MethodNotAllowed, Message: "method " + quoteShort(m) + " is not supported (" + allowAll + ")"}
+		return nil, nil, &service.Error{Kind: service.KindMethodNotAllowed, Message: "method " + quoteShort(m) + " is not supported (" + allowAll + ")"}
 	}
 	req.Header = r.Header
 	if req.Method == http.MethodGet {
@@ -272,11 +272,11 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(raw)
 		if err != nil {
-			return nil, nil, &service.Error{Kind: service.Invalid, Message: "bad gzip request body: " + err.Error()}
+			return nil, nil, &service.Error{Kind: service.KindInvalid, Message: "bad gzip request body: " + err.Error()}
 		}
 		rd = zr
 	default:
-		return nil, nil, &service.Error{Kind: service.Unsupported, Message: "unsupported Content-Encoding " + quoteShort(enc) + " (gzip and identity are)"}
+		return nil, nil, &service.Error{Kind: service.KindUnsupported, Message: "unsupported Content-Encoding " + quoteShort(enc) + " (gzip and identity are)"}
 	}
 	compressed := rd != raw
 	ctHeader := strings.TrimSpace(headerValue(r.Header, "Content-Type"))
@@ -287,7 +287,7 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 	} else if ctHeader != "" {
 		ct, _, err = mime.ParseMediaType(ctHeader)
 		if err != nil {
-			return nil, nil, &service.Error{Kind: service.Invalid, Message: "bad Content-Type " + quoteShort(ctHeader) + ": " + err.Error()}
+			return nil, nil, &service.Error{Kind: service.KindInvalid, Message: "bad Content-Type " + quoteShort(ctHeader) + ": " + err.Error()}
 		}
 	}
 	if ct == MediaType {
@@ -383,7 +383,7 @@ func (h *Handler) formArgs(req *service.Request, body *requestBody) error {
 			case "MaxMessageBytes":
 				return tooLarge(h.cfg.MaxRequestBytes)
 			case "MaxBlobBytes":
-				return &service.Error{Kind: service.TooLarge, Message: fmt.Sprintf("blobs in the request body over %d bytes", h.cfg.MaxBlobBytes)}
+				return &service.Error{Kind: service.KindTooLarge, Message: fmt.Sprintf("blobs in the request body over %d bytes", h.cfg.MaxBlobBytes)}
 			}
 		}
 		return body.blame(badBody(err))
@@ -402,7 +402,7 @@ func (h *Handler) formArgs(req *service.Request, body *requestBody) error {
 	case []any:
 		req.Positional = a
 	default:
-		return &service.Error{Kind: service.Invalid, Message: "request body is " + wire.TypeName(a) + ", expected an ordered dict of arguments"}
+		return &service.Error{Kind: service.KindInvalid, Message: "request body is " + wire.TypeName(a) + ", expected an ordered dict of arguments"}
 	}
 	return nil
 }
@@ -412,7 +412,7 @@ func (h *Handler) formArgs(req *service.Request, body *requestBody) error {
 func (h *Handler) queryArgs(query string) (*wire.OrderedDict, error) {
 	b, err := hyper.UnescapeQuery(query)
 	if err != nil {
-		return nil, &service.Error{Kind: service.Invalid, Message: "bad query arguments: " + err.Error()}
+		return nil, &service.Error{Kind: service.KindInvalid, Message: "bad query arguments: " + err.Error()}
 	}
 	var args wire.OrderedDict
 	if err := wire.UnmarshalConfig(b, &args, wire.DecodeConfig{Limits: h.cfg.Limits}); err != nil {
@@ -428,13 +428,13 @@ func (h *Handler) queryArgs(query string) (*wire.OrderedDict, error) {
 func badBody(err error) *service.Error {
 	var le *wire.LimitError
 	if errors.As(err, &le) {
-		return &service.Error{Kind: service.TooLarge, Message: "request body: " + err.Error(), Err: err}
+		return &service.Error{Kind: service.KindTooLarge, Message: "request body: " + err.Error(), Err: err}
 	}
 	var se *service.Error
 	if errors.As(err, &se) {
 		return se
 	}
-	return &service.Error{Kind: service.Invalid, Message: "bad request body: " + err.Error(), Err: err}
+	return &service.Error{Kind: service.KindInvalid, Message: "bad request body: " + err.Error(), Err: err}
 }
 
 // minLimit returns the smaller of a wire limit (zero meaning def,
@@ -450,11 +450,11 @@ func minLimit(wireLimit, def, own int64) int64 {
 }
 
 func tooLarge(n int64) *service.Error {
-	return &service.Error{Kind: service.TooLarge, Message: fmt.Sprintf("request body over %d bytes", n)}
+	return &service.Error{Kind: service.KindTooLarge, Message: fmt.Sprintf("request body over %d bytes", n)}
 }
 
 func readError(err error) *service.Error {
-	return &service.Error{Kind: service.Invalid, Message: "reading the request body: " + err.Error(), Err: err}
+	return &service.Error{Kind: service.KindInvalid, Message: "reading the request body: " + err.Error(), Err: err}
 }
 
 // quoteShort quotes a string from the request for an error message,
@@ -529,7 +529,7 @@ func (h *Handler) closeBody(b *requestBody) {
 	}
 }
 
-// limitReader reads at most n bytes from r and fails with a TooLarge
+// limitReader reads at most n bytes from r and fails with a [service.KindTooLarge]
 // error when there are more. It records why reading stopped early.
 type limitReader struct {
 	r    io.Reader

@@ -47,7 +47,7 @@ func listService(g *gate) *service.Service {
 	}, service.Safe())
 	s.MustFunc("fails", func() iter.Seq2[string, error] {
 		return func(yield func(string, error) bool) {
-			_ = yield("a", nil) && yield("", service.Errorf(service.Conflict, "changed under us"))
+			_ = yield("a", nil) && yield("", service.Errorf(service.KindConflict, "changed under us"))
 		}
 	}, service.Safe())
 	s.MustFunc("crashes", func() iter.Seq[int] {
@@ -103,7 +103,7 @@ func TestStreamedList(t *testing.T) {
 				}
 				_, err = f.Call(ctx, 101)
 				var e *service.Error
-				if !errors.As(err, &e) || e.Kind != service.Invalid || !strings.Contains(e.Message, "from over 100") {
+				if !errors.As(err, &e) || e.Kind != service.KindInvalid || !strings.Contains(e.Message, "from over 100") {
 					t.Errorf("an error before the first item: %v", err)
 				}
 			})

@@ -12,7 +12,7 @@ import (
 )
 
 // logFailure returns err as the *service.Error to report, with a kind
-// (Internal for none) and a logref, and logs it with msg and that
+// ([service.KindInternal] for none) and a logref, and logs it with msg and that
 // logref: at error level when the status is a 5xx, the server's fault,
 // and at info level when it is a 4xx, the client's. This is the one
 // place the handler logs a failed request.
@@ -23,8 +23,8 @@ func (h *Handler) logFailure(r *http.Request, err error, msg string) *service.Er
 	}
 	c := *e
 	e = &c
-	if e.Kind == service.Other {
-		e.Kind = service.Internal
+	if e.Kind == service.KindOther {
+		e.Kind = service.KindInternal
 	}
 	status := e.Kind.HTTPStatus()
 	if e.Logref == "" {

@@ -15,7 +15,7 @@ import (
 func logService() *service.Service {
 	svc := service.New(service.WithLogger(discardLogger()))
 	svc.MustFunc("find_user", func(name string) (string, error) {
-		return "", service.Errorf(service.NotFound, "no user named %q", name)
+		return "", service.Errorf(service.KindNotFound, "no user named %q", name)
 	}, service.Args("name"))
 	svc.MustFunc("broken", func() error { return errors.New("disk full") })
 	svc.MustFunc("crash", func() string { panic("boom") })

@@ -79,16 +79,16 @@ func setContentLength(hdr http.Header, n int) {
 func (h *Handler) writeResult(w http.ResponseWriter, r *http.Request, res *service.Result) {
 	hdr := w.Header()
 	switch {
-	case res.Status == service.SeeOther || res.Status == service.Created:
+	case res.Status == service.StatusSeeOther || res.Status == service.StatusCreated:
 		status := http.StatusSeeOther
-		if res.Status == service.Created {
+		if res.Status == service.StatusCreated {
 			status = http.StatusCreated
 		}
 		hdr.Set("Location", res.Location)
 		hdr["Cache-Control"] = hdrNoStore
 		w.WriteHeader(status)
 		return
-	case res.Status == service.NoContent || res.Value == nil:
+	case res.Status == service.StatusNoContent || res.Value == nil:
 		h.cacheHeaders(hdr, res)
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -114,7 +114,7 @@ func (h *Handler) writeResult(w http.ResponseWriter, r *http.Request, res *servi
 		}
 	}()
 	if err != nil {
-		h.writeError(w, r, &service.Error{Kind: service.Internal, Message: "cannot encode the result", Err: err})
+		h.writeError(w, r, &service.Error{Kind: service.KindInternal, Message: "cannot encode the result", Err: err})
 		return
 	}
 	gz := len(b) >= gzipMinBytes && h.acceptsGzip(r)
@@ -201,7 +201,7 @@ func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, res *servi
 	forEachBlob(res.Value, func(b *wire.Blob) { b.Close() })
 	if !lw.started {
 		hdr.Del("Content-Encoding")
-		h.writeError(w, r, &service.Error{Kind: service.Internal, Message: "cannot encode the result", Err: err})
+		h.writeError(w, r, &service.Error{Kind: service.KindInternal, Message: "cannot encode the result", Err: err})
 		return
 	}
 	if r.Context().Err() == nil {
@@ -251,11 +251,11 @@ func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, res *service
 			b = append(b, 'L')
 		}
 		if err == nil && hasBlob(v) {
-			err = &service.Error{Kind: service.Internal, Message: "a streamed item holds a blob, which cannot be streamed in a list"}
+			err = &service.Error{Kind: service.KindInternal, Message: "a streamed item holds a blob, which cannot be streamed in a list"}
 		}
 		if err == nil {
 			if b, err = wire.AppendMarshal(b, v); err != nil {
-				err = &service.Error{Kind: service.Internal, Message: "cannot encode the result", Err: err}
+				err = &service.Error{Kind: service.KindInternal, Message: "cannot encode the result", Err: err}
 			}
 		}
 		if err != nil {

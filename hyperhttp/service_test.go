@@ -86,7 +86,7 @@ func newTestService(maxPattern int64, opts ...service.Option) *service.Service {
 	}, service.Args("data"))
 	patternBlob := func(size int64) (*wire.Blob, error) {
 		if size > maxPattern {
-			return nil, service.Errorf(service.Invalid, "size over %d", maxPattern)
+			return nil, service.Errorf(service.KindInvalid, "size over %d", maxPattern)
 		}
 		return wire.NewBlob("application/octet-stream", io.LimitReader(&patternReader{}, size)), nil
 	}
@@ -98,7 +98,7 @@ func newTestService(maxPattern int64, opts ...service.Option) *service.Service {
 	s.MustFunc("crash", func() string { panic("boom") })
 	s.MustFunc("broken", func() error { return errors.New("disk full") })
 	s.MustFunc("start", func(n int) Counter { return Counter{N: n} }, service.Args("n"), service.Redirect())
-	s.MustFunc("made", func() service.CreatedAt { return service.CreatedAt{URL: "/Counter/?Du1%3An%3Bi7%3B%3B"} })
+	s.MustFunc("made", func() service.Created { return service.Created{URL: "/Counter/?Du1%3An%3Bi7%3B%3B"} })
 	s.MustFunc("upper", func(words []string) []string {
 		out := make([]string, len(words))
 		for i, w := range words {
@@ -109,7 +109,7 @@ func newTestService(maxPattern int64, opts ...service.Option) *service.Service {
 	s.MustFunc("countdown", func(from int) iter.Seq2[int, error] {
 		return func(yield func(int, error) bool) {
 			if from > 100 {
-				yield(0, service.Errorf(service.Invalid, "from over 100"))
+				yield(0, service.Errorf(service.KindInvalid, "from over 100"))
 				return
 			}
 			for i := from; i > 0 && yield(i, nil); i-- {
@@ -176,7 +176,7 @@ func readPattern(r io.Reader) (int64, error) {
 		k, err := r.Read(buf)
 		if !bytes.Equal(buf[:k], pattern(off, k)) {
 			// Bad input, not a server failure.
-			return off, service.Errorf(service.Invalid, "bytes %d to %d are not the pattern", off, off+int64(k))
+			return off, service.Errorf(service.KindInvalid, "bytes %d to %d are not the pattern", off, off+int64(k))
 		}
 		off += int64(k)
 		if err == io.EOF {

@@ -20,7 +20,7 @@ import (
 //
 // Unmarshal never panics on input and is bounded by the frame it is given
 // and the codec's decoding limits; on an envelope that breaks the
-// protocol it returns a *service.Error of kind BadFrame, with env's Type
+// protocol it returns a *service.Error of kind [service.KindBadFrame], with env's Type
 // and ID filled in when they could be read.
 type Codec interface {
 	Name() string                      // "glyph", "msgpack" or "json"
@@ -83,7 +83,7 @@ func fillLimits(l wire.Limits) wire.Limits {
 	return l
 }
 
-// decodeError wraps a codec's syntax error as BadFrame.
+// decodeError wraps a codec's syntax error as [service.KindBadFrame].
 func decodeError(codec string, err error) error {
 	var se *service.Error
 	if errors.As(err, &se) {
@@ -91,14 +91,14 @@ func decodeError(codec string, err error) error {
 	}
 	var le *wire.LimitError
 	if errors.As(err, &le) {
-		return wrapErr(service.TooLarge, codec+": "+err.Error(), err)
+		return wrapErr(service.KindTooLarge, codec+": "+err.Error(), err)
 	}
-	return wrapErr(service.BadFrame, codec+": "+err.Error(), err)
+	return wrapErr(service.KindBadFrame, codec+": "+err.Error(), err)
 }
 
-// encodeError wraps a payload that a codec cannot carry as Invalid.
+// encodeError wraps a payload that a codec cannot carry as [service.KindInvalid].
 func encodeError(codec string, err error) error {
-	return wrapErr(service.Invalid, codec+": cannot encode: "+err.Error(), err)
+	return wrapErr(service.KindInvalid, codec+": cannot encode: "+err.Error(), err)
 }
 
 // envelopeFromValue fills env from a decoded envelope value.
@@ -324,7 +324,7 @@ func jsonNumber(s string) (any, error) {
 }
 
 func limitErr(codec, limit string, max int64) error {
-	return wrapErr(service.TooLarge, fmt.Sprintf("%s: over %s (%d)", codec, limit, max), &wire.LimitError{Limit: limit, Max: max})
+	return wrapErr(service.KindTooLarge, fmt.Sprintf("%s: over %s (%d)", codec, limit, max), &wire.LimitError{Limit: limit, Max: max})
 }
 
 // ---- msgpack ----

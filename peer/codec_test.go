@@ -105,7 +105,7 @@ func TestCodecUnencodable(t *testing.T) {
 	for _, tt := range tests {
 		_, err := roundTrip(t, tt.codec, tt.v)
 		var se *service.Error
-		if !errors.As(err, &se) || se.Kind != service.Invalid {
+		if !errors.As(err, &se) || se.Kind != service.KindInvalid {
 			t.Errorf("%s %#v: %v, want an Invalid error", tt.codec, tt.v, err)
 		}
 	}
@@ -133,7 +133,7 @@ func TestCodecLimits(t *testing.T) {
 		var env peer.Envelope
 		err := c.Unmarshal(tt.data, &env)
 		var se *service.Error
-		if !errors.As(err, &se) || se.Kind != service.TooLarge {
+		if !errors.As(err, &se) || se.Kind != service.KindTooLarge {
 			t.Errorf("%s %q: %v, want TooLarge", tt.codec, tt.data, err)
 		}
 	}
@@ -152,12 +152,12 @@ func TestUnencodableCallsAndResults(t *testing.T) {
 	}
 	c, _ := connect(t, transports[3], nil, &peer.Config{Handler: h})
 	ctx := ctxTimeout(t, 5*time.Second)
-	if _, err := c.Call(ctx, "echo", make(chan int)); kindOf(t, err) != service.Invalid {
+	if _, err := c.Call(ctx, "echo", make(chan int)); kindOf(t, err) != service.KindInvalid {
 		t.Errorf("unencodable argument: %v", err)
 	}
 	_, err := c.Call(ctx, "badresult", nil)
 	var se *service.Error
-	if !errors.As(err, &se) || se.Kind != service.Internal || !strings.Contains(se.Message, "cannot encode the result") {
+	if !errors.As(err, &se) || se.Kind != service.KindInternal || !strings.Contains(se.Message, "cannot encode the result") {
 		t.Errorf("unencodable result: %v", err)
 	}
 	if v, err := c.Call(ctx, "echo", "fine"); err != nil || v != "fine" {
@@ -166,7 +166,7 @@ func TestUnencodableCallsAndResults(t *testing.T) {
 	// A stream whose first argument cannot be encoded has not started:
 	// the next one starts it.
 	st, _ := c.NewStream(ctx, "sum")
-	if err := st.Send(make(chan int)); kindOf(t, err) != service.Invalid {
+	if err := st.Send(make(chan int)); kindOf(t, err) != service.KindInvalid {
 		t.Errorf("unencodable first argument: %v", err)
 	}
 	st.Send(int64(2))
@@ -181,7 +181,7 @@ func TestUnencodableCallsAndResults(t *testing.T) {
 func TestErrorsSurviveTheWire(t *testing.T) {
 	h := services()
 	h["op"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
-		return nil, &service.Error{Op: "db.Get", Kind: service.Unavailable, Message: "retry later", Logref: "abc"}
+		return nil, &service.Error{Op: "db.Get", Kind: service.KindUnavailable, Message: "retry later", Logref: "abc"}
 	}
 	h["plain"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
 		return nil, errors.New("plain failure")
@@ -193,15 +193,15 @@ func TestErrorsSurviveTheWire(t *testing.T) {
 	ctx := ctxTimeout(t, 5*time.Second)
 	_, err := c.Call(ctx, "op", nil)
 	var se *service.Error
-	if !errors.As(err, &se) || se.Op != "db.Get" || se.Logref != "abc" || se.Kind != service.Unavailable || !peer.Retryable(err) {
+	if !errors.As(err, &se) || se.Op != "db.Get" || se.Logref != "abc" || se.Kind != service.KindUnavailable || !peer.Retryable(err) {
 		t.Errorf("op: %#v", err)
 	}
 	_, err = c.Call(ctx, "plain", nil)
-	if !errors.As(err, &se) || se.Kind != service.Internal || se.Message != "plain failure" {
+	if !errors.As(err, &se) || se.Kind != service.KindInternal || se.Message != "plain failure" {
 		t.Errorf("plain: %#v", err)
 	}
 	_, err = c.Call(ctx, "deadline", nil)
-	if kindOf(t, err) != service.DeadlineExceeded {
+	if kindOf(t, err) != service.KindDeadlineExceeded {
 		t.Errorf("deadline: %v", err)
 	}
 }

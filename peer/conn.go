@@ -45,15 +45,15 @@ type Config struct {
 	Window int
 	// MaxBuffered bounds the unread messages of one stream when the
 	// remote has no flow control (a baseline peer); beyond it the stream
-	// fails with Overloaded rather than stall the connection. Default 1024.
+	// fails with [service.KindOverloaded] rather than stall the connection. Default 1024.
 	MaxBuffered int
 	// MaxStreams bounds the incoming calls served at once, notifications
-	// included; more are refused with Overloaded. Default 4096.
+	// included; more are refused with [service.KindOverloaded]. Default 4096.
 	MaxStreams int
 	// KeepAlive is how long the connection may be silent before this side
 	// pings (extension "ping"), and KeepAliveTimeout how long it then
 	// waits for any frame before it declares the remote dead and closes
-	// the connection with Unavailable. A remote without the extension (a
+	// the connection with [service.KindUnavailable]. A remote without the extension (a
 	// baseline duplex peer) is pinged the transport's own way when the
 	// FrameConn is a Pinger (WebSocket is), and must answer within
 	// KeepAliveTimeout. Defaults 30s and 15s; a negative KeepAlive
@@ -86,7 +86,7 @@ func (cfg *Config) withDefaults() (Config, error) {
 	}
 	for _, n := range c.Codecs {
 		if _, ok := CodecByName(n); !ok {
-			return c, errorf(service.Invalid, "peer: unknown codec %q (glyph, msgpack, json)", n)
+			return c, errorf(service.KindInvalid, "peer: unknown codec %q (glyph, msgpack, json)", n)
 		}
 	}
 	c.Codecs = append([]string(nil), c.Codecs...)
@@ -175,11 +175,11 @@ const greetingLineEnd = ";\n"
 
 // Client runs the connecting side's handshake on fc (spec.md, 3) and
 // returns the connection. ctx bounds the handshake only. On error fc is
-// closed; the error is a *service.Error: Unsupported when the remote
-// refused (no common codec), BadFrame for an answer that is not the
+// closed; the error is a *service.Error: [service.KindUnsupported] when the remote
+// refused (no common codec), [service.KindBadFrame] for an answer that is not the
 // protocol's (an HTTP server's included, on a byte stream from
-// NewStreamConn, Dial or Listen, at once), DeadlineExceeded after
-// cfg.HandshakeTimeout, Unavailable when the transport failed.
+// NewStreamConn, Dial or Listen, at once), [service.KindDeadlineExceeded] after
+// cfg.HandshakeTimeout, [service.KindUnavailable] when the transport failed.
 func Client(ctx context.Context, fc FrameConn, cfg *Config) (*Conn, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
@@ -212,7 +212,7 @@ func Client(ctx context.Context, fc FrameConn, cfg *Config) (*Conn, error) {
 // Server runs the accepting side's handshake on fc (spec.md, 3) and
 // returns the connection. ctx bounds the handshake only. A greeting that
 // offers no codec this side has is answered with "-ERR <reason>" and
-// fails with Unsupported; on any error fc is closed.
+// fails with [service.KindUnsupported]; on any error fc is closed.
 func Server(ctx context.Context, fc FrameConn, cfg *Config) (*Conn, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
@@ -325,9 +325,9 @@ func (c *Conn) has(e extSet) bool { return c.ext&e == e }
 func (c *Conn) Done() <-chan struct{} { return c.closed }
 
 // Err returns nil while the connection is open, and then why it ended:
-// a *service.Error of kind Unavailable for a connection closed by either
-// side, lost, or whose remote stopped answering pings; BadFrame,
-// TooLarge or Overloaded for a remote that broke the protocol.
+// a *service.Error of kind [service.KindUnavailable] for a connection closed by either
+// side, lost, or whose remote stopped answering pings; [service.KindBadFrame],
+// [service.KindTooLarge] or [service.KindOverloaded] for a remote that broke the protocol.
 func (c *Conn) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -335,7 +335,7 @@ func (c *Conn) Err() error {
 }
 
 // Close closes the connection now. Calls in flight in either direction
-// fail: ours with a retryable Unavailable error, the remote's handlers
+// fail: ours with a retryable [service.KindUnavailable] error, the remote's handlers
 // see their context canceled.
 func (c *Conn) Close() error {
 	c.fail(errClosed, false)
@@ -344,7 +344,7 @@ func (c *Conn) Close() error {
 
 // Shutdown closes the connection gracefully: it tells the remote it is
 // going away (extension "goaway"), refuses new calls in both directions
-// with a retryable Unavailable error, waits for the calls in flight in
+// with a retryable [service.KindUnavailable] error, waits for the calls in flight in
 // both directions to finish and their replies to be written, then closes.
 // If ctx ends first, it closes at once and returns ctx's error.
 func (c *Conn) Shutdown(ctx context.Context) error {
@@ -399,7 +399,7 @@ func (c *Conn) checkDrainedLocked() {
 }
 
 // fail ends the connection with reason: pending calls fail with
-// Unavailable, handlers are canceled, the transport is closed (with the
+// [service.KindUnavailable], handlers are canceled, the transport is closed (with the
 // reason, where it carries one). With tell, a remote that negotiated
 // goaway is first sent one with the reason as error.
 func (c *Conn) fail(reason *service.Error, tell bool) {
@@ -457,7 +457,7 @@ func (c *Conn) readLoop() {
 			// A frame over the limit: tell the remote before closing
 			// (a WebSocket library has already, with status 1009).
 			_, ws := c.fc.(*wsConn)
-			tell := reason.Kind == service.TooLarge && !ws
+			tell := reason.Kind == service.KindTooLarge && !ws
 			c.mu.Lock()
 			if c.remoteReason != nil {
 				reason, tell = c.remoteReason, false
@@ -473,7 +473,7 @@ func (c *Conn) readLoop() {
 			continue // keepalive
 		}
 		if len(f.Data) > c.cfg.MaxFrameSize {
-			c.fail(errorf(service.TooLarge, "frame of %d bytes over the limit of %d", len(f.Data), c.cfg.MaxFrameSize), true)
+			c.fail(errorf(service.KindTooLarge, "frame of %d bytes over the limit of %d", len(f.Data), c.cfg.MaxFrameSize), true)
 			return
 		}
 		env := &c.rx
@@ -500,7 +500,7 @@ func (c *Conn) readLoop() {
 func (c *Conn) badEnvelope(env *Envelope, err error) bool {
 	se, ok := err.(*service.Error)
 	if !ok {
-		se = wrapErr(service.BadFrame, err.Error(), err)
+		se = wrapErr(service.KindBadFrame, err.Error(), err)
 	}
 	if env.Type == TypeRep && env.ID == 0 {
 		// No call can be waiting for it: duplex's JavaScript peer
@@ -649,16 +649,16 @@ func (c *Conn) incoming(env *Envelope) {
 	var h Handler
 	switch {
 	case c.closing || c.ended:
-		refuse = opErrorf(env.Method, service.Unavailable, "connection shutting down")
+		refuse = opErrorf(env.Method, service.KindUnavailable, "connection shutting down")
 	case c.running >= c.cfg.MaxStreams || len(c.in) >= c.cfg.MaxStreams:
-		refuse = opErrorf(env.Method, service.Overloaded, "too many calls at once (%d)", c.cfg.MaxStreams)
+		refuse = opErrorf(env.Method, service.KindOverloaded, "too many calls at once (%d)", c.cfg.MaxStreams)
 	default:
 		if r := c.handlers[env.Method]; r != nil {
 			h = r.h
 		} else if c.cfg.Handler != nil {
 			h = c.cfg.Handler
 		} else {
-			refuse = errorf(service.NotFound, "method not found: %s", env.Method)
+			refuse = errorf(service.KindNotFound, "method not found: %s", env.Method)
 		}
 	}
 	if refuse != nil {
@@ -702,7 +702,7 @@ func (c *Conn) serve(s *ServerStream, h Handler) {
 			if p := recover(); p != nil {
 				logref := newLogref()
 				c.log.Error("peer: handler panic", "method", s.method, "panic", p, "logref", logref, "stack", string(debug.Stack()))
-				v, err = nil, &service.Error{Op: s.method, Kind: service.Internal, Message: "internal error", Logref: logref}
+				v, err = nil, &service.Error{Op: s.method, Kind: service.KindInternal, Message: "internal error", Logref: logref}
 			}
 		}()
 		v, err = h.ServePeer(s.ctx, s)
@@ -734,9 +734,9 @@ func (c *Conn) refusingLocked(method string) error {
 	case c.ended:
 		return lostError(method, c.err)
 	case c.closing:
-		return &service.Error{Op: method, Kind: service.Unavailable, Message: "connection shutting down"}
+		return &service.Error{Op: method, Kind: service.KindUnavailable, Message: "connection shutting down"}
 	case c.away:
-		return &service.Error{Op: method, Kind: service.Unavailable, Message: "remote is going away"}
+		return &service.Error{Op: method, Kind: service.KindUnavailable, Message: "remote is going away"}
 	}
 	return nil
 }
@@ -764,10 +764,10 @@ func (c *Conn) removeIn(id uint64, s *ServerStream) {
 // it is.
 //
 // Call is unary: if the remote streams its reply (a rep with more), Call
-// fails with Unsupported and cancels the call; use NewStream for methods
+// fails with [service.KindUnsupported] and cancels the call; use NewStream for methods
 // that stream. Errors are *service.Error: the remote's error reply (its
-// code mapped to a Kind, unknown codes as Other, with a *RemoteError as
-// Err), Canceled or DeadlineExceeded when ctx ends, Unavailable
+// code mapped to a Kind, unknown codes as [service.KindOther], with a *RemoteError as
+// Err), [service.KindCanceled] or [service.KindDeadlineExceeded] when ctx ends, [service.KindUnavailable]
 // (retryable) when the connection is or goes down before the reply.
 //
 // The request's ext carries Header(ctx) merged with WithCallHeader; ctx's
@@ -849,7 +849,7 @@ func finishCall(s *ClientStream) (any, error) {
 // notification is queued for writing.
 func (c *Conn) Notify(ctx context.Context, method string, args any, opts ...CallOption) error {
 	if method == "" {
-		return errorf(service.Invalid, "peer: empty method name")
+		return errorf(service.KindInvalid, "peer: empty method name")
 	}
 	o := callOpts(opts)
 	env := &Envelope{Type: TypeReq, Method: method, Payload: args, Ext: o.ext(ctx)}
@@ -933,7 +933,7 @@ func (c *Conn) keepAlive(ping func(wait time.Duration) bool) {
 			select {
 			case <-c.closed:
 			default:
-				c.fail(wrapErr(service.Unavailable, fmt.Sprintf("keepalive: no answer from the remote within %v", wait), context.DeadlineExceeded), false)
+				c.fail(wrapErr(service.KindUnavailable, fmt.Sprintf("keepalive: no answer from the remote within %v", wait), context.DeadlineExceeded), false)
 			}
 			return
 		}

@@ -62,13 +62,13 @@ func services() mux {
 			}
 		},
 		"fail": func(ctx context.Context, s *peer.ServerStream) (any, error) {
-			return nil, &service.Error{Kind: service.Conflict, Message: "asked to"}
+			return nil, &service.Error{Kind: service.KindConflict, Message: "asked to"}
 		},
 		// failmid streams two items, then fails.
 		"failmid": func(ctx context.Context, s *peer.ServerStream) (any, error) {
 			s.Send(int64(1))
 			s.Send(int64(2))
-			return nil, service.Errorf(service.Invalid, "broke after 2")
+			return nil, service.Errorf(service.KindInvalid, "broke after 2")
 		},
 		"panic": func(ctx context.Context, s *peer.ServerStream) (any, error) {
 			panic("boom")
@@ -192,7 +192,7 @@ func TestStreamedResults(t *testing.T) {
 		}
 		// Call refuses a streamed reply.
 		_, err := c.Call(ctx, "count", int64(3))
-		if kindOf(t, err) != service.Unsupported {
+		if kindOf(t, err) != service.KindUnsupported {
 			t.Errorf("Call of a streaming method: %v", err)
 		}
 	})
@@ -293,7 +293,7 @@ func TestCallbacks(t *testing.T) {
 		// A released callback is gone.
 		release()
 		_, err = c.Call(ctx, "callback", []any{name, "again"})
-		if kindOf(t, err) != service.NotFound || !strings.Contains(err.Error(), "method not found") {
+		if kindOf(t, err) != service.KindNotFound || !strings.Contains(err.Error(), "method not found") {
 			t.Fatalf("released callback: %v", err)
 		}
 	})
@@ -341,7 +341,7 @@ func TestErrors(t *testing.T) {
 		ctx := ctxTimeout(t, 5*time.Second)
 		_, err := c.Call(ctx, "fail", nil)
 		var se *service.Error
-		if !errors.As(err, &se) || se.Kind != service.Conflict || se.Message != "asked to" || se.Op != "fail" {
+		if !errors.As(err, &se) || se.Kind != service.KindConflict || se.Message != "asked to" || se.Op != "fail" {
 			t.Errorf("fail: %#v", err)
 		}
 		var re *peer.RemoteError
@@ -349,20 +349,20 @@ func TestErrors(t *testing.T) {
 			t.Errorf("fail's remote error: %#v", re)
 		}
 		_, err = c.Call(ctx, "panic", nil)
-		if !errors.As(err, &se) || se.Kind != service.Internal || se.Message != "internal error" || se.Logref == "" {
+		if !errors.As(err, &se) || se.Kind != service.KindInternal || se.Message != "internal error" || se.Logref == "" {
 			t.Errorf("panic: %#v", err)
 		}
 		// Mid-stream: the items, then the error.
 		s, _ := c.NewStream(ctx, "failmid")
 		s.CloseSend()
 		got, err := recvAll(s)
-		if fmt.Sprint(got) != "[1 2]" || kindOf(t, err) != service.Invalid || !strings.Contains(err.Error(), "broke after 2") {
+		if fmt.Sprint(got) != "[1 2]" || kindOf(t, err) != service.KindInvalid || !strings.Contains(err.Error(), "broke after 2") {
 			t.Errorf("failmid: %v, %v", got, err)
 		}
 		// Without any handler every method is not found.
 		c2, _ := connect(t, tr, &peer.Config{Baseline: baseline}, nil)
 		_, err = c2.Call(ctx, "anything", nil)
-		if !errors.As(err, &se) || se.Kind != service.NotFound || se.Message != "method not found: anything" {
+		if !errors.As(err, &se) || se.Kind != service.KindNotFound || se.Message != "method not found: anything" {
 			t.Errorf("no handler: %#v", err)
 		}
 		// The connection is still fine.

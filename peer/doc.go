@@ -77,16 +77,16 @@
 // stream has a credit window in messages in each direction: a slow
 // consumer stalls only its own stream's sender. Without flow control a
 // stream whose unread messages exceed Config.MaxBuffered fails with
-// Overloaded instead of stalling the connection.
+// [service.KindOverloaded] instead of stalling the connection.
 //
 // # Errors
 //
 // Calls return *service.Error, the project's one error type. Error
 // replies carry a code (ErrorCode and ErrorKind map codes and kinds, one
 // table, gRPC's numbers where gRPC has the concept); a code this package
-// does not know, such as duplex's 1000, becomes kind Other with the code
+// does not know, such as duplex's 1000, becomes kind [service.KindOther] with the code
 // and data in a *RemoteError. A call in flight when its connection is
-// lost fails with Unavailable: Retryable reports it, but nothing is ever
+// lost fails with [service.KindUnavailable]: Retryable reports it, but nothing is ever
 // replayed, since the call may have run.
 //
 // # Ending

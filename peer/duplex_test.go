@@ -164,7 +164,7 @@ func TestBaselinePeerCallsGlyph(t *testing.T) {
 	r.send(`{"type":"rep","error":{"code":-32601,"message":"no such method"},"id":3}`)
 	err := <-res
 	var re *peer.RemoteError
-	if kindOf(t, err) != service.Other || !asRemote(err, &re) || re.Code != -32601 || !strings.Contains(err.Error(), "no such method") {
+	if kindOf(t, err) != service.KindOther || !asRemote(err, &re) || re.Code != -32601 || !strings.Contains(err.Error(), "no such method") {
 		t.Errorf("baseline error reply: %v", err)
 	}
 	// A req whose id cannot be read cannot be answered: the connection
@@ -175,7 +175,7 @@ func TestBaselinePeerCallsGlyph(t *testing.T) {
 		t.Errorf("after an unanswerable frame: %v", err)
 	}
 	<-c.Done()
-	if kindOf(t, c.Err()) != service.BadFrame {
+	if kindOf(t, c.Err()) != service.KindBadFrame {
 		t.Errorf("glyph side closed with %v", c.Err())
 	}
 }
@@ -220,7 +220,7 @@ func TestCloseReasonThroughWrapper(t *testing.T) {
 				t.Errorf("close reason %q does not say what was wrong", ce.Reason)
 			}
 			<-c.Done()
-			if kindOf(t, c.Err()) != service.BadFrame {
+			if kindOf(t, c.Err()) != service.KindBadFrame {
 				t.Errorf("glyph side closed with %v", c.Err())
 			}
 		})
@@ -269,7 +269,7 @@ func TestBaselineKeepAlive(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("a baseline peer that stopped reading was not found dead")
 		}
-		if err := c.Err(); kindOf(t, err) != service.Unavailable || !strings.Contains(err.Error(), "keepalive") {
+		if err := c.Err(); kindOf(t, err) != service.KindUnavailable || !strings.Contains(err.Error(), "keepalive") {
 			t.Errorf("Err = %v, want a keepalive Unavailable", err)
 		}
 	})
@@ -374,7 +374,7 @@ func TestGlyphCallsBaselinePeer(t *testing.T) {
 	}
 	sctx, cancel := context.WithTimeout(peer.WithHeader(ctx, map[string]string{"trace": "x"}), 100*time.Millisecond)
 	defer cancel()
-	if _, err := c.Call(sctx, "slow", []any{1, "two"}); kindOf(t, err) != service.DeadlineExceeded {
+	if _, err := c.Call(sctx, "slow", []any{1, "two"}); kindOf(t, err) != service.KindDeadlineExceeded {
 		t.Fatalf("slow: %v", err)
 	}
 	s, _ := c.NewStream(ctx, "sum")
@@ -419,7 +419,7 @@ func TestWebSocketOrigins(t *testing.T) {
 		}
 		fc, err := peer.Dial(ctx, url, &peer.DialOptions{HTTPHeader: h})
 		if !tt.ok {
-			if kindOf(t, err) != service.PermissionDenied {
+			if kindOf(t, err) != service.KindPermissionDenied {
 				t.Errorf("origin %q: %v", tt.origin, err)
 			}
 			continue

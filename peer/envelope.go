@@ -65,7 +65,7 @@ var knownTypes = map[string]bool{
 
 // badFrame returns the error of an envelope that breaks the protocol.
 func badFrame(format string, args ...any) *service.Error {
-	return errorf(service.BadFrame, format, args...)
+	return errorf(service.KindBadFrame, format, args...)
 }
 
 // fromMap fills env from a decoded envelope map, any codec's, and

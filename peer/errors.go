@@ -21,27 +21,27 @@ var codeTable = [...]struct {
 	code int
 	kind service.Kind
 }{
-	{1, service.Canceled},
-	{2, service.Other},
-	{3, service.Invalid},
-	{4, service.DeadlineExceeded},
-	{5, service.NotFound}, // also "method not found"
-	{7, service.PermissionDenied},
-	{8, service.Overloaded}, // gRPC's RESOURCE_EXHAUSTED
-	{9, service.Conflict},   // gRPC's FAILED_PRECONDITION
-	{12, service.Unimplemented},
-	{13, service.Internal},
-	{14, service.Unavailable},
-	{16, service.Unauthenticated},
-	{20, service.BadFrame},
-	{21, service.MethodNotAllowed},
-	{22, service.TooLarge},
-	{23, service.Unsupported},
+	{1, service.KindCanceled},
+	{2, service.KindOther},
+	{3, service.KindInvalid},
+	{4, service.KindDeadlineExceeded},
+	{5, service.KindNotFound}, // also "method not found"
+	{7, service.KindPermissionDenied},
+	{8, service.KindOverloaded}, // gRPC's RESOURCE_EXHAUSTED
+	{9, service.KindConflict},   // gRPC's FAILED_PRECONDITION
+	{12, service.KindUnimplemented},
+	{13, service.KindInternal},
+	{14, service.KindUnavailable},
+	{16, service.KindUnauthenticated},
+	{20, service.KindBadFrame},
+	{21, service.KindMethodNotAllowed},
+	{22, service.KindTooLarge},
+	{23, service.KindUnsupported},
 }
 
 // ErrorCode returns the wire code of an error reply for kind: 5 for
-// NotFound, 14 for Unavailable and so on (see spec.md); 2 (unknown) for
-// Other and kinds this version does not know.
+// [service.KindNotFound], 14 for [service.KindUnavailable] and so on (see spec.md); 2 (unknown) for
+// [service.KindOther] and kinds this version does not know.
 func ErrorCode(kind service.Kind) int {
 	for _, e := range codeTable {
 		if e.kind == kind {
@@ -52,14 +52,14 @@ func ErrorCode(kind service.Kind) int {
 }
 
 // ErrorKind returns the kind for a wire code and whether the code is one
-// of the table's. Unknown codes, such as duplex's 1000, give Other.
+// of the table's. Unknown codes, such as duplex's 1000, give [service.KindOther].
 func ErrorKind(code int) (service.Kind, bool) {
 	for _, e := range codeTable {
 		if e.code == code {
 			return e.kind, true
 		}
 	}
-	return service.Other, false
+	return service.KindOther, false
 }
 
 // RemoteError keeps what an error reply carried besides its kind and
@@ -76,13 +76,13 @@ func (e *RemoteError) Error() string { return fmt.Sprintf("remote error %d", e.C
 
 // Retryable reports whether err means the call did not run or may not
 // have run for reasons that a new attempt may not meet: its kind is
-// Unavailable, as for a connection that was lost or refused, a peer that
+// [service.KindUnavailable], as for a connection that was lost or refused, a peer that
 // is going away (goaway) or shutting down, or a remote that answered
 // "unavailable". The peer package never replays a call itself: a call in
 // flight when its connection broke may have run, so only the caller
 // knows whether retrying it is safe.
 func Retryable(err error) bool {
-	return err != nil && service.KindOf(err) == service.Unavailable
+	return err != nil && service.KindOf(err) == service.KindUnavailable
 }
 
 // errorBody turns an error returned by a handler into an error reply: the
@@ -97,10 +97,10 @@ func errorBody(err error) *ErrorBody {
 	if !errors.As(err, &se) {
 		k := service.KindOf(err)
 		switch k {
-		case service.Canceled, service.DeadlineExceeded:
+		case service.KindCanceled, service.KindDeadlineExceeded:
 			return &ErrorBody{Code: ErrorCode(k), Message: k.String()}
 		}
-		return &ErrorBody{Code: ErrorCode(service.Internal), Message: err.Error()}
+		return &ErrorBody{Code: ErrorCode(service.KindInternal), Message: err.Error()}
 	}
 	body := &ErrorBody{Code: ErrorCode(se.Kind), Message: se.Message}
 	var re *RemoteError
@@ -135,7 +135,7 @@ func errorBody(err error) *ErrorBody {
 }
 
 // remoteError turns an error reply into the *service.Error a call
-// returns: the kind of its code (Other for unknown codes), its message,
+// returns: the kind of its code ([service.KindOther] for unknown codes), its message,
 // the op and logref glyph peers put in data, and a *RemoteError as Err.
 func remoteError(method string, b *ErrorBody) *service.Error {
 	kind, _ := ErrorKind(b.Code)
@@ -168,7 +168,7 @@ func wrapErr(kind service.Kind, message string, cause error) *service.Error {
 }
 
 // ctxError translates a context's error (or cause) into the kind a call
-// reports: Canceled or DeadlineExceeded, keeping the cause.
+// reports: [service.KindCanceled] or [service.KindDeadlineExceeded], keeping the cause.
 func ctxError(op string, ctx context.Context) *service.Error {
 	cause := context.Cause(ctx)
 	if cause == nil {
@@ -183,20 +183,20 @@ func ctxError(op string, ctx context.Context) *service.Error {
 		return &c
 	}
 	k := service.KindOf(cause)
-	if k != service.DeadlineExceeded {
-		k = service.Canceled
+	if k != service.KindDeadlineExceeded {
+		k = service.KindCanceled
 	}
 	return &service.Error{Op: op, Kind: k, Message: k.String(), Err: cause}
 }
 
 // lostError is what a pending call on a connection that ended returns:
-// always Unavailable (retryable), with the connection's reason as cause.
+// always [service.KindUnavailable] (retryable), with the connection's reason as cause.
 func lostError(op string, reason error) *service.Error {
 	msg := "connection closed"
 	if reason != nil && reason != error(errClosed) {
 		msg = "connection lost: " + reason.Error()
 	}
-	return &service.Error{Op: op, Kind: service.Unavailable, Message: msg, Err: reason}
+	return &service.Error{Op: op, Kind: service.KindUnavailable, Message: msg, Err: reason}
 }
 
 // readError classifies an error from a transport's ReadFrame as the
@@ -211,14 +211,14 @@ func readError(err error) *service.Error {
 		// normal end of a stream, to errors.Is.
 		return errRemoteClosed
 	}
-	return wrapErr(service.Unavailable, err.Error(), err)
+	return wrapErr(service.KindUnavailable, err.Error(), err)
 }
 
 // errClosed is the reason of a connection closed by its own side.
-var errClosed = errorf(service.Unavailable, "connection closed")
+var errClosed = errorf(service.KindUnavailable, "connection closed")
 
 // errRemoteClosed is the reason of a connection the remote closed (EOF).
-var errRemoteClosed = errorf(service.Unavailable, "connection closed by peer")
+var errRemoteClosed = errorf(service.KindUnavailable, "connection closed by peer")
 
 // closedNormally reports whether a connection's end reason is the remote
 // closing it in order: a stream's EOF, a WebSocket close with status

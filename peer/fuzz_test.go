@@ -38,7 +38,7 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		var env peer.Envelope
 		if err := c.Unmarshal(data, &env); err != nil {
 			var se *service.Error
-			if !errors.As(err, &se) || (se.Kind != service.BadFrame && se.Kind != service.TooLarge) {
+			if !errors.As(err, &se) || (se.Kind != service.KindBadFrame && se.Kind != service.KindTooLarge) {
 				t.Fatalf("%s: error %#v is not bad_frame or too_large", name, err)
 			}
 			return
@@ -90,7 +90,7 @@ func FuzzStreamFrames(f *testing.F) {
 			fr, err := fc.ReadFrame(context.Background())
 			if err != nil {
 				var se *service.Error
-				if err != io.EOF && err != io.ErrUnexpectedEOF && !(errors.As(err, &se) && se.Kind == service.TooLarge) {
+				if err != io.EOF && err != io.ErrUnexpectedEOF && !(errors.As(err, &se) && se.Kind == service.KindTooLarge) {
 					t.Fatalf("read error %#v", err)
 				}
 				break
@@ -180,7 +180,7 @@ func FuzzServerConn(f *testing.F) {
 				t.Fatalf("closed without a reason: %v", c.Err())
 			}
 			switch se.Kind {
-			case service.BadFrame, service.TooLarge, service.Overloaded:
+			case service.KindBadFrame, service.KindTooLarge, service.KindOverloaded:
 			default:
 				t.Fatalf("closed by itself with %v", c.Err())
 			}
@@ -225,7 +225,7 @@ func fuzzHandlers() mux {
 			}
 		},
 		"fail": func(ctx context.Context, s *peer.ServerStream) (any, error) {
-			return nil, service.Errorf(service.Conflict, "no")
+			return nil, service.Errorf(service.KindConflict, "no")
 		},
 		"panic": func(ctx context.Context, s *peer.ServerStream) (any, error) { panic("fuzz") },
 	}

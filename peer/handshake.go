@@ -121,7 +121,7 @@ func answerGreeting(g string, codecs []string, baseline bool, window int) (strin
 	offered, extended := params["glyph-codecs"]
 	if baseline || !extended {
 		if !contains(codecs, slot) {
-			return "", handshake{}, errorf(service.Unsupported, "unsupported codec %q (supported: %s)", clip(slot), strings.Join(codecs, ","))
+			return "", handshake{}, errorf(service.KindUnsupported, "unsupported codec %q (supported: %s)", clip(slot), strings.Join(codecs, ","))
 		}
 		return "+OK", handshake{codec: slot}, nil
 	}
@@ -133,7 +133,7 @@ func answerGreeting(g string, codecs []string, baseline bool, window int) (strin
 		}
 	}
 	if h.codec == "" {
-		return "", handshake{}, errorf(service.Unsupported, "no common codec (offered: %s; supported: %s)", clip(offered), strings.Join(codecs, ","))
+		return "", handshake{}, errorf(service.KindUnsupported, "no common codec (offered: %s; supported: %s)", clip(offered), strings.Join(codecs, ","))
 	}
 	h.ext = parseExt(params["glyph-ext"]) & extAll
 	ans := "+OK;codec=" + h.codec
@@ -156,7 +156,7 @@ func answerGreeting(g string, codecs []string, baseline bool, window int) (strin
 func parseAnswer(a string, codecs []string, baseline bool) (handshake, error) {
 	if strings.HasPrefix(a, "-") {
 		msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(a, "-ERR"), "-"))
-		return handshake{}, errorf(service.Unsupported, "peer refused the handshake: %s", clip(msg))
+		return handshake{}, errorf(service.KindUnsupported, "peer refused the handshake: %s", clip(msg))
 	}
 	if !strings.HasPrefix(a, "+") {
 		return handshake{}, badFrame("handshake answer %q does not start with + or -", clip(a))
@@ -249,7 +249,7 @@ func runHandshake(ctx context.Context, fc FrameConn, timeout time.Duration, fn f
 		if ctx.Err() != nil {
 			return handshake{}, ctxError("handshake", ctx)
 		}
-		return handshake{}, wrapErr(service.DeadlineExceeded, "handshake timed out", context.DeadlineExceeded)
+		return handshake{}, wrapErr(service.KindDeadlineExceeded, "handshake timed out", context.DeadlineExceeded)
 	}
 	if err != nil {
 		fc.Close()

@@ -177,7 +177,7 @@ func (m mux) ServePeer(ctx context.Context, s *peer.ServerStream) (any, error) {
 	if h, ok := m[s.Method()]; ok {
 		return h(ctx, s)
 	}
-	return nil, service.Errorf(service.NotFound, "method not found: %s", s.Method())
+	return nil, service.Errorf(service.KindNotFound, "method not found: %s", s.Method())
 }
 
 // recvAll collects a stream's results until io.EOF or an error.

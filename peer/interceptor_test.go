@@ -81,7 +81,7 @@ func guarding(j *journal, name string) peer.Interceptor {
 			via := peer.Header(ctx)["via"]
 			j.add("%s serve %s via %s", name, s.Method(), via)
 			if via == "" {
-				return nil, service.Errorf(service.PermissionDenied, "no via")
+				return nil, service.Errorf(service.KindPermissionDenied, "no via")
 			}
 			v, err := next.ServePeer(ctx, s)
 			j.add("%s served %s", name, s.Method())
@@ -95,7 +95,7 @@ func TestPeerInterceptors(t *testing.T) {
 	notified := make(chan string, 1)
 	h := named("s").(mux)
 	h["fail"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
-		return nil, service.Errorf(service.Conflict, "it changed")
+		return nil, service.Errorf(service.KindConflict, "it changed")
 	}
 	h["log"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
 		notified <- peer.Header(ctx)["via"]
@@ -122,7 +122,7 @@ func TestPeerInterceptors(t *testing.T) {
 
 	// Errors pass through with their kind, both ways.
 	_, err = client.Call(ctx, "fail", nil)
-	if kindOf(t, err) != service.Conflict {
+	if kindOf(t, err) != service.KindConflict {
 		t.Errorf("error through the interceptors: %v", err)
 	}
 	if got := cj.take(); len(got) != 4 || got[3] != "a call fail done: conflict" {
@@ -166,7 +166,7 @@ func TestPeerInterceptors(t *testing.T) {
 	// handler never runs. A plain Conn's call has no via.
 	plain := newPeer(t)
 	plain.Connect(addr)
-	if _, err := plain.Call(ctx, "who", nil); kindOf(t, err) != service.PermissionDenied {
+	if _, err := plain.Call(ctx, "who", nil); kindOf(t, err) != service.KindPermissionDenied {
 		t.Errorf("refused call: %v", err)
 	}
 	if got := sj.take(); !slices.Equal(got, []string{"g1 serve who via "}) {
@@ -194,7 +194,7 @@ func TestPeerInterceptorShortCircuit(t *testing.T) {
 	if v, err := client.Call(ctx, "cached", nil); err != nil || v != "from cache" {
 		t.Errorf("short circuit: %v, %v", v, err)
 	}
-	if _, err := client.Call(ctx, "anything", nil); kindOf(t, err) != service.NotFound {
+	if _, err := client.Call(ctx, "anything", nil); kindOf(t, err) != service.KindNotFound {
 		t.Errorf("peer without handler: %v", err)
 	}
 	if got := sj.take(); !slices.Equal(got, []string{"g serve anything via cache", "g served anything"}) {

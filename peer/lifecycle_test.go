@@ -56,12 +56,12 @@ func TestCancelReachesHandler(t *testing.T) {
 			}()
 			<-b.started
 			cancel()
-			if err := <-errc; kindOf(t, err) != service.Canceled {
+			if err := <-errc; kindOf(t, err) != service.KindCanceled {
 				t.Errorf("canceled call: %v", err)
 			}
 			select {
 			case cause := <-b.ended:
-				if kindOf(t, cause) != service.Canceled {
+				if kindOf(t, cause) != service.KindCanceled {
 					t.Errorf("handler's cause %v", cause)
 				}
 			case <-time.After(5 * time.Second):
@@ -75,7 +75,7 @@ func TestCancelReachesHandler(t *testing.T) {
 			s.Send("x")
 			<-b.started
 			s.Close()
-			if _, err := s.Recv(); kindOf(t, err) != service.Canceled {
+			if _, err := s.Recv(); kindOf(t, err) != service.KindCanceled {
 				t.Errorf("Recv after Close: %v", err)
 			}
 			select {
@@ -96,7 +96,7 @@ func TestDeadlineReachesHandler(t *testing.T) {
 			defer cancel()
 			want, _ := ctx.Deadline()
 			_, err := c.Call(ctx, "wait", nil)
-			if kindOf(t, err) != service.DeadlineExceeded {
+			if kindOf(t, err) != service.KindDeadlineExceeded {
 				t.Errorf("call past its deadline: %v", err)
 			}
 			d := <-b.dl
@@ -105,7 +105,7 @@ func TestDeadlineReachesHandler(t *testing.T) {
 			}
 			select {
 			case cause := <-b.ended:
-				if !errors.Is(cause, context.DeadlineExceeded) && kindOf(t, cause) != service.Canceled {
+				if !errors.Is(cause, context.DeadlineExceeded) && kindOf(t, cause) != service.KindCanceled {
 					t.Errorf("handler's cause %v", cause)
 				}
 			case <-time.After(5 * time.Second):
@@ -128,7 +128,7 @@ func TestBaselineCancelIsLocal(t *testing.T) {
 	}()
 	<-b.started
 	cancel()
-	if err := <-errc; kindOf(t, err) != service.Canceled {
+	if err := <-errc; kindOf(t, err) != service.KindCanceled {
 		t.Errorf("canceled call: %v", err)
 	}
 	select {
@@ -169,7 +169,7 @@ func TestSlowConsumer(t *testing.T) {
 		if baseline {
 			// Without flow control the stalled stream overflowed its
 			// buffer and failed, instead of stalling the connection.
-			if kindOf(t, err) != service.Overloaded {
+			if kindOf(t, err) != service.KindOverloaded {
 				t.Fatalf("baseline slow stream: %d items, %v", len(rest), err)
 			}
 			return
@@ -263,7 +263,7 @@ func TestConnectionLost(t *testing.T) {
 		}
 		srv.Close() // the remote goes away mid-call and mid-stream
 		err := <-errc
-		if !peer.Retryable(err) || kindOf(t, err) != service.Unavailable {
+		if !peer.Retryable(err) || kindOf(t, err) != service.KindUnavailable {
 			t.Errorf("pending call: %v", err)
 		}
 		items, err := recvAll(st)
@@ -275,7 +275,7 @@ func TestConnectionLost(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("connection not done")
 		}
-		if kindOf(t, c.Err()) != service.Unavailable {
+		if kindOf(t, c.Err()) != service.KindUnavailable {
 			t.Errorf("Err = %v", c.Err())
 		}
 		_, err = c.Call(ctx, "echo", nil)
@@ -387,7 +387,7 @@ func TestKeepAliveDetectsDeadPeer(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("dead peer found after %v", d)
 	}
-	if err := c.Err(); !errors.Is(err, context.DeadlineExceeded) || kindOf(t, err) != service.Unavailable {
+	if err := c.Err(); !errors.Is(err, context.DeadlineExceeded) || kindOf(t, err) != service.KindUnavailable {
 		t.Errorf("Err = %v", err)
 	}
 }
@@ -439,7 +439,7 @@ func TestCodecNegotiation(t *testing.T) {
 			c, err := peer.Client(ctx, a, &peer.Config{Codecs: tt.client, Baseline: tt.clientBaseline})
 			s := <-sc
 			if tt.want == "" {
-				if kindOf(t, err) != service.Unsupported || kindOf(t, s.err) != service.Unsupported {
+				if kindOf(t, err) != service.KindUnsupported || kindOf(t, s.err) != service.KindUnsupported {
 					t.Fatalf("refused handshake: client %v, server %v", err, s.err)
 				}
 				if !strings.Contains(err.Error(), "codec") {
@@ -469,7 +469,7 @@ func TestCodecNegotiation(t *testing.T) {
 func TestUnknownCodecConfig(t *testing.T) {
 	a, b := peer.Pipe()
 	defer b.Close()
-	if _, err := peer.Client(context.Background(), a, &peer.Config{Codecs: []string{"xml"}}); kindOf(t, err) != service.Invalid {
+	if _, err := peer.Client(context.Background(), a, &peer.Config{Codecs: []string{"xml"}}); kindOf(t, err) != service.KindInvalid {
 		t.Fatalf("unknown codec: %v", err)
 	}
 }
@@ -479,7 +479,7 @@ func TestHandshakeTimeout(t *testing.T) {
 	defer b.Close()
 	start := time.Now()
 	_, err := peer.Client(context.Background(), a, &peer.Config{HandshakeTimeout: 50 * time.Millisecond})
-	if kindOf(t, err) != service.DeadlineExceeded || time.Since(start) > 2*time.Second {
+	if kindOf(t, err) != service.KindDeadlineExceeded || time.Since(start) > 2*time.Second {
 		t.Fatalf("silent acceptor: %v after %v", err, time.Since(start))
 	}
 }
@@ -547,7 +547,7 @@ func TestHandshakeWithHTTPServer(t *testing.T) {
 					t.Fatalf("the handshake waited for its timeout: %v", err)
 				}
 				want := addr + ` answered with HTTP ("HTTP/1.1 400 Bad Request")`
-				if kindOf(t, err) != service.BadFrame || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), c.advice(addr)) {
+				if kindOf(t, err) != service.KindBadFrame || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), c.advice(addr)) {
 					t.Errorf("got %v; want a BadFrame error saying %q and %q", err, want, c.advice(addr))
 				}
 			})
@@ -568,13 +568,13 @@ func TestOversizedFrame(t *testing.T) {
 				t.Errorf("oversized call: %v", err)
 			}
 			<-srv.Done()
-			if kindOf(t, srv.Err()) != service.TooLarge {
+			if kindOf(t, srv.Err()) != service.KindTooLarge {
 				t.Errorf("server closed with %v", srv.Err())
 			}
 			<-c.Done()
 			// The remote says why: with a WebSocket close status, or a
 			// goaway carrying the error.
-			if tr.name != "websocket" && kindOf(t, c.Err()) != service.TooLarge {
+			if tr.name != "websocket" && kindOf(t, c.Err()) != service.KindTooLarge {
 				t.Errorf("client closed with %v", c.Err())
 			}
 			if !strings.Contains(c.Err().Error(), "1024") && !strings.Contains(c.Err().Error(), "status 1009") {

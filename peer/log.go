@@ -73,8 +73,8 @@ func logFailure(ctx context.Context, log *slog.Logger, method string, err error)
 		// As errorBody reports an error that is not a *service.Error.
 		k := service.KindOf(err)
 		msg := k.String()
-		if k != service.Canceled && k != service.DeadlineExceeded {
-			k, msg = service.Internal, err.Error()
+		if k != service.KindCanceled && k != service.KindDeadlineExceeded {
+			k, msg = service.KindInternal, err.Error()
 		}
 		e = &service.Error{Kind: k, Message: msg, Err: err}
 	}

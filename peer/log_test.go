@@ -16,7 +16,7 @@ import (
 func logService(started chan<- struct{}) *service.Service {
 	svc := service.New(service.WithLogger(slog.New(slog.DiscardHandler)))
 	svc.MustFunc("find_user", func(name string) (string, error) {
-		return "", service.Errorf(service.NotFound, "no user named %q", name)
+		return "", service.Errorf(service.KindNotFound, "no user named %q", name)
 	}, service.Args("name"))
 	svc.MustFunc("broken", func() error { return errors.New("disk full") })
 	svc.MustFunc("crash", func() string { panic("boom") })
@@ -97,7 +97,7 @@ func TestServiceCallsLogged(t *testing.T) {
 		<-started
 		cancel()
 	}()
-	if _, err := c.Call(waitCtx, "wait", nil); kindOf(t, err) != service.Canceled {
+	if _, err := c.Call(waitCtx, "wait", nil); kindOf(t, err) != service.KindCanceled {
 		t.Fatalf("wait: %v, want canceled", err)
 	}
 	// The server logs the canceled call when its function has returned,

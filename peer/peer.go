@@ -41,12 +41,12 @@ const (
 //   - A connection is up: the call goes out on it at once.
 //   - None is: the call waits in a bounded queue (WithQueue) and goes out,
 //     in the order the calls came, on the first connection that comes up;
-//     it fails with ctx's error (Canceled, DeadlineExceeded) if ctx ends
-//     first, and at once with Overloaded when the queue is full.
+//     it fails with ctx's error ([service.KindCanceled], [service.KindDeadlineExceeded]) if ctx ends
+//     first, and at once with [service.KindOverloaded] when the queue is full.
 //   - Its connection breaks before the reply: the call fails with a
-//     retryable Unavailable error (see Retryable). A Peer never sends a
+//     retryable [service.KindUnavailable] error (see Retryable). A Peer never sends a
 //     call again by itself, because the remote may have run it.
-//   - The peer shuts down: waiting calls fail with Unavailable.
+//   - The peer shuts down: waiting calls fail with [service.KindUnavailable].
 //
 // A connection that Connect or a resolver made is redialled when it
 // drops, after an exponential backoff with jitter (WithBackoff). A Peer
@@ -109,8 +109,8 @@ func WithHandler(h Handler) Option {
 }
 
 // WithQueue lets up to n calls wait for a connection when there is
-// none; more fail at once with Overloaded. With n = 0 no call waits: a
-// call made without a connection fails at once with Unavailable. The
+// none; more fail at once with [service.KindOverloaded]. With n = 0 no call waits: a
+// call made without a connection fails at once with [service.KindUnavailable]. The
 // default is 1024.
 func WithQueue(n int) Option {
 	return func(p *Peer) { p.queueMax = max(n, 0) }
@@ -203,12 +203,12 @@ func New(opts ...Option) *Peer {
 // notFound answers every call "method not found", as a Conn without a
 // Handler does.
 func notFound(ctx context.Context, s *ServerStream) (any, error) {
-	return nil, errorf(service.NotFound, "method not found: %s", s.Method())
+	return nil, errorf(service.KindNotFound, "method not found: %s", s.Method())
 }
 
 // errPeerClosed is why a peer that is shutting down refuses things.
 func errPeerClosed(op string) error {
-	return &service.Error{Op: op, Kind: service.Unavailable, Message: "peer shut down"}
+	return &service.Error{Op: op, Kind: service.KindUnavailable, Message: "peer shut down"}
 }
 
 // refusing returns why the peer takes nothing new, or nil.
@@ -370,7 +370,7 @@ func (p *Peer) drop(c *Conn) {
 // once and dials in the background, and redials whenever the connection
 // fails or drops, until Disconnect or Shutdown. Connecting to an address
 // already connected does nothing. Connect fails only for an address it
-// cannot dial at all (Invalid) or a peer that is shutting down.
+// cannot dial at all ([service.KindInvalid]) or a peer that is shutting down.
 func (p *Peer) Connect(addr string) error {
 	if err := checkAddr(addr); err != nil {
 		return err
@@ -426,11 +426,11 @@ func checkAddr(addr string) error {
 	scheme, rest, ok := strings.Cut(addr, "://")
 	switch {
 	case !ok:
-		return errorf(service.Invalid, "peer address %q has no scheme (ws://, wss://, tcp://, unix://)", addr)
+		return errorf(service.KindInvalid, "peer address %q has no scheme (ws://, wss://, tcp://, unix://)", addr)
 	case scheme != "tcp" && scheme != "unix" && scheme != "ws" && scheme != "wss":
-		return errorf(service.Invalid, "peer address %q: unknown scheme %q", addr, scheme)
+		return errorf(service.KindInvalid, "peer address %q: unknown scheme %q", addr, scheme)
 	case rest == "":
-		return errorf(service.Invalid, "peer address %q names no host or path", addr)
+		return errorf(service.KindInvalid, "peer address %q names no host or path", addr)
 	}
 	return nil
 }
@@ -633,7 +633,7 @@ func (p *Peer) ConnectResolver(r Resolver, interval time.Duration) error {
 		return p.cfgErr
 	}
 	if r == nil {
-		return errorf(service.Invalid, "peer: ConnectResolver without a resolver")
+		return errorf(service.KindInvalid, "peer: ConnectResolver without a resolver")
 	}
 	if interval <= 0 {
 		interval = defaultResolveEvery
@@ -767,10 +767,10 @@ func (p *Peer) acquire(ctx context.Context, method string, start func(*Conn) err
 		switch {
 		case p.queueMax == 0:
 			p.mu.Unlock()
-			return &service.Error{Op: method, Kind: service.Unavailable, Message: "no connection"}
+			return &service.Error{Op: method, Kind: service.KindUnavailable, Message: "no connection"}
 		case len(p.queue) >= p.queueMax:
 			p.mu.Unlock()
-			return &service.Error{Op: method, Kind: service.Overloaded, Message: fmt.Sprintf("no connection, and %d calls wait for one already", p.queueMax)}
+			return &service.Error{Op: method, Kind: service.KindOverloaded, Message: fmt.Sprintf("no connection, and %d calls wait for one already", p.queueMax)}
 		}
 		w := &waiter{ctx: ctx, method: method, start: start, done: make(chan error, 1), queued: true}
 		p.queue = append(p.queue, w)
@@ -928,7 +928,7 @@ func stopOthers(ls []Listener, ws []*waiter) {
 
 // Shutdown shuts the peer down gracefully: it stops listening, dialing
 // and resolving, fails the calls waiting for a connection with
-// Unavailable, shuts every connection down gracefully (Conn.Shutdown:
+// [service.KindUnavailable], shuts every connection down gracefully (Conn.Shutdown:
 // the calls in flight both ways finish, new ones are refused) and
 // returns once all is stopped. If ctx ends first it closes everything at
 // once (Close) and returns ctx's error.
@@ -959,7 +959,7 @@ func (p *Peer) Shutdown(ctx context.Context) error {
 }
 
 // Close closes the peer now: listeners, dialers and every connection.
-// Calls in flight fail with a retryable Unavailable error, the handlers
+// Calls in flight fail with a retryable [service.KindUnavailable] error, the handlers
 // serving the remotes' calls see their context canceled. Close returns
 // once the peer's goroutines have ended.
 func (p *Peer) Close() error {

@@ -317,18 +317,18 @@ func TestPeerQueueLimits(t *testing.T) {
 
 	// The queue is full: an error at once, never a silent loss.
 	_, err := client.Call(context.Background(), "x", nil)
-	if kindOf(t, err) != service.Overloaded {
+	if kindOf(t, err) != service.KindOverloaded {
 		t.Errorf("call on a full queue: %v", err)
 	}
-	if _, err := client.NewStream(context.Background(), "x"); kindOf(t, err) != service.Overloaded {
+	if _, err := client.NewStream(context.Background(), "x"); kindOf(t, err) != service.KindOverloaded {
 		t.Errorf("stream on a full queue: %v", err)
 	}
 	// The waiting calls end with their contexts.
-	if err := <-errs; kindOf(t, err) != service.DeadlineExceeded {
+	if err := <-errs; kindOf(t, err) != service.KindDeadlineExceeded {
 		t.Errorf("waiting notification past its deadline: %v", err)
 	}
 	cancel1()
-	if err := <-errs; kindOf(t, err) != service.Canceled {
+	if err := <-errs; kindOf(t, err) != service.KindCanceled {
 		t.Errorf("canceled waiting call: %v", err)
 	}
 	if client.Waiting() != 0 {
@@ -499,15 +499,15 @@ func TestPeerDisconnect(t *testing.T) {
 func TestPeerBadAddress(t *testing.T) {
 	p := newPeer(t)
 	for _, addr := range []string{"", "localhost:80", "http://example.com/", "tcp://"} {
-		if err := p.Connect(addr); kindOf(t, err) != service.Invalid {
+		if err := p.Connect(addr); kindOf(t, err) != service.KindInvalid {
 			t.Errorf("Connect(%q): %v", addr, err)
 		}
 	}
-	if _, err := p.Bind(ctxTimeout(t, time.Second), "ws://127.0.0.1:0/"); kindOf(t, err) != service.Invalid {
+	if _, err := p.Bind(ctxTimeout(t, time.Second), "ws://127.0.0.1:0/"); kindOf(t, err) != service.KindInvalid {
 		t.Errorf("Bind ws: %v", err)
 	}
 	bad := newPeer(t, peer.WithConfig(&peer.Config{Codecs: []string{"xml"}}))
-	if err := bad.Connect("tcp://127.0.0.1:1"); kindOf(t, err) != service.Invalid {
+	if err := bad.Connect("tcp://127.0.0.1:1"); kindOf(t, err) != service.KindInvalid {
 		t.Errorf("Connect with a bad config: %v", err)
 	}
 }

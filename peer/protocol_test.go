@@ -85,7 +85,7 @@ func TestBadReplyFailsTheCall(t *testing.T) {
 	defer c.Close()
 	_, err = c.Call(ctxTimeout(t, 5*time.Second), "x", nil)
 	var se *service.Error
-	if !errors.As(err, &se) || se.Kind != service.BadFrame || !strings.Contains(se.Message, "more is a string") {
+	if !errors.As(err, &se) || se.Kind != service.KindBadFrame || !strings.Contains(se.Message, "more is a string") {
 		t.Fatalf("bad reply: %v", err)
 	}
 	if v, err := c.Call(ctxTimeout(t, 5*time.Second), "x", nil); err != nil || v != int64(2) {
@@ -183,7 +183,7 @@ func TestExtensionWithoutNegotiation(t *testing.T) {
 		t.Fatalf("want the connection closed: %v", err)
 	}
 	<-c.Done()
-	if kindOf(t, c.Err()) != service.BadFrame || !strings.Contains(c.Err().Error(), `"cancel"`) {
+	if kindOf(t, c.Err()) != service.KindBadFrame || !strings.Contains(c.Err().Error(), `"cancel"`) {
 		t.Errorf("Err = %v", c.Err())
 	}
 }
@@ -239,7 +239,7 @@ func TestRemoteThatDoesNotRead(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the connection is still queueing")
 	}
-	if kindOf(t, c.Err()) != service.Overloaded {
+	if kindOf(t, c.Err()) != service.KindOverloaded {
 		t.Errorf("Err = %v", c.Err())
 	}
 }

@@ -47,7 +47,7 @@ func (r *Route) matches(s *ServerStream) bool {
 }
 
 // NewProxy returns a Handler that forwards every call to the first of
-// routes that matches it, and a call that none matches answers NotFound
+// routes that matches it, and a call that none matches answers [service.KindNotFound]
 // "method not found". Serve it with WithHandler on a Peer, and the peer
 // is a gateway in front of other peers.
 //
@@ -60,7 +60,7 @@ func (r *Route) matches(s *ServerStream) bool {
 // cancels the forwarded one. The remote's errors come back with their
 // kind, message and operation (the code and data too of a code this
 // package does not know); a forwarded call that cannot be made fails
-// as it failed, such as Unavailable while To has no connection.
+// as it failed, such as [service.KindUnavailable] while To has no connection.
 //
 // NewProxy panics if a route has no To.
 func NewProxy(routes ...Route) Handler {
@@ -83,7 +83,7 @@ func (p *proxy) ServePeer(ctx context.Context, s *ServerStream) (any, error) {
 		}
 	}
 	if r == nil {
-		return nil, errorf(service.NotFound, "method not found: %s", s.Method())
+		return nil, errorf(service.KindNotFound, "method not found: %s", s.Method())
 	}
 	method := s.Method()
 	if r.Strip {

@@ -17,13 +17,13 @@ import (
 func backend(name string, b *blocker, notes chan<- string) peer.Handler {
 	h := named(name).(mux)
 	h["fail"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
-		return nil, service.Errorf(service.PermissionDenied, "%s says no", name)
+		return nil, service.Errorf(service.KindPermissionDenied, "%s says no", name)
 	}
 	// refuse answers an error of a known kind with data of its own, as
 	// a duplex peer may: a proxy passes both on.
 	h["refuse"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
-		return nil, &service.Error{Kind: service.NotFound, Message: name + " has no such thing",
-			Err: &peer.RemoteError{Code: peer.ErrorCode(service.NotFound), Data: map[string]any{"why": "moved", "by": name}}}
+		return nil, &service.Error{Kind: service.KindNotFound, Message: name + " has no such thing",
+			Err: &peer.RemoteError{Code: peer.ErrorCode(service.KindNotFound), Data: map[string]any{"why": "moved", "by": name}}}
 	}
 	h["count"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
 		n, err := s.Recv()
@@ -109,7 +109,7 @@ func testProxyChain(t *testing.T, baseline bool) {
 		for _, ctx := range []context.Context{ctx, peer.WithHeader(ctx, map[string]string{"tenant": "c"})} {
 			_, err := client.Call(ctx, "who", nil)
 			var se *service.Error
-			if !errors.As(err, &se) || se.Kind != service.NotFound || se.Message != "method not found: who" {
+			if !errors.As(err, &se) || se.Kind != service.KindNotFound || se.Message != "method not found: who" {
 				t.Errorf("no route: %v", err)
 			}
 		}
@@ -182,7 +182,7 @@ func testProxyChain(t *testing.T, baseline bool) {
 		}
 		// A stream of one item stays a stream; a unary result stays one.
 		// (Baseline peers cannot tell them apart.)
-		if _, err := client.Call(ctx, "a.one", nil); !baseline && kindOf(t, err) != service.Unsupported {
+		if _, err := client.Call(ctx, "a.one", nil); !baseline && kindOf(t, err) != service.KindUnsupported {
 			t.Errorf("Call of a streaming method through the proxy: %v", err)
 		}
 		s, _ = client.NewStream(ctx, "a.one")
@@ -195,13 +195,13 @@ func testProxyChain(t *testing.T, baseline bool) {
 	t.Run("errors", func(t *testing.T) {
 		_, err := client.Call(ctx, "a.fail", nil)
 		var se *service.Error
-		if !errors.As(err, &se) || se.Kind != service.PermissionDenied || se.Message != "A says no" || se.Op != "fail" {
+		if !errors.As(err, &se) || se.Kind != service.KindPermissionDenied || se.Message != "A says no" || se.Op != "fail" {
 			t.Errorf("error through the proxy: %#v", err)
 		}
 		// The data of an error of a known kind gets through as it was.
 		_, err = client.Call(ctx, "a.refuse", nil)
 		var re *peer.RemoteError
-		if !errors.As(err, &se) || se.Kind != service.NotFound || se.Message != "A has no such thing" ||
+		if !errors.As(err, &se) || se.Kind != service.KindNotFound || se.Message != "A has no such thing" ||
 			!errors.As(err, &re) || !eq(re.Data, map[string]any{"why": "moved", "by": "A"}) {
 			t.Errorf("error with data through the proxy: %#v", err)
 		}
@@ -226,7 +226,7 @@ func testProxyChain(t *testing.T, baseline bool) {
 			t.Errorf("the backend's deadline: %v", dl)
 		}
 		cancel()
-		if err := <-errc; kindOf(t, err) != service.Canceled {
+		if err := <-errc; kindOf(t, err) != service.KindCanceled {
 			t.Errorf("canceled call: %v", err)
 		}
 		select {

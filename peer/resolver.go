@@ -73,7 +73,7 @@ func (r *SRVResolver) Resolve(ctx context.Context) ([]string, error) {
 			return nil, nil
 		}
 		if len(srvs) == 0 {
-			return nil, wrapErr(service.Unavailable, "resolve SRV: "+err.Error(), err)
+			return nil, wrapErr(service.KindUnavailable, "resolve SRV: "+err.Error(), err)
 		}
 		// Some records were malformed: use the others.
 	}
@@ -126,19 +126,19 @@ func (r *FileResolver) Resolve(ctx context.Context) ([]string, error) {
 func (r *FileResolver) read() ([]byte, error) {
 	f, err := os.Open(r.Path)
 	if err != nil {
-		kind := service.Unavailable
+		kind := service.KindUnavailable
 		if errors.Is(err, fs.ErrNotExist) {
-			kind = service.NotFound
+			kind = service.KindNotFound
 		}
 		return nil, wrapErr(kind, "resolver file: "+err.Error(), err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxResolverFile+1))
 	if err != nil {
-		return nil, wrapErr(service.Unavailable, "resolver file: "+err.Error(), err)
+		return nil, wrapErr(service.KindUnavailable, "resolver file: "+err.Error(), err)
 	}
 	if len(b) > maxResolverFile {
-		return nil, errorf(service.TooLarge, "resolver file %s: over %d bytes", r.Path, maxResolverFile)
+		return nil, errorf(service.KindTooLarge, "resolver file %s: over %d bytes", r.Path, maxResolverFile)
 	}
 	return b, nil
 }

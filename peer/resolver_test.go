@@ -59,12 +59,12 @@ func TestResolverFileParses(t *testing.T) {
 		t.Errorf("Resolve: %q, %v; want %q", got, err, want)
 	}
 	_, err = (&peer.FileResolver{Path: path + ".missing"}).Resolve(context.Background())
-	if kindOf(t, err) != service.NotFound {
+	if kindOf(t, err) != service.KindNotFound {
 		t.Errorf("missing file: %v", err)
 	}
 	big := filepath.Join(t.TempDir(), "big")
 	os.WriteFile(big, make([]byte, 2<<20), 0o644)
-	if _, err := (&peer.FileResolver{Path: big}).Resolve(context.Background()); kindOf(t, err) != service.TooLarge {
+	if _, err := (&peer.FileResolver{Path: big}).Resolve(context.Background()); kindOf(t, err) != service.KindTooLarge {
 		t.Errorf("huge file: %v", err)
 	}
 }

@@ -25,7 +25,7 @@ type ServiceOption func(*serviceHandler)
 // WithMaxBlobBytes bounds the blob content a result may carry, all its
 // blobs together (default DefaultMaxFrameSize): a peer reply is one
 // frame, so a blob travels in memory, and a bigger one fails the call
-// with TooLarge instead of a frame the remote would refuse.
+// with [service.KindTooLarge] instead of a frame the remote would refuse.
 func WithMaxBlobBytes(n int64) ServiceOption {
 	return func(h *serviceHandler) {
 		if n > 0 {
@@ -100,7 +100,7 @@ const maxServiceRedirects = 10
 // "content": ...} (a blob's attrs hold its "content-type" and its content
 // is its bytes), an ordered dict with string keys becomes a map and a set
 // a list. Values with no such form (dicts with keys other than strings,
-// timedeltas) fail the call with Unsupported. A client that navigates links
+// timedeltas) fail the call with [service.KindUnsupported]. A client that navigates links
 // and forms needs the glyph codec.
 func NewServiceHandler(svc *service.Service, opts ...ServiceOption) Handler {
 	h := &serviceHandler{svc: svc, maxBlob: DefaultMaxFrameSize}
@@ -160,7 +160,7 @@ func (h *serviceHandler) serve(ctx context.Context, s *ServerStream) (any, error
 	}
 	req.Callback = func(ref any) (service.CallbackFunc, error) { return callback(s.Conn(), ref) }
 	res, err := h.svc.Serve(ctx, req)
-	if err != nil && req.Method != "GET" && first == nil && service.KindOf(err) == service.MethodNotAllowed {
+	if err != nil && req.Method != "GET" && first == nil && service.KindOf(err) == service.KindMethodNotAllowed {
 		// Only GET reads this (the index, an instance), and the caller
 		// could not say it meant to: a baseline peer. The refusal came
 		// before any of the service's code ran, so asking again is safe.
@@ -176,14 +176,14 @@ func (h *serviceHandler) serve(ctx context.Context, s *ServerStream) (any, error
 	}
 	for range maxServiceRedirects {
 		switch res.Status {
-		case service.NoContent:
+		case service.StatusNoContent:
 			return nil, nil
-		case service.Created:
+		case service.StatusCreated:
 			return h.outValue(s, hyper.Link{URL: res.Location}, new(int64))
-		case service.SeeOther:
+		case service.StatusSeeOther:
 			loc, err := hyper.Resolve(base, res.Location)
 			if err != nil {
-				return nil, &service.Error{Op: s.Method(), Kind: service.Internal, Message: "bad redirect: " + err.Error(), Err: err}
+				return nil, &service.Error{Op: s.Method(), Kind: service.KindInternal, Message: "bad redirect: " + err.Error(), Err: err}
 			}
 			if u, err := url.Parse(loc); err != nil || u.Scheme != "" || u.Host != "" {
 				// Elsewhere: the caller decides whether to go there.
@@ -202,7 +202,7 @@ func (h *serviceHandler) serve(ctx context.Context, s *ServerStream) (any, error
 		}
 		return h.outValue(s, res.Value, new(int64))
 	}
-	return nil, &service.Error{Op: s.Method(), Kind: service.Internal, Message: fmt.Sprintf("more than %d redirects", maxServiceRedirects)}
+	return nil, &service.Error{Op: s.Method(), Kind: service.KindInternal, Message: fmt.Sprintf("more than %d redirects", maxServiceRedirects)}
 }
 
 // splitMethod splits a method into the path below the root, without a
@@ -284,7 +284,7 @@ func argStream(s *ServerStream, first any, ended bool) iter.Seq2[any, error] {
 func callback(c *Conn, ref any) (service.CallbackFunc, error) {
 	name, ok := ref.(string)
 	if !ok || name == "" {
-		return nil, &service.Error{Kind: service.Invalid, Message: fmt.Sprintf("a callback is the name of a method on the caller's side, got %s", typeName(ref))}
+		return nil, &service.Error{Kind: service.KindInvalid, Message: fmt.Sprintf("a callback is the name of a method on the caller's side, got %s", typeName(ref))}
 	}
 	return func(ctx context.Context, args []any) (any, error) {
 		return c.Call(ctx, name, callbackPayload(args))
@@ -365,15 +365,15 @@ func (h *serviceHandler) outValue(s *ServerStream, v any, blobBytes *int64) (any
 	// Go types it was made of.
 	b, err := wire.Marshal(v)
 	if err != nil {
-		return nil, &service.Error{Op: op, Kind: service.Internal, Message: "cannot encode the result: " + err.Error(), Err: err}
+		return nil, &service.Error{Op: op, Kind: service.KindInternal, Message: "cannot encode the result: " + err.Error(), Err: err}
 	}
 	var g any
 	if err := wire.Unmarshal(b, &g); err != nil {
-		return nil, &service.Error{Op: op, Kind: service.Internal, Message: "cannot encode the result: " + err.Error(), Err: err}
+		return nil, &service.Error{Op: op, Kind: service.KindInternal, Message: "cannot encode the result: " + err.Error(), Err: err}
 	}
 	p, err := plainForm(g, 0)
 	if err != nil {
-		return nil, &service.Error{Op: op, Kind: service.Unsupported, Message: fmt.Sprintf("the result cannot travel with the %s codec: %v (the glyph codec carries it)", s.Conn().Codec(), err)}
+		return nil, &service.Error{Op: op, Kind: service.KindUnsupported, Message: fmt.Sprintf("the result cannot travel with the %s codec: %v (the glyph codec carries it)", s.Conn().Codec(), err)}
 	}
 	return p, nil
 }
@@ -389,7 +389,7 @@ var errTooDeep = errors.New("value nested too deeply")
 // glyph containers are left to the encoder.
 func (h *serviceHandler) readBlobs(op string, v any, total *int64, depth int) (any, error) {
 	if depth > maxValueDepth {
-		return nil, &service.Error{Op: op, Kind: service.Internal, Message: errTooDeep.Error()}
+		return nil, &service.Error{Op: op, Kind: service.KindInternal, Message: errTooDeep.Error()}
 	}
 	depth++
 	switch x := v.(type) {
@@ -401,7 +401,7 @@ func (h *serviceHandler) readBlobs(op string, v any, total *int64, depth int) (a
 		}
 		*total += int64(len(data))
 		if *total > h.maxBlob {
-			return nil, &service.Error{Op: op, Kind: service.TooLarge, Message: fmt.Sprintf("blobs in the result over %d bytes", h.maxBlob)}
+			return nil, &service.Error{Op: op, Kind: service.KindTooLarge, Message: fmt.Sprintf("blobs in the result over %d bytes", h.maxBlob)}
 		}
 		b := wire.BytesBlob(x.ContentType, data)
 		if len(x.Attrs) > 0 {

@@ -41,7 +41,7 @@ func testService(t *testing.T) *service.Service {
 	svc.MustClass("User", user{}, service.Method("bio", service.Safe()), service.Method("greet", service.Args("greeting")))
 	svc.MustFunc("find_user", func(name string) (*user, error) {
 		if name != "bob" {
-			return nil, service.Errorf(service.NotFound, "no user named %q", name)
+			return nil, service.Errorf(service.KindNotFound, "no user named %q", name)
 		}
 		return &user{ID: 2, Name: name}, nil
 	}, service.Args("name"), service.Redirect())
@@ -57,7 +57,7 @@ func testService(t *testing.T) *service.Service {
 	svc.MustFunc("broken", func() iter.Seq2[int, error] {
 		return func(yield func(int, error) bool) {
 			if yield(1, nil) {
-				yield(0, service.Errorf(service.Conflict, "gave up"))
+				yield(0, service.Errorf(service.KindConflict, "gave up"))
 			}
 		}
 	})
@@ -80,7 +80,7 @@ func testService(t *testing.T) *service.Service {
 		return "callback said " + r, err
 	}, service.Args("s", "cb"))
 	svc.MustFunc("trace", func(ctx context.Context) string { return peer.Header(ctx)["trace"] })
-	svc.MustFunc("made", func() service.CreatedAt { return service.CreatedAt{URL: "/User/?x"} })
+	svc.MustFunc("made", func() service.Created { return service.Created{URL: "/User/?x"} })
 	svc.MustFunc("nothing", func() {})
 	svc.MustFunc("file", func(size int) *wire.Blob {
 		return wire.NewBlob("text/plain", strings.NewReader(strings.Repeat("x", size)))
@@ -211,7 +211,7 @@ func TestServiceStreams(t *testing.T) {
 		}
 		s.CloseSend()
 		items, err := recvAll(s)
-		if len(items) != 1 || kindOf(t, err) != service.Conflict {
+		if len(items) != 1 || kindOf(t, err) != service.KindConflict {
 			t.Errorf("broken: %v, %v", items, err)
 		}
 
@@ -238,7 +238,7 @@ func TestServiceStreams(t *testing.T) {
 		s.CloseSend()
 		items, err = recvAll(s)
 		if baseline {
-			if kindOf(t, err) != service.Invalid {
+			if kindOf(t, err) != service.KindInvalid {
 				t.Errorf("sum() over baseline: %v, %v; want the null item refused", items, err)
 			}
 		} else if err != nil || len(items) != 1 || items[0] != int64(0) {
@@ -274,7 +274,7 @@ func TestServiceStreamedInputArgs(t *testing.T) {
 		if got, err := call("sum", []any{xs}); baseline {
 			// The baseline cannot tell it from a stream whose one item
 			// is a list of three.
-			if service.KindOf(err) != service.Invalid || !strings.Contains(fmt.Sprint(err), "item 0: expected integer, got list") {
+			if service.KindOf(err) != service.KindInvalid || !strings.Contains(fmt.Sprint(err), "item 0: expected integer, got list") {
 				t.Errorf("sum([[1, 2, 3]]) over baseline: %v, %v; want item 0 refused", got, err)
 			}
 		} else if err != nil || got != int64(6) {
@@ -287,7 +287,7 @@ func TestServiceStreamedInputArgs(t *testing.T) {
 			if err != nil || got != int64(42) {
 				t.Errorf("sum(42) over baseline: %v, %v; want the one item 42", got, err)
 			}
-		} else if service.KindOf(err) != service.Invalid || !strings.Contains(fmt.Sprint(err), `argument "xs": expected integer list/1, got integer`) {
+		} else if service.KindOf(err) != service.KindInvalid || !strings.Contains(fmt.Sprint(err), `argument "xs": expected integer list/1, got integer`) {
 			t.Errorf("sum(42): %v, %v; want the argument refused, as over HTTP", got, err)
 		}
 		got, err = call("total", map[string]any{"Name": "a", "Qty": int64(4)})
@@ -295,7 +295,7 @@ func TestServiceStreamedInputArgs(t *testing.T) {
 			if err != nil || got != int64(4) {
 				t.Errorf("total({Name: a, Qty: 4}) over baseline: %v, %v; want the one item", got, err)
 			}
-		} else if service.KindOf(err) != service.Invalid || !strings.Contains(fmt.Sprint(err), `unknown argument`) {
+		} else if service.KindOf(err) != service.KindInvalid || !strings.Contains(fmt.Sprint(err), `unknown argument`) {
 			t.Errorf("total(Name=a, Qty=4): %v, %v; want unknown arguments, as over HTTP", got, err)
 		}
 		// Streamed arguments stream, one item included, whatever it is.
@@ -339,11 +339,11 @@ func TestServiceCallback(t *testing.T) {
 			t.Errorf("shout: %v, %v", got, err)
 		}
 		_, err = c.Call(ctx, "shout", []any{"hey", int64(3)})
-		if kindOf(t, err) != service.Invalid {
+		if kindOf(t, err) != service.KindInvalid {
 			t.Errorf("a callback that is not a name: %v", err)
 		}
 		_, err = c.Call(ctx, "shout", []any{"hey", "_callback.nobody"})
-		if kindOf(t, err) != service.NotFound {
+		if kindOf(t, err) != service.KindNotFound {
 			t.Errorf("a callback nobody registered: %v", err)
 		}
 	})
@@ -354,15 +354,15 @@ func TestServiceErrorsAndHeaders(t *testing.T) {
 	ctx := ctxTimeout(t, 5*time.Second)
 	_, err := c.Call(ctx, "find_user", []any{"zed"})
 	var se *service.Error
-	if !errors.As(err, &se) || se.Kind != service.NotFound || se.Op != "find_user" || se.Message != `no user named "zed"` {
+	if !errors.As(err, &se) || se.Kind != service.KindNotFound || se.Op != "find_user" || se.Message != `no user named "zed"` {
 		t.Errorf("find_user(zed): %#v", err)
 	}
 	_, err = c.Call(ctx, "nope", nil)
-	if kindOf(t, err) != service.NotFound {
+	if kindOf(t, err) != service.KindNotFound {
 		t.Errorf("nope: %v", err)
 	}
 	_, err = c.Call(ctx, "hello", []any{int64(1)})
-	if kindOf(t, err) != service.Invalid {
+	if kindOf(t, err) != service.KindInvalid {
 		t.Errorf("hello(1): %v", err)
 	}
 	got, err := c.Call(peer.WithHeader(ctx, map[string]string{"trace": "abc"}), "trace", nil)
@@ -388,7 +388,7 @@ func TestServiceBlobs(t *testing.T) {
 		t.Errorf("blob %s of %d bytes", b.ContentType, len(data))
 	}
 	_, err = c.Call(ctx, "file", []any{int64(101)})
-	if kindOf(t, err) != service.TooLarge {
+	if kindOf(t, err) != service.KindTooLarge {
 		t.Errorf("a blob over the bound: %v", err)
 	}
 }

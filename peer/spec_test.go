@@ -330,7 +330,7 @@ func TestSpecCodes(t *testing.T) {
 	}
 	// Every kind has a code.
 	for k := service.Kind(0); k.String() != "kind("+strconv.Itoa(int(k))+")"; k++ {
-		if c := peer.ErrorCode(k); c == 2 && k != service.Other {
+		if c := peer.ErrorCode(k); c == 2 && k != service.KindOther {
 			t.Errorf("kind %v has no code", k)
 		}
 	}

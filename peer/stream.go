@@ -370,7 +370,7 @@ func (c *Conn) NewStream(ctx context.Context, method string, opts ...CallOption)
 
 func (c *Conn) newClientStream(ctx context.Context, method string, opts []CallOption, unary bool) (*ClientStream, error) {
 	if method == "" {
-		return nil, errorf(service.Invalid, "peer: empty method name")
+		return nil, errorf(service.KindInvalid, "peer: empty method name")
 	}
 	if ctx.Err() != nil {
 		return nil, ctxError(method, ctx)
@@ -413,7 +413,7 @@ func (s *ClientStream) Send(v any) error {
 	}
 	if s.argsDone {
 		s.mu.Unlock()
-		return opErrorf(s.method, service.Invalid, "Send after CloseSend")
+		return opErrorf(s.method, service.KindInvalid, "Send after CloseSend")
 	}
 	if !s.c.has(extEnd) {
 		if !s.hasHeld {
@@ -595,10 +595,10 @@ func (s *ClientStream) Streamed() bool {
 
 // Close ends the call: if its results have not ended it is canceled (the
 // remote's handler sees its context canceled, with extension "cancel")
-// and Recv returns Canceled. Close after the end only releases the
+// and Recv returns [service.KindCanceled]. Close after the end only releases the
 // stream.
 func (s *ClientStream) Close() error {
-	s.end(opErrorf(s.method, service.Canceled, "stream closed"), true)
+	s.end(opErrorf(s.method, service.KindCanceled, "stream closed"), true)
 	s.release()
 	return nil
 }
@@ -622,14 +622,14 @@ func (s *ClientStream) deliver(env *Envelope) {
 	case env.Error != nil:
 		s.end(remoteError(s.method, env.Error), false)
 	case s.unary && env.More:
-		s.end(opErrorf(s.method, service.Unsupported, "the reply streams; use NewStream"), true)
+		s.end(opErrorf(s.method, service.KindUnsupported, "the reply streams; use NewStream"), true)
 	default:
 		n := s.res.push(env.Payload)
 		switch {
 		case !env.More:
 			s.end(io.EOF, false)
 		case n > s.c.bufferBound():
-			s.end(opErrorf(s.method, service.Overloaded, "more than %d results unread", s.c.bufferBound()), true)
+			s.end(opErrorf(s.method, service.KindOverloaded, "more than %d results unread", s.c.bufferBound()), true)
 		}
 	}
 }
@@ -834,10 +834,10 @@ func (s *ServerStream) Send(v any) error {
 		return ctxError(s.method, s.ctx)
 	case s.handlerDone:
 		s.mu.Unlock()
-		return opErrorf(s.method, service.Invalid, "Send after the handler returned")
+		return opErrorf(s.method, service.KindInvalid, "Send after the handler returned")
 	case s.id == 0:
 		s.mu.Unlock()
-		return opErrorf(s.method, service.Invalid, "a notification has no reply")
+		return opErrorf(s.method, service.KindInvalid, "a notification has no reply")
 	}
 	s.sent = true
 	if !s.c.has(extEnd) {
@@ -946,9 +946,9 @@ func (s *ServerStream) reply(v any, err error, sent bool, held any, hasHeld bool
 		werr = rep(held, false)
 	}
 	var se *service.Error
-	if werr != nil && errors.As(werr, &se) && se.Kind == service.Invalid {
+	if werr != nil && errors.As(werr, &se) && se.Kind == service.KindInvalid {
 		// The result could not be encoded: say so instead.
-		s.sendError(&service.Error{Op: s.method, Kind: service.Internal, Message: "cannot encode the result: " + se.Message})
+		s.sendError(&service.Error{Op: s.method, Kind: service.KindInternal, Message: "cannot encode the result: " + se.Message})
 	}
 }
 
@@ -972,7 +972,7 @@ func (s *ServerStream) deliver(env *Envelope) {
 	s.mu.Unlock()
 	if !drop {
 		if n := s.args.push(env.Payload); n > s.c.bufferBound() {
-			s.fail(opErrorf(s.method, service.Overloaded, "more than %d arguments unread", s.c.bufferBound()))
+			s.fail(opErrorf(s.method, service.KindOverloaded, "more than %d arguments unread", s.c.bufferBound()))
 		}
 	}
 	if !env.More {
@@ -1002,7 +1002,7 @@ func (s *ServerStream) endArgs() {
 // canceled handles the caller's cancel: the handler's context is
 // canceled and nothing more is sent for the call.
 func (s *ServerStream) canceled() {
-	err := opErrorf(s.method, service.Canceled, "canceled by the caller")
+	err := opErrorf(s.method, service.KindCanceled, "canceled by the caller")
 	s.mu.Lock()
 	s.dead, s.argsDone = true, true
 	remove := s.handlerDone

@@ -44,7 +44,7 @@ type Frame struct {
 type FrameConn interface {
 	// ReadFrame returns the next frame, whose data may be valid only
 	// until the next ReadFrame: a caller that keeps it copies it. It
-	// fails with a *service.Error of kind TooLarge for a frame over the
+	// fails with a *service.Error of kind [service.KindTooLarge] for a frame over the
 	// connection's limit, after which the connection cannot be read and
 	// should be closed (a Conn first tells the remote why), and with
 	// io.EOF or another error when the connection ends. ctx bounds the
@@ -106,7 +106,7 @@ type Pinger interface {
 //
 // The first frame on a stream is the handshake's, a text frame, so first
 // bytes "HTTP" are an HTTP server answering (spec.md section 3.2): the
-// first ReadFrame then fails with BadFrame saying so.
+// first ReadFrame then fails with [service.KindBadFrame] saying so.
 func NewStreamConn(rwc io.ReadWriteCloser, maxFrame int) FrameConn {
 	if maxFrame <= 0 {
 		maxFrame = DefaultMaxFrameSize
@@ -187,7 +187,7 @@ func (c *streamConn) readTransient() (Frame, error) {
 	f := Frame{Text: h>>31 == 1}
 	n := int(h &^ (1 << 31))
 	if n > c.max {
-		return Frame{}, errorf(service.TooLarge, "frame of %d bytes over the limit of %d", n, c.max)
+		return Frame{}, errorf(service.KindTooLarge, "frame of %d bytes over the limit of %d", n, c.max)
 	}
 	if n == 0 {
 		return f, nil
@@ -238,7 +238,7 @@ func (c *streamConn) httpAnswer() error {
 	if hostPort, ok := strings.CutPrefix(c.remote, "tcp://"); ok {
 		msg += fmt.Sprintf(": use http://%s/ to reach it, or the ws:// URL of its WebSocket endpoint if it serves peers there", hostPort)
 	}
-	return errorf(service.BadFrame, "%s", msg)
+	return errorf(service.KindBadFrame, "%s", msg)
 }
 
 // maxKeptRead is the largest frame readTransient reads into the buffer it
@@ -279,7 +279,7 @@ func (c *streamConn) WriteFrames(ctx context.Context, frames []Frame) error {
 	}
 	for _, f := range frames {
 		if len(f.Data) > maxStreamFrame {
-			return errorf(service.TooLarge, "frame of %d bytes over the framing's limit", len(f.Data))
+			return errorf(service.KindTooLarge, "frame of %d bytes over the framing's limit", len(f.Data))
 		}
 	}
 	size := 0
@@ -480,7 +480,7 @@ func Dial(ctx context.Context, addr string, opts *DialOptions) (FrameConn, error
 	}
 	scheme, rest, ok := strings.Cut(addr, "://")
 	if !ok {
-		return nil, errorf(service.Invalid, "peer address %q has no scheme (ws://, wss://, tcp://, unix://)", addr)
+		return nil, errorf(service.KindInvalid, "peer address %q has no scheme (ws://, wss://, tcp://, unix://)", addr)
 	}
 	var d net.Dialer
 	switch scheme {
@@ -499,10 +499,10 @@ func Dial(ctx context.Context, addr string, opts *DialOptions) (FrameConn, error
 		}
 		return NewStreamConn(nc, opts.MaxFrameSize), nil
 	}
-	return nil, errorf(service.Invalid, "peer address %q: unknown scheme %q", addr, scheme)
+	return nil, errorf(service.KindInvalid, "peer address %q: unknown scheme %q", addr, scheme)
 }
 
-// dialError reports a failed dial as Unavailable (retryable) or, when
+// dialError reports a failed dial as [service.KindUnavailable] (retryable) or, when
 // ctx ended, as the context's kind. Its message names addr and the cause
 // once: a *net.OpError already says "dial tcp host:port: ...", and the
 // layers a WebSocket dial wraps around the cause (the library's, net/http's
@@ -519,12 +519,12 @@ func dialError(addr string, err error) error {
 	default:
 		msg = fmt.Sprintf("dial %s: %v", addr, err)
 	}
-	se := wrapErr(service.Unavailable, msg, err)
+	se := wrapErr(service.KindUnavailable, msg, err)
 	switch {
 	case errors.Is(err, context.Canceled):
-		se.Kind = service.Canceled
+		se.Kind = service.KindCanceled
 	case errors.Is(err, context.DeadlineExceeded):
-		se.Kind = service.DeadlineExceeded
+		se.Kind = service.KindDeadlineExceeded
 	}
 	return se
 }
@@ -549,19 +549,19 @@ func Listen(ctx context.Context, addr string, opts *ListenOptions) (Listener, er
 	}
 	scheme, rest, ok := strings.Cut(addr, "://")
 	if !ok {
-		return nil, errorf(service.Invalid, "peer address %q has no scheme (tcp://, unix://)", addr)
+		return nil, errorf(service.KindInvalid, "peer address %q has no scheme (tcp://, unix://)", addr)
 	}
 	var network string
 	switch scheme {
 	case "tcp", "unix":
 		network = scheme
 	default:
-		return nil, errorf(service.Invalid, "cannot listen on %q: scheme %q (use tcp:// or unix://, or NewWebSocketHandler)", addr, scheme)
+		return nil, errorf(service.KindInvalid, "cannot listen on %q: scheme %q (use tcp:// or unix://, or NewWebSocketHandler)", addr, scheme)
 	}
 	var lc net.ListenConfig
 	nl, err := lc.Listen(ctx, network, rest)
 	if err != nil {
-		return nil, wrapErr(service.Unavailable, fmt.Sprintf("listen %s: %v", addr, err), err)
+		return nil, wrapErr(service.KindUnavailable, fmt.Sprintf("listen %s: %v", addr, err), err)
 	}
 	return &listener{nl: nl, scheme: scheme, max: opts.MaxFrameSize}, nil
 }
@@ -587,9 +587,9 @@ func (l *listener) Accept(ctx context.Context) (FrameConn, error) {
 			return nil, ctxError("accept", ctx)
 		}
 		if errors.Is(err, net.ErrClosed) {
-			return nil, wrapErr(service.Unavailable, "listener closed", err)
+			return nil, wrapErr(service.KindUnavailable, "listener closed", err)
 		}
-		return nil, wrapErr(service.Unavailable, "accept: "+err.Error(), err)
+		return nil, wrapErr(service.KindUnavailable, "accept: "+err.Error(), err)
 	}
 	return NewStreamConn(nc, l.max), nil
 }

@@ -18,7 +18,7 @@ import (
 func TestDialErrors(t *testing.T) {
 	ctx := ctxTimeout(t, 5*time.Second)
 	for _, addr := range []string{"localhost:80", "http://x/", "udp://127.0.0.1:1"} {
-		if _, err := peer.Dial(ctx, addr, nil); kindOf(t, err) != service.Invalid {
+		if _, err := peer.Dial(ctx, addr, nil); kindOf(t, err) != service.KindInvalid {
 			t.Errorf("Dial %q: %v", addr, err)
 		}
 	}
@@ -32,7 +32,7 @@ func TestDialErrors(t *testing.T) {
 	if _, err := peer.Dial(ctx, "unix://"+filepath.Join(t.TempDir(), "none.sock"), nil); !peer.Retryable(err) {
 		t.Errorf("Dial a missing socket: %v", err)
 	}
-	if _, err := peer.Listen(ctx, "ws://127.0.0.1:0/", nil); kindOf(t, err) != service.Invalid {
+	if _, err := peer.Listen(ctx, "ws://127.0.0.1:0/", nil); kindOf(t, err) != service.KindInvalid {
 		t.Errorf("Listen ws: %v", err)
 	}
 }
@@ -48,7 +48,7 @@ func TestListener(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
-	if _, err := l.Accept(ctx); kindOf(t, err) != service.DeadlineExceeded {
+	if _, err := l.Accept(ctx); kindOf(t, err) != service.KindDeadlineExceeded {
 		t.Errorf("Accept past its deadline: %v", err)
 	}
 	// The listener still works after a canceled Accept.
@@ -64,7 +64,7 @@ func TestListener(t *testing.T) {
 	}
 	fc.Close()
 	l.Close()
-	if _, err := l.Accept(context.Background()); kindOf(t, err) != service.Unavailable {
+	if _, err := l.Accept(context.Background()); kindOf(t, err) != service.KindUnavailable {
 		t.Errorf("Accept after Close: %v", err)
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {

@@ -85,7 +85,7 @@ func (w *wsConn) ReadFrame(ctx context.Context) (Frame, error) {
 	if err != nil {
 		if errors.Is(err, websocket.ErrMessageTooBig) {
 			w.markClosed()
-			return Frame{}, wrapErr(service.TooLarge, fmt.Sprintf("frame over the limit of %d bytes", w.max), err)
+			return Frame{}, wrapErr(service.KindTooLarge, fmt.Sprintf("frame over the limit of %d bytes", w.max), err)
 		}
 		if ce := (websocket.CloseError{}); errors.As(err, &ce) {
 			msg := fmt.Sprintf("connection closed by peer (status %d", ce.Code)
@@ -93,7 +93,7 @@ func (w *wsConn) ReadFrame(ctx context.Context) (Frame, error) {
 				msg += ": " + ce.Reason
 			}
 			w.markClosed()
-			return Frame{}, wrapErr(service.Unavailable, msg+")", err)
+			return Frame{}, wrapErr(service.KindUnavailable, msg+")", err)
 		}
 		return Frame{}, err
 	}
@@ -121,7 +121,7 @@ func (w *wsConn) Close() error { return w.CloseWithReason(nil) }
 
 // CloseWithReason starts the close handshake with a status and reason
 // that tell the peer why (1009 for a frame over the limit, 1002 for a bad
-// frame, 1011 otherwise; 1000 without a reason, or for an Unavailable
+// frame, 1011 otherwise; 1000 without a reason, or for a [service.KindUnavailable]
 // one), and returns without waiting for the peer's answer: the library
 // finishes or abandons the handshake on its own within seconds.
 func (w *wsConn) CloseWithReason(reason error) error {
@@ -129,10 +129,10 @@ func (w *wsConn) CloseWithReason(reason error) error {
 		code, text := websocket.StatusNormalClosure, ""
 		if reason != nil {
 			switch service.KindOf(reason) {
-			case service.Unavailable:
-			case service.TooLarge:
+			case service.KindUnavailable:
+			case service.KindTooLarge:
 				code = websocket.StatusMessageTooBig
-			case service.BadFrame, service.Unsupported:
+			case service.KindBadFrame, service.KindUnsupported:
 				code = websocket.StatusProtocolError
 			default:
 				code = websocket.StatusInternalError

@@ -32,7 +32,7 @@ const (
 	// maxKeptBatch is the largest batch buffer kept for the next batch.
 	maxKeptBatch = 1 << 20
 	// maxQueuedFactor times the write queue's limit is the most it may
-	// hold before the connection is closed as Overloaded.
+	// hold before the connection is closed as [service.KindOverloaded].
 	maxQueuedFactor = 4
 )
 
@@ -219,7 +219,7 @@ func (c *Conn) writeLoop() {
 			clear(out)
 			q.out = out[:0]
 			if err != nil {
-				c.fail(wrapErr(service.Unavailable, "write: "+err.Error(), err), false)
+				c.fail(wrapErr(service.KindUnavailable, "write: "+err.Error(), err), false)
 				return
 			}
 			c.stats.batches.Add(1)
@@ -265,6 +265,6 @@ func (c *Conn) pushEnvelope(env *Envelope) {
 		// sending without reading what comes back would make them grow
 		// without bound. fail takes locks its callers may hold: run it
 		// on its own.
-		go c.fail(errorf(service.Overloaded, "the remote does not read what it is sent (%d bytes queued)", c.wq.limit*maxQueuedFactor), false)
+		go c.fail(errorf(service.KindOverloaded, "the remote does not read what it is sent (%d bytes queued)", c.wq.limit*maxQueuedFactor), false)
 	}
 }

@@ -187,7 +187,7 @@ func TestSenderNeverWaitsForSocket(t *testing.T) {
 		select {
 		case err := <-done:
 			cancel()
-			if kindOf(t, err) != service.DeadlineExceeded {
+			if kindOf(t, err) != service.KindDeadlineExceeded {
 				t.Fatalf("call %d: %v, want a deadline error", i, err)
 			}
 		case <-time.After(5 * time.Second):

@@ -15,7 +15,7 @@ import (
 // the parameter types. Positional arguments bind first, then named ones,
 // then the request's blob; a missing input takes its default. Too many
 // positional arguments, an argument given twice, a missing required input,
-// an unknown name or a value of the wrong type is an Invalid error naming
+// an unknown name or a value of the wrong type is a [KindInvalid] error naming
 // the input. The values start at index pre of the slice returned, which
 // leaves room for the receiver and the context.
 //
@@ -34,7 +34,7 @@ func (s *Service) bind(ctx context.Context, c *callable, req *Request, pre int, 
 		return c.bindDefaults(all, pre, set)
 	}
 	if len(req.Positional) > len(c.params) {
-		return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("takes %d argument(s), got %d", len(c.params), len(req.Positional))}
+		return nil, &Error{Op: c.op, Kind: KindInvalid, Message: fmt.Sprintf("takes %d argument(s), got %d", len(c.params), len(req.Positional))}
 	}
 	arg := func(i int, a any) (reflect.Value, error) {
 		switch p := &c.params[i]; {
@@ -55,14 +55,14 @@ func (s *Service) bind(ctx context.Context, c *callable, req *Request, pre int, 
 	for _, e := range req.Args.Entries() {
 		name, ok := e.Key.(string)
 		if !ok {
-			return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument name %v is not a string", e.Key)}
+			return nil, &Error{Op: c.op, Kind: KindInvalid, Message: fmt.Sprintf("argument name %v is not a string", e.Key)}
 		}
 		i := c.paramIndex(name)
 		if i < 0 {
-			return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("unknown argument %q", name)}
+			return nil, &Error{Op: c.op, Kind: KindInvalid, Message: fmt.Sprintf("unknown argument %q", name)}
 		}
 		if set[i] {
-			return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument %q given twice", name)}
+			return nil, &Error{Op: c.op, Kind: KindInvalid, Message: fmt.Sprintf("argument %q given twice", name)}
 		}
 		v, err := arg(i, e.Value)
 		if err != nil {
@@ -76,13 +76,13 @@ func (s *Service) bind(ctx context.Context, c *callable, req *Request, pre int, 
 			i = c.paramIndex(req.BlobName)
 		}
 		if len(c.params) == 0 {
-			return nil, &Error{Op: c.op, Kind: Invalid, Message: "takes no arguments, got a request body"}
+			return nil, &Error{Op: c.op, Kind: KindInvalid, Message: "takes no arguments, got a request body"}
 		}
 		if i < 0 {
-			return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("no input %q for the request body", req.BlobName)}
+			return nil, &Error{Op: c.op, Kind: KindInvalid, Message: fmt.Sprintf("no input %q for the request body", req.BlobName)}
 		}
 		if set[i] {
-			return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument %q given twice", c.params[i].name)}
+			return nil, &Error{Op: c.op, Kind: KindInvalid, Message: fmt.Sprintf("argument %q given twice", c.params[i].name)}
 		}
 		v, err := arg(i, req.Blob)
 		if err != nil {
@@ -94,7 +94,7 @@ func (s *Service) bind(ctx context.Context, c *callable, req *Request, pre int, 
 }
 
 // bindDefaults gives the inputs not set their defaults (a missing
-// required input is an Invalid error), and gathers the values of a struct
+// required input is a [KindInvalid] error), and gathers the values of a struct
 // parameter into it.
 func (c *callable) bindDefaults(all []reflect.Value, pre int, set []bool) ([]reflect.Value, error) {
 	vals := all[pre:]
@@ -103,7 +103,7 @@ func (c *callable) bindDefaults(all []reflect.Value, pre int, set []bool) ([]ref
 			continue
 		}
 		if !p.hasDef {
-			return nil, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("missing argument %q", p.name)}
+			return nil, &Error{Op: c.op, Kind: KindInvalid, Message: fmt.Sprintf("missing argument %q", p.name)}
 		}
 		v := reflect.New(p.typ)
 		switch {
@@ -111,7 +111,7 @@ func (c *callable) bindDefaults(all []reflect.Value, pre int, set []bool) ([]ref
 			// Defaults that hold references are decoded afresh, so a call
 			// cannot change them for the next one.
 			if err := wire.Unmarshal(p.defBytes, v.Interface()); err != nil {
-				return nil, &Error{Op: c.op, Kind: Internal, Message: fmt.Sprintf("bad default for %q", p.name), Err: err}
+				return nil, &Error{Op: c.op, Kind: KindInternal, Message: fmt.Sprintf("bad default for %q", p.name), Err: err}
 			}
 		case p.def != nil:
 			v.Elem().Set(reflect.ValueOf(p.def))
@@ -167,12 +167,12 @@ func convertArg(c *callable, i int, a any) (reflect.Value, error) {
 	p := &c.params[i]
 	if a == nil || !reflect.TypeOf(a).AssignableTo(p.typ) {
 		if err := p.ptype.Check(a); err != nil {
-			return reflect.Value{}, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument %q: %v", p.name, err)}
+			return reflect.Value{}, &Error{Op: c.op, Kind: KindInvalid, Message: fmt.Sprintf("argument %q: %v", p.name, err)}
 		}
 	}
 	v, err := convert(a, p.typ)
 	if err != nil {
-		return v, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument %q: %v", p.name, err)}
+		return v, &Error{Op: c.op, Kind: KindInvalid, Message: fmt.Sprintf("argument %q: %v", p.name, err)}
 	}
 	return v, nil
 }

@@ -67,17 +67,17 @@ func (s *Service) bindCallback(ctx context.Context, c *callable, i int, a any, r
 		return v, nil
 	}
 	if req.Callback == nil {
-		return reflect.Value{}, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument %q is a callback: it needs a peer connection", p.name)}
+		return reflect.Value{}, &Error{Op: c.op, Kind: KindInvalid, Message: fmt.Sprintf("argument %q is a callback: it needs a peer connection", p.name)}
 	}
 	cf, err := req.Callback(a)
 	if err == nil && cf == nil {
 		err = errors.New("no callback")
 	}
 	if err != nil {
-		if KindOf(err) != Other {
+		if KindOf(err) != KindOther {
 			return reflect.Value{}, s.fail(c.op, err)
 		}
-		return reflect.Value{}, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument %q: %v", p.name, err), Err: err}
+		return reflect.Value{}, &Error{Op: c.op, Kind: KindInvalid, Message: fmt.Sprintf("argument %q: %v", p.name, err), Err: err}
 	}
 	return s.callbackFunc(ctx, c, p, cf, inv), nil
 }
@@ -86,7 +86,7 @@ func (s *Service) bindCallback(ctx context.Context, c *callable, i int, a any, r
 // context.Context argument or else ctx, the other arguments as they are,
 // its result converted to the func's result type. An error goes to the
 // func's error result as an *Error, or, for a func without one, is
-// logged and gives zero results. After inv ends it fails with Canceled
+// logged and gives zero results. After inv ends it fails with [KindCanceled]
 // without calling cf.
 func (s *Service) callbackFunc(ctx context.Context, c *callable, p *param, cf CallbackFunc, inv *invocation) reflect.Value {
 	sig, t := p.cb, p.typ
@@ -101,7 +101,7 @@ func (s *Service) callbackFunc(ctx context.Context, c *callable, p *param, cf Ca
 		var out reflect.Value
 		var e *Error
 		if inv.over() {
-			e = &Error{Op: c.op, Kind: Canceled, Message: "callback used after its call ended"}
+			e = &Error{Op: c.op, Kind: KindCanceled, Message: "callback used after its call ended"}
 		} else {
 			args := make([]any, len(in))
 			for i, a := range in {
@@ -142,12 +142,12 @@ func callbackResult(c *callable, p *param, v any) (reflect.Value, *Error) {
 	t := p.cb.result
 	if v == nil || !reflect.TypeOf(v).AssignableTo(t) {
 		if err := p.cb.rtype.Check(v); err != nil {
-			return reflect.Value{}, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("callback %q: result: %v", p.name, err)}
+			return reflect.Value{}, &Error{Op: c.op, Kind: KindInvalid, Message: fmt.Sprintf("callback %q: result: %v", p.name, err)}
 		}
 	}
 	out, err := convert(v, t)
 	if err != nil {
-		return reflect.Value{}, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("callback %q: result: %v", p.name, err)}
+		return reflect.Value{}, &Error{Op: c.op, Kind: KindInvalid, Message: fmt.Sprintf("callback %q: result: %v", p.name, err)}
 	}
 	return out, nil
 }

@@ -71,7 +71,7 @@ func TestCallbacks(t *testing.T) {
 		"_callback.len":  func(args []any) (any, error) { return int64(len(args[0].(string))), nil },
 		"_callback.word": func([]any) (any, error) { return "many", nil },
 		"_callback.deny": func([]any) (any, error) {
-			return nil, service.Errorf(service.PermissionDenied, "not now")
+			return nil, service.Errorf(service.KindPermissionDenied, "not now")
 		},
 		"_callback.fail":  func([]any) (any, error) { return nil, errors.New("peer crashed") },
 		"_callback.nil":   func([]any) (any, error) { return nil, nil },
@@ -98,7 +98,7 @@ func TestCallbacks(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := kept("late")
-		wantErr(t, err, service.Canceled, "shout: callback used after its call ended")
+		wantErr(t, err, service.KindCanceled, "shout: callback used after its call ended")
 		if len(peer.called()) != 1 {
 			t.Errorf("the peer got a call after the call ended: %q", peer.called())
 		}
@@ -118,11 +118,11 @@ func TestCallbacks(t *testing.T) {
 		kind      service.Kind
 		msg       string
 	}{
-		{"its error's kind", "_callback.deny", service.PermissionDenied, "shout: not now"},
-		{"other errors", "_callback.fail", service.Internal, "shout: peer crashed"},
-		{"a result of the wrong type", "_callback.word", service.Invalid, `shout: callback "measure": result: expected integer, got unicode`},
-		{"no result", "_callback.nil", service.Invalid, `callback "measure": result: expected integer, got nil`},
-		{"an unknown reference", "_callback.nobody", service.Invalid, `shout: argument "measure": unknown callback _callback.nobody`},
+		{"its error's kind", "_callback.deny", service.KindPermissionDenied, "shout: not now"},
+		{"other errors", "_callback.fail", service.KindInternal, "shout: peer crashed"},
+		{"a result of the wrong type", "_callback.word", service.KindInvalid, `shout: callback "measure": result: expected integer, got unicode`},
+		{"no result", "_callback.nil", service.KindInvalid, `callback "measure": result: expected integer, got nil`},
+		{"an unknown reference", "_callback.nobody", service.KindInvalid, `shout: argument "measure": unknown callback _callback.nobody`},
 	}
 	for _, c := range errorCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -142,7 +142,7 @@ func TestCallbacks(t *testing.T) {
 	})
 	t.Run("without a transport for them", func(t *testing.T) {
 		_, err := do(t, s, postPos("/shout", "hey", "_callback.len"))
-		wantErr(t, err, service.Invalid, `shout: argument "measure" is a callback: it needs a peer connection`)
+		wantErr(t, err, service.KindInvalid, `shout: argument "measure" is a callback: it needs a peer connection`)
 	})
 	t.Run("a Go func in process", func(t *testing.T) {
 		res, err := s.Serve(ctx, &service.Request{Method: "POST", Path: "shout",

@@ -193,9 +193,9 @@ func stateFields(t reflect.Type) map[string]bool {
 // Store keeps the state of persistent instances (see Persistent) as
 // canonical glyph bytes under opaque ids, per class. Implementations must
 // be safe for concurrent use. Errors other than *Error values are reported
-// to callers as Internal errors with a logref.
+// to callers as [KindInternal] errors with a logref.
 type Store interface {
-	// Load returns the state stored under id; an *Error of kind NotFound
+	// Load returns the state stored under id; an *Error of kind [KindNotFound]
 	// when there is none.
 	Load(ctx context.Context, class, id string) ([]byte, error)
 	// Save stores state under id, replacing what was there.
@@ -220,7 +220,7 @@ func (m *MemoryStore) Load(_ context.Context, class, id string) ([]byte, error) 
 	defer m.mu.RUnlock()
 	b, ok := m.m[class+"/"+id]
 	if !ok {
-		return nil, &Error{Kind: NotFound, Message: "no " + class + " with id " + id}
+		return nil, &Error{Kind: KindNotFound, Message: "no " + class + " with id " + id}
 	}
 	return append([]byte(nil), b...), nil
 }

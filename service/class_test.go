@@ -80,7 +80,7 @@ func TestClassInURL(t *testing.T) {
 		t.Fatalf("constructor form %#v", ctor)
 	}
 	res := mustDo(t, s, post("/Account", "Owner", "ada", "Balance", int64(10)))
-	if res.Status != service.SeeOther {
+	if res.Status != service.StatusSeeOther {
 		t.Fatalf("constructor: status %v", res.Status)
 	}
 	loc := res.Location
@@ -88,7 +88,7 @@ func TestClassInURL(t *testing.T) {
 		t.Fatalf("location %q, want %q", loc, want)
 	}
 	_, err := do(t, s, post("/Account", "Owner", "ada"))
-	wantErr(t, err, service.Invalid, `missing argument "Balance"`)
+	wantErr(t, err, service.KindInvalid, `missing argument "Balance"`)
 
 	// The instance: its state and its methods.
 	r := resource(t, mustDo(t, s, get(loc)))
@@ -140,7 +140,7 @@ func TestClassInURL(t *testing.T) {
 	}
 	// The server kept nothing: the old URL still has the old state, and a
 	// change that is not returned is lost.
-	if res := mustDo(t, s, post("/Account/rename"+query, "name", "bob")); res.Status != service.NoContent {
+	if res := mustDo(t, s, post("/Account/rename"+query, "name", "bob")); res.Status != service.StatusNoContent {
 		t.Errorf("rename: status %v", res.Status)
 	}
 	if r := resource(t, mustDo(t, s, get(loc))); r.Content["Balance"] != int64(10) || r.Content["Owner"] != "ada" {
@@ -154,11 +154,11 @@ func TestClassInURL(t *testing.T) {
 
 	// Wrong method, wrong name.
 	_, err = do(t, s, post(loc))
-	wantErr(t, err, service.MethodNotAllowed)
+	wantErr(t, err, service.KindMethodNotAllowed)
 	_, err = do(t, s, post("/Account/withdraw"+query))
-	wantErr(t, err, service.NotFound, `no method "withdraw"`)
+	wantErr(t, err, service.KindNotFound, `no method "withdraw"`)
 	_, err = do(t, s, post("/Account/Deposit"+query, "n", int64(1)))
-	wantErr(t, err, service.NotFound)
+	wantErr(t, err, service.KindNotFound)
 }
 
 func TestConstructor(t *testing.T) {
@@ -166,7 +166,7 @@ func TestConstructor(t *testing.T) {
 	err := s.Class("Account", Account{}, append(accountOpts(), service.Constructor(func(owner string) (*Account, error) {
 		switch owner {
 		case "":
-			return nil, service.Errorf(service.Invalid, "an account needs an owner")
+			return nil, service.Errorf(service.KindInvalid, "an account needs an owner")
 		case "nobody":
 			return nil, nil
 		}
@@ -176,13 +176,13 @@ func TestConstructor(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := mustDo(t, s, post("/Account", "owner", "ada"))
-	if res.Status != service.SeeOther || res.Location != "/Account/?"+stateQuery(t, Account{Owner: "ada", Balance: 100}) {
+	if res.Status != service.StatusSeeOther || res.Location != "/Account/?"+stateQuery(t, Account{Owner: "ada", Balance: 100}) {
 		t.Errorf("constructor: %+v", res)
 	}
 	_, err = do(t, s, post("/Account"))
-	wantErr(t, err, service.Invalid, "Account: an account needs an owner")
+	wantErr(t, err, service.KindInvalid, "Account: an account needs an owner")
 	_, err = do(t, s, post("/Account", "owner", "nobody"))
-	wantErr(t, err, service.Internal, "constructor returned nil")
+	wantErr(t, err, service.KindInternal, "constructor returned nil")
 	f := resource(t, mustDo(t, s, get("/"))).Content["Account"].(hyper.Form)
 	if !reflect.DeepEqual(f.Values, []hyper.Input{{Name: "owner", Type: "unicode", Default: "", HasDefault: true}}) {
 		t.Errorf("constructor form %#v", f)
@@ -249,7 +249,7 @@ func TestStateTampering(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := do(t, tt.s, get(tt.url))
-			wantErr(t, err, service.Invalid, tt.msg)
+			wantErr(t, err, service.KindInvalid, tt.msg)
 		})
 	}
 	// Without a key, state that decodes is trusted.
@@ -314,7 +314,7 @@ func TestPersistent(t *testing.T) {
 		t.Errorf("GET plus: %+v", res)
 	}
 	_, err := do(t, s, call{method: "GET", url: loc + "plus?%zz"})
-	wantErr(t, err, service.Invalid, "bad query arguments")
+	wantErr(t, err, service.KindInvalid, "bad query arguments")
 
 	// A method that changes the instance is saved.
 	mustDo(t, s, post(loc+"add", "n", int64(10)))
@@ -337,18 +337,18 @@ func TestPersistent(t *testing.T) {
 	}
 	// A failed method saves nothing new and reports the error.
 	_, err = do(t, s, post(loc+"fail"))
-	wantErr(t, err, service.Internal, "Counter.fail: no")
+	wantErr(t, err, service.KindInternal, "Counter.fail: no")
 
 	for _, c := range []call{get("/Counter/nope/"), post("/Counter/nope/incr"), get("/Counter//"), get(loc + "nope")} {
 		_, err := do(t, s, c)
-		wantErr(t, err, service.NotFound)
+		wantErr(t, err, service.KindNotFound)
 	}
 	// The instance URL without its trailing slash works too.
 	if r := resource(t, mustDo(t, s, get(strings.TrimSuffix(loc, "/")))); r.URL != loc {
 		t.Errorf("without slash: %#v", r)
 	}
 	_, err = do(t, s, getQuery(loc+"incr", "x", int64(1)))
-	wantErr(t, err, service.MethodNotAllowed)
+	wantErr(t, err, service.KindMethodNotAllowed)
 	if _, ok := mustDo(t, s, get(loc+"incr")).Value.(hyper.Form); !ok {
 		t.Error("GET on an unsafe method of a persistent instance does not show its form")
 	}
@@ -392,7 +392,7 @@ func TestStoreErrors(t *testing.T) {
 		service.Method("add", service.Args("n")), service.Method("plus", service.Args("n")))
 	for _, c := range []call{post("/Counter", "N", int64(1)), get("/Counter/x/")} {
 		_, err := do(t, s, c)
-		wantErr(t, err, service.Internal, "database down")
+		wantErr(t, err, service.KindInternal, "database down")
 		var e *service.Error
 		if !errors.As(err, &e) || e.Logref == "" || !strings.Contains(logs.String(), e.Logref) {
 			t.Errorf("%s: logref of %v not logged:\n%s", c.url, err, logs.String())
@@ -404,7 +404,7 @@ func TestMemoryStore(t *testing.T) {
 	var m service.MemoryStore // the zero value is ready
 	ctx := context.Background()
 	_, err := m.Load(ctx, "C", "1")
-	wantErr(t, err, service.NotFound)
+	wantErr(t, err, service.KindNotFound)
 	state := []byte("D;")
 	if err := m.Save(ctx, "C", "1", state); err != nil {
 		t.Fatal(err)
@@ -428,7 +428,7 @@ func TestMemoryStore(t *testing.T) {
 		t.Errorf("deleting twice: %v", err)
 	}
 	_, err = m.Load(ctx, "C", "1")
-	wantErr(t, err, service.NotFound)
+	wantErr(t, err, service.KindNotFound)
 }
 
 // Names is a class whose methods show the snake_case wire names.

@@ -39,7 +39,7 @@
 // name, its default, and its type in the input type grammar (hyper.TypeOf
 // of the Go type: "integer", "unicode list/1", ...). Serve binds
 // positional arguments first, then named ones, and checks each against
-// its type before converting it to the Go type. A mismatch is an Invalid
+// its type before converting it to the Go type. A mismatch is a [KindInvalid]
 // error that names the input and says what was wrong where, such as
 // `greet: argument "name": expected unicode, got integer`; so are a
 // missing required argument, an unknown one, one given both by position
@@ -60,7 +60,7 @@
 // converted to T as it is read, and a streaming input takes no default.
 //
 // An item that does not convert, or an error from the transport's
-// stream, is an *Error (Invalid naming the item's index, Canceled, ...).
+// stream, is an *Error ([KindInvalid] naming the item's index, [KindCanceled], ...).
 // An iter.Seq2 yields it with a zero T and goes on, for the function to
 // decide; an iter.Seq stops there, and the call fails with that error
 // once the function returns, whatever the function returned. The
@@ -79,8 +79,8 @@
 // *Error; a func without one gets zero results, and the failure is
 // logged at warn level. A callback is valid during its call only (for a
 // streamed result, until the stream ends): used later, it fails with
-// Canceled without reaching the caller. A transport without callbacks
-// (HTTP) answers a call to such a function with Invalid. A callback
+// [KindCanceled] without reaching the caller. A transport without callbacks
+// (HTTP) answers a call to such a function with [KindInvalid]. A callback
 // takes no default, and its form input's type is object: the input type
 // grammar has no name for callbacks.
 //
@@ -100,7 +100,7 @@
 // forgets it, so any replica can answer and URLs are cacheable. A method
 // that changes its receiver changes only that request's copy; to hand out
 // the changed instance, return it. With WithStateKey the state is signed
-// and a URL whose state was changed is rejected (Invalid); without it,
+// and a URL whose state was changed is rejected ([KindInvalid]); without it,
 // state that does not decode into T is rejected the same way, but a client
 // can forge any state that does.
 //
@@ -133,7 +133,7 @@
 //
 // Serve maps what the Go code returned:
 //
-//   - nil (or no result, or a nil pointer): NoContent.
+//   - nil (or no result, or a nil pointer): StatusNoContent.
 //   - an instance of a registered class (T or *T): its resource, with the
 //     state and a link or form per method; with the Redirect option, 303
 //     See Other to its URL instead. Instances inside slices, arrays, maps
@@ -141,7 +141,7 @@
 //   - a registered function: its form (or link).
 //   - a *wire.Blob: passed through; transports may send it as raw content
 //     with its content type.
-//   - SeeOtherTo or CreatedAt: 303 or 201 to the URL.
+//   - SeeOther or Created: 303 or 201 to the URL.
 //   - an iter.Seq[T] or iter.Seq2[T, error]: a Stream, which the
 //     transport ranges over to send the items as they are produced (HTTP
 //     as one list, peers one message each). Each item is mapped like a
@@ -157,9 +157,9 @@
 // Every error Serve returns is an *Error with a Kind that maps to an HTTP
 // status (Kind.HTTPStatus) and a message. Go code returns an *Error (see
 // Errorf) to choose the kind its caller sees; any other error becomes
-// Internal with the error's text, and context errors become Canceled or
-// DeadlineExceeded. A panic in the Go code is recovered into an Internal
-// error whose message is only "internal error". Internal errors carry a
+// [KindInternal] with the error's text, and context errors become [KindCanceled] or
+// [KindDeadlineExceeded]. A panic in the Go code is recovered into a [KindInternal]
+// error whose message is only "internal error". [KindInternal] errors carry a
 // logref, which is logged with the cause (and a panic's stack) on the
 // logger set by [WithLogger], so a caller's report can be found in the
 // log; without it that is [slog.Default] as it is when the line is
@@ -182,9 +182,9 @@
 //	"C/<id>/", "C/<id>/m"  a persistent instance, and its method m
 //
 // These URLs are the service's own: clients get them from the index and
-// the resources, never build them. A path that names nothing is NotFound;
+// the resources, never build them. A path that names nothing is [KindNotFound];
 // a call with the wrong method (POST to the index or an instance, GET with
-// arguments to an unsafe function) is MethodNotAllowed.
+// arguments to an unsafe function) is [KindMethodNotAllowed].
 //
 // Register everything before serving. Serve is safe for concurrent use.
 package service

@@ -17,41 +17,41 @@ type Kind uint8
 
 // The kinds of error. Their numbers never change.
 const (
-	Other            Kind = iota // unclassified; reported as an internal error
-	Invalid                      // bad arguments or request: 400
-	NotFound                     // no such function, class, method or instance: 404
-	MethodNotAllowed             // e.g. GET on a form that needs POST: 405
-	Conflict                     // the state changed underneath: 409
-	TooLarge                     // request body over a limit: 413
-	Unsupported                  // unsupported media type or envelope: 415
-	Unauthenticated              // 401
-	PermissionDenied             // 403
-	Canceled                     // the caller went away: 499
-	DeadlineExceeded             // 504
-	Unavailable                  // try again later: 503
-	Internal                     // a bug or a panic on the server: 500
-	Unimplemented                // 501
-	Overloaded                   // too much at once, back off and retry: 503
-	BadFrame                     // a peer sent a malformed protocol frame: 400
+	KindOther            Kind = iota // unclassified; reported as an internal error
+	KindInvalid                      // bad arguments or request: 400
+	KindNotFound                     // no such function, class, method or instance: 404
+	KindMethodNotAllowed             // e.g. GET on a form that needs POST: 405
+	KindConflict                     // the state changed underneath: 409
+	KindTooLarge                     // request body over a limit: 413
+	KindUnsupported                  // unsupported media type or envelope: 415
+	KindUnauthenticated              // 401
+	KindPermissionDenied             // 403
+	KindCanceled                     // the caller went away: 499
+	KindDeadlineExceeded             // 504
+	KindUnavailable                  // try again later: 503
+	KindInternal                     // a bug or a panic on the server: 500
+	KindUnimplemented                // 501
+	KindOverloaded                   // too much at once, back off and retry: 503
+	KindBadFrame                     // a peer sent a malformed protocol frame: 400
 )
 
 var kindNames = [...]string{
-	Other:            "other",
-	Invalid:          "invalid",
-	NotFound:         "not_found",
-	MethodNotAllowed: "method_not_allowed",
-	Conflict:         "conflict",
-	TooLarge:         "too_large",
-	Unsupported:      "unsupported",
-	Unauthenticated:  "unauthenticated",
-	PermissionDenied: "permission_denied",
-	Canceled:         "canceled",
-	DeadlineExceeded: "deadline_exceeded",
-	Unavailable:      "unavailable",
-	Internal:         "internal",
-	Unimplemented:    "unimplemented",
-	Overloaded:       "overloaded",
-	BadFrame:         "bad_frame",
+	KindOther:            "other",
+	KindInvalid:          "invalid",
+	KindNotFound:         "not_found",
+	KindMethodNotAllowed: "method_not_allowed",
+	KindConflict:         "conflict",
+	KindTooLarge:         "too_large",
+	KindUnsupported:      "unsupported",
+	KindUnauthenticated:  "unauthenticated",
+	KindPermissionDenied: "permission_denied",
+	KindCanceled:         "canceled",
+	KindDeadlineExceeded: "deadline_exceeded",
+	KindUnavailable:      "unavailable",
+	KindInternal:         "internal",
+	KindUnimplemented:    "unimplemented",
+	KindOverloaded:       "overloaded",
+	KindBadFrame:         "bad_frame",
 }
 
 // String returns the kind's stable name, such as "not_found".
@@ -63,27 +63,27 @@ func (k Kind) String() string {
 }
 
 var kindStatus = [...]int{
-	Other:            http.StatusInternalServerError,
-	Invalid:          http.StatusBadRequest,
-	NotFound:         http.StatusNotFound,
-	MethodNotAllowed: http.StatusMethodNotAllowed,
-	Conflict:         http.StatusConflict,
-	TooLarge:         http.StatusRequestEntityTooLarge,
-	Unsupported:      http.StatusUnsupportedMediaType,
-	Unauthenticated:  http.StatusUnauthorized,
-	PermissionDenied: http.StatusForbidden,
-	Canceled:         499, // client closed request, as nginx logs it
-	DeadlineExceeded: http.StatusGatewayTimeout,
-	Unavailable:      http.StatusServiceUnavailable,
-	Internal:         http.StatusInternalServerError,
-	Unimplemented:    http.StatusNotImplemented,
-	Overloaded:       http.StatusServiceUnavailable,
-	BadFrame:         http.StatusBadRequest,
+	KindOther:            http.StatusInternalServerError,
+	KindInvalid:          http.StatusBadRequest,
+	KindNotFound:         http.StatusNotFound,
+	KindMethodNotAllowed: http.StatusMethodNotAllowed,
+	KindConflict:         http.StatusConflict,
+	KindTooLarge:         http.StatusRequestEntityTooLarge,
+	KindUnsupported:      http.StatusUnsupportedMediaType,
+	KindUnauthenticated:  http.StatusUnauthorized,
+	KindPermissionDenied: http.StatusForbidden,
+	KindCanceled:         499, // client closed request, as nginx logs it
+	KindDeadlineExceeded: http.StatusGatewayTimeout,
+	KindUnavailable:      http.StatusServiceUnavailable,
+	KindInternal:         http.StatusInternalServerError,
+	KindUnimplemented:    http.StatusNotImplemented,
+	KindOverloaded:       http.StatusServiceUnavailable,
+	KindBadFrame:         http.StatusBadRequest,
 }
 
-// HTTPStatus returns the HTTP status code for the kind: 400 for Invalid,
-// 404 for NotFound, and so on (see the constants); 500 for Other,
-// Internal and kinds this version does not know.
+// HTTPStatus returns the HTTP status code for the kind: 400 for [KindInvalid],
+// 404 for [KindNotFound], and so on (see the constants); 500 for [KindOther],
+// [KindInternal] and kinds this version does not know.
 func (k Kind) HTTPStatus() int {
 	if int(k) < len(kindStatus) {
 		return kindStatus[k]
@@ -92,28 +92,28 @@ func (k Kind) HTTPStatus() int {
 }
 
 // KindForStatus maps an HTTP status back to a kind, for clients: the kind
-// whose HTTPStatus it is, or else Internal for other 5xx, Invalid for
-// other 4xx, and Other for the rest.
+// whose HTTPStatus it is, or else [KindInternal] for other 5xx, [KindInvalid] for
+// other 4xx, and [KindOther] for the rest.
 func KindForStatus(status int) Kind {
 	for k, s := range kindStatus {
-		if s == status && Kind(k) != Other {
+		if s == status && Kind(k) != KindOther {
 			return Kind(k)
 		}
 	}
 	switch {
 	case status >= 500:
-		return Internal
+		return KindInternal
 	case status >= 400:
-		return Invalid
+		return KindInvalid
 	}
-	return Other
+	return KindOther
 }
 
 // Error is glyph's one error type. It survives the wire: transports send
 // its kind (as an HTTP status or a code), operation, message and logref,
 // and clients rebuild it. Go code that a Service calls returns an *Error
 // (from Errorf, or a literal) to choose the kind its caller sees; Serve
-// reports any other error as Internal.
+// reports any other error as [KindInternal].
 type Error struct {
 	Op   string // the operation, e.g. "hello" or "User.message"
 	Kind Kind   // what went wrong, which says the HTTP status
@@ -152,27 +152,27 @@ func Errorf(kind Kind, format string, args ...any) error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
 }
 
-// KindOf returns the kind of err: its own for an *Error, Canceled or
-// DeadlineExceeded for context errors, Other otherwise.
+// KindOf returns the kind of err: its own for an *Error, [KindCanceled] or
+// [KindDeadlineExceeded] for context errors, [KindOther] otherwise.
 func KindOf(err error) Kind {
 	var e *Error
-	if errors.As(err, &e) && e.Kind != Other {
+	if errors.As(err, &e) && e.Kind != KindOther {
 		return e.Kind
 	}
 	switch {
 	case errors.Is(err, context.Canceled):
-		return Canceled
+		return KindCanceled
 	case errors.Is(err, context.DeadlineExceeded):
-		return DeadlineExceeded
+		return KindDeadlineExceeded
 	}
-	return Other
+	return KindOther
 }
 
 // asError turns any error returned by user code or the service layer
 // into an *Error with an operation, a kind and, for server-side failures,
 // a logref. An *Error anywhere in err's chain is kept (copied) with its
-// kind; Other becomes Internal. Context errors become Canceled and
-// DeadlineExceeded; anything else is Internal with err's text.
+// kind; [KindOther] becomes [KindInternal]. Context errors become [KindCanceled] and
+// [KindDeadlineExceeded]; anything else is [KindInternal] with err's text.
 func asError(op string, err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
@@ -180,8 +180,8 @@ func asError(op string, err error) *Error {
 		if c.Op == "" {
 			c.Op = op
 		}
-		if c.Kind == Other || c.Kind == Internal {
-			c.Kind = Internal
+		if c.Kind == KindOther || c.Kind == KindInternal {
+			c.Kind = KindInternal
 			if c.Logref == "" {
 				c.Logref = newLogref()
 			}
@@ -191,13 +191,13 @@ func asError(op string, err error) *Error {
 	k := KindOf(err)
 	out := &Error{Op: op, Kind: k, Err: err}
 	switch k {
-	case Canceled, DeadlineExceeded:
+	case KindCanceled, KindDeadlineExceeded:
 		out.Message = k.String()
 	default:
 		// Errors from user code are reported as internal errors with
 		// their message: the function chose to return it. Panics are
 		// handled separately and never show their value.
-		out.Kind = Internal
+		out.Kind = KindInternal
 		out.Message = err.Error()
 		out.Logref = newLogref()
 	}
@@ -205,7 +205,7 @@ func asError(op string, err error) *Error {
 }
 
 // hyperError returns the error extension that reports e to a caller: its
-// logref, and "op: message" where an Internal error without a message
+// logref, and "op: message" where a [KindInternal] error without a message
 // says only "internal error".
 func hyperError(e *Error) hyper.Error { return e.Hyper() }
 
@@ -216,7 +216,7 @@ func (e *Error) Hyper() hyper.Error {
 	msg := e.Message
 	switch {
 	case msg != "":
-	case e.Kind == Internal || e.Kind == Other:
+	case e.Kind == KindInternal || e.Kind == KindOther:
 		msg = "internal error"
 	default:
 		msg = e.Kind.String()

@@ -19,22 +19,22 @@ func TestKinds(t *testing.T) {
 		name   string
 		status int
 	}{
-		{service.Other, 0, "other", 500},
-		{service.Invalid, 1, "invalid", 400},
-		{service.NotFound, 2, "not_found", 404},
-		{service.MethodNotAllowed, 3, "method_not_allowed", 405},
-		{service.Conflict, 4, "conflict", 409},
-		{service.TooLarge, 5, "too_large", 413},
-		{service.Unsupported, 6, "unsupported", 415},
-		{service.Unauthenticated, 7, "unauthenticated", 401},
-		{service.PermissionDenied, 8, "permission_denied", 403},
-		{service.Canceled, 9, "canceled", 499},
-		{service.DeadlineExceeded, 10, "deadline_exceeded", 504},
-		{service.Unavailable, 11, "unavailable", 503},
-		{service.Internal, 12, "internal", 500},
-		{service.Unimplemented, 13, "unimplemented", 501},
-		{service.Overloaded, 14, "overloaded", 503},
-		{service.BadFrame, 15, "bad_frame", 400},
+		{service.KindOther, 0, "other", 500},
+		{service.KindInvalid, 1, "invalid", 400},
+		{service.KindNotFound, 2, "not_found", 404},
+		{service.KindMethodNotAllowed, 3, "method_not_allowed", 405},
+		{service.KindConflict, 4, "conflict", 409},
+		{service.KindTooLarge, 5, "too_large", 413},
+		{service.KindUnsupported, 6, "unsupported", 415},
+		{service.KindUnauthenticated, 7, "unauthenticated", 401},
+		{service.KindPermissionDenied, 8, "permission_denied", 403},
+		{service.KindCanceled, 9, "canceled", 499},
+		{service.KindDeadlineExceeded, 10, "deadline_exceeded", 504},
+		{service.KindUnavailable, 11, "unavailable", 503},
+		{service.KindInternal, 12, "internal", 500},
+		{service.KindUnimplemented, 13, "unimplemented", 501},
+		{service.KindOverloaded, 14, "overloaded", 503},
+		{service.KindBadFrame, 15, "bad_frame", 400},
 		{service.Kind(200), 200, "kind(200)", 500},
 	}
 	for _, tt := range tests {
@@ -42,8 +42,8 @@ func TestKinds(t *testing.T) {
 			t.Errorf("kind %d: %d %q %d, want %d %q %d", tt.kind, uint8(tt.kind), tt.kind.String(), tt.kind.HTTPStatus(), tt.num, tt.name, tt.status)
 		}
 		// Statuses shared by two kinds map back to the older kind.
-		shared := map[service.Kind]service.Kind{service.Overloaded: service.Unavailable, service.BadFrame: service.Invalid}
-		if tt.kind != service.Other && tt.kind != service.Internal && tt.num < 200 {
+		shared := map[service.Kind]service.Kind{service.KindOverloaded: service.KindUnavailable, service.KindBadFrame: service.KindInvalid}
+		if tt.kind != service.KindOther && tt.kind != service.KindInternal && tt.num < 200 {
 			want, ok := shared[tt.kind]
 			if !ok {
 				want = tt.kind
@@ -53,7 +53,7 @@ func TestKinds(t *testing.T) {
 			}
 		}
 	}
-	for status, want := range map[int]service.Kind{500: service.Internal, 502: service.Internal, 418: service.Invalid, 200: service.Other, 302: service.Other} {
+	for status, want := range map[int]service.Kind{500: service.KindInternal, 502: service.KindInternal, 418: service.KindInvalid, 200: service.KindOther, 302: service.KindOther} {
 		if got := service.KindForStatus(status); got != want {
 			t.Errorf("KindForStatus(%d) = %v, want %v", status, got, want)
 		}
@@ -65,13 +65,13 @@ func TestKindOf(t *testing.T) {
 		err  error
 		want service.Kind
 	}{
-		{nil, service.Other},
-		{errors.New("x"), service.Other},
-		{service.Errorf(service.Conflict, "x"), service.Conflict},
-		{fmt.Errorf("wrapped: %w", service.Errorf(service.NotFound, "x")), service.NotFound},
-		{context.Canceled, service.Canceled},
-		{fmt.Errorf("read: %w", context.DeadlineExceeded), service.DeadlineExceeded},
-		{&service.Error{Err: context.Canceled}, service.Canceled},
+		{nil, service.KindOther},
+		{errors.New("x"), service.KindOther},
+		{service.Errorf(service.KindConflict, "x"), service.KindConflict},
+		{fmt.Errorf("wrapped: %w", service.Errorf(service.KindNotFound, "x")), service.KindNotFound},
+		{context.Canceled, service.KindCanceled},
+		{fmt.Errorf("read: %w", context.DeadlineExceeded), service.KindDeadlineExceeded},
+		{&service.Error{Err: context.Canceled}, service.KindCanceled},
 	}
 	for _, tt := range tests {
 		if got := service.KindOf(tt.err); got != tt.want {
@@ -86,10 +86,10 @@ func TestErrorText(t *testing.T) {
 		err  *service.Error
 		want string
 	}{
-		{&service.Error{Kind: service.NotFound}, "not_found"},
-		{&service.Error{Kind: service.Invalid, Op: "greet", Message: "bad"}, "greet: bad"},
-		{&service.Error{Kind: service.Internal, Op: "f", Err: cause, Logref: "ab12"}, "f: cause (logref ab12)"},
-		{&service.Error{Kind: service.Internal, Message: "internal error", Err: cause}, "internal error"},
+		{&service.Error{Kind: service.KindNotFound}, "not_found"},
+		{&service.Error{Kind: service.KindInvalid, Op: "greet", Message: "bad"}, "greet: bad"},
+		{&service.Error{Kind: service.KindInternal, Op: "f", Err: cause, Logref: "ab12"}, "f: cause (logref ab12)"},
+		{&service.Error{Kind: service.KindInternal, Message: "internal error", Err: cause}, "internal error"},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {
@@ -101,7 +101,7 @@ func TestErrorText(t *testing.T) {
 		t.Error("Unwrap does not reach the cause")
 	}
 	var se *service.Error
-	if err := service.Errorf(service.Conflict, "version %d", 3); !errors.As(err, &se) || se.Message != "version 3" || se.Kind != service.Conflict {
+	if err := service.Errorf(service.KindConflict, "version %d", 3); !errors.As(err, &se) || se.Message != "version 3" || se.Kind != service.KindConflict {
 		t.Errorf("Errorf: %#v", err)
 	}
 }
@@ -116,14 +116,14 @@ func TestReturnedErrors(t *testing.T) {
 		message string
 		logref  string // "new": a new logref, which is logged
 	}{
-		{"plain", errors.New("plain failure"), service.Internal, "plain: plain failure", "plain failure", "new"},
-		{"kind", service.Errorf(service.PermissionDenied, "not yours"), service.PermissionDenied, "kind: not yours", "not yours", ""},
-		{"wrapped", fmt.Errorf("loading: %w", service.Errorf(service.NotFound, "no such row")), service.NotFound, "wrapped: no such row", "no such row", ""},
-		{"other", &service.Error{Message: "unclassified"}, service.Internal, "other: unclassified", "unclassified", "new"},
-		{"own_op", &service.Error{Op: "db.Get", Kind: service.Unavailable, Message: "retry"}, service.Unavailable, "db.Get: retry", "retry", ""},
-		{"canceled", fmt.Errorf("query: %w", context.Canceled), service.Canceled, "canceled: canceled", "canceled", ""},
-		{"own_logref", &service.Error{Kind: service.Internal, Message: "mine", Logref: "given"}, service.Internal, "own_logref: mine (logref given)", "mine", "given"},
-		{"cause", &service.Error{Kind: service.Conflict, Err: errors.New("stale")}, service.Conflict, "cause: stale", "", ""},
+		{"plain", errors.New("plain failure"), service.KindInternal, "plain: plain failure", "plain failure", "new"},
+		{"kind", service.Errorf(service.KindPermissionDenied, "not yours"), service.KindPermissionDenied, "kind: not yours", "not yours", ""},
+		{"wrapped", fmt.Errorf("loading: %w", service.Errorf(service.KindNotFound, "no such row")), service.KindNotFound, "wrapped: no such row", "no such row", ""},
+		{"other", &service.Error{Message: "unclassified"}, service.KindInternal, "other: unclassified", "unclassified", "new"},
+		{"own_op", &service.Error{Op: "db.Get", Kind: service.KindUnavailable, Message: "retry"}, service.KindUnavailable, "db.Get: retry", "retry", ""},
+		{"canceled", fmt.Errorf("query: %w", context.Canceled), service.KindCanceled, "canceled: canceled", "canceled", ""},
+		{"own_logref", &service.Error{Kind: service.KindInternal, Message: "mine", Logref: "given"}, service.KindInternal, "own_logref: mine (logref given)", "mine", "given"},
+		{"cause", &service.Error{Kind: service.KindConflict, Err: errors.New("stale")}, service.KindConflict, "cause: stale", "", ""},
 	}
 	s, logs := newLogged()
 	for _, tt := range tests {

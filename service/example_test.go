@@ -94,7 +94,7 @@ func ExampleService_Class() {
 	ctx := context.Background()
 
 	res, _ := svc.Serve(ctx, &service.Request{Method: "POST", Path: "Vec", Args: wire.NewOrderedDict("X", 3, "Y", 4)})
-	fmt.Println(res.Status == service.SeeOther, res.Location)
+	fmt.Println(res.Status == service.StatusSeeOther, res.Location)
 
 	path, query, _ := strings.Cut(strings.TrimPrefix(res.Location, "/"), "?")
 	res, _ = svc.Serve(ctx, &service.Request{Method: "GET", Path: path, Query: query})
@@ -164,7 +164,7 @@ func ExampleError() {
 func ExampleErrorf() {
 	svc := service.New()
 	svc.MustFunc("user", func(id int) (string, error) {
-		return "", service.Errorf(service.NotFound, "no user %d", id)
+		return "", service.Errorf(service.KindNotFound, "no user %d", id)
 	}, service.Args("id"))
 	_, err := svc.Serve(context.Background(), &service.Request{Method: "POST", Path: "user", Positional: []any{7}})
 	fmt.Println(service.KindOf(err).HTTPStatus(), err)

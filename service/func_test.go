@@ -187,9 +187,9 @@ func TestStructParameter(t *testing.T) {
 		t.Errorf("bound %+v", got)
 	}
 	_, err := do(t, s, post("/search", "q", "go", "Internal", "x"))
-	wantErr(t, err, service.Invalid, `unknown argument "Internal"`)
+	wantErr(t, err, service.KindInvalid, `unknown argument "Internal"`)
 	_, err = do(t, s, post("/search", "limit", int64(3)))
-	wantErr(t, err, service.Invalid, `missing argument "q"`)
+	wantErr(t, err, service.KindInvalid, `missing argument "q"`)
 
 	// With Args, a struct parameter is one input.
 	s.MustFunc("dist", func(p Point) float64 { return float64(p.X*p.X + p.Y*p.Y) }, service.Args("p"))
@@ -259,7 +259,7 @@ func TestContextAndErrors(t *testing.T) {
 	s, logs := newLogged()
 	s.MustFunc("who", func(ctx context.Context) string { return ctx.Value(ctxKey{}).(string) })
 	s.MustFunc("find", func(ctx context.Context, id int) (string, error) {
-		return "", service.Errorf(service.NotFound, "no user %d", id)
+		return "", service.Errorf(service.KindNotFound, "no user %d", id)
 	}, service.Args("id"))
 	s.MustFunc("broken", func() error { return errors.New("disk on fire") })
 	s.MustFunc("slow", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
@@ -271,14 +271,14 @@ func TestContextAndErrors(t *testing.T) {
 	}
 
 	_, err = do(t, s, post("/find", "id", int64(7)))
-	wantErr(t, err, service.NotFound, "find: no user 7")
+	wantErr(t, err, service.KindNotFound, "find: no user 7")
 	var e *service.Error
 	if errors.As(err, &e) && e.Logref != "" {
 		t.Errorf("a NotFound error got logref %q", e.Logref)
 	}
 
 	_, err = do(t, s, post("/broken"))
-	wantErr(t, err, service.Internal, "broken: disk on fire")
+	wantErr(t, err, service.KindInternal, "broken: disk on fire")
 	if !errors.As(err, &e) || e.Logref == "" {
 		t.Fatalf("internal error without a logref: %v", err)
 	}
@@ -289,11 +289,11 @@ func TestContextAndErrors(t *testing.T) {
 	cctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err = s.Serve(cctx, post("/slow").request())
-	wantErr(t, err, service.Canceled, "slow: canceled")
+	wantErr(t, err, service.KindCanceled, "slow: canceled")
 	dctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
 	defer cancel()
 	_, err = s.Serve(dctx, post("/slow").request())
-	wantErr(t, err, service.DeadlineExceeded)
+	wantErr(t, err, service.KindDeadlineExceeded)
 }
 
 func TestBlobArgument(t *testing.T) {
@@ -322,17 +322,17 @@ func TestBlobArgument(t *testing.T) {
 	req = post("/upload", "body", wire.BytesBlob("text/plain", nil)).request()
 	req.Blob, req.BlobName = wire.BytesBlob("text/plain", []byte("hi")), "body"
 	_, err = s.Serve(context.Background(), req)
-	wantErr(t, err, service.Invalid, `argument "body" given twice`)
+	wantErr(t, err, service.KindInvalid, `argument "body" given twice`)
 
 	req = post("/upload").request()
 	req.Blob, req.BlobName = wire.BytesBlob("text/plain", nil), "file"
 	_, err = s.Serve(context.Background(), req)
-	wantErr(t, err, service.Invalid, `no input "file" for the request body`)
+	wantErr(t, err, service.KindInvalid, `no input "file" for the request body`)
 
 	req = post("/none").request()
 	req.Blob = wire.BytesBlob("text/plain", nil)
 	_, err = s.Serve(context.Background(), req)
-	wantErr(t, err, service.Invalid, "takes no arguments, got a request body")
+	wantErr(t, err, service.KindInvalid, "takes no arguments, got a request body")
 }
 
 func TestFuncKinds(t *testing.T) {
@@ -353,7 +353,7 @@ func TestFuncKinds(t *testing.T) {
 	s.MustFunc("hidden", count("hidden"), service.Hidden())
 	s.MustFunc("hidden_safe", count("hidden_safe"), service.Hidden(), service.Safe())
 	s.MustFunc("search", func(q string, n int) string { return q }, service.Args("q", "n"), service.Default("n", 10), service.Safe())
-	s.MustFunc("unsafe_again", count("unsafe_again"), service.Safe(), service.Unsafe())
+	s.MustFunc("unsafe_again", count("unsafe_again"), service.Safe(), service.SideEffects())
 
 	index := resource(t, mustDo(t, s, get("/")))
 	if f, ok := index.Content["unsafe"].(hyper.Form); !ok || f.URL != "/unsafe" || f.HTTPMethod() != "POST" {
@@ -383,7 +383,7 @@ func TestFuncKinds(t *testing.T) {
 		t.Errorf("GET /unsafe: %#v", res.Value)
 	}
 	_, err := do(t, s, getQuery("/unsafe", "x", int64(1)))
-	wantErr(t, err, service.MethodNotAllowed, "POST")
+	wantErr(t, err, service.KindMethodNotAllowed, "POST")
 	if res := mustDo(t, s, post("/unsafe")); res.Cacheable {
 		t.Error("a POST answer is cacheable")
 	}
@@ -404,7 +404,7 @@ func TestFuncKinds(t *testing.T) {
 		t.Errorf("GET /search?q: %+v", res)
 	}
 	_, err = do(t, s, call{method: "GET", url: "/search?%ZZ"})
-	wantErr(t, err, service.Invalid, "bad query arguments")
+	wantErr(t, err, service.KindInvalid, "bad query arguments")
 	if value(t, mustDo(t, s, post("/search", "q", "post"))) != "post" {
 		t.Error("POST to a safe function failed")
 	}
@@ -455,7 +455,7 @@ func TestIndex(t *testing.T) {
 		}
 	}
 	_, err := do(t, s, post("/"))
-	wantErr(t, err, service.MethodNotAllowed)
+	wantErr(t, err, service.KindMethodNotAllowed)
 }
 
 func TestNotFound(t *testing.T) {
@@ -464,7 +464,7 @@ func TestNotFound(t *testing.T) {
 	s.MustClass("C", Point{})
 	for _, url := range []string{"/nope", "/a/", "/a/b", "/C/nope?x", "/nope/x"} {
 		_, err := do(t, s, get(url))
-		wantErr(t, err, service.NotFound)
+		wantErr(t, err, service.KindNotFound)
 	}
 }
 
@@ -483,10 +483,10 @@ func TestResults(t *testing.T) {
 		check  func(t *testing.T, v any)
 		kind   service.Kind
 	}{
-		{name: "no result", fn: func() {}, status: service.NoContent},
-		{name: "nil error", fn: func() error { return nil }, status: service.NoContent},
-		{name: "nil value", fn: func() any { return nil }, status: service.NoContent},
-		{name: "nil pointer", fn: func() *Point { return nil }, status: service.NoContent},
+		{name: "no result", fn: func() {}, status: service.StatusNoContent},
+		{name: "nil error", fn: func() error { return nil }, status: service.StatusNoContent},
+		{name: "nil value", fn: func() any { return nil }, status: service.StatusNoContent},
+		{name: "nil pointer", fn: func() *Point { return nil }, status: service.StatusNoContent},
 		{name: "value", fn: func() []int { return []int{1, 2} }, check: func(t *testing.T, v any) {
 			if !reflect.DeepEqual(v, []any{int64(1), int64(2)}) {
 				t.Errorf("got %#v", v)
@@ -497,17 +497,17 @@ func TestResults(t *testing.T) {
 				t.Errorf("the blob did not pass through: %#v", v)
 			}
 		}},
-		{name: "see other", fn: func() service.SeeOtherTo { return service.SeeOtherTo{URL: "/elsewhere"} }, status: service.SeeOther, loc: "/elsewhere"},
-		{name: "see other pointer", fn: func() *service.SeeOtherTo { return &service.SeeOtherTo{URL: "x"} }, status: service.SeeOther, loc: "x"},
-		{name: "nil see other", fn: func() *service.SeeOtherTo { return nil }, status: service.NoContent},
-		{name: "created", fn: func() service.CreatedAt { return service.CreatedAt{URL: "/new/1"} }, status: service.Created, loc: "/new/1"},
-		{name: "created pointer", fn: func() any { return &service.CreatedAt{URL: "/new/2"} }, status: service.Created, loc: "/new/2"},
+		{name: "see other", fn: func() service.SeeOther { return service.SeeOther{URL: "/elsewhere"} }, status: service.StatusSeeOther, loc: "/elsewhere"},
+		{name: "see other pointer", fn: func() *service.SeeOther { return &service.SeeOther{URL: "x"} }, status: service.StatusSeeOther, loc: "x"},
+		{name: "nil see other", fn: func() *service.SeeOther { return nil }, status: service.StatusNoContent},
+		{name: "created", fn: func() service.Created { return service.Created{URL: "/new/1"} }, status: service.StatusCreated, loc: "/new/1"},
+		{name: "created pointer", fn: func() any { return &service.Created{URL: "/new/2"} }, status: service.StatusCreated, loc: "/new/2"},
 		{name: "function", fn: func() func() string { return target }, check: func(t *testing.T, v any) {
 			if f, ok := v.(hyper.Form); !ok || f.URL != "/target" {
 				t.Errorf("got %#v, want the form of target", v)
 			}
 		}},
-		{name: "unregistered function", fn: func() func() { return func() {} }, kind: service.Internal},
+		{name: "unregistered function", fn: func() func() { return func() {} }, kind: service.KindInternal},
 		{name: "instance", fn: func() Point { return Point{1, 2} }, check: func(t *testing.T, v any) {
 			r, ok := v.(hyper.Resource)
 			if !ok || r.Name != "Point" || r.Content["X"] != int64(1) || !strings.HasPrefix(r.URL, "/Point/?") {
@@ -515,7 +515,7 @@ func TestResults(t *testing.T) {
 			}
 		}},
 		{name: "instance redirect", fn: func() *Point { return &Point{1, 2} }, opts: []service.FuncOption{service.Redirect()},
-			status: service.SeeOther, loc: "/Point/?Du1%3AX%3Bi1%3Bu1%3AY%3Bi2%3B%3B"},
+			status: service.StatusSeeOther, loc: "/Point/?Du1%3AX%3Bi1%3Bu1%3AY%3Bi2%3B%3B"},
 		{name: "redirect of a plain value", fn: func() int { return 1 }, opts: []service.FuncOption{service.Redirect()}, check: func(t *testing.T, v any) {
 			if v != int64(1) {
 				t.Errorf("got %#v", v)
@@ -572,7 +572,7 @@ func TestResults(t *testing.T) {
 				t.Fatal(err)
 			}
 			res, err := do(t, s, post("/"+name))
-			if tt.kind != service.Other {
+			if tt.kind != service.KindOther {
 				wantErr(t, err, tt.kind)
 				return
 			}
@@ -602,7 +602,7 @@ func TestAmbiguousFunctionResult(t *testing.T) {
 	s.MustFunc("two", two)
 	s.MustFunc("which", func() func() int { return one })
 	_, err := do(t, s, post("/which"))
-	wantErr(t, err, service.Internal, "several names")
+	wantErr(t, err, service.KindInternal, "several names")
 }
 
 //go:noinline
@@ -620,7 +620,7 @@ func TestPanics(t *testing.T) {
 
 	for _, c := range []call{post("/boom", "n", int64(1)), post("/bad")} {
 		_, err := do(t, s, c)
-		wantErr(t, err, service.Internal, "internal error")
+		wantErr(t, err, service.KindInternal, "internal error")
 		var e *service.Error
 		errors.As(err, &e)
 		if strings.Contains(e.Error(), "secret") {
@@ -771,13 +771,13 @@ func TestDirectSignatures(t *testing.T) {
 	s.MustFunc("withCtx", func(ctx context.Context, name string) string { return "Hi " + name }, service.Args("name"))
 	s.MustFunc("withErr", func(name string) (string, error) {
 		if name == "" {
-			return "", service.Errorf(service.Invalid, "no name")
+			return "", service.Errorf(service.KindInvalid, "no name")
 		}
 		return "Hi " + name, nil
 	}, service.Args("name"))
 	s.MustFunc("both", func(ctx context.Context, name string) (string, error) {
 		if name == "" {
-			return "", service.Errorf(service.Invalid, "no name")
+			return "", service.Errorf(service.KindInvalid, "no name")
 		}
 		return "Hi " + name, nil
 	}, service.Args("name"))
@@ -794,18 +794,18 @@ func TestDirectSignatures(t *testing.T) {
 				}
 			}
 			_, err := do(t, s, post("/"+fn, "name", int64(7)))
-			wantErr(t, err, service.Invalid, `argument "name": expected unicode, got integer`)
+			wantErr(t, err, service.KindInvalid, `argument "name": expected unicode, got integer`)
 			_, err = do(t, s, post("/"+fn, "nom", "Ada"))
-			wantErr(t, err, service.Invalid, `unknown argument "nom"`)
+			wantErr(t, err, service.KindInvalid, `unknown argument "nom"`)
 			_, err = do(t, s, post("/"+fn))
-			wantErr(t, err, service.Invalid, `missing argument "name"`)
+			wantErr(t, err, service.KindInvalid, `missing argument "name"`)
 			_, err = do(t, s, call{method: "POST", url: "/" + fn, pos: []any{"Ada"}, args: []any{"name", "Bob"}})
-			wantErr(t, err, service.Invalid, `argument "name" given twice`)
+			wantErr(t, err, service.KindInvalid, `argument "name" given twice`)
 		})
 	}
 	for _, fn := range []string{"withErr", "both"} {
 		_, err := do(t, s, post("/"+fn, "name", ""))
-		wantErr(t, err, service.Invalid, fn+": no name")
+		wantErr(t, err, service.KindInvalid, fn+": no name")
 	}
 	if got := value(t, mustDo(t, s, post("/defaulted"))); got != "Hi you" {
 		t.Errorf("defaulted: got %#v", got)
@@ -814,5 +814,5 @@ func TestDirectSignatures(t *testing.T) {
 		t.Errorf("defaulted: got %#v", got)
 	}
 	_, err := do(t, s, post("/panics", "name", "Ada"))
-	wantErr(t, err, service.Internal, "internal error")
+	wantErr(t, err, service.KindInternal, "internal error")
 }

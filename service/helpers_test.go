@@ -86,7 +86,7 @@ func encoded(t testing.TB, v any) string {
 // client sees it.
 func value(t testing.TB, res *service.Result) any {
 	t.Helper()
-	if res.Status != service.OK {
+	if res.Status != service.StatusOK {
 		t.Fatalf("status %v (location %q), want OK", res.Status, res.Location)
 	}
 	var v any

@@ -40,7 +40,7 @@ func TestWithIndexServesChosenResource(t *testing.T) {
 	}
 	// A missing index function is NotFound, not a panic.
 	bad := service.New(service.WithIndex("nope"))
-	if _, err := bad.Serve(ctx, &service.Request{Method: "GET"}); service.KindOf(err) != service.NotFound {
+	if _, err := bad.Serve(ctx, &service.Request{Method: "GET"}); service.KindOf(err) != service.KindNotFound {
 		t.Fatalf("missing index: %v", err)
 	}
 }

@@ -21,7 +21,7 @@ func TestQueryEnvelopeForAnyMethod(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", m, err)
 		}
-		if res.Status != service.NoContent || removed != "bob" {
+		if res.Status != service.StatusNoContent || removed != "bob" {
 			t.Fatalf("%s: status %v, removed %q", m, res.Status, removed)
 		}
 	}

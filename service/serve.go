@@ -78,13 +78,13 @@ type Status uint8
 
 const (
 	// OK: send Value (nil Value means nil, sent as 204 by HTTP).
-	OK Status = iota
-	// NoContent: the call returned nothing.
-	NoContent
+	StatusOK Status = iota
+	// StatusNoContent: the call returned nothing.
+	StatusNoContent
 	// SeeOther: fetch Location with GET (303).
-	SeeOther
+	StatusSeeOther
 	// Created: a new resource at Location (201).
-	Created
+	StatusCreated
 )
 
 // Result is what Serve answers.
@@ -103,14 +103,14 @@ type Result struct {
 	CacheControl string
 }
 
-// SeeOtherTo is a result that makes the transport answer 303 See Other
+// SeeOther is a result that makes the transport answer 303 See Other
 // with URL (resolved against the request's URL). A function returns it
-// (or a *SeeOtherTo) to send the caller elsewhere.
-type SeeOtherTo struct{ URL string }
+// (or a *SeeOther) to send the caller elsewhere.
+type SeeOther struct{ URL string }
 
-// CreatedAt is a result that makes the transport answer 201 Created with
-// the new resource's URL. A function returns it (or a *CreatedAt).
-type CreatedAt struct{ URL string }
+// Created is a result that makes the transport answer 201 Created with
+// the new resource's URL. A function returns it (or a *Created).
+type Created struct{ URL string }
 
 // isGet reports whether a request method is a safe read.
 func isGet(method string) bool { return method == "GET" || method == "HEAD" }
@@ -121,14 +121,14 @@ func isGet(method string) bool { return method == "GET" || method == "HEAD" }
 // package documentation).
 //
 // Errors are *Error values with a kind the transport maps to its own
-// codes: NotFound for a path that names nothing, MethodNotAllowed for a
-// call with the wrong method, Invalid for bad arguments or instance state,
+// codes: [KindNotFound] for a path that names nothing, [KindMethodNotAllowed] for a
+// call with the wrong method, [KindInvalid] for bad arguments or instance state,
 // and what the Go code returned. Errors without a kind, and panics
-// anywhere in serving the request, become Internal errors with a logref
+// anywhere in serving the request, become [KindInternal] errors with a logref
 // that is logged with the cause; a panic's value is never sent.
 func (s *Service) Serve(ctx context.Context, req *Request) (res *Result, err error) {
 	if req == nil {
-		return nil, &Error{Kind: Invalid, Message: "no request"}
+		return nil, &Error{Kind: KindInvalid, Message: "no request"}
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -145,14 +145,14 @@ func (s *Service) Serve(ctx context.Context, req *Request) (res *Result, err err
 	path := req.Path
 	if path == "" {
 		if !isGet(req.Method) {
-			return nil, &Error{Kind: MethodNotAllowed, Message: "the index is read with GET"}
+			return nil, &Error{Kind: KindMethodNotAllowed, Message: "the index is read with GET"}
 		}
 		if s.indexFn != "" {
 			s.mu.RLock()
 			fn := s.funcs[s.indexFn]
 			s.mu.RUnlock()
 			if fn == nil {
-				return nil, &Error{Kind: NotFound, Message: fmt.Sprintf("the index function %q is not registered", s.indexFn)}
+				return nil, &Error{Kind: KindNotFound, Message: fmt.Sprintf("the index function %q is not registered", s.indexFn)}
 			}
 			out, err := s.call(ctx, fn, reflect.Value{}, &Request{Method: "GET", Root: root})
 			if err != nil {
@@ -175,9 +175,9 @@ func (s *Service) Serve(ctx context.Context, req *Request) (res *Result, err err
 	case cl != nil:
 		return s.serveInstance(ctx, req, root, cl, rest)
 	case fn != nil:
-		return nil, &Error{Kind: NotFound, Message: fmt.Sprintf("no %q: %q is a function", path, head)}
+		return nil, &Error{Kind: KindNotFound, Message: fmt.Sprintf("no %q: %q is a function", path, head)}
 	}
-	return nil, &Error{Kind: NotFound, Message: fmt.Sprintf("no function or class %q", head)}
+	return nil, &Error{Kind: KindNotFound, Message: fmt.Sprintf("no function or class %q", head)}
 }
 
 func (s *Service) serveFunc(ctx context.Context, req *Request, root string, fn *callable) (*Result, error) {
@@ -187,7 +187,7 @@ func (s *Service) serveFunc(ctx context.Context, req *Request, root string, fn *
 		return &Result{Value: s.describe(ctx, root, root+fn.name, fn, reflect.Value{}, 0, self{}), Cacheable: true}, nil
 	}
 	if get && fn.kind == unsafeKind {
-		return nil, &Error{Op: fn.op, Kind: MethodNotAllowed, Message: "call it with POST: it is a form"}
+		return nil, &Error{Op: fn.op, Kind: KindMethodNotAllowed, Message: "call it with POST: it is a form"}
 	}
 	// The query envelope (GET's default, allowed for DELETE).
 	var with Request
@@ -211,7 +211,7 @@ func withQueryArgs(req *Request, c *callable, with *Request) (*Request, error) {
 	}
 	args, err := queryArgs(req.Query)
 	if err != nil {
-		return nil, &Error{Op: c.op, Kind: Invalid, Message: "bad query arguments: " + err.Error()}
+		return nil, &Error{Op: c.op, Kind: KindInvalid, Message: "bad query arguments: " + err.Error()}
 	}
 	*with = *req
 	with.Args = args
@@ -240,7 +240,7 @@ func (s *Service) serveConstructor(ctx context.Context, req *Request, root strin
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Status: SeeOther, Location: u}, nil
+	return &Result{Status: StatusSeeOther, Location: u}, nil
 }
 
 func (s *Service) serveInstance(ctx context.Context, req *Request, root string, cl *class, rest string) (*Result, error) {
@@ -248,7 +248,7 @@ func (s *Service) serveInstance(ctx context.Context, req *Request, root string, 
 	if cl.store != nil {
 		id, method, _ = strings.Cut(rest, "/")
 		if id == "" {
-			return nil, &Error{Op: cl.name, Kind: NotFound, Message: "no instance id in the URL"}
+			return nil, &Error{Op: cl.name, Kind: KindNotFound, Message: "no instance id in the URL"}
 		}
 	} else {
 		method = rest
@@ -256,12 +256,12 @@ func (s *Service) serveInstance(ctx context.Context, req *Request, root string, 
 	var m *callable
 	if method != "" {
 		if m = cl.methods[method]; m == nil {
-			return nil, &Error{Op: cl.name, Kind: NotFound, Message: "no method " + strconv.Quote(method)}
+			return nil, &Error{Op: cl.name, Kind: KindNotFound, Message: "no method " + strconv.Quote(method)}
 		}
 	}
 	get := isGet(req.Method)
 	if m != nil && get && m.kind == unsafeKind && cl.store != nil && req.Query != "" {
-		return nil, &Error{Op: m.op, Kind: MethodNotAllowed, Message: "call it with POST: it is a form"}
+		return nil, &Error{Op: m.op, Kind: KindMethodNotAllowed, Message: "call it with POST: it is a form"}
 	}
 	var with Request
 	if m != nil && cl.store != nil {
@@ -280,7 +280,7 @@ func (s *Service) serveInstance(ctx context.Context, req *Request, root string, 
 	}
 	if m == nil {
 		if !get {
-			return nil, &Error{Op: cl.name, Kind: MethodNotAllowed, Message: "an instance is read with GET"}
+			return nil, &Error{Op: cl.name, Kind: KindMethodNotAllowed, Message: "an instance is read with GET"}
 		}
 		r, err := s.resource(ctx, root, cl, inst, id, 0)
 		if err != nil {
@@ -350,12 +350,12 @@ func (s *Service) loadInstance(ctx context.Context, req *Request, cl *class, id 
 	} else {
 		b, err := s.decodeState(req.Query)
 		if err != nil {
-			return inst, &Error{Op: cl.name, Kind: Invalid, Message: "bad instance state in URL: " + err.Error()}
+			return inst, &Error{Op: cl.name, Kind: KindInvalid, Message: "bad instance state in URL: " + err.Error()}
 		}
 		state = b
 	}
 	if err := wire.Unmarshal(state, inst.Addr().Interface()); err != nil {
-		return inst, &Error{Op: cl.name, Kind: Invalid, Message: "bad instance state: " + err.Error()}
+		return inst, &Error{Op: cl.name, Kind: KindInvalid, Message: "bad instance state: " + err.Error()}
 	}
 	return inst, nil
 }
@@ -504,12 +504,12 @@ func (s *Service) call(ctx context.Context, c *callable, recv reflect.Value, req
 	return nil, nil
 }
 
-// panicked turns a recovered panic into an Internal error whose logref
+// panicked turns a recovered panic into a [KindInternal] error whose logref
 // is logged with the panic's value and stack; the caller sees neither.
 func (s *Service) panicked(op string, p any) *Error {
 	ref := newLogref()
 	s.log().Error("glyph: panic in "+op, slog.String("logref", ref), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
-	return &Error{Op: op, Kind: Internal, Message: "internal error", Logref: ref}
+	return &Error{Op: op, Kind: KindInternal, Message: "internal error", Logref: ref}
 }
 
 // fail turns err into an *Error (see asError) and logs it when that gave
@@ -529,27 +529,27 @@ func (s *Service) fail(op string, err error) *Error {
 func (s *Service) result(ctx context.Context, root string, c *callable, out any, get bool, me self) (*Result, error) {
 	cacheable := get && (c.kind == safeKind || c.kind == inlineKind)
 	noContent := func() *Result {
-		return &Result{Status: NoContent, Cacheable: cacheable, CacheControl: c.cacheControl}
+		return &Result{Status: StatusNoContent, Cacheable: cacheable, CacheControl: c.cacheControl}
 	}
 	switch o := out.(type) {
 	case nil:
 		return noContent(), nil
 	case *seqResult:
 		return &Result{Value: s.stream(ctx, root, c, o, me)}, nil
-	case SeeOtherTo:
-		return &Result{Status: SeeOther, Location: o.URL}, nil
-	case *SeeOtherTo:
+	case SeeOther:
+		return &Result{Status: StatusSeeOther, Location: o.URL}, nil
+	case *SeeOther:
 		if o == nil {
 			return noContent(), nil
 		}
-		return &Result{Status: SeeOther, Location: o.URL}, nil
-	case CreatedAt:
-		return &Result{Status: Created, Location: o.URL}, nil
-	case *CreatedAt:
+		return &Result{Status: StatusSeeOther, Location: o.URL}, nil
+	case Created:
+		return &Result{Status: StatusCreated, Location: o.URL}, nil
+	case *Created:
 		if o == nil {
 			return noContent(), nil
 		}
-		return &Result{Status: Created, Location: o.URL}, nil
+		return &Result{Status: StatusCreated, Location: o.URL}, nil
 	case string, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64, []byte:
 		// Plain values, which no class or function can be: present
 		// would return them as they are.
@@ -565,7 +565,7 @@ func (s *Service) result(ctx context.Context, root string, c *callable, out any,
 			if err != nil {
 				return nil, err
 			}
-			return &Result{Status: SeeOther, Location: u}, nil
+			return &Result{Status: StatusSeeOther, Location: u}, nil
 		}
 	}
 	v, err := s.present(ctx, root, rv, 0, me)

@@ -146,15 +146,16 @@ func Safe() FuncOption { return kindOption(safeKind) }
 func Inline() FuncOption { return kindOption(inlineKind) }
 
 // Hidden keeps the function out of the index (or a method out of its
-// instance's resource). It stays callable at its URL, as its kind (Safe,
-// Inline or Unsafe) says.
+// instance's resource). It stays callable at its URL, as its kind ([Safe],
+// [Inline] or [SideEffects]) says.
 func Hidden() FuncOption {
 	return func(c *callable) error { c.hidden = true; return nil }
 }
 
-// Unsafe offers the function as a form called with POST; the default.
-// GET on its URL shows the form instead of calling it.
-func Unsafe() FuncOption { return kindOption(unsafeKind) }
+// SideEffects marks the function as one that changes something, the
+// default: it is offered as a form called with POST (HTTP's unsafe
+// methods), and GET on its URL shows the form instead of calling it.
+func SideEffects() FuncOption { return kindOption(unsafeKind) }
 
 func kindOption(k methodKind) FuncOption {
 	return func(c *callable) error { c.kind = k; return nil }
@@ -184,7 +185,7 @@ func CacheControl(v string) FuncOption {
 // of other func types are callbacks. Results are mapped by Serve: a
 // value, an instance of a registered class (a resource), a registered
 // function (its form), nil (no content), a *wire.Blob (raw content),
-// SeeOtherTo or CreatedAt; an iter.Seq[T] or iter.Seq2[T, error] result
+// SeeOther or Created; an iter.Seq[T] or iter.Seq2[T, error] result
 // streams (a Stream).
 //
 // Func fails, and registers nothing, when name is empty, holds characters

@@ -21,7 +21,7 @@ import (
 // ranges over the Stream, not before: stopping the range early stops it.
 //
 // An error is the last item: an iter.Seq2's error (as an *Error, mapped
-// as Serve maps errors), a panic in the producer (an Internal error with
+// as Serve maps errors), a panic in the producer (a [KindInternal] error with
 // a logref), or an item that cannot be mapped. A Stream may be ranged
 // over once; a second range yields nothing. The call ends when the range
 // does: until then, the callbacks it was given stay valid.
@@ -185,7 +185,7 @@ func (s *Service) bindSeq(c *callable, i int, a any, inv *invocation) (reflect.V
 		return v, nil
 	}
 	if err := anyList.Check(a); err != nil {
-		return reflect.Value{}, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument %q: expected %s, got %s", p.name, p.typeName, wire.TypeName(a))}
+		return reflect.Value{}, &Error{Op: c.op, Kind: KindInvalid, Message: fmt.Sprintf("argument %q: expected %s, got %s", p.name, p.typeName, wire.TypeName(a))}
 	}
 	return s.seqArg(c, i, listItems(a), inv), nil
 }
@@ -264,12 +264,12 @@ func (s *Service) seqArg(c *callable, i int, src iter.Seq2[any, error], inv *inv
 func convertItem(c *callable, p *param, n int, a any) (reflect.Value, *Error) {
 	if a == nil || !reflect.TypeOf(a).AssignableTo(p.elem) {
 		if err := p.elemType.Check(a); err != nil {
-			return reflect.Value{}, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument %q: item %d: %v", p.name, n, err)}
+			return reflect.Value{}, &Error{Op: c.op, Kind: KindInvalid, Message: fmt.Sprintf("argument %q: item %d: %v", p.name, n, err)}
 		}
 	}
 	v, err := convert(a, p.elem)
 	if err != nil {
-		return reflect.Value{}, &Error{Op: c.op, Kind: Invalid, Message: fmt.Sprintf("argument %q: item %d: %v", p.name, n, err)}
+		return reflect.Value{}, &Error{Op: c.op, Kind: KindInvalid, Message: fmt.Sprintf("argument %q: item %d: %v", p.name, n, err)}
 	}
 	return v, nil
 }

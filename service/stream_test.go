@@ -87,7 +87,7 @@ func TestStreamResult(t *testing.T) {
 		return func(yield func(Tick) bool) { _ = yield(Tick{1}) && yield(Tick{2}) }
 	})
 	s.MustFunc("refuse", func() (iter.Seq[int], error) {
-		return nil, service.Errorf(service.PermissionDenied, "not for you")
+		return nil, service.Errorf(service.KindPermissionDenied, "not for you")
 	})
 	s.MustFunc("empty", func() iter.Seq[int] { return nil })
 
@@ -112,7 +112,7 @@ func TestStreamResult(t *testing.T) {
 	})
 	t.Run("error before the stream", func(t *testing.T) {
 		_, err := do(t, s, post("/refuse"))
-		wantErr(t, err, service.PermissionDenied, "refuse: not for you")
+		wantErr(t, err, service.KindPermissionDenied, "refuse: not for you")
 	})
 
 	errorCases := []struct {
@@ -121,9 +121,9 @@ func TestStreamResult(t *testing.T) {
 		kind service.Kind
 		msg  string
 	}{
-		{"kind kept", service.Errorf(service.NotFound, "gone"), service.NotFound, "fails: gone"},
-		{"context", context.Canceled, service.Canceled, "fails: canceled"},
-		{"other", errors.New("disk on fire"), service.Internal, "fails: disk on fire"},
+		{"kind kept", service.Errorf(service.KindNotFound, "gone"), service.KindNotFound, "fails: gone"},
+		{"context", context.Canceled, service.KindCanceled, "fails: canceled"},
+		{"other", errors.New("disk on fire"), service.KindInternal, "fails: disk on fire"},
 	}
 	for _, c := range errorCases {
 		t.Run("error mid-stream: "+c.name, func(t *testing.T) {
@@ -137,7 +137,7 @@ func TestStreamResult(t *testing.T) {
 			}
 			wantErr(t, err, c.kind, c.msg)
 			var e *service.Error
-			if errors.As(err, &e) && (e.Logref != "") != (c.kind == service.Internal) {
+			if errors.As(err, &e) && (e.Logref != "") != (c.kind == service.KindInternal) {
 				t.Errorf("logref %q for %v", e.Logref, c.kind)
 			}
 			if e != nil && e.Logref != "" && !strings.Contains(logs.String(), e.Logref) {
@@ -222,7 +222,7 @@ func TestStreamStops(t *testing.T) {
 		if !reflect.DeepEqual(got, []any{int64(1)}) {
 			t.Errorf("items %v", got)
 		}
-		wantErr(t, err, service.Internal, "boom: internal error")
+		wantErr(t, err, service.KindInternal, "boom: internal error")
 		var e *service.Error
 		errors.As(err, &e)
 		if strings.Contains(e.Error(), "secret") || e.Logref == "" || !strings.Contains(logs.String(), e.Logref) ||
@@ -337,9 +337,9 @@ func TestStreamArgs(t *testing.T) {
 	})
 	t.Run("not a list", func(t *testing.T) {
 		_, err := do(t, s, post("/sum", "xs", "1,2"))
-		wantErr(t, err, service.Invalid, `sum: argument "xs": expected integer list/1, got unicode`)
+		wantErr(t, err, service.KindInvalid, `sum: argument "xs": expected integer list/1, got unicode`)
 		_, err = do(t, s, post("/sum"))
-		wantErr(t, err, service.Invalid, `missing argument "xs"`)
+		wantErr(t, err, service.KindInvalid, `missing argument "xs"`)
 	})
 	for _, c := range []struct {
 		name string
@@ -347,8 +347,8 @@ func TestStreamArgs(t *testing.T) {
 		kind service.Kind
 		msg  string
 	}{
-		{"bad item", source(int64(1), "two", int64(3)), service.Invalid, `sum: argument "xs": item 1: expected integer, got unicode`},
-		{"transport error", source(int64(1), context.Canceled), service.Canceled, "sum: canceled"},
+		{"bad item", source(int64(1), "two", int64(3)), service.KindInvalid, `sum: argument "xs": item 1: expected integer, got unicode`},
+		{"transport error", source(int64(1), context.Canceled), service.KindCanceled, "sum: canceled"},
 	} {
 		t.Run(c.name+" fails the call", func(t *testing.T) {
 			_, err := streamed("sum", c.src)
@@ -360,7 +360,7 @@ func TestStreamArgs(t *testing.T) {
 	}
 	t.Run("bad item in a list", func(t *testing.T) {
 		_, err := do(t, s, post("/sum", "xs", []any{int64(1), 2.5}))
-		wantErr(t, err, service.Invalid, `argument "xs": item 1: expected integer, got float`)
+		wantErr(t, err, service.KindInvalid, `argument "xs": item 1: expected integer, got float`)
 	})
 	t.Run("seq2 gets the errors", func(t *testing.T) {
 		res, err := streamed("report", source(int64(1), "two", int64(3), errors.New("lost")))
@@ -390,7 +390,7 @@ func TestStreamArgs(t *testing.T) {
 	})
 	t.Run("other inputs take their defaults", func(t *testing.T) {
 		_, err := streamed("needs", source(int64(1)))
-		wantErr(t, err, service.Invalid, `needs: missing argument "label"`)
+		wantErr(t, err, service.KindInvalid, `needs: missing argument "label"`)
 	})
 	t.Run("without a streaming input the stream is ignored", func(t *testing.T) {
 		s.MustFunc("echo", func(a, b string) string { return a + b }, service.Args("a", "b"))
@@ -425,7 +425,7 @@ func TestStreamArgs(t *testing.T) {
 			t.Run(c.name, func(t *testing.T) {
 				res, err := either("sum", c.msg, c.args...)
 				if c.want == nil {
-					wantErr(t, err, service.Invalid, `sum: argument "xs": item 0: expected integer, got list`)
+					wantErr(t, err, service.KindInvalid, `sum: argument "xs": item 0: expected integer, got list`)
 					return
 				}
 				if err != nil || value(t, res) != c.want {
@@ -435,9 +435,9 @@ func TestStreamArgs(t *testing.T) {
 		}
 		// Names that are not all inputs, or lack the streamed one: an item.
 		_, err := either("sum", map[string]any{"scale": int64(2)}, "scale", int64(2))
-		wantErr(t, err, service.Invalid, `sum: argument "xs": item 0: expected integer, got dict`)
+		wantErr(t, err, service.KindInvalid, `sum: argument "xs": item 0: expected integer, got dict`)
 		_, err = either("sum", map[string]any{"xs": int64(1), "z": int64(2)}, "xs", int64(1), "z", int64(2))
-		wantErr(t, err, service.Invalid, `sum: argument "xs": item 0: expected integer, got dict`)
+		wantErr(t, err, service.KindInvalid, `sum: argument "xs": item 0: expected integer, got dict`)
 		// Without the mark a Stream is a stream, whatever Args hold.
 		res, err := s.Serve(context.Background(), &service.Request{Method: "POST", Path: "sum", Stream: source(int64(4)),
 			Args: wire.NewOrderedDict("xs", []any{int64(1)})})
@@ -463,6 +463,6 @@ func TestStreamArgs(t *testing.T) {
 		if !reflect.DeepEqual(got, []any{int64(2)}) {
 			t.Errorf("items %v", got)
 		}
-		wantErr(t, err, service.Invalid, `double: argument "xs": item 1: expected integer, got unicode`)
+		wantErr(t, err, service.KindInvalid, `double: argument "xs": item 1: expected integer, got unicode`)
 	})
 }

@@ -194,7 +194,7 @@ func post(ctx context.Context, index *client.Value, name string, texts iter.Seq[
 	}
 	res, err := index.Path(ctx, "post", iter.Seq[map[string]any](messages))
 	if err != nil {
-		if !sent.Load() && service.KindOf(err) == service.Unsupported {
+		if !sent.Load() && service.KindOf(err) == service.KindUnsupported {
 			// Nothing to post: a peer call cannot stream no item.
 			return 0, nil
 		}

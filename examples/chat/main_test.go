@@ -183,7 +183,7 @@ func TestServeAndMembers(t *testing.T) {
 	}
 	_, err = index.Path(ctx, "send", "", "no name")
 	var se *service.Error
-	if !errors.As(err, &se) || se.Kind != service.Invalid || se.Logref == "" {
+	if !errors.As(err, &se) || se.Kind != service.KindInvalid || se.Logref == "" {
 		t.Fatalf("send without a name: %v, want invalid with a logref", err)
 	}
 	if logs := serverErr.String(); !regexp.MustCompile(`level=INFO msg="glyph: request failed" logref=` + se.Logref + ` op=send kind=invalid status=400 `).MatchString(logs) {

@@ -226,7 +226,7 @@ func TestServerLogs(t *testing.T) {
 				}
 				_, err = index.Path(ctx, "find_user", "zed")
 				var se *service.Error
-				if !errors.As(err, &se) || se.Kind != service.NotFound || se.Logref == "" {
+				if !errors.As(err, &se) || se.Kind != service.KindNotFound || se.Logref == "" {
 					t.Fatalf("find_user(zed) over %s: %v, want not found with a logref", name, err)
 				}
 				logref[name] = se.Logref

@@ -200,7 +200,7 @@ func (r router) ServePeer(ctx context.Context, s *peer.ServerStream) (any, error
 		return h(ctx, s)
 	}
 	if r.fallback == nil {
-		return nil, service.Errorf(service.NotFound, "method not found: %s", s.Method())
+		return nil, service.Errorf(service.KindNotFound, "method not found: %s", s.Method())
 	}
 	return r.fallback.ServePeer(ctx, s)
 }
@@ -288,11 +288,11 @@ func (s *server) newService() *service.Service {
 		}
 		return total
 	}, service.Args("xs"))
-	svc.MustFunc("conflict", func() error { return service.Errorf(service.Conflict, "asked to") })
+	svc.MustFunc("conflict", func() error { return service.Errorf(service.KindConflict, "asked to") })
 	svc.MustFunc("failmid", func() iter.Seq2[int, error] {
 		return func(yield func(int, error) bool) {
 			if yield(1, nil) && yield(2, nil) {
-				yield(0, service.Errorf(service.Invalid, "broke after 2"))
+				yield(0, service.Errorf(service.KindInvalid, "broke after 2"))
 			}
 		}
 	})
@@ -309,7 +309,7 @@ func (s *server) newService() *service.Service {
 		case <-ctx.Done():
 			return "", ctx.Err()
 		case <-time.After(5 * time.Second):
-			return "", service.Errorf(service.DeadlineExceeded, "no notification came")
+			return "", service.Errorf(service.KindDeadlineExceeded, "no notification came")
 		}
 	})
 	return svc
@@ -342,7 +342,7 @@ func (s *server) rawHandlers() map[string]peer.HandlerFunc {
 		"upper": upper,
 		// fail replies the baseline's error example, code 1000 and data.
 		"fail": func(ctx context.Context, ss *peer.ServerStream) (any, error) {
-			return nil, &service.Error{Kind: service.Other, Message: "Test message",
+			return nil, &service.Error{Kind: service.KindOther, Message: "Test message",
 				Err: &peer.RemoteError{Code: 1000, Data: map[string]any{"why": "asked to"}}}
 		},
 		// callback calls the method named by its first argument with its
@@ -354,7 +354,7 @@ func (s *server) rawHandlers() map[string]peer.HandlerFunc {
 			}
 			args, _ := v.([]any)
 			if len(args) != 2 {
-				return nil, service.Errorf(service.Invalid, "want [name, argument], got %v", v)
+				return nil, service.Errorf(service.KindInvalid, "want [name, argument], got %v", v)
 			}
 			name, _ := args[0].(string)
 			return ss.Conn().Call(ctx, name, args[1])
@@ -367,7 +367,7 @@ func (s *server) rawHandlers() map[string]peer.HandlerFunc {
 				s.throwResult <- err
 				return errorMap(err), nil
 			case <-time.After(5 * time.Second):
-				return nil, service.Errorf(service.DeadlineExceeded, "callthrow did not end")
+				return nil, service.Errorf(service.KindDeadlineExceeded, "callthrow did not end")
 			}
 		},
 		"notifyme": s.notifyme,
@@ -862,7 +862,7 @@ func TestDuplexJSCallsGlyph(t *testing.T) {
 	}
 	select {
 	case err := <-s.throwResult:
-		if service.KindOf(err) != service.DeadlineExceeded {
+		if service.KindOf(err) != service.KindDeadlineExceeded {
 			t.Errorf("the call of the throwing handler ended with %v, want deadline exceeded", err)
 		}
 	default:
@@ -929,7 +929,7 @@ func TestGlyphConnectsToDuplexJS(t *testing.T) {
 				noted <- s
 				return s, nil
 			case <-time.After(5 * time.Second):
-				return nil, service.Errorf(service.DeadlineExceeded, "no notification came")
+				return nil, service.Errorf(service.KindDeadlineExceeded, "no notification came")
 			}
 		},
 		"gupper": func(ctx context.Context, ss *peer.ServerStream) (any, error) {
@@ -1044,7 +1044,7 @@ func TestDuplexJSOtherCodec(t *testing.T) {
 	})
 	select {
 	case err := <-s.fails:
-		if service.KindOf(err) != service.Unsupported {
+		if service.KindOf(err) != service.KindUnsupported {
 			t.Errorf("glyph's handshake failed with %v, want unsupported", err)
 		}
 	case <-time.After(5 * time.Second):
@@ -1090,7 +1090,7 @@ func TestDuplexJSRepliesToNotification(t *testing.T) {
 	}
 	select {
 	case <-c.Done():
-		if service.KindOf(c.Err()) == service.BadFrame {
+		if service.KindOf(c.Err()) == service.KindBadFrame {
 			t.Errorf("glyph closed the connection: %v", c.Err())
 		}
 	default:

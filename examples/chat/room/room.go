@@ -90,7 +90,7 @@ func (r *Room) Service() *service.Service {
 // message sent from then on, starting with the notice that name joined,
 // one at a time and in order. It returns when ctx ends (the caller left:
 // over a peer connection, it canceled the call or the connection ended),
-// when deliver fails, when the room closes, or with an Overloaded error
+// when deliver fails, when the room closes, or with a [service.KindOverloaded] error
 // when the member fell more than 256 messages behind. The room then
 // notes that name left. deliver is never called after Join returned.
 func (r *Room) Join(ctx context.Context, name string, deliver func(context.Context, Message) error) error {
@@ -101,7 +101,7 @@ func (r *Room) Join(ctx context.Context, name string, deliver func(context.Conte
 	r.mu.Lock()
 	if r.done {
 		r.mu.Unlock()
-		return service.Errorf(service.Unavailable, "the room is closed")
+		return service.Errorf(service.KindUnavailable, "the room is closed")
 	}
 	r.members[m] = true
 	r.addLocked("", name+" joined")
@@ -121,7 +121,7 @@ func (r *Room) Join(ctx context.Context, name string, deliver func(context.Conte
 				return err
 			}
 		case <-m.dropped:
-			return service.Errorf(service.Overloaded, "%s fell %d messages behind and was dropped", name, inboxSize)
+			return service.Errorf(service.KindOverloaded, "%s fell %d messages behind and was dropped", name, inboxSize)
 		case <-ctx.Done():
 			return nil
 		case <-r.closed:
@@ -136,12 +136,12 @@ func (r *Room) Send(name, text string) (int, error) {
 		return 0, err
 	}
 	if len(text) > MaxText || !utf8.ValidString(text) {
-		return 0, service.Errorf(service.Invalid, "a message is at most %d bytes of UTF-8", MaxText)
+		return 0, service.Errorf(service.KindInvalid, "a message is at most %d bytes of UTF-8", MaxText)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.done {
-		return 0, service.Errorf(service.Unavailable, "the room is closed")
+		return 0, service.Errorf(service.KindUnavailable, "the room is closed")
 	}
 	return r.addLocked(name, text).ID, nil
 }
@@ -184,7 +184,7 @@ func (r *Room) Who() []string {
 }
 
 // Close closes the room: every Join returns, and Join and Send fail with
-// Unavailable from then on. History and Who keep answering.
+// [service.KindUnavailable] from then on. History and Who keep answering.
 func (r *Room) Close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -217,7 +217,7 @@ func (r *Room) addLocked(from, text string) Message {
 
 func checkName(name string) error {
 	if name == "" || len(name) > MaxName || !utf8.ValidString(name) || strings.ContainsFunc(name, isControl) {
-		return service.Errorf(service.Invalid, "a name is 1 to %d bytes of UTF-8 without control characters, got %q", MaxName, name)
+		return service.Errorf(service.KindInvalid, "a name is 1 to %d bytes of UTF-8 without control characters, got %q", MaxName, name)
 	}
 	return nil
 }

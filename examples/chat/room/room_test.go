@@ -129,10 +129,10 @@ func TestCloseEndsJoins(t *testing.T) {
 	if err := ann.wait(t); err != nil {
 		t.Errorf("Join returned %v after Close", err)
 	}
-	if _, err := r.Send("ann", "hello?"); service.KindOf(err) != service.Unavailable {
+	if _, err := r.Send("ann", "hello?"); service.KindOf(err) != service.KindUnavailable {
 		t.Errorf("Send after Close: %v", err)
 	}
-	if err := r.Join(context.Background(), "bob", func(context.Context, room.Message) error { return nil }); service.KindOf(err) != service.Unavailable {
+	if err := r.Join(context.Background(), "bob", func(context.Context, room.Message) error { return nil }); service.KindOf(err) != service.KindUnavailable {
 		t.Errorf("Join after Close: %v", err)
 	}
 	if got := lines(r.History()); !reflect.DeepEqual(got, []string{"[1] * ann joined"}) {
@@ -172,7 +172,7 @@ func TestSlowMemberDropped(t *testing.T) {
 	close(release)
 	select {
 	case err := <-slow:
-		if service.KindOf(err) != service.Overloaded || !strings.Contains(err.Error(), "slow fell 256 messages behind") {
+		if service.KindOf(err) != service.KindOverloaded || !strings.Contains(err.Error(), "slow fell 256 messages behind") {
 			t.Errorf("the slow member's Join returned %v", err)
 		}
 	case <-time.After(5 * time.Second):
@@ -190,9 +190,9 @@ func TestSlowMemberDropped(t *testing.T) {
 func TestDeliverFails(t *testing.T) {
 	r := room.New()
 	err := r.Join(context.Background(), "ann", func(context.Context, room.Message) error {
-		return service.Errorf(service.Unavailable, "gone")
+		return service.Errorf(service.KindUnavailable, "gone")
 	})
-	if service.KindOf(err) != service.Unavailable || !strings.Contains(err.Error(), "gone") {
+	if service.KindOf(err) != service.KindUnavailable || !strings.Contains(err.Error(), "gone") {
 		t.Errorf("Join returned %v, want deliver's error", err)
 	}
 	if len(r.Who()) != 0 {
@@ -207,7 +207,7 @@ func TestPost(t *testing.T) {
 		t.Fatalf("post: %d, %v", n, err)
 	}
 	n, err = r.Post(slices.Values([]room.Message{{From: "ann", Text: "three"}, {From: "", Text: "nobody"}, {From: "ann", Text: "never"}}))
-	if n != 1 || service.KindOf(err) != service.Invalid || !strings.Contains(err.Error(), "message 2: a name is 1 to 32 bytes") {
+	if n != 1 || service.KindOf(err) != service.KindInvalid || !strings.Contains(err.Error(), "message 2: a name is 1 to 32 bytes") {
 		t.Errorf("post with a bad second message: %d, %v", n, err)
 	}
 	want := []string{"[1] ann: one", "[2] bob: two", "[3] ann: three"}
@@ -237,11 +237,11 @@ func TestBadInput(t *testing.T) {
 		{"ann", strings.Repeat("x", room.MaxText+1)},
 		{"ann", "\xff"},
 	} {
-		if _, err := r.Send(tt.name, tt.text); service.KindOf(err) != service.Invalid {
+		if _, err := r.Send(tt.name, tt.text); service.KindOf(err) != service.KindInvalid {
 			t.Errorf("Send(%q, %.10q): %v, want Invalid", tt.name, tt.text, err)
 		}
 	}
-	if err := r.Join(context.Background(), "", nil); service.KindOf(err) != service.Invalid {
+	if err := r.Join(context.Background(), "", nil); service.KindOf(err) != service.KindInvalid {
 		t.Errorf("Join without a name: %v", err)
 	}
 	if len(slices.Collect(r.History())) != 0 {
@@ -325,7 +325,7 @@ func TestOverPeers(t *testing.T) {
 	leave()
 	select {
 	case err := <-joinDone:
-		if service.KindOf(err) != service.Canceled {
+		if service.KindOf(err) != service.KindCanceled {
 			t.Errorf("the join call ended with %v, want Canceled", err)
 		}
 	case <-time.After(5 * time.Second):

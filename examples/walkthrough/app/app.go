@@ -139,7 +139,7 @@ func nameOf(id int) string {
 func lookup(name string) (int, error) {
 	id, ok := users[name]
 	if !ok {
-		return 0, service.Errorf(service.NotFound, "no user named %q", name)
+		return 0, service.Errorf(service.KindNotFound, "no user named %q", name)
 	}
 	return id, nil
 }
