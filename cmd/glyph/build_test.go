@@ -134,3 +134,18 @@ func TestCompletion(t *testing.T) {
 		}
 	}
 }
+
+// TestNoExamples: the tool, its tests included, imports nothing from
+// examples/: what the demo runs lives in internal/, and the examples are
+// programs built on it.
+func TestNoExamples(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-test", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.Contains(pkg, "/glyph/examples/") {
+			t.Errorf("cmd/glyph depends on %s", pkg)
+		}
+	}
+}

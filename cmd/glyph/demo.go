@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/glyph-ipc/glyph/examples/chat/room"
-	"github.com/glyph-ipc/glyph/examples/walkthrough/app"
+	"github.com/glyph-ipc/glyph/internal/chatroom"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/spf13/cobra"
@@ -173,7 +173,7 @@ func serveUntilInterrupted(ctx context.Context, w io.Writer, d *demo) {
 type demoServer struct {
 	http                  *http.Server
 	walkthrough, chat     *peer.Peer
-	room                  *room.Room
+	room                  *chatroom.Room
 	url, peerURL, chatURL string
 }
 
@@ -182,10 +182,10 @@ func startDemoServer(addr string) (*demoServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := app.V2()
+	svc := walkthrough.V2()
 	s := &demoServer{
 		walkthrough: peer.New(peer.WithHandler(peer.NewServiceHandler(svc))),
-		room:        room.New(),
+		room:        chatroom.New(),
 		url:         "http://" + ln.Addr().String() + "/",
 		peerURL:     "ws://" + ln.Addr().String() + "/peer",
 		chatURL:     "ws://" + ln.Addr().String() + "/chat/peer",

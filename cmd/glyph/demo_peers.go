@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/client"
-	"github.com/glyph-ipc/glyph/examples/chat/room"
-	"github.com/glyph-ipc/glyph/examples/walkthrough/app"
+	"github.com/glyph-ipc/glyph/internal/chatroom"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
 )
 
 // demoPeers calls the demo's server over peer connections: the
@@ -39,7 +39,7 @@ the other, so a function can take a callback.
 	if err != nil {
 		return err
 	}
-	printStep(d, app.Step{Call: `index.hello("Peer")`, Value: v})
+	printStep(d, walkthrough.Step{Call: `index.hello("Peer")`, Value: v})
 	var s string
 	if err := v.Decode(&s); err != nil || s != "Hello Peer" {
 		return fmt.Errorf(`index.hello("Peer") over %s gave %q, %v; want "Hello Peer"`, d.peerURL, s, err)
@@ -53,8 +53,8 @@ the other, so a function can take a callback.
 
 	// The callback hands what it is given to this goroutine, which
 	// prints it, so that the transcript keeps its order.
-	delivered := make(chan room.Message, 16)
-	deliver := func(ctx context.Context, m room.Message) error {
+	delivered := make(chan chatroom.Message, 16)
+	deliver := func(ctx context.Context, m chatroom.Message) error {
 		select {
 		case delivered <- m:
 			return nil
@@ -126,7 +126,7 @@ the other, so a function can take a callback.
 			return err
 		}
 		if len(who) == 0 {
-			printStep(d, app.Step{Call: "chat.who()", Value: v})
+			printStep(d, walkthrough.Step{Call: "chat.who()", Value: v})
 			break
 		}
 		if time.Now().After(deadline) {

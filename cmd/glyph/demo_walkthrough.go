@@ -7,10 +7,10 @@ import (
 	"strings"
 
 	"github.com/glyph-ipc/glyph/client"
-	"github.com/glyph-ipc/glyph/examples/walkthrough/app"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
 )
 
-// demoWalkthrough runs the walkthrough's client, app.Tour, against the
+// demoWalkthrough runs the walkthrough's client, walkthrough.Tour, against the
 // server at d.url and prints every step: what was called and what came
 // back. It then shows what the evolved service adds and how errors look.
 func demoWalkthrough(ctx context.Context, d *demo) error {
@@ -20,17 +20,17 @@ func demoWalkthrough(ctx context.Context, d *demo) error {
 
 The client below knows that URL and nothing else: it finds every function
 on the pages the server sends and calls the forms and links it is given.
-The same client code (app.Tour) works against version 1 of the service,
+The same client code (walkthrough.Tour) works against version 1 of the service,
 which had no parameter for hello, no shard in its users and no redirect in
-find_user: go test ./examples/walkthrough/app checks it.
+find_user: go test ./internal/walkthrough checks it.
 
 `, d.url)
 	c := client.New()
-	res, err := app.Tour(ctx, c, d.url, func(s app.Step) { printStep(d, s) })
+	res, err := walkthrough.Tour(ctx, c, d.url, func(s walkthrough.Step) { printStep(d, s) })
 	if err != nil {
 		return err
 	}
-	want := app.Expected(2)
+	want := walkthrough.Expected(2)
 	if !reflect.DeepEqual(res, want) {
 		return fmt.Errorf("the tour got %+v, want %+v", res, want)
 	}
@@ -48,7 +48,7 @@ find_user: go test ./examples/walkthrough/app checks it.
 	if err != nil {
 		return err
 	}
-	printStep(d, app.Step{Call: `index.hello("Bob")`, Note: "hello's new input, given by position (client.Named{\"name\": \"Bob\"} gives it by name)", Value: v})
+	printStep(d, walkthrough.Step{Call: `index.hello("Bob")`, Note: "hello's new input, given by position (client.Named{\"name\": \"Bob\"} gives it by name)", Value: v})
 	var s string
 	if err := v.Decode(&s); err != nil || s != "Hello Bob" {
 		return fmt.Errorf(`index.hello("Bob") gave %q, %v; want "Hello Bob"`, s, err)
@@ -77,7 +77,7 @@ find_user: go test ./examples/walkthrough/app checks it.
 }
 
 // printStep prints a call, what it shows and the value it answered.
-func printStep(d *demo, s app.Step) {
+func printStep(d *demo, s walkthrough.Step) {
 	fmt.Fprintf(d.w, "» %s\n", s.Call)
 	if s.Note != "" {
 		fmt.Fprintf(d.w, "  # %s\n", s.Note)

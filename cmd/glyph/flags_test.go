@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/glyph-ipc/glyph/examples/walkthrough/app"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/peer"
 )
@@ -108,7 +108,7 @@ func (h *headerRecorder) take() []string {
 // (*httptest.Server).Start or StartTLS.
 func recordingServer(t *testing.T, h *headerRecorder, start func(*httptest.Server)) *httptest.Server {
 	t.Helper()
-	svc := app.V2()
+	svc := walkthrough.V2()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	inner := peer.NewServiceHandler(svc)

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/glyph-ipc/glyph/examples/walkthrough/app"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
@@ -21,7 +21,7 @@ import (
 // connections, TCP, a Unix socket and WebSocket, and returns the URLs.
 func walkthroughPeers(t *testing.T) map[string]string {
 	t.Helper()
-	return servePeers(t, app.V2())
+	return servePeers(t, walkthrough.V2())
 }
 
 // servePeers serves svc over peer connections, TCP, a Unix socket and
@@ -205,7 +205,7 @@ func TestPeerErrors(t *testing.T) {
 	}
 	// An HTTP server at a tcp:// URL: told at once, with the URL to use
 	// (the test's deadline would end a wait for the handshake timeout).
-	srv := httptest.NewServer(hyperhttp.NewHandler(app.V2(), hyperhttp.Config{Logger: slog.New(slog.DiscardHandler)}))
+	srv := httptest.NewServer(hyperhttp.NewHandler(walkthrough.V2(), hyperhttp.Config{Logger: slog.New(slog.DiscardHandler)}))
 	defer srv.Close()
 	hostPort := strings.TrimPrefix(srv.URL, "http://")
 	_, errOut, code = glyph(t, "", "call", "tcp://"+hostPort, "hello")

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/glyph-ipc/glyph/client"
-	"github.com/glyph-ipc/glyph/examples/walkthrough/app"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/hyperhttp"
 )
 
@@ -16,7 +16,7 @@ import (
 // root URL.
 func walkthroughServer(t *testing.T) string {
 	t.Helper()
-	srv := httptest.NewServer(hyperhttp.NewHandler(app.V2(), hyperhttp.Config{}))
+	srv := httptest.NewServer(hyperhttp.NewHandler(walkthrough.V2(), hyperhttp.Config{}))
 	t.Cleanup(srv.Close)
 	return srv.URL + "/"
 }

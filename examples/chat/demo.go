@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/client"
-	"github.com/glyph-ipc/glyph/examples/chat/room"
+	"github.com/glyph-ipc/glyph/internal/chatroom"
 )
 
 // runDemo serves the room on a free port, has two members, ann and bob,
@@ -126,7 +126,7 @@ type demoMember struct {
 	name  string
 	c     *client.Client
 	index *client.Value
-	seen  chan room.Message // what the server delivered
+	seen  chan chatroom.Message // what the server delivered
 	leave context.CancelFunc
 	left  <-chan error // the join call's error, once it ended
 }
@@ -144,8 +144,8 @@ func demoJoin(ctx context.Context, w io.Writer, url, name, note string) (*demoMe
 		return nil, err
 	}
 	jctx, leave := context.WithCancel(ctx)
-	m := &demoMember{name: name, c: c, index: index, seen: make(chan room.Message, 16), leave: leave}
-	m.left = join(jctx, index, name, func(ctx context.Context, msg room.Message) error {
+	m := &demoMember{name: name, c: c, index: index, seen: make(chan chatroom.Message, 16), leave: leave}
+	m.left = join(jctx, index, name, func(ctx context.Context, msg chatroom.Message) error {
 		select {
 		case m.seen <- msg:
 			return nil

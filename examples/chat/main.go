@@ -37,7 +37,7 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/client"
-	"github.com/glyph-ipc/glyph/examples/chat/room"
+	"github.com/glyph-ipc/glyph/internal/chatroom"
 	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
@@ -107,7 +107,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // server is a room served over HTTP at / and to peers over WebSocket at
 // /peer, on one port.
 type server struct {
-	room    *room.Room
+	room    *chatroom.Room
 	http    *http.Server
 	peer    *peer.Peer
 	url     string     // http://host:port/
@@ -120,7 +120,7 @@ func startServer(addr string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := room.New()
+	r := chatroom.New()
 	svc := r.Service()
 	p := peer.New(peer.WithHandler(peer.NewServiceHandler(svc)))
 	mux := http.NewServeMux()
@@ -159,7 +159,7 @@ func (s *server) shutdown() error {
 // server calls deliver with every message until ctx ends (the member
 // leaves) or the room ends the call. The call's error is sent on the
 // channel returned; leaving is no error.
-func join(ctx context.Context, index *client.Value, name string, deliver func(context.Context, room.Message) error) <-chan error {
+func join(ctx context.Context, index *client.Value, name string, deliver func(context.Context, chatroom.Message) error) <-chan error {
 	done := make(chan error, 1)
 	f, err := index.Get("join")
 	if err != nil {
@@ -208,15 +208,15 @@ func post(ctx context.Context, index *client.Value, name string, texts iter.Seq[
 }
 
 // history returns the room's history as it streams in.
-func history(ctx context.Context, index *client.Value) iter.Seq2[room.Message, error] {
-	return func(yield func(room.Message, error) bool) {
+func history(ctx context.Context, index *client.Value) iter.Seq2[chatroom.Message, error] {
+	return func(yield func(chatroom.Message, error) bool) {
 		f, err := index.Get("history")
 		if err != nil {
-			yield(room.Message{}, err)
+			yield(chatroom.Message{}, err)
 			return
 		}
 		for v, err := range f.Stream(ctx) {
-			var m room.Message
+			var m chatroom.Message
 			if err == nil {
 				err = v.Decode(&m)
 			}
@@ -240,8 +240,8 @@ func member(ctx context.Context, url, name string, in io.Reader, out io.Writer) 
 		return err
 	}
 	// deliver runs on the client's goroutines; this one prints.
-	delivered := make(chan room.Message, 64)
-	joined := join(ctx, index, name, func(ctx context.Context, m room.Message) error {
+	delivered := make(chan chatroom.Message, 64)
+	joined := join(ctx, index, name, func(ctx context.Context, m chatroom.Message) error {
 		select {
 		case delivered <- m:
 			return nil
@@ -260,7 +260,7 @@ func member(ctx context.Context, url, name string, in io.Reader, out io.Writer) 
 	}
 	// The first message delivered is the notice that name joined: the
 	// history has what came before it.
-	var first room.Message
+	var first chatroom.Message
 	select {
 	case first = <-delivered:
 	case err := <-joined:

@@ -38,7 +38,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/glyph-ipc/glyph/examples/walkthrough/app"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/peer"
 )
@@ -75,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	svc, err := app.Service(*version)
+	svc, err := walkthrough.Service(*version)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}

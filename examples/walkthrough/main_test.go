@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/client"
-	"github.com/glyph-ipc/glyph/examples/walkthrough/app"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/internal/logtest"
 	"github.com/glyph-ipc/glyph/peer"
@@ -82,7 +82,7 @@ func startServer(t *testing.T, args ...string) (lines []string, stderr *logtest.
 }
 
 // TestServeHTTPAndPeers starts the server as the command line would, with
-// -peer-addr, and runs the walkthrough's one client, app.Tour, against
+// -peer-addr, and runs the walkthrough's one client, walkthrough.Tour, against
 // each of the URLs it prints: the same service answers over HTTP, over a
 // WebSocket on the HTTP port and over TCP.
 func TestServeHTTPAndPeers(t *testing.T) {
@@ -103,7 +103,7 @@ func TestServeHTTPAndPeers(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	want := app.Expected(2)
+	want := walkthrough.Expected(2)
 	c := client.New()
 	defer c.Close()
 	for _, tt := range []struct {
@@ -116,7 +116,7 @@ func TestServeHTTPAndPeers(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var user *client.Value
-			res, err := app.Tour(ctx, c, tt.url, func(s app.Step) {
+			res, err := walkthrough.Tour(ctx, c, tt.url, func(s walkthrough.Step) {
 				if strings.HasPrefix(s.Call, "user = ") {
 					user = s.Value
 				}

@@ -1,4 +1,4 @@
-// Package app is the service of the glyph walkthrough, in two versions.
+// Package walkthrough is the service of the glyph walkthrough, in two versions.
 //
 // The walkthrough is the story hyperglyph was made to tell: a server
 // exposes a few functions and a class, a client finds them by following
@@ -20,7 +20,7 @@
 // V1's User carries its id in its URL and find_user answers with the
 // resource itself; V2's User carries an id and a shard, and find_user
 // answers 303 See Other to the User's URL.
-package app
+package walkthrough
 
 import (
 	"fmt"

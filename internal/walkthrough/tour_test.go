@@ -1,4 +1,4 @@
-package app_test
+package walkthrough_test
 
 import (
 	"bytes"
@@ -10,14 +10,14 @@ import (
 	"testing"
 
 	"github.com/glyph-ipc/glyph/client"
-	"github.com/glyph-ipc/glyph/examples/walkthrough/app"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
 
-// TestTourKeepsWorking runs the one client, app.Tour, against both
+// TestTourKeepsWorking runs the one client, walkthrough.Tour, against both
 // versions of the service: the server evolved (a parameter with a
 // default, more state in the User, a redirect instead of an inline
 // resource) and the client did not have to.
@@ -28,24 +28,24 @@ func TestTourKeepsWorking(t *testing.T) {
 		version int
 		shard   bool // the User has a shard
 	}{
-		{"v1", app.V1(), 1, false},
-		{"v2", app.V2(), 2, true},
+		{"v1", walkthrough.V1(), 1, false},
+		{"v2", walkthrough.V2(), 2, true},
 	}
 	for _, v := range versions {
 		t.Run(v.name, func(t *testing.T) {
 			srv := httptest.NewServer(hyperhttp.NewHandler(v.svc, hyperhttp.Config{}))
 			defer srv.Close()
 			var users []*client.Value
-			see := func(s app.Step) {
+			see := func(s walkthrough.Step) {
 				if strings.HasPrefix(s.Call, "user = ") {
 					users = append(users, s.Value)
 				}
 			}
-			res, err := app.Tour(context.Background(), client.New(), srv.URL+"/", see)
+			res, err := walkthrough.Tour(context.Background(), client.New(), srv.URL+"/", see)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := app.Expected(v.version)
+			want := walkthrough.Expected(v.version)
 			if !reflect.DeepEqual(res, want) {
 				t.Errorf("got  %#v\nwant %#v", res, want)
 			}
@@ -78,8 +78,8 @@ func TestVersionsDiffer(t *testing.T) {
 		helloArgs  int
 		findStatus int
 	}{
-		{"v1", app.V1(), 0, http.StatusOK},
-		{"v2", app.V2(), 1, http.StatusSeeOther},
+		{"v1", walkthrough.V1(), 0, http.StatusOK},
+		{"v2", walkthrough.V2(), 1, http.StatusSeeOther},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(hyperhttp.NewHandler(tt.svc, hyperhttp.Config{}))
@@ -114,11 +114,11 @@ func TestVersionsDiffer(t *testing.T) {
 
 func TestService(t *testing.T) {
 	for _, v := range []int{1, 2} {
-		if _, err := app.Service(v); err != nil {
+		if _, err := walkthrough.Service(v); err != nil {
 			t.Errorf("Service(%d): %v", v, err)
 		}
 	}
-	if _, err := app.Service(3); err == nil {
+	if _, err := walkthrough.Service(3); err == nil {
 		t.Error("Service(3) did not fail")
 	}
 }

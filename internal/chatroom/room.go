@@ -1,4 +1,4 @@
-// Package room is the service of the chat example: a chat room whose
+// Package chatroom is the service of the chat example: a chat room whose
 // members are called back with every message, built from ordinary
 // functions registered with package service.
 //
@@ -13,7 +13,7 @@
 // join takes a callback and post a streamed argument, so they need a peer
 // connection; send, history and who work over HTTP too, where history's
 // stream arrives as one list.
-package room
+package chatroom
 
 import (
 	"context"

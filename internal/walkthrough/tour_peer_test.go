@@ -1,4 +1,4 @@
-package app_test
+package walkthrough_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/client"
-	"github.com/glyph-ipc/glyph/examples/walkthrough/app"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/peer"
 )
@@ -24,7 +24,7 @@ func TestTourOverPeers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	cfg := &peer.Config{Handler: peer.NewServiceHandler(app.V2())}
+	cfg := &peer.Config{Handler: peer.NewServiceHandler(walkthrough.V2())}
 	go func() {
 		for {
 			fc, err := l.Accept(ctx)
@@ -42,7 +42,7 @@ func TestTourOverPeers(t *testing.T) {
 	c := client.New()
 	defer c.Close()
 	var user *client.Value
-	res, err := app.Tour(ctx, c, l.Addr(), func(s app.Step) {
+	res, err := walkthrough.Tour(ctx, c, l.Addr(), func(s walkthrough.Step) {
 		if strings.HasPrefix(s.Call, "user = ") {
 			user = s.Value
 		}
@@ -50,7 +50,7 @@ func TestTourOverPeers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := app.Expected(2)
+	want := walkthrough.Expected(2)
 	if !reflect.DeepEqual(res, want) {
 		t.Errorf("got  %#v\nwant %#v", res, want)
 	}

@@ -1,4 +1,4 @@
-package room_test
+package chatroom_test
 
 import (
 	"context"
@@ -13,25 +13,25 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/client"
-	"github.com/glyph-ipc/glyph/examples/chat/room"
+	"github.com/glyph-ipc/glyph/internal/chatroom"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
 
 // joined is a Join running on its own goroutine.
 type joined struct {
-	seen  chan room.Message // what deliver was called with
+	seen  chan chatroom.Message // what deliver was called with
 	calls atomic.Int32      // how often deliver was called
 	stop  context.CancelFunc
 	done  chan error // Join's result
 }
 
-func join(t *testing.T, r *room.Room, name string) *joined {
+func join(t *testing.T, r *chatroom.Room, name string) *joined {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	j := &joined{seen: make(chan room.Message, 1000), stop: cancel, done: make(chan error, 1)}
+	j := &joined{seen: make(chan chatroom.Message, 1000), stop: cancel, done: make(chan error, 1)}
 	go func() {
-		j.done <- r.Join(ctx, name, func(_ context.Context, m room.Message) error {
+		j.done <- r.Join(ctx, name, func(_ context.Context, m chatroom.Message) error {
 			j.calls.Add(1)
 			j.seen <- m
 			return nil
@@ -42,14 +42,14 @@ func join(t *testing.T, r *room.Room, name string) *joined {
 }
 
 // next returns the next message delivered, waiting at most 5 seconds.
-func (j *joined) next(t *testing.T) room.Message {
+func (j *joined) next(t *testing.T) chatroom.Message {
 	t.Helper()
 	select {
 	case m := <-j.seen:
 		return m
 	case <-time.After(5 * time.Second):
 		t.Fatal("no message delivered within 5s")
-		return room.Message{}
+		return chatroom.Message{}
 	}
 }
 
@@ -65,7 +65,7 @@ func (j *joined) wait(t *testing.T) error {
 	}
 }
 
-func lines(seq func(func(room.Message) bool)) []string {
+func lines(seq func(func(chatroom.Message) bool)) []string {
 	var out []string
 	for m := range seq {
 		out = append(out, m.String())
@@ -74,9 +74,9 @@ func lines(seq func(func(room.Message) bool)) []string {
 }
 
 func TestJoinSendLeave(t *testing.T) {
-	r := room.New()
+	r := chatroom.New()
 	ann := join(t, r, "ann")
-	if m := ann.next(t); m != (room.Message{ID: 1, Text: "ann joined"}) {
+	if m := ann.next(t); m != (chatroom.Message{ID: 1, Text: "ann joined"}) {
 		t.Fatalf("ann first saw %+v", m)
 	}
 	bob := join(t, r, "bob")
@@ -122,7 +122,7 @@ func TestJoinSendLeave(t *testing.T) {
 }
 
 func TestCloseEndsJoins(t *testing.T) {
-	r := room.New()
+	r := chatroom.New()
 	ann := join(t, r, "ann")
 	ann.next(t)
 	r.Close()
@@ -132,7 +132,7 @@ func TestCloseEndsJoins(t *testing.T) {
 	if _, err := r.Send("ann", "hello?"); service.KindOf(err) != service.KindUnavailable {
 		t.Errorf("Send after Close: %v", err)
 	}
-	if err := r.Join(context.Background(), "bob", func(context.Context, room.Message) error { return nil }); service.KindOf(err) != service.KindUnavailable {
+	if err := r.Join(context.Background(), "bob", func(context.Context, chatroom.Message) error { return nil }); service.KindOf(err) != service.KindUnavailable {
 		t.Errorf("Join after Close: %v", err)
 	}
 	if got := lines(r.History()); !reflect.DeepEqual(got, []string{"[1] * ann joined"}) {
@@ -144,13 +144,13 @@ func TestCloseEndsJoins(t *testing.T) {
 // TestSlowMemberDropped: a member whose deliver does not keep up is
 // dropped with Overloaded; the others go on.
 func TestSlowMemberDropped(t *testing.T) {
-	r := room.New()
+	r := chatroom.New()
 	release := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	slow := make(chan error, 1)
 	go func() {
-		slow <- r.Join(ctx, "slow", func(context.Context, room.Message) error {
+		slow <- r.Join(ctx, "slow", func(context.Context, chatroom.Message) error {
 			<-release
 			return nil
 		})
@@ -178,7 +178,7 @@ func TestSlowMemberDropped(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the slow member was not dropped")
 	}
-	var last room.Message
+	var last chatroom.Message
 	for last.Text != "slow left" {
 		last = fast.next(t)
 	}
@@ -188,8 +188,8 @@ func TestSlowMemberDropped(t *testing.T) {
 }
 
 func TestDeliverFails(t *testing.T) {
-	r := room.New()
-	err := r.Join(context.Background(), "ann", func(context.Context, room.Message) error {
+	r := chatroom.New()
+	err := r.Join(context.Background(), "ann", func(context.Context, chatroom.Message) error {
 		return service.Errorf(service.KindUnavailable, "gone")
 	})
 	if service.KindOf(err) != service.KindUnavailable || !strings.Contains(err.Error(), "gone") {
@@ -201,12 +201,12 @@ func TestDeliverFails(t *testing.T) {
 }
 
 func TestPost(t *testing.T) {
-	r := room.New()
-	n, err := r.Post(slices.Values([]room.Message{{From: "ann", Text: "one"}, {ID: 99, From: "bob", Text: "two"}}))
+	r := chatroom.New()
+	n, err := r.Post(slices.Values([]chatroom.Message{{From: "ann", Text: "one"}, {ID: 99, From: "bob", Text: "two"}}))
 	if err != nil || n != 2 {
 		t.Fatalf("post: %d, %v", n, err)
 	}
-	n, err = r.Post(slices.Values([]room.Message{{From: "ann", Text: "three"}, {From: "", Text: "nobody"}, {From: "ann", Text: "never"}}))
+	n, err = r.Post(slices.Values([]chatroom.Message{{From: "ann", Text: "three"}, {From: "", Text: "nobody"}, {From: "ann", Text: "never"}}))
 	if n != 1 || service.KindOf(err) != service.KindInvalid || !strings.Contains(err.Error(), "message 2: a name is 1 to 32 bytes") {
 		t.Errorf("post with a bad second message: %d, %v", n, err)
 	}
@@ -217,24 +217,24 @@ func TestPost(t *testing.T) {
 }
 
 func TestHistoryKeepsTheLatest(t *testing.T) {
-	r := room.New()
-	for i := range room.MaxHistory + 5 {
+	r := chatroom.New()
+	for i := range chatroom.MaxHistory + 5 {
 		r.Send("ann", fmt.Sprint(i+1))
 	}
 	h := slices.Collect(r.History())
-	if len(h) != room.MaxHistory || h[0].ID != 6 || h[len(h)-1].ID != room.MaxHistory+5 {
+	if len(h) != chatroom.MaxHistory || h[0].ID != 6 || h[len(h)-1].ID != chatroom.MaxHistory+5 {
 		t.Errorf("history of %d messages, %v to %v", len(h), h[0], h[len(h)-1])
 	}
 }
 
 func TestBadInput(t *testing.T) {
-	r := room.New()
+	r := chatroom.New()
 	for _, tt := range []struct{ name, text string }{
 		{"", "hi"},
-		{strings.Repeat("a", room.MaxName+1), "hi"},
+		{strings.Repeat("a", chatroom.MaxName+1), "hi"},
 		{"a\nb", "hi"},
 		{"\xff", "hi"},
-		{"ann", strings.Repeat("x", room.MaxText+1)},
+		{"ann", strings.Repeat("x", chatroom.MaxText+1)},
 		{"ann", "\xff"},
 	} {
 		if _, err := r.Send(tt.name, tt.text); service.KindOf(err) != service.KindInvalid {
@@ -255,7 +255,7 @@ func TestBadInput(t *testing.T) {
 // the server, the callback is released, and no goroutine is left over.
 func TestOverPeers(t *testing.T) {
 	before := runtime.NumGoroutine()
-	r := room.New()
+	r := chatroom.New()
 	p := peer.New(peer.WithHandler(peer.NewServiceHandler(r.Service())))
 	srv := httptest.NewServer(p.WebSocketHandler(nil))
 	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/peer"
@@ -276,7 +276,7 @@ func TestOverPeers(t *testing.T) {
 	jctx, leave := context.WithCancel(ctx)
 	joinDone := make(chan error, 1)
 	go func() {
-		_, err := joinForm.Call(jctx, "ann", func(m room.Message) {
+		_, err := joinForm.Call(jctx, "ann", func(m chatroom.Message) {
 			calls.Add(1)
 			seen <- m.String()
 		})
@@ -312,7 +312,7 @@ func TestOverPeers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var m room.Message
+		var m chatroom.Message
 		if err := v.Decode(&m); err != nil {
 			t.Fatal(err)
 		}
