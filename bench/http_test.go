@@ -78,7 +78,7 @@ var httpSystems = []httpSystem{
 func glyphHandler() http.Handler {
 	s := service.New()
 	s.MustFunc("hello", func(name string) string { return "Hello " + name }, service.Args("name"))
-	return hyperhttp.NewHandler(s, hyperhttp.Config{})
+	return hyperhttp.NewHandler(s)
 }
 
 // glyphDial resolves the hello form once, as a program would at start-up:

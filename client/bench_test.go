@@ -59,7 +59,7 @@ func (r *replayer) Do(req *http.Request) (*http.Response, error) {
 func BenchmarkCall(b *testing.B) {
 	s := service.New()
 	s.MustFunc("hello", func(name string) string { return "Hello " + name }, service.Args("name"))
-	srv := httptest.NewServer(hyperhttp.NewHandler(s, hyperhttp.Config{}))
+	srv := httptest.NewServer(hyperhttp.NewHandler(s))
 	defer srv.Close()
 	ctx := context.Background()
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/hyper"
-	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
@@ -35,7 +34,7 @@ type api struct {
 }
 
 func TestBind(t *testing.T) {
-	srv := serve(t, hyperhttp.Config{})
+	srv := serve(t)
 	ctx := ctxT(t)
 	c := client.New()
 	var a api
@@ -139,7 +138,7 @@ func TestBind(t *testing.T) {
 }
 
 func TestBindFailures(t *testing.T) {
-	srv := serve(t, hyperhttp.Config{})
+	srv := serve(t)
 	ctx := ctxT(t)
 	c := client.New()
 	var missing struct {

@@ -150,11 +150,9 @@ func newServer(t testing.TB, h http.Handler) *server {
 }
 
 // serve starts the test service behind hyperhttp.
-func serve(t testing.TB, cfg hyperhttp.Config) *server {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	return newServer(t, hyperhttp.NewHandler(testService(t), cfg))
+func serve(t testing.TB, opts ...hyperhttp.Option) *server {
+	opts = append([]hyperhttp.Option{hyperhttp.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
+	return newServer(t, hyperhttp.NewHandler(testService(t), opts...))
 }
 
 func ctxT(t testing.TB) context.Context {
@@ -184,7 +182,7 @@ func decode[T any](t testing.TB, v *client.Value) T {
 }
 
 func TestGetIndexAndCall(t *testing.T) {
-	srv := serve(t, hyperhttp.Config{})
+	srv := serve(t)
 	ctx := ctxT(t)
 	c := client.New()
 	ok := must[*client.Value](t)
@@ -230,7 +228,7 @@ func TestGetIndexAndCall(t *testing.T) {
 }
 
 func TestClassWithURLState(t *testing.T) {
-	srv := serve(t, hyperhttp.Config{})
+	srv := serve(t)
 	ctx := ctxT(t)
 	ok := must[*client.Value](t)
 	c := client.New()
@@ -292,7 +290,7 @@ func TestClassWithURLState(t *testing.T) {
 }
 
 func TestPersistentClass(t *testing.T) {
-	srv := serve(t, hyperhttp.Config{})
+	srv := serve(t)
 	ctx := ctxT(t)
 	ok := must[*client.Value](t)
 	c := client.New()
@@ -316,7 +314,7 @@ func TestPersistentClass(t *testing.T) {
 }
 
 func TestRedirectAndReturnedFunction(t *testing.T) {
-	srv := serve(t, hyperhttp.Config{})
+	srv := serve(t)
 	ctx := ctxT(t)
 	ok := must[*client.Value](t)
 	c := client.New()
@@ -354,7 +352,7 @@ func TestRedirectAndReturnedFunction(t *testing.T) {
 }
 
 func TestNoContentAndSafeFunction(t *testing.T) {
-	srv := serve(t, hyperhttp.Config{})
+	srv := serve(t)
 	ctx := ctxT(t)
 	ok := must[*client.Value](t)
 	index := ok(client.New().Get(ctx, srv.URL+"/"))
@@ -368,7 +366,7 @@ func TestNoContentAndSafeFunction(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	srv := serve(t, hyperhttp.Config{})
+	srv := serve(t)
 	ctx := ctxT(t)
 	index := must[*client.Value](t)(client.New().Get(ctx, srv.URL+"/"))
 	cases := []struct {
@@ -410,7 +408,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestContextAndNetworkErrors(t *testing.T) {
-	srv := serve(t, hyperhttp.Config{})
+	srv := serve(t)
 	index := must[*client.Value](t)(client.New().Get(ctxT(t), srv.URL+"/"))
 	slow := must[*client.Value](t)(index.Get("slow"))
 

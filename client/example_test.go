@@ -31,7 +31,7 @@ func exampleServer() (url string, stop func()) {
 	svc.MustFunc("find", func(name string) Person { return Person{Name: name} },
 		service.Args("name"), service.Redirect())
 	svc.MustClass("Person", Person{}, service.Method("greet", service.Args("greeting")))
-	srv := httptest.NewServer(hyperhttp.NewHandler(svc, hyperhttp.Config{Logger: quiet}))
+	srv := httptest.NewServer(hyperhttp.NewHandler(svc, hyperhttp.WithLogger(quiet)))
 	return srv.URL, srv.Close
 }
 

@@ -14,7 +14,6 @@ import (
 
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/hyper"
-	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
@@ -447,7 +446,7 @@ func TestPythonStyleForms(t *testing.T) {
 }
 
 func TestBlobsWithTheService(t *testing.T) {
-	srv := serve(t, hyperhttp.Config{})
+	srv := serve(t)
 	ctx := ctxT(t)
 	ok := must[*client.Value](t)
 	index := ok(client.New().Get(ctx, srv.URL+"/"))

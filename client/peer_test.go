@@ -99,7 +99,7 @@ type target struct {
 // targets are HTTP and the peer transports.
 var targets = []target{
 	{"http", func(t *testing.T, svc *service.Service) (string, func(string) string) {
-		srv := httptest.NewServer(hyperhttp.NewHandler(svc, hyperhttp.Config{Logger: slog.New(slog.DiscardHandler)}))
+		srv := httptest.NewServer(hyperhttp.NewHandler(svc, hyperhttp.WithLogger(slog.New(slog.DiscardHandler))))
 		t.Cleanup(srv.Close)
 		return srv.URL + "/", func(p string) string { return srv.URL + "/" + p }
 	}, false},

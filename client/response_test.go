@@ -179,7 +179,7 @@ func (h *noRedirects) Do(r *http.Request) (*http.Response, error) {
 }
 
 func TestCustomHTTPClientAndHeaders(t *testing.T) {
-	srv := serve(t, hyperhttp.Config{})
+	srv := serve(t)
 	ctx := ctxT(t)
 	h := &noRedirects{}
 	c := client.New(client.WithHTTPClient(h), client.WithHeader("Authorization", "Bearer x"))
@@ -202,8 +202,12 @@ func TestCustomHTTPClientAndHeaders(t *testing.T) {
 
 func TestBlobResponses(t *testing.T) {
 	for _, asGlyph := range []bool{false, true} {
-		t.Run("BlobsAsGlyph="+strconv.FormatBool(asGlyph), func(t *testing.T) {
-			srv := serve(t, hyperhttp.Config{BlobsAsGlyph: asGlyph})
+		t.Run("WithBlobsAsGlyph="+strconv.FormatBool(asGlyph), func(t *testing.T) {
+			var opts []hyperhttp.Option
+			if asGlyph {
+				opts = append(opts, hyperhttp.WithBlobsAsGlyph())
+			}
+			srv := serve(t, opts...)
 			ctx := ctxT(t)
 			index := must[*client.Value](t)(client.New().Get(ctx, srv.URL+"/"))
 			v := must[*client.Value](t)(index.Path(ctx, "download", "a.txt"))
@@ -227,7 +231,7 @@ func TestBlobResponses(t *testing.T) {
 		})
 	}
 	// Decoding a blob into bytes or a string reads it.
-	srv := serve(t, hyperhttp.Config{})
+	srv := serve(t)
 	ctx := ctxT(t)
 	index := must[*client.Value](t)(client.New().Get(ctx, srv.URL+"/"))
 	if got := decode[[]byte](t, must[*client.Value](t)(index.Path(ctx, "download", "b"))); string(got) != "content of b" {
@@ -267,7 +271,7 @@ func TestBlobsInsideAGlyphBody(t *testing.T) {
 }
 
 func TestGzipResponses(t *testing.T) {
-	srv := serve(t, hyperhttp.Config{})
+	srv := serve(t)
 	ctx := ctxT(t)
 	ok := must[*client.Value](t)
 	index := ok(client.New().Get(ctx, srv.URL+"/"))
@@ -306,7 +310,7 @@ func TestGzipResponses(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
-	srv := serve(t, hyperhttp.Config{NoGzip: true})
+	srv := serve(t, hyperhttp.WithoutGzip())
 	ctx := ctxT(t)
 	ok := must[*client.Value](t)
 	index := ok(client.New().Get(ctx, srv.URL+"/"))

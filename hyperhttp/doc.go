@@ -8,7 +8,7 @@
 //
 //	svc := service.New()
 //	svc.MustFunc("hello", hello, service.Args("name"), service.Default("name", "World"))
-//	http.ListenAndServe(":8080", hyperhttp.NewHandler(svc, hyperhttp.Config{}))
+//	http.ListenAndServe(":8080", hyperhttp.NewHandler(svc))
 //
 // The handler only translates: it turns a request into a service.Request
 // and a service.Result or error into a response. What is at which URL,
@@ -43,8 +43,8 @@
 //
 // # Limits and failures
 //
-// Request bodies are bounded after decompression (Config.MaxRequestBytes
-// for glyph bodies, Config.MaxBlobBytes for blob data) and answered 413
+// Request bodies are bounded after decompression ([WithMaxRequestBytes]
+// for glyph bodies, [WithMaxBlobBytes] for blob data) and answered 413
 // beyond; malformed bodies and URLs are 400. Nothing a client sends makes
 // the handler panic, and a panic in a function, in the service or while
 // encoding its result is a 500 with a logref.
@@ -55,7 +55,7 @@
 // method, path and message: at info level for a 4xx, the client's fault,
 // and at error level for a 5xx. Each request is also logged at debug
 // level with its status, duration and body size. The logger is
-// [Config.Logger], or else [slog.Default] as it is when the line is
+// [WithLogger], or else [slog.Default] as it is when the line is
 // logged, so that [slog.SetDefault] in main sets it for every handler.
 //
 // spec.md beside this file states the mapping in full, with examples that

@@ -21,7 +21,7 @@ func ExampleNewHandler() {
 	svc.MustFunc("hello", func(name string) string { return "Hello, " + name + "!" },
 		service.Args("name"), service.Default("name", "World"))
 
-	srv := httptest.NewServer(hyperhttp.NewHandler(svc, hyperhttp.Config{}))
+	srv := httptest.NewServer(hyperhttp.NewHandler(svc))
 	defer srv.Close()
 
 	body, err := wire.Marshal(wire.NewOrderedDict("name", "Ann"))

@@ -42,11 +42,7 @@ var fuzzStatuses = map[int]bool{200: true, 201: true, 204: true, 303: true, 304:
 // is in testdata/fuzz/FuzzHandler.
 func FuzzHandler(f *testing.F) {
 	svc := newTestService(1<<20, service.WithLogger(discardLogger()))
-	h := hyperhttp.NewHandler(svc, hyperhttp.Config{
-		MaxRequestBytes: 64 << 10,
-		MaxBlobBytes:    64 << 10,
-		Logger:          discardLogger(),
-	})
+	h := hyperhttp.NewHandler(svc, hyperhttp.WithMaxRequestBytes(64<<10), hyperhttp.WithMaxBlobBytes(64<<10), hyperhttp.WithLogger(discardLogger()))
 	f.Fuzz(func(t *testing.T, method, path, query, contentType string, flags byte, body []byte) {
 		r := fuzzRequest(method, path, query, contentType, flags, body)
 		if r == nil {

@@ -25,42 +25,60 @@ import (
 // form envelope of a request.
 const MediaType = "application/vnd.hyperglyph"
 
-// Config configures a Handler. The zero value is valid: defaults apply to
-// zero fields.
-type Config struct {
-	// Root is the absolute path the handler is mounted at, ending in "/"
-	// (default "/"; a missing leading or trailing slash is added).
-	// Requests outside it get 404; the root without its trailing slash
-	// is the index, like the root itself.
-	Root string
-	// MaxRequestBytes bounds the glyph encoding of a form envelope body
-	// after gzip decompression: its root object, without the data of the
-	// blobs in it. A larger body gets 413. Default 8 MiB; negative means
-	// no limit.
-	MaxRequestBytes int64
-	// MaxBlobBytes bounds blob data after gzip decompression: the raw
-	// body of the blob envelope, which is streamed to the function and
-	// never held in memory (a function reading past the limit gets an
-	// error, and the client 413), and the blobs inside a form body, which
-	// are read before the call (past 4 MiB into an unlinked temporary
-	// file). Default 1 GiB; negative means no limit.
-	MaxBlobBytes int64
-	// Limits bound the decoding of hyperglyph request bodies and of the
-	// query envelope (zero fields take wire's defaults).
-	Limits wire.Limits
-	// BlobsAsGlyph sends a result that is a single blob glyph-encoded
-	// instead of as the raw HTTP body, whatever the request's Accept
-	// header says. Without it, a single blob is sent raw unless the
-	// request accepts the hyperglyph media type but not the blob's
-	// content type (as the Python reference client's requests do).
-	BlobsAsGlyph bool
-	// NoGzip disables gzip responses. Gzip request bodies are always
-	// accepted.
-	NoGzip bool
-	// Logger is where the handler logs (see Logging in the package
-	// doc); nil means [slog.Default].
-	Logger *slog.Logger
+// config is what the options set; defaults apply to zero fields.
+type config struct {
+	root            string
+	maxRequestBytes int64
+	maxBlobBytes    int64
+	limits          wire.Limits
+	blobsAsGlyph    bool
+	noGzip          bool
+	logger          *slog.Logger
 }
+
+// An Option configures a [Handler]. Options are functional throughout
+// glyph: [NewHandler] takes them after the service.
+type Option func(*config)
+
+// WithRoot mounts the handler at the absolute path root, ending in "/"
+// (default "/"; a missing leading or trailing slash is added). Requests
+// outside it get 404; the root without its trailing slash is the index,
+// like the root itself.
+func WithRoot(root string) Option { return func(c *config) { c.root = root } }
+
+// WithMaxRequestBytes bounds the glyph encoding of a form envelope body
+// after gzip decompression: its root object, without the data of the
+// blobs in it. A larger body gets 413. Default 8 MiB; negative means no
+// limit.
+func WithMaxRequestBytes(n int64) Option { return func(c *config) { c.maxRequestBytes = n } }
+
+// WithMaxBlobBytes bounds blob data after gzip decompression: the raw body
+// of the blob envelope, which is streamed to the function and never held
+// in memory (a function reading past the limit gets an error, and the
+// client 413), and the blobs inside a form body, which are read before
+// the call (past 4 MiB into an unlinked temporary file). Default 1 GiB;
+// negative means no limit.
+func WithMaxBlobBytes(n int64) Option { return func(c *config) { c.maxBlobBytes = n } }
+
+// WithLimits bounds the decoding of hyperglyph request bodies and of the
+// query envelope (zero fields take wire's defaults).
+func WithLimits(l wire.Limits) Option { return func(c *config) { c.limits = l } }
+
+// WithBlobsAsGlyph sends a result that is a single blob glyph-encoded
+// instead of as the raw HTTP body, whatever the request's Accept header
+// says. Without it, a single blob is sent raw unless the request accepts
+// the hyperglyph media type but not the blob's content type (as the
+// Python reference client's requests do).
+func WithBlobsAsGlyph() Option { return func(c *config) { c.blobsAsGlyph = true } }
+
+// WithoutGzip disables gzip responses. Gzip request bodies are always
+// accepted.
+func WithoutGzip() Option { return func(c *config) { c.noGzip = true } }
+
+// WithLogger sets where the handler logs (see Logging in the package
+// doc); without it, or with nil, [slog.Default] as it is when a line is
+// logged.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // Handler serves a service.Service over HTTP with the hyperglyph 1.0
 // mapping: GET for links and pages, POST (or a Method header on a POST)
@@ -70,31 +88,34 @@ type Config struct {
 // tests run against a real server. A Handler is safe for concurrent use.
 type Handler struct {
 	svc      *service.Service
-	cfg      Config
+	cfg      config
 	decoders sync.Pool // *wire.Decoder for form bodies, configured by cfg
 }
 
-// NewHandler returns a Handler serving svc with cfg, its zero fields
-// replaced by their defaults.
-func NewHandler(svc *service.Service, cfg Config) *Handler {
-	if !strings.HasPrefix(cfg.Root, "/") {
-		cfg.Root = "/" + cfg.Root
+// NewHandler returns a Handler serving svc, configured by opts.
+func NewHandler(svc *service.Service, opts ...Option) *Handler {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
 	}
-	if !strings.HasSuffix(cfg.Root, "/") {
-		cfg.Root += "/"
+	if !strings.HasPrefix(cfg.root, "/") {
+		cfg.root = "/" + cfg.root
 	}
-	cfg.MaxRequestBytes = limitOrDefault(cfg.MaxRequestBytes, 8<<20)
-	cfg.MaxBlobBytes = limitOrDefault(cfg.MaxBlobBytes, 1<<30)
+	if !strings.HasSuffix(cfg.root, "/") {
+		cfg.root += "/"
+	}
+	cfg.maxRequestBytes = limitOrDefault(cfg.maxRequestBytes, 8<<20)
+	cfg.maxBlobBytes = limitOrDefault(cfg.maxBlobBytes, 1<<30)
 	return &Handler{svc: svc, cfg: cfg}
 }
 
-// log returns the logger: Config.Logger, or else slog.Default() read
+// log returns the logger: WithLogger's, or else slog.Default() read
 // now rather than in NewHandler, so that a program that calls
 // slog.SetDefault after building its handlers still decides where they
 // log.
 func (h *Handler) log() *slog.Logger {
-	if h.cfg.Logger != nil {
-		return h.cfg.Logger
+	if h.cfg.logger != nil {
+		return h.cfg.logger
 	}
 	return slog.Default()
 }
@@ -223,15 +244,15 @@ func method(r *http.Request) string {
 func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requestBody, error) {
 	path := r.URL.Path
 	switch {
-	case strings.HasPrefix(path, h.cfg.Root):
-		path = path[len(h.cfg.Root):]
-	case path+"/" == h.cfg.Root:
+	case strings.HasPrefix(path, h.cfg.root):
+		path = path[len(h.cfg.root):]
+	case path+"/" == h.cfg.root:
 		path = ""
 	default:
-		return nil, nil, &service.Error{Kind: service.KindNotFound, Message: "no such path: not under " + h.cfg.Root}
+		return nil, nil, &service.Error{Kind: service.KindNotFound, Message: "no such path: not under " + h.cfg.root}
 	}
 	req := &x.req
-	*req = service.Request{Root: h.cfg.Root, Path: path, Query: r.URL.RawQuery}
+	*req = service.Request{Root: h.cfg.root, Path: path, Query: r.URL.RawQuery}
 	switch m := method(r); m {
 	case http.MethodGet, http.MethodHead:
 		req.Method = http.MethodGet
@@ -295,7 +316,7 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 		// root is bounded by MaxRequestBytes and the blobs in it by
 		// MaxBlobBytes (the decoder enforces both), the whole body by
 		// their sum.
-		total := h.cfg.MaxRequestBytes + h.cfg.MaxBlobBytes
+		total := h.cfg.maxRequestBytes + h.cfg.maxBlobBytes
 		if total < 0 {
 			total = math.MaxInt64
 		}
@@ -309,13 +330,13 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 		return req, body, nil
 	}
 	// The blob envelope: the raw body is the single argument.
-	if !compressed && r.ContentLength > h.cfg.MaxBlobBytes {
-		return nil, nil, tooLarge(h.cfg.MaxBlobBytes)
+	if !compressed && r.ContentLength > h.cfg.maxBlobBytes {
+		return nil, nil, tooLarge(h.cfg.maxBlobBytes)
 	}
 	if ctHeader == "" {
 		ctHeader = "application/octet-stream"
 	}
-	body.limited = x.lim.reset(rd, h.cfg.MaxBlobBytes)
+	body.limited = x.lim.reset(rd, h.cfg.maxBlobBytes)
 	body.blob = true
 	req.Blob = wire.NewBlob(ctHeader, body.limited)
 	if cd := headerValue(r.Header, "Content-Disposition"); cd != "" {
@@ -381,9 +402,9 @@ func (h *Handler) formArgs(req *service.Request, body *requestBody) error {
 		if errors.As(err, &le) {
 			switch le.Limit {
 			case "MaxMessageBytes":
-				return tooLarge(h.cfg.MaxRequestBytes)
+				return tooLarge(h.cfg.maxRequestBytes)
 			case "MaxBlobBytes":
-				return &service.Error{Kind: service.KindTooLarge, Message: fmt.Sprintf("blobs in the request body over %d bytes", h.cfg.MaxBlobBytes)}
+				return &service.Error{Kind: service.KindTooLarge, Message: fmt.Sprintf("blobs in the request body over %d bytes", h.cfg.maxBlobBytes)}
 			}
 		}
 		return body.blame(badBody(err))
@@ -415,7 +436,7 @@ func (h *Handler) queryArgs(query string) (*wire.OrderedDict, error) {
 		return nil, &service.Error{Kind: service.KindInvalid, Message: "bad query arguments: " + err.Error()}
 	}
 	var args wire.OrderedDict
-	if err := wire.UnmarshalConfig(b, &args, wire.DecodeConfig{Limits: h.cfg.Limits}); err != nil {
+	if err := wire.UnmarshalConfig(b, &args, wire.DecodeConfig{Limits: h.cfg.limits}); err != nil {
 		e := badBody(err)
 		e.Message = "bad query arguments: " + err.Error()
 		return nil, e
@@ -501,9 +522,9 @@ func (h *Handler) getDecoder(r io.Reader) *wire.Decoder {
 		dec.Reset(r)
 		return dec
 	}
-	lim := h.cfg.Limits
-	lim.MaxMessageBytes = minLimit(lim.MaxMessageBytes, wire.DefaultLimits().MaxMessageBytes, h.cfg.MaxRequestBytes)
-	lim.MaxBlobBytes = minLimit(lim.MaxBlobBytes, wire.DefaultLimits().MaxBlobBytes, h.cfg.MaxBlobBytes)
+	lim := h.cfg.limits
+	lim.MaxMessageBytes = minLimit(lim.MaxMessageBytes, wire.DefaultLimits().MaxMessageBytes, h.cfg.maxRequestBytes)
+	lim.MaxBlobBytes = minLimit(lim.MaxBlobBytes, wire.DefaultLimits().MaxBlobBytes, h.cfg.maxBlobBytes)
 	return wire.NewDecoderConfig(r, wire.DecodeConfig{Limits: lim})
 }
 

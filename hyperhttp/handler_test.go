@@ -20,10 +20,10 @@ import (
 
 // forModes runs f once per connection type (HTTP/1.1 and HTTP/2), each
 // with its own server.
-func forModes(t *testing.T, cfg hyperhttp.Config, f func(t *testing.T, s *server), svcOpts ...service.Option) {
+func forModes(t *testing.T, opts []hyperhttp.Option, f func(t *testing.T, s *server), svcOpts ...service.Option) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
-			f(t, newTestServer(t, mode, cfg, svcOpts...))
+			f(t, newTestServer(t, mode, opts, svcOpts...))
 		})
 	}
 }
@@ -66,7 +66,7 @@ func TestEnvelopes(t *testing.T) {
 		{"PATCH/blob", "PATCH", "/count", hdr("Content-Type", "text/plain"), text, int64(9)},
 		{"PATCH/form", "PATCH", "/hello", glyphHeader(), form, "Hello, Ann!"},
 	}
-	forModes(t, hyperhttp.Config{}, func(t *testing.T, s *server) {
+	forModes(t, nil, func(t *testing.T, s *server) {
 		for _, c := range calls {
 			variants := []string{c.method}
 			switch c.method {
@@ -138,7 +138,7 @@ func TestEnvelopes(t *testing.T) {
 // TestRedirectsAndCreated checks 201, 204 and 303, and that following a
 // 303 with GET gives the instance, for URL state and persistent classes.
 func TestRedirectsAndCreated(t *testing.T) {
-	forModes(t, hyperhttp.Config{}, func(t *testing.T, s *server) {
+	forModes(t, nil, func(t *testing.T, s *server) {
 		r := s.do(t, "POST", "/made", nil, nil)
 		if r.status != http.StatusCreated || r.header.Get("Location") != "/Counter/?Du1%3An%3Bi7%3B%3B" || len(r.body) != 0 {
 			t.Fatalf("made: %d Location %q body %q", r.status, r.header.Get("Location"), r.body)
@@ -223,7 +223,7 @@ func TestErrors(t *testing.T) {
 		{"function error", "POST", "/broken", nil, "", 500, "broken: disk full"},
 		{"panic", "POST", "/crash", nil, "", 500, "crash: internal error"},
 	}
-	forModes(t, hyperhttp.Config{}, func(t *testing.T, s *server) {
+	forModes(t, nil, func(t *testing.T, s *server) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				var body io.Reader
@@ -247,7 +247,7 @@ func TestErrors(t *testing.T) {
 // logref that the log holds with the panic and its stack, and that the
 // panic's value is not sent.
 func TestPanicLogref(t *testing.T) {
-	s := newTestServer(t, "h1", hyperhttp.Config{})
+	s := newTestServer(t, "h1", nil)
 	e := wantError(t, s.do(t, "POST", "/crash", nil, nil), 500, "internal error")
 	logs := s.logs.String()
 	if strings.Contains(e.Message, "boom") {
@@ -298,7 +298,7 @@ func TestEncodingFailures(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			logs := &logBuffer{}
-			s := startServer(t, mode, svc, hyperhttp.Config{Logger: newLogger(logs)})
+			s := startServer(t, mode, svc, hyperhttp.WithLogger(newLogger(logs)))
 			for name, msg := range map[string]string{"panics": "internal error", "fails": "cannot encode the result", "blob_fails_early": "cannot encode the result"} {
 				e := wantError(t, s.do(t, "POST", "/"+name, nil, nil), 500, msg)
 				if !strings.Contains(logs.String(), e.Logref) {
@@ -328,7 +328,7 @@ func TestEncodingFailures(t *testing.T) {
 // missing signatures and garbage state are 400, never 500.
 func TestStateTampering(t *testing.T) {
 	t.Run("signed", func(t *testing.T) {
-		forModes(t, hyperhttp.Config{}, func(t *testing.T, s *server) {
+		forModes(t, nil, func(t *testing.T, s *server) {
 			r := s.do(t, "POST", "/Counter", glyphHeader(), args(t, "n", 1))
 			loc := r.header.Get("Location")
 			state, sig, ok := strings.Cut(strings.TrimPrefix(loc, "/Counter/?"), "~")
@@ -352,7 +352,7 @@ func TestStateTampering(t *testing.T) {
 		}, service.WithStateKey([]byte("secret")))
 	})
 	t.Run("unsigned", func(t *testing.T) {
-		forModes(t, hyperhttp.Config{}, func(t *testing.T, s *server) {
+		forModes(t, nil, func(t *testing.T, s *server) {
 			for _, q := range []string{"", "?", "?garbage", "?%zz", "?Du1%3An%3Bu1%3Ax%3B%3B", "?L%3B", "?N%3B", "?i1%3B",
 				"?Du1%3An%3Bi99999999999999999999999%3B%3B", "?Du1%3An%3Bi1%3B%3B~sig"} {
 				r := s.do(t, "GET", "/Counter/value"+q, nil, nil)
@@ -369,7 +369,7 @@ func TestStateTampering(t *testing.T) {
 
 // TestUnknownPathsAndRoot checks 404s and a handler mounted below /.
 func TestUnknownPathsAndRoot(t *testing.T) {
-	forModes(t, hyperhttp.Config{Root: "/api"}, func(t *testing.T, s *server) {
+	forModes(t, []hyperhttp.Option{hyperhttp.WithRoot("/api")}, func(t *testing.T, s *server) {
 		wantValue(t, s.do(t, "POST", "/api/hello", nil, nil), "Hello, World!")
 		for _, target := range []string{"/api/", "/api"} {
 			res, ok := decodeBody(t, s.do(t, "GET", target, nil, nil)).(hyper.Resource)
@@ -400,7 +400,7 @@ func TestHEAD(t *testing.T) {
 	}, service.Safe())
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
-			s := startServer(t, mode, svc, hyperhttp.Config{Logger: discardLogger()})
+			s := startServer(t, mode, svc, hyperhttp.WithLogger(discardLogger()))
 			for _, target := range []string{"/square?Ou1%3Ax%3Bi7%3B%3B", "/", "/hello", "/Counter/?Du1%3An%3Bi1%3B%3B", "/nope", "/big"} {
 				get := s.do(t, "GET", target, nil, nil)
 				head := s.do(t, "HEAD", target, nil, nil)
@@ -438,7 +438,7 @@ func (w *watchedReader) Close() error               { w.closes.Add(1); return ni
 
 // TestCaching checks ETags, 304s and Cache-Control.
 func TestCaching(t *testing.T) {
-	forModes(t, hyperhttp.Config{}, func(t *testing.T, s *server) {
+	forModes(t, nil, func(t *testing.T, s *server) {
 		for _, target := range []string{"/square?Ou1%3Ax%3Bi7%3B%3B", "/", "/hello", "/Counter/?Du1%3An%3Bi1%3B%3B", "/Counter/value?Du1%3An%3Bi1%3B%3B"} {
 			r := s.do(t, "GET", target, nil, nil)
 			etag := r.header.Get("ETag")
@@ -500,7 +500,7 @@ func TestCaching(t *testing.T) {
 
 // TestGzip checks compressed responses and requests.
 func TestGzip(t *testing.T) {
-	forModes(t, hyperhttp.Config{}, func(t *testing.T, s *server) {
+	forModes(t, nil, func(t *testing.T, s *server) {
 		big := strings.Repeat(bigWord, 300)
 		r := s.do(t, "GET", "/big", hdr("Accept-Encoding", "gzip"), nil)
 		if r.header.Get("Content-Encoding") != "gzip" || len(r.body) >= len(big) {
@@ -573,7 +573,7 @@ func TestGzip(t *testing.T) {
 		wantError(t, s.do(t, "POST", "/hello", glyphHeader("Content-Encoding", "gzip"), bytes.NewReader(gz(encode(t, wire.NewOrderedDict("name", "Zed")))[:20])), 400, "")
 	})
 	t.Run("NoGzip", func(t *testing.T) {
-		s := newTestServer(t, "h1", hyperhttp.Config{NoGzip: true})
+		s := newTestServer(t, "h1", []hyperhttp.Option{hyperhttp.WithoutGzip()})
 		if r := s.do(t, "GET", "/big", hdr("Accept-Encoding", "gzip"), nil); r.header.Get("Content-Encoding") != "" {
 			t.Errorf("NoGzip: gzipped")
 		}
@@ -600,7 +600,7 @@ func TestBlobResults(t *testing.T) {
 			t.Errorf("blob %q %q", b.ContentType, data)
 		}
 	}
-	forModes(t, hyperhttp.Config{}, func(t *testing.T, s *server) {
+	forModes(t, nil, func(t *testing.T, s *server) {
 		get := func(accept string) *response {
 			h := http.Header{}
 			if accept != "" {
@@ -616,7 +616,7 @@ func TestBlobResults(t *testing.T) {
 		}
 	})
 	t.Run("BlobsAsGlyph", func(t *testing.T) {
-		s := newTestServer(t, "h1", hyperhttp.Config{BlobsAsGlyph: true})
+		s := newTestServer(t, "h1", []hyperhttp.Option{hyperhttp.WithBlobsAsGlyph()})
 		glyph(t, s.do(t, "GET", "/download?Ou4%3Asize%3Bi3%3B%3B", hdr("Accept", "*/*"), nil))
 	})
 }
@@ -624,8 +624,8 @@ func TestBlobResults(t *testing.T) {
 // TestLimits checks 413s: by Content-Length, while reading, after gzip,
 // and for the wire limits.
 func TestLimits(t *testing.T) {
-	cfg := hyperhttp.Config{MaxRequestBytes: 1 << 10, MaxBlobBytes: 64 << 10, Limits: wire.Limits{MaxDepth: 4}}
-	forModes(t, cfg, func(t *testing.T, s *server) {
+	opts := []hyperhttp.Option{hyperhttp.WithMaxRequestBytes(1 << 10), hyperhttp.WithMaxBlobBytes(64 << 10), hyperhttp.WithLimits(wire.Limits{MaxDepth: 4})}
+	forModes(t, opts, func(t *testing.T, s *server) {
 		over := encode(t, wire.NewOrderedDict("name", strings.Repeat("a", 2000)))
 		wantError(t, s.do(t, "POST", "/hello", glyphHeader(), bytes.NewReader(over)), 413, "over 1024 bytes")
 		wantError(t, s.do(t, "POST", "/hello", glyphHeader(), unsized{bytes.NewReader(over)}), 413, "over 1024 bytes")
@@ -660,14 +660,14 @@ func TestGzipBomb(t *testing.T) {
 	form := append(gz([]byte("Ou4:name;L")), bombOf(item, 1000, 200)...)
 	blob := bombOf(make([]byte, 1<<20), 1, 200)
 	t.Logf("bombs: form %d bytes, blob %d bytes, each expanding to about 200 MB", len(form), len(blob))
-	forModes(t, hyperhttp.Config{}, func(t *testing.T, s *server) {
+	forModes(t, nil, func(t *testing.T, s *server) {
 		peak := watchHeap(t, func() {
 			wantError(t, s.do(t, "POST", "/hello", glyphHeader("Content-Encoding", "gzip"), bytes.NewReader(form)), 413, "over 8388608 bytes")
 		})
 		if peak > 48<<20 {
 			t.Errorf("form bomb: heap grew by %d MiB", peak>>20)
 		}
-		s2 := newTestServer(t, "h1", hyperhttp.Config{MaxBlobBytes: 16 << 20})
+		s2 := newTestServer(t, "h1", []hyperhttp.Option{hyperhttp.WithMaxBlobBytes(16 << 20)})
 		peak = watchHeap(t, func() {
 			wantError(t, s2.do(t, "POST", "/count", hdr("Content-Type", "text/plain", "Content-Encoding", "gzip"), bytes.NewReader(blob)), 413, "over 16777216 bytes")
 		})
@@ -688,7 +688,7 @@ func bombOf(unit []byte, per, members int) []byte {
 // TestMethodHeaderOnlyOnPOST checks that a Method header cannot turn a
 // GET into a call.
 func TestMethodHeaderOnlyOnPOST(t *testing.T) {
-	s := newTestServer(t, "h1", hyperhttp.Config{})
+	s := newTestServer(t, "h1", nil)
 	r := s.do(t, "GET", "/nothing", hdr("Method", "POST"), nil)
 	if _, ok := decodeBody(t, r).(hyper.Form); !ok || r.status != 200 {
 		t.Fatalf("GET with Method: POST: %d %q", r.status, r.body)
@@ -710,8 +710,7 @@ func TestMethodHeaderOnlyOnPOST(t *testing.T) {
 // syntax, over a limit, a second message) between good ones, forms with
 // blobs, and many callers at once.
 func TestFormDecoderReuse(t *testing.T) {
-	cfg := hyperhttp.Config{MaxRequestBytes: 1 << 10}
-	forModes(t, cfg, func(t *testing.T, s *server) {
+	forModes(t, []hyperhttp.Option{hyperhttp.WithMaxRequestBytes(1 << 10)}, func(t *testing.T, s *server) {
 		over := encode(t, wire.NewOrderedDict("name", strings.Repeat("a", 2000)))
 		withBlob := encode(t, wire.NewOrderedDict("data", wire.BytesBlob("text/plain", []byte("inside a form"))))
 		for range 3 {

@@ -77,8 +77,8 @@ func TestStreamedList(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			g := &gate{stopped: make(chan struct{})}
 			logs := &logBuffer{}
-			s := startServer(t, mode, listService(g), hyperhttp.Config{Logger: newLogger(logs)})
-			std := newTestServer(t, mode, hyperhttp.Config{})
+			s := startServer(t, mode, listService(g), hyperhttp.WithLogger(newLogger(logs)))
+			std := newTestServer(t, mode, nil)
 			ctx := context.Background()
 			index := func(t *testing.T, srv *server) *client.Value {
 				v, err := client.New(client.WithHTTPClient(srv.client)).Get(ctx, srv.URL+"/")

@@ -43,7 +43,7 @@ func TestErrorsLogged(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			logs, logger := logtest.New()
-			s := startServer(t, mode, logService(), hyperhttp.Config{Logger: logger})
+			s := startServer(t, mode, logService(), hyperhttp.WithLogger(logger))
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
 					var header http.Header
@@ -76,7 +76,7 @@ func TestErrorsLogged(t *testing.T) {
 // method, path, status, duration and the bytes of the body sent.
 func TestRequestsLogged(t *testing.T) {
 	logs, logger := logtest.New()
-	s := startServer(t, "h1", newTestService(1<<20, service.WithLogger(discardLogger())), hyperhttp.Config{Logger: logger})
+	s := startServer(t, "h1", newTestService(1<<20, service.WithLogger(discardLogger())), hyperhttp.WithLogger(logger))
 	ok := s.do(t, "GET", "/square?Ou1%3Ax%3Bi3%3B%3B", nil, nil)
 	missing := s.do(t, "GET", "/nope", nil, nil)
 	for _, c := range []struct {
@@ -109,7 +109,7 @@ func TestRequestsLogged(t *testing.T) {
 // NewHandler decides where its lines go. Not parallel: it sets slog's
 // default.
 func TestDefaultLogger(t *testing.T) {
-	s := startServer(t, "h1", logService(), hyperhttp.Config{})
+	s := startServer(t, "h1", logService())
 	logs, logger := logtest.New()
 	logtest.SetDefault(t, logger)
 	e := wantError(t, s.do(t, "GET", "/nope", nil, nil), 404, "nope")

@@ -336,7 +336,7 @@ func (l *lazyWriter) Write(p []byte) (int, error) {
 // set or the request accepts the hyperglyph media type but not the blob's
 // type.
 func (h *Handler) sendRaw(r *http.Request, b *wire.Blob) bool {
-	if h.cfg.BlobsAsGlyph {
+	if h.cfg.blobsAsGlyph {
 		return false
 	}
 	accept := r.Header["Accept"]
@@ -441,7 +441,7 @@ func compressible(ct string) bool {
 // acceptsGzip reports whether the response may be gzipped: the client
 // lists gzip in Accept-Encoding with a non-zero quality.
 func (h *Handler) acceptsGzip(r *http.Request) bool {
-	if h.cfg.NoGzip {
+	if h.cfg.noGzip {
 		return false
 	}
 	for _, line := range r.Header["Accept-Encoding"] {

@@ -207,26 +207,24 @@ type server struct {
 var modes = []string{"h1", "h2"}
 
 // newTestServer serves the test service, built with svcOpts, over mode
-// ("h1": HTTP/1.1, "h2": HTTP/2 over TLS) with cfg. The service and the
+// ("h1": HTTP/1.1, "h2": HTTP/2 over TLS) with opts. The service and the
 // handler log into the server's logs.
-func newTestServer(t testing.TB, mode string, cfg hyperhttp.Config, svcOpts ...service.Option) *server {
+func newTestServer(t testing.TB, mode string, opts []hyperhttp.Option, svcOpts ...service.Option) *server {
 	t.Helper()
 	logs := &logBuffer{}
 	logger := newLogger(logs)
-	if cfg.Logger == nil {
-		cfg.Logger = logger
-	}
+	opts = append([]hyperhttp.Option{hyperhttp.WithLogger(logger)}, opts...) // a later WithLogger wins
 	svc := newTestService(1<<40, append([]service.Option{service.WithLogger(logger)}, svcOpts...)...)
-	srv := startServer(t, mode, svc, cfg)
+	srv := startServer(t, mode, svc, opts...)
 	srv.logs = logs
 	return srv
 }
 
-// startServer serves svc with cfg over mode. Its client follows no
+// startServer serves svc with opts over mode. Its client follows no
 // redirect and does not ask for gzip on its own.
-func startServer(t testing.TB, mode string, svc *service.Service, cfg hyperhttp.Config) *server {
+func startServer(t testing.TB, mode string, svc *service.Service, opts ...hyperhttp.Option) *server {
 	t.Helper()
-	ts := httptest.NewUnstartedServer(hyperhttp.NewHandler(svc, cfg))
+	ts := httptest.NewUnstartedServer(hyperhttp.NewHandler(svc, opts...))
 	// net/http logs the panics it recovers (other than
 	// http.ErrAbortHandler) there: a test fails on any.
 	serverLog := &logBuffer{}

@@ -24,13 +24,13 @@ const specStateKey = "spec key"
 
 // specConfig is the configuration of the servers the examples run
 // against, by the options of their block.
-func specConfig(opts []string) (hyperhttp.Config, []service.Option, error) {
-	cfg := hyperhttp.Config{MaxRequestBytes: 1024, MaxBlobBytes: 4096}
+func specConfig(opts []string) ([]hyperhttp.Option, []service.Option, error) {
+	cfg := []hyperhttp.Option{hyperhttp.WithMaxRequestBytes(1024), hyperhttp.WithMaxBlobBytes(4096)}
 	var svcOpts []service.Option
 	for _, o := range opts {
 		switch o {
 		case "blobs-as-glyph":
-			cfg.BlobsAsGlyph = true
+			cfg = append(cfg, hyperhttp.WithBlobsAsGlyph())
 		case "state-key":
 			svcOpts = append(svcOpts, service.WithStateKey([]byte(specStateKey)))
 		default:

@@ -68,7 +68,7 @@ func TestStreaming(t *testing.T) {
 	}
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
-			s := newTestServer(t, mode, hyperhttp.Config{})
+			s := newTestServer(t, mode, nil)
 			upload := func(target string, header http.Header) *response {
 				body := io.LimitReader(&patternReader{}, streamBytes)
 				return s.do(t, "POST", target, header, body)

@@ -14,9 +14,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/internal/chatroom"
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
-	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/spf13/cobra"
 )
@@ -192,7 +192,7 @@ func startDemoServer(addr string) (*demoServer, error) {
 	}
 	s.chat = peer.New(peer.WithHandler(peer.NewServiceHandler(s.room.Service())))
 	mux := http.NewServeMux()
-	mux.Handle("/", hyperhttp.NewHandler(svc, hyperhttp.Config{}))
+	mux.Handle("/", hyperhttp.NewHandler(svc))
 	mux.Handle("/peer", s.walkthrough.WebSocketHandler(nil))
 	mux.Handle("/chat/peer", s.chat.WebSocketHandler(nil))
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}

@@ -13,8 +13,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/peer"
 )
 
@@ -123,7 +123,7 @@ func recordingServer(t *testing.T, h *headerRecorder, start func(*httptest.Serve
 		}
 	}, nil)
 	mux := http.NewServeMux()
-	mux.Handle("/", hyperhttp.NewHandler(svc, hyperhttp.Config{}))
+	mux.Handle("/", hyperhttp.NewHandler(svc))
 	mux.Handle("/peer", ws)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.add("http " + r.Method + " " + r.URL.Path + " " + r.Header.Get("X-Trace"))

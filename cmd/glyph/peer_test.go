@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -120,7 +120,7 @@ func TestPeerCallStreamedInput(t *testing.T) {
 		return n
 	}, service.Args("xs"))
 	urls := servePeers(t, svc)
-	srv := httptest.NewServer(hyperhttp.NewHandler(svc, hyperhttp.Config{Logger: slog.New(slog.DiscardHandler)}))
+	srv := httptest.NewServer(hyperhttp.NewHandler(svc, hyperhttp.WithLogger(slog.New(slog.DiscardHandler))))
 	t.Cleanup(srv.Close)
 	urls["http"] = srv.URL + "/"
 	for name, u := range urls {
@@ -205,7 +205,7 @@ func TestPeerErrors(t *testing.T) {
 	}
 	// An HTTP server at a tcp:// URL: told at once, with the URL to use
 	// (the test's deadline would end a wait for the handshake timeout).
-	srv := httptest.NewServer(hyperhttp.NewHandler(walkthrough.V2(), hyperhttp.Config{Logger: slog.New(slog.DiscardHandler)}))
+	srv := httptest.NewServer(hyperhttp.NewHandler(walkthrough.V2(), hyperhttp.WithLogger(slog.New(slog.DiscardHandler))))
 	defer srv.Close()
 	hostPort := strings.TrimPrefix(srv.URL, "http://")
 	_, errOut, code = glyph(t, "", "call", "tcp://"+hostPort, "hello")

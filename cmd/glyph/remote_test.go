@@ -8,15 +8,15 @@ import (
 	"testing"
 
 	"github.com/glyph-ipc/glyph/client"
-	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
 )
 
 // walkthroughServer serves version 2 of the walkthrough and returns its
 // root URL.
 func walkthroughServer(t *testing.T) string {
 	t.Helper()
-	srv := httptest.NewServer(hyperhttp.NewHandler(walkthrough.V2(), hyperhttp.Config{}))
+	srv := httptest.NewServer(hyperhttp.NewHandler(walkthrough.V2()))
 	t.Cleanup(srv.Close)
 	return srv.URL + "/"
 }

@@ -37,8 +37,8 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/client"
-	"github.com/glyph-ipc/glyph/internal/chatroom"
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/internal/chatroom"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -124,7 +124,7 @@ func startServer(addr string) (*server, error) {
 	svc := r.Service()
 	p := peer.New(peer.WithHandler(peer.NewServiceHandler(svc)))
 	mux := http.NewServeMux()
-	mux.Handle("/", hyperhttp.NewHandler(svc, hyperhttp.Config{}))
+	mux.Handle("/", hyperhttp.NewHandler(svc))
 	mux.Handle("/peer", p.WebSocketHandler(nil))
 	s := &server{
 		room:    r,

@@ -38,8 +38,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/peer"
 )
 
@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/", hyperhttp.NewHandler(svc, hyperhttp.Config{}))
+	mux.Handle("/", hyperhttp.NewHandler(svc))
 	mux.Handle("/peer", p.WebSocketHandler(nil))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 

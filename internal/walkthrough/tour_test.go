@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/glyph-ipc/glyph/client"
-	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
@@ -33,7 +33,7 @@ func TestTourKeepsWorking(t *testing.T) {
 	}
 	for _, v := range versions {
 		t.Run(v.name, func(t *testing.T) {
-			srv := httptest.NewServer(hyperhttp.NewHandler(v.svc, hyperhttp.Config{}))
+			srv := httptest.NewServer(hyperhttp.NewHandler(v.svc))
 			defer srv.Close()
 			var users []*client.Value
 			see := func(s walkthrough.Step) {
@@ -82,7 +82,7 @@ func TestVersionsDiffer(t *testing.T) {
 		{"v2", walkthrough.V2(), 1, http.StatusSeeOther},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(hyperhttp.NewHandler(tt.svc, hyperhttp.Config{}))
+			srv := httptest.NewServer(hyperhttp.NewHandler(tt.svc))
 			defer srv.Close()
 			index, err := client.New().Get(ctx, srv.URL+"/")
 			if err != nil {
