@@ -242,26 +242,15 @@ func method(r *http.Request) string {
 // request translates an HTTP request into a service request. The returned
 // body, when not nil, must be closed after the call.
 func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requestBody, error) {
-	path := r.URL.Path
-	switch {
-	case strings.HasPrefix(path, h.cfg.root):
-		path = path[len(h.cfg.root):]
-	case path+"/" == h.cfg.root:
-		path = ""
-	default:
-		return nil, nil, &service.Error{Kind: service.KindNotFound, Message: "no such path: not under " + h.cfg.root}
+	path, err := h.servicePath(r.URL.Path)
+	if err != nil {
+		return nil, nil, err
 	}
 	req := &x.req
-	*req = service.Request{Root: h.cfg.root, Path: path, Query: r.URL.RawQuery}
-	switch m := method(r); m {
-	case http.MethodGet, http.MethodHead:
-		req.Method = http.MethodGet
-	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
-		req.Method = m
-	default:
-		return nil, nil, &service.Error{Kind: service.KindMethodNotAllowed, Message: "method " + quoteShort(m) + " is not supported (" + allowAll + ")"}
+	*req = service.Request{Root: h.cfg.root, Path: path, Query: r.URL.RawQuery, Header: r.Header}
+	if req.Method, err = serviceMethod(r); err != nil {
+		return nil, nil, err
 	}
-	req.Header = r.Header
 	if req.Method == http.MethodGet {
 		// A GET has no envelope but the query, which the service reads:
 		// instance state, or the arguments of a safe function.
@@ -272,70 +261,136 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 		return nil, nil, err
 	}
 	if raw == nil {
-		// The none envelope, or the query envelope (DELETE).
-		if req.Query != "" && !strings.Contains(path, "/") {
-			// The service reads the query envelope of GETs only; for
-			// other methods the handler decodes it. Below a class, the
-			// query is the instance's state and left to the service.
-			args, err := h.queryArgs(req.Query)
-			if err != nil {
-				return nil, nil, err
-			}
-			req.Args = args
-		}
-		return req, nil, nil
+		return req, nil, h.queryEnvelope(req)
 	}
 	body := &x.body
 	*body = requestBody{raw: r.Body}
-	rd := raw
-	switch enc := strings.ToLower(strings.TrimSpace(headerValue(r.Header, "Content-Encoding"))); enc {
-	case "", "identity":
-	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(raw)
-		if err != nil {
-			return nil, nil, &service.Error{Kind: service.KindInvalid, Message: "bad gzip request body: " + err.Error()}
-		}
-		rd = zr
-	default:
-		return nil, nil, &service.Error{Kind: service.KindUnsupported, Message: "unsupported Content-Encoding " + quoteShort(enc) + " (gzip and identity are)"}
+	rd, err := decompressed(r, raw)
+	if err != nil {
+		return nil, nil, err
 	}
 	compressed := rd != raw
 	ctHeader := strings.TrimSpace(headerValue(r.Header, "Content-Type"))
-	ct := ""
-	if strings.EqualFold(ctHeader, MediaType) {
-		// What glyph clients send; ParseMediaType would allocate.
-		ct = MediaType
-	} else if ctHeader != "" {
-		ct, _, err = mime.ParseMediaType(ctHeader)
-		if err != nil {
-			return nil, nil, &service.Error{Kind: service.KindInvalid, Message: "bad Content-Type " + quoteShort(ctHeader) + ": " + err.Error()}
-		}
+	ct, err := mediaType(ctHeader)
+	if err != nil {
+		return nil, nil, err
 	}
 	if ct == MediaType {
-		// The form envelope: an ordered dict (or dict) of arguments. Its
-		// root is bounded by MaxRequestBytes and the blobs in it by
-		// MaxBlobBytes (the decoder enforces both), the whole body by
-		// their sum.
-		total := h.cfg.maxRequestBytes + h.cfg.maxBlobBytes
-		if total < 0 {
-			total = math.MaxInt64
-		}
-		if !compressed && r.ContentLength > total {
-			return nil, nil, tooLarge(total)
-		}
-		body.limited = x.lim.reset(rd, total)
-		if err := h.formArgs(req, body); err != nil {
+		if err := h.formEnvelope(r, x, req, rd, compressed); err != nil {
 			return nil, body, err
 		}
 		return req, body, nil
 	}
-	// The blob envelope: the raw body is the single argument.
+	if err := h.blobEnvelope(r, x, req, rd, compressed, ctHeader); err != nil {
+		return nil, nil, err
+	}
+	return req, body, nil
+}
+
+// servicePath returns the path of a request below the root: "" for the
+// root, with or without its trailing slash. A path outside the root is
+// NotFound.
+func (h *Handler) servicePath(path string) (string, error) {
+	switch {
+	case strings.HasPrefix(path, h.cfg.root):
+		return path[len(h.cfg.root):], nil
+	case path+"/" == h.cfg.root:
+		return "", nil
+	}
+	return "", &service.Error{Kind: service.KindNotFound, Message: "no such path: not under " + h.cfg.root}
+}
+
+// serviceMethod returns the method the service sees: GET for GET and
+// HEAD, the method (or the Method header of a POST) for the form methods.
+func serviceMethod(r *http.Request) (string, error) {
+	switch m := method(r); m {
+	case http.MethodGet, http.MethodHead:
+		return http.MethodGet, nil
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		return m, nil
+	default:
+		return "", &service.Error{Kind: service.KindMethodNotAllowed, Message: "method " + quoteShort(m) + " is not supported (" + allowAll + ")"}
+	}
+}
+
+// queryEnvelope decodes the arguments of a request without a body: the
+// none envelope, or the query envelope (DELETE).
+func (h *Handler) queryEnvelope(req *service.Request) error {
+	if req.Query == "" || strings.Contains(req.Path, "/") {
+		// Below a class, the query is the instance's state and left to
+		// the service.
+		return nil
+	}
+	// The service reads the query envelope of GETs only; for other
+	// methods the handler decodes it.
+	args, err := h.queryArgs(req.Query)
+	if err != nil {
+		return err
+	}
+	req.Args = args
+	return nil
+}
+
+// decompressed returns the body as its Content-Encoding says to read it.
+func decompressed(r *http.Request, raw io.Reader) (io.Reader, error) {
+	switch enc := strings.ToLower(strings.TrimSpace(headerValue(r.Header, "Content-Encoding"))); enc {
+	case "", "identity":
+		return raw, nil
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(raw)
+		if err != nil {
+			return nil, &service.Error{Kind: service.KindInvalid, Message: "bad gzip request body: " + err.Error()}
+		}
+		return zr, nil
+	default:
+		return nil, &service.Error{Kind: service.KindUnsupported, Message: "unsupported Content-Encoding " + quoteShort(enc) + " (gzip and identity are)"}
+	}
+}
+
+// mediaType returns the media type of a Content-Type header, without its
+// parameters; "" for none.
+func mediaType(ctHeader string) (string, error) {
+	if strings.EqualFold(ctHeader, MediaType) {
+		// What glyph clients send; ParseMediaType would allocate.
+		return MediaType, nil
+	}
+	if ctHeader == "" {
+		return "", nil
+	}
+	ct, _, err := mime.ParseMediaType(ctHeader)
+	if err != nil {
+		return "", &service.Error{Kind: service.KindInvalid, Message: "bad Content-Type " + quoteShort(ctHeader) + ": " + err.Error()}
+	}
+	return ct, nil
+}
+
+// formEnvelope decodes the form envelope, an ordered dict (or dict) of
+// arguments, into req. Its root is bounded by the maximum request bytes
+// and the blobs in it by the maximum blob bytes (the decoder enforces
+// both), the whole body by their sum.
+func (h *Handler) formEnvelope(r *http.Request, x *exchange, req *service.Request, rd io.Reader, compressed bool) error {
+	total := h.cfg.maxRequestBytes + h.cfg.maxBlobBytes
+	if total < 0 {
+		total = math.MaxInt64
+	}
+	if !compressed && r.ContentLength > total {
+		return tooLarge(total)
+	}
+	x.body.limited = x.lim.reset(rd, total)
+	return h.formArgs(req, &x.body)
+}
+
+// blobEnvelope makes the raw body the request's single argument, a blob
+// of the request's content type (application/octet-stream when it has
+// none), named by its Content-Disposition.
+func (h *Handler) blobEnvelope(r *http.Request, x *exchange, req *service.Request, rd io.Reader, compressed bool, ctHeader string) error {
 	if !compressed && r.ContentLength > h.cfg.maxBlobBytes {
-		return nil, nil, tooLarge(h.cfg.maxBlobBytes)
+		return tooLarge(h.cfg.maxBlobBytes)
 	}
 	if ctHeader == "" {
 		ctHeader = "application/octet-stream"
 	}
+	body := &x.body
 	body.limited = x.lim.reset(rd, h.cfg.maxBlobBytes)
 	body.blob = true
 	req.Blob = wire.NewBlob(ctHeader, body.limited)
@@ -344,7 +399,7 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 			req.BlobName = p["name"]
 		}
 	}
-	return req, body, nil
+	return nil
 }
 
 // headerValue is Header.Get for a key in canonical form, without the
