@@ -11,7 +11,7 @@ import (
 	"github.com/glyph-ipc/glyph/wire"
 )
 
-// Bind fetches the resource at url and binds stub to it: see Value.Bind.
+// Bind fetches the resource at url and binds stub to it: see [Value.Bind].
 func Bind(ctx context.Context, c *Client, url string, stub any) error {
 	v, err := c.Get(ctx, url)
 	if err != nil {
@@ -39,9 +39,9 @@ var (
 // find_user); the tag `glyph:"-"` skips a field. Calling the function
 // calls the link or form with the arguments after the optional leading
 // context.Context (positional; a Named last binds by name) and decodes the
-// result into the function's first result with Value.Decode; its last
+// result into the function's first result with [Value.Decode]; its last
 // result must be error, and receives any error of the call. A *Value
-// result gets the value itself, and a *wire.Blob, io.Reader or
+// result gets the value itself, and a *[wire.Blob], io.Reader or
 // io.ReadCloser result gets a blob answer as it streams (close it).
 //
 // Bind fails, naming them, when entries are missing or are not links or

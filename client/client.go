@@ -98,7 +98,7 @@ func WithCache(maxBytes int64) Option {
 func WithMaxResponseBytes(n int64) Option { return func(c *Client) { c.maxResponse = n } }
 
 // WithLimits sets the limits responses are decoded with (see
-// wire.Limits; zero fields take the defaults).
+// [wire.Limits]; zero fields take the defaults).
 func WithLimits(l wire.Limits) Option { return func(c *Client) { c.limits = l } }
 
 // WithGzipRequests compresses request bodies with gzip (Content-Encoding:
@@ -134,7 +134,7 @@ func New(opts ...Option) *Client {
 
 // Get fetches the page at url with GET and returns its value, with every
 // URL in it resolved against the URL the page finally came from (after
-// redirects). See Value.Call for what each response status gives.
+// redirects). See [Value.Call] for what each response status gives.
 //
 // A peer URL ("ws://host:port/path", "wss://...", "tcp://host:port",
 // "unix:///path/to/socket", each optionally followed by "#<path>") reads

@@ -6,10 +6,10 @@
 //
 // # Navigating
 //
-// Client.Get fetches a page and returns a *Value: the decoded glyph value
+// [Client.Get] fetches a page and returns a *Value: the decoded glyph value
 // with every URL in it made absolute against the URL the page came from
-// (after redirects). Value.Get reads a field (a resource's content, a
-// dict's key, a list's index); Value.Call calls a form or follows a link:
+// (after redirects). [Value.Get] reads a field (a resource's content, a
+// dict's key, a list's index); [Value.Call] calls a form or follows a link:
 //
 //	c := client.New()
 //	index, err := c.Get(ctx, "http://localhost:8080/")
@@ -19,13 +19,13 @@
 //	var s string
 //	err = greeting.Decode(&s)
 //
-// Value.Path does the same in one step for dotted paths such as
+// [Value.Path] does the same in one step for dotted paths such as
 // "find_user.message", following links on the way.
 //
 // # Calling forms
 //
 // Arguments bind to the form's inputs in order, then by name (a
-// client.Named as the last argument); omitted inputs take their defaults.
+// [client.Named] as the last argument); omitted inputs take their defaults.
 // A missing required argument, an unknown name or an argument whose type
 // does not match the input's `type` is rejected before any request is
 // made. The form's envelope (or, without one, its method's default: query
@@ -41,16 +41,16 @@
 //
 // 200 gives the decoded body; 204 a nil value; 201 a link to the new
 // resource's Location; 303 is followed with GET. A response whose content
-// type is not hyperglyph is returned as a *wire.Blob that streams from the
+// type is not hyperglyph is returned as a *[wire.Blob] that streams from the
 // response (its `url` attribute is where it came from). 4xx and 5xx answers
-// are *service.Error values whose Kind follows the status and whose
+// are *[service.Error] values whose Kind follows the status and whose
 // message and logref come from the error body; StatusCode, IsClientError
 // and IsServerError tell them apart. Network failures are [service.KindUnavailable]
 // errors and context errors [service.KindCanceled] or [service.KindDeadlineExceeded] ones.
 //
 // # Blobs
 //
-// A *wire.Blob, an io.Reader or an *os.File argument (its content type
+// A *[wire.Blob], an io.Reader or an *os.File argument (its content type
 // from its extension) is sent as a blob: streamed as the raw body with the
 // blob envelope, or after the glyph body in chunks with the form envelope,
 // never held in memory; []byte for an input of type blob is one too. Blobs in a
@@ -66,7 +66,7 @@
 // # Peers
 //
 // The same navigation works over peer connections (package peer), with a
-// service served by peer.NewServiceHandler. A peer URL names an endpoint
+// service served by [peer.NewServiceHandler]. A peer URL names an endpoint
 // and a path: "ws://host:port/path" or "wss://..." (WebSocket),
 // "tcp://host:port", "unix:///path/to/socket", each optionally followed by
 // "#<path>" (tcp:// URLs may also give the path after host:port):
@@ -78,23 +78,23 @@
 // Values that came over a peer keep their connection: the URLs in them
 // are paths ("/hello", "/User/?<state>"), and their links and forms are
 // called over the same connection (absolute http and https URLs among
-// them still go over HTTP). Value.URL shows such a path as a peer URL,
+// them still go over HTTP). [Value.URL] shows such a path as a peer URL,
 // "<endpoint>#<path>". The client keeps one connection per endpoint,
 // dialled on first use and again on the call after it went down (a call
 // in flight when it broke fails with a retryable [service.KindUnavailable] error: see
-// peer.Retryable); Client.Close closes them. WithPeerConfig configures
+// [peer.Retryable]); [Client.Close] closes them. WithPeerConfig configures
 // them; navigating needs the glyph codec, their default. The headers of
 // WithHeader go with a WebSocket handshake, and those of a link or form
 // with its call.
 //
 // Calls over peers answer as over HTTP: a See Other is followed by the
-// server, Created gives a link, and errors are *service.Error values with
+// server, Created gives a link, and errors are *[service.Error] values with
 // the server's kind, operation, message and logref (but no StatusError).
 // Blobs travel in memory, within the connection's frame size.
 //
 // Two things only peers do. A function whose result streams (an iter.Seq)
 // sends its items one message each: Call collects them into the list HTTP
-// would have sent, and Value.Stream yields them as they arrive. And a Go
+// would have sent, and [Value.Stream] yields them as they arrive. And a Go
 // func passed as an argument is a callback: it is registered on the
 // connection under a fresh name for the duration of the call, the name is
 // sent in its place, and the server's calls to it run the func (a

@@ -9,8 +9,8 @@ import (
 )
 
 // StatusError is the cause of an error the server answered with a 4xx or
-// 5xx status. The client returns it wrapped in a *service.Error whose
-// Kind follows the status (service.KindForStatus) and whose Message and
+// 5xx status. The client returns it wrapped in a *[service.Error] whose
+// Kind follows the status ([service.KindForStatus]) and whose Message and
 // Logref come from the error body, so
 //
 //	var se *client.StatusError

@@ -206,7 +206,7 @@ func argValue(a any, t hyper.Type) (any, error) {
 }
 
 // checkType checks an argument against its input's type. A Go value the
-// check does not know (a wire.Marshaler) is checked as what it encodes to.
+// check does not know (a [wire.Marshaler]) is checked as what it encodes to.
 func checkType(t hyper.Type, val any) error {
 	err := t.Check(val)
 	for range 8 {
@@ -405,7 +405,7 @@ func (v *Value) formBody(r *request, f hyper.Form, p *callPlan, bound []arg) err
 // plainBody encodes the form body of bound, an ordered dict of the
 // names and values of the arguments sent in it, entry by entry, when
 // every value is a plain scalar (no blobs, nothing whose encoding depends
-// on where it is). The bytes are those wire.Marshal gives for the ordered
+// on where it is). The bytes are those [wire.Marshal] gives for the ordered
 // dict, appended to buf, or to a new slice if buf is too small. ok is
 // false when the body must be built as an ordered dict.
 func (p *callPlan) plainBody(buf []byte, bound []arg) (b []byte, ok bool) {

@@ -21,7 +21,7 @@ import (
 var peerSchemes = []string{"ws://", "wss://", "tcp://", "unix://"}
 
 // WithPeerConfig sets how the client's peer connections are configured
-// (codecs, frame size, keepalive, ...; see peer.Config). Handler is
+// (codecs, frame size, keepalive, ...; see [peer.Config]). Handler is
 // ignored: the client serves only the callbacks it registers. Zero
 // Limits take the client's (WithLimits), and a zero MaxFrameSize the
 // bound of WithMaxResponseBytes when there is one. Navigating links and
@@ -187,7 +187,7 @@ func (c *Client) dialPeer(ctx context.Context, endpoint string) (*peer.Conn, err
 	return peer.Client(ctx, fc, &cfg)
 }
 
-// peerError gives err, a *service.Error from package peer or another
+// peerError gives err, a *[service.Error] from package peer or another
 // error, the operation op.
 func peerError(op string, err error) error {
 	se, ok := err.(*service.Error)
@@ -529,7 +529,7 @@ func isFunc(a any) bool {
 // error, or a value and an error. The call's payload holds its arguments
 // (nil: none; a list: them; anything else: the one argument); missing
 // ones are zero, and each is converted to the parameter's type as
-// Value.Decode converts.
+// [Value.Decode] converts.
 func (c *Client) callbackHandler(op, name string, fn any) (peer.Handler, error) {
 	rv := reflect.ValueOf(fn)
 	t := rv.Type()

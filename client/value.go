@@ -34,15 +34,15 @@ type Value struct {
 	callPlan atomic.Pointer[callPlan] // a form's, made by its first call
 }
 
-// Named holds named arguments for Value.Call: pass it as the last
+// Named holds named arguments for [Value.Call]: pass it as the last
 // argument.
 //
 //	greet.Call(ctx, "bob", client.Named{"greeting": "hi"})
 type Named map[string]any
 
 // Any returns the decoded value: nil, bool, int64, float64, string,
-// []byte, []any, map[string]any, a hyper.Link, hyper.Form or
-// hyper.Resource, a *wire.Blob, and so on, as wire decodes into any (with
+// []byte, []any, map[string]any, a [hyper.Link], [hyper.Form] or
+// [hyper.Resource], a *[wire.Blob], and so on, as wire decodes into any (with
 // URLs absolute).
 func (v *Value) Any() any { return v.v }
 
@@ -52,7 +52,7 @@ func (v *Value) IsNil() bool { return v.v == nil }
 // URL returns the URL of a link, form or resource, or the `url` of a
 // blob; for other values the URL of the page they came in. For a value
 // that came over a peer connection it is a peer URL, "<endpoint>#<path>",
-// which Client.Get takes.
+// which [Client.Get] takes.
 func (v *Value) URL() string {
 	switch x := v.v.(type) {
 	case hyper.Link:
@@ -74,7 +74,7 @@ func (v *Value) URL() string {
 // Endpoint returns the peer endpoint v came from, such as
 // "tcp://host:port", or "" for a value that came over HTTP. The paths in
 // v (the URLs of its links and forms) are called at that endpoint, and
-// "<endpoint>#<path>" is a URL Client.Get takes.
+// "<endpoint>#<path>" is a URL [Client.Get] takes.
 func (v *Value) Endpoint() string { return v.peer }
 
 // Blob returns the value as a blob, if it is one. Read it, then Close it.
@@ -224,10 +224,10 @@ func mapKeys(m map[string]any) []string {
 // Readers and blobs among the arguments are closed once sent, or when the
 // call fails, as net/http closes request bodies.
 //
-// The answer becomes the result: the decoded body for 200 (a *wire.Blob
+// The answer becomes the result: the decoded body for 200 (a *[wire.Blob]
 // for content that is not hyperglyph), nil for 204, a link to the
 // Location for 201; 303 is followed with GET. A 4xx or 5xx answer is a
-// *service.Error (see StatusError).
+// *[service.Error] (see StatusError).
 //
 // A link or form that came over a peer connection (its URL is a path),
 // or whose URL is a peer URL, is called over the client's connection to
@@ -323,9 +323,9 @@ func (v *Value) Path(ctx context.Context, path string, args ...any) (*Value, err
 // Decode stores the value in the Go value out points to, with wire's
 // rules for decoding (as if the value were encoded and decoded into out).
 // A resource decodes as its content (its data; its links and forms too
-// when out can hold them), unless out is a hyper.Resource or any. Out may
+// when out can hold them), unless out is a [hyper.Resource] or any. Out may
 // also point to a *Value, which gets v itself. Blobs are handed over as
-// they are when out's type can hold a *wire.Blob; decoding one into a
+// they are when out's type can hold a *[wire.Blob]; decoding one into a
 // []byte or a string reads its content (and closes it).
 func (v *Value) Decode(out any) error {
 	rv := reflect.ValueOf(out)

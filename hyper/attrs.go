@@ -210,7 +210,7 @@ func unmarshal[T any](dst *T, v any, name string, conv func(wire.Extension) (T, 
 	return fmt.Errorf("expected a %s extension, got %s", name, typeName(v))
 }
 
-// typeName is wire.TypeName that also names this package's types: to wire
+// typeName is [wire.TypeName] that also names this package's types: to wire
 // they are structs, which it would call dicts.
 func typeName(v any) string {
 	switch v.(type) {

@@ -14,7 +14,7 @@ import (
 // Check reports whether v conforms to t. v is a glyph value as wire decodes
 // it into any; Go values a caller might hold instead are accepted too
 // where the encoding is the same (other int kinds, typed slices and maps,
-// wire.Set of any item type, pointers, which are followed; a nil pointer
+// [wire.Set] of any item type, pointers, which are followed; a nil pointer
 // is nil). It returns nil when v conforms, and
 // otherwise an error saying where and what, such as
 // `item 2: expected integer, got unicode` or
@@ -383,7 +383,7 @@ func isExtension(v any) bool {
 // generic Set type by reflection.
 var wirePkg = reflect.TypeFor[wire.Extension]().PkgPath()
 
-// isWireSet reports whether t is an instantiation of wire.Set. The encoder
+// isWireSet reports whether t is an instantiation of [wire.Set]. The encoder
 // recognises sets by an unexported method, which reflection cannot see, so
 // this goes by package and name; types merely defined from a Set lose that
 // method and encode as dicts, and are not sets here either.

@@ -21,7 +21,7 @@
 //   - Collection: reserved for paginated collections: an ordered list of
 //     items.
 //
-// Each type encodes itself (wire.Marshaler) into a wire.Extension whose
+// Each type encodes itself ([wire.Marshaler]) into a [wire.Extension] whose
 // attributes are written in canonical order, and importing this package
 // registers each extension name with wire, so that decoding into any gives
 // a Link, Form, Input, Resource, Error or Collection value (not a
@@ -60,8 +60,8 @@
 // grammar: "integer", "integer list/1" (a list of integers),
 // "object unicode dict/2" (a dict from unicode to anything),
 // "float list?/1 unicode dict/2" (a dict from unicode to nil or a list of
-// floats). ParseType parses it into a Type and Type.String prints it back;
-// Type.Check tests a decoded value against it, and TypeOf derives it from
+// floats). ParseType parses it into a Type and [Type.String] prints it back;
+// [Type.Check] tests a decoded value against it, and TypeOf derives it from
 // a Go type, which is how a service describes its parameters.
 //
 // The wire format and the HTTP mapping are in the project's hyperglyph

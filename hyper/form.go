@@ -50,7 +50,7 @@ func (f Form) HTTPMethod() string {
 	return f.Method
 }
 
-// MarshalGlyph returns f as a wire.Extension named "form".
+// MarshalGlyph returns f as a [wire.Extension] named "form".
 func (f Form) MarshalGlyph() (any, error) {
 	values := make([]any, len(f.Values))
 	for i, in := range f.Values {
@@ -67,7 +67,7 @@ func (f Form) MarshalGlyph() (any, error) {
 	return newExt("form", o, f.Extra, formAttrs, nil)
 }
 
-// UnmarshalGlyph sets f from a decoded form: a Form, or a wire.Extension
+// UnmarshalGlyph sets f from a decoded form: a Form, or a [wire.Extension]
 // named "form". nil leaves f unchanged.
 func (f *Form) UnmarshalGlyph(v any) error { return unmarshal(f, v, "form", formFromExt) }
 
@@ -172,7 +172,7 @@ func (in Input) ParsedType() Type {
 	return t
 }
 
-// MarshalGlyph returns in as a wire.Extension named "input".
+// MarshalGlyph returns in as a [wire.Extension] named "input".
 func (in Input) MarshalGlyph() (any, error) {
 	o := wire.NewOrderedDict("name", in.Name)
 	if in.HasDefault || in.Default != nil {
@@ -183,7 +183,7 @@ func (in Input) MarshalGlyph() (any, error) {
 	return newExt("input", o, in.Extra, inputAttrs, nil)
 }
 
-// UnmarshalGlyph sets in from a decoded input: an Input, a wire.Extension
+// UnmarshalGlyph sets in from a decoded input: an Input, a [wire.Extension]
 // named "input", or a plain unicode name (as form values may be). nil
 // leaves in unchanged.
 func (in *Input) UnmarshalGlyph(v any) error {

@@ -36,7 +36,7 @@ type Link struct {
 
 var linkAttrs = []string{"url", "method", "inline", "etag", "last_modified", "headers"}
 
-// MarshalGlyph returns l as a wire.Extension named "link".
+// MarshalGlyph returns l as a [wire.Extension] named "link".
 func (l Link) MarshalGlyph() (any, error) {
 	o := wire.NewOrderedDict("url", l.URL, "method", "GET")
 	if l.Inline {
@@ -50,7 +50,7 @@ func (l Link) MarshalGlyph() (any, error) {
 	return newExt("link", o, l.Extra, linkAttrs, l.Content)
 }
 
-// UnmarshalGlyph sets l from a decoded link: a Link, or a wire.Extension
+// UnmarshalGlyph sets l from a decoded link: a Link, or a [wire.Extension]
 // named "link". nil leaves l unchanged.
 func (l *Link) UnmarshalGlyph(v any) error { return unmarshal(l, v, "link", linkFromExt) }
 

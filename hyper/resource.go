@@ -30,7 +30,7 @@ type Resource struct {
 
 var resourceAttrs = []string{"url", "name", "profile"}
 
-// MarshalGlyph returns r as a wire.Extension named "resource".
+// MarshalGlyph returns r as a [wire.Extension] named "resource".
 func (r Resource) MarshalGlyph() (any, error) {
 	o := wire.NewOrderedDict()
 	setString(o, "url", r.URL)
@@ -44,7 +44,7 @@ func (r Resource) MarshalGlyph() (any, error) {
 }
 
 // UnmarshalGlyph sets r from a decoded resource: a Resource, or a
-// wire.Extension named "resource". nil leaves r unchanged.
+// [wire.Extension] named "resource". nil leaves r unchanged.
 func (r *Resource) UnmarshalGlyph(v any) error {
 	return unmarshal(r, v, "resource", resourceFromExt)
 }
@@ -112,7 +112,7 @@ func (e Error) Error() string {
 	return s
 }
 
-// MarshalGlyph returns e as a wire.Extension named "error".
+// MarshalGlyph returns e as a [wire.Extension] named "error".
 func (e Error) MarshalGlyph() (any, error) {
 	o := wire.NewOrderedDict("logref", e.Logref, "message", e.Message)
 	setString(o, "url", e.URL)
@@ -126,7 +126,7 @@ func (e Error) MarshalGlyph() (any, error) {
 	return newExt("error", o, e.Extra, errorAttrs, content)
 }
 
-// UnmarshalGlyph sets e from a decoded error: an Error, or a wire.Extension
+// UnmarshalGlyph sets e from a decoded error: an Error, or a [wire.Extension]
 // named "error". nil leaves e unchanged.
 func (e *Error) UnmarshalGlyph(v any) error { return unmarshal(e, v, "error", errorFromExt) }
 
@@ -176,7 +176,7 @@ type Collection struct {
 
 var collectionAttrs = []string{"url"}
 
-// MarshalGlyph returns c as a wire.Extension named "collection".
+// MarshalGlyph returns c as a [wire.Extension] named "collection".
 func (c Collection) MarshalGlyph() (any, error) {
 	o := wire.NewOrderedDict()
 	setString(o, "url", c.URL)
@@ -188,7 +188,7 @@ func (c Collection) MarshalGlyph() (any, error) {
 }
 
 // UnmarshalGlyph sets c from a decoded collection: a Collection, or a
-// wire.Extension named "collection". nil leaves c unchanged.
+// [wire.Extension] named "collection". nil leaves c unchanged.
 func (c *Collection) UnmarshalGlyph(v any) error {
 	return unmarshal(c, v, "collection", collectionFromExt)
 }

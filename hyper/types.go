@@ -51,7 +51,7 @@ const maxTypeDepth = 64
 // the end, and types nest at most 64 deep.
 //
 // An unknown name is an error. The spec says a client should then treat
-// the input as object: Input.ParsedType does that.
+// the input as object: [Input.ParsedType] does that.
 func ParseType(s string) (Type, error) {
 	fields := strings.Fields(s)
 	if len(fields) == 0 {

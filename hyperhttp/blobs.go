@@ -13,7 +13,7 @@ import (
 // Content-Length. These functions find the blobs in a result: quickly for
 // the types the service layer builds (any, []any, map[string]any, hyper
 // values, ordered dicts), by reflection for the user's own types, skipping
-// every type that cannot hold a blob. A blob that a wire.Marshaler
+// every type that cannot hold a blob. A blob that a [wire.Marshaler]
 // returns from MarshalGlyph is not seen: it is encoded, in memory, with
 // the rest of the result.
 
@@ -21,7 +21,7 @@ import (
 // are left to the encoder, which rejects them.
 const maxBlobDepth = 256
 
-// hasBlob reports whether v holds a *wire.Blob.
+// hasBlob reports whether v holds a *[wire.Blob].
 func hasBlob(v any) bool {
 	found := false
 	walkAny(v, 0, func(*wire.Blob) bool { found = true; return false })
@@ -123,7 +123,7 @@ func walkBlobs(v reflect.Value, depth int, fn func(*wire.Blob) bool) bool {
 // holdCache maps a reflect.Type to whether its values may hold a blob.
 var holdCache sync.Map
 
-// mayHoldBlob reports whether a value of type t may hold a *wire.Blob:
+// mayHoldBlob reports whether a value of type t may hold a *[wire.Blob]:
 // t is one, or holds an interface or a blob in an element, key or field.
 func mayHoldBlob(t reflect.Type) bool {
 	if v, ok := holdCache.Load(t); ok {

@@ -1,4 +1,4 @@
-// Package hyperhttp serves a service.Service over HTTP with the
+// Package hyperhttp serves a [service.Service] over HTTP with the
 // hyperglyph 1.0 mapping, so that any hyperglyph client (glyph's own, the
 // Python reference client, a browser's fetch, curl) can find and call its
 // functions and classes by following the links and forms of its pages.
@@ -10,8 +10,8 @@
 //	svc.MustFunc("hello", hello, service.Args("name"), service.Default("name", "World"))
 //	http.ListenAndServe(":8080", hyperhttp.NewHandler(svc))
 //
-// The handler only translates: it turns a request into a service.Request
-// and a service.Result or error into a response. What is at which URL,
+// The handler only translates: it turns a request into a [service.Request]
+// and a [service.Result] or error into a response. What is at which URL,
 // which calls are safe and what a page holds is the service's business.
 //
 // # Requests
@@ -33,7 +33,7 @@
 // a created resource 201; an error its status with a hyperglyph error body
 // whose logref the server log also holds. A single blob is sent as the
 // raw body with its content type; values holding blobs stream. A streamed
-// result (service.Stream, from a function returning an iter.Seq) is one
+// result ([service.Stream], from a function returning an iter.Seq) is one
 // glyph list whose items are flushed as they are produced; an error
 // after the first item aborts the response, so that the client sees a
 // broken list instead of a short one. Answers to

@@ -80,7 +80,7 @@ func WithoutGzip() Option { return func(c *config) { c.noGzip = true } }
 // logged.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
-// Handler serves a service.Service over HTTP with the hyperglyph 1.0
+// Handler serves a [service.Service] over HTTP with the hyperglyph 1.0
 // mapping: GET for links and pages, POST (or a Method header on a POST)
 // for forms; the none, form, query and blob envelopes; 201, 204 and 303;
 // error bodies; gzip both ways; strong ETags with 304s on safe GETs.

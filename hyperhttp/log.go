@@ -11,7 +11,7 @@ import (
 	"github.com/glyph-ipc/glyph/service"
 )
 
-// logFailure returns err as the *service.Error to report, with a kind
+// logFailure returns err as the *[service.Error] to report, with a kind
 // ([service.KindInternal] for none) and a logref, and logs it with msg and that
 // logref: at error level when the status is a 5xx, the server's fault,
 // and at info level when it is a 4xx, the client's. This is the one

@@ -491,7 +491,7 @@ func etagMatch(header, etag string) bool {
 }
 
 // writeError sends an error as its HTTP status with a hyperglyph error
-// body, service.Error.Hyper: a logref, "op: message" and the status as
+// body, [service.Error.Hyper]: a logref, "op: message" and the status as
 // code. logFailure logs it with that logref.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {

@@ -3,7 +3,7 @@
 // instances and methods become resources, links and forms (package hyper)
 // that a client follows instead of building requests. It is the layer
 // between the transports and the application: every transport (HTTP,
-// peers, in-process) decodes a request, calls Service.Serve and encodes
+// peers, in-process) decodes a request, calls [Service.Serve] and encodes
 // the Result, so a service behaves the same whichever way it is reached.
 //
 // # Functions
@@ -36,7 +36,7 @@
 // # Inputs and their types
 //
 // The function's form lists one input per parameter, in order, with its
-// name, its default, and its type in the input type grammar (hyper.TypeOf
+// name, its default, and its type in the input type grammar ([hyper.TypeOf]
 // of the Go type: "integer", "unicode list/1", ...). Serve binds
 // positional arguments first, then named ones, and checks each against
 // its type before converting it to the Go type. A mismatch is a [KindInvalid]
@@ -155,7 +155,7 @@
 // # Errors
 //
 // Every error Serve returns is an *Error with a Kind that maps to an HTTP
-// status (Kind.HTTPStatus) and a message. Go code returns an *Error (see
+// status ([Kind.HTTPStatus]) and a message. Go code returns an *Error (see
 // Errorf) to choose the kind its caller sees; any other error becomes
 // [KindInternal] with the error's text, and context errors become [KindCanceled] or
 // [KindDeadlineExceeded]. A panic in the Go code is recovered into a [KindInternal]

@@ -184,7 +184,7 @@ func CacheControl(v string) FuncOption {
 // an iter.Seq[T] or iter.Seq2[T, error], whose items stream; parameters
 // of other func types are callbacks. Results are mapped by Serve: a
 // value, an instance of a registered class (a resource), a registered
-// function (its form), nil (no content), a *wire.Blob (raw content),
+// function (its form), nil (no content), a *[wire.Blob] (raw content),
 // SeeOther or Created; an iter.Seq[T] or iter.Seq2[T, error] result
 // streams (a Stream).
 //

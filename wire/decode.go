@@ -12,7 +12,7 @@ import (
 
 // Unmarshal decodes one hyperglyph message, including its blob trailers,
 // from data into the value v points to, with the default limits. See
-// Decoder.Decode for how glyph values map onto Go values.
+// [Decoder.Decode] for how glyph values map onto Go values.
 func Unmarshal(data []byte, v any) error {
 	return UnmarshalConfig(data, v, DecodeConfig{})
 }

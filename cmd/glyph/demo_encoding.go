@@ -69,8 +69,8 @@ func encodingExamples() []encodingExample {
 	}
 }
 
-// demoEncoding encodes every example with wire.Marshal, checks the bytes
-// against the spec, decodes them with wire.Unmarshal and checks that the
+// demoEncoding encodes every example with [wire.Marshal], checks the bytes
+// against the spec, decodes them with [wire.Unmarshal] and checks that the
 // decoded value encodes to the same bytes again.
 func demoEncoding(w io.Writer) error {
 	fmt.Fprintln(w, `Each Go value is encoded with wire.Marshal, compared with the bytes the spec

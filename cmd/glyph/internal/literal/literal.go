@@ -49,7 +49,7 @@ func (e *SyntaxError) Error() string {
 
 // Parse parses one argument into a glyph value: nil, bool, int64 (or
 // *big.Int when it does not fit), float64, string, []any, map[string]any
-// (a dict whose keys are all strings) or wire.Dict (any other dict).
+// (a dict whose keys are all strings) or [wire.Dict] (any other dict).
 func Parse(s string) (any, error) {
 	if !utf8.ValidString(s) {
 		i := 0
