@@ -9,13 +9,15 @@ import (
 	"sync"
 
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/wire"
 )
 
 // class is a registered Go type whose instances are resources.
 type class struct {
-	name    string
-	typ     reflect.Type // the struct type T
-	ctor    *callable    // returns T or *T (and maybe error)
+	name string
+	typ  reflect.Type // the struct type T
+	ctor *callable    // returns T or *T (and maybe error); nil: none
+
 	methods map[string]*callable
 	morder  []string
 	store   Store // nil: state travels in URLs
@@ -23,6 +25,7 @@ type class struct {
 	methodOpts map[string][]FuncOption
 	ctorFn     any
 	ctorOpts   []FuncOption
+	fromState  bool       // ConstructorFromState: the default constructor even with signed state
 	locks      keyedMutex // persistent instances: one call at a time per id
 }
 
@@ -46,11 +49,30 @@ func Method(name string, opts ...FuncOption) ClassOption {
 
 // Constructor sets the function whose form creates instances: a function
 // like those Func takes (opts are Args and Default) that returns T or *T,
-// and optionally an error. Without it, the constructor's inputs are T's
-// state fields, each required unless tagged `glyph:",optional"`.
+// and optionally an error.
+//
+// Without it, a class gets the default constructor, whose inputs are T's
+// state fields (each required unless tagged `glyph:",optional"`) and
+// which makes an instance of whatever state the caller sends — except when
+// the service signs state ([WithStateKey]) and the class keeps it in URLs:
+// then a signed URL is to prove that the server made the state, and the
+// class has no constructor unless [ConstructorFromState] asks for the
+// default one.
 func Constructor(fn any, opts ...FuncOption) ClassOption {
 	return func(c *class) error {
 		c.ctorFn, c.ctorOpts = fn, opts
+		return nil
+	}
+}
+
+// ConstructorFromState gives a class the default constructor (see
+// [Constructor]) even when the service signs state: any caller may then
+// create an instance of any state it likes, and gets it signed. Use it
+// only for classes none of whose states need to come from the server.
+// opts are Default options for the state fields.
+func ConstructorFromState(opts ...FuncOption) ClassOption {
+	return func(c *class) error {
+		c.fromState, c.ctorOpts = true, opts
 		return nil
 	}
 }
@@ -101,6 +123,9 @@ func (s *Service) Class(name string, proto any, opts ...ClassOption) error {
 	}
 	// Constructor.
 	var err error
+	if c.ctorFn != nil && c.fromState {
+		return fmt.Errorf("service: class %s: Constructor and ConstructorFromState both given", name)
+	}
 	if c.ctorFn != nil {
 		c.ctor, err = newCallable(name, "class "+name+": constructor", reflect.ValueOf(c.ctorFn), false, c.ctorOpts)
 		if err != nil {
@@ -110,7 +135,7 @@ func (s *Service) Class(name string, proto any, opts ...ClassOption) error {
 		if !c.ctor.hasValue || (rt.Out(0) != t && rt.Out(0) != reflect.PointerTo(t)) {
 			return fmt.Errorf("service: class %s: constructor must return %s or *%s", name, t, t)
 		}
-	} else {
+	} else if s.stateKey == nil || c.store != nil || c.fromState {
 		ctor := reflect.MakeFunc(reflect.FuncOf([]reflect.Type{t}, []reflect.Type{t}, false),
 			func(args []reflect.Value) []reflect.Value { return args })
 		c.ctor, err = newCallable(name, "class "+name+": constructor", ctor, false, c.ctorOpts)
@@ -118,7 +143,9 @@ func (s *Service) Class(name string, proto any, opts ...ClassOption) error {
 			return err
 		}
 	}
-	c.ctor.op = name
+	if c.ctor != nil {
+		c.ctor.op = name
+	}
 	// Methods, on *T so that both receiver kinds are found.
 	pt := reflect.PointerTo(t)
 	state := stateFields(t)
@@ -180,6 +207,24 @@ func (s *Service) MustClass(name string, proto any, opts ...ClassOption) {
 
 // skipMethod lists methods that are about encoding, not the resource.
 var skipMethod = map[string]bool{"MarshalGlyph": true, "UnmarshalGlyph": true}
+
+// knownFields checks that every key of the encoded state names a state
+// field of the class. Signed state is the server's own, so a field the
+// class does not have is refused rather than ignored, as decoding into
+// the struct would.
+func (c *class) knownFields(state []byte) error {
+	var d wire.OrderedDict
+	if err := wire.Unmarshal(state, &d); err != nil {
+		return err
+	}
+	fields := stateFields(c.typ)
+	for _, k := range d.Keys() {
+		if name, ok := k.(string); !ok || !fields[name] {
+			return fmt.Errorf("%v is not a state field of %s", k, c.name)
+		}
+	}
+	return nil
+}
 
 // stateFields returns the names of a struct's encoded fields.
 func stateFields(t reflect.Type) map[string]bool {

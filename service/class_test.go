@@ -52,7 +52,9 @@ func accountOpts() []service.ClassOption {
 func accounts(t testing.TB, opts ...service.Option) *service.Service {
 	t.Helper()
 	s, _ := newLogged(opts...)
+	// The tests create accounts of any state, signed or not.
 	err := s.Class("Account", Account{}, append(accountOpts(),
+		service.ConstructorFromState(),
 		service.Method("summary", service.Safe()),
 		service.Method("covers", service.Safe()),
 		service.Method("overdrawn", service.Inline()),
@@ -210,6 +212,79 @@ func TestStateKeyEmpty(t *testing.T) {
 	copy(key, "XXXXXXXXXXXXXXXX")
 	if r := resource(t, mustDo(t, s, get(url))); r.URL != url {
 		t.Errorf("after the caller's key changed, instance URL %q, want %q", r.URL, url)
+	}
+}
+
+// With a state key, a class keeping its state in URLs has no constructor
+// unless it names one or asks for the default one: a signed URL is then
+// the server's word for the state.
+func TestSignedStateConstructors(t *testing.T) {
+	key := service.WithStateKey([]byte("0123456789abcdef0123456789abcdef"))
+	tests := []struct {
+		name string
+		key  []service.Option
+		opts []service.ClassOption
+		can  bool // the class is offered and constructs
+	}{
+		{"signed, no constructor", []service.Option{key}, nil, false},
+		{"signed, ConstructorFromState", []service.Option{key}, []service.ClassOption{service.ConstructorFromState()}, true},
+		{"signed, a Constructor", []service.Option{key}, []service.ClassOption{service.Constructor(func(owner string) Account { return Account{Owner: owner} }, service.Args("owner"))}, true},
+		{"signed, persistent", []service.Option{key}, []service.ClassOption{service.Persistent(nil)}, true},
+		{"unsigned", nil, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newLogged(tt.key...)
+			if err := s.Class("Account", Account{}, append(accountOpts(), tt.opts...)...); err != nil {
+				t.Fatal(err)
+			}
+			_, offered := resource(t, mustDo(t, s, get("/"))).Content["Account"]
+			args := []any{"Owner", "mallory", "Balance", int64(1000000)}
+			if tt.name == "signed, a Constructor" {
+				args = []any{"owner", "mallory"}
+			}
+			res, err := do(t, s, post("/Account", args...))
+			if !tt.can {
+				if offered {
+					t.Error("the index offers a class that has no constructor")
+				}
+				wantErr(t, err, service.KindNotFound, `class "Account" has no constructor`)
+				_, err = do(t, s, get("/Account"))
+				wantErr(t, err, service.KindNotFound, `class "Account" has no constructor`)
+				return
+			}
+			if !offered || err != nil || res.Status != service.StatusSeeOther {
+				t.Errorf("offered %v, POST /Account: %+v, %v", offered, res, err)
+			}
+		})
+	}
+	s, _ := newLogged(key)
+	err := s.Class("Account", Account{}, append(accountOpts(), service.ConstructorFromState(), service.Constructor(func() Account { return Account{} }))...)
+	if err == nil || !strings.Contains(err.Error(), "both given") {
+		t.Errorf("Constructor and ConstructorFromState: %v", err)
+	}
+}
+
+// Signed state is the server's own: a field the class does not have is
+// refused, not ignored.
+func TestSignedStateUnknownField(t *testing.T) {
+	type AccountPlus struct {
+		Owner   string
+		Balance int
+		Admin   bool
+	}
+	key := []byte("0123456789abcdef0123456789abcdef")
+	// Another service with the same key signs a state with one more field.
+	other, _ := newLogged(service.WithStateKey(key))
+	other.MustClass("Account", AccountPlus{}, service.ConstructorFromState())
+	u := mustDo(t, other, post("/Account", "Owner", "ada", "Balance", int64(1), "Admin", true)).Location
+	s := accounts(t, service.WithStateKey(key))
+	_, err := do(t, s, get(u))
+	wantErr(t, err, service.KindInvalid, "Admin is not a state field of Account")
+	// Without a key the extra field is ignored, as decoding a struct does.
+	plain := accounts(t)
+	if r := resource(t, mustDo(t, plain, get("/Account/?"+stateQuery(t, map[string]any{"Owner": "ada", "Balance": int64(1), "Admin": true})))); r.Content["Owner"] != "ada" {
+		t.Errorf("unsigned state with an extra field: %v", r.Content)
 	}
 }
 

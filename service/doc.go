@@ -99,10 +99,15 @@
 // each request rebuilds the instance from its URL, calls the method, and
 // forgets it, so any replica can answer and URLs are cacheable. A method
 // that changes its receiver changes only that request's copy; to hand out
-// the changed instance, return it. With WithStateKey the state is signed
-// and a URL whose state was changed is rejected ([KindInvalid]); without it,
-// state that does not decode into T is rejected the same way, but a client
-// can forge any state that does.
+// the changed instance, return it. With [WithStateKey] the state is signed
+// and a URL whose state was changed, or that holds a field T does not
+// have, is rejected ([KindInvalid]); and since a signature is then the
+// server's word that it made the state, such a class has no default
+// constructor (which would sign whatever state a caller sends): it offers
+// only a [Constructor] it names, or the default one when
+// [ConstructorFromState] asks for it. Without a key, state that does not
+// decode into T is rejected the same way, but a client can forge any
+// state that does.
 //
 // Persistent keeps instances on the server instead, in a Store (a
 // MemoryStore when given nil) under an opaque id: the URL holds only the

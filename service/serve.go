@@ -219,6 +219,9 @@ func withQueryArgs(req *Request, c *callable, with *Request) (*Request, error) {
 }
 
 func (s *Service) serveConstructor(ctx context.Context, req *Request, root string, cl *class) (*Result, error) {
+	if cl.ctor == nil {
+		return nil, &Error{Op: cl.name, Kind: KindNotFound, Message: "class " + strconv.Quote(cl.name) + " has no constructor: its instances come from the server"}
+	}
 	if isGet(req.Method) {
 		return &Result{Value: s.describe(ctx, root, root+cl.name, cl.ctor, reflect.Value{}, 0, self{}), Cacheable: true}, nil
 	}
@@ -356,6 +359,11 @@ func (s *Service) loadInstance(ctx context.Context, req *Request, cl *class, id 
 	}
 	if err := wire.Unmarshal(state, inst.Addr().Interface()); err != nil {
 		return inst, &Error{Op: cl.name, Kind: KindInvalid, Message: "bad instance state: " + err.Error()}
+	}
+	if s.stateKey != nil && cl.store == nil {
+		if err := cl.knownFields(state); err != nil {
+			return inst, &Error{Op: cl.name, Kind: KindInvalid, Message: "bad instance state: " + err.Error()}
+		}
 	}
 	return inst, nil
 }
@@ -793,7 +801,7 @@ func (s *Service) index(ctx context.Context, root string) hyper.Resource {
 		switch {
 		case fn != nil && !fn.hidden:
 			content[n] = s.describe(ctx, root, root+n, fn, reflect.Value{}, 0, self{})
-		case cl != nil:
+		case cl != nil && cl.ctor != nil: // without one, nothing to offer
 			content[n] = s.describe(ctx, root, root+n, cl.ctor, reflect.Value{}, 0, self{})
 		}
 	}
