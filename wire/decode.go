@@ -481,7 +481,7 @@ func (d *decodeState) set() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if i := firstDup(items); i >= 0 {
+	if i := firstDup(items, &d.dupWork); i >= 0 {
 		return nil, d.syntaxAt(start, "set has a duplicate item %s", describe(items[i]))
 	}
 	all := true
@@ -551,7 +551,7 @@ func (d *decodeState) moreEntries(start int64, out []Entry) ([]Entry, error) {
 	for i, e := range out {
 		keys[i] = e.Key
 	}
-	if i := firstDup(keys); i >= 0 {
+	if i := firstDup(keys, &d.dupWork); i >= 0 {
 		return nil, d.syntaxAt(start, "dict has a duplicate key %s", describe(keys[i]))
 	}
 	return out, nil
@@ -884,7 +884,7 @@ func (d *decodeState) blobAttrs(start int64) (ct string, attrs map[string]any, b
 		keys = append(keys, k)
 	}
 	d.leave()
-	if i := firstDup(keys); i >= 0 {
+	if i := firstDup(keys, &d.dupWork); i >= 0 {
 		return "", nil, nil, d.syntaxAt(dictStart, "dict has a duplicate key %s", describe(keys[i]))
 	}
 	return ct, attrs, bad, nil
@@ -892,10 +892,12 @@ func (d *decodeState) blobAttrs(start int64) (ct string, attrs map[string]any, b
 
 // firstDup returns the index of the first value equal to an earlier one,
 // or -1. Comparable values compare with ==, others by canonical encoding.
-func firstDup(vals []any) int {
+// It adds the work it does to *work.
+func firstDup(vals []any, work *int64) int {
 	if len(vals) < 2 {
 		return -1
 	}
+	*work += int64(len(vals))
 	var hs map[any]struct{}
 	var cs map[string]struct{}
 	nan := false
@@ -924,6 +926,7 @@ func firstDup(vals []any) int {
 			continue // every blob is distinct
 		}
 		b, err := canonicalKey(k)
+		*work += int64(len(b))
 		if err != nil {
 			continue
 		}

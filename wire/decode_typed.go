@@ -464,7 +464,7 @@ func (d *decodeState) checkSetDups(v reflect.Value, off int64) error {
 	for i := range items {
 		items[i] = v.Index(i).Interface()
 	}
-	if i := firstDup(items); i >= 0 {
+	if i := firstDup(items, &d.dupWork); i >= 0 {
 		return d.syntaxAt(off, "set has a duplicate item %s", describe(items[i]))
 	}
 	return nil
@@ -1117,7 +1117,7 @@ func anySetDecoder(d *decodeState, v reflect.Value) error {
 			return err
 		}
 		if c == 'S' {
-			if i := firstDup(items); i >= 0 {
+			if i := firstDup(items, &d.dupWork); i >= 0 {
 				return d.syntaxAt(off, "set has a duplicate item %s", describe(items[i]))
 			}
 		}
