@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"reflect"
 	"sync"
 	"time"
@@ -28,9 +27,10 @@ func UnmarshalConfig(data []byte, v any, cfg DecodeConfig) error {
 		return &InvalidUnmarshalError{reflect.TypeOf(v)}
 	}
 	d := statePool.Get().(*decodeState)
-	*d = decodeState{buf: data, lim: cfg.Limits.resolved(), cfg: cfg, scratch: d.scratch[:0], path: d.path[:0], keys: d.keys}
+	*d = decodeState{buf: data, lim: cfg.Limits.resolved(), cfg: cfg, scratch: d.scratch[:0], path: d.path[:0], keys: d.keys, dig: d.dig}
 	d.cfg.SpoolThreshold = -1 // everything is in memory already
 	err := d.unmarshal(rv)
+	d.dig.endMessage()
 	d.buf, d.msg, d.typeErr = nil, nil, nil
 	statePool.Put(d)
 	return err
@@ -90,9 +90,10 @@ func UnmarshalPrefix(data []byte, v any, cfg DecodeConfig) (n int, err error) {
 		return 0, &InvalidUnmarshalError{reflect.TypeOf(v)}
 	}
 	d := statePool.Get().(*decodeState)
-	*d = decodeState{buf: data, lim: cfg.Limits.resolved(), cfg: cfg, scratch: d.scratch[:0], path: d.path[:0], keys: d.keys, noBlobs: true}
+	*d = decodeState{buf: data, lim: cfg.Limits.resolved(), cfg: cfg, scratch: d.scratch[:0], path: d.path[:0], keys: d.keys, dig: d.dig, noBlobs: true}
 	d.cfg.SpoolThreshold = -1
 	err = d.unmarshalPrefix(rv)
+	d.dig.endMessage()
 	if err == nil || err == d.typeErr {
 		n = d.pos
 	}
@@ -179,7 +180,7 @@ func (dec *Decoder) Reset(r io.Reader) {
 	if cap(buf) > 64<<10 {
 		buf = dec.small[:0]
 	}
-	dec.d = decodeState{r: r, lim: old.lim, cfg: old.cfg, buf: buf, scratch: old.scratch[:0], path: old.path[:0], keys: old.keys}
+	dec.d = decodeState{r: r, lim: old.lim, cfg: old.cfg, buf: buf, scratch: old.scratch[:0], path: old.path[:0], keys: old.keys, dig: old.dig}
 	dec.err, dec.last = nil, nil
 }
 
@@ -226,6 +227,7 @@ func (dec *Decoder) Decode(v any) error {
 	}
 	d.rootStart = d.off()
 	err := d.root(rv)
+	d.dig.endMessage()
 	if err == nil {
 		err = d.checkRoot(0) // see unmarshal
 	}
@@ -481,7 +483,7 @@ func (d *decodeState) set() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if i := firstDup(items, &d.dupWork); i >= 0 {
+	if i := d.firstDup(items); i >= 0 {
 		return nil, d.syntaxAt(start, "set has a duplicate item %s", describe(items[i]))
 	}
 	all := true
@@ -551,7 +553,7 @@ func (d *decodeState) moreEntries(start int64, out []Entry) ([]Entry, error) {
 	for i, e := range out {
 		keys[i] = e.Key
 	}
-	if i := firstDup(keys, &d.dupWork); i >= 0 {
+	if i := d.firstDup(keys); i >= 0 {
 		return nil, d.syntaxAt(start, "dict has a duplicate key %s", describe(keys[i]))
 	}
 	return out, nil
@@ -884,61 +886,10 @@ func (d *decodeState) blobAttrs(start int64) (ct string, attrs map[string]any, b
 		keys = append(keys, k)
 	}
 	d.leave()
-	if i := firstDup(keys, &d.dupWork); i >= 0 {
+	if i := d.firstDup(keys); i >= 0 {
 		return "", nil, nil, d.syntaxAt(dictStart, "dict has a duplicate key %s", describe(keys[i]))
 	}
 	return ct, attrs, bad, nil
-}
-
-// firstDup returns the index of the first value equal to an earlier one,
-// or -1. Comparable values compare with ==, others by canonical encoding.
-// It adds the work it does to *work.
-func firstDup(vals []any, work *int64) int {
-	if len(vals) < 2 {
-		return -1
-	}
-	*work += int64(len(vals))
-	var hs map[any]struct{}
-	var cs map[string]struct{}
-	nan := false
-	for i, k := range vals {
-		if f, ok := k.(float64); ok && math.IsNaN(f) {
-			if nan {
-				return i
-			}
-			nan = true
-			continue
-		}
-		if s, ok := k.(string); ok {
-			k = nfc(s)
-		}
-		if hashable(k) {
-			if hs == nil {
-				hs = make(map[any]struct{}, len(vals))
-			}
-			if _, ok := hs[k]; ok {
-				return i
-			}
-			hs[k] = struct{}{}
-			continue
-		}
-		if _, ok := k.(*Blob); ok {
-			continue // every blob is distinct
-		}
-		b, err := canonicalKey(k)
-		*work += int64(len(b))
-		if err != nil {
-			continue
-		}
-		if cs == nil {
-			cs = make(map[string]struct{})
-		}
-		if _, ok := cs[string(b)]; ok {
-			return i
-		}
-		cs[string(b)] = struct{}{}
-	}
-	return -1
 }
 
 // describe renders a value briefly for an error message.

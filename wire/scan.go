@@ -37,11 +37,7 @@ type decodeState struct {
 
 	keys map[string]any // interned short dict keys (strings, boxed), at most 256
 
-	// dupWork counts the work of the duplicate checks of sets and dict
-	// keys since the state was made: one per value checked, plus the
-	// bytes encoded to compare values Go cannot compare. Tests read it
-	// to check that decoding stays linear in the input (doc.go).
-	dupWork int64
+	dig digester // digests for the duplicate checks of sets and dict keys
 
 	typeErr error    // first UnmarshalTypeError of this message
 	path    []string // struct field path for error messages
