@@ -505,16 +505,20 @@ func (d *decodeState) set() (any, error) {
 
 // entries decodes the entries of a dict or ordered dict after its letter.
 func (d *decodeState) entries() ([]Entry, error) {
-	start := d.off() - 1
 	if err := d.enter(); err != nil {
 		return nil, err
 	}
-	return d.moreEntries(start, nil)
+	return d.moreEntries(nil)
 }
 
 // moreEntries decodes entries up to the closing ';' after those in out,
-// leaves the collection and checks for duplicate keys.
-func (d *decodeState) moreEntries(start int64, out []Entry) ([]Entry, error) {
+// which have distinct keys, and leaves the collection. It fails at the
+// first key equal to an earlier one.
+func (d *decodeState) moreEntries(out []Entry) ([]Entry, error) {
+	dups := dupChecker{d: d}
+	for _, e := range out {
+		dups.add(e.Key)
+	}
 	for {
 		if !d.skipWS() {
 			return nil, d.eofErr("a key or ';'")
@@ -526,6 +530,7 @@ func (d *decodeState) moreEntries(start int64, out []Entry) ([]Entry, error) {
 		if err := d.itemLimit(len(out) + 1); err != nil {
 			return nil, err
 		}
+		keyOff := d.off()
 		var k any
 		var err error
 		if d.buf[d.pos] == 'u' {
@@ -546,16 +551,12 @@ func (d *decodeState) moreEntries(start int64, out []Entry) ([]Entry, error) {
 		if err != nil {
 			return nil, err
 		}
+		if dups.add(k) {
+			return nil, d.syntaxAt(keyOff, "dict has a duplicate key %s", describe(k))
+		}
 		out = append(out, Entry{k, v})
 	}
 	d.leave()
-	keys := make([]any, len(out))
-	for i, e := range out {
-		keys[i] = e.Key
-	}
-	if i := d.firstDup(keys); i >= 0 {
-		return nil, d.syntaxAt(start, "dict has a duplicate key %s", describe(keys[i]))
-	}
 	return out, nil
 }
 
@@ -665,7 +666,7 @@ func (d *decodeState) dictFallback(start int64, m map[string]any) (any, error) {
 	for k, v := range m {
 		entries = append(entries, Entry{k, v})
 	}
-	entries, err := d.moreEntries(start, entries)
+	entries, err := d.moreEntries(entries)
 	if err != nil {
 		return nil, err
 	}
@@ -818,13 +819,11 @@ var contentTypeKey any = "content-type"
 // which the caller reports once it has read the blob, after the errors of
 // the dict itself. start is the offset of the blob.
 func (d *decodeState) blobAttrs(start int64) (ct string, attrs map[string]any, bad, err error) {
-	dictStart := d.off() - 1
 	if err := d.enter(); err != nil {
 		return "", nil, nil, err
 	}
-	var keyArr [4]any
-	keys := keyArr[:0] // for the duplicate check
-	for {
+	dups := dupChecker{d: d}
+	for n := 1; ; n++ {
 		if !d.skipWS() {
 			return "", nil, nil, d.eofErr("a key or ';'")
 		}
@@ -832,9 +831,10 @@ func (d *decodeState) blobAttrs(start int64) (ct string, attrs map[string]any, b
 			d.pos++
 			break
 		}
-		if err := d.itemLimit(len(keys) + 1); err != nil {
+		if err := d.itemLimit(n); err != nil {
 			return "", nil, nil, err
 		}
+		keyOff := d.off()
 		var k any
 		if d.buf[d.pos] == 'u' {
 			d.pos++
@@ -883,12 +883,11 @@ func (d *decodeState) blobAttrs(start int64) (ct string, attrs map[string]any, b
 				attrs[ks] = v
 			}
 		}
-		keys = append(keys, k)
+		if dups.add(k) {
+			return "", nil, nil, d.syntaxAt(keyOff, "dict has a duplicate key %s", describe(k))
+		}
 	}
 	d.leave()
-	if i := d.firstDup(keys); i >= 0 {
-		return "", nil, nil, d.syntaxAt(dictStart, "dict has a duplicate key %s", describe(keys[i]))
-	}
 	return ct, attrs, bad, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -123,6 +124,42 @@ func TestDupWorkIsLinear(t *testing.T) {
 			if work > maxDupWorkPerByte*int64(len(c.data)) {
 				t.Errorf("the duplicate checks did %d work for %d bytes (%.1f per byte), want at most %d per byte",
 					work, len(c.data), per, maxDupWorkPerByte)
+			}
+		})
+	}
+}
+
+// countingReader counts the bytes read from it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// An ordered dict whose keys repeat fails at the first repeat, naming the
+// byte where the repeated key starts, without reading the rest: a million
+// duplicates cost no more than two.
+func TestOrderedDictFailsAtFirstDuplicate(t *testing.T) {
+	for _, key := range []string{"u1:a;", "Li1;;", "Di1;N;;"} {
+		t.Run(key, func(t *testing.T) {
+			data := duplicateKeys(key, 1_000_000)
+			in := &countingReader{r: bytes.NewReader(data)}
+			var v any
+			err := wire.NewDecoder(in).Decode(&v)
+			var se *wire.SyntaxError
+			if !errors.As(err, &se) || !strings.Contains(se.Msg, "duplicate key") {
+				t.Fatalf("err = %v, want a duplicate-key *SyntaxError", err)
+			}
+			if want := int64(1 + len(key) + len("N;")); se.Offset != want {
+				t.Errorf("error at byte %d, want %d (the second key)", se.Offset, want)
+			}
+			if in.n > 64<<10 {
+				t.Errorf("the decoder read %d of %d bytes before failing, want at most 64 KiB", in.n, len(data))
 			}
 		})
 	}
