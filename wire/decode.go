@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"reflect"
 	"sync"
 	"time"
@@ -28,9 +27,10 @@ func UnmarshalConfig(data []byte, v any, cfg DecodeConfig) error {
 		return &InvalidUnmarshalError{reflect.TypeOf(v)}
 	}
 	d := statePool.Get().(*decodeState)
-	*d = decodeState{buf: data, lim: cfg.Limits.resolved(), cfg: cfg, scratch: d.scratch[:0], path: d.path[:0], keys: d.keys}
+	*d = decodeState{buf: data, lim: cfg.Limits.resolved(), cfg: cfg, scratch: d.scratch[:0], path: d.path[:0], keys: d.keys, dig: d.dig}
 	d.cfg.SpoolThreshold = -1 // everything is in memory already
 	err := d.unmarshal(rv)
+	d.dig.endMessage()
 	d.buf, d.msg, d.typeErr = nil, nil, nil
 	statePool.Put(d)
 	return err
@@ -90,9 +90,10 @@ func UnmarshalPrefix(data []byte, v any, cfg DecodeConfig) (n int, err error) {
 		return 0, &InvalidUnmarshalError{reflect.TypeOf(v)}
 	}
 	d := statePool.Get().(*decodeState)
-	*d = decodeState{buf: data, lim: cfg.Limits.resolved(), cfg: cfg, scratch: d.scratch[:0], path: d.path[:0], keys: d.keys, noBlobs: true}
+	*d = decodeState{buf: data, lim: cfg.Limits.resolved(), cfg: cfg, scratch: d.scratch[:0], path: d.path[:0], keys: d.keys, dig: d.dig, noBlobs: true}
 	d.cfg.SpoolThreshold = -1
 	err = d.unmarshalPrefix(rv)
+	d.dig.endMessage()
 	if err == nil || err == d.typeErr {
 		n = d.pos
 	}
@@ -179,7 +180,7 @@ func (dec *Decoder) Reset(r io.Reader) {
 	if cap(buf) > 64<<10 {
 		buf = dec.small[:0]
 	}
-	dec.d = decodeState{r: r, lim: old.lim, cfg: old.cfg, buf: buf, scratch: old.scratch[:0], path: old.path[:0], keys: old.keys}
+	dec.d = decodeState{r: r, lim: old.lim, cfg: old.cfg, buf: buf, scratch: old.scratch[:0], path: old.path[:0], keys: old.keys, dig: old.dig}
 	dec.err, dec.last = nil, nil
 }
 
@@ -226,6 +227,7 @@ func (dec *Decoder) Decode(v any) error {
 	}
 	d.rootStart = d.off()
 	err := d.root(rv)
+	d.dig.endMessage()
 	if err == nil {
 		err = d.checkRoot(0) // see unmarshal
 	}
@@ -481,7 +483,7 @@ func (d *decodeState) set() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if i := firstDup(items); i >= 0 {
+	if i := d.firstDup(items); i >= 0 {
 		return nil, d.syntaxAt(start, "set has a duplicate item %s", describe(items[i]))
 	}
 	all := true
@@ -503,16 +505,20 @@ func (d *decodeState) set() (any, error) {
 
 // entries decodes the entries of a dict or ordered dict after its letter.
 func (d *decodeState) entries() ([]Entry, error) {
-	start := d.off() - 1
 	if err := d.enter(); err != nil {
 		return nil, err
 	}
-	return d.moreEntries(start, nil)
+	return d.moreEntries(nil)
 }
 
 // moreEntries decodes entries up to the closing ';' after those in out,
-// leaves the collection and checks for duplicate keys.
-func (d *decodeState) moreEntries(start int64, out []Entry) ([]Entry, error) {
+// which have distinct keys, and leaves the collection. It fails at the
+// first key equal to an earlier one.
+func (d *decodeState) moreEntries(out []Entry) ([]Entry, error) {
+	dups := dupChecker{d: d}
+	for _, e := range out {
+		dups.add(e.Key)
+	}
 	for {
 		if !d.skipWS() {
 			return nil, d.eofErr("a key or ';'")
@@ -524,6 +530,7 @@ func (d *decodeState) moreEntries(start int64, out []Entry) ([]Entry, error) {
 		if err := d.itemLimit(len(out) + 1); err != nil {
 			return nil, err
 		}
+		keyOff := d.off()
 		var k any
 		var err error
 		if d.buf[d.pos] == 'u' {
@@ -544,16 +551,12 @@ func (d *decodeState) moreEntries(start int64, out []Entry) ([]Entry, error) {
 		if err != nil {
 			return nil, err
 		}
+		if dups.add(k) {
+			return nil, d.syntaxAt(keyOff, "dict has a duplicate key %s", describe(k))
+		}
 		out = append(out, Entry{k, v})
 	}
 	d.leave()
-	keys := make([]any, len(out))
-	for i, e := range out {
-		keys[i] = e.Key
-	}
-	if i := firstDup(keys); i >= 0 {
-		return nil, d.syntaxAt(start, "dict has a duplicate key %s", describe(keys[i]))
-	}
 	return out, nil
 }
 
@@ -663,7 +666,7 @@ func (d *decodeState) dictFallback(start int64, m map[string]any) (any, error) {
 	for k, v := range m {
 		entries = append(entries, Entry{k, v})
 	}
-	entries, err := d.moreEntries(start, entries)
+	entries, err := d.moreEntries(entries)
 	if err != nil {
 		return nil, err
 	}
@@ -816,13 +819,11 @@ var contentTypeKey any = "content-type"
 // which the caller reports once it has read the blob, after the errors of
 // the dict itself. start is the offset of the blob.
 func (d *decodeState) blobAttrs(start int64) (ct string, attrs map[string]any, bad, err error) {
-	dictStart := d.off() - 1
 	if err := d.enter(); err != nil {
 		return "", nil, nil, err
 	}
-	var keyArr [4]any
-	keys := keyArr[:0] // for the duplicate check
-	for {
+	dups := dupChecker{d: d}
+	for n := 1; ; n++ {
 		if !d.skipWS() {
 			return "", nil, nil, d.eofErr("a key or ';'")
 		}
@@ -830,9 +831,10 @@ func (d *decodeState) blobAttrs(start int64) (ct string, attrs map[string]any, b
 			d.pos++
 			break
 		}
-		if err := d.itemLimit(len(keys) + 1); err != nil {
+		if err := d.itemLimit(n); err != nil {
 			return "", nil, nil, err
 		}
+		keyOff := d.off()
 		var k any
 		if d.buf[d.pos] == 'u' {
 			d.pos++
@@ -881,61 +883,12 @@ func (d *decodeState) blobAttrs(start int64) (ct string, attrs map[string]any, b
 				attrs[ks] = v
 			}
 		}
-		keys = append(keys, k)
+		if dups.add(k) {
+			return "", nil, nil, d.syntaxAt(keyOff, "dict has a duplicate key %s", describe(k))
+		}
 	}
 	d.leave()
-	if i := firstDup(keys); i >= 0 {
-		return "", nil, nil, d.syntaxAt(dictStart, "dict has a duplicate key %s", describe(keys[i]))
-	}
 	return ct, attrs, bad, nil
-}
-
-// firstDup returns the index of the first value equal to an earlier one,
-// or -1. Comparable values compare with ==, others by canonical encoding.
-func firstDup(vals []any) int {
-	if len(vals) < 2 {
-		return -1
-	}
-	var hs map[any]struct{}
-	var cs map[string]struct{}
-	nan := false
-	for i, k := range vals {
-		if f, ok := k.(float64); ok && math.IsNaN(f) {
-			if nan {
-				return i
-			}
-			nan = true
-			continue
-		}
-		if s, ok := k.(string); ok {
-			k = nfc(s)
-		}
-		if hashable(k) {
-			if hs == nil {
-				hs = make(map[any]struct{}, len(vals))
-			}
-			if _, ok := hs[k]; ok {
-				return i
-			}
-			hs[k] = struct{}{}
-			continue
-		}
-		if _, ok := k.(*Blob); ok {
-			continue // every blob is distinct
-		}
-		b, err := canonicalKey(k)
-		if err != nil {
-			continue
-		}
-		if cs == nil {
-			cs = make(map[string]struct{})
-		}
-		if _, ok := cs[string(b)]; ok {
-			return i
-		}
-		cs[string(b)] = struct{}{}
-	}
-	return -1
 }
 
 // describe renders a value briefly for an error message.

@@ -425,6 +425,7 @@ func newSliceDecoder(t reflect.Type) decoderFunc {
 		default:
 			return d.mismatch(v.Type(), "")
 		}
+		d.dig.forget(v)
 		n := 0
 		oldCap := v.Cap() // elements below it may hold an earlier value
 		start := d.off()
@@ -464,7 +465,7 @@ func (d *decodeState) checkSetDups(v reflect.Value, off int64) error {
 	for i := range items {
 		items[i] = v.Index(i).Interface()
 	}
-	if i := firstDup(items); i >= 0 {
+	if i := d.firstDup(items); i >= 0 {
 		return d.syntaxAt(off, "set has a duplicate item %s", describe(items[i]))
 	}
 	return nil
@@ -586,6 +587,7 @@ func newMapDecoder(t reflect.Type) decoderFunc {
 		default:
 			return d.mismatch(v.Type(), "")
 		}
+		d.dig.forget(v)
 		target := v
 		if v.IsNil() || v.Len() > 0 {
 			target = reflect.MakeMap(t)
@@ -670,6 +672,7 @@ func newSetDecoder(t reflect.Type) decoderFunc {
 		default:
 			return d.mismatch(v.Type(), "")
 		}
+		d.dig.forget(v)
 		target := reflect.MakeMap(t)
 		kv := reflect.New(kt).Elem()
 		var seenNFC map[string]struct{}
@@ -1117,7 +1120,7 @@ func anySetDecoder(d *decodeState, v reflect.Value) error {
 			return err
 		}
 		if c == 'S' {
-			if i := firstDup(items); i >= 0 {
+			if i := d.firstDup(items); i >= 0 {
 				return d.syntaxAt(off, "set has a duplicate item %s", describe(items[i]))
 			}
 		}

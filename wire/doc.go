@@ -36,4 +36,16 @@
 // depth, items per collection, string length, integer digits, number and
 // size of blobs); errors say what was found, what was expected and at
 // which byte.
+//
+// Decoding takes time linear in the input, however deep it nests: the
+// time per input byte is bounded whatever the input. That includes the
+// duplicate checks of sets and dict keys (two items or keys are
+// duplicates when they are the same glyph value, spec.md 3.5), which
+// compare values Go cannot compare, such as lists and dicts, by digests
+// of their canonical encodings: every collection in a message is
+// digested a bounded number of times, rather than encoded again for every
+// set around it, and a duplicate ends decoding where it is found.
+// Decoding into Go types writes what they hold and the input may lack
+// (struct fields left zero, which the checks encode too), so there the
+// bound grows with the size of those types as well.
 package wire

@@ -237,6 +237,13 @@ type encodeState struct {
 
 	identity bool // encoding for comparison: blobs by identity, no trailers
 
+	// dig is set while e writes a value for the duplicate check of a
+	// decode: collections nested in the value are written as their
+	// digests (see digester). open says that the next collection is the
+	// one being digested, to be written out.
+	dig  *digester
+	open bool
+
 	// Room for the first blobs of a message, so that one blob costs no
 	// allocation.
 	blobArr   [2]*Blob
@@ -286,6 +293,10 @@ func (e *encodeState) encodeRoot(v any) error {
 }
 
 const maxEncodeDepth = 1000
+
+// msgTooDeep is the message of the error of a value nested deeper than
+// maxEncodeDepth.
+const msgTooDeep = "nested too deep (cyclic value?)"
 
 // encodeAny encodes an interface value, with fast paths for the types the
 // decoder produces.
@@ -442,12 +453,18 @@ func truncate(s string, n int) string {
 func (e *encodeState) enter(t reflect.Type) error {
 	e.depth++
 	if e.depth > maxEncodeDepth {
-		return &UnsupportedValueError{Type: t, Msg: "nested too deep (cyclic value?)"}
+		return &UnsupportedValueError{Type: t, Msg: msgTooDeep}
 	}
 	return nil
 }
 
 func (e *encodeState) encodeAnyList(l []any) error {
+	if e.dig != nil {
+		enc := func(s *encodeState) error { return s.encodeAnyList(l) }
+		if done, err := e.digested(unsafe.Pointer(unsafe.SliceData(l)), anyListType, len(l), enc); done {
+			return err
+		}
+	}
 	if err := e.enter(nil); err != nil {
 		return err
 	}
@@ -574,6 +591,12 @@ func (e *encodeState) renumberBlobs(base int, spans []span) {
 }
 
 func (e *encodeState) encodeStringMap(m map[string]any) error {
+	if e.dig != nil {
+		enc := func(s *encodeState) error { return s.encodeStringMap(m) }
+		if done, err := e.digested(reflect.ValueOf(m).UnsafePointer(), stringMapType, len(m), enc); done {
+			return err
+		}
+	}
 	if err := e.enter(nil); err != nil {
 		return err
 	}
@@ -623,6 +646,12 @@ func (e *encodeState) encodeBlob(b *Blob) error {
 // content-type set to its ContentType (application/octet-stream when
 // empty), as encodeStringMap would write such a map.
 func (e *encodeState) encodeBlobAttrs(b *Blob) error {
+	if e.dig != nil {
+		enc := func(s *encodeState) error { return s.encodeBlobAttrs(b) }
+		if done, err := e.digested(nil, nil, 1+len(b.Attrs), enc); done {
+			return err
+		}
+	}
 	if err := e.enter(nil); err != nil {
 		return err
 	}
@@ -982,6 +1011,12 @@ func (e *encodeState) encodeExtension(x Extension) error {
 }
 
 func (e *encodeState) encodeOrdered(entries []Entry) error {
+	if e.dig != nil {
+		enc := func(s *encodeState) error { return s.encodeOrdered(entries) }
+		if done, err := e.digested(unsafe.Pointer(unsafe.SliceData(entries)), orderedDictType, len(entries), enc); done {
+			return err
+		}
+	}
 	if err := e.enter(orderedDictType); err != nil {
 		return err
 	}
@@ -1000,6 +1035,12 @@ func (e *encodeState) encodeOrdered(entries []Entry) error {
 }
 
 func (e *encodeState) encodeEntries(entries []Entry) error {
+	if e.dig != nil {
+		enc := func(s *encodeState) error { return s.encodeEntries(entries) }
+		if done, err := e.digested(unsafe.Pointer(unsafe.SliceData(entries)), dictType, len(entries), enc); done {
+			return err
+		}
+	}
 	if err := e.enter(dictType); err != nil {
 		return err
 	}
@@ -1024,6 +1065,12 @@ func (e *encodeState) encodeEntries(entries []Entry) error {
 }
 
 func (e *encodeState) encodeAnySet(items []any) error {
+	if e.dig != nil {
+		enc := func(s *encodeState) error { return s.encodeAnySet(items) }
+		if done, err := e.digested(unsafe.Pointer(unsafe.SliceData(items)), anySetType, len(items), enc); done {
+			return err
+		}
+	}
 	if err := e.enter(anySetType); err != nil {
 		return err
 	}
@@ -1046,7 +1093,17 @@ func (e *encodeState) encodeAnySet(items []any) error {
 func newListEncoder(t reflect.Type) encoderFunc {
 	var elemEnc encoderFunc
 	var once sync.Once
-	return func(e *encodeState, v reflect.Value) error {
+	var enc encoderFunc
+	enc = func(e *encodeState, v reflect.Value) error {
+		if e.dig != nil {
+			var p unsafe.Pointer // an array has no identity of its own
+			if t.Kind() == reflect.Slice {
+				p = v.UnsafePointer()
+			}
+			if done, err := e.digested(p, t, v.Len(), func(s *encodeState) error { return enc(s, v) }); done {
+				return err
+			}
+		}
 		once.Do(func() { elemEnc = encoderFor(t.Elem()) })
 		if err := e.enter(t); err != nil {
 			return err
@@ -1061,12 +1118,19 @@ func newListEncoder(t reflect.Type) encoderFunc {
 		e.depth--
 		return nil
 	}
+	return enc
 }
 
 func newMapEncoder(t reflect.Type) encoderFunc {
 	var keyEnc, elemEnc encoderFunc
 	var once sync.Once
-	return func(e *encodeState, v reflect.Value) error {
+	var enc encoderFunc
+	enc = func(e *encodeState, v reflect.Value) error {
+		if e.dig != nil {
+			if done, err := e.digested(v.UnsafePointer(), t, v.Len(), func(s *encodeState) error { return enc(s, v) }); done {
+				return err
+			}
+		}
 		once.Do(func() { keyEnc, elemEnc = encoderFor(t.Key()), encoderFor(t.Elem()) })
 		if err := e.enter(t); err != nil {
 			return err
@@ -1091,12 +1155,19 @@ func newMapEncoder(t reflect.Type) encoderFunc {
 		e.depth--
 		return err
 	}
+	return enc
 }
 
 func newSetEncoder(t reflect.Type) encoderFunc {
 	var keyEnc encoderFunc
 	var once sync.Once
-	return func(e *encodeState, v reflect.Value) error {
+	var enc encoderFunc
+	enc = func(e *encodeState, v reflect.Value) error {
+		if e.dig != nil {
+			if done, err := e.digested(v.UnsafePointer(), t, v.Len(), func(s *encodeState) error { return enc(s, v) }); done {
+				return err
+			}
+		}
 		once.Do(func() { keyEnc = encoderFor(t.Key()) })
 		if err := e.enter(t); err != nil {
 			return err
@@ -1117,11 +1188,20 @@ func newSetEncoder(t reflect.Type) encoderFunc {
 		e.depth--
 		return err
 	}
+	return enc
 }
 
 func newStructEncoder(t reflect.Type) encoderFunc {
 	si := structInfoFor(t)
-	return func(e *encodeState, v reflect.Value) error {
+	var enc encoderFunc
+	enc = func(e *encodeState, v reflect.Value) error {
+		if e.dig != nil {
+			// A struct has no identity of its own: its digest is not
+			// remembered.
+			if done, err := e.digested(nil, t, len(si.fields), func(s *encodeState) error { return enc(s, v) }); done {
+				return err
+			}
+		}
 		si.codecs()
 		if err := e.enter(t); err != nil {
 			return err
@@ -1145,6 +1225,7 @@ func newStructEncoder(t reflect.Type) encoderFunc {
 		e.depth--
 		return nil
 	}
+	return enc
 }
 
 // fieldForRead returns the field at index; false when an embedded pointer

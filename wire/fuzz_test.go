@@ -115,6 +115,30 @@ func FuzzUnmarshalAny(f *testing.F) {
 	})
 }
 
+// FuzzDecodeWork checks the bound doc.go promises: the duplicate checks
+// of sets and dict keys do work linear in the input, whatever it nests.
+func FuzzDecodeWork(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	for _, depth := range []int{1, 5, 50} {
+		f.Add(nestedSets(depth, 500))
+		f.Add(nestedDictKeys(depth, 500))
+	}
+	f.Add(duplicateKeys("Li1;;", 50))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var v any
+		work, err := wire.DupWork(data, &v, wire.DecodeConfig{Limits: smallLimits})
+		if err != nil && !errors.Is(err, io.EOF) {
+			checkErrorType(t, err)
+		}
+		if work > maxDupWorkPerByte*int64(len(data)) {
+			t.Fatalf("the duplicate checks of %q did %d work for %d bytes, want at most %d per byte",
+				data, work, len(data), maxDupWorkPerByte)
+		}
+	})
+}
+
 // streamReader wraps data in a reader chosen by mode. For the pipe mode it
 // starts a writer goroutine; stop ends it and reports whether it ended.
 func streamReader(data []byte, mode byte) (r io.Reader, stop func() bool) {

@@ -37,6 +37,8 @@ type decodeState struct {
 
 	keys map[string]any // interned short dict keys (strings, boxed), at most 256
 
+	dig digester // digests for the duplicate checks of sets and dict keys
+
 	typeErr error    // first UnmarshalTypeError of this message
 	path    []string // struct field path for error messages
 	scratch []byte
