@@ -647,11 +647,18 @@ func TestLimits(t *testing.T) {
 		wantValue(t, s.do(t, "POST", "/count", hdr("Content-Type", "text/plain"), unsized{bytes.NewReader(blob[:64<<10])}), int64(64<<10))
 		// A function that stops reading early is not blamed for the rest.
 		wantValue(t, s.do(t, "POST", "/peek", hdr("Content-Type", "text/plain"), unsized{bytes.NewReader(blob)}), "xxx")
+
+		// Whitespace counts: every byte of the body does.
+		spaced := append(bytes.Repeat([]byte(" "), 1020), encode(t, wire.NewOrderedDict("name", "Ann"))...)
+		wantError(t, s.do(t, "POST", "/hello", glyphHeader(), bytes.NewReader(spaced)), 413, "over 1024 bytes")
+		wantError(t, s.do(t, "POST", "/hello", glyphHeader("Content-Encoding", "gzip"), bytes.NewReader(gz(spaced))), 413, "over 1024 bytes")
+		inside := []byte("Ou4:name;" + strings.Repeat(" ", 1020) + "u3:Ann;;")
+		wantError(t, s.do(t, "POST", "/hello", glyphHeader(), bytes.NewReader(inside)), 413, "over 1024 bytes")
 	})
 }
 
 // TestGzipBomb sends small gzip bodies that expand far past the limits:
-// 413, with the heap bounded.
+// 413, with the heap bounded, and without reading the whole expansion.
 func TestGzipBomb(t *testing.T) {
 	// A form whose argument is a list of 200 000 bytearrays of 1000
 	// zeros: valid glyph, so the decoder reads on until the limit.

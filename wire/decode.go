@@ -37,10 +37,10 @@ func UnmarshalConfig(data []byte, v any, cfg DecodeConfig) error {
 }
 
 func (d *decodeState) unmarshal(rv reflect.Value) error {
+	d.rootStart, d.wsOver = d.off(), false
 	if !d.skipWS() {
 		return d.eofErr("a value")
 	}
-	d.rootStart = d.off()
 	if err := d.root(rv); err != nil {
 		return err
 	}
@@ -103,10 +103,10 @@ func UnmarshalPrefix(data []byte, v any, cfg DecodeConfig) (n int, err error) {
 }
 
 func (d *decodeState) unmarshalPrefix(rv reflect.Value) error {
+	d.rootStart, d.wsOver = d.off(), false
 	if !d.skipWS() {
 		return d.eofErr("a value")
 	}
-	d.rootStart = d.off()
 	if err := d.root(rv); err != nil {
 		return err
 	}
@@ -218,14 +218,18 @@ func (dec *Decoder) Decode(v any) error {
 		return err
 	}
 	d.typeErr, d.depth, d.path = nil, 0, d.path[:0]
+	d.rootStart, d.wsOver = d.off(), false
 	if !d.skipWS() {
+		if d.wsOver {
+			dec.err = d.eofErr("a value")
+			return dec.err
+		}
 		if d.rerr == nil || errors.Is(d.rerr, io.EOF) {
 			return io.EOF
 		}
 		dec.err = d.rerr
 		return d.rerr
 	}
-	d.rootStart = d.off()
 	err := d.root(rv)
 	d.dig.endMessage()
 	if err == nil {

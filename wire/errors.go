@@ -86,7 +86,8 @@ func (e *InvalidUnmarshalError) Error() string {
 // what the limits allow. A zero field takes its default (see DefaultLimits);
 // a negative field means no limit.
 type Limits struct {
-	// MaxMessageBytes bounds the encoded root object, excluding blob data.
+	// MaxMessageBytes bounds the bytes read for a message: the encoded root
+	// object and the whitespace before and in it, excluding blob data.
 	MaxMessageBytes int64
 	// MaxDepth bounds nesting of collections and extensions.
 	MaxDepth int

@@ -412,3 +412,49 @@ func TestEncodeCycles(t *testing.T) {
 		t.Errorf("shared value: %v", err)
 	}
 }
+
+// spaces is an endless stream of spaces that counts what was read of it,
+// after an optional prefix.
+type spaces struct {
+	prefix string
+	read   int64
+}
+
+func (s *spaces) Read(p []byte) (int, error) {
+	n := copy(p, s.prefix)
+	s.prefix = s.prefix[n:]
+	for i := n; i < len(p); i++ {
+		p[i] = ' '
+	}
+	s.read += int64(len(p))
+	return len(p), nil
+}
+
+// TestWhitespaceCounts: whitespace counts toward MaxMessageBytes like any
+// byte of the message, before the value and inside it, and a stream of
+// it is not read past the limit.
+func TestWhitespaceCounts(t *testing.T) {
+	const limit = 1 << 20
+	for _, prefix := range []string{"", "L", "Du1:a;"} {
+		src := &spaces{prefix: prefix}
+		dec := wire.NewDecoderConfig(src, wire.DecodeConfig{Limits: wire.Limits{MaxMessageBytes: limit}})
+		var v any
+		err := dec.Decode(&v)
+		var le *wire.LimitError
+		if !errors.As(err, &le) || le.Limit != "MaxMessageBytes" {
+			t.Errorf("%q and endless spaces: %v, want the MaxMessageBytes limit", prefix, err)
+		}
+		if src.read > 2*limit {
+			t.Errorf("%q and endless spaces: read %d bytes for a limit of %d", prefix, src.read, limit)
+		}
+	}
+	// In memory, the same.
+	in := strings.Repeat(" ", 100) + "N;"
+	var v any
+	if err := wire.UnmarshalConfig([]byte(in), &v, wire.DecodeConfig{Limits: wire.Limits{MaxMessageBytes: 50}}); err == nil {
+		t.Error("100 spaces before N; passed a limit of 50 bytes")
+	}
+	if err := wire.UnmarshalConfig([]byte(in), &v, wire.DecodeConfig{Limits: wire.Limits{MaxMessageBytes: 102}}); err != nil {
+		t.Errorf("102 bytes within a limit of 102: %v", err)
+	}
+}

@@ -139,7 +139,9 @@ func TestUnmarshalPrefixLimits(t *testing.T) {
 		n     int
 	}{
 		{"u4:abcd;" + strings.Repeat("x", 100), cfg(wire.Limits{MaxMessageBytes: 8}), "", 8},
-		{"   u4:abcd;", cfg(wire.Limits{MaxMessageBytes: 8}), "", 11},
+		// Whitespace before the value counts: every byte read does.
+		{"   u4:abcd;", cfg(wire.Limits{MaxMessageBytes: 8}), "MaxMessageBytes", 0},
+		{"   u4:abcd;", cfg(wire.Limits{MaxMessageBytes: 11}), "", 11},
 		{"u5:abcde;", cfg(wire.Limits{MaxMessageBytes: 8}), "MaxMessageBytes", 0},
 		{"Li1;i2;;", cfg(wire.Limits{MaxMessageBytes: 7}), "MaxMessageBytes", 0},
 		{"LLN;;;x", cfg(wire.Limits{MaxDepth: 2}), "", 6},

@@ -24,7 +24,8 @@ type decodeState struct {
 
 	lim       Limits
 	cfg       DecodeConfig
-	rootStart int64
+	rootStart int64 // where the message began, whitespace before it included
+	wsOver    bool  // whitespace ran past MaxMessageBytes: see skipWSSlow
 	depth     int
 
 	msg      *message // blobs of the message being decoded; nil until one appears
@@ -56,6 +57,9 @@ func (d *decodeState) syntaxAt(off int64, format string, args ...any) error {
 
 // eofErr describes running out of input while expecting what.
 func (d *decodeState) eofErr(what string) error {
+	if d.wsOver {
+		return &LimitError{Limit: "MaxMessageBytes", Max: d.lim.MaxMessageBytes, Offset: d.off()}
+	}
 	if d.rerr != nil && !errors.Is(d.rerr, io.EOF) {
 		return fmt.Errorf("glyph: reading input at byte %d: %w", d.off(), d.rerr)
 	}
@@ -126,6 +130,10 @@ func (d *decodeState) skipWS() bool {
 	return d.skipWSSlow()
 }
 
+// skipWSSlow skips whitespace across refills. Whitespace counts toward
+// MaxMessageBytes like any byte of the message: past the limit it stops,
+// and the caller's end-of-input error becomes the limit's (eofErr), so
+// that a stream of spaces is not read to its end.
 func (d *decodeState) skipWSSlow() bool {
 	for {
 		for d.pos < len(d.buf) {
@@ -133,6 +141,10 @@ func (d *decodeState) skipWSSlow() bool {
 				return true
 			}
 			d.pos++
+		}
+		if d.off()-d.rootStart > d.lim.MaxMessageBytes {
+			d.wsOver = true
+			return false
 		}
 		if !d.fill() {
 			return false
