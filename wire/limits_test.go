@@ -448,6 +448,17 @@ func TestWhitespaceCounts(t *testing.T) {
 			t.Errorf("%q and endless spaces: read %d bytes for a limit of %d", prefix, src.read, limit)
 		}
 	}
+	// Between the chunks of a blob, the same.
+	src := &spaces{prefix: "B0:Du12:content-type;u1:a;;;c0:2:aa;"}
+	dec := wire.NewDecoderConfig(src, wire.DecodeConfig{Limits: wire.Limits{MaxMessageBytes: limit}})
+	var blob *wire.Blob
+	if err := dec.Decode(&blob); err != nil {
+		t.Fatal(err)
+	}
+	var le *wire.LimitError
+	if b, err := io.ReadAll(blob); !errors.As(err, &le) || string(b) != "aa" || src.read > 2*limit {
+		t.Errorf("endless spaces after a blob's chunk: read %q, %v, %d bytes of input", b, err, src.read)
+	}
 	// In memory, the same.
 	in := strings.Repeat(" ", 100) + "N;"
 	var v any

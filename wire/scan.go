@@ -131,10 +131,13 @@ func (d *decodeState) skipWS() bool {
 }
 
 // skipWSSlow skips whitespace across refills. Whitespace counts toward
-// MaxMessageBytes like any byte of the message: past the limit it stops,
-// and the caller's end-of-input error becomes the limit's (eofErr), so
-// that a stream of spaces is not read to its end.
+// MaxMessageBytes like any byte of the message (checkRoot counts it from
+// rootStart); a run of it longer than the limit, in a message or between
+// the chunks of its blobs, stops here, and the caller's end-of-input error
+// becomes the limit's (eofErr), so that a stream of spaces is not read to
+// its end.
 func (d *decodeState) skipWSSlow() bool {
+	start := d.off()
 	for {
 		for d.pos < len(d.buf) {
 			if !isWS(d.buf[d.pos]) {
@@ -142,7 +145,7 @@ func (d *decodeState) skipWSSlow() bool {
 			}
 			d.pos++
 		}
-		if d.off()-d.rootStart > d.lim.MaxMessageBytes {
+		if d.off()-start > d.lim.MaxMessageBytes {
 			d.wsOver = true
 			return false
 		}
