@@ -34,6 +34,8 @@ type config struct {
 	blobsAsGlyph    bool
 	noGzip          bool
 	logger          *slog.Logger
+	minBodyBytes    int64         // per minBodyWindow of waiting for the body
+	minBodyWindow   time.Duration // 0: the default; negative: no minimum
 }
 
 // An Option configures a [Handler]. Options are functional throughout
@@ -75,6 +77,24 @@ func WithBlobsAsGlyph() Option { return func(c *config) { c.blobsAsGlyph = true 
 // accepted.
 func WithoutGzip() Option { return func(c *config) { c.noGzip = true } }
 
+// WithMinBodyRate requires a request body to arrive at n bytes for every
+// window of time the handler spends waiting for it; a slower client gets
+// a 400 saying so, and its connection is closed. The default, 32 KiB
+// per 30 s (about 1 KiB/s), stops a body trickled a byte at a time without
+// cutting a large upload short, as an http.Server's ReadTimeout would.
+// Time the function spends not reading the body does not count. A window
+// of 0 or less turns the minimum off. It needs a connection that takes
+// read deadlines (http.ResponseController.SetReadDeadline), as net/http's
+// HTTP/1 and HTTP/2 servers do.
+func WithMinBodyRate(n int64, window time.Duration) Option {
+	return func(c *config) {
+		c.minBodyBytes, c.minBodyWindow = n, window
+		if window <= 0 {
+			c.minBodyWindow = -1
+		}
+	}
+}
+
 // WithLogger sets where the handler logs (see Logging in the package
 // doc); without it, or with nil, [slog.Default] as it is when a line is
 // logged.
@@ -103,6 +123,9 @@ func NewHandler(svc *service.Service, opts ...Option) *Handler {
 	}
 	if !strings.HasSuffix(cfg.root, "/") {
 		cfg.root += "/"
+	}
+	if cfg.minBodyWindow == 0 {
+		cfg.minBodyBytes, cfg.minBodyWindow = defaultMinBodyBytes, defaultMinBodyWindow
 	}
 	cfg.maxRequestBytes = limitOrDefault(cfg.maxRequestBytes, 8<<20)
 	cfg.maxBlobBytes = limitOrDefault(cfg.maxBlobBytes, 1<<30)
@@ -160,6 +183,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Err: fmt.Errorf("panic: %v\n%s", p, debug.Stack())})
 	}()
 
+	if h.cfg.minBodyWindow > 0 && r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+		x.rate = rateReader{r: r.Body, rc: http.NewResponseController(w), n: h.cfg.minBodyBytes, window: h.cfg.minBodyWindow}
+		r.Body = &x.rate
+	}
 	req, body, err := h.request(r, x)
 	if body != nil {
 		defer h.closeBody(body)
@@ -189,6 +216,7 @@ type exchange struct {
 	req  service.Request
 	body requestBody
 	lim  limitReader
+	rate rateReader
 }
 
 // trackingWriter remembers whether the response has started, so that a

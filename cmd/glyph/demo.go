@@ -195,7 +195,7 @@ func startDemoServer(addr string) (*demoServer, error) {
 	mux.Handle("/", hyperhttp.NewHandler(svc))
 	mux.Handle("/peer", s.walkthrough.WebSocketHandler(nil))
 	mux.Handle("/chat/peer", s.chat.WebSocketHandler(nil))
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.http = hyperhttp.NewServer("", mux)
 	go s.http.Serve(ln)
 	return s, nil
 }

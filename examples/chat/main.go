@@ -128,7 +128,7 @@ func startServer(addr string) (*server, error) {
 	mux.Handle("/peer", p.WebSocketHandler(nil))
 	s := &server{
 		room:    r,
-		http:    &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
+		http:    hyperhttp.NewServer("", mux),
 		peer:    p,
 		url:     "http://" + ln.Addr().String() + "/",
 		peerURL: "ws://" + ln.Addr().String() + "/peer",
