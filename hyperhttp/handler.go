@@ -36,6 +36,8 @@ type config struct {
 	logger          *slog.Logger
 	minBodyBytes    int64         // per minBodyWindow of waiting for the body
 	minBodyWindow   time.Duration // 0: the default; negative: no minimum
+	decodeBudget    int64         // 0: the default; negative: none
+	decodeWait      time.Duration
 }
 
 // An Option configures a [Handler]. Options are functional throughout
@@ -95,6 +97,20 @@ func WithMinBodyRate(n int64, window time.Duration) Option {
 	}
 }
 
+// WithDecodeBudget bounds how many bytes of form bodies the handler
+// decodes at once, over all its requests: a request takes its body's
+// length (Content-Length, or the maximum request size when unknown, at
+// most n) from the budget before decoding and gives it back when it
+// ends; a request that finds no room waits up to wait, in turn, and is
+// then answered 503 with Retry-After. Decoded values take up to about 35
+// times their encoding in memory (small dicts; bench/README.md has the
+// figures), so decoding holds at most about 35 × n at once: with the
+// default of 16 MiB, about 0.6 GB, however many large requests come. The default is
+// [DefaultDecodeBudget] and [DefaultDecodeWait]; n < 0 means no budget.
+func WithDecodeBudget(n int64, wait time.Duration) Option {
+	return func(c *config) { c.decodeBudget, c.decodeWait = n, wait }
+}
+
 // WithLogger sets where the handler logs (see Logging in the package
 // doc); without it, or with nil, [slog.Default] as it is when a line is
 // logged.
@@ -109,6 +125,7 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 type Handler struct {
 	svc      *service.Service
 	cfg      config
+	budget   *budget   // nil: no decode budget
 	decoders sync.Pool // *wire.Decoder for form bodies, configured by cfg
 }
 
@@ -129,7 +146,14 @@ func NewHandler(svc *service.Service, opts ...Option) *Handler {
 	}
 	cfg.maxRequestBytes = limitOrDefault(cfg.maxRequestBytes, 8<<20)
 	cfg.maxBlobBytes = limitOrDefault(cfg.maxBlobBytes, 1<<30)
-	return &Handler{svc: svc, cfg: cfg}
+	if cfg.decodeBudget == 0 {
+		cfg.decodeBudget, cfg.decodeWait = DefaultDecodeBudget, DefaultDecodeWait
+	}
+	h := &Handler{svc: svc, cfg: cfg}
+	if cfg.decodeBudget > 0 {
+		h.budget = &budget{free: cfg.decodeBudget}
+	}
+	return h
 }
 
 // log returns the logger: WithLogger's, or else slog.Default() read
@@ -404,6 +428,17 @@ func (h *Handler) formEnvelope(r *http.Request, x *exchange, req *service.Reques
 	if !compressed && r.ContentLength > total {
 		return tooLarge(total)
 	}
+	if h.budget != nil {
+		n := h.cfg.maxRequestBytes
+		if r.ContentLength > 0 && !compressed {
+			n = min(n, r.ContentLength)
+		}
+		n = min(n, h.cfg.decodeBudget)
+		if !h.budget.acquire(r.Context(), n, h.cfg.decodeWait) {
+			return &service.Error{Kind: service.KindOverloaded, Message: "too many large requests at once: try again later"}
+		}
+		x.body.reserved = n
+	}
 	x.body.limited = x.lim.reset(rd, total)
 	return h.formArgs(req, &x.body)
 }
@@ -572,12 +607,13 @@ func quoteShort(s string) string {
 
 // requestBody is the body of a request with an envelope that has one.
 type requestBody struct {
-	raw     io.ReadCloser
-	limited *limitReader
-	dec     *wire.Decoder // the form envelope's decoder, from Handler.decoders
-	args    any           // what the form envelope's body decoded to
-	extra   any           // a second message after it: an error
-	blob    bool          // the blob envelope: the function reads the body
+	raw      io.ReadCloser
+	limited  *limitReader
+	dec      *wire.Decoder // the form envelope's decoder, from Handler.decoders
+	args     any           // what the form envelope's body decoded to
+	extra    any           // a second message after it: an error
+	blob     bool          // the blob envelope: the function reads the body
+	reserved int64         // bytes taken from the decode budget
 }
 
 // blame replaces err by the client's fault when reading the body failed
@@ -618,6 +654,10 @@ func (h *Handler) getDecoder(r io.Reader) *wire.Decoder {
 // would otherwise drain it after the handler and race its own read of
 // the next request (golang/go#68560).
 func (h *Handler) closeBody(b *requestBody) {
+	if b.reserved > 0 {
+		h.budget.release(b.reserved)
+		b.reserved = 0
+	}
 	if b.dec != nil {
 		// Reset releases the blobs of the message (a function that kept
 		// one gets errors reading it) and forgets the request's reader.

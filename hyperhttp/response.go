@@ -502,8 +502,11 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	hdr := w.Header()
 	hdr.Del("ETag")
 	hdr["Cache-Control"] = hdrNoStore
-	if status == http.StatusMethodNotAllowed {
+	switch {
+	case status == http.StatusMethodNotAllowed:
 		hdr.Set("Allow", allowFor(r))
+	case e.Kind == service.KindOverloaded:
+		hdr.Set("Retry-After", "1")
 	}
 	body := e.Hyper()
 	b, merr := wire.Marshal(body)

@@ -102,3 +102,48 @@ func TestMinBodyRate(t *testing.T) {
 		t.Errorf("a function reading slowly: %d %q", resp.StatusCode, b)
 	}
 }
+
+// TestDecodeBudget: requests whose bodies would take the handler past
+// its decode budget wait their turn, then get 503 with Retry-After;
+// room comes back when a request ends.
+func TestDecodeBudget(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	svc := service.New(service.WithLogger(discardLogger()))
+	svc.MustFunc("hold", func(s string) int {
+		entered <- struct{}{}
+		<-release
+		return len(s)
+	}, service.Args("s"))
+	svc.MustFunc("size", func(s string) int { return len(s) }, service.Args("s"))
+	h := hyperhttp.NewHandler(svc, hyperhttp.WithLogger(discardLogger()), hyperhttp.WithDecodeBudget(1000, 100*time.Millisecond))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	post := func(fn string, n int) *http.Response {
+		body := fmt.Sprintf("Ou1:s;u%d:%s;;", n, strings.Repeat("z", n))
+		resp, err := http.Post(srv.URL+"/"+fn, hyperhttp.MediaType, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	done := make(chan *http.Response)
+	go func() { done <- post("hold", 780) }() // 793 bytes of the 1000
+	<-entered
+	if r := post("size", 100); r.StatusCode != 200 {
+		t.Errorf("a body that fits beside it: %d", r.StatusCode)
+	}
+	r := post("size", 780)
+	if r.StatusCode != 503 || r.Header.Get("Retry-After") != "1" {
+		t.Errorf("a body past the budget: %d, Retry-After %q", r.StatusCode, r.Header.Get("Retry-After"))
+	}
+	close(release)
+	if r := <-done; r.StatusCode != 200 {
+		t.Errorf("the request holding the budget: %d", r.StatusCode)
+	}
+	if r := post("size", 780); r.StatusCode != 200 {
+		t.Errorf("after the budget came back: %d", r.StatusCode)
+	}
+}
