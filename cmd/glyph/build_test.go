@@ -82,21 +82,50 @@ func TestVersionText(t *testing.T) {
 	}
 }
 
-// TestVersionOfBuild: a glyph built from this checkout names the
-// checkout's revision.
+// TestVersionOfBuild: a glyph built from this checkout says what the
+// build recorded, as go version -m reads it from the binary: the module
+// version and the VCS revision (a git clone records them; a checkout the
+// go command cannot read, such as a git worktree, records none, and glyph
+// version then says so).
 func TestVersionOfBuild(t *testing.T) {
-	rev, err := exec.Command("git", "rev-parse", "HEAD").Output()
-	if err != nil {
-		t.Skip("not a git checkout with git installed: glyph version has no revision to show; run the tests from a git clone to check it")
-	}
-	out, err := exec.Command(buildGlyph(t), "version").Output()
+	bin := buildGlyph(t)
+	out, err := exec.Command(bin, "version").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(string(out), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "glyph v0.0.0-") ||
-		!strings.HasPrefix(lines[1], "git revision "+strings.TrimSpace(string(rev))+" (") {
-		t.Errorf("glyph version printed\n%s\nwant the pseudo-version and revision %s", out, rev)
+	info, err := exec.Command("go", "version", "-m", bin).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := map[string]string{}
+	version := ""
+	for _, line := range strings.Split(string(info), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 3 && f[0] == "mod":
+			version = f[2]
+		case len(f) == 2 && f[0] == "build":
+			k, v, _ := strings.Cut(f[1], "=")
+			settings[k] = v
+		}
+	}
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if !strings.HasPrefix(lines[0], "glyph "+version+" go") {
+		t.Errorf("glyph version printed %q; go version -m says the module version is %q", lines[0], version)
+	}
+	switch rev := settings["vcs.revision"]; {
+	case rev != "":
+		if len(lines) != 2 || !strings.HasPrefix(lines[1], "git revision "+rev) {
+			t.Errorf("glyph version printed\n%s\nwant the revision %s", out, rev)
+		}
+		if r, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil && strings.TrimSpace(string(r)) != rev {
+			t.Errorf("the build recorded revision %s; the checkout is at %s", rev, r)
+		}
+	default:
+		t.Logf("this build recorded no VCS information (go version -m:\n%s)", info)
+		if len(lines) != 2 || !strings.HasPrefix(lines[1], "revision unknown") {
+			t.Errorf("glyph version printed\n%s\nwant it to say the revision is unknown", out)
+		}
 	}
 }
 
