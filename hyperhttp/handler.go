@@ -85,9 +85,9 @@ func WithoutGzip() Option { return func(c *config) { c.noGzip = true } }
 // per 30 s (about 1 KiB/s), stops a body trickled a byte at a time without
 // cutting a large upload short, as an http.Server's ReadTimeout would.
 // Time the function spends not reading the body does not count. A window
-// of 0 or less turns the minimum off. It needs a connection that takes
-// read deadlines (http.ResponseController.SetReadDeadline), as net/http's
-// HTTP/1 and HTTP/2 servers do.
+// of 0 or less turns the minimum off. It needs a ResponseWriter with a
+// SetReadDeadline method, as net/http's HTTP/1 and HTTP/2 servers give;
+// with another (a test recorder) there is no minimum.
 func WithMinBodyRate(n int64, window time.Duration) Option {
 	return func(c *config) {
 		c.minBodyBytes, c.minBodyWindow = n, window
@@ -207,9 +207,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Err: fmt.Errorf("panic: %v\n%s", p, debug.Stack())})
 	}()
 
-	if h.cfg.minBodyWindow > 0 && r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
-		x.rate = rateReader{r: r.Body, rc: http.NewResponseController(w), n: h.cfg.minBodyBytes, window: h.cfg.minBodyWindow}
-		r.Body = &x.rate
+	x.src = r.Body
+	if d, ok := w.(readDeadliner); ok && h.cfg.minBodyWindow > 0 && r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+		x.rate = rateReader{r: r.Body, conn: d, n: h.cfg.minBodyBytes, window: h.cfg.minBodyWindow}
+		x.src = &x.rate
 	}
 	req, body, err := h.request(r, x)
 	if body != nil {
@@ -241,6 +242,7 @@ type exchange struct {
 	body requestBody
 	lim  limitReader
 	rate rateReader
+	src  io.ReadCloser // the body as read: r.Body, or rate over it
 }
 
 // trackingWriter remembers whether the response has started, so that a
@@ -308,7 +310,7 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 		// instance state, or the arguments of a safe function.
 		return req, nil, nil
 	}
-	raw, err := bodyOf(r)
+	raw, err := bodyOf(r, x.src)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -316,7 +318,7 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 		return req, nil, h.queryEnvelope(req)
 	}
 	body := &x.body
-	*body = requestBody{raw: r.Body}
+	*body = requestBody{raw: x.src}
 	rd, err := decompressed(r, raw)
 	if err != nil {
 		return nil, nil, err
@@ -474,21 +476,22 @@ func headerValue(h http.Header, key string) string {
 	return ""
 }
 
-// bodyOf returns the request body, or nil when there is none. A body of
+// bodyOf returns the request body, read from src (r.Body, or a reader
+// over it), or nil when there is none. A body of
 // unknown length (chunked, or HTTP/2 without Content-Length) is probed
 // for its first byte.
-func bodyOf(r *http.Request) (io.Reader, error) {
+func bodyOf(r *http.Request, src io.Reader) (io.Reader, error) {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return nil, nil
 	}
 	if r.ContentLength > 0 {
-		return r.Body, nil
+		return src, nil
 	}
 	var first [1]byte
-	n, err := io.ReadFull(r.Body, first[:])
+	n, err := io.ReadFull(src, first[:])
 	switch {
 	case n == 1:
-		return io.MultiReader(bytes.NewReader(first[:]), r.Body), nil
+		return io.MultiReader(bytes.NewReader(first[:]), src), nil
 	case err == io.EOF:
 		return nil, nil
 	}
