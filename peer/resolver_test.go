@@ -87,17 +87,11 @@ func (r *countingResolver) Resolve(ctx context.Context) ([]string, error) {
 // countingWatcher is a countingResolver for a FileResolver, which the
 // peer watches.
 type countingWatcher struct {
-	*peer.FileResolver
-	failures atomic.Int64
+	countingResolver
+	fr *peer.FileResolver
 }
 
-func (r *countingWatcher) Resolve(ctx context.Context) ([]string, error) {
-	addrs, err := r.FileResolver.Resolve(ctx)
-	if err != nil {
-		r.failures.Add(1)
-	}
-	return addrs, err
-}
+func (w *countingWatcher) Watch(ctx context.Context) <-chan struct{} { return w.fr.Watch(ctx) }
 
 // TestResolverFile connects a peer "auto" through a watched file and
 // rewrites the file: the connections follow.
@@ -115,7 +109,8 @@ func TestResolverFile(t *testing.T) {
 
 	client := newPeer(t, fastBackoff)
 	// An hour between resolutions: only the watch can see the changes.
-	fr := &countingWatcher{FileResolver: &peer.FileResolver{Path: path, Poll: 5 * time.Millisecond}}
+	file := &peer.FileResolver{Path: path, Poll: 5 * time.Millisecond}
+	fr := &countingWatcher{countingResolver: countingResolver{Resolver: file}, fr: file}
 	if err := client.ConnectResolver(fr, time.Hour); err != nil {
 		t.Fatal(err)
 	}
