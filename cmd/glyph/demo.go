@@ -14,9 +14,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/internal/chatroom"
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
-	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/spf13/cobra"
 )

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/glyph-ipc/glyph/client"
-	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
 )
 
 // walkthroughServer serves version 2 of the walkthrough and returns its

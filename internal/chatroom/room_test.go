@@ -21,7 +21,7 @@ import (
 // joined is a Join running on its own goroutine.
 type joined struct {
 	seen  chan chatroom.Message // what deliver was called with
-	calls atomic.Int32      // how often deliver was called
+	calls atomic.Int32          // how often deliver was called
 	stop  context.CancelFunc
 	done  chan error // Join's result
 }

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/client"
-	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/peer"
 )
 
