@@ -66,7 +66,7 @@
 // # Peers
 //
 // The same navigation works over peer connections (package peer), with a
-// service served by peer.NewServiceHandler. A peer URL names an endpoint
+// service served by hyperpeer.NewHandler. A peer URL names an endpoint
 // and a path: "ws://host:port/path" or "wss://..." (WebSocket),
 // "tcp://host:port", "unix:///path/to/socket", each optionally followed by
 // "#<path>" (tcp:// URLs may also give the path after host:port):

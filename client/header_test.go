@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/glyph-ipc/glyph/client"
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -23,7 +24,7 @@ func TestHeaderOnPeerCalls(t *testing.T) {
 	defer l.Close()
 	var mu sync.Mutex
 	var seen []map[string]string
-	inner := peer.NewServiceHandler(tourService())
+	inner := hyperpeer.NewHandler(tourService())
 	cfg := &peer.Config{Handler: peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
 		mu.Lock()
 		seen = append(seen, s.Header())

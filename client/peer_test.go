@@ -18,6 +18,7 @@ import (
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -112,7 +113,7 @@ var targets = []target{
 		return u, func(p string) string { return u + "#/" + p }
 	}, true},
 	{"websocket", func(t *testing.T, svc *service.Service) (string, func(string) string) {
-		cfg := &peer.Config{Handler: peer.NewServiceHandler(svc)}
+		cfg := &peer.Config{Handler: hyperpeer.NewHandler(svc)}
 		srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {
 			if c, err := peer.Server(context.Background(), fc, cfg); err == nil {
 				<-c.Done()
@@ -133,7 +134,7 @@ func listenPeer(t *testing.T, addr string, svc *service.Service) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cancel(); l.Close() })
-	cfg := &peer.Config{Handler: peer.NewServiceHandler(svc)}
+	cfg := &peer.Config{Handler: hyperpeer.NewHandler(svc)}
 	go func() {
 		for {
 			fc, err := l.Accept(ctx)
@@ -539,7 +540,7 @@ func TestPeerReconnect(t *testing.T) {
 	svc := tourService()
 	var conns []*peer.Conn
 	accepted := make(chan *peer.Conn, 4)
-	cfg := &peer.Config{Handler: peer.NewServiceHandler(svc)}
+	cfg := &peer.Config{Handler: hyperpeer.NewHandler(svc)}
 	srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {
 		if c, err := peer.Server(context.Background(), fc, cfg); err == nil {
 			accepted <- c
@@ -598,7 +599,7 @@ func TestPeerReconnect(t *testing.T) {
 func TestPeerConcurrentCalls(t *testing.T) {
 	svc := tourService()
 	var dials atomic.Int32
-	cfg := &peer.Config{Handler: peer.NewServiceHandler(svc)}
+	cfg := &peer.Config{Handler: hyperpeer.NewHandler(svc)}
 	srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {
 		dials.Add(1)
 		if c, err := peer.Server(context.Background(), fc, cfg); err == nil {

@@ -66,9 +66,10 @@ type Config struct {
 	// sizes); zero fields take wire.DefaultLimits.
 	Limits wire.Limits
 	// Logger receives protocol diagnostics (unknown ids at debug, bad
-	// frames and handler panics at warn and error) and the calls of
-	// [NewServiceHandler]; nil means [slog.Default] (see the package
-	// doc).
+	// frames and handler panics at warn and error) and what handlers log
+	// through [Conn.Logger], such as the calls of
+	// [github.com/glyph-ipc/glyph/hyperpeer.NewHandler]; nil means
+	// [slog.Default] (see the package doc).
 	Logger *slog.Logger
 	// HandshakeTimeout bounds the handshake; default 10s.
 	HandshakeTimeout time.Duration
@@ -318,6 +319,11 @@ func (c *Conn) LocalAddr() string { return c.fc.LocalAddr() }
 
 // RemoteAddr returns the remote end's address, for logs.
 func (c *Conn) RemoteAddr() string { return c.fc.RemoteAddr() }
+
+// Logger returns the logger the connection logs to: [Config.Logger]
+// with the remote's address. A handler that logs about the calls it
+// serves logs there, so that its lines go where the connection's go.
+func (c *Conn) Logger() *slog.Logger { return c.log }
 
 func (c *Conn) has(e extSet) bool { return c.ext&e == e }
 
@@ -790,8 +796,9 @@ func (c *Conn) Call(ctx context.Context, method string, args any, opts ...CallOp
 // Use it rather than NewStream, Send and CloseSend when args are the
 // call's arguments rather than the one item of a stream. With the "end"
 // extension those send a stream of one item (a req with more, then a
-// reqend), which a remote tells from a call's arguments: NewServiceHandler
-// gives that item to a function's iter.Seq parameter.
+// reqend), which a remote tells from a call's arguments (see
+// [ServerStream.ArgForm]): package hyperpeer gives that item to a
+// function's iter.Seq parameter.
 func (c *Conn) CallStream(ctx context.Context, method string, args any, opts ...CallOption) (*ClientStream, error) {
 	s, err := c.newClientStream(ctx, method, opts, false)
 	if err != nil {

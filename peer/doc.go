@@ -105,17 +105,12 @@
 //
 // # Serving a service
 //
-// NewServiceHandler serves a service.Service, the same registrations an
-// HTTP server serves, as a connection's Handler. A method is a path of
-// the service, as in the URLs it hands out ("hello", "/User/?<state>"),
-// a Safe call is a GET, and the payload holds the arguments (a list
-// positional, a map named, any other value the one argument). Results
-// are replies: links, forms and resources with path URLs, which the
-// caller calls over the same connection (package client navigates them);
-// streamed results one message per item; callback arguments are names
-// the caller registered. Baseline peers call its functions by name with
-// the json or msgpack codec, and get links and resources in a plain map
-// form. See NewServiceHandler for the details.
+// Package hyperpeer serves a service.Service, the same registrations an
+// HTTP server serves (package hyperhttp), as a connection's Handler:
+// [github.com/glyph-ipc/glyph/hyperpeer.NewHandler]. It is written on
+// this package's public API; [ServerStream.ArgForm] and
+// [ServerStream.StreamResults] are the hooks it needs besides Recv and
+// Send, there for every handler that binds arguments or streams results.
 //
 // # Peers
 //

@@ -45,7 +45,7 @@ func (b *blocker) ServePeer(ctx context.Context, s *peer.ServerStream) (any, err
 
 func TestCancelReachesHandler(t *testing.T) {
 	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
+		t.Run(tr.Name, func(t *testing.T) {
 			b := newBlocker()
 			c, _ := connect(t, tr, nil, &peer.Config{Handler: b})
 			ctx, cancel := context.WithCancel(ctxTimeout(t, 5*time.Second))
@@ -89,7 +89,7 @@ func TestCancelReachesHandler(t *testing.T) {
 
 func TestDeadlineReachesHandler(t *testing.T) {
 	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
+		t.Run(tr.Name, func(t *testing.T) {
 			b := newBlocker()
 			c, _ := connect(t, tr, nil, &peer.Config{Handler: b})
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -185,7 +185,7 @@ func TestSlowConsumer(t *testing.T) {
 // caller's Send (flow control), never the connection.
 func TestSlowHandlerFlowControl(t *testing.T) {
 	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
+		t.Run(tr.Name, func(t *testing.T) {
 			read := make(chan struct{})
 			h := services()
 			h["lazy"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
@@ -534,7 +534,7 @@ func TestHandshakeWithHTTPServer(t *testing.T) {
 		{"unix socket", goServerOnUnix, func(string) string { return "not the peer protocol" }},
 	} {
 		for _, m := range modes {
-			t.Run(c.name+"/"+m.name, func(t *testing.T) {
+			t.Run(c.name+"/"+m.Name, func(t *testing.T) {
 				addr := c.server(t)
 				ctx := ctxTimeout(t, timeout)
 				fc, err := peer.Dial(ctx, addr, nil)
@@ -542,7 +542,7 @@ func TestHandshakeWithHTTPServer(t *testing.T) {
 					t.Fatal(err)
 				}
 				start := time.Now()
-				_, err = peer.Client(ctx, fc, &peer.Config{HandshakeTimeout: timeout, Baseline: m.baseline})
+				_, err = peer.Client(ctx, fc, &peer.Config{HandshakeTimeout: timeout, Baseline: m.Baseline})
 				if time.Since(start) >= timeout {
 					t.Fatalf("the handshake waited for its timeout: %v", err)
 				}
@@ -557,7 +557,7 @@ func TestHandshakeWithHTTPServer(t *testing.T) {
 
 func TestOversizedFrame(t *testing.T) {
 	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
+		t.Run(tr.Name, func(t *testing.T) {
 			c, srv := connect(t, tr, nil, &peer.Config{Handler: services(), MaxFrameSize: 1024})
 			ctx := ctxTimeout(t, 5*time.Second)
 			if v, err := c.Call(ctx, "echo", strings.Repeat("x", 500)); err != nil || len(v.(string)) != 500 {
@@ -574,7 +574,7 @@ func TestOversizedFrame(t *testing.T) {
 			<-c.Done()
 			// The remote says why: with a WebSocket close status, or a
 			// goaway carrying the error.
-			if tr.name != "websocket" && kindOf(t, c.Err()) != service.KindTooLarge {
+			if tr.Name != "websocket" && kindOf(t, c.Err()) != service.KindTooLarge {
 				t.Errorf("client closed with %v", c.Err())
 			}
 			if !strings.Contains(c.Err().Error(), "1024") && !strings.Contains(c.Err().Error(), "status 1009") {

@@ -68,7 +68,7 @@ func within[T any](t *testing.T, ch <-chan T) T {
 // extensions and then as baseline duplex peers.
 func TestProxyChain(t *testing.T) {
 	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) { testProxyChain(t, m.baseline) })
+		t.Run(m.Name, func(t *testing.T) { testProxyChain(t, m.Baseline) })
 	}
 }
 

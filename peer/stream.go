@@ -742,35 +742,41 @@ func (c *Conn) newServerStream(env *Envelope) *ServerStream {
 	return s
 }
 
-// argForm is what the first req of a call says of its arguments.
-type argForm uint8
+// ArgForm is what the first message of a call says of its arguments:
+// whether they stream, and whether a lone message could be a stream of
+// one item. See [ServerStream.ArgForm].
+type ArgForm uint8
 
 const (
-	// argFormStream: the first req came with more (or opened a stream of
-	// none, extension "end"): the arguments stream, one item per req.
-	argFormStream argForm = iota
-	// argFormWhole: the first req came alone from a remote with the
+	// ArgFormStream: the first req came with more (or opened a stream of
+	// none, extension "end"): the arguments stream, one item per message.
+	ArgFormStream ArgForm = iota
+	// ArgFormWhole: the first req came alone from a remote with the
 	// "end" extension, which sends even a stream of one item with more
-	// and then a reqend: the req holds the call's arguments.
-	argFormWhole
-	// argFormEither: the first req came alone from a remote without
+	// and then a reqend: the message holds the call's arguments.
+	ArgFormWhole
+	// ArgFormEither: the first req came alone from a remote without
 	// "end" (a baseline peer), which sends the last item of a stream
-	// without more: the req holds the call's arguments or the only item
-	// of a stream, and only the handler can tell which.
-	argFormEither
+	// without more: the message holds the call's arguments or the only
+	// item of a stream, and only the handler can tell which.
+	ArgFormEither
 )
 
-// argForm says what the call's first req tells of its arguments.
-// NewServiceHandler binds a service's arguments by it; handlers that read
-// their arguments with Recv need not know.
-func (s *ServerStream) argForm() argForm {
+// ArgForm reports how the call's arguments came, for a handler that binds
+// them to parameters: [ArgFormWhole], one message that is the arguments;
+// [ArgFormStream], a stream of items ([ServerStream.Recv] until io.EOF);
+// or [ArgFormEither], one message from a baseline remote that may be
+// either, which the handler decides by what it expects (package
+// hyperpeer asks the function's parameters). A handler that only reads
+// its arguments with Recv need not know.
+func (s *ServerStream) ArgForm() ArgForm {
 	switch {
 	case !s.lone:
-		return argFormStream
+		return ArgFormStream
 	case s.c.has(extEnd):
-		return argFormWhole
+		return ArgFormWhole
 	}
-	return argFormEither
+	return ArgFormEither
 }
 
 // Method returns the called method's name.
@@ -789,10 +795,14 @@ func (s *ServerStream) Ext() any { return s.ext }
 // must not be modified.
 func (s *ServerStream) Header() map[string]string { return s.header }
 
-// streamResults marks the results as a stream, so that a handler that
-// returns nil without a Send ends an empty stream (a repend, with the
-// "end" extension) rather than replying one null.
-func (s *ServerStream) streamResults() {
+// StreamResults declares the call's results a stream, for a handler
+// whose results may be no item at all: returning (nil, nil) without a
+// Send then ends an empty stream (a lone repend with the "end"
+// extension; an empty list to a baseline remote, which has no way to
+// send zero items) instead of replying one null. Items are sent with
+// Send as usual; a handler that always sends at least one need not call
+// it.
+func (s *ServerStream) StreamResults() {
 	s.mu.Lock()
 	s.streams = true
 	s.mu.Unlock()
@@ -930,6 +940,10 @@ func (s *ServerStream) reply(v any, err error, sent bool, held any, hasHeld bool
 	switch {
 	case !sent && v == nil && s.streams && s.c.has(extEnd):
 		werr = s.sendRep(&Envelope{Type: TypeRepEnd, ID: s.id})
+	case !sent && v == nil && s.streams:
+		// A stream of no item, to a remote that cannot be sent one: the
+		// empty list, as HTTP sends it.
+		werr = rep([]any{}, false)
 	case !sent:
 		werr = rep(v, false)
 	case s.c.has(extEnd):

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/peer"
 )
@@ -111,7 +112,7 @@ func recordingServer(t *testing.T, h *headerRecorder, start func(*httptest.Serve
 	svc := walkthrough.V2()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	inner := peer.NewServiceHandler(svc)
+	inner := hyperpeer.NewHandler(svc)
 	cfg := &peer.Config{Handler: peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
 		h.add("peer " + s.Method() + " " + s.Header()["X-Trace"])
 		return inner.ServePeer(ctx, s)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
@@ -30,7 +31,7 @@ func servePeers(t *testing.T, svc *service.Service) map[string]string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cfg := &peer.Config{Handler: peer.NewServiceHandler(svc)}
+	cfg := &peer.Config{Handler: hyperpeer.NewHandler(svc)}
 	urls := map[string]string{}
 	dir := t.TempDir()
 	if len(dir) > 80 { // too long for a Unix socket's address

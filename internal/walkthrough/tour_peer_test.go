@@ -9,6 +9,7 @@ import (
 
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/peer"
 )
@@ -24,7 +25,7 @@ func TestTourOverPeers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	cfg := &peer.Config{Handler: peer.NewServiceHandler(walkthrough.V2())}
+	cfg := &peer.Config{Handler: hyperpeer.NewHandler(walkthrough.V2())}
 	go func() {
 		for {
 			fc, err := l.Accept(ctx)

@@ -1,4 +1,4 @@
-package peer
+package hyperpeer
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"log/slog"
+	"math/big"
 	"net/url"
 	"reflect"
 	"slices"
@@ -15,30 +16,31 @@ import (
 
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/internal/plain"
+	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
 
-// ServiceOption configures NewServiceHandler.
-type ServiceOption func(*serviceHandler)
+// An Option configures NewHandler.
+type Option func(*handler)
 
 // WithMaxBlobBytes bounds the blob content a result may carry, all its
-// blobs together (default DefaultMaxFrameSize): a peer reply is one
+// blobs together (default [peer.DefaultMaxFrameSize]): a peer reply is one
 // frame, so a blob travels in memory, and a bigger one fails the call
 // with [service.KindTooLarge] instead of a frame the remote would refuse.
-func WithMaxBlobBytes(n int64) ServiceOption {
-	return func(h *serviceHandler) {
+func WithMaxBlobBytes(n int64) Option {
+	return func(h *handler) {
 		if n > 0 {
 			h.maxBlob = n
 		}
 	}
 }
 
-// maxServiceRedirects bounds the See Other answers a service handler
-// follows for one call.
+// maxServiceRedirects bounds the See Other answers a handler follows for
+// one call.
 const maxServiceRedirects = 10
 
-// NewServiceHandler returns a Handler that serves svc: the same
+// NewHandler returns a [peer.Handler] that serves svc: the same
 // registrations an HTTP server serves (package hyperhttp), reached over
 // a peer connection. Each incoming call becomes a service.Request:
 //
@@ -70,8 +72,8 @@ const maxServiceRedirects = 10
 //     (service.Request.StreamOrArgs), so a duplex peer streaming [42] to
 //     sum(xs) still sums 42.
 //   - A callback argument is the name of a method the caller registered on
-//     its side of the connection (Conn.Register, under a name from
-//     NewCallbackName, as duplex's "_callback.<id>"). Calling it calls
+//     its side of the connection ([peer.Conn.Register], under a name from
+//     [peer.NewCallbackName], as duplex's "_callback.<id>"). Calling it calls
 //     that method: with no arguments the payload is nil, with one that is
 //     not a list or map the argument itself, otherwise the list of them.
 //   - The call's headers (its ext's strings) are the request's Header,
@@ -87,7 +89,7 @@ const maxServiceRedirects = 10
 // answered with a link to the new resource, NoContent with nil. Errors are
 // replied with their kind's code, message, operation and logref: every
 // error gets a logref, as over HTTP, and is logged with it, its op, kind
-// and message on the connection's logger ([Config.Logger]), at info level
+// and message on the connection's logger ([peer.Conn.Logger]), at info level
 // when the caller is at fault (the kind's [service.Kind.HTTPStatus] is a
 // 4xx) and at error level when the server is (a 5xx); each call is
 // logged at debug level with its duration.
@@ -102,27 +104,27 @@ const maxServiceRedirects = 10
 // a list. Values with no such form (dicts with keys other than strings,
 // timedeltas) fail the call with [service.KindUnsupported]. A client that navigates links
 // and forms needs the glyph codec.
-func NewServiceHandler(svc *service.Service, opts ...ServiceOption) Handler {
-	h := &serviceHandler{svc: svc, maxBlob: DefaultMaxFrameSize}
+func NewHandler(svc *service.Service, opts ...Option) peer.Handler {
+	h := &handler{svc: svc, maxBlob: peer.DefaultMaxFrameSize}
 	for _, o := range opts {
 		o(h)
 	}
 	return h
 }
 
-type serviceHandler struct {
+type handler struct {
 	svc     *service.Service
 	maxBlob int64
 }
 
-// ServePeer implements Handler: serve answers the call, and a failure is
+// ServePeer implements [peer.Handler]: serve answers the call, and a failure is
 // logged with the logref its reply carries (see logFailure), unless the
 // call's context ended first: then the caller canceled the call or its
 // deadline passed, the connection ended, or the connection answered a
 // bad argument already, and nobody awaits this answer. Each call is
 // logged at debug level.
-func (h *serviceHandler) ServePeer(ctx context.Context, s *ServerStream) (any, error) {
-	log := s.c.log
+func (h *handler) ServePeer(ctx context.Context, s *peer.ServerStream) (any, error) {
+	log := s.Conn().Logger()
 	var start time.Time
 	debug := log.Enabled(ctx, slog.LevelDebug)
 	if debug {
@@ -138,8 +140,8 @@ func (h *serviceHandler) ServePeer(ctx context.Context, s *ServerStream) (any, e
 	return v, err
 }
 
-// serve answers a call as NewServiceHandler says.
-func (h *serviceHandler) serve(ctx context.Context, s *ServerStream) (any, error) {
+// serve answers a call as NewHandler says.
+func (h *handler) serve(ctx context.Context, s *peer.ServerStream) (any, error) {
 	path, query := splitMethod(s.Method())
 	first, err := s.Recv()
 	if err != nil && err != io.EOF {
@@ -150,11 +152,11 @@ func (h *serviceHandler) serve(ctx context.Context, s *ServerStream) (any, error
 		req.Method = "GET"
 	}
 	bindPayload(req, first)
-	switch s.argForm() {
-	case argFormStream:
+	switch s.ArgForm() {
+	case peer.ArgFormStream:
 		// An opening without an item (extension "end") is a stream of none.
 		req.Stream = argStream(s, first, err == io.EOF)
-	case argFormEither:
+	case peer.ArgFormEither:
 		// The service tells, by the function's inputs.
 		req.Stream, req.StreamOrArgs = argStream(s, first, false), true
 	}
@@ -226,7 +228,7 @@ func requestHeader(h map[string]string) map[string][]string {
 }
 
 // bindPayload sets req's arguments from a payload, by the convention of
-// NewServiceHandler.
+// NewHandler.
 func bindPayload(req *service.Request, p any) {
 	switch x := p.(type) {
 	case nil:
@@ -253,7 +255,7 @@ func bindPayload(req *service.Request, p any) {
 // argStream returns the call's payloads as a stream: first, then what
 // Recv gives until the arguments end; nothing when the call had no
 // arguments at all (ended).
-func argStream(s *ServerStream, first any, ended bool) iter.Seq2[any, error] {
+func argStream(s *peer.ServerStream, first any, ended bool) iter.Seq2[any, error] {
 	used := ended
 	return func(yield func(any, error) bool) {
 		if used {
@@ -281,7 +283,7 @@ func argStream(s *ServerStream, first any, ended bool) iter.Seq2[any, error] {
 
 // callback resolves a callback reference: the name of a method the caller
 // registered on its side of c.
-func callback(c *Conn, ref any) (service.CallbackFunc, error) {
+func callback(c *peer.Conn, ref any) (service.CallbackFunc, error) {
 	name, ok := ref.(string)
 	if !ok || name == "" {
 		return nil, &service.Error{Kind: service.KindInvalid, Message: fmt.Sprintf("a callback is the name of a method on the caller's side, got %s", typeName(ref))}
@@ -289,6 +291,30 @@ func callback(c *Conn, ref any) (service.CallbackFunc, error) {
 	return func(ctx context.Context, args []any) (any, error) {
 		return c.Call(ctx, name, callbackPayload(args))
 	}, nil
+}
+
+// typeName names the type of a decoded value in errors, as package peer
+// names them in its own.
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case int64, *big.Int:
+		return "an integer"
+	case float64:
+		return "a float"
+	case string:
+		return "a string"
+	case []byte:
+		return "bytes"
+	case []any:
+		return "a list"
+	case map[string]any, map[any]any:
+		return "a map"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // callbackPayload is the payload of a callback's call: nil for no
@@ -325,10 +351,9 @@ func isCollection(v any) bool {
 // sendStream sends a streamed result one item per message. A stream
 // without items ends at once with the "end" extension (the caller sees
 // an empty stream), and is otherwise answered with an empty list, as
-// HTTP sends it.
-func (h *serviceHandler) sendStream(s *ServerStream, st service.Stream) (any, error) {
-	s.streamResults()
-	n := 0
+// HTTP sends it (see [peer.ServerStream.StreamResults]).
+func (h *handler) sendStream(s *peer.ServerStream, st service.Stream) (any, error) {
+	s.StreamResults()
 	var blobBytes int64
 	for item, err := range st {
 		if err != nil {
@@ -341,10 +366,6 @@ func (h *serviceHandler) sendStream(s *ServerStream, st service.Stream) (any, er
 		if err := s.Send(v); err != nil {
 			return nil, err
 		}
-		n++
-	}
-	if n == 0 && !s.c.has(extEnd) {
-		return []any{}, nil
 	}
 	return nil, nil
 }
@@ -352,7 +373,7 @@ func (h *serviceHandler) sendStream(s *ServerStream, st service.Stream) (any, er
 // outValue prepares a result value for the connection's codec: its blobs
 // read into memory (counted in *blobBytes, against the bound), and for
 // codecs other than glyph, the plain form of what they cannot carry.
-func (h *serviceHandler) outValue(s *ServerStream, v any, blobBytes *int64) (any, error) {
+func (h *handler) outValue(s *peer.ServerStream, v any, blobBytes *int64) (any, error) {
 	op := s.Method()
 	v, err := h.readBlobs(op, v, blobBytes, 0)
 	if err != nil {
@@ -387,7 +408,7 @@ var errTooDeep = errors.New("value nested too deeply")
 // readBlobs returns v with each blob read into memory (and closed), the
 // containers that hold one copied. Blobs inside Go values that are not
 // glyph containers are left to the encoder.
-func (h *serviceHandler) readBlobs(op string, v any, total *int64, depth int) (any, error) {
+func (h *handler) readBlobs(op string, v any, total *int64, depth int) (any, error) {
 	if depth > maxValueDepth {
 		return nil, &service.Error{Op: op, Kind: service.KindInternal, Message: errTooDeep.Error()}
 	}
@@ -493,7 +514,7 @@ func mayHoldBlob(v any) bool {
 }
 
 // plainForm converts a generic glyph value to what the json and msgpack
-// codecs carry (see NewServiceHandler).
+// codecs carry (see NewHandler).
 func plainForm(v any, depth int) (any, error) {
 	if depth > maxValueDepth {
 		return nil, errTooDeep
