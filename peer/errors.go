@@ -9,7 +9,6 @@ import (
 	"syscall"
 
 	"github.com/coder/websocket"
-
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -235,4 +234,17 @@ func closedNormally(reason error) bool {
 		return ce.Code == websocket.StatusNormalClosure || ce.Code == websocket.StatusGoingAway
 	}
 	return false
+}
+
+// opError sets op on a *service.Error from the codec or the connection.
+func opError(op string, err error) error {
+	var se *service.Error
+	if errors.As(err, &se) {
+		c := *se
+		if c.Op == "" {
+			c.Op = op
+		}
+		return &c
+	}
+	return &service.Error{Op: op, Kind: service.KindOf(err), Message: err.Error(), Err: err}
 }

@@ -160,13 +160,3 @@ func (w *wsConn) markClosed() {
 
 func (w *wsConn) LocalAddr() string  { return w.local }
 func (w *wsConn) RemoteAddr() string { return w.remote }
-
-// closeFrameConn closes fc, telling the peer the reason where the
-// transport can carry one (a WebSocket close status).
-func closeFrameConn(fc FrameConn, reason error) {
-	if rc, ok := fc.(ReasonCloser); ok {
-		rc.CloseWithReason(reason)
-		return
-	}
-	fc.Close()
-}

@@ -7,8 +7,6 @@ import (
 	"github.com/glyph-ipc/glyph/service"
 )
 
-// ---- writing ----
-//
 // Envelopes are encoded by the goroutine that sends them, into a buffer
 // of a pool, and queued on the connection's writeQueue. Small frames are
 // copied into the queue's batch buffer, so a batch is a few large

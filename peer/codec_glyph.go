@@ -8,6 +8,33 @@ import (
 	"github.com/glyph-ipc/glyph/wire"
 )
 
+// glyphCodec writes the envelope as a hyperglyph dict (package wire), so
+// payloads may hold every glyph value.
+type glyphCodec struct{ limits wire.Limits }
+
+func (glyphCodec) Name() string { return "glyph" }
+func (glyphCodec) Binary() bool { return true }
+
+func (g glyphCodec) Marshal(env *Envelope) ([]byte, error) {
+	return appendEnvelope(g, nil, env)
+}
+
+func (g glyphCodec) Unmarshal(data []byte, env *Envelope) error {
+	return g.unmarshalGlyph(data, env, nil)
+}
+
+// unmarshalGeneral decodes any frame: the whole envelope into a map, then
+// the fields from it. unmarshalGlyph takes it for what its scan does not
+// read.
+func (g glyphCodec) unmarshalGeneral(data []byte, env *Envelope) error {
+	var v any
+	if err := wire.UnmarshalConfig(data, &v, wire.DecodeConfig{Limits: g.limits}); err != nil {
+		*env = Envelope{}
+		return decodeError("glyph", err)
+	}
+	return envelopeFromValue(v, env)
+}
+
 // The glyph codec writes an envelope's dict itself, in the canonical key
 // order, instead of building a map for wire.Marshal to sort: the bytes
 // are the same (spec_test.go checks them), without a map, a sort or a
@@ -195,29 +222,4 @@ func blobFree(v any, depth int) bool {
 		return true
 	}
 	return false
-}
-
-// appendEnvelope appends env's encoding by codec to dst: the glyph codec
-// writes it in place; the others through their Marshal.
-func appendEnvelope(codec Codec, dst []byte, env *Envelope) ([]byte, error) {
-	if _, ok := codec.(glyphCodec); ok {
-		if b, ok, err := appendGlyphEnvelope(dst, env); ok && err == nil {
-			return b, nil
-		}
-		// What only wire places right, and the error of what it cannot
-		// encode, as Marshal gives them.
-		m, err := wire.AppendMarshal(dst, env.toMap())
-		if err != nil {
-			return dst, encodeError("glyph", err)
-		}
-		return m, nil
-	}
-	// A copy for the interface call, which the compiler must assume
-	// keeps it: so env itself can stay on its sender's stack.
-	cp := *env
-	b, err := codec.Marshal(&cp)
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, b...), nil
 }
