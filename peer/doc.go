@@ -8,7 +8,11 @@
 // control, keepalive, graceful shutdown) as extensions that only travel
 // between peers that negotiated them. spec.md beside this file states
 // the wire format with examples; the tests check every example byte for
-// byte.
+// byte. The envelope and its three codecs (glyph, msgpack, json) live in
+// this package, not one of their own as grpc-go's encoding/: they are the
+// protocol's, negotiated by name rather than plugged in, and the engine
+// encodes into its pooled buffers and interns method names as it
+// decodes, which a package of their own would have to export.
 //
 // # Transports
 //
