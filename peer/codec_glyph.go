@@ -35,29 +35,6 @@ func (g glyphCodec) unmarshalGeneral(data []byte, env *Envelope) error {
 	return envelopeFromValue(v, env)
 }
 
-// The glyph codec writes an envelope's dict itself, in the canonical key
-// order, instead of building a map for wire.Marshal to sort: the bytes
-// are the same (spec_test.go checks them), without a map, a sort or a
-// boxed string per field. Values that may hold blobs (whose trailers
-// wire numbers across the whole message) take the general path.
-
-// An envelope field of the glyph dict: its encoded key, and its rank in
-// canonical order.
-const (
-	gkCredit = iota
-	gkError
-	gkExt
-	gkID
-	gkMethod
-	gkMore
-	gkOpen
-	gkPayload
-	gkSafe
-	gkTimeout
-	gkType
-	gkCount
-)
-
 const (
 	gkErrCode = iota
 	gkErrData
@@ -65,12 +42,9 @@ const (
 	gkErrCount
 )
 
-var (
-	// glyphKeys[k] is the encoded key k; glyphOrder the fields in
-	// canonical order.
-	glyphKeys, glyphOrder       = canonicalKeys("credit", "error", "ext", "id", "method", "more", "open", "payload", "safe", "timeout", "type")
-	glyphErrKeys, glyphErrOrder = canonicalKeys("code", "data", "message")
-)
+// glyphErrKeys[k] is the encoded key k of an error body; glyphErrOrder
+// the keys in canonical order.
+var glyphErrKeys, glyphErrOrder = canonicalKeys("code", "data", "message")
 
 // canonicalKeys encodes the keys and sorts their indexes as wire sorts a
 // dict's entries.
@@ -88,62 +62,22 @@ func canonicalKeys(names ...string) ([][]byte, []int) {
 	return keys, order
 }
 
-// appendGlyphEnvelope appends env's glyph encoding to dst; ok is false
-// when a value may hold something only wire.Marshal places right.
+// appendGlyphEnvelope appends env's glyph encoding to dst. It writes the
+// envelope's dict itself, field by field in the canonical key order
+// (appendGlyphFields, which go generate writes from envelopeFields),
+// instead of building a map for wire.Marshal to sort: the bytes are the
+// same (spec_test.go checks them), without a map, a sort or a boxed
+// string per field. ok is false when a value may hold a blob, whose
+// trailers wire numbers across the whole message: only wire.Marshal
+// places it right.
 func appendGlyphEnvelope(dst []byte, env *Envelope) (_ []byte, ok bool, err error) {
-	var has [gkCount]bool
-	has[gkType] = true
-	has[gkMethod] = env.Method != "" && env.Type == TypeReq
-	if env.Error != nil {
-		has[gkError] = true
-		if !blobFree(env.Error.Data, 0) {
-			return dst, false, nil
-		}
-	} else if env.Payload != nil || env.carriesPayload() {
-		has[gkPayload] = true
-		if !blobFree(env.Payload, 0) {
-			return dst, false, nil
-		}
-	}
-	has[gkID] = env.ID != 0
-	has[gkMore] = env.More
-	has[gkOpen] = env.Open
-	if has[gkExt] = env.Ext != nil; has[gkExt] && !blobFree(env.Ext, 0) {
+	s := env.writtenFields()
+	if !env.blobFreeFields(s) {
 		return dst, false, nil
 	}
-	has[gkTimeout] = env.Timeout != 0
-	has[gkSafe] = env.Safe
-	has[gkCredit] = env.Credit != 0
-
 	dst = append(dst, 'D')
-	for _, k := range glyphOrder {
-		if !has[k] {
-			continue
-		}
-		dst = append(dst, glyphKeys[k]...)
-		switch k {
-		case gkType:
-			dst, err = appendGlyphString(dst, env.Type)
-		case gkMethod:
-			dst, err = appendGlyphString(dst, env.Method)
-		case gkID:
-			dst = appendGlyphInt(dst, int64(env.ID))
-		case gkMore, gkSafe, gkOpen:
-			dst = append(dst, 'T', ';')
-		case gkTimeout:
-			dst = appendGlyphInt(dst, env.Timeout)
-		case gkCredit:
-			dst = appendGlyphInt(dst, env.Credit)
-		case gkPayload:
-			dst, err = wire.AppendMarshal(dst, env.Payload)
-		case gkExt:
-			dst, err = wire.AppendMarshal(dst, env.Ext)
-		case gkError:
-			dst, err = appendGlyphError(dst, env.Error)
-		}
-		if err != nil {
-			return dst, true, err
-		}
+	if dst, err = appendGlyphFields(dst, env, s); err != nil {
+		return dst, true, err
 	}
 	return append(dst, ';'), true, nil
 }

@@ -10,8 +10,8 @@ import (
 )
 
 // jsonCodec is duplex's JSON codec. Envelope fields are written in the
-// order type, method, payload or error, id, more, ext, then the extension
-// fields timeout, safe, credit, open, as the duplex peers write them; payloads
+// order the duplex peers write them (envelopeFields' order column: type,
+// method, payload or error, id, more, ext, then the extensions'); payloads
 // follow encoding/json (so []byte becomes base64 and glyph-only values
 // such as sets become what encoding/json makes of them). Decoding accepts
 // any order and ignores unknown fields; integral numbers become int64
@@ -21,67 +21,63 @@ type jsonCodec struct{ limits wire.Limits }
 func (jsonCodec) Name() string { return "json" }
 func (jsonCodec) Binary() bool { return false }
 
+// jsonKeys[i] is the key of envelopeFields[i] as JSON, with its colon.
+var jsonKeys = func() (keys [len(envelopeFields)]string) {
+	for i, f := range envelopeFields {
+		keys[i] = strconv.Quote(f.key) + ":"
+	}
+	return keys
+}()
+
 func (jsonCodec) Marshal(env *Envelope) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.WriteString(`{"type":`)
-	if err := writeJSON(&buf, env.Type); err != nil {
-		return nil, err
-	}
-	if env.Method != "" && env.Type == TypeReq {
-		buf.WriteString(`,"method":`)
-		if err := writeJSON(&buf, env.Method); err != nil {
+	buf.WriteByte('{')
+	written := env.writtenFields()
+	for _, i := range duplexOrder {
+		if written&(1<<i) == 0 {
+			continue
+		}
+		if buf.Len() > 1 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString(jsonKeys[i])
+		var err error
+		switch p := env.field(i); envelopeFields[i].kind {
+		case fieldKindType, fieldKindString:
+			err = writeJSON(&buf, *p.(*string))
+		case fieldKindInt:
+			buf.WriteString(strconv.FormatInt(fieldInt(p), 10))
+		case fieldKindBool:
+			buf.WriteString("true")
+		case fieldKindValue:
+			err = writeJSON(&buf, *p.(*any))
+		case fieldKindError:
+			err = writeJSONError(&buf, *p.(**ErrorBody))
+		}
+		if err != nil {
 			return nil, err
 		}
-	}
-	if env.Error != nil {
-		buf.WriteString(`,"error":{"code":`)
-		buf.WriteString(strconv.Itoa(env.Error.Code))
-		buf.WriteString(`,"message":`)
-		if err := writeJSON(&buf, env.Error.Message); err != nil {
-			return nil, err
-		}
-		if env.Error.Data != nil {
-			buf.WriteString(`,"data":`)
-			if err := writeJSON(&buf, env.Error.Data); err != nil {
-				return nil, err
-			}
-		}
-		buf.WriteByte('}')
-	} else if env.Payload != nil || env.carriesPayload() {
-		buf.WriteString(`,"payload":`)
-		if err := writeJSON(&buf, env.Payload); err != nil {
-			return nil, err
-		}
-	}
-	if env.ID != 0 {
-		buf.WriteString(`,"id":`)
-		buf.WriteString(strconv.FormatUint(env.ID, 10))
-	}
-	if env.More {
-		buf.WriteString(`,"more":true`)
-	}
-	if env.Ext != nil {
-		buf.WriteString(`,"ext":`)
-		if err := writeJSON(&buf, env.Ext); err != nil {
-			return nil, err
-		}
-	}
-	if env.Timeout != 0 {
-		buf.WriteString(`,"timeout":`)
-		buf.WriteString(strconv.FormatInt(env.Timeout, 10))
-	}
-	if env.Safe {
-		buf.WriteString(`,"safe":true`)
-	}
-	if env.Credit != 0 {
-		buf.WriteString(`,"credit":`)
-		buf.WriteString(strconv.FormatInt(env.Credit, 10))
-	}
-	if env.Open {
-		buf.WriteString(`,"open":true`)
 	}
 	buf.WriteByte('}')
 	return buf.Bytes(), nil
+}
+
+// writeJSONError appends an error body's JSON.
+func writeJSONError(buf *bytes.Buffer, e *ErrorBody) error {
+	buf.WriteString(`{"code":`)
+	buf.WriteString(strconv.Itoa(e.Code))
+	buf.WriteString(`,"message":`)
+	if err := writeJSON(buf, e.Message); err != nil {
+		return err
+	}
+	if e.Data != nil {
+		buf.WriteString(`,"data":`)
+		if err := writeJSON(buf, e.Data); err != nil {
+			return err
+		}
+	}
+	buf.WriteByte('}')
+	return nil
 }
 
 // writeJSON appends v's JSON without HTML escaping and without the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"math/bits"
 	"reflect"
 	"sort"
 	"time"
@@ -306,73 +307,53 @@ func marshalMsgpack(env *Envelope) ([]byte, error) {
 	enc := msgpack.NewEncoder(&buf)
 	enc.UseCompactInts(true)
 	enc.SetSortMapKeys(true)
-	n := 1
-	payload := env.Error == nil && (env.Payload != nil || env.carriesPayload())
-	method := env.Method != "" && env.Type == TypeReq
-	for _, set := range []bool{method, env.Error != nil || payload, env.ID != 0, env.More, env.Ext != nil, env.Timeout != 0, env.Safe, env.Credit != 0, env.Open} {
-		if set {
-			n++
-		}
-	}
+	written := env.writtenFields()
 	w := mpEncoder{enc: enc}
-	w.check(enc.EncodeMapLen(n))
-	w.str("type")
-	w.str(env.Type)
-	if method {
-		w.str("method")
-		w.str(env.Method)
-	}
-	if env.Error != nil {
-		w.str("error")
-		fields := 2
-		if env.Error.Data != nil {
-			fields++
+	w.check(enc.EncodeMapLen(bits.OnesCount32(uint32(written))))
+	for _, i := range duplexOrder {
+		if written&(1<<i) == 0 {
+			continue
 		}
-		w.check(enc.EncodeMapLen(fields))
-		w.str("code")
-		w.check(enc.EncodeInt(int64(env.Error.Code)))
-		w.str("message")
-		w.str(env.Error.Message)
-		if env.Error.Data != nil {
-			w.str("data")
-			w.value(env.Error.Data)
+		f, p := &envelopeFields[i], env.field(i)
+		w.str(f.key)
+		switch f.kind {
+		case fieldKindType, fieldKindString:
+			w.str(*p.(*string))
+		case fieldKindInt:
+			if id, ok := p.(*uint64); ok {
+				w.check(enc.EncodeUint(*id))
+			} else {
+				w.check(enc.EncodeInt(*p.(*int64)))
+			}
+		case fieldKindBool:
+			w.check(enc.EncodeBool(true))
+		case fieldKindValue:
+			w.value(*p.(*any))
+		case fieldKindError:
+			w.errorBody(*p.(**ErrorBody))
 		}
-	} else if payload {
-		w.str("payload")
-		w.value(env.Payload)
-	}
-	if env.ID != 0 {
-		w.str("id")
-		w.check(enc.EncodeUint(env.ID))
-	}
-	if env.More {
-		w.str("more")
-		w.check(enc.EncodeBool(true))
-	}
-	if env.Ext != nil {
-		w.str("ext")
-		w.value(env.Ext)
-	}
-	if env.Timeout != 0 {
-		w.str("timeout")
-		w.check(enc.EncodeInt(env.Timeout))
-	}
-	if env.Safe {
-		w.str("safe")
-		w.check(enc.EncodeBool(true))
-	}
-	if env.Credit != 0 {
-		w.str("credit")
-		w.check(enc.EncodeInt(env.Credit))
-	}
-	if env.Open {
-		w.str("open")
-		w.check(enc.EncodeBool(true))
 	}
 	if w.err != nil {
 		return nil, encodeError("msgpack", w.err)
 	}
 	return buf.Bytes(), nil
+}
+
+// errorBody writes an error body as a map.
+func (w *mpEncoder) errorBody(e *ErrorBody) {
+	fields := 2
+	if e.Data != nil {
+		fields++
+	}
+	w.check(w.enc.EncodeMapLen(fields))
+	w.str("code")
+	w.check(w.enc.EncodeInt(int64(e.Code)))
+	w.str("message")
+	w.str(e.Message)
+	if e.Data != nil {
+		w.str("data")
+		w.value(e.Data)
+	}
 }
 
 // mpEncoder writes the glyph value model as msgpack, keeping the first
