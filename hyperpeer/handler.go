@@ -154,11 +154,15 @@ func (h *handler) serve(ctx context.Context, s *peer.ServerStream) (any, error) 
 	bindPayload(req, first)
 	switch s.ArgForm() {
 	case peer.ArgFormStream:
-		// An opening without an item (extension "end") is a stream of none.
-		req.Stream = argStream(s, first, err == io.EOF)
+		req.Stream = argStream(s, first)
+		if err == io.EOF {
+			// An opening without an item (extension "end"): a stream of
+			// none.
+			req.Stream = noArgs
+		}
 	case peer.ArgFormEither:
 		// The service tells, by the function's inputs.
-		req.Stream, req.StreamOrArgs = argStream(s, first, false), true
+		req.Stream, req.StreamOrArgs = argStream(s, first), true
 	}
 	req.Callback = func(ref any) (service.CallbackFunc, error) { return callback(s.Conn(), ref) }
 	res, err := h.svc.Serve(ctx, req)
@@ -252,11 +256,13 @@ func bindPayload(req *service.Request, p any) {
 	}
 }
 
+// noArgs is the stream of a call that opened a stream of no argument.
+func noArgs(yield func(any, error) bool) {}
+
 // argStream returns the call's payloads as a stream: first, then what
-// Recv gives until the arguments end; nothing when the call had no
-// arguments at all (ended).
-func argStream(s *peer.ServerStream, first any, ended bool) iter.Seq2[any, error] {
-	used := ended
+// Recv gives until the arguments end. It can be ranged over once.
+func argStream(s *peer.ServerStream, first any) iter.Seq2[any, error] {
+	used := false
 	return func(yield func(any, error) bool) {
 		if used {
 			return

@@ -49,10 +49,21 @@ type ClientStream struct {
 // (extension "cancel") and Recv returns its error. Call Close (or Recv
 // until it returns an error) to release the call.
 func (c *Conn) NewStream(ctx context.Context, method string, opts ...CallOption) (*ClientStream, error) {
-	return c.newClientStream(ctx, method, opts, false)
+	return c.newClientStream(ctx, method, opts, callShapeStream)
 }
 
-func (c *Conn) newClientStream(ctx context.Context, method string, opts []CallOption, unary bool) (*ClientStream, error) {
+// callShape says what a call's reply may be.
+type callShape uint8
+
+const (
+	// callShapeStream: one result or a stream (NewStream, CallStream).
+	callShapeStream callShape = iota
+	// callShapeUnary: one result (Call); a reply that streams fails the
+	// call.
+	callShapeUnary
+)
+
+func (c *Conn) newClientStream(ctx context.Context, method string, opts []CallOption, shape callShape) (*ClientStream, error) {
 	if method == "" {
 		return nil, errorf(service.KindInvalid, "peer: empty method name")
 	}
@@ -66,11 +77,11 @@ func (c *Conn) newClientStream(ctx context.Context, method string, opts []CallOp
 		return nil, err
 	}
 	o := callOpts(opts)
-	s := &ClientStream{c: c, method: method, ctx: ctx, ext: o.ext(ctx), unary: unary, done: make(chan struct{})}
+	s := &ClientStream{c: c, method: method, ctx: ctx, ext: o.ext(ctx), unary: shape == callShapeUnary, done: make(chan struct{})}
 	s.safe = o.safe && c.has(extSafe)
 	s.credit.init(c.peerWindow)
 	if ctx.Done() != nil {
-		s.stop = context.AfterFunc(ctx, func() { s.end(ctxError(method, ctx), true) })
+		s.stop = context.AfterFunc(ctx, func() { s.abort(ctxError(method, ctx)) })
 	}
 	return s, nil
 }
@@ -108,7 +119,7 @@ func (s *ClientStream) Send(v any) error {
 		v, s.held = s.held, v
 	}
 	s.mu.Unlock()
-	return s.sendArg(v, true)
+	return s.sendArg(v)
 }
 
 // CloseSend ends the arguments (half-close); results keep coming. With a
@@ -129,26 +140,34 @@ func (s *ClientStream) CloseSend() error {
 	s.mu.Unlock()
 	switch {
 	case hasHeld:
-		return s.sendArg(held, false)
+		return s.sendLastArg(held)
 	case !started && s.c.has(extEnd) && !s.unary:
-		if err := s.send(nil, true, true); err != nil {
+		if err := s.sendOpen(); err != nil {
 			return err
 		}
 		return s.sendControl(TypeReqEnd)
 	case !started:
-		return s.sendArg(nil, false)
+		return s.sendLastArg(nil)
 	default:
 		return s.sendControl(TypeReqEnd)
 	}
 }
 
-// sendArg sends a req with one argument, starting the call if it is the
-// first.
-func (s *ClientStream) sendArg(v any, more bool) error { return s.send(v, more, false) }
+// sendArg sends a req with one argument and more to come, starting the
+// call if it is the first.
+func (s *ClientStream) sendArg(v any) error { return s.sendReq(Envelope{Payload: v, More: true}) }
 
-// send sends a req; with open, the first req of a call without
-// arguments, which carries none.
-func (s *ClientStream) send(v any, more, open bool) error {
+// sendLastArg sends a req with the last argument, starting the call if
+// it is the first.
+func (s *ClientStream) sendLastArg(v any) error { return s.sendReq(Envelope{Payload: v}) }
+
+// sendOpen starts a call without arguments with an "open" req, which
+// carries none (extension "end").
+func (s *ClientStream) sendOpen() error { return s.sendReq(Envelope{More: true, Open: true}) }
+
+// sendReq sends a req with the payload, more and open of env, starting
+// the call if it is the first.
+func (s *ClientStream) sendReq(env Envelope) error {
 	c := s.c
 	s.mu.Lock()
 	if s.resDone {
@@ -164,7 +183,7 @@ func (s *ClientStream) send(v any, more, open bool) error {
 		}
 		s.id, s.started = id, true
 	}
-	env := &Envelope{Type: TypeReq, Method: s.method, ID: s.id, Payload: v, More: more, Open: open}
+	env.Type, env.Method, env.ID = TypeReq, s.method, s.id
 	if first {
 		env.Ext, env.Safe = s.ext, s.safe
 		if d, ok := s.ctx.Deadline(); ok && c.has(extDeadline) {
@@ -173,7 +192,7 @@ func (s *ClientStream) send(v any, more, open bool) error {
 		}
 	}
 	s.mu.Unlock()
-	e, err := c.encode(env)
+	e, err := c.encode(&env)
 	if err != nil {
 		if first {
 			// Nothing went out: the call has not started.
@@ -184,7 +203,7 @@ func (s *ClientStream) send(v any, more, open bool) error {
 		}
 		return opError(s.method, err)
 	}
-	if c.has(extFlow) && !open {
+	if c.has(extFlow) && !env.Open {
 		if err := s.credit.take(s.done, c.closed); err != nil {
 			e.discard()
 			return io.EOF
@@ -232,7 +251,9 @@ func (s *ClientStream) Recv() (any, error) {
 	}
 	if s.c.has(extFlow) {
 		s.mu.Lock()
-		s.c.consumedLocked(&s.consumed, s.resDone, TypeRepCredit, s.id)
+		if !s.resDone {
+			s.c.consumedLocked(&s.consumed, TypeRepCredit, s.id)
+		}
 		s.mu.Unlock()
 	}
 	return v, nil
@@ -262,7 +283,7 @@ func (s *ClientStream) Streamed() bool {
 // and Recv returns [service.KindCanceled]. Close after the end only releases the
 // stream.
 func (s *ClientStream) Close() error {
-	s.end(opErrorf(s.method, service.KindCanceled, "stream closed"), true)
+	s.abort(opErrorf(s.method, service.KindCanceled, "stream closed"))
 	s.release()
 	return nil
 }
@@ -284,16 +305,16 @@ func (s *ClientStream) deliver(env *Envelope) {
 	s.mu.Unlock()
 	switch {
 	case env.Error != nil:
-		s.end(remoteError(s.method, env.Error), false)
+		s.end(remoteError(s.method, env.Error))
 	case s.unary && env.More:
-		s.end(opErrorf(s.method, service.KindUnsupported, "the reply streams; use NewStream"), true)
+		s.abort(opErrorf(s.method, service.KindUnsupported, "the reply streams; use NewStream"))
 	default:
 		n := s.res.push(env.Payload)
 		switch {
 		case !env.More:
-			s.end(io.EOF, false)
+			s.end(io.EOF)
 		case n > s.c.bufferBound():
-			s.end(opErrorf(s.method, service.KindOverloaded, "more than %d results unread", s.c.bufferBound()), true)
+			s.abort(opErrorf(s.method, service.KindOverloaded, "more than %d results unread", s.c.bufferBound()))
 		}
 	}
 }
@@ -310,15 +331,31 @@ func (s *ClientStream) endResults() {
 		// a remote without "end" replies.
 		s.res.push([]any{})
 	}
-	s.end(io.EOF, false)
+	s.end(io.EOF)
 }
 
 // end ends the results with err (io.EOF for a normal end) and forgets
-// the call. With abort, a started call is canceled on the remote
-// (extension "cancel"). A call whose results ended while its arguments
-// were still open tells the remote to stop waiting for them (cancel, or
-// reqend), except with a baseline remote, which has no way to be told.
-func (s *ClientStream) end(err error, abort bool) {
+// the call: the remote ended it, or the connection did. A call whose
+// results ended while its arguments were still open tells the remote to
+// stop waiting for them (cancel, or reqend), except with a baseline
+// remote, which has no way to be told.
+func (s *ClientStream) end(err error) { s.finish(err, endingRemote) }
+
+// abort ends the results with err as end does, because this side gives
+// up on the call: a started call is canceled on the remote (extension
+// "cancel").
+func (s *ClientStream) abort(err error) { s.finish(err, endingLocal) }
+
+// An ending says which side ends a call's results.
+type ending uint8
+
+const (
+	endingRemote ending = iota // the remote replied, or the connection ended
+	endingLocal                // this side gave up: cancel the call
+)
+
+// finish ends the results with err and forgets the call, once.
+func (s *ClientStream) finish(err error, how ending) {
 	c := s.c
 	s.mu.Lock()
 	if s.resDone {
@@ -331,7 +368,7 @@ func (s *ClientStream) end(err error, abort bool) {
 	s.held, s.hasHeld = nil, false
 	if s.started {
 		c.removeOut(s.id, s)
-		if (abort || argsOpen) && c.has(extCancel) {
+		if (how == endingLocal || argsOpen) && c.has(extCancel) {
 			c.pushEnvelope(&Envelope{Type: TypeCancel, ID: s.id})
 		} else if argsOpen && c.has(extEnd) {
 			c.pushEnvelope(&Envelope{Type: TypeReqEnd, ID: s.id})

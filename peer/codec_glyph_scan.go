@@ -121,7 +121,7 @@ func (g glyphCodec) scanEnvelope(data []byte, env *Envelope, names *nameCache) b
 
 // scanError reads an error body.
 func (g glyphCodec) scanError(data []byte, p int) (*ErrorBody, int, bool) {
-	v, p, ok := g.scanValue(data, p, false)
+	v, p, ok := g.scanValue(data, p)
 	if !ok || v == nil {
 		return nil, p, ok
 	}
@@ -253,18 +253,16 @@ func scanBool(data []byte, p int) (bool, int, bool) {
 }
 
 // scanValue reads the value of payload, ext or error: the common small
-// payloads inline when inline is set (bytes, an ASCII string, null, a
-// boolean, a small integer), anything else through wire.UnmarshalPrefix
-// at the depth of a value inside the envelope. Errors are left to the
-// general path, which gives them with their offsets in the frame.
-func (g glyphCodec) scanValue(data []byte, p int, inline bool) (any, int, bool) {
+// values inline (bytes, an ASCII string, null, a boolean, a small
+// integer), anything else through wire.UnmarshalPrefix at the depth of a
+// value inside the envelope. Errors are left to the general path, which
+// gives them with their offsets in the frame.
+func (g glyphCodec) scanValue(data []byte, p int) (any, int, bool) {
 	if p >= len(data) || data[p] <= ' ' {
 		return nil, p, false // whitespace: the general path
 	}
-	if inline {
-		if v, q, ok := g.scanInline(data, p); ok {
-			return v, q, true
-		}
+	if v, q, ok := g.scanInline(data, p); ok {
+		return v, q, true
 	}
 	var v any
 	n, err := wire.UnmarshalPrefix(data[p:], &v, g.valueConfig())

@@ -38,19 +38,20 @@ type Conn struct {
 	rx    Envelope
 	names nameCache
 
-	mu       sync.Mutex // guards the fields below
-	nextID   uint64
-	out      map[uint64]*ClientStream // our calls waiting for results
-	in       map[uint64]*ServerStream // the remote's calls being served
-	refused  map[uint64]struct{}      // the remote's calls refused before their last argument
-	handlers map[string]*registered
-	running  int           // handler goroutines, notifications included
-	lastIn   uint64        // the highest incoming call id seen
-	closing  bool          // Shutdown began: refuse new calls both ways
-	away     bool          // the remote sent goaway: make no new calls
-	ended    bool          // the connection is closed
-	drained  chan struct{} // closed when closing and nothing is in flight
-	err      error         // why the connection ended
+	mu            sync.Mutex // guards the fields below
+	nextID        uint64
+	out           map[uint64]*ClientStream // our calls waiting for results
+	in            map[uint64]*ServerStream // the remote's calls being served
+	refused       map[uint64]struct{}      // the remote's calls refused before their last argument
+	handlers      map[string]registered
+	registrations uint64        // the handlers Register made; numbers them
+	running       int           // handler goroutines, notifications included
+	lastIn        uint64        // the highest incoming call id seen
+	closing       bool          // Shutdown began: refuse new calls both ways
+	away          bool          // the remote sent goaway: make no new calls
+	ended         bool          // the connection is closed
+	drained       chan struct{} // closed when closing and nothing is in flight
+	err           error         // why the connection ended
 	// remoteReason is the error of a goaway: why the remote closes.
 	remoteReason *service.Error
 	reason       *service.Error // the first reason given to fail
@@ -59,7 +60,12 @@ type Conn struct {
 	closed    chan struct{}
 }
 
-type registered struct{ h Handler }
+// registered is a handler of Register, with the number that tells its
+// release from that of a later one under the same name.
+type registered struct {
+	h Handler
+	n uint64
+}
 
 // greetingLineEnd ends a connector's greeting on a byte stream: an empty
 // parameter, which acceptors ignore, and a line feed, which makes an HTTP
@@ -80,7 +86,7 @@ func Client(ctx context.Context, fc FrameConn, cfg *Config) (*Conn, error) {
 		return nil, err
 	}
 	h, err := runHandshake(ctx, fc, c.HandshakeTimeout, func(ctx context.Context) (handshake, error) {
-		g := greeting(c.Codecs, c.Baseline, c.Window)
+		g := greeting(&c)
 		if _, ok := fc.(*streamConn); ok {
 			// An HTTP server reached by mistake (tcp:// to an HTTP port)
 			// answers only once a request line ends; without a line end
@@ -94,7 +100,7 @@ func Client(ctx context.Context, fc FrameConn, cfg *Config) (*Conn, error) {
 		if err != nil {
 			return handshake{}, err
 		}
-		return parseAnswer(a, c.Codecs, c.Baseline)
+		return parseAnswer(a, &c)
 	})
 	if err != nil {
 		return nil, err
@@ -117,7 +123,7 @@ func Server(ctx context.Context, fc FrameConn, cfg *Config) (*Conn, error) {
 		if err != nil {
 			return handshake{}, err
 		}
-		ans, h, err := answerGreeting(g, c.Codecs, c.Baseline, c.Window)
+		ans, h, err := answerGreeting(g, &c)
 		if err != nil {
 			var se *service.Error
 			msg := err.Error()
@@ -151,7 +157,7 @@ func newConn(fc FrameConn, cfg Config, h handshake) *Conn {
 		out:        map[uint64]*ClientStream{},
 		in:         map[uint64]*ServerStream{},
 		refused:    map[uint64]struct{}{},
-		handlers:   map[string]*registered{},
+		handlers:   map[string]registered{},
 		closed:     make(chan struct{}),
 	}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
@@ -236,7 +242,7 @@ func (c *Conn) Err() error {
 // fail: ours with a retryable [service.KindUnavailable] error, the remote's handlers
 // see their context canceled.
 func (c *Conn) Close() error {
-	c.fail(errClosed, false)
+	c.fail(errClosed)
 	return nil
 }
 
@@ -297,18 +303,19 @@ func (c *Conn) checkDrainedLocked() {
 }
 
 // fail ends the connection with reason: pending calls fail with
-// [service.KindUnavailable], handlers are canceled, the transport is closed (with the
-// reason, where it carries one). With tell, a remote that negotiated
-// goaway is first sent one with the reason as error.
-func (c *Conn) fail(reason *service.Error, tell bool) {
-	c.mu.Lock()
-	first := c.reason == nil
-	if first {
-		c.reason = reason
-	}
-	last := c.lastIn
-	c.mu.Unlock()
-	if first && tell && c.has(extGoaway) {
+// [service.KindUnavailable], handlers are canceled, the transport is
+// closed (with the reason, where it carries one). The first reason
+// given wins.
+func (c *Conn) fail(reason *service.Error) {
+	c.recordReason(reason)
+	c.closeOnce.Do(c.teardown)
+}
+
+// failTelling ends the connection as fail does, after sending a remote
+// that negotiated goaway one with the reason as error: for a remote
+// that broke the protocol, which is told why it is cut off.
+func (c *Conn) failTelling(reason *service.Error) {
+	if first, last := c.recordReason(reason); first && c.has(extGoaway) {
 		// Outside closeOnce, so that a writer failing meanwhile closes
 		// the connection instead of waiting for this.
 		c.pushEnvelope(&Envelope{Type: TypeGoaway, ID: last, Error: errorBody(reason)})
@@ -316,26 +323,42 @@ func (c *Conn) fail(reason *service.Error, tell bool) {
 		c.flush(ctx)
 		cancel()
 	}
-	c.closeOnce.Do(func() {
-		c.mu.Lock()
-		reason := c.reason
-		c.err = reason
-		c.ended = true
-		outs := make([]*ClientStream, 0, len(c.out))
-		for _, s := range c.out {
-			outs = append(outs, s)
-		}
-		c.mu.Unlock()
-		if reason != errClosed {
-			c.log.Debug("peer: connection ended", "reason", reason)
-		}
-		close(c.closed)
-		closeFrameConn(c.fc, reason)
-		c.cancel(lostError("", reason))
-		for _, s := range outs {
-			s.end(lostError(s.method, reason), false)
-		}
-	})
+	c.fail(reason)
+}
+
+// recordReason makes reason why the connection ends, unless there is
+// one already, and reports whether it did, with the highest incoming
+// call id.
+func (c *Conn) recordReason(reason *service.Error) (first bool, lastIn uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	first = c.reason == nil
+	if first {
+		c.reason = reason
+	}
+	return first, c.lastIn
+}
+
+// teardown ends the connection for the reason recorded; it runs once.
+func (c *Conn) teardown() {
+	c.mu.Lock()
+	reason := c.reason
+	c.err = reason
+	c.ended = true
+	outs := make([]*ClientStream, 0, len(c.out))
+	for _, s := range c.out {
+		outs = append(outs, s)
+	}
+	c.mu.Unlock()
+	if reason != errClosed {
+		c.log.Debug("peer: connection ended", "reason", reason)
+	}
+	close(c.closed)
+	closeFrameConn(c.fc, reason)
+	c.cancel(lostError("", reason))
+	for _, s := range outs {
+		s.end(lostError(s.method, reason))
+	}
 }
 
 // replyError queues an error reply to the remote's call id.

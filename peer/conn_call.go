@@ -87,7 +87,7 @@ func (c *Conn) Call(ctx context.Context, method string, args any, opts ...CallOp
 // [ServerStream.ArgForm]): package hyperpeer gives that item to a
 // function's iter.Seq parameter.
 func (c *Conn) CallStream(ctx context.Context, method string, args any, opts ...CallOption) (*ClientStream, error) {
-	s, err := c.newClientStream(ctx, method, opts, false)
+	s, err := c.newClientStream(ctx, method, opts, callShapeStream)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func (c *Conn) CallStream(ctx context.Context, method string, args any, opts ...
 // Peer uses on its own so that calls leaving its queue go out in order.
 // When it fails nothing was sent.
 func startCall(ctx context.Context, c *Conn, method string, args any, opts []CallOption) (*ClientStream, error) {
-	s, err := c.newClientStream(ctx, method, opts, true)
+	s, err := c.newClientStream(ctx, method, opts, callShapeUnary)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ func (s *ClientStream) sendWhole(args any) (*ClientStream, error) {
 	s.mu.Lock()
 	s.argsDone = true
 	s.mu.Unlock()
-	if err := s.sendArg(args, false); err != nil {
+	if err := s.sendLastArg(args); err != nil {
 		if err == io.EOF {
 			// The call ended before its request went out: say why.
 			if _, rerr := s.Recv(); rerr != nil && rerr != io.EOF {
@@ -177,13 +177,14 @@ func (c *Conn) Notify(ctx context.Context, method string, args any, opts ...Call
 // NewCallbackName sent to the remote in a call's arguments. release
 // removes it (if it is still the one registered under name).
 func (c *Conn) Register(name string, h Handler) (release func()) {
-	r := &registered{h: h}
 	c.mu.Lock()
+	c.registrations++
+	r := registered{h: h, n: c.registrations}
 	c.handlers[name] = r
 	c.mu.Unlock()
 	return func() {
 		c.mu.Lock()
-		if c.handlers[name] == r {
+		if c.handlers[name].n == r.n {
 			delete(c.handlers, name)
 		}
 		c.mu.Unlock()

@@ -16,17 +16,7 @@ func (c *Conn) readLoop() {
 		// what they decode.
 		f, err := c.fc.ReadFrame(context.Background())
 		if err != nil {
-			reason := readError(err)
-			// A frame over the limit: tell the remote before closing
-			// (a WebSocket library has already, with status 1009).
-			_, ws := c.fc.(*wsConn)
-			tell := reason.Kind == service.KindTooLarge && !ws
-			c.mu.Lock()
-			if c.remoteReason != nil {
-				reason, tell = c.remoteReason, false
-			}
-			c.mu.Unlock()
-			c.fail(reason, tell)
+			c.readFailed(err)
 			return
 		}
 		c.lastRecv.Store(time.Now().UnixNano())
@@ -36,7 +26,7 @@ func (c *Conn) readLoop() {
 			continue // keepalive
 		}
 		if len(f.Data) > c.cfg.MaxFrameSize {
-			c.fail(errorf(service.KindTooLarge, "frame of %d bytes over the limit of %d", len(f.Data), c.cfg.MaxFrameSize), true)
+			c.failTelling(errorf(service.KindTooLarge, "frame of %d bytes over the limit of %d", len(f.Data), c.cfg.MaxFrameSize))
 			return
 		}
 		env := &c.rx
@@ -55,6 +45,26 @@ func (c *Conn) readLoop() {
 			return
 		}
 	}
+}
+
+// readFailed ends the connection after its transport failed to read:
+// for the reason the remote's goaway gave, else the read error's. A frame
+// over the limit is told to the remote before closing (a WebSocket
+// library has told it already, with status 1009).
+func (c *Conn) readFailed(err error) {
+	c.mu.Lock()
+	remote := c.remoteReason
+	c.mu.Unlock()
+	if remote != nil {
+		c.fail(remote)
+		return
+	}
+	reason := readError(err)
+	if _, ws := c.fc.(*wsConn); reason.Kind == service.KindTooLarge && !ws {
+		c.failTelling(reason)
+		return
+	}
+	c.fail(reason)
 }
 
 // badEnvelope handles an envelope that did not decode or validate: an
@@ -95,11 +105,11 @@ func (c *Conn) badEnvelope(env *Envelope, err error) bool {
 		s := c.out[env.ID]
 		c.mu.Unlock()
 		if s != nil {
-			s.end(&service.Error{Op: s.method, Kind: se.Kind, Message: "bad reply: " + se.Message, Err: se}, true)
+			s.abort(&service.Error{Op: s.method, Kind: se.Kind, Message: "bad reply: " + se.Message, Err: se})
 		}
 		return true
 	}
-	c.fail(se, true)
+	c.failTelling(se)
 	return false
 }
 
@@ -115,7 +125,7 @@ var typeExt = map[string]extSet{
 // whether to keep reading.
 func (c *Conn) dispatch(env *Envelope) bool {
 	if e, ok := typeExt[env.Type]; ok && !c.has(e) {
-		c.fail(badFrame("envelope type %q without the %q extension", env.Type, e.names()[0]), true)
+		c.failTelling(badFrame("envelope type %q without the %q extension", env.Type, e.names()[0]))
 		return false
 	}
 	switch env.Type {
@@ -216,7 +226,7 @@ func (c *Conn) incoming(env *Envelope) {
 	case c.running >= c.cfg.MaxStreams || len(c.in) >= c.cfg.MaxStreams:
 		refuse = opErrorf(env.Method, service.KindOverloaded, "too many calls at once (%d)", c.cfg.MaxStreams)
 	default:
-		if r := c.handlers[env.Method]; r != nil {
+		if r, ok := c.handlers[env.Method]; ok {
 			h = r.h
 		} else if c.cfg.Handler != nil {
 			h = c.cfg.Handler

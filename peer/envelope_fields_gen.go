@@ -222,9 +222,9 @@ func (g glyphCodec) scanFields(data []byte, env *Envelope, names *nameCache) (in
 		case 3: // more
 			env.More, p, ok = scanBool(data, p)
 		case 4: // payload
-			env.Payload, p, ok = g.scanValue(data, p, true)
+			env.Payload, p, ok = g.scanValue(data, p)
 		case 5: // ext
-			env.Ext, p, ok = g.scanValue(data, p, true)
+			env.Ext, p, ok = g.scanValue(data, p)
 		case 6: // error
 			env.Error, p, ok = g.scanError(data, p)
 		case 7: // timeout

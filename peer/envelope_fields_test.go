@@ -278,7 +278,7 @@ func generateEnvelopeFields() ([]byte, error) {
 		case fieldKindBool:
 			p("env.%s, p, ok = scanBool(data, p)", f.name)
 		case fieldKindValue:
-			p("env.%s, p, ok = g.scanValue(data, p, true)", f.name)
+			p("env.%s, p, ok = g.scanValue(data, p)", f.name)
 		case fieldKindError:
 			p("env.%s, p, ok = g.scanError(data, p)", f.name)
 		}

@@ -179,12 +179,9 @@ func creditThreshold(window int) int64 { return max(1, int64(window)/2) }
 // consumedLocked counts one message the application took from stream id
 // (consumed is the stream's count since its last grant) and grants the
 // remote that much credit, with an envelope of type typ, once it reaches
-// the threshold. Nothing is counted once the remote's side of the stream
-// is done. The stream's lock is held.
-func (c *Conn) consumedLocked(consumed *int64, done bool, typ string, id uint64) {
-	if done {
-		return
-	}
+// the threshold. The caller counts nothing once the remote's side of the
+// stream is done. The stream's lock is held.
+func (c *Conn) consumedLocked(consumed *int64, typ string, id uint64) {
 	*consumed++
 	if *consumed >= creditThreshold(c.cfg.Window) {
 		c.pushEnvelope(&Envelope{Type: typ, ID: id, Credit: *consumed})

@@ -29,7 +29,7 @@ func (c *Conn) keepAlive(ping func(wait time.Duration) bool) {
 			select {
 			case <-c.closed:
 			default:
-				c.fail(wrapErr(service.KindUnavailable, fmt.Sprintf("keepalive: no answer from the remote within %v", wait), context.DeadlineExceeded), false)
+				c.fail(wrapErr(service.KindUnavailable, fmt.Sprintf("keepalive: no answer from the remote within %v", wait), context.DeadlineExceeded))
 			}
 			return
 		}

@@ -78,7 +78,8 @@ type Peer struct {
 	dispatching bool       // a goroutine is sending the queue out
 	dialers     map[string]*dialer
 	listeners   []Listener
-	closing     bool // Shutdown or Close began: no new calls or connections
+	closing     bool  // Shutdown or Close began: no new calls or connections
+	owners      owner // the last owner handed to a ConnectResolver
 }
 
 // An Option configures a Peer.
@@ -187,7 +188,7 @@ func New(opts ...Option) *Peer {
 	if p.dialOpts.MaxFrameSize == 0 {
 		p.dialOpts.MaxFrameSize = p.cfg.MaxFrameSize
 	}
-	p.call, p.notify, p.stream = wrapClient(p.interceptors, p.rawCall, p.rawNotify, p.rawStream)
+	p.call, p.notify, p.stream = wrapClient(p.interceptors, p.callBelowInterceptors, p.notifyBelowInterceptors, p.streamBelowInterceptors)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.closeCtx, p.closeCancel = context.WithCancel(context.Background())
 	return p

@@ -146,7 +146,9 @@ func (p *Peer) NewStream(ctx context.Context, method string, opts ...CallOption)
 	return p.stream(ctx, method, opts...)
 }
 
-func (p *Peer) rawCall(ctx context.Context, method string, args any, opts ...CallOption) (any, error) {
+// callBelowInterceptors makes a call on a connection: the step the
+// interceptors' WrapCall wrap.
+func (p *Peer) callBelowInterceptors(ctx context.Context, method string, args any, opts ...CallOption) (any, error) {
 	var s *ClientStream
 	err := p.acquire(ctx, method, func(c *Conn) error {
 		var err error
@@ -159,13 +161,17 @@ func (p *Peer) rawCall(ctx context.Context, method string, args any, opts ...Cal
 	return finishCall(s)
 }
 
-func (p *Peer) rawNotify(ctx context.Context, method string, args any, opts ...CallOption) error {
+// notifyBelowInterceptors sends a notification on a connection: the step
+// the interceptors' WrapNotify wrap.
+func (p *Peer) notifyBelowInterceptors(ctx context.Context, method string, args any, opts ...CallOption) error {
 	return p.acquire(ctx, method, func(c *Conn) error {
 		return c.Notify(ctx, method, args, opts...)
 	})
 }
 
-func (p *Peer) rawStream(ctx context.Context, method string, opts ...CallOption) (*ClientStream, error) {
+// streamBelowInterceptors starts a stream on a connection: the step the
+// interceptors' WrapStream wrap.
+func (p *Peer) streamBelowInterceptors(ctx context.Context, method string, opts ...CallOption) (*ClientStream, error) {
 	var s *ClientStream
 	err := p.acquire(ctx, method, func(c *Conn) error {
 		var err error

@@ -154,7 +154,7 @@ func (p *Peer) Connect(addr string) error {
 	if p.closing {
 		return errPeerClosed("connect")
 	}
-	p.connectLocked(addr, connectOwner{})
+	p.connectLocked(addr, connectOwner)
 	return nil
 }
 
@@ -165,7 +165,7 @@ func (p *Peer) Connect(addr string) error {
 // stays connected for it.
 func (p *Peer) Disconnect(ctx context.Context, addr string) error {
 	p.mu.Lock()
-	d := p.disconnectLocked(addr, connectOwner{})
+	d := p.disconnectLocked(addr, connectOwner)
 	var c *Conn
 	if d != nil {
 		c = d.conn

@@ -11,21 +11,25 @@ import (
 // and the resolvers that name the address.
 type dialer struct {
 	addr   string
-	owners map[any]struct{}
+	owners map[owner]struct{}
 	ctx    context.Context // ends when the last owner lets go, or the peer stops
 	cancel context.CancelFunc
 	conn   *Conn // the connection up now, or nil; guarded by Peer.mu
 }
 
+// An owner is what keeps a dialer: Connect (connectOwner), or one
+// ConnectResolver (a number of its own, from Peer.owners).
+type owner uint64
+
 // connectOwner owns the dialers of Connect.
-type connectOwner struct{}
+const connectOwner owner = 0
 
 // connectLocked makes owner one of addr's dialer's owners, starting the
 // dialer if needed. p.mu is held and the peer is not closing.
-func (p *Peer) connectLocked(addr string, owner any) {
+func (p *Peer) connectLocked(addr string, o owner) {
 	d := p.dialers[addr]
 	if d == nil {
-		d = &dialer{addr: addr, owners: map[any]struct{}{}}
+		d = &dialer{addr: addr, owners: map[owner]struct{}{}}
 		d.ctx, d.cancel = context.WithCancel(p.ctx)
 		if !p.goLocked(func() { p.dialLoop(d) }) {
 			d.cancel()
@@ -33,21 +37,21 @@ func (p *Peer) connectLocked(addr string, owner any) {
 		}
 		p.dialers[addr] = d
 	}
-	d.owners[owner] = struct{}{}
+	d.owners[o] = struct{}{}
 }
 
 // disconnectLocked removes owner from addr's dialer's owners and returns
 // the dialer, stopped, when that was its last owner; else nil. p.mu is
 // held.
-func (p *Peer) disconnectLocked(addr string, owner any) *dialer {
+func (p *Peer) disconnectLocked(addr string, o owner) *dialer {
 	d := p.dialers[addr]
 	if d == nil {
 		return nil
 	}
-	if _, ok := d.owners[owner]; !ok {
+	if _, ok := d.owners[o]; !ok {
 		return nil
 	}
-	delete(d.owners, owner)
+	delete(d.owners, o)
 	if len(d.owners) > 0 {
 		return nil
 	}

@@ -28,18 +28,15 @@ func (p *Peer) ConnectResolver(r Resolver, interval time.Duration) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	owner := &resolverOwner{}
-	if !p.goLocked(func() { p.resolveLoop(r, interval, owner) }) {
+	p.owners++
+	o := p.owners
+	if !p.goLocked(func() { p.resolveLoop(r, interval, o) }) {
 		return errPeerClosed("connect")
 	}
 	return nil
 }
 
-// resolverOwner owns the dialers of one ConnectResolver. It is not
-// zero-sized, so that each has an address of its own.
-type resolverOwner struct{ _ byte }
-
-func (p *Peer) resolveLoop(r Resolver, interval time.Duration, owner *resolverOwner) {
+func (p *Peer) resolveLoop(r Resolver, interval time.Duration, o owner) {
 	ctx := p.ctx
 	var changes <-chan struct{}
 	if w, ok := r.(Watcher); ok {
@@ -66,7 +63,7 @@ func (p *Peer) resolveLoop(r Resolver, interval time.Duration, owner *resolverOw
 		case err != nil:
 			p.log.Warn("peer: resolve failed; keeping the connections", "err", err)
 		default:
-			p.applyResolved(owner, current, addrs)
+			p.applyResolved(o, current, addrs)
 		}
 		t.Reset(interval)
 	}
@@ -74,7 +71,7 @@ func (p *Peer) resolveLoop(r Resolver, interval time.Duration, owner *resolverOw
 
 // applyResolved connects to the addresses in addrs that current lacks,
 // lets go of those in current that addrs lacks, and updates current.
-func (p *Peer) applyResolved(owner *resolverOwner, current map[string]bool, addrs []string) {
+func (p *Peer) applyResolved(o owner, current map[string]bool, addrs []string) {
 	want := map[string]bool{}
 	for _, a := range addrs {
 		a = strings.TrimSpace(a)
@@ -95,7 +92,7 @@ func (p *Peer) applyResolved(owner *resolverOwner, current map[string]bool, addr
 	for a := range want {
 		if !current[a] {
 			p.log.Info("peer: resolver added an address", "addr", a)
-			p.connectLocked(a, owner)
+			p.connectLocked(a, o)
 			current[a] = true
 		}
 	}
@@ -105,7 +102,7 @@ func (p *Peer) applyResolved(owner *resolverOwner, current map[string]bool, addr
 		}
 		delete(current, a)
 		p.log.Info("peer: resolver removed an address", "addr", a)
-		if d := p.disconnectLocked(a, owner); d != nil && d.conn != nil {
+		if d := p.disconnectLocked(a, o); d != nil && d.conn != nil {
 			c := d.conn
 			p.goLocked(func() { c.Shutdown(p.closeCtx) })
 		}

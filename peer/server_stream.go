@@ -145,7 +145,9 @@ func (s *ServerStream) Recv() (any, error) {
 	}
 	if s.c.has(extFlow) && s.id != 0 {
 		s.mu.Lock()
-		s.c.consumedLocked(&s.consumed, s.argsDone, TypeReqCredit, s.id)
+		if !s.argsDone {
+			s.c.consumedLocked(&s.consumed, TypeReqCredit, s.id)
+		}
 		s.mu.Unlock()
 	}
 	return v, nil
@@ -179,7 +181,7 @@ func (s *ServerStream) Send(v any) error {
 		v, s.held = s.held, v
 	}
 	s.mu.Unlock()
-	return s.sendRep(&Envelope{Type: TypeRep, ID: s.id, Payload: v, More: true, Ext: s.ext})
+	return s.sendItem(v)
 }
 
 // sendRep sends a reply message, waiting for credit if it carries an
@@ -230,11 +232,14 @@ func (s *ServerStream) finish(v any, err error) {
 		return
 	}
 	s.mu.Lock()
-	dead, sent, held, hasHeld := s.dead, s.sent, s.held, s.hasHeld
-	s.held, s.hasHeld = nil, false
+	dead := s.dead
 	s.mu.Unlock()
-	if !dead {
-		s.reply(v, err, sent, held, hasHeld)
+	switch {
+	case dead:
+	case err != nil:
+		s.replyError(err)
+	default:
+		s.reply(v)
 	}
 	s.mu.Lock()
 	s.handlerDone = true
@@ -245,45 +250,79 @@ func (s *ServerStream) finish(v any, err error) {
 	}
 }
 
-func (s *ServerStream) reply(v any, err error, sent bool, held any, hasHeld bool) {
-	rep := func(payload any, more bool) error {
-		return s.sendRep(&Envelope{Type: TypeRep, ID: s.id, Payload: payload, More: more, Ext: s.ext})
-	}
-	if err != nil {
-		if hasHeld && rep(held, true) != nil {
-			return
-		}
-		s.sendError(err)
+// takeHeld returns the result held back for a baseline caller, if there
+// is one, and forgets it.
+func (s *ServerStream) takeHeld() (v any, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok = s.held, s.hasHeld
+	s.held, s.hasHeld = nil, false
+	return v, ok
+}
+
+// replyError ends the call with an error reply, after the result held
+// back for a baseline caller.
+func (s *ServerStream) replyError(err error) {
+	if held, ok := s.takeHeld(); ok && s.sendItem(held) != nil {
 		return
 	}
-	var werr error
+	s.sendError(err)
+}
+
+// reply ends the call with the handler's result v (see Handler): the one
+// reply, or the end of the streamed results.
+func (s *ServerStream) reply(v any) {
+	s.mu.Lock()
+	sent, streams := s.sent, s.streams
+	s.mu.Unlock()
+	held, _ := s.takeHeld()
+	var err error
 	switch {
-	case !sent && v == nil && s.streams && s.c.has(extEnd):
-		werr = s.sendRep(&Envelope{Type: TypeRepEnd, ID: s.id})
-	case !sent && v == nil && s.streams:
-		// A stream of no item, to a remote that cannot be sent one: the
-		// empty list, as HTTP sends it.
-		werr = rep([]any{}, false)
+	case !sent && v == nil && streams:
+		err = s.sendNoItems()
 	case !sent:
-		werr = rep(v, false)
+		err = s.sendLast(v)
+	case s.c.has(extEnd) && v != nil:
+		err = s.sendLast(v)
 	case s.c.has(extEnd):
-		if v != nil {
-			werr = rep(v, false)
-		} else {
-			werr = s.sendRep(&Envelope{Type: TypeRepEnd, ID: s.id})
-		}
+		err = s.sendEnd()
 	case v != nil:
-		if werr = rep(held, true); werr == nil {
-			werr = rep(v, false)
+		if err = s.sendItem(held); err == nil {
+			err = s.sendLast(v)
 		}
 	default:
-		werr = rep(held, false)
+		err = s.sendLast(held)
 	}
 	var se *service.Error
-	if werr != nil && errors.As(werr, &se) && se.Kind == service.KindInvalid {
+	if err != nil && errors.As(err, &se) && se.Kind == service.KindInvalid {
 		// The result could not be encoded: say so instead.
 		s.sendError(&service.Error{Op: s.method, Kind: service.KindInternal, Message: "cannot encode the result: " + se.Message})
 	}
+}
+
+// sendItem sends a streamed result, with more to come.
+func (s *ServerStream) sendItem(v any) error {
+	return s.sendRep(&Envelope{Type: TypeRep, ID: s.id, Payload: v, More: true, Ext: s.ext})
+}
+
+// sendLast sends the last result, or the only one.
+func (s *ServerStream) sendLast(v any) error {
+	return s.sendRep(&Envelope{Type: TypeRep, ID: s.id, Payload: v, Ext: s.ext})
+}
+
+// sendEnd ends streamed results (extension "end").
+func (s *ServerStream) sendEnd() error {
+	return s.sendRep(&Envelope{Type: TypeRepEnd, ID: s.id})
+}
+
+// sendNoItems sends a stream of no result (see StreamResults): a lone
+// repend with the "end" extension; else the empty list, as HTTP sends
+// it, since a baseline remote cannot be sent no item.
+func (s *ServerStream) sendNoItems() error {
+	if s.c.has(extEnd) {
+		return s.sendEnd()
+	}
+	return s.sendLast([]any{})
 }
 
 func (s *ServerStream) sendError(err error) {

@@ -217,7 +217,7 @@ func (c *Conn) writeLoop() {
 			clear(out)
 			q.out = out[:0]
 			if err != nil {
-				c.fail(wrapErr(service.KindUnavailable, "write: "+err.Error(), err), false)
+				c.fail(wrapErr(service.KindUnavailable, "write: "+err.Error(), err))
 				return
 			}
 			c.stats.batches.Add(1)
@@ -263,6 +263,6 @@ func (c *Conn) pushEnvelope(env *Envelope) {
 		// sending without reading what comes back would make them grow
 		// without bound. fail takes locks its callers may hold: run it
 		// on its own.
-		go c.fail(errorf(service.KindOverloaded, "the remote does not read what it is sent (%d bytes queued)", c.wq.limit*maxQueuedFactor), false)
+		go c.fail(errorf(service.KindOverloaded, "the remote does not read what it is sent (%d bytes queued)", c.wq.limit*maxQueuedFactor))
 	}
 }
