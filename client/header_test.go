@@ -21,7 +21,6 @@ func TestHeaderOnPeerCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
 	var mu sync.Mutex
 	var seen []map[string]string
 	inner := hyperpeer.NewHandler(tourService())
@@ -31,15 +30,7 @@ func TestHeaderOnPeerCalls(t *testing.T) {
 		mu.Unlock()
 		return inner.ServePeer(ctx, s)
 	})}
-	go func() {
-		for {
-			fc, err := l.Accept(ctx)
-			if err != nil {
-				return
-			}
-			go peer.Server(ctx, fc, cfg)
-		}
-	}()
+	go peer.Serve(ctx, l, cfg)
 
 	c := client.New(client.WithHeader("X-Trace", "a"), client.WithHeader("X-Trace", "b"),
 		client.WithHeader("Authorization", "Bearer t"), client.WithHeader("Accept", "*/*"))

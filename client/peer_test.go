@@ -133,21 +133,12 @@ func listenPeer(t *testing.T, addr string, svc *service.Service) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); l.Close() })
-	cfg := &peer.Config{Handler: hyperpeer.NewHandler(svc)}
+	served := make(chan struct{})
 	go func() {
-		for {
-			fc, err := l.Accept(ctx)
-			if err != nil {
-				return
-			}
-			go func() {
-				if c, err := peer.Server(ctx, fc, cfg); err == nil {
-					context.AfterFunc(ctx, func() { c.Close() })
-				}
-			}()
-		}
+		peer.Serve(ctx, l, &peer.Config{Handler: hyperpeer.NewHandler(svc)})
+		close(served)
 	}()
+	t.Cleanup(func() { cancel(); <-served })
 	return l.Addr()
 }
 

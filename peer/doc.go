@@ -30,7 +30,8 @@
 //
 // Client runs the connecting side's handshake on a FrameConn and Server
 // the accepting side's; both return a *Conn, and from then on the two
-// ends are equal. The connector offers its codecs (glyph, msgpack, json)
+// ends are equal. Serve is the accept loop: it serves every connection a
+// Listener accepts until its context ends. The connector offers its codecs (glyph, msgpack, json)
 // and the extensions; the acceptor picks. A baseline duplex peer gets
 // exactly the baseline: the connector's greeting names a codec it has,
 // and glyph's additions are parameters it never reads.

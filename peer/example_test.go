@@ -13,7 +13,8 @@ import (
 // A server and a client over TCP: a unary call and a call whose result
 // streams.
 func Example() {
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // ends Serve, which closes its connections
 	handlers := peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
 		arg, err := s.Recv()
 		if err != nil {
@@ -37,16 +38,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer l.Close()
-	go func() {
-		for {
-			fc, err := l.Accept(ctx)
-			if err != nil {
-				return
-			}
-			go peer.Server(ctx, fc, &peer.Config{Handler: handlers})
-		}
-	}()
+	go peer.Serve(ctx, l, &peer.Config{Handler: handlers})
 
 	fc, err := peer.Dial(ctx, l.Addr(), nil)
 	if err != nil {

@@ -2,8 +2,6 @@ package peer
 
 import (
 	"context"
-	"errors"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -36,31 +34,18 @@ func (p *Peer) Bind(ctx context.Context, addr string) (string, error) {
 	return l.Addr(), nil
 }
 
+// acceptLoop adds the connections l accepts to the peer until it shuts
+// down.
 func (p *Peer) acceptLoop(l Listener) {
-	failures := 0
-	for {
-		fc, err := l.Accept(p.ctx)
-		if err != nil {
-			if p.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// Out of file descriptors and the like: wait and go on.
-			p.log.Warn("peer: accept failed", "addr", l.Addr(), "err", err)
-			if !sleep(p.ctx, p.backoff(failures)) {
-				return
-			}
-			failures++
-			continue
-		}
-		failures = 0
+	accept(p.ctx, l, p.log, p.backoff, func(fc FrameConn) bool {
 		p.mu.Lock()
 		ok := p.goLocked(func() { p.AcceptConn(p.ctx, fc) })
 		p.mu.Unlock()
 		if !ok {
 			fc.Close()
-			return
 		}
-	}
+		return ok
+	})
 }
 
 // WebSocketHandler returns an http.Handler that accepts WebSocket

@@ -3,7 +3,6 @@ package peer
 import (
 	"context"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 )
 
@@ -109,14 +108,9 @@ func (p *Peer) dialLoop(d *dialer) {
 }
 
 // backoff returns the wait before the next attempt after failures
-// failed ones: backoffMin doubled per failure up to backoffMax, with
-// "equal jitter" (between half and all of it).
+// failed ones, between WithBackoff's min and max.
 func (p *Peer) backoff(failures int) time.Duration {
-	d := p.backoffMin << min(failures, 32)
-	if d > p.backoffMax || d <= 0 {
-		d = p.backoffMax
-	}
-	return d/2 + rand.N(d/2+1)
+	return backoff(p.backoffMin, p.backoffMax, failures)
 }
 
 // sleep waits for d and reports true, or false when ctx ends first.

@@ -47,20 +47,15 @@ func servePeers(t *testing.T, svc *service.Service) map[string]string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { l.Close() })
+		served := make(chan struct{})
 		go func() {
-			for {
-				fc, err := l.Accept(ctx)
-				if err != nil {
-					return
-				}
-				go func() {
-					if c, err := peer.Server(ctx, fc, cfg); err == nil {
-						context.AfterFunc(ctx, func() { c.Close() })
-					}
-				}()
-			}
+			peer.Serve(ctx, l, cfg)
+			close(served)
 		}()
+		t.Cleanup(func() {
+			cancel()
+			<-served
+		})
 		urls[name] = l.Addr()
 	}
 	srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {

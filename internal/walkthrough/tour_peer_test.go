@@ -24,21 +24,7 @@ func TestTourOverPeers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	cfg := &peer.Config{Handler: hyperpeer.NewHandler(walkthrough.V2())}
-	go func() {
-		for {
-			fc, err := l.Accept(ctx)
-			if err != nil {
-				return
-			}
-			go func() {
-				if c, err := peer.Server(ctx, fc, cfg); err == nil {
-					context.AfterFunc(ctx, func() { c.Close() })
-				}
-			}()
-		}
-	}()
+	go peer.Serve(ctx, l, &peer.Config{Handler: hyperpeer.NewHandler(walkthrough.V2())})
 
 	c := client.New()
 	defer c.Close()
