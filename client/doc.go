@@ -82,7 +82,7 @@
 // "<endpoint>#<path>". The client keeps one connection per endpoint,
 // dialled on first use and again on the call after it went down (a call
 // in flight when it broke fails with a retryable [service.KindUnavailable] error: see
-// peer.Retryable); Client.Close closes them. WithPeerConfig configures
+// peer.Retryable); Client.Close closes them. WithPeerOptions configures
 // them; navigating needs the glyph codec, their default. The headers of
 // WithHeader go with a WebSocket handshake, and those of a link or form
 // with its call.

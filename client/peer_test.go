@@ -113,12 +113,12 @@ var targets = []target{
 		return u, func(p string) string { return u + "#/" + p }
 	}, true},
 	{"websocket", func(t *testing.T, svc *service.Service) (string, func(string) string) {
-		cfg := &peer.Config{Handler: hyperpeer.NewHandler(svc)}
+		cfg := []peer.Option{peer.WithHandler(hyperpeer.NewHandler(svc))}
 		srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {
-			if c, err := peer.Server(context.Background(), fc, cfg); err == nil {
+			if c, err := peer.Server(context.Background(), fc, cfg...); err == nil {
 				<-c.Done()
 			}
-		}, nil))
+		}))
 		t.Cleanup(srv.Close)
 		u := "ws://" + strings.TrimPrefix(srv.URL, "http://") + "/peer"
 		return u, func(p string) string { return u + "#/" + p }
@@ -129,13 +129,13 @@ var targets = []target{
 // the address they dial.
 func listenPeer(t *testing.T, addr string, svc *service.Service) string {
 	ctx, cancel := context.WithCancel(context.Background())
-	l, err := peer.Listen(ctx, addr, nil)
+	l, err := peer.Listen(ctx, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	served := make(chan struct{})
 	go func() {
-		peer.Serve(ctx, l, &peer.Config{Handler: hyperpeer.NewHandler(svc)})
+		peer.Serve(ctx, l, peer.WithHandler(hyperpeer.NewHandler(svc)))
 		close(served)
 	}()
 	t.Cleanup(func() { cancel(); <-served })
@@ -531,13 +531,13 @@ func TestPeerReconnect(t *testing.T) {
 	svc := tourService()
 	var conns []*peer.Conn
 	accepted := make(chan *peer.Conn, 4)
-	cfg := &peer.Config{Handler: hyperpeer.NewHandler(svc)}
+	cfg := []peer.Option{peer.WithHandler(hyperpeer.NewHandler(svc))}
 	srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {
-		if c, err := peer.Server(context.Background(), fc, cfg); err == nil {
+		if c, err := peer.Server(context.Background(), fc, cfg...); err == nil {
 			accepted <- c
 			<-c.Done()
 		}
-	}, nil))
+	}))
 	defer srv.Close()
 	u := "ws://" + strings.TrimPrefix(srv.URL, "http://")
 	ctx := ctxT(t)
@@ -590,13 +590,13 @@ func TestPeerReconnect(t *testing.T) {
 func TestPeerConcurrentCalls(t *testing.T) {
 	svc := tourService()
 	var dials atomic.Int32
-	cfg := &peer.Config{Handler: hyperpeer.NewHandler(svc)}
+	cfg := []peer.Option{peer.WithHandler(hyperpeer.NewHandler(svc))}
 	srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {
 		dials.Add(1)
-		if c, err := peer.Server(context.Background(), fc, cfg); err == nil {
+		if c, err := peer.Server(context.Background(), fc, cfg...); err == nil {
 			<-c.Done()
 		}
-	}, nil))
+	}))
 	defer srv.Close()
 	u := "ws://" + strings.TrimPrefix(srv.URL, "http://")
 	ctx := ctxT(t)
@@ -627,7 +627,7 @@ func TestPeerConcurrentCalls(t *testing.T) {
 func TestPeerPlainCodec(t *testing.T) {
 	u := listenPeer(t, "tcp://127.0.0.1:0", tourService())
 	ctx := ctxT(t)
-	c := client.New(client.WithPeerConfig(&peer.Config{Codecs: []string{"json"}}))
+	c := client.New(client.WithPeerOptions(peer.WithCodecs("json")))
 	defer c.Close()
 	index, err := c.Get(ctx, u)
 	if err != nil {

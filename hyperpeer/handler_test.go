@@ -91,9 +91,9 @@ func testService(t *testing.T) *service.Service {
 }
 
 // serve connects a client to a server that serves svc over tr.
-func serve(t *testing.T, tr peertest.Transport, svc *service.Service, ccfg *peer.Config, opts ...hyperpeer.Option) *peer.Conn {
+func serve(t *testing.T, tr peertest.Transport, svc *service.Service, copts []peer.Option, opts ...hyperpeer.Option) *peer.Conn {
 	t.Helper()
-	c, _ := peertest.Connect(t, tr, ccfg, &peer.Config{Handler: hyperpeer.NewHandler(svc, opts...)})
+	c, _ := peertest.Connect(t, tr, copts, []peer.Option{peer.WithHandler(hyperpeer.NewHandler(svc, opts...))})
 	return c
 }
 
@@ -188,7 +188,7 @@ func TestServiceNavigation(t *testing.T) {
 func TestServiceStreams(t *testing.T) {
 	svc := testService(t)
 	peertest.ForEach(t, func(t *testing.T, tr peertest.Transport, baseline bool) {
-		c := serve(t, tr, svc, &peer.Config{Baseline: baseline})
+		c := serve(t, tr, svc, peertest.ModeOptions(baseline))
 		ctx := peertest.Timeout(t, 5*time.Second)
 
 		for _, n := range []int{1, 3} {
@@ -258,7 +258,7 @@ func TestServiceStreams(t *testing.T) {
 func TestServiceStreamedInputArgs(t *testing.T) {
 	svc := testService(t)
 	peertest.ForEach(t, func(t *testing.T, tr peertest.Transport, baseline bool) {
-		c := serve(t, tr, svc, &peer.Config{Baseline: baseline})
+		c := serve(t, tr, svc, peertest.ModeOptions(baseline))
 		ctx := peertest.Timeout(t, 5*time.Second)
 		call := func(method string, args any) (any, error) {
 			t.Helper()
@@ -325,7 +325,7 @@ func TestServiceStreamedInputArgs(t *testing.T) {
 func TestServiceCallback(t *testing.T) {
 	svc := testService(t)
 	peertest.ForEach(t, func(t *testing.T, tr peertest.Transport, baseline bool) {
-		c := serve(t, tr, svc, &peer.Config{Baseline: baseline})
+		c := serve(t, tr, svc, peertest.ModeOptions(baseline))
 		ctx := peertest.Timeout(t, 5*time.Second)
 		name := peer.NewCallbackName()
 		release := c.Register(name, peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
@@ -402,7 +402,7 @@ func TestServicePlainCodecs(t *testing.T) {
 	svc := testService(t)
 	for _, codec := range []string{"json", "msgpack"} {
 		t.Run(codec, func(t *testing.T) {
-			c := serve(t, peertest.Transports[0], svc, &peer.Config{Baseline: true, Codecs: []string{codec}})
+			c := serve(t, peertest.Transports[0], svc, []peer.Option{peer.WithBaseline(), peer.WithCodecs(codec)})
 			ctx := peertest.Timeout(t, 5*time.Second)
 			got, err := c.Call(ctx, "hello", "Bob")
 			if err != nil || got != "Hello Bob" {

@@ -51,7 +51,7 @@ func TestServiceErrorsLogged(t *testing.T) {
 	for _, tr := range peertest.Transports {
 		t.Run(tr.Name, func(t *testing.T) {
 			logs, logger := logtest.New()
-			c, _ := peertest.Connect(t, tr, nil, &peer.Config{Handler: hyperpeer.NewHandler(logService(nil)), Logger: logger})
+			c, _ := peertest.Connect(t, tr, nil, []peer.Option{peer.WithHandler(hyperpeer.NewHandler(logService(nil))), peer.WithLogger(logger)})
 			ctx := peertest.Timeout(t, 5*time.Second)
 			for _, tt := range cases {
 				t.Run(tt.name, func(t *testing.T) {
@@ -88,7 +88,7 @@ func TestServiceErrorsLogged(t *testing.T) {
 func TestServiceCallsLogged(t *testing.T) {
 	logs, logger := logtest.New()
 	started := make(chan struct{}, 1)
-	c, _ := peertest.Connect(t, peertest.Transports[0], nil, &peer.Config{Handler: hyperpeer.NewHandler(logService(started)), Logger: logger})
+	c, _ := peertest.Connect(t, peertest.Transports[0], nil, []peer.Option{peer.WithHandler(hyperpeer.NewHandler(logService(started))), peer.WithLogger(logger)})
 	ctx := peertest.Timeout(t, 5*time.Second)
 	if _, err := c.Call(ctx, "hello", nil); err != nil {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ func TestServiceCallsLogged(t *testing.T) {
 func TestDefaultLogger(t *testing.T) {
 	ctx := peertest.Timeout(t, 5*time.Second)
 	svc := logService(nil)
-	c, _ := peertest.Connect(t, peertest.Transports[0], nil, &peer.Config{Handler: hyperpeer.NewHandler(svc)})
+	c, _ := peertest.Connect(t, peertest.Transports[0], nil, []peer.Option{peer.WithHandler(hyperpeer.NewHandler(svc))})
 
 	p := peer.New(peer.WithHandler(hyperpeer.NewHandler(svc)))
 	t.Cleanup(func() { p.Close() })
@@ -147,11 +147,11 @@ func TestDefaultLogger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fc, err := peer.Dial(ctx, addr, nil)
+	fc, err := peer.Dial(ctx, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, err := peer.Client(ctx, fc, nil)
+	pc, err := peer.Client(ctx, fc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 // in batches; handlers run on their own goroutines.
 type Conn struct {
 	fc         FrameConn
-	cfg        Config
+	cfg        connConfig
 	codec      Codec
 	ext        extSet
 	peerWindow int64 // initial send credit per stream (flow)
@@ -78,8 +78,14 @@ const greetingLineEnd = ";\n"
 // refused (no common codec), [service.KindBadFrame] for an answer that is not the
 // protocol's (an HTTP server's included, on a byte stream from
 // NewStreamConn, Dial or Listen, at once), [service.KindDeadlineExceeded] after
-// cfg.HandshakeTimeout, [service.KindUnavailable] when the transport failed.
-func Client(ctx context.Context, fc FrameConn, cfg *Config) (*Conn, error) {
+// the handshake timeout ([WithHandshakeTimeout]), [service.KindUnavailable]
+// when the transport failed. opts configure the connection.
+func Client(ctx context.Context, fc FrameConn, opts ...Option) (*Conn, error) {
+	return clientHandshake(ctx, fc, connConfigOf(opts))
+}
+
+// clientHandshake is Client with the settings of its options.
+func clientHandshake(ctx context.Context, fc FrameConn, cfg connConfig) (*Conn, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
 		fc.Close()
@@ -111,8 +117,14 @@ func Client(ctx context.Context, fc FrameConn, cfg *Config) (*Conn, error) {
 // Server runs the accepting side's handshake on fc (spec.md, 3) and
 // returns the connection. ctx bounds the handshake only. A greeting that
 // offers no codec this side has is answered with "-ERR <reason>" and
-// fails with [service.KindUnsupported]; on any error fc is closed.
-func Server(ctx context.Context, fc FrameConn, cfg *Config) (*Conn, error) {
+// fails with [service.KindUnsupported]; on any error fc is closed. opts
+// configure the connection.
+func Server(ctx context.Context, fc FrameConn, opts ...Option) (*Conn, error) {
+	return serverHandshake(ctx, fc, connConfigOf(opts))
+}
+
+// serverHandshake is Server with the settings of its options.
+func serverHandshake(ctx context.Context, fc FrameConn, cfg connConfig) (*Conn, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
 		fc.Close()
@@ -145,7 +157,7 @@ func Server(ctx context.Context, fc FrameConn, cfg *Config) (*Conn, error) {
 	return newConn(fc, c, h), nil
 }
 
-func newConn(fc FrameConn, cfg Config, h handshake) *Conn {
+func newConn(fc FrameConn, cfg connConfig, h handshake) *Conn {
 	codec, _ := codecFor(h.codec, cfg.Limits)
 	c := &Conn{
 		fc:         fc,
@@ -209,7 +221,7 @@ func (c *Conn) Stats() Stats {
 func (c *Conn) Codec() string { return c.codec.Name() }
 
 // Extensions returns the negotiated extensions, sorted; none when the
-// remote is a baseline peer or either side was configured Baseline.
+// remote is a baseline peer or either side has [WithBaseline].
 func (c *Conn) Extensions() []string { return c.ext.names() }
 
 // LocalAddr returns this end's address, for logs.
@@ -218,8 +230,8 @@ func (c *Conn) LocalAddr() string { return c.fc.LocalAddr() }
 // RemoteAddr returns the remote end's address, for logs.
 func (c *Conn) RemoteAddr() string { return c.fc.RemoteAddr() }
 
-// Logger returns the logger the connection logs to: [Config.Logger]
-// with the remote's address. A handler that logs about the calls it
+// Logger returns the logger the connection logs to: [WithLogger]'s, or
+// the default (see the package doc), with the remote's address. A handler that logs about the calls it
 // serves logs there, so that its lines go where the connection's go.
 func (c *Conn) Logger() *slog.Logger { return c.log }
 

@@ -173,7 +173,7 @@ func (c *Conn) Notify(ctx context.Context, method string, args any, opts ...Call
 }
 
 // Register makes h serve calls of the method name on this connection
-// only, before Config.Handler: callbacks, typically under a name from
+// only, before the handler of [WithHandler]: callbacks, typically under a name from
 // NewCallbackName sent to the remote in a call's arguments. release
 // removes it (if it is still the one registered under name).
 func (c *Conn) Register(name string, h Handler) (release func()) {

@@ -12,24 +12,42 @@ import (
 	"github.com/glyph-ipc/glyph/service"
 )
 
-// DialOptions configures Dial. The zero value is valid.
-type DialOptions struct {
-	// MaxFrameSize bounds the frames read; ≤ 0 means DefaultMaxFrameSize.
-	MaxFrameSize int
-	// HTTPClient makes WebSocket handshakes (its Transport's TLS config
-	// for wss://); nil means http.DefaultClient.
-	HTTPClient *http.Client
-	// HTTPHeader is sent with a WebSocket handshake (for example
-	// Authorization, or the Origin a browser would send).
-	HTTPHeader http.Header
+// A DialOption configures Dial: WithMaxFrameSize, WithHTTPClient,
+// WithHTTPHeader.
+type DialOption interface{ applyDial(*dialConfig) }
+
+type dialConfig struct {
+	maxFrameSize int
+	httpClient   *http.Client
+	httpHeader   http.Header
+}
+
+type dialOption func(*dialConfig)
+
+func (f dialOption) applyDial(d *dialConfig) { f(d) }
+
+// WithHTTPClient makes the WebSocket handshakes of Dial with hc (its
+// Transport's TLS config for wss://); default http.DefaultClient.
+func WithHTTPClient(hc *http.Client) DialOption {
+	return dialOption(func(d *dialConfig) { d.httpClient = hc })
+}
+
+// WithHTTPHeader sends h with the WebSocket handshakes of Dial (for
+// example Authorization, or the Origin a browser would send).
+func WithHTTPHeader(h http.Header) DialOption {
+	h = h.Clone()
+	return dialOption(func(d *dialConfig) { d.httpHeader = h })
 }
 
 // Dial connects to addr and returns the framed connection, ready for
 // Client. Addresses name their transport: "ws://host/path" and
 // "wss://host/path" (WebSocket), "tcp://host:port", "unix:///path/to/socket".
-func Dial(ctx context.Context, addr string, opts *DialOptions) (FrameConn, error) {
-	if opts == nil {
-		opts = &DialOptions{}
+func Dial(ctx context.Context, addr string, opts ...DialOption) (FrameConn, error) {
+	var cfg dialConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyDial(&cfg)
+		}
 	}
 	scheme, rest, ok := strings.Cut(addr, "://")
 	if !ok {
@@ -38,19 +56,19 @@ func Dial(ctx context.Context, addr string, opts *DialOptions) (FrameConn, error
 	var d net.Dialer
 	switch scheme {
 	case "ws", "wss":
-		return dialWebSocket(ctx, addr, opts)
+		return dialWebSocket(ctx, addr, &cfg)
 	case "tcp":
 		nc, err := d.DialContext(ctx, "tcp", rest)
 		if err != nil {
 			return nil, dialError(addr, err)
 		}
-		return NewStreamConn(nc, opts.MaxFrameSize), nil
+		return NewStreamConn(nc, cfg.maxFrameSize), nil
 	case "unix":
 		nc, err := d.DialContext(ctx, "unix", rest)
 		if err != nil {
 			return nil, dialError(addr, err)
 		}
-		return NewStreamConn(nc, opts.MaxFrameSize), nil
+		return NewStreamConn(nc, cfg.maxFrameSize), nil
 	}
 	return nil, errorf(service.KindInvalid, "peer address %q: unknown scheme %q", addr, scheme)
 }

@@ -31,10 +31,21 @@
 // Client runs the connecting side's handshake on a FrameConn and Server
 // the accepting side's; both return a *Conn, and from then on the two
 // ends are equal. Serve is the accept loop: it serves every connection a
-// Listener accepts until its context ends. The connector offers its codecs (glyph, msgpack, json)
-// and the extensions; the acceptor picks. A baseline duplex peer gets
-// exactly the baseline: the connector's greeting names a codec it has,
-// and glyph's additions are parameters it never reads.
+// Listener accepts until its context ends. The connector offers its
+// codecs (glyph, msgpack, json) and the extensions; the acceptor picks. A
+// baseline duplex peer gets exactly the baseline: the connector's
+// greeting names a codec it has, and glyph's additions are parameters it
+// never reads.
+//
+// Options are functional, With...: an [Option] configures a connection
+// (Client, Server, Serve) and, since it is also a [PeerOption], every
+// connection of a Peer; a PeerOption alone (WithQueue, WithBackoff,
+// WithInterceptors, WithDialOptions) configures only a Peer (New).
+// [DialOption], [ListenOption] and [WebSocketOption] configure Dial,
+// Listen and NewWebSocketHandler; WithMaxFrameSize is all of these. No
+// option takes a boolean: one without arguments turns a behaviour on or
+// off (WithBaseline, WithoutKeepAlive), and a zero or negative number or
+// duration keeps the default.
 //
 // A Conn runs one reader goroutine, which demultiplexes incoming
 // envelopes to calls by type and id and never blocks on a slow call, and
@@ -58,7 +69,7 @@
 // []byte, []any, map[string]any, and with the glyph codec every other
 // glyph value).
 //
-// Calls that arrive are served by a Handler: Config.Handler, or one
+// Calls that arrive are served by a Handler: WithHandler's, or one
 // registered on the connection with Register, which is how callbacks
 // work: register a handler under NewCallbackName, send the name in a
 // call's arguments, and the remote calls it back on the same connection.
@@ -81,7 +92,7 @@
 // explicit envelope ends the stream. Under the "flow" extension each
 // stream has a credit window in messages in each direction: a slow
 // consumer stalls only its own stream's sender. Without flow control a
-// stream whose unread messages exceed Config.MaxBuffered fails with
+// stream whose unread messages exceed WithMaxBuffered's bound fails with
 // [service.KindOverloaded] instead of stalling the connection.
 //
 // # Errors
@@ -103,10 +114,9 @@
 // cannot be answered (Err says which). Input never makes a Conn panic:
 // unknown methods get "method not found", bad envelopes an error reply
 // when their id can be read, and a handler's panic an internal error.
-// Connections and peers log to [Config.Logger] (a [Peer] to
-// [WithLogger]'s), and without one to [slog.Default] as it is when a line
-// is logged, so that [slog.SetDefault] in main sets it for every
-// connection.
+// Connections and peers log to [WithLogger]'s logger, and without one to
+// [slog.Default] as it is when a line is logged, so that
+// [slog.SetDefault] in main sets it for every connection.
 //
 // # Serving a service
 //

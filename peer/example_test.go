@@ -34,17 +34,17 @@ func Example() {
 		return nil, fmt.Errorf("no method %s", s.Method())
 	})
 
-	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0", nil)
+	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
 	}
-	go peer.Serve(ctx, l, &peer.Config{Handler: handlers})
+	go peer.Serve(ctx, l, peer.WithHandler(handlers))
 
-	fc, err := peer.Dial(ctx, l.Addr(), nil)
+	fc, err := peer.Dial(ctx, l.Addr())
 	if err != nil {
 		log.Fatal(err)
 	}
-	conn, err := peer.Client(ctx, fc, nil)
+	conn, err := peer.Client(ctx, fc)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -89,8 +89,8 @@ func ExampleConn_Register() {
 		args := arg.([]any)
 		return s.Conn().Call(ctx, args[0].(string), args[1])
 	})
-	go peer.Server(ctx, b, &peer.Config{Handler: visit})
-	conn, err := peer.Client(ctx, a, nil)
+	go peer.Server(ctx, b, peer.WithHandler(visit))
+	conn, err := peer.Client(ctx, a)
 	if err != nil {
 		log.Fatal(err)
 	}

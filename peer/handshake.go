@@ -74,7 +74,7 @@ func parseExt(list string) extSet {
 // further, can speak: json if we have it (every duplex peer does), else
 // msgpack. The glyph- parameters offer every codec in order of
 // preference, the extensions and the window; baseline peers ignore them.
-func greeting(cfg *Config) string {
+func greeting(cfg *connConfig) string {
 	codecs := cfg.Codecs
 	if cfg.Baseline {
 		return protocol + ";" + codecs[0]
@@ -115,7 +115,7 @@ func parseGreeting(g string) (codec string, params map[string]string, err error)
 // answerGreeting decides the acceptor's answer for cfg (spec.md, 3.2):
 // the text to send and what was settled, or an error whose text follows
 // "-ERR ".
-func answerGreeting(g string, cfg *Config) (string, handshake, error) {
+func answerGreeting(g string, cfg *connConfig) (string, handshake, error) {
 	codecs := cfg.Codecs
 	slot, params, err := parseGreeting(g)
 	if err != nil {
@@ -156,7 +156,7 @@ func answerGreeting(g string, cfg *Config) (string, handshake, error) {
 }
 
 // parseAnswer reads the acceptor's answer to the greeting of cfg.
-func parseAnswer(a string, cfg *Config) (handshake, error) {
+func parseAnswer(a string, cfg *connConfig) (handshake, error) {
 	codecs := cfg.Codecs
 	if strings.HasPrefix(a, "-") {
 		msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(a, "-ERR"), "-"))

@@ -23,6 +23,7 @@ var (
 	ctxTimeout   = peertest.Timeout
 	recvAll      = peertest.RecvAll
 	shortTempDir = peertest.ShortTempDir
+	modeOptions  = peertest.ModeOptions
 )
 
 // mux is a Handler dispatching on the method name.

@@ -11,10 +11,11 @@ import (
 	"github.com/glyph-ipc/glyph/service"
 )
 
-// ListenOptions configures Listen. The zero value is valid.
-type ListenOptions struct {
-	// MaxFrameSize bounds the frames read; ≤ 0 means DefaultMaxFrameSize.
-	MaxFrameSize int
+// A ListenOption configures Listen: WithMaxFrameSize.
+type ListenOption interface{ applyListen(*listenConfig) }
+
+type listenConfig struct {
+	maxFrameSize int
 }
 
 // Listener accepts framed connections on a stream transport.
@@ -31,9 +32,12 @@ type Listener interface {
 // Listen listens on addr: "tcp://host:port" (port 0 picks one; see
 // Addr) or "unix:///path/to/socket". WebSocket is served by an
 // http.Server instead: see NewWebSocketHandler.
-func Listen(ctx context.Context, addr string, opts *ListenOptions) (Listener, error) {
-	if opts == nil {
-		opts = &ListenOptions{}
+func Listen(ctx context.Context, addr string, opts ...ListenOption) (Listener, error) {
+	var cfg listenConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyListen(&cfg)
+		}
 	}
 	scheme, rest, ok := strings.Cut(addr, "://")
 	if !ok {
@@ -51,7 +55,7 @@ func Listen(ctx context.Context, addr string, opts *ListenOptions) (Listener, er
 	if err != nil {
 		return nil, wrapErr(service.KindUnavailable, fmt.Sprintf("listen %s: %v", addr, err), err)
 	}
-	return &listener{nl: nl, scheme: scheme, max: opts.MaxFrameSize}, nil
+	return &listener{nl: nl, scheme: scheme, max: cfg.maxFrameSize}, nil
 }
 
 type listener struct {

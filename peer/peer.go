@@ -45,18 +45,15 @@ const (
 // drops, after an exponential backoff with jitter (WithBackoff). A Peer
 // is safe for concurrent use.
 type Peer struct {
-	cfg        Config // for every connection; Handler in the interceptors
-	cfgErr     error  // cfg cannot work: every operation fails with it
-	dialOpts   DialOptions
+	cfg        connConfig // for every connection; Handler in the interceptors
+	cfgErr     error      // cfg cannot work: every operation fails with it
+	dialOpts   []DialOption
 	queueMax   int
 	backoffMin time.Duration
 	backoffMax time.Duration
 	log        *slog.Logger
 
-	// Set by the options, then folded into the fields above.
-	handler      Handler
-	handlerSet   bool
-	interceptors []Interceptor
+	interceptors []Interceptor // folded into cfg.Handler and call, notify, stream
 
 	call   CallFunc
 	notify NotifyFunc
@@ -82,77 +79,10 @@ type Peer struct {
 	owners      owner // the last owner handed to a ConnectResolver
 }
 
-// An Option configures a Peer.
-type Option func(*Peer)
-
-// WithConfig sets the configuration of every connection of the peer
-// (codecs, limits, keepalive, ...). Its Handler serves incoming calls
-// unless WithHandler names another.
-func WithConfig(cfg *Config) Option {
-	return func(p *Peer) {
-		if cfg != nil {
-			p.cfg = *cfg
-		}
-	}
-}
-
-// WithHandler makes h serve the calls that arrive on every connection of
-// the peer, after the interceptors' handler wrappers.
-func WithHandler(h Handler) Option {
-	return func(p *Peer) { p.handler, p.handlerSet = h, true }
-}
-
-// WithQueue lets up to n calls wait for a connection when there is
-// none; more fail at once with [service.KindOverloaded]. With n = 0 no call waits: a
-// call made without a connection fails at once with [service.KindUnavailable]. The
-// default is 1024.
-func WithQueue(n int) Option {
-	return func(p *Peer) { p.queueMax = max(n, 0) }
-}
-
-// WithBackoff sets how long the peer waits before it redials an address
-// that failed or dropped: about min the first time, twice as long after
-// each failure up to max, each wait picked at random between half and
-// all of that. Defaults 100ms and 30s.
-func WithBackoff(min, max time.Duration) Option {
-	return func(p *Peer) {
-		if min > 0 {
-			p.backoffMin = min
-		}
-		if max > 0 {
-			p.backoffMax = max
-		}
-	}
-}
-
-// WithInterceptors adds middleware to the calls the peer makes and
-// serves; the first given is the outermost. See Interceptor.
-func WithInterceptors(ics ...Interceptor) Option {
-	return func(p *Peer) { p.interceptors = append(p.interceptors, ics...) }
-}
-
-// WithLogger makes the peer log what happens to its connections (dialed,
-// lost, refused) to l, and its connections log there too unless the
-// Config names a Logger. Without it, the peer logs to [Config.Logger],
-// and without that to [slog.Default] (see the package doc).
-func WithLogger(l *slog.Logger) Option {
-	return func(p *Peer) { p.log = l }
-}
-
-// WithDialOptions sets how Connect and ConnectResolver dial (WebSocket
-// HTTP client and headers, frame limit). A zero MaxFrameSize takes the
-// Config's.
-func WithDialOptions(opts *DialOptions) Option {
-	return func(p *Peer) {
-		if opts != nil {
-			p.dialOpts = *opts
-		}
-	}
-}
-
-// New returns a peer configured by opts. It has no connection yet: see
+// New returns a peer configured by opts: the Options of every connection
+// and the PeerOptions of the peer itself. It has no connection yet: see
 // Bind, Connect and ConnectResolver.
-func New(opts ...Option) *Peer {
+func New(opts ...PeerOption) *Peer {
 	p := &Peer{
 		queueMax:   defaultQueue,
 		backoffMin: defaultBackoffMin,
@@ -160,21 +90,15 @@ func New(opts ...Option) *Peer {
 		dialers:    map[string]*dialer{},
 	}
 	for _, o := range opts {
-		o(p)
-	}
-	p.backoffMax = max(p.backoffMax, p.backoffMin)
-	if p.handlerSet {
-		p.cfg.Handler = p.handler
-	}
-	if p.log == nil {
-		p.log = p.cfg.Logger
-		if p.log == nil {
-			p.log = defaultLogger()
+		if o != nil {
+			o.applyPeer(p)
 		}
 	}
+	p.backoffMax = max(p.backoffMax, p.backoffMin)
 	if p.cfg.Logger == nil {
-		p.cfg.Logger = p.log
+		p.cfg.Logger = defaultLogger()
 	}
+	p.log = p.cfg.Logger
 	if len(p.interceptors) > 0 {
 		h := p.cfg.Handler
 		if h == nil {
@@ -185,9 +109,8 @@ func New(opts ...Option) *Peer {
 	if _, err := p.cfg.withDefaults(); err != nil {
 		p.cfgErr = err
 	}
-	if p.dialOpts.MaxFrameSize == 0 {
-		p.dialOpts.MaxFrameSize = p.cfg.MaxFrameSize
-	}
+	// The connections' frame limit, unless WithDialOptions sets another.
+	p.dialOpts = append([]DialOption{WithMaxFrameSize(p.cfg.MaxFrameSize)}, p.dialOpts...)
 	p.call, p.notify, p.stream = wrapClient(p.interceptors, p.callBelowInterceptors, p.notifyBelowInterceptors, p.streamBelowInterceptors)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.closeCtx, p.closeCancel = context.WithCancel(context.Background())

@@ -17,7 +17,7 @@ func (p *Peer) Bind(ctx context.Context, addr string) (string, error) {
 	if err := p.refusing("bind"); err != nil {
 		return "", err
 	}
-	l, err := Listen(ctx, addr, &ListenOptions{MaxFrameSize: p.cfg.MaxFrameSize})
+	l, err := Listen(ctx, addr, WithMaxFrameSize(p.cfg.MaxFrameSize))
 	if err != nil {
 		return "", err
 	}
@@ -50,16 +50,11 @@ func (p *Peer) acceptLoop(l Listener) {
 
 // WebSocketHandler returns an http.Handler that accepts WebSocket
 // connections for the peer (see NewWebSocketHandler): mount it on a path
-// of a ServeMux. A zero opts.MaxFrameSize takes the Config's.
-func (p *Peer) WebSocketHandler(opts *WebSocketOptions) http.Handler {
-	var o WebSocketOptions
-	if opts != nil {
-		o = *opts
-	}
-	if o.MaxFrameSize == 0 {
-		o.MaxFrameSize = p.cfg.MaxFrameSize
-	}
-	return NewWebSocketHandler(func(fc FrameConn) { p.AcceptConn(p.ctx, fc) }, &o)
+// of a ServeMux. Without WithMaxFrameSize among opts, the connections'
+// own frame limit applies.
+func (p *Peer) WebSocketHandler(opts ...WebSocketOption) http.Handler {
+	opts = append([]WebSocketOption{WithMaxFrameSize(p.cfg.MaxFrameSize)}, opts...)
+	return NewWebSocketHandler(func(fc FrameConn) { p.AcceptConn(p.ctx, fc) }, opts...)
 }
 
 // AcceptConn runs the accepting side's handshake on fc, as for the
@@ -68,17 +63,17 @@ func (p *Peer) WebSocketHandler(opts *WebSocketOptions) http.Handler {
 // a child process. ctx bounds the handshake only. The connection is not
 // redialled when it ends. On error fc is closed.
 func (p *Peer) AcceptConn(ctx context.Context, fc FrameConn) (*Conn, error) {
-	return p.join(ctx, fc, Server, "accept")
+	return p.join(ctx, fc, serverHandshake, "accept")
 }
 
 // ConnectConn runs the connecting side's handshake on fc and adds the
 // connection to the peer, as AcceptConn does for the accepting side.
 func (p *Peer) ConnectConn(ctx context.Context, fc FrameConn) (*Conn, error) {
-	return p.join(ctx, fc, Client, "connect")
+	return p.join(ctx, fc, clientHandshake, "connect")
 }
 
 // join runs a handshake on fc and adds the connection.
-func (p *Peer) join(ctx context.Context, fc FrameConn, handshake func(context.Context, FrameConn, *Config) (*Conn, error), op string) (*Conn, error) {
+func (p *Peer) join(ctx context.Context, fc FrameConn, handshake func(context.Context, FrameConn, connConfig) (*Conn, error), op string) (*Conn, error) {
 	if !p.enter() {
 		fc.Close()
 		if p.cfgErr != nil {
@@ -87,7 +82,7 @@ func (p *Peer) join(ctx context.Context, fc FrameConn, handshake func(context.Co
 		return nil, errPeerClosed(op)
 	}
 	defer p.wg.Done()
-	c, err := handshake(ctx, fc, &p.cfg)
+	c, err := handshake(ctx, fc, p.cfg)
 	if err != nil {
 		p.log.Info("peer: handshake failed", "op", op, "remote", fc.RemoteAddr(), "err", err)
 		return nil, err

@@ -63,10 +63,10 @@ func (p *Peer) disconnectLocked(addr string, o owner) *dialer {
 func (p *Peer) dialLoop(d *dialer) {
 	failures := 0
 	for d.ctx.Err() == nil {
-		fc, err := Dial(d.ctx, d.addr, &p.dialOpts)
+		fc, err := Dial(d.ctx, d.addr, p.dialOpts...)
 		var c *Conn
 		if err == nil {
-			c, err = Client(d.ctx, fc, &p.cfg)
+			c, err = clientHandshake(d.ctx, fc, p.cfg)
 		}
 		if err != nil {
 			if d.ctx.Err() != nil {

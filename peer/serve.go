@@ -20,13 +20,13 @@ const (
 // Serve accepts connections on l and serves each on its own goroutines,
 // the accepting side's handshake then the calls the remote makes, until
 // ctx ends or l fails: the shape of net/http's Serve, for a Listener
-// from Listen. cfg configures every connection, as for Server; its
-// Handler serves the calls.
+// from Listen. opts configure every connection, as for Server; the
+// handler of WithHandler serves the calls.
 //
 // Serve always returns a non-nil error, and closes l: ctx's error
 // (ctx.Err()) when ctx ended, and otherwise why l failed (a
 // *service.Error of kind [service.KindUnavailable] for a closed
-// listener), or why cfg cannot work. A failed handshake is logged and
+// listener), or why opts cannot work. A failed handshake is logged and
 // ends only its connection; an accept that fails otherwise (out of file
 // descriptors, say) is logged and retried after a pause.
 //
@@ -37,8 +37,9 @@ const (
 // canceled. To end gracefully instead (goaway, then the calls in flight
 // finish), serve with a [Peer] (Bind) and call [Peer.Shutdown], whose ctx
 // bounds the wait, as net/http's Server.Shutdown does.
-func Serve(ctx context.Context, l Listener, cfg *Config) error {
+func Serve(ctx context.Context, l Listener, opts ...Option) error {
 	defer l.Close()
+	cfg := connConfigOf(opts)
 	c, err := cfg.withDefaults()
 	if err != nil {
 		return err
@@ -58,8 +59,8 @@ func Serve(ctx context.Context, l Listener, cfg *Config) error {
 // serveConn runs the accepting side's handshake on fc and lets the
 // connection serve until it ends, or closes it when ctx ends first (ctx
 // bounds the handshake too).
-func serveConn(ctx context.Context, fc FrameConn, cfg *Config, log *slog.Logger) {
-	c, err := Server(ctx, fc, cfg)
+func serveConn(ctx context.Context, fc FrameConn, cfg connConfig, log *slog.Logger) {
+	c, err := serverHandshake(ctx, fc, cfg)
 	if err != nil {
 		if ctx.Err() == nil {
 			log.Info("peer: handshake failed", "op", "accept", "remote", fc.RemoteAddr(), "err", err)

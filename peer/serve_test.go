@@ -13,14 +13,14 @@ import (
 
 // serveOn starts Serve on a new TCP listener and returns its address and
 // the channel Serve's error comes on.
-func serveOn(t *testing.T, ctx context.Context, cfg *peer.Config) (peer.Listener, <-chan error) {
+func serveOn(t *testing.T, ctx context.Context, opts ...peer.Option) (peer.Listener, <-chan error) {
 	t.Helper()
-	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0", nil)
+	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
-	go func() { served <- peer.Serve(ctx, l, cfg) }()
+	go func() { served <- peer.Serve(ctx, l, opts...) }()
 	return l, served
 }
 
@@ -28,11 +28,11 @@ func serveOn(t *testing.T, ctx context.Context, cfg *peer.Config) (peer.Listener
 func dialServe(t *testing.T, addr string) *peer.Conn {
 	t.Helper()
 	ctx := ctxTimeout(t, 5*time.Second)
-	fc, err := peer.Dial(ctx, addr, nil)
+	fc, err := peer.Dial(ctx, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := peer.Client(ctx, fc, nil)
+	c, err := peer.Client(ctx, fc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,14 +59,14 @@ func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	started := make(chan struct{}, 1)
-	l, served := serveOn(t, ctx, &peer.Config{Handler: mux{
+	l, served := serveOn(t, ctx, peer.WithHandler(mux{
 		"echo": func(ctx context.Context, s *peer.ServerStream) (any, error) { return s.Recv() },
 		"wait": func(ctx context.Context, s *peer.ServerStream) (any, error) {
 			started <- struct{}{}
 			<-ctx.Done()
 			return nil, ctx.Err()
 		},
-	}})
+	}))
 	a, b := dialServe(t, l.Addr()), dialServe(t, l.Addr())
 	callCtx := ctxTimeout(t, 5*time.Second)
 	for _, c := range []*peer.Conn{a, b} {
@@ -94,7 +94,7 @@ func TestServe(t *testing.T) {
 			t.Fatal("a connection Serve accepted is still open")
 		}
 	}
-	if _, err := peer.Dial(callCtx, l.Addr(), nil); err == nil {
+	if _, err := peer.Dial(callCtx, l.Addr()); err == nil {
 		t.Error("the listener still accepts")
 	}
 }
@@ -121,11 +121,11 @@ func TestServeListenerClosed(t *testing.T) {
 // TestServeBadConfig: a config that cannot work is Serve's error, at
 // once, and the listener is closed.
 func TestServeBadConfig(t *testing.T) {
-	l, served := serveOn(t, ctxTimeout(t, 10*time.Second), &peer.Config{Codecs: []string{"xml"}})
+	l, served := serveOn(t, ctxTimeout(t, 10*time.Second), peer.WithCodecs("xml"))
 	if err := waitServe(t, served); kindOf(t, err) != service.KindInvalid {
 		t.Errorf("Serve returned %v, want invalid", err)
 	}
-	if _, err := peer.Dial(ctxTimeout(t, 5*time.Second), l.Addr(), nil); err == nil {
+	if _, err := peer.Dial(ctxTimeout(t, 5*time.Second), l.Addr()); err == nil {
 		t.Error("the listener still accepts")
 	}
 }

@@ -144,8 +144,8 @@ func TestSpecFrames(t *testing.T) {
 }
 
 // specConfig reads a vector's OPTS token.
-func specConfig(t *testing.T, l specLine, opts string) *peer.Config {
-	cfg := &peer.Config{}
+func specConfig(t *testing.T, l specLine, opts string) []peer.Option {
+	var cfg []peer.Option
 	if opts == "-" {
 		return cfg
 	}
@@ -153,11 +153,12 @@ func specConfig(t *testing.T, l specLine, opts string) *peer.Config {
 		k, v, _ := strings.Cut(o, "=")
 		switch k {
 		case "codecs":
-			cfg.Codecs = strings.Split(v, ",")
+			cfg = append(cfg, peer.WithCodecs(strings.Split(v, ",")...))
 		case "baseline":
-			cfg.Baseline = true
+			cfg = append(cfg, peer.WithBaseline())
 		case "window":
-			cfg.Window, _ = strconv.Atoi(v)
+			n, _ := strconv.Atoi(v)
+			cfg = append(cfg, peer.WithWindow(n))
 		default:
 			t.Fatalf("spec.md:%d: unknown option %q", l.n, o)
 		}
@@ -194,12 +195,12 @@ func TestSpecHandshake(t *testing.T) {
 			ctx := ctxTimeout(t, 5*time.Second)
 			switch f[0] {
 			case "greet":
-				go peer.Client(ctx, glyph, cfg)
+				go peer.Client(ctx, glyph, cfg...)
 				if got := readText(t, raw); got != want {
 					t.Errorf("spec.md:%d: greeting\n%s\nwant\n%s", l.n, got, want)
 				}
 			case "answer":
-				go peer.Server(ctx, glyph, cfg)
+				go peer.Server(ctx, glyph, cfg...)
 				writeText(t, raw, f[2])
 				if got := readText(t, raw); got != want {
 					t.Errorf("spec.md:%d: answer\n%s\nwant\n%s", l.n, got, want)
@@ -209,7 +210,7 @@ func TestSpecHandshake(t *testing.T) {
 					raw.ReadFrame(ctx)
 					raw.WriteFrames(ctx, []peer.Frame{{Data: []byte(f[2]), Text: true}})
 				}()
-				c, err := peer.Client(ctx, glyph, cfg)
+				c, err := peer.Client(ctx, glyph, cfg...)
 				var got string
 				if err != nil {
 					got = "error " + service.KindOf(err).String()

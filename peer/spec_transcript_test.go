@@ -107,9 +107,10 @@ func runTranscript(t *testing.T, b specBlock) {
 		wire = codec(t, opts["codec"])
 	}
 	st := &specState{logCh: make(chan struct{}, 16), started: make(chan struct{}, 16), release: make(chan struct{}), canceled: make(chan string, 16)}
-	cfg := &peer.Config{Handler: specHandlers(st)}
+	cfg := []peer.Option{peer.WithHandler(specHandlers(st))}
 	if w := opts["window"]; w != "" {
-		cfg.Window, _ = strconv.Atoi(w)
+		n, _ := strconv.Atoi(w)
+		cfg = append(cfg, peer.WithWindow(n))
 	}
 	glyph, raw := peer.Pipe()
 	defer raw.Close()
@@ -120,9 +121,9 @@ func runTranscript(t *testing.T, b specBlock) {
 		var c *peer.Conn
 		var err error
 		if opts["glyph"] == "client" {
-			c, err = peer.Client(ctx, glyph, cfg)
+			c, err = peer.Client(ctx, glyph, cfg...)
 		} else {
-			c, err = peer.Server(ctx, glyph, cfg)
+			c, err = peer.Server(ctx, glyph, cfg...)
 		}
 		if err != nil {
 			results <- stepResult{nil, err}

@@ -58,7 +58,7 @@ type ReasonCloser interface {
 // own: the WebSocket FrameConns of this package send ping control frames,
 // which every WebSocket library answers. A Conn whose remote lacks the
 // "ping" extension (a baseline duplex peer) keeps the connection alive
-// with them, as Config.KeepAlive says. A FrameConn that wraps another
+// with them, as [WithKeepAlive] says. A FrameConn that wraps another
 // should implement it by passing the call on.
 type Pinger interface {
 	FrameConn

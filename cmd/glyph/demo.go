@@ -194,8 +194,8 @@ func startDemoServer(addr string) (*demoServer, error) {
 	s.chat = peer.New(peer.WithHandler(hyperpeer.NewHandler(s.room.Service())))
 	mux := http.NewServeMux()
 	mux.Handle("/", hyperhttp.NewHandler(svc, hyperhttp.Config{}))
-	mux.Handle("/peer", s.walkthrough.WebSocketHandler(nil))
-	mux.Handle("/chat/peer", s.chat.WebSocketHandler(nil))
+	mux.Handle("/peer", s.walkthrough.WebSocketHandler())
+	mux.Handle("/chat/peer", s.chat.WebSocketHandler())
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go s.http.Serve(ln)
 	return s, nil

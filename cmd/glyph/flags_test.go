@@ -113,16 +113,16 @@ func recordingServer(t *testing.T, h *headerRecorder, start func(*httptest.Serve
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	inner := hyperpeer.NewHandler(svc)
-	cfg := &peer.Config{Handler: peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
+	cfg := []peer.Option{peer.WithHandler(peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
 		h.add("peer " + s.Method() + " " + s.Header()["X-Trace"])
 		return inner.ServePeer(ctx, s)
-	})}
+	}))}
 	ws := peer.NewWebSocketHandler(func(fc peer.FrameConn) {
-		if c, err := peer.Server(ctx, fc, cfg); err == nil {
+		if c, err := peer.Server(ctx, fc, cfg...); err == nil {
 			context.AfterFunc(ctx, func() { c.Close() })
 			<-c.Done()
 		}
-	}, nil)
+	})
 	mux := http.NewServeMux()
 	mux.Handle("/", hyperhttp.NewHandler(svc, hyperhttp.Config{}))
 	mux.Handle("/peer", ws)

@@ -126,7 +126,7 @@ func startServer(addr string) (*server, error) {
 	p := peer.New(peer.WithHandler(hyperpeer.NewHandler(svc)))
 	mux := http.NewServeMux()
 	mux.Handle("/", hyperhttp.NewHandler(svc, hyperhttp.Config{}))
-	mux.Handle("/peer", p.WebSocketHandler(nil))
+	mux.Handle("/peer", p.WebSocketHandler())
 	s := &server{
 		room:    r,
 		http:    &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},

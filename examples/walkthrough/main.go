@@ -95,7 +95,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", hyperhttp.NewHandler(svc, hyperhttp.Config{}))
-	mux.Handle("/peer", p.WebSocketHandler(nil))
+	mux.Handle("/peer", p.WebSocketHandler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	tcpURL := ""

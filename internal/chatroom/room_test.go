@@ -258,7 +258,7 @@ func TestOverPeers(t *testing.T) {
 	before := runtime.NumGoroutine()
 	r := chatroom.New()
 	p := peer.New(peer.WithHandler(hyperpeer.NewHandler(r.Service())))
-	srv := httptest.NewServer(p.WebSocketHandler(nil))
+	srv := httptest.NewServer(p.WebSocketHandler())
 	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/peer"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

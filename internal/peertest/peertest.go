@@ -61,11 +61,11 @@ func ShortTempDir(t *testing.T) string {
 
 func wsPair(t *testing.T, max int) (peer.FrameConn, peer.FrameConn) {
 	accepted := make(chan peer.FrameConn, 1)
-	srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) { accepted <- fc }, &peer.WebSocketOptions{MaxFrameSize: max}))
+	srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) { accepted <- fc }, peer.WithMaxFrameSize(max)))
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	fc, err := peer.Dial(ctx, "ws://"+strings.TrimPrefix(srv.URL, "http://"), &peer.DialOptions{MaxFrameSize: max})
+	fc, err := peer.Dial(ctx, "ws://"+strings.TrimPrefix(srv.URL, "http://"), peer.WithMaxFrameSize(max))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func wsPair(t *testing.T, max int) (peer.FrameConn, peer.FrameConn) {
 func listenPair(t *testing.T, addr string, max int) (peer.FrameConn, peer.FrameConn) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	l, err := peer.Listen(ctx, addr, &peer.ListenOptions{MaxFrameSize: max})
+	l, err := peer.Listen(ctx, addr, peer.WithMaxFrameSize(max))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func listenPair(t *testing.T, addr string, max int) (peer.FrameConn, peer.FrameC
 		fc, err := l.Accept(ctx)
 		ch <- res{fc, err}
 	}()
-	fc, err := peer.Dial(ctx, l.Addr(), &peer.DialOptions{MaxFrameSize: max})
+	fc, err := peer.Dial(ctx, l.Addr(), peer.WithMaxFrameSize(max))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,20 +110,18 @@ func listenPair(t *testing.T, addr string, max int) (peer.FrameConn, peer.FrameC
 	return fc, r.fc
 }
 
-// Connect runs the handshake over a transport and returns both ends.
-func Connect(t *testing.T, tr Transport, ccfg, scfg *peer.Config) (client, server *peer.Conn) {
+// Connect runs the handshake over a transport, the connecting side
+// configured by copts and the accepting one by sopts, and returns both
+// ends.
+func Connect(t *testing.T, tr Transport, copts, sopts []peer.Option) (client, server *peer.Conn) {
 	t.Helper()
-	max := 0
-	if scfg != nil {
-		max = scfg.MaxFrameSize
-	}
-	cfc, sfc := tr.Pair(t, max)
-	return Handshake(t, cfc, sfc, ccfg, scfg)
+	cfc, sfc := tr.Pair(t, 0)
+	return Handshake(t, cfc, sfc, copts, sopts)
 }
 
 // Handshake runs the handshake on two connected FrameConns, cfc's end
 // connecting, and returns both ends; the test closes them when it ends.
-func Handshake(t *testing.T, cfc, sfc peer.FrameConn, ccfg, scfg *peer.Config) (client, server *peer.Conn) {
+func Handshake(t *testing.T, cfc, sfc peer.FrameConn, copts, sopts []peer.Option) (client, server *peer.Conn) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -132,15 +130,25 @@ func Handshake(t *testing.T, cfc, sfc peer.FrameConn, ccfg, scfg *peer.Config) (
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		server, serr = peer.Server(ctx, sfc, scfg)
+		server, serr = peer.Server(ctx, sfc, sopts...)
 	}()
-	client, err := peer.Client(ctx, cfc, ccfg)
+	client, err := peer.Client(ctx, cfc, copts...)
 	wg.Wait()
 	if err != nil || serr != nil {
 		t.Fatalf("handshake: client %v, server %v", err, serr)
 	}
 	t.Cleanup(func() { client.Close(); server.Close() })
 	return client, server
+}
+
+// ModeOptions returns opts, with WithBaseline first for a side that
+// talks as a baseline duplex peer: the options of one side in one of
+// the Modes.
+func ModeOptions(baseline bool, opts ...peer.Option) []peer.Option {
+	if baseline {
+		return append([]peer.Option{peer.WithBaseline()}, opts...)
+	}
+	return opts
 }
 
 // Modes are the two ways glyph peers talk: with every extension, and

@@ -20,11 +20,11 @@ import (
 func TestTourOverPeers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0", nil)
+	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	go peer.Serve(ctx, l, &peer.Config{Handler: hyperpeer.NewHandler(walkthrough.V2())})
+	go peer.Serve(ctx, l, peer.WithHandler(hyperpeer.NewHandler(walkthrough.V2())))
 
 	c := client.New()
 	defer c.Close()

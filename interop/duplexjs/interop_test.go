@@ -240,7 +240,7 @@ func startServer(t *testing.T, record bool) *server {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		c, err := peer.Server(ctx, fc, &peer.Config{Handler: h})
+		c, err := peer.Server(ctx, fc, peer.WithHandler(h))
 		if err != nil {
 			s.fails <- err
 			return
@@ -260,7 +260,7 @@ func startServer(t *testing.T, record bool) *server {
 		}
 		s.conns <- c
 		<-c.Done()
-	}, nil))
+	}))
 	t.Cleanup(srv.Close)
 	s.url = "ws" + strings.TrimPrefix(srv.URL, "http") + "/"
 	return s
@@ -942,13 +942,13 @@ func TestGlyphConnectsToDuplexJS(t *testing.T) {
 	}}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	fc, err := peer.Dial(ctx, url, nil)
+	fc, err := peer.Dial(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Pinged after 20 ms of silence: duplex.js has no ping envelope, so
 	// glyph sends WebSocket pings, which ws answers.
-	c, err := peer.Client(ctx, wire.wrap(fc), &peer.Config{Handler: h, KeepAlive: 20 * time.Millisecond, KeepAliveTimeout: 2 * time.Second})
+	c, err := peer.Client(ctx, wire.wrap(fc), peer.WithHandler(h), peer.WithKeepAlive(20*time.Millisecond, 2*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
