@@ -239,7 +239,7 @@ func (s *ClientStream) sendControl(typ string) error {
 }
 
 // Recv returns the next result; io.EOF after the last. An error reply
-// ends the results with that error (a *service.Error), after the items
+// ends the results with that error (a [*service.Error]), after the items
 // that came before it.
 func (s *ClientStream) Recv() (any, error) {
 	v, err := s.res.next(context.Background(), s.c.closed)

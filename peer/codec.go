@@ -14,7 +14,7 @@ import (
 //
 // Unmarshal never panics on input and is bounded by the frame it is given
 // and the codec's decoding limits; on an envelope that breaks the
-// protocol it returns a *service.Error of kind [service.KindBadFrame], with env's Type
+// protocol it returns a [*service.Error] of kind [service.KindBadFrame], with env's Type
 // and ID filled in when they could be read.
 type Codec interface {
 	Name() string                      // "glyph", "msgpack" or "json"
@@ -30,7 +30,7 @@ func CodecByName(name string) (Codec, bool) {
 }
 
 // NewCodec returns the codec called name whose decoder is bounded by l
-// (zero fields take wire.DefaultLimits), and whether there is one.
+// (zero fields take [wire.DefaultLimits]), and whether there is one.
 func NewCodec(name string, l wire.Limits) (Codec, bool) { return codecFor(name, l) }
 
 // codecFor returns the codec called name with decoding limits l.

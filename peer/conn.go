@@ -74,10 +74,10 @@ const greetingLineEnd = ";\n"
 
 // Client runs the connecting side's handshake on fc (spec.md, 3) and
 // returns the connection. ctx bounds the handshake only. On error fc is
-// closed; the error is a *service.Error: [service.KindUnsupported] when the remote
+// closed; the error is a [*service.Error]: [service.KindUnsupported] when the remote
 // refused (no common codec), [service.KindBadFrame] for an answer that is not the
 // protocol's (an HTTP server's included, on a byte stream from
-// NewStreamConn, Dial or Listen, at once), [service.KindDeadlineExceeded] after
+// [NewStreamConn], [Dial] or [Listen], at once), [service.KindDeadlineExceeded] after
 // the handshake timeout ([WithHandshakeTimeout]), [service.KindUnavailable]
 // when the transport failed. opts configure the connection.
 func Client(ctx context.Context, fc FrameConn, opts ...Option) (*Conn, error) {
@@ -241,7 +241,7 @@ func (c *Conn) has(e extSet) bool { return c.ext&e == e }
 func (c *Conn) Done() <-chan struct{} { return c.closed }
 
 // Err returns nil while the connection is open, and then why it ended:
-// a *service.Error of kind [service.KindUnavailable] for a connection closed by either
+// a [*service.Error] of kind [service.KindUnavailable] for a connection closed by either
 // side, lost, or whose remote stopped answering pings; [service.KindBadFrame],
 // [service.KindTooLarge] or [service.KindOverloaded] for a remote that broke the protocol.
 func (c *Conn) Err() error {

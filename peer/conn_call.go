@@ -58,12 +58,12 @@ func (c *Conn) removeIn(id uint64, s *ServerStream) {
 //
 // Call is unary: if the remote streams its reply (a rep with more), Call
 // fails with [service.KindUnsupported] and cancels the call; use NewStream for methods
-// that stream. Errors are *service.Error: the remote's error reply (its
-// code mapped to a Kind, unknown codes as [service.KindOther], with a *RemoteError as
+// that stream. Errors are [*service.Error]: the remote's error reply (its
+// code mapped to a Kind, unknown codes as [service.KindOther], with a [*RemoteError] as
 // Err), [service.KindCanceled] or [service.KindDeadlineExceeded] when ctx ends, [service.KindUnavailable]
 // (retryable) when the connection is or goes down before the reply.
 //
-// The request's ext carries Header(ctx) merged with WithCallHeader; ctx's
+// The request's ext carries Header(ctx) merged with [WithCallHeader]; ctx's
 // deadline travels as the call's timeout (extension "deadline").
 func (c *Conn) Call(ctx context.Context, method string, args any, opts ...CallOption) (any, error) {
 	s, err := startCall(ctx, c, method, args, opts)
@@ -75,7 +75,7 @@ func (c *Conn) Call(ctx context.Context, method string, args any, opts ...CallOp
 
 // CallStream calls method with args as Call does, in one req without
 // more, and returns the stream its results come on: one result, or a
-// stream of them (ClientStream.Streamed tells which once Recv returned
+// stream of them ([ClientStream.Streamed] tells which once Recv returned
 // the first). The call's arguments are closed: Send fails and CloseSend
 // does nothing. Recv until an error (io.EOF after the last result), or
 // Close, releases the call; Close before the end cancels it.
@@ -174,7 +174,7 @@ func (c *Conn) Notify(ctx context.Context, method string, args any, opts ...Call
 
 // Register makes h serve calls of the method name on this connection
 // only, before the handler of [WithHandler]: callbacks, typically under a name from
-// NewCallbackName sent to the remote in a call's arguments. release
+// [NewCallbackName] sent to the remote in a call's arguments. release
 // removes it (if it is still the one registered under name).
 func (c *Conn) Register(name string, h Handler) (release func()) {
 	c.mu.Lock()

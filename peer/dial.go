@@ -12,8 +12,8 @@ import (
 	"github.com/glyph-ipc/glyph/service"
 )
 
-// A DialOption configures Dial: WithMaxFrameSize, WithHTTPClient,
-// WithHTTPHeader.
+// A DialOption configures [Dial]: [WithMaxFrameSize], [WithHTTPClient],
+// [WithHTTPHeader].
 type DialOption interface{ applyDial(*dialConfig) }
 
 type dialConfig struct {
@@ -26,13 +26,13 @@ type dialOption func(*dialConfig)
 
 func (f dialOption) applyDial(d *dialConfig) { f(d) }
 
-// WithHTTPClient makes the WebSocket handshakes of Dial with hc (its
+// WithHTTPClient makes the WebSocket handshakes of [Dial] with hc (its
 // Transport's TLS config for wss://); default http.DefaultClient.
 func WithHTTPClient(hc *http.Client) DialOption {
 	return dialOption(func(d *dialConfig) { d.httpClient = hc })
 }
 
-// WithHTTPHeader sends h with the WebSocket handshakes of Dial (for
+// WithHTTPHeader sends h with the WebSocket handshakes of [Dial] (for
 // example Authorization, or the Origin a browser would send).
 func WithHTTPHeader(h http.Header) DialOption {
 	h = h.Clone()

@@ -46,7 +46,7 @@ type Envelope struct {
 	Open    bool       // "open": a first req that starts the call without an argument (extension "end"); it has no payload
 }
 
-// ErrorBody is the `error` field of an error reply: a code (see ErrorCode
+// ErrorBody is the `error` field of an error reply: a code (see [ErrorCode]
 // for glyph's numbers; other peers use their own, such as 1000), a
 // message for people, and optional data.
 type ErrorBody struct {

@@ -64,7 +64,7 @@ func ErrorKind(code int) (service.Kind, bool) {
 // RemoteError keeps what an error reply carried besides its kind and
 // message: its code, which may be one this package does not know (such
 // as the 1000 of the duplex examples), and its data. Calls set it as the
-// Err of the *service.Error they return, so errors.As finds it.
+// Err of the [*service.Error] they return, so errors.As finds it.
 type RemoteError struct {
 	Code int
 	Data any

@@ -22,11 +22,11 @@ const maxStreamFrame = 1<<31 - 1
 // copies into one buffer to write; larger ones go out with writev.
 const maxCopiedBatch = 64 << 10
 
-// NewStreamConn returns a FrameConn that frames a byte stream (TCP, a
+// NewStreamConn returns a [FrameConn] that frames a byte stream (TCP, a
 // Unix socket, stdio) as spec.md section 2 says: each frame is a 4-byte
 // big-endian header, whose top bit marks a text frame and whose other 31
 // bits are the length, then the data. Frames longer than maxFrame (≤ 0
-// means DefaultMaxFrameSize) are refused on read before anything is
+// means [DefaultMaxFrameSize]) are refused on read before anything is
 // allocated for them.
 //
 // A frame ReadFrame returns is a slice of the connection's read buffer,

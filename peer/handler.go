@@ -26,7 +26,7 @@ type Handler interface {
 	ServePeer(ctx context.Context, s *ServerStream) (any, error)
 }
 
-// HandlerFunc adapts a function to Handler.
+// HandlerFunc adapts a function to [Handler].
 type HandlerFunc func(ctx context.Context, s *ServerStream) (any, error)
 
 // ServePeer calls f.
@@ -37,7 +37,7 @@ func (f HandlerFunc) ServePeer(ctx context.Context, s *ServerStream) (any, error
 type headerKey struct{}
 
 // Header returns the headers in ctx: those of the incoming call that a
-// handler's context carries, plus what WithHeader added. Calls made with
+// handler's context carries, plus what [WithHeader] added. Calls made with
 // ctx send them as their ext, so trace and identity headers travel on
 // through every call a handler makes. The map must not be modified.
 func Header(ctx context.Context) map[string]string {

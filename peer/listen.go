@@ -11,7 +11,7 @@ import (
 	"github.com/glyph-ipc/glyph/service"
 )
 
-// A ListenOption configures Listen: WithMaxFrameSize.
+// A ListenOption configures [Listen]: [WithMaxFrameSize].
 type ListenOption interface{ applyListen(*listenConfig) }
 
 type listenConfig struct {
@@ -31,7 +31,7 @@ type Listener interface {
 
 // Listen listens on addr: "tcp://host:port" (port 0 picks one; see
 // Addr) or "unix:///path/to/socket". WebSocket is served by an
-// http.Server instead: see NewWebSocketHandler.
+// http.Server instead: see [NewWebSocketHandler].
 func Listen(ctx context.Context, addr string, opts ...ListenOption) (Listener, error) {
 	var cfg listenConfig
 	for _, o := range opts {

@@ -19,15 +19,15 @@ const (
 )
 
 // An Option configures a connection: Client, Server, Serve, and (since
-// every Option is a PeerOption) every connection of a Peer.
+// every Option is a [PeerOption]) every connection of a [Peer].
 type Option interface {
 	PeerOption
 	applyConn(*connConfig)
 }
 
-// A PeerOption configures a Peer (New): every Option, for each of its
-// connections, and the settings of the peer itself (WithQueue,
-// WithBackoff, WithInterceptors, WithDialOptions).
+// A PeerOption configures a [Peer] (New): every Option, for each of its
+// connections, and the settings of the peer itself ([WithQueue],
+// [WithBackoff], [WithInterceptors], [WithDialOptions]).
 type PeerOption interface {
 	applyPeer(*Peer)
 }
@@ -68,7 +68,7 @@ func WithInterceptors(ics ...Interceptor) PeerOption {
 }
 
 // WithDialOptions sets how Connect and ConnectResolver dial (WebSocket
-// HTTP client and headers, frame limit). Without WithMaxFrameSize among
+// HTTP client and headers, frame limit). Without [WithMaxFrameSize] among
 // them, the connections' own frame limit applies.
 func WithDialOptions(opts ...DialOption) PeerOption {
 	opts = append([]DialOption(nil), opts...)
@@ -120,7 +120,7 @@ func WithCodecs(names ...string) Option {
 
 // WithHandler makes h serve the calls the remote makes, after the
 // handlers of [Conn.Register]; without it every call is answered "method
-// not found". On a Peer, h serves the calls of every connection, after
+// not found". On a [Peer], h serves the calls of every connection, after
 // the interceptors' handler wrappers.
 func WithHandler(h Handler) Option {
 	return connOption(func(c *connConfig) { c.Handler = h })
@@ -150,8 +150,8 @@ func WithMaxStreams(n int) Option {
 // side pings (extension "ping"), and how long it then waits for any frame
 // before it declares the remote dead and closes the connection with
 // [service.KindUnavailable]. A remote without the extension (a baseline
-// duplex peer) is pinged the transport's own way when the FrameConn is a
-// Pinger (WebSocket is), and must answer within timeout. Defaults 30s
+// duplex peer) is pinged the transport's own way when the [FrameConn] is a
+// [Pinger] (WebSocket is), and must answer within timeout. Defaults 30s
 // and 15s, which a duration ≤ 0 keeps.
 func WithKeepAlive(interval, timeout time.Duration) Option {
 	return connOption(func(c *connConfig) { c.KeepAlive, c.KeepAliveTimeout = max(interval, 0), timeout })
@@ -170,7 +170,7 @@ func WithBaseline() Option {
 }
 
 // WithLimits bounds what the decoders accept (depth, items, string
-// sizes); zero fields take wire.DefaultLimits.
+// sizes); zero fields take [wire.DefaultLimits].
 func WithLimits(l wire.Limits) Option {
 	return connOption(func(c *connConfig) { c.Limits = l })
 }
@@ -178,7 +178,7 @@ func WithLimits(l wire.Limits) Option {
 // WithLogger makes the connection log to l: protocol diagnostics
 // (unknown ids at debug, bad frames and handler panics at warn and error)
 // and what handlers log through [Conn.Logger], such as the calls of
-// [github.com/glyph-ipc/glyph/hyperpeer.NewHandler]. A Peer logs there
+// [github.com/glyph-ipc/glyph/hyperpeer.NewHandler]. A [Peer] logs there
 // too what happens to its connections (dialed, lost, refused). Without
 // it, [slog.Default] (see the package doc).
 func WithLogger(l *slog.Logger) Option {
@@ -192,13 +192,13 @@ func WithHandshakeTimeout(d time.Duration) Option {
 
 // WithMaxFrameSize bounds a received frame; default 4 MiB
 // ([DefaultMaxFrameSize]), which n ≤ 0 keeps. For a connection, a bigger
-// frame closes it; the same option bounds the frames that Dial, Listen
-// and NewWebSocketHandler read, and the connections a Peer makes and
+// frame closes it; the same option bounds the frames that [Dial], [Listen]
+// and [NewWebSocketHandler] read, and the connections a [Peer] makes and
 // accepts.
 func WithMaxFrameSize(n int) FrameSizeOption { return maxFrameSize(n) }
 
-// A FrameSizeOption is what WithMaxFrameSize returns: an Option, a
-// DialOption, a ListenOption and a WebSocketOption.
+// A FrameSizeOption is what [WithMaxFrameSize] returns: an Option, a
+// [DialOption], a [ListenOption] and a [WebSocketOption].
 type FrameSizeOption interface {
 	Option
 	DialOption

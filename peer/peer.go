@@ -25,14 +25,14 @@ const (
 // binds to addresses (Bind, WebSocketHandler) and accepts connections
 // there, connects to addresses (Connect) or to what a resolver names
 // (ConnectResolver) and keeps those connections up, and serves the calls
-// that arrive on every connection with one Handler (WithHandler).
+// that arrive on every connection with one [Handler] ([WithHandler]).
 //
 // Each call, notification or stream it makes goes to the next of its
 // connected remotes in turn (round robin over every live connection,
 // dialed or accepted) and stays on that connection. Four things might
 // happen to a call:
 //   - A connection is up: the call goes out on it at once.
-//   - None is: the call waits in a bounded queue (WithQueue) and goes out,
+//   - None is: the call waits in a bounded queue ([WithQueue]) and goes out,
 //     in the order the calls came, on the first connection that comes up;
 //     it fails with ctx's error ([service.KindCanceled], [service.KindDeadlineExceeded]) if ctx ends
 //     first, and at once with [service.KindOverloaded] when the queue is full.
@@ -42,7 +42,7 @@ const (
 //   - The peer shuts down: waiting calls fail with [service.KindUnavailable].
 //
 // A connection that Connect or a resolver made is redialled when it
-// drops, after an exponential backoff with jitter (WithBackoff). A Peer
+// drops, after an exponential backoff with jitter ([WithBackoff]). A Peer
 // is safe for concurrent use.
 type Peer struct {
 	cfg        connConfig // for every connection; Handler in the interceptors

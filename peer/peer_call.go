@@ -125,21 +125,21 @@ func (p *Peer) dispatch() {
 }
 
 // Call calls method with args on the next connected remote and returns
-// its result, as Conn.Call does; see Peer for what happens without a
+// its result, as [Conn.Call] does; see [Peer] for what happens without a
 // connection. Call runs the interceptors' WrapCall.
 func (p *Peer) Call(ctx context.Context, method string, args any, opts ...CallOption) (any, error) {
 	return p.call(ctx, method, args, opts...)
 }
 
 // Notify sends a notification to the next connected remote, as
-// Conn.Notify does; see Peer for what happens without a connection.
+// [Conn.Notify] does; see [Peer] for what happens without a connection.
 // Notify runs the interceptors' WrapNotify.
 func (p *Peer) Notify(ctx context.Context, method string, args any, opts ...CallOption) error {
 	return p.notify(ctx, method, args, opts...)
 }
 
 // NewStream starts a streaming call on the next connected remote, as
-// Conn.NewStream does; the stream stays on that connection. See Peer for
+// [Conn.NewStream] does; the stream stays on that connection. See [Peer] for
 // what happens without a connection. NewStream runs the interceptors'
 // WrapStream.
 func (p *Peer) NewStream(ctx context.Context, method string, opts ...CallOption) (*ClientStream, error) {

@@ -49,8 +49,8 @@ func (p *Peer) acceptLoop(l Listener) {
 }
 
 // WebSocketHandler returns an http.Handler that accepts WebSocket
-// connections for the peer (see NewWebSocketHandler): mount it on a path
-// of a ServeMux. Without WithMaxFrameSize among opts, the connections'
+// connections for the peer (see [NewWebSocketHandler]): mount it on a path
+// of a ServeMux. Without [WithMaxFrameSize] among opts, the connections'
 // own frame limit applies.
 func (p *Peer) WebSocketHandler(opts ...WebSocketOption) http.Handler {
 	opts = append([]WebSocketOption{WithMaxFrameSize(p.cfg.MaxFrameSize)}, opts...)
@@ -59,7 +59,7 @@ func (p *Peer) WebSocketHandler(opts ...WebSocketOption) http.Handler {
 
 // AcceptConn runs the accepting side's handshake on fc, as for the
 // connections of Bind, and adds the connection to the peer: a
-// connection the caller already has, such as Stdio for a peer started as
+// connection the caller already has, such as [Stdio] for a peer started as
 // a child process. ctx bounds the handshake only. The connection is not
 // redialled when it ends. On error fc is closed.
 func (p *Peer) AcceptConn(ctx context.Context, fc FrameConn) (*Conn, error) {
@@ -139,7 +139,7 @@ func (p *Peer) Connect(addr string) error {
 }
 
 // Disconnect stops keeping the connection of Connect to addr and shuts it
-// down gracefully (see Conn.Shutdown): the calls in flight on it finish,
+// down gracefully (see [Conn.Shutdown]): the calls in flight on it finish,
 // no new ones go there. If ctx ends first the connection is closed at
 // once and ctx's error returned. An address that a resolver also names
 // stays connected for it.

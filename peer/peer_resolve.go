@@ -10,7 +10,7 @@ import (
 // ConnectResolver connects the peer "auto": to the addresses r returns,
 // as Connect does for each, and keeps the connections matching them as
 // they change. It resolves at once, then every interval (≤ 0 means 30s)
-// and whenever a Watcher says the addresses changed, until the peer
+// and whenever a [Watcher] says the addresses changed, until the peer
 // shuts down. Addresses that appear are dialed; the connections of
 // addresses that disappear are shut down gracefully (their calls in
 // flight finish). When Resolve fails the peer keeps the connections it

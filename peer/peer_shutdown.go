@@ -37,7 +37,7 @@ func stopOthers(ls []Listener, ws []*waiter) {
 
 // Shutdown shuts the peer down gracefully: it stops listening, dialing
 // and resolving, fails the calls waiting for a connection with
-// [service.KindUnavailable], shuts every connection down gracefully (Conn.Shutdown:
+// [service.KindUnavailable], shuts every connection down gracefully ([Conn.Shutdown]:
 // the calls in flight both ways finish, new ones are refused) and
 // returns once all is stopped. If ctx ends first it closes everything at
 // once (Close) and returns ctx's error.

@@ -19,7 +19,7 @@ import (
 const maxResolverFile = 1 << 20
 
 // FileResolver reads the addresses from a file, one to a line; blank
-// lines and what follows a '#' are ignored. It is a Watcher: it looks at
+// lines and what follows a '#' are ignored. It is a [Watcher]: it looks at
 // the file every Poll and reports a change when its content differs, so
 // the peer follows a file that an operator or a deployment tool rewrites
 // (rewrite it whole, by renaming a new file over it, so that no read

@@ -19,13 +19,13 @@ const (
 
 // Serve accepts connections on l and serves each on its own goroutines,
 // the accepting side's handshake then the calls the remote makes, until
-// ctx ends or l fails: the shape of net/http's Serve, for a Listener
-// from Listen. opts configure every connection, as for Server; the
-// handler of WithHandler serves the calls.
+// ctx ends or l fails: the shape of net/http's Serve, for a [Listener]
+// from [Listen]. opts configure every connection, as for Server; the
+// handler of [WithHandler] serves the calls.
 //
 // Serve always returns a non-nil error, and closes l: ctx's error
 // (ctx.Err()) when ctx ended, and otherwise why l failed (a
-// *service.Error of kind [service.KindUnavailable] for a closed
+// [*service.Error] of kind [service.KindUnavailable] for a closed
 // listener), or why opts cannot work. A failed handshake is logged and
 // ends only its connection; an accept that fails otherwise (out of file
 // descriptors, say) is logged and retried after a pause.

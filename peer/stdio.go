@@ -4,9 +4,9 @@ import (
 	"os"
 )
 
-// Stdio returns a FrameConn over the process's standard input and output,
+// Stdio returns a [FrameConn] over the process's standard input and output,
 // for a peer started as a child process; frames are limited to
-// DefaultMaxFrameSize. Close closes both.
+// [DefaultMaxFrameSize]. Close closes both.
 func Stdio() FrameConn {
 	return NewStreamConn(stdio{}, 0)
 }

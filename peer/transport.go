@@ -39,9 +39,9 @@ type FrameConn interface {
 	RemoteAddr() string
 }
 
-// A ReasonCloser is a FrameConn that can tell the remote why it is
-// closed: the WebSocket FrameConns of this package (from Dial and
-// NewWebSocketHandler) send a close status and the reason's text. A Conn
+// A ReasonCloser is a [FrameConn] that can tell the remote why it is
+// closed: the WebSocket FrameConns of this package (from [Dial] and
+// [NewWebSocketHandler]) send a close status and the reason's text. A [Conn]
 // that closes because of an error (a bad frame, a frame over the limit, an
 // internal error) calls CloseWithReason instead of Close. A FrameConn that
 // wraps another should implement it by passing the reason on, or the
@@ -54,9 +54,9 @@ type ReasonCloser interface {
 	CloseWithReason(reason error) error
 }
 
-// A Pinger is a FrameConn whose transport has keepalive messages of its
+// A Pinger is a [FrameConn] whose transport has keepalive messages of its
 // own: the WebSocket FrameConns of this package send ping control frames,
-// which every WebSocket library answers. A Conn whose remote lacks the
+// which every WebSocket library answers. A [Conn] whose remote lacks the
 // "ping" extension (a baseline duplex peer) keeps the connection alive
 // with them, as [WithKeepAlive] says. A FrameConn that wraps another
 // should implement it by passing the call on.

@@ -12,8 +12,8 @@ import (
 	"github.com/glyph-ipc/glyph/service"
 )
 
-// A WebSocketOption configures NewWebSocketHandler and
-// Peer.WebSocketHandler: WithMaxFrameSize, WithAllowedOrigins.
+// A WebSocketOption configures [NewWebSocketHandler] and
+// [Peer.WebSocketHandler]: [WithMaxFrameSize], [WithAllowedOrigins].
 type WebSocketOption interface{ applyWebSocket(*webSocketConfig) }
 
 type webSocketConfig struct {
@@ -41,8 +41,8 @@ func WithAllowedOrigins(patterns ...string) WebSocketOption {
 // Server on it. Mount it on a path of a ServeMux. accept is called on
 // the request's goroutine; the handler returns once the connection is
 // closed, so accept may serve the connection itself or start a goroutine.
-// opts bound the frames read (WithMaxFrameSize) and name the browser
-// origins allowed (WithAllowedOrigins).
+// opts bound the frames read ([WithMaxFrameSize]) and name the browser
+// origins allowed ([WithAllowedOrigins]).
 func NewWebSocketHandler(accept func(FrameConn), opts ...WebSocketOption) http.Handler {
 	var cfg webSocketConfig
 	for _, o := range opts {
