@@ -131,7 +131,7 @@ func (s glyphPeerSystem) start(tb testing.TB) string {
 		cancel()
 		tb.Fatal(err)
 	}
-	cfg := &peer.Config{Handler: peer.HandlerFunc(glyphEchoHandler)}
+	cfg := []peer.Option{peer.WithHandler(peer.HandlerFunc(glyphEchoHandler))}
 	var (
 		mu     sync.Mutex
 		conns  = map[*peer.Conn]struct{}{}
@@ -154,7 +154,7 @@ func (s glyphPeerSystem) start(tb testing.TB) string {
 				key := nc.RemoteAddr().String() + " " + nc.LocalAddr().String()
 				glyphServerConns.Store(key, end)
 				defer glyphServerConns.CompareAndDelete(key, end)
-				c, err := peer.Server(ctx, fc, cfg)
+				c, err := peer.Server(ctx, fc, cfg...)
 				if err != nil {
 					return // fc is closed
 				}
@@ -200,11 +200,11 @@ func (s glyphPeerSystem) newClient(tb testing.TB, addr string) echoClient {
 		ufc = &unbatchedFrameConn{FrameConn: fc}
 		fc = ufc
 	}
-	cfg := &peer.Config{}
+	var cfg []peer.Option
 	if s.codec != "" {
-		cfg.Codecs = []string{s.codec}
+		cfg = append(cfg, peer.WithCodecs(s.codec))
 	}
-	c, err := peer.Client(ctx, fc, cfg)
+	c, err := peer.Client(ctx, fc, cfg...)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -47,7 +47,7 @@ type Client struct {
 	noOverride   bool
 	cache        *cache    // nil: no conditional GETs
 	decoders     sync.Pool // of *decodeSlot, for answers without blobs
-	peerCfg      peer.Config
+	peerOpts     []peer.Option
 	peers        peerState // the peer connections, one per endpoint
 }
 

@@ -66,7 +66,7 @@
 // # Peers
 //
 // The same navigation works over peer connections (package peer), with a
-// service served by [peer.NewServiceHandler]. A peer URL names an endpoint
+// service served by [hyperpeer.NewHandler]. A peer URL names an endpoint
 // and a path: "ws://host:port/path" or "wss://..." (WebSocket),
 // "tcp://host:port", "unix:///path/to/socket", each optionally followed by
 // "#<path>" (tcp:// URLs may also give the path after host:port):
@@ -82,7 +82,7 @@
 // "<endpoint>#<path>". The client keeps one connection per endpoint,
 // dialled on first use and again on the call after it went down (a call
 // in flight when it broke fails with a retryable [service.KindUnavailable] error: see
-// [peer.Retryable]); [Client.Close] closes them. WithPeerConfig configures
+// [peer.Retryable]); [Client.Close] closes them. WithPeerOptions configures
 // them; navigating needs the glyph codec, their default. The headers of
 // WithHeader go with a WebSocket handshake, and those of a link or form
 // with its call.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/glyph-ipc/glyph/client"
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -16,29 +17,20 @@ import (
 func TestHeaderOnPeerCalls(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0", nil)
+	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
 	var mu sync.Mutex
 	var seen []map[string]string
-	inner := peer.NewServiceHandler(tourService())
-	cfg := &peer.Config{Handler: peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
+	inner := hyperpeer.NewHandler(tourService())
+	cfg := []peer.Option{peer.WithHandler(peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
 		mu.Lock()
 		seen = append(seen, s.Header())
 		mu.Unlock()
 		return inner.ServePeer(ctx, s)
-	})}
-	go func() {
-		for {
-			fc, err := l.Accept(ctx)
-			if err != nil {
-				return
-			}
-			go peer.Server(ctx, fc, cfg)
-		}
-	}()
+	}))}
+	go peer.Serve(ctx, l, cfg...)
 
 	c := client.New(client.WithHeader("X-Trace", "a"), client.WithHeader("X-Trace", "b"),
 		client.WithHeader("Authorization", "Bearer t"), client.WithHeader("Accept", "*/*"))

@@ -20,19 +20,18 @@ import (
 // peerSchemes are the URL schemes of peer endpoints.
 var peerSchemes = []string{"ws://", "wss://", "tcp://", "unix://"}
 
-// WithPeerConfig sets how the client's peer connections are configured
-// (codecs, frame size, keepalive, ...; see [peer.Config]). Handler is
-// ignored: the client serves only the callbacks it registers. Zero
-// Limits take the client's (WithLimits), and a zero MaxFrameSize the
+// WithPeerOptions configures the client's peer connections (codecs,
+// frame size, keepalive, ...; see [peer.Option]); among them,
+// peer.WithMaxFrameSize bounds the frames Dial reads too. A handler
+// ([peer.WithHandler]) is ignored: the client serves only the callbacks
+// it registers. Without [peer.WithLimits] the connections take the
+// client's limits (WithLimits), and without peer.WithMaxFrameSize the
 // bound of WithMaxResponseBytes when there is one. Navigating links and
 // forms needs the glyph codec, the first by default: the others carry
 // plain data only.
-func WithPeerConfig(cfg *peer.Config) Option {
-	return func(c *Client) {
-		if cfg != nil {
-			c.peerCfg = *cfg
-		}
-	}
+func WithPeerOptions(opts ...peer.Option) Option {
+	opts = append([]peer.Option(nil), opts...)
+	return func(c *Client) { c.peerOpts = append(c.peerOpts, opts...) }
 }
 
 // peerState holds a client's peer connections, one per endpoint.
@@ -164,27 +163,34 @@ func (c *Client) peerConn(ctx context.Context, op, endpoint string) (*peer.Conn,
 
 // dialPeer connects to endpoint and runs the handshake.
 func (c *Client) dialPeer(ctx context.Context, endpoint string) (*peer.Conn, error) {
-	cfg := c.peerCfg
-	cfg.Handler = nil
-	if cfg.Limits == (wire.Limits{}) {
-		cfg.Limits = c.limits
+	// The client's defaults first, so that WithPeerOptions' win, and no
+	// handler last.
+	opts := []peer.Option{peer.WithLimits(c.limits)}
+	var dialOpts []peer.DialOption
+	if c.maxResponse > 0 {
+		max := peer.WithMaxFrameSize(int(min(c.maxResponse, 1<<31-1)))
+		opts, dialOpts = append(opts, max), append(dialOpts, max)
 	}
-	if cfg.MaxFrameSize == 0 && c.maxResponse > 0 {
-		cfg.MaxFrameSize = int(min(c.maxResponse, 1<<31-1))
+	for _, o := range c.peerOpts {
+		opts = append(opts, o)
+		if d, ok := o.(peer.DialOption); ok { // the frame limit
+			dialOpts = append(dialOpts, d)
+		}
 	}
-	opts := &peer.DialOptions{MaxFrameSize: cfg.MaxFrameSize}
+	opts = append(opts, peer.WithHandler(nil))
 	if hc, ok := c.http.(*http.Client); ok {
-		opts.HTTPClient = hc
+		dialOpts = append(dialOpts, peer.WithHTTPClient(hc))
 	}
 	if len(c.header) > 0 {
-		opts.HTTPHeader = c.header.Clone()
-		opts.HTTPHeader.Del("Accept")
+		h := c.header.Clone()
+		h.Del("Accept")
+		dialOpts = append(dialOpts, peer.WithHTTPHeader(h))
 	}
-	fc, err := peer.Dial(ctx, endpoint, opts)
+	fc, err := peer.Dial(ctx, endpoint, dialOpts...)
 	if err != nil {
 		return nil, err
 	}
-	return peer.Client(ctx, fc, &cfg)
+	return peer.Client(ctx, fc, opts...)
 }
 
 // peerError gives err, a *[service.Error] from package peer or another

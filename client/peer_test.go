@@ -18,6 +18,7 @@ import (
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -112,12 +113,12 @@ var targets = []target{
 		return u, func(p string) string { return u + "#/" + p }
 	}, true},
 	{"websocket", func(t *testing.T, svc *service.Service) (string, func(string) string) {
-		cfg := &peer.Config{Handler: peer.NewServiceHandler(svc)}
+		cfg := []peer.Option{peer.WithHandler(hyperpeer.NewHandler(svc))}
 		srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {
-			if c, err := peer.Server(context.Background(), fc, cfg); err == nil {
+			if c, err := peer.Server(context.Background(), fc, cfg...); err == nil {
 				<-c.Done()
 			}
-		}, nil))
+		}))
 		t.Cleanup(srv.Close)
 		u := "ws://" + strings.TrimPrefix(srv.URL, "http://") + "/peer"
 		return u, func(p string) string { return u + "#/" + p }
@@ -128,25 +129,16 @@ var targets = []target{
 // the address they dial.
 func listenPeer(t *testing.T, addr string, svc *service.Service) string {
 	ctx, cancel := context.WithCancel(context.Background())
-	l, err := peer.Listen(ctx, addr, nil)
+	l, err := peer.Listen(ctx, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); l.Close() })
-	cfg := &peer.Config{Handler: peer.NewServiceHandler(svc)}
+	served := make(chan struct{})
 	go func() {
-		for {
-			fc, err := l.Accept(ctx)
-			if err != nil {
-				return
-			}
-			go func() {
-				if c, err := peer.Server(ctx, fc, cfg); err == nil {
-					context.AfterFunc(ctx, func() { c.Close() })
-				}
-			}()
-		}
+		peer.Serve(ctx, l, peer.WithHandler(hyperpeer.NewHandler(svc)))
+		close(served)
 	}()
+	t.Cleanup(func() { cancel(); <-served })
 	return l.Addr()
 }
 
@@ -539,13 +531,13 @@ func TestPeerReconnect(t *testing.T) {
 	svc := tourService()
 	var conns []*peer.Conn
 	accepted := make(chan *peer.Conn, 4)
-	cfg := &peer.Config{Handler: peer.NewServiceHandler(svc)}
+	cfg := []peer.Option{peer.WithHandler(hyperpeer.NewHandler(svc))}
 	srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {
-		if c, err := peer.Server(context.Background(), fc, cfg); err == nil {
+		if c, err := peer.Server(context.Background(), fc, cfg...); err == nil {
 			accepted <- c
 			<-c.Done()
 		}
-	}, nil))
+	}))
 	defer srv.Close()
 	u := "ws://" + strings.TrimPrefix(srv.URL, "http://")
 	ctx := ctxT(t)
@@ -598,13 +590,13 @@ func TestPeerReconnect(t *testing.T) {
 func TestPeerConcurrentCalls(t *testing.T) {
 	svc := tourService()
 	var dials atomic.Int32
-	cfg := &peer.Config{Handler: peer.NewServiceHandler(svc)}
+	cfg := []peer.Option{peer.WithHandler(hyperpeer.NewHandler(svc))}
 	srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {
 		dials.Add(1)
-		if c, err := peer.Server(context.Background(), fc, cfg); err == nil {
+		if c, err := peer.Server(context.Background(), fc, cfg...); err == nil {
 			<-c.Done()
 		}
-	}, nil))
+	}))
 	defer srv.Close()
 	u := "ws://" + strings.TrimPrefix(srv.URL, "http://")
 	ctx := ctxT(t)
@@ -635,7 +627,7 @@ func TestPeerConcurrentCalls(t *testing.T) {
 func TestPeerPlainCodec(t *testing.T) {
 	u := listenPeer(t, "tcp://127.0.0.1:0", tourService())
 	ctx := ctxT(t)
-	c := client.New(client.WithPeerConfig(&peer.Config{Codecs: []string{"json"}}))
+	c := client.New(client.WithPeerOptions(peer.WithCodecs("json")))
 	defer c.Close()
 	index, err := c.Get(ctx, u)
 	if err != nil {

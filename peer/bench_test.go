@@ -55,7 +55,7 @@ func BenchmarkStream(b *testing.B) {
 		b.Run("tcp/"+name, func(b *testing.B) {
 			// Without flow control a fast producer outruns the reader: let the
 			// buffer hold the whole stream.
-			c := benchConnectCfg(b, "tcp", &peer.Config{Baseline: baseline, MaxBuffered: 1 << 30}, &peer.Config{Handler: services()})
+			c := benchConnectCfg(b, "tcp", modeOptions(baseline, peer.WithMaxBuffered(1<<30)), []peer.Option{peer.WithHandler(services())})
 			ctx := context.Background()
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -84,17 +84,17 @@ func BenchmarkStream(b *testing.B) {
 }
 
 func benchConnect(b *testing.B, tr, codec string) *peer.Conn {
-	return benchConnectCfg(b, tr, &peer.Config{Codecs: []string{codec}}, &peer.Config{Handler: services()})
+	return benchConnectCfg(b, tr, []peer.Option{peer.WithCodecs(codec)}, []peer.Option{peer.WithHandler(services())})
 }
 
-func benchConnectCfg(b *testing.B, tr string, ccfg, scfg *peer.Config) *peer.Conn {
+func benchConnectCfg(b *testing.B, tr string, copts, sopts []peer.Option) *peer.Conn {
 	ctx := context.Background()
 	var cfc, sfc peer.FrameConn
 	switch tr {
 	case "pipe":
 		cfc, sfc = peer.Pipe()
 	case "tcp":
-		l, err := peer.Listen(ctx, "tcp://127.0.0.1:0", nil)
+		l, err := peer.Listen(ctx, "tcp://127.0.0.1:0")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -104,17 +104,17 @@ func benchConnectCfg(b *testing.B, tr string, ccfg, scfg *peer.Config) *peer.Con
 			fc, _ := l.Accept(ctx)
 			ch <- fc
 		}()
-		if cfc, err = peer.Dial(ctx, l.Addr(), nil); err != nil {
+		if cfc, err = peer.Dial(ctx, l.Addr()); err != nil {
 			b.Fatal(err)
 		}
 		sfc = <-ch
 	}
 	sc := make(chan *peer.Conn, 1)
 	go func() {
-		s, _ := peer.Server(ctx, sfc, scfg)
+		s, _ := peer.Server(ctx, sfc, sopts...)
 		sc <- s
 	}()
-	c, err := peer.Client(ctx, cfc, ccfg)
+	c, err := peer.Client(ctx, cfc, copts...)
 	if err != nil {
 		b.Fatal(err)
 	}

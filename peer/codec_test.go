@@ -150,7 +150,7 @@ func TestUnencodableCallsAndResults(t *testing.T) {
 	h["badresult"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
 		return make(chan int), nil
 	}
-	c, _ := connect(t, transports[3], nil, &peer.Config{Handler: h})
+	c, _ := connect(t, transports[3], nil, []peer.Option{peer.WithHandler(h)})
 	ctx := ctxTimeout(t, 5*time.Second)
 	if _, err := c.Call(ctx, "echo", make(chan int)); kindOf(t, err) != service.KindInvalid {
 		t.Errorf("unencodable argument: %v", err)
@@ -189,7 +189,7 @@ func TestErrorsSurviveTheWire(t *testing.T) {
 	h["deadline"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
 		return nil, context.DeadlineExceeded
 	}
-	c, _ := connect(t, transports[3], nil, &peer.Config{Handler: h})
+	c, _ := connect(t, transports[3], nil, []peer.Option{peer.WithHandler(h)})
 	ctx := ctxTimeout(t, 5*time.Second)
 	_, err := c.Call(ctx, "op", nil)
 	var se *service.Error

@@ -97,7 +97,7 @@ func services() mux {
 
 func TestUnary(t *testing.T) {
 	forEach(t, func(t *testing.T, tr transport, baseline bool) {
-		c, _ := connect(t, tr, &peer.Config{Baseline: baseline}, &peer.Config{Handler: services()})
+		c, _ := connect(t, tr, modeOptions(baseline), []peer.Option{peer.WithHandler(services())})
 		ctx := ctxTimeout(t, 5*time.Second)
 		for _, arg := range []any{"hi", int64(42), nil, []any{int64(1), "a"}, map[string]any{"foo": "bar"}, 1.5, true} {
 			got, err := c.Call(ctx, "echo", arg)
@@ -129,7 +129,7 @@ func TestNotification(t *testing.T) {
 			got <- v
 			return "ignored", nil
 		}
-		c, _ := connect(t, tr, &peer.Config{Baseline: baseline}, &peer.Config{Handler: h})
+		c, _ := connect(t, tr, modeOptions(baseline), []peer.Option{peer.WithHandler(h)})
 		ctx := ctxTimeout(t, 5*time.Second)
 		if err := c.Notify(ctx, "log", "hello"); err != nil {
 			t.Fatal(err)
@@ -155,7 +155,7 @@ func TestNotification(t *testing.T) {
 
 func TestStreamedResults(t *testing.T) {
 	forEach(t, func(t *testing.T, tr transport, baseline bool) {
-		c, _ := connect(t, tr, &peer.Config{Baseline: baseline}, &peer.Config{Handler: services()})
+		c, _ := connect(t, tr, modeOptions(baseline), []peer.Option{peer.WithHandler(services())})
 		ctx := ctxTimeout(t, 5*time.Second)
 		for _, n := range []int64{0, 1, 5, 200} {
 			s, err := c.NewStream(ctx, "count")
@@ -200,7 +200,7 @@ func TestStreamedResults(t *testing.T) {
 
 func TestStreamedArgs(t *testing.T) {
 	forEach(t, func(t *testing.T, tr transport, baseline bool) {
-		c, _ := connect(t, tr, &peer.Config{Baseline: baseline}, &peer.Config{Handler: services()})
+		c, _ := connect(t, tr, modeOptions(baseline), []peer.Option{peer.WithHandler(services())})
 		ctx := ctxTimeout(t, 5*time.Second)
 		for _, n := range []int64{0, 1, 3, 300} {
 			s, err := c.NewStream(ctx, "sum")
@@ -227,7 +227,7 @@ func TestStreamedArgs(t *testing.T) {
 
 func TestStreamedBoth(t *testing.T) {
 	forEach(t, func(t *testing.T, tr transport, baseline bool) {
-		c, _ := connect(t, tr, &peer.Config{Baseline: baseline}, &peer.Config{Handler: services()})
+		c, _ := connect(t, tr, modeOptions(baseline), []peer.Option{peer.WithHandler(services())})
 		ctx := ctxTimeout(t, 5*time.Second)
 		s, err := c.NewStream(ctx, "upper")
 		if err != nil {
@@ -266,7 +266,7 @@ func TestStreamedBoth(t *testing.T) {
 
 func TestCallbacks(t *testing.T) {
 	forEach(t, func(t *testing.T, tr transport, baseline bool) {
-		c, srv := connect(t, tr, &peer.Config{Baseline: baseline, Handler: services()}, &peer.Config{Handler: services()})
+		c, srv := connect(t, tr, modeOptions(baseline, peer.WithHandler(services())), []peer.Option{peer.WithHandler(services())})
 		ctx := ctxTimeout(t, 5*time.Second)
 		upper := peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
 			v, _ := s.Recv()
@@ -304,7 +304,7 @@ func TestHeaders(t *testing.T) {
 		whoami := mux{"whoami": func(ctx context.Context, s *peer.ServerStream) (any, error) {
 			return peer.Header(ctx)["user"] + "@" + peer.Header(ctx)["trace"], nil
 		}}
-		c, _ := connect(t, tr, &peer.Config{Baseline: baseline, Handler: whoami}, &peer.Config{Handler: services()})
+		c, _ := connect(t, tr, modeOptions(baseline, peer.WithHandler(whoami)), []peer.Option{peer.WithHandler(services())})
 		ctx := peer.WithHeader(ctxTimeout(t, 5*time.Second), map[string]string{"trace": "abc123", "user": "ann"})
 		got, err := c.Call(ctx, "headers", nil, peer.WithCallHeader(map[string]string{"user": "bob", "x": "1"}))
 		if err != nil {
@@ -337,7 +337,7 @@ func TestHeaders(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	forEach(t, func(t *testing.T, tr transport, baseline bool) {
-		c, _ := connect(t, tr, &peer.Config{Baseline: baseline}, &peer.Config{Handler: services()})
+		c, _ := connect(t, tr, modeOptions(baseline), []peer.Option{peer.WithHandler(services())})
 		ctx := ctxTimeout(t, 5*time.Second)
 		_, err := c.Call(ctx, "fail", nil)
 		var se *service.Error
@@ -360,7 +360,7 @@ func TestErrors(t *testing.T) {
 			t.Errorf("failmid: %v, %v", got, err)
 		}
 		// Without any handler every method is not found.
-		c2, _ := connect(t, tr, &peer.Config{Baseline: baseline}, nil)
+		c2, _ := connect(t, tr, modeOptions(baseline), nil)
 		_, err = c2.Call(ctx, "anything", nil)
 		if !errors.As(err, &se) || se.Kind != service.KindNotFound || se.Message != "method not found: anything" {
 			t.Errorf("no handler: %#v", err)
@@ -374,7 +374,7 @@ func TestErrors(t *testing.T) {
 
 func TestConcurrentCalls(t *testing.T) {
 	forEach(t, func(t *testing.T, tr transport, baseline bool) {
-		c, _ := connect(t, tr, &peer.Config{Baseline: baseline}, &peer.Config{Handler: services()})
+		c, _ := connect(t, tr, modeOptions(baseline), []peer.Option{peer.WithHandler(services())})
 		ctx := ctxTimeout(t, 20*time.Second)
 		const n = 1000
 		var wg sync.WaitGroup

@@ -8,30 +8,46 @@
 // control, keepalive, graceful shutdown) as extensions that only travel
 // between peers that negotiated them. spec.md beside this file states
 // the wire format with examples; the tests check every example byte for
-// byte.
+// byte. The envelope and its three codecs (glyph, msgpack, json) live in
+// this package, not one of their own as grpc-go's encoding/: they are the
+// protocol's, negotiated by name rather than plugged in, and the engine
+// encodes into its pooled buffers and interns method names as it
+// decodes, which a package of their own would have to export.
 //
 // # Transports
 //
-// A FrameConn is one framed connection. Dial opens one ("ws://",
-// "wss://", "tcp://host:port", "unix:///path"), Listen accepts them on
-// TCP and Unix sockets, NewWebSocketHandler serves WebSocket from an
-// http.ServeMux, Stdio frames a child process's standard input and
-// output, Pipe connects two in memory, and NewStreamConn frames any
+// A [FrameConn] is one framed connection. [Dial] opens one ("ws://",
+// "wss://", "tcp://host:port", "unix:///path"), [Listen] accepts them on
+// TCP and Unix sockets, [NewWebSocketHandler] serves WebSocket from an
+// http.ServeMux, [Stdio] frames a child process's standard input and
+// output, [Pipe] connects two in memory, and [NewStreamConn] frames any
 // byte stream with a 4-byte length prefix. A connection that closes
 // because of an error tells a WebSocket remote why, with a close status
 // and reason; a FrameConn that wraps another keeps that by implementing
-// ReasonCloser.
+// [ReasonCloser].
 //
 // # Connections
 //
-// Client runs the connecting side's handshake on a FrameConn and Server
-// the accepting side's; both return a *Conn, and from then on the two
-// ends are equal. The connector offers its codecs (glyph, msgpack, json)
-// and the extensions; the acceptor picks. A baseline duplex peer gets
-// exactly the baseline: the connector's greeting names a codec it has,
-// and glyph's additions are parameters it never reads.
+// [Client] runs the connecting side's handshake on a FrameConn and
+// [Server] the accepting side's; both return a [*Conn], and from then on
+// the two ends are equal. [Serve] is the accept loop: it serves every
+// connection a [Listener] accepts until its context ends. The connector offers its
+// codecs (glyph, msgpack, json) and the extensions; the acceptor picks. A
+// baseline duplex peer gets exactly the baseline: the connector's
+// greeting names a codec it has, and glyph's additions are parameters it
+// never reads.
 //
-// A Conn runs one reader goroutine, which demultiplexes incoming
+// Options are functional, With...: an [Option] configures a connection
+// (Client, Server, Serve) and, since it is also a [PeerOption], every
+// connection of a [Peer]; a PeerOption alone ([WithQueue], [WithBackoff],
+// [WithInterceptors], [WithDialOptions]) configures only a Peer ([New]).
+// [DialOption], [ListenOption] and [WebSocketOption] configure Dial,
+// Listen and NewWebSocketHandler; [WithMaxFrameSize] is all of these. No
+// option takes a boolean: one without arguments turns a behaviour on or
+// off ([WithBaseline], [WithoutKeepAlive]), and a zero or negative number
+// or duration keeps the default.
+//
+// A [Conn] runs one reader goroutine, which demultiplexes incoming
 // envelopes to calls by type and id and never blocks on a slow call, and
 // one writer goroutine, which writes whatever is queued in one batch.
 // Each side numbers its own calls; incoming and outgoing ids are
@@ -39,12 +55,13 @@
 //
 // # Calls
 //
-//   - Call makes a unary call and returns the result.
-//   - Notify makes a call that is not answered.
-//   - NewStream makes a call whose arguments, results or both stream:
-//     Send, CloseSend (half-close), Recv (io.EOF after the last), Close.
-//   - CallStream makes a call whose arguments are one message, as Call
-//     sends them, and whose results may stream.
+//   - [Conn.Call] makes a unary call and returns the result.
+//   - [Conn.Notify] makes a call that is not answered.
+//   - [Conn.NewStream] makes a call whose arguments, results or both
+//     stream: [ClientStream.Send], [ClientStream.CloseSend] (half-close),
+//     [ClientStream.Recv] (io.EOF after the last), [ClientStream.Close].
+//   - [Conn.CallStream] makes a call whose arguments are one message, as
+//     Call sends them, and whose results may stream.
 //
 // The payload of a call is its arguments by convention: a list for
 // positional arguments, a map for named ones, any other value for a
@@ -53,16 +70,16 @@
 // []byte, []any, map[string]any, and with the glyph codec every other
 // glyph value).
 //
-// Calls that arrive are served by a Handler: Config.Handler, or one
-// registered on the connection with Register, which is how callbacks
-// work: register a handler under NewCallbackName, send the name in a
+// Calls that arrive are served by a [Handler]: [WithHandler]'s, or one
+// registered on the connection with [Conn.Register], which is how callbacks
+// work: register a handler under [NewCallbackName], send the name in a
 // call's arguments, and the remote calls it back on the same connection.
-// A handler reads its arguments with ServerStream.Recv and streams
-// results with ServerStream.Send; what it returns is the reply (see
+// A handler reads its arguments with [ServerStream.Recv] and streams
+// results with [ServerStream.Send]; what it returns is the reply (see
 // Handler).
 //
 // Every message of a call may carry metadata (ext). Headers travel on:
-// a call's ext is Header(ctx) merged with WithCallHeader, and a
+// a call's ext is [Header](ctx) merged with [WithCallHeader], and a
 // handler's context carries the incoming call's headers, so calls made
 // while handling a call pass trace and identity headers on. The provider
 // copies the request's ext onto its replies.
@@ -76,59 +93,55 @@
 // explicit envelope ends the stream. Under the "flow" extension each
 // stream has a credit window in messages in each direction: a slow
 // consumer stalls only its own stream's sender. Without flow control a
-// stream whose unread messages exceed Config.MaxBuffered fails with
+// stream whose unread messages exceed [WithMaxBuffered]'s bound fails with
 // [service.KindOverloaded] instead of stalling the connection.
 //
 // # Errors
 //
-// Calls return *service.Error, the project's one error type. Error
-// replies carry a code (ErrorCode and ErrorKind map codes and kinds, one
-// table, gRPC's numbers where gRPC has the concept); a code this package
-// does not know, such as duplex's 1000, becomes kind [service.KindOther] with the code
-// and data in a *RemoteError. A call in flight when its connection is
-// lost fails with [service.KindUnavailable]: Retryable reports it, but nothing is ever
+// Calls return [*service.Error], the project's one error type. Error
+// replies carry a code ([ErrorCode] and [ErrorKind] map codes and kinds,
+// one table, gRPC's numbers where gRPC has the concept); a code this
+// package does not know, such as duplex's 1000, becomes kind
+// [service.KindOther] with the code and data in a [*RemoteError]. A call
+// in flight when its connection is lost fails with
+// [service.KindUnavailable]: [Retryable] reports it, but nothing is ever
 // replayed, since the call may have run.
 //
 // # Ending
 //
-// Close ends a connection at once; Shutdown ends it gracefully (goaway,
-// refuse new calls, wait for those in flight in both directions). A
-// connection also ends when its transport does, when the remote stops
-// answering pings, or when the remote breaks the protocol in a way that
-// cannot be answered (Err says which). Input never makes a Conn panic:
+// [Conn.Close] ends a connection at once; [Conn.Shutdown] ends it
+// gracefully (goaway, refuse new calls, wait for those in flight in both
+// directions). A connection also ends when its transport does, when the
+// remote stops answering pings, or when the remote breaks the protocol in
+// a way that cannot be answered ([Conn.Err] says which). Input never makes a Conn panic:
 // unknown methods get "method not found", bad envelopes an error reply
 // when their id can be read, and a handler's panic an internal error.
-// Connections and peers log to [Config.Logger] (a [Peer] to
-// [WithLogger]'s), and without one to [slog.Default] as it is when a line
-// is logged, so that [slog.SetDefault] in main sets it for every
-// connection.
+// Connections and peers log to [WithLogger]'s logger, and without one to
+// [slog.Default] as it is when a line is logged, so that
+// [slog.SetDefault] in main sets it for every connection.
 //
 // # Serving a service
 //
-// NewServiceHandler serves a service.Service, the same registrations an
-// HTTP server serves, as a connection's Handler. A method is a path of
-// the service, as in the URLs it hands out ("hello", "/User/?<state>"),
-// a Safe call is a GET, and the payload holds the arguments (a list
-// positional, a map named, any other value the one argument). Results
-// are replies: links, forms and resources with path URLs, which the
-// caller calls over the same connection (package client navigates them);
-// streamed results one message per item; callback arguments are names
-// the caller registered. Baseline peers call its functions by name with
-// the json or msgpack codec, and get links and resources in a plain map
-// form. See NewServiceHandler for the details.
+// Package hyperpeer serves a [service.Service], the same registrations an
+// HTTP server serves (package hyperhttp), as a connection's Handler:
+// [github.com/glyph-ipc/glyph/hyperpeer.NewHandler]. It is written on
+// this package's public API; [ServerStream.ArgForm] and
+// [ServerStream.StreamResults] are the hooks it needs besides Recv and
+// Send, there for every handler that binds arguments or streams results.
 //
 // # Peers
 //
-// A Peer is client and server at once, over many connections. It binds
-// to addresses (Bind, WebSocketHandler), connects to others (Connect),
-// or "auto" to those a Resolver names (ConnectResolver; SRVResolver
-// reads DNS SRV records, FileResolver a watched file), redials what it
+// A [Peer] is client and server at once, over many connections. It binds
+// to addresses ([Peer.Bind], [Peer.WebSocketHandler]), connects to others
+// ([Peer.Connect]), or "auto" to those a [Resolver] names
+// ([Peer.ConnectResolver]; [SRVResolver]
+// reads DNS SRV records, [FileResolver] a watched file), redials what it
 // connected to with exponential backoff and jitter, and serves the calls
 // arriving on every connection with one Handler. Each call, notification
 // or stream goes round robin over the live connections, dialed or
 // accepted, and stays on its connection; calls made while there is none
 // wait, in order, in a bounded queue. Interceptors wrap the calls a peer
-// makes and the handler that serves those it gets, and NewProxy is a
+// makes and the handler that serves those it gets, and [NewProxy] is a
 // Handler that forwards calls to other peers by method prefix or
 // header: the building block of a gateway.
 package peer

@@ -56,21 +56,21 @@ func (r *rawPeer) expect(want string) {
 
 // glyphServer serves glyph Conns over WebSocket, as a duplex peer would
 // find them.
-func glyphServer(t *testing.T, cfg *peer.Config, opts *peer.WebSocketOptions) (url string, conns chan *peer.Conn) {
-	return wrappedGlyphServer(t, cfg, opts, func(fc peer.FrameConn) peer.FrameConn { return fc })
+func glyphServer(t *testing.T, cfg []peer.Option, opts ...peer.WebSocketOption) (url string, conns chan *peer.Conn) {
+	return wrappedGlyphServer(t, cfg, func(fc peer.FrameConn) peer.FrameConn { return fc }, opts...)
 }
 
 // wrappedGlyphServer is glyphServer with each FrameConn wrapped by wrap.
-func wrappedGlyphServer(t *testing.T, cfg *peer.Config, opts *peer.WebSocketOptions, wrap func(peer.FrameConn) peer.FrameConn) (url string, conns chan *peer.Conn) {
+func wrappedGlyphServer(t *testing.T, cfg []peer.Option, wrap func(peer.FrameConn) peer.FrameConn, opts ...peer.WebSocketOption) (url string, conns chan *peer.Conn) {
 	conns = make(chan *peer.Conn, 4)
 	srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {
-		c, err := peer.Server(context.Background(), wrap(fc), cfg)
+		c, err := peer.Server(context.Background(), wrap(fc), cfg...)
 		if err != nil {
 			t.Errorf("server handshake: %v", err)
 			return
 		}
 		conns <- c
-	}, opts))
+	}, opts...))
 	t.Cleanup(srv.Close)
 	return "ws://" + strings.TrimPrefix(srv.URL, "http://"), conns
 }
@@ -92,7 +92,7 @@ func dialBaseline(t *testing.T, url, codec string) *rawPeer {
 }
 
 func TestBaselinePeerCallsGlyph(t *testing.T) {
-	url, conns := glyphServer(t, &peer.Config{Handler: services()}, nil)
+	url, conns := glyphServer(t, []peer.Option{peer.WithHandler(services())})
 	r := dialBaseline(t, url, "json")
 	ws, ctx := r.c, r.ctx
 	c := <-conns
@@ -205,7 +205,7 @@ func TestCloseReasonThroughWrapper(t *testing.T) {
 		{"wrapper without CloseWithReason", func(fc peer.FrameConn) peer.FrameConn { return plainWrapper{fc} }, websocket.StatusNormalClosure},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			url, conns := wrappedGlyphServer(t, &peer.Config{Handler: services()}, nil, tc.wrap)
+			url, conns := wrappedGlyphServer(t, []peer.Option{peer.WithHandler(services())}, tc.wrap)
 			r := dialBaseline(t, url, "json")
 			c := <-conns
 			r.send(`{"type":"req","method":"echo","payload":1,"id":1}`)
@@ -232,9 +232,9 @@ func TestCloseReasonThroughWrapper(t *testing.T) {
 // answers while it reads: an idle live peer stays connected, one that
 // stopped reading is found dead.
 func TestBaselineKeepAlive(t *testing.T) {
-	cfg := &peer.Config{Handler: services(), KeepAlive: 20 * time.Millisecond, KeepAliveTimeout: 250 * time.Millisecond}
+	cfg := []peer.Option{peer.WithHandler(services()), peer.WithKeepAlive(20*time.Millisecond, 250*time.Millisecond)}
 	dial := func(t *testing.T) (*rawPeer, *peer.Conn) {
-		url, conns := glyphServer(t, cfg, nil)
+		url, conns := glyphServer(t, cfg)
 		r := dialBaseline(t, url, "json")
 		return r, <-conns
 	}
@@ -291,7 +291,7 @@ func asRemote(err error, re **peer.RemoteError) bool {
 }
 
 func TestBaselinePeerMsgpack(t *testing.T) {
-	url, _ := glyphServer(t, &peer.Config{Handler: services()}, nil)
+	url, _ := glyphServer(t, []peer.Option{peer.WithHandler(services())})
 	r := dialBaseline(t, url, "msgpack")
 	ws, ctx := r.c, r.ctx
 	// 8. The same maps in binary frames, as a msgpack library writes them.
@@ -351,7 +351,7 @@ func TestGlyphCallsBaselinePeer(t *testing.T) {
 		r.expect(`{"type":"req","method":"bye","payload":null}`)
 	}))
 	defer srv.Close()
-	fc, err := peer.Dial(ctx, "ws://"+strings.TrimPrefix(srv.URL, "http://"), nil)
+	fc, err := peer.Dial(ctx, "ws://"+strings.TrimPrefix(srv.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ func TestGlyphCallsBaselinePeer(t *testing.T) {
 		v, _ := s.Recv()
 		return strings.ToUpper(v.(string)), nil
 	}
-	c, err := peer.Client(ctx, fc, &peer.Config{Handler: mux{"upper": h["upper"]}})
+	c, err := peer.Client(ctx, fc, peer.WithHandler(mux{"upper": h["upper"]}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +401,7 @@ func TestGlyphCallsBaselinePeer(t *testing.T) {
 }
 
 func TestWebSocketOrigins(t *testing.T) {
-	url, conns := glyphServer(t, &peer.Config{Handler: services()}, &peer.WebSocketOptions{AllowedOrigins: []string{"app.example.com"}})
+	url, conns := glyphServer(t, []peer.Option{peer.WithHandler(services())}, peer.WithAllowedOrigins("app.example.com"))
 	ctx := ctxTimeout(t, 10*time.Second)
 	tests := []struct {
 		origin string
@@ -417,7 +417,7 @@ func TestWebSocketOrigins(t *testing.T) {
 		if tt.origin != "" {
 			h.Set("Origin", tt.origin)
 		}
-		fc, err := peer.Dial(ctx, url, &peer.DialOptions{HTTPHeader: h})
+		fc, err := peer.Dial(ctx, url, peer.WithHTTPHeader(h))
 		if !tt.ok {
 			if kindOf(t, err) != service.KindPermissionDenied {
 				t.Errorf("origin %q: %v", tt.origin, err)
@@ -428,7 +428,7 @@ func TestWebSocketOrigins(t *testing.T) {
 			t.Errorf("origin %q: %v", tt.origin, err)
 			continue
 		}
-		c, err := peer.Client(ctx, fc, nil)
+		c, err := peer.Client(ctx, fc)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -26,7 +26,8 @@ const (
 
 // Envelope is one protocol message: a map on the wire whose field names
 // are duplex's (`type`, `method`, `id`, `payload`, `more`, `ext`, `error`)
-// plus the extension fields `timeout`, `safe` and `credit`.
+// plus the extension fields `timeout`, `safe`, `credit` and `open`
+// (spec.md, section 4).
 //
 // Payload and Ext hold glyph values: nil, bool, int64 (or *big.Int),
 // float64, string, []byte, []any, map[string]any, and with the glyph
@@ -45,7 +46,7 @@ type Envelope struct {
 	Open    bool       // "open": a first req that starts the call without an argument (extension "end"); it has no payload
 }
 
-// ErrorBody is the `error` field of an error reply: a code (see ErrorCode
+// ErrorBody is the `error` field of an error reply: a code (see [ErrorCode]
 // for glyph's numbers; other peers use their own, such as 1000), a
 // message for people, and optional data.
 type ErrorBody struct {
@@ -74,76 +75,65 @@ func badFrame(format string, args ...any) *service.Error {
 // caller can answer that call.
 func (env *Envelope) fromMap(m map[string]any) error {
 	*env = Envelope{}
-	t, ok := m["type"].(string)
-	if !ok {
-		if _, has := m["type"]; !has {
-			return badFrame("envelope has no type")
+	for i := range envelopeFields {
+		if err := envelopeFields[i].fromMap(env.field(i), m); err != nil {
+			return err
 		}
-		return badFrame("envelope type is %s, want a string", typeName(m["type"]))
 	}
-	if !knownTypes[t] {
-		return badFrame("unknown envelope type %q", t)
+	return env.validate()
+}
+
+// fromMap sets the field, through its pointer p (Envelope.field), from
+// the envelope map m.
+func (f *envField) fromMap(p any, m map[string]any) error {
+	v, has := m[f.key]
+	switch f.kind {
+	case fieldKindType:
+		t, ok := v.(string)
+		switch {
+		case !has:
+			return badFrame("envelope has no %s", f.key)
+		case !ok:
+			return badFrame("envelope %s is %s, want a string", f.key, typeName(v))
+		case !knownTypes[t]:
+			return badFrame("unknown envelope %s %q", f.key, t)
+		}
+		*p.(*string) = t
+		return nil
+	case fieldKindValue:
+		*p.(*any) = v
+		return nil
 	}
-	env.Type = t
-	if v, has := m["id"]; has && v != nil {
-		id, err := intField("id", v, 0, MaxID)
+	if !has || v == nil {
+		return nil
+	}
+	switch f.kind {
+	case fieldKindString:
+		s, ok := v.(string)
+		if !ok {
+			return badFrame("%s is %s, want a string", f.key, typeName(v))
+		}
+		*p.(*string) = s
+	case fieldKindInt:
+		n, err := intField(f.key, v, 0, f.max)
 		if err != nil {
 			return err
 		}
-		env.ID = uint64(id)
-	}
-	if v, has := m["method"]; has && v != nil {
-		s, ok := v.(string)
-		if !ok {
-			return badFrame("method is %s, want a string", typeName(v))
-		}
-		env.Method = s
-	}
-	if v, has := m["more"]; has && v != nil {
+		setFieldInt(p, n)
+	case fieldKindBool:
 		b, ok := v.(bool)
 		if !ok {
-			return badFrame("more is %s, want a boolean", typeName(v))
+			return badFrame("%s is %s, want a boolean", f.key, typeName(v))
 		}
-		env.More = b
-	}
-	env.Payload = m["payload"]
-	env.Ext = m["ext"]
-	if v, has := m["error"]; has && v != nil {
+		*p.(*bool) = b
+	case fieldKindError:
 		eb, err := errorBodyFromMap(v)
 		if err != nil {
 			return err
 		}
-		env.Error = eb
+		*p.(**ErrorBody) = eb
 	}
-	if v, has := m["timeout"]; has && v != nil {
-		n, err := intField("timeout", v, 0, math.MaxInt64)
-		if err != nil {
-			return err
-		}
-		env.Timeout = n
-	}
-	if v, has := m["safe"]; has && v != nil {
-		b, ok := v.(bool)
-		if !ok {
-			return badFrame("safe is %s, want a boolean", typeName(v))
-		}
-		env.Safe = b
-	}
-	if v, has := m["open"]; has && v != nil {
-		b, ok := v.(bool)
-		if !ok {
-			return badFrame("open is %s, want a boolean", typeName(v))
-		}
-		env.Open = b
-	}
-	if v, has := m["credit"]; has && v != nil {
-		n, err := intField("credit", v, 0, math.MaxInt32)
-		if err != nil {
-			return err
-		}
-		env.Credit = n
-	}
-	return env.validate()
+	return nil
 }
 
 // validate checks the rules that tie fields to types (spec.md, 4).
@@ -256,39 +246,29 @@ func typeName(v any) string {
 // fields that are set appear, as spec.md says for every codec.
 func (env *Envelope) toMap() map[string]any {
 	m := make(map[string]any, 6)
-	m["type"] = env.Type
-	if env.Method != "" && env.Type == TypeReq {
-		m["method"] = env.Method
-	}
-	if env.Error != nil {
-		e := map[string]any{"code": int64(env.Error.Code), "message": env.Error.Message}
-		if env.Error.Data != nil {
-			e["data"] = env.Error.Data
+	written := env.writtenFields()
+	for i := range envelopeFields {
+		if written&(1<<i) == 0 {
+			continue
 		}
-		m["error"] = e
-	} else if env.Payload != nil || env.carriesPayload() {
-		m["payload"] = env.Payload
-	}
-	if env.ID != 0 {
-		m["id"] = int64(env.ID)
-	}
-	if env.More {
-		m["more"] = true
-	}
-	if env.Ext != nil {
-		m["ext"] = env.Ext
-	}
-	if env.Timeout != 0 {
-		m["timeout"] = env.Timeout
-	}
-	if env.Safe {
-		m["safe"] = true
-	}
-	if env.Credit != 0 {
-		m["credit"] = env.Credit
-	}
-	if env.Open {
-		m["open"] = true
+		f, p := &envelopeFields[i], env.field(i)
+		switch f.kind {
+		case fieldKindType, fieldKindString:
+			m[f.key] = *p.(*string)
+		case fieldKindInt:
+			m[f.key] = fieldInt(p)
+		case fieldKindBool:
+			m[f.key] = true
+		case fieldKindValue:
+			m[f.key] = *p.(*any)
+		case fieldKindError:
+			e := *p.(**ErrorBody)
+			em := map[string]any{"code": int64(e.Code), "message": e.Message}
+			if e.Data != nil {
+				em["data"] = e.Data
+			}
+			m[f.key] = em
+		}
 	}
 	return m
 }

@@ -9,7 +9,6 @@ import (
 	"syscall"
 
 	"github.com/coder/websocket"
-
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -65,7 +64,7 @@ func ErrorKind(code int) (service.Kind, bool) {
 // RemoteError keeps what an error reply carried besides its kind and
 // message: its code, which may be one this package does not know (such
 // as the 1000 of the duplex examples), and its data. Calls set it as the
-// Err of the *service.Error they return, so errors.As finds it.
+// Err of the [*service.Error] they return, so errors.As finds it.
 type RemoteError struct {
 	Code int
 	Data any
@@ -235,4 +234,17 @@ func closedNormally(reason error) bool {
 		return ce.Code == websocket.StatusNormalClosure || ce.Code == websocket.StatusGoingAway
 	}
 	return false
+}
+
+// opError sets op on a *service.Error from the codec or the connection.
+func opError(op string, err error) error {
+	var se *service.Error
+	if errors.As(err, &se) {
+		c := *se
+		if c.Op == "" {
+			c.Op = op
+		}
+		return &c
+	}
+	return &service.Error{Op: op, Kind: service.KindOf(err), Message: err.Error(), Err: err}
 }

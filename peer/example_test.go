@@ -13,7 +13,8 @@ import (
 // A server and a client over TCP: a unary call and a call whose result
 // streams.
 func Example() {
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // ends Serve, which closes its connections
 	handlers := peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
 		arg, err := s.Recv()
 		if err != nil {
@@ -33,26 +34,17 @@ func Example() {
 		return nil, fmt.Errorf("no method %s", s.Method())
 	})
 
-	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0", nil)
+	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer l.Close()
-	go func() {
-		for {
-			fc, err := l.Accept(ctx)
-			if err != nil {
-				return
-			}
-			go peer.Server(ctx, fc, &peer.Config{Handler: handlers})
-		}
-	}()
+	go peer.Serve(ctx, l, peer.WithHandler(handlers))
 
-	fc, err := peer.Dial(ctx, l.Addr(), nil)
+	fc, err := peer.Dial(ctx, l.Addr())
 	if err != nil {
 		log.Fatal(err)
 	}
-	conn, err := peer.Client(ctx, fc, nil)
+	conn, err := peer.Client(ctx, fc)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -97,8 +89,8 @@ func ExampleConn_Register() {
 		args := arg.([]any)
 		return s.Conn().Call(ctx, args[0].(string), args[1])
 	})
-	go peer.Server(ctx, b, &peer.Config{Handler: visit})
-	conn, err := peer.Client(ctx, a, nil)
+	go peer.Server(ctx, b, peer.WithHandler(visit))
+	conn, err := peer.Client(ctx, a)
 	if err != nil {
 		log.Fatal(err)
 	}

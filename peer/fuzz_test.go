@@ -126,21 +126,21 @@ func FuzzServerConn(f *testing.F) {
 		extended := mode&4 != 0
 		glyph, raw := peer.Pipe()
 		defer raw.Close()
-		cfg := &peer.Config{
-			Codecs:       []string{codec},
-			Handler:      fuzzHandlers(),
-			MaxFrameSize: 512,
-			Window:       2,
-			MaxBuffered:  4,
-			MaxStreams:   4,
-			Limits:       fuzzLimits,
-			KeepAlive:    -1,
+		cfg := []peer.Option{
+			peer.WithCodecs(codec),
+			peer.WithHandler(fuzzHandlers()),
+			peer.WithMaxFrameSize(512),
+			peer.WithWindow(2),
+			peer.WithMaxBuffered(4),
+			peer.WithMaxStreams(4),
+			peer.WithLimits(fuzzLimits),
+			peer.WithoutKeepAlive(),
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		conns := make(chan *peer.Conn, 1)
 		go func() {
-			c, _ := peer.Server(ctx, glyph, cfg)
+			c, _ := peer.Server(ctx, glyph, cfg...)
 			conns <- c
 		}()
 		greeting := "SIMPLEX/1.0;" + codec

@@ -69,13 +69,14 @@ func parseExt(list string) extSet {
 	return s
 }
 
-// greeting returns the connector's greeting (spec.md, 3.1). The baseline
-// slot names a codec that a baseline acceptor, which reads no further,
-// can speak: json if we have it (every duplex peer does), else msgpack. The glyph- parameters
-// offer every codec in order of preference, the extensions and the
-// window; baseline peers ignore them.
-func greeting(codecs []string, baseline bool, window int) string {
-	if baseline {
+// greeting returns the connector's greeting for cfg (spec.md, 3.1). The
+// baseline slot names a codec that a baseline acceptor, which reads no
+// further, can speak: json if we have it (every duplex peer does), else
+// msgpack. The glyph- parameters offer every codec in order of
+// preference, the extensions and the window; baseline peers ignore them.
+func greeting(cfg *connConfig) string {
+	codecs := cfg.Codecs
+	if cfg.Baseline {
 		return protocol + ";" + codecs[0]
 	}
 	slot := codecs[0]
@@ -86,7 +87,7 @@ func greeting(codecs []string, baseline bool, window int) string {
 		slot = "msgpack"
 	}
 	return fmt.Sprintf("%s;%s;glyph-codecs=%s;glyph-ext=%s;glyph-window=%d",
-		protocol, slot, strings.Join(codecs, ","), strings.Join(extAll.names(), ","), window)
+		protocol, slot, strings.Join(codecs, ","), strings.Join(extAll.names(), ","), cfg.Window)
 }
 
 // handshake is what the handshake settled.
@@ -111,15 +112,17 @@ func parseGreeting(g string) (codec string, params map[string]string, err error)
 	return parts[1], params, nil
 }
 
-// answerGreeting decides the acceptor's answer (spec.md, 3.2): the text
-// to send and what was settled, or an error whose text follows "-ERR ".
-func answerGreeting(g string, codecs []string, baseline bool, window int) (string, handshake, error) {
+// answerGreeting decides the acceptor's answer for cfg (spec.md, 3.2):
+// the text to send and what was settled, or an error whose text follows
+// "-ERR ".
+func answerGreeting(g string, cfg *connConfig) (string, handshake, error) {
+	codecs := cfg.Codecs
 	slot, params, err := parseGreeting(g)
 	if err != nil {
 		return "", handshake{}, err
 	}
 	offered, extended := params["glyph-codecs"]
-	if baseline || !extended {
+	if cfg.Baseline || !extended {
 		if !contains(codecs, slot) {
 			return "", handshake{}, errorf(service.KindUnsupported, "unsupported codec %q (supported: %s)", clip(slot), strings.Join(codecs, ","))
 		}
@@ -147,13 +150,14 @@ func answerGreeting(g string, codecs []string, baseline bool, window int) (strin
 				return "", handshake{}, err
 			}
 		}
-		ans += ";window=" + strconv.Itoa(window)
+		ans += ";window=" + strconv.Itoa(cfg.Window)
 	}
 	return ans, h, nil
 }
 
-// parseAnswer reads the acceptor's answer to our greeting.
-func parseAnswer(a string, codecs []string, baseline bool) (handshake, error) {
+// parseAnswer reads the acceptor's answer to the greeting of cfg.
+func parseAnswer(a string, cfg *connConfig) (handshake, error) {
+	codecs := cfg.Codecs
 	if strings.HasPrefix(a, "-") {
 		msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(a, "-ERR"), "-"))
 		return handshake{}, errorf(service.KindUnsupported, "peer refused the handshake: %s", clip(msg))
@@ -162,9 +166,9 @@ func parseAnswer(a string, codecs []string, baseline bool) (handshake, error) {
 		return handshake{}, badFrame("handshake answer %q does not start with + or -", clip(a))
 	}
 	parts := strings.Split(a, ";")
-	if len(parts) == 1 || baseline {
+	if len(parts) == 1 || cfg.Baseline {
 		// A baseline acceptor: the codec is the one in our baseline slot.
-		slot, _, _ := parseGreeting(greeting(codecs, baseline, 0))
+		slot, _, _ := parseGreeting(greeting(cfg))
 		return handshake{codec: slot}, nil
 	}
 	var h handshake

@@ -2,29 +2,29 @@ package peer
 
 import "context"
 
-// CallFunc makes a unary call: the shape of Peer.Call and Conn.Call.
+// CallFunc makes a unary call: the shape of [Peer.Call] and [Conn.Call].
 type CallFunc func(ctx context.Context, method string, args any, opts ...CallOption) (any, error)
 
-// NotifyFunc sends a notification: the shape of Peer.Notify and
-// Conn.Notify.
+// NotifyFunc sends a notification: the shape of [Peer.Notify] and
+// [Conn.Notify].
 type NotifyFunc func(ctx context.Context, method string, args any, opts ...CallOption) error
 
 // StreamFunc starts a call whose arguments or results stream: the shape
-// of Peer.NewStream and Conn.NewStream.
+// of [Peer.NewStream] and [Conn.NewStream].
 type StreamFunc func(ctx context.Context, method string, opts ...CallOption) (*ClientStream, error)
 
-// An Interceptor is middleware for the calls a Peer makes and serves
-// (see WithInterceptors). Each method receives the next step and returns
+// An Interceptor is middleware for the calls a [Peer] makes and serves
+// (see [WithInterceptors]). Each method receives the next step and returns
 // the step to run instead, which usually does something before or after
-// calling next: add headers to the context (WithHeader), check them,
+// calling next: add headers to the context ([WithHeader]), check them,
 // log, measure, translate errors.
 //
-// On the calling side WrapCall wraps Peer.Call, WrapNotify Peer.Notify
-// and WrapStream Peer.NewStream: a stream interceptor sees the stream
+// On the calling side WrapCall wraps [Peer.Call], WrapNotify [Peer.Notify]
+// and WrapStream [Peer.NewStream]: a stream interceptor sees the stream
 // being opened (and can refuse it or return it with headers added), not
-// its messages. On the serving side WrapHandler wraps the Handler that
+// its messages. On the serving side WrapHandler wraps the [Handler] that
 // serves the calls arriving on every connection of the peer, unary and
-// streaming alike: the ServerStream it is given carries the method, the
+// streaming alike: the [ServerStream] it is given carries the method, the
 // headers and the arguments.
 //
 // Interceptors run in the order given: the first is the outermost, so
@@ -36,7 +36,7 @@ type Interceptor interface {
 	WrapHandler(next Handler) Handler
 }
 
-// InterceptorFuncs is an Interceptor made of the functions it has; a nil
+// InterceptorFuncs is an [Interceptor] made of the functions it has; a nil
 // field leaves that kind of call as it is.
 type InterceptorFuncs struct {
 	Call    func(next CallFunc) CallFunc

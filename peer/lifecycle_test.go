@@ -45,9 +45,9 @@ func (b *blocker) ServePeer(ctx context.Context, s *peer.ServerStream) (any, err
 
 func TestCancelReachesHandler(t *testing.T) {
 	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
+		t.Run(tr.Name, func(t *testing.T) {
 			b := newBlocker()
-			c, _ := connect(t, tr, nil, &peer.Config{Handler: b})
+			c, _ := connect(t, tr, nil, []peer.Option{peer.WithHandler(b)})
 			ctx, cancel := context.WithCancel(ctxTimeout(t, 5*time.Second))
 			errc := make(chan error, 1)
 			go func() {
@@ -89,9 +89,9 @@ func TestCancelReachesHandler(t *testing.T) {
 
 func TestDeadlineReachesHandler(t *testing.T) {
 	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
+		t.Run(tr.Name, func(t *testing.T) {
 			b := newBlocker()
-			c, _ := connect(t, tr, nil, &peer.Config{Handler: b})
+			c, _ := connect(t, tr, nil, []peer.Option{peer.WithHandler(b)})
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
 			want, _ := ctx.Deadline()
@@ -119,7 +119,7 @@ func TestDeadlineReachesHandler(t *testing.T) {
 // for the caller and the remote's handler runs on.
 func TestBaselineCancelIsLocal(t *testing.T) {
 	b := newBlocker()
-	c, _ := connect(t, transports[3], &peer.Config{Baseline: true}, &peer.Config{Handler: b})
+	c, _ := connect(t, transports[3], []peer.Option{peer.WithBaseline()}, []peer.Option{peer.WithHandler(b)})
 	ctx, cancel := context.WithCancel(ctxTimeout(t, 5*time.Second))
 	errc := make(chan error, 1)
 	go func() {
@@ -146,7 +146,7 @@ func TestBaselineCancelIsLocal(t *testing.T) {
 
 func TestSlowConsumer(t *testing.T) {
 	forEach(t, func(t *testing.T, tr transport, baseline bool) {
-		c, _ := connect(t, tr, &peer.Config{Baseline: baseline, MaxBuffered: 50}, &peer.Config{Handler: services()})
+		c, _ := connect(t, tr, modeOptions(baseline, peer.WithMaxBuffered(50)), []peer.Option{peer.WithHandler(services())})
 		ctx := ctxTimeout(t, 10*time.Second)
 		const n = 2000
 		slow, err := c.NewStream(ctx, "count")
@@ -185,7 +185,7 @@ func TestSlowConsumer(t *testing.T) {
 // caller's Send (flow control), never the connection.
 func TestSlowHandlerFlowControl(t *testing.T) {
 	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
+		t.Run(tr.Name, func(t *testing.T) {
 			read := make(chan struct{})
 			h := services()
 			h["lazy"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
@@ -202,7 +202,7 @@ func TestSlowHandlerFlowControl(t *testing.T) {
 					n++
 				}
 			}
-			c, _ := connect(t, tr, nil, &peer.Config{Handler: h, Window: 8})
+			c, _ := connect(t, tr, nil, []peer.Option{peer.WithHandler(h), peer.WithWindow(8)})
 			ctx := ctxTimeout(t, 10*time.Second)
 			s, _ := c.NewStream(ctx, "lazy")
 			var sent atomic.Int64
@@ -245,7 +245,7 @@ func TestConnectionLost(t *testing.T) {
 			s.Send(int64(2))
 			return b.ServePeer(ctx, s)
 		}
-		c, srv := connect(t, tr, &peer.Config{Baseline: baseline}, &peer.Config{Handler: h})
+		c, srv := connect(t, tr, modeOptions(baseline), []peer.Option{peer.WithHandler(h)})
 		ctx := ctxTimeout(t, 5*time.Second)
 		errc := make(chan error, 1)
 		go func() {
@@ -296,7 +296,7 @@ func TestShutdown(t *testing.T) {
 		b := newBlocker()
 		h := services()
 		h["wait"] = b.ServePeer
-		c, srv := connect(t, tr, &peer.Config{Baseline: baseline}, &peer.Config{Handler: h})
+		c, srv := connect(t, tr, modeOptions(baseline), []peer.Option{peer.WithHandler(h)})
 		ctx := ctxTimeout(t, 5*time.Second)
 		type result struct {
 			v   any
@@ -347,7 +347,7 @@ func TestShutdown(t *testing.T) {
 
 func TestShutdownTimeout(t *testing.T) {
 	b := newBlocker()
-	cl, srv2 := connect(t, transports[3], nil, &peer.Config{Handler: b})
+	cl, srv2 := connect(t, transports[3], nil, []peer.Option{peer.WithHandler(b)})
 	go cl.Call(context.Background(), "wait", nil)
 	<-b.started
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -375,7 +375,7 @@ func TestKeepAliveDetectsDeadPeer(t *testing.T) {
 		}
 		b.WriteFrames(ctx, []peer.Frame{{Data: []byte("+OK;codec=json;ext=ping"), Text: true}})
 	}()
-	c, err := peer.Client(ctxTimeout(t, 5*time.Second), a, &peer.Config{KeepAlive: 30 * time.Millisecond, KeepAliveTimeout: 60 * time.Millisecond})
+	c, err := peer.Client(ctxTimeout(t, 5*time.Second), a, peer.WithKeepAlive(30*time.Millisecond, 60*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +393,7 @@ func TestKeepAliveDetectsDeadPeer(t *testing.T) {
 }
 
 func TestKeepAliveKeepsLivePeer(t *testing.T) {
-	cfg := &peer.Config{KeepAlive: 10 * time.Millisecond, KeepAliveTimeout: 40 * time.Millisecond, Handler: services()}
+	cfg := []peer.Option{peer.WithKeepAlive(10*time.Millisecond, 40*time.Millisecond), peer.WithHandler(services())}
 	c, srv := connect(t, transports[1], cfg, cfg)
 	time.Sleep(300 * time.Millisecond) // idle: only pings and pongs
 	if c.Err() != nil || srv.Err() != nil {
@@ -433,10 +433,10 @@ func TestCodecNegotiation(t *testing.T) {
 			}
 			sc := make(chan res, 1)
 			go func() {
-				c, err := peer.Server(ctx, b, &peer.Config{Codecs: tt.server, Handler: services()})
+				c, err := peer.Server(ctx, b, peer.WithCodecs(tt.server...), peer.WithHandler(services()))
 				sc <- res{c, err}
 			}()
-			c, err := peer.Client(ctx, a, &peer.Config{Codecs: tt.client, Baseline: tt.clientBaseline})
+			c, err := peer.Client(ctx, a, modeOptions(tt.clientBaseline, peer.WithCodecs(tt.client...))...)
 			s := <-sc
 			if tt.want == "" {
 				if kindOf(t, err) != service.KindUnsupported || kindOf(t, s.err) != service.KindUnsupported {
@@ -469,7 +469,7 @@ func TestCodecNegotiation(t *testing.T) {
 func TestUnknownCodecConfig(t *testing.T) {
 	a, b := peer.Pipe()
 	defer b.Close()
-	if _, err := peer.Client(context.Background(), a, &peer.Config{Codecs: []string{"xml"}}); kindOf(t, err) != service.KindInvalid {
+	if _, err := peer.Client(context.Background(), a, peer.WithCodecs("xml")); kindOf(t, err) != service.KindInvalid {
 		t.Fatalf("unknown codec: %v", err)
 	}
 }
@@ -478,7 +478,7 @@ func TestHandshakeTimeout(t *testing.T) {
 	a, b := peer.Pipe()
 	defer b.Close()
 	start := time.Now()
-	_, err := peer.Client(context.Background(), a, &peer.Config{HandshakeTimeout: 50 * time.Millisecond})
+	_, err := peer.Client(context.Background(), a, peer.WithHandshakeTimeout(50*time.Millisecond))
 	if kindOf(t, err) != service.KindDeadlineExceeded || time.Since(start) > 2*time.Second {
 		t.Fatalf("silent acceptor: %v after %v", err, time.Since(start))
 	}
@@ -534,15 +534,15 @@ func TestHandshakeWithHTTPServer(t *testing.T) {
 		{"unix socket", goServerOnUnix, func(string) string { return "not the peer protocol" }},
 	} {
 		for _, m := range modes {
-			t.Run(c.name+"/"+m.name, func(t *testing.T) {
+			t.Run(c.name+"/"+m.Name, func(t *testing.T) {
 				addr := c.server(t)
 				ctx := ctxTimeout(t, timeout)
-				fc, err := peer.Dial(ctx, addr, nil)
+				fc, err := peer.Dial(ctx, addr)
 				if err != nil {
 					t.Fatal(err)
 				}
 				start := time.Now()
-				_, err = peer.Client(ctx, fc, &peer.Config{HandshakeTimeout: timeout, Baseline: m.baseline})
+				_, err = peer.Client(ctx, fc, modeOptions(m.Baseline, peer.WithHandshakeTimeout(timeout))...)
 				if time.Since(start) >= timeout {
 					t.Fatalf("the handshake waited for its timeout: %v", err)
 				}
@@ -557,8 +557,9 @@ func TestHandshakeWithHTTPServer(t *testing.T) {
 
 func TestOversizedFrame(t *testing.T) {
 	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
-			c, srv := connect(t, tr, nil, &peer.Config{Handler: services(), MaxFrameSize: 1024})
+		t.Run(tr.Name, func(t *testing.T) {
+			cfc, sfc := tr.Pair(t, 1024) // both ends' transports read at most 1 KiB
+			c, srv := handshake(t, cfc, sfc, nil, []peer.Option{peer.WithHandler(services()), peer.WithMaxFrameSize(1024)})
 			ctx := ctxTimeout(t, 5*time.Second)
 			if v, err := c.Call(ctx, "echo", strings.Repeat("x", 500)); err != nil || len(v.(string)) != 500 {
 				t.Fatalf("a small call: %v", err)
@@ -574,7 +575,7 @@ func TestOversizedFrame(t *testing.T) {
 			<-c.Done()
 			// The remote says why: with a WebSocket close status, or a
 			// goaway carrying the error.
-			if tr.name != "websocket" && kindOf(t, c.Err()) != service.KindTooLarge {
+			if tr.Name != "websocket" && kindOf(t, c.Err()) != service.KindTooLarge {
 				t.Errorf("client closed with %v", c.Err())
 			}
 			if !strings.Contains(c.Err().Error(), "1024") && !strings.Contains(c.Err().Error(), "status 1009") {
@@ -590,7 +591,7 @@ func TestOversizedFrame(t *testing.T) {
 func TestShutdownBothEnds(t *testing.T) {
 	forEach(t, func(t *testing.T, tr transport, baseline bool) {
 		for range 20 {
-			c, srv := connect(t, tr, &peer.Config{Baseline: baseline}, &peer.Config{Handler: services()})
+			c, srv := connect(t, tr, modeOptions(baseline), []peer.Option{peer.WithHandler(services())})
 			if _, err := c.Call(ctxTimeout(t, 5*time.Second), "echo", 1); err != nil {
 				t.Fatal(err)
 			}
@@ -618,7 +619,7 @@ func TestZeroItemStreams(t *testing.T) {
 				return int64(len(items)), err
 			},
 		}
-		c, _ := connect(t, tr, &peer.Config{Baseline: baseline}, &peer.Config{Handler: h})
+		c, _ := connect(t, tr, modeOptions(baseline), []peer.Option{peer.WithHandler(h)})
 		ctx := ctxTimeout(t, 5*time.Second)
 		st, err := c.NewStream(ctx, "args")
 		if err != nil {

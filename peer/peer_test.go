@@ -24,7 +24,7 @@ var fastBackoff = peer.WithBackoff(5*time.Millisecond, 50*time.Millisecond)
 
 // startPeer returns a peer made with opts that listens on addr, and the
 // address to dial; Close ends it with the test.
-func startPeer(t *testing.T, addr string, opts ...peer.Option) (*peer.Peer, string) {
+func startPeer(t *testing.T, addr string, opts ...peer.PeerOption) (*peer.Peer, string) {
 	t.Helper()
 	p := peer.New(opts...)
 	t.Cleanup(func() { p.Close() })
@@ -36,7 +36,7 @@ func startPeer(t *testing.T, addr string, opts ...peer.Option) (*peer.Peer, stri
 }
 
 // newPeer returns a peer made with opts that the test's end closes.
-func newPeer(t *testing.T, opts ...peer.Option) *peer.Peer {
+func newPeer(t *testing.T, opts ...peer.PeerOption) *peer.Peer {
 	p := peer.New(opts...)
 	t.Cleanup(func() { p.Close() })
 	return p
@@ -137,7 +137,7 @@ func TestPeerCallOverEachTransport(t *testing.T) {
 			return addr
 		}},
 		{"websocket", func(t *testing.T, server *peer.Peer) string {
-			srv := httptest.NewServer(server.WebSocketHandler(nil))
+			srv := httptest.NewServer(server.WebSocketHandler())
 			t.Cleanup(srv.Close)
 			return "ws://" + strings.TrimPrefix(srv.URL, "http://")
 		}},
@@ -506,7 +506,7 @@ func TestPeerBadAddress(t *testing.T) {
 	if _, err := p.Bind(ctxTimeout(t, time.Second), "ws://127.0.0.1:0/"); kindOf(t, err) != service.KindInvalid {
 		t.Errorf("Bind ws: %v", err)
 	}
-	bad := newPeer(t, peer.WithConfig(&peer.Config{Codecs: []string{"xml"}}))
+	bad := newPeer(t, peer.WithCodecs("xml"))
 	if err := bad.Connect("tcp://127.0.0.1:1"); kindOf(t, err) != service.KindInvalid {
 		t.Errorf("Connect with a bad config: %v", err)
 	}

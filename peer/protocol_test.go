@@ -38,13 +38,13 @@ func (r rawConn) expect(want string) {
 }
 
 // rawToServer connects a raw peer with greeting to a glyph Server.
-func rawToServer(t *testing.T, cfg *peer.Config, greeting string) (rawConn, *peer.Conn) {
+func rawToServer(t *testing.T, cfg []peer.Option, greeting string) (rawConn, *peer.Conn) {
 	t.Helper()
 	glyph, raw := peer.Pipe()
 	t.Cleanup(func() { raw.Close() })
 	conns := make(chan *peer.Conn, 1)
 	go func() {
-		c, err := peer.Server(context.Background(), glyph, cfg)
+		c, err := peer.Server(context.Background(), glyph, cfg...)
 		if err != nil {
 			t.Errorf("server: %v", err)
 		}
@@ -78,7 +78,7 @@ func TestBadReplyFailsTheCall(t *testing.T) {
 		raw.ReadFrame(ctx)
 		raw.WriteFrames(ctx, []peer.Frame{{Data: []byte(`{"type":"rep","payload":2,"id":2}`), Text: true}})
 	}()
-	c, err := peer.Client(ctxTimeout(t, 5*time.Second), glyph, nil)
+	c, err := peer.Client(ctxTimeout(t, 5*time.Second), glyph)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestBadReplyFailsTheCall(t *testing.T) {
 }
 
 func TestBadArgumentFailsTheStream(t *testing.T) {
-	r, _ := rawToServer(t, &peer.Config{Handler: services()}, "SIMPLEX/1.0;json")
+	r, _ := rawToServer(t, []peer.Option{peer.WithHandler(services())}, "SIMPLEX/1.0;json")
 	r.send(`{"type":"req","method":"sum","payload":1,"id":1,"more":true}`)
 	r.send(`{"type":"req","method":"sum","payload":2,"id":1,"more":"x"}`)
 	r.expect(`{"type":"rep","error":{"code":20,"message":"more is a string, want a boolean","data":{"op":"sum"}},"id":1}`)
@@ -106,7 +106,7 @@ func TestBadArgumentFailsTheStream(t *testing.T) {
 
 func TestTooManyStreams(t *testing.T) {
 	b := newBlocker()
-	r, _ := rawToServer(t, &peer.Config{Handler: b, MaxStreams: 2}, "SIMPLEX/1.0;json")
+	r, _ := rawToServer(t, []peer.Option{peer.WithHandler(b), peer.WithMaxStreams(2)}, "SIMPLEX/1.0;json")
 	r.send(`{"type":"req","method":"wait","payload":null,"id":1}`)
 	r.send(`{"type":"req","method":"wait","payload":null,"id":2}`)
 	<-b.started
@@ -144,7 +144,7 @@ func TestBaselineArgumentOverflow(t *testing.T) {
 			}
 		}
 	}
-	r, _ := rawToServer(t, &peer.Config{Handler: h, MaxBuffered: 3}, "SIMPLEX/1.0;json")
+	r, _ := rawToServer(t, []peer.Option{peer.WithHandler(h), peer.WithMaxBuffered(3)}, "SIMPLEX/1.0;json")
 	for range 4 {
 		r.send(`{"type":"req","method":"lazy","payload":0,"id":1,"more":true}`)
 	}
@@ -165,7 +165,7 @@ func TestFlowViolation(t *testing.T) {
 		return nil, nil
 	}
 	defer close(read)
-	r, c := rawToServer(t, &peer.Config{Handler: h, Window: 2}, extGreeting)
+	r, c := rawToServer(t, []peer.Option{peer.WithHandler(h), peer.WithWindow(2)}, extGreeting)
 	if strings.Join(c.Extensions(), ",") != "cancel,deadline,end,flow,goaway,ping,safe" {
 		t.Fatalf("extensions %v", c.Extensions())
 	}
@@ -177,7 +177,7 @@ func TestFlowViolation(t *testing.T) {
 
 // An extension envelope on a baseline connection closes it.
 func TestExtensionWithoutNegotiation(t *testing.T) {
-	r, c := rawToServer(t, &peer.Config{Handler: services()}, "SIMPLEX/1.0;json")
+	r, c := rawToServer(t, []peer.Option{peer.WithHandler(services())}, "SIMPLEX/1.0;json")
 	r.send(`{"type":"cancel","id":1}`)
 	if _, err := r.fc.ReadFrame(ctxTimeout(t, 5*time.Second)); err != io.EOF {
 		t.Fatalf("want the connection closed: %v", err)
@@ -191,7 +191,7 @@ func TestExtensionWithoutNegotiation(t *testing.T) {
 // Replies to unknown ids, late credit and ends for finished calls are
 // ignored.
 func TestUnknownIDsIgnored(t *testing.T) {
-	r, _ := rawToServer(t, &peer.Config{Handler: services()}, extGreeting)
+	r, _ := rawToServer(t, []peer.Option{peer.WithHandler(services())}, extGreeting)
 	for _, s := range []string{
 		`{"type":"rep","payload":1,"id":5}`,
 		`{"type":"repend","id":5}`,
@@ -209,7 +209,7 @@ func TestUnknownIDsIgnored(t *testing.T) {
 
 // The remote's goaway stops new calls on this side at once.
 func TestGoawayReceived(t *testing.T) {
-	r, c := rawToServer(t, &peer.Config{Handler: services()}, extGreeting)
+	r, c := rawToServer(t, []peer.Option{peer.WithHandler(services())}, extGreeting)
 	r.send(`{"type":"goaway","id":0}`)
 	r.send(`{"type":"req","method":"echo","payload":"sync","id":1}`)
 	r.expect(`{"type":"rep","payload":"sync","id":1}`)
@@ -247,7 +247,7 @@ func TestRemoteThatDoesNotRead(t *testing.T) {
 // A streamed call refused at its first message is answered once; its
 // other arguments are dropped, not taken for a new call.
 func TestRefusedStreamAnsweredOnce(t *testing.T) {
-	r, _ := rawToServer(t, &peer.Config{Handler: services()}, "SIMPLEX/1.0;json")
+	r, _ := rawToServer(t, []peer.Option{peer.WithHandler(services())}, "SIMPLEX/1.0;json")
 	r.send(`{"type":"req","method":"nosuch","payload":1,"id":1,"more":true}`)
 	r.expect(`{"type":"rep","error":{"code":5,"message":"method not found: nosuch"},"id":1}`)
 	r.send(`{"type":"req","method":"nosuch","payload":2,"id":1,"more":true}`)

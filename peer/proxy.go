@@ -10,8 +10,8 @@ import (
 	"github.com/glyph-ipc/glyph/service"
 )
 
-// A Caller makes calls: *Peer (round robin over its connections) and
-// *Conn (one connection) are Callers.
+// A Caller makes calls: [*Peer] (round robin over its connections) and
+// [*Conn] (one connection) are Callers.
 type Caller interface {
 	Call(ctx context.Context, method string, args any, opts ...CallOption) (any, error)
 	Notify(ctx context.Context, method string, args any, opts ...CallOption) error
@@ -29,7 +29,7 @@ type Route struct {
 	// Strip removes Prefix from the method name before forwarding:
 	// "users.get" reaches the remote as "get" under Prefix "users.".
 	Strip bool
-	// To makes the forwarded calls, typically a *Peer connected to the
+	// To makes the forwarded calls, typically a [*Peer] connected to the
 	// remotes that serve them.
 	To Caller
 }
@@ -46,9 +46,9 @@ func (r *Route) matches(s *ServerStream) bool {
 	return ok && (r.Value == "" || v == r.Value)
 }
 
-// NewProxy returns a Handler that forwards every call to the first of
+// NewProxy returns a [Handler] that forwards every call to the first of
 // routes that matches it, and a call that none matches answers [service.KindNotFound]
-// "method not found". Serve it with WithHandler on a Peer, and the peer
+// "method not found". Serve it with [WithHandler] on a [Peer], and the peer
 // is a gateway in front of other peers.
 //
 // A call is forwarded as it came: a unary call as a unary call, streamed

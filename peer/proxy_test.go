@@ -68,26 +68,33 @@ func within[T any](t *testing.T, ch <-chan T) T {
 // extensions and then as baseline duplex peers.
 func TestProxyChain(t *testing.T) {
 	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) { testProxyChain(t, m.baseline) })
+		t.Run(m.Name, func(t *testing.T) { testProxyChain(t, m.Baseline) })
 	}
 }
 
 func testProxyChain(t *testing.T, baseline bool) {
-	cfg := peer.WithConfig(&peer.Config{Baseline: baseline})
+	// inMode adds the mode's options to opts: every peer of the chain
+	// talks as a baseline duplex peer, or none does.
+	inMode := func(opts ...peer.PeerOption) []peer.PeerOption {
+		if baseline {
+			return append([]peer.PeerOption{peer.WithBaseline()}, opts...)
+		}
+		return opts
+	}
 	ba, bb := newBlocker(), newBlocker()
 	notes := make(chan string, 4)
-	_, addrA := startPeer(t, "tcp://127.0.0.1:0", cfg, peer.WithHandler(backend("A", ba, notes)))
-	_, addrB := startPeer(t, "unix://"+shortTempDir(t)+"/b.sock", cfg, peer.WithHandler(backend("B", bb, notes)))
-	toA, toB := newPeer(t, cfg, fastBackoff), newPeer(t, cfg, fastBackoff)
+	_, addrA := startPeer(t, "tcp://127.0.0.1:0", inMode(peer.WithHandler(backend("A", ba, notes)))...)
+	_, addrB := startPeer(t, "unix://"+shortTempDir(t)+"/b.sock", inMode(peer.WithHandler(backend("B", bb, notes)))...)
+	toA, toB := newPeer(t, inMode(fastBackoff)...), newPeer(t, inMode(fastBackoff)...)
 	toA.Connect(addrA)
 	toB.Connect(addrB)
 	down := newPeer(t, peer.WithQueue(0)) // connected to nothing
-	_, proxyAddr := startPeer(t, "tcp://127.0.0.1:0", cfg, peer.WithHandler(peer.NewProxy(
+	_, proxyAddr := startPeer(t, "tcp://127.0.0.1:0", inMode(peer.WithHandler(peer.NewProxy(
 		peer.Route{Prefix: "a.", Strip: true, To: toA},
 		peer.Route{Header: "tenant", Value: "b", To: toB},
 		peer.Route{Prefix: "down.", To: down},
-	)))
-	client := newPeer(t, cfg, fastBackoff)
+	)))...)
+	client := newPeer(t, inMode(fastBackoff)...)
 	client.Connect(proxyAddr)
 	ctx := ctxTimeout(t, 10*time.Second)
 	tenantB := peer.WithHeader(ctx, map[string]string{"tenant": "b", "trace": "t-9"})
@@ -259,7 +266,7 @@ func TestProxyToConn(t *testing.T) {
 	back := newPeer(t, peer.WithHandler(named("conn")))
 	ctx := ctxTimeout(t, 10*time.Second)
 	go back.AcceptConn(ctx, b)
-	fwd, err := peer.Client(ctx, a, nil)
+	fwd, err := peer.Client(ctx, a)
 	if err != nil {
 		t.Fatal(err)
 	}

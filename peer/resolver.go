@@ -1,185 +1,22 @@
 package peer
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"errors"
-	"fmt"
-	"io"
-	"io/fs"
-	"net"
-	"os"
-	"slices"
-	"strconv"
-	"strings"
-	"time"
-
-	"github.com/glyph-ipc/glyph/service"
 )
 
 // A Resolver names the addresses a peer connects to "auto" (see
-// Peer.ConnectResolver): service discovery. Resolve returns the current
+// [Peer.ConnectResolver]): service discovery. Resolve returns the current
 // set, in the form Connect takes ("tcp://host:port", ...); an error
 // means "unknown right now", and the peer keeps the connections it has.
 type Resolver interface {
 	Resolve(ctx context.Context) ([]string, error)
 }
 
-// A Watcher is a Resolver that notices changes itself. Watch returns a
+// A Watcher is a [Resolver] that notices changes itself. Watch returns a
 // channel that receives a value when the addresses may have changed, so
 // that the peer resolves again at once rather than at its next interval;
 // the channel is closed when ctx ends.
 type Watcher interface {
 	Resolver
 	Watch(ctx context.Context) <-chan struct{}
-}
-
-// ---- DNS SRV ----
-
-// SRVResolver resolves the SRV records of a DNS name: each record's
-// target and port become an address "<Scheme>://target:port". All targets
-// are returned, whatever their priority and weight: the peer connects to
-// every one and spreads its calls over those that are up.
-//
-// A name that does not exist (NXDOMAIN) resolves to no address, so the
-// peer lets go of every connection it had for it; other DNS failures are
-// errors, and the peer keeps its connections.
-type SRVResolver struct {
-	// Service, Proto and Name are as for net.Resolver.LookupSRV: the
-	// records of "_Service._Proto.Name", or of Name itself when Service
-	// and Proto are empty.
-	Service, Proto, Name string
-	// Scheme is the scheme of the addresses; default "tcp".
-	Scheme string
-	// Resolver looks the records up; nil means net.DefaultResolver.
-	Resolver *net.Resolver
-}
-
-// Resolve looks the SRV records up and returns their addresses, sorted.
-func (r *SRVResolver) Resolve(ctx context.Context) ([]string, error) {
-	res := r.Resolver
-	if res == nil {
-		res = net.DefaultResolver
-	}
-	scheme := r.Scheme
-	if scheme == "" {
-		scheme = "tcp"
-	}
-	_, srvs, err := res.LookupSRV(ctx, r.Service, r.Proto, r.Name)
-	if err != nil {
-		var de *net.DNSError
-		if errors.As(err, &de) && de.IsNotFound {
-			return nil, nil
-		}
-		if len(srvs) == 0 {
-			return nil, wrapErr(service.KindUnavailable, "resolve SRV: "+err.Error(), err)
-		}
-		// Some records were malformed: use the others.
-	}
-	addrs := make([]string, 0, len(srvs))
-	for _, s := range srvs {
-		host := strings.TrimSuffix(s.Target, ".")
-		if host == "" {
-			continue // "." means the service is not available there
-		}
-		addrs = append(addrs, scheme+"://"+net.JoinHostPort(host, strconv.Itoa(int(s.Port))))
-	}
-	slices.Sort(addrs)
-	return slices.Compact(addrs), nil
-}
-
-// ---- a watched file ----
-
-// maxResolverFile bounds the file a FileResolver reads.
-const maxResolverFile = 1 << 20
-
-// FileResolver reads the addresses from a file, one to a line; blank
-// lines and what follows a '#' are ignored. It is a Watcher: it looks at
-// the file every Poll and reports a change when its content differs, so
-// the peer follows a file that an operator or a deployment tool rewrites
-// (rewrite it whole, by renaming a new file over it, so that no read
-// sees half of it). A file that cannot be read is an error, and the peer
-// keeps its connections.
-type FileResolver struct {
-	// Path names the file.
-	Path string
-	// Poll is how often Watch looks at the file; default 1s.
-	Poll time.Duration
-}
-
-// Resolve reads the file and returns its addresses.
-func (r *FileResolver) Resolve(ctx context.Context) ([]string, error) {
-	b, err := r.read()
-	if err != nil {
-		return nil, err
-	}
-	var addrs []string
-	for line := range strings.Lines(string(b)) {
-		line, _, _ = strings.Cut(line, "#")
-		addrs = append(addrs, strings.Fields(line)...)
-	}
-	return addrs, nil
-}
-
-// read returns the file's content, up to maxResolverFile bytes.
-func (r *FileResolver) read() ([]byte, error) {
-	f, err := os.Open(r.Path)
-	if err != nil {
-		kind := service.KindUnavailable
-		if errors.Is(err, fs.ErrNotExist) {
-			kind = service.KindNotFound
-		}
-		return nil, wrapErr(kind, "resolver file: "+err.Error(), err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxResolverFile+1))
-	if err != nil {
-		return nil, wrapErr(service.KindUnavailable, "resolver file: "+err.Error(), err)
-	}
-	if len(b) > maxResolverFile {
-		return nil, errorf(service.KindTooLarge, "resolver file %s: over %d bytes", r.Path, maxResolverFile)
-	}
-	return b, nil
-}
-
-// Watch polls the file every Poll and sends on the channel when its
-// content (or whether it can be read) changed since the last look.
-func (r *FileResolver) Watch(ctx context.Context) <-chan struct{} {
-	every := r.Poll
-	if every <= 0 {
-		every = time.Second
-	}
-	ch := make(chan struct{}, 1)
-	look := func() []byte {
-		b, err := r.read()
-		if err != nil {
-			return []byte(fmt.Sprint("error: ", service.KindOf(err)))
-		}
-		sum := sha256.Sum256(b)
-		return sum[:]
-	}
-	last := look()
-	go func() {
-		defer close(ch)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			now := look()
-			if bytes.Equal(now, last) {
-				continue
-			}
-			last = now
-			select {
-			case ch <- struct{}{}:
-			default: // a change is reported already
-			}
-		}
-	}()
-	return ch
 }

@@ -5,13 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -146,8 +144,8 @@ func TestSpecFrames(t *testing.T) {
 }
 
 // specConfig reads a vector's OPTS token.
-func specConfig(t *testing.T, l specLine, opts string) *peer.Config {
-	cfg := &peer.Config{}
+func specConfig(t *testing.T, l specLine, opts string) []peer.Option {
+	var cfg []peer.Option
 	if opts == "-" {
 		return cfg
 	}
@@ -155,11 +153,12 @@ func specConfig(t *testing.T, l specLine, opts string) *peer.Config {
 		k, v, _ := strings.Cut(o, "=")
 		switch k {
 		case "codecs":
-			cfg.Codecs = strings.Split(v, ",")
+			cfg = append(cfg, peer.WithCodecs(strings.Split(v, ",")...))
 		case "baseline":
-			cfg.Baseline = true
+			cfg = append(cfg, peer.WithBaseline())
 		case "window":
-			cfg.Window, _ = strconv.Atoi(v)
+			n, _ := strconv.Atoi(v)
+			cfg = append(cfg, peer.WithWindow(n))
 		default:
 			t.Fatalf("spec.md:%d: unknown option %q", l.n, o)
 		}
@@ -196,12 +195,12 @@ func TestSpecHandshake(t *testing.T) {
 			ctx := ctxTimeout(t, 5*time.Second)
 			switch f[0] {
 			case "greet":
-				go peer.Client(ctx, glyph, cfg)
+				go peer.Client(ctx, glyph, cfg...)
 				if got := readText(t, raw); got != want {
 					t.Errorf("spec.md:%d: greeting\n%s\nwant\n%s", l.n, got, want)
 				}
 			case "answer":
-				go peer.Server(ctx, glyph, cfg)
+				go peer.Server(ctx, glyph, cfg...)
 				writeText(t, raw, f[2])
 				if got := readText(t, raw); got != want {
 					t.Errorf("spec.md:%d: answer\n%s\nwant\n%s", l.n, got, want)
@@ -211,7 +210,7 @@ func TestSpecHandshake(t *testing.T) {
 					raw.ReadFrame(ctx)
 					raw.WriteFrames(ctx, []peer.Frame{{Data: []byte(f[2]), Text: true}})
 				}()
-				c, err := peer.Client(ctx, glyph, cfg)
+				c, err := peer.Client(ctx, glyph, cfg...)
 				var got string
 				if err != nil {
 					got = "error " + service.KindOf(err).String()
@@ -339,258 +338,5 @@ func TestSpecCodes(t *testing.T) {
 	}
 	if _, ok := peer.ErrorKind(1000); ok {
 		t.Error("code 1000 is known")
-	}
-}
-
-// ---- transcripts ----
-
-// specState is the glyph side's state in a transcript.
-type specState struct {
-	mu       sync.Mutex
-	logged   []any
-	logCh    chan struct{}
-	started  chan struct{}
-	release  chan struct{}
-	canceled chan string
-}
-
-func specHandlers(st *specState) mux {
-	h := services()
-	h["count"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
-		n, _ := s.Recv()
-		for i := int64(1); i <= n.(int64); i++ {
-			if err := s.Send(map[string]any{"num": i}); err != nil {
-				return nil, err
-			}
-		}
-		return nil, nil
-	}
-	h["fail"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
-		return nil, &service.Error{Message: "Test message", Err: &peer.RemoteError{Code: 1000, Data: map[string]any{"why": "asked to"}}}
-	}
-	h["log"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
-		v, _ := s.Recv()
-		st.mu.Lock()
-		st.logged = append(st.logged, v)
-		st.mu.Unlock()
-		st.logCh <- struct{}{}
-		return nil, nil
-	}
-	h["logged"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
-		select {
-		case <-st.logCh:
-		case <-time.After(5 * time.Second):
-		}
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		return append([]any(nil), st.logged...), nil
-	}
-	h["wait"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
-		st.started <- struct{}{}
-		select {
-		case <-ctx.Done():
-			st.canceled <- context.Cause(ctx).Error()
-			return nil, ctx.Err()
-		case <-st.release:
-			return "released", nil
-		}
-	}
-	h["canceled"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
-		select {
-		case why := <-st.canceled:
-			return why, nil
-		case <-time.After(5 * time.Second):
-			return nil, errors.New("wait was not canceled")
-		}
-	}
-	h["deadline"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
-		d, ok := ctx.Deadline()
-		return ok && time.Until(d) <= 1500*time.Millisecond, nil
-	}
-	h["safe"] = func(ctx context.Context, s *peer.ServerStream) (any, error) {
-		return s.Safe(), nil
-	}
-	return h
-}
-
-type stepResult struct {
-	v   any
-	err error
-}
-
-func TestSpecTranscripts(t *testing.T) {
-	for _, b := range specBlocks(t, "transcript") {
-		t.Run(strconv.Itoa(b.start), func(t *testing.T) { runTranscript(t, b) })
-	}
-}
-
-func runTranscript(t *testing.T, b specBlock) {
-	opts := map[string]string{}
-	for _, w := range b.info[1:] {
-		k, v, _ := strings.Cut(w, "=")
-		opts[k] = v
-	}
-	wire := codec(t, "json")
-	if opts["codec"] != "" {
-		wire = codec(t, opts["codec"])
-	}
-	st := &specState{logCh: make(chan struct{}, 16), started: make(chan struct{}, 16), release: make(chan struct{}), canceled: make(chan string, 16)}
-	cfg := &peer.Config{Handler: specHandlers(st)}
-	if w := opts["window"]; w != "" {
-		cfg.Window, _ = strconv.Atoi(w)
-	}
-	glyph, raw := peer.Pipe()
-	defer raw.Close()
-	ctx := ctxTimeout(t, 10*time.Second)
-	results := make(chan stepResult, 16)
-	conns := make(chan *peer.Conn, 1)
-	go func() {
-		var c *peer.Conn
-		var err error
-		if opts["glyph"] == "client" {
-			c, err = peer.Client(ctx, glyph, cfg)
-		} else {
-			c, err = peer.Server(ctx, glyph, cfg)
-		}
-		if err != nil {
-			results <- stepResult{nil, err}
-			return
-		}
-		conns <- c
-	}()
-	var conn *peer.Conn
-	getConn := func(l specLine) *peer.Conn {
-		if conn == nil {
-			select {
-			case conn = <-conns:
-				t.Cleanup(func() { conn.Close() })
-			case <-ctx.Done():
-				t.Fatalf("spec.md:%d: no connection", l.n)
-			}
-		}
-		return conn
-	}
-	// arg decodes a JSON value the way the JSON codec does.
-	arg := func(l specLine, s string) any {
-		return fromJSON(t, l, `{"type":"rep","id":1,"payload":`+s+`}`).Payload
-	}
-	for _, l := range b.lines {
-		dir, text, _ := strings.Cut(l.text, " ")
-		switch dir {
-		case ">":
-			f := peer.Frame{Data: []byte(text), Text: true}
-			if strings.HasPrefix(text, "{") && wire.Binary() {
-				f = peer.Frame{Data: marshal(t, l, wire, fromJSON(t, l, text)), Text: !wire.Binary()}
-			}
-			if err := raw.WriteFrames(ctx, []peer.Frame{f}); err != nil {
-				t.Fatalf("spec.md:%d: write: %v", l.n, err)
-			}
-		case "<":
-			f, err := raw.ReadFrame(ctx)
-			if text == "CLOSE" {
-				if err != io.EOF {
-					t.Fatalf("spec.md:%d: want the connection closed, got %q, %v", l.n, f.Data, err)
-				}
-				continue
-			}
-			if err != nil {
-				t.Fatalf("spec.md:%d: read: %v", l.n, err)
-			}
-			want := peer.Frame{Data: []byte(text), Text: true}
-			if strings.HasPrefix(text, "{") {
-				want = peer.Frame{Data: marshal(t, l, wire, fromJSON(t, l, text)), Text: !wire.Binary()}
-			}
-			if !bytes.Equal(f.Data, want.Data) || f.Text != want.Text {
-				got := string(f.Data)
-				if wire.Binary() && !f.Text {
-					var env peer.Envelope
-					if err := wire.Unmarshal(f.Data, &env); err == nil {
-						got = string(marshal(t, l, codec(t, "json"), &env)) + " (as JSON)"
-					}
-				}
-				t.Fatalf("spec.md:%d: got\n%s\nwant\n%s", l.n, got, text)
-			}
-		case "!":
-			words := strings.Fields(text)
-			switch words[0] {
-			case "call":
-				c := getConn(l)
-				a := arg(l, words[2])
-				go func() {
-					v, err := c.Call(ctx, words[1], a)
-					results <- stepResult{v, err}
-				}()
-			case "stream":
-				c := getConn(l)
-				var args []any
-				for _, w := range words[2:] {
-					args = append(args, arg(l, w))
-				}
-				go func() {
-					s, err := c.NewStream(ctx, words[1])
-					if err != nil {
-						results <- stepResult{nil, err}
-						return
-					}
-					for _, a := range args {
-						s.Send(a)
-					}
-					s.CloseSend()
-					v, err := recvAll(s)
-					results <- stepResult{v, err}
-				}()
-			case "callstream":
-				c := getConn(l)
-				a := arg(l, words[2])
-				go func() {
-					s, err := c.CallStream(ctx, words[1], a)
-					if err != nil {
-						results <- stepResult{nil, err}
-						return
-					}
-					v, err := recvAll(s)
-					results <- stepResult{v, err}
-				}()
-			case "notify":
-				c := getConn(l)
-				results <- stepResult{nil, c.Notify(ctx, words[1], arg(l, words[2]))}
-				<-results
-			case "started":
-				select {
-				case <-st.started:
-				case <-ctx.Done():
-					t.Fatalf("spec.md:%d: wait did not start", l.n)
-				}
-			case "release":
-				close(st.release)
-			case "shutdown":
-				c := getConn(l)
-				go c.Shutdown(ctx)
-			default:
-				t.Fatalf("spec.md:%d: unknown step %q", l.n, words[0])
-			}
-		case "=":
-			var r stepResult
-			select {
-			case r = <-results:
-			case <-ctx.Done():
-				t.Fatalf("spec.md:%d: no result", l.n)
-			}
-			var got string
-			if r.err != nil {
-				got = "error: " + r.err.Error()
-			} else {
-				b, err := json.Marshal(r.v)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got = string(b)
-			}
-			if got != text {
-				t.Errorf("spec.md:%d: result %s, want %s", l.n, got, text)
-			}
-		default:
-			t.Fatalf("spec.md:%d: unknown line", l.n)
-		}
 	}
 }

@@ -18,28 +18,28 @@ import (
 func TestDialErrors(t *testing.T) {
 	ctx := ctxTimeout(t, 5*time.Second)
 	for _, addr := range []string{"localhost:80", "http://x/", "udp://127.0.0.1:1"} {
-		if _, err := peer.Dial(ctx, addr, nil); kindOf(t, err) != service.KindInvalid {
+		if _, err := peer.Dial(ctx, addr); kindOf(t, err) != service.KindInvalid {
 			t.Errorf("Dial %q: %v", addr, err)
 		}
 	}
 	// Nobody listens: refused, which is worth retrying later.
-	l, _ := peer.Listen(ctx, "tcp://127.0.0.1:0", nil)
+	l, _ := peer.Listen(ctx, "tcp://127.0.0.1:0")
 	addr := l.Addr()
 	l.Close()
-	if _, err := peer.Dial(ctx, addr, nil); !peer.Retryable(err) {
+	if _, err := peer.Dial(ctx, addr); !peer.Retryable(err) {
 		t.Errorf("Dial a closed port: %v", err)
 	}
-	if _, err := peer.Dial(ctx, "unix://"+filepath.Join(t.TempDir(), "none.sock"), nil); !peer.Retryable(err) {
+	if _, err := peer.Dial(ctx, "unix://"+filepath.Join(t.TempDir(), "none.sock")); !peer.Retryable(err) {
 		t.Errorf("Dial a missing socket: %v", err)
 	}
-	if _, err := peer.Listen(ctx, "ws://127.0.0.1:0/", nil); kindOf(t, err) != service.KindInvalid {
+	if _, err := peer.Listen(ctx, "ws://127.0.0.1:0/"); kindOf(t, err) != service.KindInvalid {
 		t.Errorf("Listen ws: %v", err)
 	}
 }
 
 func TestListener(t *testing.T) {
 	path := filepath.Join(shortTempDir(t), "l.sock")
-	l, err := peer.Listen(context.Background(), "unix://"+path, nil)
+	l, err := peer.Listen(context.Background(), "unix://"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestListener(t *testing.T) {
 	}
 	// The listener still works after a canceled Accept.
 	go func() {
-		fc, err := peer.Dial(context.Background(), l.Addr(), nil)
+		fc, err := peer.Dial(context.Background(), l.Addr())
 		if err == nil {
 			fc.Close()
 		}
@@ -140,7 +140,7 @@ func TestPipe(t *testing.T) {
 // over its standard input and output.
 func TestStdio(t *testing.T) {
 	if os.Getenv("PEER_TEST_STDIO_CHILD") == "1" {
-		c, err := peer.Server(context.Background(), peer.Stdio(), &peer.Config{Handler: services()})
+		c, err := peer.Server(context.Background(), peer.Stdio(), peer.WithHandler(services()))
 		if err != nil {
 			os.Exit(2)
 		}
@@ -158,7 +158,7 @@ func TestStdio(t *testing.T) {
 		io.Reader
 		io.WriteCloser
 	}{stdout, stdin}, 0)
-	c, err := peer.Client(ctxTimeout(t, 10*time.Second), fc, nil)
+	c, err := peer.Client(ctxTimeout(t, 10*time.Second), fc)
 	if err != nil {
 		t.Fatal(err)
 	}

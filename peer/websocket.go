@@ -12,18 +12,28 @@ import (
 	"github.com/glyph-ipc/glyph/service"
 )
 
-// WebSocketOptions configures NewWebSocketHandler. The zero value is
-// valid.
-type WebSocketOptions struct {
-	// AllowedOrigins lists the host patterns (path.Match syntax, such as
-	// "example.com" or "*.example.com"; with "://" matched against
-	// scheme://host) of the browser pages that may connect besides the
-	// server's own host. Requests without an Origin header (peers that are
-	// not browsers) are always accepted; requests from other origins get
-	// 403 Forbidden.
-	AllowedOrigins []string
-	// MaxFrameSize bounds the frames read; ≤ 0 means DefaultMaxFrameSize.
-	MaxFrameSize int
+// A WebSocketOption configures [NewWebSocketHandler] and
+// [Peer.WebSocketHandler]: [WithMaxFrameSize], [WithAllowedOrigins].
+type WebSocketOption interface{ applyWebSocket(*webSocketConfig) }
+
+type webSocketConfig struct {
+	allowedOrigins []string
+	maxFrameSize   int
+}
+
+type webSocketOption func(*webSocketConfig)
+
+func (f webSocketOption) applyWebSocket(w *webSocketConfig) { f(w) }
+
+// WithAllowedOrigins lets the browser pages of these hosts connect
+// besides the server's own host: host patterns in path.Match syntax,
+// such as "example.com" or "*.example.com", matched against
+// scheme://host when they hold "://". Requests without an Origin header
+// (peers that are not browsers) are always accepted; requests from other
+// origins get 403 Forbidden.
+func WithAllowedOrigins(patterns ...string) WebSocketOption {
+	patterns = append([]string(nil), patterns...)
+	return webSocketOption(func(w *webSocketConfig) { w.allowedOrigins = append(w.allowedOrigins, patterns...) })
 }
 
 // NewWebSocketHandler returns an http.Handler that upgrades requests to
@@ -31,12 +41,16 @@ type WebSocketOptions struct {
 // Server on it. Mount it on a path of a ServeMux. accept is called on
 // the request's goroutine; the handler returns once the connection is
 // closed, so accept may serve the connection itself or start a goroutine.
-func NewWebSocketHandler(accept func(FrameConn), opts *WebSocketOptions) http.Handler {
-	if opts == nil {
-		opts = &WebSocketOptions{}
+// opts bound the frames read ([WithMaxFrameSize]) and name the browser
+// origins allowed ([WithAllowedOrigins]).
+func NewWebSocketHandler(accept func(FrameConn), opts ...WebSocketOption) http.Handler {
+	var cfg webSocketConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyWebSocket(&cfg)
+		}
 	}
-	patterns := append([]string(nil), opts.AllowedOrigins...)
-	max := opts.MaxFrameSize
+	patterns, max := cfg.allowedOrigins, cfg.maxFrameSize
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: patterns})
 		if err != nil {
@@ -49,8 +63,8 @@ func NewWebSocketHandler(accept func(FrameConn), opts *WebSocketOptions) http.Ha
 }
 
 // dialWebSocket opens a WebSocket connection to a ws:// or wss:// URL.
-func dialWebSocket(ctx context.Context, addr string, opts *DialOptions) (FrameConn, error) {
-	c, resp, err := websocket.Dial(ctx, addr, &websocket.DialOptions{HTTPClient: opts.HTTPClient, HTTPHeader: opts.HTTPHeader})
+func dialWebSocket(ctx context.Context, addr string, cfg *dialConfig) (FrameConn, error) {
+	c, resp, err := websocket.Dial(ctx, addr, &websocket.DialOptions{HTTPClient: cfg.httpClient, HTTPHeader: cfg.httpHeader})
 	if err != nil {
 		se := dialError(addr, err).(*service.Error)
 		if resp != nil && resp.StatusCode >= 400 {
@@ -59,7 +73,7 @@ func dialWebSocket(ctx context.Context, addr string, opts *DialOptions) (FrameCo
 		}
 		return nil, se
 	}
-	return newWSConn(c, opts.MaxFrameSize, "", addr), nil
+	return newWSConn(c, cfg.maxFrameSize, "", addr), nil
 }
 
 // wsConn is a FrameConn over a WebSocket: one message per frame, text or
@@ -160,13 +174,3 @@ func (w *wsConn) markClosed() {
 
 func (w *wsConn) LocalAddr() string  { return w.local }
 func (w *wsConn) RemoteAddr() string { return w.remote }
-
-// closeFrameConn closes fc, telling the peer the reason where the
-// transport can carry one (a WebSocket close status).
-func closeFrameConn(fc FrameConn, reason error) {
-	if rc, ok := fc.(ReasonCloser); ok {
-		rc.CloseWithReason(reason)
-		return
-	}
-	fc.Close()
-}

@@ -7,8 +7,6 @@ import (
 	"github.com/glyph-ipc/glyph/service"
 )
 
-// ---- writing ----
-//
 // Envelopes are encoded by the goroutine that sends them, into a buffer
 // of a pool, and queued on the connection's writeQueue. Small frames are
 // copied into the queue's batch buffer, so a batch is a few large
@@ -219,7 +217,7 @@ func (c *Conn) writeLoop() {
 			clear(out)
 			q.out = out[:0]
 			if err != nil {
-				c.fail(wrapErr(service.KindUnavailable, "write: "+err.Error(), err), false)
+				c.fail(wrapErr(service.KindUnavailable, "write: "+err.Error(), err))
 				return
 			}
 			c.stats.batches.Add(1)
@@ -265,6 +263,6 @@ func (c *Conn) pushEnvelope(env *Envelope) {
 		// sending without reading what comes back would make them grow
 		// without bound. fail takes locks its callers may hold: run it
 		// on its own.
-		go c.fail(errorf(service.KindOverloaded, "the remote does not read what it is sent (%d bytes queued)", c.wq.limit*maxQueuedFactor), false)
+		go c.fail(errorf(service.KindOverloaded, "the remote does not read what it is sent (%d bytes queued)", c.wq.limit*maxQueuedFactor))
 	}
 }

@@ -39,7 +39,7 @@ func TestMixedFrameSizes(t *testing.T) {
 	// frame whose buffer is kept for the next.
 	sizes := []int{1, 700, 3 << 10, 20 << 10, 40 << 10, 300 << 10}
 	forEach(t, func(t *testing.T, tr transport, baseline bool) {
-		c, _ := connect(t, tr, &peer.Config{Baseline: baseline}, &peer.Config{Handler: services()})
+		c, _ := connect(t, tr, modeOptions(baseline), []peer.Option{peer.WithHandler(services())})
 		ctx := ctxTimeout(t, 60*time.Second)
 		const goroutines, calls = 16, 24
 		var wg sync.WaitGroup
@@ -82,7 +82,7 @@ func TestStreamKeepsOrderAcrossSizes(t *testing.T) {
 				all = append(all, v.(string))
 			}
 		})
-		c, _ := connect(t, tr, &peer.Config{Baseline: baseline}, &peer.Config{Handler: h})
+		c, _ := connect(t, tr, modeOptions(baseline), []peer.Option{peer.WithHandler(h)})
 		ctx := ctxTimeout(t, 60*time.Second)
 		s, err := c.NewStream(ctx, "collect")
 		if err != nil {
@@ -117,7 +117,7 @@ func TestCallAllocations(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("allocation counts need a quiet, non-race build")
 	}
-	c, _ := connect(t, transports[1], nil, &peer.Config{Handler: services()})
+	c, _ := connect(t, transports[1], nil, []peer.Option{peer.WithHandler(services())})
 	ctx := context.Background()
 	arg := any("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
 	call := func() {
@@ -147,7 +147,7 @@ func TestCallAllocations(t *testing.T) {
 // its deadline. Every call must end with its deadline.
 func TestSenderNeverWaitsForSocket(t *testing.T) {
 	ctx := ctxTimeout(t, 30*time.Second)
-	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0", nil)
+	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,11 +164,11 @@ func TestSenderNeverWaitsForSocket(t *testing.T) {
 		}
 		stalled <- fc
 	}()
-	fc, err := peer.Dial(ctx, l.Addr(), nil)
+	fc, err := peer.Dial(ctx, l.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := peer.Client(ctx, fc, nil)
+	c, err := peer.Client(ctx, fc)
 	if err != nil {
 		t.Fatal(err)
 	}

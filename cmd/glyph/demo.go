@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/chatroom"
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/peer"
@@ -184,17 +185,17 @@ func startDemoServer(addr string) (*demoServer, error) {
 	}
 	svc := walkthrough.V2()
 	s := &demoServer{
-		walkthrough: peer.New(peer.WithHandler(peer.NewServiceHandler(svc))),
+		walkthrough: peer.New(peer.WithHandler(hyperpeer.NewHandler(svc))),
 		room:        chatroom.New(),
 		url:         "http://" + ln.Addr().String() + "/",
 		peerURL:     "ws://" + ln.Addr().String() + "/peer",
 		chatURL:     "ws://" + ln.Addr().String() + "/chat/peer",
 	}
-	s.chat = peer.New(peer.WithHandler(peer.NewServiceHandler(s.room.Service())))
+	s.chat = peer.New(peer.WithHandler(hyperpeer.NewHandler(s.room.Service())))
 	mux := http.NewServeMux()
 	mux.Handle("/", hyperhttp.NewHandler(svc))
-	mux.Handle("/peer", s.walkthrough.WebSocketHandler(nil))
-	mux.Handle("/chat/peer", s.chat.WebSocketHandler(nil))
+	mux.Handle("/peer", s.walkthrough.WebSocketHandler())
+	mux.Handle("/chat/peer", s.chat.WebSocketHandler())
 	s.http = hyperhttp.NewServer("", mux)
 	go s.http.Serve(ln)
 	return s, nil

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/peer"
 )
@@ -111,17 +112,17 @@ func recordingServer(t *testing.T, h *headerRecorder, start func(*httptest.Serve
 	svc := walkthrough.V2()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	inner := peer.NewServiceHandler(svc)
-	cfg := &peer.Config{Handler: peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
+	inner := hyperpeer.NewHandler(svc)
+	cfg := []peer.Option{peer.WithHandler(peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
 		h.add("peer " + s.Method() + " " + s.Header()["X-Trace"])
 		return inner.ServePeer(ctx, s)
-	})}
+	}))}
 	ws := peer.NewWebSocketHandler(func(fc peer.FrameConn) {
-		if c, err := peer.Server(ctx, fc, cfg); err == nil {
+		if c, err := peer.Server(ctx, fc, cfg...); err == nil {
 			context.AfterFunc(ctx, func() { c.Close() })
 			<-c.Done()
 		}
-	}, nil)
+	})
 	mux := http.NewServeMux()
 	mux.Handle("/", hyperhttp.NewHandler(svc))
 	mux.Handle("/peer", ws)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
@@ -30,7 +31,7 @@ func servePeers(t *testing.T, svc *service.Service) map[string]string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cfg := &peer.Config{Handler: peer.NewServiceHandler(svc)}
+	cfg := []peer.Option{peer.WithHandler(hyperpeer.NewHandler(svc))}
 	urls := map[string]string{}
 	dir := t.TempDir()
 	if len(dir) > 80 { // too long for a Unix socket's address
@@ -42,32 +43,27 @@ func servePeers(t *testing.T, svc *service.Service) map[string]string {
 		dir = d
 	}
 	for name, addr := range map[string]string{"tcp": "tcp://127.0.0.1:0", "unix": "unix://" + filepath.Join(dir, "w.sock")} {
-		l, err := peer.Listen(ctx, addr, nil)
+		l, err := peer.Listen(ctx, addr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { l.Close() })
+		served := make(chan struct{})
 		go func() {
-			for {
-				fc, err := l.Accept(ctx)
-				if err != nil {
-					return
-				}
-				go func() {
-					if c, err := peer.Server(ctx, fc, cfg); err == nil {
-						context.AfterFunc(ctx, func() { c.Close() })
-					}
-				}()
-			}
+			peer.Serve(ctx, l, cfg...)
+			close(served)
 		}()
+		t.Cleanup(func() {
+			cancel()
+			<-served
+		})
 		urls[name] = l.Addr()
 	}
 	srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {
-		if c, err := peer.Server(ctx, fc, cfg); err == nil {
+		if c, err := peer.Server(ctx, fc, cfg...); err == nil {
 			context.AfterFunc(ctx, func() { c.Close() })
 			<-c.Done()
 		}
-	}, nil))
+	}))
 	t.Cleanup(srv.Close)
 	urls["websocket"] = "ws://" + strings.TrimPrefix(srv.URL, "http://") + "/peer"
 	return urls

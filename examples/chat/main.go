@@ -38,6 +38,7 @@ import (
 
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/chatroom"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
@@ -122,10 +123,10 @@ func startServer(addr string) (*server, error) {
 	}
 	r := chatroom.New()
 	svc := r.Service()
-	p := peer.New(peer.WithHandler(peer.NewServiceHandler(svc)))
+	p := peer.New(peer.WithHandler(hyperpeer.NewHandler(svc)))
 	mux := http.NewServeMux()
 	mux.Handle("/", hyperhttp.NewHandler(svc))
-	mux.Handle("/peer", p.WebSocketHandler(nil))
+	mux.Handle("/peer", p.WebSocketHandler())
 	s := &server{
 		room:    r,
 		http:    hyperhttp.NewServer("", mux),

@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/peer"
 )
@@ -86,7 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	// One peer serves every peer connection, whichever way it came, with
 	// the same service the HTTP handler serves.
-	p := peer.New(peer.WithHandler(peer.NewServiceHandler(svc)))
+	p := peer.New(peer.WithHandler(hyperpeer.NewHandler(svc)))
 	defer p.Close()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -94,7 +95,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", hyperhttp.NewHandler(svc))
-	mux.Handle("/peer", p.WebSocketHandler(nil))
+	mux.Handle("/peer", p.WebSocketHandler())
 	srv := hyperhttp.NewServer("", mux)
 
 	tcpURL := ""

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/client"
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/chatroom"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
@@ -256,8 +257,8 @@ func TestBadInput(t *testing.T) {
 func TestOverPeers(t *testing.T) {
 	before := runtime.NumGoroutine()
 	r := chatroom.New()
-	p := peer.New(peer.WithHandler(peer.NewServiceHandler(r.Service())))
-	srv := httptest.NewServer(p.WebSocketHandler(nil))
+	p := peer.New(peer.WithHandler(hyperpeer.NewHandler(r.Service())))
+	srv := httptest.NewServer(p.WebSocketHandler())
 	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/peer"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

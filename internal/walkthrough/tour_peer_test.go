@@ -9,6 +9,7 @@ import (
 
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/peer"
 )
@@ -19,25 +20,11 @@ import (
 func TestTourOverPeers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0", nil)
+	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	cfg := &peer.Config{Handler: peer.NewServiceHandler(walkthrough.V2())}
-	go func() {
-		for {
-			fc, err := l.Accept(ctx)
-			if err != nil {
-				return
-			}
-			go func() {
-				if c, err := peer.Server(ctx, fc, cfg); err == nil {
-					context.AfterFunc(ctx, func() { c.Close() })
-				}
-			}()
-		}
-	}()
+	go peer.Serve(ctx, l, peer.WithHandler(hyperpeer.NewHandler(walkthrough.V2())))
 
 	c := client.New()
 	defer c.Close()

@@ -5,7 +5,7 @@ package duplexjs_test
 // over WebSocket and prints what it got, one JSON line each, and the tests
 // compare that with what it should be, and with what the glyph side saw.
 // The glyph side serves raw peer handlers and a service through
-// peer.NewServiceHandler, and records the frames it reads and writes.
+// hyperpeer.NewHandler, and records the frames it reads and writes.
 //
 // Setup: Node.js on PATH and `cd interop/duplexjs && npm ci`. Without them
 // they skip, and go test -v says so in one line, unless GLYPH_INTEROP=1
@@ -33,6 +33,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -230,7 +231,7 @@ func startServer(t *testing.T, record bool) *server {
 		throwResult: make(chan error, 1),
 		notifyGot:   make(chan map[string]any, 1),
 	}
-	h := router{raw: s.rawHandlers(), fallback: peer.NewServiceHandler(s.newService())}
+	h := router{raw: s.rawHandlers(), fallback: hyperpeer.NewHandler(s.newService())}
 	var n int
 	var mu sync.Mutex
 	srv := httptest.NewServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {
@@ -239,7 +240,7 @@ func startServer(t *testing.T, record bool) *server {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		c, err := peer.Server(ctx, fc, &peer.Config{Handler: h})
+		c, err := peer.Server(ctx, fc, peer.WithHandler(h))
 		if err != nil {
 			s.fails <- err
 			return
@@ -259,13 +260,13 @@ func startServer(t *testing.T, record bool) *server {
 		}
 		s.conns <- c
 		<-c.Done()
-	}, nil))
+	}))
 	t.Cleanup(srv.Close)
 	s.url = "ws" + strings.TrimPrefix(srv.URL, "http") + "/"
 	return s
 }
 
-// newService is what duplex.js calls through NewServiceHandler.
+// newService is what duplex.js calls through hyperpeer.NewHandler.
 func (s *server) newService() *service.Service {
 	svc := service.New(service.WithName("interop"))
 	svc.MustFunc("hello", func(name string) string { return "Hello " + name },
@@ -941,13 +942,13 @@ func TestGlyphConnectsToDuplexJS(t *testing.T) {
 	}}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	fc, err := peer.Dial(ctx, url, nil)
+	fc, err := peer.Dial(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Pinged after 20 ms of silence: duplex.js has no ping envelope, so
 	// glyph sends WebSocket pings, which ws answers.
-	c, err := peer.Client(ctx, wire.wrap(fc), &peer.Config{Handler: h, KeepAlive: 20 * time.Millisecond, KeepAliveTimeout: 2 * time.Second})
+	c, err := peer.Client(ctx, wire.wrap(fc), peer.WithHandler(h), peer.WithKeepAlive(20*time.Millisecond, 2*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

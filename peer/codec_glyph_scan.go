@@ -1,13 +1,12 @@
 package peer
 
 import (
-	"math"
-
 	"github.com/glyph-ipc/glyph/wire"
 )
 
 // The glyph codec reads the envelopes it writes field by field: the
-// envelope dict is scanned here, with only payload, ext and error handed
+// envelope dict is scanned here and by scanFields (which go generate
+// writes from envelopeFields), with only payload, ext and error handed
 // to package wire (wire.UnmarshalPrefix), instead of decoding the whole
 // frame into a map and reading the map. The scan understands only the
 // canonical shape appendGlyphEnvelope writes, and leaves everything else
@@ -60,9 +59,10 @@ func (g glyphCodec) unmarshalGlyph(data []byte, env *Envelope, names *nameCache)
 }
 
 // Floors on the limits for the scan: above them, nothing it accepts can
-// cross a limit outside the values it gives to wire (an envelope has at
-// most 11 entries, keys and types of at most 9 bytes, integers of at most
-// 18 digits). Lower limits take the general path.
+// cross a limit outside the values it gives to wire (an envelope's
+// entries and keys fit under fastMinItems and fastMinString, as init
+// checks; its types have at most 9 bytes and its integers at most 18
+// digits). Lower limits take the general path.
 const (
 	fastMinDepth  = 2 // the envelope, and one level for wire to count from
 	fastMinItems  = 16
@@ -82,6 +82,18 @@ func (g glyphCodec) fastLimits(n int) bool {
 
 func atLeast(limit, floor int) bool { return limit < 0 || limit >= floor }
 
+// The floors hold only while every envelope fits under them.
+func init() {
+	if len(envelopeFields) > fastMinItems {
+		panic("peer: more envelope fields than fastMinItems")
+	}
+	for _, f := range envelopeFields {
+		if len(f.key) > fastMinString {
+			panic("peer: envelope key " + f.key + " longer than fastMinString")
+		}
+	}
+}
+
 // valueConfig is the configuration for a value inside the envelope: the
 // codec's limits, with the depth counted from the level inside the
 // envelope dict, so that wire counts it as the general path does.
@@ -96,105 +108,25 @@ func (g glyphCodec) valueConfig() wire.DecodeConfig {
 // scanEnvelope reads data as the canonical envelope dict into env; it
 // reports false, with env in any state, when data is anything else: not
 // a dict of known keys each at most once, with values of the canonical
-// forms below; whitespace; something after the dict.
+// forms the scan functions below read; whitespace; something after the
+// dict.
 func (g glyphCodec) scanEnvelope(data []byte, env *Envelope, names *nameCache) bool {
 	*env = Envelope{}
 	if len(data) < 2 || data[0] != 'D' || data[len(data)-1] != ';' {
 		return false
 	}
-	var seen uint16
-	p := 1
-	for data[p] != ';' {
-		k, n := glyphKeyAt(data[p:])
-		if n == 0 || seen&(1<<k) != 0 {
-			return false // not a field of ours, or twice: the general path says
-		}
-		seen |= 1 << k
-		p += n
-		var ok bool
-		switch k {
-		case gkType:
-			env.Type, p, ok = scanType(data, p)
-		case gkMethod:
-			var b []byte
-			if b, p, ok = scanASCII(data, p, g.limits.MaxStringBytes); ok {
-				if names != nil {
-					env.Method = names.intern(b)
-				} else {
-					env.Method = string(b)
-				}
-			}
-		case gkID:
-			var id int64
-			id, p, ok = scanUint(data, p)
-			env.ID = uint64(id) // < 10¹⁸ ≤ MaxID
-		case gkTimeout:
-			env.Timeout, p, ok = scanUint(data, p)
-		case gkCredit:
-			env.Credit, p, ok = scanUint(data, p)
-			ok = ok && env.Credit <= math.MaxInt32 // as fromMap
-		case gkMore:
-			env.More, p, ok = scanBool(data, p)
-		case gkSafe:
-			env.Safe, p, ok = scanBool(data, p)
-		case gkOpen:
-			env.Open, p, ok = scanBool(data, p)
-		case gkPayload:
-			env.Payload, p, ok = g.scanValue(data, p, true)
-		case gkExt:
-			env.Ext, p, ok = g.scanValue(data, p, false)
-		case gkError:
-			var v any
-			if v, p, ok = g.scanValue(data, p, false); ok && v != nil {
-				var err error
-				env.Error, err = errorBodyFromMap(v)
-				ok = err == nil
-			}
-		}
-		if !ok || p >= len(data) { // a bad value, or no ';' after it
-			return false
-		}
-	}
-	return p == len(data)-1 && seen&(1<<gkType) != 0
+	p, seen, ok := g.scanFields(data, env, names)
+	return ok && p == len(data)-1 && seen&requiredFields == requiredFields
 }
 
-// glyphKeyAt returns the field whose encoded key b starts with, and the
-// key's length; n = 0 when b starts with no key of ours.
-func glyphKeyAt(b []byte) (k, n int) {
-	if len(b) < 6 || b[0] != 'u' || b[2] != ':' {
-		return 0, 0
+// scanError reads an error body.
+func (g glyphCodec) scanError(data []byte, p int) (*ErrorBody, int, bool) {
+	v, p, ok := g.scanValue(data, p)
+	if !ok || v == nil {
+		return nil, p, ok
 	}
-	l := int(b[1]) - '0'
-	if l < 2 || l > 7 || len(b) <= 3+l || b[3+l] != ';' {
-		return 0, 0
-	}
-	switch string(b[3 : 3+l]) {
-	case "type":
-		k = gkType
-	case "id":
-		k = gkID
-	case "method":
-		k = gkMethod
-	case "payload":
-		k = gkPayload
-	case "more":
-		k = gkMore
-	case "ext":
-		k = gkExt
-	case "error":
-		k = gkError
-	case "timeout":
-		k = gkTimeout
-	case "safe":
-		k = gkSafe
-	case "credit":
-		k = gkCredit
-	case "open":
-		k = gkOpen
-	default:
-		return 0, 0
-	}
-	return k, 4 + l
+	eb, err := errorBodyFromMap(v)
+	return eb, p, err == nil
 }
 
 // scanType reads a known envelope type, as its constant.
@@ -321,18 +253,16 @@ func scanBool(data []byte, p int) (bool, int, bool) {
 }
 
 // scanValue reads the value of payload, ext or error: the common small
-// payloads inline when inline is set (bytes, an ASCII string, null, a
-// boolean, a small integer), anything else through wire.UnmarshalPrefix
-// at the depth of a value inside the envelope. Errors are left to the
-// general path, which gives them with their offsets in the frame.
-func (g glyphCodec) scanValue(data []byte, p int, inline bool) (any, int, bool) {
+// values inline (bytes, an ASCII string, null, a boolean, a small
+// integer), anything else through wire.UnmarshalPrefix at the depth of a
+// value inside the envelope. Errors are left to the general path, which
+// gives them with their offsets in the frame.
+func (g glyphCodec) scanValue(data []byte, p int) (any, int, bool) {
 	if p >= len(data) || data[p] <= ' ' {
 		return nil, p, false // whitespace: the general path
 	}
-	if inline {
-		if v, q, ok := g.scanInline(data, p); ok {
-			return v, q, true
-		}
+	if v, q, ok := g.scanInline(data, p); ok {
+		return v, q, true
 	}
 	var v any
 	n, err := wire.UnmarshalPrefix(data[p:], &v, g.valueConfig())

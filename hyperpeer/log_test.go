@@ -1,4 +1,4 @@
-package peer_test
+package hyperpeer_test
 
 import (
 	"context"
@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/logtest"
+	"github.com/glyph-ipc/glyph/internal/peertest"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -29,7 +31,7 @@ func logService(started chan<- struct{}) *service.Service {
 	return svc
 }
 
-// TestServiceErrorsLogged checks that a service handler logs each error
+// TestServiceErrorsLogged checks that the handler logs each error
 // it replies with once, with the logref the caller got, its op, kind,
 // method and message: at info level when the caller is at fault (what
 // HTTP answers with a 4xx), at error level when the server is (a 5xx).
@@ -46,11 +48,11 @@ func TestServiceErrorsLogged(t *testing.T) {
 		{"function error", "broken", nil, "ERROR", "broken", "internal", "broken: disk full"},
 		{"panic", "crash", nil, "ERROR", "crash", "internal", "crash: internal error"},
 	}
-	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
+	for _, tr := range peertest.Transports {
+		t.Run(tr.Name, func(t *testing.T) {
 			logs, logger := logtest.New()
-			c, _ := connect(t, tr, nil, &peer.Config{Handler: peer.NewServiceHandler(logService(nil)), Logger: logger})
-			ctx := ctxTimeout(t, 5*time.Second)
+			c, _ := peertest.Connect(t, tr, nil, []peer.Option{peer.WithHandler(hyperpeer.NewHandler(logService(nil))), peer.WithLogger(logger)})
+			ctx := peertest.Timeout(t, 5*time.Second)
 			for _, tt := range cases {
 				t.Run(tt.name, func(t *testing.T) {
 					_, err := c.Call(ctx, tt.method, tt.args)
@@ -86,8 +88,8 @@ func TestServiceErrorsLogged(t *testing.T) {
 func TestServiceCallsLogged(t *testing.T) {
 	logs, logger := logtest.New()
 	started := make(chan struct{}, 1)
-	c, _ := connect(t, transports[0], nil, &peer.Config{Handler: peer.NewServiceHandler(logService(started)), Logger: logger})
-	ctx := ctxTimeout(t, 5*time.Second)
+	c, _ := peertest.Connect(t, peertest.Transports[0], nil, []peer.Option{peer.WithHandler(hyperpeer.NewHandler(logService(started))), peer.WithLogger(logger)})
+	ctx := peertest.Timeout(t, 5*time.Second)
 	if _, err := c.Call(ctx, "hello", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func TestServiceCallsLogged(t *testing.T) {
 		<-started
 		cancel()
 	}()
-	if _, err := c.Call(waitCtx, "wait", nil); kindOf(t, err) != service.KindCanceled {
+	if _, err := c.Call(waitCtx, "wait", nil); peertest.KindOf(t, err) != service.KindCanceled {
 		t.Fatalf("wait: %v, want canceled", err)
 	}
 	// The server logs the canceled call when its function has returned,
@@ -135,21 +137,21 @@ func TestServiceCallsLogged(t *testing.T) {
 // after they were made decides where their lines go. Not parallel: it
 // sets slog's default.
 func TestDefaultLogger(t *testing.T) {
-	ctx := ctxTimeout(t, 5*time.Second)
+	ctx := peertest.Timeout(t, 5*time.Second)
 	svc := logService(nil)
-	c, _ := connect(t, transports[0], nil, &peer.Config{Handler: peer.NewServiceHandler(svc)})
+	c, _ := peertest.Connect(t, peertest.Transports[0], nil, []peer.Option{peer.WithHandler(hyperpeer.NewHandler(svc))})
 
-	p := peer.New(peer.WithHandler(peer.NewServiceHandler(svc)))
+	p := peer.New(peer.WithHandler(hyperpeer.NewHandler(svc)))
 	t.Cleanup(func() { p.Close() })
 	addr, err := p.Bind(ctx, "tcp://127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	fc, err := peer.Dial(ctx, addr, nil)
+	fc, err := peer.Dial(ctx, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, err := peer.Client(ctx, fc, nil)
+	pc, err := peer.Client(ctx, fc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package peer_test
+package hyperpeer_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/hyperpeer"
+	"github.com/glyph-ipc/glyph/internal/peertest"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
@@ -89,18 +91,18 @@ func testService(t *testing.T) *service.Service {
 }
 
 // serve connects a client to a server that serves svc over tr.
-func serve(t *testing.T, tr transport, svc *service.Service, ccfg *peer.Config, opts ...peer.ServiceOption) *peer.Conn {
+func serve(t *testing.T, tr peertest.Transport, svc *service.Service, copts []peer.Option, opts ...hyperpeer.Option) *peer.Conn {
 	t.Helper()
-	c, _ := connect(t, tr, ccfg, &peer.Config{Handler: peer.NewServiceHandler(svc, opts...)})
+	c, _ := peertest.Connect(t, tr, copts, []peer.Option{peer.WithHandler(hyperpeer.NewHandler(svc, opts...))})
 	return c
 }
 
 func TestServiceCalls(t *testing.T) {
 	svc := testService(t)
-	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
+	for _, tr := range peertest.Transports {
+		t.Run(tr.Name, func(t *testing.T) {
 			c := serve(t, tr, svc, nil)
-			ctx := ctxTimeout(t, 5*time.Second)
+			ctx := peertest.Timeout(t, 5*time.Second)
 			tests := []struct {
 				method string
 				args   any
@@ -137,8 +139,8 @@ func TestServiceCalls(t *testing.T) {
 }
 
 func TestServiceNavigation(t *testing.T) {
-	c := serve(t, transports[1], testService(t), nil)
-	ctx := ctxTimeout(t, 5*time.Second)
+	c := serve(t, peertest.Transports[1], testService(t), nil)
+	ctx := peertest.Timeout(t, 5*time.Second)
 	v, err := c.Call(ctx, "/", nil, peer.Safe())
 	if err != nil {
 		t.Fatal(err)
@@ -185,9 +187,9 @@ func TestServiceNavigation(t *testing.T) {
 
 func TestServiceStreams(t *testing.T) {
 	svc := testService(t)
-	forEach(t, func(t *testing.T, tr transport, baseline bool) {
-		c := serve(t, tr, svc, &peer.Config{Baseline: baseline})
-		ctx := ctxTimeout(t, 5*time.Second)
+	peertest.ForEach(t, func(t *testing.T, tr peertest.Transport, baseline bool) {
+		c := serve(t, tr, svc, peertest.ModeOptions(baseline))
+		ctx := peertest.Timeout(t, 5*time.Second)
 
 		for _, n := range []int{1, 3} {
 			s, err := c.NewStream(ctx, "count")
@@ -196,7 +198,7 @@ func TestServiceStreams(t *testing.T) {
 			}
 			s.Send([]any{int64(n)})
 			s.CloseSend()
-			items, err := recvAll(s)
+			items, err := peertest.RecvAll(s)
 			if err != nil || len(items) != n || items[n-1] != int64(n) {
 				t.Errorf("count(%d): %v, %v", n, items, err)
 			}
@@ -210,8 +212,8 @@ func TestServiceStreams(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.CloseSend()
-		items, err := recvAll(s)
-		if len(items) != 1 || kindOf(t, err) != service.KindConflict {
+		items, err := peertest.RecvAll(s)
+		if len(items) != 1 || peertest.KindOf(t, err) != service.KindConflict {
 			t.Errorf("broken: %v, %v", items, err)
 		}
 
@@ -224,7 +226,7 @@ func TestServiceStreams(t *testing.T) {
 			s.Send(int64(i))
 		}
 		s.CloseSend()
-		items, err = recvAll(s)
+		items, err = peertest.RecvAll(s)
 		if err != nil || len(items) != 1 || items[0] != int64(10) {
 			t.Errorf("sum: %v, %v", items, err)
 		}
@@ -236,9 +238,9 @@ func TestServiceStreams(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.CloseSend()
-		items, err = recvAll(s)
+		items, err = peertest.RecvAll(s)
 		if baseline {
-			if kindOf(t, err) != service.KindInvalid {
+			if peertest.KindOf(t, err) != service.KindInvalid {
 				t.Errorf("sum() over baseline: %v, %v; want the null item refused", items, err)
 			}
 		} else if err != nil || len(items) != 1 || items[0] != int64(0) {
@@ -255,9 +257,9 @@ func TestServiceStreams(t *testing.T) {
 // of one item otherwise.
 func TestServiceStreamedInputArgs(t *testing.T) {
 	svc := testService(t)
-	forEach(t, func(t *testing.T, tr transport, baseline bool) {
-		c := serve(t, tr, svc, &peer.Config{Baseline: baseline})
-		ctx := ctxTimeout(t, 5*time.Second)
+	peertest.ForEach(t, func(t *testing.T, tr peertest.Transport, baseline bool) {
+		c := serve(t, tr, svc, peertest.ModeOptions(baseline))
+		ctx := peertest.Timeout(t, 5*time.Second)
 		call := func(method string, args any) (any, error) {
 			t.Helper()
 			return c.Call(ctx, method, args)
@@ -308,7 +310,7 @@ func TestServiceStreamedInputArgs(t *testing.T) {
 				s.Send(it)
 			}
 			s.CloseSend()
-			got, err := recvAll(s)
+			got, err := peertest.RecvAll(s)
 			want := int64(3)
 			if len(items) == 2 {
 				want = 7
@@ -322,9 +324,9 @@ func TestServiceStreamedInputArgs(t *testing.T) {
 
 func TestServiceCallback(t *testing.T) {
 	svc := testService(t)
-	forEach(t, func(t *testing.T, tr transport, baseline bool) {
-		c := serve(t, tr, svc, &peer.Config{Baseline: baseline})
-		ctx := ctxTimeout(t, 5*time.Second)
+	peertest.ForEach(t, func(t *testing.T, tr peertest.Transport, baseline bool) {
+		c := serve(t, tr, svc, peertest.ModeOptions(baseline))
+		ctx := peertest.Timeout(t, 5*time.Second)
 		name := peer.NewCallbackName()
 		release := c.Register(name, peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
 			v, err := s.Recv()
@@ -339,30 +341,30 @@ func TestServiceCallback(t *testing.T) {
 			t.Errorf("shout: %v, %v", got, err)
 		}
 		_, err = c.Call(ctx, "shout", []any{"hey", int64(3)})
-		if kindOf(t, err) != service.KindInvalid {
+		if peertest.KindOf(t, err) != service.KindInvalid {
 			t.Errorf("a callback that is not a name: %v", err)
 		}
 		_, err = c.Call(ctx, "shout", []any{"hey", "_callback.nobody"})
-		if kindOf(t, err) != service.KindNotFound {
+		if peertest.KindOf(t, err) != service.KindNotFound {
 			t.Errorf("a callback nobody registered: %v", err)
 		}
 	})
 }
 
 func TestServiceErrorsAndHeaders(t *testing.T) {
-	c := serve(t, transports[0], testService(t), nil)
-	ctx := ctxTimeout(t, 5*time.Second)
+	c := serve(t, peertest.Transports[0], testService(t), nil)
+	ctx := peertest.Timeout(t, 5*time.Second)
 	_, err := c.Call(ctx, "find_user", []any{"zed"})
 	var se *service.Error
 	if !errors.As(err, &se) || se.Kind != service.KindNotFound || se.Op != "find_user" || se.Message != `no user named "zed"` {
 		t.Errorf("find_user(zed): %#v", err)
 	}
 	_, err = c.Call(ctx, "nope", nil)
-	if kindOf(t, err) != service.KindNotFound {
+	if peertest.KindOf(t, err) != service.KindNotFound {
 		t.Errorf("nope: %v", err)
 	}
 	_, err = c.Call(ctx, "hello", []any{int64(1)})
-	if kindOf(t, err) != service.KindInvalid {
+	if peertest.KindOf(t, err) != service.KindInvalid {
 		t.Errorf("hello(1): %v", err)
 	}
 	got, err := c.Call(peer.WithHeader(ctx, map[string]string{"trace": "abc"}), "trace", nil)
@@ -373,8 +375,8 @@ func TestServiceErrorsAndHeaders(t *testing.T) {
 
 func TestServiceBlobs(t *testing.T) {
 	svc := testService(t)
-	c := serve(t, transports[1], svc, nil, peer.WithMaxBlobBytes(100))
-	ctx := ctxTimeout(t, 5*time.Second)
+	c := serve(t, peertest.Transports[1], svc, nil, hyperpeer.WithMaxBlobBytes(100))
+	ctx := peertest.Timeout(t, 5*time.Second)
 	v, err := c.Call(ctx, "file", []any{int64(100)})
 	if err != nil {
 		t.Fatal(err)
@@ -388,7 +390,7 @@ func TestServiceBlobs(t *testing.T) {
 		t.Errorf("blob %s of %d bytes", b.ContentType, len(data))
 	}
 	_, err = c.Call(ctx, "file", []any{int64(101)})
-	if kindOf(t, err) != service.KindTooLarge {
+	if peertest.KindOf(t, err) != service.KindTooLarge {
 		t.Errorf("a blob over the bound: %v", err)
 	}
 }
@@ -400,8 +402,8 @@ func TestServicePlainCodecs(t *testing.T) {
 	svc := testService(t)
 	for _, codec := range []string{"json", "msgpack"} {
 		t.Run(codec, func(t *testing.T) {
-			c := serve(t, transports[0], svc, &peer.Config{Baseline: true, Codecs: []string{codec}})
-			ctx := ctxTimeout(t, 5*time.Second)
+			c := serve(t, peertest.Transports[0], svc, []peer.Option{peer.WithBaseline(), peer.WithCodecs(codec)})
+			ctx := peertest.Timeout(t, 5*time.Second)
 			got, err := c.Call(ctx, "hello", "Bob")
 			if err != nil || got != "Hello Bob" {
 				t.Errorf("hello: %v, %v", got, err)

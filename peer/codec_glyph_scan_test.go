@@ -350,17 +350,21 @@ func TestGlyphEnvelopeFastFallback(t *testing.T) {
 }
 
 // The scan knows the keys the writer writes.
-func TestGlyphKeyAt(t *testing.T) {
-	for k, key := range glyphKeys {
-		if got, n := glyphKeyAt(append(append([]byte(nil), key...), 'N', ';')); got != k || n != len(key) {
+func TestGlyphFieldAt(t *testing.T) {
+	for k, f := range envelopeFields {
+		key, err := wire.Marshal(f.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, n := glyphFieldAt(append(append([]byte(nil), key...), 'N', ';')); got != k || n != len(key) {
 			t.Errorf("%q: field %d, %d bytes; want %d, %d", key, got, n, k, len(key))
 		}
-		if _, n := glyphKeyAt(key[:len(key)-1]); n != 0 {
+		if _, n := glyphFieldAt(key[:len(key)-1]); n != 0 {
 			t.Errorf("%q cut short is a key", key)
 		}
 	}
 	for _, b := range []string{"u4:typo;N;", "u04:type;N;", "u5:type;;N;", "b4:type;N;", "u4:type", "u8:payloads;N;", "u1:x;N;"} {
-		if _, n := glyphKeyAt([]byte(b)); n != 0 {
+		if _, n := glyphFieldAt([]byte(b)); n != 0 {
 			t.Errorf("%q is a key", b)
 		}
 	}

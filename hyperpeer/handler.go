@@ -1,4 +1,4 @@
-package peer
+package hyperpeer
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"log/slog"
+	"math/big"
 	"net/url"
 	"reflect"
 	"slices"
@@ -15,114 +16,56 @@ import (
 
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/internal/plain"
+	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
 
-// ServiceOption configures NewServiceHandler.
-type ServiceOption func(*serviceHandler)
+// An Option configures [NewHandler].
+type Option func(*handler)
 
 // WithMaxBlobBytes bounds the blob content a result may carry, all its
-// blobs together (default DefaultMaxFrameSize): a peer reply is one
+// blobs together (default [peer.DefaultMaxFrameSize]): a peer reply is one
 // frame, so a blob travels in memory, and a bigger one fails the call
 // with [service.KindTooLarge] instead of a frame the remote would refuse.
-func WithMaxBlobBytes(n int64) ServiceOption {
-	return func(h *serviceHandler) {
+func WithMaxBlobBytes(n int64) Option {
+	return func(h *handler) {
 		if n > 0 {
 			h.maxBlob = n
 		}
 	}
 }
 
-// maxServiceRedirects bounds the See Other answers a service handler
-// follows for one call.
+// maxServiceRedirects bounds the See Other answers a handler follows for
+// one call.
 const maxServiceRedirects = 10
 
-// NewServiceHandler returns a Handler that serves svc: the same
-// registrations an HTTP server serves (package hyperhttp), reached over
-// a peer connection. Each incoming call becomes a service.Request:
-//
-//   - The method is the path below the service's root, which is "/" over
-//     peers, with an optional leading "/" and the query after "?":
-//     "hello" and "/hello" call function hello, "/User/?<state>" reads an
-//     instance, "/User/message?<state>" calls its method, "" and "/" read
-//     the index. These are the URLs the service hands out.
-//   - A call marked Safe is a GET, any other a POST. The service lets a
-//     POST call a safe function, so baseline peers, which cannot mark
-//     calls, call everything; and a call without arguments that only GET
-//     can make (reading the index or an instance) is made with GET.
-//   - The payload holds the arguments: a list is positional arguments, a
-//     map with string keys named ones (in the order of their sorted keys;
-//     an ordered dict keeps its own), nil none, and any other value is
-//     the one positional argument. To pass one list or
-//     map as a positional argument, send a list holding it.
-//   - A call whose arguments stream (its first req has more, spec.md
-//     section 5) has them as the request's Stream too, every payload
-//     the first included, so a function with an iter.Seq parameter takes
-//     them one item per message; a function without one binds the first
-//     payload as above. A call of one req without more is bound exactly
-//     as HTTP binds a request, so {"xs": [1, 2, 3]} or [[1, 2, 3]] gives
-//     an iter.Seq parameter xs three items, with no Stream. A remote
-//     without the "end" extension (a baseline peer) sends a stream of one
-//     item as that same lone req: its payload is then the arguments when
-//     it is a map whose names are all inputs of the function, the
-//     streamed one among them, and the stream's one item otherwise
-//     (service.Request.StreamOrArgs), so a duplex peer streaming [42] to
-//     sum(xs) still sums 42.
-//   - A callback argument is the name of a method the caller registered on
-//     its side of the connection (Conn.Register, under a name from
-//     NewCallbackName, as duplex's "_callback.<id>"). Calling it calls
-//     that method: with no arguments the payload is nil, with one that is
-//     not a list or map the argument itself, otherwise the list of them.
-//   - The call's headers (its ext's strings) are the request's Header,
-//     each name with one value, names as they came.
-//
-// The result is the reply. A value is sent as it is, links, forms and
-// resources included, with URLs that are paths below "/": the caller
-// calls them over the same connection. A streamed result (service.Stream)
-// is sent one message per item, and a stream without items as an empty
-// list; an error after the first item ends it with an error reply. A See
-// Other answer is followed here, with GET, and its page is the reply (one
-// to an absolute URL elsewhere is answered with a link to it); Created is
-// answered with a link to the new resource, NoContent with nil. Errors are
-// replied with their kind's code, message, operation and logref: every
-// error gets a logref, as over HTTP, and is logged with it, its op, kind
-// and message on the connection's logger ([Config.Logger]), at info level
-// when the caller is at fault (the kind's [service.Kind.HTTPStatus] is a
-// 4xx) and at error level when the server is (a 5xx); each call is
-// logged at debug level with its duration.
-//
-// Blobs in a result are read into memory, up to WithMaxBlobBytes. The
-// glyph codec carries every value as it is. The json and msgpack codecs
-// have no extensions, so a result holding links, forms, resources, blobs
-// or other extensions is sent in a plain form that baseline peers can
-// read: each extension becomes a map {"extension": name, "attrs": {...},
-// "content": ...} (a blob's attrs hold its "content-type" and its content
-// is its bytes), an ordered dict with string keys becomes a map and a set
-// a list. Values with no such form (dicts with keys other than strings,
-// timedeltas) fail the call with [service.KindUnsupported]. A client that navigates links
-// and forms needs the glyph codec.
-func NewServiceHandler(svc *service.Service, opts ...ServiceOption) Handler {
-	h := &serviceHandler{svc: svc, maxBlob: DefaultMaxFrameSize}
+// NewHandler returns a [peer.Handler] that serves svc: the same
+// registrations an HTTP server serves
+// ([github.com/glyph-ipc/glyph/hyperhttp.NewHandler]), reached
+// over a peer connection. Each call is a [service.Request] and its reply
+// the [service.Result], as the package doc says.
+func NewHandler(svc *service.Service, opts ...Option) peer.Handler {
+	h := &handler{svc: svc, maxBlob: peer.DefaultMaxFrameSize}
 	for _, o := range opts {
 		o(h)
 	}
 	return h
 }
 
-type serviceHandler struct {
+type handler struct {
 	svc     *service.Service
 	maxBlob int64
 }
 
-// ServePeer implements Handler: serve answers the call, and a failure is
+// ServePeer implements [peer.Handler]: serve answers the call, and a failure is
 // logged with the logref its reply carries (see logFailure), unless the
 // call's context ended first: then the caller canceled the call or its
 // deadline passed, the connection ended, or the connection answered a
 // bad argument already, and nobody awaits this answer. Each call is
 // logged at debug level.
-func (h *serviceHandler) ServePeer(ctx context.Context, s *ServerStream) (any, error) {
-	log := s.c.log
+func (h *handler) ServePeer(ctx context.Context, s *peer.ServerStream) (any, error) {
+	log := s.Conn().Logger()
 	var start time.Time
 	debug := log.Enabled(ctx, slog.LevelDebug)
 	if debug {
@@ -138,8 +81,8 @@ func (h *serviceHandler) ServePeer(ctx context.Context, s *ServerStream) (any, e
 	return v, err
 }
 
-// serve answers a call as NewServiceHandler says.
-func (h *serviceHandler) serve(ctx context.Context, s *ServerStream) (any, error) {
+// serve answers a call as NewHandler says.
+func (h *handler) serve(ctx context.Context, s *peer.ServerStream) (any, error) {
 	path, query := splitMethod(s.Method())
 	first, err := s.Recv()
 	if err != nil && err != io.EOF {
@@ -150,13 +93,17 @@ func (h *serviceHandler) serve(ctx context.Context, s *ServerStream) (any, error
 		req.Method = "GET"
 	}
 	bindPayload(req, first)
-	switch s.argForm() {
-	case argFormStream:
-		// An opening without an item (extension "end") is a stream of none.
-		req.Stream = argStream(s, first, err == io.EOF)
-	case argFormEither:
+	switch s.ArgForm() {
+	case peer.ArgFormStream:
+		req.Stream = argStream(s, first)
+		if err == io.EOF {
+			// An opening without an item (extension "end"): a stream of
+			// none.
+			req.Stream = noArgs
+		}
+	case peer.ArgFormEither:
 		// The service tells, by the function's inputs.
-		req.Stream, req.StreamOrArgs = argStream(s, first, false), true
+		req.Stream, req.StreamOrArgs = argStream(s, first), true
 	}
 	req.Callback = func(ref any) (service.CallbackFunc, error) { return callback(s.Conn(), ref) }
 	res, err := h.svc.Serve(ctx, req)
@@ -226,7 +173,7 @@ func requestHeader(h map[string]string) map[string][]string {
 }
 
 // bindPayload sets req's arguments from a payload, by the convention of
-// NewServiceHandler.
+// NewHandler.
 func bindPayload(req *service.Request, p any) {
 	switch x := p.(type) {
 	case nil:
@@ -250,11 +197,13 @@ func bindPayload(req *service.Request, p any) {
 	}
 }
 
+// noArgs is the stream of a call that opened a stream of no argument.
+func noArgs(yield func(any, error) bool) {}
+
 // argStream returns the call's payloads as a stream: first, then what
-// Recv gives until the arguments end; nothing when the call had no
-// arguments at all (ended).
-func argStream(s *ServerStream, first any, ended bool) iter.Seq2[any, error] {
-	used := ended
+// Recv gives until the arguments end. It can be ranged over once.
+func argStream(s *peer.ServerStream, first any) iter.Seq2[any, error] {
+	used := false
 	return func(yield func(any, error) bool) {
 		if used {
 			return
@@ -281,7 +230,7 @@ func argStream(s *ServerStream, first any, ended bool) iter.Seq2[any, error] {
 
 // callback resolves a callback reference: the name of a method the caller
 // registered on its side of c.
-func callback(c *Conn, ref any) (service.CallbackFunc, error) {
+func callback(c *peer.Conn, ref any) (service.CallbackFunc, error) {
 	name, ok := ref.(string)
 	if !ok || name == "" {
 		return nil, &service.Error{Kind: service.KindInvalid, Message: fmt.Sprintf("a callback is the name of a method on the caller's side, got %s", typeName(ref))}
@@ -289,6 +238,30 @@ func callback(c *Conn, ref any) (service.CallbackFunc, error) {
 	return func(ctx context.Context, args []any) (any, error) {
 		return c.Call(ctx, name, callbackPayload(args))
 	}, nil
+}
+
+// typeName names the type of a decoded value in errors, as package peer
+// names them in its own.
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case int64, *big.Int:
+		return "an integer"
+	case float64:
+		return "a float"
+	case string:
+		return "a string"
+	case []byte:
+		return "bytes"
+	case []any:
+		return "a list"
+	case map[string]any, map[any]any:
+		return "a map"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // callbackPayload is the payload of a callback's call: nil for no
@@ -325,10 +298,9 @@ func isCollection(v any) bool {
 // sendStream sends a streamed result one item per message. A stream
 // without items ends at once with the "end" extension (the caller sees
 // an empty stream), and is otherwise answered with an empty list, as
-// HTTP sends it.
-func (h *serviceHandler) sendStream(s *ServerStream, st service.Stream) (any, error) {
-	s.streamResults()
-	n := 0
+// HTTP sends it (see [peer.ServerStream.StreamResults]).
+func (h *handler) sendStream(s *peer.ServerStream, st service.Stream) (any, error) {
+	s.StreamResults()
 	var blobBytes int64
 	for item, err := range st {
 		if err != nil {
@@ -341,10 +313,6 @@ func (h *serviceHandler) sendStream(s *ServerStream, st service.Stream) (any, er
 		if err := s.Send(v); err != nil {
 			return nil, err
 		}
-		n++
-	}
-	if n == 0 && !s.c.has(extEnd) {
-		return []any{}, nil
 	}
 	return nil, nil
 }
@@ -352,7 +320,7 @@ func (h *serviceHandler) sendStream(s *ServerStream, st service.Stream) (any, er
 // outValue prepares a result value for the connection's codec: its blobs
 // read into memory (counted in *blobBytes, against the bound), and for
 // codecs other than glyph, the plain form of what they cannot carry.
-func (h *serviceHandler) outValue(s *ServerStream, v any, blobBytes *int64) (any, error) {
+func (h *handler) outValue(s *peer.ServerStream, v any, blobBytes *int64) (any, error) {
 	op := s.Method()
 	v, err := h.readBlobs(op, v, blobBytes, 0)
 	if err != nil {
@@ -387,7 +355,7 @@ var errTooDeep = errors.New("value nested too deeply")
 // readBlobs returns v with each blob read into memory (and closed), the
 // containers that hold one copied. Blobs inside Go values that are not
 // glyph containers are left to the encoder.
-func (h *serviceHandler) readBlobs(op string, v any, total *int64, depth int) (any, error) {
+func (h *handler) readBlobs(op string, v any, total *int64, depth int) (any, error) {
 	if depth > maxValueDepth {
 		return nil, &service.Error{Op: op, Kind: service.KindInternal, Message: errTooDeep.Error()}
 	}
@@ -493,7 +461,7 @@ func mayHoldBlob(v any) bool {
 }
 
 // plainForm converts a generic glyph value to what the json and msgpack
-// codecs carry (see NewServiceHandler).
+// codecs carry (see NewHandler).
 func plainForm(v any, depth int) (any, error) {
 	if depth > maxValueDepth {
 		return nil, errTooDeep

@@ -1,0 +1,294 @@
+package peer
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"runtime/debug"
+	"time"
+
+	"github.com/glyph-ipc/glyph/service"
+)
+
+func (c *Conn) readLoop() {
+	for {
+		// The frame's data lasts until the next read: the codecs copy
+		// what they decode.
+		f, err := c.fc.ReadFrame(context.Background())
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		c.lastRecv.Store(time.Now().UnixNano())
+		c.stats.framesIn.Add(1)
+		c.stats.bytesIn.Add(int64(len(f.Data)))
+		if len(f.Data) == 0 {
+			continue // keepalive
+		}
+		if len(f.Data) > c.cfg.MaxFrameSize {
+			c.failTelling(errorf(service.KindTooLarge, "frame of %d bytes over the limit of %d", len(f.Data), c.cfg.MaxFrameSize))
+			return
+		}
+		env := &c.rx
+		if g, ok := c.codec.(glyphCodec); ok {
+			err = g.unmarshalGlyph(f.Data, env, &c.names)
+		} else {
+			err = c.codec.Unmarshal(f.Data, env)
+		}
+		if err != nil {
+			if !c.badEnvelope(env, err) {
+				return
+			}
+			continue
+		}
+		if !c.dispatch(env) {
+			return
+		}
+	}
+}
+
+// readFailed ends the connection after its transport failed to read:
+// for the reason the remote's goaway gave, else the read error's. A frame
+// over the limit is told to the remote before closing (a WebSocket
+// library has told it already, with status 1009).
+func (c *Conn) readFailed(err error) {
+	c.mu.Lock()
+	remote := c.remoteReason
+	c.mu.Unlock()
+	if remote != nil {
+		c.fail(remote)
+		return
+	}
+	reason := readError(err)
+	if _, ws := c.fc.(*wsConn); reason.Kind == service.KindTooLarge && !ws {
+		c.failTelling(reason)
+		return
+	}
+	c.fail(reason)
+}
+
+// badEnvelope handles an envelope that did not decode or validate: an
+// error reply to a call whose id could be read, else the connection
+// closes with the reason. It reports whether to keep reading.
+func (c *Conn) badEnvelope(env *Envelope, err error) bool {
+	se, ok := err.(*service.Error)
+	if !ok {
+		se = wrapErr(service.KindBadFrame, err.Error(), err)
+	}
+	if env.Type == TypeRep && env.ID == 0 {
+		// No call can be waiting for it: duplex's JavaScript peer
+		// answers notifications this way ("id":null).
+		c.log.Debug("peer: reply without an id ignored", "err", err)
+		return true
+	}
+	c.log.Warn("peer: bad envelope", "type", env.Type, "id", env.ID, "err", err)
+	switch {
+	case env.Type == TypeReq && env.ID != 0:
+		c.mu.Lock()
+		s := c.in[env.ID]
+		_, refused := c.refused[env.ID]
+		if s == nil && !refused {
+			// Whether more arguments follow cannot be told: remember the
+			// id, so that any that do are not taken for a new call.
+			c.refuseLocked(env.ID)
+		}
+		c.mu.Unlock()
+		switch {
+		case s != nil:
+			s.fail(se)
+		case !refused:
+			c.replyError(env.ID, nil, se)
+		}
+		return true
+	case env.Type == TypeRep && env.ID != 0:
+		c.mu.Lock()
+		s := c.out[env.ID]
+		c.mu.Unlock()
+		if s != nil {
+			s.abort(&service.Error{Op: s.method, Kind: se.Kind, Message: "bad reply: " + se.Message, Err: se})
+		}
+		return true
+	}
+	c.failTelling(se)
+	return false
+}
+
+// typeExt is the extension each envelope type needs.
+var typeExt = map[string]extSet{
+	TypeCancel: extCancel, TypeReqEnd: extEnd, TypeRepEnd: extEnd,
+	TypeReqCredit: extFlow, TypeRepCredit: extFlow,
+	TypePing: extPing, TypePong: extPing, TypeGoaway: extGoaway,
+}
+
+// dispatch routes one envelope. The reader never blocks here: it only
+// queues messages for streams and frames for the writer. It reports
+// whether to keep reading.
+func (c *Conn) dispatch(env *Envelope) bool {
+	if e, ok := typeExt[env.Type]; ok && !c.has(e) {
+		c.failTelling(badFrame("envelope type %q without the %q extension", env.Type, e.names()[0]))
+		return false
+	}
+	switch env.Type {
+	case TypeReq:
+		c.incoming(env)
+	case TypeRep:
+		if s := c.outStream(env.ID); s != nil {
+			s.deliver(env)
+		}
+	case TypeRepEnd:
+		if s := c.outStream(env.ID); s != nil {
+			s.endResults()
+		}
+	case TypeReqCredit:
+		if s := c.outStream(env.ID); s != nil {
+			s.credit.add(env.Credit)
+		}
+	case TypeCancel:
+		if s := c.inStream(env.ID); s != nil {
+			s.canceled()
+		}
+	case TypeReqEnd:
+		if s := c.inStream(env.ID); s != nil {
+			s.endArgs()
+		}
+	case TypeRepCredit:
+		if s := c.inStream(env.ID); s != nil {
+			s.credit.add(env.Credit)
+		}
+	case TypePing:
+		c.pushEnvelope(&Envelope{Type: TypePong, ID: env.ID})
+	case TypePong:
+	case TypeGoaway:
+		c.mu.Lock()
+		c.away = true
+		if env.Error != nil {
+			// The remote is closing because of us: that is the reason
+			// the connection will end.
+			re := remoteError("", env.Error)
+			re.Message = "closed by the remote: " + re.Message
+			c.remoteReason = re
+		}
+		c.mu.Unlock()
+		if env.Error != nil {
+			c.log.Warn("peer: remote is going away", "code", env.Error.Code, "message", env.Error.Message)
+		}
+	}
+	return true
+}
+
+func (c *Conn) outStream(id uint64) *ClientStream {
+	c.mu.Lock()
+	s := c.out[id]
+	c.mu.Unlock()
+	if s == nil {
+		c.log.Debug("peer: reply for an unknown call id", "id", id)
+	}
+	return s
+}
+
+func (c *Conn) inStream(id uint64) *ServerStream {
+	c.mu.Lock()
+	s := c.in[id]
+	c.mu.Unlock()
+	if s == nil {
+		c.log.Debug("peer: message for an unknown incoming call id", "id", id)
+	}
+	return s
+}
+
+// incoming handles a req: the next argument of a call being served, or
+// a new call (or notification) to start a handler for.
+func (c *Conn) incoming(env *Envelope) {
+	c.mu.Lock()
+	if env.ID != 0 {
+		if s := c.in[env.ID]; s != nil {
+			c.mu.Unlock()
+			s.deliver(env)
+			return
+		}
+		if _, ok := c.refused[env.ID]; ok {
+			// The rest of a call already answered with an error.
+			if !env.More {
+				delete(c.refused, env.ID)
+			}
+			c.mu.Unlock()
+			return
+		}
+		if env.ID > c.lastIn {
+			c.lastIn = env.ID
+		}
+	}
+	var refuse error
+	var h Handler
+	switch {
+	case c.closing || c.ended:
+		refuse = opErrorf(env.Method, service.KindUnavailable, "connection shutting down")
+	case c.running >= c.cfg.MaxStreams || len(c.in) >= c.cfg.MaxStreams:
+		refuse = opErrorf(env.Method, service.KindOverloaded, "too many calls at once (%d)", c.cfg.MaxStreams)
+	default:
+		if r, ok := c.handlers[env.Method]; ok {
+			h = r.h
+		} else if c.cfg.Handler != nil {
+			h = c.cfg.Handler
+		} else {
+			refuse = errorf(service.KindNotFound, "method not found: %s", env.Method)
+		}
+	}
+	if refuse != nil {
+		if env.ID != 0 && env.More {
+			c.refuseLocked(env.ID)
+		}
+		c.mu.Unlock()
+		if env.ID == 0 {
+			c.log.Debug("peer: notification dropped", "method", env.Method, "err", refuse)
+			return
+		}
+		c.replyError(env.ID, env.Ext, refuse)
+		return
+	}
+	s := c.newServerStream(env)
+	if env.ID != 0 {
+		c.in[env.ID] = s
+	}
+	c.running++
+	c.mu.Unlock()
+	go c.serve(s, h)
+}
+
+// refuseLocked remembers a call answered with an error before its last
+// argument arrived, so that its other arguments are dropped rather than
+// taken for a new call (a caller never reuses an id). The memory is
+// bounded: past MaxStreams ids, later arguments are answered again
+// instead. c.mu is held.
+func (c *Conn) refuseLocked(id uint64) {
+	if len(c.refused) < c.cfg.MaxStreams {
+		c.refused[id] = struct{}{}
+	}
+}
+
+// serve runs a handler and sends its result.
+func (c *Conn) serve(s *ServerStream, h Handler) {
+	var v any
+	var err error
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				logref := newLogref()
+				c.log.Error("peer: handler panic", "method", s.method, "panic", p, "logref", logref, "stack", string(debug.Stack()))
+				v, err = nil, &service.Error{Op: s.method, Kind: service.KindInternal, Message: "internal error", Logref: logref}
+			}
+		}()
+		v, err = h.ServePeer(s.ctx, s)
+	}()
+	s.finish(v, err)
+	c.mu.Lock()
+	c.running--
+	c.checkDrainedLocked()
+	c.mu.Unlock()
+}
+
+func newLogref() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,200 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// errDone is returned by waits that ended because their done channel or
+// context did; callers translate it.
+var errDone = errors.New("peer: done")
+
+// inbox holds the messages of one direction of a stream that the reader
+// delivered and the application has not taken yet. Pushing never blocks.
+// The zero value is ready; its wake-up channel is made only when someone
+// has to wait, so a call whose reply is there when it looks allocates
+// none.
+type inbox struct {
+	mu     sync.Mutex // guards the fields below
+	items  []any      // items[head:] are waiting
+	head   int
+	end    error // why the direction ended (io.EOF or an error), once closed
+	closed bool
+	wake   chan struct{} // capacity 1; nil until someone waits
+	small  [2]any        // the first items' room, in the stream's allocation
+}
+
+// signal sends a wake-up on ch, a channel of capacity 1, if there is
+// one and it holds none yet.
+func signal(ch chan struct{}) {
+	if ch == nil {
+		return
+	}
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// push adds an item and returns how many are buffered; -1 if closed.
+func (b *inbox) push(v any) int {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return -1
+	}
+	if b.head > 0 && len(b.items) == cap(b.items) {
+		// Move the waiting items down rather than grow.
+		n := copy(b.items, b.items[b.head:])
+		clear(b.items[n:])
+		b.items, b.head = b.items[:n], 0
+	}
+	if b.items == nil {
+		b.items = b.small[:0]
+	}
+	b.items = append(b.items, v)
+	n := len(b.items) - b.head
+	w := b.wake
+	b.mu.Unlock()
+	signal(w)
+	return n
+}
+
+// close ends the direction after the buffered items; the first close
+// wins.
+func (b *inbox) close(err error) {
+	b.mu.Lock()
+	if !b.closed {
+		b.closed, b.end = true, err
+	}
+	w := b.wake
+	b.mu.Unlock()
+	signal(w)
+}
+
+// next returns the next item, or the end once the items are taken, or
+// errDone when done is closed or ctx is done first (done may be nil, and
+// ctx context.Background(); ctx's Done is asked for only when there is a
+// wait).
+func (b *inbox) next(ctx context.Context, done <-chan struct{}) (any, error) {
+	for {
+		b.mu.Lock()
+		if b.head < len(b.items) {
+			v := b.items[b.head]
+			b.items[b.head] = nil
+			b.head++
+			if b.head == len(b.items) {
+				b.items, b.head = b.items[:0], 0
+			}
+			b.mu.Unlock()
+			return v, nil
+		}
+		if b.closed {
+			err := b.end
+			b.mu.Unlock()
+			return nil, err
+		}
+		if b.wake == nil {
+			b.wake = make(chan struct{}, 1)
+		}
+		w := b.wake
+		b.mu.Unlock()
+		ctxDone := ctx.Done()
+		select {
+		case <-w:
+		case <-done:
+		case <-ctxDone:
+		}
+		b.mu.Lock()
+		ready := b.head < len(b.items) || b.closed
+		b.mu.Unlock()
+		if !ready {
+			// Prefer what is already there; else the wait ended.
+			select {
+			case <-done:
+				return nil, errDone
+			case <-ctxDone:
+				return nil, errDone
+			default:
+			}
+		}
+	}
+}
+
+// credit is a stream's send credit under flow control: how many more
+// messages the remote agreed to buffer. Its wake-up channel is made only
+// when a sender has to wait.
+type credit struct {
+	mu   sync.Mutex // guards the fields below
+	n    int64
+	wake chan struct{} // capacity 1; nil until someone waits
+}
+
+func (c *credit) init(n int64) { c.n = n }
+
+func (c *credit) add(n int64) {
+	c.mu.Lock()
+	c.n += n
+	w := c.wake
+	c.mu.Unlock()
+	signal(w)
+}
+
+// take waits for one credit; errDone if a or b closes first.
+func (c *credit) take(a, b <-chan struct{}) error {
+	for {
+		c.mu.Lock()
+		if c.n > 0 {
+			c.n--
+			more := c.n > 0
+			w := c.wake
+			c.mu.Unlock()
+			if more {
+				// Pass the wake-up on to nobody in particular: keeps the
+				// channel's state simple for the next waiter.
+				signal(w)
+			}
+			return nil
+		}
+		if c.wake == nil {
+			c.wake = make(chan struct{}, 1)
+		}
+		w := c.wake
+		c.mu.Unlock()
+		select {
+		case <-w:
+		case <-a:
+			return errDone
+		case <-b:
+			return errDone
+		}
+	}
+}
+
+// creditThreshold is how many messages a receiver consumes before it
+// grants them back: half the window.
+func creditThreshold(window int) int64 { return max(1, int64(window)/2) }
+
+// consumedLocked counts one message the application took from stream id
+// (consumed is the stream's count since its last grant) and grants the
+// remote that much credit, with an envelope of type typ, once it reaches
+// the threshold. The caller counts nothing once the remote's side of the
+// stream is done. The stream's lock is held.
+func (c *Conn) consumedLocked(consumed *int64, typ string, id uint64) {
+	*consumed++
+	if *consumed >= creditThreshold(c.cfg.Window) {
+		c.pushEnvelope(&Envelope{Type: typ, ID: id, Credit: *consumed})
+		*consumed = 0
+	}
+}
+
+// bufferBound is how many unread messages a stream may hold: the window
+// under flow control (a remote that sends more breaks the protocol),
+// else MaxBuffered.
+func (c *Conn) bufferBound() int {
+	if c.has(extFlow) {
+		return c.cfg.Window
+	}
+	return c.cfg.MaxBuffered
+}

@@ -1,0 +1,97 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/glyph-ipc/glyph/service"
+)
+
+// A ListenOption configures [Listen]: [WithMaxFrameSize].
+type ListenOption interface{ applyListen(*listenConfig) }
+
+type listenConfig struct {
+	maxFrameSize int
+}
+
+// Listener accepts framed connections on a stream transport.
+type Listener interface {
+	// Accept waits for the next connection, ready for Server.
+	Accept(ctx context.Context) (FrameConn, error)
+	// Close stops listening (and removes a Unix socket's file).
+	Close() error
+	// Addr returns the address in the form Dial takes, such as
+	// "tcp://127.0.0.1:40123".
+	Addr() string
+}
+
+// Listen listens on addr: "tcp://host:port" (port 0 picks one; see
+// Addr) or "unix:///path/to/socket". WebSocket is served by an
+// http.Server instead: see [NewWebSocketHandler].
+func Listen(ctx context.Context, addr string, opts ...ListenOption) (Listener, error) {
+	var cfg listenConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyListen(&cfg)
+		}
+	}
+	scheme, rest, ok := strings.Cut(addr, "://")
+	if !ok {
+		return nil, errorf(service.KindInvalid, "peer address %q has no scheme (tcp://, unix://)", addr)
+	}
+	var network string
+	switch scheme {
+	case "tcp", "unix":
+		network = scheme
+	default:
+		return nil, errorf(service.KindInvalid, "cannot listen on %q: scheme %q (use tcp:// or unix://, or NewWebSocketHandler)", addr, scheme)
+	}
+	var lc net.ListenConfig
+	nl, err := lc.Listen(ctx, network, rest)
+	if err != nil {
+		return nil, wrapErr(service.KindUnavailable, fmt.Sprintf("listen %s: %v", addr, err), err)
+	}
+	return &listener{nl: nl, scheme: scheme, max: cfg.maxFrameSize}, nil
+}
+
+type listener struct {
+	nl     net.Listener
+	scheme string
+	max    int
+}
+
+type deadliner interface{ SetDeadline(time.Time) error }
+
+func (l *listener) Accept(ctx context.Context) (FrameConn, error) {
+	dl, _ := l.nl.(deadliner)
+	if dl != nil && ctx.Done() != nil {
+		dl.SetDeadline(time.Time{})
+		stop := context.AfterFunc(ctx, func() { dl.SetDeadline(time.Unix(1, 0)) })
+		defer stop()
+	}
+	nc, err := l.nl.Accept()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctxError("accept", ctx)
+		}
+		if errors.Is(err, net.ErrClosed) {
+			return nil, wrapErr(service.KindUnavailable, "listener closed", err)
+		}
+		return nil, wrapErr(service.KindUnavailable, "accept: "+err.Error(), err)
+	}
+	return NewStreamConn(nc, l.max), nil
+}
+
+func (l *listener) Close() error { return l.nl.Close() }
+
+func (l *listener) Addr() string {
+	a := l.nl.Addr().String()
+	if l.scheme == "unix" {
+		return "unix://" + a
+	}
+	return "tcp://" + a
+}

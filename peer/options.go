@@ -1,0 +1,256 @@
+package peer
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/wire"
+)
+
+// Defaults of a connection's settings.
+const (
+	defaultWindow           = 64
+	defaultMaxBuffered      = 1024
+	defaultMaxStreams       = 4096
+	defaultKeepAlive        = 30 * time.Second
+	defaultKeepAliveTimeout = 15 * time.Second
+	defaultHandshakeTimeout = 10 * time.Second
+)
+
+// An Option configures a connection: Client, Server, Serve, and (since
+// every Option is a [PeerOption]) every connection of a [Peer].
+type Option interface {
+	PeerOption
+	applyConn(*connConfig)
+}
+
+// A PeerOption configures a [Peer] (New): every Option, for each of its
+// connections, and the settings of the peer itself ([WithQueue],
+// [WithBackoff], [WithInterceptors], [WithDialOptions]).
+type PeerOption interface {
+	applyPeer(*Peer)
+}
+
+// peerOption is a PeerOption that sets the peer's own settings.
+type peerOption func(*Peer)
+
+func (f peerOption) applyPeer(p *Peer) { f(p) }
+
+// WithQueue lets up to n calls wait for a connection when there is none;
+// more fail at once with [service.KindOverloaded]. With n = 0 no call
+// waits: a call made without a connection fails at once with
+// [service.KindUnavailable]. The default is 1024.
+func WithQueue(n int) PeerOption {
+	return peerOption(func(p *Peer) { p.queueMax = max(n, 0) })
+}
+
+// WithBackoff sets how long the peer waits before it redials an address
+// that failed or dropped: about least the first time, twice as long
+// after each failure up to most, each wait picked at random between half
+// and all of that. Defaults 100ms and 30s, which a duration ≤ 0 keeps.
+func WithBackoff(least, most time.Duration) PeerOption {
+	return peerOption(func(p *Peer) {
+		if least > 0 {
+			p.backoffMin = least
+		}
+		if most > 0 {
+			p.backoffMax = most
+		}
+	})
+}
+
+// WithInterceptors adds middleware to the calls the peer makes and
+// serves; the first given is the outermost. See [Interceptor].
+func WithInterceptors(ics ...Interceptor) PeerOption {
+	ics = append([]Interceptor(nil), ics...)
+	return peerOption(func(p *Peer) { p.interceptors = append(p.interceptors, ics...) })
+}
+
+// WithDialOptions sets how Connect and ConnectResolver dial (WebSocket
+// HTTP client and headers, frame limit). Without [WithMaxFrameSize] among
+// them, the connections' own frame limit applies.
+func WithDialOptions(opts ...DialOption) PeerOption {
+	opts = append([]DialOption(nil), opts...)
+	return peerOption(func(p *Peer) { p.dialOpts = append(p.dialOpts, opts...) })
+}
+
+// connConfig is a connection's settings, as the Options set them; zero
+// fields take the defaults (withDefaults).
+type connConfig struct {
+	Codecs                      []string
+	Handler                     Handler
+	MaxFrameSize                int
+	Window                      int
+	MaxBuffered                 int
+	MaxStreams                  int
+	KeepAlive, KeepAliveTimeout time.Duration // KeepAlive < 0: none
+	Baseline                    bool
+	Limits                      wire.Limits
+	Logger                      *slog.Logger
+	HandshakeTimeout            time.Duration
+}
+
+// connOption is an Option that sets a field of connConfig: a
+// connection's, or those of every connection of a Peer.
+type connOption func(*connConfig)
+
+func (f connOption) applyConn(c *connConfig) { f(c) }
+func (f connOption) applyPeer(p *Peer)       { f(&p.cfg) }
+
+// connConfigOf returns the settings opts make, before the defaults.
+func connConfigOf(opts []Option) connConfig {
+	var c connConfig
+	for _, o := range opts {
+		if o != nil { // a nil option does nothing, as a nil config did
+			o.applyConn(&c)
+		}
+	}
+	return c
+}
+
+// WithCodecs sets the codecs this side speaks, in order of preference;
+// default glyph, msgpack, json. A connector offers them all; an acceptor
+// picks the connector's first that it has. A name other than these
+// three makes the connection fail with [service.KindInvalid].
+func WithCodecs(names ...string) Option {
+	names = append([]string(nil), names...)
+	return connOption(func(c *connConfig) { c.Codecs = names })
+}
+
+// WithHandler makes h serve the calls the remote makes, after the
+// handlers of [Conn.Register]; without it every call is answered "method
+// not found". On a [Peer], h serves the calls of every connection, after
+// the interceptors' handler wrappers.
+func WithHandler(h Handler) Option {
+	return connOption(func(c *connConfig) { c.Handler = h })
+}
+
+// WithWindow sets the per-stream flow-control credit in messages that
+// this side grants in each direction (extension "flow"); default 64.
+func WithWindow(n int) Option {
+	return connOption(func(c *connConfig) { c.Window = n })
+}
+
+// WithMaxBuffered bounds the unread messages of one stream when the
+// remote has no flow control (a baseline peer); beyond it the stream
+// fails with [service.KindOverloaded] rather than stall the connection.
+// Default 1024.
+func WithMaxBuffered(n int) Option {
+	return connOption(func(c *connConfig) { c.MaxBuffered = n })
+}
+
+// WithMaxStreams bounds the incoming calls served at once, notifications
+// included; more are refused with [service.KindOverloaded]. Default 4096.
+func WithMaxStreams(n int) Option {
+	return connOption(func(c *connConfig) { c.MaxStreams = n })
+}
+
+// WithKeepAlive sets how long the connection may be silent before this
+// side pings (extension "ping"), and how long it then waits for any frame
+// before it declares the remote dead and closes the connection with
+// [service.KindUnavailable]. A remote without the extension (a baseline
+// duplex peer) is pinged the transport's own way when the [FrameConn] is a
+// [Pinger] (WebSocket is), and must answer within timeout. Defaults 30s
+// and 15s, which a duration ≤ 0 keeps.
+func WithKeepAlive(interval, timeout time.Duration) Option {
+	return connOption(func(c *connConfig) { c.KeepAlive, c.KeepAliveTimeout = max(interval, 0), timeout })
+}
+
+// WithoutKeepAlive makes this side never ping: a dead remote is noticed
+// only when the transport fails.
+func WithoutKeepAlive() Option {
+	return connOption(func(c *connConfig) { c.KeepAlive = -1 })
+}
+
+// WithBaseline makes this side offer and accept no extensions and no
+// codec negotiation: it talks exactly like a public duplex peer.
+func WithBaseline() Option {
+	return connOption(func(c *connConfig) { c.Baseline = true })
+}
+
+// WithLimits bounds what the decoders accept (depth, items, string
+// sizes); zero fields take [wire.DefaultLimits].
+func WithLimits(l wire.Limits) Option {
+	return connOption(func(c *connConfig) { c.Limits = l })
+}
+
+// WithLogger makes the connection log to l: protocol diagnostics
+// (unknown ids at debug, bad frames and handler panics at warn and error)
+// and what handlers log through [Conn.Logger], such as the calls of
+// [github.com/glyph-ipc/glyph/hyperpeer.NewHandler]. A [Peer] logs there
+// too what happens to its connections (dialed, lost, refused). Without
+// it, [slog.Default] (see the package doc).
+func WithLogger(l *slog.Logger) Option {
+	return connOption(func(c *connConfig) { c.Logger = l })
+}
+
+// WithHandshakeTimeout bounds the handshake; default 10s.
+func WithHandshakeTimeout(d time.Duration) Option {
+	return connOption(func(c *connConfig) { c.HandshakeTimeout = d })
+}
+
+// WithMaxFrameSize bounds a received frame; default 4 MiB
+// ([DefaultMaxFrameSize]), which n ≤ 0 keeps. For a connection, a bigger
+// frame closes it; the same option bounds the frames that [Dial], [Listen]
+// and [NewWebSocketHandler] read, and the connections a [Peer] makes and
+// accepts.
+func WithMaxFrameSize(n int) FrameSizeOption { return maxFrameSize(n) }
+
+// A FrameSizeOption is what [WithMaxFrameSize] returns: an Option, a
+// [DialOption], a [ListenOption] and a [WebSocketOption].
+type FrameSizeOption interface {
+	Option
+	DialOption
+	ListenOption
+	WebSocketOption
+}
+
+type maxFrameSize int
+
+func (n maxFrameSize) applyConn(c *connConfig)           { c.MaxFrameSize = int(n) }
+func (n maxFrameSize) applyPeer(p *Peer)                 { p.cfg.MaxFrameSize = int(n) }
+func (n maxFrameSize) applyDial(d *dialConfig)           { d.maxFrameSize = int(n) }
+func (n maxFrameSize) applyListen(l *listenConfig)       { l.maxFrameSize = int(n) }
+func (n maxFrameSize) applyWebSocket(w *webSocketConfig) { w.maxFrameSize = int(n) }
+
+// withDefaults returns a copy of cfg with defaults filled in, or an error
+// for settings that cannot work.
+func (cfg connConfig) withDefaults() (connConfig, error) {
+	c := cfg
+	if len(c.Codecs) == 0 {
+		c.Codecs = codecNames
+	}
+	for _, n := range c.Codecs {
+		if _, ok := CodecByName(n); !ok {
+			return c, errorf(service.KindInvalid, "peer: unknown codec %q (glyph, msgpack, json)", n)
+		}
+	}
+	c.Codecs = append([]string(nil), c.Codecs...)
+	if c.MaxFrameSize <= 0 {
+		c.MaxFrameSize = DefaultMaxFrameSize
+	}
+	if c.Window <= 0 {
+		c.Window = defaultWindow
+	}
+	c.Window = min(c.Window, maxWindow)
+	if c.MaxBuffered <= 0 {
+		c.MaxBuffered = defaultMaxBuffered
+	}
+	if c.MaxStreams <= 0 {
+		c.MaxStreams = defaultMaxStreams
+	}
+	if c.KeepAlive == 0 {
+		c.KeepAlive = defaultKeepAlive
+	}
+	if c.KeepAliveTimeout <= 0 {
+		c.KeepAliveTimeout = defaultKeepAliveTimeout
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = defaultHandshakeTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = defaultLogger()
+	}
+	return c, nil
+}
