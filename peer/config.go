@@ -16,6 +16,8 @@ const (
 	defaultKeepAlive        = 30 * time.Second
 	defaultKeepAliveTimeout = 15 * time.Second
 	defaultHandshakeTimeout = 10 * time.Second
+	defaultStallTimeout     = 30 * time.Second
+	defaultIdleTimeout      = 5 * time.Minute
 )
 
 // Config configures a connection. The zero value is valid; zero fields
@@ -64,6 +66,18 @@ type Config struct {
 	Logger *slog.Logger
 	// HandshakeTimeout bounds the handshake; default 10s.
 	HandshakeTimeout time.Duration
+	// StallTimeout is how long the remote may read nothing of what this
+	// side writes before the connection is closed with
+	// [service.KindOverloaded]; default 30s. While what waits to be
+	// written is over the write queue's limit (the larger of 1 MiB and
+	// MaxFrameSize), this side stops reading from the remote as well.
+	StallTimeout time.Duration
+	// IdleTimeout closes the connection when nothing came from the remote
+	// for that long and no call is in flight either way; default 5
+	// minutes, negative for never. A remote that pings (extension "ping",
+	// or WebSocket pings) is not idle while it answers; a baseline peer
+	// over TCP that only keeps the connection open is.
+	IdleTimeout time.Duration
 }
 
 // withDefaults returns a copy of cfg with defaults filled in, or an error
@@ -97,6 +111,15 @@ func (cfg *Config) withDefaults() (Config, error) {
 	}
 	if c.KeepAlive == 0 {
 		c.KeepAlive = defaultKeepAlive
+	}
+	if c.StallTimeout <= 0 {
+		c.StallTimeout = defaultStallTimeout
+	}
+	switch {
+	case c.IdleTimeout == 0:
+		c.IdleTimeout = defaultIdleTimeout
+	case c.IdleTimeout < 0:
+		c.IdleTimeout = 0
 	}
 	if c.KeepAliveTimeout <= 0 {
 		c.KeepAliveTimeout = defaultKeepAliveTimeout
