@@ -192,6 +192,19 @@ func (s *ClientStream) sendReq(env Envelope) error {
 		}
 	}
 	s.mu.Unlock()
+	if c.has(extFlow) && !env.Open {
+		if err := s.credit.take(s.done, c.closed); err != nil {
+			return io.EOF
+		}
+	}
+	// An argument is encoded only once it can be queued (see waitSend).
+	if err := c.waitSend(s.ctx, s.done); err != nil {
+		if err == errDone {
+			return io.EOF
+		}
+		return opError(s.method, err)
+	}
+	defer c.doneSend()
 	e, err := c.encode(&env)
 	if err != nil {
 		if first {
@@ -200,19 +213,6 @@ func (s *ClientStream) sendReq(env Envelope) error {
 			c.removeOut(s.id, s)
 			s.id, s.started = 0, false
 			s.mu.Unlock()
-		}
-		return opError(s.method, err)
-	}
-	if c.has(extFlow) && !env.Open {
-		if err := s.credit.take(s.done, c.closed); err != nil {
-			e.discard()
-			return io.EOF
-		}
-	}
-	if err := c.waitSpace(s.ctx, s.done); err != nil {
-		e.discard()
-		if err == errDone {
-			return io.EOF
 		}
 		return opError(s.method, err)
 	}

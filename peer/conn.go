@@ -29,9 +29,11 @@ type Conn struct {
 
 	pingID uint64 // the last ping envelope's id; keepAlive's alone
 
-	wq       writeQueue
-	lastRecv atomic.Int64 // unix nanoseconds of the last frame read
-	stats    connStats
+	wq writeQueue
+	// sendSlots holds a token per sender encoding a frame (waitSend).
+	sendSlots chan struct{}
+	lastRecv  atomic.Int64 // unix nanoseconds of the last frame read
+	stats     connStats
 
 	// The reader's own: the envelope it decodes into (nothing keeps it
 	// past dispatch) and the method names it has read.
@@ -174,9 +176,11 @@ func newConn(fc FrameConn, cfg connConfig, h handshake) *Conn {
 	}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	c.wq.init(max(1<<20, cfg.MaxFrameSize))
+	c.sendSlots = make(chan struct{}, sendSlots())
 	c.lastRecv.Store(time.Now().UnixNano())
 	go c.readLoop()
 	go c.writeLoop()
+	go c.watch()
 	if cfg.KeepAlive > 0 {
 		if c.has(extPing) {
 			go c.keepAlive(c.pingEnvelope)

@@ -150,16 +150,16 @@ func (c *Conn) Notify(ctx context.Context, method string, args any, opts ...Call
 	if o.safe && c.has(extSafe) {
 		env.Safe = true
 	}
-	e, err := c.encode(env)
-	if err != nil {
-		return opError(method, err)
-	}
-	if err := c.waitSpace(ctx, nil); err != nil {
-		e.discard()
+	if err := c.waitSend(ctx, nil); err != nil {
 		if err == errDone {
 			return ctxError(method, ctx)
 		}
 		return err
+	}
+	defer c.doneSend()
+	e, err := c.encode(env)
+	if err != nil {
+		return opError(method, err)
 	}
 	c.mu.Lock()
 	err = c.refusingLocked(method)

@@ -12,6 +12,9 @@ import (
 
 func (c *Conn) readLoop() {
 	for {
+		if !c.outboundRoom() {
+			return
+		}
 		// The frame's data lasts until the next read: the codecs copy
 		// what they decode.
 		f, err := c.fc.ReadFrame(context.Background())

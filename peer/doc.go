@@ -120,6 +120,24 @@
 // [slog.Default] as it is when a line is logged, so that
 // [slog.SetDefault] in main sets it for every connection.
 //
+// # Memory
+//
+// A connection holds at most, besides what its handlers hold: a frame
+// being read (up to [WithMaxFrameSize], F), the frames waiting to be
+// written (they are encoded only once the write queue is under its
+// limit L, the larger of 1 MiB and F, by at most S senders at once, S
+// being GOMAXPROCS within 2 to 8), and the batch being written: about
+// 2L + 2S·F, 24 MiB with the defaults on two cores. A remote that reads
+// nothing is not read from either once L is queued, and is closed after
+// [WithStallTimeout]. Each of up to [WithMaxStreams] calls served at
+// once holds what its handler returns until it can be queued, and each
+// stream holds up to [WithWindow] unread arguments ([WithMaxBuffered]
+// for a baseline remote), each up to F: MaxStreams × Window × F is the
+// bound that flow control gives today, which is large; byte-based limits
+// are to come. A remote that sends nothing and has no call in flight is
+// closed after [WithIdleTimeout]. A server holds this per connection;
+// it does not limit how many connections it accepts yet.
+//
 // # Serving a service
 //
 // Package hyperpeer serves a [service.Service], the same registrations an

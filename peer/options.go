@@ -16,6 +16,8 @@ const (
 	defaultKeepAlive        = 30 * time.Second
 	defaultKeepAliveTimeout = 15 * time.Second
 	defaultHandshakeTimeout = 10 * time.Second
+	defaultStallTimeout     = 30 * time.Second
+	defaultIdleTimeout      = 5 * time.Minute
 )
 
 // An Option configures a connection: Client, Server, Serve, and (since
@@ -89,6 +91,8 @@ type connConfig struct {
 	Limits                      wire.Limits
 	Logger                      *slog.Logger
 	HandshakeTimeout            time.Duration
+	StallTimeout                time.Duration
+	IdleTimeout                 time.Duration // < 0: never
 }
 
 // connOption is an Option that sets a field of connConfig: a
@@ -185,6 +189,25 @@ func WithLogger(l *slog.Logger) Option {
 	return connOption(func(c *connConfig) { c.Logger = l })
 }
 
+// WithStallTimeout is how long the remote may read nothing of what this
+// side writes before the connection is closed with
+// [service.KindOverloaded]; default 30s. While what waits to be written is
+// over the write queue's limit (the larger of 1 MiB and the frame size),
+// this side stops reading from the remote as well (see Memory in the
+// package doc).
+func WithStallTimeout(d time.Duration) Option {
+	return connOption(func(c *connConfig) { c.StallTimeout = d })
+}
+
+// WithIdleTimeout closes the connection when nothing came from the remote
+// for d and no call is in flight either way; default 5 minutes, d < 0 for
+// never. A remote that pings (extension "ping", or WebSocket pings) is
+// not idle while it answers; a baseline peer over TCP that only keeps the
+// connection open is.
+func WithIdleTimeout(d time.Duration) Option {
+	return connOption(func(c *connConfig) { c.IdleTimeout = d })
+}
+
 // WithHandshakeTimeout bounds the handshake; default 10s.
 func WithHandshakeTimeout(d time.Duration) Option {
 	return connOption(func(c *connConfig) { c.HandshakeTimeout = d })
@@ -248,6 +271,15 @@ func (cfg connConfig) withDefaults() (connConfig, error) {
 	}
 	if c.HandshakeTimeout <= 0 {
 		c.HandshakeTimeout = defaultHandshakeTimeout
+	}
+	if c.StallTimeout <= 0 {
+		c.StallTimeout = defaultStallTimeout
+	}
+	switch {
+	case c.IdleTimeout == 0:
+		c.IdleTimeout = defaultIdleTimeout
+	case c.IdleTimeout < 0:
+		c.IdleTimeout = 0
 	}
 	if c.Logger == nil {
 		c.Logger = defaultLogger()

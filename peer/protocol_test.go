@@ -220,9 +220,10 @@ func TestGoawayReceived(t *testing.T) {
 }
 
 // A remote that keeps calling but never reads the replies cannot make
-// the connection queue without bound: it is closed as Overloaded.
+// the connection queue without bound: it is no longer read from, then
+// closed as Overloaded once it has read nothing for StallTimeout.
 func TestRemoteThatDoesNotRead(t *testing.T) {
-	r, c := rawToServer(t, nil, "SIMPLEX/1.0;json")
+	r, c := rawToServer(t, []peer.Option{peer.WithStallTimeout(time.Second)}, "SIMPLEX/1.0;json")
 	req := []byte(`{"type":"req","method":"` + strings.Repeat("m", 4000) + `","payload":null,"id":1}`)
 	batch := make([]peer.Frame, 100)
 	for i := range batch {

@@ -188,21 +188,21 @@ func (s *ServerStream) Send(v any) error {
 // item.
 func (s *ServerStream) sendRep(env *Envelope) error {
 	c := s.c
-	e, err := c.encode(env)
-	if err != nil {
-		return opError(s.method, err)
-	}
 	if env.Type == TypeRep && env.Error == nil && c.has(extFlow) {
 		if err := s.credit.take(s.ctx.Done(), nil); err != nil {
-			e.discard()
 			return ctxError(s.method, s.ctx)
 		}
 	}
-	if err := c.waitSpace(s.ctx, nil); err != nil {
-		e.discard()
+	// A reply is encoded only once it can be queued (see waitSend).
+	if err := c.waitSend(s.ctx, nil); err != nil {
 		if err == errDone {
 			return ctxError(s.method, s.ctx)
 		}
+		return opError(s.method, err)
+	}
+	defer c.doneSend()
+	e, err := c.encode(env)
+	if err != nil {
 		return opError(s.method, err)
 	}
 	s.mu.Lock()

@@ -3,6 +3,8 @@ package peer
 import (
 	"context"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -93,6 +95,10 @@ type writeQueue struct {
 
 	wake chan struct{} // the writer goroutine's wake-up call (capacity 1)
 
+	// writing is when the writer goroutine started the batch it is
+	// writing, in unix nanoseconds; 0 while it is not writing.
+	writing atomic.Int64
+
 	// out is the frames handed to WriteFrames; the writer goroutine's.
 	out []Frame
 }
@@ -133,6 +139,32 @@ func (c *Conn) queue(e encoded) (queued int) {
 	q.signal()
 	return queued
 }
+
+// waitSend waits for a send slot, then until the queue holds less than its
+// limit; the caller then encodes its envelope, queues it and calls
+// doneSend. Encoding only what can be queued, in at most cap(c.sendSlots)
+// senders at once, bounds what a connection holds for a remote that
+// reads slowly or not at all: the queue's limit plus that many frames,
+// plus the batch being written; nothing waits encoded outside the queue.
+func (c *Conn) waitSend(ctx context.Context, done <-chan struct{}) error {
+	select {
+	case c.sendSlots <- struct{}{}:
+	case <-c.closed:
+		return lostError("", c.Err())
+	case <-done:
+		return errDone
+	case <-ctx.Done():
+		return errDone
+	}
+	if err := c.waitSpace(ctx, done); err != nil {
+		<-c.sendSlots
+		return err
+	}
+	return nil
+}
+
+// doneSend gives back the slot of waitSend.
+func (c *Conn) doneSend() { <-c.sendSlots }
 
 // waitSpace waits until the queue holds less than its limit.
 func (c *Conn) waitSpace(ctx context.Context, done <-chan struct{}) error {
@@ -213,7 +245,9 @@ func (c *Conn) writeLoop() {
 					out = append(out, Frame{Data: buf[f.off : f.off+f.n : f.off+f.n], Text: f.text})
 				}
 			}
+			q.writing.Store(time.Now().UnixNano())
 			err := c.fc.WriteFrames(context.Background(), out)
+			q.writing.Store(0)
 			clear(out)
 			q.out = out[:0]
 			if err != nil {
