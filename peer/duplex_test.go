@@ -253,10 +253,8 @@ func TestBaselineKeepAlive(t *testing.T) {
 				frames <- string(data)
 			}
 		}()
-		time.Sleep(500 * time.Millisecond) // 25 keepalive periods, idle
-		if c.Err() != nil {
-			t.Fatalf("idle live baseline peer dropped: %v", c.Err())
-		}
+		// 25 keepalive periods, idle.
+		holds(t, "an idle live baseline peer stays connected", 500*time.Millisecond, func() bool { return c.Err() == nil })
 		r.send(`{"type":"req","method":"echo","payload":"alive","id":1}`)
 		if got := <-frames; got != `{"type":"rep","payload":"alive","id":1}` {
 			t.Errorf("after idling: %q", got)

@@ -395,10 +395,8 @@ func TestKeepAliveDetectsDeadPeer(t *testing.T) {
 func TestKeepAliveKeepsLivePeer(t *testing.T) {
 	cfg := []peer.Option{peer.WithKeepAlive(10*time.Millisecond, 40*time.Millisecond), peer.WithHandler(services())}
 	c, srv := connect(t, transports[1], cfg, cfg)
-	time.Sleep(300 * time.Millisecond) // idle: only pings and pongs
-	if c.Err() != nil || srv.Err() != nil {
-		t.Fatalf("idle connection closed: %v / %v", c.Err(), srv.Err())
-	}
+	// Idle: only pings and pongs.
+	holds(t, "an idle connection with keepalive stays open", 300*time.Millisecond, func() bool { return c.Err() == nil && srv.Err() == nil })
 	if v, err := c.Call(ctxTimeout(t, 5*time.Second), "echo", "alive"); err != nil || v != "alive" {
 		t.Fatal(v, err)
 	}
