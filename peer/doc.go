@@ -135,8 +135,9 @@
 // for a baseline remote), each up to F: MaxStreams × Window × F is the
 // bound that flow control gives today, which is large; byte-based limits
 // are to come. A remote that sends nothing and has no call in flight is
-// closed after [WithIdleTimeout]. A server holds this per connection;
-// it does not limit how many connections it accepts yet.
+// closed after [WithIdleTimeout]. A server holds this per connection,
+// for as many connections as [WithMaxConns] and [WithMaxConnsPerHost]
+// let its listeners and WebSocket handlers hold (no bound by default).
 //
 // # Serving a service
 //

@@ -66,6 +66,7 @@ type streamConn struct {
 	bufs          net.Buffers // the writer's writev vector, kept between batches
 	closeOnce     sync.Once
 	closeErr      error
+	onClose       func() // run once when closed: a listener's count of its connections
 }
 
 func addrString(a net.Addr) string {
@@ -257,7 +258,12 @@ func (c *streamConn) WriteFrames(ctx context.Context, frames []Frame) error {
 }
 
 func (c *streamConn) Close() error {
-	c.closeOnce.Do(func() { c.closeErr = c.rwc.Close() })
+	c.closeOnce.Do(func() {
+		c.closeErr = c.rwc.Close()
+		if c.onClose != nil {
+			c.onClose()
+		}
+	})
 	return c.closeErr
 }
 

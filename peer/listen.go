@@ -11,11 +11,13 @@ import (
 	"github.com/glyph-ipc/glyph/service"
 )
 
-// A ListenOption configures [Listen]: [WithMaxFrameSize].
+// A ListenOption configures [Listen]: [WithMaxFrameSize], [WithMaxConns],
+// [WithMaxConnsPerHost].
 type ListenOption interface{ applyListen(*listenConfig) }
 
 type listenConfig struct {
 	maxFrameSize int
+	limits       connLimiter
 }
 
 // Listener accepts framed connections on a stream transport.
@@ -55,13 +57,14 @@ func Listen(ctx context.Context, addr string, opts ...ListenOption) (Listener, e
 	if err != nil {
 		return nil, wrapErr(service.KindUnavailable, fmt.Sprintf("listen %s: %v", addr, err), err)
 	}
-	return &listener{nl: nl, scheme: scheme, max: cfg.maxFrameSize}, nil
+	return &listener{nl: nl, scheme: scheme, max: cfg.maxFrameSize, limits: &connLimiter{max: cfg.limits.max, perHost: cfg.limits.perHost}}, nil
 }
 
 type listener struct {
 	nl     net.Listener
 	scheme string
 	max    int
+	limits *connLimiter
 }
 
 type deadliner interface{ SetDeadline(time.Time) error }
@@ -73,17 +76,32 @@ func (l *listener) Accept(ctx context.Context) (FrameConn, error) {
 		stop := context.AfterFunc(ctx, func() { dl.SetDeadline(time.Unix(1, 0)) })
 		defer stop()
 	}
-	nc, err := l.nl.Accept()
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctxError("accept", ctx)
+	for {
+		nc, err := l.nl.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctxError("accept", ctx)
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return nil, wrapErr(service.KindUnavailable, "listener closed", err)
+			}
+			return nil, wrapErr(service.KindUnavailable, "accept: "+err.Error(), err)
 		}
-		if errors.Is(err, net.ErrClosed) {
-			return nil, wrapErr(service.KindUnavailable, "listener closed", err)
+		if !l.limits.active() {
+			return NewStreamConn(nc, l.max), nil
 		}
-		return nil, wrapErr(service.KindUnavailable, "accept: "+err.Error(), err)
+		host := ""
+		if l.scheme == "tcp" {
+			host = hostOf(nc.RemoteAddr().String())
+		}
+		if !l.limits.take(host) {
+			nc.Close() // over a limit: the remote fails at once
+			continue
+		}
+		sc := NewStreamConn(nc, l.max).(*streamConn)
+		sc.onClose = func() { l.limits.release(host) }
+		return sc, nil
 	}
-	return NewStreamConn(nc, l.max), nil
 }
 
 func (l *listener) Close() error { return l.nl.Close() }

@@ -19,6 +19,7 @@ type WebSocketOption interface{ applyWebSocket(*webSocketConfig) }
 type webSocketConfig struct {
 	allowedOrigins []string
 	maxFrameSize   int
+	limits         connLimiter
 }
 
 type webSocketOption func(*webSocketConfig)
@@ -41,8 +42,9 @@ func WithAllowedOrigins(patterns ...string) WebSocketOption {
 // Server on it. Mount it on a path of a ServeMux. accept is called on
 // the request's goroutine; the handler returns once the connection is
 // closed, so accept may serve the connection itself or start a goroutine.
-// opts bound the frames read ([WithMaxFrameSize]) and name the browser
-// origins allowed ([WithAllowedOrigins]).
+// opts bound the frames read ([WithMaxFrameSize]) and the connections
+// held at once ([WithMaxConns], [WithMaxConnsPerHost]), and name the
+// browser origins allowed ([WithAllowedOrigins]).
 func NewWebSocketHandler(accept func(FrameConn), opts ...WebSocketOption) http.Handler {
 	var cfg webSocketConfig
 	for _, o := range opts {
@@ -51,7 +53,16 @@ func NewWebSocketHandler(accept func(FrameConn), opts ...WebSocketOption) http.H
 		}
 	}
 	patterns, max := cfg.allowedOrigins, cfg.maxFrameSize
+	limits := &connLimiter{max: cfg.limits.max, perHost: cfg.limits.perHost}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if limits.active() {
+			host := hostOf(r.RemoteAddr)
+			if !limits.take(host) {
+				http.Error(w, "too many connections", http.StatusServiceUnavailable)
+				return
+			}
+			defer limits.release(host)
+		}
 		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: patterns})
 		if err != nil {
 			return // Accept wrote the error response (403 for a foreign Origin)
