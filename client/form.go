@@ -252,8 +252,8 @@ func (v *Value) formRequest(f hyper.Form, args []any) (*request, error) {
 		}
 	}
 	switch {
-	case pl.blob != nil:
-		return r, v.blobBody(r, f, pl.blob)
+	case pl.blob >= 0:
+		return r, v.blobBody(r, f, &bound[pl.blob])
 	case pl.inBody > 0 || env == envForm:
 		if err := v.formBody(r, f, p, bound); err != nil {
 			return nil, err
@@ -298,13 +298,14 @@ func (v *Value) formEnvelope(method string, f hyper.Form) (string, error) {
 type placement struct {
 	query  *wire.OrderedDict // those in the URL's query; nil when none
 	inBody int               // how many go in a form body (marked inBody)
-	blob   *arg              // the one sent as the whole body, if any
+	blob   int               // the index of the one sent as the whole body; -1: none
+	// (an index, not a pointer, so that the arguments stay on the caller's stack)
 }
 
 // placeArgs puts each argument where its input's envelope says, or the
 // form's, env.
 func (v *Value) placeArgs(env string, bound []arg) (placement, error) {
-	var pl placement
+	pl := placement{blob: -1}
 	for i := range bound {
 		a := &bound[i]
 		e := env
@@ -327,10 +328,10 @@ func (v *Value) placeArgs(env string, bound []arg) (placement, error) {
 			if !a.given {
 				continue // the server applies its own default
 			}
-			if pl.blob != nil {
-				return pl, v.errorf(service.KindInvalid, "the blob envelope sends one argument, got %q and %q", pl.blob.in.Name, a.in.Name)
+			if pl.blob >= 0 {
+				return pl, v.errorf(service.KindInvalid, "the blob envelope sends one argument, got %q and %q", bound[pl.blob].in.Name, a.in.Name)
 			}
-			pl.blob = a
+			pl.blob = i
 		case envNone:
 			if a.given {
 				return pl, v.errorf(service.KindInvalid, "argument %q: the form sends no arguments (envelope none)", a.in.Name)
@@ -339,8 +340,8 @@ func (v *Value) placeArgs(env string, bound []arg) (placement, error) {
 			return pl, v.errorf(service.KindUnsupported, "argument %q: unknown envelope %q", a.in.Name, e)
 		}
 	}
-	if pl.blob != nil && pl.inBody > 0 {
-		return pl, v.errorf(service.KindInvalid, "cannot send %q as the body and other arguments in a form body", pl.blob.in.Name)
+	if pl.blob >= 0 && pl.inBody > 0 {
+		return pl, v.errorf(service.KindInvalid, "cannot send %q as the body and other arguments in a form body", bound[pl.blob].in.Name)
 	}
 	return pl, nil
 }
