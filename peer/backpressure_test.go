@@ -31,26 +31,7 @@ func TestReplyBackpressure(t *testing.T) {
 		started.Add(1)
 		return strings.Repeat("r", replySize), nil
 	})
-	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	conns := make(chan *peer.Conn, 4)
-	go func() {
-		for {
-			fc, err := l.Accept(ctx)
-			if err != nil {
-				return
-			}
-			go func() {
-				c, err := peer.Server(ctx, fc, peer.WithHandler(handler), peer.WithStallTimeout(2*time.Second), peer.WithMaxStreams(256))
-				if err == nil {
-					conns <- c
-				}
-			}()
-		}
-	}()
+	l, conns := serveTCP(t, ctx, peer.WithHandler(handler), peer.WithStallTimeout(2*time.Second), peer.WithMaxStreams(256))
 
 	var before runtime.MemStats
 	runtime.GC()
@@ -134,6 +115,32 @@ func TestReplyBackpressure(t *testing.T) {
 	}
 }
 
+// serveTCP serves connections on a TCP listener with opts and sends each
+// one it accepts on conns, until ctx ends.
+func serveTCP(t *testing.T, ctx context.Context, opts ...peer.Option) (peer.Listener, <-chan *peer.Conn) {
+	t.Helper()
+	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	conns := make(chan *peer.Conn, 4)
+	go func() {
+		for {
+			fc, err := l.Accept(ctx)
+			if err != nil {
+				return
+			}
+			go func() {
+				if c, err := peer.Server(ctx, fc, opts...); err == nil {
+					conns <- c
+				}
+			}()
+		}
+	}()
+	return l, conns
+}
+
 func itoa(i int) string {
 	var b [20]byte
 	n := len(b)
@@ -157,25 +164,7 @@ func TestIdleTimeout(t *testing.T) {
 		<-release
 		return "done", nil
 	})
-	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	conns := make(chan *peer.Conn, 2)
-	go func() {
-		for {
-			fc, err := l.Accept(ctx)
-			if err != nil {
-				return
-			}
-			go func() {
-				if c, err := peer.Server(ctx, fc, peer.WithHandler(handler), peer.WithIdleTimeout(300*time.Millisecond)); err == nil {
-					conns <- c
-				}
-			}()
-		}
-	}()
+	l, conns := serveTCP(t, ctx, peer.WithHandler(handler), peer.WithIdleTimeout(300*time.Millisecond))
 	dial := func() peer.FrameConn {
 		nc, err := net.Dial("tcp", strings.TrimPrefix(l.Addr(), "tcp://"))
 		if err != nil {

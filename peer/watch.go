@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"context"
 	"runtime"
 	"time"
 
@@ -18,22 +19,7 @@ func sendSlots() int { return min(max(runtime.GOMAXPROCS(0), 2), 8) }
 // connection closed meanwhile; watch closes it when the remote reads
 // nothing for StallTimeout.
 func (c *Conn) outboundRoom() bool {
-	q := &c.wq
-	for {
-		q.mu.Lock()
-		if q.bytes < q.limit {
-			q.mu.Unlock()
-			return true
-		}
-		space := q.space
-		q.waited = true
-		q.mu.Unlock()
-		select {
-		case <-space:
-		case <-c.closed:
-			return false
-		}
-	}
+	return c.waitSpace(context.Background(), nil) == nil
 }
 
 // watch closes the connection when a batch has been written for longer
