@@ -7,7 +7,6 @@ import (
 	"io"
 	"iter"
 	"log/slog"
-	"math/big"
 	"net/url"
 	"reflect"
 	"slices"
@@ -240,29 +239,8 @@ func callback(c *peer.Conn, ref any) (service.CallbackFunc, error) {
 	}, nil
 }
 
-// typeName names the type of a decoded value in errors, as package peer
-// names them in its own.
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case int64, *big.Int:
-		return "an integer"
-	case float64:
-		return "a float"
-	case string:
-		return "a string"
-	case []byte:
-		return "bytes"
-	case []any:
-		return "a list"
-	case map[string]any, map[any]any:
-		return "a map"
-	}
-	return fmt.Sprintf("%T", v)
-}
+// typeName names the type of a decoded value in errors.
+func typeName(v any) string { return plain.TypeName(v) }
 
 // callbackPayload is the payload of a callback's call: nil for no
 // arguments, a single argument that is not a list or map as it is, else

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"math/bits"
 	"reflect"
-	"sort"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -414,22 +415,14 @@ func (w *mpEncoder) value(v any) {
 			w.value(e)
 		}
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(x))
 		w.check(enc.EncodeMapLen(len(keys)))
 		for _, k := range keys {
 			w.str(k)
 			w.value(x[k])
 		}
 	case map[string]string:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(x))
 		w.check(enc.EncodeMapLen(len(keys)))
 		for _, k := range keys {
 			w.str(k)

@@ -1,10 +1,10 @@
 package peer
 
 import (
-	"fmt"
 	"math"
 	"math/big"
 
+	"github.com/glyph-ipc/glyph/internal/plain"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -220,27 +220,7 @@ func intField(name string, v any, lo, hi int64) (int64, error) {
 }
 
 // typeName names the type of a decoded value in errors.
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case int64, *big.Int:
-		return "an integer"
-	case float64:
-		return "a float"
-	case string:
-		return "a string"
-	case []byte:
-		return "bytes"
-	case []any:
-		return "a list"
-	case map[string]any, map[any]any:
-		return "a map"
-	}
-	return fmt.Sprintf("%T", v)
-}
+func typeName(v any) string { return plain.TypeName(v) }
 
 // toMap returns the envelope as the map the glyph codec writes. Only
 // fields that are set appear, as spec.md says for every codec.

@@ -2,6 +2,11 @@
 // codec carries as it is and what holds no URL to resolve.
 package plain
 
+import (
+	"fmt"
+	"math/big"
+)
+
 // Is reports whether v is plain data: nil, bools, integers, floats,
 // strings and bytes, and lists and string-keyed maps of them, a few
 // levels deep and of a few items each (the bounds keep the check cheap;
@@ -34,4 +39,28 @@ func is(v any, depth int) bool {
 		return true
 	}
 	return false
+}
+
+// TypeName names the type of a decoded value in errors, as the codecs of
+// peer decode them: "null", "a boolean", "an integer", "a list", ...
+func TypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case int64, *big.Int:
+		return "an integer"
+	case float64:
+		return "a float"
+	case string:
+		return "a string"
+	case []byte:
+		return "bytes"
+	case []any:
+		return "a list"
+	case map[string]any, map[any]any:
+		return "a map"
+	}
+	return fmt.Sprintf("%T", v)
 }
