@@ -34,9 +34,8 @@ type ClientStream struct {
 	mu       sync.Mutex // guards the fields below
 	id       uint64     // 0 until the first req is queued
 	started  bool
-	argsDone bool // the last argument is queued or abandoned
-	held     any  // the argument held back (baseline)
-	hasHeld  bool
+	argsDone bool     // the last argument is queued or abandoned
+	held     heldBack // the argument held back (baseline)
 	resDone  bool
 	header   map[string]string
 	gotFirst bool
@@ -111,12 +110,11 @@ func (s *ClientStream) Send(v any) error {
 		return opErrorf(s.method, service.KindInvalid, "Send after CloseSend")
 	}
 	if !s.c.has(extEnd) {
-		if !s.hasHeld {
-			s.held, s.hasHeld = v, true
+		var ok bool
+		if v, ok = s.held.swap(v); !ok {
 			s.mu.Unlock()
 			return nil
 		}
-		v, s.held = s.held, v
 	}
 	s.mu.Unlock()
 	return s.sendArg(v)
@@ -135,8 +133,8 @@ func (s *ClientStream) CloseSend() error {
 		return nil
 	}
 	s.argsDone = true
-	held, hasHeld, started := s.held, s.hasHeld, s.started
-	s.held, s.hasHeld = nil, false
+	held, hasHeld := s.held.take()
+	started := s.started
 	s.mu.Unlock()
 	switch {
 	case hasHeld:
@@ -365,7 +363,7 @@ func (s *ClientStream) finish(err error, how ending) {
 	s.resDone = true
 	argsOpen := !s.argsDone
 	s.argsDone = true
-	s.held, s.hasHeld = nil, false
+	s.held.take()
 	if s.started {
 		c.removeOut(s.id, s)
 		if (how == endingLocal || argsOpen) && c.has(extCancel) {

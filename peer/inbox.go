@@ -198,3 +198,27 @@ func (c *Conn) bufferBound() int {
 	}
 	return c.cfg.MaxBuffered
 }
+
+// heldBack is the last message a baseline stream holds back, so that it
+// can be sent without "more" once the sender knows it is the last: an
+// argument of a ClientStream, a result of a ServerStream. Its owner's
+// mutex guards it.
+type heldBack struct {
+	v  any
+	ok bool
+}
+
+// swap holds v and returns the message held before it, to send now; ok
+// is false when nothing was held (v is only held).
+func (h *heldBack) swap(v any) (prev any, ok bool) {
+	prev, ok = h.v, h.ok
+	h.v, h.ok = v, true
+	return prev, ok
+}
+
+// take returns the message held, if any, and forgets it.
+func (h *heldBack) take() (v any, ok bool) {
+	v, ok = h.v, h.ok
+	*h = heldBack{}
+	return v, ok
+}

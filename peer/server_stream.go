@@ -30,12 +30,11 @@ type ServerStream struct {
 	mu          sync.Mutex // guards the fields below
 	argsDone    bool       // the last argument, reqend or cancel arrived
 	handlerDone bool
-	dead        bool // canceled or failed: send nothing more
-	sent        bool // Send was called
-	streams     bool // the results are a stream, even of no item
-	held        any  // the result held back (baseline)
-	hasHeld     bool
-	consumed    int64 // arguments taken since the last reqcredit
+	dead        bool     // canceled or failed: send nothing more
+	sent        bool     // Send was called
+	streams     bool     // the results are a stream, even of no item
+	held        heldBack // the result held back (baseline)
+	consumed    int64    // arguments taken since the last reqcredit
 }
 
 // newServerStream makes the stream for the first req of a call. c.mu is
@@ -173,12 +172,11 @@ func (s *ServerStream) Send(v any) error {
 	}
 	s.sent = true
 	if !s.c.has(extEnd) {
-		if !s.hasHeld {
-			s.held, s.hasHeld = v, true
+		var ok bool
+		if v, ok = s.held.swap(v); !ok {
 			s.mu.Unlock()
 			return nil
 		}
-		v, s.held = s.held, v
 	}
 	s.mu.Unlock()
 	return s.sendItem(v)
@@ -255,9 +253,7 @@ func (s *ServerStream) finish(v any, err error) {
 func (s *ServerStream) takeHeld() (v any, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, ok = s.held, s.hasHeld
-	s.held, s.hasHeld = nil, false
-	return v, ok
+	return s.held.take()
 }
 
 // replyError ends the call with an error reply, after the result held
