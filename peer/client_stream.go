@@ -41,6 +41,7 @@ type ClientStream struct {
 	gotFirst bool
 	streamed bool  // a result came with more: the reply streams
 	consumed int64 // results taken since the last repcredit
+	place    bool  // holds a token of c.places
 }
 
 // NewStream starts a call of method whose arguments, results or both
@@ -173,10 +174,24 @@ func (s *ClientStream) sendReq(env Envelope) error {
 		return io.EOF
 	}
 	first := !s.started
+	if first && c.places != nil && !s.place {
+		s.mu.Unlock()
+		if err := s.takePlace(); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		if s.resDone {
+			s.mu.Unlock()
+			s.leavePlace()
+			return io.EOF
+		}
+		first = !s.started
+	}
 	if first {
 		id, err := c.addOut(s)
 		if err != nil {
 			s.mu.Unlock()
+			s.leavePlace()
 			return err
 		}
 		s.id, s.started = id, true
@@ -211,6 +226,7 @@ func (s *ClientStream) sendReq(env Envelope) error {
 			c.removeOut(s.id, s)
 			s.id, s.started = 0, false
 			s.mu.Unlock()
+			s.leavePlace()
 		}
 		return opError(s.method, err)
 	}
@@ -373,6 +389,38 @@ func (s *ClientStream) finish(err error, how ending) {
 		}
 	}
 	s.mu.Unlock()
+	// After the cancel, if any, is queued: the remote frees the call's
+	// place when it reads that, before it reads a later call.
+	s.leavePlace()
 	s.res.close(err)
 	close(s.done)
+}
+
+// takePlace waits until the remote serves fewer calls of ours than it
+// announced it serves at once (see WithMaxStreams), and takes a place.
+func (s *ClientStream) takePlace() error {
+	select {
+	case s.c.places <- struct{}{}:
+	case <-s.ctx.Done():
+		return ctxError(s.method, s.ctx)
+	case <-s.done:
+		return io.EOF
+	case <-s.c.closed:
+		return lostError(s.method, s.c.Err())
+	}
+	s.mu.Lock()
+	s.place = true
+	s.mu.Unlock()
+	return nil
+}
+
+// leavePlace gives the call's place back, once.
+func (s *ClientStream) leavePlace() {
+	s.mu.Lock()
+	held := s.place
+	s.place = false
+	s.mu.Unlock()
+	if held {
+		<-s.c.places
+	}
 }

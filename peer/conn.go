@@ -34,11 +34,20 @@ type Conn struct {
 	sendSlots chan struct{}
 	lastRecv  atomic.Int64 // unix nanoseconds of the last frame read
 	stats     connStats
+	// inbound is what the remote's messages held for handlers count
+	// towards MaxInboundBytes (admitInbound).
+	inbound atomic.Int64
+	// places holds a token per call of ours the remote is serving, when
+	// it announced how many it serves at once (WithMaxStreams); nil
+	// otherwise.
+	places chan struct{}
 
 	// The reader's own: the envelope it decodes into (nothing keeps it
 	// past dispatch) and the method names it has read.
-	rx    Envelope
-	names nameCache
+	rx Envelope
+	// rxSize is the size of the frame rx came in.
+	rxSize int64
+	names  nameCache
 
 	mu            sync.Mutex // guards the fields below
 	nextID        uint64
@@ -48,6 +57,7 @@ type Conn struct {
 	handlers      map[string]registered
 	registrations uint64        // the handlers Register made; numbers them
 	running       int           // handler goroutines, notifications included
+	calls         int           // the remote's calls holding a place (see WithMaxStreams)
 	lastIn        uint64        // the highest incoming call id seen
 	closing       bool          // Shutdown began: refuse new calls both ways
 	away          bool          // the remote sent goaway: make no new calls
@@ -175,6 +185,9 @@ func newConn(fc FrameConn, cfg connConfig, h handshake) *Conn {
 		closed:     make(chan struct{}),
 	}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
+	if h.peerStreams > 0 {
+		c.places = make(chan struct{}, h.peerStreams)
+	}
 	c.wq.init(max(1<<20, cfg.MaxFrameSize))
 	c.sendSlots = make(chan struct{}, sendSlots())
 	c.lastRecv.Store(time.Now().UnixNano())

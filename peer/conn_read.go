@@ -44,6 +44,7 @@ func (c *Conn) readLoop() {
 			}
 			continue
 		}
+		c.rxSize = int64(len(f.Data))
 		if !c.dispatch(env) {
 			return
 		}
@@ -206,7 +207,7 @@ func (c *Conn) incoming(env *Envelope) {
 	if env.ID != 0 {
 		if s := c.in[env.ID]; s != nil {
 			c.mu.Unlock()
-			s.deliver(env)
+			s.deliver(env, c.rxSize)
 			return
 		}
 		if _, ok := c.refused[env.ID]; ok {
@@ -223,11 +224,15 @@ func (c *Conn) incoming(env *Envelope) {
 	}
 	var refuse error
 	var h Handler
+	admitted := false
 	switch {
 	case c.closing || c.ended:
 		refuse = opErrorf(env.Method, service.KindUnavailable, "connection shutting down")
-	case c.running >= c.cfg.MaxStreams || len(c.in) >= c.cfg.MaxStreams:
+	case env.ID != 0 && c.calls >= c.cfg.MaxStreams,
+		c.running >= 2*c.cfg.MaxStreams || len(c.in) >= 2*c.cfg.MaxStreams:
 		refuse = opErrorf(env.Method, service.KindOverloaded, "too many calls at once (%d)", c.cfg.MaxStreams)
+	case !func() bool { admitted = c.admitInbound(c.rxSize); return admitted }():
+		refuse = opErrorf(env.Method, service.KindOverloaded, "requests waiting for their handlers over the limit of %d bytes", c.cfg.MaxInboundBytes)
 	default:
 		if r, ok := c.handlers[env.Method]; ok {
 			h = r.h
@@ -238,6 +243,9 @@ func (c *Conn) incoming(env *Envelope) {
 		}
 	}
 	if refuse != nil {
+		if admitted {
+			c.inbound.Add(-c.rxSize)
+		}
 		if env.ID != 0 && env.More {
 			c.refuseLocked(env.ID)
 		}
@@ -250,8 +258,11 @@ func (c *Conn) incoming(env *Envelope) {
 		return
 	}
 	s := c.newServerStream(env)
+	s.firstBytes = c.rxSize
 	if env.ID != 0 {
 		c.in[env.ID] = s
+		s.holdsPlace = true
+		c.calls++
 	}
 	c.running++
 	c.mu.Unlock()
@@ -284,10 +295,26 @@ func (c *Conn) serve(s *ServerStream, h Handler) {
 		v, err = h.ServePeer(s.ctx, s)
 	}()
 	s.finish(v, err)
+	s.releaseInbound()
 	c.mu.Lock()
 	c.running--
 	c.checkDrainedLocked()
 	c.mu.Unlock()
+}
+
+// admitInbound counts n more bytes of the remote's messages towards
+// MaxInboundBytes, or reports false, counting nothing, when they would
+// go past it.
+func (c *Conn) admitInbound(n int64) bool {
+	for {
+		cur := c.inbound.Load()
+		if cur+n > c.cfg.MaxInboundBytes {
+			return false
+		}
+		if c.inbound.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
 }
 
 func newLogref() string {

@@ -122,22 +122,36 @@
 //
 // # Memory
 //
-// A connection holds at most, besides what its handlers hold: a frame
-// being read (up to [WithMaxFrameSize], F), the frames waiting to be
-// written (they are encoded only once the write queue is under its
-// limit L, the larger of 1 MiB and F, by at most S senders at once, S
-// being GOMAXPROCS within 2 to 8), and the batch being written: about
-// 2L + 2S·F, 24 MiB with the defaults on two cores. A remote that reads
-// nothing is not read from either once L is queued, and is closed after
-// [WithStallTimeout]. Each of up to [WithMaxStreams] calls served at
-// once holds what its handler returns until it can be queued, and each
-// stream holds up to [WithWindow] unread arguments ([WithMaxBuffered]
-// for a baseline remote), each up to F: MaxStreams × Window × F is the
-// bound that flow control gives today, which is large; byte-based limits
-// are to come. A remote that sends nothing and has no call in flight is
-// closed after [WithIdleTimeout]. A server holds this per connection,
-// for as many connections as [WithMaxConns] and [WithMaxConnsPerHost]
-// let its listeners and WebSocket handlers hold (no bound by default).
+// What one connection holds, besides what its handlers allocate, with F
+// the frame size ([WithMaxFrameSize], 4 MiB by default):
+//
+//   - the frame being read: F;
+//   - the remote's messages held for handlers: at most B
+//     ([WithMaxInboundBytes], 32 MiB by default). A call's request counts
+//     until its handler returns, a streamed argument until the handler
+//     takes it; a message that would go past B is refused with
+//     [service.KindOverloaded] rather than read into memory;
+//   - what waits to be written: frames are encoded only once the write
+//     queue is under its limit L, the larger of 1 MiB and F, by at most S
+//     senders at once (S is GOMAXPROCS within 2 to 8), plus the batch
+//     being written: about 2L + 2S·F. A remote that reads nothing is not
+//     read from either once L is queued, and is closed after
+//     [WithStallTimeout];
+//   - the results of this side's own calls that the application has not
+//     read: up to [WithWindow] per call ([WithMaxBuffered] with a
+//     baseline remote), each up to F; the application decides how many
+//     calls it makes.
+//
+// So F + B + 2L + 2S·F in encoded bytes, 60 MiB with the defaults on two
+// cores; decoded values take a small multiple of their encoded size
+// (bench/README.md measures it). The remote's calls served at once are
+// bounded by [WithMaxStreams] (256 by default), which a glyph remote is
+// told and keeps within, waiting rather than failing. A remote that sends
+// nothing and has no call in flight is closed after [WithIdleTimeout]. A
+// server holds this per connection, for as many connections as
+// [WithMaxConns] and [WithMaxConnsPerHost] let its listeners and
+// WebSocket handlers hold (no bound by default: set them for the memory
+// the server may use).
 //
 // # Serving a service
 //

@@ -86,8 +86,8 @@ func greeting(cfg *connConfig) string {
 	case contains(codecs, "msgpack"):
 		slot = "msgpack"
 	}
-	return fmt.Sprintf("%s;%s;glyph-codecs=%s;glyph-ext=%s;glyph-window=%d",
-		protocol, slot, strings.Join(codecs, ","), strings.Join(extAll.names(), ","), cfg.Window)
+	return fmt.Sprintf("%s;%s;glyph-codecs=%s;glyph-ext=%s;glyph-window=%d;glyph-streams=%d",
+		protocol, slot, strings.Join(codecs, ","), strings.Join(extAll.names(), ","), cfg.Window, cfg.MaxStreams)
 }
 
 // handshake is what the handshake settled.
@@ -95,6 +95,9 @@ type handshake struct {
 	codec      string
 	ext        extSet
 	peerWindow int // the credit the remote grants per stream; 0 without flow
+	// peerStreams is how many calls the remote serves at once, as it
+	// announced; 0 when it did not (a baseline or duplex peer).
+	peerStreams int
 }
 
 // parseGreeting splits a greeting into its codec slot and parameters.
@@ -146,12 +149,18 @@ func answerGreeting(g string, cfg *connConfig) (string, handshake, error) {
 	if h.ext&extFlow != 0 {
 		h.peerWindow = defaultWindow
 		if w, ok := params["glyph-window"]; ok {
-			if h.peerWindow, err = parseWindow(w); err != nil {
+			if h.peerWindow, err = parseCount("window", w); err != nil {
 				return "", handshake{}, err
 			}
 		}
 		ans += ";window=" + strconv.Itoa(cfg.Window)
 	}
+	if n, ok := params["glyph-streams"]; ok {
+		if h.peerStreams, err = parseCount("streams", n); err != nil {
+			return "", handshake{}, err
+		}
+	}
+	ans += ";streams=" + strconv.Itoa(cfg.MaxStreams)
 	return ans, h, nil
 }
 
@@ -183,11 +192,17 @@ func parseAnswer(a string, cfg *connConfig) (handshake, error) {
 		case "ext":
 			h.ext = parseExt(v)
 		case "window":
-			w, err := parseWindow(v)
+			w, err := parseCount("window", v)
 			if err != nil {
 				return handshake{}, err
 			}
 			h.peerWindow = w
+		case "streams":
+			n, err := parseCount("streams", v)
+			if err != nil {
+				return handshake{}, err
+			}
+			h.peerStreams = n
 		}
 	}
 	if h.codec == "" {
@@ -199,13 +214,14 @@ func parseAnswer(a string, cfg *connConfig) (handshake, error) {
 	return h, nil
 }
 
-// maxWindow bounds the window a peer may announce.
-const maxWindow = 1 << 20
+// maxAnnounced bounds the window and the streams a peer may announce.
+const maxAnnounced = 1 << 20
 
-func parseWindow(s string) (int, error) {
+// parseCount reads the announced window or streams (what names it).
+func parseCount(what, s string) (int, error) {
 	w, err := strconv.Atoi(s)
-	if err != nil || w < 1 || w > maxWindow {
-		return 0, badFrame("bad window %q (want 1 to %d)", clip(s), maxWindow)
+	if err != nil || w < 1 || w > maxAnnounced {
+		return 0, badFrame("bad %s %q (want 1 to %d)", what, clip(s), maxAnnounced)
 	}
 	return w, nil
 }

@@ -12,7 +12,8 @@ import (
 const (
 	defaultWindow           = 64
 	defaultMaxBuffered      = 1024
-	defaultMaxStreams       = 4096
+	defaultMaxStreams       = 256
+	defaultMaxInboundBytes  = 32 << 20
 	defaultKeepAlive        = 30 * time.Second
 	defaultKeepAliveTimeout = 15 * time.Second
 	defaultHandshakeTimeout = 10 * time.Second
@@ -86,6 +87,7 @@ type connConfig struct {
 	Window                      int
 	MaxBuffered                 int
 	MaxStreams                  int
+	MaxInboundBytes             int64
 	KeepAlive, KeepAliveTimeout time.Duration // KeepAlive < 0: none
 	Baseline                    bool
 	Limits                      wire.Limits
@@ -144,10 +146,29 @@ func WithMaxBuffered(n int) Option {
 	return connOption(func(c *connConfig) { c.MaxBuffered = n })
 }
 
-// WithMaxStreams bounds the incoming calls served at once, notifications
-// included; more are refused with [service.KindOverloaded]. Default 4096.
+// WithMaxStreams bounds the incoming calls served at once; default 256.
+// This side announces n in the handshake, and a glyph remote keeps its
+// calls within it: a call beyond it waits (bounded by its context) for
+// one of the remote's calls to end. A remote that announces nothing (a
+// baseline or duplex peer) and calls more at once gets
+// [service.KindOverloaded] replies. A call's place is free once its last
+// reply is sent or it is canceled; handlers that still run after their
+// call was canceled, and notifications, are bounded too: past 2n
+// running handlers, new calls and notifications are refused.
 func WithMaxStreams(n int) Option {
 	return connOption(func(c *connConfig) { c.MaxStreams = n })
+}
+
+// WithMaxInboundBytes bounds the bytes of the remote's messages that this
+// side holds for its handlers (default 32 MiB, at least twice the frame
+// size): a call's request counts from its arrival until the call ends,
+// and each further streamed argument until the handler takes it. A
+// message that would go past the bound is refused rather than read
+// into memory: a new call gets a [service.KindOverloaded] reply, and a
+// streaming call whose argument does not fit fails with one. Replies this
+// side's calls receive are bounded by [WithWindow] instead.
+func WithMaxInboundBytes(n int64) Option {
+	return connOption(func(c *connConfig) { c.MaxInboundBytes = n })
 }
 
 // WithKeepAlive sets how long the connection may be silent before this
@@ -256,13 +277,20 @@ func (cfg connConfig) withDefaults() (connConfig, error) {
 	if c.Window <= 0 {
 		c.Window = defaultWindow
 	}
-	c.Window = min(c.Window, maxWindow)
+	c.Window = min(c.Window, maxAnnounced)
 	if c.MaxBuffered <= 0 {
 		c.MaxBuffered = defaultMaxBuffered
 	}
 	if c.MaxStreams <= 0 {
 		c.MaxStreams = defaultMaxStreams
 	}
+	c.MaxStreams = min(c.MaxStreams, maxAnnounced)
+	if c.MaxInboundBytes <= 0 {
+		c.MaxInboundBytes = defaultMaxInboundBytes
+	}
+	// A frame of the largest size must fit, twice: one call waiting to
+	// be taken beside another's.
+	c.MaxInboundBytes = max(c.MaxInboundBytes, 2*int64(c.MaxFrameSize))
 	if c.KeepAlive == 0 {
 		c.KeepAlive = defaultKeepAlive
 	}

@@ -35,6 +35,18 @@ type ServerStream struct {
 	streams     bool     // the results are a stream, even of no item
 	held        heldBack // the result held back (baseline)
 	consumed    int64    // arguments taken since the last reqcredit
+	holdsPlace  bool     // counts among the calls the remote may make at once (Conn.calls)
+	// argBytes is what the arguments waiting in args count towards the
+	// connection's inbound bound (Conn.inbound); firstBytes, the first
+	// message's, counts until the handler returns.
+	argBytes, firstBytes int64
+}
+
+// sizedArg is an argument after the first, with the bytes it counts
+// towards the connection's inbound bound until the handler takes it.
+type sizedArg struct {
+	v any
+	n int64
 }
 
 // newServerStream makes the stream for the first req of a call. c.mu is
@@ -142,9 +154,17 @@ func (s *ServerStream) Recv() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.c.has(extFlow) && s.id != 0 {
+	a, sized := v.(sizedArg)
+	if sized {
+		v = a.v
+	}
+	if sized || (s.c.has(extFlow) && s.id != 0) {
 		s.mu.Lock()
-		if !s.argsDone {
+		if sized && s.argBytes >= a.n {
+			s.argBytes -= a.n
+			s.c.inbound.Add(-a.n)
+		}
+		if s.c.has(extFlow) && s.id != 0 && !s.argsDone {
 			s.c.consumedLocked(&s.consumed, TypeReqCredit, s.id)
 		}
 		s.mu.Unlock()
@@ -232,6 +252,9 @@ func (s *ServerStream) finish(v any, err error) {
 	s.mu.Lock()
 	dead := s.dead
 	s.mu.Unlock()
+	// The caller may start its next call as soon as it has the reply:
+	// the place is free before the reply is queued.
+	s.leavePlace()
 	switch {
 	case dead:
 	case err != nil:
@@ -246,6 +269,31 @@ func (s *ServerStream) finish(v any, err error) {
 	if remove {
 		s.c.removeIn(s.id, s)
 	}
+}
+
+// leavePlace frees the call's place among those the remote may make at
+// once, once: its last reply is about to be queued, or it was canceled or
+// failed.
+func (s *ServerStream) leavePlace() {
+	s.mu.Lock()
+	held := s.holdsPlace
+	s.holdsPlace = false
+	s.mu.Unlock()
+	if held {
+		s.c.mu.Lock()
+		s.c.calls--
+		s.c.mu.Unlock()
+	}
+}
+
+// releaseInbound gives back what the call's messages count towards the
+// connection's inbound bound, once its handler returned.
+func (s *ServerStream) releaseInbound() {
+	s.mu.Lock()
+	n := s.argBytes + s.firstBytes
+	s.argBytes, s.firstBytes = 0, 0
+	s.mu.Unlock()
+	s.c.inbound.Add(-n)
 }
 
 // takeHeld returns the result held back for a baseline caller, if there
@@ -326,7 +374,7 @@ func (s *ServerStream) sendError(err error) {
 }
 
 // deliver takes the next req of this call from the reader.
-func (s *ServerStream) deliver(env *Envelope) {
+func (s *ServerStream) deliver(env *Envelope, size int64) {
 	s.mu.Lock()
 	if s.argsDone {
 		s.mu.Unlock()
@@ -338,9 +386,18 @@ func (s *ServerStream) deliver(env *Envelope) {
 	}
 	drop := s.dead || s.handlerDone
 	remove := s.argsDone && s.handlerDone
-	s.mu.Unlock()
+	over := false
 	if !drop {
-		if n := s.args.push(env.Payload); n > s.c.bufferBound() {
+		if over = !s.c.admitInbound(size); !over {
+			s.argBytes += size
+		}
+	}
+	s.mu.Unlock()
+	switch {
+	case over:
+		s.fail(opErrorf(s.method, service.KindOverloaded, "arguments waiting for the handler over the limit of %d bytes", s.c.cfg.MaxInboundBytes))
+	case !drop:
+		if n := s.args.push(sizedArg{env.Payload, size}); n > s.c.bufferBound() {
 			s.fail(opErrorf(s.method, service.KindOverloaded, "more than %d arguments unread", s.c.bufferBound()))
 		}
 	}
@@ -376,6 +433,7 @@ func (s *ServerStream) canceled() {
 	s.dead, s.argsDone = true, true
 	remove := s.handlerDone
 	s.mu.Unlock()
+	s.leavePlace()
 	s.cancel(err)
 	s.args.close(err)
 	if remove {
@@ -400,5 +458,6 @@ func (s *ServerStream) fail(err *service.Error) {
 	}
 	s.cancel(&e)
 	s.args.close(&e)
+	s.leavePlace()
 	s.c.replyError(s.id, s.ext, &e)
 }

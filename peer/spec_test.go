@@ -159,6 +159,9 @@ func specConfig(t *testing.T, l specLine, opts string) []peer.Option {
 		case "window":
 			n, _ := strconv.Atoi(v)
 			cfg = append(cfg, peer.WithWindow(n))
+		case "streams":
+			n, _ := strconv.Atoi(v)
+			cfg = append(cfg, peer.WithMaxStreams(n))
 		default:
 			t.Fatalf("spec.md:%d: unknown option %q", l.n, o)
 		}
