@@ -37,6 +37,13 @@ type Conn struct {
 	// inbound is what the remote's messages held for handlers count
 	// towards MaxInboundBytes (admitInbound).
 	inbound atomic.Int64
+	// calls counts the remote's calls holding a place (WithMaxStreams):
+	// only the reader adds to it, so that what it checks stays true.
+	calls atomic.Int64
+	// lingering counts the handlers still running after their calls were
+	// canceled or failed, and notifying the notification handlers
+	// running: bounded by WithMaxStreams too.
+	lingering, notifying atomic.Int64
 	// places holds a token per call of ours the remote is serving, when
 	// it announced how many it serves at once (WithMaxStreams); nil
 	// otherwise.
@@ -57,7 +64,6 @@ type Conn struct {
 	handlers      map[string]registered
 	registrations uint64        // the handlers Register made; numbers them
 	running       int           // handler goroutines, notifications included
-	calls         int           // the remote's calls holding a place (see WithMaxStreams)
 	lastIn        uint64        // the highest incoming call id seen
 	closing       bool          // Shutdown began: refuse new calls both ways
 	away          bool          // the remote sent goaway: make no new calls

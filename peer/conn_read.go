@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/glyph-ipc/glyph/service"
@@ -228,9 +229,11 @@ func (c *Conn) incoming(env *Envelope) {
 	switch {
 	case c.closing || c.ended:
 		refuse = opErrorf(env.Method, service.KindUnavailable, "connection shutting down")
-	case env.ID != 0 && c.calls >= c.cfg.MaxStreams,
-		c.running >= 2*c.cfg.MaxStreams || len(c.in) >= 2*c.cfg.MaxStreams:
+	case env.ID != 0 && c.calls.Load() >= int64(c.cfg.MaxStreams),
+		env.ID == 0 && c.notifying.Load() >= int64(c.cfg.MaxStreams):
 		refuse = opErrorf(env.Method, service.KindOverloaded, "too many calls at once (%d)", c.cfg.MaxStreams)
+	case c.lingering.Load() >= int64(c.cfg.MaxStreams) || len(c.in) >= 2*c.cfg.MaxStreams:
+		refuse = opErrorf(env.Method, service.KindOverloaded, "too many handlers still running after their calls were canceled (%d)", c.cfg.MaxStreams)
 	case !func() bool { admitted = c.admitInbound(c.rxSize); return admitted }():
 		refuse = opErrorf(env.Method, service.KindOverloaded, "requests waiting for their handlers over the limit of %d bytes", c.cfg.MaxInboundBytes)
 	default:
@@ -244,7 +247,7 @@ func (c *Conn) incoming(env *Envelope) {
 	}
 	if refuse != nil {
 		if admitted {
-			c.inbound.Add(-c.rxSize)
+			c.releaseInbound(c.rxSize)
 		}
 		if env.ID != 0 && env.More {
 			c.refuseLocked(env.ID)
@@ -262,7 +265,9 @@ func (c *Conn) incoming(env *Envelope) {
 	if env.ID != 0 {
 		c.in[env.ID] = s
 		s.holdsPlace = true
-		c.calls++
+		c.calls.Add(1)
+	} else {
+		c.notifying.Add(1)
 	}
 	c.running++
 	c.mu.Unlock()
@@ -296,6 +301,15 @@ func (c *Conn) serve(s *ServerStream, h Handler) {
 	}()
 	s.finish(v, err)
 	s.releaseInbound()
+	s.mu.Lock()
+	lingered := s.lingers
+	s.mu.Unlock()
+	switch {
+	case s.id == 0:
+		c.notifying.Add(-1)
+	case lingered:
+		c.lingering.Add(-1)
+	}
 	c.mu.Lock()
 	c.running--
 	c.checkDrainedLocked()
@@ -303,15 +317,35 @@ func (c *Conn) serve(s *ServerStream, h Handler) {
 }
 
 // admitInbound counts n more bytes of the remote's messages towards
-// MaxInboundBytes, or reports false, counting nothing, when they would
-// go past it.
+// MaxInboundBytes and the shared InboundBudget, or reports false,
+// counting nothing, when they would go past either.
 func (c *Conn) admitInbound(n int64) bool {
+	if !admit(&c.inbound, c.cfg.MaxInboundBytes, n) {
+		return false
+	}
+	if b := c.cfg.InboundBudget; b != nil && !admit(&b.used, b.max, n) {
+		c.inbound.Add(-n)
+		return false
+	}
+	return true
+}
+
+// releaseInbound gives back n bytes admitInbound counted.
+func (c *Conn) releaseInbound(n int64) {
+	c.inbound.Add(-n)
+	if b := c.cfg.InboundBudget; b != nil {
+		b.used.Add(-n)
+	}
+}
+
+// admit adds n to *used unless that would go past limit.
+func admit(used *atomic.Int64, limit, n int64) bool {
 	for {
-		cur := c.inbound.Load()
-		if cur+n > c.cfg.MaxInboundBytes {
+		cur := used.Load()
+		if cur+n > limit {
 			return false
 		}
-		if c.inbound.CompareAndSwap(cur, cur+n) {
+		if used.CompareAndSwap(cur, cur+n) {
 			return true
 		}
 	}

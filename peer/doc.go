@@ -147,11 +147,16 @@
 // (bench/README.md measures it). The remote's calls served at once are
 // bounded by [WithMaxStreams] (256 by default), which a glyph remote is
 // told and keeps within, waiting rather than failing. A remote that sends
-// nothing and has no call in flight is closed after [WithIdleTimeout]. A
-// server holds this per connection, for as many connections as
+// nothing and has no call in flight is closed after [WithIdleTimeout].
+//
+// A server holds this per connection, for as many connections as
 // [WithMaxConns] and [WithMaxConnsPerHost] let its listeners and
-// WebSocket handlers hold (no bound by default: set them for the memory
-// the server may use).
+// WebSocket handlers hold (no bound by default), except that what its
+// connections hold for handlers is bounded in all as well: [Serve] and
+// [New] share a [Budget] of [DefaultServerInboundBytes] (256 MiB) between
+// their connections ([WithInboundBudget]). What remotes can make a
+// default server hold is then about 256 MiB plus, per connection, the
+// frame being read; the rest depends on what its handlers answer.
 //
 // # Serving a service
 //

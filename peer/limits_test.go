@@ -111,11 +111,11 @@ func TestMaxStreamsBaselineOverloaded(t *testing.T) {
 }
 
 // A canceled call frees its place at once on both sides, even while its
-// handler still runs.
+// handler still runs: with two places, two more calls run beside it.
 func TestMaxStreamsCancelFreesPlace(t *testing.T) {
 	g := newGate()
 	defer close(g.open)
-	c, _ := connect(t, transports[0], nil, []peer.Option{peer.WithHandler(g), peer.WithMaxStreams(1)})
+	c, _ := connect(t, transports[0], nil, []peer.Option{peer.WithHandler(g), peer.WithMaxStreams(2)})
 	cctx, cancel := context.WithCancel(context.Background())
 	first := make(chan error, 1)
 	go func() { _, err := c.Call(cctx, "echo", int64(1)); first <- err }()
@@ -124,12 +124,40 @@ func TestMaxStreamsCancelFreesPlace(t *testing.T) {
 	if err := <-first; kindOf(t, err) != service.KindCanceled {
 		t.Fatalf("canceled call: %v", err)
 	}
-	second := make(chan error, 1)
-	go func() { _, err := c.Call(ctxTimeout(t, 10*time.Second), "echo", int64(2)); second <- err }()
-	g.waitStarted(t, 1) // the server took the second call while the first handler runs
-	if n := g.now.Load(); n != 2 {
-		t.Fatalf("%d handlers running, want the canceled one and the new one", n)
+	ctx := ctxTimeout(t, 10*time.Second)
+	for i := range 2 {
+		go c.Call(ctx, "echo", int64(i))
 	}
+	g.waitStarted(t, 2) // the server took both while the first handler runs
+	if n := g.now.Load(); n != 3 {
+		t.Fatalf("%d handlers running, want the canceled one and two new ones", n)
+	}
+}
+
+// Handlers that go on after their calls were canceled are bounded too:
+// with as many of them as the calls allowed at once, a new call is
+// refused, and accepted again once they returned.
+func TestMaxStreamsLingeringHandlers(t *testing.T) {
+	g := newGate()
+	c, _ := connect(t, transports[0], nil, []peer.Option{peer.WithHandler(g), peer.WithMaxStreams(2)})
+	for range 2 {
+		cctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { _, err := c.Call(cctx, "echo", int64(1)); done <- err }()
+		g.waitStarted(t, 1)
+		cancel()
+		<-done
+	}
+	ctx := ctxTimeout(t, 10*time.Second)
+	_, err := c.Call(ctx, "echo", int64(3))
+	if kindOf(t, err) != service.KindOverloaded || !strings.Contains(err.Error(), "still running after their calls were canceled") {
+		t.Fatalf("call beside two lingering handlers: %v, want overloaded", err)
+	}
+	close(g.open)
+	waitUntil(t, "a call accepted again", func() bool {
+		v, err := c.Call(ctx, "echo", int64(4))
+		return err == nil && v == int64(4)
+	})
 }
 
 // Requests held for handlers count towards WithMaxInboundBytes until their
@@ -214,4 +242,38 @@ func TestMaxInboundBytesStreamedArgs(t *testing.T) {
 	if v, err := c.Call(ctx, "echo", "still here"); err != nil || v != "still here" {
 		t.Fatalf("after the stream failed: %v, %v", v, err)
 	}
+}
+
+// Connections given one Budget share it: what one holds for its handlers
+// leaves less for the others, and all of it comes back.
+func TestInboundBudgetShared(t *testing.T) {
+	const frame = 64 << 10
+	g := newGate()
+	b := peer.NewBudget(2 * frame)
+	sopts := []peer.Option{peer.WithHandler(g), peer.WithMaxFrameSize(frame), peer.WithInboundBudget(b)}
+	copts := []peer.Option{peer.WithMaxFrameSize(frame)}
+	c1, _ := connect(t, transports[0], copts, sopts)
+	c2, _ := connect(t, transports[0], copts, sopts)
+	ctx := ctxTimeout(t, 10*time.Second)
+	big := strings.Repeat("x", 50<<10)
+	done := make(chan error, 2)
+	for range 2 {
+		go func() { _, err := c1.Call(ctx, "echo", big); done <- err }()
+	}
+	g.waitStarted(t, 2)
+	if _, err := c2.Call(ctx, "echo", big); kindOf(t, err) != service.KindOverloaded {
+		t.Fatalf("a call on the other connection: %v, want overloaded", err)
+	}
+	close(g.open)
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v, err := c2.Call(ctx, "echo", big); err != nil || v != int64(len(big)) {
+		t.Fatalf("once the first connection's calls ended: %v, %v", v, err)
+	}
+	// The handler gives its bytes back once it returned, just after
+	// its reply went out.
+	waitUntil(t, "every byte given back", func() bool { return b.Used() == 0 })
 }

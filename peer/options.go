@@ -2,11 +2,17 @@ package peer
 
 import (
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
+
+// DefaultServerInboundBytes is the size of the [Budget] that [Serve] and
+// [New] share between their connections when the options give none (see
+// [WithInboundBudget]).
+const DefaultServerInboundBytes = 256 << 20
 
 // Defaults of a connection's settings.
 const (
@@ -88,6 +94,7 @@ type connConfig struct {
 	MaxBuffered                 int
 	MaxStreams                  int
 	MaxInboundBytes             int64
+	InboundBudget               *Budget       // shared with other connections; nil: none
 	KeepAlive, KeepAliveTimeout time.Duration // KeepAlive < 0: none
 	Baseline                    bool
 	Limits                      wire.Limits
@@ -153,8 +160,8 @@ func WithMaxBuffered(n int) Option {
 // baseline or duplex peer) and calls more at once gets
 // [service.KindOverloaded] replies. A call's place is free once its last
 // reply is sent or it is canceled; handlers that still run after their
-// call was canceled, and notifications, are bounded too: past 2n
-// running handlers, new calls and notifications are refused.
+// call was canceled, and notifications, are bounded too: with n of
+// either running, new calls (resp. notifications) are refused.
 func WithMaxStreams(n int) Option {
 	return connOption(func(c *connConfig) { c.MaxStreams = n })
 }
@@ -169,6 +176,29 @@ func WithMaxStreams(n int) Option {
 // side's calls receive are bounded by [WithWindow] instead.
 func WithMaxInboundBytes(n int64) Option {
 	return connOption(func(c *connConfig) { c.MaxInboundBytes = n })
+}
+
+// A Budget bounds what many connections hold together: see
+// [WithInboundBudget]. It is safe for concurrent use.
+type Budget struct {
+	max  int64
+	used atomic.Int64
+}
+
+// NewBudget returns a budget of n bytes (at least 1).
+func NewBudget(n int64) *Budget { return &Budget{max: max(n, 1)} }
+
+// Used returns the bytes counted against b now.
+func (b *Budget) Used() int64 { return b.used.Load() }
+
+// WithInboundBudget makes what the connection holds for its handlers
+// (see [WithMaxInboundBytes]) count against b as well, which the
+// connections given the same b share: a message that would go past
+// either bound is refused with [service.KindOverloaded]. [Serve] and
+// [New] share one of [DefaultServerInboundBytes] (256 MiB) between all
+// their connections unless the options give one; a lone [Conn] has none.
+func WithInboundBudget(b *Budget) Option {
+	return connOption(func(c *connConfig) { c.InboundBudget = b })
 }
 
 // WithKeepAlive sets how long the connection may be silent before this

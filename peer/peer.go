@@ -95,6 +95,9 @@ func New(opts ...PeerOption) *Peer {
 		}
 	}
 	p.backoffMax = max(p.backoffMax, p.backoffMin)
+	if p.cfg.InboundBudget == nil {
+		p.cfg.InboundBudget = NewBudget(DefaultServerInboundBytes)
+	}
 	if p.cfg.Logger == nil {
 		p.cfg.Logger = defaultLogger()
 	}

@@ -40,6 +40,9 @@ const (
 func Serve(ctx context.Context, l Listener, opts ...Option) error {
 	defer l.Close()
 	cfg := connConfigOf(opts)
+	if cfg.InboundBudget == nil {
+		cfg.InboundBudget = NewBudget(DefaultServerInboundBytes)
+	}
 	c, err := cfg.withDefaults()
 	if err != nil {
 		return err

@@ -36,6 +36,7 @@ type ServerStream struct {
 	held        heldBack // the result held back (baseline)
 	consumed    int64    // arguments taken since the last reqcredit
 	holdsPlace  bool     // counts among the calls the remote may make at once (Conn.calls)
+	lingers     bool     // canceled or failed while its handler runs (Conn.lingering)
 	// argBytes is what the arguments waiting in args count towards the
 	// connection's inbound bound (Conn.inbound); firstBytes, the first
 	// message's, counts until the handler returns.
@@ -162,7 +163,7 @@ func (s *ServerStream) Recv() (any, error) {
 		s.mu.Lock()
 		if sized && s.argBytes >= a.n {
 			s.argBytes -= a.n
-			s.c.inbound.Add(-a.n)
+			s.c.releaseInbound(a.n)
 		}
 		if s.c.has(extFlow) && s.id != 0 && !s.argsDone {
 			s.c.consumedLocked(&s.consumed, TypeReqCredit, s.id)
@@ -229,6 +230,13 @@ func (s *ServerStream) sendRep(env *Envelope) error {
 		e.discard()
 		return ctxError(s.method, s.ctx)
 	}
+	if env.Type == TypeRepEnd || !env.More {
+		// The caller may start its next call as soon as it has the last
+		// reply: the place is free before that is queued, and no sooner,
+		// so that a handler done with its reply waiting for the queue
+		// still holds it.
+		s.leavePlaceLocked()
+	}
 	c.queue(e)
 	s.mu.Unlock()
 	return nil
@@ -252,9 +260,6 @@ func (s *ServerStream) finish(v any, err error) {
 	s.mu.Lock()
 	dead := s.dead
 	s.mu.Unlock()
-	// The caller may start its next call as soon as it has the reply:
-	// the place is free before the reply is queued.
-	s.leavePlace()
 	switch {
 	case dead:
 	case err != nil:
@@ -262,6 +267,7 @@ func (s *ServerStream) finish(v any, err error) {
 	default:
 		s.reply(v)
 	}
+	s.leavePlace() // if no last reply went out
 	s.mu.Lock()
 	s.handlerDone = true
 	remove := s.argsDone
@@ -276,13 +282,26 @@ func (s *ServerStream) finish(v any, err error) {
 // failed.
 func (s *ServerStream) leavePlace() {
 	s.mu.Lock()
-	held := s.holdsPlace
-	s.holdsPlace = false
+	s.leavePlaceLocked()
 	s.mu.Unlock()
-	if held {
-		s.c.mu.Lock()
-		s.c.calls--
-		s.c.mu.Unlock()
+}
+
+// lingerLocked frees the place of a call canceled or failed before its
+// handler returned, which counts among the lingering handlers until it
+// does. s.mu is held.
+func (s *ServerStream) lingerLocked() {
+	if s.holdsPlace && !s.handlerDone {
+		s.lingers = true
+		s.c.lingering.Add(1)
+	}
+	s.leavePlaceLocked()
+}
+
+// leavePlaceLocked is leavePlace with s.mu held.
+func (s *ServerStream) leavePlaceLocked() {
+	if s.holdsPlace {
+		s.holdsPlace = false
+		s.c.calls.Add(-1)
 	}
 }
 
@@ -293,7 +312,7 @@ func (s *ServerStream) releaseInbound() {
 	n := s.argBytes + s.firstBytes
 	s.argBytes, s.firstBytes = 0, 0
 	s.mu.Unlock()
-	s.c.inbound.Add(-n)
+	s.c.releaseInbound(n)
 }
 
 // takeHeld returns the result held back for a baseline caller, if there
@@ -432,8 +451,8 @@ func (s *ServerStream) canceled() {
 	s.mu.Lock()
 	s.dead, s.argsDone = true, true
 	remove := s.handlerDone
+	s.lingerLocked()
 	s.mu.Unlock()
-	s.leavePlace()
 	s.cancel(err)
 	s.args.close(err)
 	if remove {
@@ -458,6 +477,8 @@ func (s *ServerStream) fail(err *service.Error) {
 	}
 	s.cancel(&e)
 	s.args.close(&e)
-	s.leavePlace()
+	s.mu.Lock()
+	s.lingerLocked()
+	s.mu.Unlock()
 	s.c.replyError(s.id, s.ext, &e)
 }
