@@ -70,3 +70,6 @@ func (a Address) check() error {
 	}
 	return nil
 }
+
+// Bytes returns the address's 33 bytes.
+func (a Address) Bytes() []byte { return a[:] }

@@ -59,9 +59,15 @@ func ParseIdentity(data []byte) (*Identity, error) {
 	if _, err := hpke.MLKEM768X25519().NewPublicKey(id.KEM); err != nil {
 		return nil, fmt.Errorf("%w: identity KEM key: %v", ErrMalformed, err)
 	}
-	s := Signature{Signer: id.Sign, Sig: id.Sig}
-	if err := verify(KindIdentity, id, &s); err != nil {
-		return nil, err
+	sig := id.Sig
+	id.Sig = nil
+	unsigned, err := wire.Marshal(id)
+	id.Sig = sig
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if !ed25519.Verify(id.Sign, append(domain(KindIdentity), unsigned...), sig) {
+		return nil, fmt.Errorf("%w: identity signature does not verify", ErrTampered)
 	}
 	id.raw = data
 	id.fp = Sum(data)
