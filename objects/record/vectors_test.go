@@ -78,7 +78,7 @@ func vectorLines(t *testing.T) []string {
 }
 
 // readVectors reads testdata/vectors.txt into a map and its lines.
-func readVectors(t *testing.T) (map[string]string, []string) {
+func readVectors(t testing.TB) (map[string]string, []string) {
 	f, err := os.Open(filepath.Join("testdata", vectorsFile))
 	if err != nil {
 		t.Fatal(err)
