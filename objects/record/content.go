@@ -166,8 +166,7 @@ const (
 )
 
 func newSealer(src io.Reader, aead cipher.AEAD, nonce, aad []byte, size int) *sealer {
-	s := &sealer{src: src, aead: aead, aad: aad, size: size,
-		cur: make([]byte, size), nxt: make([]byte, size), out: make([]byte, 0, size+tagSize)}
+	s := &sealer{src: src, aead: aead, aad: aad, size: size}
 	copy(s.nonce[:], nonce)
 	return s
 }
@@ -194,16 +193,41 @@ func (s *sealer) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// fill reads the data of one segment into buf and returns its length.
-func (s *sealer) fill(buf []byte) (int, error) {
-	n, err := io.ReadFull(s.src, buf[lengthSize:])
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		err = nil
+// firstBuffer is the size a segment buffer starts at; it grows to the
+// segment size only for content that needs it, so small objects cost
+// little memory.
+const firstBuffer = 4 << 10
+
+// fill reads the data of one segment into *buf, after its length, growing
+// *buf up to the segment size as the data needs, and returns the data's
+// length.
+func (s *sealer) fill(buf *[]byte) (int, error) {
+	if *buf == nil {
+		*buf = make([]byte, min(s.size, firstBuffer))
 	}
-	if err != nil {
-		s.err = err
+	n := 0
+	for {
+		m, err := io.ReadFull(s.src, (*buf)[lengthSize+n:])
+		n += m
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return n, nil
+		}
+		if err != nil {
+			s.err = err
+			return n, err
+		}
+		if len(*buf) == s.size {
+			return n, nil
+		}
+		grow(buf, min(s.size, 2*len(*buf)))
 	}
-	return n, err
+}
+
+// grow makes *buf size bytes long, keeping its content.
+func grow(buf *[]byte, size int) {
+	if len(*buf) < size {
+		*buf = append(*buf, make([]byte, size-len(*buf))...)
+	}
 }
 
 // next seals the next segment into out.
@@ -211,7 +235,7 @@ func (s *sealer) next() error {
 	full := s.size - lengthSize
 	switch s.state {
 	case sealStart:
-		n, err := s.fill(s.cur)
+		n, err := s.fill(&s.cur)
 		if err != nil {
 			return err
 		}
@@ -222,7 +246,7 @@ func (s *sealer) next() error {
 		s.state = sealData
 		return s.next()
 	case sealData:
-		m, err := s.fill(s.nxt)
+		m, err := s.fill(&s.nxt)
 		if err != nil {
 			return err
 		}
@@ -230,7 +254,7 @@ func (s *sealer) next() error {
 			return s.final()
 		}
 		s.segs++
-		if err := s.seal(s.cur, full, s.size, false); err != nil {
+		if err := s.seal(&s.cur, full, s.size, false); err != nil {
 			return err
 		}
 		s.cur, s.nxt, s.curN = s.nxt, s.cur, m
@@ -245,7 +269,7 @@ func (s *sealer) next() error {
 		if s.padLeft == 0 {
 			s.state = sealDone
 		}
-		return s.seal(s.cur, 0, s.size, s.padLeft == 0)
+		return s.seal(&s.cur, 0, s.size, s.padLeft == 0)
 	}
 	return nil
 }
@@ -254,7 +278,7 @@ func (s *sealer) next() error {
 func (s *sealer) final() error {
 	if s.segs == 1 {
 		s.state = sealDone
-		return s.seal(s.cur, s.curN, bucket(s.curN+lengthSize, s.size), true)
+		return s.seal(&s.cur, s.curN, bucket(s.curN+lengthSize, s.size), true)
 	}
 	total := padme(s.segs)
 	s.padLeft = total - s.segs
@@ -262,14 +286,16 @@ func (s *sealer) final() error {
 	if s.padLeft == 0 {
 		s.state = sealDone
 	}
-	return s.seal(s.cur, s.curN, s.size, s.padLeft == 0)
+	return s.seal(&s.cur, s.curN, s.size, s.padLeft == 0)
 }
 
-// seal seals buf[:size], holding n data bytes, as the next segment.
-func (s *sealer) seal(buf []byte, n, size int, last bool) error {
+// seal seals (*buf)[:size], holding n data bytes, as the next segment.
+func (s *sealer) seal(bufp *[]byte, n, size int, last bool) error {
 	if s.counter > maxSegmentNum {
 		return fmt.Errorf("record: content of more than 2^56 segments")
 	}
+	grow(bufp, size)
+	buf := *bufp
 	binary.BigEndian.PutUint32(buf, uint32(n))
 	clear(buf[lengthSize+n : size])
 	segmentNonce(&s.nonce, s.counter, last)
@@ -354,8 +380,7 @@ func readContainer(src io.Reader) (*containerReader, error) {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	r.aad = aad
-	r.br = bufio.NewReaderSize(r.c.Content, 64<<10)
-	r.buf = make([]byte, r.c.Segment+tagSize)
+	r.br = bufio.NewReaderSize(r.c.Content, firstBuffer)
 	return r, nil
 }
 
@@ -378,7 +403,7 @@ func (r *containerReader) next() ([]byte, bool, error) {
 	if r.done {
 		return nil, false, io.EOF
 	}
-	n, err := io.ReadFull(r.br, r.buf)
+	n, err := r.read()
 	switch {
 	case err == nil:
 		_, perr := r.br.Peek(1)
@@ -401,6 +426,30 @@ func (r *containerReader) next() ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("%w: more than 2^56 segments", ErrMalformed)
 	}
 	return r.buf[:n], r.done, nil
+}
+
+// read reads one sealed segment into r.buf, growing it up to a full
+// sealed segment as the content needs.
+func (r *containerReader) read() (int, error) {
+	size := r.c.Segment + tagSize
+	if r.buf == nil {
+		r.buf = make([]byte, min(size, firstBuffer))
+	}
+	n := 0
+	for {
+		m, err := io.ReadFull(r.br, r.buf[n:])
+		n += m
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			if n == 0 {
+				return 0, io.EOF
+			}
+			return n, io.ErrUnexpectedEOF
+		case err != nil || len(r.buf) == size:
+			return n, err
+		}
+		grow(&r.buf, min(size, 2*len(r.buf)))
+	}
 }
 
 // finish reads what follows the content, which must be nothing, and
@@ -500,7 +549,7 @@ func (r *containerReader) open(dst io.Writer, key *EpochKey) (int64, error) {
 	var nonce [chacha20poly1305.NonceSizeX]byte
 	copy(nonce[:], r.c.Nonce)
 	full := r.c.Segment - lengthSize
-	plain := make([]byte, 0, r.c.Segment)
+	var plain []byte
 	var written int64
 	var data uint64
 	short := false // a segment with less than full data was seen
@@ -526,8 +575,12 @@ func (r *containerReader) open(dst io.Writer, key *EpochKey) (int64, error) {
 			}
 			return written, fmt.Errorf("%w: segment %d does not authenticate", ErrTampered, i)
 		}
-		n := int(binary.BigEndian.Uint32(plain))
-		if n > len(plain)-lengthSize || (short && n > 0) || !zero(plain[lengthSize+n:]) {
+		n64 := uint64(binary.BigEndian.Uint32(plain))
+		if n64 > uint64(len(plain)-lengthSize) {
+			return written, fmt.Errorf("%w: segment %d says it holds more than it does", ErrMalformed, i)
+		}
+		n := int(n64)
+		if (short && n > 0) || !zero(plain[lengthSize+n:]) {
 			return written, fmt.Errorf("%w: segment %d is not packed and padded as spec.md says", ErrMalformed, i)
 		}
 		if n < full {

@@ -107,7 +107,7 @@ func TestVectors(t *testing.T) {
 	lines := vectorLines(t)
 	if *update {
 		text := "# Test vectors of spec.md: name, then hex bytes or a base64url address.\n" +
-			"# Regenerate with: go test -run TestVectors -update\n" + strings.Join(lines, "\n") + "\n"
+			"# Regenerate with: go test -run 'Vectors|Spec' -update\n" + strings.Join(lines, "\n") + "\n"
 		if err := os.WriteFile(filepath.Join("testdata", vectorsFile), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
