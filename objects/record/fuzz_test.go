@@ -21,7 +21,6 @@ func vectorSeeds(f *testing.F) {
 	f.Add([]byte("D;"))
 }
 
-
 // fuzzNow is the time fuzzed records are checked at.
 var fuzzNow = time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 
