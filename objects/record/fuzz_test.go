@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/objects/record"
+	"github.com/glyph-ipc/glyph/wire"
 )
 
 // vectorSeeds adds every committed vector's bytes as a seed of f.
@@ -100,6 +101,21 @@ func FuzzOpen(f *testing.F) {
 		_, perr := record.ParseContainer(bytes.NewReader(data))
 		if err == nil && perr != nil {
 			t.Fatalf("Open accepted a container ParseContainer rejects: %v", perr)
+		}
+	})
+}
+
+func FuzzDecodeGrant(f *testing.F) {
+	g := &record.Grant{Target: record.Sum(nil), API: "notes", Epoch: 7}
+	f.Add(must[[]byte](f)(wire.Marshal(g)))
+	f.Add([]byte("Du3:api;u;;"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		g, err := record.DecodeGrant(data)
+		if err != nil {
+			return
+		}
+		if again, err := wire.Marshal(g); err != nil || !bytes.Equal(again, data) {
+			t.Fatal("a grant was accepted that does not re-encode to its bytes")
 		}
 	})
 }

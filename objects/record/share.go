@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bytes"
 	"crypto/hpke"
 	"fmt"
 	"time"
@@ -142,18 +143,23 @@ func (k *Keys) OpenShare(sh *Share, sender *Identity, now time.Time) (*Grant, er
 	if err != nil {
 		return nil, fmt.Errorf("%w: share does not decrypt", ErrTampered)
 	}
-	var g Grant
+	return decodeGrant(plain)
+}
+
+// decodeGrant decodes a share's decrypted grant.
+func decodeGrant(plain []byte) (*Grant, error) {
 	if len(plain) > int(grantLimits.MaxMessageBytes) {
 		return nil, fmt.Errorf("%w: grant of %d bytes", ErrMalformed, len(plain))
 	}
-	if err := wire.UnmarshalConfig(plain, &g, wire.DecodeConfig{Limits: grantLimits, SpoolThreshold: -1}); err != nil {
+	g := new(Grant)
+	if err := wire.UnmarshalConfig(plain, g, wire.DecodeConfig{Limits: grantLimits, SpoolThreshold: -1}); err != nil {
 		return nil, fmt.Errorf("%w: grant: %v", ErrMalformed, err)
 	}
-	if again, err := wire.Marshal(g); err != nil || string(again) != string(plain) {
+	if again, err := wire.Marshal(g); err != nil || !bytes.Equal(again, plain) {
 		return nil, fmt.Errorf("%w: grant not in canonical form", ErrMalformed)
 	}
 	if err := g.Target.check(); err != nil {
 		return nil, err
 	}
-	return &g, nil
+	return g, nil
 }
