@@ -3,6 +3,7 @@ package record_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 
@@ -192,3 +193,32 @@ func TestSealReportsReadErrors(t *testing.T) {
 type iotestErrReader struct{ err error }
 
 func (r iotestErrReader) Read([]byte) (int, error) { return 0, r.err }
+
+func TestParseContainerRejectsNonCanonicalChunks(t *testing.T) {
+	key := record.NewEpochKey(0)
+	c, _ := seal(t, pattern(100_000), key, 0) // content of two 64 KiB chunks
+	v, content := containerParts(t, c)
+	canon, addr := rebuild(t, v, content)
+	if !bytes.Equal(canon, c) {
+		t.Fatal("rebuilding the container changed it")
+	}
+	// The same value written with other chunks and whitespace decodes alike,
+	// but it is not the canonical encoding.
+	root, _, _ := bytes.Cut(c, []byte("c0:65536:"))
+	var odd bytes.Buffer
+	odd.Write(root)
+	fmt.Fprintf(&odd, "c0:%d:", 1000)
+	odd.Write(content[:1000])
+	fmt.Fprintf(&odd, ";\nc0:%d:", len(content)-1000)
+	odd.Write(content[1000:])
+	odd.WriteString(";c0;")
+	if _, err := record.ParseContainer(bytes.NewReader(odd.Bytes())); !errors.Is(err, record.ErrMalformed) {
+		t.Fatalf("ParseContainer of other chunks = %v", err)
+	}
+	if got, err := open(odd.Bytes(), record.Sum(odd.Bytes()), key); err != nil || !bytes.Equal(got, pattern(100_000)) {
+		t.Fatalf("Open of the same value in other chunks: %v", err)
+	}
+	if _, err := open(odd.Bytes(), addr, key); !errors.Is(err, record.ErrTampered) {
+		t.Fatalf("Open with the canonical address: %v", err)
+	}
+}
