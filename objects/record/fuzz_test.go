@@ -2,8 +2,8 @@ package record_test
 
 import (
 	"bytes"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"testing"
 	"time"
 
