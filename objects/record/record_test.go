@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -326,5 +328,20 @@ func TestRemovedReaderCannotOpenTheNewEpoch(t *testing.T) {
 	}
 	if _, err := open(c1, frame1.Target, readerKeys[w.carol]...); !errors.Is(err, record.ErrNoKey) {
 		t.Fatalf("carol opened the new epoch: %v", err)
+	}
+}
+
+func TestSecretsDoNotPrint(t *testing.T) {
+	w := newWorld(t)
+	key := w.grant.EpochKey()
+	for _, v := range []any{w.alice, key, &key, w.grant} {
+		for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+			out := fmt.Sprintf(format, v)
+			decimal := strings.Trim(fmt.Sprint(key.Key[:8]), "[]")
+			if strings.Contains(out, decimal) || strings.Contains(out, fmt.Sprintf("%x", key.Key[:4])) ||
+				strings.Contains(out, strings.Trim(fmt.Sprint(w.alice.Seed()[:8]), "[]")) {
+				t.Errorf("%s of %T shows a secret: %s", format, v, out)
+			}
+		}
 	}
 }
