@@ -3,10 +3,7 @@ package record
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"fmt"
-	"hash"
-	"io"
 	"time"
 
 	"github.com/glyph-ipc/glyph/wire"
@@ -157,111 +154,4 @@ func deref(t *time.Time) time.Time {
 		return time.Time{}
 	}
 	return *t
-}
-
-// ParseContainer reads a container from src and checks what can be
-// checked without its key: its header, its canonical encoding (the chunks
-// of its content included), and the sizes of its segments. It returns the
-// container's [Info] with its address, reading src to its end in bounded
-// memory. Only [Open] can tell whether its ciphertext is authentic.
-func ParseContainer(src io.Reader) (*Info, error) {
-	cr := &countingReader{r: src}
-	r, err := readContainer(cr)
-	if err != nil {
-		return nil, err
-	}
-	canon, err := newCanonicalHash(&r.c)
-	if err != nil {
-		r.dec.Close()
-		return nil, err
-	}
-	var count uint64
-	last := 0
-	for {
-		ct, _, err := r.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			r.dec.Close()
-			return nil, err
-		}
-		canon.Write(ct)
-		count++
-		last = len(ct) - tagSize
-	}
-	if err := checkSizes(r.c.Segment, count, last); err != nil {
-		r.dec.Close()
-		return nil, err
-	}
-	addr, err := r.finish()
-	if err != nil {
-		return nil, err
-	}
-	if !canon.sum().Equal(addr) {
-		return nil, fmt.Errorf("%w: container not in canonical form", ErrMalformed)
-	}
-	return &Info{Kind: KindContainer, Address: addr, Size: cr.n}, nil
-}
-
-// canonicalHash hashes the canonical encoding of a container as its
-// content is written to it: the root, then the content in chunks of
-// wireChunk bytes, then the end chunk.
-type canonicalHash struct {
-	h     hash.Hash
-	chunk []byte
-}
-
-// wireChunk is the size of the chunks package wire writes (wire/spec.md 2).
-const wireChunk = 64 << 10
-
-func newCanonicalHash(c *container) (*canonicalHash, error) {
-	root := *c
-	root.Content = wire.BytesBlob(contentType, nil)
-	b, err := wire.Marshal(&root)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	h := sha256.New()
-	h.Write(bytes.TrimSuffix(b, endChunk)) // the root, without its empty blob's end
-	return &canonicalHash{h: h, chunk: make([]byte, 0, wireChunk)}, nil
-}
-
-var endChunk = []byte("c0;")
-
-func (c *canonicalHash) Write(p []byte) {
-	for len(p) > 0 {
-		n := min(len(p), wireChunk-len(c.chunk))
-		c.chunk = append(c.chunk, p[:n]...)
-		p = p[n:]
-		if len(c.chunk) == wireChunk {
-			c.flush()
-		}
-	}
-}
-
-func (c *canonicalHash) flush() {
-	if len(c.chunk) > 0 {
-		fmt.Fprintf(c.h, "c0:%d:", len(c.chunk))
-		c.h.Write(c.chunk)
-		c.h.Write([]byte{';'})
-		c.chunk = c.chunk[:0]
-	}
-}
-
-func (c *canonicalHash) sum() Address {
-	c.flush()
-	c.h.Write(endChunk)
-	return sumHash(c.h)
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
