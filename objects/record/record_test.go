@@ -345,3 +345,38 @@ func TestSecretsDoNotPrint(t *testing.T) {
 		}
 	}
 }
+
+func TestConstructorsRejectBadArguments(t *testing.T) {
+	w := newWorld(t)
+	a := w.alice.Signer()
+	target := record.Sum([]byte("x"))
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"binding of kind frame", func() error { _, err := record.NewBinding(a, record.KindFrame, target, t0); return err }()},
+		{"binding of the zero address", func() error { _, err := record.NewBinding(a, record.KindBinding, record.Address{}, t0); return err }()},
+		{"frame of the zero address", func() error { _, err := record.NewDynamic(a, record.Address{}, time.Time{}); return err }()},
+		{"share with a long API id", func() error {
+			_, err := record.NewShare(a, w.bob.Identity, &record.Grant{Target: target, API: strings.Repeat("x", 257)}, t0)
+			return err
+		}()},
+		{"share of the zero address", func() error {
+			_, err := record.NewShare(a, w.bob.Identity, &record.Grant{API: "x"}, t0)
+			return err
+		}()},
+		{"short seed", func() error { _, err := record.KeysFromSeed(make([]byte, 32), t0); return err }()},
+		{"short device key", func() error { _, err := w.alice.AuthoriseDevice(make([]byte, 31), "x", time.Time{}); return err }()},
+		{"address of 32 bytes", func() error { _, err := record.ParseAddress(strings.Repeat("A", 43)); return err }()},
+		{"address with tag 0", func() error { _, err := record.ParseAddress(record.Address{}.String()); return err }()},
+		{"address not base64url", func() error { _, err := record.ParseAddress("!" + target.String()[1:]); return err }()},
+	}
+	for _, tt := range tests {
+		if tt.err == nil {
+			t.Errorf("%s: accepted", tt.name)
+		}
+	}
+	if record.Sum(nil).IsZero() || !(record.Address{}).IsZero() {
+		t.Error("IsZero does not tell the zero address from others")
+	}
+}
