@@ -25,13 +25,18 @@ func TestSealOpenRoundTrip(t *testing.T) {
 		{"one byte past one segment", 253, 256},
 		{"two full segments", 504, 256},
 		{"many segments", 10_000, 256},
-		{"exact multiple of 64 KiB chunks", 64 << 10, 4096},
+		{"sealed content of exactly 17 wire chunks", 4096 * 252, 256}, // 4096 segments of 272 bytes
 		{"three default segments", 3<<20 + 17, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			data := pattern(tt.size)
 			c, addr := seal(t, data, key, tt.segment)
+			if tt.name == "sealed content of exactly 17 wire chunks" {
+				if _, content := containerParts(t, c); len(content) != 17<<16 {
+					t.Fatalf("sealed content of %d bytes", len(content))
+				}
+			}
 			if addr != record.Sum(c) {
 				t.Fatalf("Seal returned %s, the bytes hash to %s", addr, record.Sum(c))
 			}
