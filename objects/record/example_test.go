@@ -2,7 +2,10 @@ package record_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -63,4 +66,42 @@ func ExampleParse() {
 	// frame 1 true <nil>
 	// <nil>
 	// record: replayed: frame 0 after frame 1
+}
+
+// Seal and Open stream: content of any size goes through in a few
+// segments of memory, and Open checks the address the container had.
+func ExampleSeal() {
+	key := record.NewEpochKey(0)
+	var container bytes.Buffer
+	addr, _ := record.Seal(&container, strings.NewReader("a static object"), key)
+
+	var out bytes.Buffer
+	_, err := record.Open(&out, bytes.NewReader(container.Bytes()), addr, key)
+	fmt.Println(out.String(), err)
+
+	container.Bytes()[len(container.Bytes())-10] ^= 1
+	_, err = record.Open(io.Discard, bytes.NewReader(container.Bytes()), addr, key)
+	fmt.Println(errors.Is(err, record.ErrTampered))
+	// Output:
+	// a static object <nil>
+	// true
+}
+
+// A device signs for the identity that authorised it; its frames check
+// against that identity until the authorisation expires.
+func ExampleKeys_AuthoriseDevice() {
+	now := time.Now()
+	alice, _ := record.NewKeys(now)
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	cert, _ := alice.AuthoriseDevice(pub, "laptop", now.Add(30*24*time.Hour))
+	laptop, _ := record.DeviceSigner(cert, priv)
+
+	frame0, _ := record.NewDynamic(alice.Signer(), record.Sum([]byte("v0")), time.Time{})
+	frame1, _ := frame0.Next(laptop, record.Sum([]byte("v1")), time.Time{})
+	fmt.Println(record.CheckNext(frame0, frame1, alice.Identity, now))
+	err := record.CheckNext(frame0, frame1, alice.Identity, now.Add(31*24*time.Hour))
+	fmt.Println(errors.Is(err, record.ErrExpired))
+	// Output:
+	// <nil>
+	// true
 }
