@@ -3,6 +3,7 @@ package record_test
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/hpke"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -195,3 +196,38 @@ func TestContainerAsSpecSays(t *testing.T) {
 }
 
 func sha256Sum(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
+
+// TestShareAsSpecSays opens the share vector following spec.md section 8
+// without the package's code.
+func TestShareAsSpecSays(t *testing.T) {
+	vectors, _ := readVectors(t)
+	seed, _ := hex.DecodeString(vectors["bob.seed"])
+	raw, _ := hex.DecodeString(vectors["share"])
+	var sh struct {
+		Owner     []byte `glyph:"owner"`
+		Recipient []byte `glyph:"recipient"`
+		Sealed    []byte `glyph:"sealed"`
+	}
+	if err := wire.Unmarshal(raw, &sh); err != nil {
+		t.Fatal(err)
+	}
+	kem := hpke.MLKEM768X25519()
+	priv, err := kem.NewPrivateKey(seed[32:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := append(append([]byte("glyph-objects:share\x00"), sh.Owner...), sh.Recipient...)
+	plain, err := hpke.Open(priv, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), info, sh.Sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g map[string]any
+	if err := wire.Unmarshal(plain, &g); err != nil {
+		t.Fatal(err)
+	}
+	key, _ := hex.DecodeString(vectors["epoch0.key"])
+	if g["api"] != "notes" || g["epoch"] != int64(0) || !bytes.Equal(g["key"].([]byte), key) ||
+		record.Address(g["target"].([]byte)).String() != vectors["frame0.id"] {
+		t.Errorf("grant %v", g)
+	}
+}
