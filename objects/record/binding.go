@@ -14,7 +14,8 @@ import (
 //   - [KindDebinding]: the owner deletes what Target names: a binding or
 //     hold (by its address) or a dynamic object (by its id). A debinding
 //     is a tombstone: it stays so that the deleted record is not
-//     accepted again.
+//     accepted again. It takes effect only when its owner also owns what
+//     it deletes, which a store checks against the target's record.
 //
 // A dynamic object is kept alive by its own chain of frames.
 type Binding struct {

@@ -44,6 +44,10 @@ func NewEpochKey(epoch uint64) EpochKey {
 	return k
 }
 
+// Next returns a random key for the epoch after k's: the key to seal with
+// once a reader is removed, shared with the remaining readers only.
+func (k EpochKey) Next() EpochKey { return NewEpochKey(k.Epoch + 1) }
+
 // container is a container record. Its header, the record without its
 // content, is the associated data of every segment.
 type container struct {

@@ -316,7 +316,10 @@ func TestRemovedReaderCannotOpenTheNewEpoch(t *testing.T) {
 		}
 	}
 	// Alice removes carol: a new epoch, whose key only bob gets.
-	epoch1 := record.NewEpochKey(1)
+	epoch1 := epoch0.Next()
+	if epoch1.Epoch != 1 || epoch1.Key == epoch0.Key {
+		t.Fatal("Next did not make a new key for epoch 1")
+	}
 	shareTo(w.bob, epoch1)
 	c1, addr1 := seal(t, []byte("for bob only"), epoch1, 0)
 	frame1 := must[*record.Frame](t)(frame0.Next(alice, addr1, time.Time{}))
