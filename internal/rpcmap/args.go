@@ -75,7 +75,7 @@ func Arg(v any, t hyper.Type) (any, error) {
 			l[i] = c
 		}
 		if t.Name == "set" {
-			return wire.AnySet{Items: l}, nil
+			return wire.AnySet{Items: dedupe(l)}, nil
 		}
 		return l, nil
 	case "dict", "ordered_dict":
@@ -302,4 +302,22 @@ func short(s string) string {
 		return s[:37] + "..."
 	}
 	return s
+}
+
+// dedupe drops the repeats of the scalar items of a list that is to be a
+// set (a JSON or XML-RPC array may repeat what a set holds once).
+func dedupe(l []any) []any {
+	seen := make(map[any]bool, len(l))
+	out := l[:0]
+	for _, it := range l {
+		switch it.(type) {
+		case string, int64, float64, bool:
+			if seen[it] {
+				continue
+			}
+			seen[it] = true
+		}
+		out = append(out, it)
+	}
+	return out
 }

@@ -116,8 +116,12 @@ func (d *discoverer) value(ctx context.Context, base string, v any, r hyper.Reso
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
+		lister := x
+		if u == "/" {
+			lister.Name = "" // the index names no component
+		}
 		for _, k := range keys {
-			if err := d.value(ctx, u, x.Content[k], x, depth); err != nil {
+			if err := d.value(ctx, u, x.Content[k], lister, depth); err != nil {
 				return err
 			}
 		}
