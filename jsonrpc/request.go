@@ -29,7 +29,7 @@ type envelope struct {
 
 // limits bound what a request body may hold.
 type limits struct {
-	maxDepth, maxItems, maxString, maxBatch int
+	maxDepth, maxItems, maxString, maxDigits, maxBatch int
 }
 
 // decodeBody decodes a request body: one request, or a batch (batch is
@@ -175,10 +175,15 @@ func checkDepth(b []byte, max int) error {
 	return nil
 }
 
-// checkValue bounds the items of each array and object, and the bytes of
-// each string, of decoded params.
+// checkValue bounds the items of each array and object, the bytes of
+// each string and the characters of each number of decoded params (big
+// integers cost more than linear time to convert).
 func checkValue(v any, lim limits) error {
 	switch x := v.(type) {
+	case json.Number:
+		if len(x) > lim.maxDigits {
+			return tooLarge("a number of %d characters, more than %d", len(x), lim.maxDigits)
+		}
 	case string:
 		if len(x) > lim.maxString {
 			return tooLarge("a string of %d bytes, more than %d", len(x), lim.maxString)
@@ -229,6 +234,7 @@ func limitsOf(l wire.Limits, maxBatch int) limits {
 		maxDepth:  pick(l.MaxDepth, d.MaxDepth),
 		maxItems:  pick(l.MaxItems, d.MaxItems),
 		maxString: pick(l.MaxStringBytes, d.MaxStringBytes),
+		maxDigits: pick(l.MaxIntegerDigits, d.MaxIntegerDigits),
 		maxBatch:  pick(maxBatch, DefaultMaxBatch),
 	}
 }
