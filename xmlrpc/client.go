@@ -169,4 +169,3 @@ func errMessage(err error) string {
 	}
 	return err.Error()
 }
-
