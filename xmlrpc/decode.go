@@ -256,7 +256,7 @@ func (d *decoder) typed(name string) (any, error) {
 // structValue decodes the members of a <struct>, in order.
 func (d *decoder) structValue() (any, error) {
 	m := wire.NewOrderedDict()
-	for {
+	for n := 0; ; n++ {
 		t, err := d.next()
 		if err != nil {
 			return nil, err
@@ -267,7 +267,7 @@ func (d *decoder) structValue() (any, error) {
 		if !isStart(t, "member") {
 			return nil, d.unexpected(t, "<member>")
 		}
-		if m.Len() >= d.lim.maxItems {
+		if n >= d.lim.maxItems {
 			return nil, tooLarge("a struct of more than %d members", d.lim.maxItems)
 		}
 		if err := d.start("name"); err != nil {
@@ -287,7 +287,7 @@ func (d *decoder) structValue() (any, error) {
 		if err := d.end(); err != nil { // </member>
 			return nil, err
 		}
-		m.Set(name, v)
+		m.Set(name, v) // a name given twice keeps its last value
 	}
 }
 
