@@ -188,7 +188,9 @@ func TestDocuments(t *testing.T) {
 func TestIntrospection(t *testing.T) {
 	srv := newServer(t)
 	str := func(s string) string { return "<value><string>" + s + "</string></value>" }
-	arr := func(vs ...string) string { return "<value><array><data>" + strings.Join(vs, "") + "</data></array></value>" }
+	arr := func(vs ...string) string {
+		return "<value><array><data>" + strings.Join(vs, "") + "</data></array></value>"
+	}
 	names := []string{"User", "add", "apply", "blob", "count", "double", "echo", "fail", "half", "hello", "keys", "later",
 		"maybe", "members", "negate", "nothing", "now", "point", "reverse", "sleep", "squares", "sum",
 		"system.listMethods", "system.methodHelp", "system.methodSignature", "total"}
@@ -225,7 +227,9 @@ func TestIntrospection(t *testing.T) {
 func TestLimits(t *testing.T) {
 	srv := newServer(t, xmlrpc.WithMaxRequestBytes(2000),
 		xmlrpc.WithLimits(wire.Limits{MaxDepth: 2, MaxItems: 3, MaxStringBytes: 5}))
-	arr := func(vs ...string) string { return "<value><array><data>" + strings.Join(vs, "") + "</data></array></value>" }
+	arr := func(vs ...string) string {
+		return "<value><array><data>" + strings.Join(vs, "") + "</data></array></value>"
+	}
 	one := "<value><int>1</int></value>"
 	tests := []struct {
 		name   string
