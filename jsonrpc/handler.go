@@ -124,7 +124,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel, err := rpcmap.Deadline(r.Context(), r.Header)
 	defer cancel()
 	if err != nil {
-		h.send(w, http.StatusOK, protocolError(CodeInvalidRequest, "invalid request: "+err.(*service.Error).Message).append(nil))
+		h.send(w, http.StatusOK, protocolError(CodeInvalidRequest, "invalid request: "+errMessage(err)).append(nil))
 		return
 	}
 	reqs, batch, fail := decodeBody(in.Bytes(), h.lim)

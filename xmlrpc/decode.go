@@ -428,11 +428,14 @@ func isEnd(t xml.Token) bool {
 
 var errEOF = &service.Error{Kind: service.KindInvalid, Message: "the document ends too early"}
 
+// errNotXML is the cause of the errors of a document that is not XML.
+var errNotXML = errors.New("not XML")
+
 func syntaxError(err error) error {
 	if errors.Is(err, io.EOF) {
 		return errEOF
 	}
-	return &service.Error{Kind: service.KindInvalid, Message: "not XML: " + err.Error()}
+	return &service.Error{Kind: service.KindInvalid, Message: "not XML: " + err.Error(), Err: errNotXML}
 }
 
 func invalid(format string, args ...any) error {

@@ -145,19 +145,18 @@ func (h *Handler) answer(r *http.Request, body []byte, b []byte) []byte {
 	ctx, cancel, err := rpcmap.Deadline(r.Context(), r.Header)
 	defer cancel()
 	if err != nil {
-		return appendFault(b, CodeInvalidRequest, err.(*service.Error).Message)
+		return appendFault(b, CodeInvalidRequest, errMessage(err))
 	}
 	method, params, err := newDecoder(body, h.lim).call()
 	if err != nil {
 		code := CodeInvalidRequest
-		var e *service.Error
 		switch {
-		case errors.As(err, &e) && e.Kind == service.KindTooLarge:
+		case service.KindOf(err) == service.KindTooLarge:
 			code = CodeForKind(service.KindTooLarge)
-		case errors.As(err, &e) && len(e.Message) > 8 && e.Message[:8] == "not XML:":
+		case errors.Is(err, errNotXML):
 			code = CodeParseError
 		}
-		return appendFault(b, code, err.(*service.Error).Message)
+		return appendFault(b, code, errMessage(err))
 	}
 	v, err := h.call(ctx, method, params, r.Header)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/glyph-ipc/glyph/service"
@@ -27,8 +28,8 @@ type Server struct {
 	transport string // "JSON-RPC", "XML-RPC", for messages
 	maxBlob   int64
 
-	mu    sync.Mutex // guards table
-	table *Table     // nil until discovered
+	mu    sync.Mutex            // held while discovering
+	table atomic.Pointer[Table] // nil until discovered
 }
 
 // NewServer returns a Server for svc; transport names the transport in
@@ -41,16 +42,19 @@ func NewServer(svc *service.Service, transport string, maxBlob int64) *Server {
 // kept (a service is registered before it is served). A discovery that
 // fails is tried again at the next call.
 func (s *Server) Table(ctx context.Context) (*Table, error) {
+	if t := s.table.Load(); t != nil {
+		return t, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.table != nil {
-		return s.table, nil
+	if t := s.table.Load(); t != nil {
+		return t, nil
 	}
 	t, err := Discover(ctx, s.svc)
 	if err != nil {
 		return nil, err
 	}
-	s.table = t
+	s.table.Store(t)
 	return t, nil
 }
 
