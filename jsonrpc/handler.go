@@ -19,7 +19,7 @@ import (
 // TimeoutHeader is the request header in which a [Client] sends what is
 // left of its context's deadline, in whole milliseconds; the [Handler]
 // gives the call that deadline.
-const TimeoutHeader = rpcmap.TimeoutHeader
+const TimeoutHeader = "Glyph-Timeout"
 
 // Defaults of a [Handler].
 const (
@@ -105,6 +105,15 @@ var (
 // notification, or 413 for a body over the limit. No request makes it
 // panic.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			// A bug of this package: answered, never a crashed server.
+			h.send(w, http.StatusInternalServerError, errorReply(nil, &service.Error{Kind: service.KindInternal}).append(nil))
+		}
+	}()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "JSON-RPC requests are POSTed", http.StatusMethodNotAllowed)

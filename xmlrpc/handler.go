@@ -18,7 +18,7 @@ import (
 // TimeoutHeader is the request header in which a [Client] sends what is
 // left of its context's deadline, in whole milliseconds; the [Handler]
 // gives the call that deadline.
-const TimeoutHeader = rpcmap.TimeoutHeader
+const TimeoutHeader = "Glyph-Timeout"
 
 // Defaults of a [Handler].
 const (
@@ -102,6 +102,16 @@ const maxKept = 1 << 20
 // 200 with a methodResponse, which holds a fault when the call failed, or
 // 413 with a fault for a body over the limit. No request makes it panic.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			// A bug of this package: answered, never a crashed server.
+			w.WriteHeader(http.StatusInternalServerError)
+			w.Write(appendFault(nil, CodeInternalError, "internal error"))
+		}
+	}()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "XML-RPC calls are POSTed", http.StatusMethodNotAllowed)
