@@ -5,24 +5,31 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 
+	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/jsonrpc"
 	"github.com/glyph-ipc/glyph/service"
 )
 
-// ExampleNewHandler serves a function as JSON-RPC and posts a request to
-// it, as curl or any JSON-RPC client would. (A server facing the network
-// is made with hyperhttp.NewServer, for its timeouts.)
+// ExampleNewHandler serves a function as JSON-RPC on a server with
+// hyperhttp.NewServer's timeouts, and posts a request to it, as curl or
+// any JSON-RPC client would.
 func ExampleNewHandler() {
 	svc := service.New()
 	svc.MustFunc("add", func(a, b int) int { return a + b }, service.Args("a", "b"))
-	srv := httptest.NewServer(jsonrpc.NewHandler(svc))
-	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := hyperhttp.NewServer(ln.Addr().String(), jsonrpc.NewHandler(svc))
+	go srv.Serve(ln)
+	defer srv.Shutdown(context.Background())
 
-	resp, err := http.Post(srv.URL, "application/json",
+	resp, err := http.Post("http://"+ln.Addr().String()+"/", "application/json",
 		strings.NewReader(`{"jsonrpc":"2.0","method":"add","params":{"a":40,"b":2},"id":1}`))
 	if err != nil {
 		log.Fatal(err)
