@@ -25,7 +25,8 @@
 // ...), which the service checks as any call's; results are written back
 // in XML-RPC's types; errors are faults whose code comes from one table
 // of service kinds. system.listMethods, system.methodHelp and
-// system.methodSignature describe the methods from their forms. The
+// system.methodSignature describe the methods from their forms, and
+// system.multicall makes several calls in one request. The
 // limits on a request and the deadline a client sends in [TimeoutHeader]
 // are in spec.md beside this file, whose examples the tests send to a
 // real server and check byte for byte.

@@ -37,7 +37,7 @@ func ExampleNewHandler() {
 	fmt.Println(help)
 	// Output:
 	// 42
-	// [add system.listMethods system.methodHelp system.methodSignature]
+	// [add system.listMethods system.methodHelp system.methodSignature system.multicall]
 	// add(a integer, b integer)
 }
 

@@ -62,7 +62,8 @@ func WithReadTimeout(d time.Duration) Option { return func(c *config) { c.readTi
 // methodCall, get a methodResponse with the result or a fault (spec.md
 // beside this file states the mapping). It also answers the
 // introspection methods system.listMethods, system.methodHelp and
-// system.methodSignature. A Handler is safe for concurrent use.
+// system.methodSignature, and system.multicall. A Handler is safe for
+// concurrent use.
 type Handler struct {
 	srv *rpcmap.Server
 	cfg config
@@ -180,8 +181,12 @@ func (h *Handler) answer(r *http.Request, body []byte, b []byte) []byte {
 	return out
 }
 
-// call makes a call: an introspection method, or one of the service's.
+// call makes a call: an introspection method, a multicall, or one of
+// the service's.
 func (h *Handler) call(ctx context.Context, method string, params []any, header http.Header) (any, error) {
+	if method == "system.multicall" {
+		return h.multicall(ctx, params, header)
+	}
 	if fn, ok := introspection[method]; ok {
 		t, err := h.srv.Table(ctx)
 		if err != nil {
@@ -217,6 +222,13 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Bu
 // faultFor appends the fault for an error of the service or of this
 // package.
 func faultFor(b []byte, err error) []byte {
+	code, msg := faultCode(err)
+	return appendFault(b, code, msg)
+}
+
+// faultCode returns the fault code and string for an error of the service or
+// of this package.
+func faultCode(err error) (int, string) {
 	var e *service.Error
 	if !errors.As(err, &e) {
 		e = &service.Error{Kind: service.KindOf(err), Err: err}
@@ -233,5 +245,57 @@ func faultFor(b []byte, err error) []byte {
 	if e.Logref != "" {
 		msg += " (logref " + e.Logref + ")"
 	}
-	return appendFault(b, code, msg)
+	return code, msg
+}
+
+// multicall makes the calls of system.multicall's one parameter, an array
+// of structs {methodName, params}, in order, and answers an array with,
+// for each, an array of its one result or its fault's struct. A multicall
+// within a multicall is a fault of its own.
+func (h *Handler) multicall(ctx context.Context, params []any, header http.Header) (any, error) {
+	calls, ok := oneArray(params)
+	if !ok {
+		return nil, paramsError("system.multicall", "takes one parameter, an array of structs {methodName, params}")
+	}
+	out := make([]any, len(calls))
+	for i, c := range calls {
+		v, err := h.oneOfMulticall(ctx, c, header)
+		if err != nil {
+			code, msg := faultCode(err)
+			out[i] = wire.NewOrderedDict("faultCode", int64(code), "faultString", msg)
+			continue
+		}
+		out[i] = []any{v}
+	}
+	return out, nil
+}
+
+func oneArray(params []any) ([]any, bool) {
+	if len(params) != 1 {
+		return nil, false
+	}
+	l, ok := params[0].([]any)
+	return l, ok
+}
+
+func (h *Handler) oneOfMulticall(ctx context.Context, c any, header http.Header) (any, error) {
+	m, ok := c.(*wire.OrderedDict)
+	if !ok {
+		return nil, paramsError("system.multicall", "a call that is not a struct {methodName, params}")
+	}
+	name, _ := m.Get("methodName")
+	method, ok := name.(string)
+	if !ok {
+		return nil, paramsError("system.multicall", "a call without a string methodName")
+	}
+	var params []any
+	if p, ok := m.Get("params"); ok {
+		if params, ok = p.([]any); !ok {
+			return nil, paramsError("system.multicall", "a call whose params are not an array")
+		}
+	}
+	if method == "system.multicall" {
+		return nil, paramsError("system.multicall", "a multicall within a multicall")
+	}
+	return h.call(ctx, method, params, header)
 }

@@ -193,7 +193,7 @@ func TestIntrospection(t *testing.T) {
 	}
 	names := []string{"User", "add", "apply", "blob", "count", "double", "echo", "fail", "half", "hello", "keys", "later",
 		"maybe", "members", "negate", "nothing", "now", "point", "reverse", "sleep", "squares", "sum",
-		"system.listMethods", "system.methodHelp", "system.methodSignature", "total"}
+		"system.listMethods", "system.methodHelp", "system.methodSignature", "system.multicall", "total"}
 	var all []string
 	for _, n := range names {
 		all = append(all, str(n))
@@ -275,5 +275,31 @@ func TestOnlyPost(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
 		t.Errorf("GET: %d, Allow %q; want 405, POST", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+}
+
+// TestMulticall checks system.multicall: results and faults in order.
+func TestMulticall(t *testing.T) {
+	srv := newServer(t)
+	callOf := func(method string, params ...string) string {
+		return "<value><struct><member><name>methodName</name><value>" + method + "</value></member>" +
+			"<member><name>params</name><value><array><data>" + strings.Join(params, "") + "</data></array></value></member></struct></value>"
+	}
+	one := "<value><int>1</int></value>"
+	faultStruct := func(code, msg string) string {
+		return "<value><struct><member><name>faultCode</name><value><int>" + code + "</int></value></member><member><name>faultString</name><value><string>" + msg + "</string></value></member></struct></value>"
+	}
+	got := call(t, srv.URL, "system.multicall", "<value><array><data>"+
+		callOf("add", one, one)+callOf("nope")+callOf("add", one)+callOf("system.multicall")+"<value>x</value>"+
+		"</data></array></value>")
+	want := "<value><array><data>" +
+		"<value><array><data><value><int>2</int></value></data></array></value>" +
+		faultStruct("-32601", `no method "nope"`) +
+		faultStruct("-32602", `add: missing argument "b"`) +
+		faultStruct("-32602", "system.multicall: a multicall within a multicall") +
+		faultStruct("-32602", "system.multicall: a call that is not a struct {methodName, params}") +
+		"</data></array></value>"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }

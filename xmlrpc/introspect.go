@@ -28,7 +28,7 @@ func listMethods(t *rpcmap.Table, params []any) (any, error) {
 	if len(params) != 0 {
 		return nil, paramsError("system.listMethods", "takes no parameters")
 	}
-	names := slices.Concat(t.Names(), []string{"system.listMethods", "system.methodHelp", "system.methodSignature"})
+	names := slices.Concat(t.Names(), []string{"system.listMethods", "system.methodHelp", "system.methodSignature", "system.multicall"})
 	slices.Sort(names)
 	out := make([]any, len(names))
 	for i, n := range names {
@@ -112,7 +112,7 @@ func lookup(t *rpcmap.Table, op string, params []any) (*rpcmap.Method, error) {
 	if !ok {
 		return nil, paramsError(op, "takes one parameter, a method's name")
 	}
-	if _, ok := introspection[name]; ok {
+	if _, ok := introspection[name]; ok || name == "system.multicall" {
 		return nil, nil
 	}
 	m := t.Lookup(name)

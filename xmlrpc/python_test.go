@@ -25,6 +25,10 @@ print(p.nothing())
 print(p.system.listMethods()[:3])
 print(p.system.methodSignature("hello"))
 print(p.system.methodHelp("hello"))
+mc = xmlrpc.client.MultiCall(p)
+mc.add(1, 2)
+mc.hello("multi")
+print(list(mc()))
 for call in (lambda: p.add(1, "x"), lambda: p.subtract(1), lambda: p.count(2), lambda: p.fail(2, "gone")):
     try:
         call()
@@ -45,6 +49,7 @@ None
 ['User', 'add', 'apply']
 [['undef'], ['undef', 'string']]
 hello(name unicode = "World")
+[3, 'Hello, multi!']
 -32602 add: argument "b": expected integer, got unicode
 -32601 no method "subtract"
 -32006 count: the result is a stream, which XML-RPC cannot carry
