@@ -99,6 +99,9 @@ var (
 	outs = sync.Pool{New: func() any { return new([]byte) }}
 )
 
+// maxKept is the largest buffer kept for the next request.
+const maxKept = 1 << 20
+
 // ServeHTTP implements http.Handler. Only POST is served (405 otherwise);
 // the body is read whatever its content type. The answer is 200 with the
 // response or the batch's responses, 204 when every request was a
@@ -120,7 +123,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := bufs.Get().(*bytes.Buffer)
-	defer bufs.Put(in)
+	defer func() {
+		if in.Cap() <= maxKept {
+			bufs.Put(in)
+		}
+	}()
 	in.Reset()
 	if err := h.readBody(w, r, in); err != nil {
 		status := http.StatusBadRequest
@@ -138,9 +145,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	reqs, batch, fail := decodeBody(in.Bytes(), h.lim)
 	out := outs.Get().(*[]byte)
-	defer outs.Put(out)
 	b := (*out)[:0]
-	defer func() { *out = b[:0] }() // keep what it grew to
+	defer func() {
+		if cap(b) <= maxKept {
+			*out = b[:0] // keep what it grew to
+			outs.Put(out)
+		}
+	}()
 	if fail != nil {
 		h.send(w, http.StatusOK, fail.append(b))
 		return

@@ -1,7 +1,9 @@
 package xmlrpc
 
 import (
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/glyph-ipc/glyph/wire"
 )
@@ -27,4 +29,40 @@ func FuzzResponse(f *testing.F) {
 			t.Fatalf("decoded %#v, which does not encode: %v", v, err)
 		}
 	})
+}
+
+// FuzzStringRoundTrip checks that a string written into a response reads
+// back the same, but for what XML cannot hold, which becomes U+FFFD.
+func FuzzStringRoundTrip(f *testing.F) {
+	for _, s := range []string{"", "plain", "a < b & c > d", "\r\n\t", "\x00\x1f", "]]>", "\xff", "é€😀", "\uFFFE"} {
+		f.Add(s)
+	}
+	lim := limitsOf(wire.Limits{})
+	f.Fuzz(func(t *testing.T, s string) {
+		body, err := appendResponse(nil, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, fault, err := newDecoder(body, lim).response()
+		if err != nil || fault != nil {
+			t.Fatalf("%q: %v %v\n%s", s, err, fault, body)
+		}
+		if want := xmlSafe(s); v != want {
+			t.Errorf("%q came back as %q, want %q", s, v, want)
+		}
+	})
+}
+
+// xmlSafe is s with what XML 1.0 cannot hold replaced by U+FFFD.
+func xmlSafe(s string) string {
+	var b []rune
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"),
+			r < 0x20 && r != '\t' && r != '\n' && r != '\r', r == 0xFFFE, r == 0xFFFF:
+			r = '\uFFFD'
+		}
+		b = append(b, r)
+	}
+	return string(b)
 }
