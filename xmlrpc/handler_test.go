@@ -1,13 +1,17 @@
 package xmlrpc_test
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/internal/rpctest"
+	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 	"github.com/glyph-ipc/glyph/xmlrpc"
 )
@@ -301,5 +305,39 @@ func TestMulticall(t *testing.T) {
 		"</data></array></value>"
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+type counter struct{ N int }
+
+func (c *counter) Incr(by int) int { c.N += by; return c.N }
+
+// TestHelpNamesTheResource checks that the help of a method found on a
+// resource the index links to names that resource, and that the method
+// is called by its path.
+func TestHelpNamesTheResource(t *testing.T) {
+	svc := service.New(service.WithIndex("home"))
+	svc.MustClass("Counter", counter{}, service.Persistent(nil), service.Method("incr", service.Args("by")))
+	var url string
+	svc.MustFunc("home", func() hyper.Resource {
+		return hyper.Resource{Content: map[string]any{"counter": hyper.Link{URL: url}}}
+	}, service.Safe())
+	svc.MustFunc("make", func() *counter { return &counter{} })
+	res, err := svc.Serve(context.Background(), &service.Request{Method: "POST", Path: "make"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url = res.Value.(hyper.Resource).URL
+	name := strings.ReplaceAll(strings.Trim(url, "/"), "/", ".") + ".incr"
+	srv := httptest.NewServer(xmlrpc.NewHandler(svc))
+	defer srv.Close()
+	str := func(s string) string { return "<value><string>" + s + "</string></value>" }
+	if got, want := call(t, srv.URL, "system.methodHelp", str(name)), str(name+"(by integer)\nA method of Counter."); got != want {
+		t.Errorf("help: got %s, want %s", got, want)
+	}
+	for want := 1; want <= 2; want++ {
+		if got, w := call(t, srv.URL, name, "<value><int>1</int></value>"), fmt.Sprintf("<value><int>%d</int></value>", want); got != w {
+			t.Errorf("incr: got %s, want %s", got, w)
+		}
 	}
 }
