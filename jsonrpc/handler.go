@@ -183,9 +183,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // readBody reads the request body into buf, bounded in size and time.
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) error {
-	rc := http.NewResponseController(w)
-	if rc.SetReadDeadline(time.Now().Add(h.cfg.readTimeout)) == nil {
-		defer rc.SetReadDeadline(time.Time{})
+	// net/http's ResponseWriters set their connection's read deadline;
+	// asserting the method directly costs no allocation, as
+	// http.ResponseController would.
+	if rd, ok := w.(readDeadliner); ok && rd.SetReadDeadline(time.Now().Add(h.cfg.readTimeout)) == nil {
+		defer rd.SetReadDeadline(time.Time{})
 	}
 	if r.ContentLength > h.cfg.maxRequestBytes {
 		return tooLarge("a request body of %d bytes, more than %d", r.ContentLength, h.cfg.maxRequestBytes)
@@ -204,9 +206,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Bu
 }
 
 func (h *Handler) send(w http.ResponseWriter, status int, body []byte) {
-	hdr := w.Header()
-	hdr["Content-Type"] = contentType
-	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.Header()["Content-Type"] = contentType
 	w.WriteHeader(status)
 	w.Write(body)
 }
@@ -299,4 +299,10 @@ func (rep *reply) append(b []byte) []byte {
 	b = append(b, `}},"id":`...)
 	b = append(b, rep.id...)
 	return append(b, '}')
+}
+
+// readDeadliner is what net/http's ResponseWriters offer to set the read
+// deadline of their request's connection.
+type readDeadliner interface {
+	SetReadDeadline(time.Time) error
 }

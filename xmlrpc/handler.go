@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -142,9 +141,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		b = h.answer(r, in.Bytes(), b)
 	}
-	hdr := w.Header()
-	hdr["Content-Type"] = contentType
-	hdr["Content-Length"] = []string{strconv.Itoa(len(b))}
+	w.Header()["Content-Type"] = contentType
 	w.WriteHeader(status)
 	w.Write(b)
 }
@@ -199,9 +196,11 @@ func (h *Handler) call(ctx context.Context, method string, params []any, header 
 
 // readBody reads the request body into buf, bounded in size and time.
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) error {
-	rc := http.NewResponseController(w)
-	if rc.SetReadDeadline(time.Now().Add(h.cfg.readTimeout)) == nil {
-		defer rc.SetReadDeadline(time.Time{})
+	// net/http's ResponseWriters set their connection's read deadline;
+	// asserting the method directly costs no allocation, as
+	// http.ResponseController would.
+	if rd, ok := w.(readDeadliner); ok && rd.SetReadDeadline(time.Now().Add(h.cfg.readTimeout)) == nil {
+		defer rd.SetReadDeadline(time.Time{})
 	}
 	if r.ContentLength > h.cfg.maxRequestBytes {
 		return tooLarge("a request body of %d bytes, more than %d", r.ContentLength, h.cfg.maxRequestBytes)
@@ -298,4 +297,10 @@ func (h *Handler) oneOfMulticall(ctx context.Context, c any, header http.Header)
 		return nil, paramsError("system.multicall", "a multicall within a multicall")
 	}
 	return h.call(ctx, method, params, header)
+}
+
+// readDeadliner is what net/http's ResponseWriters offer to set the read
+// deadline of their request's connection.
+type readDeadliner interface {
+	SetReadDeadline(time.Time) error
 }
