@@ -22,10 +22,10 @@ import (
 // client and through a hand-written net/http handler and client with
 // encoding/json (resp. encoding/xml) for the one method.
 var rpcSystems = []httpSystem{
-	{name: "jsonrpc-nethttp", handler: jsonrpcNetHTTPHandler, dial: jsonrpcNetHTTPDial},
-	{name: "jsonrpc-glyph", handler: jsonrpcGlyphHandler, dial: jsonrpcGlyphDial},
-	{name: "xmlrpc-nethttp", handler: xmlrpcNetHTTPHandler, dial: xmlrpcNetHTTPDial},
-	{name: "xmlrpc-glyph", handler: xmlrpcGlyphHandler, dial: xmlrpcGlyphDial},
+	{name: "jsonrpc-nethttp", handler: jsonrpcNetHTTPHandler, dial: jsonrpcNetHTTPDial, decode: jsonrpcDecode},
+	{name: "jsonrpc-glyph", handler: jsonrpcGlyphHandler, dial: jsonrpcGlyphDial, decode: jsonrpcDecode},
+	{name: "xmlrpc-nethttp", handler: xmlrpcNetHTTPHandler, dial: xmlrpcNetHTTPDial, decode: xmlrpcDecode},
+	{name: "xmlrpc-glyph", handler: xmlrpcGlyphHandler, dial: xmlrpcGlyphDial, decode: xmlrpcDecode},
 }
 
 func helloService() *service.Service {
@@ -186,4 +186,23 @@ func xmlrpcNetHTTPDial(_ context.Context, hc *http.Client, baseURL string) (call
 		}
 		return out.Params[0].Value.String, nil
 	}, nil
+}
+
+// jsonrpcDecode returns the result of a JSON-RPC response.
+func jsonrpcDecode(body []byte) (string, error) {
+	var r jsonrpcResponse
+	err := json.Unmarshal(body, &r)
+	return r.Result, err
+}
+
+// xmlrpcDecode returns the string of an XML-RPC response.
+func xmlrpcDecode(body []byte) (string, error) {
+	var r xmlrpcResponse
+	if err := xml.Unmarshal(body, &r); err != nil {
+		return "", err
+	}
+	if len(r.Params) != 1 {
+		return "", fmt.Errorf("%d params", len(r.Params))
+	}
+	return r.Params[0].Value.String, nil
 }
