@@ -31,6 +31,10 @@
 // streams. A streaming input takes its items as one array, as over
 // HTTP.
 //
+// Every failed call is logged (see [WithLogger]), a notification's too:
+// at info level when the caller is at fault, at error level when the
+// server is, with the logref the caller got.
+//
 // A [Client] calls a method by name with arguments by position or by
 // name, and returns the server's errors as *[service.Error] values whose
 // kind the code gives back.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
@@ -38,6 +39,7 @@ type config struct {
 	maxBlobBytes    int64
 	limits          wire.Limits
 	readTimeout     time.Duration
+	logger          *slog.Logger
 }
 
 // WithMaxRequestBytes bounds a request body (default
@@ -63,6 +65,12 @@ func WithLimits(l wire.Limits) Option { return func(c *config) { c.limits = l } 
 // enough. It needs a ResponseWriter that can set read deadlines, as
 // net/http's servers give.
 func WithReadTimeout(d time.Duration) Option { return func(c *config) { c.readTimeout = d } }
+
+// WithLogger sets where the handler logs its failed calls: at info level
+// when the caller is at fault, at error level when the server is, with
+// the method, the kind and the logref the caller got. Without it, or
+// with nil, [slog.Default] as it is when a line is logged.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // Handler serves a [service.Service] as JSON-RPC 2.0 over HTTP: POST a
 // request object, or a batch of them, and get the response (spec.md
@@ -227,6 +235,9 @@ func (h *Handler) call(ctx context.Context, r *request, header http.Header) *rep
 		c.Named = p
 	}
 	v, err := h.srv.Serve(ctx, &c)
+	if err != nil {
+		rpcmap.LogFailure(ctx, h.cfg.logger, "JSON-RPC", r.method, err)
+	}
 	if r.id == nil {
 		return nil
 	}

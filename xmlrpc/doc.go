@@ -35,6 +35,10 @@
 // fault that names the method: a callback argument, and a result that
 // streams. A streaming input takes its items as one array.
 //
+// Every failed call is logged (see [WithLogger]):
+// at info level when the caller is at fault, at error level when the
+// server is, with the logref the caller got.
+//
 // A [Client] calls a method by name with arguments by position, and
 // returns faults as *[service.Error] values whose kind the fault code
 // gives back.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -34,6 +35,7 @@ type config struct {
 	maxBlobBytes    int64
 	limits          wire.Limits
 	readTimeout     time.Duration
+	logger          *slog.Logger
 }
 
 // WithMaxRequestBytes bounds a request body (default
@@ -56,6 +58,12 @@ func WithLimits(l wire.Limits) Option { return func(c *config) { c.limits = l } 
 // enough. It needs a ResponseWriter that can set read deadlines, as
 // net/http's servers give.
 func WithReadTimeout(d time.Duration) Option { return func(c *config) { c.readTimeout = d } }
+
+// WithLogger sets where the handler logs its failed calls: at info level
+// when the caller is at fault, at error level when the server is, with
+// the method, the kind and the logref the caller got. Without it, or
+// with nil, [slog.Default] as it is when a line is logged.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // Handler serves a [service.Service] as XML-RPC over HTTP: POST a
 // methodCall, get a methodResponse with the result or a fault (spec.md
@@ -168,6 +176,7 @@ func (h *Handler) answer(r *http.Request, body []byte, b []byte) []byte {
 	}
 	v, err := h.call(ctx, method, params, r.Header)
 	if err != nil {
+		rpcmap.LogFailure(ctx, h.cfg.logger, "XML-RPC", method, err)
 		return faultFor(b, err)
 	}
 	start := len(b)

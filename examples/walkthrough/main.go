@@ -42,8 +42,8 @@ import (
 
 	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/hyperpeer"
-	"github.com/glyph-ipc/glyph/jsonrpc"
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
+	"github.com/glyph-ipc/glyph/jsonrpc"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/xmlrpc"
 )
