@@ -161,15 +161,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	if fail != nil {
-		h.send(w, http.StatusOK, fail.append(b))
+		b = fail.append(b)
+	} else {
+		b = h.answer(ctx, reqs, batch, r.Header, b)
+	}
+	if len(b) == 0 {
+		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	n := 0
+	h.send(w, http.StatusOK, b)
+}
+
+// answer makes the calls of a body's requests, in order, and appends the
+// response, or the batch's array of responses; nothing when every
+// request was a notification.
+func (h *Handler) answer(ctx context.Context, reqs []request, batch bool, header http.Header, b []byte) []byte {
+	start, n := len(b), 0
 	if batch {
 		b = append(b, '[')
 	}
 	for i := range reqs {
-		rep := h.call(ctx, &reqs[i], r.Header)
+		rep := h.call(ctx, &reqs[i], header)
 		if rep == nil {
 			continue
 		}
@@ -180,20 +192,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		n++
 	}
 	if n == 0 {
-		w.WriteHeader(http.StatusNoContent)
-		return
+		return b[:start]
 	}
 	if batch {
 		b = append(b, ']')
 	}
-	h.send(w, http.StatusOK, b)
+	return b
 }
 
 // readBody reads the request body into buf, bounded in size and time.
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) error {
 	// net/http's ResponseWriters set their connection's read deadline;
-	// asserting the method directly costs no allocation, as
-	// http.ResponseController would.
+	// asserting the method directly costs no allocation, unlike
+	// http.ResponseController.
 	if rd, ok := w.(readDeadliner); ok && rd.SetReadDeadline(time.Now().Add(h.cfg.readTimeout)) == nil {
 		defer rd.SetReadDeadline(time.Time{})
 	}

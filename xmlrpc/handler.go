@@ -206,8 +206,8 @@ func (h *Handler) call(ctx context.Context, method string, params []any, header 
 // readBody reads the request body into buf, bounded in size and time.
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) error {
 	// net/http's ResponseWriters set their connection's read deadline;
-	// asserting the method directly costs no allocation, as
-	// http.ResponseController would.
+	// asserting the method directly costs no allocation, unlike
+	// http.ResponseController.
 	if rd, ok := w.(readDeadliner); ok && rd.SetReadDeadline(time.Now().Add(h.cfg.readTimeout)) == nil {
 		defer rd.SetReadDeadline(time.Time{})
 	}
