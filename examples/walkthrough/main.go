@@ -2,7 +2,8 @@
 // types, greeting, salut and find_user with its User resources (see
 // package app). One service is served three ways: over HTTP, to peers
 // over WebSocket at /peer on the same port, and, with -peer-addr, to peers
-// over TCP.
+// over TCP; and, for the wider world's RPC clients, as JSON-RPC 2.0 at
+// /jsonrpc and as XML-RPC at /xmlrpc on the HTTP port.
 //
 //	go run ./examples/walkthrough               # the evolved version, on 127.0.0.1:8080
 //	go run ./examples/walkthrough -v 1          # the first version
@@ -21,6 +22,7 @@
 //	go run ./cmd/glyph call http://127.0.0.1:8080/ hello name=Bob
 //	go run ./cmd/glyph call ws://127.0.0.1:8080/peer hello name=Bob
 //	go run ./cmd/glyph call tcp://127.0.0.1:7001 find_user bob .bio
+//	curl -d '{"jsonrpc":"2.0","method":"hello","params":["Bob"],"id":1}' http://127.0.0.1:8080/jsonrpc
 package main
 
 import (
@@ -41,7 +43,9 @@ import (
 	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
+	"github.com/glyph-ipc/glyph/jsonrpc"
 	"github.com/glyph-ipc/glyph/peer"
+	"github.com/glyph-ipc/glyph/xmlrpc"
 )
 
 func main() {
@@ -96,6 +100,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mux := http.NewServeMux()
 	mux.Handle("/", hyperhttp.NewHandler(svc))
 	mux.Handle("/peer", p.WebSocketHandler())
+	mux.Handle("/jsonrpc", jsonrpc.NewHandler(svc))
+	mux.Handle("/xmlrpc", xmlrpc.NewHandler(svc))
 	srv := hyperhttp.NewServer("", mux)
 
 	tcpURL := ""

@@ -1,0 +1,330 @@
+package jsonrpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/glyph-ipc/glyph/internal/rpcmap"
+	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/wire"
+)
+
+// TimeoutHeader is the request header in which a [Client] sends what is
+// left of its context's deadline, in whole milliseconds; the [Handler]
+// gives the call that deadline.
+const TimeoutHeader = "Glyph-Timeout"
+
+// Defaults of a [Handler].
+const (
+	DefaultMaxRequestBytes = 8 << 20  // a request body
+	DefaultMaxBatch        = 100      // requests in a batch
+	DefaultMaxBlobBytes    = 16 << 20 // a blob in a result, before base64
+	DefaultReadTimeout     = 30 * time.Second
+)
+
+// An Option configures a [Handler].
+type Option func(*config)
+
+type config struct {
+	maxRequestBytes int64
+	maxBatch        int
+	maxBlobBytes    int64
+	limits          wire.Limits
+	readTimeout     time.Duration
+	logger          *slog.Logger
+}
+
+// WithMaxRequestBytes bounds a request body (default
+// [DefaultMaxRequestBytes]); a larger one is answered 413 with a
+// too_large error.
+func WithMaxRequestBytes(n int64) Option { return func(c *config) { c.maxRequestBytes = n } }
+
+// WithMaxBatch bounds the requests of a batch (default [DefaultMaxBatch]).
+func WithMaxBatch(n int) Option { return func(c *config) { c.maxBatch = n } }
+
+// WithMaxBlobBytes bounds a blob that a result holds, which is read into
+// memory and sent as base64 (default [DefaultMaxBlobBytes]); a larger
+// one is a too_large error.
+func WithMaxBlobBytes(n int64) Option { return func(c *config) { c.maxBlobBytes = n } }
+
+// WithLimits bounds the nesting (MaxDepth), the items of an array or
+// object (MaxItems) and the bytes of a string (MaxStringBytes) of a
+// request; zero fields take wire's defaults, negative ones mean no limit.
+func WithLimits(l wire.Limits) Option { return func(c *config) { c.limits = l } }
+
+// WithReadTimeout bounds the time a client takes to send a request body
+// (default [DefaultReadTimeout]); the body is bounded, so a fixed time is
+// enough. It needs a ResponseWriter that can set read deadlines, as
+// net/http's servers give.
+func WithReadTimeout(d time.Duration) Option { return func(c *config) { c.readTimeout = d } }
+
+// WithLogger sets where the handler logs its failed calls: at info level
+// when the caller is at fault, at error level when the server is, with
+// the method, the kind and the logref the caller got. Without it, or
+// with nil, [slog.Default] as it is when a line is logged.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// Handler serves a [service.Service] as JSON-RPC 2.0 over HTTP: POST a
+// request object, or a batch of them, and get the response (spec.md
+// beside this file states the mapping). A Handler is safe for concurrent
+// use.
+type Handler struct {
+	srv *rpcmap.Server
+	cfg config
+	lim limits
+}
+
+// NewHandler returns a Handler serving svc. The service's methods are
+// discovered from its index at the first request.
+func NewHandler(svc *service.Service, opts ...Option) *Handler {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.maxRequestBytes <= 0 {
+		cfg.maxRequestBytes = DefaultMaxRequestBytes
+	}
+	if cfg.maxBlobBytes <= 0 {
+		cfg.maxBlobBytes = DefaultMaxBlobBytes
+	}
+	if cfg.readTimeout <= 0 {
+		cfg.readTimeout = DefaultReadTimeout
+	}
+	return &Handler{srv: rpcmap.NewServer(svc, "JSON-RPC", cfg.maxBlobBytes), cfg: cfg, lim: limitsOf(cfg.limits, cfg.maxBatch)}
+}
+
+// Buffers for request bodies and for answers, kept between requests.
+var (
+	bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	outs = sync.Pool{New: func() any { return new([]byte) }}
+)
+
+// maxKept is the largest buffer kept for the next request.
+const maxKept = 1 << 20
+
+// ServeHTTP implements http.Handler. Only POST is served (405 otherwise);
+// the body is read whatever its content type. The answer is 200 with the
+// response or the batch's responses, 204 when every request was a
+// notification, or 413 for a body over the limit. No request makes it
+// panic.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			// A bug of this package: answered, never a crashed server.
+			h.send(w, http.StatusInternalServerError, errorReply(nil, &service.Error{Kind: service.KindInternal}).append(nil))
+		}
+	}()
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "JSON-RPC requests are POSTed", http.StatusMethodNotAllowed)
+		return
+	}
+	in := bufs.Get().(*bytes.Buffer)
+	defer func() {
+		if in.Cap() <= maxKept {
+			bufs.Put(in)
+		}
+	}()
+	in.Reset()
+	if err := h.readBody(w, r, in); err != nil {
+		status := http.StatusBadRequest
+		if service.KindOf(err) == service.KindTooLarge {
+			status = http.StatusRequestEntityTooLarge
+		}
+		h.send(w, status, errorReply(nil, err).append(nil))
+		return
+	}
+	ctx, cancel, err := rpcmap.Deadline(r.Context(), r.Header)
+	defer cancel()
+	if err != nil {
+		h.send(w, http.StatusOK, protocolError(CodeInvalidRequest, "invalid request: "+errMessage(err)).append(nil))
+		return
+	}
+	reqs, batch, fail := decodeBody(in.Bytes(), h.lim)
+	out := outs.Get().(*[]byte)
+	b := (*out)[:0]
+	defer func() {
+		if cap(b) <= maxKept {
+			*out = b[:0] // keep what it grew to
+			outs.Put(out)
+		}
+	}()
+	if fail != nil {
+		b = fail.append(b)
+	} else {
+		b = h.answer(ctx, reqs, batch, r.Header, b)
+	}
+	if len(b) == 0 {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	h.send(w, http.StatusOK, b)
+}
+
+// answer makes the calls of a body's requests, in order, and appends the
+// response, or the batch's array of responses; nothing when every
+// request was a notification.
+func (h *Handler) answer(ctx context.Context, reqs []request, batch bool, header http.Header, b []byte) []byte {
+	start, n := len(b), 0
+	if batch {
+		b = append(b, '[')
+	}
+	for i := range reqs {
+		rep := h.call(ctx, &reqs[i], header)
+		if rep == nil {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = rep.append(b)
+		n++
+	}
+	if n == 0 {
+		return b[:start]
+	}
+	if batch {
+		b = append(b, ']')
+	}
+	return b
+}
+
+// readBody reads the request body into buf, bounded in size and time.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) error {
+	// net/http's ResponseWriters set their connection's read deadline;
+	// asserting the method directly costs no allocation, unlike
+	// http.ResponseController.
+	if rd, ok := w.(readDeadliner); ok && rd.SetReadDeadline(time.Now().Add(h.cfg.readTimeout)) == nil {
+		defer rd.SetReadDeadline(time.Time{})
+	}
+	if r.ContentLength > h.cfg.maxRequestBytes {
+		return tooLarge("a request body of %d bytes, more than %d", r.ContentLength, h.cfg.maxRequestBytes)
+	}
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + 1)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, h.cfg.maxRequestBytes+1))
+	switch {
+	case err != nil:
+		return &service.Error{Kind: service.KindInvalid, Message: "reading the request body failed", Err: err}
+	case int64(buf.Len()) > h.cfg.maxRequestBytes:
+		return tooLarge("a request body of more than %d bytes", h.cfg.maxRequestBytes)
+	}
+	return nil
+}
+
+func (h *Handler) send(w http.ResponseWriter, status int, body []byte) {
+	w.Header()["Content-Type"] = contentType
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+var contentType = []string{"application/json"}
+
+// call makes one decoded request and returns its reply, or nil for a
+// notification.
+func (h *Handler) call(ctx context.Context, r *request, header http.Header) *reply {
+	if r.err != nil {
+		return r.err
+	}
+	c := rpcmap.Call{Method: r.method, Header: header}
+	switch p := r.params.(type) {
+	case []any:
+		c.Positional = p
+	case map[string]any:
+		c.Named = p
+	}
+	v, err := h.srv.Serve(ctx, &c)
+	if err != nil {
+		rpcmap.LogFailure(ctx, h.cfg.logger, "JSON-RPC", r.method, err)
+	}
+	if r.id == nil {
+		return nil
+	}
+	if err != nil {
+		return errorReply(r.id, err)
+	}
+	return &reply{id: r.id, result: v}
+}
+
+// reply is one response object: a result, or an error.
+type reply struct {
+	id      json.RawMessage
+	result  any
+	code    int // an error when not 0
+	message string
+	kind    service.Kind
+	logref  string
+}
+
+func protocolError(code int, message string) *reply {
+	return &reply{id: nullID, code: code, message: message, kind: service.KindInvalid}
+}
+
+// errorReply returns the reply for an error of the service or of this
+// package; a nil id is null.
+func errorReply(id json.RawMessage, err error) *reply {
+	if id == nil {
+		id = nullID
+	}
+	var e *service.Error
+	if !errors.As(err, &e) {
+		e = &service.Error{Kind: service.KindOf(err), Err: err}
+	}
+	kind := e.Kind
+	if kind == service.KindOther {
+		kind = service.KindInternal
+	}
+	code := CodeForKind(kind)
+	if errors.Is(err, rpcmap.ErrNoMethod) {
+		code = CodeMethodNotFound
+	}
+	return &reply{id: id, code: code, message: e.Hyper().Message, kind: kind, logref: e.Logref}
+}
+
+// append appends the response object.
+func (rep *reply) append(b []byte) []byte {
+	b = append(b, `{"jsonrpc":"2.0",`...)
+	if rep.code == 0 {
+		start := len(b)
+		b = append(b, `"result":`...)
+		out, err := appendJSON(b, rep.result)
+		if err == nil {
+			b = append(out, `,"id":`...)
+			b = append(b, rep.id...)
+			return append(b, '}')
+		}
+		b = b[:start-len(`{"jsonrpc":"2.0",`)]
+		return errorReply(rep.id, err).append(b)
+	}
+	b = append(b, `"error":{"code":`...)
+	b = strconv.AppendInt(b, int64(rep.code), 10)
+	b = append(b, `,"message":`...)
+	b = appendString(b, rep.message)
+	b = append(b, `,"data":{"kind":`...)
+	b = appendString(b, rep.kind.String())
+	if rep.logref != "" {
+		b = append(b, `,"logref":`...)
+		b = appendString(b, rep.logref)
+	}
+	b = append(b, `}},"id":`...)
+	b = append(b, rep.id...)
+	return append(b, '}')
+}
+
+// readDeadliner is what net/http's ResponseWriters offer to set the read
+// deadline of their request's connection.
+type readDeadliner interface {
+	SetReadDeadline(time.Time) error
+}

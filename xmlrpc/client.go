@@ -1,0 +1,171 @@
+package xmlrpc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+
+	"github.com/glyph-ipc/glyph/internal/rpcmap"
+	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/wire"
+)
+
+// HTTPClient sends HTTP requests: an *http.Client, or anything that wraps
+// one.
+type HTTPClient interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// Client calls the methods of an XML-RPC server over HTTP: a glyph
+// [Handler], or any other XML-RPC server. A Client is safe for concurrent
+// use.
+type Client struct {
+	url         string
+	http        HTTPClient
+	header      http.Header
+	maxResponse int64
+	lim         limits
+}
+
+// A ClientOption configures a [Client].
+type ClientOption func(*Client)
+
+// WithHTTPClient sends the requests with h instead of http.DefaultClient.
+func WithHTTPClient(h HTTPClient) ClientOption { return func(c *Client) { c.http = h } }
+
+// WithHeader sends the header key: value with every request.
+func WithHeader(key, value string) ClientOption {
+	return func(c *Client) { c.header.Add(key, value) }
+}
+
+// WithMaxResponseBytes bounds a response body (default 64 MiB); a
+// larger one fails the call with a [service.KindTooLarge] error.
+func WithMaxResponseBytes(n int64) ClientOption { return func(c *Client) { c.maxResponse = n } }
+
+// WithClientLimits bounds the decoding of responses as [WithLimits]
+// bounds requests.
+func WithClientLimits(l wire.Limits) ClientOption { return func(c *Client) { c.lim = limitsOf(l) } }
+
+// NewClient returns a Client for the XML-RPC server at url.
+func NewClient(url string, opts ...ClientOption) *Client {
+	c := &Client{url: url, http: http.DefaultClient, header: http.Header{}, maxResponse: 64 << 20, lim: limitsOf(wire.Limits{})}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// Call calls method with args and decodes the result into result, a
+// pointer as for wire.Unmarshal (into *any: int64, float64, string,
+// bool, []byte, time.Time, nil, []any, and *wire.OrderedDict for a
+// struct); nil discards it. XML-RPC passes arguments by position only:
+// named must be empty ([service.KindUnsupported] otherwise). Arguments
+// are written as spec.md says for results.
+//
+// ctx's deadline travels in the [TimeoutHeader]. Every error is a
+// *[service.Error]: the kind of the fault's code (see [KindForCode]),
+// [service.KindInvalid] for arguments that cannot be sent or a result
+// that does not decode into result, [service.KindUnavailable] when the
+// server cannot be reached, [service.KindCanceled] or
+// [service.KindDeadlineExceeded] when ctx ends, and
+// [service.KindInternal] for an answer that is not XML-RPC.
+func (c *Client) Call(ctx context.Context, method string, args []any, named map[string]any, result any) error {
+	if len(named) > 0 {
+		return &service.Error{Op: method, Kind: service.KindUnsupported, Message: "XML-RPC passes arguments by position only"}
+	}
+	params := make([]any, len(args))
+	for i, a := range args {
+		p, err := rpcmap.Plain(a, math.MaxInt64-1)
+		if err != nil {
+			return &service.Error{Op: method, Kind: service.KindInvalid, Message: fmt.Sprintf("argument %d: %v", i, errMessage(err)), Err: err}
+		}
+		params[i] = p
+	}
+	body, err := appendCall(nil, method, params)
+	if err != nil {
+		return &service.Error{Op: method, Kind: service.KindInvalid, Message: errMessage(err), Err: err}
+	}
+	raw, err := c.post(ctx, method, body)
+	if err != nil {
+		return err
+	}
+	v, fault, err := newDecoder(raw, c.lim).response()
+	if err != nil {
+		return &service.Error{Op: method, Kind: service.KindInternal, Message: "bad XML-RPC answer: " + errMessage(err), Err: err}
+	}
+	if fault != nil {
+		return &service.Error{Op: method, Kind: KindForCode(fault.Code), Message: strings.TrimPrefix(fault.String, method+": "), Err: fault}
+	}
+	return decodeResult(method, v, result)
+}
+
+// decodeResult stores a decoded value in result.
+func decodeResult(method string, v any, result any) error {
+	switch p := result.(type) {
+	case nil:
+		return nil
+	case *any:
+		*p = v
+		return nil
+	}
+	b, err := wire.Marshal(v)
+	if err == nil {
+		err = wire.Unmarshal(b, result)
+	}
+	if err != nil {
+		return &service.Error{Op: method, Kind: service.KindInvalid, Message: "result: " + err.Error(), Err: err}
+	}
+	return nil
+}
+
+// post sends a methodCall and returns the response body.
+func (c *Client) post(ctx context.Context, method string, body []byte) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, &service.Error{Op: method, Kind: service.KindInvalid, Message: "bad URL: " + err.Error(), Err: err}
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "text/xml")
+	if t := rpcmap.TimeoutValue(ctx); t != "" {
+		req.Header.Set(TimeoutHeader, t)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, transportError(ctx, method, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.maxResponse+1))
+	if err != nil {
+		return nil, transportError(ctx, method, err)
+	}
+	if int64(len(raw)) > c.maxResponse {
+		return nil, &service.Error{Op: method, Kind: service.KindTooLarge, Message: fmt.Sprintf("a response of more than %d bytes", c.maxResponse)}
+	}
+	if resp.StatusCode != http.StatusOK && !strings.Contains(resp.Header.Get("Content-Type"), "xml") {
+		return nil, &service.Error{Op: method, Kind: service.KindForStatus(resp.StatusCode), Message: "HTTP " + resp.Status}
+	}
+	return raw, nil
+}
+
+// transportError is the error of a request that got no answer.
+func transportError(ctx context.Context, method string, err error) error {
+	if ctx.Err() != nil {
+		return &service.Error{Op: method, Kind: service.KindOf(ctx.Err()), Message: ctx.Err().Error(), Err: err}
+	}
+	return &service.Error{Op: method, Kind: service.KindUnavailable, Message: err.Error(), Err: err}
+}
+
+func errMessage(err error) string {
+	var e *service.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}
