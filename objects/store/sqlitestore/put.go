@@ -262,4 +262,3 @@ func syncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
-
