@@ -16,7 +16,8 @@ import (
 // Put stores a record; see [store.Store.Put]. Its transaction takes, in
 // this order (the same in every transaction, so none deadlock): the
 // shared GC lock, the advisory locks of the record's address and object,
-// the owner's usage row, the log's counter row.
+// then after reading the body the owner's usage row, and last the log's
+// counter row.
 func (s *Store) Put(ctx context.Context, m store.Meta, body io.Reader) (store.Put, error) {
 	const op = "store.Put"
 	if err := s.check(op); err != nil {
@@ -68,6 +69,11 @@ func (s *Store) Put(ctx context.Context, m store.Meta, body io.Reader) (store.Pu
 	} else if err := writeChunks(ctx, tx, m, b); err != nil {
 		return store.Put{}, err
 	}
+	// The owner's usage row is locked only now, after the body is in:
+	// the owner's other Puts wait for this one's commit, not its upload.
+	if err := s.checkQuota(ctx, tx, m, "FOR UPDATE"); err != nil {
+		return store.Put{}, err
+	}
 	seq, err := s.insert(ctx, tx, m, inline, b.Sum())
 	if err != nil {
 		return store.Put{}, err
@@ -80,7 +86,7 @@ func (s *Store) Put(ctx context.Context, m store.Meta, body io.Reader) (store.Pu
 }
 
 // checkPut makes the checks that need the database: tombstones, the head,
-// the quota. It locks the owner's usage row.
+// and the quota without a lock (to refuse early what cannot fit).
 func (s *Store) checkPut(ctx context.Context, tx pgx.Tx, m store.Meta) error {
 	const op = "store.Put"
 	if debound, err := isDebound(ctx, tx, m.Addr); err != nil {
@@ -109,16 +115,29 @@ func (s *Store) checkPut(ctx context.Context, tx pgx.Tx, m store.Meta) error {
 			return err
 		}
 	}
+	return s.checkQuota(ctx, tx, m, "")
+}
+
+// checkQuota checks the owner's quota; with lock "FOR UPDATE", it locks
+// the owner's usage row (creating it) until the transaction ends, so that
+// concurrent Puts of one owner cannot both pass.
+func (s *Store) checkQuota(ctx context.Context, tx pgx.Tx, m store.Meta, lock string) error {
 	q := s.set.DefaultQuota
 	err := tx.QueryRow(ctx, "SELECT bytes, records FROM quotas WHERE owner = $1", []byte(m.Owner)).Scan(&q.Bytes, &q.Records)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
 	}
-	if _, err := tx.Exec(ctx, "INSERT INTO usage VALUES ($1, 0, 0) ON CONFLICT DO NOTHING", []byte(m.Owner)); err != nil {
-		return err
+	if q == (store.Quota{}) && lock == "" {
+		return nil
+	}
+	if lock != "" {
+		if _, err := tx.Exec(ctx, "INSERT INTO usage VALUES ($1, 0, 0) ON CONFLICT DO NOTHING", []byte(m.Owner)); err != nil {
+			return err
+		}
 	}
 	var u store.Usage
-	if err := tx.QueryRow(ctx, "SELECT bytes, records FROM usage WHERE owner = $1 FOR UPDATE", []byte(m.Owner)).Scan(&u.Bytes, &u.Records); err != nil {
+	err = tx.QueryRow(ctx, "SELECT bytes, records FROM usage WHERE owner = $1 "+lock, []byte(m.Owner)).Scan(&u.Bytes, &u.Records)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
 	}
 	return storeimpl.CheckQuota(q, u, m)

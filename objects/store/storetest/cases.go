@@ -673,6 +673,32 @@ func testQuota(t *testing.T, open Opener) {
 	MustPut(t, s, a3)
 }
 
+func testQuotaRace(t *testing.T, open Opener) {
+	s := open(t, store.WithDefaultQuota(store.Quota{Records: 5}))
+	const n = 16
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			r := Container("alice", fmt.Sprint("racer ", i))
+			_, errs[i] = s.Put(bg, r.Meta, bytes.NewReader(r.Body))
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, store.ErrQuota):
+			t.Errorf("racer %d: %v, want nil or ErrQuota", i, err)
+		}
+	}
+	if u, err := s.Usage(bg, Addr("alice")); ok != 5 || err != nil || u.Records != 5 {
+		t.Fatalf("%d of %d racing Puts accepted, usage %+v, %v; want 5 under a quota of 5 records", ok, n, u, err)
+	}
+}
+
 func testClosed(t *testing.T, open Opener) {
 	s := open(t)
 	MustPut(t, s, Container("alice", "c"))
