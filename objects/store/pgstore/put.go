@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"slices"
-	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -16,8 +15,9 @@ import (
 // Put stores a record; see [store.Store.Put]. Its transaction takes, in
 // this order (the same in every transaction, so none deadlock): the
 // shared GC lock, the advisory locks of the record's address and object,
-// then after reading the body the owner's usage row, and last the log's
-// counter row.
+// then after reading the body the owner's usage row (when a quota
+// applies), and last the log's counter row. Its statements go in three
+// batches, four round trips with the commit.
 func (s *Store) Put(ctx context.Context, m store.Meta, body io.Reader) (store.Put, error) {
 	const op = "store.Put"
 	if err := s.check(op); err != nil {
@@ -29,31 +29,19 @@ func (s *Store) Put(ctx context.Context, m store.Meta, body io.Reader) (store.Pu
 	if m.Size > s.set.MaxSize {
 		return store.Put{}, store.Errorf(op, store.ErrTooLarge, "record %s of %d bytes, over %d", m.Addr, m.Size, s.set.MaxSize)
 	}
-	if seq, ok, err := seqOf(ctx, s.pool, m.Addr); err != nil || ok {
-		return store.Put{Seq: seq, Existed: ok}, err
-	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return store.Put{}, err
 	}
 	defer tx.Rollback(ctx)
-	keys := []int64{lockKey(m.Addr)}
-	if len(m.Object) > 0 {
-		keys = append(keys, lockKey(m.Object))
-	}
-	slices.Sort(keys)
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1, $2)", lockSpace, lockGC); err != nil {
+	st, err := s.state(ctx, tx, m)
+	if err != nil {
 		return store.Put{}, err
 	}
-	for _, k := range slices.Compact(keys) {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", k); err != nil {
-			return store.Put{}, err
-		}
+	if st.existed {
+		return store.Put{Seq: st.seq, Existed: true}, nil
 	}
-	if seq, ok, err := seqOf(ctx, tx, m.Addr); err != nil || ok {
-		return store.Put{Seq: seq, Existed: ok}, err
-	}
-	if err := s.checkPut(ctx, tx, m); err != nil {
+	if err := st.check(m); err != nil {
 		return store.Put{}, err
 	}
 	b := storeimpl.NewBody(body, m.Addr, m.Size)
@@ -69,10 +57,13 @@ func (s *Store) Put(ctx context.Context, m store.Meta, body io.Reader) (store.Pu
 	} else if err := writeChunks(ctx, tx, m, b); err != nil {
 		return store.Put{}, err
 	}
-	// The owner's usage row is locked only now, after the body is in:
-	// the owner's other Puts wait for this one's commit, not its upload.
-	if err := s.checkQuota(ctx, tx, m, "FOR UPDATE"); err != nil {
-		return store.Put{}, err
+	if st.quota != (store.Quota{}) {
+		// The owner's usage row is locked only now, after the body is
+		// in: the owner's other Puts wait for this one's commit, not its
+		// upload.
+		if err := lockQuota(ctx, tx, m, st.quota); err != nil {
+			return store.Put{}, err
+		}
 	}
 	seq, err := s.insert(ctx, tx, m, inline, b.Sum())
 	if err != nil {
@@ -85,59 +76,117 @@ func (s *Store) Put(ctx context.Context, m store.Meta, body io.Reader) (store.Pu
 	return store.Put{Seq: seq}, nil
 }
 
-// checkPut makes the checks that need the database: tombstones, the head,
-// and the quota without a lock (to refuse early what cannot fit).
-func (s *Store) checkPut(ctx context.Context, tx pgx.Tx, m store.Meta) error {
-	const op = "store.Put"
-	if debound, err := isDebound(ctx, tx, m.Addr); err != nil {
-		return err
-	} else if debound {
-		return store.Errorf(op, store.ErrDebound, "%s %s was deleted", m.Kind, m.Addr)
+// putState is what the database says about a record about to be put.
+type putState struct {
+	existed       bool
+	seq           uint64
+	debound       bool // the record's address
+	objectDebound bool // a frame's object
+	head          *storeimpl.Head
+	quota         store.Quota
+	usage         store.Usage
+}
+
+// state takes the locks and reads the putState, in one batch.
+func (s *Store) state(ctx context.Context, tx pgx.Tx, m store.Meta) (putState, error) {
+	keys := []int64{lockKey(m.Addr)}
+	if len(m.Object) > 0 {
+		keys = append(keys, lockKey(m.Object))
 	}
-	if m.Kind == store.KindFrame {
-		if debound, err := isDebound(ctx, tx, m.Object); err != nil {
-			return err
-		} else if debound {
-			return store.Errorf(op, store.ErrDebound, "object %s was deleted", m.Object)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	frame := m.Kind == store.KindFrame
+	var batch pgx.Batch
+	batch.Queue("SELECT pg_advisory_xact_lock_shared($1, $2)", lockSpace, lockGC)
+	for _, k := range keys {
+		batch.Queue("SELECT pg_advisory_xact_lock($1)", k)
+	}
+	batch.Queue("SELECT seq FROM records WHERE addr = $1", []byte(m.Addr))
+	batch.Queue(deboundQuery, []byte(m.Addr))
+	if frame {
+		batch.Queue(deboundQuery, []byte(m.Object))
+		batch.Queue("SELECT frame, counter FROM heads WHERE object = $1", []byte(m.Object))
+	}
+	batch.Queue("SELECT bytes, records FROM quotas WHERE owner = $1", []byte(m.Owner))
+	batch.Queue("SELECT bytes, records FROM usage WHERE owner = $1", []byte(m.Owner))
+	br := tx.SendBatch(ctx, &batch)
+	defer br.Close()
+
+	var st putState
+	for range 1 + len(keys) {
+		if _, err := br.Exec(); err != nil {
+			return st, err
+		}
+	}
+	var seq int64
+	switch err := br.QueryRow().Scan(&seq); {
+	case err == nil:
+		return putState{existed: true, seq: uint64(seq)}, nil
+	case !errors.Is(err, pgx.ErrNoRows):
+		return st, err
+	}
+	if err := br.QueryRow().Scan(&st.debound); err != nil {
+		return st, err
+	}
+	if frame {
+		if err := br.QueryRow().Scan(&st.objectDebound); err != nil {
+			return st, err
 		}
 		var h storeimpl.Head
 		var counter int64
-		var head *storeimpl.Head
-		err := tx.QueryRow(ctx, "SELECT frame, counter FROM heads WHERE object = $1", []byte(m.Object)).Scan((*[]byte)(&h.Frame), &counter)
-		switch {
+		switch err := br.QueryRow().Scan((*[]byte)(&h.Frame), &counter); {
 		case err == nil:
 			h.Counter = uint64(counter)
-			head = &h
+			st.head = &h
 		case !errors.Is(err, pgx.ErrNoRows):
-			return err
-		}
-		if err := storeimpl.CheckFrame(head, m); err != nil {
-			return err
+			return st, err
 		}
 	}
-	return s.checkQuota(ctx, tx, m, "")
+	st.quota = s.set.DefaultQuota
+	if err := br.QueryRow().Scan(&st.quota.Bytes, &st.quota.Records); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return st, err
+	}
+	if err := br.QueryRow().Scan(&st.usage.Bytes, &st.usage.Records); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return st, err
+	}
+	return st, br.Close()
 }
 
-// checkQuota checks the owner's quota; with lock "FOR UPDATE", it locks
-// the owner's usage row (creating it) until the transaction ends, so that
-// concurrent Puts of one owner cannot both pass.
-func (s *Store) checkQuota(ctx context.Context, tx pgx.Tx, m store.Meta, lock string) error {
-	q := s.set.DefaultQuota
-	err := tx.QueryRow(ctx, "SELECT bytes, records FROM quotas WHERE owner = $1", []byte(m.Owner)).Scan(&q.Bytes, &q.Records)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return err
+// check applies the rules to a record that is not stored yet: tombstones,
+// the head, the quota (without a lock, to refuse early what cannot fit).
+func (st putState) check(m store.Meta) error {
+	const op = "store.Put"
+	if st.debound {
+		return store.Errorf(op, store.ErrDebound, "%s %s was deleted", m.Kind, m.Addr)
 	}
-	if q == (store.Quota{}) && lock == "" {
-		return nil
-	}
-	if lock != "" {
-		if _, err := tx.Exec(ctx, "INSERT INTO usage VALUES ($1, 0, 0) ON CONFLICT DO NOTHING", []byte(m.Owner)); err != nil {
+	if m.Kind == store.KindFrame {
+		if st.objectDebound {
+			return store.Errorf(op, store.ErrDebound, "object %s was deleted", m.Object)
+		}
+		if err := storeimpl.CheckFrame(st.head, m); err != nil {
 			return err
 		}
 	}
+	return storeimpl.CheckQuota(st.quota, st.usage, m)
+}
+
+// lockQuota locks the owner's usage row (creating it) until the
+// transaction ends, so that concurrent Puts of one owner cannot both
+// pass, and checks the quota q against it.
+func lockQuota(ctx context.Context, tx pgx.Tx, m store.Meta, q store.Quota) error {
+	var batch pgx.Batch
+	batch.Queue("INSERT INTO usage VALUES ($1, 0, 0) ON CONFLICT DO NOTHING", []byte(m.Owner))
+	batch.Queue("SELECT bytes, records FROM usage WHERE owner = $1 FOR UPDATE", []byte(m.Owner))
+	br := tx.SendBatch(ctx, &batch)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return err
+	}
 	var u store.Usage
-	err = tx.QueryRow(ctx, "SELECT bytes, records FROM usage WHERE owner = $1 "+lock, []byte(m.Owner)).Scan(&u.Bytes, &u.Records)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	if err := br.QueryRow().Scan(&u.Bytes, &u.Records); err != nil {
+		return err
+	}
+	if err := br.Close(); err != nil {
 		return err
 	}
 	return storeimpl.CheckQuota(q, u, m)
@@ -162,47 +211,53 @@ func writeChunks(ctx context.Context, tx pgx.Tx, m store.Meta, b *storeimpl.Body
 	}
 }
 
-// insert writes the record's rows: the owner's usage, the head, the next
-// sequence number, the record and its edges, and the notification.
+// insertRecord takes the next sequence number, inserts the record and its
+// edges and sends the notification. The counter row stays locked until
+// commit: the next writer's number waits for this one's commit, so
+// numbers become visible in order.
+const insertRecord = `WITH s AS (UPDATE log SET seq = seq + 1 WHERE id = 1 RETURNING seq),
+r AS (INSERT INTO records (seq, addr, kind, owner, object, counter, prev, targets, recipient, size, stored, sha, body)
+	SELECT s.seq, $1::bytea, $2::smallint, $3::bytea, $4::bytea, $5::bigint, $6::bytea, $7::bytea, $8::bytea,
+		$9::bigint, $10::bigint, $11::bytea, $12::bytea FROM s RETURNING seq),
+e AS (INSERT INTO edges (src, target, seq) SELECT $1::bytea, t, r.seq FROM r, unnest($13::bytea[]) AS t)
+SELECT r.seq, pg_notify('` + channel + `', r.seq::text) FROM r`
+
+// insert writes the record's rows in one batch: the owner's usage, the
+// head, and insertRecord.
 func (s *Store) insert(ctx context.Context, tx pgx.Tx, m store.Meta, inline, sum []byte) (uint64, error) {
-	if _, err := tx.Exec(ctx, "UPDATE usage SET bytes = bytes + $2, records = records + 1 WHERE owner = $1", []byte(m.Owner), m.Size); err != nil {
-		return 0, err
-	}
-	if m.Kind == store.KindFrame {
-		if _, err := tx.Exec(ctx, `INSERT INTO heads (object, frame, counter) VALUES ($1, $2, $3)
+	var batch pgx.Batch
+	batch.Queue(`INSERT INTO usage VALUES ($1, $2, 1)
+		ON CONFLICT (owner) DO UPDATE SET bytes = usage.bytes + excluded.bytes, records = usage.records + 1`,
+		[]byte(m.Owner), m.Size)
+	frame := m.Kind == store.KindFrame
+	if frame {
+		batch.Queue(`INSERT INTO heads (object, frame, counter) VALUES ($1, $2, $3)
 			ON CONFLICT (object) DO UPDATE SET frame = excluded.frame, counter = excluded.counter`,
-			[]byte(m.Object), []byte(m.Addr), int64(m.Counter)); err != nil {
+			[]byte(m.Object), []byte(m.Addr), int64(m.Counter))
+	}
+	targets := make([][]byte, len(m.Targets))
+	for i, t := range m.Targets {
+		targets[i] = t
+	}
+	batch.Queue(insertRecord, []byte(m.Addr), int16(m.Kind), []byte(m.Owner), nullable(m.Object), int64(m.Counter),
+		nullable(m.Prev), nullableBytes(targetsCol(m.Targets)), nullable(m.Recipient), m.Size, s.set.Clock().UnixNano(),
+		sum, inline, targets)
+	br := tx.SendBatch(ctx, &batch)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return 0, err
+	}
+	if frame {
+		if _, err := br.Exec(); err != nil {
 			return 0, err
 		}
 	}
-	// The counter row stays locked until commit: the next writer's
-	// number waits for this one's commit, so numbers become visible in
-	// order.
 	var seq int64
-	if err := tx.QueryRow(ctx, "UPDATE log SET seq = seq + 1 WHERE id = 1 RETURNING seq").Scan(&seq); err != nil {
+	var notified string
+	if err := br.QueryRow().Scan(&seq, &notified); err != nil {
 		return 0, err
 	}
-	var bodyCol []byte
-	if inline != nil {
-		bodyCol = inline
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO records
-		(seq, addr, kind, owner, object, counter, prev, targets, recipient, size, stored, sha, body)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		seq, []byte(m.Addr), int16(m.Kind), []byte(m.Owner), nullable(m.Object), int64(m.Counter), nullable(m.Prev),
-		nullableBytes(targetsCol(m.Targets)), nullable(m.Recipient), m.Size, s.set.Clock().UnixNano(), sum, bodyCol)
-	if err != nil {
-		return 0, err
-	}
-	for _, t := range m.Targets {
-		if _, err := tx.Exec(ctx, "INSERT INTO edges (src, target, seq) VALUES ($1, $2, $3)", []byte(m.Addr), []byte(t), seq); err != nil {
-			return 0, err
-		}
-	}
-	if _, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", channel, strconv.FormatInt(seq, 10)); err != nil {
-		return 0, err
-	}
-	return uint64(seq), nil
+	return uint64(seq), br.Close()
 }
 
 func bodyErr(m store.Meta, err error) error {
@@ -216,21 +271,11 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-func seqOf(ctx context.Context, q querier, addr store.Addr) (uint64, bool, error) {
-	var seq int64
-	err := q.QueryRow(ctx, "SELECT seq FROM records WHERE addr = $1", []byte(addr)).Scan(&seq)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	return uint64(seq), true, nil
-}
+const deboundQuery = "SELECT EXISTS (SELECT 1 FROM records WHERE kind = 5 AND object = $1)"
 
 func isDebound(ctx context.Context, q querier, addr store.Addr) (bool, error) {
 	var found bool
-	err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM records WHERE kind = $1 AND object = $2)", int16(store.KindDebinding), []byte(addr)).Scan(&found)
+	err := q.QueryRow(ctx, deboundQuery, []byte(addr)).Scan(&found)
 	return found, err
 }
 
