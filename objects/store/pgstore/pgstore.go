@@ -150,7 +150,6 @@ var migrations = []string{
 	);
 	CREATE INDEX records_object ON records (object, seq) WHERE object IS NOT NULL;
 	CREATE INDEX records_recipient ON records (recipient, seq) WHERE recipient IS NOT NULL;
-	CREATE INDEX records_kind ON records (kind, stored);
 	CREATE TABLE chunks (addr bytea NOT NULL, n integer NOT NULL, data bytea NOT NULL, PRIMARY KEY (addr, n));
 	CREATE TABLE edges (src bytea NOT NULL, target bytea NOT NULL, seq bigint NOT NULL);
 	CREATE INDEX edges_src ON edges (src);

@@ -39,7 +39,7 @@ func (s *Store) GC(ctx context.Context) (store.GCStats, error) {
 		return store.GCStats{}, err
 	}
 	now := s.set.Clock()
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return store.GCStats{}, err
 	}

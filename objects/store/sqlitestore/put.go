@@ -32,7 +32,7 @@ func (s *Store) Put(ctx context.Context, m store.Meta, body io.Reader) (store.Pu
 	if m.Size > s.set.MaxSize {
 		return store.Put{}, store.Errorf(op, store.ErrTooLarge, "record %s of %d bytes, over %d", m.Addr, m.Size, s.set.MaxSize)
 	}
-	if seq, ok, err := s.seqOf(ctx, s.db, m.Addr); err != nil || ok {
+	if seq, ok, err := s.seqOf(ctx, m.Addr); err != nil || ok {
 		return store.Put{Seq: seq, Existed: ok}, err
 	}
 	rec, err := s.receive(m, body)
@@ -50,7 +50,7 @@ func (s *Store) Put(ctx context.Context, m store.Meta, body io.Reader) (store.Pu
 	if err := s.check(op); err != nil {
 		return store.Put{}, err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return store.Put{}, err
 	}
@@ -109,42 +109,77 @@ func bodyErr(m store.Meta, err error) error {
 	return err
 }
 
+// The statements of Put, prepared once.
+const (
+	sqlSeq = "SELECT seq FROM records WHERE addr = ?"
+	// sqlState reads what Put checks in one statement: whether the
+	// address is stored, whether it is debound, and for a frame whether
+	// its object is debound and its object's head.
+	sqlState = `SELECT (SELECT seq FROM records WHERE addr = ?1),
+		EXISTS (SELECT 1 FROM records WHERE kind = 5 AND object = ?1),
+		EXISTS (SELECT 1 FROM records WHERE kind = 5 AND object = ?2),
+		(SELECT frame FROM heads WHERE object = ?2),
+		(SELECT counter FROM heads WHERE object = ?2)`
+	sqlInsert = `INSERT INTO records
+		(addr, kind, owner, object, counter, prev, targets, recipient, size, stored, sha, body)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlEdge = "INSERT INTO edges (src, target, seq) VALUES (?, ?, ?)"
+	sqlHead = `INSERT INTO heads (object, frame, counter) VALUES (?, ?, ?)
+		ON CONFLICT (object) DO UPDATE SET frame = excluded.frame, counter = excluded.counter`
+	sqlUsage = `INSERT INTO usage (owner, bytes, records) VALUES (?, ?, 1)
+		ON CONFLICT (owner) DO UPDATE SET bytes = bytes + excluded.bytes, records = records + 1`
+	sqlUsageOf = "SELECT bytes, records FROM usage WHERE owner = ?"
+)
+
 // insert writes the record's rows in tx, with writeMu held: the checks
 // that need the database (existence, tombstones, the head, the quota),
 // then the record, its edges, the head and the owner's usage.
 func (s *Store) insert(ctx context.Context, tx *sql.Tx, m store.Meta, rec received) (store.Put, error) {
 	const op = "store.Put"
-	if seq, ok, err := s.seqOf(ctx, tx, m.Addr); err != nil || ok {
-		return store.Put{Seq: seq, Existed: ok}, err
+	var (
+		seq                    sql.NullInt64
+		debound, objectDebound bool
+		headFrame              []byte
+		headCounter            sql.NullInt64
+	)
+	var object []byte
+	if m.Kind == store.KindFrame {
+		object = m.Object
 	}
-	if debound, err := isDebound(ctx, tx, m.Addr); err != nil {
+	if err := tx.StmtContext(ctx, s.stmts[sqlState]).QueryRowContext(ctx, []byte(m.Addr), object).
+		Scan(&seq, &debound, &objectDebound, &headFrame, &headCounter); err != nil {
 		return store.Put{}, err
-	} else if debound {
+	}
+	if seq.Valid {
+		return store.Put{Seq: uint64(seq.Int64), Existed: true}, nil
+	}
+	if debound {
 		return store.Put{}, store.Errorf(op, store.ErrDebound, "%s %s was deleted", m.Kind, m.Addr)
 	}
-	var head *storeimpl.Head
 	if m.Kind == store.KindFrame {
-		if debound, err := isDebound(ctx, tx, m.Object); err != nil {
-			return store.Put{}, err
-		} else if debound {
+		if objectDebound {
 			return store.Put{}, store.Errorf(op, store.ErrDebound, "object %s was deleted", m.Object)
 		}
-		var h storeimpl.Head
-		var counter int64
-		err := tx.QueryRowContext(ctx, "SELECT frame, counter FROM heads WHERE object = ?", []byte(m.Object)).Scan(&h.Frame, &counter)
-		switch {
-		case err == nil:
-			h.Counter = uint64(counter)
-			head = &h
-		case !errors.Is(err, sql.ErrNoRows):
-			return store.Put{}, err
+		var head *storeimpl.Head
+		if headCounter.Valid {
+			head = &storeimpl.Head{Frame: headFrame, Counter: uint64(headCounter.Int64)}
 		}
 		if err := storeimpl.CheckFrame(head, m); err != nil {
 			return store.Put{}, err
 		}
 	}
-	if err := s.checkQuota(ctx, tx, m); err != nil {
-		return store.Put{}, err
+	if q, ok := s.quotas[string(m.Owner)]; ok || s.set.DefaultQuota != (store.Quota{}) {
+		if !ok {
+			q = s.set.DefaultQuota
+		}
+		var u store.Usage
+		err := tx.StmtContext(ctx, s.stmts[sqlUsageOf]).QueryRowContext(ctx, []byte(m.Owner)).Scan(&u.Bytes, &u.Records)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return store.Put{}, err
+		}
+		if err := storeimpl.CheckQuota(q, u, m); err != nil {
+			return store.Put{}, err
+		}
 	}
 
 	if rec.tmp != "" {
@@ -163,60 +198,39 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, m store.Meta, rec receiv
 	if rec.tmp == "" {
 		bodyCol = rec.inline
 	}
-	now := s.set.Clock()
-	res, err := tx.ExecContext(ctx, `INSERT INTO records
-		(addr, kind, owner, object, counter, prev, targets, recipient, size, stored, sha, body)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := tx.StmtContext(ctx, s.stmts[sqlInsert]).ExecContext(ctx,
 		[]byte(m.Addr), int(m.Kind), []byte(m.Owner), nullable(m.Object), int64(m.Counter), nullable(m.Prev),
-		nullableBytes(targetsCol(m.Targets)), nullable(m.Recipient), m.Size, now.UnixNano(), rec.sum, bodyCol)
+		nullableBytes(targetsCol(m.Targets)), nullable(m.Recipient), m.Size, s.set.Clock().UnixNano(), rec.sum, bodyCol)
 	if err != nil {
 		return store.Put{}, err
 	}
-	seq, err := res.LastInsertId()
+	id, err := res.LastInsertId()
 	if err != nil {
 		return store.Put{}, err
 	}
 	for _, t := range m.Targets {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO edges (src, target, seq) VALUES (?, ?, ?)", []byte(m.Addr), []byte(t), seq); err != nil {
+		if _, err := tx.StmtContext(ctx, s.stmts[sqlEdge]).ExecContext(ctx, []byte(m.Addr), []byte(t), id); err != nil {
 			return store.Put{}, err
 		}
 	}
 	if m.Kind == store.KindFrame {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO heads (object, frame, counter) VALUES (?, ?, ?)
-			ON CONFLICT (object) DO UPDATE SET frame = excluded.frame, counter = excluded.counter`,
-			[]byte(m.Object), []byte(m.Addr), int64(m.Counter)); err != nil {
+		if _, err := tx.StmtContext(ctx, s.stmts[sqlHead]).ExecContext(ctx, []byte(m.Object), []byte(m.Addr), int64(m.Counter)); err != nil {
 			return store.Put{}, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO usage (owner, bytes, records) VALUES (?, ?, 1)
-		ON CONFLICT (owner) DO UPDATE SET bytes = bytes + excluded.bytes, records = records + 1`,
-		[]byte(m.Owner), m.Size); err != nil {
+	if _, err := tx.StmtContext(ctx, s.stmts[sqlUsage]).ExecContext(ctx, []byte(m.Owner), m.Size); err != nil {
 		return store.Put{}, err
 	}
-	return store.Put{Seq: uint64(seq)}, nil
-}
-
-func (s *Store) checkQuota(ctx context.Context, tx *sql.Tx, m store.Meta) error {
-	q := s.set.DefaultQuota
-	err := tx.QueryRowContext(ctx, "SELECT bytes, records FROM quotas WHERE owner = ?", []byte(m.Owner)).Scan(&q.Bytes, &q.Records)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	var u store.Usage
-	err = tx.QueryRowContext(ctx, "SELECT bytes, records FROM usage WHERE owner = ?", []byte(m.Owner)).Scan(&u.Bytes, &u.Records)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	return storeimpl.CheckQuota(q, u, m)
+	return store.Put{Seq: uint64(id)}, nil
 }
 
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func (s *Store) seqOf(ctx context.Context, q querier, addr store.Addr) (uint64, bool, error) {
+func (s *Store) seqOf(ctx context.Context, addr store.Addr) (uint64, bool, error) {
 	var seq int64
-	err := q.QueryRowContext(ctx, "SELECT seq FROM records WHERE addr = ?", []byte(addr)).Scan(&seq)
+	err := s.stmts[sqlSeq].QueryRowContext(ctx, []byte(addr)).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}

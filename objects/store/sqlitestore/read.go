@@ -209,8 +209,11 @@ func (s *Store) SetQuota(ctx context.Context, owner store.Addr, q store.Quota) e
 	if err := s.check(op); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO quotas (owner, bytes, records) VALUES (?, ?, ?)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO quotas (owner, bytes, records) VALUES (?, ?, ?)
 		ON CONFLICT (owner) DO UPDATE SET bytes = excluded.bytes, records = excluded.records`, []byte(owner), q.Bytes, q.Records)
+	if err == nil {
+		s.quotas[string(owner)] = q
+	}
 	return err
 }
 

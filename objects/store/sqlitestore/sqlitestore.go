@@ -39,10 +39,15 @@ type Store struct {
 	lock *os.File // holds the flock until Close
 	set  store.Settings
 
+	// stmts are the statements of Put, prepared once, by their text.
+	stmts map[string]*sql.Stmt
+
 	// writeMu serialises writes: SQLite has one writer, and content files
 	// appear and disappear only while it is held, in step with the rows
-	// that name them.
+	// that name them. It guards w and quotas.
 	writeMu sync.Mutex
+	w       *sql.Conn              // the connection that writes
+	quotas  map[string]store.Quota // the quotas table, by owner
 	closed  atomic.Bool
 	notify  storeimpl.Notifier
 }
@@ -84,6 +89,32 @@ func (s *Store) open(ctx context.Context) error {
 	}
 	s.db = db
 	if err := migrate(ctx, db); err != nil {
+		return err
+	}
+	if s.w, err = db.Conn(ctx); err != nil {
+		return err
+	}
+	s.stmts = map[string]*sql.Stmt{}
+	for _, q := range []string{sqlSeq, sqlState, sqlInsert, sqlEdge, sqlHead, sqlUsage, sqlUsageOf} {
+		if s.stmts[q], err = db.PrepareContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	s.quotas = map[string]store.Quota{}
+	rows, err := db.QueryContext(ctx, "SELECT owner, bytes, records FROM quotas")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var owner []byte
+		var q store.Quota
+		if err := rows.Scan(&owner, &q.Bytes, &q.Records); err != nil {
+			return err
+		}
+		s.quotas[string(owner)] = q
+	}
+	if err := rows.Err(); err != nil {
 		return err
 	}
 	// Bodies left in tmp/ by a crash were never renamed into content/, so
@@ -154,7 +185,6 @@ var migrations = []string{
 	);
 	CREATE INDEX records_object ON records (object, seq) WHERE object IS NOT NULL;
 	CREATE INDEX records_recipient ON records (recipient, seq) WHERE recipient IS NOT NULL;
-	CREATE INDEX records_kind ON records (kind, stored);
 	CREATE INDEX records_sha ON records (sha) WHERE body IS NULL;
 	CREATE TABLE edges (src BLOB NOT NULL, target BLOB NOT NULL, seq INTEGER NOT NULL);
 	CREATE INDEX edges_src ON edges (src);
@@ -206,6 +236,12 @@ func (s *Store) Close() error {
 	s.notify.Notify()
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	if s.w != nil {
+		s.w.Close()
+	}
 	err := s.db.Close()
 	if lerr := s.lock.Close(); err == nil {
 		err = lerr
