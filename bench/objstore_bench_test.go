@@ -134,18 +134,6 @@ func benchAgainstRaw(b *testing.B, s store.Store, raw func(m store.Meta, sum, bo
 	b.ReportMetric(float64(storeTime)/float64(rawTime), "store/raw")
 }
 
-func benchPuts(b *testing.B, s store.Store) {
-	ctx := context.Background()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		m, body := objectRecord(int64(i))
-		if _, err := s.Put(ctx, m, bytes.NewReader(body)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "puts/s")
-}
-
 func benchParallelPuts(b *testing.B, s store.Store, par int) {
 	ctx := context.Background()
 	var next atomic.Int64

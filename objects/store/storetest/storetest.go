@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		{"GCHold", testGCHold},
 		{"GCTombstone", testGCTombstone},
 		{"Quota", testQuota},
+		{"QuotaRace", testQuotaRace},
 		{"Closed", testClosed},
 	}
 	for _, tt := range tests {
