@@ -3,10 +3,13 @@ package pgstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/glyph-ipc/glyph/objects/store"
 	"github.com/glyph-ipc/glyph/objects/store/internal/storeimpl"
@@ -16,8 +19,9 @@ import (
 // this order (the same in every transaction, so none deadlock): the
 // shared GC lock, the advisory locks of the record's address and object,
 // then after reading the body the owner's usage row (when a quota
-// applies), and last the log's counter row. Its statements go in three
-// batches, four round trips with the commit.
+// applies), and last the log's counter row. Its statements go in two
+// batches, two round trips: BEGIN with the locks and the checks, then the
+// inserts with COMMIT.
 func (s *Store) Put(ctx context.Context, m store.Meta, body io.Reader) (store.Put, error) {
 	const op = "store.Put"
 	if err := s.check(op); err != nil {
@@ -29,12 +33,22 @@ func (s *Store) Put(ctx context.Context, m store.Meta, body io.Reader) (store.Pu
 	if m.Size > s.set.MaxSize {
 		return store.Put{}, store.Errorf(op, store.ErrTooLarge, "record %s of %d bytes, over %d", m.Addr, m.Size, s.set.MaxSize)
 	}
-	tx, err := s.pool.Begin(ctx)
+	c, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return store.Put{}, err
 	}
-	defer tx.Rollback(ctx)
-	st, err := s.state(ctx, tx, m)
+	// A connection that a failed rollback leaves in a transaction is
+	// closed by Release, not reused.
+	defer c.Release()
+	committed := false
+	defer func() {
+		if !committed {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			c.Exec(rctx, "ROLLBACK")
+			cancel()
+		}
+	}()
+	st, err := s.state(ctx, c, m)
 	if err != nil {
 		return store.Put{}, err
 	}
@@ -54,26 +68,30 @@ func (s *Store) Put(ctx context.Context, m store.Meta, body io.Reader) (store.Pu
 		if _, err := b.Read(nil); err != io.EOF {
 			return store.Put{}, bodyErr(m, err)
 		}
-	} else if err := writeChunks(ctx, tx, m, b); err != nil {
+	} else if err := writeChunks(ctx, c, m, b); err != nil {
 		return store.Put{}, err
 	}
 	if st.quota != (store.Quota{}) {
 		// The owner's usage row is locked only now, after the body is
 		// in: the owner's other Puts wait for this one's commit, not its
 		// upload.
-		if err := lockQuota(ctx, tx, m, st.quota); err != nil {
+		if err := lockQuota(ctx, c, m, st.quota); err != nil {
 			return store.Put{}, err
 		}
 	}
-	seq, err := s.insert(ctx, tx, m, inline, b.Sum())
+	seq, err := s.insertAndCommit(ctx, c, m, inline, b.Sum())
 	if err != nil {
 		return store.Put{}, err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return store.Put{}, err
-	}
+	committed = true
 	s.notify.Notify()
 	return store.Put{Seq: seq}, nil
+}
+
+// conn is what Put's steps send statements through.
+type conn interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 // putState is what the database says about a record about to be put.
@@ -87,8 +105,9 @@ type putState struct {
 	usage         store.Usage
 }
 
-// state takes the locks and reads the putState, in one batch.
-func (s *Store) state(ctx context.Context, tx pgx.Tx, m store.Meta) (putState, error) {
+// state begins the transaction, takes the locks and reads the putState,
+// in one batch.
+func (s *Store) state(ctx context.Context, c conn, m store.Meta) (putState, error) {
 	keys := []int64{lockKey(m.Addr)}
 	if len(m.Object) > 0 {
 		keys = append(keys, lockKey(m.Object))
@@ -97,6 +116,7 @@ func (s *Store) state(ctx context.Context, tx pgx.Tx, m store.Meta) (putState, e
 	keys = slices.Compact(keys)
 	frame := m.Kind == store.KindFrame
 	var batch pgx.Batch
+	batch.Queue("BEGIN")
 	batch.Queue("SELECT pg_advisory_xact_lock_shared($1, $2)", lockSpace, lockGC)
 	for _, k := range keys {
 		batch.Queue("SELECT pg_advisory_xact_lock($1)", k)
@@ -109,11 +129,11 @@ func (s *Store) state(ctx context.Context, tx pgx.Tx, m store.Meta) (putState, e
 	}
 	batch.Queue("SELECT bytes, records FROM quotas WHERE owner = $1", []byte(m.Owner))
 	batch.Queue("SELECT bytes, records FROM usage WHERE owner = $1", []byte(m.Owner))
-	br := tx.SendBatch(ctx, &batch)
+	br := c.SendBatch(ctx, &batch)
 	defer br.Close()
 
 	var st putState
-	for range 1 + len(keys) {
+	for range 2 + len(keys) {
 		if _, err := br.Exec(); err != nil {
 			return st, err
 		}
@@ -173,11 +193,11 @@ func (st putState) check(m store.Meta) error {
 // lockQuota locks the owner's usage row (creating it) until the
 // transaction ends, so that concurrent Puts of one owner cannot both
 // pass, and checks the quota q against it.
-func lockQuota(ctx context.Context, tx pgx.Tx, m store.Meta, q store.Quota) error {
+func lockQuota(ctx context.Context, c conn, m store.Meta, q store.Quota) error {
 	var batch pgx.Batch
 	batch.Queue("INSERT INTO usage VALUES ($1, 0, 0) ON CONFLICT DO NOTHING", []byte(m.Owner))
 	batch.Queue("SELECT bytes, records FROM usage WHERE owner = $1 FOR UPDATE", []byte(m.Owner))
-	br := tx.SendBatch(ctx, &batch)
+	br := c.SendBatch(ctx, &batch)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
 		return err
@@ -193,12 +213,12 @@ func lockQuota(ctx context.Context, tx pgx.Tx, m store.Meta, q store.Quota) erro
 }
 
 // writeChunks streams the body into rows of chunks of at most chunkSize.
-func writeChunks(ctx context.Context, tx pgx.Tx, m store.Meta, b *storeimpl.Body) error {
+func writeChunks(ctx context.Context, c conn, m store.Meta, b *storeimpl.Body) error {
 	buf := make([]byte, chunkSize)
 	for n := 0; ; n++ {
 		k, err := io.ReadFull(b, buf)
 		if k > 0 {
-			if _, err := tx.Exec(ctx, "INSERT INTO chunks (addr, n, data) VALUES ($1, $2, $3)", []byte(m.Addr), n, buf[:k]); err != nil {
+			if _, err := c.Exec(ctx, "INSERT INTO chunks (addr, n, data) VALUES ($1, $2, $3)", []byte(m.Addr), n, buf[:k]); err != nil {
 				return err
 			}
 		}
@@ -222,9 +242,9 @@ r AS (INSERT INTO records (seq, addr, kind, owner, object, counter, prev, target
 e AS (INSERT INTO edges (src, target, seq) SELECT $1::bytea, t, r.seq FROM r, unnest($13::bytea[]) AS t)
 SELECT r.seq, pg_notify('` + channel + `', r.seq::text) FROM r`
 
-// insert writes the record's rows in one batch: the owner's usage, the
-// head, and insertRecord.
-func (s *Store) insert(ctx context.Context, tx pgx.Tx, m store.Meta, inline, sum []byte) (uint64, error) {
+// insertAndCommit writes the record's rows and commits, in one batch: the
+// owner's usage, the head, insertRecord, COMMIT.
+func (s *Store) insertAndCommit(ctx context.Context, c conn, m store.Meta, inline, sum []byte) (uint64, error) {
 	var batch pgx.Batch
 	batch.Queue(`INSERT INTO usage VALUES ($1, $2, 1)
 		ON CONFLICT (owner) DO UPDATE SET bytes = usage.bytes + excluded.bytes, records = usage.records + 1`,
@@ -242,7 +262,8 @@ func (s *Store) insert(ctx context.Context, tx pgx.Tx, m store.Meta, inline, sum
 	batch.Queue(insertRecord, []byte(m.Addr), int16(m.Kind), []byte(m.Owner), nullable(m.Object), int64(m.Counter),
 		nullable(m.Prev), nullableBytes(targetsCol(m.Targets)), nullable(m.Recipient), m.Size, s.set.Clock().UnixNano(),
 		sum, inline, targets)
-	br := tx.SendBatch(ctx, &batch)
+	batch.Queue("COMMIT")
+	br := c.SendBatch(ctx, &batch)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
 		return 0, err
@@ -256,6 +277,14 @@ func (s *Store) insert(ctx context.Context, tx pgx.Tx, m store.Meta, inline, sum
 	var notified string
 	if err := br.QueryRow().Scan(&seq, &notified); err != nil {
 		return 0, err
+	}
+	// COMMIT of a transaction that failed reports ROLLBACK, not an error.
+	tag, err := br.Exec()
+	if err != nil {
+		return 0, err
+	}
+	if tag.String() != "COMMIT" {
+		return 0, fmt.Errorf("COMMIT answered %q", tag)
 	}
 	return uint64(seq), br.Close()
 }
