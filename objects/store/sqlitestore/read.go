@@ -70,6 +70,10 @@ func (s *Store) Get(ctx context.Context, addr store.Addr) (store.Meta, io.ReadCl
 	}
 	f, err := os.Open(s.contentPath(sum))
 	if errors.Is(err, os.ErrNotExist) {
+		// GC may have removed the record since it was read.
+		if _, ok, err := s.seqOf(ctx, addr); err == nil && !ok {
+			return store.Meta{}, nil, store.Errorf(op, store.ErrNotFound, "no record %s", addr)
+		}
 		return store.Meta{}, nil, store.Errorf(op, store.ErrCorrupt, "record %s: its content file is missing", addr)
 	}
 	if err != nil {
