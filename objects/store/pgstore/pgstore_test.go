@@ -198,3 +198,37 @@ func TestCorrupt(t *testing.T) {
 		t.Errorf("reading changed chunks = %v, want ErrCorrupt", err)
 	}
 }
+
+// A listening connection that the server drops is replaced: waiters are
+// still woken by writes through another store, well before the poll.
+func TestListenerReconnects(t *testing.T) {
+	conn := pgtest.Need(t)
+	a, b := openAt(t, conn), openAt(t, conn)
+	admin, err := pgx.Connect(bg, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(bg)
+	var killed int
+	if err := admin.QueryRow(bg, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'LISTEN%'`).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed != 2 {
+		t.Fatalf("terminated %d listening connections, want the 2 stores'", killed)
+	}
+	time.Sleep(time.Second) // the listeners reconnect
+	cur, _ := b.Cursor(bg)
+	woke := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(bg, 3*time.Second) // under the poll interval
+		defer cancel()
+		_, err := b.Wait(ctx, cur)
+		woke <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	storetest.MustPut(t, a, storetest.Container("alice", "after the reconnect"))
+	if err := <-woke; err != nil {
+		t.Fatalf("waiter after its listener was dropped: %v", err)
+	}
+}
