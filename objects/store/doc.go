@@ -57,7 +57,8 @@
 //   - identities;
 //   - bindings and shares that are not debound;
 //   - the ids of dynamic objects that are not debound;
-//   - debindings younger than the tombstone retention ([WithTombstoneRetention]);
+//   - debindings younger than the tombstone retention ([WithTombstoneRetention])
+//     that are not debound themselves;
 //   - any record younger than the grace period ([WithGrace]), so that a
 //     container uploaded just before its frame or binding is not lost.
 //
@@ -67,7 +68,8 @@
 // object for everyone else, but the held head frame and its content stay.
 // Frames older than the head are collected; so is a tombstone past its
 // retention, after which its target may be put again. A debinding of a
-// debinding is stored like any record and lets the first be collected.
+// debinding lets the first be collected at the next sweep, which lifts
+// the first's deletion: its target may be put again.
 //
 // # The change log
 //

@@ -15,7 +15,8 @@ const gcMark = `WITH RECURSIVE live(a) AS (
 		AND NOT EXISTS (SELECT 1 FROM records d WHERE d.kind = 5 AND d.object = r.addr)
 	UNION SELECT h.object FROM heads h
 		WHERE NOT EXISTS (SELECT 1 FROM records d WHERE d.kind = 5 AND d.object = h.object)
-	UNION SELECT addr FROM records WHERE kind = 5 AND stored >= $1
+	UNION SELECT r.addr FROM records r WHERE r.kind = 5 AND r.stored >= $1
+		AND NOT EXISTS (SELECT 1 FROM records d WHERE d.kind = 5 AND d.object = r.addr)
 	UNION SELECT addr FROM records WHERE stored >= $2
 	UNION SELECT l.target FROM links l JOIN live ON l.src = live.a
 )

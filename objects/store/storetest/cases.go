@@ -638,6 +638,28 @@ func testGCTombstone(t *testing.T, open Opener) {
 	}
 }
 
+// A debinding of a debinding lifts the first at the next sweep.
+func testGCUndelete(t *testing.T, open Opener) {
+	w := newGCWorld(t, open)
+	s := w.s
+	del := Debinding("alice", w.binding.Meta.Addr)
+	undel := Debinding("alice", del.Meta.Addr)
+	MustPut(t, s, del)
+	w.clock.Advance(2 * time.Hour)
+	gc(t, s)
+	MustPut(t, s, undel)
+	// Until the sweep, the binding stays deleted.
+	_, err := s.Put(bg, w.binding.Meta, bytes.NewReader(w.binding.Body))
+	wantErr(t, "binding before the sweep", err, store.ErrDebound, service.KindNotFound)
+	w.clock.Advance(2 * time.Hour)
+	gc(t, s)
+	alive(t, s, []Rec{del, undel}, undel)
+	MustPut(t, s, w.binding)
+	if b, err := s.Bindings(bg, w.bound.Meta.Addr); err != nil || len(b) != 1 {
+		t.Errorf("Bindings after the undelete = %v, %v", addrs(b), err)
+	}
+}
+
 func testQuota(t *testing.T, open Opener) {
 	clock := NewClock()
 	s := open(t, store.WithClock(clock.Now), store.WithGrace(time.Minute), store.WithDefaultQuota(store.Quota{Bytes: 100}))

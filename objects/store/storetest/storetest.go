@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		{"GC", testGC},
 		{"GCHold", testGCHold},
 		{"GCTombstone", testGCTombstone},
+		{"GCUndelete", testGCUndelete},
 		{"Quota", testQuota},
 		{"QuotaRace", testQuotaRace},
 		{"Closed", testClosed},
