@@ -21,7 +21,7 @@ const gcMark = `WITH RECURSIVE live(a) AS (
 	UNION SELECT l.target FROM links l JOIN live ON l.src = live.a
 )
 INSERT INTO gc_dead (seq, addr, owner, size)
-SELECT seq, addr, owner, size FROM records WHERE addr NOT IN (SELECT a FROM live)`
+SELECT seq, addr, owner, size FROM records r WHERE NOT EXISTS (SELECT 1 FROM live WHERE live.a = r.addr)`
 
 // GC removes what nothing keeps alive; see [store.Store.GC]. Writes of
 // every Store on the database wait while it runs.

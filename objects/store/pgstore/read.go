@@ -47,7 +47,8 @@ func scanMeta(op string, row pgx.Row, extra ...any) (store.Meta, error) {
 }
 
 // Get returns a record and its bytes; see [store.Store.Get]. A record
-// kept in chunks is read one chunk at a time.
+// kept in chunks is read one chunk at a time, each a query under ctx: the
+// bytes must be read before ctx ends.
 func (s *Store) Get(ctx context.Context, addr store.Addr) (store.Meta, io.ReadCloser, error) {
 	const op = "store.Get"
 	if err := s.check(op); err != nil {
