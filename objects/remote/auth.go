@@ -112,10 +112,10 @@ func (s *Server) challenge() (Challenge, error) {
 
 // LoginArgs are the inputs of login.
 type LoginArgs struct {
-	Identity []byte `glyph:"identity"`         // the identity record
-	Device   []byte `glyph:"device,optional"`  // the device record, when a device key signed
-	Nonce    []byte `glyph:"nonce"`            // the challenge's nonce
-	Proof    []byte `glyph:"proof"`            // the proof of LoginMessage
+	Identity []byte `glyph:"identity"`        // the identity record
+	Device   []byte `glyph:"device,optional"` // the device record, when a device key signed
+	Nonce    []byte `glyph:"nonce"`           // the challenge's nonce
+	Proof    []byte `glyph:"proof"`           // the proof of LoginMessage
 }
 
 // login checks a proof of a challenge and opens a session; it stores the

@@ -28,6 +28,7 @@ type Client struct {
 	signer *record.Signer
 	expect string // the server name a challenge must carry
 	follow bool   // the URL is a peer's: subscriptions follow the log
+	poll   time.Duration
 
 	mu      sync.Mutex // guards api, sub and session
 	bound   bool
@@ -59,6 +60,10 @@ func WithGlyphClient(gc *client.Client) ClientOption {
 // (default: the host and port of the URL), as [New] names it.
 func WithServerName(name string) ClientOption { return func(c *Client) { c.expect = name } }
 
+// WithPollInterval makes a subscription over HTTP ask for changes every d
+// (default a second). Over a peer URL changes are pushed instead.
+func WithPollInterval(d time.Duration) ClientOption { return func(c *Client) { c.poll = d } }
+
 // Dial returns a client of the remote at rawURL that logs in as id,
 // signing with signer (the identity's keys, [record.Keys.Signer], or a
 // device's, [record.DeviceSigner]). It logs in at once, so that a wrong
@@ -71,7 +76,7 @@ func Dial(ctx context.Context, rawURL string, id *record.Identity, signer *recor
 	if signer.Owner() != id.Fingerprint() {
 		return nil, fmt.Errorf("remote: the signer signs for %s, not for %s", signer.Owner(), id.Fingerprint())
 	}
-	c := &Client{url: rawURL, id: id, signer: signer, expect: u.Host, own: true,
+	c := &Client{url: rawURL, id: id, signer: signer, expect: u.Host, own: true, poll: time.Second,
 		follow: u.Scheme != "http" && u.Scheme != "https"}
 	for _, o := range opts {
 		o(c)
@@ -156,29 +161,29 @@ func (c *Client) token(ctx context.Context, stale string) (string, error) {
 	return s.Token, nil
 }
 
-// call runs f with a session token, and once more with a new session when
-// the session was refused or the connection went down.
+// call runs f with a session token, and again (twice at most) with a new
+// session when the session was refused, or when the connection went down.
 func call[T any](ctx context.Context, c *Client, f func(api, string) (T, error)) (T, error) {
-	var zero T
-	tok, err := c.token(ctx, "")
-	if err != nil {
-		return zero, err
+	stale := ""
+	for attempt := 0; ; attempt++ {
+		tok, err := c.token(ctx, stale)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		c.mu.Lock()
+		a := c.api
+		c.mu.Unlock()
+		v, err := f(a, tok)
+		switch {
+		case attempt == 2 || err == nil:
+			return v, err
+		case ReasonOf(err) == ReasonUnauthenticated:
+			stale = tok
+		case !peer.Retryable(err) || ctx.Err() != nil:
+			return v, err
+		}
 	}
-	c.mu.Lock()
-	a := c.api
-	c.mu.Unlock()
-	v, err := f(a, tok)
-	switch {
-	case ReasonOf(err) == ReasonUnauthenticated:
-	case peer.Retryable(err) && ctx.Err() == nil:
-		tok = "" // the session is still good
-	default:
-		return v, err
-	}
-	if tok, err = c.token(ctx, tok); err != nil {
-		return zero, err
-	}
-	return f(a, tok)
 }
 
 // Publish publishes records in order, in one call: each is verified and
@@ -237,7 +242,8 @@ func (c *Client) Changes(ctx context.Context, sub Subscription) ([]Change, error
 // connection goes down or the session ends it connects and logs in again
 // and resumes after the last change it yielded, so nothing is missed or
 // repeated; other errors are yielded, last. Over a peer URL changes are
-// pushed as they are stored; over HTTP the client asks every second.
+// pushed as they are stored; over HTTP the client asks every second
+// ([WithPollInterval]).
 func (c *Client) Subscribe(ctx context.Context, sub Subscription) iter.Seq2[Change, error] {
 	return func(yield func(Change, error) bool) {
 		backoff := 50 * time.Millisecond
@@ -270,7 +276,7 @@ func (c *Client) Subscribe(ctx context.Context, sub Subscription) iter.Seq2[Chan
 			}
 			wait := backoff
 			if !c.follow && err == nil {
-				wait = time.Second // polling over HTTP
+				wait = c.poll
 			} else {
 				backoff = min(2*backoff, 5*time.Second)
 			}

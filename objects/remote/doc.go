@@ -33,16 +33,3 @@
 // [Dial] returns a [Client] that logs in, keeps its session, and resumes
 // subscriptions after a lost connection from their cursor.
 package remote
-
-import (
-	"github.com/glyph-ipc/glyph/objects/record"
-	"github.com/glyph-ipc/glyph/objects/store"
-	"github.com/glyph-ipc/glyph/service"
-)
-
-// The imports above exist for the doc links.
-var (
-	_ record.Address
-	_ store.Store
-	_ service.Kind
-)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,6 +26,8 @@ type testRemote struct {
 	httpURL string // http://host:port/
 	peerURL string // ws://host:port/peer
 	base    string // http://host:port
+	opts    []remote.Option
+	hs      *http.Server
 }
 
 // transports are the two ways a client reaches a remote.
@@ -49,22 +52,40 @@ func startRemote(t testing.TB, st store.Store, storeOpts []store.Option, opts ..
 		t.Cleanup(func() { s.Close() })
 		st = s
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	r := &testRemote{st: st, opts: opts}
+	r.serve(t, "127.0.0.1:0")
+	t.Cleanup(r.stop)
+	return r
+}
+
+// serve serves a new Server over r's store at addr.
+func (r *testRemote) serve(t testing.TB, addr string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := remote.New(st, ln.Addr().String(), opts...)
+	r.srv, err = remote.New(r.st, ln.Addr().String(), r.opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := hyperhttp.NewServer("", srv.Handler())
-	go hs.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		hs.Close()
-	})
+	r.hs = hyperhttp.NewServer("", r.srv.Handler())
+	go r.hs.Serve(ln)
 	a := ln.Addr().String()
-	return &testRemote{srv: srv, st: st, httpURL: "http://" + a + "/", peerURL: "ws://" + a + "/peer", base: "http://" + a}
+	r.httpURL, r.peerURL, r.base = "http://"+a+"/", "ws://"+a+"/peer", "http://"+a
+}
+
+func (r *testRemote) stop() {
+	r.srv.Close()
+	r.hs.Close()
+}
+
+// restart stops the server, dropping every connection, and serves a new
+// one (with a new session key) over the same store at the same address.
+func (r *testRemote) restart(t testing.TB) {
+	t.Helper()
+	r.stop()
+	r.serve(t, strings.TrimPrefix(r.base, "http://"))
 }
 
 // newKeys makes an identity.
