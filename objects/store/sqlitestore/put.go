@@ -26,45 +26,189 @@ func (s *Store) Put(ctx context.Context, m store.Meta, body io.Reader) (store.Pu
 	if err := s.check(op); err != nil {
 		return store.Put{}, err
 	}
-	if err := m.Check(); err != nil {
+	if err := s.checkMeta(m); err != nil {
 		return store.Put{}, err
-	}
-	if m.Size > s.set.MaxSize {
-		return store.Put{}, store.Errorf(op, store.ErrTooLarge, "record %s of %d bytes, over %d", m.Addr, m.Size, s.set.MaxSize)
 	}
 	if seq, ok, err := s.seqOf(ctx, m.Addr); err != nil || ok {
 		return store.Put{Seq: seq, Existed: ok}, err
 	}
-	rec, err := s.receive(m, body)
+	puts, err := s.write(ctx, []store.Item{{Meta: m, Body: body}})
 	if err != nil {
 		return store.Put{}, err
 	}
+	return puts[0], nil
+}
+
+// PutAll stores records in order with one commit; see [store.Batcher].
+func (s *Store) PutAll(ctx context.Context, items []store.Item) ([]store.Put, error) {
+	const op = "store.PutAll"
+	if err := s.check(op); err != nil {
+		return nil, err
+	}
+	for i, it := range items {
+		if err := s.checkMeta(it.Meta); err != nil {
+			// The items before the one refused are stored, as the
+			// interface promises.
+			puts, werr := s.write(ctx, items[:i])
+			if werr != nil {
+				return puts, werr
+			}
+			return puts, err
+		}
+	}
+	return s.write(ctx, items)
+}
+
+func (s *Store) checkMeta(m store.Meta) error {
+	if err := m.Check(); err != nil {
+		return err
+	}
+	if m.Size > s.set.MaxSize {
+		return store.Errorf("store.Put", store.ErrTooLarge, "record %s of %d bytes, over %d", m.Addr, m.Size, s.set.MaxSize)
+	}
+	return nil
+}
+
+// A writeReq is the records of one Put or PutAll waiting to be written.
+type writeReq struct {
+	ctx   context.Context
+	items []store.Item
+	recs  []received
+	puts  []store.Put
+	err   error
+	done  bool // written (or failed); guarded by writeMu
+}
+
+// write receives the bodies of items and writes them with group commit:
+// the request joins the queue, and whoever holds the writing connection
+// next writes every queued request in one transaction, each record in a
+// savepoint of its own, and syncs once. A request returns only after the
+// commit that holds it.
+func (s *Store) write(ctx context.Context, items []store.Item) ([]store.Put, error) {
+	const op = "store.Put"
+	req := &writeReq{ctx: ctx, items: items, recs: make([]received, 0, len(items))}
 	defer func() {
-		if rec.tmp != "" {
-			os.Remove(rec.tmp)
+		for _, rec := range req.recs {
+			if rec.tmp != "" {
+				os.Remove(rec.tmp)
+			}
 		}
 	}()
+	var recvErr error
+	for _, it := range items {
+		rec, err := s.receive(it.Meta, it.Body)
+		if err != nil {
+			// Write the items before it, then report it.
+			recvErr = err
+			req.items = items[:len(req.recs)]
+			break
+		}
+		req.recs = append(req.recs, rec)
+	}
+	if len(req.items) == 0 {
+		return nil, recvErr
+	}
+	s.queueMu.Lock()
+	s.queue = append(s.queue, req)
+	s.queueMu.Unlock()
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if err := s.check(op); err != nil {
-		return store.Put{}, err
+	if !req.done {
+		s.queueMu.Lock()
+		group := s.queue
+		s.queue = nil
+		s.queueMu.Unlock()
+		if err := s.check(op); err != nil {
+			for _, r := range group {
+				r.err, r.done = err, true
+			}
+		} else {
+			s.commitGroup(group)
+		}
+	}
+	if req.err == nil {
+		req.err = recvErr
+	}
+	return req.puts, req.err
+}
+
+// commitGroup writes the requests of group in one transaction, with
+// writeMu held, and marks each done. A record refused is rolled back to
+// its savepoint and ends its own request only; a failed commit fails
+// them all.
+func (s *Store) commitGroup(group []*writeReq) {
+	// The group's transaction must not end with one caller's context.
+	ctx := context.WithoutCancel(group[0].ctx)
+	n := 0
+	for _, r := range group {
+		n += len(r.items)
+	}
+	savepoints := n > 1
+	fail := func(err error) {
+		for _, r := range group {
+			r.puts, r.err, r.done = nil, err, true
+		}
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return store.Put{}, err
+		fail(err)
+		return
 	}
 	defer tx.Rollback()
-	put, err := s.insert(ctx, tx, m, rec)
-	if err != nil || put.Existed {
-		return put, err
+	inserted := false
+	for _, r := range group {
+		for i, it := range r.items {
+			if r.ctx.Err() != nil {
+				r.err = r.ctx.Err()
+				break
+			}
+			if savepoints {
+				if _, err := tx.ExecContext(ctx, "SAVEPOINT put"); err != nil {
+					fail(err)
+					return
+				}
+			}
+			put, err := s.insert(ctx, tx, it.Meta, r.recs[i])
+			if savepoints {
+				if err := endSavepoint(ctx, tx, err != nil); err != nil {
+					fail(err)
+					return
+				}
+			}
+			if err != nil {
+				r.err = err
+				break
+			}
+			inserted = inserted || !put.Existed
+			r.puts = append(r.puts, put)
+		}
 	}
 	if err := tx.Commit(); err != nil {
-		return store.Put{}, err
+		fail(err)
+		return
 	}
-	rec.tmp = ""
-	s.notify.Notify()
-	return put, nil
+	for _, r := range group {
+		r.done = true
+		for i := range r.puts {
+			r.recs[i].tmp = "" // renamed into content/ and committed
+		}
+	}
+	if inserted {
+		s.notify.Notify()
+	}
+}
+
+// endSavepoint releases the savepoint of one record, rolled back to
+// first when the record was refused.
+func endSavepoint(ctx context.Context, tx *sql.Tx, rollback bool) error {
+	if rollback {
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO put"); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, "RELEASE put")
+	return err
 }
 
 // receive reads the body: into memory up to the inline limit, else into a
