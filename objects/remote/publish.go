@@ -46,15 +46,88 @@ func (s *Server) publish(ctx context.Context, session string, records [][]byte) 
 	if err := checkBound(infos); err != nil {
 		return nil, err
 	}
+	// With a Batcher the records are verified first, against the store
+	// and the records before them, and stored with one commit; without
+	// one, or with a debinding (which may delete what the call stored
+	// before it), each is stored before the next is verified.
+	b, batch := s.st.(store.Batcher)
+	for _, in := range infos {
+		batch = batch && in.Kind != record.KindDebinding
+	}
+	pend := &pending{containers: map[record.Address]bool{}, frames: map[record.Address]*record.Frame{}}
+	metas := make([]*store.Meta, len(records))
 	out := make([]Published, len(records))
 	for i, in := range infos {
-		p, err := s.publishOne(ctx, who, in, records[i])
+		m, existed, err := s.verify(ctx, who, in, pend)
 		if err != nil {
+			if batch {
+				// Those before it are stored, as without a Batcher.
+				if _, perr := s.putAll(ctx, b, records, infos, metas[:i], out); perr != nil {
+					return nil, perr
+				}
+			}
 			return nil, at(i, err)
 		}
-		out[i] = p
+		switch {
+		case existed != nil:
+			out[i] = *existed
+		case batch:
+			metas[i] = &m
+		default:
+			if out[i], err = s.putRecord(ctx, m, records[i]); err != nil {
+				return nil, at(i, err)
+			}
+			s.stored(in)
+		}
+	}
+	if batch {
+		return s.putAll(ctx, b, records, infos, metas, out)
 	}
 	return out, nil
+}
+
+// putAll stores the records that metas holds with one commit.
+func (s *Server) putAll(ctx context.Context, b store.Batcher, records [][]byte, infos []*record.Info, metas []*store.Meta, out []Published) ([]Published, error) {
+	var items []store.Item
+	var index []int // the record of each item
+	for i, m := range metas {
+		if m != nil {
+			items = append(items, store.Item{Meta: *m, Body: bytes.NewReader(records[i])})
+			index = append(index, i)
+		}
+	}
+	if len(items) == 0 {
+		return out, nil
+	}
+	puts, err := b.PutAll(ctx, items)
+	for k, p := range puts {
+		i := index[k]
+		out[i] = Published{Address: metas[i].Addr, Seq: p.Seq, Existed: p.Existed}
+		s.stored(infos[i])
+	}
+	if err != nil {
+		if len(puts) < len(index) {
+			return nil, at(index[len(puts)], storeError(err))
+		}
+		return nil, storeError(err)
+	}
+	return out, nil
+}
+
+// stored notes a record the store took: a frame becomes its object's
+// head.
+func (s *Server) stored(in *record.Info) {
+	if f, ok := in.Record.(*record.Frame); ok {
+		s.heads.put(f.ID, f)
+	}
+}
+
+// pending is what the records before one in a publish call bring, which
+// the store may not have yet: containers, and the newest frame of each
+// object.
+type pending struct {
+	containers map[record.Address]bool
+	frames     map[record.Address]*record.Frame
 }
 
 // at says in err's message which record of a call it is about.
@@ -96,100 +169,108 @@ func checkBound(infos []*record.Info) error {
 	return nil
 }
 
-// publishOne verifies one record against what the store holds and stores
-// it, as the identity who.
-func (s *Server) publishOne(ctx context.Context, who record.Address, in *record.Info, data []byte) (Published, error) {
+// verify checks one record against what the store holds and what the
+// records before it in the call bring (pend, which it updates), as the
+// identity who. It returns the record's metadata to store, or what
+// publishing it again answers when the remote has it already.
+func (s *Server) verify(ctx context.Context, who record.Address, in *record.Info, pend *pending) (store.Meta, *Published, error) {
 	m := store.Meta{Addr: in.Address.Bytes(), Owner: in.Owner.Bytes(), Size: in.Size}
 	switch in.Kind {
 	case record.KindContainer:
 		// A container is ciphertext without an owner: it is charged to
 		// whoever publishes it.
 		m.Kind, m.Owner = store.KindContainer, who.Bytes()
-		return s.putRecord(ctx, m, data)
+		pend.containers[in.Address] = true
+		return m, nil, nil
 	case record.KindIdentity:
 		if in.Address != who {
-			return Published{}, fail(ReasonUnauthorised, fmt.Sprintf("identity %s is not the session's %s; an identity is published by logging in", in.Address, who), nil)
+			return m, nil, fail(ReasonUnauthorised, fmt.Sprintf("identity %s is not the session's %s; an identity is published by logging in", in.Address, who), nil)
 		}
 		m.Kind = store.KindIdentity
-		return s.putRecord(ctx, m, data)
+		return m, nil, nil
 	case record.KindDevice, record.KindSuccessor:
-		return Published{}, fail(ReasonUnsupported, fmt.Sprintf("the remote does not keep %s records", in.Kind), nil)
+		return m, nil, fail(ReasonUnsupported, fmt.Sprintf("the remote does not keep %s records", in.Kind), nil)
 	}
 	if in.Owner != who {
-		return Published{}, fail(ReasonUnauthorised, fmt.Sprintf("the %s is signed for %s, the session is %s's", in.Kind, in.Owner, who), nil)
+		return m, nil, fail(ReasonUnauthorised, fmt.Sprintf("the %s is signed for %s, the session is %s's", in.Kind, in.Owner, who), nil)
 	}
 	owner, err := s.identity(ctx, in.Owner)
 	if err != nil {
-		return Published{}, err
+		return m, nil, err
 	}
 	if err := in.CheckOwner(owner, s.now()); err != nil {
-		return Published{}, recordError(err)
+		return m, nil, recordError(err)
 	}
 	switch in.Kind {
 	case record.KindFrame:
-		return s.publishFrame(ctx, in, owner, m, data)
+		return s.verifyFrame(ctx, in, owner, m, pend)
 	case record.KindBinding:
-		if err := s.needContainer(ctx, in.Targets[0]); err != nil {
-			return Published{}, err
+		if err := s.needContainer(ctx, in.Targets[0], pend); err != nil {
+			return m, nil, err
 		}
 		m.Kind, m.Object, m.Targets = store.KindBinding, in.Targets[0].Bytes(), []store.Addr{in.Targets[0].Bytes()}
 	case record.KindHold:
-		if err := s.needObject(ctx, in.Targets[0]); err != nil {
-			return Published{}, err
+		if err := s.needObject(ctx, in.Targets[0], pend); err != nil {
+			return m, nil, err
 		}
 		m.Kind, m.Object, m.Targets = store.KindBinding, in.Targets[0].Bytes(), []store.Addr{in.Targets[0].Bytes()}
 	case record.KindDebinding:
-		return s.publishDebinding(ctx, in, m, data)
+		return s.verifyDebinding(ctx, in, m)
 	case record.KindShare:
 		m.Kind, m.Recipient = store.KindShare, in.Recipient.Bytes()
 	default:
-		return Published{}, fail(ReasonUnsupported, fmt.Sprintf("the remote does not keep %s records", in.Kind), nil)
+		return m, nil, fail(ReasonUnsupported, fmt.Sprintf("the remote does not keep %s records", in.Kind), nil)
 	}
-	return s.putRecord(ctx, m, data)
+	return m, nil, nil
 }
 
-// publishFrame checks a frame against its object's head and stores it.
-func (s *Server) publishFrame(ctx context.Context, in *record.Info, owner *record.Identity, m store.Meta, data []byte) (Published, error) {
+// verifyFrame checks a frame against its object's head: the frame before
+// it in the call, or the store's.
+func (s *Server) verifyFrame(ctx context.Context, in *record.Info, owner *record.Identity, m store.Meta, pend *pending) (store.Meta, *Published, error) {
 	f := in.Record.(*record.Frame)
-	head, err := s.st.Head(ctx, f.ID.Bytes())
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		if f.Counter != 0 {
-			return Published{}, fail(ReasonGap, fmt.Sprintf("frame %d of %s, of which the remote has no frame", f.Counter, f.ID), err)
-		}
-	case err != nil:
-		return Published{}, storeError(err)
-	case bytes.Equal(head.Addr, m.Addr):
-		return Published{Address: m.Addr, Seq: head.Seq, Existed: true}, nil
-	default:
-		prev, err := s.headFrame(ctx, f.ID, head)
-		if err != nil {
-			return Published{}, err
-		}
+	if prev, ok := pend.frames[f.ID]; ok {
 		if err := record.CheckNext(prev, f, owner, s.now()); err != nil {
-			return Published{}, recordError(err)
+			return m, nil, recordError(err)
+		}
+	} else {
+		head, err := s.st.Head(ctx, f.ID.Bytes())
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if f.Counter != 0 {
+				return m, nil, fail(ReasonGap, fmt.Sprintf("frame %d of %s, of which the remote has no frame", f.Counter, f.ID), err)
+			}
+		case err != nil:
+			return m, nil, storeError(err)
+		case bytes.Equal(head.Addr, m.Addr):
+			pend.frames[f.ID] = f
+			return m, &Published{Address: m.Addr, Seq: head.Seq, Existed: true}, nil
+		default:
+			prev, err := s.headFrame(ctx, f.ID, head)
+			if err != nil {
+				return m, nil, err
+			}
+			if err := record.CheckNext(prev, f, owner, s.now()); err != nil {
+				return m, nil, recordError(err)
+			}
 		}
 	}
-	if err := s.needContainer(ctx, f.Target); err != nil {
-		return Published{}, err
+	if err := s.needContainer(ctx, f.Target, pend); err != nil {
+		return m, nil, err
 	}
+	pend.frames[f.ID] = f
 	m.Kind, m.Object, m.Counter = store.KindFrame, f.ID.Bytes(), f.Counter
 	m.Targets = []store.Addr{f.Target.Bytes()}
 	if f.Prev != nil {
 		m.Prev = f.Prev.Bytes()
 	}
-	p, err := s.putRecord(ctx, m, data)
-	if err == nil {
-		s.heads.put(f.ID, f)
-	}
-	return p, err
+	return m, nil, nil
 }
 
-// publishDebinding checks that a debinding's owner owns what it deletes
-// (or, for a share, receives it) and stores it.
-func (s *Server) publishDebinding(ctx context.Context, in *record.Info, m store.Meta, data []byte) (Published, error) {
+// verifyDebinding checks that a debinding's owner owns what it deletes
+// (or, for a share, receives it).
+func (s *Server) verifyDebinding(ctx context.Context, in *record.Info, m store.Meta) (store.Meta, *Published, error) {
 	if old, err := s.st.Stat(ctx, m.Addr); err == nil {
-		return Published{Address: m.Addr, Seq: old.Seq, Existed: true}, nil
+		return m, &Published{Address: m.Addr, Seq: old.Seq, Existed: true}, nil
 	}
 	target := in.Targets[0]
 	m.Kind, m.Object = store.KindDebinding, target.Bytes()
@@ -197,30 +278,33 @@ func (s *Server) publishDebinding(ctx context.Context, in *record.Info, m store.
 	if errors.Is(err, store.ErrNotFound) {
 		t, err = s.st.Head(ctx, target.Bytes())
 		if errors.Is(err, store.ErrNotFound) {
-			return Published{}, fail(ReasonMissingTarget, fmt.Sprintf("the remote has no record or object %s to delete", target), err)
+			return m, nil, fail(ReasonMissingTarget, fmt.Sprintf("the remote has no record or object %s to delete", target), err)
 		}
 	}
 	if err != nil {
-		return Published{}, storeError(err)
+		return m, nil, storeError(err)
 	}
 	switch t.Kind {
 	case store.KindFrame, store.KindBinding, store.KindDebinding:
 		if !bytes.Equal(t.Owner, m.Owner) {
-			return Published{}, fail(ReasonUnauthorised, fmt.Sprintf("%s belongs to another identity", target), nil)
+			return m, nil, fail(ReasonUnauthorised, fmt.Sprintf("%s belongs to another identity", target), nil)
 		}
 	case store.KindShare:
 		if !bytes.Equal(t.Owner, m.Owner) && !bytes.Equal(t.Recipient, m.Owner) {
-			return Published{}, fail(ReasonUnauthorised, fmt.Sprintf("share %s is neither from nor to %s", target, in.Owner), nil)
+			return m, nil, fail(ReasonUnauthorised, fmt.Sprintf("share %s is neither from nor to %s", target, in.Owner), nil)
 		}
 		m.Recipient = t.Recipient
 	default:
-		return Published{}, fail(ReasonMalformed, fmt.Sprintf("a debinding deletes a binding, hold, debinding, share or dynamic object, not a %s", t.Kind), nil)
+		return m, nil, fail(ReasonMalformed, fmt.Sprintf("a debinding deletes a binding, hold, debinding, share or dynamic object, not a %s", t.Kind), nil)
 	}
-	return s.putRecord(ctx, m, data)
+	return m, nil, nil
 }
 
-// needContainer checks that the store has the container at a.
-func (s *Server) needContainer(ctx context.Context, a record.Address) error {
+// needContainer checks that the call or the store has the container at a.
+func (s *Server) needContainer(ctx context.Context, a record.Address, pend *pending) error {
+	if pend.containers[a] {
+		return nil
+	}
 	m, err := s.st.Stat(ctx, a.Bytes())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -233,9 +317,12 @@ func (s *Server) needContainer(ctx context.Context, a record.Address) error {
 	return nil
 }
 
-// needObject checks that the store has the container or dynamic object a,
-// for a hold.
-func (s *Server) needObject(ctx context.Context, a record.Address) error {
+// needObject checks that the call or the store has the container or
+// dynamic object a, for a hold.
+func (s *Server) needObject(ctx context.Context, a record.Address, pend *pending) error {
+	if pend.containers[a] || pend.frames[a] != nil {
+		return nil
+	}
 	m, err := s.st.Stat(ctx, a.Bytes())
 	if err == nil {
 		if m.Kind != store.KindContainer {

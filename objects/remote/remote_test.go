@@ -9,6 +9,8 @@ import (
 
 	"github.com/glyph-ipc/glyph/objects/record"
 	"github.com/glyph-ipc/glyph/objects/remote"
+	"github.com/glyph-ipc/glyph/objects/store"
+	"github.com/glyph-ipc/glyph/objects/store/sqlitestore"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
@@ -45,9 +47,35 @@ func TestPublishGet(t *testing.T) {
 	}
 }
 
-// Every record the remote refuses is refused with its own reason and kind.
+// oneByOne is a store without its PutAll: the remote then stores each
+// record of a call before it verifies the next.
+type oneByOne struct{ store.Store }
+
+// stores are the two ways a remote stores a call's records.
+func stores(t *testing.T) map[string]store.Store {
+	st, err := sqlitestore.Open(bg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	st2, err := sqlitestore.Open(bg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st2.Close() })
+	return map[string]store.Store{"batch": st, "one-by-one": oneByOne{st2}}
+}
+
+// Every record the remote refuses is refused with its own reason and kind,
+// whether a call's records are stored with one commit or one by one.
 func TestRejected(t *testing.T) {
-	r := startRemote(t, nil, nil)
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) { testRejected(t, st) })
+	}
+}
+
+func testRejected(t *testing.T, st store.Store) {
+	r := startRemote(t, st, nil)
 	alice, bob := newKeys(t), newKeys(t)
 	ca, cb := dial(t, r.httpURL, alice), dial(t, r.peerURL, bob)
 	o, recs := newObject(t, alice, "v0")
@@ -104,13 +132,32 @@ func TestRejected(t *testing.T) {
 			}
 		})
 	}
+	// Several updates in one call; a fork in the middle of a call keeps
+	// the updates before it.
+	var batch [][]byte
+	for i := range 3 {
+		batch = append(batch, o.update(t, fmt.Sprint("batch ", i))...)
+	}
+	p, err := ca.Publish(bg, batch...)
+	if err != nil || len(p) != 6 {
+		t.Fatalf("three updates in one call: %+v, %v", p, err)
+	}
+	good := o.update(t, "kept")
+	forkC2, forkAddr2 := seal(t, o.key, "fork 2")
+	fork2, _ := o.frames[len(o.frames)-2].Next(alice.Signer(), forkAddr2, time.Time{})
+	_, err = ca.Publish(bg, append(good, forkC2, fork2.Bytes())...)
+	if remote.ReasonOf(err) != remote.ReasonForked {
+		t.Fatalf("a fork after an update in one call: %v, want forked", err)
+	}
+	f1 = o.head()
+
 	// None of it moved the head.
 	head, err := cb.Get(bg, o.id())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, err := record.ParseFrame(head); err != nil || got.Hash() != f1.Hash() {
-		t.Fatalf("head after the refusals = %v, %v; want frame 1", got, err)
+		t.Fatalf("head after the refusals = %v, %v; want the last update", got, err)
 	}
 }
 
