@@ -386,7 +386,9 @@ func (s *Store) seqOf(ctx context.Context, addr store.Addr) (uint64, bool, error
 
 func isDebound(ctx context.Context, q querier, addr store.Addr) (bool, error) {
 	var n int
-	err := q.QueryRowContext(ctx, "SELECT count(*) FROM records WHERE kind = ? AND object = ?", int(store.KindDebinding), []byte(addr)).Scan(&n)
+	// kind = 5 (store.KindDebinding) is written out so that the partial
+	// index records_debinding serves the query.
+	err := q.QueryRowContext(ctx, "SELECT count(*) FROM records WHERE kind = 5 AND object = ?", []byte(addr)).Scan(&n)
 	return n > 0, err
 }
 

@@ -204,6 +204,10 @@ var migrations = []string{
 	CREATE VIEW links AS SELECT src, target FROM edges UNION ALL SELECT object, frame FROM heads;
 	CREATE TABLE usage (owner BLOB PRIMARY KEY, bytes INTEGER NOT NULL, records INTEGER NOT NULL) WITHOUT ROWID;
 	CREATE TABLE quotas (owner BLOB PRIMARY KEY, bytes INTEGER NOT NULL, records INTEGER NOT NULL) WITHOUT ROWID;`,
+	// 2: the debindings of a target found without reading every record of
+	// the object (a dynamic object's frames share its id as object, and
+	// every Put of a frame asks whether its object is debound).
+	`CREATE INDEX records_debinding ON records (object) WHERE kind = 5;`,
 }
 
 // SchemaVersion is the schema version this package writes.
