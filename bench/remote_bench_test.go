@@ -104,7 +104,9 @@ func (w *benchWriter) update(b *testing.B) (container []byte, frame *record.Fram
 //   - store: the two durable Puts into sqlitestore, one transaction each;
 //   - peer, http: the whole update through the remote, one publish call
 //     and its answer per update, sign included;
-//   - peer/batch-N: N updates per publish call.
+//   - peer/batch-N: N updates per publish call;
+//   - peer/pipelined-32: 32 updates per call, the next 32 sealed and
+//     signed while the call is in flight (still one writer, in order).
 //
 // Each reports updates/s.
 func BenchmarkRemotePublish(b *testing.B) {
@@ -232,6 +234,46 @@ func BenchmarkRemotePublish(b *testing.B) {
 			perSecond(b, n)
 		})
 	}
+	b.Run("peer/pipelined-32", func(b *testing.B) { benchPipelined(b, 32) })
+}
+
+// benchPipelined is BenchmarkRemotePublish's peer/pipelined-32: one
+// writer that seals and signs its next 32 updates while the call with
+// the previous 32 is in flight, and publishes in order.
+func benchPipelined(b *testing.B, size int) {
+	ctx := context.Background()
+	r := startRemoteBench(b)
+	w := newBenchWriter(b)
+	c, err := remote.Dial(ctx, r.peerURL, w.k.Identity, w.k.Signer())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	batches := make(chan [][]byte, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			recs := make([][]byte, 0, 2*size)
+			for range size {
+				cont, f := w.update(b)
+				recs = append(recs, cont, f.Bytes())
+			}
+			select {
+			case batches <- recs:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	n := 0
+	for b.Loop() {
+		if _, err := c.Publish(ctx, (<-batches)...); err != nil {
+			b.Fatal(err)
+		}
+		n += size
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "updates/s")
 }
 
 // BenchmarkRemoteNotify measures the time from an update's publish call
