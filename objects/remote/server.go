@@ -185,8 +185,9 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ready")
 }
 
-// Close closes the peer connections of [Server.Handler]; their
-// subscriptions end. It does not close the store.
+// Close closes the peer connections of [Server.Handler] (their
+// subscriptions end) and its peer endpoint, which accepts no more: call
+// Handler no more after it. It does not close the store.
 func (s *Server) Close() error {
 	s.peerOnce.Do(func() {})
 	if s.peer != nil {
