@@ -251,11 +251,20 @@ func (s *Server) verify(ctx context.Context, who record.Address, in *record.Info
 // it in the call, or the store's.
 func (s *Server) verifyFrame(ctx context.Context, in *record.Info, owner *record.Identity, m store.Meta, pend *pending) (store.Meta, *Published, error) {
 	f := in.Record.(*record.Frame)
-	if prev, ok := pend.frames[f.ID]; ok {
-		if err := record.CheckNext(prev, f, owner, s.now()); err != nil {
-			return m, nil, recordError(err)
-		}
-	} else {
+	prev, inCall := pend.frames[f.ID]
+	if !inCall {
+		prev, _ = s.heads.get(f.ID)
+	}
+	// A frame that follows the frame before it in the call, or the head
+	// this server stored last, needs nothing from the store: if another
+	// server has moved the head since, the store's compare-and-swap (on
+	// the counter and the previous frame) refuses it still. Any other
+	// frame is checked against the store's head, which says why.
+	followsPrev := prev != nil && record.CheckNext(prev, f, owner, s.now()) == nil
+	if inCall && !followsPrev {
+		return m, nil, recordError(record.CheckNext(prev, f, owner, s.now()))
+	}
+	if !followsPrev {
 		head, err := s.st.Head(ctx, f.ID.Bytes())
 		switch {
 		case errors.Is(err, store.ErrNotFound):
