@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -76,6 +77,7 @@ type writeReq struct {
 	recs  []received
 	puts  []store.Put
 	err   error
+	limit int  // the items to write: fewer once one is refused
 	done  bool // written (or failed); guarded by writeMu
 }
 
@@ -134,64 +136,35 @@ func (s *Store) write(ctx context.Context, items []store.Item) ([]store.Put, err
 }
 
 // commitGroup writes the requests of group in one transaction, with
-// writeMu held, and marks each done. A record refused is rolled back to
-// its savepoint and ends its own request only; a failed commit fails
-// them all.
+// writeMu held, and marks each done. A record refused ends its own
+// request only: the transaction is rolled back and written again without
+// it and the rest of its request (refusals are rare, and a savepoint per
+// record would cost every record two more statements). A failed commit
+// fails them all.
 func (s *Store) commitGroup(group []*writeReq) {
 	// The group's transaction must not end with one caller's context.
 	ctx := context.WithoutCancel(group[0].ctx)
-	n := 0
 	for _, r := range group {
-		n += len(r.items)
+		r.limit = len(r.items)
 	}
-	savepoints := n > 1
-	fail := func(err error) {
-		for _, r := range group {
-			r.puts, r.err, r.done = nil, err, true
+	for {
+		committed, err := s.tryGroup(ctx, group)
+		if err != nil {
+			for _, r := range group {
+				r.puts, r.err, r.done = nil, err, true
+			}
+			return
+		}
+		if committed {
+			break
 		}
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		fail(err)
-		return
-	}
-	defer tx.Rollback()
 	inserted := false
 	for _, r := range group {
-		for i, it := range r.items {
-			if r.ctx.Err() != nil {
-				r.err = r.ctx.Err()
-				break
-			}
-			if savepoints {
-				if _, err := tx.ExecContext(ctx, "SAVEPOINT put"); err != nil {
-					fail(err)
-					return
-				}
-			}
-			put, err := s.insert(ctx, tx, it.Meta, r.recs[i])
-			if savepoints {
-				if err := endSavepoint(ctx, tx, err != nil); err != nil {
-					fail(err)
-					return
-				}
-			}
-			if err != nil {
-				r.err = err
-				break
-			}
-			inserted = inserted || !put.Existed
-			r.puts = append(r.puts, put)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		fail(err)
-		return
-	}
-	for _, r := range group {
 		r.done = true
-		for i := range r.puts {
+		for i, p := range r.puts {
 			r.recs[i].tmp = "" // renamed into content/ and committed
+			inserted = inserted || !p.Existed
 		}
 	}
 	if inserted {
@@ -199,16 +172,33 @@ func (s *Store) commitGroup(group []*writeReq) {
 	}
 }
 
-// endSavepoint releases the savepoint of one record, rolled back to
-// first when the record was refused.
-func endSavepoint(ctx context.Context, tx *sql.Tx, rollback bool) error {
-	if rollback {
-		if _, err := tx.ExecContext(ctx, "ROLLBACK TO put"); err != nil {
-			return err
+// tryGroup writes the first limit records of each request of group in one
+// transaction and commits it. When a record is refused it sets its
+// request's error and limit and reports false, for the caller to try
+// again with less; an error is a failure of the database.
+func (s *Store) tryGroup(ctx context.Context, group []*writeReq) (bool, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	for _, r := range group {
+		r.puts = r.puts[:0]
+		for i, it := range r.items[:r.limit] {
+			err := r.ctx.Err()
+			if err == nil {
+				var put store.Put
+				put, err = s.insert(ctx, tx, it.Meta, r.recs[i])
+				r.puts = append(r.puts, put)
+			}
+			if err != nil {
+				r.puts = r.puts[:i]
+				r.err, r.limit = err, i
+				return false, nil
+			}
 		}
 	}
-	_, err := tx.ExecContext(ctx, "RELEASE put")
-	return err
+	return true, tx.Commit()
 }
 
 // receive reads the body: into memory up to the inline limit, else into a
@@ -332,7 +322,10 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, m store.Meta, rec receiv
 			return store.Put{}, err
 		}
 		if err := os.Rename(rec.tmp, path); err != nil {
-			return store.Put{}, err
+			// A group written again after a refusal renamed it already.
+			if _, serr := os.Stat(path); !errors.Is(err, fs.ErrNotExist) || serr != nil {
+				return store.Put{}, err
+			}
 		}
 		if err := syncDir(filepath.Dir(path)); err != nil {
 			return store.Put{}, err
