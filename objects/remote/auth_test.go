@@ -184,3 +184,43 @@ func TestServerName(t *testing.T) {
 		t.Fatal("Dial logged in to a server of another name")
 	}
 }
+
+// A device of an identity logs in and publishes for it; its session ends
+// with the device's authorisation.
+func TestDevicePublish(t *testing.T) {
+	r := startRemote(t, nil, nil)
+	alice := newKeys(t)
+	devPub, devKey, _ := ed25519.GenerateKey(nil)
+	until := time.Now().Add(time.Hour).Truncate(time.Second)
+	dev, err := alice.AuthoriseDevice(devPub, "phone", until)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := record.DeviceSigner(dev, devKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := remote.Dial(bg, r.httpURL, alice.Identity, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if s := c.Session(); !s.Expires.Equal(until) {
+		t.Fatalf("the device's session ends at %v, want %v", s.Expires, until)
+	}
+	key := record.NewEpochKey(0)
+	cont, addr := seal(t, key, "from the phone")
+	f, err := record.NewDynamic(signer, addr, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPublish(t, c, cont, f.Bytes())
+	if got, err := c.Get(bg, f.ID); err != nil || record.Sum(got) != f.Hash() {
+		t.Fatalf("Get of the device's object: %v", err)
+	}
+	// Changes answers what is stored now, over HTTP too.
+	chs, err := c.Changes(bg, remote.Subscription{Objects: []record.Address{f.ID}})
+	if err != nil || len(chs) != 1 || chs[0].Kind != "frame" {
+		t.Fatalf("Changes = %+v, %v", chs, err)
+	}
+}
