@@ -95,3 +95,5 @@ func serve(t testing.TB, nc *nats.Conn, svc *service.Service, opts ...hypernats.
 func wireLimits() wire.Limits {
 	return wire.Limits{MaxDepth: 16, MaxItems: 32, MaxStringBytes: 1024, MaxIntegerDigits: 40}
 }
+
+func serviceName(n string) hypernats.Option { return hypernats.WithServiceName(n) }
