@@ -85,7 +85,7 @@ type pendingCall struct {
 	token   string
 	subject string
 	ch      chan *nats.Msg
-	overrun chan struct{} // closed when a reply did not fit in ch
+	overrun chan struct{} // for a stream, closed when a reply did not fit in ch
 	once    sync.Once
 }
 
@@ -154,15 +154,26 @@ func (c *Client) receive(m *nats.Msg) {
 	select {
 	case pc.ch <- m:
 	default:
-		pc.once.Do(func() { close(pc.overrun) })
+		if pc.overrun != nil {
+			pc.once.Do(func() { close(pc.overrun) })
+		}
 	}
 }
 
-func (c *Client) open(buffer int) *pendingCall {
-	token := strconv.FormatUint(c.next.Add(1), 36)
-	pc := &pendingCall{token: token, subject: c.inbox + "." + token, ch: make(chan *nats.Msg, buffer), overrun: make(chan struct{})}
+// open registers a call awaiting up to buffer replies at once; a stream's
+// call (stream) is told when more came.
+func (c *Client) open(buffer int, stream bool) *pendingCall {
+	b := make([]byte, 0, len(c.inbox)+14)
+	b = append(b, c.inbox...)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, c.next.Add(1), 36)
+	subject := string(b)
+	pc := &pendingCall{token: subject[len(c.inbox)+1:], subject: subject, ch: make(chan *nats.Msg, buffer)}
+	if stream {
+		pc.overrun = make(chan struct{})
+	}
 	c.mu.Lock()
-	c.pending[token] = pc
+	c.pending[pc.token] = pc
 	c.mu.Unlock()
 	return pc
 }
@@ -198,7 +209,7 @@ func (c *Client) Call(ctx context.Context, method string, args []any, named map[
 	if err != nil {
 		return err
 	}
-	pc := c.open(1)
+	pc := c.open(1, false)
 	defer c.close(pc)
 	m, err := c.roundTrip(ctx, method, msg, pc)
 	if err != nil {
@@ -229,7 +240,7 @@ func (c *Client) Stream(ctx context.Context, method string, args []any, named ma
 			yield(nil, err)
 			return
 		}
-		pc := c.open(c.window + 2)
+		pc := c.open(c.window+2, true)
 		defer c.close(pc)
 		m, err := c.roundTrip(ctx, method, msg, pc)
 		s := clientStream{c: c, method: method}
@@ -346,14 +357,14 @@ func (c *Client) request(ctx context.Context, method string, args []any, named m
 			return nil, &service.Error{Op: method, Kind: service.KindInvalid, Message: "cannot encode the arguments: " + err.Error(), Err: err}
 		}
 	}
-	h := nats.Header{}
+	h := make(nats.Header, 2+len(c.header))
 	for _, kv := range c.header {
 		h[kv[0]] = append(h[kv[0]], kv[1])
 	}
 	for k, v := range peer.Header(ctx) {
 		h[k] = []string{v}
 	}
-	h[headerContentType] = []string{c.codec.String()}
+	h[headerContentType] = contentTypes[c.codec]
 	if dl, ok := ctx.Deadline(); ok {
 		ms := (time.Until(dl) + time.Millisecond - 1) / time.Millisecond
 		h[headerTimeout] = []string{strconv.FormatInt(int64(max(ms, 1)), 10)}
@@ -363,6 +374,10 @@ func (c *Client) request(ctx context.Context, method string, args []any, named m
 	}
 	return &nats.Msg{Subject: c.prefix + "." + method, Header: h, Data: body}, nil
 }
+
+// contentTypes are the Content-Type header values of the codecs, shared
+// by every request (nats.go only reads them).
+var contentTypes = [...][]string{CodecJSON: {MediaTypeJSON}, CodecGlyph: {MediaTypeGlyph}}
 
 // travels refuses arguments that NATS cannot carry: functions
 // (callbacks), channels and iterators (streamed arguments).
@@ -459,7 +474,9 @@ type ServiceError struct {
 	Description string
 }
 
-func (e *ServiceError) Error() string { return fmt.Sprintf("nats service error %d: %s", e.Code, e.Description) }
+func (e *ServiceError) Error() string {
+	return fmt.Sprintf("nats service error %d: %s", e.Code, e.Description)
+}
 
 // replyError returns the error a reply carries: a service error (the
 // micro headers), or no responders (a status 503 from the NATS server).

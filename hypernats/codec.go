@@ -44,8 +44,11 @@ func (c Codec) String() string {
 // codecOf picks the codec of a request by its Content-Type header: JSON
 // when there is none (see spec.md).
 func codecOf(contentType string) (Codec, error) {
-	if contentType == "" {
+	switch contentType {
+	case "", MediaTypeJSON:
 		return CodecJSON, nil
+	case MediaTypeGlyph:
+		return CodecGlyph, nil
 	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	switch {

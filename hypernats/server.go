@@ -106,7 +106,8 @@ type Server struct {
 	cfg    config
 	micro  micro.Service
 	eps    []*served
-	sem    chan struct{} // one token per call being served
+	sem    chan struct{} // one token per worker
+	jobs   chan job      // calls for idle workers
 	flows  *flows
 	ctx    context.Context // ends when the server shuts down
 	cancel context.CancelFunc
@@ -146,7 +147,7 @@ func NewServer(ctx context.Context, nc *nats.Conn, svc *service.Service, opts ..
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{nc: nc, svc: svc, cfg: cfg, sem: make(chan struct{}, cfg.maxConcurrent)}
+	s := &Server{nc: nc, svc: svc, cfg: cfg, sem: make(chan struct{}, cfg.maxConcurrent), jobs: make(chan job)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if s.flows, err = newFlows(nc); err != nil {
 		return nil, err
@@ -264,10 +265,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// dispatch runs in the endpoint subscription's goroutine: it takes a
-// token (waiting while WithMaxConcurrent calls are being served, which
-// leaves further calls pending in the subscription) and serves the call
-// in a goroutine of its own.
+// dispatch runs in the endpoint subscription's goroutine: it hands the
+// call to an idle worker, or starts a worker while fewer than
+// WithMaxConcurrent are busy, or else waits for one (leaving further calls
+// pending in the subscription). Workers, unlike a goroutine per call,
+// keep their grown stacks from call to call.
 func (s *Server) dispatch(ep *served, r micro.Request) {
 	s.mu.Lock()
 	if s.closed {
@@ -276,16 +278,48 @@ func (s *Server) dispatch(ep *served, r micro.Request) {
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
+	j := job{ep, r}
 	select {
+	case s.jobs <- j:
+		return
+	default:
+	}
+	select {
+	case s.jobs <- j:
 	case s.sem <- struct{}{}:
+		go s.work(j)
 	case <-s.ctx.Done():
 		s.wg.Done()
-		return
 	}
-	go func() {
-		defer func() { <-s.sem; s.wg.Done() }()
-		s.serve(ep, r)
-	}()
+}
+
+// job is a call for a worker.
+type job struct {
+	ep *served
+	r  micro.Request
+}
+
+// workerIdle is how long a worker waits for a call before it ends.
+const workerIdle = 10 * time.Second
+
+// work serves j, then the calls it is handed, until it has been idle for
+// workerIdle or the server shuts down.
+func (s *Server) work(j job) {
+	defer func() { <-s.sem }()
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		s.serve(j.ep, j.r)
+		s.wg.Done()
+		idle.Reset(workerIdle)
+		select {
+		case j = <-s.jobs:
+		case <-idle.C:
+			return
+		case <-s.ctx.Done():
+			return
+		}
+	}
 }
 
 // serve answers one call.
@@ -306,9 +340,7 @@ func (s *Server) serve(ep *served, r micro.Request) {
 	var res *service.Result
 	if err == nil {
 		req := &service.Request{Method: ep.method, Root: "/", Path: ep.path, Header: hdr}
-		req.Callback = func(any) (service.CallbackFunc, error) {
-			return nil, &service.Error{Kind: service.KindUnsupported, Message: "callback arguments do not travel over nats"}
-		}
+		req.Callback = noCallbacks
 		if err = bindArgs(req, codec, r.Data(), ep.inputs, s.cfg.limits); err == nil {
 			res, err = s.svc.Serve(ctx, req)
 		}
@@ -337,6 +369,11 @@ func (s *Server) serve(ep *served, r micro.Request) {
 		}
 	}
 	ep.stat.served(time.Since(start))
+}
+
+// noCallbacks resolves a callback argument: they do not travel over NATS.
+func noCallbacks(any) (service.CallbackFunc, error) {
+	return nil, &service.Error{Kind: service.KindUnsupported, Message: "callback arguments do not travel over nats"}
 }
 
 // encodeResult encodes a reply: a streamed result sent whole is its
