@@ -23,6 +23,7 @@ import (
 //
 //   - glyph: a hypernats.Server serving the service and a
 //     hypernats.Client with the glyph codec;
+//   - glyph-inline: the same with hypernats.WithInlineCalls;
 //   - nats: plain nats.go request/reply carrying the same bytes as
 //     glyph's (the request's payload and the reply's), answered in the
 //     subscription's callback: the floor any NATS RPC stands on.
@@ -77,6 +78,23 @@ func BenchmarkNATS(b *testing.B) {
 		return s, err
 	}}
 
+	// glyph-inline: the same, the server with WithInlineCalls.
+	isrvConn, icliConn := conn(), conn()
+	defer isrvConn.Close()
+	defer icliConn.Close()
+	isrv, err := hypernats.NewServer(ctx, isrvConn, svc, hypernats.WithPrefix("bench.inline"), hypernats.WithInlineCalls())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer isrv.Shutdown(ctx)
+	ic := hypernats.NewClient(icliConn, hypernats.WithClientPrefix("bench.inline"))
+	defer ic.Close()
+	inline := natsSystem{"glyph-inline", func(ctx context.Context) (string, error) {
+		var s string
+		err := ic.Call(ctx, "hello", []any{"bob"}, nil, &s)
+		return s, err
+	}}
+
 	// nats: the same payloads, answered in the subscription's callback.
 	req, _ := wire.Marshal([]any{"bob"})
 	reply, _ := wire.Marshal("Hello bob")
@@ -97,7 +115,7 @@ func BenchmarkNATS(b *testing.B) {
 		return s, err
 	}}
 
-	systems := []natsSystem{glyph, plain}
+	systems := []natsSystem{glyph, inline, plain}
 	for _, s := range systems {
 		b.Run("conc=1/sys="+s.name, func(b *testing.B) { natsCalls(b, s, 1) })
 	}

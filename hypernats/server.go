@@ -48,6 +48,7 @@ type config struct {
 	prefix, queue, name, version, description string
 	maxConcurrent, maxWindow                  int
 	idle                                      time.Duration
+	inline                                    bool
 	limits                                    wire.Limits
 	logger                                    *slog.Logger
 }
@@ -93,6 +94,16 @@ func WithStreamIdleTimeout(d time.Duration) Option { return func(c *config) { c.
 // [wire.DefaultLimits]); a payload is also bounded by the NATS server's
 // max_payload.
 func WithLimits(l wire.Limits) Option { return func(c *config) { c.limits = l } }
+
+// WithInlineCalls serves each call in the goroutine that receives its
+// method's messages, as NATS micro handlers run, instead of handing it to
+// a worker: calls to one method then run one at a time on this server,
+// each waiting for those before it. That saves the hand-off between
+// goroutines (bench/README.md has the figures), and suits methods that
+// return quickly and never wait for a call to the same method (which
+// would wait for itself until its deadline). Calls that stream their
+// results run on workers all the same.
+func WithInlineCalls() Option { return func(c *config) { c.inline = true } }
 
 // WithLogger sets where the server logs (default, and for nil,
 // slog.Default as it is when a line is logged).
@@ -265,8 +276,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// dispatch runs in the endpoint subscription's goroutine: it hands the
-// call to an idle worker, or starts a worker while fewer than
+// dispatch runs in the endpoint subscription's goroutine: it serves the
+// call there with WithInlineCalls (unless it streams), or else hands it
+// to an idle worker, or starts a worker while fewer than
 // WithMaxConcurrent are busy, or else waits for one (leaving further calls
 // pending in the subscription). Workers, unlike a goroutine per call,
 // keep their grown stacks from call to call.
@@ -278,6 +290,11 @@ func (s *Server) dispatch(ep *served, r micro.Request) {
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
+	if s.cfg.inline && r.Headers().Get(headerWindow) == "" {
+		s.serve(ep, r)
+		s.wg.Done()
+		return
+	}
 	j := job{ep, r}
 	select {
 	case s.jobs <- j:

@@ -365,3 +365,37 @@ func TestSubjectsAndMicro(t *testing.T) {
 		}
 	}
 }
+
+// With WithInlineCalls, calls run in their subscription's goroutine;
+// streams still run on workers, and calls to other methods go on while
+// one method is busy.
+func TestInlineCalls(t *testing.T) {
+	_, g, _ := setup(t, hypernats.WithInlineCalls())
+	ctx := context.Background()
+	var s string
+	if err := g.Call(ctx, "hello", []any{"In"}, nil, &s); err != nil || s != "Hello, In" {
+		t.Fatalf("hello: %q, %v", s, err)
+	}
+	var items []any
+	for v, err := range g.Stream(ctx, "count", []any{40}, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, v)
+	}
+	if len(items) != 40 {
+		t.Errorf("count streamed %d items", len(items))
+	}
+	wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- g.Call(wctx, "wait", nil, nil, nil) }()
+	time.Sleep(50 * time.Millisecond)
+	var n int
+	if err := g.Call(ctx, "add", []any{1, 2}, nil, &n); err != nil || n != 3 {
+		t.Errorf("add while wait runs: %d, %v", n, err)
+	}
+	if err := <-done; service.KindOf(err) != service.KindDeadlineExceeded {
+		t.Errorf("wait: %v", err)
+	}
+}
