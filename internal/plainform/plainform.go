@@ -57,16 +57,18 @@ func readBlobs(op string, v any, maxBytes int64, total *int64, depth int) (any, 
 	case []any:
 		var out []any
 		for i, it := range x {
+			if !mayHoldBlob(it) {
+				continue
+			}
 			r, err := readBlobs(op, it, maxBytes, total, depth)
 			if err != nil {
 				return nil, err
 			}
-			if r != it && out == nil {
+			if out == nil {
+				// Not r != it: items may be maps, which do not compare.
 				out = slices.Clone(x)
 			}
-			if out != nil {
-				out[i] = r
-			}
+			out[i] = r
 		}
 		if out != nil {
 			return out, nil
