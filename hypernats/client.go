@@ -71,6 +71,7 @@ type Client struct {
 
 	start   sync.Once
 	err     error // why the client could not start
+	closed  atomic.Bool
 	inbox   string
 	sub     *nats.Subscription
 	status  chan nats.Status
@@ -103,6 +104,9 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) *Client {
 // init subscribes to the client's reply inbox and starts watching the
 // connection, once.
 func (c *Client) init() error {
+	if c.closed.Load() {
+		return &service.Error{Kind: service.KindUnavailable, Message: "the client is closed", Err: nats.ErrBadSubscription}
+	}
 	c.start.Do(func() {
 		c.inbox = c.nc.NewInbox()
 		lost := make(chan struct{})
@@ -130,7 +134,7 @@ func (c *Client) watch(status chan nats.Status) {
 
 // Close releases the client's subscription; calls in flight fail.
 func (c *Client) Close() error {
-	if err := c.init(); err != nil {
+	if err := c.init(); err != nil || c.closed.Swap(true) {
 		return nil
 	}
 	c.nc.RemoveStatusListener(c.status)

@@ -81,6 +81,7 @@ func testService(t testing.TB) *service.Service {
 	}, service.Args("xs", "f"))
 	svc.MustFunc("point", func(x, y int) Point { return Point{x, y} }, service.Args("x", "y"))
 	svc.MustFunc("version", func() string { return "1" }, service.Safe())
+	svc.MustFunc("rows", func() []map[string]any { return []map[string]any{{"a": 1}, {"a": 2}} })
 	return svc
 }
 
@@ -119,6 +120,7 @@ func TestCalls(t *testing.T) {
 		{"streamed result as a list", "count", []any{3}, nil, []any{int64(0), int64(1), int64(2)}, []any{float64(0), float64(1), float64(2)}},
 		{"struct result", "point", []any{1, 2}, nil, map[string]any{"X": int64(1), "Y": int64(2)}, map[string]any{"X": float64(1), "Y": float64(2)}},
 		{"safe link", "version", nil, nil, "1", "1"},
+		{"list of dicts", "rows", nil, nil, []any{map[string]any{"a": int64(1)}, map[string]any{"a": int64(2)}}, []any{map[string]any{"a": float64(1)}, map[string]any{"a": float64(2)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -397,5 +399,23 @@ func TestInlineCalls(t *testing.T) {
 	}
 	if err := <-done; service.KindOf(err) != service.KindDeadlineExceeded {
 		t.Errorf("wait: %v", err)
+	}
+}
+
+func TestClosedClient(t *testing.T) {
+	nc, _, _ := setup(t)
+	c := hypernats.NewClient(nc)
+	if err := c.Call(context.Background(), "hello", nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	err := c.Call(context.Background(), "hello", nil, nil, nil)
+	if service.KindOf(err) != service.KindUnavailable || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("after Close: %v", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("a second Close: %v", err)
 	}
 }
