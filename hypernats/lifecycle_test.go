@@ -2,6 +2,7 @@ package hypernats_test
 
 import (
 	"context"
+	"iter"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,12 @@ func TestMaxPayload(t *testing.T) {
 	}
 	svc := service.New()
 	svc.MustFunc("text", func(n int) string { return strings.Repeat("x", n) }, service.Args("n"))
+	svc.MustFunc("forever", func() iter.Seq[string] {
+		return func(yield func(string) bool) {
+			for yield("item") {
+			}
+		}
+	})
 	serve(t, connect(t, ns.ClientURL()), svc)
 	c := hypernats.NewClient(connect(t, ns.ClientURL()))
 	defer c.Close()
@@ -37,6 +44,11 @@ func TestMaxPayload(t *testing.T) {
 	err = c.Call(ctx, "text", []any{4000}, nil, &s)
 	if service.KindOf(err) != service.KindTooLarge || !strings.Contains(err.Error(), "over the 2048") {
 		t.Errorf("a 4000-byte result: %v", err)
+	}
+	// A stream sent whole stops at the size of a message.
+	err = c.Call(ctx, "forever", nil, nil, nil)
+	if service.KindOf(err) != service.KindTooLarge || !strings.Contains(err.Error(), "call it as a stream") {
+		t.Errorf("an endless stream called whole: %v", err)
 	}
 	err = c.Call(ctx, "text", []any{strings.Repeat("y", 4000)}, nil, &s)
 	if service.KindOf(err) != service.KindTooLarge {

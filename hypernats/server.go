@@ -394,22 +394,38 @@ func noCallbacks(any) (service.CallbackFunc, error) {
 }
 
 // encodeResult encodes a reply: a streamed result sent whole is its
-// items as one list.
+// items as one list, encoded item by item so that the items never take
+// more memory than a message may carry.
 func (s *Server) encodeResult(op string, codec Codec, v any) ([]byte, error) {
-	if st, ok := v.(service.Stream); ok {
-		items := []any{}
-		for it, err := range st {
-			if err != nil {
-				return nil, err
-			}
-			if len(items) >= s.cfg.limits.MaxItems {
-				return nil, &service.Error{Op: op, Kind: service.KindTooLarge, Message: fmt.Sprintf("the stream has more than %d items: call it as a stream", s.cfg.limits.MaxItems)}
-			}
-			items = append(items, it)
-		}
-		v = items
+	limit := s.nc.MaxPayload()
+	st, ok := v.(service.Stream)
+	if !ok {
+		return encodeValue(op, codec, v, limit)
 	}
-	return encodeValue(op, codec, v, s.nc.MaxPayload())
+	open, sep, end := "L", "", ";"
+	if codec == CodecJSON {
+		open, sep, end = "[", ",", "]"
+	}
+	b := []byte(open)
+	n := 0
+	for it, err := range st {
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			b = append(b, sep...)
+		}
+		item, err := encodeValue(op, codec, it, limit-int64(len(b)+len(end)))
+		if err != nil {
+			if service.KindOf(err) == service.KindTooLarge {
+				err = &service.Error{Op: op, Kind: service.KindTooLarge, Message: fmt.Sprintf("the streamed result is over the %d bytes a message may carry: call it as a stream", limit)}
+			}
+			return nil, err
+		}
+		b = append(b, item...)
+		n++
+	}
+	return append(b, end...), nil
 }
 
 // publishError sends an error reply: the micro error headers, and the
