@@ -160,7 +160,7 @@ func NewServer(ctx context.Context, nc *nats.Conn, svc *service.Service, opts ..
 	}
 	s := &Server{nc: nc, svc: svc, cfg: cfg, sem: make(chan struct{}, cfg.maxConcurrent), jobs: make(chan job)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	if s.flows, err = newFlows(nc); err != nil {
+	if s.flows, err = newFlows(nc, cfg.maxWindow); err != nil {
 		return nil, err
 	}
 	ms, err := micro.AddService(nc, micro.Config{

@@ -18,6 +18,7 @@ import (
 // one subscription on "<inbox>.*", each stream at "<inbox>.<id>".
 type flows struct {
 	prefix string
+	max    int64 // the most credit a stream holds
 	sub    *nats.Subscription
 	next   atomic.Uint64
 
@@ -33,8 +34,8 @@ type flow struct {
 	wake     chan struct{} // a credit or cancel message came
 }
 
-func newFlows(nc *nats.Conn) (*flows, error) {
-	f := &flows{prefix: nc.NewInbox(), open: map[string]*flow{}}
+func newFlows(nc *nats.Conn, maxWindow int) (*flows, error) {
+	f := &flows{prefix: nc.NewInbox(), max: int64(maxWindow), open: map[string]*flow{}}
 	sub, err := nc.Subscribe(f.prefix+".*", f.receive)
 	if err != nil {
 		return nil, fmt.Errorf("hypernats: subscribing to stream credit: %w", err)
@@ -62,7 +63,12 @@ func (f *flows) receive(m *nats.Msg) {
 	if m.Header.Get(headerStream) == "cancel" {
 		fl.canceled.Store(true)
 	} else if n, err := strconv.ParseInt(m.Header.Get(headerCredit), 10, 32); err == nil && n > 0 {
-		fl.credit.Add(n)
+		for {
+			old := fl.credit.Load()
+			if fl.credit.CompareAndSwap(old, min(old+n, f.max)) {
+				break
+			}
+		}
 	}
 	select {
 	case fl.wake <- struct{}{}:

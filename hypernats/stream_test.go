@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/glyph-ipc/glyph/hypernats"
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -169,4 +171,42 @@ func TestStreamError(t *testing.T) {
 	if fmt.Sprint(items) != "[0 1 2]" || service.KindOf(last) != service.KindConflict || !strings.Contains(last.Error(), "item 3 failed") {
 		t.Errorf("got %v then %v", items, last)
 	}
+}
+
+// A caller granting more credit than WithMaxWindow gets no more than it
+// ahead: the server holds at most that much credit.
+func TestStreamCreditCap(t *testing.T) {
+	ns := startNATS(t)
+	var produced atomic.Int64
+	serve(t, connect(t, ns.ClientURL()), streamService(&produced, -1), hypernats.WithMaxWindow(4))
+	nc := connect(t, ns.ClientURL())
+	inbox := nc.NewInbox()
+	sub, err := nc.SubscribeSync(inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := nats.NewMsg("glyph.numbers")
+	msg.Reply = inbox
+	msg.Header.Set("Glyph-Stream-Window", "2")
+	msg.Data = []byte("[1000000]")
+	if err := nc.PublishMsg(msg); err != nil {
+		t.Fatal(err)
+	}
+	first, err := sub.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	credit := nats.NewMsg(first.Header.Get("Glyph-Flow"))
+	credit.Header.Set("Glyph-Credit", "100000")
+	if err := nc.PublishMsg(credit); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	// 2 items of the first window, then at most 4, and the one waiting.
+	if n := produced.Load(); n > 7 {
+		t.Errorf("the producer made %d items", n)
+	}
+	cancel := nats.NewMsg(first.Header.Get("Glyph-Flow"))
+	cancel.Header.Set("Glyph-Stream", "cancel")
+	nc.PublishMsg(cancel)
 }
