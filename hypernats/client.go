@@ -478,6 +478,7 @@ type ServiceError struct {
 	Description string
 }
 
+// Error returns the code and the description.
 func (e *ServiceError) Error() string {
 	return fmt.Sprintf("nats service error %d: %s", e.Code, e.Description)
 }
