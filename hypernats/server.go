@@ -366,26 +366,28 @@ func (s *Server) serve(ep *served, r micro.Request) {
 		res, err = s.follow(ctx, res, hdr)
 	}
 	reply := r.Reply()
+	var out *nats.Msg // the reply, sent once the call is counted
 	switch {
 	case err != nil:
 	case window > 0:
 		err = s.sendStream(ctx, ep, reply, codec, window, res.Value)
 	default:
 		var body []byte
-		if body, err = s.encodeResult(methodOf(ep.path), codec, res.Value); err == nil && reply != "" {
-			if perr := s.nc.Publish(reply, body); perr != nil {
-				s.log().Warn("hypernats: cannot send the reply", slog.String("subject", ep.subject), slog.String("error", perr.Error()))
-			}
+		if body, err = s.encodeResult(methodOf(ep.path), codec, res.Value); err == nil {
+			out = &nats.Msg{Subject: reply, Data: body}
 		}
 	}
 	if err != nil {
 		e := logFailure(ctx, s.log(), ep.subject, err)
 		ep.stat.failed(e)
-		if reply != "" {
-			s.publishError(reply, codec, e, nil)
-		}
+		out = errorMsg(reply, codec, e, nil)
 	}
 	ep.stat.served(time.Since(start))
+	if out != nil && reply != "" {
+		if err := s.nc.PublishMsg(out); err != nil {
+			s.log().Warn("hypernats: cannot send the reply", slog.String("subject", ep.subject), slog.String("error", err.Error()))
+		}
+	}
 }
 
 // noCallbacks resolves a callback argument: they do not travel over NATS.
@@ -428,9 +430,9 @@ func (s *Server) encodeResult(op string, codec Codec, v any) ([]byte, error) {
 	return append(b, end...), nil
 }
 
-// publishError sends an error reply: the micro error headers, and the
-// error in the body. extra headers (a stream's end) are added.
-func (s *Server) publishError(reply string, codec Codec, e *service.Error, extra nats.Header) {
+// errorMsg is an error reply: the micro error headers, and the error in
+// the body. extra headers (a stream's end) are added.
+func errorMsg(reply string, codec Codec, e *service.Error, extra nats.Header) *nats.Msg {
 	h := nats.Header{
 		micro.ErrorHeader:     []string{e.Hyper().Message},
 		micro.ErrorCodeHeader: []string{strconv.Itoa(e.Kind.HTTPStatus())},
@@ -438,9 +440,7 @@ func (s *Server) publishError(reply string, codec Codec, e *service.Error, extra
 	for k, v := range extra {
 		h[k] = v
 	}
-	if err := s.nc.PublishMsg(&nats.Msg{Subject: reply, Header: h, Data: encodeError(codec, e)}); err != nil {
-		s.log().Warn("hypernats: cannot send the error reply", slog.String("logref", e.Logref), slog.String("error", err.Error()))
-	}
+	return &nats.Msg{Subject: reply, Header: h, Data: encodeError(codec, e)}
 }
 
 // maxServiceRedirects bounds the See Other answers followed for one call.

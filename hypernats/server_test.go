@@ -81,6 +81,7 @@ func testService(t testing.TB) *service.Service {
 	}, service.Args("xs", "f"))
 	svc.MustFunc("point", func(x, y int) Point { return Point{x, y} }, service.Args("x", "y"))
 	svc.MustFunc("version", func() string { return "1" }, service.Safe())
+	svc.MustFunc("double", func(n int) int { return 2 * n }, service.Args("n"), service.Safe())
 	svc.MustFunc("rows", func() []map[string]any { return []map[string]any{{"a": 1}, {"a": 2}} })
 	return svc
 }
@@ -120,6 +121,7 @@ func TestCalls(t *testing.T) {
 		{"streamed result as a list", "count", []any{3}, nil, []any{int64(0), int64(1), int64(2)}, []any{float64(0), float64(1), float64(2)}},
 		{"struct result", "point", []any{1, 2}, nil, map[string]any{"X": int64(1), "Y": int64(2)}, map[string]any{"X": float64(1), "Y": float64(2)}},
 		{"safe link", "version", nil, nil, "1", "1"},
+		{"safe form (GET)", "double", nil, map[string]any{"n": 21}, int64(42), float64(42)},
 		{"list of dicts", "rows", nil, nil, []any{map[string]any{"a": int64(1)}, map[string]any{"a": int64(2)}}, []any{map[string]any{"a": float64(1)}, map[string]any{"a": float64(2)}}},
 	}
 	for _, tt := range tests {

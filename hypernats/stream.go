@@ -3,6 +3,7 @@ package hypernats
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -162,17 +163,21 @@ func (s *Server) sendStream(ctx context.Context, ep *served, reply string, codec
 	} else {
 		err = send(v)
 	}
-	end := nats.Header{headerStream: []string{"end"}, headerSeq: []string{strconv.Itoa(seq + 1)}}
-	if err == nil {
-		return s.nc.PublishMsg(&nats.Msg{Subject: reply, Header: end})
-	}
-	if seq == 0 {
+	if err != nil && seq == 0 {
 		return err // an ordinary error reply
 	}
-	e := logFailure(ctx, s.log(), ep.subject, err)
-	ep.stat.failed(e)
-	if e.Kind != service.KindCanceled {
-		s.publishError(reply, codec, e, end)
+	end := nats.Header{headerStream: []string{"end"}, headerSeq: []string{strconv.Itoa(seq + 1)}}
+	last := &nats.Msg{Subject: reply, Header: end}
+	if err != nil {
+		e := logFailure(ctx, s.log(), ep.subject, err)
+		ep.stat.failed(e)
+		if e.Kind == service.KindCanceled {
+			return nil // the caller went away
+		}
+		last = errorMsg(reply, codec, e, end)
+	}
+	if err := s.nc.PublishMsg(last); err != nil {
+		s.log().Warn("hypernats: cannot end a stream", slog.String("subject", ep.subject), slog.String("error", err.Error()))
 	}
 	return nil
 }
