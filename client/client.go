@@ -243,8 +243,14 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *cacheEn
 	}
 	req.Header = header
 	header["Accept"] = acceptHeader
+	for k, vs := range CallHeader(ctx) {
+		header[k] = append([]string(nil), vs...)
+	}
 	for k, vs := range c.header {
 		header[k] = append([]string(nil), vs...)
+	}
+	if t := timeoutValue(ctx); t != "" {
+		header[TimeoutHeader] = []string{t}
 	}
 	for k, v := range r.header {
 		header.Set(k, v)

@@ -166,10 +166,15 @@ func (s *Service) Serve(ctx context.Context, req *Request) (res *Result, err err
 	s.mu.RLock()
 	fn := s.funcs[head]
 	cl := s.classes[head]
+	obj := s.objects[head]
 	s.mu.RUnlock()
 	switch {
+	case obj != nil && nested:
+		return s.serveObject(ctx, req, root, obj, rest)
+	case obj != nil:
+		return nil, &Error{Kind: KindNotFound, Message: fmt.Sprintf("no %q: %q is an object, at %q", path, head, head+"/")}
 	case fn != nil && !nested:
-		return s.serveFunc(ctx, req, root, fn)
+		return s.serveCallable(ctx, req, root, root+fn.name, fn)
 	case cl != nil && !nested:
 		return s.serveConstructor(ctx, req, root, cl)
 	case cl != nil:
@@ -180,11 +185,12 @@ func (s *Service) Serve(ctx context.Context, req *Request) (res *Result, err err
 	return nil, &Error{Kind: KindNotFound, Message: fmt.Sprintf("no function or class %q", head)}
 }
 
-func (s *Service) serveFunc(ctx context.Context, req *Request, root string, fn *callable) (*Result, error) {
+// serveCallable calls a function, or a method of an object, at url.
+func (s *Service) serveCallable(ctx context.Context, req *Request, root, url string, fn *callable) (*Result, error) {
 	get := isGet(req.Method)
 	if get && fn.kind == unsafeKind && req.Query == "" {
 		// Reading an unsafe function's URL shows its form.
-		return &Result{Value: s.describe(ctx, root, root+fn.name, fn, reflect.Value{}, 0, self{}), Cacheable: true}, nil
+		return &Result{Value: s.describe(ctx, root, url, fn, reflect.Value{}, 0, self{}), Cacheable: true}, nil
 	}
 	if get && fn.kind == unsafeKind {
 		return nil, &Error{Op: fn.op, Kind: KindMethodNotAllowed, Message: "call it with POST: it is a form"}
@@ -759,7 +765,7 @@ func (s *Service) resource(ctx context.Context, root string, cl *class, inst ref
 func (s *Service) describe(ctx context.Context, root, url string, c *callable, recv reflect.Value, depth int, me self) any {
 	switch {
 	case c.kind == inlineKind:
-		l := hyper.Link{URL: url, Inline: true}
+		l := hyper.Link{URL: url, Inline: true, Extra: c.attrs}
 		if depth > maxDepth {
 			l.Content = hyper.Error{Message: fmt.Sprintf("%s: inline results nested more than %d deep", c.op, maxDepth)}
 			return l
@@ -781,11 +787,11 @@ func (s *Service) describe(ctx context.Context, root, url string, c *callable, r
 		l.Content = v
 		return l
 	case c.kind == safeKind && len(c.params) == 0:
-		return hyper.Link{URL: url}
+		return hyper.Link{URL: url, Extra: c.attrs}
 	case c.kind == safeKind && !strings.Contains(url, "?"):
-		return hyper.Form{URL: url, Method: "GET", Values: c.inputs()}
+		return hyper.Form{URL: url, Method: "GET", Values: c.inputs(), Extra: c.attrs}
 	}
-	return hyper.Form{URL: url, Method: "POST", Values: c.inputs()}
+	return hyper.Form{URL: url, Method: "POST", Values: c.inputs(), Extra: c.attrs}
 }
 
 // index lists every function and class not hidden.
@@ -796,9 +802,11 @@ func (s *Service) index(ctx context.Context, root string) hyper.Resource {
 	content := map[string]any{}
 	for _, n := range names {
 		s.mu.RLock()
-		fn, cl := s.funcs[n], s.classes[n]
+		fn, cl, obj := s.funcs[n], s.classes[n], s.objects[n]
 		s.mu.RUnlock()
 		switch {
+		case obj != nil:
+			content[n] = hyper.Link{URL: root + n + "/"}
 		case fn != nil && !fn.hidden:
 			content[n] = s.describe(ctx, root, root+n, fn, reflect.Value{}, 0, self{})
 		case cl != nil && cl.ctor != nil: // without one, nothing to offer
