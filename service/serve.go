@@ -112,6 +112,24 @@ type SeeOther struct{ URL string }
 // the new resource's URL. A function returns it (or a *Created).
 type Created struct{ URL string }
 
+type headerKey struct{}
+
+// RequestHeader returns the headers of the request being served
+// (Request.Header: HTTP headers, peer call headers), for the function
+// Serve calls with ctx, such as a trace context or the caller's identity;
+// nil when the transport gave none. The result must not be changed.
+func RequestHeader(ctx context.Context) map[string][]string {
+	h, _ := ctx.Value(headerKey{}).(map[string][]string)
+	return h
+}
+
+// WithRequestHeader returns a copy of ctx whose [RequestHeader] is h:
+// what Serve gives the functions it calls, and what a caller in the same
+// process that calls a function directly may give it instead.
+func WithRequestHeader(ctx context.Context, h map[string][]string) context.Context {
+	return context.WithValue(ctx, headerKey{}, h)
+}
+
 // isGet reports whether a request method is a safe read.
 func isGet(method string) bool { return method == "GET" || method == "HEAD" }
 
@@ -135,6 +153,9 @@ func (s *Service) Serve(ctx context.Context, req *Request) (res *Result, err err
 			res, err = nil, s.panicked(req.Path, p)
 		}
 	}()
+	if req.Header != nil {
+		ctx = WithRequestHeader(ctx, req.Header)
+	}
 	root := req.Root
 	if root == "" {
 		root = "/"
