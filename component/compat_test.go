@@ -28,7 +28,7 @@ func (search) Run(_ context.Context, q string, max int) ([]string, error) {
 	}
 	return out, nil
 }
-func (search) Size(context.Context) (int, error)          { return 3, nil }
+func (search) Size(context.Context) (int, error)         { return 3, nil }
 func (search) Tag(context.Context, string, string) error { return nil }
 
 func searchService() *service.Service {
@@ -110,7 +110,9 @@ func TestCompatibility(t *testing.T) {
 	}
 	t.Run("another interface at the provider", func(t *testing.T) {
 		r := newRouter(t, component.Routes{"Other": {Providers: []string{url}}})
-		var s struct{ Size func(context.Context) (int, error) }
+		var s struct {
+			Size func(context.Context) (int, error)
+		}
 		err := r.Bind(ctx, "Other", &s)
 		if service.KindOf(err) != service.KindNotFound || !strings.Contains(err.Error(), "serves no interface Other") {
 			t.Fatalf("Bind = %v", err)
@@ -121,7 +123,9 @@ func TestCompatibility(t *testing.T) {
 func TestBindErrors(t *testing.T) {
 	url := componenttest.ServeHTTP(t, searchService())
 	ctx := context.Background()
-	var s struct{ Size func(context.Context) (int, error) }
+	var s struct {
+		Size func(context.Context) (int, error)
+	}
 	tests := []struct {
 		name   string
 		routes component.Routes
