@@ -18,6 +18,7 @@ func TestGeneratedFilesAreCurrent(t *testing.T) {
 	for _, tt := range []struct{ dir, iface string }{
 		{"testdata/shop", "Shop"},
 		{"../../component/componenttest", "Echo"},
+		{"../../examples/components/search", "Search"},
 	} {
 		got, err := componentgen.Generate(tt.dir, []string{tt.iface}, componentgen.DefaultOutput)
 		if err != nil {
