@@ -172,12 +172,27 @@ func TestCapabilityAtBind(t *testing.T) {
 	if service.KindOf(err) != service.KindUnsupported || !strings.Contains(err.Error(), "Watcher.watch") || !strings.Contains(err.Error(), "transport http") {
 		t.Fatalf("Bind over HTTP = %v, want an unsupported error naming the method and the transport", err)
 	}
-	r = newRouter(t, component.Routes{"Watcher": {Providers: []string{componenttest.ServePeer(t, "tcp", svc)}}})
-	if err := r.Bind(ctx, "Watcher", &w); err != nil {
-		t.Fatalf("Bind over a peer: %v", err)
-	}
-	var got []string
-	if err := w.Watch(ctx, func(s string) { got = append(got, s) }); err != nil || len(got) != 1 || got[0] != "changed" {
-		t.Fatalf("Watch = %v, called back with %v", err, got)
+	t.Cleanup(component.ServeInProcess("watcher", svc))
+	for _, provider := range []string{componenttest.ServePeer(t, "tcp", svc), "inproc:watcher", "inproc:watcher?copy=0"} {
+		r = newRouter(t, component.Routes{"Watcher": {Providers: []string{provider}}})
+		if err := r.Bind(ctx, "Watcher", &w); err != nil {
+			t.Fatalf("Bind to %s: %v", provider, err)
+		}
+		var got []string
+		if err := w.Watch(ctx, func(s string) { got = append(got, s) }); err != nil || len(got) != 1 || got[0] != "changed" {
+			t.Fatalf("Watch at %s = %v, called back with %v", provider, err, got)
+		}
+		// A callback of another func type: called with its arguments converted.
+		var w2 struct {
+			Watch func(ctx context.Context, onChange func(ctx context.Context, s string) error) error
+		}
+		if err := r.Bind(ctx, "Watcher", &w2); err != nil {
+			t.Fatal(err)
+		}
+		got = nil
+		err := w2.Watch(ctx, func(_ context.Context, s string) error { got = append(got, s); return nil })
+		if err != nil || len(got) != 1 || got[0] != "changed" {
+			t.Fatalf("Watch at %s with a callback of another type = %v, called back with %v", provider, err, got)
+		}
 	}
 }

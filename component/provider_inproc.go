@@ -76,7 +76,7 @@ type inprocProvider struct {
 }
 
 func (p *inprocProvider) Capabilities() Capabilities {
-	return Capabilities{Transport: "inproc", Streams: true}
+	return Capabilities{Transport: "inproc", Streams: true, Callbacks: true}
 }
 
 func (p *inprocProvider) Close() error { return nil }
@@ -114,7 +114,7 @@ func (p *inprocProvider) Describe(ctx context.Context, iface string) (*Interface
 // request makes the service request for call, copying its arguments
 // when the provider copies.
 func (p *inprocProvider) request(call *Call) (*service.Request, error) {
-	req := &service.Request{Method: "POST", Path: call.Path(), Header: call.Header}
+	req := &service.Request{Method: "POST", Path: call.Path(), Header: call.Header, Callback: goCallback}
 	if call.ReadOnly {
 		req.Method = "GET"
 	}
@@ -150,8 +150,8 @@ func (p *inprocProvider) arg(op string, a any) (any, error) {
 		}
 		a = items
 	}
-	if !p.copies {
-		return a, nil
+	if !p.copies || isFunc(a) {
+		return a, nil // a callback is a reference: goCallback resolves it
 	}
 	b, err := wire.Marshal(a)
 	if err != nil {
@@ -268,4 +268,46 @@ func collectSeq(a any) (items []any, ok bool, err error) {
 	})
 	rv.Call([]reflect.Value{yield})
 	return items, true, err
+}
+
+func isFunc(a any) bool { return a != nil && reflect.TypeOf(a).Kind() == reflect.Func }
+
+// goCallback resolves a callback argument that is the caller's Go func
+// itself: the service calls it with its arguments decoded into the
+// func's parameter types (copies, as from the wire), a context first
+// when it takes one, and takes its value result and error.
+func goCallback(ref any) (service.CallbackFunc, error) {
+	fv := reflect.ValueOf(ref)
+	if !isFunc(ref) || fv.IsNil() {
+		return nil, fmt.Errorf("a callback must be a func, got %T", ref)
+	}
+	ft := fv.Type()
+	return func(ctx context.Context, args []any) (any, error) {
+		in := make([]reflect.Value, 0, ft.NumIn())
+		if ft.NumIn() > 0 && ft.In(0) == ctxType {
+			in = append(in, reflect.ValueOf(&ctx).Elem())
+		}
+		if want := ft.NumIn() - len(in); len(args) != want {
+			return nil, &service.Error{Kind: service.KindInvalid, Message: fmt.Sprintf("the callback takes %d argument(s), got %d", want, len(args))}
+		}
+		for _, a := range args {
+			v := reflect.New(ft.In(len(in)))
+			if err := Decode(a, v.Interface()); err != nil {
+				return nil, &service.Error{Kind: service.KindInvalid, Message: fmt.Sprintf("callback argument %d: %v", len(in), err)}
+			}
+			in = append(in, v.Elem())
+		}
+		out := fv.Call(in)
+		var result any
+		if n := len(out); n > 0 && ft.Out(n-1) == errorType {
+			if !out[n-1].IsNil() {
+				return nil, out[n-1].Interface().(error)
+			}
+			out = out[:n-1]
+		}
+		if len(out) > 0 {
+			result = out[0].Interface()
+		}
+		return result, nil
+	}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/hyper"
@@ -178,16 +179,14 @@ func BindInterface[T any](ctx context.Context, r *Router, opts ...Option) (*Bind
 var stubs struct {
 	mu     sync.RWMutex         // guards remote and local
 	remote map[reflect.Type]any // func(*Binding) T
-	local  map[reflect.Type]any // func(T, bool) T
+	local  map[reflect.Type]any // func(T, *Local) T
 }
 
 // RegisterStubs registers the stubs of the Go interface T: remote makes
 // a T that calls through a binding, local one that calls an
-// implementation in this process, copying arguments and results when
-// copies is set and turning its errors into those a remote caller sees.
-// Code that glyph gen writes calls it in an init function; [Dial] uses
-// them.
-func RegisterStubs[T any](remote func(*Binding) T, local func(impl T, copies bool) T) {
+// implementation in this process as l says. Code that glyph gen writes
+// calls it in an init function; [Dial] uses them.
+func RegisterStubs[T any](remote func(*Binding) T, local func(impl T, l *Local) T) {
 	t := reflect.TypeFor[T]()
 	stubs.mu.Lock()
 	defer stubs.mu.Unlock()
@@ -197,13 +196,42 @@ func RegisterStubs[T any](remote func(*Binding) T, local func(impl T, copies boo
 	stubs.remote[t], stubs.local[t] = remote, local
 }
 
-func stubsOf[T any]() (remote func(*Binding) T, local func(T, bool) T) {
+func stubsOf[T any]() (remote func(*Binding) T, local func(T, *Local) T) {
 	t := reflect.TypeFor[T]()
 	stubs.mu.RLock()
 	defer stubs.mu.RUnlock()
 	remote, _ = stubs.remote[t].(func(*Binding) T)
-	local, _ = stubs.local[t].(func(T, bool) T)
+	local, _ = stubs.local[t].(func(T, *Local) T)
 	return remote, local
+}
+
+// Local is what a local stub that glyph gen wrote needs to call an
+// implementation in this process as a remote caller would: whether to
+// copy arguments and results, and the methods' default deadlines.
+type Local struct {
+	// Copies says to copy arguments and results as the wire would
+	// ([Copy]).
+	Copies   bool
+	timeouts map[string]time.Duration // by wire name; nil when none
+}
+
+func noCancel() {}
+
+// Context returns the context a local stub calls method (its wire name)
+// with: ctx with the headers of [client.WithCallHeader] as the request
+// headers the implementation reads ([service.RequestHeader]), and with
+// the method's default deadline ([Timeout]) when ctx has none. Call
+// cancel when the call returns.
+func (l *Local) Context(ctx context.Context, method string) (context.Context, context.CancelFunc) {
+	ctx = LocalContext(ctx)
+	if l.timeouts != nil {
+		if d, ok := l.timeouts[method]; ok {
+			if _, has := ctx.Deadline(); !has {
+				return context.WithTimeout(ctx, d)
+			}
+		}
+	}
+	return ctx, noCancel
 }
 
 // Dial returns a value of the Go interface T whose calls reach T's
@@ -232,11 +260,11 @@ func Dial[T any](ctx context.Context, r *Router, opts ...Option) (T, error) {
 		o(&d)
 	}
 	remote, local := stubsOf[T]()
-	if impl, copies, ok := colocated[T](r, d.name); ok {
+	if impl, l, ok := colocated[T](ctx, r, d.name); ok {
 		switch {
 		case local != nil:
-			return local(impl, copies), nil
-		case !copies:
+			return local(impl, l), nil
+		case !l.Copies:
 			return impl, nil
 		}
 	}
@@ -253,30 +281,44 @@ func Dial[T any](ctx context.Context, r *Router, opts ...Option) (T, error) {
 
 // colocated returns the implementation of T registered on the service
 // the route of iface names, when that route is a single inproc
-// provider, and whether calls copy.
-func colocated[T any](r *Router, iface string) (T, bool, bool) {
+// provider, and how to call it.
+func colocated[T any](ctx context.Context, r *Router, iface string) (T, *Local, bool) {
 	var zero T
 	r.mu.Lock()
 	rt, ok := r.routes[iface]
 	r.mu.Unlock()
 	if !ok || len(rt.Providers) != 1 || !strings.HasPrefix(rt.Providers[0], "inproc:") {
-		return zero, false, false
+		return zero, nil, false
 	}
 	u, err := parseURL(rt.Providers[0])
 	if err != nil {
-		return zero, false, false
+		return zero, nil, false
 	}
 	name, copies := inprocName(u)
 	svc := inprocService(name)
 	if svc == nil {
-		return zero, false, false
+		return zero, nil, false
 	}
 	li, ok := localImplOf(svc, iface)
 	if !ok || li.iface != reflect.TypeFor[T]() {
-		return zero, false, false
+		return zero, nil, false
 	}
 	impl, ok := li.impl.(T)
-	return impl, copies, ok
+	if !ok {
+		return zero, nil, false
+	}
+	l := &Local{Copies: copies}
+	if in, err := (&inprocProvider{name: name}).Describe(ctx, iface); err == nil {
+		for n, sig := range in.Methods {
+			if sig.Timeout > 0 {
+				if l.timeouts == nil {
+					l.timeouts = map[string]time.Duration{}
+				}
+				l.timeouts[n] = sig.Timeout
+			}
+		}
+	}
+	return impl, l, true
 }
 
 // Copy returns a copy of v as the wire would deliver it: encoded and

@@ -12,7 +12,7 @@ import (
 func init() {
 	component.RegisterStubs[Echo](
 		func(b *component.Binding) Echo { return echoRemoteStub{b} },
-		func(impl Echo, copies bool) Echo { return echoLocalStub{impl, copies} })
+		func(impl Echo, l *component.Local) Echo { return echoLocalStub{impl, l} })
 }
 
 // These fail to compile when Echo changed since glyph gen wrote this file:
@@ -69,27 +69,29 @@ func (s echoRemoteStub) Count(ctx context.Context, a0 int) (iter.Seq2[int, error
 	return component.Seq2[int](s.b.Stream(ctx, "count", []any{a0})), nil
 }
 
-// echoLocalStub calls an implementation of Echo in this process, copying
-// arguments and results when copies is set, with errors as a remote
-// caller sees them.
+// echoLocalStub calls an implementation of Echo in this process as a remote
+// caller would: arguments and results copied when l says so, errors of
+// the kinds a remote caller sees, headers and default deadlines applied.
 type echoLocalStub struct {
-	impl   Echo
-	copies bool
+	impl Echo
+	l    *component.Local
 }
 
 func (s echoLocalStub) Echo(ctx context.Context, a0 string) (string, error) {
 	var zero string
-	if s.copies {
+	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
 			return zero, err
 		}
 	}
-	r, err := s.impl.Echo(component.LocalContext(ctx), a0)
+	ctx, cancel := s.l.Context(ctx, "echo")
+	defer cancel()
+	r, err := s.impl.Echo(ctx, a0)
 	if err != nil {
 		return zero, component.LocalError("Echo.echo", err)
 	}
-	if s.copies {
+	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
 			return zero, err
 		}
@@ -99,7 +101,7 @@ func (s echoLocalStub) Echo(ctx context.Context, a0 string) (string, error) {
 
 func (s echoLocalStub) Add(ctx context.Context, a0 int, a1 int) (int, error) {
 	var zero int
-	if s.copies {
+	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
 			return zero, err
@@ -108,11 +110,13 @@ func (s echoLocalStub) Add(ctx context.Context, a0 int, a1 int) (int, error) {
 			return zero, err
 		}
 	}
-	r, err := s.impl.Add(component.LocalContext(ctx), a0, a1)
+	ctx, cancel := s.l.Context(ctx, "add")
+	defer cancel()
+	r, err := s.impl.Add(ctx, a0, a1)
 	if err != nil {
 		return zero, component.LocalError("Echo.add", err)
 	}
-	if s.copies {
+	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
 			return zero, err
 		}
@@ -122,17 +126,19 @@ func (s echoLocalStub) Add(ctx context.Context, a0 int, a1 int) (int, error) {
 
 func (s echoLocalStub) Keep(ctx context.Context, a0 Record) (Record, error) {
 	var zero Record
-	if s.copies {
+	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
 			return zero, err
 		}
 	}
-	r, err := s.impl.Keep(component.LocalContext(ctx), a0)
+	ctx, cancel := s.l.Context(ctx, "keep")
+	defer cancel()
+	r, err := s.impl.Keep(ctx, a0)
 	if err != nil {
 		return zero, component.LocalError("Echo.keep", err)
 	}
-	if s.copies {
+	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
 			return zero, err
 		}
@@ -142,7 +148,7 @@ func (s echoLocalStub) Keep(ctx context.Context, a0 Record) (Record, error) {
 
 func (s echoLocalStub) Scale(ctx context.Context, a0 []float64, a1 float64) ([]float64, error) {
 	var zero []float64
-	if s.copies {
+	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
 			return zero, err
@@ -151,11 +157,13 @@ func (s echoLocalStub) Scale(ctx context.Context, a0 []float64, a1 float64) ([]f
 			return zero, err
 		}
 	}
-	r, err := s.impl.Scale(component.LocalContext(ctx), a0, a1)
+	ctx, cancel := s.l.Context(ctx, "scale")
+	defer cancel()
+	r, err := s.impl.Scale(ctx, a0, a1)
 	if err != nil {
 		return zero, component.LocalError("Echo.scale", err)
 	}
-	if s.copies {
+	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
 			return zero, err
 		}
@@ -164,7 +172,7 @@ func (s echoLocalStub) Scale(ctx context.Context, a0 []float64, a1 float64) ([]f
 }
 
 func (s echoLocalStub) Fail(ctx context.Context, a0 int, a1 string) error {
-	if s.copies {
+	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
 			return err
@@ -173,16 +181,20 @@ func (s echoLocalStub) Fail(ctx context.Context, a0 int, a1 string) error {
 			return err
 		}
 	}
-	return component.LocalError("Echo.fail", s.impl.Fail(component.LocalContext(ctx), a0, a1))
+	ctx, cancel := s.l.Context(ctx, "fail")
+	defer cancel()
+	return component.LocalError("Echo.fail", s.impl.Fail(ctx, a0, a1))
 }
 
 func (s echoLocalStub) Deadline(ctx context.Context) (int64, error) {
 	var zero int64
-	r, err := s.impl.Deadline(component.LocalContext(ctx))
+	ctx, cancel := s.l.Context(ctx, "deadline")
+	defer cancel()
+	r, err := s.impl.Deadline(ctx)
 	if err != nil {
 		return zero, component.LocalError("Echo.deadline", err)
 	}
-	if s.copies {
+	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
 			return zero, err
 		}
@@ -192,17 +204,19 @@ func (s echoLocalStub) Deadline(ctx context.Context) (int64, error) {
 
 func (s echoLocalStub) Header(ctx context.Context, a0 string) (string, error) {
 	var zero string
-	if s.copies {
+	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
 			return zero, err
 		}
 	}
-	r, err := s.impl.Header(component.LocalContext(ctx), a0)
+	ctx, cancel := s.l.Context(ctx, "header")
+	defer cancel()
+	r, err := s.impl.Header(ctx, a0)
 	if err != nil {
 		return zero, component.LocalError("Echo.header", err)
 	}
-	if s.copies {
+	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
 			return zero, err
 		}
@@ -212,17 +226,19 @@ func (s echoLocalStub) Header(ctx context.Context, a0 string) (string, error) {
 
 func (s echoLocalStub) Count(ctx context.Context, a0 int) (iter.Seq2[int, error], error) {
 	var zero iter.Seq2[int, error]
-	if s.copies {
+	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
 			return zero, err
 		}
 	}
-	r, err := s.impl.Count(component.LocalContext(ctx), a0)
+	ctx, cancel := s.l.Context(ctx, "count")
+	defer cancel()
+	r, err := s.impl.Count(ctx, a0)
 	if err != nil {
 		return zero, component.LocalError("Echo.count", err)
 	}
-	return component.CopySeq2("Echo.count", r, s.copies), nil
+	return component.CopySeq2("Echo.count", r, s.l.Copies), nil
 }
 
 // glyphStubIsStaleRegenerateWithGlyphGen takes a stub as the interface T: it compiles only while the

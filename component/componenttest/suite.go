@@ -185,6 +185,11 @@ func runCalls(t *testing.T, tr Transport, impl *Impl, e Echo) {
 		if err != nil || ms <= 0 || ms > 5000 {
 			t.Fatalf("Deadline = %d ms, %v; want within (0, 5000]", ms, err)
 		}
+		// Without one, the method's default (component.Timeout, 30s) applies.
+		ms, err = e.Deadline(ctx)
+		if err != nil || ms <= 5000 || ms > 30000 {
+			t.Fatalf("Deadline without a deadline = %d ms, %v; want the default, within (5000, 30000]", ms, err)
+		}
 	})
 	t.Run("header", func(t *testing.T) {
 		if !tr.Headers {

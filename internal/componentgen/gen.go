@@ -125,6 +125,7 @@ type method struct {
 	name     string   // Go name
 	wire     string   // wire name
 	params   []string // types after the context
+	kinds    []string // per param: "" (a value), "func" (a callback), "Seq" or "Seq2" (a stream)
 	result   string   // the value result's type, "" when none
 	seq      string   // "Seq" or "Seq2" when the result is an iter sequence
 	seqElem  string   // its item type
@@ -153,7 +154,7 @@ func (g *generator) iface(name string, it *ast.InterfaceType, file *ast.File) er
 
 func (g *generator) method(iface, name string, ft *ast.FuncType, file *ast.File) (method, error) {
 	m := method{name: name, wire: hyper.WireName(name)}
-	var params []string
+	var params, kinds []string
 	if ft.Params != nil {
 		for _, p := range ft.Params.List {
 			n := max(len(p.Names), 1)
@@ -162,13 +163,14 @@ func (g *generator) method(iface, name string, ft *ast.FuncType, file *ast.File)
 			}
 			for range n {
 				params = append(params, g.typeOf(p.Type, file))
+				kinds = append(kinds, g.kindOf(p.Type, file))
 			}
 		}
 	}
 	if len(params) == 0 || params[0] != "context.Context" {
 		return m, fmt.Errorf("glyph gen: %s.%s must take a context.Context first", iface, name)
 	}
-	m.params = params[1:]
+	m.params, m.kinds = params[1:], kinds[1:]
 	var results []string
 	if ft.Results != nil {
 		for _, r := range ft.Results.List {
@@ -202,6 +204,25 @@ func (g *generator) method(iface, name string, ft *ast.FuncType, file *ast.File)
 	}
 	m.typeDecl = b.String()
 	return m, nil
+}
+
+// kindOf says how a local stub copies a parameter of type e: a callback
+// ("func") is passed on, a stream ("Seq", "Seq2") has its items copied,
+// any other value ("") is copied.
+func (g *generator) kindOf(e ast.Expr, file *ast.File) string {
+	switch x := e.(type) {
+	case *ast.FuncType:
+		return "func"
+	case *ast.IndexExpr:
+		if g.isIter(x.X, "Seq", file) {
+			return "Seq"
+		}
+	case *ast.IndexListExpr:
+		if g.isIter(x.X, "Seq2", file) {
+			return "Seq2"
+		}
+	}
+	return ""
 }
 
 // isIter reports whether x is iter.<name> in file.
@@ -279,7 +300,7 @@ func lowerFirst(s string) string {
 func (g *generator) write(name string, methods []method) {
 	remote, local := lowerFirst(name)+"RemoteStub", lowerFirst(name)+"LocalStub"
 	w := &g.body
-	fmt.Fprintf(w, "\nfunc init() {\n\tcomponent.RegisterStubs[%s](\n\t\tfunc(b *component.Binding) %s { return %s{b} },\n\t\tfunc(impl %s, copies bool) %s { return %s{impl, copies} })\n}\n", name, name, remote, name, name, local)
+	fmt.Fprintf(w, "\nfunc init() {\n\tcomponent.RegisterStubs[%s](\n\t\tfunc(b *component.Binding) %s { return %s{b} },\n\t\tfunc(impl %s, l *component.Local) %s { return %s{impl, l} })\n}\n", name, name, remote, name, name, local)
 	fmt.Fprintf(w, "\n// These fail to compile when %s changed since glyph gen wrote this file:\n// regenerate it with glyph gen.\nvar (\n\t_ = %s[%s](%s{})\n\t_ = %s[%s](%s{})\n)\n", name, StaleCheck, name, remote, StaleCheck, name, local)
 
 	fmt.Fprintf(w, "\n// %s calls %s through a component.Binding.\ntype %s struct{ b *component.Binding }\n", remote, name, remote)
@@ -304,7 +325,7 @@ func (g *generator) write(name string, methods []method) {
 		w.WriteString("}\n")
 	}
 
-	fmt.Fprintf(w, "\n// %s calls an implementation of %s in this process, copying\n// arguments and results when copies is set, with errors as a remote\n// caller sees them.\ntype %s struct {\n\timpl   %s\n\tcopies bool\n}\n", local, name, local, name)
+	fmt.Fprintf(w, "\n// %s calls an implementation of %s in this process as a remote\n// caller would: arguments and results copied when l says so, errors of\n// the kinds a remote caller sees, headers and default deadlines applied.\ntype %s struct {\n\timpl %s\n\tl    *component.Local\n}\n", local, name, local, name)
 	for _, m := range methods {
 		op := name + "." + m.wire
 		fmt.Fprintf(w, "\nfunc (s %s) %s%s {\n", local, m.name, m.typeDecl)
@@ -313,18 +334,13 @@ func (g *generator) write(name string, methods []method) {
 			fmt.Fprintf(w, "\tvar zero %s\n", m.result)
 			zero = "zero, err"
 		}
-		if len(m.params) > 0 {
-			w.WriteString("\tif s.copies {\n\t\tvar err error\n")
-			for i := range m.params {
-				fmt.Fprintf(w, "\t\tif a%d, err = component.Copy(a%d); err != nil {\n\t\t\treturn %s\n\t\t}\n", i, i, zero)
-			}
-			w.WriteString("\t}\n")
-		}
+		g.copyParams(m, op, zero)
+		fmt.Fprintf(w, "\tctx, cancel := s.l.Context(ctx, %q)\n\tdefer cancel()\n", m.wire)
 		var as []string
 		for i := range m.params {
 			as = append(as, fmt.Sprintf(", a%d", i))
 		}
-		call := fmt.Sprintf("s.impl.%s(component.LocalContext(ctx)%s)", m.name, strings.Join(as, ""))
+		call := fmt.Sprintf("s.impl.%s(ctx%s)", m.name, strings.Join(as, ""))
 		switch {
 		case m.result == "":
 			fmt.Fprintf(w, "\treturn component.LocalError(%q, %s)\n", op, call)
@@ -332,15 +348,44 @@ func (g *generator) write(name string, methods []method) {
 			fmt.Fprintf(w, "\tr, err := %s\n\tif err != nil {\n\t\treturn zero, component.LocalError(%q, err)\n\t}\n", call, op)
 			switch m.seq {
 			case "Seq":
-				w.WriteString("\tif s.copies {\n\t\tr = component.CopySeq(r)\n\t}\n\treturn r, nil\n")
+				w.WriteString("\tif s.l.Copies {\n\t\tr = component.CopySeq(r)\n\t}\n\treturn r, nil\n")
 			case "Seq2":
-				fmt.Fprintf(w, "\treturn component.CopySeq2(%q, r, s.copies), nil\n", op)
+				fmt.Fprintf(w, "\treturn component.CopySeq2(%q, r, s.l.Copies), nil\n", op)
 			default:
-				w.WriteString("\tif s.copies {\n\t\tif r, err = component.Copy(r); err != nil {\n\t\t\treturn zero, err\n\t\t}\n\t}\n\treturn r, nil\n")
+				w.WriteString("\tif s.l.Copies {\n\t\tif r, err = component.Copy(r); err != nil {\n\t\t\treturn zero, err\n\t\t}\n\t}\n\treturn r, nil\n")
 			}
 		}
 		w.WriteString("}\n")
 	}
+}
+
+// copyParams writes the copies of a local stub's arguments: values with
+// component.Copy, the items of streams as they are read, callbacks not
+// at all (they are references).
+func (g *generator) copyParams(m method, op, zero string) {
+	var lines []string
+	for i, k := range m.kinds {
+		switch k {
+		case "":
+			lines = append(lines, fmt.Sprintf("\t\tif a%d, err = component.Copy(a%d); err != nil {\n\t\t\treturn %s\n\t\t}\n", i, i, zero))
+		case "Seq":
+			lines = append(lines, fmt.Sprintf("\t\ta%d = component.CopySeq(a%d)\n", i, i))
+		case "Seq2":
+			lines = append(lines, fmt.Sprintf("\t\ta%d = component.CopySeq2(%q, a%d, true)\n", i, op, i))
+		}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	w := &g.body
+	w.WriteString("\tif s.l.Copies {\n")
+	if strings.Contains(strings.Join(lines, ""), "err =") {
+		w.WriteString("\t\tvar err error\n")
+	}
+	for _, l := range lines {
+		w.WriteString(l)
+	}
+	w.WriteString("\t}\n")
 }
 
 func (g *generator) source() ([]byte, error) {

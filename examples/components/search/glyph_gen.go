@@ -11,7 +11,7 @@ import (
 func init() {
 	component.RegisterStubs[Search](
 		func(b *component.Binding) Search { return searchRemoteStub{b} },
-		func(impl Search, copies bool) Search { return searchLocalStub{impl, copies} })
+		func(impl Search, l *component.Local) Search { return searchLocalStub{impl, l} })
 }
 
 // These fail to compile when Search changed since glyph gen wrote this file:
@@ -30,17 +30,17 @@ func (s searchRemoteStub) RunQuery(ctx context.Context, a0 string, a1 int) ([]Hi
 	return r, err
 }
 
-// searchLocalStub calls an implementation of Search in this process, copying
-// arguments and results when copies is set, with errors as a remote
-// caller sees them.
+// searchLocalStub calls an implementation of Search in this process as a remote
+// caller would: arguments and results copied when l says so, errors of
+// the kinds a remote caller sees, headers and default deadlines applied.
 type searchLocalStub struct {
-	impl   Search
-	copies bool
+	impl Search
+	l    *component.Local
 }
 
 func (s searchLocalStub) RunQuery(ctx context.Context, a0 string, a1 int) ([]Hit, error) {
 	var zero []Hit
-	if s.copies {
+	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
 			return zero, err
@@ -49,11 +49,13 @@ func (s searchLocalStub) RunQuery(ctx context.Context, a0 string, a1 int) ([]Hit
 			return zero, err
 		}
 	}
-	r, err := s.impl.RunQuery(component.LocalContext(ctx), a0, a1)
+	ctx, cancel := s.l.Context(ctx, "run_query")
+	defer cancel()
+	r, err := s.impl.RunQuery(ctx, a0, a1)
 	if err != nil {
 		return zero, component.LocalError("Search.run_query", err)
 	}
-	if s.copies {
+	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
 			return zero, err
 		}

@@ -14,7 +14,7 @@ import (
 func init() {
 	component.RegisterStubs[Shop](
 		func(b *component.Binding) Shop { return shopRemoteStub{b} },
-		func(impl Shop, copies bool) Shop { return shopLocalStub{impl, copies} })
+		func(impl Shop, l *component.Local) Shop { return shopLocalStub{impl, l} })
 }
 
 // These fail to compile when Shop changed since glyph gen wrote this file:
@@ -51,17 +51,27 @@ func (s shopRemoteStub) Set(ctx context.Context, a0 wire2.Set[string]) (map[stri
 	return r, err
 }
 
-// shopLocalStub calls an implementation of Shop in this process, copying
-// arguments and results when copies is set, with errors as a remote
-// caller sees them.
+func (s shopRemoteStub) Import(ctx context.Context, a0 iter.Seq[Item], a1 iter.Seq2[Item, error]) (int, error) {
+	var r int
+	err := s.b.Call(ctx, "import", []any{a0, a1}, &r)
+	return r, err
+}
+
+func (s shopRemoteStub) OnSale(ctx context.Context, a0 func(Item)) error {
+	return s.b.Call(ctx, "on_sale", []any{a0}, nil)
+}
+
+// shopLocalStub calls an implementation of Shop in this process as a remote
+// caller would: arguments and results copied when l says so, errors of
+// the kinds a remote caller sees, headers and default deadlines applied.
 type shopLocalStub struct {
-	impl   Shop
-	copies bool
+	impl Shop
+	l    *component.Local
 }
 
 func (s shopLocalStub) Find(ctx context.Context, a0 string, a1 int) ([]Item, error) {
 	var zero []Item
-	if s.copies {
+	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
 			return zero, err
@@ -70,11 +80,13 @@ func (s shopLocalStub) Find(ctx context.Context, a0 string, a1 int) ([]Item, err
 			return zero, err
 		}
 	}
-	r, err := s.impl.Find(component.LocalContext(ctx), a0, a1)
+	ctx, cancel := s.l.Context(ctx, "find")
+	defer cancel()
+	r, err := s.impl.Find(ctx, a0, a1)
 	if err != nil {
 		return zero, component.LocalError("Shop.find", err)
 	}
-	if s.copies {
+	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
 			return zero, err
 		}
@@ -83,28 +95,32 @@ func (s shopLocalStub) Find(ctx context.Context, a0 string, a1 int) ([]Item, err
 }
 
 func (s shopLocalStub) Add(ctx context.Context, a0 Item) error {
-	if s.copies {
+	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
 			return err
 		}
 	}
-	return component.LocalError("Shop.add", s.impl.Add(component.LocalContext(ctx), a0))
+	ctx, cancel := s.l.Context(ctx, "add")
+	defer cancel()
+	return component.LocalError("Shop.add", s.impl.Add(ctx, a0))
 }
 
 func (s shopLocalStub) Watch(ctx context.Context, a0 time.Time) (iter.Seq[Item], error) {
 	var zero iter.Seq[Item]
-	if s.copies {
+	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
 			return zero, err
 		}
 	}
-	r, err := s.impl.Watch(component.LocalContext(ctx), a0)
+	ctx, cancel := s.l.Context(ctx, "watch")
+	defer cancel()
+	r, err := s.impl.Watch(ctx, a0)
 	if err != nil {
 		return zero, component.LocalError("Shop.watch", err)
 	}
-	if s.copies {
+	if s.l.Copies {
 		r = component.CopySeq(r)
 	}
 	return r, nil
@@ -112,37 +128,67 @@ func (s shopLocalStub) Watch(ctx context.Context, a0 time.Time) (iter.Seq[Item],
 
 func (s shopLocalStub) Tail(ctx context.Context, a0 int) (iter.Seq2[Item, error], error) {
 	var zero iter.Seq2[Item, error]
-	if s.copies {
+	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
 			return zero, err
 		}
 	}
-	r, err := s.impl.Tail(component.LocalContext(ctx), a0)
+	ctx, cancel := s.l.Context(ctx, "tail")
+	defer cancel()
+	r, err := s.impl.Tail(ctx, a0)
 	if err != nil {
 		return zero, component.LocalError("Shop.tail", err)
 	}
-	return component.CopySeq2("Shop.tail", r, s.copies), nil
+	return component.CopySeq2("Shop.tail", r, s.l.Copies), nil
 }
 
 func (s shopLocalStub) Set(ctx context.Context, a0 wire2.Set[string]) (map[string]int, error) {
 	var zero map[string]int
-	if s.copies {
+	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
 			return zero, err
 		}
 	}
-	r, err := s.impl.Set(component.LocalContext(ctx), a0)
+	ctx, cancel := s.l.Context(ctx, "set")
+	defer cancel()
+	r, err := s.impl.Set(ctx, a0)
 	if err != nil {
 		return zero, component.LocalError("Shop.set", err)
 	}
-	if s.copies {
+	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
 			return zero, err
 		}
 	}
 	return r, nil
+}
+
+func (s shopLocalStub) Import(ctx context.Context, a0 iter.Seq[Item], a1 iter.Seq2[Item, error]) (int, error) {
+	var zero int
+	if s.l.Copies {
+		a0 = component.CopySeq(a0)
+		a1 = component.CopySeq2("Shop.import", a1, true)
+	}
+	ctx, cancel := s.l.Context(ctx, "import")
+	defer cancel()
+	r, err := s.impl.Import(ctx, a0, a1)
+	if err != nil {
+		return zero, component.LocalError("Shop.import", err)
+	}
+	if s.l.Copies {
+		if r, err = component.Copy(r); err != nil {
+			return zero, err
+		}
+	}
+	return r, nil
+}
+
+func (s shopLocalStub) OnSale(ctx context.Context, a0 func(Item)) error {
+	ctx, cancel := s.l.Context(ctx, "on_sale")
+	defer cancel()
+	return component.LocalError("Shop.on_sale", s.impl.OnSale(ctx, a0))
 }
 
 // glyphStubIsStaleRegenerateWithGlyphGen takes a stub as the interface T: it compiles only while the

@@ -23,4 +23,6 @@ type Shop interface {
 	Watch(ctx context.Context, since time.Time) (iter.Seq[Item], error)
 	Tail(context.Context, int) (iter.Seq2[Item, error], error)
 	Set(ctx context.Context, s wire2.Set[string]) (map[string]int, error)
+	Import(ctx context.Context, items iter.Seq[Item], more iter.Seq2[Item, error]) (int, error)
+	OnSale(ctx context.Context, notify func(Item)) error
 }
