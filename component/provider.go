@@ -167,5 +167,3 @@ func IsUnreachable(err error) (unreachable, notSent bool) {
 	}
 	return false, false
 }
-
-func parseURL(raw string) (*url.URL, error) { return url.Parse(raw) }

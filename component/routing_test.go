@@ -14,7 +14,10 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/component"
+	"github.com/glyph-ipc/glyph/component/componenttest"
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/hyperpeer"
+	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -426,5 +429,39 @@ func TestRouteChangesWhileRunning(t *testing.T) {
 	}
 	if _, err := w.Get(ctx, "k"); service.KindOf(err) != service.KindNotFound {
 		t.Fatalf("with no route: %v, want not found", err)
+	}
+}
+
+// TestFailOverNotSentAfterBind: a peer provider that goes away after the
+// bind refuses the connection its next call needs: that call provably
+// was not sent, so even a method that is not retry-safe goes to another
+// provider.
+func TestFailOverNotSentAfterBind(t *testing.T) {
+	live := newWhere("live")
+	liveURL := componenttest.ServePeer(t, "tcp", whereService(live))
+	dead := newWhere("dead")
+	ctx, cancel := context.WithCancel(context.Background())
+	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() {
+		peer.Serve(ctx, l, peer.WithHandler(hyperpeer.NewHandler(whereService(dead))), peer.WithLogger(slog.New(slog.DiscardHandler)))
+		close(served)
+	}()
+	r := newRouter(t, component.Routes{"Where": {Providers: []string{l.Addr(), liveURL}}},
+		component.WithProbeInterval(time.Hour, time.Hour))
+	w := bindWhere(t, r)
+	cancel()
+	<-served
+	time.Sleep(50 * time.Millisecond) // the client sees its connection close
+	for range 10 {
+		if got, err := w.Put(context.Background(), "k"); err != nil || got != "live" {
+			t.Fatalf("Put = %q, %v", got, err)
+		}
+	}
+	if dead.calls.Load() != 0 {
+		t.Fatal("the provider that went away got calls")
 	}
 }

@@ -176,7 +176,7 @@ func newExpParam(name string, t reflect.Type) expParam {
 	return expParam{name: name, typ: ht, check: ht.Name == "object"}
 }
 
-// describeSeq is how errors show a caller's iter.Seq.
+// String shows what the caller expects as errors do: "run(unicode, integer)".
 func (e *expectation) String() string {
 	var b strings.Builder
 	b.WriteString(e.name)

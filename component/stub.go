@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"net/url"
 	"reflect"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/glyph-ipc/glyph/client"
-	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
@@ -290,7 +290,7 @@ func colocated[T any](ctx context.Context, r *Router, iface string) (T, *Local, 
 	if !ok || len(rt.Providers) != 1 || !strings.HasPrefix(rt.Providers[0], "inproc:") {
 		return zero, nil, false
 	}
-	u, err := parseURL(rt.Providers[0])
+	u, err := url.Parse(rt.Providers[0])
 	if err != nil {
 		return zero, nil, false
 	}
@@ -371,9 +371,6 @@ func localKind(err error) service.Kind {
 	return service.KindInternal
 }
 
-// WireName returns the wire name of a Go method name (RunQuery →
-// run_query), as [Register] names methods.
-func WireName(goName string) string { return hyper.WireName(goName) }
 
 // LocalContext returns the context a local stub calls an implementation
 // with: ctx, with the headers of [client.WithCallHeader] as the request
