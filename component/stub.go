@@ -371,7 +371,6 @@ func localKind(err error) service.Kind {
 	return service.KindInternal
 }
 
-
 // LocalContext returns the context a local stub calls an implementation
 // with: ctx, with the headers of [client.WithCallHeader] as the request
 // headers the implementation reads with [service.RequestHeader], as a
