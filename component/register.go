@@ -152,6 +152,9 @@ func Register[T any](svc *service.Service, impl T, opts ...Option) error {
 	members := make([]service.Member, 0, t.NumMethod())
 	for i := 0; i < t.NumMethod(); i++ {
 		m := t.Method(i)
+		if !m.IsExported() {
+			return fmt.Errorf("component: %s.%s: an interface's methods must be exported to be called from elsewhere", d.name, m.Name)
+		}
 		var md methodDecl
 		for _, o := range d.methods[m.Name] {
 			o(&md)

@@ -166,6 +166,9 @@ func BindInterface[T any](ctx context.Context, r *Router, opts ...Option) (*Bind
 	exps := make([]*expectation, 0, t.NumMethod())
 	for i := 0; i < t.NumMethod(); i++ {
 		m := t.Method(i)
+		if !m.IsExported() {
+			return nil, fmt.Errorf("component: %s.%s is not exported", d.name, m.Name)
+		}
 		e, err := expect(m.Name, m.Type)
 		if err != nil {
 			return nil, fmt.Errorf("component: %s.%v", d.name, err)
