@@ -12,14 +12,14 @@ import (
 func init() {
 	component.RegisterStubs[Echo](
 		func(b *component.Binding) Echo { return echoRemoteStub{b} },
-		func(impl Echo, l *component.Local) Echo { return echoLocalStub{impl, l} })
+		func(impl Echo, l *component.Local) Echo { return &echoLocalStub{impl, l} })
 }
 
 // These fail to compile when Echo changed since glyph gen wrote this file:
 // regenerate it with glyph gen.
 var (
 	_ = glyphStubIsStaleRegenerateWithGlyphGen[Echo](echoRemoteStub{})
-	_ = glyphStubIsStaleRegenerateWithGlyphGen[Echo](echoLocalStub{})
+	_ = glyphStubIsStaleRegenerateWithGlyphGen[Echo](&echoLocalStub{})
 )
 
 // echoRemoteStub calls Echo through a component.Binding.
@@ -77,101 +77,97 @@ type echoLocalStub struct {
 	l    *component.Local
 }
 
-func (s echoLocalStub) Echo(ctx context.Context, a0 string) (string, error) {
-	var zero string
+func (s *echoLocalStub) Echo(ctx context.Context, a0 string) (string, error) {
 	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
-			return zero, err
+			return *new(string), err
 		}
 	}
 	ctx, cancel := s.l.Context(ctx, "echo")
 	defer cancel()
 	r, err := s.impl.Echo(ctx, a0)
 	if err != nil {
-		return zero, component.LocalError("Echo.echo", err)
+		return *new(string), component.LocalError("Echo.echo", err)
 	}
 	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
-			return zero, err
+			return *new(string), err
 		}
 	}
 	return r, nil
 }
 
-func (s echoLocalStub) Add(ctx context.Context, a0 int, a1 int) (int, error) {
-	var zero int
+func (s *echoLocalStub) Add(ctx context.Context, a0 int, a1 int) (int, error) {
 	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
-			return zero, err
+			return *new(int), err
 		}
 		if a1, err = component.Copy(a1); err != nil {
-			return zero, err
+			return *new(int), err
 		}
 	}
 	ctx, cancel := s.l.Context(ctx, "add")
 	defer cancel()
 	r, err := s.impl.Add(ctx, a0, a1)
 	if err != nil {
-		return zero, component.LocalError("Echo.add", err)
+		return *new(int), component.LocalError("Echo.add", err)
 	}
 	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
-			return zero, err
+			return *new(int), err
 		}
 	}
 	return r, nil
 }
 
-func (s echoLocalStub) Keep(ctx context.Context, a0 Record) (Record, error) {
-	var zero Record
+func (s *echoLocalStub) Keep(ctx context.Context, a0 Record) (Record, error) {
 	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
-			return zero, err
+			return *new(Record), err
 		}
 	}
 	ctx, cancel := s.l.Context(ctx, "keep")
 	defer cancel()
 	r, err := s.impl.Keep(ctx, a0)
 	if err != nil {
-		return zero, component.LocalError("Echo.keep", err)
+		return *new(Record), component.LocalError("Echo.keep", err)
 	}
 	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
-			return zero, err
+			return *new(Record), err
 		}
 	}
 	return r, nil
 }
 
-func (s echoLocalStub) Scale(ctx context.Context, a0 []float64, a1 float64) ([]float64, error) {
-	var zero []float64
+func (s *echoLocalStub) Scale(ctx context.Context, a0 []float64, a1 float64) ([]float64, error) {
 	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
-			return zero, err
+			return *new([]float64), err
 		}
 		if a1, err = component.Copy(a1); err != nil {
-			return zero, err
+			return *new([]float64), err
 		}
 	}
 	ctx, cancel := s.l.Context(ctx, "scale")
 	defer cancel()
 	r, err := s.impl.Scale(ctx, a0, a1)
 	if err != nil {
-		return zero, component.LocalError("Echo.scale", err)
+		return *new([]float64), component.LocalError("Echo.scale", err)
 	}
 	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
-			return zero, err
+			return *new([]float64), err
 		}
 	}
 	return r, nil
 }
 
-func (s echoLocalStub) Fail(ctx context.Context, a0 int, a1 string) error {
+func (s *echoLocalStub) Fail(ctx context.Context, a0 int, a1 string) error {
 	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
@@ -186,57 +182,54 @@ func (s echoLocalStub) Fail(ctx context.Context, a0 int, a1 string) error {
 	return component.LocalError("Echo.fail", s.impl.Fail(ctx, a0, a1))
 }
 
-func (s echoLocalStub) Deadline(ctx context.Context) (int64, error) {
-	var zero int64
+func (s *echoLocalStub) Deadline(ctx context.Context) (int64, error) {
 	ctx, cancel := s.l.Context(ctx, "deadline")
 	defer cancel()
 	r, err := s.impl.Deadline(ctx)
 	if err != nil {
-		return zero, component.LocalError("Echo.deadline", err)
+		return *new(int64), component.LocalError("Echo.deadline", err)
 	}
 	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
-			return zero, err
+			return *new(int64), err
 		}
 	}
 	return r, nil
 }
 
-func (s echoLocalStub) Header(ctx context.Context, a0 string) (string, error) {
-	var zero string
+func (s *echoLocalStub) Header(ctx context.Context, a0 string) (string, error) {
 	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
-			return zero, err
+			return *new(string), err
 		}
 	}
 	ctx, cancel := s.l.Context(ctx, "header")
 	defer cancel()
 	r, err := s.impl.Header(ctx, a0)
 	if err != nil {
-		return zero, component.LocalError("Echo.header", err)
+		return *new(string), component.LocalError("Echo.header", err)
 	}
 	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
-			return zero, err
+			return *new(string), err
 		}
 	}
 	return r, nil
 }
 
-func (s echoLocalStub) Count(ctx context.Context, a0 int) (iter.Seq2[int, error], error) {
-	var zero iter.Seq2[int, error]
+func (s *echoLocalStub) Count(ctx context.Context, a0 int) (iter.Seq2[int, error], error) {
 	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
-			return zero, err
+			return *new(iter.Seq2[int, error]), err
 		}
 	}
 	ctx, cancel := s.l.Context(ctx, "count")
 	defer cancel()
 	r, err := s.impl.Count(ctx, a0)
 	if err != nil {
-		return zero, component.LocalError("Echo.count", err)
+		return *new(iter.Seq2[int, error]), component.LocalError("Echo.count", err)
 	}
 	return component.CopySeq2("Echo.count", r, s.l.Copies), nil
 }

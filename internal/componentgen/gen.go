@@ -300,8 +300,8 @@ func lowerFirst(s string) string {
 func (g *generator) write(name string, methods []method) {
 	remote, local := lowerFirst(name)+"RemoteStub", lowerFirst(name)+"LocalStub"
 	w := &g.body
-	fmt.Fprintf(w, "\nfunc init() {\n\tcomponent.RegisterStubs[%s](\n\t\tfunc(b *component.Binding) %s { return %s{b} },\n\t\tfunc(impl %s, l *component.Local) %s { return %s{impl, l} })\n}\n", name, name, remote, name, name, local)
-	fmt.Fprintf(w, "\n// These fail to compile when %s changed since glyph gen wrote this file:\n// regenerate it with glyph gen.\nvar (\n\t_ = %s[%s](%s{})\n\t_ = %s[%s](%s{})\n)\n", name, StaleCheck, name, remote, StaleCheck, name, local)
+	fmt.Fprintf(w, "\nfunc init() {\n\tcomponent.RegisterStubs[%s](\n\t\tfunc(b *component.Binding) %s { return %s{b} },\n\t\tfunc(impl %s, l *component.Local) %s { return &%s{impl, l} })\n}\n", name, name, remote, name, name, local)
+	fmt.Fprintf(w, "\n// These fail to compile when %s changed since glyph gen wrote this file:\n// regenerate it with glyph gen.\nvar (\n\t_ = %s[%s](%s{})\n\t_ = %s[%s](&%s{})\n)\n", name, StaleCheck, name, remote, StaleCheck, name, local)
 
 	fmt.Fprintf(w, "\n// %s calls %s through a component.Binding.\ntype %s struct{ b *component.Binding }\n", remote, name, remote)
 	for _, m := range methods {
@@ -328,11 +328,10 @@ func (g *generator) write(name string, methods []method) {
 	fmt.Fprintf(w, "\n// %s calls an implementation of %s in this process as a remote\n// caller would: arguments and results copied when l says so, errors of\n// the kinds a remote caller sees, headers and default deadlines applied.\ntype %s struct {\n\timpl %s\n\tl    *component.Local\n}\n", local, name, local, name)
 	for _, m := range methods {
 		op := name + "." + m.wire
-		fmt.Fprintf(w, "\nfunc (s %s) %s%s {\n", local, m.name, m.typeDecl)
+		fmt.Fprintf(w, "\nfunc (s *%s) %s%s {\n", local, m.name, m.typeDecl)
 		zero := "err"
 		if m.result != "" {
-			fmt.Fprintf(w, "\tvar zero %s\n", m.result)
-			zero = "zero, err"
+			zero = "*new(" + m.result + "), err"
 		}
 		g.copyParams(m, op, zero)
 		fmt.Fprintf(w, "\tctx, cancel := s.l.Context(ctx, %q)\n\tdefer cancel()\n", m.wire)
@@ -345,14 +344,14 @@ func (g *generator) write(name string, methods []method) {
 		case m.result == "":
 			fmt.Fprintf(w, "\treturn component.LocalError(%q, %s)\n", op, call)
 		default:
-			fmt.Fprintf(w, "\tr, err := %s\n\tif err != nil {\n\t\treturn zero, component.LocalError(%q, err)\n\t}\n", call, op)
+			fmt.Fprintf(w, "\tr, err := %s\n\tif err != nil {\n\t\treturn *new(%s), component.LocalError(%q, err)\n\t}\n", call, m.result, op)
 			switch m.seq {
 			case "Seq":
 				w.WriteString("\tif s.l.Copies {\n\t\tr = component.CopySeq(r)\n\t}\n\treturn r, nil\n")
 			case "Seq2":
 				fmt.Fprintf(w, "\treturn component.CopySeq2(%q, r, s.l.Copies), nil\n", op)
 			default:
-				w.WriteString("\tif s.l.Copies {\n\t\tif r, err = component.Copy(r); err != nil {\n\t\t\treturn zero, err\n\t\t}\n\t}\n\treturn r, nil\n")
+				fmt.Fprintf(w, "\tif s.l.Copies {\n\t\tif r, err = component.Copy(r); err != nil {\n\t\t\treturn *new(%s), err\n\t\t}\n\t}\n\treturn r, nil\n", m.result)
 			}
 		}
 		w.WriteString("}\n")

@@ -11,14 +11,14 @@ import (
 func init() {
 	component.RegisterStubs[Search](
 		func(b *component.Binding) Search { return searchRemoteStub{b} },
-		func(impl Search, l *component.Local) Search { return searchLocalStub{impl, l} })
+		func(impl Search, l *component.Local) Search { return &searchLocalStub{impl, l} })
 }
 
 // These fail to compile when Search changed since glyph gen wrote this file:
 // regenerate it with glyph gen.
 var (
 	_ = glyphStubIsStaleRegenerateWithGlyphGen[Search](searchRemoteStub{})
-	_ = glyphStubIsStaleRegenerateWithGlyphGen[Search](searchLocalStub{})
+	_ = glyphStubIsStaleRegenerateWithGlyphGen[Search](&searchLocalStub{})
 )
 
 // searchRemoteStub calls Search through a component.Binding.
@@ -38,26 +38,25 @@ type searchLocalStub struct {
 	l    *component.Local
 }
 
-func (s searchLocalStub) RunQuery(ctx context.Context, a0 string, a1 int) ([]Hit, error) {
-	var zero []Hit
+func (s *searchLocalStub) RunQuery(ctx context.Context, a0 string, a1 int) ([]Hit, error) {
 	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
-			return zero, err
+			return *new([]Hit), err
 		}
 		if a1, err = component.Copy(a1); err != nil {
-			return zero, err
+			return *new([]Hit), err
 		}
 	}
 	ctx, cancel := s.l.Context(ctx, "run_query")
 	defer cancel()
 	r, err := s.impl.RunQuery(ctx, a0, a1)
 	if err != nil {
-		return zero, component.LocalError("Search.run_query", err)
+		return *new([]Hit), component.LocalError("Search.run_query", err)
 	}
 	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
-			return zero, err
+			return *new([]Hit), err
 		}
 	}
 	return r, nil

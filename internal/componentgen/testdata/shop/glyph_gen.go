@@ -14,14 +14,14 @@ import (
 func init() {
 	component.RegisterStubs[Shop](
 		func(b *component.Binding) Shop { return shopRemoteStub{b} },
-		func(impl Shop, l *component.Local) Shop { return shopLocalStub{impl, l} })
+		func(impl Shop, l *component.Local) Shop { return &shopLocalStub{impl, l} })
 }
 
 // These fail to compile when Shop changed since glyph gen wrote this file:
 // regenerate it with glyph gen.
 var (
 	_ = glyphStubIsStaleRegenerateWithGlyphGen[Shop](shopRemoteStub{})
-	_ = glyphStubIsStaleRegenerateWithGlyphGen[Shop](shopLocalStub{})
+	_ = glyphStubIsStaleRegenerateWithGlyphGen[Shop](&shopLocalStub{})
 )
 
 // shopRemoteStub calls Shop through a component.Binding.
@@ -69,32 +69,31 @@ type shopLocalStub struct {
 	l    *component.Local
 }
 
-func (s shopLocalStub) Find(ctx context.Context, a0 string, a1 int) ([]Item, error) {
-	var zero []Item
+func (s *shopLocalStub) Find(ctx context.Context, a0 string, a1 int) ([]Item, error) {
 	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
-			return zero, err
+			return *new([]Item), err
 		}
 		if a1, err = component.Copy(a1); err != nil {
-			return zero, err
+			return *new([]Item), err
 		}
 	}
 	ctx, cancel := s.l.Context(ctx, "find")
 	defer cancel()
 	r, err := s.impl.Find(ctx, a0, a1)
 	if err != nil {
-		return zero, component.LocalError("Shop.find", err)
+		return *new([]Item), component.LocalError("Shop.find", err)
 	}
 	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
-			return zero, err
+			return *new([]Item), err
 		}
 	}
 	return r, nil
 }
 
-func (s shopLocalStub) Add(ctx context.Context, a0 Item) error {
+func (s *shopLocalStub) Add(ctx context.Context, a0 Item) error {
 	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
@@ -106,19 +105,18 @@ func (s shopLocalStub) Add(ctx context.Context, a0 Item) error {
 	return component.LocalError("Shop.add", s.impl.Add(ctx, a0))
 }
 
-func (s shopLocalStub) Watch(ctx context.Context, a0 time.Time) (iter.Seq[Item], error) {
-	var zero iter.Seq[Item]
+func (s *shopLocalStub) Watch(ctx context.Context, a0 time.Time) (iter.Seq[Item], error) {
 	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
-			return zero, err
+			return *new(iter.Seq[Item]), err
 		}
 	}
 	ctx, cancel := s.l.Context(ctx, "watch")
 	defer cancel()
 	r, err := s.impl.Watch(ctx, a0)
 	if err != nil {
-		return zero, component.LocalError("Shop.watch", err)
+		return *new(iter.Seq[Item]), component.LocalError("Shop.watch", err)
 	}
 	if s.l.Copies {
 		r = component.CopySeq(r)
@@ -126,47 +124,44 @@ func (s shopLocalStub) Watch(ctx context.Context, a0 time.Time) (iter.Seq[Item],
 	return r, nil
 }
 
-func (s shopLocalStub) Tail(ctx context.Context, a0 int) (iter.Seq2[Item, error], error) {
-	var zero iter.Seq2[Item, error]
+func (s *shopLocalStub) Tail(ctx context.Context, a0 int) (iter.Seq2[Item, error], error) {
 	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
-			return zero, err
+			return *new(iter.Seq2[Item, error]), err
 		}
 	}
 	ctx, cancel := s.l.Context(ctx, "tail")
 	defer cancel()
 	r, err := s.impl.Tail(ctx, a0)
 	if err != nil {
-		return zero, component.LocalError("Shop.tail", err)
+		return *new(iter.Seq2[Item, error]), component.LocalError("Shop.tail", err)
 	}
 	return component.CopySeq2("Shop.tail", r, s.l.Copies), nil
 }
 
-func (s shopLocalStub) Set(ctx context.Context, a0 wire2.Set[string]) (map[string]int, error) {
-	var zero map[string]int
+func (s *shopLocalStub) Set(ctx context.Context, a0 wire2.Set[string]) (map[string]int, error) {
 	if s.l.Copies {
 		var err error
 		if a0, err = component.Copy(a0); err != nil {
-			return zero, err
+			return *new(map[string]int), err
 		}
 	}
 	ctx, cancel := s.l.Context(ctx, "set")
 	defer cancel()
 	r, err := s.impl.Set(ctx, a0)
 	if err != nil {
-		return zero, component.LocalError("Shop.set", err)
+		return *new(map[string]int), component.LocalError("Shop.set", err)
 	}
 	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
-			return zero, err
+			return *new(map[string]int), err
 		}
 	}
 	return r, nil
 }
 
-func (s shopLocalStub) Import(ctx context.Context, a0 iter.Seq[Item], a1 iter.Seq2[Item, error]) (int, error) {
-	var zero int
+func (s *shopLocalStub) Import(ctx context.Context, a0 iter.Seq[Item], a1 iter.Seq2[Item, error]) (int, error) {
 	if s.l.Copies {
 		a0 = component.CopySeq(a0)
 		a1 = component.CopySeq2("Shop.import", a1, true)
@@ -175,17 +170,17 @@ func (s shopLocalStub) Import(ctx context.Context, a0 iter.Seq[Item], a1 iter.Se
 	defer cancel()
 	r, err := s.impl.Import(ctx, a0, a1)
 	if err != nil {
-		return zero, component.LocalError("Shop.import", err)
+		return *new(int), component.LocalError("Shop.import", err)
 	}
 	if s.l.Copies {
 		if r, err = component.Copy(r); err != nil {
-			return zero, err
+			return *new(int), err
 		}
 	}
 	return r, nil
 }
 
-func (s shopLocalStub) OnSale(ctx context.Context, a0 func(Item)) error {
+func (s *shopLocalStub) OnSale(ctx context.Context, a0 func(Item)) error {
 	ctx, cancel := s.l.Context(ctx, "on_sale")
 	defer cancel()
 	return component.LocalError("Shop.on_sale", s.impl.OnSale(ctx, a0))
