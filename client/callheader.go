@@ -38,15 +38,18 @@ func CallHeader(ctx context.Context) http.Header {
 }
 
 // timeoutValue returns the value of TimeoutHeader for ctx's deadline, or
-// "" when it has none. A deadline already past is sent as 0.
+// "" when it has none. The milliseconds are rounded up, so that the
+// server's deadline (counted from when the request arrives) falls after
+// the caller's: the caller gives up first and reports its own context's
+// error, as without the header. A deadline already past is sent as 0.
 func timeoutValue(ctx context.Context) string {
 	d, ok := ctx.Deadline()
 	if !ok {
 		return ""
 	}
-	ms := time.Until(d).Milliseconds()
-	if ms < 0 {
-		ms = 0
+	left := time.Until(d)
+	if left < 0 {
+		left = 0
 	}
-	return strconv.FormatInt(ms, 10)
+	return strconv.FormatInt(int64((left+time.Millisecond-1)/time.Millisecond), 10)
 }
