@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/component"
 	"github.com/glyph-ipc/glyph/component/componenttest"
 	"github.com/glyph-ipc/glyph/service"
@@ -194,5 +195,34 @@ func TestCapabilityAtBind(t *testing.T) {
 		if err != nil || len(got) != 1 || got[0] != "changed" {
 			t.Fatalf("Watch at %s with a callback of another type = %v, called back with %v", provider, err, got)
 		}
+	}
+}
+
+// TestClientBindWithoutRouter: a component's resource is an ordinary
+// hyperglyph resource, which client.Bind binds a struct of funcs to with
+// no router and no generated code.
+func TestClientBindWithoutRouter(t *testing.T) {
+	ctx := context.Background()
+	c := client.New()
+	idx, err := c.Get(ctx, componenttest.ServeHTTP(t, searchService()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := idx.Path(ctx, "Search")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Run  func(ctx context.Context, query string, max int) ([]string, error)
+		Size func(ctx context.Context) (int, error)
+	}
+	if err := res.Bind(&s); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Run(ctx, "x", 2); err != nil || len(got) != 2 {
+		t.Fatalf("Run = %v, %v", got, err)
+	}
+	if n, err := s.Size(ctx); err != nil || n != 3 {
+		t.Fatalf("Size = %d, %v", n, err)
 	}
 }

@@ -93,7 +93,8 @@ func (r *Router) Routes() Routes {
 // where they are; later ones use the new table. Providers that stay keep
 // their connections and health; new ones are described, and checked
 // against each binding, before their first call; providers no longer
-// listed are closed. Bindings to an interface that the new table drops
+// listed take no new calls, and are closed once the calls in flight on
+// them end (after 30 seconds at most). Bindings to an interface that the new table drops
 // fail their calls with a [service.KindNotFound] error until a table
 // routes it again.
 func (r *Router) SetRoutes(rs Routes) error {
@@ -135,9 +136,13 @@ func (r *Router) SetRoutes(rs Routes) error {
 		}
 	}
 	r.conns, r.routes = conns, maps.Clone(rs)
+	r.wg.Add(len(gone))
 	r.mu.Unlock()
 	for _, c := range gone {
-		c.close()
+		go func() {
+			defer r.wg.Done()
+			c.closeWhenIdle(r.ctx)
+		}()
 	}
 	return nil
 }
@@ -264,6 +269,23 @@ func (c *conn) provider(ctx context.Context) (Provider, error) {
 	}
 	c.p = p
 	return p, nil
+}
+
+// drainTimeout bounds how long a provider dropped from the routes waits
+// for its calls in flight before it is closed.
+const drainTimeout = 30 * time.Second
+
+// closeWhenIdle closes a provider dropped from the routes once no call is
+// in flight on it, or after drainTimeout, or when the router closes.
+func (c *conn) closeWhenIdle(ctx context.Context) {
+	c.mu.Lock()
+	c.closed = true // no new calls: provider() refuses them
+	c.mu.Unlock()
+	deadline := time.Now().Add(drainTimeout)
+	for c.pending.Load() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.close()
 }
 
 func (c *conn) close() error {

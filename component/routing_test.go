@@ -465,3 +465,33 @@ func TestFailOverNotSentAfterBind(t *testing.T) {
 		t.Fatal("the provider that went away got calls")
 	}
 }
+
+// TestDroppedProviderDrains: a call in flight on a provider that a new
+// table drops finishes there; later calls go to the new provider.
+func TestDroppedProviderDrains(t *testing.T) {
+	// Over a peer connection, which closing the provider would break.
+	a, b := newWhere("a"), newWhere("b")
+	aURL, bURL := componenttest.ServePeer(t, "tcp", whereService(a)), componenttest.ServePeer(t, "tcp", whereService(b))
+	r := newRouter(t, component.Routes{"Where": {Providers: []string{aURL}}})
+	w := bindWhere(t, r)
+	ctx := context.Background()
+	held := make(chan string, 1)
+	go func() {
+		got, err := w.Hold(ctx)
+		if err != nil {
+			got = err.Error()
+		}
+		held <- got
+	}()
+	<-a.held
+	if err := r.SetRoutes(component.Routes{"Where": {Providers: []string{bURL}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := w.Get(ctx, "k"); err != nil || got != "b" {
+		t.Fatalf("after the new table: Get = %q, %v", got, err)
+	}
+	close(a.release)
+	if got := <-held; got != "a" {
+		t.Fatalf("the call in flight on the dropped provider ended with %q", got)
+	}
+}
