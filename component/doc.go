@@ -33,8 +33,9 @@
 // # Calling
 //
 // A [Router] maps interface names to providers through a routing table
-// ([Routes]: from code, a file, or the environment variable
-// GLYPH_ROUTES), whose provider URLs pick the transport by scheme:
+// ([Routes]: from code, from a file, which [FollowRoutes] may follow, or
+// from the environment variable GLYPH_ROUTES) that may change while calls
+// run ([Router.SetRoutes]). Its provider URLs pick the transport by scheme:
 // inproc:, http(s)://, ws(s)://, tcp://, unix://, and schemes that other
 // packages register ([RegisterScheme]; an unknown scheme is a
 // [service.KindUnsupported] error). Callers bind through it:

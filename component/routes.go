@@ -2,6 +2,7 @@ package component
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -132,16 +133,12 @@ func ParseRoutes(data []byte) (Routes, error) {
 	return rs, nil
 }
 
-// ReadRoutes reads a routing table from the JSON file at path.
+// ReadRoutes reads a routing table from the JSON file at path (see
+// [FollowRoutes] to follow its changes).
 func ReadRoutes(path string) (Routes, error) {
-	f, err := os.Open(path)
+	b, err := readLimited(path)
 	if err != nil {
-		return nil, fmt.Errorf("component: routes: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxRoutesBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("component: routes: %w", err)
+		return nil, err
 	}
 	return ParseRoutes(b)
 }
@@ -202,4 +199,54 @@ func (rs Routes) Check() error {
 		}
 	}
 	return nil
+}
+
+// FollowRoutes keeps r's table that of the JSON file at path: it reads
+// the file every interval (a second when 0 or less) and, when its content
+// changed, parses it ([ParseRoutes]) and sets it ([Router.SetRoutes]). A
+// file that cannot be read or parsed leaves the table as it was, and the
+// error goes to onError when it is not nil. It returns when ctx ends.
+func FollowRoutes(ctx context.Context, r *Router, path string, interval time.Duration, onError func(error)) {
+	if interval <= 0 {
+		interval = time.Second
+	}
+	var last []byte
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if b, err := readLimited(path); err != nil {
+			report(onError, err)
+		} else if !bytes.Equal(b, last) {
+			last = b
+			rs, err := ParseRoutes(b)
+			if err == nil {
+				err = r.SetRoutes(rs)
+			}
+			report(onError, err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func report(onError func(error), err error) {
+	if err != nil && onError != nil {
+		onError(err)
+	}
+}
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("component: routes: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxRoutesBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("component: routes: %w", err)
+	}
+	return b, nil
 }

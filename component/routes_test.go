@@ -1,6 +1,7 @@
 package component_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -90,4 +91,51 @@ func FuzzParseRoutes(f *testing.F) {
 			t.Fatalf("ParseRoutes accepted a table that Check refuses: %v", err)
 		}
 	})
+}
+
+func TestFollowRoutes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "routes.json")
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`{"A": {"providers": ["inproc:a"]}}`)
+	r := newRouter(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	errs := make(chan error, 10)
+	done := make(chan struct{})
+	go func() {
+		component.FollowRoutes(ctx, r, path, 5*time.Millisecond, func(err error) { errs <- err })
+		close(done)
+	}()
+	defer func() { cancel(); <-done }()
+	waitFor := func(name string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for _, ok := r.Routes()[name]; !ok; _, ok = r.Routes()[name] {
+			if time.Now().After(deadline) {
+				t.Fatalf("the router never routed %s: %v", name, r.Routes())
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitFor("A")
+	write(`{"A": {"providers": []}}`) // refused: the table stays
+	select {
+	case err := <-errs:
+		if !strings.Contains(err.Error(), "A has no providers") {
+			t.Fatalf("onError got %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a bad table was not reported")
+	}
+	if _, ok := r.Routes()["A"]; !ok {
+		t.Fatal("a bad table replaced the good one")
+	}
+	write(`{"B": {"providers": ["inproc:b"]}}`)
+	waitFor("B")
+	if _, ok := r.Routes()["A"]; ok {
+		t.Fatal("the new table kept A")
+	}
 }
