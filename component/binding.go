@@ -487,9 +487,9 @@ func (b *Binding) Stream(ctx context.Context, method string, args []any) iter.Se
 	}
 }
 
-// Decode stores a glyph value (a streamed item) in the Go value out
+// decode stores a glyph value (a streamed item) in the Go value out
 // points to, as the wire would decode it.
-func Decode(v any, out any) error {
+func decode(v any, out any) error {
 	b, err := wire.Marshal(v)
 	if err == nil {
 		err = wire.Unmarshal(b, out)

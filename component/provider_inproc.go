@@ -292,7 +292,7 @@ func goCallback(ref any) (service.CallbackFunc, error) {
 		}
 		for _, a := range args {
 			v := reflect.New(ft.In(len(in)))
-			if err := Decode(a, v.Interface()); err != nil {
+			if err := decode(a, v.Interface()); err != nil {
 				return nil, &service.Error{Kind: service.KindInvalid, Message: fmt.Sprintf("callback argument %d: %v", len(in), err)}
 			}
 			in = append(in, v.Elem())

@@ -127,7 +127,7 @@ func seqStub(t reflect.Type, e *expectation, items func(func(any, error) bool)) 
 		for v, err := range items {
 			item := reflect.New(e.result)
 			if err == nil {
-				err = Decode(v, item.Interface())
+				err = decode(v, item.Interface())
 			}
 			var res []reflect.Value
 			switch {
@@ -226,7 +226,7 @@ func noCancel() {}
 // the method's default deadline ([Timeout]) when ctx has none. Call
 // cancel when the call returns.
 func (l *Local) Context(ctx context.Context, method string) (context.Context, context.CancelFunc) {
-	ctx = LocalContext(ctx)
+	ctx = localContext(ctx)
 	if l.timeouts != nil {
 		if d, ok := l.timeouts[method]; ok {
 			if _, has := ctx.Deadline(); !has {
@@ -374,11 +374,10 @@ func localKind(err error) service.Kind {
 	return service.KindInternal
 }
 
-// LocalContext returns the context a local stub calls an implementation
-// with: ctx, with the headers of [client.WithCallHeader] as the request
-// headers the implementation reads with [service.RequestHeader], as a
-// remote implementation would.
-func LocalContext(ctx context.Context) context.Context {
+// localContext returns ctx with the headers of [client.WithCallHeader] as
+// the request headers the implementation reads with
+// [service.RequestHeader], as a remote implementation would.
+func localContext(ctx context.Context) context.Context {
 	if h := client.CallHeader(ctx); h != nil {
 		return service.WithRequestHeader(ctx, h)
 	}
@@ -405,7 +404,7 @@ func Seq2[T any](items iter.Seq2[any, error]) iter.Seq2[T, error] {
 		for v, err := range items {
 			var item T
 			if err == nil {
-				err = Decode(v, &item)
+				err = decode(v, &item)
 			}
 			if !yield(item, err) || err != nil {
 				return
@@ -427,10 +426,21 @@ func CopySeq[T any](seq iter.Seq[T]) iter.Seq[T] {
 	}
 }
 
-// CopySeq2 returns seq with its items copied ([Copy]) when copies is set
-// and its errors as a remote caller of op would see them ([LocalError]),
-// for a local stub.
-func CopySeq2[T any](op string, seq iter.Seq2[T, error], copies bool) iter.Seq2[T, error] {
+// CopySeq2 returns seq with its items copied ([Copy]) and its errors as a
+// remote caller of op would see them ([LocalError]), for a local stub
+// that copies.
+func CopySeq2[T any](op string, seq iter.Seq2[T, error]) iter.Seq2[T, error] {
+	return localSeq2(op, seq, true)
+}
+
+// LocalSeq2 returns seq with its errors as a remote caller of op would
+// see them ([LocalError]), its items as they are: for a local stub that
+// does not copy.
+func LocalSeq2[T any](op string, seq iter.Seq2[T, error]) iter.Seq2[T, error] {
+	return localSeq2(op, seq, false)
+}
+
+func localSeq2[T any](op string, seq iter.Seq2[T, error], copies bool) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		for v, err := range seq {
 			if err == nil && copies {

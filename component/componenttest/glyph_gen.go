@@ -231,7 +231,10 @@ func (s *echoLocalStub) Count(ctx context.Context, a0 int) (iter.Seq2[int, error
 	if err != nil {
 		return *new(iter.Seq2[int, error]), component.LocalError("Echo.count", err)
 	}
-	return component.CopySeq2("Echo.count", r, s.l.Copies), nil
+	if s.l.Copies {
+		return component.CopySeq2("Echo.count", r), nil
+	}
+	return component.LocalSeq2("Echo.count", r), nil
 }
 
 // glyphStubIsStaleRegenerateWithGlyphGen takes a stub as the interface T: it compiles only while the

@@ -349,7 +349,7 @@ func (g *generator) write(name string, methods []method) {
 			case "Seq":
 				w.WriteString("\tif s.l.Copies {\n\t\tr = component.CopySeq(r)\n\t}\n\treturn r, nil\n")
 			case "Seq2":
-				fmt.Fprintf(w, "\treturn component.CopySeq2(%q, r, s.l.Copies), nil\n", op)
+				fmt.Fprintf(w, "\tif s.l.Copies {\n\t\treturn component.CopySeq2(%q, r), nil\n\t}\n\treturn component.LocalSeq2(%q, r), nil\n", op, op)
 			default:
 				fmt.Fprintf(w, "\tif s.l.Copies {\n\t\tif r, err = component.Copy(r); err != nil {\n\t\t\treturn *new(%s), err\n\t\t}\n\t}\n\treturn r, nil\n", m.result)
 			}
@@ -370,7 +370,7 @@ func (g *generator) copyParams(m method, op, zero string) {
 		case "Seq":
 			lines = append(lines, fmt.Sprintf("\t\ta%d = component.CopySeq(a%d)\n", i, i))
 		case "Seq2":
-			lines = append(lines, fmt.Sprintf("\t\ta%d = component.CopySeq2(%q, a%d, true)\n", i, op, i))
+			lines = append(lines, fmt.Sprintf("\t\ta%d = component.CopySeq2(%q, a%d)\n", i, op, i))
 		}
 	}
 	if len(lines) == 0 {

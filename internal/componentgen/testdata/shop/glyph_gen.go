@@ -137,7 +137,10 @@ func (s *shopLocalStub) Tail(ctx context.Context, a0 int) (iter.Seq2[Item, error
 	if err != nil {
 		return *new(iter.Seq2[Item, error]), component.LocalError("Shop.tail", err)
 	}
-	return component.CopySeq2("Shop.tail", r, s.l.Copies), nil
+	if s.l.Copies {
+		return component.CopySeq2("Shop.tail", r), nil
+	}
+	return component.LocalSeq2("Shop.tail", r), nil
 }
 
 func (s *shopLocalStub) Set(ctx context.Context, a0 wire2.Set[string]) (map[string]int, error) {
@@ -164,7 +167,7 @@ func (s *shopLocalStub) Set(ctx context.Context, a0 wire2.Set[string]) (map[stri
 func (s *shopLocalStub) Import(ctx context.Context, a0 iter.Seq[Item], a1 iter.Seq2[Item, error]) (int, error) {
 	if s.l.Copies {
 		a0 = component.CopySeq(a0)
-		a1 = component.CopySeq2("Shop.import", a1, true)
+		a1 = component.CopySeq2("Shop.import", a1)
 	}
 	ctx, cancel := s.l.Context(ctx, "import")
 	defer cancel()
