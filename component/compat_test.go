@@ -226,3 +226,28 @@ func TestClientBindWithoutRouter(t *testing.T) {
 		t.Fatalf("Size = %d, %v", n, err)
 	}
 }
+
+// TestDialWithoutStubs: with no generated stubs, Dial says to run glyph
+// gen, except for a colocated caller that asked for no copies, which
+// gets the implementation itself.
+func TestDialWithoutStubs(t *testing.T) {
+	ctx := context.Background()
+	r := newRouter(t, component.Routes{"Search": {Providers: []string{componenttest.ServeHTTP(t, searchService())}}})
+	_, err := component.Dial[Search](ctx, r)
+	if service.KindOf(err) != service.KindUnsupported || !strings.Contains(err.Error(), "glyph gen") || !strings.Contains(err.Error(), "Router.Bind") {
+		t.Fatalf("Dial without stubs = %v", err)
+	}
+	t.Cleanup(component.ServeInProcess("search-nostub", searchService()))
+	r = newRouter(t, component.Routes{"Search": {Providers: []string{"inproc:search-nostub?copy=0"}}})
+	s, err := component.Dial[Search](ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.(search); !ok {
+		t.Fatalf("a colocated caller without copies got %T, want the implementation", s)
+	}
+	r = newRouter(t, component.Routes{"Search": {Providers: []string{"inproc:search-nostub"}}})
+	if _, err := component.Dial[Search](ctx, r); service.KindOf(err) != service.KindUnsupported {
+		t.Fatalf("a colocated caller with copies and no stubs: %v", err)
+	}
+}
