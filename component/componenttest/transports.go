@@ -37,7 +37,7 @@ func InProcess(copies bool) Transport {
 			}
 			return "inproc:" + name + "?copy=0", nil
 		},
-		Copies: copies, Streams: true, Headers: true, Deadlines: true,
+		Copies: copies, Streams: true, Headers: true, Deadlines: true, Describes: true,
 	}
 }
 
@@ -47,7 +47,7 @@ func HTTP() Transport {
 		Serve: func(t *testing.T, svc *service.Service) (string, component.Provider) {
 			return ServeHTTP(t, svc), nil
 		},
-		Copies: true, Streams: true, Headers: true, Deadlines: true,
+		Copies: true, Streams: true, Headers: true, Deadlines: true, Describes: true,
 	}
 }
 
@@ -69,7 +69,7 @@ func InMemoryHTTP() Transport {
 			const u = "http://in-memory/"
 			return u, component.NewClientProvider(client.New(client.WithHTTPClient(handlerClient{h})), u)
 		},
-		Copies: true, Streams: true, Headers: true, Deadlines: true,
+		Copies: true, Streams: true, Headers: true, Deadlines: true, Describes: true,
 	}
 }
 
@@ -93,7 +93,7 @@ func Peer(scheme string) Transport {
 		Serve: func(t *testing.T, svc *service.Service) (string, component.Provider) {
 			return ServePeer(t, scheme, svc), nil
 		},
-		Copies: true, Streams: true, Headers: true, Deadlines: true,
+		Copies: true, Streams: true, Headers: true, Deadlines: true, Describes: true,
 	}
 }
 
