@@ -227,35 +227,39 @@ func (b *Binding) setArgs(call *Call, e *expectation, args []any) error {
 	if len(args) != 1 {
 		return &service.Error{Op: b.iface + "." + e.name, Kind: service.KindInvalid, Message: fmt.Sprintf("takes one %s, got %d arguments", e.byName, len(args))}
 	}
-	named, err := fieldsOf(args[0])
+	named, inOrder, err := fieldsOf(args[0])
 	if err != nil {
 		return &service.Error{Op: b.iface + "." + e.name, Kind: service.KindInvalid, Message: err.Error()}
 	}
-	call.Named = named
+	call.Named, call.InOrder = named, inOrder
 	return nil
 }
 
-// fieldsOf returns a struct's fields as the wire names them.
-func fieldsOf(v any) (map[string]any, error) {
+// fieldsOf returns a struct's fields as the wire names them, leaving out
+// the optional ones that are zero, and every field's value in order.
+func fieldsOf(v any) (named map[string]any, inOrder []any, err error) {
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
 		rv = rv.Elem()
 	}
 	if rv.Kind() != reflect.Struct {
-		return nil, fmt.Errorf("expected a struct, got %T", v)
+		return nil, nil, fmt.Errorf("expected a struct, got %T", v)
 	}
-	out := map[string]any{}
+	named = map[string]any{}
 	for _, f := range wire.Fields(rv.Type()) {
 		fv, err := rv.FieldByIndexErr(f.Index)
 		if err != nil {
-			continue // behind a nil embedded pointer: not set
+			// Behind a nil embedded pointer: not set.
+			inOrder = append(inOrder, reflect.Zero(f.Type).Interface())
+			continue
 		}
+		inOrder = append(inOrder, fv.Interface())
 		if (slices.Contains(f.Options, "omitempty") || slices.Contains(f.Options, "optional")) && fv.IsZero() {
 			continue
 		}
-		out[f.Name] = fv.Interface()
+		named[f.Name] = fv.Interface()
 	}
-	return out, nil
+	return named, inOrder, nil
 }
 
 // invoke routes one call: it picks a provider, checks the arguments

@@ -36,7 +36,8 @@
 // ([Routes]: from code, from a file, which [FollowRoutes] may follow, or
 // from the environment variable GLYPH_ROUTES) that may change while calls
 // run ([Router.SetRoutes]). Its provider URLs pick the transport by scheme:
-// inproc:, http(s)://, ws(s)://, tcp://, unix://, and schemes that other
+// inproc:, http(s)://, ws(s)://, tcp://, unix://, jsonrpc+http(s)://,
+// xmlrpc+http(s)://, nats://host:port/prefix, and schemes that other
 // packages register ([RegisterScheme]; an unknown scheme is a
 // [service.KindUnsupported] error). Callers bind through it:
 //
@@ -88,4 +89,13 @@
 // streams) for its client and registering its URL scheme: a small
 // adapter. Package componenttest holds the conformance suite that every
 // transport runs.
+//
+// JSON-RPC, XML-RPC and NATS name methods ("Search.run_query") and describe
+// no interface: callers bind to them unchecked, and the service checks
+// each call when it arrives. Their results are plain values (JSON's, or
+// XML-RPC's), converted to the caller's Go types part by part as the
+// service converts arguments by their input types. XML-RPC has no
+// arguments by name: a method that takes a struct gets its fields by
+// position, in order. NATS streams results; the other two do not, and
+// binding a streaming method to them is a [service.KindUnsupported] error.
 package component

@@ -66,6 +66,10 @@ type Call struct {
 	// caller's Go values, already checked against the inputs' types.
 	Args  []any
 	Named map[string]any
+	// InOrder, with Named, is every field of the struct in order, those
+	// Named leaves out (optional and zero) included: the arguments by
+	// position for a transport that has no names (XML-RPC).
+	InOrder []any
 	// Header is the call's metadata: trace context, identity, as
 	// [client.WithCallHeader] put it in the caller's context. The
 	// providers over package client send it from the context itself.
@@ -92,7 +96,8 @@ var schemes struct {
 
 // RegisterScheme makes providers of URLs with the given scheme (such as
 // "jsonrpc+http") with d. Registering a scheme twice replaces its dialer.
-// The schemes built in are inproc, http, https, ws, wss, tcp and unix.
+// The schemes built in are inproc, http, https, ws, wss, tcp, unix,
+// jsonrpc+http, jsonrpc+https, xmlrpc+http, xmlrpc+https and nats.
 func RegisterScheme(scheme string, d Dialer) {
 	schemes.mu.Lock()
 	defer schemes.mu.Unlock()
