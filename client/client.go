@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/internal/plain"
@@ -196,7 +197,11 @@ func (c *Client) do(ctx context.Context, r *request) (*Value, error) {
 			r = &request{op: "GET " + loc, method: http.MethodGet, url: loc}
 			continue
 		}
-		return c.response(r, resp, cached)
+		v, err := c.response(r, resp, cached)
+		if err != nil {
+			return nil, ownDeadline(ctx, r.op, err)
+		}
+		return v, nil
 	}
 	return nil, &service.Error{Op: r.op, Kind: service.KindInternal, Message: fmt.Sprintf("more than %d redirects", maxRedirects)}
 }
@@ -243,8 +248,14 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *cacheEn
 	}
 	req.Header = header
 	header["Accept"] = acceptHeader
+	for k, vs := range CallHeader(ctx) {
+		header[k] = append([]string(nil), vs...)
+	}
 	for k, vs := range c.header {
 		header[k] = append([]string(nil), vs...)
+	}
+	if t := timeoutValue(ctx); t != "" {
+		header[TimeoutHeader] = []string{t}
 	}
 	for k, v := range r.header {
 		header.Set(k, v)
@@ -301,6 +312,18 @@ func newRequest(ctx context.Context, r *request, method string, body io.ReadClos
 		req.Body = body
 	}
 	return req, nil
+}
+
+// ownDeadline reports a deadline_exceeded answer that came when ctx's
+// own deadline had passed as ctx's error, as if the answer had not come:
+// the server gave up because the deadline the request carried
+// (TimeoutHeader) passed, at about the moment the caller's own did.
+func ownDeadline(ctx context.Context, op string, err error) error {
+	d, ok := ctx.Deadline()
+	if !ok || service.KindOf(err) != service.KindDeadlineExceeded || time.Now().Before(d) {
+		return err
+	}
+	return &service.Error{Op: op, Kind: service.KindDeadlineExceeded, Message: context.DeadlineExceeded.Error(), Err: context.DeadlineExceeded}
 }
 
 // transportError describes a request that got no answer.

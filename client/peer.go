@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"net/http"
 	"reflect"
 	"strings"
@@ -257,6 +258,16 @@ func (c *Client) startPeer(ctx context.Context, op, endpoint, method string, pay
 	// The arguments in one message, not a stream of one item: the
 	// server binds them as HTTP does, so a list for an iter.Seq input is
 	// its items (a streamed argument goes by startPeerSeq instead).
+	if h := CallHeader(ctx); len(h) > 0 {
+		merged := make(map[string]string, len(h)+len(header))
+		for k, vs := range h {
+			if _, own := c.callHeader[k]; !own { // the client's own headers win
+				merged[k] = strings.Join(vs, ", ")
+			}
+		}
+		maps.Copy(merged, header) // and so do the form's
+		header = merged
+	}
 	st, err := conn.CallStream(ctx, method, payload, c.callOptions(safe, header)...)
 	if err != nil {
 		return fail(peerError(op, err))

@@ -3,6 +3,7 @@ package hyperhttp
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -226,7 +228,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// the body after the response has started. HTTP/2 always does.
 		http.NewResponseController(tw).EnableFullDuplex()
 	}
-	res, err := h.svc.Serve(r.Context(), req)
+	ctx, cancel, err := callContext(r)
+	if err != nil {
+		h.writeError(tw, r, err)
+		return
+	}
+	defer cancel()
+	res, err := h.svc.Serve(ctx, req)
 	if err != nil {
 		h.writeError(tw, r, body.blame(err))
 		return
@@ -719,4 +727,34 @@ func (l *limitReader) note(err error) error {
 		l.err = err
 	}
 	return err
+}
+
+// TimeoutHeader is the request header that carries a call's deadline: the
+// milliseconds the caller had left when it sent the request, a decimal
+// integer. The handler serves the call with a context that ends then.
+const TimeoutHeader = "Glyph-Timeout"
+
+// maxTimeout bounds the deadline a request may ask for: more is no
+// deadline at all.
+const maxTimeout = 1<<31 - 1 // milliseconds, about 24 days
+
+// callContext returns the request's context with the deadline its
+// Glyph-Timeout header asks for (the milliseconds the caller had left),
+// or a [service.KindInvalid] error when the header is not a number of
+// milliseconds.
+func callContext(r *http.Request) (context.Context, context.CancelFunc, error) {
+	ctx := r.Context()
+	v := r.Header.Get(TimeoutHeader)
+	if v == "" {
+		return ctx, func() {}, nil
+	}
+	ms, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || ms < 0 {
+		return nil, nil, &service.Error{Kind: service.KindInvalid, Message: "bad " + TimeoutHeader + " header " + strconv.Quote(v) + ": want milliseconds"}
+	}
+	if ms > maxTimeout {
+		return ctx, func() {}, nil
+	}
+	c, cancel := context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
+	return c, cancel, nil
 }

@@ -116,6 +116,7 @@ func TestServiceCalls(t *testing.T) {
 				{"add", []any{int64(2), int64(3)}, true, int64(5)},
 				{"add", map[string]any{"b": int64(1), "a": int64(2)}, false, int64(3)}, // safe, called with POST
 				{"echo", []any{map[string]any{"foo": "bar"}}, false, map[string]any{"foo": "bar"}},
+				{"echo", []any{[]any{map[string]any{"foo": "bar"}}}, false, []any{map[string]any{"foo": "bar"}}}, // a list of maps
 				{"nothing", nil, false, nil},
 				{"made", nil, false, hyper.Link{URL: "/User/?x"}},
 				{"count", []any{int64(0)}, false, []any{}}, // a stream without items

@@ -232,8 +232,13 @@ func (c *Conn) incoming(env *Envelope) {
 	case env.ID != 0 && c.calls.Load() >= int64(c.cfg.MaxStreams),
 		env.ID == 0 && c.notifying.Load() >= int64(c.cfg.MaxStreams):
 		refuse = opErrorf(env.Method, service.KindOverloaded, "too many calls at once (%d)", c.cfg.MaxStreams)
-	case c.lingering.Load() >= int64(c.cfg.MaxStreams) || len(c.in) >= 2*c.cfg.MaxStreams:
+	case c.lingering.Load() >= int64(c.cfg.MaxStreams):
 		refuse = opErrorf(env.Method, service.KindOverloaded, "too many handlers still running after their calls were canceled (%d)", c.cfg.MaxStreams)
+	case len(c.in) >= 4*c.cfg.MaxStreams:
+		// Calls answered whose caller has not ended their arguments, besides
+		// those served and lingering, and those whose last reply is on its
+		// way: a caller that never ends them is refused new calls.
+		refuse = opErrorf(env.Method, service.KindOverloaded, "too many answered calls whose arguments never ended (%d)", len(c.in))
 	case !func() bool { admitted = c.admitInbound(c.rxSize); return admitted }():
 		refuse = opErrorf(env.Method, service.KindOverloaded, "requests waiting for their handlers over the limit of %d bytes", c.cfg.MaxInboundBytes)
 	default:

@@ -185,6 +185,12 @@
 //	"C/?<state>"           an instance whose state is in its URL (GET)
 //	"C/m?<state>"          its method m
 //	"C/<id>/", "C/<id>/m"  a persistent instance, and its method m
+//	"O/", "O/m"            an object (see Service.Object), and its method m
+//
+// An object is a fixed resource with a profile whose methods are plain
+// functions, such as a Go interface registered by package component: its
+// methods' URLs need no query. The functions Serve calls read the
+// request's headers (HTTP headers, peer call headers) with RequestHeader.
 //
 // These URLs are the service's own: clients get them from the index and
 // the resources, never build them. A path that names nothing is [KindNotFound];

@@ -112,6 +112,24 @@ type SeeOther struct{ URL string }
 // the new resource's URL. A function returns it (or a *Created).
 type Created struct{ URL string }
 
+type headerKey struct{}
+
+// RequestHeader returns the headers of the request being served
+// (Request.Header: HTTP headers, peer call headers), for the function
+// Serve calls with ctx, such as a trace context or the caller's identity;
+// nil when the transport gave none. The result must not be changed.
+func RequestHeader(ctx context.Context) map[string][]string {
+	h, _ := ctx.Value(headerKey{}).(map[string][]string)
+	return h
+}
+
+// WithRequestHeader returns a copy of ctx whose [RequestHeader] is h:
+// what Serve gives the functions it calls, and what a caller in the same
+// process that calls a function directly may give it instead.
+func WithRequestHeader(ctx context.Context, h map[string][]string) context.Context {
+	return context.WithValue(ctx, headerKey{}, h)
+}
+
 // isGet reports whether a request method is a safe read.
 func isGet(method string) bool { return method == "GET" || method == "HEAD" }
 
@@ -135,6 +153,9 @@ func (s *Service) Serve(ctx context.Context, req *Request) (res *Result, err err
 			res, err = nil, s.panicked(req.Path, p)
 		}
 	}()
+	if req.Header != nil {
+		ctx = WithRequestHeader(ctx, req.Header)
+	}
 	root := req.Root
 	if root == "" {
 		root = "/"
@@ -166,10 +187,15 @@ func (s *Service) Serve(ctx context.Context, req *Request) (res *Result, err err
 	s.mu.RLock()
 	fn := s.funcs[head]
 	cl := s.classes[head]
+	obj := s.objects[head]
 	s.mu.RUnlock()
 	switch {
+	case obj != nil && nested:
+		return s.serveObject(ctx, req, root, obj, rest)
+	case obj != nil:
+		return nil, &Error{Kind: KindNotFound, Message: fmt.Sprintf("no %q: %q is an object, at %q", path, head, head+"/")}
 	case fn != nil && !nested:
-		return s.serveFunc(ctx, req, root, fn)
+		return s.serveCallable(ctx, req, root, root+fn.name, fn)
 	case cl != nil && !nested:
 		return s.serveConstructor(ctx, req, root, cl)
 	case cl != nil:
@@ -180,11 +206,12 @@ func (s *Service) Serve(ctx context.Context, req *Request) (res *Result, err err
 	return nil, &Error{Kind: KindNotFound, Message: fmt.Sprintf("no function or class %q", head)}
 }
 
-func (s *Service) serveFunc(ctx context.Context, req *Request, root string, fn *callable) (*Result, error) {
+// serveCallable calls a function, or a method of an object, at url.
+func (s *Service) serveCallable(ctx context.Context, req *Request, root, url string, fn *callable) (*Result, error) {
 	get := isGet(req.Method)
 	if get && fn.kind == unsafeKind && req.Query == "" {
 		// Reading an unsafe function's URL shows its form.
-		return &Result{Value: s.describe(ctx, root, root+fn.name, fn, reflect.Value{}, 0, self{}), Cacheable: true}, nil
+		return &Result{Value: s.describe(ctx, root, url, fn, reflect.Value{}, 0, self{}), Cacheable: true}, nil
 	}
 	if get && fn.kind == unsafeKind {
 		return nil, &Error{Op: fn.op, Kind: KindMethodNotAllowed, Message: "call it with POST: it is a form"}
@@ -759,7 +786,7 @@ func (s *Service) resource(ctx context.Context, root string, cl *class, inst ref
 func (s *Service) describe(ctx context.Context, root, url string, c *callable, recv reflect.Value, depth int, me self) any {
 	switch {
 	case c.kind == inlineKind:
-		l := hyper.Link{URL: url, Inline: true}
+		l := hyper.Link{URL: url, Inline: true, Extra: c.attrs}
 		if depth > maxDepth {
 			l.Content = hyper.Error{Message: fmt.Sprintf("%s: inline results nested more than %d deep", c.op, maxDepth)}
 			return l
@@ -781,11 +808,11 @@ func (s *Service) describe(ctx context.Context, root, url string, c *callable, r
 		l.Content = v
 		return l
 	case c.kind == safeKind && len(c.params) == 0:
-		return hyper.Link{URL: url}
+		return hyper.Link{URL: url, Extra: c.attrs}
 	case c.kind == safeKind && !strings.Contains(url, "?"):
-		return hyper.Form{URL: url, Method: "GET", Values: c.inputs()}
+		return hyper.Form{URL: url, Method: "GET", Values: c.inputs(), Extra: c.attrs}
 	}
-	return hyper.Form{URL: url, Method: "POST", Values: c.inputs()}
+	return hyper.Form{URL: url, Method: "POST", Values: c.inputs(), Extra: c.attrs}
 }
 
 // index lists every function and class not hidden.
@@ -796,9 +823,11 @@ func (s *Service) index(ctx context.Context, root string) hyper.Resource {
 	content := map[string]any{}
 	for _, n := range names {
 		s.mu.RLock()
-		fn, cl := s.funcs[n], s.classes[n]
+		fn, cl, obj := s.funcs[n], s.classes[n], s.objects[n]
 		s.mu.RUnlock()
 		switch {
+		case obj != nil:
+			content[n] = hyper.Link{URL: root + n + "/"}
 		case fn != nil && !fn.hidden:
 			content[n] = s.describe(ctx, root, root+n, fn, reflect.Value{}, 0, self{})
 		case cl != nil && cl.ctor != nil: // without one, nothing to offer

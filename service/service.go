@@ -27,6 +27,7 @@ type Service struct {
 	mu      sync.RWMutex // guards the maps and order below
 	funcs   map[string]*callable
 	classes map[string]*class
+	objects map[string]*object
 	order   []string // names in registration order, for the index
 	byCode  map[uintptr]*callable
 	byType  map[reflect.Type]*class
@@ -83,6 +84,7 @@ func New(opts ...Option) *Service {
 		name:    "index",
 		funcs:   map[string]*callable{},
 		classes: map[string]*class{},
+		objects: map[string]*object{},
 		byCode:  map[uintptr]*callable{},
 		byType:  map[reflect.Type]*class{},
 	}
@@ -232,7 +234,8 @@ func (s *Service) MustFunc(name string, fn any, opts ...FuncOption) {
 func (s *Service) taken(name string) bool {
 	_, f := s.funcs[name]
 	_, c := s.classes[name]
-	return f || c
+	_, o := s.objects[name]
+	return f || c || o
 }
 
 func validName(name string) bool {
@@ -282,6 +285,7 @@ type callable struct {
 	hidden       bool // not listed in the index or the resource
 	redirect     bool
 	cacheControl string
+	attrs        map[string]any // Attr: extra attributes of its link or form
 
 	argNames []string       // from Args
 	defaults map[string]any // from Default

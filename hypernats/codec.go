@@ -1,0 +1,287 @@
+package hypernats
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"slices"
+
+	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/internal/plain"
+	"github.com/glyph-ipc/glyph/internal/plainform"
+	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/wire"
+)
+
+// The media types of the two codecs, as the Content-Type header names
+// them.
+const (
+	MediaTypeGlyph = "application/vnd.hyperglyph"
+	MediaTypeJSON  = "application/json"
+)
+
+// Codec is how a payload is encoded: [CodecGlyph] or [CodecJSON].
+type Codec uint8
+
+const (
+	// CodecJSON is plain JSON, what NATS tooling sends: a request
+	// without a Content-Type header is JSON.
+	CodecJSON Codec = iota
+	// CodecGlyph is the hyperglyph encoding (package wire), which carries
+	// every glyph value as it is.
+	CodecGlyph
+)
+
+// String returns the codec's media type.
+func (c Codec) String() string {
+	if c == CodecGlyph {
+		return MediaTypeGlyph
+	}
+	return MediaTypeJSON
+}
+
+// codecOf picks the codec of a request by its Content-Type header: JSON
+// when there is none (see spec.md).
+func codecOf(contentType string) (Codec, error) {
+	switch contentType {
+	case "", MediaTypeJSON:
+		return CodecJSON, nil
+	case MediaTypeGlyph:
+		return CodecGlyph, nil
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	switch {
+	case err != nil:
+		return CodecJSON, &service.Error{Kind: service.KindUnsupported, Message: fmt.Sprintf("bad Content-Type %q: %v", short(contentType), err)}
+	case mt == MediaTypeGlyph:
+		return CodecGlyph, nil
+	case mt == MediaTypeJSON:
+		return CodecJSON, nil
+	}
+	return CodecJSON, &service.Error{Kind: service.KindUnsupported, Message: fmt.Sprintf("Content-Type %q: the payload is %s or %s", short(mt), MediaTypeJSON, MediaTypeGlyph)}
+}
+
+// bindArgs sets req's arguments from a request payload (see spec.md,
+// "Arguments"): a list is positional arguments, a dict named ones, an
+// empty payload or nil none, and any other value the one positional
+// argument. JSON arguments are converted by the declared types of
+// inputs.
+func bindArgs(req *service.Request, codec Codec, data []byte, inputs []input, limits wire.Limits) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	if codec == CodecGlyph {
+		var v any
+		if err := wire.UnmarshalConfig(data, &v, wire.DecodeConfig{Limits: limits, SpoolThreshold: -1}); err != nil {
+			return badPayload(err)
+		}
+		bindGlyph(req, v)
+		return nil
+	}
+	v, err := decodeJSON(data, limits)
+	if err != nil {
+		return badPayload(err)
+	}
+	return bindJSON(req, v, inputs)
+}
+
+func badPayload(err error) *service.Error {
+	return &service.Error{Kind: service.KindInvalid, Message: "bad payload: " + err.Error(), Err: err}
+}
+
+// bindGlyph binds a decoded glyph payload.
+func bindGlyph(req *service.Request, v any) {
+	switch x := v.(type) {
+	case nil:
+	case []any:
+		req.Positional = x
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		d := wire.NewOrderedDict()
+		for _, k := range keys {
+			d.Set(k, x[k])
+		}
+		req.Args = d
+	case *wire.OrderedDict:
+		req.Args = x
+	default:
+		req.Positional = []any{v}
+	}
+}
+
+// bindJSON binds a decoded JSON payload, each argument converted by the
+// type of the input it goes to.
+func bindJSON(req *service.Request, v any, inputs []input) error {
+	typeAt := func(i int) hyper.Type {
+		if i < len(inputs) {
+			return inputs[i].typ
+		}
+		return hyper.Type{}
+	}
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		req.Positional = make([]any, len(x))
+		for i, a := range x {
+			c, err := fromJSON(a, typeAt(i))
+			if err != nil {
+				return argError(req, inputName(inputs, i), err)
+			}
+			req.Positional[i] = c
+		}
+		return nil
+	case jsonObject:
+		d := wire.NewOrderedDict()
+		for _, m := range x {
+			t := hyper.Type{}
+			if i := slices.IndexFunc(inputs, func(in input) bool { return in.Name == m.key }); i >= 0 {
+				t = inputs[i].typ
+			}
+			c, err := fromJSON(m.value, t)
+			if err != nil {
+				return argError(req, m.key, err)
+			}
+			d.Set(m.key, c)
+		}
+		req.Args = d
+		return nil
+	}
+	c, err := fromJSON(v, typeAt(0))
+	if err != nil {
+		return argError(req, inputName(inputs, 0), err)
+	}
+	req.Positional = []any{c}
+	return nil
+}
+
+func inputName(inputs []input, i int) string {
+	if i < len(inputs) {
+		return inputs[i].Name
+	}
+	return fmt.Sprint(i)
+}
+
+func argError(req *service.Request, name string, err error) *service.Error {
+	return &service.Error{Op: opOf(req.Path), Kind: service.KindInvalid, Message: fmt.Sprintf("argument %q: %v", name, err), Err: err}
+}
+
+// opOf names the operation of a path as the service does: "hello",
+// "Search.run_query".
+func opOf(path string) string { return methodOf(path) }
+
+// encodeValue encodes a result value in codec, its blobs read into
+// memory against maxBytes; a value over maxBytes encoded is
+// [service.KindTooLarge].
+func encodeValue(op string, codec Codec, v any, maxBytes int64) ([]byte, error) {
+	v, err := plainform.ReadBlobs(op, v, maxBytes, new(int64))
+	if err != nil {
+		return nil, err
+	}
+	var b []byte
+	if codec == CodecGlyph {
+		b, err = wire.Marshal(v)
+		if err != nil {
+			return nil, &service.Error{Op: op, Kind: service.KindInternal, Message: "cannot encode the result: " + err.Error(), Err: err}
+		}
+	} else if b, err = encodeJSON(op, v); err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > maxBytes {
+		return nil, &service.Error{Op: op, Kind: service.KindTooLarge, Message: fmt.Sprintf("the result is %d bytes encoded, over the %d a message may carry", len(b), maxBytes)}
+	}
+	return b, nil
+}
+
+// encodeJSON encodes a result in its plain JSON form (spec.md, "JSON
+// results").
+func encodeJSON(op string, v any) ([]byte, error) {
+	if !plain.Is(v) {
+		// Through glyph and back: generic glyph values, whatever Go types
+		// the value was made of, then their plain form.
+		b, err := wire.Marshal(v)
+		if err != nil {
+			return nil, &service.Error{Op: op, Kind: service.KindInternal, Message: "cannot encode the result: " + err.Error(), Err: err}
+		}
+		var g any
+		if err := wire.Unmarshal(b, &g); err != nil {
+			return nil, &service.Error{Op: op, Kind: service.KindInternal, Message: "cannot encode the result: " + err.Error(), Err: err}
+		}
+		if v, err = plainform.Form(g); err != nil {
+			return nil, unsupportedJSON(op, err)
+		}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, unsupportedJSON(op, err)
+	}
+	return buf.Bytes()[:buf.Len()-1], nil
+}
+
+func unsupportedJSON(op string, err error) *service.Error {
+	return &service.Error{Op: op, Kind: service.KindUnsupported, Message: fmt.Sprintf("the result has no JSON form: %v (the glyph codec carries it)", err), Err: err}
+}
+
+// jsonError is the JSON body of an error reply.
+type jsonError struct {
+	Kind    string `json:"kind"`
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Logref  string `json:"logref,omitempty"`
+}
+
+// encodeError encodes the body of an error reply: the hyperglyph error
+// extension with the kind's name in its attribute "kind", or its JSON
+// object.
+func encodeError(codec Codec, e *service.Error) []byte {
+	h := e.Hyper()
+	if codec == CodecGlyph {
+		h.Extra = map[string]any{"kind": e.Kind.String()}
+		b, err := wire.Marshal(h)
+		if err == nil {
+			return b
+		}
+	}
+	b, _ := json.Marshal(jsonError{Kind: e.Kind.String(), Code: int(h.Code), Message: h.Message, Logref: h.Logref})
+	return b
+}
+
+// decodeError reads the body of an error reply into what it says: the
+// kind (by name, else by code), message and logref. A body it cannot read
+// leaves the description from the headers.
+func decodeError(codec Codec, body []byte, code int, description string) *service.Error {
+	e := &service.Error{Kind: service.KindForStatus(code), Message: description}
+	if codec == CodecGlyph {
+		var h hyper.Error
+		if err := wire.Unmarshal(body, &h); err == nil {
+			e.Message, e.Logref = h.Message, h.Logref
+			if k, ok := h.Extra["kind"].(string); ok {
+				e.Kind = kindNamed(k, e.Kind)
+			}
+			return e
+		}
+	}
+	var j jsonError
+	if err := json.Unmarshal(body, &j); err == nil && j.Message != "" {
+		e.Message, e.Logref = j.Message, j.Logref
+		e.Kind = kindNamed(j.Kind, e.Kind)
+	}
+	return e
+}
+
+// kindNamed returns the kind whose name is name, or def.
+func kindNamed(name string, def service.Kind) service.Kind {
+	for k := range service.Kind(64) {
+		if k.String() == name {
+			return k
+		}
+	}
+	return def
+}

@@ -1,0 +1,517 @@
+package hypernats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/peer"
+	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/wire"
+)
+
+// The headers of the protocol (spec.md).
+const (
+	headerContentType = "Content-Type"
+	headerTimeout     = "Glyph-Timeout"       // request: the call's deadline, in milliseconds from now
+	headerWindow      = "Glyph-Stream-Window" // request: stream the result, granting this many items
+	headerStream      = "Glyph-Stream"        // stream message: "item" or "end"; flow message: "cancel"
+	headerSeq         = "Glyph-Seq"           // stream message: its number, from 1
+	headerFlow        = "Glyph-Flow"          // first stream message: where to send credit
+	headerCredit      = "Glyph-Credit"        // flow message: more items the caller takes
+)
+
+// Defaults of the server's options.
+const (
+	DefaultPrefix            = "glyph"
+	DefaultServiceName       = "glyph"
+	DefaultVersion           = "0.0.0"
+	DefaultMaxConcurrent     = 1024
+	DefaultMaxWindow         = 256
+	DefaultStreamIdleTimeout = 30 * time.Second
+)
+
+// An Option configures [NewServer].
+type Option func(*config)
+
+type config struct {
+	prefix, queue, name, version, description string
+	maxConcurrent, maxWindow                  int
+	idle                                      time.Duration
+	inline                                    bool
+	limits                                    wire.Limits
+	logger                                    *slog.Logger
+}
+
+// WithPrefix sets the subject prefix the methods are served under
+// (default [DefaultPrefix]): method "hello" is on "<prefix>.hello".
+func WithPrefix(p string) Option { return func(c *config) { c.prefix = p } }
+
+// WithQueueGroup sets the queue group of the method subscriptions
+// (default micro's "q"), so that the replicas serving one prefix share
+// the calls: each call reaches one of them.
+func WithQueueGroup(q string) Option { return func(c *config) { c.queue = q } }
+
+// WithServiceName sets the micro service's name (default
+// [DefaultServiceName]), as `nats micro list` shows it: ASCII letters,
+// digits, "-" and "_".
+func WithServiceName(name string) Option { return func(c *config) { c.name = name } }
+
+// WithVersion sets the micro service's semantic version (default
+// [DefaultVersion]).
+func WithVersion(v string) Option { return func(c *config) { c.version = v } }
+
+// WithDescription sets the micro service's description.
+func WithDescription(d string) Option { return func(c *config) { c.description = d } }
+
+// WithMaxConcurrent bounds the calls served at once (default
+// [DefaultMaxConcurrent]); further calls wait in the connection's
+// pending messages, whose limits (nats.Subscription.SetPendingLimits,
+// by default 64 Ki messages per method) drop what is beyond them.
+func WithMaxConcurrent(n int) Option { return func(c *config) { c.maxConcurrent = n } }
+
+// WithMaxWindow bounds the items of a streamed result sent ahead of the
+// caller's credit (default [DefaultMaxWindow]), whatever window the caller
+// asks for.
+func WithMaxWindow(n int) Option { return func(c *config) { c.maxWindow = n } }
+
+// WithStreamIdleTimeout sets how long a streamed result waits for credit
+// from a caller that stopped taking items before it ends the stream
+// (default [DefaultStreamIdleTimeout]).
+func WithStreamIdleTimeout(d time.Duration) Option { return func(c *config) { c.idle = d } }
+
+// WithLimits bounds the decoding of payloads (zero fields take
+// [wire.DefaultLimits]); a payload is also bounded by the NATS server's
+// max_payload.
+func WithLimits(l wire.Limits) Option { return func(c *config) { c.limits = l } }
+
+// WithInlineCalls serves each call in the goroutine that receives its
+// method's messages, as NATS micro handlers run, instead of handing it to
+// a worker: calls to one method then run one at a time on this server,
+// each waiting for those before it. That saves the hand-off between
+// goroutines (bench/README.md has the figures), and suits methods that
+// return quickly and never wait for a call to the same method (which
+// would wait for itself until its deadline). Calls that stream their
+// results run on workers all the same.
+func WithInlineCalls() Option { return func(c *config) { c.inline = true } }
+
+// WithLogger sets where the server logs (default, and for nil,
+// slog.Default as it is when a line is logged).
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// Server serves a [service.Service] on NATS subjects as a micro service.
+// Make one with [NewServer]; stop it with [Server.Shutdown].
+type Server struct {
+	nc     *nats.Conn
+	svc    *service.Service
+	cfg    config
+	micro  micro.Service
+	eps    []*served
+	sem    chan struct{} // one token per worker
+	jobs   chan job      // calls for idle workers
+	flows  *flows
+	ctx    context.Context // ends when the server shuts down
+	cancel context.CancelFunc
+
+	mu     sync.Mutex // guards closed and wg's Add
+	closed bool
+	wg     sync.WaitGroup // calls being served
+}
+
+// served is an endpoint as the server serves it.
+type served struct {
+	endpoint
+	subject string
+	name    string // the micro endpoint's name
+	stat    *endpointStats
+}
+
+// NewServer serves svc on nc: it lists the service's callables (its
+// index and the resources it links to, see the package doc), registers
+// a micro service with one endpoint per callable, on subject
+// "<prefix>.<method>" in the queue group, and answers calls until
+// [Server.Shutdown] or until nc closes. ctx bounds the listing.
+func NewServer(ctx context.Context, nc *nats.Conn, svc *service.Service, opts ...Option) (*Server, error) {
+	cfg := config{prefix: DefaultPrefix, queue: micro.DefaultQueueGroup, name: DefaultServiceName, version: DefaultVersion,
+		maxConcurrent: DefaultMaxConcurrent, maxWindow: DefaultMaxWindow, idle: DefaultStreamIdleTimeout}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	cfg.limits = withDefaults(cfg.limits)
+	if cfg.prefix == "" || strings.ContainsAny(cfg.prefix, "*> \t\r\n") || strings.HasPrefix(cfg.prefix, ".") || strings.HasSuffix(cfg.prefix, ".") {
+		return nil, fmt.Errorf("hypernats: bad subject prefix %q", cfg.prefix)
+	}
+	if cfg.maxConcurrent < 1 || cfg.maxWindow < 1 || cfg.idle <= 0 {
+		return nil, errors.New("hypernats: WithMaxConcurrent, WithMaxWindow and WithStreamIdleTimeout need positive values")
+	}
+	eps, err := discover(ctx, svc)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{nc: nc, svc: svc, cfg: cfg, sem: make(chan struct{}, cfg.maxConcurrent), jobs: make(chan job)}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if s.flows, err = newFlows(nc, cfg.maxWindow); err != nil {
+		return nil, err
+	}
+	ms, err := micro.AddService(nc, micro.Config{
+		Name: cfg.name, Version: cfg.version, Description: cfg.description, QueueGroup: cfg.queue,
+		Metadata: map[string]string{
+			"glyph.prefix": cfg.prefix,
+			"glyph.codecs": MediaTypeGlyph + " " + MediaTypeJSON,
+		},
+		StatsHandler: s.stats,
+		ErrorHandler: func(_ micro.Service, e *micro.NATSError) {
+			s.log().Warn("hypernats: subscription error", slog.String("subject", e.Subject), slog.String("error", e.Description))
+		},
+	})
+	if err != nil {
+		s.flows.close()
+		return nil, fmt.Errorf("hypernats: %w", err)
+	}
+	s.micro = ms
+	taken := map[string]bool{}
+	for _, e := range eps {
+		m := methodOf(e.path)
+		s.eps = append(s.eps, &served{endpoint: e, subject: cfg.prefix + "." + m, name: endpointName(m, taken), stat: &endpointStats{}})
+	}
+	for _, ep := range s.eps {
+		err := ms.AddEndpoint(ep.name, micro.HandlerFunc(func(r micro.Request) { s.dispatch(ep, r) }),
+			micro.WithEndpointSubject(ep.subject), micro.WithEndpointMetadata(ep.metadata()))
+		if err != nil {
+			ms.Stop()
+			s.flows.close()
+			return nil, fmt.Errorf("hypernats: serving %s: %w", ep.subject, err)
+		}
+	}
+	// Once NewServer returns, the NATS server has the subscriptions.
+	fctx, cancel := ctx, context.CancelFunc(func() {})
+	if _, ok := ctx.Deadline(); !ok {
+		fctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+	}
+	defer cancel()
+	if err := nc.FlushWithContext(fctx); err != nil {
+		ms.Stop()
+		s.flows.close()
+		return nil, fmt.Errorf("hypernats: %w", err)
+	}
+	return s, nil
+}
+
+func withDefaults(l wire.Limits) wire.Limits {
+	d := wire.DefaultLimits()
+	if l.MaxDepth == 0 {
+		l.MaxDepth = d.MaxDepth
+	}
+	if l.MaxItems == 0 {
+		l.MaxItems = d.MaxItems
+	}
+	if l.MaxStringBytes == 0 {
+		l.MaxStringBytes = d.MaxStringBytes
+	}
+	if l.MaxIntegerDigits == 0 {
+		l.MaxIntegerDigits = d.MaxIntegerDigits
+	}
+	if l.MaxMessageBytes == 0 {
+		l.MaxMessageBytes = d.MaxMessageBytes
+	}
+	return l
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.cfg.logger != nil {
+		return s.cfg.logger
+	}
+	return slog.Default()
+}
+
+// Subjects returns the subjects the server serves, one per method, in
+// the order the service lists them.
+func (s *Server) Subjects() []string {
+	out := make([]string, len(s.eps))
+	for i, e := range s.eps {
+		out[i] = e.subject
+	}
+	return out
+}
+
+// Micro returns the micro service, for its Info and Stats.
+func (s *Server) Micro() micro.Service { return s.micro }
+
+// Shutdown stops taking calls (draining the subscriptions, so that calls
+// already delivered are served) and waits for the calls being served to
+// end, or for ctx to end: then their contexts are canceled, and Shutdown
+// returns ctx's error once they have returned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	already := s.closed
+	s.closed = true
+	s.mu.Unlock()
+	var err error
+	if !already {
+		err = s.micro.Stop()
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.cancel()
+		<-done
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	s.cancel()
+	s.flows.close()
+	return err
+}
+
+// dispatch runs in the endpoint subscription's goroutine: it serves the
+// call there with WithInlineCalls (unless it streams), or else hands it
+// to an idle worker, or starts a worker while fewer than
+// WithMaxConcurrent are busy, or else waits for one (leaving further calls
+// pending in the subscription). Workers, unlike a goroutine per call,
+// keep their grown stacks from call to call.
+func (s *Server) dispatch(ep *served, r micro.Request) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	if s.cfg.inline && r.Headers().Get(headerWindow) == "" {
+		s.serve(ep, r)
+		s.wg.Done()
+		return
+	}
+	j := job{ep, r}
+	select {
+	case s.jobs <- j:
+		return
+	default:
+	}
+	select {
+	case s.jobs <- j:
+	case s.sem <- struct{}{}:
+		go s.work(j)
+	case <-s.ctx.Done():
+		s.wg.Done()
+	}
+}
+
+// job is a call for a worker.
+type job struct {
+	ep *served
+	r  micro.Request
+}
+
+// workerIdle is how long a worker waits for a call before it ends.
+const workerIdle = 10 * time.Second
+
+// work serves j, then the calls it is handed, until it has been idle for
+// workerIdle or the server shuts down.
+func (s *Server) work(j job) {
+	defer func() { <-s.sem }()
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		s.serve(j.ep, j.r)
+		s.wg.Done()
+		idle.Reset(workerIdle)
+		select {
+		case j = <-s.jobs:
+		case <-idle.C:
+			return
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+// serve answers one call.
+func (s *Server) serve(ep *served, r micro.Request) {
+	start := time.Now()
+	ep.stat.started()
+	hdr := nats.Header(r.Headers())
+	codec, err := codecOf(hdr.Get(headerContentType))
+	window := 0
+	ctx, cancel := s.ctx, context.CancelFunc(func() {})
+	if err == nil {
+		window, err = streamWindow(hdr.Get(headerWindow), s.cfg.maxWindow)
+	}
+	if err == nil {
+		ctx, cancel, err = withTimeout(peer.WithHeader(s.ctx, callHeader(hdr)), hdr.Get(headerTimeout))
+	}
+	defer cancel()
+	var res *service.Result
+	if err == nil {
+		req := &service.Request{Method: ep.method, Root: "/", Path: ep.path, Header: hdr}
+		req.Callback = noCallbacks
+		if err = bindArgs(req, codec, r.Data(), ep.inputs, s.cfg.limits); err == nil {
+			res, err = s.svc.Serve(ctx, req)
+		}
+	}
+	if err == nil {
+		res, err = s.follow(ctx, res, hdr)
+	}
+	reply := r.Reply()
+	var out *nats.Msg // the reply, sent once the call is counted
+	switch {
+	case err != nil:
+	case window > 0:
+		err = s.sendStream(ctx, ep, reply, codec, window, res.Value)
+	default:
+		var body []byte
+		if body, err = s.encodeResult(methodOf(ep.path), codec, res.Value); err == nil {
+			out = &nats.Msg{Subject: reply, Data: body}
+		}
+	}
+	if err != nil {
+		e := logFailure(ctx, s.log(), ep.subject, err)
+		ep.stat.failed(e)
+		out = errorMsg(reply, codec, e, nil)
+	}
+	ep.stat.served(time.Since(start))
+	if out != nil && reply != "" {
+		if err := s.nc.PublishMsg(out); err != nil {
+			s.log().Warn("hypernats: cannot send the reply", slog.String("subject", ep.subject), slog.String("error", err.Error()))
+		}
+	}
+}
+
+// noCallbacks resolves a callback argument: they do not travel over NATS.
+func noCallbacks(any) (service.CallbackFunc, error) {
+	return nil, &service.Error{Kind: service.KindUnsupported, Message: "callback arguments do not travel over nats"}
+}
+
+// encodeResult encodes a reply: a streamed result sent whole is its
+// items as one list, encoded item by item so that the items never take
+// more memory than a message may carry.
+func (s *Server) encodeResult(op string, codec Codec, v any) ([]byte, error) {
+	limit := s.nc.MaxPayload()
+	st, ok := v.(service.Stream)
+	if !ok {
+		return encodeValue(op, codec, v, limit)
+	}
+	open, sep, end := "L", "", ";"
+	if codec == CodecJSON {
+		open, sep, end = "[", ",", "]"
+	}
+	b := []byte(open)
+	n := 0
+	for it, err := range st {
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			b = append(b, sep...)
+		}
+		item, err := encodeValue(op, codec, it, limit-int64(len(b)+len(end)))
+		if err != nil {
+			if service.KindOf(err) == service.KindTooLarge {
+				err = &service.Error{Op: op, Kind: service.KindTooLarge, Message: fmt.Sprintf("the streamed result is over the %d bytes a message may carry: call it as a stream", limit)}
+			}
+			return nil, err
+		}
+		b = append(b, item...)
+		n++
+	}
+	return append(b, end...), nil
+}
+
+// errorMsg is an error reply: the micro error headers, and the error in
+// the body. extra headers (a stream's end) are added.
+func errorMsg(reply string, codec Codec, e *service.Error, extra nats.Header) *nats.Msg {
+	h := nats.Header{
+		micro.ErrorHeader:     []string{e.Hyper().Message},
+		micro.ErrorCodeHeader: []string{strconv.Itoa(e.Kind.HTTPStatus())},
+	}
+	for k, v := range extra {
+		h[k] = v
+	}
+	return &nats.Msg{Subject: reply, Header: h, Data: encodeError(codec, e)}
+}
+
+// maxServiceRedirects bounds the See Other answers followed for one call.
+const maxServiceRedirects = 10
+
+// follow turns a Result into the value to send: See Other is followed
+// with GET (one to another host becomes a link to it), Created is a link
+// to the new resource, NoContent nil.
+func (s *Server) follow(ctx context.Context, res *service.Result, hdr nats.Header) (*service.Result, error) {
+	for range maxServiceRedirects {
+		switch res.Status {
+		case service.StatusNoContent:
+			return &service.Result{}, nil
+		case service.StatusCreated:
+			return &service.Result{Value: hyper.Link{URL: res.Location}}, nil
+		case service.StatusSeeOther:
+			u, err := url.Parse(res.Location)
+			if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(u.Path, "/") {
+				return &service.Result{Value: hyper.Link{URL: res.Location}}, nil
+			}
+			next, err := s.svc.Serve(ctx, &service.Request{Method: "GET", Root: "/", Path: u.Path[1:], Query: u.RawQuery, Header: hdr})
+			if err != nil {
+				return nil, err
+			}
+			res = next
+			continue
+		}
+		return res, nil
+	}
+	return nil, &service.Error{Kind: service.KindInternal, Message: fmt.Sprintf("more than %d redirects", maxServiceRedirects)}
+}
+
+// callHeader returns the headers of a call that its context carries
+// ([peer.Header]): all but those of the protocol (Content-Type and the
+// Glyph- and Nats- headers), each with its first value.
+func callHeader(h nats.Header) map[string]string {
+	var out map[string]string
+	for k, v := range h {
+		if len(v) == 0 || k == headerContentType || strings.HasPrefix(k, "Glyph-") || strings.HasPrefix(k, "Nats-") {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]string, len(h))
+		}
+		out[k] = v[0]
+	}
+	return out
+}
+
+// withTimeout returns ctx with the deadline of a Glyph-Timeout header.
+func withTimeout(ctx context.Context, h string) (context.Context, context.CancelFunc, error) {
+	if h == "" {
+		return ctx, func() {}, nil
+	}
+	ms, err := strconv.ParseInt(h, 10, 64)
+	if err != nil || ms < 0 || ms > int64(24*time.Hour/time.Millisecond) {
+		return ctx, func() {}, &service.Error{Kind: service.KindInvalid, Message: fmt.Sprintf("bad %s header %q: milliseconds, at most a day", headerTimeout, short(h))}
+	}
+	c, cancel := context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
+	return c, cancel, nil
+}
+
+// streamWindow reads a Glyph-Stream-Window header: 0 without one, else
+// the window, at most max.
+func streamWindow(h string, max int) (int, error) {
+	if h == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(h)
+	if err != nil || n < 1 {
+		return 0, &service.Error{Kind: service.KindInvalid, Message: fmt.Sprintf("bad %s header %q: a positive number of items", headerWindow, short(h))}
+	}
+	return min(n, max), nil
+}
