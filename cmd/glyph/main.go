@@ -8,6 +8,7 @@
 //	glyph call URL NAME [ARG]... call a form or follow a link found on a page
 //	glyph demo [part]            the walkthrough (or another part of the tour), checking itself
 //	glyph gen INTERFACE...       write typed stubs for component interfaces (go:generate)
+//	glyph remote --store STORE   serve a persistence server for shared objects
 //	glyph completion SHELL       a completion script for bash, zsh, fish or powershell
 //	glyph version                print the version and the VCS revision
 //
@@ -120,7 +121,7 @@ system.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.AddCommand(newFmtCommand(), newShowCommand(), newGetCommand(), newCallCommand(), newDemoCommand(), newGenCommand(), newVersionCommand())
+	root.AddCommand(newFmtCommand(), newShowCommand(), newGetCommand(), newCallCommand(), newDemoCommand(), newGenCommand(), newRemoteCommand(), newVersionCommand())
 	return root
 }
 

@@ -383,3 +383,26 @@ func TestConstructorsRejectBadArguments(t *testing.T) {
 		t.Error("IsZero does not tell the zero address from others")
 	}
 }
+
+// The frames NewDynamic and Next make parse as they are, signed by the
+// identity or by a device, though they are not parsed back when made.
+func TestMadeFramesParse(t *testing.T) {
+	alice := keys(t, 1)
+	devPub, devKey, _ := ed25519.GenerateKey(nil)
+	dev := must[*record.Device](t)(alice.AuthoriseDevice(devPub, "laptop", time.Time{}))
+	devSigner := must[*record.Signer](t)(record.DeviceSigner(dev, devKey))
+	f := must[*record.Frame](t)(record.NewDynamic(alice.Signer(), record.Sum([]byte("a")), t0.Add(time.Hour)))
+	for i, s := range []*record.Signer{alice.Signer(), devSigner, alice.Signer()} {
+		parsed, err := record.ParseFrame(f.Bytes())
+		if err != nil {
+			t.Fatalf("frame %d does not parse: %v", i, err)
+		}
+		if parsed.Hash() != f.Hash() || parsed.Hash() != record.Sum(f.Bytes()) || parsed.Counter != f.Counter {
+			t.Fatalf("frame %d parsed differs from the one made", i)
+		}
+		if err := parsed.Check(alice.Identity, t0); err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		f = must[*record.Frame](t)(f.Next(s, record.Sum([]byte{byte(i)}), time.Time{}))
+	}
+}

@@ -191,3 +191,23 @@ type Store interface {
 	// Close releases the store; calls after it fail with [ErrClosed].
 	Close() error
 }
+
+// An Item is one record of [Batcher.PutAll]: its metadata and its body,
+// as [Store.Put] takes them.
+type Item struct {
+	Meta Meta
+	Body io.Reader
+}
+
+// A Batcher is a [Store] that can put several records with one durable
+// commit: a persistence server puts the records of one request this way,
+// so that a writer sending many small updates at once waits for one sync
+// instead of one each.
+type Batcher interface {
+	// PutAll puts items in order, each as Put would after the ones
+	// before it (a frame may follow another frame of the same call), and
+	// returns once they are durable. The first item refused ends the
+	// call: PutAll returns the Puts of the items before it, which are
+	// stored, and its error, which is what Put would have returned.
+	PutAll(ctx context.Context, items []Item) ([]Put, error)
+}

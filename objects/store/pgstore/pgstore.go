@@ -160,6 +160,10 @@ var migrations = []string{
 	CREATE TABLE quotas (owner bytea PRIMARY KEY, bytes bigint NOT NULL, records bigint NOT NULL);
 	CREATE TABLE log (id integer PRIMARY KEY CHECK (id = 1), seq bigint NOT NULL);
 	INSERT INTO log VALUES (1, 0);`,
+	// 2: the debindings of a target found without reading every record of
+	// the object (a dynamic object's frames share its id as object, and
+	// every Put of a frame asks whether its object is debound).
+	`CREATE INDEX records_debinding ON records (object) WHERE kind = 5;`,
 }
 
 // SchemaVersion is the schema version this package writes.

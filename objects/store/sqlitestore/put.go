@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -26,45 +27,178 @@ func (s *Store) Put(ctx context.Context, m store.Meta, body io.Reader) (store.Pu
 	if err := s.check(op); err != nil {
 		return store.Put{}, err
 	}
-	if err := m.Check(); err != nil {
+	if err := s.checkMeta(m); err != nil {
 		return store.Put{}, err
-	}
-	if m.Size > s.set.MaxSize {
-		return store.Put{}, store.Errorf(op, store.ErrTooLarge, "record %s of %d bytes, over %d", m.Addr, m.Size, s.set.MaxSize)
 	}
 	if seq, ok, err := s.seqOf(ctx, m.Addr); err != nil || ok {
 		return store.Put{Seq: seq, Existed: ok}, err
 	}
-	rec, err := s.receive(m, body)
+	puts, err := s.write(ctx, []store.Item{{Meta: m, Body: body}})
 	if err != nil {
 		return store.Put{}, err
 	}
+	return puts[0], nil
+}
+
+// PutAll stores records in order with one commit; see [store.Batcher].
+func (s *Store) PutAll(ctx context.Context, items []store.Item) ([]store.Put, error) {
+	const op = "store.PutAll"
+	if err := s.check(op); err != nil {
+		return nil, err
+	}
+	for i, it := range items {
+		if err := s.checkMeta(it.Meta); err != nil {
+			// The items before the one refused are stored, as the
+			// interface promises.
+			puts, werr := s.write(ctx, items[:i])
+			if werr != nil {
+				return puts, werr
+			}
+			return puts, err
+		}
+	}
+	return s.write(ctx, items)
+}
+
+func (s *Store) checkMeta(m store.Meta) error {
+	if err := m.Check(); err != nil {
+		return err
+	}
+	if m.Size > s.set.MaxSize {
+		return store.Errorf("store.Put", store.ErrTooLarge, "record %s of %d bytes, over %d", m.Addr, m.Size, s.set.MaxSize)
+	}
+	return nil
+}
+
+// A writeReq is the records of one Put or PutAll waiting to be written.
+type writeReq struct {
+	ctx   context.Context
+	items []store.Item
+	recs  []received
+	puts  []store.Put
+	err   error
+	limit int  // the items to write: fewer once one is refused
+	done  bool // written (or failed); guarded by writeMu
+}
+
+// write receives the bodies of items and writes them with group commit:
+// the request joins the queue, and whoever holds the writing connection
+// next writes every queued request in one transaction, each record in a
+// savepoint of its own, and syncs once. A request returns only after the
+// commit that holds it.
+func (s *Store) write(ctx context.Context, items []store.Item) ([]store.Put, error) {
+	const op = "store.Put"
+	req := &writeReq{ctx: ctx, items: items, recs: make([]received, 0, len(items))}
 	defer func() {
-		if rec.tmp != "" {
-			os.Remove(rec.tmp)
+		for _, rec := range req.recs {
+			if rec.tmp != "" {
+				os.Remove(rec.tmp)
+			}
 		}
 	}()
+	var recvErr error
+	for _, it := range items {
+		rec, err := s.receive(it.Meta, it.Body)
+		if err != nil {
+			// Write the items before it, then report it.
+			recvErr = err
+			req.items = items[:len(req.recs)]
+			break
+		}
+		req.recs = append(req.recs, rec)
+	}
+	if len(req.items) == 0 {
+		return nil, recvErr
+	}
+	s.queueMu.Lock()
+	s.queue = append(s.queue, req)
+	s.queueMu.Unlock()
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if err := s.check(op); err != nil {
-		return store.Put{}, err
+	if !req.done {
+		s.queueMu.Lock()
+		group := s.queue
+		s.queue = nil
+		s.queueMu.Unlock()
+		if err := s.check(op); err != nil {
+			for _, r := range group {
+				r.err, r.done = err, true
+			}
+		} else {
+			s.commitGroup(group)
+		}
 	}
+	if req.err == nil {
+		req.err = recvErr
+	}
+	return req.puts, req.err
+}
+
+// commitGroup writes the requests of group in one transaction, with
+// writeMu held, and marks each done. A record refused ends its own
+// request only: the transaction is rolled back and written again without
+// it and the rest of its request (refusals are rare, and a savepoint per
+// record would cost every record two more statements). A failed commit
+// fails them all.
+func (s *Store) commitGroup(group []*writeReq) {
+	// The group's transaction must not end with one caller's context.
+	ctx := context.WithoutCancel(group[0].ctx)
+	for _, r := range group {
+		r.limit = len(r.items)
+	}
+	for {
+		committed, err := s.tryGroup(ctx, group)
+		if err != nil {
+			for _, r := range group {
+				r.puts, r.err, r.done = nil, err, true
+			}
+			return
+		}
+		if committed {
+			break
+		}
+	}
+	inserted := false
+	for _, r := range group {
+		r.done = true
+		for i, p := range r.puts {
+			r.recs[i].tmp = "" // renamed into content/ and committed
+			inserted = inserted || !p.Existed
+		}
+	}
+	if inserted {
+		s.notify.Notify()
+	}
+}
+
+// tryGroup writes the first limit records of each request of group in one
+// transaction and commits it. When a record is refused it sets its
+// request's error and limit and reports false, for the caller to try
+// again with less; an error is a failure of the database.
+func (s *Store) tryGroup(ctx context.Context, group []*writeReq) (bool, error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return store.Put{}, err
+		return false, err
 	}
 	defer tx.Rollback()
-	put, err := s.insert(ctx, tx, m, rec)
-	if err != nil || put.Existed {
-		return put, err
+	for _, r := range group {
+		r.puts = r.puts[:0]
+		for i, it := range r.items[:r.limit] {
+			err := r.ctx.Err()
+			if err == nil {
+				var put store.Put
+				put, err = s.insert(ctx, tx, it.Meta, r.recs[i])
+				r.puts = append(r.puts, put)
+			}
+			if err != nil {
+				r.puts = r.puts[:i]
+				r.err, r.limit = err, i
+				return false, nil
+			}
+		}
 	}
-	if err := tx.Commit(); err != nil {
-		return store.Put{}, err
-	}
-	rec.tmp = ""
-	s.notify.Notify()
-	return put, nil
+	return true, tx.Commit()
 }
 
 // receive reads the body: into memory up to the inline limit, else into a
@@ -188,7 +322,10 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, m store.Meta, rec receiv
 			return store.Put{}, err
 		}
 		if err := os.Rename(rec.tmp, path); err != nil {
-			return store.Put{}, err
+			// A group written again after a refusal renamed it already.
+			if _, serr := os.Stat(path); !errors.Is(err, fs.ErrNotExist) || serr != nil {
+				return store.Put{}, err
+			}
 		}
 		if err := syncDir(filepath.Dir(path)); err != nil {
 			return store.Put{}, err
@@ -242,7 +379,9 @@ func (s *Store) seqOf(ctx context.Context, addr store.Addr) (uint64, bool, error
 
 func isDebound(ctx context.Context, q querier, addr store.Addr) (bool, error) {
 	var n int
-	err := q.QueryRowContext(ctx, "SELECT count(*) FROM records WHERE kind = ? AND object = ?", int(store.KindDebinding), []byte(addr)).Scan(&n)
+	// kind = 5 (store.KindDebinding) is written out so that the partial
+	// index records_debinding serves the query.
+	err := q.QueryRowContext(ctx, "SELECT count(*) FROM records WHERE kind = 5 AND object = ?", []byte(addr)).Scan(&n)
 	return n > 0, err
 }
 

@@ -121,15 +121,17 @@ func (s *Store) Head(ctx context.Context, object store.Addr) (store.Meta, error)
 
 // Bindings returns the live bindings of target; see [store.Store.Bindings].
 func (s *Store) Bindings(ctx context.Context, target store.Addr) ([]store.Meta, error) {
-	return s.list(ctx, "store.Bindings", "SELECT "+metaCols+` FROM records r WHERE kind = ? AND object = ?
-		AND NOT EXISTS (SELECT 1 FROM records d WHERE d.kind = ? AND d.object = r.addr) ORDER BY seq`,
-		int(store.KindBinding), []byte(target), int(store.KindDebinding))
+	// Kinds are written out (4 binding, 5 debinding) so that the partial
+	// index records_debinding serves the inner query.
+	return s.list(ctx, "store.Bindings", "SELECT "+metaCols+` FROM records r WHERE kind = 4 AND object = ?
+		AND NOT EXISTS (SELECT 1 FROM records d WHERE d.kind = 5 AND d.object = r.addr) ORDER BY seq`,
+		[]byte(target))
 }
 
 // Debindings returns the debindings of target; see [store.Store.Debindings].
 func (s *Store) Debindings(ctx context.Context, target store.Addr) ([]store.Meta, error) {
-	return s.list(ctx, "store.Debindings", "SELECT "+metaCols+" FROM records WHERE kind = ? AND object = ? ORDER BY seq",
-		int(store.KindDebinding), []byte(target))
+	return s.list(ctx, "store.Debindings", "SELECT "+metaCols+" FROM records WHERE kind = 5 AND object = ? ORDER BY seq",
+		[]byte(target))
 }
 
 // Changes returns entries of the change log; see [store.Store.Changes].

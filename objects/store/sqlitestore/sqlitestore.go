@@ -3,7 +3,12 @@
 // synchronous=FULL, so that a Put that returned survives a crash, and
 // records larger than the inline limit as content-addressed files beside
 // it. One process at a time: Open takes an exclusive lock on the
-// directory, and writes inside that process go one at a time.
+// directory, and writes inside that process go through one connection
+// with group commit: the Puts that arrive while a commit is syncing are
+// written together in the next transaction (each record in a savepoint of
+// its own, so one refused record fails only its own Put) and synced once,
+// and each Put returns only after the commit that holds it. PutAll
+// ([store.Batcher]) writes many records of one caller with one commit.
 //
 // The directory holds:
 //
@@ -49,10 +54,16 @@ type Store struct {
 	w       *sql.Conn              // the connection that writes
 	quotas  map[string]store.Quota // the quotas table, by owner
 	closed  atomic.Bool
+
+	queueMu sync.Mutex  // guards queue
+	queue   []*writeReq // writes waiting for the next group commit
 	notify  storeimpl.Notifier
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store   = (*Store)(nil)
+	_ store.Batcher = (*Store)(nil)
+)
 
 // Open opens the store in dir, creating dir and the store when missing,
 // and brings its schema up to date. It fails with [store.ErrLocked] when
@@ -193,6 +204,10 @@ var migrations = []string{
 	CREATE VIEW links AS SELECT src, target FROM edges UNION ALL SELECT object, frame FROM heads;
 	CREATE TABLE usage (owner BLOB PRIMARY KEY, bytes INTEGER NOT NULL, records INTEGER NOT NULL) WITHOUT ROWID;
 	CREATE TABLE quotas (owner BLOB PRIMARY KEY, bytes INTEGER NOT NULL, records INTEGER NOT NULL) WITHOUT ROWID;`,
+	// 2: the debindings of a target found without reading every record of
+	// the object (a dynamic object's frames share its id as object, and
+	// every Put of a frame asks whether its object is debound).
+	`CREATE INDEX records_debinding ON records (object) WHERE kind = 5;`,
 }
 
 // SchemaVersion is the schema version this package writes.
