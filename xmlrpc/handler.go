@@ -1,13 +1,10 @@
 package xmlrpc
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/glyph-ipc/glyph/internal/rpcmap"
@@ -72,9 +69,10 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // system.methodSignature, and system.multicall. A Handler is safe for
 // concurrent use.
 type Handler struct {
-	srv *rpcmap.Server
-	cfg config
-	lim limits
+	srv  *rpcmap.Server
+	cfg  config
+	lim  limits
+	http rpcmap.HTTPServer
 }
 
 // NewHandler returns a Handler serving svc. The service's methods are
@@ -93,68 +91,20 @@ func NewHandler(svc *service.Service, opts ...Option) *Handler {
 	if cfg.readTimeout <= 0 {
 		cfg.readTimeout = DefaultReadTimeout
 	}
-	return &Handler{srv: rpcmap.NewServer(svc, "XML-RPC", cfg.maxBlobBytes), cfg: cfg, lim: limitsOf(cfg.limits)}
+	h := &Handler{srv: rpcmap.NewServer(svc, "XML-RPC", cfg.maxBlobBytes), cfg: cfg, lim: limitsOf(cfg.limits)}
+	h.http = rpcmap.HTTPServer{Transport: "XML-RPC", ContentType: contentType,
+		MaxRequestBytes: cfg.maxRequestBytes, ReadTimeout: cfg.readTimeout, BadBodyStatus: http.StatusOK,
+		Answer: h.answer, Fail: faultFor}
+	return h
 }
 
-// Buffers for request bodies and for answers, kept between requests.
-var (
-	bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-	outs = sync.Pool{New: func() any { return new([]byte) }}
-)
-
-// maxKept is the largest buffer kept for the next request.
-const maxKept = 1 << 20
+var contentType = []string{"text/xml; charset=utf-8"}
 
 // ServeHTTP implements http.Handler. Only POST is served (405
 // otherwise); the body is read whatever its content type. The answer is
 // 200 with a methodResponse, which holds a fault when the call failed, or
 // 413 with a fault for a body over the limit. No request makes it panic.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			// A bug of this package: answered, never a crashed server.
-			w.WriteHeader(http.StatusInternalServerError)
-			w.Write(appendFault(nil, CodeInternalError, "internal error"))
-		}
-	}()
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "XML-RPC calls are POSTed", http.StatusMethodNotAllowed)
-		return
-	}
-	in := bufs.Get().(*bytes.Buffer)
-	defer func() {
-		if in.Cap() <= maxKept {
-			bufs.Put(in)
-		}
-	}()
-	in.Reset()
-	out := outs.Get().(*[]byte)
-	b := (*out)[:0]
-	defer func() {
-		if cap(b) <= maxKept {
-			*out = b[:0]
-			outs.Put(out)
-		}
-	}()
-	status := http.StatusOK
-	if err := h.readBody(w, r, in); err != nil {
-		if service.KindOf(err) == service.KindTooLarge {
-			status = http.StatusRequestEntityTooLarge
-		}
-		b = faultFor(b, err)
-	} else {
-		b = h.answer(r, in.Bytes(), b)
-	}
-	w.Header()["Content-Type"] = contentType
-	w.WriteHeader(status)
-	w.Write(b)
-}
-
-var contentType = []string{"text/xml; charset=utf-8"}
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.http.ServeHTTP(w, r) }
 
 // answer decodes a methodCall, makes it and appends the methodResponse.
 func (h *Handler) answer(r *http.Request, body []byte, b []byte) []byte {
@@ -203,30 +153,6 @@ func (h *Handler) call(ctx context.Context, method string, params []any, header 
 	return h.srv.Serve(ctx, &rpcmap.Call{Method: method, Positional: params, Header: header})
 }
 
-// readBody reads the request body into buf, bounded in size and time.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) error {
-	// net/http's ResponseWriters set their connection's read deadline;
-	// asserting the method directly costs no allocation, unlike
-	// http.ResponseController.
-	if rd, ok := w.(readDeadliner); ok && rd.SetReadDeadline(time.Now().Add(h.cfg.readTimeout)) == nil {
-		defer rd.SetReadDeadline(time.Time{})
-	}
-	if r.ContentLength > h.cfg.maxRequestBytes {
-		return tooLarge("a request body of %d bytes, more than %d", r.ContentLength, h.cfg.maxRequestBytes)
-	}
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + 1)
-	}
-	_, err := buf.ReadFrom(io.LimitReader(r.Body, h.cfg.maxRequestBytes+1))
-	switch {
-	case err != nil:
-		return &service.Error{Kind: service.KindInvalid, Message: "reading the request body failed", Err: err}
-	case int64(buf.Len()) > h.cfg.maxRequestBytes:
-		return tooLarge("a request body of more than %d bytes", h.cfg.maxRequestBytes)
-	}
-	return nil
-}
-
 // faultFor appends the fault for an error of the service or of this
 // package.
 func faultFor(b []byte, err error) []byte {
@@ -237,23 +163,11 @@ func faultFor(b []byte, err error) []byte {
 // faultCode returns the fault code and string for an error of the service or
 // of this package.
 func faultCode(err error) (int, string) {
-	var e *service.Error
-	if !errors.As(err, &e) {
-		e = &service.Error{Kind: service.KindOf(err), Err: err}
+	f := rpcmap.FailureOf(err)
+	if f.Logref != "" {
+		f.Message += " (logref " + f.Logref + ")"
 	}
-	kind := e.Kind
-	if kind == service.KindOther {
-		kind = service.KindInternal
-	}
-	code := CodeForKind(kind)
-	if errors.Is(err, rpcmap.ErrNoMethod) {
-		code = CodeMethodNotFound
-	}
-	msg := e.Hyper().Message
-	if e.Logref != "" {
-		msg += " (logref " + e.Logref + ")"
-	}
-	return code, msg
+	return f.Code, f.Message
 }
 
 // multicall makes the calls of system.multicall's one parameter, an array
@@ -306,10 +220,4 @@ func (h *Handler) oneOfMulticall(ctx context.Context, c any, header http.Header)
 		return nil, paramsError("system.multicall", "a multicall within a multicall")
 	}
 	return h.call(ctx, method, params, header)
-}
-
-// readDeadliner is what net/http's ResponseWriters offer to set the read
-// deadline of their request's connection.
-type readDeadliner interface {
-	SetReadDeadline(time.Time) error
 }
