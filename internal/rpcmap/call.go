@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/glyph-ipc/glyph/internal/faillog"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
@@ -200,33 +201,9 @@ func TimeoutValue(ctx context.Context) string {
 }
 
 // LogFailure logs a failed call of method over transport on log (or
-// slog.Default when nil), as hyperhttp logs failed requests: at error
-// level when the server is at fault (a kind whose HTTP status is a 5xx),
-// at info level otherwise, with the kind, the message and the logref the
-// caller got.
+// slog.Default when nil) as every transport logs them (package faillog),
+// with the logref the caller got, if any.
 func LogFailure(ctx context.Context, log *slog.Logger, transport, method string, err error) {
-	if log == nil {
-		log = slog.Default()
-	}
-	var e *service.Error
-	if !errors.As(err, &e) {
-		e = &service.Error{Kind: service.KindOf(err), Err: err}
-	}
-	kind := e.Kind
-	if kind == service.KindOther {
-		kind = service.KindInternal
-	}
-	level := slog.LevelInfo
-	if kind.HTTPStatus() >= 500 {
-		level = slog.LevelError
-	}
-	if !log.Enabled(ctx, level) {
-		return
-	}
-	attrs := []slog.Attr{slog.String("transport", transport), slog.String("method", method),
-		slog.String("kind", kind.String()), slog.String("error", e.Hyper().Message)}
-	if e.Logref != "" {
-		attrs = append(attrs, slog.String("logref", e.Logref))
-	}
-	log.LogAttrs(ctx, level, "glyph: call failed", attrs...)
+	faillog.Log(ctx, log, "glyph: call failed", faillog.Error(err),
+		slog.String("transport", transport), slog.String("method", method))
 }
