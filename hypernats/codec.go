@@ -10,6 +10,7 @@ import (
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/internal/plain"
 	"github.com/glyph-ipc/glyph/internal/plainform"
+	"github.com/glyph-ipc/glyph/internal/rpcmap"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
@@ -65,9 +66,9 @@ func codecOf(contentType string) (Codec, error) {
 // bindArgs sets req's arguments from a request payload (see spec.md,
 // "Arguments"): a list is positional arguments, a dict named ones, an
 // empty payload or nil none, and any other value the one positional
-// argument. JSON arguments are converted by the declared types of
+// argument. JSON arguments are converted by the declared types of m's
 // inputs.
-func bindArgs(req *service.Request, codec Codec, data []byte, inputs []input, limits wire.Limits) error {
+func bindArgs(req *service.Request, codec Codec, data []byte, m *rpcmap.Method, limits wire.Limits) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
@@ -79,11 +80,11 @@ func bindArgs(req *service.Request, codec Codec, data []byte, inputs []input, li
 		bindGlyph(req, v)
 		return nil
 	}
-	v, err := decodeJSON(data, limits)
+	v, err := rpcmap.DecodeJSON(data, limits)
 	if err != nil {
 		return badPayload(err)
 	}
-	return bindJSON(req, v, inputs)
+	return bindJSON(req, v, m)
 }
 
 func badPayload(err error) *service.Error {
@@ -115,65 +116,40 @@ func bindGlyph(req *service.Request, v any) {
 }
 
 // bindJSON binds a decoded JSON payload, each argument converted by the
-// type of the input it goes to.
-func bindJSON(req *service.Request, v any, inputs []input) error {
-	typeAt := func(i int) hyper.Type {
-		if i < len(inputs) {
-			return inputs[i].typ
-		}
-		return hyper.Type{}
-	}
+// type of the input it goes to; named ones keep the payload's order.
+func bindJSON(req *service.Request, v any, m *rpcmap.Method) error {
 	switch x := v.(type) {
 	case nil:
 		return nil
 	case []any:
 		req.Positional = make([]any, len(x))
 		for i, a := range x {
-			c, err := fromJSON(a, typeAt(i))
+			c, err := m.ArgAt(i, a)
 			if err != nil {
-				return argError(req, inputName(inputs, i), err)
+				return err
 			}
 			req.Positional[i] = c
 		}
 		return nil
-	case jsonObject:
+	case rpcmap.Object:
 		d := wire.NewOrderedDict()
-		for _, m := range x {
-			t := hyper.Type{}
-			if i := slices.IndexFunc(inputs, func(in input) bool { return in.Name == m.key }); i >= 0 {
-				t = inputs[i].typ
-			}
-			c, err := fromJSON(m.value, t)
+		for _, a := range x {
+			c, err := m.ArgNamed(a.Key, a.Value)
 			if err != nil {
-				return argError(req, m.key, err)
+				return err
 			}
-			d.Set(m.key, c)
+			d.Set(a.Key, c)
 		}
 		req.Args = d
 		return nil
 	}
-	c, err := fromJSON(v, typeAt(0))
+	c, err := m.ArgAt(0, v)
 	if err != nil {
-		return argError(req, inputName(inputs, 0), err)
+		return err
 	}
 	req.Positional = []any{c}
 	return nil
 }
-
-func inputName(inputs []input, i int) string {
-	if i < len(inputs) {
-		return inputs[i].Name
-	}
-	return fmt.Sprint(i)
-}
-
-func argError(req *service.Request, name string, err error) *service.Error {
-	return &service.Error{Op: opOf(req.Path), Kind: service.KindInvalid, Message: fmt.Sprintf("argument %q: %v", name, err), Err: err}
-}
-
-// opOf names the operation of a path as the service does: "hello",
-// "Search.run_query".
-func opOf(path string) string { return methodOf(path) }
 
 // encodeValue encodes a result value in codec, its blobs read into
 // memory against maxBytes; a value over maxBytes encoded is

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/internal/rpcmap"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
@@ -130,7 +131,7 @@ type Server struct {
 
 // served is an endpoint as the server serves it.
 type served struct {
-	endpoint
+	*rpcmap.Method
 	subject string
 	name    string // the micro endpoint's name
 	stat    *endpointStats
@@ -181,12 +182,11 @@ func NewServer(ctx context.Context, nc *nats.Conn, svc *service.Service, opts ..
 	s.micro = ms
 	taken := map[string]bool{}
 	for _, e := range eps {
-		m := methodOf(e.path)
-		s.eps = append(s.eps, &served{endpoint: e, subject: cfg.prefix + "." + m, name: endpointName(m, taken), stat: &endpointStats{}})
+		s.eps = append(s.eps, &served{Method: e, subject: cfg.prefix + "." + e.Name, name: endpointName(e.Name, taken), stat: &endpointStats{}})
 	}
 	for _, ep := range s.eps {
 		err := ms.AddEndpoint(ep.name, micro.HandlerFunc(func(r micro.Request) { s.dispatch(ep, r) }),
-			micro.WithEndpointSubject(ep.subject), micro.WithEndpointMetadata(ep.metadata()))
+			micro.WithEndpointSubject(ep.subject), micro.WithEndpointMetadata(metadata(ep.Method)))
 		if err != nil {
 			ms.Stop()
 			s.flows.close()
@@ -235,7 +235,7 @@ func (s *Server) log() *slog.Logger {
 }
 
 // Subjects returns the subjects the server serves, one per method, in
-// the order the service lists them.
+// the order of the methods' names.
 func (s *Server) Subjects() []string {
 	out := make([]string, len(s.eps))
 	for i, e := range s.eps {
@@ -356,9 +356,9 @@ func (s *Server) serve(ep *served, r micro.Request) {
 	defer cancel()
 	var res *service.Result
 	if err == nil {
-		req := &service.Request{Method: ep.method, Root: "/", Path: ep.path, Header: hdr}
+		req := &service.Request{Method: ep.HTTPMethod, Root: "/", Path: ep.Path, Header: hdr}
 		req.Callback = noCallbacks
-		if err = bindArgs(req, codec, r.Data(), ep.inputs, s.cfg.limits); err == nil {
+		if err = bindArgs(req, codec, r.Data(), ep.Method, s.cfg.limits); err == nil {
 			res, err = s.svc.Serve(ctx, req)
 		}
 	}
@@ -373,7 +373,7 @@ func (s *Server) serve(ep *served, r micro.Request) {
 		err = s.sendStream(ctx, ep, reply, codec, window, res.Value)
 	default:
 		var body []byte
-		if body, err = s.encodeResult(methodOf(ep.path), codec, res.Value); err == nil {
+		if body, err = s.encodeResult(ep.Name, codec, res.Value); err == nil {
 			out = &nats.Msg{Subject: reply, Data: body}
 		}
 	}

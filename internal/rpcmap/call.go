@@ -121,13 +121,9 @@ func (s *Server) noCallbacks(any) (service.CallbackFunc, error) {
 
 func (s *Server) positional(m *Method, args []any) ([]any, error) {
 	for i, a := range args {
-		if i >= len(m.Types) {
-			args[i] = Generic(a)
-			continue
-		}
-		c, err := Arg(a, m.Types[i])
+		c, err := m.ArgAt(i, a)
 		if err != nil {
-			return nil, argError(m, m.Inputs[i].Name, err)
+			return nil, err
 		}
 		args[i] = c
 	}
@@ -139,14 +135,14 @@ func (s *Server) named(m *Method, args map[string]any) (*wire.OrderedDict, error
 		return nil, nil
 	}
 	out := wire.NewOrderedDict()
-	for i, in := range m.Inputs {
+	for _, in := range m.Inputs {
 		a, ok := args[in.Name]
 		if !ok {
 			continue
 		}
-		c, err := Arg(a, m.Types[i])
+		c, err := m.ArgNamed(in.Name, a)
 		if err != nil {
-			return nil, argError(m, in.Name, err)
+			return nil, err
 		}
 		out.Set(in.Name, c)
 	}
@@ -165,8 +161,36 @@ func (s *Server) named(m *Method, args map[string]any) (*wire.OrderedDict, error
 	return out, nil
 }
 
-func argError(m *Method, name string, err error) error {
-	return &service.Error{Op: m.Name, Kind: service.KindInvalid, Message: fmt.Sprintf("argument %q: %v", name, err)}
+// ArgAt converts the plain argument v at position i by the type of the
+// input it binds to (see [Arg]); one beyond the inputs as for object. The
+// error is a [service.KindInvalid] *service.Error naming the input.
+func (m *Method) ArgAt(i int, v any) (any, error) {
+	if i >= len(m.Types) {
+		return Generic(v), nil
+	}
+	c, err := Arg(v, m.Types[i])
+	if err != nil {
+		return nil, m.argError(m.Inputs[i].Name, err)
+	}
+	return c, nil
+}
+
+// ArgNamed converts the plain argument v named name as [Method.ArgAt]
+// does; one no input is called as for object.
+func (m *Method) ArgNamed(name string, v any) (any, error) {
+	i := m.Input(name)
+	if i < 0 {
+		return Generic(v), nil
+	}
+	c, err := Arg(v, m.Types[i])
+	if err != nil {
+		return nil, m.argError(name, err)
+	}
+	return c, nil
+}
+
+func (m *Method) argError(name string, err error) error {
+	return &service.Error{Op: m.Name, Kind: service.KindInvalid, Message: fmt.Sprintf("argument %q: %v", name, err), Err: err}
 }
 
 // Deadline returns ctx with the deadline the request's TimeoutHeader
