@@ -127,4 +127,3 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 	_, err := d.token() // }
 	return out, err
 }
-
