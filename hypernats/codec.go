@@ -8,7 +8,7 @@ import (
 	"slices"
 
 	"github.com/glyph-ipc/glyph/hyper"
-	"github.com/glyph-ipc/glyph/internal/plain"
+	"github.com/glyph-ipc/glyph/internal/faillog"
 	"github.com/glyph-ipc/glyph/internal/plainform"
 	"github.com/glyph-ipc/glyph/internal/rpcmap"
 	"github.com/glyph-ipc/glyph/service"
@@ -155,17 +155,16 @@ func bindJSON(req *service.Request, v any, m *rpcmap.Method) error {
 // memory against maxBytes; a value over maxBytes encoded is
 // [service.KindTooLarge].
 func encodeValue(op string, codec Codec, v any, maxBytes int64) ([]byte, error) {
-	v, err := plainform.ReadBlobs(op, v, maxBytes, new(int64))
-	if err != nil {
-		return nil, err
-	}
 	var b []byte
+	var err error
 	if codec == CodecGlyph {
-		b, err = wire.Marshal(v)
-		if err != nil {
+		if v, err = plainform.ReadBlobs(op, v, maxBytes, new(int64)); err != nil {
+			return nil, err
+		}
+		if b, err = wire.Marshal(v); err != nil {
 			return nil, &service.Error{Op: op, Kind: service.KindInternal, Message: "cannot encode the result: " + err.Error(), Err: err}
 		}
-	} else if b, err = encodeJSON(op, v); err != nil {
+	} else if b, err = encodeJSON(op, v, maxBytes); err != nil {
 		return nil, err
 	}
 	if int64(len(b)) > maxBytes {
@@ -174,35 +173,26 @@ func encodeValue(op string, codec Codec, v any, maxBytes int64) ([]byte, error) 
 	return b, nil
 }
 
-// encodeJSON encodes a result in its plain JSON form (spec.md, "JSON
-// results").
-func encodeJSON(op string, v any) ([]byte, error) {
-	if !plain.Is(v) {
-		// Through glyph and back: generic glyph values, whatever Go types
-		// the value was made of, then their plain form.
-		b, err := wire.Marshal(v)
-		if err != nil {
-			return nil, &service.Error{Op: op, Kind: service.KindInternal, Message: "cannot encode the result: " + err.Error(), Err: err}
-		}
-		var g any
-		if err := wire.Unmarshal(b, &g); err != nil {
-			return nil, &service.Error{Op: op, Kind: service.KindInternal, Message: "cannot encode the result: " + err.Error(), Err: err}
-		}
-		if v, err = plainform.Form(g); err != nil {
-			return nil, unsupportedJSON(op, err)
-		}
+// encodeJSON encodes a value in its plain JSON form (spec.md, "JSON
+// results"), the one JSON-RPC writes too, reading its blobs up to
+// maxBlob bytes each.
+func encodeJSON(op string, v any, maxBlob int64) ([]byte, error) {
+	p, err := rpcmap.Plain(v, maxBlob)
+	var b []byte
+	if err == nil {
+		b, err = rpcmap.AppendJSON(nil, p)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, unsupportedJSON(op, err)
+	if err == nil {
+		return b, nil
 	}
-	return buf.Bytes()[:buf.Len()-1], nil
-}
-
-func unsupportedJSON(op string, err error) *service.Error {
-	return &service.Error{Op: op, Kind: service.KindUnsupported, Message: fmt.Sprintf("the result has no JSON form: %v (the glyph codec carries it)", err), Err: err}
+	e := faillog.Error(err)
+	if e.Op == "" {
+		e.Op = op
+	}
+	if e.Kind == service.KindUnsupported {
+		e.Message = fmt.Sprintf("the result has no JSON form: %s (the glyph codec carries it)", e.Message)
+	}
+	return nil, e
 }
 
 // jsonError is the JSON body of an error reply.

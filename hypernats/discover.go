@@ -60,6 +60,10 @@ func endpointName(method string, taken map[string]bool) string {
 	return name
 }
 
+// maxDefaultBytes bounds a blob that an input's default holds, in the
+// metadata.
+const maxDefaultBytes = 1 << 16
+
 // inputMeta is one input in the endpoint metadata "glyph.inputs".
 type inputMeta struct {
 	Name    string `json:"name"`
@@ -76,7 +80,7 @@ func metadata(m *rpcmap.Method) map[string]string {
 	for i, in := range m.Inputs {
 		meta := inputMeta{Name: in.Name, Type: m.Types[i].String(), Optional: in.HasDefault}
 		if in.HasDefault && in.Default != nil {
-			if b, err := encodeJSON("", in.Default); err == nil {
+			if b, err := encodeJSON("", in.Default, maxDefaultBytes); err == nil {
 				meta.Default = json.RawMessage(b)
 			}
 		}

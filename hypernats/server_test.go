@@ -13,9 +13,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/hypernats"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/wire"
 )
 
 // Search is a class whose methods are reached by their paths
@@ -83,6 +85,10 @@ func testService(t testing.TB) *service.Service {
 	svc.MustFunc("version", func() string { return "1" }, service.Safe())
 	svc.MustFunc("double", func(n int) int { return 2 * n }, service.Args("n"), service.Safe())
 	svc.MustFunc("rows", func() []map[string]any { return []map[string]any{{"a": 1}, {"a": 2}} })
+	svc.MustFunc("shapes", func() *wire.OrderedDict {
+		return wire.NewOrderedDict("wait", 1500*time.Millisecond, "data", wire.BytesBlob("text/plain", []byte("hi")),
+			"next", hyper.Link{URL: "/version"}, "squares", map[int]int{3: 9, 2: 4})
+	})
 	return svc
 }
 

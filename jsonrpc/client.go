@@ -201,7 +201,7 @@ func encodeRequest(method string, args []any, named map[string]any, id int64) ([
 		return nil, &service.Error{Op: method, Kind: service.KindInvalid, Message: "JSON-RPC takes arguments by position or by name, not both"}
 	}
 	b := append(make([]byte, 0, 128), `{"jsonrpc":"2.0","method":`...)
-	b = appendString(b, method)
+	b = rpcmap.AppendJSONString(b, method)
 	var err error
 	switch {
 	case len(named) > 0:
@@ -215,7 +215,7 @@ func encodeRequest(method string, args []any, named map[string]any, id int64) ([
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, k)
+			b = rpcmap.AppendJSONString(b, k)
 			b = append(b, ':')
 			if b, err = appendArg(b, named[k]); err != nil {
 				return nil, argError(method, k, err)
@@ -265,5 +265,5 @@ func appendArg(b []byte, v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return appendJSON(b, p)
+	return rpcmap.AppendJSON(b, p)
 }

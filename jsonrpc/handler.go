@@ -212,7 +212,7 @@ func (rep *reply) append(b []byte) []byte {
 	if rep.code == 0 {
 		start := len(b)
 		b = append(b, `"result":`...)
-		out, err := appendJSON(b, rep.result)
+		out, err := rpcmap.AppendJSON(b, rep.result)
 		if err == nil {
 			b = append(out, `,"id":`...)
 			b = append(b, rep.id...)
@@ -224,12 +224,12 @@ func (rep *reply) append(b []byte) []byte {
 	b = append(b, `"error":{"code":`...)
 	b = strconv.AppendInt(b, int64(rep.code), 10)
 	b = append(b, `,"message":`...)
-	b = appendString(b, rep.message)
+	b = rpcmap.AppendJSONString(b, rep.message)
 	b = append(b, `,"data":{"kind":`...)
-	b = appendString(b, rep.kind.String())
+	b = rpcmap.AppendJSONString(b, rep.kind.String())
 	if rep.logref != "" {
 		b = append(b, `,"logref":`...)
-		b = appendString(b, rep.logref)
+		b = rpcmap.AppendJSONString(b, rep.logref)
 	}
 	b = append(b, `}},"id":`...)
 	b = append(b, rep.id...)
