@@ -20,53 +20,46 @@ const TimeoutHeader = "Glyph-Timeout"
 
 // Defaults of a [Handler].
 const (
-	DefaultMaxRequestBytes = 8 << 20  // a request body
-	DefaultMaxBatch        = 100      // requests in a batch
-	DefaultMaxBlobBytes    = 16 << 20 // a blob in a result, before base64
-	DefaultReadTimeout     = 30 * time.Second
+	DefaultMaxRequestBytes = rpcmap.DefaultMaxRequestBytes // a request body
+	DefaultMaxBatch        = 100                           // requests in a batch
+	DefaultMaxBlobBytes    = rpcmap.DefaultMaxBlobBytes    // a blob in a result, before base64
+	DefaultReadTimeout     = rpcmap.DefaultReadTimeout
 )
 
 // An Option configures a [Handler].
 type Option func(*config)
 
-type config struct {
-	maxRequestBytes int64
-	maxBatch        int
-	maxBlobBytes    int64
-	limits          wire.Limits
-	readTimeout     time.Duration
-	logger          *slog.Logger
-}
+type config = rpcmap.HandlerConfig
 
 // WithMaxRequestBytes bounds a request body (default
 // [DefaultMaxRequestBytes]); a larger one is answered 413 with a
 // too_large error.
-func WithMaxRequestBytes(n int64) Option { return func(c *config) { c.maxRequestBytes = n } }
+func WithMaxRequestBytes(n int64) Option { return func(c *config) { c.MaxRequestBytes = n } }
 
 // WithMaxBatch bounds the requests of a batch (default [DefaultMaxBatch]).
-func WithMaxBatch(n int) Option { return func(c *config) { c.maxBatch = n } }
+func WithMaxBatch(n int) Option { return func(c *config) { c.MaxBatch = n } }
 
 // WithMaxBlobBytes bounds a blob that a result holds, which is read into
 // memory and sent as base64 (default [DefaultMaxBlobBytes]); a larger
 // one is a too_large error.
-func WithMaxBlobBytes(n int64) Option { return func(c *config) { c.maxBlobBytes = n } }
+func WithMaxBlobBytes(n int64) Option { return func(c *config) { c.MaxBlobBytes = n } }
 
 // WithLimits bounds the nesting (MaxDepth), the items of an array or
 // object (MaxItems) and the bytes of a string (MaxStringBytes) of a
 // request; zero fields take wire's defaults, negative ones mean no limit.
-func WithLimits(l wire.Limits) Option { return func(c *config) { c.limits = l } }
+func WithLimits(l wire.Limits) Option { return func(c *config) { c.Limits = l } }
 
 // WithReadTimeout bounds the time a client takes to send a request body
 // (default [DefaultReadTimeout]); the body is bounded, so a fixed time is
 // enough. It needs a ResponseWriter that can set read deadlines, as
 // net/http's servers give.
-func WithReadTimeout(d time.Duration) Option { return func(c *config) { c.readTimeout = d } }
+func WithReadTimeout(d time.Duration) Option { return func(c *config) { c.ReadTimeout = d } }
 
 // WithLogger sets where the handler logs its failed calls: at info level
 // when the caller is at fault, at error level when the server is, with
 // the method, the kind and the logref the caller got. Without it, or
 // with nil, [slog.Default] as it is when a line is logged.
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.Logger = l } }
 
 // Handler serves a [service.Service] as JSON-RPC 2.0 over HTTP: POST a
 // request object, or a batch of them, and get the response (spec.md
@@ -86,18 +79,10 @@ func NewHandler(svc *service.Service, opts ...Option) *Handler {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.maxRequestBytes <= 0 {
-		cfg.maxRequestBytes = DefaultMaxRequestBytes
-	}
-	if cfg.maxBlobBytes <= 0 {
-		cfg.maxBlobBytes = DefaultMaxBlobBytes
-	}
-	if cfg.readTimeout <= 0 {
-		cfg.readTimeout = DefaultReadTimeout
-	}
-	h := &Handler{srv: rpcmap.NewServer(svc, "JSON-RPC", cfg.maxBlobBytes), cfg: cfg, lim: limitsOf(cfg.limits, cfg.maxBatch)}
+	cfg = cfg.WithDefaults()
+	h := &Handler{srv: rpcmap.NewServer(svc, "JSON-RPC", cfg.MaxBlobBytes), cfg: cfg, lim: limitsOf(cfg.Limits, cfg.MaxBatch)}
 	h.http = rpcmap.HTTPServer{Transport: "JSON-RPC", ContentType: contentType,
-		MaxRequestBytes: cfg.maxRequestBytes, ReadTimeout: cfg.readTimeout, BadBodyStatus: http.StatusBadRequest,
+		MaxRequestBytes: cfg.MaxRequestBytes, ReadTimeout: cfg.ReadTimeout, BadBodyStatus: http.StatusBadRequest,
 		Answer: h.answerBody, Fail: appendFailure}
 	return h
 }
@@ -171,7 +156,7 @@ func (h *Handler) call(ctx context.Context, r *request, header http.Header) *rep
 	}
 	v, err := h.srv.Serve(ctx, &c)
 	if err != nil {
-		rpcmap.LogFailure(ctx, h.cfg.logger, "JSON-RPC", r.method, err)
+		rpcmap.LogFailure(ctx, h.cfg.Logger, "JSON-RPC", r.method, err)
 	}
 	if r.id == nil {
 		return nil

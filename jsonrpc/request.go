@@ -218,20 +218,11 @@ func checkValue(v any, lim limits) error {
 // negative: none) and a batch size.
 func limitsOf(l wire.Limits, maxBatch int) limits {
 	d := wire.DefaultLimits()
-	pick := func(n, def int) int {
-		switch {
-		case n == 0:
-			return def
-		case n < 0:
-			return int(^uint(0) >> 1)
-		}
-		return n
-	}
 	return limits{
-		maxDepth:  pick(l.MaxDepth, d.MaxDepth),
-		maxItems:  pick(l.MaxItems, d.MaxItems),
-		maxString: pick(l.MaxStringBytes, d.MaxStringBytes),
-		maxDigits: pick(l.MaxIntegerDigits, d.MaxIntegerDigits),
-		maxBatch:  pick(maxBatch, DefaultMaxBatch),
+		maxDepth:  rpcmap.Limit(l.MaxDepth, d.MaxDepth),
+		maxItems:  rpcmap.Limit(l.MaxItems, d.MaxItems),
+		maxString: rpcmap.Limit(l.MaxStringBytes, d.MaxStringBytes),
+		maxDigits: rpcmap.Limit(l.MaxIntegerDigits, d.MaxIntegerDigits),
+		maxBatch:  rpcmap.Limit(maxBatch, DefaultMaxBatch),
 	}
 }

@@ -25,16 +25,7 @@ type limits struct {
 // negative: none).
 func limitsOf(l wire.Limits) limits {
 	d := wire.DefaultLimits()
-	pick := func(n, def int) int {
-		switch {
-		case n == 0:
-			return def
-		case n < 0:
-			return math.MaxInt
-		}
-		return n
-	}
-	return limits{maxDepth: min(pick(l.MaxDepth, d.MaxDepth), 1<<20), maxItems: pick(l.MaxItems, d.MaxItems), maxString: pick(l.MaxStringBytes, d.MaxStringBytes)}
+	return limits{maxDepth: min(rpcmap.Limit(l.MaxDepth, d.MaxDepth), 1<<20), maxItems: rpcmap.Limit(l.MaxItems, d.MaxItems), maxString: rpcmap.Limit(l.MaxStringBytes, d.MaxStringBytes)}
 }
 
 // decoder reads an XML-RPC document token by token, within limits. Its

@@ -19,48 +19,42 @@ const TimeoutHeader = "Glyph-Timeout"
 
 // Defaults of a [Handler].
 const (
-	DefaultMaxRequestBytes = 8 << 20  // a request body
-	DefaultMaxBlobBytes    = 16 << 20 // a blob in a result, before base64
-	DefaultReadTimeout     = 30 * time.Second
+	DefaultMaxRequestBytes = rpcmap.DefaultMaxRequestBytes // a request body
+	DefaultMaxBlobBytes    = rpcmap.DefaultMaxBlobBytes    // a blob in a result, before base64
+	DefaultReadTimeout     = rpcmap.DefaultReadTimeout
 )
 
 // An Option configures a [Handler].
 type Option func(*config)
 
-type config struct {
-	maxRequestBytes int64
-	maxBlobBytes    int64
-	limits          wire.Limits
-	readTimeout     time.Duration
-	logger          *slog.Logger
-}
+type config = rpcmap.HandlerConfig
 
 // WithMaxRequestBytes bounds a request body (default
 // [DefaultMaxRequestBytes]); a larger one is answered 413 with a fault.
-func WithMaxRequestBytes(n int64) Option { return func(c *config) { c.maxRequestBytes = n } }
+func WithMaxRequestBytes(n int64) Option { return func(c *config) { c.MaxRequestBytes = n } }
 
 // WithMaxBlobBytes bounds a blob that a result holds, which is read into
 // memory and sent as base64 (default [DefaultMaxBlobBytes]); a larger
 // one is a too_large fault.
-func WithMaxBlobBytes(n int64) Option { return func(c *config) { c.maxBlobBytes = n } }
+func WithMaxBlobBytes(n int64) Option { return func(c *config) { c.MaxBlobBytes = n } }
 
 // WithLimits bounds the nesting of arrays and structs (MaxDepth), the
 // params, array items and struct members (MaxItems) and the bytes of a
 // string (MaxStringBytes) of a request; zero fields take wire's defaults,
 // negative ones mean no limit.
-func WithLimits(l wire.Limits) Option { return func(c *config) { c.limits = l } }
+func WithLimits(l wire.Limits) Option { return func(c *config) { c.Limits = l } }
 
 // WithReadTimeout bounds the time a client takes to send a request body
 // (default [DefaultReadTimeout]); the body is bounded, so a fixed time is
 // enough. It needs a ResponseWriter that can set read deadlines, as
 // net/http's servers give.
-func WithReadTimeout(d time.Duration) Option { return func(c *config) { c.readTimeout = d } }
+func WithReadTimeout(d time.Duration) Option { return func(c *config) { c.ReadTimeout = d } }
 
 // WithLogger sets where the handler logs its failed calls: at info level
 // when the caller is at fault, at error level when the server is, with
 // the method, the kind and the logref the caller got. Without it, or
 // with nil, [slog.Default] as it is when a line is logged.
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.Logger = l } }
 
 // Handler serves a [service.Service] as XML-RPC over HTTP: POST a
 // methodCall, get a methodResponse with the result or a fault (spec.md
@@ -82,18 +76,10 @@ func NewHandler(svc *service.Service, opts ...Option) *Handler {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.maxRequestBytes <= 0 {
-		cfg.maxRequestBytes = DefaultMaxRequestBytes
-	}
-	if cfg.maxBlobBytes <= 0 {
-		cfg.maxBlobBytes = DefaultMaxBlobBytes
-	}
-	if cfg.readTimeout <= 0 {
-		cfg.readTimeout = DefaultReadTimeout
-	}
-	h := &Handler{srv: rpcmap.NewServer(svc, "XML-RPC", cfg.maxBlobBytes), cfg: cfg, lim: limitsOf(cfg.limits)}
+	cfg = cfg.WithDefaults()
+	h := &Handler{srv: rpcmap.NewServer(svc, "XML-RPC", cfg.MaxBlobBytes), cfg: cfg, lim: limitsOf(cfg.Limits)}
 	h.http = rpcmap.HTTPServer{Transport: "XML-RPC", ContentType: contentType,
-		MaxRequestBytes: cfg.maxRequestBytes, ReadTimeout: cfg.readTimeout, BadBodyStatus: http.StatusOK,
+		MaxRequestBytes: cfg.MaxRequestBytes, ReadTimeout: cfg.ReadTimeout, BadBodyStatus: http.StatusOK,
 		Answer: h.answer, Fail: faultFor}
 	return h
 }
@@ -126,7 +112,7 @@ func (h *Handler) answer(r *http.Request, body []byte, b []byte) []byte {
 	}
 	v, err := h.call(ctx, method, params, r.Header)
 	if err != nil {
-		rpcmap.LogFailure(ctx, h.cfg.logger, "XML-RPC", method, err)
+		rpcmap.LogFailure(ctx, h.cfg.Logger, "XML-RPC", method, err)
 		return faultFor(b, err)
 	}
 	start := len(b)
