@@ -27,8 +27,8 @@
 // metadata gives its path, HTTP method and inputs (names, types in the
 // input type grammar of package hyper, defaults), so that `nats micro
 // list`, `nats micro info` and `nats micro stats` show it. The endpoint
-// stats' data holds the counts of the calls themselves (micro counts a
-// call when it is handed to its goroutine).
+// stats' data holds the counts of the calls themselves (spec.md says
+// what micro's own counters count).
 //
 // # Payloads
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -76,9 +77,12 @@ func WithVersion(v string) Option { return func(c *config) { c.version = v } }
 func WithDescription(d string) Option { return func(c *config) { c.description = d } }
 
 // WithMaxConcurrent bounds the calls served at once (default
-// [DefaultMaxConcurrent]); further calls wait in the connection's
-// pending messages, whose limits (nats.Subscription.SetPendingLimits,
-// by default 64 Ki messages per method) drop what is beyond them.
+// [DefaultMaxConcurrent]); further calls wait in the server's queue of
+// 64 Ki calls, beyond which the connection drops them (nats.go reports
+// a slow consumer). One worker per processor serves the queued calls;
+// a call that runs longer than a few milliseconds, or waits, makes the
+// server start more, up to this bound, so that the calls behind it do
+// not wait for it.
 func WithMaxConcurrent(n int) Option { return func(c *config) { c.maxConcurrent = n } }
 
 // WithMaxWindow bounds the items of a streamed result sent ahead of the
@@ -96,14 +100,14 @@ func WithStreamIdleTimeout(d time.Duration) Option { return func(c *config) { c.
 // max_payload.
 func WithLimits(l wire.Limits) Option { return func(c *config) { c.limits = l } }
 
-// WithInlineCalls serves each call in the goroutine that receives its
-// method's messages, as NATS micro handlers run, instead of handing it to
-// a worker: calls to one method then run one at a time on this server,
-// each waiting for those before it. That saves the hand-off between
-// goroutines (bench/README.md has the figures), and suits methods that
+// WithInlineCalls serves each call in the goroutine of micro's
+// subscription of its method, as NATS micro handlers run, instead of on
+// the server's workers: calls to one method then run one at a time on
+// this server, each waiting for those before it. It suits methods that
 // return quickly and never wait for a call to the same method (which
-// would wait for itself until its deadline). Calls that stream their
-// results run on workers all the same.
+// would wait for itself until its deadline); bench/README.md compares
+// it with the workers. Calls that stream their results run on
+// goroutines of their own.
 func WithInlineCalls() Option { return func(c *config) { c.inline = true } }
 
 // WithLogger sets where the server logs (default, and for nil,
@@ -113,16 +117,18 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // Server serves a [service.Service] on NATS subjects as a micro service.
 // Make one with [NewServer]; stop it with [Server.Shutdown].
 type Server struct {
-	nc     *nats.Conn
-	svc    *service.Service
-	cfg    config
-	micro  micro.Service
-	eps    []*served
-	sem    chan struct{} // one token per worker
-	jobs   chan job      // calls for idle workers
-	flows  *flows
-	ctx    context.Context // ends when the server shuts down
-	cancel context.CancelFunc
+	nc        *nats.Conn
+	svc       *service.Service
+	cfg       config
+	micro     micro.Service
+	eps       []*served
+	subs      []*nats.Subscription // the methods' subscriptions besides micro's
+	bySubject map[string]*served
+	calls     chan *nats.Msg // calls for the workers
+	sem       chan struct{}  // one token per worker
+	flows     *flows
+	ctx       context.Context // ends when the server shuts down
+	cancel    context.CancelFunc
 
 	mu     sync.Mutex // guards closed and wg's Add
 	closed bool
@@ -159,7 +165,7 @@ func NewServer(ctx context.Context, nc *nats.Conn, svc *service.Service, opts ..
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{nc: nc, svc: svc, cfg: cfg, sem: make(chan struct{}, cfg.maxConcurrent), jobs: make(chan job)}
+	s := &Server{nc: nc, svc: svc, cfg: cfg, sem: make(chan struct{}, cfg.maxConcurrent), calls: make(chan *nats.Msg, maxQueued)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if s.flows, err = newFlows(nc, cfg.maxWindow); err != nil {
 		return nil, err
@@ -193,6 +199,10 @@ func NewServer(ctx context.Context, nc *nats.Conn, svc *service.Service, opts ..
 			return nil, fmt.Errorf("hypernats: serving %s: %w", ep.subject, err)
 		}
 	}
+	if err := s.subscribe(); err != nil {
+		s.stop()
+		return nil, err
+	}
 	// Once NewServer returns, the NATS server has the subscriptions.
 	fctx, cancel := ctx, context.CancelFunc(func() {})
 	if _, ok := ctx.Deadline(); !ok {
@@ -200,8 +210,7 @@ func NewServer(ctx context.Context, nc *nats.Conn, svc *service.Service, opts ..
 	}
 	defer cancel()
 	if err := nc.FlushWithContext(fctx); err != nil {
-		ms.Stop()
-		s.flows.close()
+		s.stop()
 		return nil, fmt.Errorf("hypernats: %w", err)
 	}
 	return s, nil
@@ -258,7 +267,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	var err error
 	if !already {
-		err = s.micro.Stop()
+		err = s.unsubscribe()
 	}
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -276,61 +285,156 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// dispatch runs in the endpoint subscription's goroutine: it serves the
-// call there with WithInlineCalls (unless it streams), or else hands it
-// to an idle worker, or starts a worker while fewer than
-// WithMaxConcurrent are busy, or else waits for one (leaving further calls
-// pending in the subscription). Workers, unlike a goroutine per call,
-// keep their grown stacks from call to call.
+// subsPerMethod is how many subscriptions in the queue group a method
+// has besides micro's: the NATS server spreads the calls over them, and
+// those that reach these go to a worker straight from the connection's
+// reader, with no goroutine between them (bench/README.md has the
+// figures).
+const subsPerMethod = 3
+
+// maxQueued bounds the calls waiting for a worker; the NATS connection
+// drops further calls to this server (a slow consumer) when it is full.
+const maxQueued = 64 << 10
+
+// subscribe adds, unless calls run inline, the subscriptions of each
+// method whose calls go to the workers directly.
+func (s *Server) subscribe() error {
+	if s.cfg.inline {
+		return nil
+	}
+	s.bySubject = make(map[string]*served, len(s.eps))
+	for _, ep := range s.eps {
+		s.bySubject[ep.subject] = ep
+	}
+	for _, ep := range s.eps {
+		for range subsPerMethod {
+			sub, err := s.nc.ChanQueueSubscribe(ep.subject, s.cfg.queue, s.calls)
+			if err != nil {
+				return fmt.Errorf("hypernats: serving %s: %w", ep.subject, err)
+			}
+			s.subs = append(s.subs, sub)
+		}
+	}
+	s.startWorkers()
+	return nil
+}
+
+// unsubscribe stops taking calls: it drains micro's subscriptions and
+// the others.
+func (s *Server) unsubscribe() error {
+	err := s.micro.Stop()
+	for _, sub := range s.subs {
+		if e := sub.Drain(); e != nil && err == nil && !errors.Is(e, nats.ErrConnectionClosed) {
+			err = e
+		}
+	}
+	return err
+}
+
+// stop undoes a NewServer that failed.
+func (s *Server) stop() {
+	s.unsubscribe()
+	s.cancel()
+	s.flows.close()
+}
+
+// dispatch runs in the goroutine of micro's subscription of the method:
+// it serves the call there with WithInlineCalls (unless it streams), or
+// else queues it for the workers as the other subscriptions do.
 func (s *Server) dispatch(ep *served, r micro.Request) {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if s.cfg.inline && r.Headers().Get(headerWindow) == "" {
+		if s.begin() {
+			s.serve(ep, r.Reply(), nats.Header(r.Headers()), r.Data())
+			s.wg.Done()
+		}
 		return
+	}
+	m := &nats.Msg{Subject: ep.subject, Reply: r.Reply(), Header: nats.Header(r.Headers()), Data: r.Data()}
+	if s.cfg.inline {
+		// A stream: on a goroutine of its own, as with workers.
+		if s.begin() {
+			go func() { s.serve(ep, m.Reply, m.Header, m.Data); s.wg.Done() }()
+		}
+		return
+	}
+	select {
+	case s.calls <- m:
+	case <-s.ctx.Done():
+	}
+}
+
+// begin counts a call about to be served, unless the server is shutting
+// down: then it reports false, and the call goes unanswered.
+func (s *Server) begin() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
 	}
 	s.wg.Add(1)
-	s.mu.Unlock()
-	if s.cfg.inline && r.Headers().Get(headerWindow) == "" {
-		s.serve(ep, r)
-		s.wg.Done()
-		return
-	}
-	j := job{ep, r}
-	select {
-	case s.jobs <- j:
-		return
-	default:
-	}
-	select {
-	case s.jobs <- j:
-	case s.sem <- struct{}{}:
-		go s.work(j)
-	case <-s.ctx.Done():
-		s.wg.Done()
-	}
+	return true
 }
 
-// job is a call for a worker.
-type job struct {
-	ep *served
-	r  micro.Request
-}
-
-// workerIdle is how long a worker waits for a call before it ends.
+// workerIdle is how long a worker beyond the first ones waits for a
+// call before it ends.
 const workerIdle = 10 * time.Second
 
-// work serves j, then the calls it is handed, until it has been idle for
-// workerIdle or the server shuts down.
-func (s *Server) work(j job) {
+// stallAfter is how long a call runs before its worker starts another
+// worker, so that the calls queued behind it do not wait for it, and a
+// call that waits for another call to this server does not wait for
+// itself.
+const stallAfter = 10 * time.Millisecond
+
+// startWorkers starts the first workers, one per processor, which run
+// until the server shuts down: while calls are short, they take the
+// queued calls one after the other, without a goroutine woken per call.
+func (s *Server) startWorkers() {
+	for range min(runtime.GOMAXPROCS(0), s.cfg.maxConcurrent) {
+		s.sem <- struct{}{}
+		go s.work()
+	}
+}
+
+// stalled starts a worker for each queued call (at least one), while
+// fewer than WithMaxConcurrent run; they end once idle for workerIdle.
+func (s *Server) stalled() {
+	for range max(len(s.calls), 1) {
+		select {
+		case s.sem <- struct{}{}:
+			go s.workUntilIdle()
+		default:
+			return
+		}
+	}
+}
+
+// work serves queued calls until the server shuts down. Workers, unlike
+// a goroutine per call, keep their grown stacks from call to call.
+func (s *Server) work() {
 	defer func() { <-s.sem }()
+	stall := s.stallTimer()
+	for {
+		select {
+		case m := <-s.calls:
+			s.serveQueued(m, stall)
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+// workUntilIdle serves queued calls until it has waited workerIdle for
+// one, or the server shuts down.
+func (s *Server) workUntilIdle() {
+	defer func() { <-s.sem }()
+	stall := s.stallTimer()
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	for {
-		s.serve(j.ep, j.r)
-		s.wg.Done()
-		idle.Reset(workerIdle)
 		select {
-		case j = <-s.jobs:
+		case m := <-s.calls:
+			s.serveQueued(m, stall)
+			idle.Reset(workerIdle)
 		case <-idle.C:
 			return
 		case <-s.ctx.Done():
@@ -339,11 +443,31 @@ func (s *Server) work(j job) {
 	}
 }
 
-// serve answers one call.
-func (s *Server) serve(ep *served, r micro.Request) {
+// stallTimer returns a worker's timer, stopped, that starts workers
+// when it fires.
+func (s *Server) stallTimer() *time.Timer {
+	t := time.AfterFunc(time.Hour, s.stalled)
+	t.Stop()
+	return t
+}
+
+// serveQueued serves a queued call, stall firing if it runs longer than
+// stallAfter.
+func (s *Server) serveQueued(m *nats.Msg, stall *time.Timer) {
+	ep := s.bySubject[m.Subject]
+	if ep == nil || !s.begin() {
+		return
+	}
+	stall.Reset(stallAfter)
+	s.serve(ep, m.Reply, m.Header, m.Data)
+	stall.Stop()
+	s.wg.Done()
+}
+
+// serve answers one call, whose reply goes to reply.
+func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 	start := time.Now()
 	ep.stat.started()
-	hdr := nats.Header(r.Headers())
 	codec, err := codecOf(hdr.Get(headerContentType))
 	window := 0
 	ctx, cancel := s.ctx, context.CancelFunc(func() {})
@@ -358,14 +482,13 @@ func (s *Server) serve(ep *served, r micro.Request) {
 	if err == nil {
 		req := &service.Request{Method: ep.HTTPMethod, Root: "/", Path: ep.Path, Header: hdr}
 		req.Callback = noCallbacks
-		if err = bindArgs(req, codec, r.Data(), ep.Method, s.cfg.limits); err == nil {
+		if err = bindArgs(req, codec, data, ep.Method, s.cfg.limits); err == nil {
 			res, err = s.svc.Serve(ctx, req)
 		}
 	}
 	if err == nil {
 		res, err = s.follow(ctx, res, hdr)
 	}
-	reply := r.Reply()
 	var out *nats.Msg // the reply, sent once the call is counted
 	switch {
 	case err != nil:

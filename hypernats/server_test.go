@@ -427,3 +427,45 @@ func TestClosedClient(t *testing.T) {
 		t.Errorf("a second Close: %v", err)
 	}
 }
+
+// Calls that wait do not hold up the others: a method that calls this
+// server again, deeper than there are processors, gets its answers, and
+// slow calls made at once run at once, not one processor's worth at a
+// time.
+func TestCallsThatWait(t *testing.T) {
+	ns := startNATS(t)
+	var c *hypernats.Client
+	svc := service.New()
+	svc.MustFunc("chain", func(ctx context.Context, n int) (int, error) {
+		if n == 0 {
+			return 0, nil
+		}
+		var got int
+		err := c.Call(ctx, "chain", []any{n - 1}, nil, &got)
+		return got + 1, err
+	}, service.Args("n"))
+	svc.MustFunc("slow", func() int { time.Sleep(250 * time.Millisecond); return 1 })
+	serve(t, connect(t, ns.ClientURL()), svc)
+	c = hypernats.NewClient(connect(t, ns.ClientURL()))
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var n int
+	if err := c.Call(ctx, "chain", []any{8}, nil, &n); err != nil || n != 8 {
+		t.Fatalf("chain 8: %d, %v", n, err)
+	}
+	const calls = 32
+	start := time.Now()
+	errs := make(chan error, calls)
+	for range calls {
+		go func() { errs <- c.Call(ctx, "slow", nil, nil, nil) }()
+	}
+	for range calls {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d > calls*250*time.Millisecond/4 {
+		t.Errorf("%d calls of 250 ms at once took %v", calls, d)
+	}
+}
