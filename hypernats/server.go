@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -126,6 +127,8 @@ type Server struct {
 	bySubject map[string]*served
 	calls     chan *nats.Msg // calls for the workers
 	sem       chan struct{}  // one token per worker
+	epoch     time.Time      // when the server started: lastDone counts from it
+	lastDone  atomic.Int64   // when a worker last finished a call
 	flows     *flows
 	ctx       context.Context // ends when the server shuts down
 	cancel    context.CancelFunc
@@ -165,7 +168,7 @@ func NewServer(ctx context.Context, nc *nats.Conn, svc *service.Service, opts ..
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{nc: nc, svc: svc, cfg: cfg, sem: make(chan struct{}, cfg.maxConcurrent), calls: make(chan *nats.Msg, maxQueued)}
+	s := &Server{nc: nc, svc: svc, cfg: cfg, sem: make(chan struct{}, cfg.maxConcurrent), calls: make(chan *nats.Msg, maxQueued), epoch: time.Now()}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if s.flows, err = newFlows(nc, cfg.maxWindow); err != nil {
 		return nil, err
@@ -395,9 +398,16 @@ func (s *Server) startWorkers() {
 	}
 }
 
-// stalled starts a worker for each queued call (at least one), while
-// fewer than WithMaxConcurrent run; they end once idle for workerIdle.
+// stalled runs when a worker's call has run for stallAfter. Unless
+// another worker finished a call meanwhile (then the queue moves, and
+// the call blocks no other), it starts a worker for each queued call (at
+// least one), while fewer than WithMaxConcurrent run; they end once idle
+// for workerIdle. Calls that are slow only because the processors are
+// busy thus start no workers, which would make things slower still.
 func (s *Server) stalled() {
+	if time.Since(s.epoch)-time.Duration(s.lastDone.Load()) < stallAfter {
+		return
+	}
 	for range max(len(s.calls), 1) {
 		select {
 		case s.sem <- struct{}{}:
@@ -461,6 +471,7 @@ func (s *Server) serveQueued(m *nats.Msg, stall *time.Timer) {
 	stall.Reset(stallAfter)
 	s.serve(ep, m.Reply, m.Header, m.Data)
 	stall.Stop()
+	s.lastDone.Store(int64(time.Since(s.epoch)))
 	s.wg.Done()
 }
 
