@@ -378,14 +378,8 @@ func (s *Server) begin() bool {
 	return true
 }
 
-// workerIdle is how long a worker beyond the first ones waits for a
-// call before it ends.
-const workerIdle = 10 * time.Second
-
-// stallAfter is how long a call runs before its worker starts another
-// worker, so that the calls queued behind it do not wait for it, and a
-// call that waits for another call to this server does not wait for
-// itself.
+// stallAfter is how long a call runs before its worker checks whether
+// the queue has stalled, and then again as often while it runs.
 const stallAfter = 10 * time.Millisecond
 
 // startWorkers starts the first workers, one per processor, which run
@@ -398,20 +392,21 @@ func (s *Server) startWorkers() {
 	}
 }
 
-// stalled runs when a worker's call has run for stallAfter. Unless
-// another worker finished a call meanwhile (then the queue moves, and
-// the call blocks no other), it starts a worker for each queued call (at
-// least one), while fewer than WithMaxConcurrent run; they end once idle
-// for workerIdle. Calls that are slow only because the processors are
-// busy thus start no workers, which would make things slower still.
+// stalled runs while a worker's call has run for stallAfter. Unless a
+// worker finished a call meanwhile (then the queue moves, and the call
+// holds up no other), it starts a worker for each queued call, while
+// fewer than WithMaxConcurrent run, so that calls queued behind calls
+// that wait (for another call to this server, say) do not wait for
+// them. Calls that are slow only because the processors are busy thus
+// start no workers, which would make things slower still.
 func (s *Server) stalled() {
 	if time.Since(s.epoch)-time.Duration(s.lastDone.Load()) < stallAfter {
 		return
 	}
-	for range max(len(s.calls), 1) {
+	for range len(s.calls) {
 		select {
 		case s.sem <- struct{}{}:
-			go s.workUntilIdle()
+			go s.workWhileQueued()
 		default:
 			return
 		}
@@ -422,7 +417,7 @@ func (s *Server) stalled() {
 // a goroutine per call, keep their grown stacks from call to call.
 func (s *Server) work() {
 	defer func() { <-s.sem }()
-	stall := s.stallTimer()
+	stall := s.newStallTimer()
 	for {
 		select {
 		case m := <-s.calls:
@@ -433,44 +428,50 @@ func (s *Server) work() {
 	}
 }
 
-// workUntilIdle serves queued calls until it has waited workerIdle for
-// one, or the server shuts down.
-func (s *Server) workUntilIdle() {
+// workWhileQueued serves queued calls until it finds none.
+func (s *Server) workWhileQueued() {
 	defer func() { <-s.sem }()
-	stall := s.stallTimer()
-	idle := time.NewTimer(workerIdle)
-	defer idle.Stop()
+	stall := s.newStallTimer()
 	for {
 		select {
 		case m := <-s.calls:
 			s.serveQueued(m, stall)
-			idle.Reset(workerIdle)
-		case <-idle.C:
-			return
-		case <-s.ctx.Done():
+		default:
 			return
 		}
 	}
 }
 
-// stallTimer returns a worker's timer, stopped, that starts workers
-// when it fires.
-func (s *Server) stallTimer() *time.Timer {
-	t := time.AfterFunc(time.Hour, s.stalled)
-	t.Stop()
-	return t
+// stallTimer calls stalled every stallAfter while its worker's call
+// runs.
+type stallTimer struct {
+	t       atomic.Pointer[time.Timer]
+	running atomic.Bool
 }
 
-// serveQueued serves a queued call, stall firing if it runs longer than
-// stallAfter.
-func (s *Server) serveQueued(m *nats.Msg, stall *time.Timer) {
+func (s *Server) newStallTimer() *stallTimer {
+	st := &stallTimer{}
+	st.t.Store(time.AfterFunc(time.Hour, func() {
+		if st.running.Load() {
+			s.stalled()
+			st.t.Load().Reset(stallAfter)
+		}
+	}))
+	st.t.Load().Stop()
+	return st
+}
+
+// serveQueued serves a queued call.
+func (s *Server) serveQueued(m *nats.Msg, stall *stallTimer) {
 	ep := s.bySubject[m.Subject]
 	if ep == nil || !s.begin() {
 		return
 	}
-	stall.Reset(stallAfter)
+	stall.running.Store(true)
+	stall.t.Load().Reset(stallAfter)
 	s.serve(ep, m.Reply, m.Header, m.Data)
-	stall.Stop()
+	stall.running.Store(false)
+	stall.t.Load().Stop()
 	s.lastDone.Store(int64(time.Since(s.epoch)))
 	s.wg.Done()
 }
