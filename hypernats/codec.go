@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
-	"slices"
 
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/internal/faillog"
@@ -77,7 +76,7 @@ func bindArgs(req *service.Request, codec Codec, data []byte, m *rpcmap.Method, 
 		if err := wire.UnmarshalConfig(data, &v, wire.DecodeConfig{Limits: limits, SpoolThreshold: -1}); err != nil {
 			return badPayload(err)
 		}
-		bindGlyph(req, v)
+		rpcmap.BindPayload(req, v)
 		return nil
 	}
 	v, err := rpcmap.DecodeJSON(data, limits)
@@ -89,30 +88,6 @@ func bindArgs(req *service.Request, codec Codec, data []byte, m *rpcmap.Method, 
 
 func badPayload(err error) *service.Error {
 	return &service.Error{Kind: service.KindInvalid, Message: "bad payload: " + err.Error(), Err: err}
-}
-
-// bindGlyph binds a decoded glyph payload.
-func bindGlyph(req *service.Request, v any) {
-	switch x := v.(type) {
-	case nil:
-	case []any:
-		req.Positional = x
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		d := wire.NewOrderedDict()
-		for _, k := range keys {
-			d.Set(k, x[k])
-		}
-		req.Args = d
-	case *wire.OrderedDict:
-		req.Args = x
-	default:
-		req.Positional = []any{v}
-	}
 }
 
 // bindJSON binds a decoded JSON payload, each argument converted by the

@@ -2,8 +2,9 @@
 // XML-RPC, NATS) share: the table of a service's callables found by
 // walking its index, the bounded decoding of JSON arguments and the
 // conversion of plain arguments guided by the inputs' types, the mapping
-// of glyph results to plain values, the table of error codes of JSON-RPC
-// and XML-RPC, and the HTTP side of their handlers and clients. The
+// of glyph results to plain values, the binding of a decoded payload to
+// arguments (which hyperpeer shares), the table of error codes of
+// JSON-RPC and XML-RPC, and the HTTP side of their handlers and clients. The
 // mappings themselves are stated in each transport's spec.md.
 package rpcmap
 
