@@ -226,15 +226,3 @@ func TestDeadlineHeader(t *testing.T) {
 		t.Errorf("got  %d %s\nwant 200 %s", status, got, want)
 	}
 }
-
-func TestOnlyPost(t *testing.T) {
-	srv := newServer(t)
-	resp, err := http.Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
-		t.Errorf("GET: %d, Allow %q; want 405, POST", resp.StatusCode, resp.Header.Get("Allow"))
-	}
-}

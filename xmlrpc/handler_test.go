@@ -247,18 +247,6 @@ func TestDeadlineHeader(t *testing.T) {
 	}
 }
 
-func TestOnlyPost(t *testing.T) {
-	srv := newServer(t)
-	resp, err := http.Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
-		t.Errorf("GET: %d, Allow %q; want 405, POST", resp.StatusCode, resp.Header.Get("Allow"))
-	}
-}
-
 // TestMulticall checks system.multicall: results and faults in order.
 func TestMulticall(t *testing.T) {
 	srv := newServer(t)
