@@ -34,7 +34,7 @@ func FuzzPayload(f *testing.F) {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)
 	}
-	limits := withDefaults(wire.Limits{MaxDepth: 16, MaxItems: 64, MaxStringBytes: 256, MaxIntegerDigits: 64})
+	limits := wire.Limits{MaxDepth: 16, MaxItems: 64, MaxStringBytes: 256, MaxIntegerDigits: 64}.Resolved()
 	f.Fuzz(func(t *testing.T, data []byte, glyph bool) {
 		codec := CodecJSON
 		if glyph {

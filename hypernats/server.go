@@ -96,9 +96,9 @@ func WithMaxWindow(n int) Option { return func(c *config) { c.maxWindow = n } }
 // (default [DefaultStreamIdleTimeout]).
 func WithStreamIdleTimeout(d time.Duration) Option { return func(c *config) { c.idle = d } }
 
-// WithLimits bounds the decoding of payloads (zero fields take
-// [wire.DefaultLimits]); a payload is also bounded by the NATS server's
-// max_payload.
+// WithLimits bounds the decoding of payloads, as [wire.Limits.Resolved]
+// reads them (zero fields take [wire.DefaultLimits]); a payload is also
+// bounded by the NATS server's max_payload.
 func WithLimits(l wire.Limits) Option { return func(c *config) { c.limits = l } }
 
 // WithInlineCalls serves each call in the goroutine of micro's
@@ -157,7 +157,7 @@ func NewServer(ctx context.Context, nc *nats.Conn, svc *service.Service, opts ..
 	for _, o := range opts {
 		o(&cfg)
 	}
-	cfg.limits = withDefaults(cfg.limits)
+	cfg.limits = cfg.limits.Resolved()
 	if cfg.prefix == "" || strings.ContainsAny(cfg.prefix, "*> \t\r\n") || strings.HasPrefix(cfg.prefix, ".") || strings.HasSuffix(cfg.prefix, ".") {
 		return nil, fmt.Errorf("hypernats: bad subject prefix %q", cfg.prefix)
 	}
@@ -217,26 +217,6 @@ func NewServer(ctx context.Context, nc *nats.Conn, svc *service.Service, opts ..
 		return nil, fmt.Errorf("hypernats: %w", err)
 	}
 	return s, nil
-}
-
-func withDefaults(l wire.Limits) wire.Limits {
-	d := wire.DefaultLimits()
-	if l.MaxDepth == 0 {
-		l.MaxDepth = d.MaxDepth
-	}
-	if l.MaxItems == 0 {
-		l.MaxItems = d.MaxItems
-	}
-	if l.MaxStringBytes == 0 {
-		l.MaxStringBytes = d.MaxStringBytes
-	}
-	if l.MaxIntegerDigits == 0 {
-		l.MaxIntegerDigits = d.MaxIntegerDigits
-	}
-	if l.MaxMessageBytes == 0 {
-		l.MaxMessageBytes = d.MaxMessageBytes
-	}
-	return l
 }
 
 func (s *Server) log() *slog.Logger {

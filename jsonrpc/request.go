@@ -217,12 +217,12 @@ func checkValue(v any, lim limits) error {
 // limitsOf returns the limits for l's fields (zero: wire's defaults;
 // negative: none) and a batch size.
 func limitsOf(l wire.Limits, maxBatch int) limits {
-	d := wire.DefaultLimits()
+	r := l.Resolved()
 	return limits{
-		maxDepth:  rpcmap.Limit(l.MaxDepth, d.MaxDepth),
-		maxItems:  rpcmap.Limit(l.MaxItems, d.MaxItems),
-		maxString: rpcmap.Limit(l.MaxStringBytes, d.MaxStringBytes),
-		maxDigits: rpcmap.Limit(l.MaxIntegerDigits, d.MaxIntegerDigits),
+		maxDepth:  r.MaxDepth,
+		maxItems:  r.MaxItems,
+		maxString: r.MaxStringBytes,
+		maxDigits: r.MaxIntegerDigits,
 		maxBatch:  rpcmap.Limit(maxBatch, DefaultMaxBatch),
 	}
 }

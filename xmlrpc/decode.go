@@ -24,8 +24,8 @@ type limits struct {
 // limitsOf returns the limits for l's fields (zero: wire's defaults;
 // negative: none).
 func limitsOf(l wire.Limits) limits {
-	d := wire.DefaultLimits()
-	return limits{maxDepth: min(rpcmap.Limit(l.MaxDepth, d.MaxDepth), 1<<20), maxItems: rpcmap.Limit(l.MaxItems, d.MaxItems), maxString: rpcmap.Limit(l.MaxStringBytes, d.MaxStringBytes)}
+	r := l.Resolved()
+	return limits{maxDepth: min(r.MaxDepth, 1<<20), maxItems: r.MaxItems, maxString: r.MaxStringBytes}
 }
 
 // decoder reads an XML-RPC document token by token, within limits. Its
