@@ -395,30 +395,37 @@ func (s *Server) stalled() {
 
 // work serves queued calls until the server shuts down. Workers, unlike
 // a goroutine per call, keep their grown stacks from call to call.
-func (s *Server) work() {
+func (s *Server) work() { s.serveCalls(s.nextCall) }
+
+// workWhileQueued serves queued calls until it finds none.
+func (s *Server) workWhileQueued() { s.serveCalls(s.queuedCall) }
+
+// serveCalls is a worker: it serves the calls next returns until nil.
+func (s *Server) serveCalls(next func() *nats.Msg) {
 	defer func() { <-s.sem }()
 	stall := s.newStallTimer()
-	for {
-		select {
-		case m := <-s.calls:
-			s.serveQueued(m, stall)
-		case <-s.ctx.Done():
-			return
-		}
+	for m := next(); m != nil; m = next() {
+		s.serveQueued(m, stall)
 	}
 }
 
-// workWhileQueued serves queued calls until it finds none.
-func (s *Server) workWhileQueued() {
-	defer func() { <-s.sem }()
-	stall := s.newStallTimer()
-	for {
-		select {
-		case m := <-s.calls:
-			s.serveQueued(m, stall)
-		default:
-			return
-		}
+// nextCall waits for a queued call; nil once the server shuts down.
+func (s *Server) nextCall() *nats.Msg {
+	select {
+	case m := <-s.calls:
+		return m
+	case <-s.ctx.Done():
+		return nil
+	}
+}
+
+// queuedCall returns a queued call, or nil when there is none.
+func (s *Server) queuedCall() *nats.Msg {
+	select {
+	case m := <-s.calls:
+		return m
+	default:
+		return nil
 	}
 }
 
