@@ -94,7 +94,7 @@ type pendingCall struct {
 // inbox and watches the connection on its first call.
 func NewClient(nc *nats.Conn, opts ...ClientOption) *Client {
 	c := &Client{nc: nc, prefix: DefaultPrefix, codec: CodecGlyph, window: DefaultWindow, timeout: DefaultCallTimeout,
-		limits: withDefaults(wire.Limits{}), pending: map[string]*pendingCall{}}
+		limits: wire.Limits{}.Resolved(), pending: map[string]*pendingCall{}}
 	for _, o := range opts {
 		o(c)
 	}

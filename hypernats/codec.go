@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
-	"slices"
 
 	"github.com/glyph-ipc/glyph/hyper"
-	"github.com/glyph-ipc/glyph/internal/plain"
+	"github.com/glyph-ipc/glyph/internal/faillog"
 	"github.com/glyph-ipc/glyph/internal/plainform"
+	"github.com/glyph-ipc/glyph/internal/rpcmap"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
@@ -65,9 +65,9 @@ func codecOf(contentType string) (Codec, error) {
 // bindArgs sets req's arguments from a request payload (see spec.md,
 // "Arguments"): a list is positional arguments, a dict named ones, an
 // empty payload or nil none, and any other value the one positional
-// argument. JSON arguments are converted by the declared types of
+// argument. JSON arguments are converted by the declared types of m's
 // inputs.
-func bindArgs(req *service.Request, codec Codec, data []byte, inputs []input, limits wire.Limits) error {
+func bindArgs(req *service.Request, codec Codec, data []byte, m *rpcmap.Method, limits wire.Limits) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
@@ -76,120 +76,70 @@ func bindArgs(req *service.Request, codec Codec, data []byte, inputs []input, li
 		if err := wire.UnmarshalConfig(data, &v, wire.DecodeConfig{Limits: limits, SpoolThreshold: -1}); err != nil {
 			return badPayload(err)
 		}
-		bindGlyph(req, v)
+		rpcmap.BindPayload(req, v)
 		return nil
 	}
-	v, err := decodeJSON(data, limits)
+	v, err := rpcmap.DecodeJSON(data, limits)
 	if err != nil {
 		return badPayload(err)
 	}
-	return bindJSON(req, v, inputs)
+	return bindJSON(req, v, m)
 }
 
 func badPayload(err error) *service.Error {
 	return &service.Error{Kind: service.KindInvalid, Message: "bad payload: " + err.Error(), Err: err}
 }
 
-// bindGlyph binds a decoded glyph payload.
-func bindGlyph(req *service.Request, v any) {
-	switch x := v.(type) {
-	case nil:
-	case []any:
-		req.Positional = x
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		d := wire.NewOrderedDict()
-		for _, k := range keys {
-			d.Set(k, x[k])
-		}
-		req.Args = d
-	case *wire.OrderedDict:
-		req.Args = x
-	default:
-		req.Positional = []any{v}
-	}
-}
-
 // bindJSON binds a decoded JSON payload, each argument converted by the
-// type of the input it goes to.
-func bindJSON(req *service.Request, v any, inputs []input) error {
-	typeAt := func(i int) hyper.Type {
-		if i < len(inputs) {
-			return inputs[i].typ
-		}
-		return hyper.Type{}
-	}
+// type of the input it goes to; named ones keep the payload's order.
+func bindJSON(req *service.Request, v any, m *rpcmap.Method) error {
 	switch x := v.(type) {
 	case nil:
 		return nil
 	case []any:
 		req.Positional = make([]any, len(x))
 		for i, a := range x {
-			c, err := fromJSON(a, typeAt(i))
+			c, err := m.ArgAt(i, a)
 			if err != nil {
-				return argError(req, inputName(inputs, i), err)
+				return err
 			}
 			req.Positional[i] = c
 		}
 		return nil
-	case jsonObject:
+	case rpcmap.Object:
 		d := wire.NewOrderedDict()
-		for _, m := range x {
-			t := hyper.Type{}
-			if i := slices.IndexFunc(inputs, func(in input) bool { return in.Name == m.key }); i >= 0 {
-				t = inputs[i].typ
-			}
-			c, err := fromJSON(m.value, t)
+		for _, a := range x {
+			c, err := m.ArgNamed(a.Key, a.Value)
 			if err != nil {
-				return argError(req, m.key, err)
+				return err
 			}
-			d.Set(m.key, c)
+			d.Set(a.Key, c)
 		}
 		req.Args = d
 		return nil
 	}
-	c, err := fromJSON(v, typeAt(0))
+	c, err := m.ArgAt(0, v)
 	if err != nil {
-		return argError(req, inputName(inputs, 0), err)
+		return err
 	}
 	req.Positional = []any{c}
 	return nil
 }
 
-func inputName(inputs []input, i int) string {
-	if i < len(inputs) {
-		return inputs[i].Name
-	}
-	return fmt.Sprint(i)
-}
-
-func argError(req *service.Request, name string, err error) *service.Error {
-	return &service.Error{Op: opOf(req.Path), Kind: service.KindInvalid, Message: fmt.Sprintf("argument %q: %v", name, err), Err: err}
-}
-
-// opOf names the operation of a path as the service does: "hello",
-// "Search.run_query".
-func opOf(path string) string { return methodOf(path) }
-
 // encodeValue encodes a result value in codec, its blobs read into
 // memory against maxBytes; a value over maxBytes encoded is
 // [service.KindTooLarge].
 func encodeValue(op string, codec Codec, v any, maxBytes int64) ([]byte, error) {
-	v, err := plainform.ReadBlobs(op, v, maxBytes, new(int64))
-	if err != nil {
-		return nil, err
-	}
 	var b []byte
+	var err error
 	if codec == CodecGlyph {
-		b, err = wire.Marshal(v)
-		if err != nil {
+		if v, err = plainform.ReadBlobs(op, v, maxBytes, new(int64)); err != nil {
+			return nil, err
+		}
+		if b, err = wire.Marshal(v); err != nil {
 			return nil, &service.Error{Op: op, Kind: service.KindInternal, Message: "cannot encode the result: " + err.Error(), Err: err}
 		}
-	} else if b, err = encodeJSON(op, v); err != nil {
+	} else if b, err = encodeJSON(op, v, maxBytes); err != nil {
 		return nil, err
 	}
 	if int64(len(b)) > maxBytes {
@@ -198,35 +148,26 @@ func encodeValue(op string, codec Codec, v any, maxBytes int64) ([]byte, error) 
 	return b, nil
 }
 
-// encodeJSON encodes a result in its plain JSON form (spec.md, "JSON
-// results").
-func encodeJSON(op string, v any) ([]byte, error) {
-	if !plain.Is(v) {
-		// Through glyph and back: generic glyph values, whatever Go types
-		// the value was made of, then their plain form.
-		b, err := wire.Marshal(v)
-		if err != nil {
-			return nil, &service.Error{Op: op, Kind: service.KindInternal, Message: "cannot encode the result: " + err.Error(), Err: err}
-		}
-		var g any
-		if err := wire.Unmarshal(b, &g); err != nil {
-			return nil, &service.Error{Op: op, Kind: service.KindInternal, Message: "cannot encode the result: " + err.Error(), Err: err}
-		}
-		if v, err = plainform.Form(g); err != nil {
-			return nil, unsupportedJSON(op, err)
-		}
+// encodeJSON encodes a value in its plain JSON form (spec.md, "JSON
+// results"), the one JSON-RPC writes too, reading its blobs up to
+// maxBlob bytes each.
+func encodeJSON(op string, v any, maxBlob int64) ([]byte, error) {
+	p, err := rpcmap.Plain(v, maxBlob)
+	var b []byte
+	if err == nil {
+		b, err = rpcmap.AppendJSON(nil, p)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, unsupportedJSON(op, err)
+	if err == nil {
+		return b, nil
 	}
-	return buf.Bytes()[:buf.Len()-1], nil
-}
-
-func unsupportedJSON(op string, err error) *service.Error {
-	return &service.Error{Op: op, Kind: service.KindUnsupported, Message: fmt.Sprintf("the result has no JSON form: %v (the glyph codec carries it)", err), Err: err}
+	e := faillog.Error(err)
+	if e.Op == "" {
+		e.Op = op
+	}
+	if e.Kind == service.KindUnsupported {
+		e.Message = fmt.Sprintf("the result has no JSON form: %s (the glyph codec carries it)", e.Message)
+	}
+	return nil, e
 }
 
 // jsonError is the JSON body of an error reply.

@@ -18,17 +18,17 @@
 // is served on the subject "<prefix>.<method>" in a queue group, so that
 // each call reaches one replica. [NewServer] finds the callables by
 // reading the service's index and walking its forms and links, into the
-// resources it links to under the service (bounded: 4 levels, 256
-// resources, 4096 methods); methods of instances whose state travels in
-// their URL's query have no fixed name and are not served.
+// resources it links to under the service (bounded, as spec.md says),
+// as packages jsonrpc and xmlrpc do; methods of instances whose state
+// travels in their URL's query have no fixed name and are not served.
 //
 // The server registers a NATS micro service (package
 // github.com/nats-io/nats.go/micro) with one endpoint per method, whose
 // metadata gives its path, HTTP method and inputs (names, types in the
 // input type grammar of package hyper, defaults), so that `nats micro
 // list`, `nats micro info` and `nats micro stats` show it. The endpoint
-// stats' data holds the counts of the calls themselves (micro counts a
-// call when it is handed to its goroutine).
+// stats' data holds the counts of the calls themselves (spec.md says
+// what micro's own counters count).
 //
 // # Payloads
 //

@@ -4,19 +4,21 @@ import (
 	"testing"
 
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/internal/rpcmap"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
 
-// fuzzInputs has an input of every type the JSON conversion knows.
-var fuzzInputs = func() []input {
+// fuzzMethod has an input of every type the JSON conversion knows.
+var fuzzMethod = func() *rpcmap.Method {
 	types := []string{"integer", "float", "unicode", "bytearray", "datetime", "timedelta", "bool",
 		"integer list/1", "unicode set/1", "float integer dict/2", "object unicode ordered_dict/2", "blob", "integer? list/1 unicode dict/2"}
-	out := make([]input, len(types))
+	m := &rpcmap.Method{Name: "f", Path: "f", HTTPMethod: "POST", Inputs: make([]hyper.Input, len(types)), Types: make([]hyper.Type, len(types))}
 	for i, ts := range types {
-		out[i] = input{Input: hyper.Input{Name: string(rune('a' + i)), Type: ts}, typ: hyper.MustParseType(ts)}
+		m.Inputs[i] = hyper.Input{Name: string(rune('a' + i)), Type: ts}
+		m.Types[i] = hyper.MustParseType(ts)
 	}
-	return out
+	return m
 }()
 
 // FuzzPayload feeds request payloads to the decoder and binder of
@@ -32,14 +34,14 @@ func FuzzPayload(f *testing.F) {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)
 	}
-	limits := withDefaults(wire.Limits{MaxDepth: 16, MaxItems: 64, MaxStringBytes: 256, MaxIntegerDigits: 64})
+	limits := wire.Limits{MaxDepth: 16, MaxItems: 64, MaxStringBytes: 256, MaxIntegerDigits: 64}.Resolved()
 	f.Fuzz(func(t *testing.T, data []byte, glyph bool) {
 		codec := CodecJSON
 		if glyph {
 			codec = CodecGlyph
 		}
 		req := &service.Request{Path: "f"}
-		err := bindArgs(req, codec, data, fuzzInputs, limits)
+		err := bindArgs(req, codec, data, fuzzMethod, limits)
 		if err != nil {
 			if service.KindOf(err) != service.KindInvalid {
 				t.Fatalf("error of kind %s: %v", service.KindOf(err), err)

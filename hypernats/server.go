@@ -6,15 +6,18 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/internal/rpcmap"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
@@ -75,9 +78,12 @@ func WithVersion(v string) Option { return func(c *config) { c.version = v } }
 func WithDescription(d string) Option { return func(c *config) { c.description = d } }
 
 // WithMaxConcurrent bounds the calls served at once (default
-// [DefaultMaxConcurrent]); further calls wait in the connection's
-// pending messages, whose limits (nats.Subscription.SetPendingLimits,
-// by default 64 Ki messages per method) drop what is beyond them.
+// [DefaultMaxConcurrent]); further calls wait in the server's queue of
+// 64 Ki calls, beyond which the connection drops them (nats.go reports
+// a slow consumer). One worker per processor serves the queued calls;
+// a call that runs longer than a few milliseconds, or waits, makes the
+// server start more, up to this bound, so that the calls behind it do
+// not wait for it.
 func WithMaxConcurrent(n int) Option { return func(c *config) { c.maxConcurrent = n } }
 
 // WithMaxWindow bounds the items of a streamed result sent ahead of the
@@ -90,19 +96,19 @@ func WithMaxWindow(n int) Option { return func(c *config) { c.maxWindow = n } }
 // (default [DefaultStreamIdleTimeout]).
 func WithStreamIdleTimeout(d time.Duration) Option { return func(c *config) { c.idle = d } }
 
-// WithLimits bounds the decoding of payloads (zero fields take
-// [wire.DefaultLimits]); a payload is also bounded by the NATS server's
-// max_payload.
+// WithLimits bounds the decoding of payloads, as [wire.Limits.Resolved]
+// reads them (zero fields take [wire.DefaultLimits]); a payload is also
+// bounded by the NATS server's max_payload.
 func WithLimits(l wire.Limits) Option { return func(c *config) { c.limits = l } }
 
-// WithInlineCalls serves each call in the goroutine that receives its
-// method's messages, as NATS micro handlers run, instead of handing it to
-// a worker: calls to one method then run one at a time on this server,
-// each waiting for those before it. That saves the hand-off between
-// goroutines (bench/README.md has the figures), and suits methods that
+// WithInlineCalls serves each call in the goroutine of micro's
+// subscription of its method, as NATS micro handlers run, instead of on
+// the server's workers: calls to one method then run one at a time on
+// this server, each waiting for those before it. It suits methods that
 // return quickly and never wait for a call to the same method (which
-// would wait for itself until its deadline). Calls that stream their
-// results run on workers all the same.
+// would wait for itself until its deadline); bench/README.md compares
+// it with the workers. Calls that stream their results run on
+// goroutines of their own.
 func WithInlineCalls() Option { return func(c *config) { c.inline = true } }
 
 // WithLogger sets where the server logs (default, and for nil,
@@ -112,16 +118,20 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // Server serves a [service.Service] on NATS subjects as a micro service.
 // Make one with [NewServer]; stop it with [Server.Shutdown].
 type Server struct {
-	nc     *nats.Conn
-	svc    *service.Service
-	cfg    config
-	micro  micro.Service
-	eps    []*served
-	sem    chan struct{} // one token per worker
-	jobs   chan job      // calls for idle workers
-	flows  *flows
-	ctx    context.Context // ends when the server shuts down
-	cancel context.CancelFunc
+	nc        *nats.Conn
+	svc       *service.Service
+	cfg       config
+	micro     micro.Service
+	eps       []*served
+	subs      []*nats.Subscription // the methods' subscriptions besides micro's
+	bySubject map[string]*served
+	calls     chan *nats.Msg // calls for the workers
+	sem       chan struct{}  // one token per worker
+	epoch     time.Time      // when the server started: lastDone counts from it
+	lastDone  atomic.Int64   // when a worker last finished a call
+	flows     *flows
+	ctx       context.Context // ends when the server shuts down
+	cancel    context.CancelFunc
 
 	mu     sync.Mutex // guards closed and wg's Add
 	closed bool
@@ -130,7 +140,7 @@ type Server struct {
 
 // served is an endpoint as the server serves it.
 type served struct {
-	endpoint
+	*rpcmap.Method
 	subject string
 	name    string // the micro endpoint's name
 	stat    *endpointStats
@@ -147,7 +157,7 @@ func NewServer(ctx context.Context, nc *nats.Conn, svc *service.Service, opts ..
 	for _, o := range opts {
 		o(&cfg)
 	}
-	cfg.limits = withDefaults(cfg.limits)
+	cfg.limits = cfg.limits.Resolved()
 	if cfg.prefix == "" || strings.ContainsAny(cfg.prefix, "*> \t\r\n") || strings.HasPrefix(cfg.prefix, ".") || strings.HasSuffix(cfg.prefix, ".") {
 		return nil, fmt.Errorf("hypernats: bad subject prefix %q", cfg.prefix)
 	}
@@ -158,7 +168,7 @@ func NewServer(ctx context.Context, nc *nats.Conn, svc *service.Service, opts ..
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{nc: nc, svc: svc, cfg: cfg, sem: make(chan struct{}, cfg.maxConcurrent), jobs: make(chan job)}
+	s := &Server{nc: nc, svc: svc, cfg: cfg, sem: make(chan struct{}, cfg.maxConcurrent), calls: make(chan *nats.Msg, maxQueued), epoch: time.Now()}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if s.flows, err = newFlows(nc, cfg.maxWindow); err != nil {
 		return nil, err
@@ -181,17 +191,20 @@ func NewServer(ctx context.Context, nc *nats.Conn, svc *service.Service, opts ..
 	s.micro = ms
 	taken := map[string]bool{}
 	for _, e := range eps {
-		m := methodOf(e.path)
-		s.eps = append(s.eps, &served{endpoint: e, subject: cfg.prefix + "." + m, name: endpointName(m, taken), stat: &endpointStats{}})
+		s.eps = append(s.eps, &served{Method: e, subject: cfg.prefix + "." + e.Name, name: endpointName(e.Name, taken), stat: &endpointStats{}})
 	}
 	for _, ep := range s.eps {
 		err := ms.AddEndpoint(ep.name, micro.HandlerFunc(func(r micro.Request) { s.dispatch(ep, r) }),
-			micro.WithEndpointSubject(ep.subject), micro.WithEndpointMetadata(ep.metadata()))
+			micro.WithEndpointSubject(ep.subject), micro.WithEndpointMetadata(metadata(ep.Method)))
 		if err != nil {
 			ms.Stop()
 			s.flows.close()
 			return nil, fmt.Errorf("hypernats: serving %s: %w", ep.subject, err)
 		}
+	}
+	if err := s.subscribe(); err != nil {
+		s.stop()
+		return nil, err
 	}
 	// Once NewServer returns, the NATS server has the subscriptions.
 	fctx, cancel := ctx, context.CancelFunc(func() {})
@@ -200,31 +213,10 @@ func NewServer(ctx context.Context, nc *nats.Conn, svc *service.Service, opts ..
 	}
 	defer cancel()
 	if err := nc.FlushWithContext(fctx); err != nil {
-		ms.Stop()
-		s.flows.close()
+		s.stop()
 		return nil, fmt.Errorf("hypernats: %w", err)
 	}
 	return s, nil
-}
-
-func withDefaults(l wire.Limits) wire.Limits {
-	d := wire.DefaultLimits()
-	if l.MaxDepth == 0 {
-		l.MaxDepth = d.MaxDepth
-	}
-	if l.MaxItems == 0 {
-		l.MaxItems = d.MaxItems
-	}
-	if l.MaxStringBytes == 0 {
-		l.MaxStringBytes = d.MaxStringBytes
-	}
-	if l.MaxIntegerDigits == 0 {
-		l.MaxIntegerDigits = d.MaxIntegerDigits
-	}
-	if l.MaxMessageBytes == 0 {
-		l.MaxMessageBytes = d.MaxMessageBytes
-	}
-	return l
 }
 
 func (s *Server) log() *slog.Logger {
@@ -235,7 +227,7 @@ func (s *Server) log() *slog.Logger {
 }
 
 // Subjects returns the subjects the server serves, one per method, in
-// the order the service lists them.
+// the order of the methods' names.
 func (s *Server) Subjects() []string {
 	out := make([]string, len(s.eps))
 	for i, e := range s.eps {
@@ -258,7 +250,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	var err error
 	if !already {
-		err = s.micro.Stop()
+		err = s.unsubscribe()
 	}
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -276,74 +268,205 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// dispatch runs in the endpoint subscription's goroutine: it serves the
-// call there with WithInlineCalls (unless it streams), or else hands it
-// to an idle worker, or starts a worker while fewer than
-// WithMaxConcurrent are busy, or else waits for one (leaving further calls
-// pending in the subscription). Workers, unlike a goroutine per call,
-// keep their grown stacks from call to call.
+// subsPerMethod is how many subscriptions in the queue group a method
+// has besides micro's: the NATS server spreads the calls over them, and
+// those that reach these go to a worker straight from the connection's
+// reader, with no goroutine between them (bench/README.md has the
+// figures).
+const subsPerMethod = 3
+
+// maxQueued bounds the calls waiting for a worker; the NATS connection
+// drops further calls to this server (a slow consumer) when it is full.
+const maxQueued = 64 << 10
+
+// subscribe adds, unless calls run inline, the subscriptions of each
+// method whose calls go to the workers directly.
+func (s *Server) subscribe() error {
+	if s.cfg.inline {
+		return nil
+	}
+	s.bySubject = make(map[string]*served, len(s.eps))
+	for _, ep := range s.eps {
+		s.bySubject[ep.subject] = ep
+	}
+	for _, ep := range s.eps {
+		for range subsPerMethod {
+			sub, err := s.nc.ChanQueueSubscribe(ep.subject, s.cfg.queue, s.calls)
+			if err != nil {
+				return fmt.Errorf("hypernats: serving %s: %w", ep.subject, err)
+			}
+			s.subs = append(s.subs, sub)
+		}
+	}
+	s.startWorkers()
+	return nil
+}
+
+// unsubscribe stops taking calls: it drains micro's subscriptions and
+// the others.
+func (s *Server) unsubscribe() error {
+	err := s.micro.Stop()
+	for _, sub := range s.subs {
+		if e := sub.Drain(); e != nil && err == nil && !errors.Is(e, nats.ErrConnectionClosed) {
+			err = e
+		}
+	}
+	return err
+}
+
+// stop undoes a NewServer that failed.
+func (s *Server) stop() {
+	s.unsubscribe()
+	s.cancel()
+	s.flows.close()
+}
+
+// dispatch runs in the goroutine of micro's subscription of the method:
+// it serves the call there with WithInlineCalls (unless it streams), or
+// else queues it for the workers as the other subscriptions do.
 func (s *Server) dispatch(ep *served, r micro.Request) {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if s.cfg.inline && r.Headers().Get(headerWindow) == "" {
+		if s.begin() {
+			s.serve(ep, r.Reply(), nats.Header(r.Headers()), r.Data())
+			s.wg.Done()
+		}
 		return
+	}
+	m := &nats.Msg{Subject: ep.subject, Reply: r.Reply(), Header: nats.Header(r.Headers()), Data: r.Data()}
+	if s.cfg.inline {
+		// A stream: on a goroutine of its own, as with workers.
+		if s.begin() {
+			go func() { s.serve(ep, m.Reply, m.Header, m.Data); s.wg.Done() }()
+		}
+		return
+	}
+	select {
+	case s.calls <- m:
+	case <-s.ctx.Done():
+	}
+}
+
+// begin counts a call about to be served, unless the server is shutting
+// down: then it reports false, and the call goes unanswered.
+func (s *Server) begin() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
 	}
 	s.wg.Add(1)
-	s.mu.Unlock()
-	if s.cfg.inline && r.Headers().Get(headerWindow) == "" {
-		s.serve(ep, r)
-		s.wg.Done()
-		return
-	}
-	j := job{ep, r}
-	select {
-	case s.jobs <- j:
-		return
-	default:
-	}
-	select {
-	case s.jobs <- j:
-	case s.sem <- struct{}{}:
-		go s.work(j)
-	case <-s.ctx.Done():
-		s.wg.Done()
+	return true
+}
+
+// stallAfter is how long a call runs before its worker checks whether
+// the queue has stalled, and then again as often while it runs.
+const stallAfter = 10 * time.Millisecond
+
+// startWorkers starts the first workers, one per processor, which run
+// until the server shuts down: while calls are short, they take the
+// queued calls one after the other, without a goroutine woken per call.
+func (s *Server) startWorkers() {
+	for range min(runtime.GOMAXPROCS(0), s.cfg.maxConcurrent) {
+		s.sem <- struct{}{}
+		go s.work()
 	}
 }
 
-// job is a call for a worker.
-type job struct {
-	ep *served
-	r  micro.Request
-}
-
-// workerIdle is how long a worker waits for a call before it ends.
-const workerIdle = 10 * time.Second
-
-// work serves j, then the calls it is handed, until it has been idle for
-// workerIdle or the server shuts down.
-func (s *Server) work(j job) {
-	defer func() { <-s.sem }()
-	idle := time.NewTimer(workerIdle)
-	defer idle.Stop()
-	for {
-		s.serve(j.ep, j.r)
-		s.wg.Done()
-		idle.Reset(workerIdle)
+// stalled runs while a worker's call has run for stallAfter. Unless a
+// worker finished a call meanwhile (then the queue moves, and the call
+// holds up no other), it starts a worker for each queued call, while
+// fewer than WithMaxConcurrent run, so that calls queued behind calls
+// that wait (for another call to this server, say) do not wait for
+// them. Calls that are slow only because the processors are busy thus
+// start no workers, which would make things slower still.
+func (s *Server) stalled() {
+	if time.Since(s.epoch)-time.Duration(s.lastDone.Load()) < stallAfter {
+		return
+	}
+	for range len(s.calls) {
 		select {
-		case j = <-s.jobs:
-		case <-idle.C:
-			return
-		case <-s.ctx.Done():
+		case s.sem <- struct{}{}:
+			go s.workWhileQueued()
+		default:
 			return
 		}
 	}
 }
 
-// serve answers one call.
-func (s *Server) serve(ep *served, r micro.Request) {
+// work serves queued calls until the server shuts down. Workers, unlike
+// a goroutine per call, keep their grown stacks from call to call.
+func (s *Server) work() { s.serveCalls(s.nextCall) }
+
+// workWhileQueued serves queued calls until it finds none.
+func (s *Server) workWhileQueued() { s.serveCalls(s.queuedCall) }
+
+// serveCalls is a worker: it serves the calls next returns until nil.
+func (s *Server) serveCalls(next func() *nats.Msg) {
+	defer func() { <-s.sem }()
+	stall := s.newStallTimer()
+	for m := next(); m != nil; m = next() {
+		s.serveQueued(m, stall)
+	}
+}
+
+// nextCall waits for a queued call; nil once the server shuts down.
+func (s *Server) nextCall() *nats.Msg {
+	select {
+	case m := <-s.calls:
+		return m
+	case <-s.ctx.Done():
+		return nil
+	}
+}
+
+// queuedCall returns a queued call, or nil when there is none.
+func (s *Server) queuedCall() *nats.Msg {
+	select {
+	case m := <-s.calls:
+		return m
+	default:
+		return nil
+	}
+}
+
+// stallTimer calls stalled every stallAfter while its worker's call
+// runs.
+type stallTimer struct {
+	t       atomic.Pointer[time.Timer]
+	running atomic.Bool
+}
+
+func (s *Server) newStallTimer() *stallTimer {
+	st := &stallTimer{}
+	st.t.Store(time.AfterFunc(time.Hour, func() {
+		if st.running.Load() {
+			s.stalled()
+			st.t.Load().Reset(stallAfter)
+		}
+	}))
+	st.t.Load().Stop()
+	return st
+}
+
+// serveQueued serves a queued call.
+func (s *Server) serveQueued(m *nats.Msg, stall *stallTimer) {
+	ep := s.bySubject[m.Subject]
+	if ep == nil || !s.begin() {
+		return
+	}
+	stall.running.Store(true)
+	stall.t.Load().Reset(stallAfter)
+	s.serve(ep, m.Reply, m.Header, m.Data)
+	stall.running.Store(false)
+	stall.t.Load().Stop()
+	s.lastDone.Store(int64(time.Since(s.epoch)))
+	s.wg.Done()
+}
+
+// serve answers one call, whose reply goes to reply.
+func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 	start := time.Now()
 	ep.stat.started()
-	hdr := nats.Header(r.Headers())
 	codec, err := codecOf(hdr.Get(headerContentType))
 	window := 0
 	ctx, cancel := s.ctx, context.CancelFunc(func() {})
@@ -356,16 +479,15 @@ func (s *Server) serve(ep *served, r micro.Request) {
 	defer cancel()
 	var res *service.Result
 	if err == nil {
-		req := &service.Request{Method: ep.method, Root: "/", Path: ep.path, Header: hdr}
+		req := &service.Request{Method: ep.HTTPMethod, Root: "/", Path: ep.Path, Header: hdr}
 		req.Callback = noCallbacks
-		if err = bindArgs(req, codec, r.Data(), ep.inputs, s.cfg.limits); err == nil {
+		if err = bindArgs(req, codec, data, ep.Method, s.cfg.limits); err == nil {
 			res, err = s.svc.Serve(ctx, req)
 		}
 	}
 	if err == nil {
 		res, err = s.follow(ctx, res, hdr)
 	}
-	reply := r.Reply()
 	var out *nats.Msg // the reply, sent once the call is counted
 	switch {
 	case err != nil:
@@ -373,7 +495,7 @@ func (s *Server) serve(ep *served, r micro.Request) {
 		err = s.sendStream(ctx, ep, reply, codec, window, res.Value)
 	default:
 		var body []byte
-		if body, err = s.encodeResult(methodOf(ep.path), codec, res.Value); err == nil {
+		if body, err = s.encodeResult(ep.Name, codec, res.Value); err == nil {
 			out = &nats.Msg{Subject: reply, Data: body}
 		}
 	}

@@ -13,9 +13,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/hypernats"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/wire"
 )
 
 // Search is a class whose methods are reached by their paths
@@ -83,6 +85,10 @@ func testService(t testing.TB) *service.Service {
 	svc.MustFunc("version", func() string { return "1" }, service.Safe())
 	svc.MustFunc("double", func(n int) int { return 2 * n }, service.Args("n"), service.Safe())
 	svc.MustFunc("rows", func() []map[string]any { return []map[string]any{{"a": 1}, {"a": 2}} })
+	svc.MustFunc("shapes", func() *wire.OrderedDict {
+		return wire.NewOrderedDict("wait", 1500*time.Millisecond, "data", wire.BytesBlob("text/plain", []byte("hi")),
+			"next", hyper.Link{URL: "/version"}, "squares", map[int]int{3: 9, 2: 4})
+	})
 	return svc
 }
 
@@ -419,5 +425,47 @@ func TestClosedClient(t *testing.T) {
 	}
 	if err := c.Close(); err != nil {
 		t.Errorf("a second Close: %v", err)
+	}
+}
+
+// Calls that wait do not hold up the others: a method that calls this
+// server again, deeper than there are processors, gets its answers, and
+// slow calls made at once run at once, not one processor's worth at a
+// time.
+func TestCallsThatWait(t *testing.T) {
+	ns := startNATS(t)
+	var c *hypernats.Client
+	svc := service.New()
+	svc.MustFunc("chain", func(ctx context.Context, n int) (int, error) {
+		if n == 0 {
+			return 0, nil
+		}
+		var got int
+		err := c.Call(ctx, "chain", []any{n - 1}, nil, &got)
+		return got + 1, err
+	}, service.Args("n"))
+	svc.MustFunc("slow", func() int { time.Sleep(250 * time.Millisecond); return 1 })
+	serve(t, connect(t, ns.ClientURL()), svc)
+	c = hypernats.NewClient(connect(t, ns.ClientURL()))
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var n int
+	if err := c.Call(ctx, "chain", []any{8}, nil, &n); err != nil || n != 8 {
+		t.Fatalf("chain 8: %d, %v", n, err)
+	}
+	const calls = 32
+	start := time.Now()
+	errs := make(chan error, calls)
+	for range calls {
+		go func() { errs <- c.Call(ctx, "slow", nil, nil, nil) }()
+	}
+	for range calls {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d > calls*250*time.Millisecond/4 {
+		t.Errorf("%d calls of 250 ms at once took %v", calls, d)
 	}
 }

@@ -9,10 +9,10 @@ import (
 	"github.com/glyph-ipc/glyph/service"
 )
 
-// endpointStats counts what an endpoint's calls did. micro counts a call
-// when its handler returns, which here is when the call is handed to a
-// goroutine of its own: these are the counts of the calls themselves,
-// sent as the endpoint's stats data.
+// endpointStats counts what an endpoint's calls did, whichever
+// subscription received them (micro counts only those of its own, when
+// they are queued): these are the counts of the calls themselves, sent
+// as the endpoint's stats data.
 type endpointStats struct {
 	mu        sync.Mutex // guards the fields below
 	Calls     int

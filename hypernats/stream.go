@@ -130,7 +130,7 @@ func (s *Server) sendStream(ctx context.Context, ep *served, reply string, codec
 	if reply == "" {
 		return nil
 	}
-	op := methodOf(ep.path)
+	op := ep.Name
 	fl, done := s.flows.start(window)
 	defer done()
 	seq := 0

@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"net/url"
 	"reflect"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/internal/plain"
 	"github.com/glyph-ipc/glyph/internal/plainform"
+	"github.com/glyph-ipc/glyph/internal/rpcmap"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
@@ -91,7 +91,7 @@ func (h *handler) serve(ctx context.Context, s *peer.ServerStream) (any, error) 
 	if s.Safe() {
 		req.Method = "GET"
 	}
-	bindPayload(req, first)
+	rpcmap.BindPayload(req, first)
 	switch s.ArgForm() {
 	case peer.ArgFormStream:
 		req.Stream = argStream(s, first)
@@ -169,31 +169,6 @@ func requestHeader(h map[string]string) map[string][]string {
 		out[k] = []string{v}
 	}
 	return out
-}
-
-// bindPayload sets req's arguments from a payload, by the convention of
-// NewHandler.
-func bindPayload(req *service.Request, p any) {
-	switch x := p.(type) {
-	case nil:
-	case []any:
-		req.Positional = x
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys) // deterministic, though Serve binds by name
-		d := wire.NewOrderedDict()
-		for _, k := range keys {
-			d.Set(k, x[k])
-		}
-		req.Args = d
-	case *wire.OrderedDict:
-		req.Args = x
-	default:
-		req.Positional = []any{p}
-	}
 }
 
 // noArgs is the stream of a call that opened a stream of no argument.

@@ -2,21 +2,18 @@ package hyperpeer
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/glyph-ipc/glyph/internal/faillog"
 	"github.com/glyph-ipc/glyph/service"
 )
 
 // logFailure returns err, which the handler is about to reply with to a
 // call of method, as a *service.Error with a logref, and logs it with
-// that logref: at error level when its kind's HTTP status (the one
-// table, in package service) is a 5xx, the server's fault, and at info
-// level otherwise, the caller's. This is the one place the handler logs
+// that logref (package faillog). This is the one place the handler logs
 // a failed call; the reply it becomes is what package peer would have
 // made of err, with the logref added.
 func logFailure(ctx context.Context, log *slog.Logger, method string, err error) *service.Error {
@@ -34,26 +31,9 @@ func logFailure(ctx context.Context, log *slog.Logger, method string, err error)
 		e = &service.Error{Kind: k, Message: msg, Err: err}
 	}
 	if e.Logref == "" {
-		e.Logref = newLogref()
+		e.Logref = faillog.NewLogref()
 	}
-	level := slog.LevelInfo
-	if e.Kind.HTTPStatus() >= 500 {
-		level = slog.LevelError
-	}
-	if !log.Enabled(ctx, level) {
-		return e
-	}
-	attrs := make([]slog.Attr, 0, 6)
-	attrs = append(attrs, slog.String("logref", e.Logref))
-	if e.Op != "" {
-		attrs = append(attrs, slog.String("op", e.Op))
-	}
-	attrs = append(attrs, slog.String("kind", e.Kind.String()), slog.String("method", logMethod(method)),
-		slog.String("error", e.Hyper().Message))
-	if e.Err != nil {
-		attrs = append(attrs, slog.String("cause", e.Err.Error()))
-	}
-	log.LogAttrs(ctx, level, "glyph: call failed", attrs...)
+	faillog.Log(ctx, log, "glyph: call failed", e, slog.String("method", logMethod(method)))
 	return e
 }
 
@@ -73,10 +53,4 @@ func logCall(ctx context.Context, log *slog.Logger, method string, d time.Durati
 func logMethod(method string) string {
 	m, _, _ := strings.Cut(method, "?")
 	return m
-}
-
-func newLogref() string {
-	var b [8]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -110,29 +108,12 @@ func (c *Client) post(ctx context.Context, method string, args []any, named map[
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	header := c.header.Clone()
+	header.Set("Content-Type", "application/json")
+	header.Set("Accept", "application/json")
+	resp, raw, err := rpcmap.Post(ctx, c.http, c.url, header, method, body, c.maxResponse)
 	if err != nil {
-		return nil, &service.Error{Op: method, Kind: service.KindInvalid, Message: "bad URL: " + err.Error(), Err: err}
-	}
-	for k, v := range c.header {
-		req.Header[k] = v
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	if t := rpcmap.TimeoutValue(ctx); t != "" {
-		req.Header.Set(TimeoutHeader, t)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, transportError(ctx, method, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.maxResponse+1))
-	if err != nil {
-		return nil, transportError(ctx, method, err)
-	}
-	if int64(len(raw)) > c.maxResponse {
-		return nil, &service.Error{Op: method, Kind: service.KindTooLarge, Message: fmt.Sprintf("a response of more than %d bytes", c.maxResponse)}
+		return nil, err
 	}
 	switch {
 	case resp.StatusCode == http.StatusNoContent && id == 0:
@@ -145,14 +126,6 @@ func (c *Client) post(ctx context.Context, method string, args []any, named map[
 
 func isJSON(resp *http.Response) bool {
 	return strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json")
-}
-
-// transportError is the error of a request that got no answer.
-func transportError(ctx context.Context, method string, err error) error {
-	if ctx.Err() != nil {
-		return &service.Error{Op: method, Kind: service.KindOf(ctx.Err()), Message: ctx.Err().Error(), Err: err}
-	}
-	return &service.Error{Op: method, Kind: service.KindUnavailable, Message: err.Error(), Err: err}
 }
 
 // response is a response object as the client reads it.
@@ -228,7 +201,7 @@ func encodeRequest(method string, args []any, named map[string]any, id int64) ([
 		return nil, &service.Error{Op: method, Kind: service.KindInvalid, Message: "JSON-RPC takes arguments by position or by name, not both"}
 	}
 	b := append(make([]byte, 0, 128), `{"jsonrpc":"2.0","method":`...)
-	b = appendString(b, method)
+	b = rpcmap.AppendJSONString(b, method)
 	var err error
 	switch {
 	case len(named) > 0:
@@ -242,7 +215,7 @@ func encodeRequest(method string, args []any, named map[string]any, id int64) ([
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, k)
+			b = rpcmap.AppendJSONString(b, k)
 			b = append(b, ':')
 			if b, err = appendArg(b, named[k]); err != nil {
 				return nil, argError(method, k, err)
@@ -272,13 +245,7 @@ func argError(method, name string, err error) error {
 	return &service.Error{Op: method, Kind: service.KindInvalid, Message: fmt.Sprintf("argument %s: %v", name, errMessage(err)), Err: err}
 }
 
-func errMessage(err error) string {
-	var e *service.Error
-	if errors.As(err, &e) {
-		return e.Message
-	}
-	return err.Error()
-}
+func errMessage(err error) string { return rpcmap.ErrMessage(err) }
 
 // appendArg writes an argument: a json.Marshaler's own JSON, or the plain
 // form of a glyph value.
@@ -298,5 +265,5 @@ func appendArg(b []byte, v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return appendJSON(b, p)
+	return rpcmap.AppendJSON(b, p)
 }

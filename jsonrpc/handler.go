@@ -1,15 +1,11 @@
 package jsonrpc
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/glyph-ipc/glyph/internal/rpcmap"
@@ -24,62 +20,56 @@ const TimeoutHeader = "Glyph-Timeout"
 
 // Defaults of a [Handler].
 const (
-	DefaultMaxRequestBytes = 8 << 20  // a request body
-	DefaultMaxBatch        = 100      // requests in a batch
-	DefaultMaxBlobBytes    = 16 << 20 // a blob in a result, before base64
-	DefaultReadTimeout     = 30 * time.Second
+	DefaultMaxRequestBytes = rpcmap.DefaultMaxRequestBytes // a request body
+	DefaultMaxBatch        = 100                           // requests in a batch
+	DefaultMaxBlobBytes    = rpcmap.DefaultMaxBlobBytes    // a blob in a result, before base64
+	DefaultReadTimeout     = rpcmap.DefaultReadTimeout
 )
 
 // An Option configures a [Handler].
 type Option func(*config)
 
-type config struct {
-	maxRequestBytes int64
-	maxBatch        int
-	maxBlobBytes    int64
-	limits          wire.Limits
-	readTimeout     time.Duration
-	logger          *slog.Logger
-}
+type config = rpcmap.HandlerConfig
 
 // WithMaxRequestBytes bounds a request body (default
 // [DefaultMaxRequestBytes]); a larger one is answered 413 with a
 // too_large error.
-func WithMaxRequestBytes(n int64) Option { return func(c *config) { c.maxRequestBytes = n } }
+func WithMaxRequestBytes(n int64) Option { return func(c *config) { c.MaxRequestBytes = n } }
 
 // WithMaxBatch bounds the requests of a batch (default [DefaultMaxBatch]).
-func WithMaxBatch(n int) Option { return func(c *config) { c.maxBatch = n } }
+func WithMaxBatch(n int) Option { return func(c *config) { c.MaxBatch = n } }
 
 // WithMaxBlobBytes bounds a blob that a result holds, which is read into
 // memory and sent as base64 (default [DefaultMaxBlobBytes]); a larger
 // one is a too_large error.
-func WithMaxBlobBytes(n int64) Option { return func(c *config) { c.maxBlobBytes = n } }
+func WithMaxBlobBytes(n int64) Option { return func(c *config) { c.MaxBlobBytes = n } }
 
 // WithLimits bounds the nesting (MaxDepth), the items of an array or
 // object (MaxItems) and the bytes of a string (MaxStringBytes) of a
 // request; zero fields take wire's defaults, negative ones mean no limit.
-func WithLimits(l wire.Limits) Option { return func(c *config) { c.limits = l } }
+func WithLimits(l wire.Limits) Option { return func(c *config) { c.Limits = l } }
 
 // WithReadTimeout bounds the time a client takes to send a request body
 // (default [DefaultReadTimeout]); the body is bounded, so a fixed time is
 // enough. It needs a ResponseWriter that can set read deadlines, as
 // net/http's servers give.
-func WithReadTimeout(d time.Duration) Option { return func(c *config) { c.readTimeout = d } }
+func WithReadTimeout(d time.Duration) Option { return func(c *config) { c.ReadTimeout = d } }
 
 // WithLogger sets where the handler logs its failed calls: at info level
 // when the caller is at fault, at error level when the server is, with
 // the method, the kind and the logref the caller got. Without it, or
 // with nil, [slog.Default] as it is when a line is logged.
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.Logger = l } }
 
 // Handler serves a [service.Service] as JSON-RPC 2.0 over HTTP: POST a
 // request object, or a batch of them, and get the response (spec.md
 // beside this file states the mapping). A Handler is safe for concurrent
 // use.
 type Handler struct {
-	srv *rpcmap.Server
-	cfg config
-	lim limits
+	srv  *rpcmap.Server
+	cfg  config
+	lim  limits
+	http rpcmap.HTTPServer
 }
 
 // NewHandler returns a Handler serving svc. The service's methods are
@@ -89,88 +79,39 @@ func NewHandler(svc *service.Service, opts ...Option) *Handler {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.maxRequestBytes <= 0 {
-		cfg.maxRequestBytes = DefaultMaxRequestBytes
-	}
-	if cfg.maxBlobBytes <= 0 {
-		cfg.maxBlobBytes = DefaultMaxBlobBytes
-	}
-	if cfg.readTimeout <= 0 {
-		cfg.readTimeout = DefaultReadTimeout
-	}
-	return &Handler{srv: rpcmap.NewServer(svc, "JSON-RPC", cfg.maxBlobBytes), cfg: cfg, lim: limitsOf(cfg.limits, cfg.maxBatch)}
+	cfg = cfg.WithDefaults()
+	h := &Handler{srv: rpcmap.NewServer(svc, "JSON-RPC", cfg.MaxBlobBytes), cfg: cfg, lim: limitsOf(cfg.Limits, cfg.MaxBatch)}
+	h.http = rpcmap.HTTPServer{Transport: "JSON-RPC", ContentType: contentType,
+		MaxRequestBytes: cfg.MaxRequestBytes, ReadTimeout: cfg.ReadTimeout, BadBodyStatus: http.StatusBadRequest,
+		Answer: h.answerBody, Fail: appendFailure}
+	return h
 }
 
-// Buffers for request bodies and for answers, kept between requests.
-var (
-	bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-	outs = sync.Pool{New: func() any { return new([]byte) }}
-)
-
-// maxKept is the largest buffer kept for the next request.
-const maxKept = 1 << 20
+var contentType = []string{"application/json"}
 
 // ServeHTTP implements http.Handler. Only POST is served (405 otherwise);
 // the body is read whatever its content type. The answer is 200 with the
 // response or the batch's responses, 204 when every request was a
 // notification, or 413 for a body over the limit. No request makes it
 // panic.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			// A bug of this package: answered, never a crashed server.
-			h.send(w, http.StatusInternalServerError, errorReply(nil, &service.Error{Kind: service.KindInternal}).append(nil))
-		}
-	}()
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "JSON-RPC requests are POSTed", http.StatusMethodNotAllowed)
-		return
-	}
-	in := bufs.Get().(*bytes.Buffer)
-	defer func() {
-		if in.Cap() <= maxKept {
-			bufs.Put(in)
-		}
-	}()
-	in.Reset()
-	if err := h.readBody(w, r, in); err != nil {
-		status := http.StatusBadRequest
-		if service.KindOf(err) == service.KindTooLarge {
-			status = http.StatusRequestEntityTooLarge
-		}
-		h.send(w, status, errorReply(nil, err).append(nil))
-		return
-	}
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.http.ServeHTTP(w, r) }
+
+// answerBody appends the answer to a request body.
+func (h *Handler) answerBody(r *http.Request, body, b []byte) []byte {
 	ctx, cancel, err := rpcmap.Deadline(r.Context(), r.Header)
 	defer cancel()
 	if err != nil {
-		h.send(w, http.StatusOK, protocolError(CodeInvalidRequest, "invalid request: "+errMessage(err)).append(nil))
-		return
+		return protocolError(CodeInvalidRequest, "invalid request: "+errMessage(err)).append(b)
 	}
-	reqs, batch, fail := decodeBody(in.Bytes(), h.lim)
-	out := outs.Get().(*[]byte)
-	b := (*out)[:0]
-	defer func() {
-		if cap(b) <= maxKept {
-			*out = b[:0] // keep what it grew to
-			outs.Put(out)
-		}
-	}()
+	reqs, batch, fail := decodeBody(body, h.lim)
 	if fail != nil {
-		b = fail.append(b)
-	} else {
-		b = h.answer(ctx, reqs, batch, r.Header, b)
+		return fail.append(b)
 	}
-	if len(b) == 0 {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	h.send(w, http.StatusOK, b)
+	return h.answer(ctx, reqs, batch, r.Header, b)
 }
+
+// appendFailure appends the response to a body that failed as a whole.
+func appendFailure(b []byte, err error) []byte { return errorReply(nil, err).append(b) }
 
 // answer makes the calls of a body's requests, in order, and appends the
 // response, or the batch's array of responses; nothing when every
@@ -200,38 +141,6 @@ func (h *Handler) answer(ctx context.Context, reqs []request, batch bool, header
 	return b
 }
 
-// readBody reads the request body into buf, bounded in size and time.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) error {
-	// net/http's ResponseWriters set their connection's read deadline;
-	// asserting the method directly costs no allocation, unlike
-	// http.ResponseController.
-	if rd, ok := w.(readDeadliner); ok && rd.SetReadDeadline(time.Now().Add(h.cfg.readTimeout)) == nil {
-		defer rd.SetReadDeadline(time.Time{})
-	}
-	if r.ContentLength > h.cfg.maxRequestBytes {
-		return tooLarge("a request body of %d bytes, more than %d", r.ContentLength, h.cfg.maxRequestBytes)
-	}
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + 1)
-	}
-	_, err := buf.ReadFrom(io.LimitReader(r.Body, h.cfg.maxRequestBytes+1))
-	switch {
-	case err != nil:
-		return &service.Error{Kind: service.KindInvalid, Message: "reading the request body failed", Err: err}
-	case int64(buf.Len()) > h.cfg.maxRequestBytes:
-		return tooLarge("a request body of more than %d bytes", h.cfg.maxRequestBytes)
-	}
-	return nil
-}
-
-func (h *Handler) send(w http.ResponseWriter, status int, body []byte) {
-	w.Header()["Content-Type"] = contentType
-	w.WriteHeader(status)
-	w.Write(body)
-}
-
-var contentType = []string{"application/json"}
-
 // call makes one decoded request and returns its reply, or nil for a
 // notification.
 func (h *Handler) call(ctx context.Context, r *request, header http.Header) *reply {
@@ -247,7 +156,7 @@ func (h *Handler) call(ctx context.Context, r *request, header http.Header) *rep
 	}
 	v, err := h.srv.Serve(ctx, &c)
 	if err != nil {
-		rpcmap.LogFailure(ctx, h.cfg.logger, "JSON-RPC", r.method, err)
+		rpcmap.LogFailure(ctx, h.cfg.Logger, "JSON-RPC", r.method, err)
 	}
 	if r.id == nil {
 		return nil
@@ -278,19 +187,8 @@ func errorReply(id json.RawMessage, err error) *reply {
 	if id == nil {
 		id = nullID
 	}
-	var e *service.Error
-	if !errors.As(err, &e) {
-		e = &service.Error{Kind: service.KindOf(err), Err: err}
-	}
-	kind := e.Kind
-	if kind == service.KindOther {
-		kind = service.KindInternal
-	}
-	code := CodeForKind(kind)
-	if errors.Is(err, rpcmap.ErrNoMethod) {
-		code = CodeMethodNotFound
-	}
-	return &reply{id: id, code: code, message: e.Hyper().Message, kind: kind, logref: e.Logref}
+	f := rpcmap.FailureOf(err)
+	return &reply{id: id, code: f.Code, message: f.Message, kind: f.Kind, logref: f.Logref}
 }
 
 // append appends the response object.
@@ -299,7 +197,7 @@ func (rep *reply) append(b []byte) []byte {
 	if rep.code == 0 {
 		start := len(b)
 		b = append(b, `"result":`...)
-		out, err := appendJSON(b, rep.result)
+		out, err := rpcmap.AppendJSON(b, rep.result)
 		if err == nil {
 			b = append(out, `,"id":`...)
 			b = append(b, rep.id...)
@@ -311,20 +209,14 @@ func (rep *reply) append(b []byte) []byte {
 	b = append(b, `"error":{"code":`...)
 	b = strconv.AppendInt(b, int64(rep.code), 10)
 	b = append(b, `,"message":`...)
-	b = appendString(b, rep.message)
+	b = rpcmap.AppendJSONString(b, rep.message)
 	b = append(b, `,"data":{"kind":`...)
-	b = appendString(b, rep.kind.String())
+	b = rpcmap.AppendJSONString(b, rep.kind.String())
 	if rep.logref != "" {
 		b = append(b, `,"logref":`...)
-		b = appendString(b, rep.logref)
+		b = rpcmap.AppendJSONString(b, rep.logref)
 	}
 	b = append(b, `}},"id":`...)
 	b = append(b, rep.id...)
 	return append(b, '}')
-}
-
-// readDeadliner is what net/http's ResponseWriters offer to set the read
-// deadline of their request's connection.
-type readDeadliner interface {
-	SetReadDeadline(time.Time) error
 }

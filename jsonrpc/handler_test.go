@@ -1,7 +1,6 @@
 package jsonrpc_test
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,28 +10,6 @@ import (
 	"github.com/glyph-ipc/glyph/jsonrpc"
 	"github.com/glyph-ipc/glyph/wire"
 )
-
-// post sends body to url and returns the status and the answer.
-func post(t *testing.T, url, body string, header ...string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
-}
 
 func newServer(t *testing.T, opts ...jsonrpc.Option) *httptest.Server {
 	t.Helper()
@@ -49,7 +26,7 @@ func call(t *testing.T, url, method, params string) string {
 	if params != "" {
 		body += `,"params":` + params
 	}
-	status, got := post(t, url, body+"}")
+	status, got := rpctest.Post(t, url, body+"}")
 	if status != http.StatusOK {
 		t.Fatalf("%s %s: status %d: %s", method, params, status, got)
 	}
@@ -173,7 +150,7 @@ func TestInvalidRequests(t *testing.T) {
 			if tt.name == "bad timeout header" {
 				hdr = []string{jsonrpc.TimeoutHeader, "soon"}
 			}
-			status, got := post(t, srv.URL, tt.body, hdr...)
+			status, got := rpctest.Post(t, srv.URL, tt.body, hdr...)
 			if status != http.StatusOK || got != tt.want {
 				t.Errorf("got  %d %s\nwant 200 %s", status, got, tt.want)
 			}
@@ -200,7 +177,7 @@ func TestBatches(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, got := post(t, srv.URL, tt.body)
+			status, got := rpctest.Post(t, srv.URL, tt.body)
 			if status != tt.status || got != tt.want {
 				t.Errorf("got  %d %s\nwant %d %s", status, got, tt.status, tt.want)
 			}
@@ -231,7 +208,7 @@ func TestLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, got := post(t, srv.URL, tt.body)
+			status, got := rpctest.Post(t, srv.URL, tt.body)
 			if status != tt.status || got != tt.want {
 				t.Errorf("got  %d %s\nwant %d %s", status, got, tt.status, tt.want)
 			}
@@ -243,21 +220,9 @@ func TestLimits(t *testing.T) {
 // client asks for.
 func TestDeadlineHeader(t *testing.T) {
 	srv := newServer(t)
-	status, got := post(t, srv.URL, `{"jsonrpc":"2.0","method":"sleep","id":1}`, jsonrpc.TimeoutHeader, "20")
+	status, got := rpctest.Post(t, srv.URL, `{"jsonrpc":"2.0","method":"sleep","id":1}`, jsonrpc.TimeoutHeader, "20")
 	want := `{"jsonrpc":"2.0","error":{"code":-32010,"message":"sleep: deadline_exceeded","data":{"kind":"deadline_exceeded"}},"id":1}`
 	if status != 200 || got != want {
 		t.Errorf("got  %d %s\nwant 200 %s", status, got, want)
-	}
-}
-
-func TestOnlyPost(t *testing.T) {
-	srv := newServer(t)
-	resp, err := http.Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
-		t.Errorf("GET: %d, Allow %q; want 405, POST", resp.StatusCode, resp.Header.Get("Allow"))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/glyph-ipc/glyph/internal/logtest"
+	"github.com/glyph-ipc/glyph/internal/rpctest"
 	"github.com/glyph-ipc/glyph/jsonrpc"
 )
 
@@ -13,7 +14,7 @@ import (
 func TestLogFailures(t *testing.T) {
 	log, logger := logtest.New()
 	srv := newServer(t, jsonrpc.WithLogger(logger))
-	post(t, srv.URL, `[{"jsonrpc":"2.0","method":"add","params":[1,"x"],"id":1},{"jsonrpc":"2.0","method":"fail","params":[12,"bug"]},{"jsonrpc":"2.0","method":"hello","id":2}]`)
+	rpctest.Post(t, srv.URL, `[{"jsonrpc":"2.0","method":"add","params":[1,"x"],"id":1},{"jsonrpc":"2.0","method":"fail","params":[12,"bug"]},{"jsonrpc":"2.0","method":"hello","id":2}]`)
 	if got := log.Entries("glyph: call failed", "level", "INFO", "transport", "JSON-RPC", "method", "add", "kind", "invalid",
 		"error", `add: argument "b": expected integer, got unicode`); len(got) != 1 {
 		t.Errorf("the invalid call: %d lines in\n%s", len(got), log)
@@ -25,7 +26,7 @@ func TestLogFailures(t *testing.T) {
 	if n := len(log.Entries("glyph: call failed")); n != 2 {
 		t.Errorf("%d failures logged, want 2:\n%s", n, log)
 	}
-	if status, _ := post(t, srv.URL, `{"jsonrpc":"2.0","method":"hello","id":1}`); status != http.StatusOK || len(log.Entries("glyph: call failed")) != 2 {
+	if status, _ := rpctest.Post(t, srv.URL, `{"jsonrpc":"2.0","method":"hello","id":1}`); status != http.StatusOK || len(log.Entries("glyph: call failed")) != 2 {
 		t.Errorf("a call that worked was logged as failed:\n%s", log)
 	}
 }

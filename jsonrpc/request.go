@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/glyph-ipc/glyph/internal/rpcmap"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
@@ -182,15 +183,15 @@ func checkValue(v any, lim limits) error {
 	switch x := v.(type) {
 	case json.Number:
 		if len(x) > lim.maxDigits {
-			return tooLarge("a number of %d characters, more than %d", len(x), lim.maxDigits)
+			return rpcmap.TooLarge("a number of %d characters, more than %d", len(x), lim.maxDigits)
 		}
 	case string:
 		if len(x) > lim.maxString {
-			return tooLarge("a string of %d bytes, more than %d", len(x), lim.maxString)
+			return rpcmap.TooLarge("a string of %d bytes, more than %d", len(x), lim.maxString)
 		}
 	case []any:
 		if len(x) > lim.maxItems {
-			return tooLarge("an array of %d items, more than %d", len(x), lim.maxItems)
+			return rpcmap.TooLarge("an array of %d items, more than %d", len(x), lim.maxItems)
 		}
 		for _, it := range x {
 			if err := checkValue(it, lim); err != nil {
@@ -199,11 +200,11 @@ func checkValue(v any, lim limits) error {
 		}
 	case map[string]any:
 		if len(x) > lim.maxItems {
-			return tooLarge("an object of %d members, more than %d", len(x), lim.maxItems)
+			return rpcmap.TooLarge("an object of %d members, more than %d", len(x), lim.maxItems)
 		}
 		for k, it := range x {
 			if len(k) > lim.maxString {
-				return tooLarge("a member name of %d bytes, more than %d", len(k), lim.maxString)
+				return rpcmap.TooLarge("a member name of %d bytes, more than %d", len(k), lim.maxString)
 			}
 			if err := checkValue(it, lim); err != nil {
 				return err
@@ -213,28 +214,15 @@ func checkValue(v any, lim limits) error {
 	return nil
 }
 
-func tooLarge(format string, args ...any) error {
-	return &service.Error{Kind: service.KindTooLarge, Message: fmt.Sprintf(format, args...)}
-}
-
 // limitsOf returns the limits for l's fields (zero: wire's defaults;
 // negative: none) and a batch size.
 func limitsOf(l wire.Limits, maxBatch int) limits {
-	d := wire.DefaultLimits()
-	pick := func(n, def int) int {
-		switch {
-		case n == 0:
-			return def
-		case n < 0:
-			return int(^uint(0) >> 1)
-		}
-		return n
-	}
+	r := l.Resolved()
 	return limits{
-		maxDepth:  pick(l.MaxDepth, d.MaxDepth),
-		maxItems:  pick(l.MaxItems, d.MaxItems),
-		maxString: pick(l.MaxStringBytes, d.MaxStringBytes),
-		maxDigits: pick(l.MaxIntegerDigits, d.MaxIntegerDigits),
-		maxBatch:  pick(maxBatch, DefaultMaxBatch),
+		maxDepth:  r.MaxDepth,
+		maxItems:  r.MaxItems,
+		maxString: r.MaxStringBytes,
+		maxDigits: r.MaxIntegerDigits,
+		maxBatch:  rpcmap.Limit(maxBatch, DefaultMaxBatch),
 	}
 }

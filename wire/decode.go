@@ -27,7 +27,7 @@ func UnmarshalConfig(data []byte, v any, cfg DecodeConfig) error {
 		return &InvalidUnmarshalError{reflect.TypeOf(v)}
 	}
 	d := statePool.Get().(*decodeState)
-	*d = decodeState{buf: data, lim: cfg.Limits.resolved(), cfg: cfg, scratch: d.scratch[:0], path: d.path[:0], keys: d.keys, dig: d.dig}
+	*d = decodeState{buf: data, lim: cfg.Limits.Resolved(), cfg: cfg, scratch: d.scratch[:0], path: d.path[:0], keys: d.keys, dig: d.dig}
 	d.cfg.SpoolThreshold = -1 // everything is in memory already
 	err := d.unmarshal(rv)
 	d.dig.endMessage()
@@ -90,7 +90,7 @@ func UnmarshalPrefix(data []byte, v any, cfg DecodeConfig) (n int, err error) {
 		return 0, &InvalidUnmarshalError{reflect.TypeOf(v)}
 	}
 	d := statePool.Get().(*decodeState)
-	*d = decodeState{buf: data, lim: cfg.Limits.resolved(), cfg: cfg, scratch: d.scratch[:0], path: d.path[:0], keys: d.keys, dig: d.dig, noBlobs: true}
+	*d = decodeState{buf: data, lim: cfg.Limits.Resolved(), cfg: cfg, scratch: d.scratch[:0], path: d.path[:0], keys: d.keys, dig: d.dig, noBlobs: true}
 	d.cfg.SpoolThreshold = -1
 	err = d.unmarshalPrefix(rv)
 	d.dig.endMessage()
@@ -164,7 +164,7 @@ func NewDecoder(r io.Reader) *Decoder {
 // NewDecoderConfig returns a Decoder reading from r with cfg.
 func NewDecoderConfig(r io.Reader, cfg DecodeConfig) *Decoder {
 	dec := &Decoder{}
-	dec.d = decodeState{r: r, lim: cfg.Limits.resolved(), cfg: cfg, buf: dec.small[:0], path: dec.smallPath[:0]}
+	dec.d = decodeState{r: r, lim: cfg.Limits.Resolved(), cfg: cfg, buf: dec.small[:0], path: dec.smallPath[:0]}
 	return dec
 }
 

@@ -143,8 +143,10 @@ func pick(v, def int) int {
 	return v
 }
 
-// resolved returns l with defaults filled in and negatives made unlimited.
-func (l Limits) resolved() Limits {
+// Resolved returns l as the decoders apply it: zero fields take
+// [DefaultLimits]' values, and negative ones the largest value (no
+// limit).
+func (l Limits) Resolved() Limits {
 	d := DefaultLimits()
 	return Limits{
 		MaxMessageBytes:  pick64(l.MaxMessageBytes, d.MaxMessageBytes),

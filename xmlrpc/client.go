@@ -1,11 +1,8 @@
 package xmlrpc
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"strings"
@@ -125,28 +122,11 @@ func decodeResult(method string, v any, result any) error {
 
 // post sends a methodCall and returns the response body.
 func (c *Client) post(ctx context.Context, method string, body []byte) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	header := c.header.Clone()
+	header.Set("Content-Type", "text/xml")
+	resp, raw, err := rpcmap.Post(ctx, c.http, c.url, header, method, body, c.maxResponse)
 	if err != nil {
-		return nil, &service.Error{Op: method, Kind: service.KindInvalid, Message: "bad URL: " + err.Error(), Err: err}
-	}
-	for k, v := range c.header {
-		req.Header[k] = v
-	}
-	req.Header.Set("Content-Type", "text/xml")
-	if t := rpcmap.TimeoutValue(ctx); t != "" {
-		req.Header.Set(TimeoutHeader, t)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, transportError(ctx, method, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.maxResponse+1))
-	if err != nil {
-		return nil, transportError(ctx, method, err)
-	}
-	if int64(len(raw)) > c.maxResponse {
-		return nil, &service.Error{Op: method, Kind: service.KindTooLarge, Message: fmt.Sprintf("a response of more than %d bytes", c.maxResponse)}
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK && !strings.Contains(resp.Header.Get("Content-Type"), "xml") {
 		return nil, &service.Error{Op: method, Kind: service.KindForStatus(resp.StatusCode), Message: "HTTP " + resp.Status}
@@ -154,18 +134,4 @@ func (c *Client) post(ctx context.Context, method string, body []byte) ([]byte, 
 	return raw, nil
 }
 
-// transportError is the error of a request that got no answer.
-func transportError(ctx context.Context, method string, err error) error {
-	if ctx.Err() != nil {
-		return &service.Error{Op: method, Kind: service.KindOf(ctx.Err()), Message: ctx.Err().Error(), Err: err}
-	}
-	return &service.Error{Op: method, Kind: service.KindUnavailable, Message: err.Error(), Err: err}
-}
-
-func errMessage(err error) string {
-	var e *service.Error
-	if errors.As(err, &e) {
-		return e.Message
-	}
-	return err.Error()
-}
+func errMessage(err error) string { return rpcmap.ErrMessage(err) }

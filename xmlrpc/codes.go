@@ -3,6 +3,7 @@ package xmlrpc
 import (
 	"fmt"
 
+	"github.com/glyph-ipc/glyph/internal/rpcmap"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -11,56 +12,30 @@ import (
 // are the codes of the XML-RPC fault code interoperability convention,
 // which JSON-RPC 2.0 adopted too.
 const (
-	CodeParseError     = -32700 // the body is not XML
-	CodeInvalidRequest = -32600 // the XML is not a methodCall
-	CodeMethodNotFound = -32601 // no such method
-	CodeInvalidParams  = -32602 // the arguments do not fit the method
-	CodeInternalError  = -32603 // the server failed
+	CodeParseError     = rpcmap.CodeParseError     // the body is not XML
+	CodeInvalidRequest = rpcmap.CodeInvalidRequest // the XML is not a methodCall
+	CodeMethodNotFound = rpcmap.CodeMethodNotFound // no such method
+	CodeInvalidParams  = rpcmap.CodeInvalidParams  // the arguments do not fit the method
+	CodeInternalError  = rpcmap.CodeInternalError  // the server failed
 )
 
 // CodeServerErrorBase is the start of the implementation-defined server
 // error range: a [service.Kind] without a standard code is sent as
 // CodeServerErrorBase minus the kind's number.
-const CodeServerErrorBase = -32000
-
-// kindCodes is the one table of this package from service kinds to fault
-// codes, read both ways (spec.md lists it).
-var kindCodes = map[service.Kind]int{
-	service.KindOther:    CodeInternalError,
-	service.KindInvalid:  CodeInvalidParams,
-	service.KindInternal: CodeInternalError,
-}
+const CodeServerErrorBase = rpcmap.CodeServerErrorBase
 
 // CodeForKind returns the fault code that the server sends for an error
 // of kind k: a standard code from the table in spec.md, or
 // [CodeServerErrorBase] minus k. (A method the service lacks is
 // [CodeMethodNotFound]; a [service.KindNotFound] error from a call that
 // was made is -32002.)
-func CodeForKind(k service.Kind) int {
-	if c, ok := kindCodes[k]; ok {
-		return c
-	}
-	return CodeServerErrorBase - int(k)
-}
+func CodeForKind(k service.Kind) int { return rpcmap.CodeForKind(k) }
 
 // KindForCode returns the kind a client reports for a fault code: the
 // kind [CodeForKind] maps to it, [service.KindInvalid] for a parse error
 // or an invalid request, and [service.KindOther] for codes outside the
 // table (an application's own codes, from a server that is not glyph's).
-func KindForCode(code int) service.Kind {
-	switch code {
-	case CodeParseError, CodeInvalidRequest, CodeInvalidParams:
-		return service.KindInvalid
-	case CodeMethodNotFound:
-		return service.KindNotFound
-	case CodeInternalError:
-		return service.KindInternal
-	}
-	if k := CodeServerErrorBase - code; k > 0 && k < 100 {
-		return service.Kind(k)
-	}
-	return service.KindOther
-}
+func KindForCode(code int) service.Kind { return rpcmap.KindForCode(code) }
 
 // Fault is an XML-RPC fault, as a server answered it. The error a call
 // returns is a *[service.Error] whose kind [KindForCode] gives, and which

@@ -24,17 +24,8 @@ type limits struct {
 // limitsOf returns the limits for l's fields (zero: wire's defaults;
 // negative: none).
 func limitsOf(l wire.Limits) limits {
-	d := wire.DefaultLimits()
-	pick := func(n, def int) int {
-		switch {
-		case n == 0:
-			return def
-		case n < 0:
-			return math.MaxInt
-		}
-		return n
-	}
-	return limits{maxDepth: min(pick(l.MaxDepth, d.MaxDepth), 1<<20), maxItems: pick(l.MaxItems, d.MaxItems), maxString: pick(l.MaxStringBytes, d.MaxStringBytes)}
+	r := l.Resolved()
+	return limits{maxDepth: min(r.MaxDepth, 1<<20), maxItems: r.MaxItems, maxString: r.MaxStringBytes}
 }
 
 // decoder reads an XML-RPC document token by token, within limits. Its
@@ -151,7 +142,7 @@ func (d *decoder) params() ([]any, error) {
 			return nil, d.unexpected(t, "<param>")
 		}
 		if len(params) >= d.lim.maxItems {
-			return nil, tooLarge("more than %d params", d.lim.maxItems)
+			return nil, rpcmap.TooLarge("more than %d params", d.lim.maxItems)
 		}
 		if err := d.start("value"); err != nil {
 			return nil, err
@@ -172,7 +163,7 @@ func (d *decoder) value() (any, error) {
 	// Each array or struct opens three elements (array, data, value;
 	// struct, member, value) below the value that holds it.
 	if d.depth > 3*d.lim.maxDepth+4 {
-		return nil, tooLarge("values nested deeper than %d", d.lim.maxDepth)
+		return nil, rpcmap.TooLarge("values nested deeper than %d", d.lim.maxDepth)
 	}
 	var text strings.Builder
 	for {
@@ -183,7 +174,7 @@ func (d *decoder) value() (any, error) {
 		switch t := t.(type) {
 		case xml.CharData:
 			if text.Len()+len(t) > d.lim.maxString {
-				return nil, tooLarge("a string of more than %d bytes", d.lim.maxString)
+				return nil, rpcmap.TooLarge("a string of more than %d bytes", d.lim.maxString)
 			}
 			text.Write(t)
 		case xml.StartElement:
@@ -268,7 +259,7 @@ func (d *decoder) structValue() (any, error) {
 			return nil, d.unexpected(t, "<member>")
 		}
 		if n >= d.lim.maxItems {
-			return nil, tooLarge("a struct of more than %d members", d.lim.maxItems)
+			return nil, rpcmap.TooLarge("a struct of more than %d members", d.lim.maxItems)
 		}
 		if err := d.start("name"); err != nil {
 			return nil, err
@@ -309,7 +300,7 @@ func (d *decoder) array() (any, error) {
 			return nil, d.unexpected(t, "<value>")
 		}
 		if len(l) >= d.lim.maxItems {
-			return nil, tooLarge("an array of more than %d items", d.lim.maxItems)
+			return nil, rpcmap.TooLarge("an array of more than %d items", d.lim.maxItems)
 		}
 		v, err := d.value()
 		if err != nil {
@@ -331,7 +322,7 @@ func (d *decoder) text() (string, error) {
 		switch t := t.(type) {
 		case xml.CharData:
 			if b.Len()+len(t) > d.lim.maxString {
-				return "", tooLarge("a string of more than %d bytes", d.lim.maxString)
+				return "", rpcmap.TooLarge("a string of more than %d bytes", d.lim.maxString)
 			}
 			b.Write(t)
 		case xml.EndElement:
@@ -354,7 +345,7 @@ func (d *decoder) next() (xml.Token, error) {
 		switch x := t.(type) {
 		case xml.StartElement:
 			if d.depth++; d.depth > 3*d.lim.maxDepth+8 {
-				return nil, tooLarge("values nested deeper than %d", d.lim.maxDepth)
+				return nil, rpcmap.TooLarge("values nested deeper than %d", d.lim.maxDepth)
 			}
 			return x, nil
 		case xml.EndElement:
@@ -440,10 +431,6 @@ func syntaxError(err error) error {
 
 func invalid(format string, args ...any) error {
 	return &service.Error{Kind: service.KindInvalid, Message: fmt.Sprintf(format, args...)}
-}
-
-func tooLarge(format string, args ...any) error {
-	return &service.Error{Kind: service.KindTooLarge, Message: fmt.Sprintf(format, args...)}
 }
 
 // faultOf reads a fault's struct.

@@ -1,13 +1,10 @@
 package xmlrpc
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/glyph-ipc/glyph/internal/rpcmap"
@@ -22,48 +19,42 @@ const TimeoutHeader = "Glyph-Timeout"
 
 // Defaults of a [Handler].
 const (
-	DefaultMaxRequestBytes = 8 << 20  // a request body
-	DefaultMaxBlobBytes    = 16 << 20 // a blob in a result, before base64
-	DefaultReadTimeout     = 30 * time.Second
+	DefaultMaxRequestBytes = rpcmap.DefaultMaxRequestBytes // a request body
+	DefaultMaxBlobBytes    = rpcmap.DefaultMaxBlobBytes    // a blob in a result, before base64
+	DefaultReadTimeout     = rpcmap.DefaultReadTimeout
 )
 
 // An Option configures a [Handler].
 type Option func(*config)
 
-type config struct {
-	maxRequestBytes int64
-	maxBlobBytes    int64
-	limits          wire.Limits
-	readTimeout     time.Duration
-	logger          *slog.Logger
-}
+type config = rpcmap.HandlerConfig
 
 // WithMaxRequestBytes bounds a request body (default
 // [DefaultMaxRequestBytes]); a larger one is answered 413 with a fault.
-func WithMaxRequestBytes(n int64) Option { return func(c *config) { c.maxRequestBytes = n } }
+func WithMaxRequestBytes(n int64) Option { return func(c *config) { c.MaxRequestBytes = n } }
 
 // WithMaxBlobBytes bounds a blob that a result holds, which is read into
 // memory and sent as base64 (default [DefaultMaxBlobBytes]); a larger
 // one is a too_large fault.
-func WithMaxBlobBytes(n int64) Option { return func(c *config) { c.maxBlobBytes = n } }
+func WithMaxBlobBytes(n int64) Option { return func(c *config) { c.MaxBlobBytes = n } }
 
 // WithLimits bounds the nesting of arrays and structs (MaxDepth), the
 // params, array items and struct members (MaxItems) and the bytes of a
 // string (MaxStringBytes) of a request; zero fields take wire's defaults,
 // negative ones mean no limit.
-func WithLimits(l wire.Limits) Option { return func(c *config) { c.limits = l } }
+func WithLimits(l wire.Limits) Option { return func(c *config) { c.Limits = l } }
 
 // WithReadTimeout bounds the time a client takes to send a request body
 // (default [DefaultReadTimeout]); the body is bounded, so a fixed time is
 // enough. It needs a ResponseWriter that can set read deadlines, as
 // net/http's servers give.
-func WithReadTimeout(d time.Duration) Option { return func(c *config) { c.readTimeout = d } }
+func WithReadTimeout(d time.Duration) Option { return func(c *config) { c.ReadTimeout = d } }
 
 // WithLogger sets where the handler logs its failed calls: at info level
 // when the caller is at fault, at error level when the server is, with
 // the method, the kind and the logref the caller got. Without it, or
 // with nil, [slog.Default] as it is when a line is logged.
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.Logger = l } }
 
 // Handler serves a [service.Service] as XML-RPC over HTTP: POST a
 // methodCall, get a methodResponse with the result or a fault (spec.md
@@ -72,9 +63,10 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // system.methodSignature, and system.multicall. A Handler is safe for
 // concurrent use.
 type Handler struct {
-	srv *rpcmap.Server
-	cfg config
-	lim limits
+	srv  *rpcmap.Server
+	cfg  config
+	lim  limits
+	http rpcmap.HTTPServer
 }
 
 // NewHandler returns a Handler serving svc. The service's methods are
@@ -84,77 +76,21 @@ func NewHandler(svc *service.Service, opts ...Option) *Handler {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.maxRequestBytes <= 0 {
-		cfg.maxRequestBytes = DefaultMaxRequestBytes
-	}
-	if cfg.maxBlobBytes <= 0 {
-		cfg.maxBlobBytes = DefaultMaxBlobBytes
-	}
-	if cfg.readTimeout <= 0 {
-		cfg.readTimeout = DefaultReadTimeout
-	}
-	return &Handler{srv: rpcmap.NewServer(svc, "XML-RPC", cfg.maxBlobBytes), cfg: cfg, lim: limitsOf(cfg.limits)}
+	cfg = cfg.WithDefaults()
+	h := &Handler{srv: rpcmap.NewServer(svc, "XML-RPC", cfg.MaxBlobBytes), cfg: cfg, lim: limitsOf(cfg.Limits)}
+	h.http = rpcmap.HTTPServer{Transport: "XML-RPC", ContentType: contentType,
+		MaxRequestBytes: cfg.MaxRequestBytes, ReadTimeout: cfg.ReadTimeout, BadBodyStatus: http.StatusOK,
+		Answer: h.answer, Fail: faultFor}
+	return h
 }
 
-// Buffers for request bodies and for answers, kept between requests.
-var (
-	bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-	outs = sync.Pool{New: func() any { return new([]byte) }}
-)
-
-// maxKept is the largest buffer kept for the next request.
-const maxKept = 1 << 20
+var contentType = []string{"text/xml; charset=utf-8"}
 
 // ServeHTTP implements http.Handler. Only POST is served (405
 // otherwise); the body is read whatever its content type. The answer is
 // 200 with a methodResponse, which holds a fault when the call failed, or
 // 413 with a fault for a body over the limit. No request makes it panic.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			// A bug of this package: answered, never a crashed server.
-			w.WriteHeader(http.StatusInternalServerError)
-			w.Write(appendFault(nil, CodeInternalError, "internal error"))
-		}
-	}()
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "XML-RPC calls are POSTed", http.StatusMethodNotAllowed)
-		return
-	}
-	in := bufs.Get().(*bytes.Buffer)
-	defer func() {
-		if in.Cap() <= maxKept {
-			bufs.Put(in)
-		}
-	}()
-	in.Reset()
-	out := outs.Get().(*[]byte)
-	b := (*out)[:0]
-	defer func() {
-		if cap(b) <= maxKept {
-			*out = b[:0]
-			outs.Put(out)
-		}
-	}()
-	status := http.StatusOK
-	if err := h.readBody(w, r, in); err != nil {
-		if service.KindOf(err) == service.KindTooLarge {
-			status = http.StatusRequestEntityTooLarge
-		}
-		b = faultFor(b, err)
-	} else {
-		b = h.answer(r, in.Bytes(), b)
-	}
-	w.Header()["Content-Type"] = contentType
-	w.WriteHeader(status)
-	w.Write(b)
-}
-
-var contentType = []string{"text/xml; charset=utf-8"}
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.http.ServeHTTP(w, r) }
 
 // answer decodes a methodCall, makes it and appends the methodResponse.
 func (h *Handler) answer(r *http.Request, body []byte, b []byte) []byte {
@@ -176,7 +112,7 @@ func (h *Handler) answer(r *http.Request, body []byte, b []byte) []byte {
 	}
 	v, err := h.call(ctx, method, params, r.Header)
 	if err != nil {
-		rpcmap.LogFailure(ctx, h.cfg.logger, "XML-RPC", method, err)
+		rpcmap.LogFailure(ctx, h.cfg.Logger, "XML-RPC", method, err)
 		return faultFor(b, err)
 	}
 	start := len(b)
@@ -203,30 +139,6 @@ func (h *Handler) call(ctx context.Context, method string, params []any, header 
 	return h.srv.Serve(ctx, &rpcmap.Call{Method: method, Positional: params, Header: header})
 }
 
-// readBody reads the request body into buf, bounded in size and time.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) error {
-	// net/http's ResponseWriters set their connection's read deadline;
-	// asserting the method directly costs no allocation, unlike
-	// http.ResponseController.
-	if rd, ok := w.(readDeadliner); ok && rd.SetReadDeadline(time.Now().Add(h.cfg.readTimeout)) == nil {
-		defer rd.SetReadDeadline(time.Time{})
-	}
-	if r.ContentLength > h.cfg.maxRequestBytes {
-		return tooLarge("a request body of %d bytes, more than %d", r.ContentLength, h.cfg.maxRequestBytes)
-	}
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + 1)
-	}
-	_, err := buf.ReadFrom(io.LimitReader(r.Body, h.cfg.maxRequestBytes+1))
-	switch {
-	case err != nil:
-		return &service.Error{Kind: service.KindInvalid, Message: "reading the request body failed", Err: err}
-	case int64(buf.Len()) > h.cfg.maxRequestBytes:
-		return tooLarge("a request body of more than %d bytes", h.cfg.maxRequestBytes)
-	}
-	return nil
-}
-
 // faultFor appends the fault for an error of the service or of this
 // package.
 func faultFor(b []byte, err error) []byte {
@@ -237,23 +149,11 @@ func faultFor(b []byte, err error) []byte {
 // faultCode returns the fault code and string for an error of the service or
 // of this package.
 func faultCode(err error) (int, string) {
-	var e *service.Error
-	if !errors.As(err, &e) {
-		e = &service.Error{Kind: service.KindOf(err), Err: err}
+	f := rpcmap.FailureOf(err)
+	if f.Logref != "" {
+		f.Message += " (logref " + f.Logref + ")"
 	}
-	kind := e.Kind
-	if kind == service.KindOther {
-		kind = service.KindInternal
-	}
-	code := CodeForKind(kind)
-	if errors.Is(err, rpcmap.ErrNoMethod) {
-		code = CodeMethodNotFound
-	}
-	msg := e.Hyper().Message
-	if e.Logref != "" {
-		msg += " (logref " + e.Logref + ")"
-	}
-	return code, msg
+	return f.Code, f.Message
 }
 
 // multicall makes the calls of system.multicall's one parameter, an array
@@ -306,10 +206,4 @@ func (h *Handler) oneOfMulticall(ctx context.Context, c any, header http.Header)
 		return nil, paramsError("system.multicall", "a multicall within a multicall")
 	}
 	return h.call(ctx, method, params, header)
-}
-
-// readDeadliner is what net/http's ResponseWriters offer to set the read
-// deadline of their request's connection.
-type readDeadliner interface {
-	SetReadDeadline(time.Time) error
 }

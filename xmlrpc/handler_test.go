@@ -3,7 +3,6 @@ package xmlrpc_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,28 +22,6 @@ func newServer(t *testing.T, opts ...xmlrpc.Option) *httptest.Server {
 	return srv
 }
 
-// post sends body to url and returns the status and the answer.
-func post(t *testing.T, url, body string, header ...string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
-}
-
 const (
 	responseStart = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<methodResponse>"
 	responseEnd   = "</methodResponse>\n"
@@ -59,7 +36,7 @@ func call(t *testing.T, url, method string, values ...string) string {
 	for _, v := range values {
 		body += "<param>" + v + "</param>"
 	}
-	status, got := post(t, url, body+"</params></methodCall>")
+	status, got := rpctest.Post(t, url, body+"</params></methodCall>")
 	if status != http.StatusOK || !strings.HasPrefix(got, responseStart) || !strings.HasSuffix(got, responseEnd) {
 		t.Fatalf("%s: status %d: %q", method, status, got)
 	}
@@ -179,7 +156,7 @@ func TestDocuments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, got := post(t, srv.URL, tt.body)
+			status, got := rpctest.Post(t, srv.URL, tt.body)
 			got = strings.TrimSuffix(strings.TrimPrefix(got, responseStart), responseEnd)
 			if status != http.StatusOK || got != tt.want {
 				t.Errorf("got  %d %s\nwant 200 %s", status, got, tt.want)
@@ -255,7 +232,7 @@ func TestLimits(t *testing.T) {
 			}
 		})
 	}
-	status, got := post(t, srv.URL, "<methodCall><methodName>echo</methodName><params><param><value>"+strings.Repeat(" ", 2000)+"</value></param></params></methodCall>")
+	status, got := rpctest.Post(t, srv.URL, "<methodCall><methodName>echo</methodName><params><param><value>"+strings.Repeat(" ", 2000)+"</value></param></params></methodCall>")
 	if want := fault("-32005", "a request body of 2101 bytes, more than 2000"); status != 413 || !strings.Contains(got, want) {
 		t.Errorf("body over the limit: %d %s, want 413 %s", status, got, want)
 	}
@@ -263,22 +240,10 @@ func TestLimits(t *testing.T) {
 
 func TestDeadlineHeader(t *testing.T) {
 	srv := newServer(t)
-	status, got := post(t, srv.URL, "<methodCall><methodName>sleep</methodName></methodCall>", xmlrpc.TimeoutHeader, "20")
+	status, got := rpctest.Post(t, srv.URL, "<methodCall><methodName>sleep</methodName></methodCall>", xmlrpc.TimeoutHeader, "20")
 	want := responseStart + fault("-32010", "sleep: deadline_exceeded") + responseEnd
 	if status != 200 || got != want {
 		t.Errorf("got  %d %s\nwant 200 %s", status, got, want)
-	}
-}
-
-func TestOnlyPost(t *testing.T) {
-	srv := newServer(t)
-	resp, err := http.Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
-		t.Errorf("GET: %d, Allow %q; want 405, POST", resp.StatusCode, resp.Header.Get("Allow"))
 	}
 }
 

@@ -1,6 +1,9 @@
-// Package plainform turns glyph results into the plain form that codecs
-// without glyph's extensions (JSON, msgpack) carry, for the transports
-// that offer such codecs (hyperpeer, hypernats).
+// Package plainform turns glyph results into the plain form that the
+// peer protocol's codecs without glyph's extensions (JSON, msgpack)
+// carry, extensions kept as small maps, for hyperpeer; and reads the
+// blobs of a result into memory (hyperpeer, hypernats). The method-name
+// transports' plain form, which writes links as URLs and blobs as their
+// bytes, is package rpcmap's Plain.
 package plainform
 
 import (

@@ -26,8 +26,9 @@ import (
 // that does not decode (a string that is not base64), naming what it is.
 //
 // Plain values are nil, bool, string, json.Number, int64, float64,
-// []byte, time.Time, []any, map[string]any and *wire.OrderedDict with
-// string keys. Arg may change v's lists and maps in place.
+// []byte, time.Time, []any, map[string]any, [Object] and
+// *wire.OrderedDict with string keys. Arg may change v's lists and maps
+// in place.
 func Arg(v any, t hyper.Type) (any, error) {
 	if v == nil {
 		return nil, nil
@@ -113,7 +114,7 @@ func bytesArg(v any) ([]byte, error) {
 	case []byte:
 		return x, nil
 	case string:
-		b, err := base64.StdEncoding.DecodeString(x)
+		b, err := decodeBase64(x)
 		if err != nil {
 			return nil, fmt.Errorf("%q is not base64", short(x))
 		}
@@ -123,6 +124,15 @@ func bytesArg(v any) ([]byte, error) {
 		return b, nil
 	}
 	return nil, nil
+}
+
+// decodeBase64 accepts standard base64, padded or not, and the URL-safe
+// alphabet.
+func decodeBase64(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "-_") {
+		return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	}
+	return base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
 }
 
 // durationArg converts a timedelta input: a number of seconds, or a Go
@@ -177,6 +187,11 @@ func dictArg(v any, t hyper.Type) (any, error) {
 		}
 	case *wire.OrderedDict:
 		entries = x.Entries()
+	case Object:
+		entries = make([]wire.Entry, len(x))
+		for i, m := range x {
+			entries[i] = wire.Entry{Key: m.Key, Value: m.Value}
+		}
 	default:
 		return Generic(v), nil
 	}
@@ -243,8 +258,9 @@ func keyArg(s string, t hyper.Type) (any, error) {
 }
 
 // Generic converts the JSON numbers in v, which Arg leaves to the service
-// to check, into glyph numbers: integral ones into int64 (or *big.Int),
-// others into float64.
+// to check, into glyph numbers: those without a fraction or an exponent
+// into int64 (or *big.Int), others into float64; and an [Object] into a
+// map of strings.
 func Generic(v any) any {
 	switch x := v.(type) {
 	case json.Number:
@@ -271,6 +287,12 @@ func Generic(v any) any {
 		for _, e := range x.Entries() {
 			x.Set(e.Key, Generic(e.Value))
 		}
+	case Object:
+		m := make(map[string]any, len(x))
+		for _, it := range x {
+			m[it.Key] = Generic(it.Value)
+		}
+		return m
 	}
 	return v
 }

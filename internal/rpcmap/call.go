@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/glyph-ipc/glyph/internal/faillog"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
@@ -120,13 +121,9 @@ func (s *Server) noCallbacks(any) (service.CallbackFunc, error) {
 
 func (s *Server) positional(m *Method, args []any) ([]any, error) {
 	for i, a := range args {
-		if i >= len(m.Types) {
-			args[i] = Generic(a)
-			continue
-		}
-		c, err := Arg(a, m.Types[i])
+		c, err := m.ArgAt(i, a)
 		if err != nil {
-			return nil, argError(m, m.Inputs[i].Name, err)
+			return nil, err
 		}
 		args[i] = c
 	}
@@ -138,14 +135,14 @@ func (s *Server) named(m *Method, args map[string]any) (*wire.OrderedDict, error
 		return nil, nil
 	}
 	out := wire.NewOrderedDict()
-	for i, in := range m.Inputs {
+	for _, in := range m.Inputs {
 		a, ok := args[in.Name]
 		if !ok {
 			continue
 		}
-		c, err := Arg(a, m.Types[i])
+		c, err := m.ArgNamed(in.Name, a)
 		if err != nil {
-			return nil, argError(m, in.Name, err)
+			return nil, err
 		}
 		out.Set(in.Name, c)
 	}
@@ -164,8 +161,36 @@ func (s *Server) named(m *Method, args map[string]any) (*wire.OrderedDict, error
 	return out, nil
 }
 
-func argError(m *Method, name string, err error) error {
-	return &service.Error{Op: m.Name, Kind: service.KindInvalid, Message: fmt.Sprintf("argument %q: %v", name, err)}
+// ArgAt converts the plain argument v at position i by the type of the
+// input it binds to (see [Arg]); one beyond the inputs as for object. The
+// error is a [service.KindInvalid] *service.Error naming the input.
+func (m *Method) ArgAt(i int, v any) (any, error) {
+	if i >= len(m.Types) {
+		return Generic(v), nil
+	}
+	c, err := Arg(v, m.Types[i])
+	if err != nil {
+		return nil, m.argError(m.Inputs[i].Name, err)
+	}
+	return c, nil
+}
+
+// ArgNamed converts the plain argument v named name as [Method.ArgAt]
+// does; one no input is called as for object.
+func (m *Method) ArgNamed(name string, v any) (any, error) {
+	i := m.Input(name)
+	if i < 0 {
+		return Generic(v), nil
+	}
+	c, err := Arg(v, m.Types[i])
+	if err != nil {
+		return nil, m.argError(name, err)
+	}
+	return c, nil
+}
+
+func (m *Method) argError(name string, err error) error {
+	return &service.Error{Op: m.Name, Kind: service.KindInvalid, Message: fmt.Sprintf("argument %q: %v", name, err), Err: err}
 }
 
 // Deadline returns ctx with the deadline the request's TimeoutHeader
@@ -200,33 +225,9 @@ func TimeoutValue(ctx context.Context) string {
 }
 
 // LogFailure logs a failed call of method over transport on log (or
-// slog.Default when nil), as hyperhttp logs failed requests: at error
-// level when the server is at fault (a kind whose HTTP status is a 5xx),
-// at info level otherwise, with the kind, the message and the logref the
-// caller got.
+// slog.Default when nil) as every transport logs them (package faillog),
+// with the logref the caller got, if any.
 func LogFailure(ctx context.Context, log *slog.Logger, transport, method string, err error) {
-	if log == nil {
-		log = slog.Default()
-	}
-	var e *service.Error
-	if !errors.As(err, &e) {
-		e = &service.Error{Kind: service.KindOf(err), Err: err}
-	}
-	kind := e.Kind
-	if kind == service.KindOther {
-		kind = service.KindInternal
-	}
-	level := slog.LevelInfo
-	if kind.HTTPStatus() >= 500 {
-		level = slog.LevelError
-	}
-	if !log.Enabled(ctx, level) {
-		return
-	}
-	attrs := []slog.Attr{slog.String("transport", transport), slog.String("method", method),
-		slog.String("kind", kind.String()), slog.String("error", e.Hyper().Message)}
-	if e.Logref != "" {
-		attrs = append(attrs, slog.String("logref", e.Logref))
-	}
-	log.LogAttrs(ctx, level, "glyph: call failed", attrs...)
+	faillog.Log(ctx, log, "glyph: call failed", faillog.Error(err),
+		slog.String("transport", transport), slog.String("method", method))
 }

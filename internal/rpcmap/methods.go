@@ -1,8 +1,11 @@
-// Package rpcmap holds what the method-name transports (JSON-RPC, XML-RPC)
-// share: the table of a service's callables found by walking its index,
-// the conversion of plain arguments guided by the inputs' types, and the
-// mapping of glyph results to plain values. The mappings themselves are
-// stated in each transport's spec.md.
+// Package rpcmap holds what the method-name transports (JSON-RPC,
+// XML-RPC, NATS) share: the table of a service's callables found by
+// walking its index, the bounded decoding of JSON arguments and the
+// conversion of plain arguments guided by the inputs' types, the mapping
+// of glyph results to plain values, the binding of a decoded payload to
+// arguments (which hyperpeer shares), the table of error codes of
+// JSON-RPC and XML-RPC, and the HTTP side of their handlers and clients. The
+// mappings themselves are stated in each transport's spec.md.
 package rpcmap
 
 import (

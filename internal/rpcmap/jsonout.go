@@ -1,4 +1,4 @@
-package jsonrpc
+package rpcmap
 
 import (
 	"encoding/base64"
@@ -14,10 +14,12 @@ import (
 	"github.com/glyph-ipc/glyph/wire"
 )
 
-// appendJSON appends the JSON of a plain value (see spec.md, Results):
-// the values rpcmap.Plain returns. Objects from Go maps are written with
-// their keys sorted, ordered dicts in their order.
-func appendJSON(b []byte, v any) ([]byte, error) {
+// AppendJSON appends the JSON of a plain value, one that [Plain]
+// returns, as encoding/json would write it without HTML escaping:
+// []byte as base64, time.Time as RFC 3339, objects from Go maps with
+// their keys sorted, ordered dicts in their order. NaN, infinities and
+// values that are not plain are a *[service.Error].
+func AppendJSON(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return append(b, "null"...), nil
@@ -30,7 +32,7 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 	case float64:
 		return appendFloat(b, x)
 	case string:
-		return appendString(b, x), nil
+		return AppendJSONString(b, x), nil
 	case []byte:
 		b = append(b, '"')
 		b = base64.StdEncoding.AppendEncode(b, x)
@@ -46,7 +48,7 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 				b = append(b, ',')
 			}
 			var err error
-			if b, err = appendJSON(b, it); err != nil {
+			if b, err = AppendJSON(b, it); err != nil {
 				return nil, err
 			}
 		}
@@ -62,10 +64,10 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, k)
+			b = AppendJSONString(b, k)
 			b = append(b, ':')
 			var err error
-			if b, err = appendJSON(b, x[k]); err != nil {
+			if b, err = AppendJSON(b, x[k]); err != nil {
 				return nil, err
 			}
 		}
@@ -77,10 +79,10 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 				b = append(b, ',')
 			}
 			k, _ := e.Key.(string)
-			b = appendString(b, k)
+			b = AppendJSONString(b, k)
 			b = append(b, ':')
 			var err error
-			if b, err = appendJSON(b, e.Value); err != nil {
+			if b, err = AppendJSON(b, e.Value); err != nil {
 				return nil, err
 			}
 		}
@@ -113,10 +115,10 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString writes s as a JSON string, as encoding/json does without
+// AppendJSONString writes s as a JSON string, as encoding/json does without
 // HTML escaping: invalid UTF-8 becomes U+FFFD, and U+2028 and U+2029 are
 // escaped for JavaScript.
-func appendString(b []byte, s string) []byte {
+func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {

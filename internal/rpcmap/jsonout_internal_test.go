@@ -1,4 +1,4 @@
-package jsonrpc
+package rpcmap
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 )
 
 // jsonOf is encoding/json's encoding of v without HTML escaping, which
-// appendJSON must match for strings and floats.
+// AppendJSON must match for strings and floats.
 func jsonOf(t *testing.T, v any) string {
 	t.Helper()
 	var b bytes.Buffer
@@ -31,8 +31,8 @@ func FuzzAppendScalars(f *testing.F) {
 	f.Add("", math.Copysign(0, -1))
 	f.Add("", 123456789.0)
 	f.Fuzz(func(t *testing.T, s string, x float64) {
-		if got, want := string(appendString(nil, s)), jsonOf(t, s); got != want {
-			t.Errorf("appendString(%q) = %s, encoding/json %s", s, got, want)
+		if got, want := string(AppendJSONString(nil, s)), jsonOf(t, s); got != want {
+			t.Errorf("AppendJSONString(%q) = %s, encoding/json %s", s, got, want)
 		}
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			if _, err := appendFloat(nil, x); err == nil {
