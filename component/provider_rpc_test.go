@@ -27,7 +27,7 @@ func TestConformanceJSONRPC(t *testing.T) {
 			t.Cleanup(srv.Close)
 			return "jsonrpc+" + srv.URL, nil
 		},
-		Copies: true, Deadlines: true,
+		Copies: true, Deadlines: true, Headers: true,
 	})
 }
 
@@ -38,7 +38,7 @@ func TestConformanceXMLRPC(t *testing.T) {
 			t.Cleanup(srv.Close)
 			return "xmlrpc+" + srv.URL, nil
 		},
-		Copies: true, Deadlines: true,
+		Copies: true, Deadlines: true, Headers: true,
 	})
 }
 
@@ -65,7 +65,7 @@ func TestConformanceNATS(t *testing.T) {
 			t.Cleanup(func() { s.Shutdown(context.Background()) })
 			return url + "/" + prefix, nil
 		},
-		Copies: true, Deadlines: true, Streams: true,
+		Copies: true, Deadlines: true, Streams: true, Headers: true,
 	})
 }
 

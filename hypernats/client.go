@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
@@ -367,6 +368,9 @@ func (c *Client) request(ctx context.Context, method string, args []any, named m
 	}
 	for k, v := range peer.Header(ctx) {
 		h[k] = []string{v}
+	}
+	for k, v := range client.CallHeader(ctx) {
+		h[k] = v
 	}
 	h[headerContentType] = contentTypes[c.codec]
 	if dl, ok := ctx.Deadline(); ok {

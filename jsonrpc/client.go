@@ -79,7 +79,10 @@ func (e *Error) Error() string {
 // time.Time as RFC 3339, structs as dicts of their glyph fields; a
 // json.Marshaler (json.RawMessage included) writes its own JSON.
 //
-// ctx's deadline travels in the [TimeoutHeader]. Every error is a
+// ctx's deadline travels in the [TimeoutHeader], and the headers it
+// carries ([github.com/glyph-ipc/glyph/client.WithCallHeader],
+// [github.com/glyph-ipc/glyph/peer.WithHeader]) as HTTP headers,
+// under those of [WithHeader]. Every error is a
 // *[service.Error]: the kind of the code of the server's error (see
 // [KindForCode]), [service.KindInvalid] for arguments that cannot be
 // sent, [service.KindUnavailable] when the server cannot be reached,

@@ -64,7 +64,10 @@ func NewClient(url string, opts ...ClientOption) *Client {
 // named must be empty ([service.KindUnsupported] otherwise). Arguments
 // are written as spec.md says for results.
 //
-// ctx's deadline travels in the [TimeoutHeader]. Every error is a
+// ctx's deadline travels in the [TimeoutHeader], and the headers it
+// carries ([github.com/glyph-ipc/glyph/client.WithCallHeader],
+// [github.com/glyph-ipc/glyph/peer.WithHeader]) as HTTP headers,
+// under those of [WithHeader]. Every error is a
 // *[service.Error]: the kind of the fault's code (see [KindForCode]),
 // [service.KindInvalid] for arguments that cannot be sent or a result
 // that does not decode into result, [service.KindUnavailable] when the

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 
+	glyphclient "github.com/glyph-ipc/glyph/client"
+	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -27,6 +29,14 @@ func Post(ctx context.Context, client HTTPClient, url string, header http.Header
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, nil, &service.Error{Op: method, Kind: service.KindInvalid, Message: "bad URL: " + err.Error(), Err: err}
+	}
+	// The call's headers, from its context (as the glyph client sends
+	// them over HTTP and peers), then the client's own, which win.
+	for k, v := range peer.Header(ctx) {
+		req.Header.Set(k, v)
+	}
+	for k, v := range glyphclient.CallHeader(ctx) {
+		req.Header[k] = v
 	}
 	for k, v := range header {
 		req.Header[k] = v
