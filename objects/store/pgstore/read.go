@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -16,34 +15,9 @@ import (
 
 const metaCols = "seq, addr, kind, owner, object, counter, prev, targets, recipient, size, stored"
 
-// scanMeta reads the columns of metaCols, checking what it read: a row
-// that store.Meta.Check refuses is store.ErrCorrupt.
+// scanMeta reads the columns of metaCols: see [storeimpl.ScanMeta].
 func scanMeta(op string, row pgx.Row, extra ...any) (store.Meta, error) {
-	var (
-		m                    store.Meta
-		seq, counter, stored int64
-		kind                 int16
-		targets              []byte
-	)
-	dest := append([]any{&seq, (*[]byte)(&m.Addr), &kind, (*[]byte)(&m.Owner), (*[]byte)(&m.Object), &counter,
-		(*[]byte)(&m.Prev), &targets, (*[]byte)(&m.Recipient), &m.Size, &stored}, extra...)
-	if err := row.Scan(dest...); err != nil {
-		return store.Meta{}, err
-	}
-	if kind < 0 || kind > 255 {
-		return store.Meta{}, store.Errorf(op, store.ErrCorrupt, "record %s: kind %d", m.Addr, kind)
-	}
-	m.Kind = store.Kind(kind)
-	m.Seq, m.Counter, m.Stored = uint64(seq), uint64(counter), time.Unix(0, stored)
-	t, err := storeimpl.DecodeTargets(targets)
-	if err != nil {
-		return store.Meta{}, store.Errorf(op, store.ErrCorrupt, "record %s: %v", m.Addr, err)
-	}
-	m.Targets = t
-	if err := storeimpl.CheckRow(op, m); err != nil {
-		return store.Meta{}, err
-	}
-	return m, nil
+	return storeimpl.ScanMeta(op, row.Scan, extra...)
 }
 
 // Get returns a record and its bytes; see [store.Store.Get]. A record

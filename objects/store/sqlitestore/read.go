@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/glyph-ipc/glyph/objects/store"
 	"github.com/glyph-ipc/glyph/objects/store/internal/storeimpl"
@@ -18,35 +17,9 @@ const metaCols = "seq, addr, kind, owner, object, counter, prev, targets, recipi
 
 type scanner interface{ Scan(dest ...any) error }
 
-// scanMeta reads the columns of metaCols, checking what it read: a row
-// that store.Meta.Check refuses is store.ErrCorrupt.
+// scanMeta reads the columns of metaCols: see [storeimpl.ScanMeta].
 func scanMeta(op string, sc scanner, extra ...any) (store.Meta, error) {
-	var (
-		m                       store.Meta
-		seq, counter, stored    int64
-		kind                    int
-		object, prev, recipient []byte
-		targets                 []byte
-	)
-	dest := append([]any{&seq, (*[]byte)(&m.Addr), &kind, (*[]byte)(&m.Owner), &object, &counter, &prev, &targets, &recipient, &m.Size, &stored}, extra...)
-	if err := sc.Scan(dest...); err != nil {
-		return store.Meta{}, err
-	}
-	if kind < 0 || kind > 255 {
-		return store.Meta{}, store.Errorf(op, store.ErrCorrupt, "record %s: kind %d", m.Addr, kind)
-	}
-	m.Kind = store.Kind(kind)
-	m.Object, m.Prev, m.Recipient = object, prev, recipient
-	m.Seq, m.Counter, m.Stored = uint64(seq), uint64(counter), time.Unix(0, stored)
-	t, err := storeimpl.DecodeTargets(targets)
-	if err != nil {
-		return store.Meta{}, store.Errorf(op, store.ErrCorrupt, "record %s: %v", m.Addr, err)
-	}
-	m.Targets = t
-	if err := storeimpl.CheckRow(op, m); err != nil {
-		return store.Meta{}, err
-	}
-	return m, nil
+	return storeimpl.ScanMeta(op, sc.Scan, extra...)
 }
 
 // Get returns a record and its bytes; see [store.Store.Get].
