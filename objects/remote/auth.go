@@ -195,7 +195,7 @@ func (t tokens) check(token string, now time.Time) (record.Address, error) {
 		return fp, fail(ReasonUnauthenticated, "no valid session token; log in", nil)
 	}
 	var b [tokenRaw]byte
-	if n, err := base64.RawURLEncoding.Decode(b[:], []byte(token[len(tokenPrefix):])); err != nil || n != tokenRaw {
+	if n, err := base64.RawURLEncoding.Strict().Decode(b[:], []byte(token[len(tokenPrefix):])); err != nil || n != tokenRaw {
 		return fp, fail(ReasonUnauthenticated, "no valid session token; log in", nil)
 	}
 	body, mac := b[:record.AddressSize+8], b[record.AddressSize+8:]
