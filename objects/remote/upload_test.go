@@ -220,7 +220,10 @@ func TestUploadRefused(t *testing.T) {
 					return err
 				}, remote.ReasonUnbound},
 				{"read past the end", func() error { _, err := api.Read(bg, tok, alice.Fingerprint().Bytes(), 1<<20, 10); return err }, remote.ReasonMalformed},
-				{"read over MaxChunk", func() error { _, err := api.Read(bg, tok, alice.Fingerprint().Bytes(), 0, remote.MaxChunk+1); return err }, remote.ReasonMalformed},
+				{"read over MaxChunk", func() error {
+					_, err := api.Read(bg, tok, alice.Fingerprint().Bytes(), 0, remote.MaxChunk+1)
+					return err
+				}, remote.ReasonMalformed},
 			}
 			for _, tt := range tests {
 				if err := tt.do(); remote.ReasonOf(err) != tt.want {
