@@ -153,7 +153,8 @@ func FuzzUpload(f *testing.F) {
 			}
 		}()
 		for off := up.Offset; off < int64(len(data)); {
-			end := min(int64(len(data)), off+max(1, cut%(2*MaxChunk)))
+			// At most 8 chunks or so: each append is synced to disk.
+			end := min(int64(len(data)), off+max(1, cut%(2*MaxChunk), int64(len(data))/8))
 			if _, err := s.appendUpload(ctx, tok, up.ID, off, data[off:end]); err != nil {
 				checkRefusal(t, err)
 				break

@@ -78,8 +78,8 @@ func WithSessionTTL(d time.Duration) Option { return func(c *config) { c.session
 func WithChallengeTTL(d time.Duration) Option { return func(c *config) { c.challengeTTL = d } }
 
 // WithMaxPublishBytes bounds the records of one publish call, added up
-// (default [DefaultMaxPublishBytes]); a container larger than that cannot be
-// published.
+// (default [DefaultMaxPublishBytes]); a container larger than that is
+// uploaded in chunks ([Client.PublishContainer]).
 func WithMaxPublishBytes(n int) Option { return func(c *config) { c.maxPublishBytes = n } }
 
 // WithClock makes the server read the time from now (for tests of expiry).
