@@ -455,7 +455,7 @@ func (s *Server) read(ctx context.Context, a store.Addr) ([]byte, error) {
 	}
 	defer body.Close()
 	if m.Size > int64(s.cfg.maxPublishBytes) {
-		return nil, fail(ReasonTooLarge, fmt.Sprintf("record %s is %d bytes, more than %d", a, m.Size, s.cfg.maxPublishBytes), nil)
+		return nil, fail(ReasonTooLarge, fmt.Sprintf("record %s is %d bytes, more than %d; read it in chunks", a, m.Size, s.cfg.maxPublishBytes), nil)
 	}
 	data := make([]byte, m.Size)
 	if _, err := io.ReadFull(body, data); err != nil {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -348,43 +349,45 @@ func (s *Server) sweepUploads() {
 	}
 }
 
-// takeUploads locks the whole uploads of who that a publish call names,
-// in order, and returns them with their infos.
+// takeUploads locks the whole uploads of who that a publish call names
+// and returns them, in the call's order, with their infos. It locks them
+// in the order of their ids, so that two calls naming the same uploads
+// in other orders do not wait for each other.
 func (s *Server) takeUploads(who record.Address, ids []string) ([]*upload, []*record.Info, error) {
-	var ups []*upload
+	order := make([]int, len(ids))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(ids[a], ids[b]) })
+	ups := make([]*upload, len(ids))
 	release := func() {
 		for _, u := range ups {
-			u.mu.Unlock()
+			if u != nil {
+				u.mu.Unlock()
+			}
 		}
 	}
-	infos := make([]*record.Info, 0, len(ids))
-	for i, id := range ids {
-		if slicesIndex(ids[:i], id) >= 0 {
+	for k, i := range order {
+		if k > 0 && ids[order[k-1]] == ids[i] {
 			release()
-			return nil, nil, atUpload(i, fail(ReasonMalformed, fmt.Sprintf("upload %s named twice", id), nil))
+			return nil, nil, atUpload(i, fail(ReasonMalformed, fmt.Sprintf("upload %s named twice", ids[i]), nil))
 		}
-		u, err := s.lockUpload(who, id)
+		u, err := s.lockUpload(who, ids[i])
 		if err != nil {
 			release()
 			return nil, nil, atUpload(i, err)
 		}
-		ups = append(ups, u)
+		ups[i] = u
+	}
+	infos := make([]*record.Info, len(ids))
+	for i, u := range ups {
 		if !u.whole {
 			release()
-			return nil, nil, atUpload(i, fail(ReasonIncomplete, fmt.Sprintf("upload %s holds %d of its %d bytes", id, u.off, u.size), nil))
+			return nil, nil, atUpload(i, fail(ReasonIncomplete, fmt.Sprintf("upload %s holds %d of its %d bytes", u.id, u.off, u.size), nil))
 		}
-		infos = append(infos, &record.Info{Kind: record.KindContainer, Address: u.addr, Size: u.size})
+		infos[i] = &record.Info{Kind: record.KindContainer, Address: u.addr, Size: u.size}
 	}
 	return ups, infos, nil
-}
-
-func slicesIndex(s []string, v string) int {
-	for i, x := range s {
-		if x == v {
-			return i
-		}
-	}
-	return -1
 }
 
 // readChunk answers up to length bytes of the record at addr from

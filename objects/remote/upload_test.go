@@ -83,6 +83,9 @@ func TestUploadRoundTrip(t *testing.T) {
 			if left, _ := os.ReadDir(dir); len(left) != 0 {
 				t.Fatalf("the upload's files are left after publishing: %v", left)
 			}
+			if _, err := c.Get(bg, addr); remote.ReasonOf(err) != remote.ReasonTooLarge {
+				t.Fatalf("Get of %d bytes in one answer: %v, want too_large", len(container), err)
+			}
 			rc, err := c.GetContainer(bg, addr)
 			if err != nil {
 				t.Fatal(err)
@@ -235,6 +238,52 @@ func TestUploadRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// One publish call may name several uploads, in any order: their
+// containers are stored before the records that bind them, and the
+// answer has one entry per upload, then one per record.
+func TestUploadSeveralInOneCall(t *testing.T) {
+	r := startRemote(t, nil, nil)
+	alice := newKeys(t)
+	c := dial(t, r.peerURL, alice)
+	api := rawClient(t, r.peerURL)
+	tok := c.Session().Token
+	c1, a1 := seal(t, record.NewEpochKey(0), "first")
+	c2, a2 := seal(t, record.NewEpochKey(0), "second")
+	var ids []string
+	for _, up := range []struct {
+		data []byte
+		addr record.Address
+	}{{c1, a1}, {c2, a2}} {
+		u, err := api.Upload(bg, tok, up.addr.Bytes(), int64(len(up.data)))
+		if err == nil {
+			u, err = api.Append(bg, tok, u.ID, 0, up.data)
+		}
+		if err != nil || u.Offset != u.Size {
+			t.Fatalf("upload = %+v, %v", u, err)
+		}
+		ids = append(ids, u.ID)
+	}
+	b1, _ := record.NewBinding(alice.Signer(), record.KindBinding, a1, time.Now())
+	b2, _ := record.NewBinding(alice.Signer(), record.KindBinding, a2, time.Now())
+	p, err := api.Publish(bg, client.Named{"session": tok, "records": [][]byte{b1.Bytes(), b2.Bytes()}, "uploads": []string{ids[1], ids[0]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p) != 4 || !bytes.Equal(p[0].Address, a2.Bytes()) || !bytes.Equal(p[1].Address, a1.Bytes()) {
+		t.Fatalf("publish = %+v, want the second container, the first, then the bindings", p)
+	}
+	for _, want := range [][]byte{c1, c2} {
+		got, err := c.Get(bg, record.Sum(want))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("Get = %d bytes, %v", len(got), err)
+		}
+	}
+	// Published, the uploads are over.
+	if _, err := api.Append(bg, tok, ids[0], 0, c1); remote.ReasonOf(err) != remote.ReasonNotFound {
+		t.Fatalf("append to a published upload: %v, want not_found", err)
 	}
 }
 
