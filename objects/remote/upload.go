@@ -69,6 +69,7 @@ type uploads struct {
 	dir  string
 	temp bool // dir was made by New; Close removes it
 	m    map[string]*upload
+	last time.Time // of the last sweep
 }
 
 // upload is one open upload: its chunks go to a file, appended in order.
@@ -251,6 +252,7 @@ func (s *Server) appendUpload(ctx context.Context, session, id string, offset in
 	case len(data) > MaxChunk:
 		return Upload{}, fail(ReasonTooLarge, fmt.Sprintf("a chunk of %d bytes, more than %d", len(data), MaxChunk), nil)
 	}
+	s.sweepUploads()
 	u, err := s.lockUpload(who, id)
 	if err != nil {
 		return Upload{}, err
@@ -328,10 +330,16 @@ func (s *Server) dropUpload(u *upload) {
 	os.Remove(u.path)
 }
 
-// sweepUploads drops the uploads that expired and that no call is using.
+// sweepUploads drops the uploads that expired and that no call is using;
+// every call about uploads sweeps, at most every quarter of the TTL.
 func (s *Server) sweepUploads() {
 	now := s.now()
 	s.ups.mu.Lock()
+	if now.Sub(s.ups.last) < s.cfg.uploadTTL/4 {
+		s.ups.mu.Unlock()
+		return
+	}
+	s.ups.last = now
 	var old []*upload
 	for _, u := range s.ups.m {
 		if u.mu.TryLock() {
