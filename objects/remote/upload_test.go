@@ -103,6 +103,15 @@ func TestUploadRoundTrip(t *testing.T) {
 			if err != nil || !bytes.Equal(got, container) {
 				t.Fatalf("GetContainer read %d bytes (%v), want the %d published", len(got), err, len(container))
 			}
+			// Any part may be read, in any order.
+			api := rawClient(t, r.url(tr))
+			for _, off := range []int64{2 << 20, 10, int64(len(container)) - 5} {
+				ch, err := api.Read(bg, c.Session().Token, addr.Bytes(), off, 100)
+				want := container[off:min(off+100, int64(len(container)))]
+				if err != nil || ch.Size != int64(len(container)) || !bytes.Equal(ch.Data, want) {
+					t.Fatalf("read at %d = %d bytes of %d, %v", off, len(ch.Data), ch.Size, err)
+				}
+			}
 			// A container the remote has needs no upload.
 			bind, _ := record.NewBinding(alice.Signer(), record.KindBinding, addr, time.Now())
 			p, err = c.PublishContainer(bg, addr, int64(len(container)), bytes.NewReader(container), bind.Bytes())
