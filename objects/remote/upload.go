@@ -29,6 +29,10 @@ const (
 	DefaultMaxUploadBytes = 4 << 30   // sizes of an identity's open uploads, added up
 )
 
+// maxOpenUploads bounds the uploads open on a server, all identities
+// together.
+const maxOpenUploads = 1024
+
 // An Upload is the state of a container being uploaded in chunks.
 type Upload struct {
 	// ID names the upload in append and publish; empty when the remote
@@ -209,6 +213,9 @@ func (s *Server) openUpload(who, addr record.Address, size int64) (*upload, erro
 		if u.owner == who {
 			n, total = n+1, total+u.size
 		}
+	}
+	if len(s.ups.m) >= maxOpenUploads {
+		return nil, fail(ReasonOverloaded, fmt.Sprintf("the server has %d uploads open, the most it keeps; retry later", len(s.ups.m)), nil)
 	}
 	if n >= s.cfg.maxUploads {
 		return nil, fail(ReasonQuota, fmt.Sprintf("%s has %d uploads open, the most it may", who, n), nil)
