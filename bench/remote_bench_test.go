@@ -32,8 +32,8 @@ type remoteBench struct {
 	httpURL string
 }
 
-func startRemoteBench(b *testing.B) *remoteBench {
-	st, err := sqlitestore.Open(context.Background(), b.TempDir())
+func startRemoteBench(b *testing.B, opts ...store.Option) *remoteBench {
+	st, err := sqlitestore.Open(context.Background(), b.TempDir(), opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -325,19 +325,84 @@ func BenchmarkRemoteNotify(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
 
-// BenchmarkRemoteBigObject takes one large object through what a daemon
-// and a remote do with it, in one process: Seal into a file, ParseContainer
-// (the remote's check of a container it cannot open), a streamed Put into
-// sqlitestore, Get and Open, reporting the peak live heap during all of
-// it. It is 64 MiB by default and 1 GiB with GLYPH_BENCH_BIG=1. (Through
-// the remote's service a container travels in one message, at most 4 MiB
-// by default, so a large object is measured in process.)
+// BenchmarkRemoteBigObject takes one large object through the remote: the
+// writer seals it into a file and uploads it in chunks with the frame
+// that points to it (PublishContainer), the server checking it as a
+// stream and putting it into sqlitestore; the reader gets it in chunks
+// (GetContainer) and opens it. It reports the peak live heap of the
+// process, client and server together, sampled every millisecond. It is
+// 64 MiB by default and 1 GiB with GLYPH_BENCH_BIG=1. in-process is the
+// same without the service: Seal, ParseContainer, Put, Get and Open.
 func BenchmarkRemoteBigObject(b *testing.B) {
-	ctx := context.Background()
 	size := int64(64 << 20)
 	if os.Getenv("GLYPH_BENCH_BIG") == "1" {
 		size = 1 << 30
 	}
+	for _, tr := range []string{"peer", "http"} {
+		b.Run(tr, func(b *testing.B) { benchBigObjectRemote(b, tr, size) })
+	}
+	b.Run("in-process", func(b *testing.B) { benchBigObjectInProcess(b, size) })
+}
+
+func benchBigObjectRemote(b *testing.B, transport string, size int64) {
+	ctx := context.Background()
+	k, _ := record.NewKeys(time.Now())
+	key := record.NewEpochKey(0)
+	path := filepath.Join(b.TempDir(), "container")
+	b.SetBytes(size)
+	var peak uint64
+	for b.Loop() {
+		b.StopTimer()
+		r := startRemoteBench(b, store.WithMaxSize(2<<30))
+		url := r.peerURL
+		if transport == "http" {
+			url = r.httpURL
+		}
+		c, err := remote.Dial(ctx, url, k.Identity, k.Signer())
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		b.StartTimer()
+		stop := heapPeak()
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		addr, err := record.Seal(f, &zeroReader{n: size}, key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := f.Seek(0, io.SeekCurrent)
+		f.Seek(0, io.SeekStart)
+		frame, err := record.NewDynamic(k.Signer(), addr, time.Time{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.PublishContainer(ctx, addr, n, f, frame.Bytes()); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+		body, err := c.GetContainer(ctx, addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		opened, err := record.Open(io.Discard, body, addr, key)
+		body.Close()
+		if err != nil || opened != size {
+			b.Fatalf("opened %d bytes: %v", opened, err)
+		}
+		peak = max(peak, stop())
+		b.StopTimer()
+		c.Close()
+		os.Remove(path)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+func benchBigObjectInProcess(b *testing.B, size int64) {
+	ctx := context.Background()
 	k, _ := record.NewKeys(time.Now())
 	key := record.NewEpochKey(0)
 	path := filepath.Join(b.TempDir(), "container")

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -35,6 +36,10 @@ type remoteServeFlags struct {
 	tlsCert, tlsKey   string
 	quota             store.Quota
 	gcInterval        time.Duration
+	uploadDir         string
+	maxUploads        int
+	maxUploadBytes    int64
+	uploadTTL         time.Duration
 	level             slog.Level
 }
 
@@ -63,7 +68,12 @@ Sessions are signed with a random key unless ` + envRemoteSessionKey + ` holds
 one (at least 32 bytes): remotes with the same key accept each other's sessions.
 
 Clients check the server's name when they log in: --name, by default the
-address it listens on; give the host:port clients dial when that differs.`,
+address it listens on; give the host:port clients dial when that differs.
+
+Containers larger than one call may carry are uploaded in chunks into
+--upload-dir (by default DIR/uploads of a sqlite:DIR store, else a temporary
+directory); restarted with the same directory and session key, the remote
+resumes the uploads it acknowledged.`,
 		Example: `  glyph remote --store sqlite:./remote-data
   GLYPH_REMOTE_STORE=postgres://remote:secret@db/objects glyph remote --addr :7770 --name objects.example:7770
   glyph remote --store sqlite:/var/lib/glyph --tls-cert cert.pem --tls-key key.pem --addr :443`,
@@ -93,6 +103,10 @@ address it listens on; give the host:port clients dial when that differs.`,
 	fs.Int64Var(&f.quota.Bytes, "quota-bytes", 0, "bytes each identity may store (0: unlimited)")
 	fs.Int64Var(&f.quota.Records, "quota-records", 0, "records each identity may store (0: unlimited)")
 	fs.DurationVar(&f.gcInterval, "gc-interval", time.Hour, "collect what nothing keeps alive this often (0: never)")
+	fs.StringVar(&f.uploadDir, "upload-dir", "", "keep the chunks of uploads in this directory (default: DIR/uploads of sqlite:DIR, else a temporary one)")
+	fs.IntVar(&f.maxUploads, "max-uploads", remote.DefaultMaxUploads, "uploads each identity may have open at once")
+	fs.Int64Var(&f.maxUploadBytes, "max-upload-bytes", remote.DefaultMaxUploadBytes, "bytes of the open uploads of each identity, added up (also the largest container)")
+	fs.DurationVar(&f.uploadTTL, "upload-ttl", remote.DefaultUploadTTL, "drop an upload nothing appended to for this long")
 	fs.TextVar(&f.level, "log-level", f.level, "log on stderr from this `level`: debug, info (failed calls), warn or error")
 	cmd.MarkFlagFilename("tls-cert", "pem", "crt")
 	cmd.MarkFlagFilename("tls-key", "pem", "key")
@@ -147,9 +161,19 @@ func serveRemote(ctx context.Context, w io.Writer, f remoteServeFlags) error {
 	if name == "" {
 		name = ln.Addr().String()
 	}
-	var ropts []remote.Option
+	ropts := []remote.Option{
+		remote.WithUploadLimits(f.maxUploads, f.maxUploadBytes),
+		remote.WithUploadTTL(f.uploadTTL),
+	}
 	if key := os.Getenv(envRemoteSessionKey); key != "" {
 		ropts = append(ropts, remote.WithSessionKey([]byte(key)))
+	}
+	uploadDir := f.uploadDir
+	if dir, ok := strings.CutPrefix(f.store, "sqlite:"); ok && uploadDir == "" {
+		uploadDir = filepath.Join(dir, "uploads")
+	}
+	if uploadDir != "" {
+		ropts = append(ropts, remote.WithUploadDir(uploadDir))
 	}
 	srv, err := remote.New(st, name, ropts...)
 	if err != nil {

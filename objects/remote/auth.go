@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -141,7 +142,7 @@ func (s *Server) login(ctx context.Context, a LoginArgs) (Session, error) {
 	if err := record.CheckProof(LoginPurpose, LoginMessage(s.name, a.Nonce, fp), a.Proof, id, dev, now); err != nil {
 		return Session{}, recordError(err)
 	}
-	if _, err := s.putRecord(ctx, identityMeta(id), id.Bytes()); err != nil {
+	if _, err := s.putRecord(ctx, identityMeta(id), bytes.NewReader(id.Bytes())); err != nil {
 		return Session{}, err
 	}
 	s.ids.put(fp, id)

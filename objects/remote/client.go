@@ -45,6 +45,11 @@ type api struct {
 	Get        func(context.Context, string, []byte) ([]byte, error)
 	Bindings   func(context.Context, string, []byte) ([][]byte, error)
 	Debindings func(context.Context, string, []byte) ([][]byte, error)
+	// PublishNamed is publish with its uploads.
+	PublishNamed func(context.Context, client.Named) ([]Published, error)             `glyph:"publish"`
+	Upload       func(context.Context, string, []byte, int64) (Upload, error)         `glyph:"upload,optional"`
+	Append       func(context.Context, string, string, int64, []byte) (Upload, error) `glyph:"append,optional"`
+	Read         func(context.Context, string, []byte, int64, int64) (Chunk, error)   `glyph:"read,optional"`
 }
 
 // A ClientOption changes a [Client].

@@ -17,7 +17,13 @@
 //     the owner (only the session's identity may publish for it), a frame's
 //     place after the object's head, what a binding, hold or debinding
 //     names; a container only with the frame or binding that keeps it;
+//   - upload and append take a container of any size in chunks of at most
+//     [MaxChunk], into a file the server syncs and checks as a stream
+//     (its address, its structure) once whole; publish then names the
+//     upload instead of carrying the container. Uploads belong to the
+//     identity that began them, are bounded per identity and expire;
 //   - get returns a record, or a dynamic object's newest frame by its id;
+//     read returns a record of any size chunk by chunk;
 //   - bindings and debindings list what keeps or deleted an object;
 //   - subscribe streams "the changes of these objects and of my mailbox
 //     after cursor N", then follows the log as it grows; a subscriber that
@@ -32,4 +38,6 @@
 //
 // [Dial] returns a [Client] that logs in, keeps its session, and resumes
 // subscriptions after a lost connection from their cursor.
+// [Client.PublishContainer] and [Client.GetContainer] move containers of
+// any size in chunks, so that neither side holds one whole.
 package remote

@@ -35,7 +35,9 @@ const (
 	ReasonTooLarge        Reason = "too_large"       // KindTooLarge: a record or a request over the remote's limit
 	ReasonUnauthenticated Reason = "unauthenticated" // KindUnauthenticated: no session, or one that is forged or expired
 	ReasonChallenge       Reason = "challenge"       // KindUnauthenticated: a login with an unknown, used or expired challenge
-	ReasonOverloaded      Reason = "overloaded"      // KindOverloaded: too many logins at once; retry later
+	ReasonOverloaded      Reason = "overloaded"      // KindOverloaded: too many logins or uploads at once; retry later
+	ReasonOffset          Reason = "offset"          // KindConflict: a chunk appended at another offset than the upload's end
+	ReasonIncomplete      Reason = "incomplete"      // KindConflict: a publish names an upload that does not hold all its bytes
 )
 
 // reasons are the reasons with their kinds: the one table errors and
@@ -59,6 +61,8 @@ var reasons = map[Reason]service.Kind{
 	ReasonUnauthenticated: service.KindUnauthenticated,
 	ReasonChallenge:       service.KindUnauthenticated,
 	ReasonOverloaded:      service.KindOverloaded,
+	ReasonOffset:          service.KindConflict,
+	ReasonIncomplete:      service.KindConflict,
 }
 
 // Kind returns the [service.Kind] the remote answers r with.

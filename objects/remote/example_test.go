@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"os"
@@ -82,4 +83,61 @@ func Example() {
 	// Output:
 	// frame 0: hello
 	// frame 1: hello again
+}
+
+// A container of any size goes through the remote in chunks: the writer
+// seals it into a file and publishes it from there with the frame that
+// points to it; a reader opens it as it streams from the remote. Neither
+// holds it whole.
+func ExampleClient_PublishContainer() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "remote-example")
+	defer os.RemoveAll(dir)
+	st, err := sqlitestore.Open(ctx, dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close()
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := remote.New(st, ln.Addr().String())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	go hyperhttp.NewServer("", srv.Handler()).Serve(ln)
+
+	alice, _ := record.NewKeys(time.Now())
+	c, err := remote.Dial(ctx, "ws://"+ln.Addr().String()+"/peer", alice.Identity, alice.Signer())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	// 5 MiB of content, more than one publish call carries.
+	key := record.NewEpochKey(0)
+	f, _ := os.CreateTemp(dir, "container")
+	defer f.Close()
+	addr, err := record.Seal(f, bytes.NewReader(bytes.Repeat([]byte("glyph "), 5<<20/6)), key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	size, _ := f.Seek(0, io.SeekCurrent)
+	f.Seek(0, io.SeekStart)
+	frame, _ := record.NewDynamic(alice.Signer(), addr, time.Time{})
+	if _, err := c.PublishContainer(ctx, addr, size, f, frame.Bytes()); err != nil {
+		log.Fatal(err)
+	}
+
+	body, err := c.GetContainer(ctx, addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer body.Close()
+	n, err := record.Open(io.Discard, body, addr, key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("opened %d bytes\n", n)
+	// Output:
+	// opened 5242878 bytes
 }

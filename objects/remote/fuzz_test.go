@@ -26,7 +26,7 @@ func fuzzServer(f *testing.F) (*Server, *record.Keys, string) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	if _, err := s.putRecord(context.Background(), identityMeta(k.Identity), k.Identity.Bytes()); err != nil {
+	if _, err := s.putRecord(context.Background(), identityMeta(k.Identity), bytes.NewReader(k.Identity.Bytes())); err != nil {
 		f.Fatal(err)
 	}
 	return s, k, s.tokens.make(k.Fingerprint(), time.Now().Add(time.Hour))
@@ -83,7 +83,7 @@ func FuzzPublish(f *testing.F) {
 		if len(b) > 0 {
 			recs = append(recs, b)
 		}
-		_, err := s.publish(context.Background(), tok, recs)
+		_, err := s.publish(context.Background(), tok, recs, nil)
 		checkRefusal(t, err)
 	})
 }
@@ -113,11 +113,59 @@ func FuzzAddress(f *testing.F) {
 		checkRefusal(t, err)
 		_, err = s.bindings(context.Background(), tok, addr)
 		checkRefusal(t, err)
+		_, err = s.readChunk(context.Background(), tok, addr, 1, MaxChunk)
+		checkRefusal(t, err)
 		seq, err := s.subscribe(context.Background(), SubscribeArgs{Session: tok, Objects: [][]byte{addr}, Once: true})
 		checkRefusal(t, err)
 		if err == nil {
 			for _, err := range seq {
 				checkRefusal(t, err)
+			}
+		}
+	})
+}
+
+// An upload's arguments and bytes, cut into chunks of any size and
+// published with any record: whatever they are, the server never panics,
+// refuses with a reason, and stores a container only when its bytes are
+// the container its address names.
+func FuzzUpload(f *testing.F) {
+	s, k, tok := fuzzServer(f)
+	ctx := context.Background()
+	var buf bytes.Buffer
+	addr, _ := record.Seal(&buf, bytes.NewReader(bytes.Repeat([]byte("x"), 700)), record.NewEpochKey(0), record.WithSegmentSize(record.MinSegmentSize))
+	frame, _ := record.NewDynamic(k.Signer(), addr, time.Time{})
+	f.Add(buf.Bytes(), int64(buf.Len()), int64(300), frame.Bytes())
+	f.Add(buf.Bytes(), int64(buf.Len()-1), int64(buf.Len()), frame.Bytes())
+	f.Add(buf.Bytes()[:100], int64(100), int64(7), []byte("Du4:kind;u7:binding;;"))
+	f.Add([]byte{}, int64(-1), int64(0), []byte{})
+	f.Fuzz(func(t *testing.T, data []byte, size, cut int64, rec []byte) {
+		addr := record.Sum(data)
+		up, err := s.beginUpload(ctx, tok, addr.Bytes(), size)
+		checkRefusal(t, err)
+		if err != nil || up.ID == "" {
+			return
+		}
+		defer func() {
+			if u, err := s.lockUpload(k.Fingerprint(), up.ID); err == nil {
+				s.dropUpload(u)
+				u.mu.Unlock()
+			}
+		}()
+		for off := up.Offset; off < int64(len(data)); {
+			// At most 8 chunks or so: each append is synced to disk.
+			end := min(int64(len(data)), off+max(1, cut%(2*MaxChunk), int64(len(data))/8))
+			if _, err := s.appendUpload(ctx, tok, up.ID, off, data[off:end]); err != nil {
+				checkRefusal(t, err)
+				break
+			}
+			off = end
+		}
+		out, err := s.publish(ctx, tok, [][]byte{rec}, []string{up.ID})
+		checkRefusal(t, err)
+		if err == nil {
+			if _, perr := record.ParseContainer(bytes.NewReader(data)); perr != nil || !bytes.Equal(out[0].Address, addr.Bytes()) {
+				t.Fatalf("stored an upload that is not a container: %v", perr)
 			}
 		}
 	})

@@ -22,27 +22,57 @@ type Published struct {
 	Existed bool   `glyph:"existed"` // the remote had it already; nothing changed
 }
 
-// publish verifies records and stores them, in order (spec.md).
-func (s *Server) publish(ctx context.Context, session string, records [][]byte) ([]Published, error) {
+// publish verifies records and stores them, in order, after the
+// containers of the uploads it names (spec.md).
+func (s *Server) publish(ctx context.Context, session string, records [][]byte, uploads []string) ([]Published, error) {
 	who, err := s.session(session)
 	if err != nil {
 		return nil, err
 	}
-	if len(records) == 0 || len(records) > MaxPublishRecords {
-		return nil, fail(ReasonMalformed, fmt.Sprintf("publish takes 1 to %d records, not %d", MaxPublishRecords, len(records)), nil)
+	if len(records) == 0 || len(records)+len(uploads) > MaxPublishRecords {
+		return nil, fail(ReasonMalformed, fmt.Sprintf("publish takes 1 to %d records and uploads, not %d records and %d uploads", MaxPublishRecords, len(records), len(uploads)), nil)
 	}
 	total := 0
 	for _, r := range records {
 		total += len(r)
 	}
 	if total > s.cfg.maxPublishBytes {
-		return nil, fail(ReasonTooLarge, fmt.Sprintf("%d bytes of records, more than %d", total, s.cfg.maxPublishBytes), nil)
+		return nil, fail(ReasonTooLarge, fmt.Sprintf("%d bytes of records, more than %d; upload a large container in chunks", total, s.cfg.maxPublishBytes), nil)
 	}
-	infos, err := parseAll(records)
+	rinfos, err := parseAll(records)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkBound(infos); err != nil {
+	ups, infos, err := s.takeUploads(who, uploads)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, u := range ups {
+			// An upload ends once its container is stored, by this
+			// call or another.
+			if _, err := s.st.Stat(ctx, u.addr.Bytes()); err == nil {
+				s.dropUpload(u)
+			}
+			u.mu.Unlock()
+		}
+	}()
+	infos = append(infos, rinfos...)
+	nu := len(ups)
+	// The uploads' containers come first, each read from its file.
+	body := func(i int) io.Reader {
+		if i < nu {
+			return io.NewSectionReader(ups[i].f, 0, ups[i].size)
+		}
+		return bytes.NewReader(records[i-nu])
+	}
+	pos := func(i int, err error) error {
+		if i < nu {
+			return atUpload(i, err)
+		}
+		return at(i-nu, err)
+	}
+	if err := checkBound(infos, pos); err != nil {
 		return nil, err
 	}
 	// With a Batcher the records are verified first, against the store
@@ -54,18 +84,18 @@ func (s *Server) publish(ctx context.Context, session string, records [][]byte) 
 		batch = batch && in.Kind != record.KindDebinding
 	}
 	pend := &pending{containers: map[record.Address]bool{}, frames: map[record.Address]*record.Frame{}}
-	metas := make([]*store.Meta, len(records))
-	out := make([]Published, len(records))
+	metas := make([]*store.Meta, len(infos))
+	out := make([]Published, len(infos))
 	for i, in := range infos {
 		m, existed, err := s.verify(ctx, who, in, pend)
 		if err != nil {
 			if batch {
 				// Those before it are stored, as without a Batcher.
-				if _, perr := s.putAll(ctx, b, records, infos, metas[:i], out); perr != nil {
+				if _, perr := s.putAll(ctx, b, body, infos, metas[:i], out, pos); perr != nil {
 					return nil, perr
 				}
 			}
-			return nil, at(i, err)
+			return nil, pos(i, err)
 		}
 		switch {
 		case existed != nil:
@@ -73,25 +103,25 @@ func (s *Server) publish(ctx context.Context, session string, records [][]byte) 
 		case batch:
 			metas[i] = &m
 		default:
-			if out[i], err = s.putRecord(ctx, m, records[i]); err != nil {
-				return nil, at(i, err)
+			if out[i], err = s.putRecord(ctx, m, body(i)); err != nil {
+				return nil, pos(i, err)
 			}
 			s.stored(in)
 		}
 	}
 	if batch {
-		return s.putAll(ctx, b, records, infos, metas, out)
+		return s.putAll(ctx, b, body, infos, metas, out, pos)
 	}
 	return out, nil
 }
 
 // putAll stores the records that metas holds with one commit.
-func (s *Server) putAll(ctx context.Context, b store.Batcher, records [][]byte, infos []*record.Info, metas []*store.Meta, out []Published) ([]Published, error) {
+func (s *Server) putAll(ctx context.Context, b store.Batcher, body func(int) io.Reader, infos []*record.Info, metas []*store.Meta, out []Published, pos func(int, error) error) ([]Published, error) {
 	var items []store.Item
 	var index []int // the record of each item
 	for i, m := range metas {
 		if m != nil {
-			items = append(items, store.Item{Meta: *m, Body: bytes.NewReader(records[i])})
+			items = append(items, store.Item{Meta: *m, Body: body(i)})
 			index = append(index, i)
 		}
 	}
@@ -106,7 +136,7 @@ func (s *Server) putAll(ctx context.Context, b store.Batcher, records [][]byte, 
 	}
 	if err != nil {
 		if len(puts) < len(index) {
-			return nil, at(index[len(puts)], storeError(err))
+			return nil, pos(index[len(puts)], storeError(err))
 		}
 		return nil, storeError(err)
 	}
@@ -154,7 +184,12 @@ func parseAll(records [][]byte) ([]*record.Info, error) {
 }
 
 // at says in err's message which record of a call it is about.
-func at(i int, err error) error {
+func at(i int, err error) error { return atItem("record", i, err) }
+
+// atUpload says in err's message which upload of a call it is about.
+func atUpload(i int, err error) error { return atItem("upload", i, err) }
+
+func atItem(what string, i int, err error) error {
 	var se *service.Error
 	if !errors.As(err, &se) || se.Message == "" {
 		return err
@@ -164,14 +199,14 @@ func at(i int, err error) error {
 		return err
 	}
 	e := *se
-	e.Message = fmt.Sprintf("%s: record %d: %s", reason, i, rest)
+	e.Message = fmt.Sprintf("%s: %s %d: %s", reason, what, i, rest)
 	return &e
 }
 
 // checkBound checks that every container of a call is kept alive by a
 // frame, binding or hold later in the same call: a container that nothing
-// binds would only wait to be collected.
-func checkBound(infos []*record.Info) error {
+// binds would only wait to be collected. pos names the i-th in errors.
+func checkBound(infos []*record.Info, pos func(int, error) error) error {
 	for i, in := range infos {
 		if in.Kind != record.KindContainer {
 			continue
@@ -186,7 +221,7 @@ func checkBound(infos []*record.Info) error {
 			}
 		}
 		if !bound {
-			return at(i, fail(ReasonUnbound, fmt.Sprintf("container %s comes without a frame, binding or hold after it in the same call", in.Address), nil))
+			return pos(i, fail(ReasonUnbound, fmt.Sprintf("container %s comes without a frame, binding or hold after it in the same call", in.Address), nil))
 		}
 	}
 	return nil
@@ -420,7 +455,7 @@ func (s *Server) read(ctx context.Context, a store.Addr) ([]byte, error) {
 	}
 	defer body.Close()
 	if m.Size > int64(s.cfg.maxPublishBytes) {
-		return nil, fail(ReasonTooLarge, fmt.Sprintf("record %s is %d bytes, more than %d", a, m.Size, s.cfg.maxPublishBytes), nil)
+		return nil, fail(ReasonTooLarge, fmt.Sprintf("record %s is %d bytes, more than %d; read it in chunks", a, m.Size, s.cfg.maxPublishBytes), nil)
 	}
 	data := make([]byte, m.Size)
 	if _, err := io.ReadFull(body, data); err != nil {
@@ -430,8 +465,8 @@ func (s *Server) read(ctx context.Context, a store.Addr) ([]byte, error) {
 }
 
 // putRecord stores a verified record.
-func (s *Server) putRecord(ctx context.Context, m store.Meta, data []byte) (Published, error) {
-	p, err := s.st.Put(ctx, m, bytes.NewReader(data))
+func (s *Server) putRecord(ctx context.Context, m store.Meta, body io.Reader) (Published, error) {
+	p, err := s.st.Put(ctx, m, body)
 	if err != nil {
 		return Published{}, storeError(err)
 	}

@@ -38,6 +38,8 @@ type Server struct {
 	tokens     tokens
 	ids        cache[*record.Identity] // identities by fingerprint, as parsed
 	heads      cache[*record.Frame]    // the newest frame verified, by object id
+	ups        uploads
+	reads      reads
 
 	peerOnce sync.Once
 	peer     *peer.Peer // the peer endpoint of Handler, made on first use
@@ -48,6 +50,10 @@ type config struct {
 	sessionTTL      time.Duration
 	challengeTTL    time.Duration
 	maxPublishBytes int
+	uploadDir       string
+	uploadTTL       time.Duration
+	maxUploads      int
+	maxUploadBytes  int64
 	now             func() time.Time
 	logger          *slog.Logger
 }
@@ -72,8 +78,8 @@ func WithSessionTTL(d time.Duration) Option { return func(c *config) { c.session
 func WithChallengeTTL(d time.Duration) Option { return func(c *config) { c.challengeTTL = d } }
 
 // WithMaxPublishBytes bounds the records of one publish call, added up
-// (default [DefaultMaxPublishBytes]); a container larger than that cannot be
-// published.
+// (default [DefaultMaxPublishBytes]); a container larger than that is
+// uploaded in chunks ([Client.PublishContainer]).
 func WithMaxPublishBytes(n int) Option { return func(c *config) { c.maxPublishBytes = n } }
 
 // WithClock makes the server read the time from now (for tests of expiry).
@@ -92,6 +98,9 @@ func New(st store.Store, name string, opts ...Option) (*Server, error) {
 		sessionTTL:      DefaultSessionTTL,
 		challengeTTL:    DefaultChallengeTTL,
 		maxPublishBytes: DefaultMaxPublishBytes,
+		uploadTTL:       DefaultUploadTTL,
+		maxUploads:      DefaultMaxUploads,
+		maxUploadBytes:  DefaultMaxUploadBytes,
 		now:             time.Now,
 	}
 	for _, o := range opts {
@@ -106,10 +115,14 @@ func New(st store.Store, name string, opts ...Option) (*Server, error) {
 	case len(cfg.sessionKey) < 32:
 		return nil, fmt.Errorf("remote: a session key is at least 32 bytes, not %d", len(cfg.sessionKey))
 	}
-	if cfg.sessionTTL <= 0 || cfg.challengeTTL <= 0 || cfg.maxPublishBytes <= 0 {
+	if cfg.sessionTTL <= 0 || cfg.challengeTTL <= 0 || cfg.maxPublishBytes <= 0 ||
+		cfg.uploadTTL <= 0 || cfg.maxUploads <= 0 || cfg.maxUploadBytes <= 0 {
 		return nil, fmt.Errorf("remote: durations and sizes must be positive")
 	}
 	s := &Server{st: st, name: name, cfg: cfg, tokens: tokens{key: cfg.sessionKey}}
+	if err := s.openUploads(); err != nil {
+		return nil, err
+	}
 	s.ids.max, s.heads.max = 1<<12, 1<<14
 	s.svc = s.newService()
 	return s, nil
@@ -130,8 +143,11 @@ func (s *Server) newService() *service.Service {
 	svc := service.New(opts...)
 	svc.MustFunc("challenge", s.challenge)
 	svc.MustFunc("login", s.login)
-	svc.MustFunc("publish", s.publish, service.Args("session", "records"))
+	svc.MustFunc("publish", s.publish, service.Args("session", "records", "uploads"), service.Default("uploads", []string{}))
+	svc.MustFunc("upload", s.beginUpload, service.Args("session", "address", "size"))
+	svc.MustFunc("append", s.appendUpload, service.Args("session", "upload", "offset", "data"))
 	svc.MustFunc("get", s.get, service.Args("session", "address"))
+	svc.MustFunc("read", s.readChunk, service.Args("session", "address", "offset", "length"))
 	svc.MustFunc("bindings", s.bindings, service.Args("session", "target"))
 	svc.MustFunc("debindings", s.debindings, service.Args("session", "target"))
 	svc.MustFunc("subscribe", s.subscribe)
@@ -150,7 +166,7 @@ func (s *Server) Handler() http.Handler {
 	if s.cfg.logger != nil {
 		hopts = append(hopts, hyperhttp.WithLogger(s.cfg.logger))
 	}
-	hopts = append(hopts, hyperhttp.WithMaxRequestBytes(int64(s.cfg.maxPublishBytes)+64<<10))
+	hopts = append(hopts, hyperhttp.WithMaxRequestBytes(int64(s.maxMessage())))
 	mux := http.NewServeMux()
 	mux.Handle("/", hyperhttp.NewHandler(s.svc, hopts...))
 	mux.Handle("/peer", s.peerEndpoint().WebSocketHandler())
@@ -166,12 +182,16 @@ func (s *Server) peerEndpoint() *peer.Peer {
 	s.peerOnce.Do(func() {
 		opts := []peer.PeerOption{
 			peer.WithHandler(hyperpeer.NewHandler(s.svc)),
-			peer.WithMaxFrameSize(s.cfg.maxPublishBytes + 64<<10),
+			peer.WithMaxFrameSize(s.maxMessage()),
 		}
 		s.peer = peer.New(opts...)
 	})
 	return s.peer
 }
+
+// maxMessage bounds a request: the largest publish call or chunk, and
+// room for the rest of the call.
+func (s *Server) maxMessage() int { return max(s.cfg.maxPublishBytes, MaxChunk) + 64<<10 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
@@ -187,8 +207,12 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 
 // Close closes the peer connections of [Server.Handler] (their
 // subscriptions end) and its peer endpoint, which accepts no more: call
-// Handler no more after it. It does not close the store.
+// Handler no more after it. It closes the files of open uploads, and
+// removes them unless they are in a directory of [WithUploadDir]. It does
+// not close the store.
 func (s *Server) Close() error {
+	s.closeUploads()
+	s.reads.closeAll()
 	s.peerOnce.Do(func() {})
 	if s.peer != nil {
 		return s.peer.Close()

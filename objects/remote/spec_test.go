@@ -59,7 +59,8 @@ func TestSpecReasons(t *testing.T) {
 	all := []remote.Reason{remote.ReasonMalformed, remote.ReasonUnsupported, remote.ReasonTampered, remote.ReasonUnknownOwner,
 		remote.ReasonUnauthorised, remote.ReasonExpired, remote.ReasonReplayed, remote.ReasonForked, remote.ReasonGap,
 		remote.ReasonUnbound, remote.ReasonMissingTarget, remote.ReasonDeleted, remote.ReasonNotFound, remote.ReasonQuota,
-		remote.ReasonTooLarge, remote.ReasonUnauthenticated, remote.ReasonChallenge, remote.ReasonOverloaded}
+		remote.ReasonTooLarge, remote.ReasonUnauthenticated, remote.ReasonChallenge, remote.ReasonOverloaded,
+		remote.ReasonOffset, remote.ReasonIncomplete}
 	if len(rows) != len(all) {
 		t.Fatalf("spec.md lists %d reasons, the code has %d", len(rows), len(all))
 	}
@@ -67,5 +68,28 @@ func TestSpecReasons(t *testing.T) {
 		if r := all[i]; string(r) != row[1] || r.Kind().String() != row[2] {
 			t.Errorf("spec.md row %d: %s %s; the code: %s %s", i, row[1], row[2], r, r.Kind())
 		}
+	}
+}
+
+// The upload id of spec.md section 2, byte for byte, as a server answers
+// it.
+func TestSpecUploadID(t *testing.T) {
+	m := regexp.MustCompile("(?s)```upload-id\n(.*?)\n```").FindStringSubmatch(readSpec(t))
+	if m == nil {
+		t.Fatal("spec.md has no upload-id block")
+	}
+	alice, err := record.KeysFromSeed(bytes.Repeat([]byte{1}, record.SeedSize), time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := startRemote(t, nil, nil, remote.WithSessionKey(bytes.Repeat([]byte{1}, 32)))
+	c := dial(t, r.httpURL, alice)
+	addr := append([]byte{record.TagSHA256}, bytes.Repeat([]byte{0xcd}, 32)...)
+	up, err := rawClient(t, r.httpURL).Upload(bg, c.Session().Token, addr, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.ID != m[1] {
+		t.Fatalf("upload id = %s, spec.md says %s", up.ID, m[1])
 	}
 }

@@ -1,8 +1,10 @@
 package remote_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -172,6 +174,14 @@ func TestMailbox(t *testing.T) {
 	}
 	if _, err := cc.Get(bg, sh.Address()); remote.ReasonOf(err) != remote.ReasonUnauthorised {
 		t.Fatalf("carol's Get of bob's share: %v, want unauthorised", err)
+	}
+	if _, err := cc.GetContainer(bg, sh.Address()); remote.ReasonOf(err) != remote.ReasonUnauthorised {
+		t.Fatalf("carol's read of bob's share: %v, want unauthorised", err)
+	}
+	if rc, err := cb.GetContainer(bg, sh.Address()); err != nil {
+		t.Fatalf("bob's read of his share: %v", err)
+	} else if data, err := io.ReadAll(rc); err != nil || !bytes.Equal(data, sh.Bytes()) {
+		t.Fatalf("bob read %d bytes of his share, %v", len(data), err)
 	}
 	// Bob deletes the share once read: the debinding reaches his mailbox
 	// (his other devices), and alice may not delete it for him twice.

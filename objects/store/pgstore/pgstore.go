@@ -12,6 +12,8 @@
 // notification is only a wake-up: waiters read the cursor, and look again
 // every few seconds in case one was lost). Records over the inline limit
 // are kept as rows of at most 1 MiB, written and read one at a time.
+// PutAll ([store.Batcher]) puts the records of one call in one
+// transaction, with one commit.
 package pgstore
 
 import (
@@ -54,7 +56,10 @@ type Store struct {
 	listener sync.WaitGroup
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store   = (*Store)(nil)
+	_ store.Batcher = (*Store)(nil)
+)
 
 // Open connects to the database that connString names (a PostgreSQL URL
 // or keyword/value string), creates or brings up to date its schema, and

@@ -48,7 +48,7 @@ func (s *Store) Put(ctx context.Context, m store.Meta, body io.Reader) (store.Pu
 			cancel()
 		}
 	}()
-	st, err := s.state(ctx, c, m)
+	st, err := s.state(ctx, c, m, func(b *pgx.Batch) int { return queueBegin(b, lockKeys(m)) })
 	if err != nil {
 		return store.Put{}, err
 	}
@@ -58,17 +58,8 @@ func (s *Store) Put(ctx context.Context, m store.Meta, body io.Reader) (store.Pu
 	if err := st.check(m); err != nil {
 		return store.Put{}, err
 	}
-	b := storeimpl.NewBody(body, m.Addr, m.Size)
-	var inline []byte
-	if m.Size <= s.set.InlineLimit {
-		inline = make([]byte, m.Size)
-		if _, err := io.ReadFull(b, inline); err != nil {
-			return store.Put{}, bodyErr(m, err)
-		}
-		if _, err := b.Read(nil); err != io.EOF {
-			return store.Put{}, bodyErr(m, err)
-		}
-	} else if err := writeChunks(ctx, c, m, b); err != nil {
+	inline, sum, err := s.writeBody(ctx, c, m, body)
+	if err != nil {
 		return store.Put{}, err
 	}
 	if st.quota != (store.Quota{}) {
@@ -79,13 +70,32 @@ func (s *Store) Put(ctx context.Context, m store.Meta, body io.Reader) (store.Pu
 			return store.Put{}, err
 		}
 	}
-	seq, err := s.insertAndCommit(ctx, c, m, inline, b.Sum())
+	seq, err := s.insert(ctx, c, m, inline, sum, true)
 	if err != nil {
 		return store.Put{}, err
 	}
 	committed = true
 	s.notify.Notify()
 	return store.Put{Seq: seq}, nil
+}
+
+// writeBody reads a record's body, checking its size and hashing it: a
+// small one is returned to be stored inline, a larger one is written in
+// chunks. It returns the body's SHA-256.
+func (s *Store) writeBody(ctx context.Context, c conn, m store.Meta, body io.Reader) (inline, sum []byte, err error) {
+	b := storeimpl.NewBody(body, m.Addr, m.Size)
+	if m.Size <= s.set.InlineLimit {
+		inline = make([]byte, m.Size)
+		if _, err := io.ReadFull(b, inline); err != nil {
+			return nil, nil, bodyErr(m, err)
+		}
+		if _, err := b.Read(nil); err != io.EOF {
+			return nil, nil, bodyErr(m, err)
+		}
+	} else if err := writeChunks(ctx, c, m, b); err != nil {
+		return nil, nil, err
+	}
+	return inline, b.Sum(), nil
 }
 
 // conn is what Put's steps send statements through.
@@ -105,22 +115,36 @@ type putState struct {
 	usage         store.Usage
 }
 
-// state begins the transaction, takes the locks and reads the putState,
-// in one batch.
-func (s *Store) state(ctx context.Context, c conn, m store.Meta) (putState, error) {
-	keys := []int64{lockKey(m.Addr)}
-	if len(m.Object) > 0 {
-		keys = append(keys, lockKey(m.Object))
+// lockKeys returns the advisory lock keys of records, sorted, once each.
+func lockKeys(ms ...store.Meta) []int64 {
+	var keys []int64
+	for _, m := range ms {
+		keys = append(keys, lockKey(m.Addr))
+		if len(m.Object) > 0 {
+			keys = append(keys, lockKey(m.Object))
+		}
 	}
 	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	frame := m.Kind == store.KindFrame
-	var batch pgx.Batch
+	return slices.Compact(keys)
+}
+
+// queueBegin queues BEGIN and the locks of a transaction putting records
+// with keys: the shared GC lock, then the advisory locks in order.
+func queueBegin(batch *pgx.Batch, keys []int64) int {
 	batch.Queue("BEGIN")
 	batch.Queue("SELECT pg_advisory_xact_lock_shared($1, $2)", lockSpace, lockGC)
 	for _, k := range keys {
 		batch.Queue("SELECT pg_advisory_xact_lock($1)", k)
 	}
+	return 2 + len(keys)
+}
+
+// state reads the putState, in one batch, after the statements that pre
+// queues (which returns how many): BEGIN and the locks for Put.
+func (s *Store) state(ctx context.Context, c conn, m store.Meta, pre func(*pgx.Batch) int) (putState, error) {
+	frame := m.Kind == store.KindFrame
+	var batch pgx.Batch
+	queued := pre(&batch)
 	batch.Queue("SELECT seq FROM records WHERE addr = $1", []byte(m.Addr))
 	batch.Queue(deboundQuery, []byte(m.Addr))
 	if frame {
@@ -133,7 +157,7 @@ func (s *Store) state(ctx context.Context, c conn, m store.Meta) (putState, erro
 	defer br.Close()
 
 	var st putState
-	for range 2 + len(keys) {
+	for range queued {
 		if _, err := br.Exec(); err != nil {
 			return st, err
 		}
@@ -242,9 +266,9 @@ r AS (INSERT INTO records (seq, addr, kind, owner, object, counter, prev, target
 e AS (INSERT INTO edges (src, target, seq) SELECT $1::bytea, t, r.seq FROM r, unnest($13::bytea[]) AS t)
 SELECT r.seq, pg_notify('` + channel + `', r.seq::text) FROM r`
 
-// insertAndCommit writes the record's rows and commits, in one batch: the
-// owner's usage, the head, insertRecord, COMMIT.
-func (s *Store) insertAndCommit(ctx context.Context, c conn, m store.Meta, inline, sum []byte) (uint64, error) {
+// insert writes the record's rows, and with commit commits, in one batch:
+// the owner's usage, the head, insertRecord, COMMIT.
+func (s *Store) insert(ctx context.Context, c conn, m store.Meta, inline, sum []byte, commit bool) (uint64, error) {
 	var batch pgx.Batch
 	batch.Queue(`INSERT INTO usage VALUES ($1, $2, 1)
 		ON CONFLICT (owner) DO UPDATE SET bytes = usage.bytes + excluded.bytes, records = usage.records + 1`,
@@ -262,7 +286,9 @@ func (s *Store) insertAndCommit(ctx context.Context, c conn, m store.Meta, inlin
 	batch.Queue(insertRecord, []byte(m.Addr), int16(m.Kind), []byte(m.Owner), nullable(m.Object), int64(m.Counter),
 		nullable(m.Prev), nullableBytes(targetsCol(m.Targets)), nullable(m.Recipient), m.Size, s.set.Clock().UnixNano(),
 		sum, inline, targets)
-	batch.Queue("COMMIT")
+	if commit {
+		batch.Queue("COMMIT")
+	}
 	br := c.SendBatch(ctx, &batch)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
@@ -278,15 +304,24 @@ func (s *Store) insertAndCommit(ctx context.Context, c conn, m store.Meta, inlin
 	if err := br.QueryRow().Scan(&seq, &notified); err != nil {
 		return 0, err
 	}
-	// COMMIT of a transaction that failed reports ROLLBACK, not an error.
-	tag, err := br.Exec()
-	if err != nil {
-		return 0, err
-	}
-	if tag.String() != "COMMIT" {
-		return 0, fmt.Errorf("COMMIT answered %q", tag)
+	if commit {
+		if err := checkCommit(br.Exec()); err != nil {
+			return 0, err
+		}
 	}
 	return uint64(seq), br.Close()
+}
+
+// checkCommit checks the answer to COMMIT: that of a transaction that
+// failed reports ROLLBACK, not an error.
+func checkCommit(tag pgconn.CommandTag, err error) error {
+	if err != nil {
+		return err
+	}
+	if tag.String() != "COMMIT" {
+		return fmt.Errorf("COMMIT answered %q", tag)
+	}
+	return nil
 }
 
 func bodyErr(m store.Meta, err error) error {

@@ -748,3 +748,162 @@ func testClosed(t *testing.T, open Opener) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+// batcher returns s as a [store.Batcher], or skips a store that is none.
+func batcher(t *testing.T, s store.Store) store.Batcher {
+	b, ok := s.(store.Batcher)
+	if !ok {
+		t.Skip("the store is no store.Batcher")
+	}
+	return b
+}
+
+func items(rs ...Rec) []store.Item {
+	out := make([]store.Item, len(rs))
+	for i, r := range rs {
+		out[i] = store.Item{Meta: r.Meta, Body: bytes.NewReader(r.Body)}
+	}
+	return out
+}
+
+// PutAll stores a chain of frames and their content with one commit, each
+// frame checked against the one before it in the same call; the first
+// record refused ends the call, those before it stored.
+func testPutAll(t *testing.T, open Opener) {
+	s := open(t, store.WithInlineLimit(16))
+	b := batcher(t, s)
+	dyn := Addr("dyn")
+	c0, c1, c2 := Container("alice", "c0"), Container("alice", "c1"), Container("alice", "c2")
+	c1.Body = bytes.Repeat([]byte("large "), 100) // over the inline limit
+	c1.Meta.Addr, c1.Meta.Size = Addr("c1-large"), int64(len(c1.Body))
+	f0 := Frame("alice", dyn, 0, nil, c0, "f0")
+	f1 := Frame("alice", dyn, 1, &f0, c1, "f1")
+	f2 := Frame("alice", dyn, 2, &f1, c2, "f2")
+	puts, err := b.PutAll(bg, items(c0, f0, c1, f1))
+	if err != nil || len(puts) != 4 {
+		t.Fatalf("PutAll = %v, %v", puts, err)
+	}
+	for i := 1; i < len(puts); i++ {
+		if puts[i].Seq <= puts[i-1].Seq {
+			t.Fatalf("sequence numbers out of order: %+v", puts)
+		}
+	}
+	if h, err := s.Head(bg, dyn); err != nil || h.Counter != 1 {
+		t.Fatalf("Head = %+v, %v", h, err)
+	}
+	checkBody(t, s, c1)
+	// A fork in the middle: c2 and f2 stay, the fork is refused, the rest
+	// is not tried.
+	fork := Frame("alice", dyn, 2, &f1, c0, "fork")
+	c3 := Container("alice", "c3")
+	puts, err = b.PutAll(bg, items(c1, c2, f2, fork, c3))
+	if !errors.Is(err, store.ErrFork) || len(puts) != 3 || !puts[0].Existed || puts[1].Existed {
+		t.Fatalf("PutAll with a fork = %+v, %v", puts, err)
+	}
+	if h, err := s.Head(bg, dyn); err != nil || h.Counter != 2 || !bytes.Equal(h.Addr, f2.Meta.Addr) {
+		t.Fatalf("Head after the fork = %+v, %v", h, err)
+	}
+	if _, err := s.Stat(bg, c3.Meta.Addr); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the record after the refused one was stored: %v", err)
+	}
+	// A body of the wrong size: the items before it are stored, nothing
+	// of it.
+	c4, c5 := Container("alice", "c4"), Container("alice", "c5")
+	short := Container("alice", "short")
+	short.Meta.Size++
+	puts, err = b.PutAll(bg, items(c4, short, c5))
+	if !errors.Is(err, store.ErrInvalid) || len(puts) != 1 {
+		t.Fatalf("PutAll with a short body = %+v, %v", puts, err)
+	}
+	if _, err := s.Stat(bg, short.Meta.Addr); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the short record was stored: %v", err)
+	}
+	// An item that breaks the rules: the items before it are stored.
+	bad := Container("alice", "bad")
+	bad.Meta.Owner = nil
+	c6 := Container("alice", "c6")
+	puts, err = b.PutAll(bg, items(c6, bad))
+	if !errors.Is(err, store.ErrInvalid) || len(puts) != 1 {
+		t.Fatalf("PutAll with an invalid item = %+v, %v", puts, err)
+	}
+	for _, r := range []Rec{c4, c6} {
+		if _, err := s.Stat(bg, r.Meta.Addr); err != nil {
+			t.Fatalf("the item before the refused one: %v", err)
+		}
+	}
+	// Every record stored is in the log, in order.
+	ms, err := s.Changes(bg, store.Query{Objects: []store.Addr{dyn}})
+	if err != nil || len(ms) != 3 {
+		t.Fatalf("Changes = %d entries, %v; want the 3 frames", len(ms), err)
+	}
+}
+
+// checkBody checks that the store gives r's bytes back.
+func checkBody(t *testing.T, s store.Store, r Rec) {
+	t.Helper()
+	_, body, err := s.Get(bg, r.Meta.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer body.Close()
+	got, err := io.ReadAll(body)
+	if err != nil || !bytes.Equal(got, r.Body) {
+		t.Fatalf("Get = %d bytes, %v; want %d", len(got), err, len(r.Body))
+	}
+}
+
+// The quota counts the records of one PutAll call with each other.
+func testPutAllQuota(t *testing.T, open Opener) {
+	s := open(t, store.WithDefaultQuota(store.Quota{Records: 3}))
+	b := batcher(t, s)
+	rs := []Rec{Container("alice", "1"), Container("alice", "2"), Container("alice", "3"), Container("alice", "4")}
+	puts, err := b.PutAll(bg, items(rs...))
+	if !errors.Is(err, store.ErrQuota) || len(puts) != 3 {
+		t.Fatalf("PutAll over the quota = %+v, %v", puts, err)
+	}
+	if u, err := s.Usage(bg, Addr("alice")); err != nil || u.Records != 3 {
+		t.Fatalf("Usage = %+v, %v", u, err)
+	}
+}
+
+// Concurrent PutAll calls naming the same records in other orders, and
+// Puts of them, neither deadlock nor store a record twice.
+func testPutAllRace(t *testing.T, open Opener) {
+	s := open(t, store.WithDefaultQuota(store.Quota{Bytes: 1 << 30}))
+	b := batcher(t, s)
+	var rs []Rec
+	for i := range 8 {
+		rs = append(rs, Container("alice", fmt.Sprint("r", i)), Container("bob", fmt.Sprint("r", i)))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for w := range 8 {
+		wg.Go(func() {
+			order := slices.Clone(rs)
+			if w%2 == 1 {
+				slices.Reverse(order)
+			}
+			if w%4 == 3 {
+				for _, r := range order {
+					if _, err := s.Put(bg, r.Meta, bytes.NewReader(r.Body)); err != nil {
+						errs <- err
+					}
+				}
+				return
+			}
+			if _, err := b.PutAll(bg, items(order...)); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for _, owner := range []string{"alice", "bob"} {
+		if u, err := s.Usage(bg, Addr(owner)); err != nil || u.Records != 8 {
+			t.Fatalf("Usage of %s = %+v, %v; want 8 records", owner, u, err)
+		}
+	}
+}

@@ -49,6 +49,9 @@ func Run(t *testing.T, open Opener) {
 		{"Quota", testQuota},
 		{"QuotaRace", testQuotaRace},
 		{"Closed", testClosed},
+		{"PutAll", testPutAll},
+		{"PutAllQuota", testPutAllQuota},
+		{"PutAllRace", testPutAllRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
