@@ -256,7 +256,7 @@ func (s *ClientStream) sendControl(typ string) error {
 // ends the results with that error (a [*service.Error]), after the items
 // that came before it.
 func (s *ClientStream) Recv() (any, error) {
-	v, err := s.res.next(context.Background(), s.c.closed)
+	v, _, err := s.res.next(context.Background(), s.c.closed)
 	if err == errDone {
 		return nil, lostError(s.method, s.c.Err())
 	}
@@ -323,7 +323,7 @@ func (s *ClientStream) deliver(env *Envelope) {
 	case s.unary && env.More:
 		s.abort(opErrorf(s.method, service.KindUnsupported, "the reply streams; use NewStream"))
 	default:
-		n := s.res.push(env.Payload)
+		n := s.res.push(env.Payload, 0)
 		switch {
 		case !env.More:
 			s.end(io.EOF)
@@ -343,7 +343,7 @@ func (s *ClientStream) endResults() {
 	if zero && s.unary {
 		// Call of a stream without items: the empty list, which is what
 		// a remote without "end" replies.
-		s.res.push([]any{})
+		s.res.push([]any{}, 0)
 	}
 	s.end(io.EOF)
 }

@@ -17,12 +17,19 @@ var errDone = errors.New("peer: done")
 // none.
 type inbox struct {
 	mu     sync.Mutex // guards the fields below
-	items  []any      // items[head:] are waiting
+	items  []item     // items[head:] are waiting
 	head   int
 	end    error // why the direction ended (io.EOF or an error), once closed
 	closed bool
 	wake   chan struct{} // capacity 1; nil until someone waits
-	small  [2]any        // the first items' room, in the stream's allocation
+	small  [2]item       // the first items' room, in the stream's allocation
+}
+
+// item is a message waiting in an inbox, with the bytes it counts towards
+// the connection's inbound bound until it is taken (0 for none).
+type item struct {
+	v any
+	n int64
 }
 
 // signal sends a wake-up on ch, a channel of capacity 1, if there is
@@ -37,8 +44,9 @@ func signal(ch chan struct{}) {
 	}
 }
 
-// push adds an item and returns how many are buffered; -1 if closed.
-func (b *inbox) push(v any) int {
+// push adds an item of n counted bytes and returns how many are
+// buffered; -1 if closed.
+func (b *inbox) push(v any, n int64) int {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -53,12 +61,12 @@ func (b *inbox) push(v any) int {
 	if b.items == nil {
 		b.items = b.small[:0]
 	}
-	b.items = append(b.items, v)
-	n := len(b.items) - b.head
+	b.items = append(b.items, item{v, n})
+	waiting := len(b.items) - b.head
 	w := b.wake
 	b.mu.Unlock()
 	signal(w)
-	return n
+	return waiting
 }
 
 // close ends the direction after the buffered items; the first close
@@ -73,27 +81,28 @@ func (b *inbox) close(err error) {
 	signal(w)
 }
 
-// next returns the next item, or the end once the items are taken, or
+// next returns the next item and its counted bytes, or the end once the
+// items are taken, or
 // errDone when done is closed or ctx is done first (done may be nil, and
 // ctx context.Background(); ctx's Done is asked for only when there is a
 // wait).
-func (b *inbox) next(ctx context.Context, done <-chan struct{}) (any, error) {
+func (b *inbox) next(ctx context.Context, done <-chan struct{}) (any, int64, error) {
 	for {
 		b.mu.Lock()
 		if b.head < len(b.items) {
-			v := b.items[b.head]
-			b.items[b.head] = nil
+			it := b.items[b.head]
+			b.items[b.head] = item{}
 			b.head++
 			if b.head == len(b.items) {
 				b.items, b.head = b.items[:0], 0
 			}
 			b.mu.Unlock()
-			return v, nil
+			return it.v, it.n, nil
 		}
 		if b.closed {
 			err := b.end
 			b.mu.Unlock()
-			return nil, err
+			return nil, 0, err
 		}
 		if b.wake == nil {
 			b.wake = make(chan struct{}, 1)
@@ -113,9 +122,9 @@ func (b *inbox) next(ctx context.Context, done <-chan struct{}) (any, error) {
 			// Prefer what is already there; else the wait ended.
 			select {
 			case <-done:
-				return nil, errDone
+				return nil, 0, errDone
 			case <-ctxDone:
-				return nil, errDone
+				return nil, 0, errDone
 			default:
 			}
 		}

@@ -43,13 +43,6 @@ type ServerStream struct {
 	argBytes, firstBytes int64
 }
 
-// sizedArg is an argument after the first, with the bytes it counts
-// towards the connection's inbound bound until the handler takes it.
-type sizedArg struct {
-	v any
-	n int64
-}
-
 // newServerStream makes the stream for the first req of a call. c.mu is
 // held.
 func (c *Conn) newServerStream(env *Envelope) *ServerStream {
@@ -65,7 +58,7 @@ func (c *Conn) newServerStream(env *Envelope) *ServerStream {
 	s.ctx = ctx
 	s.credit.init(c.peerWindow)
 	if !env.Open {
-		s.args.push(env.Payload)
+		s.args.push(env.Payload, 0)
 	}
 	if !env.More {
 		s.argsDone = true
@@ -148,22 +141,18 @@ func (s *ServerStream) Safe() bool { return s.safe }
 // message's payload, and io.EOF follows the last. It fails with the
 // handler context's error when the call is canceled.
 func (s *ServerStream) Recv() (any, error) {
-	v, err := s.args.next(s.ctx, nil)
+	v, size, err := s.args.next(s.ctx, nil)
 	if err == errDone {
 		return nil, ctxError(s.method, s.ctx)
 	}
 	if err != nil {
 		return nil, err
 	}
-	a, sized := v.(sizedArg)
-	if sized {
-		v = a.v
-	}
-	if sized || (s.c.has(extFlow) && s.id != 0) {
+	if size > 0 || (s.c.has(extFlow) && s.id != 0) {
 		s.mu.Lock()
-		if sized && s.argBytes >= a.n {
-			s.argBytes -= a.n
-			s.c.releaseInbound(a.n)
+		if size > 0 && s.argBytes >= size {
+			s.argBytes -= size
+			s.c.releaseInbound(size)
 		}
 		if s.c.has(extFlow) && s.id != 0 && !s.argsDone {
 			s.c.consumedLocked(&s.consumed, TypeReqCredit, s.id)
@@ -416,7 +405,7 @@ func (s *ServerStream) deliver(env *Envelope, size int64) {
 	case over:
 		s.fail(opErrorf(s.method, service.KindOverloaded, "arguments waiting for the handler over the limit of %d bytes", s.c.cfg.MaxInboundBytes))
 	case !drop:
-		if n := s.args.push(sizedArg{env.Payload, size}); n > s.c.bufferBound() {
+		if n := s.args.push(env.Payload, size); n > s.c.bufferBound() {
 			s.fail(opErrorf(s.method, service.KindOverloaded, "more than %d arguments unread", s.c.bufferBound()))
 		}
 	}
