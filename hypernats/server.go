@@ -131,6 +131,7 @@ type Server struct {
 	lastDone  atomic.Int64   // when a worker last finished a call
 	flows     *flows
 	ctx       context.Context // ends when the server shuts down
+	values    context.Context // ctx without its cancelation, for deadlineCtx
 	cancel    context.CancelFunc
 
 	mu     sync.Mutex // guards closed and wg's Add
@@ -170,6 +171,7 @@ func NewServer(ctx context.Context, nc *nats.Conn, svc *service.Service, opts ..
 	}
 	s := &Server{nc: nc, svc: svc, cfg: cfg, sem: make(chan struct{}, cfg.maxConcurrent), calls: make(chan *nats.Msg, maxQueued), epoch: time.Now()}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.values = context.WithoutCancel(s.ctx)
 	if s.flows, err = newFlows(nc, cfg.maxWindow); err != nil {
 		return nil, err
 	}
@@ -469,12 +471,12 @@ func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 	ep.stat.started()
 	codec, err := codecOf(hdr.Get(headerContentType))
 	window := 0
-	ctx, cancel := s.ctx, context.CancelFunc(func() {})
+	ctx, cancel := s.ctx, context.CancelFunc(nop)
 	if err == nil {
 		window, err = streamWindow(hdr.Get(headerWindow), s.cfg.maxWindow)
 	}
 	if err == nil {
-		ctx, cancel, err = withTimeout(peer.WithHeader(s.ctx, callHeader(hdr)), hdr.Get(headerTimeout))
+		ctx, cancel, err = s.callContext(hdr)
 	}
 	defer cancel()
 	var res *service.Result
@@ -488,16 +490,17 @@ func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 	if err == nil {
 		res, err = s.follow(ctx, res, hdr)
 	}
-	var out *nats.Msg // the reply, sent once the call is counted
+	// The reply, sent once the call is counted: a body, or a message with
+	// headers.
+	var body []byte
+	var out *nats.Msg
+	unary := window == 0
 	switch {
 	case err != nil:
-	case window > 0:
+	case !unary:
 		err = s.sendStream(ctx, ep, reply, codec, window, res.Value)
 	default:
-		var body []byte
-		if body, err = s.encodeResult(ep.Name, codec, res.Value); err == nil {
-			out = &nats.Msg{Subject: reply, Data: body}
-		}
+		body, err = s.encodeResult(ep.Name, codec, res.Value)
 	}
 	if err != nil {
 		e := logFailure(ctx, s.log(), ep.subject, err)
@@ -505,10 +508,16 @@ func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 		out = errorMsg(reply, codec, e, nil)
 	}
 	ep.stat.served(time.Since(start))
-	if out != nil && reply != "" {
-		if err := s.nc.PublishMsg(out); err != nil {
-			s.log().Warn("hypernats: cannot send the reply", slog.String("subject", ep.subject), slog.String("error", err.Error()))
-		}
+	if reply == "" || (out == nil && !unary) {
+		return
+	}
+	if out != nil {
+		err = s.nc.PublishMsg(out)
+	} else {
+		err = s.nc.Publish(reply, body)
+	}
+	if err != nil {
+		s.log().Warn("hypernats: cannot send the reply", slog.String("subject", ep.subject), slog.String("error", err.Error()))
 	}
 }
 
@@ -526,6 +535,13 @@ func (s *Server) encodeResult(op string, codec Codec, v any) ([]byte, error) {
 	if !ok {
 		return encodeValue(op, codec, v, limit)
 	}
+	return encodeWhole(op, codec, st, limit)
+}
+
+// encodeWhole encodes a streamed result as one list of at most limit
+// bytes (a function of its own: the loop over the stream costs
+// allocations that encoding a value need not pay).
+func encodeWhole(op string, codec Codec, st service.Stream, limit int64) ([]byte, error) {
 	open, sep, end := "L", "", ";"
 	if codec == CodecJSON {
 		open, sep, end = "[", ",", "]"
@@ -612,18 +628,23 @@ func callHeader(h nats.Header) map[string]string {
 	return out
 }
 
-// withTimeout returns ctx with the deadline of a Glyph-Timeout header.
-func withTimeout(ctx context.Context, h string) (context.Context, context.CancelFunc, error) {
+// callContext returns the context of a call: the server's, with the
+// call's headers ([peer.Header]) and the deadline of its Glyph-Timeout
+// header.
+func (s *Server) callContext(hdr nats.Header) (context.Context, context.CancelFunc, error) {
+	h := hdr.Get(headerTimeout)
 	if h == "" {
-		return ctx, func() {}, nil
+		return peer.WithHeader(s.ctx, callHeader(hdr)), nop, nil
 	}
 	ms, err := strconv.ParseInt(h, 10, 64)
 	if err != nil || ms < 0 || ms > int64(24*time.Hour/time.Millisecond) {
-		return ctx, func() {}, &service.Error{Kind: service.KindInvalid, Message: fmt.Sprintf("bad %s header %q: milliseconds, at most a day", headerTimeout, short(h))}
+		return s.ctx, nop, &service.Error{Kind: service.KindInvalid, Message: fmt.Sprintf("bad %s header %q: milliseconds, at most a day", headerTimeout, short(h))}
 	}
-	c, cancel := context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
+	c, cancel := withDeadline(peer.WithHeader(s.values, callHeader(hdr)), s.ctx, time.Now().Add(time.Duration(ms)*time.Millisecond))
 	return c, cancel, nil
 }
+
+func nop() {}
 
 // streamWindow reads a Glyph-Stream-Window header: 0 without one, else
 // the window, at most max.
