@@ -29,11 +29,10 @@ type deadlineCtx struct {
 }
 
 // withDeadline returns a context with the values of values (which must
-// carry no cancelation), that ends with parent or at deadline d, and the
-// function that cancels it once the call is over.
-func withDeadline(values, parent context.Context, d time.Time) (*deadlineCtx, context.CancelFunc) {
-	c := &deadlineCtx{Context: values, parent: parent, deadline: d}
-	return c, c.cancel
+// carry no cancelation), that ends with parent or at deadline d; cancel
+// it once the call is over.
+func withDeadline(values, parent context.Context, d time.Time) *deadlineCtx {
+	return &deadlineCtx{Context: values, parent: parent, deadline: d}
 }
 
 // Deadline returns the call's deadline.
@@ -84,7 +83,12 @@ func (c *deadlineCtx) expired() error {
 	return nil
 }
 
-func (c *deadlineCtx) cancel() { c.end(context.Canceled) }
+// cancel ends the context, if there is one.
+func (c *deadlineCtx) cancel() {
+	if c != nil {
+		c.end(context.Canceled)
+	}
+}
 
 func (c *deadlineCtx) end(err error) {
 	c.mu.Lock()

@@ -33,7 +33,8 @@ func TestDeadlineCtx(t *testing.T) {
 			defer cancelParent()
 			values := context.WithValue(context.WithoutCancel(parent), key{}, "v")
 			d := time.Now().Add(tt.in)
-			ctx, cancel := withDeadline(values, parent, d)
+			ctx := withDeadline(values, parent, d)
+			cancel := context.CancelFunc(ctx.cancel)
 			defer cancel()
 			if got, ok := ctx.Deadline(); !ok || !got.Equal(d) {
 				t.Fatalf("Deadline() = %v, %v; want %v", got, ok, d)

@@ -471,14 +471,15 @@ func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 	ep.stat.started()
 	codec, err := codecOf(hdr.Get(headerContentType))
 	window := 0
-	ctx, cancel := s.ctx, context.CancelFunc(nop)
+	var ctx context.Context = s.ctx
+	var dl *deadlineCtx
 	if err == nil {
 		window, err = streamWindow(hdr.Get(headerWindow), s.cfg.maxWindow)
 	}
 	if err == nil {
-		ctx, cancel, err = s.callContext(hdr)
+		ctx, dl, err = s.callContext(hdr)
 	}
-	defer cancel()
+	defer dl.cancel()
 	var res *service.Result
 	if err == nil {
 		req := &service.Request{Method: ep.HTTPMethod, Root: "/", Path: ep.Path, Header: hdr}
@@ -630,21 +631,19 @@ func callHeader(h nats.Header) map[string]string {
 
 // callContext returns the context of a call: the server's, with the
 // call's headers ([peer.Header]) and the deadline of its Glyph-Timeout
-// header.
-func (s *Server) callContext(hdr nats.Header) (context.Context, context.CancelFunc, error) {
+// header, if it has one (dl, to cancel once the call is over).
+func (s *Server) callContext(hdr nats.Header) (ctx context.Context, dl *deadlineCtx, err error) {
 	h := hdr.Get(headerTimeout)
 	if h == "" {
-		return peer.WithHeader(s.ctx, callHeader(hdr)), nop, nil
+		return peer.WithHeader(s.ctx, callHeader(hdr)), nil, nil
 	}
 	ms, err := strconv.ParseInt(h, 10, 64)
 	if err != nil || ms < 0 || ms > int64(24*time.Hour/time.Millisecond) {
-		return s.ctx, nop, &service.Error{Kind: service.KindInvalid, Message: fmt.Sprintf("bad %s header %q: milliseconds, at most a day", headerTimeout, short(h))}
+		return s.ctx, nil, &service.Error{Kind: service.KindInvalid, Message: fmt.Sprintf("bad %s header %q: milliseconds, at most a day", headerTimeout, short(h))}
 	}
-	c, cancel := withDeadline(peer.WithHeader(s.values, callHeader(hdr)), s.ctx, time.Now().Add(time.Duration(ms)*time.Millisecond))
-	return c, cancel, nil
+	dl = withDeadline(peer.WithHeader(s.values, callHeader(hdr)), s.ctx, time.Now().Add(time.Duration(ms)*time.Millisecond))
+	return dl, dl, nil
 }
-
-func nop() {}
 
 // streamWindow reads a Glyph-Stream-Window header: 0 without one, else
 // the window, at most max.
