@@ -273,9 +273,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // subsPerMethod is how many subscriptions in the queue group a method
 // has besides micro's: the NATS server spreads the calls over them, and
 // those that reach these go to a worker straight from the connection's
-// reader, with no goroutine between them (bench/README.md has the
-// figures).
-const subsPerMethod = 3
+// reader, with no goroutine between them. One serves best: three made
+// calls at concurrency 64 about a tenth slower, seven slower still
+// (bench/README.md has the figures).
+const subsPerMethod = 1
 
 // maxQueued bounds the calls waiting for a worker; the NATS connection
 // drops further calls to this server (a slow consumer) when it is full.
