@@ -382,11 +382,12 @@ func (c *Client) request(ctx context.Context, method string, args []any, named m
 	case len(args) > 0:
 		payload = args
 	}
+	msg := c.newMsg()
 	var body []byte
 	if payload != nil {
 		var err error
 		if c.codec == CodecGlyph {
-			body, err = wire.Marshal(payload)
+			body, err = wire.AppendMarshal(msg.Data[:0], payload)
 		} else {
 			body, err = json.Marshal(payload)
 		}
@@ -394,7 +395,6 @@ func (c *Client) request(ctx context.Context, method string, args []any, named m
 			return nil, &service.Error{Op: method, Kind: service.KindInvalid, Message: "cannot encode the arguments: " + err.Error(), Err: err}
 		}
 	}
-	msg := c.newMsg()
 	h := msg.Header
 	for _, kv := range c.header {
 		h[kv[0]] = append(h[kv[0]], kv[1])
@@ -417,9 +417,10 @@ func (c *Client) request(ctx context.Context, method string, args []any, named m
 	return msg, nil
 }
 
-// newMsg returns a request message with an empty Header, from the
-// client's pool: nats.go copies a message's headers and data into its
-// buffer while publishing, so a request serves again once published.
+// newMsg returns a request message with an empty Header and Data, from
+// the client's pool: nats.go copies a message's headers and data into its
+// buffer while publishing, so a request (and the memory of its Data)
+// serves again once published.
 func (c *Client) newMsg() *nats.Msg {
 	if m, ok := c.msgs.Get().(*nats.Msg); ok {
 		return m
@@ -429,9 +430,12 @@ func (c *Client) newMsg() *nats.Msg {
 
 // freeMsg returns a published request to the pool.
 func (c *Client) freeMsg(m *nats.Msg) {
-	h := m.Header
+	h, data := m.Header, m.Data[:0]
+	if cap(data) > maxPooledBuf {
+		data = nil
+	}
 	clear(h)
-	*m = nats.Msg{Header: h}
+	*m = nats.Msg{Header: h, Data: data}
 	c.msgs.Put(m)
 }
 

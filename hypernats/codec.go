@@ -130,13 +130,19 @@ func bindJSON(req *service.Request, v any, m *rpcmap.Method) error {
 // memory against maxBytes; a value over maxBytes encoded is
 // [service.KindTooLarge].
 func encodeValue(op string, codec Codec, v any, maxBytes int64) ([]byte, error) {
+	return appendValue(nil, op, codec, v, maxBytes)
+}
+
+// appendValue is encodeValue encoding a glyph value after dst.
+func appendValue(dst []byte, op string, codec Codec, v any, maxBytes int64) ([]byte, error) {
 	var b []byte
 	var err error
 	if codec == CodecGlyph {
-		if v, err = plainform.ReadBlobs(op, v, maxBytes, new(int64)); err != nil {
+		var total int64
+		if v, err = plainform.ReadBlobs(op, v, maxBytes, &total); err != nil {
 			return nil, err
 		}
-		if b, err = wire.Marshal(v); err != nil {
+		if b, err = wire.AppendMarshal(dst, v); err != nil {
 			return nil, &service.Error{Op: op, Kind: service.KindInternal, Message: "cannot encode the result: " + err.Error(), Err: err}
 		}
 	} else if b, err = encodeJSON(op, v, maxBytes); err != nil {

@@ -495,6 +495,7 @@ func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 	// The reply, sent once the call is counted: a body, or a message with
 	// headers.
 	var body []byte
+	var buf *[]byte // body's buffer, from bufs
 	var out *nats.Msg
 	unary := window == 0
 	switch {
@@ -502,7 +503,8 @@ func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 	case !unary:
 		err = s.sendStream(ctx, ep, reply, codec, window, res.Value)
 	default:
-		body, err = s.encodeResult(ep.Name, codec, res.Value)
+		buf = bufs.Get().(*[]byte)
+		body, err = s.encodeResult((*buf)[:0], ep.Name, codec, res.Value)
 	}
 	if err != nil {
 		e := logFailure(ctx, s.log(), ep.subject, err)
@@ -517,10 +519,28 @@ func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 		err = s.nc.PublishMsg(out)
 	} else {
 		err = s.nc.Publish(reply, body)
+		freeBuf(buf, body)
 	}
 	if err != nil {
 		s.log().Warn("hypernats: cannot send the reply", slog.String("subject", ep.subject), slog.String("error", err.Error()))
 	}
+}
+
+// bufs are buffers for encoding replies: nats.go copies a message's data
+// while publishing it, so a reply's buffer serves again once it is sent.
+var bufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBuf bounds the buffers kept in bufs.
+const maxPooledBuf = 64 << 10
+
+// freeBuf returns buf to bufs, keeping the memory of the body encoded in
+// it.
+func freeBuf(buf *[]byte, body []byte) {
+	if cap(body) > maxPooledBuf {
+		return
+	}
+	*buf = body[:0]
+	bufs.Put(buf)
 }
 
 // noCallbacks resolves a callback argument: they do not travel over NATS.
@@ -531,11 +551,11 @@ func noCallbacks(any) (service.CallbackFunc, error) {
 // encodeResult encodes a reply: a streamed result sent whole is its
 // items as one list, encoded item by item so that the items never take
 // more memory than a message may carry.
-func (s *Server) encodeResult(op string, codec Codec, v any) ([]byte, error) {
+func (s *Server) encodeResult(dst []byte, op string, codec Codec, v any) ([]byte, error) {
 	limit := s.nc.MaxPayload()
 	st, ok := v.(service.Stream)
 	if !ok {
-		return encodeValue(op, codec, v, limit)
+		return appendValue(dst, op, codec, v, limit)
 	}
 	return encodeWhole(op, codec, st, limit)
 }
