@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
+	"sync"
 
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/internal/faillog"
@@ -72,8 +73,12 @@ func bindArgs(req *service.Request, codec Codec, data []byte, m *rpcmap.Method, 
 		return nil
 	}
 	if codec == CodecGlyph {
-		var v any
-		if err := wire.UnmarshalConfig(data, &v, wire.DecodeConfig{Limits: limits, SpoolThreshold: -1}); err != nil {
+		p := anys.Get().(*any)
+		err := wire.UnmarshalConfig(data, p, wire.DecodeConfig{Limits: limits, SpoolThreshold: -1})
+		v := *p
+		*p = nil
+		anys.Put(p)
+		if err != nil {
 			return badPayload(err)
 		}
 		rpcmap.BindPayload(req, v)
@@ -85,6 +90,10 @@ func bindArgs(req *service.Request, codec Codec, data []byte, m *rpcmap.Method, 
 	}
 	return bindJSON(req, v, m)
 }
+
+// anys are the variables payloads are decoded into: a variable of its
+// own would cost each call an allocation.
+var anys = sync.Pool{New: func() any { return new(any) }}
 
 func badPayload(err error) *service.Error {
 	return &service.Error{Kind: service.KindInvalid, Message: "bad payload: " + err.Error(), Err: err}
