@@ -78,24 +78,37 @@ type Client struct {
 	status  chan nats.Status
 	next    atomic.Uint64
 	lost    atomic.Pointer[chan struct{}] // closed when the connection drops
-	mu      sync.Mutex                    // guards pending
-	pending map[string]*pendingCall
+	mu      sync.Mutex                    // guards pending, and sending to its calls
+	pending map[uint64]*pendingCall
+
+	subjects sync.Map                      // method → its subject
+	nsubject atomic.Int32                  // subjects stored
+	timeouts atomic.Pointer[timeoutHeader] // the Glyph-Timeout header sent last
+	msgs     sync.Pool                     // of *nats.Msg with a Header, for requests
+	unary    sync.Pool                     // of *pendingCall with a channel of one reply
 }
 
 // pendingCall is a call awaiting its replies.
 type pendingCall struct {
-	token   string
+	token   uint64
 	subject string
 	ch      chan *nats.Msg
 	overrun chan struct{} // for a stream, closed when a reply did not fit in ch
 	once    sync.Once
 }
 
+// timeoutHeader is the value of a Glyph-Timeout header: calls made
+// within the same millisecond of their deadlines share it.
+type timeoutHeader struct {
+	ms    int64
+	value []string
+}
+
 // NewClient returns a client calling over nc. It subscribes to its reply
 // inbox and watches the connection on its first call.
 func NewClient(nc *nats.Conn, opts ...ClientOption) *Client {
 	c := &Client{nc: nc, prefix: DefaultPrefix, codec: CodecGlyph, window: DefaultWindow, timeout: DefaultCallTimeout,
-		limits: wire.Limits{}.Resolved(), pending: map[string]*pendingCall{}}
+		limits: wire.Limits{}.Resolved(), pending: map[uint64]*pendingCall{}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -147,12 +160,17 @@ func (c *Client) Close() error {
 }
 
 // receive hands a reply to its call; replies to calls that ended are
-// dropped.
+// dropped. It sends with c.mu held, so that once close has removed a call
+// nothing more reaches its channel, and the channel can serve another
+// call.
 func (c *Client) receive(m *nats.Msg) {
-	token := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+	token, err := strconv.ParseUint(m.Subject[strings.LastIndexByte(m.Subject, '.')+1:], 36, 64)
+	if err != nil {
+		return
+	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	pc := c.pending[token]
-	c.mu.Unlock()
 	if pc == nil {
 		return
 	}
@@ -168,25 +186,39 @@ func (c *Client) receive(m *nats.Msg) {
 // open registers a call awaiting up to buffer replies at once; a stream's
 // call (stream) is told when more came.
 func (c *Client) open(buffer int, stream bool) *pendingCall {
-	b := make([]byte, 0, len(c.inbox)+14)
-	b = append(b, c.inbox...)
-	b = append(b, '.')
-	b = strconv.AppendUint(b, c.next.Add(1), 36)
-	subject := string(b)
-	pc := &pendingCall{token: subject[len(c.inbox)+1:], subject: subject, ch: make(chan *nats.Msg, buffer)}
-	if stream {
-		pc.overrun = make(chan struct{})
+	var pc *pendingCall
+	if buffer == 1 && !stream {
+		pc, _ = c.unary.Get().(*pendingCall)
 	}
+	if pc == nil {
+		pc = &pendingCall{ch: make(chan *nats.Msg, buffer)}
+		if stream {
+			pc.overrun = make(chan struct{})
+		}
+	}
+	pc.token = c.next.Add(1)
+	var b [64]byte
+	pc.subject = string(strconv.AppendUint(append(append(b[:0], c.inbox...), '.'), pc.token, 36))
 	c.mu.Lock()
 	c.pending[pc.token] = pc
 	c.mu.Unlock()
 	return pc
 }
 
+// close ends a call: replies still to come are dropped, and a unary
+// call's pendingCall serves another call.
 func (c *Client) close(pc *pendingCall) {
 	c.mu.Lock()
 	delete(c.pending, pc.token)
 	c.mu.Unlock()
+	if pc.overrun != nil || cap(pc.ch) != 1 {
+		return
+	}
+	select {
+	case <-pc.ch: // a reply that came after the call stopped waiting
+	default:
+	}
+	c.unary.Put(pc)
 }
 
 // Call calls method ("hello", "Search.run_query") with positional args
@@ -350,11 +382,12 @@ func (c *Client) request(ctx context.Context, method string, args []any, named m
 	case len(args) > 0:
 		payload = args
 	}
+	msg := c.newMsg()
 	var body []byte
 	if payload != nil {
 		var err error
 		if c.codec == CodecGlyph {
-			body, err = wire.Marshal(payload)
+			body, err = wire.AppendMarshal(msg.Data[:0], payload)
 		} else {
 			body, err = json.Marshal(payload)
 		}
@@ -362,7 +395,7 @@ func (c *Client) request(ctx context.Context, method string, args []any, named m
 			return nil, &service.Error{Op: method, Kind: service.KindInvalid, Message: "cannot encode the arguments: " + err.Error(), Err: err}
 		}
 	}
-	h := make(nats.Header, 2+len(c.header))
+	h := msg.Header
 	for _, kv := range c.header {
 		h[kv[0]] = append(h[kv[0]], kv[1])
 	}
@@ -375,12 +408,62 @@ func (c *Client) request(ctx context.Context, method string, args []any, named m
 	h[headerContentType] = contentTypes[c.codec]
 	if dl, ok := ctx.Deadline(); ok {
 		ms := (time.Until(dl) + time.Millisecond - 1) / time.Millisecond
-		h[headerTimeout] = []string{strconv.FormatInt(int64(max(ms, 1)), 10)}
+		h[headerTimeout] = c.timeoutHeader(int64(max(ms, 1)))
 	}
 	if window > 0 {
 		h[headerWindow] = []string{strconv.Itoa(window)}
 	}
-	return &nats.Msg{Subject: c.prefix + "." + method, Header: h, Data: body}, nil
+	msg.Subject, msg.Data = c.subject(method), body
+	return msg, nil
+}
+
+// newMsg returns a request message with an empty Header and Data, from
+// the client's pool: nats.go copies a message's headers and data into its
+// buffer while publishing, so a request (and the memory of its Data)
+// serves again once published.
+func (c *Client) newMsg() *nats.Msg {
+	if m, ok := c.msgs.Get().(*nats.Msg); ok {
+		return m
+	}
+	return &nats.Msg{Header: make(nats.Header, 2+len(c.header))}
+}
+
+// freeMsg returns a published request to the pool.
+func (c *Client) freeMsg(m *nats.Msg) {
+	h, data := m.Header, m.Data[:0]
+	if cap(data) > maxPooledBuf {
+		data = nil
+	}
+	clear(h)
+	*m = nats.Msg{Header: h, Data: data}
+	c.msgs.Put(m)
+}
+
+// subject returns the subject of method.
+func (c *Client) subject(method string) string {
+	if s, ok := c.subjects.Load(method); ok {
+		return s.(string)
+	}
+	s := c.prefix + "." + method
+	if c.nsubject.Add(1) <= maxSubjects {
+		c.subjects.Store(method, s)
+	}
+	return s
+}
+
+// maxSubjects bounds the subjects a client keeps.
+const maxSubjects = 1024
+
+// timeoutHeader returns the value of a Glyph-Timeout header of ms
+// milliseconds, shared by the calls of the same millisecond (nats.go
+// only reads it).
+func (c *Client) timeoutHeader(ms int64) []string {
+	if t := c.timeouts.Load(); t != nil && t.ms == ms {
+		return t.value
+	}
+	t := &timeoutHeader{ms: ms, value: []string{strconv.FormatInt(ms, 10)}}
+	c.timeouts.Store(t)
+	return t.value
 }
 
 // contentTypes are the Content-Type header values of the codecs, shared
@@ -426,7 +509,9 @@ func (c *Client) roundTrip(ctx context.Context, method string, msg *nats.Msg, pc
 		return nil, unavailable(method, fmt.Sprintf("not connected to nats (%s)", strings.ToLower(st.String())), nats.ErrDisconnected)
 	}
 	msg.Reply = pc.subject
-	if err := c.nc.PublishMsg(msg); err != nil {
+	err := c.nc.PublishMsg(msg)
+	c.freeMsg(msg)
+	if err != nil {
 		if errors.Is(err, nats.ErrMaxPayload) {
 			return nil, &service.Error{Op: method, Kind: service.KindTooLarge, Message: "the arguments are over the server's max_payload", Err: err}
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
+	"sync"
 
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/internal/faillog"
@@ -72,8 +73,12 @@ func bindArgs(req *service.Request, codec Codec, data []byte, m *rpcmap.Method, 
 		return nil
 	}
 	if codec == CodecGlyph {
-		var v any
-		if err := wire.UnmarshalConfig(data, &v, wire.DecodeConfig{Limits: limits, SpoolThreshold: -1}); err != nil {
+		p := anys.Get().(*any)
+		err := wire.UnmarshalConfig(data, p, wire.DecodeConfig{Limits: limits, SpoolThreshold: -1})
+		v := *p
+		*p = nil
+		anys.Put(p)
+		if err != nil {
 			return badPayload(err)
 		}
 		rpcmap.BindPayload(req, v)
@@ -85,6 +90,10 @@ func bindArgs(req *service.Request, codec Codec, data []byte, m *rpcmap.Method, 
 	}
 	return bindJSON(req, v, m)
 }
+
+// anys are the variables payloads are decoded into: a variable of its
+// own would cost each call an allocation.
+var anys = sync.Pool{New: func() any { return new(any) }}
 
 func badPayload(err error) *service.Error {
 	return &service.Error{Kind: service.KindInvalid, Message: "bad payload: " + err.Error(), Err: err}
@@ -130,13 +139,19 @@ func bindJSON(req *service.Request, v any, m *rpcmap.Method) error {
 // memory against maxBytes; a value over maxBytes encoded is
 // [service.KindTooLarge].
 func encodeValue(op string, codec Codec, v any, maxBytes int64) ([]byte, error) {
+	return appendValue(nil, op, codec, v, maxBytes)
+}
+
+// appendValue is encodeValue encoding a glyph value after dst.
+func appendValue(dst []byte, op string, codec Codec, v any, maxBytes int64) ([]byte, error) {
 	var b []byte
 	var err error
 	if codec == CodecGlyph {
-		if v, err = plainform.ReadBlobs(op, v, maxBytes, new(int64)); err != nil {
+		var total int64
+		if v, err = plainform.ReadBlobs(op, v, maxBytes, &total); err != nil {
 			return nil, err
 		}
-		if b, err = wire.Marshal(v); err != nil {
+		if b, err = wire.AppendMarshal(dst, v); err != nil {
 			return nil, &service.Error{Op: op, Kind: service.KindInternal, Message: "cannot encode the result: " + err.Error(), Err: err}
 		}
 	} else if b, err = encodeJSON(op, v, maxBytes); err != nil {

@@ -131,6 +131,7 @@ type Server struct {
 	lastDone  atomic.Int64   // when a worker last finished a call
 	flows     *flows
 	ctx       context.Context // ends when the server shuts down
+	values    context.Context // ctx without its cancelation, for deadlineCtx
 	cancel    context.CancelFunc
 
 	mu     sync.Mutex // guards closed and wg's Add
@@ -170,6 +171,7 @@ func NewServer(ctx context.Context, nc *nats.Conn, svc *service.Service, opts ..
 	}
 	s := &Server{nc: nc, svc: svc, cfg: cfg, sem: make(chan struct{}, cfg.maxConcurrent), calls: make(chan *nats.Msg, maxQueued), epoch: time.Now()}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.values = context.WithoutCancel(s.ctx)
 	if s.flows, err = newFlows(nc, cfg.maxWindow); err != nil {
 		return nil, err
 	}
@@ -271,9 +273,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // subsPerMethod is how many subscriptions in the queue group a method
 // has besides micro's: the NATS server spreads the calls over them, and
 // those that reach these go to a worker straight from the connection's
-// reader, with no goroutine between them (bench/README.md has the
-// figures).
-const subsPerMethod = 3
+// reader, with no goroutine between them. One serves best: three made
+// calls at concurrency 64 about a tenth slower, seven slower still
+// (bench/README.md has the figures).
+const subsPerMethod = 1
 
 // maxQueued bounds the calls waiting for a worker; the NATS connection
 // drops further calls to this server (a slow consumer) when it is full.
@@ -469,14 +472,15 @@ func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 	ep.stat.started()
 	codec, err := codecOf(hdr.Get(headerContentType))
 	window := 0
-	ctx, cancel := s.ctx, context.CancelFunc(func() {})
+	var ctx context.Context = s.ctx
+	var dl *deadlineCtx
 	if err == nil {
 		window, err = streamWindow(hdr.Get(headerWindow), s.cfg.maxWindow)
 	}
 	if err == nil {
-		ctx, cancel, err = withTimeout(peer.WithHeader(s.ctx, callHeader(hdr)), hdr.Get(headerTimeout))
+		ctx, dl, err = s.callContext(hdr)
 	}
-	defer cancel()
+	defer dl.cancel()
 	var res *service.Result
 	if err == nil {
 		req := &service.Request{Method: ep.HTTPMethod, Root: "/", Path: ep.Path, Header: hdr}
@@ -488,16 +492,19 @@ func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 	if err == nil {
 		res, err = s.follow(ctx, res, hdr)
 	}
-	var out *nats.Msg // the reply, sent once the call is counted
+	// The reply, sent once the call is counted: a body, or a message with
+	// headers.
+	var body []byte
+	var buf *[]byte // body's buffer, from bufs
+	var out *nats.Msg
+	unary := window == 0
 	switch {
 	case err != nil:
-	case window > 0:
+	case !unary:
 		err = s.sendStream(ctx, ep, reply, codec, window, res.Value)
 	default:
-		var body []byte
-		if body, err = s.encodeResult(ep.Name, codec, res.Value); err == nil {
-			out = &nats.Msg{Subject: reply, Data: body}
-		}
+		buf = bufs.Get().(*[]byte)
+		body, err = s.encodeResult((*buf)[:0], ep.Name, codec, res.Value)
 	}
 	if err != nil {
 		e := logFailure(ctx, s.log(), ep.subject, err)
@@ -505,11 +512,35 @@ func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 		out = errorMsg(reply, codec, e, nil)
 	}
 	ep.stat.served(time.Since(start))
-	if out != nil && reply != "" {
-		if err := s.nc.PublishMsg(out); err != nil {
-			s.log().Warn("hypernats: cannot send the reply", slog.String("subject", ep.subject), slog.String("error", err.Error()))
-		}
+	if reply == "" || (out == nil && !unary) {
+		return
 	}
+	if out != nil {
+		err = s.nc.PublishMsg(out)
+	} else {
+		err = s.nc.Publish(reply, body)
+		freeBuf(buf, body)
+	}
+	if err != nil {
+		s.log().Warn("hypernats: cannot send the reply", slog.String("subject", ep.subject), slog.String("error", err.Error()))
+	}
+}
+
+// bufs are buffers for encoding replies: nats.go copies a message's data
+// while publishing it, so a reply's buffer serves again once it is sent.
+var bufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBuf bounds the buffers kept in bufs.
+const maxPooledBuf = 64 << 10
+
+// freeBuf returns buf to bufs, keeping the memory of the body encoded in
+// it.
+func freeBuf(buf *[]byte, body []byte) {
+	if cap(body) > maxPooledBuf {
+		return
+	}
+	*buf = body[:0]
+	bufs.Put(buf)
 }
 
 // noCallbacks resolves a callback argument: they do not travel over NATS.
@@ -520,12 +551,19 @@ func noCallbacks(any) (service.CallbackFunc, error) {
 // encodeResult encodes a reply: a streamed result sent whole is its
 // items as one list, encoded item by item so that the items never take
 // more memory than a message may carry.
-func (s *Server) encodeResult(op string, codec Codec, v any) ([]byte, error) {
+func (s *Server) encodeResult(dst []byte, op string, codec Codec, v any) ([]byte, error) {
 	limit := s.nc.MaxPayload()
 	st, ok := v.(service.Stream)
 	if !ok {
-		return encodeValue(op, codec, v, limit)
+		return appendValue(dst, op, codec, v, limit)
 	}
+	return encodeWhole(op, codec, st, limit)
+}
+
+// encodeWhole encodes a streamed result as one list of at most limit
+// bytes (a function of its own: the loop over the stream costs
+// allocations that encoding a value need not pay).
+func encodeWhole(op string, codec Codec, st service.Stream, limit int64) ([]byte, error) {
 	open, sep, end := "L", "", ";"
 	if codec == CodecJSON {
 		open, sep, end = "[", ",", "]"
@@ -612,17 +650,20 @@ func callHeader(h nats.Header) map[string]string {
 	return out
 }
 
-// withTimeout returns ctx with the deadline of a Glyph-Timeout header.
-func withTimeout(ctx context.Context, h string) (context.Context, context.CancelFunc, error) {
+// callContext returns the context of a call: the server's, with the
+// call's headers ([peer.Header]) and the deadline of its Glyph-Timeout
+// header, if it has one (dl, to cancel once the call is over).
+func (s *Server) callContext(hdr nats.Header) (ctx context.Context, dl *deadlineCtx, err error) {
+	h := hdr.Get(headerTimeout)
 	if h == "" {
-		return ctx, func() {}, nil
+		return peer.WithHeader(s.ctx, callHeader(hdr)), nil, nil
 	}
 	ms, err := strconv.ParseInt(h, 10, 64)
 	if err != nil || ms < 0 || ms > int64(24*time.Hour/time.Millisecond) {
-		return ctx, func() {}, &service.Error{Kind: service.KindInvalid, Message: fmt.Sprintf("bad %s header %q: milliseconds, at most a day", headerTimeout, short(h))}
+		return s.ctx, nil, &service.Error{Kind: service.KindInvalid, Message: fmt.Sprintf("bad %s header %q: milliseconds, at most a day", headerTimeout, short(h))}
 	}
-	c, cancel := context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
-	return c, cancel, nil
+	dl = withDeadline(peer.WithHeader(s.values, callHeader(hdr)), s.ctx, time.Now().Add(time.Duration(ms)*time.Millisecond))
+	return dl, dl, nil
 }
 
 // streamWindow reads a Glyph-Stream-Window header: 0 without one, else
