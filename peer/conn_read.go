@@ -225,7 +225,6 @@ func (c *Conn) incoming(env *Envelope) {
 	}
 	var refuse error
 	var h Handler
-	admitted := false
 	switch {
 	case c.closing || c.ended:
 		refuse = opErrorf(env.Method, service.KindUnavailable, "connection shutting down")
@@ -239,8 +238,6 @@ func (c *Conn) incoming(env *Envelope) {
 		// those served and lingering, and those whose last reply is on its
 		// way: a caller that never ends them is refused new calls.
 		refuse = opErrorf(env.Method, service.KindOverloaded, "too many answered calls whose arguments never ended (%d)", len(c.in))
-	case !func() bool { admitted = c.admitInbound(c.rxSize); return admitted }():
-		refuse = opErrorf(env.Method, service.KindOverloaded, "requests waiting for their handlers over the limit of %d bytes", c.cfg.MaxInboundBytes)
 	default:
 		if r, ok := c.handlers[env.Method]; ok {
 			h = r.h
@@ -250,10 +247,11 @@ func (c *Conn) incoming(env *Envelope) {
 			refuse = errorf(service.KindNotFound, "method not found: %s", env.Method)
 		}
 	}
+	// Counted last, once nothing else refuses the call.
+	if refuse == nil && !c.admitInbound(c.rxSize) {
+		refuse = opErrorf(env.Method, service.KindOverloaded, "requests waiting for their handlers over the limit of %d bytes", c.cfg.MaxInboundBytes)
+	}
 	if refuse != nil {
-		if admitted {
-			c.releaseInbound(c.rxSize)
-		}
 		if env.ID != 0 && env.More {
 			c.refuseLocked(env.ID)
 		}
