@@ -145,15 +145,7 @@ func (s *Store) list(ctx context.Context, op, query string, args ...any) ([]stor
 		return nil, err
 	}
 	defer rows.Close()
-	var out []store.Meta
-	for rows.Next() {
-		m, err := scanMeta(op, rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return storeimpl.ScanAll(op, rows)
 }
 
 // Cursor returns the newest sequence number; see [store.Store.Cursor].

@@ -40,3 +40,24 @@ func ScanMeta(op string, scan func(dest ...any) error, extra ...any) (store.Meta
 	}
 	return m, nil
 }
+
+// Rows is what ScanAll reads: the rows of a query, as database/sql's and
+// pgx's are.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ScanAll reads every row of rows with [ScanMeta].
+func ScanAll(op string, rows Rows) ([]store.Meta, error) {
+	var out []store.Meta
+	for rows.Next() {
+		m, err := ScanMeta(op, rows.Scan)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
