@@ -163,23 +163,36 @@ func BenchmarkObjectsStream(b *testing.B) {
 	for b.Loop() {
 		runtime.GC()
 		stop := heapPeak()
-		f, err := os.Create(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		addr, err := record.Seal(f, &zeroReader{n: size}, key)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			b.Fatal(err)
-		}
-		n, err := record.Open(io.Discard, f, addr, key)
+		f, addr := sealToFile(b, path, size, key)
+		openAll(b, f, addr, key, size)
 		f.Close()
-		if err != nil || n != size {
-			b.Fatalf("opened %d bytes: %v", n, err)
-		}
 		peak = max(peak, stop())
 	}
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+// sealToFile seals size zero bytes with key into a new file at path and
+// returns it, positioned at its start, with the container's address.
+func sealToFile(b *testing.B, path string, size int64, key record.EpochKey) (*os.File, record.Address) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr, err := record.Seal(f, &zeroReader{n: size}, key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		b.Fatal(err)
+	}
+	return f, addr
+}
+
+// openAll opens the container addr that r holds and checks that it held
+// size bytes.
+func openAll(b *testing.B, r io.Reader, addr record.Address, key record.EpochKey, size int64) {
+	n, err := record.Open(io.Discard, r, addr, key)
+	if err != nil || n != size {
+		b.Fatalf("opened %d bytes: %v", n, err)
+	}
 }
