@@ -227,39 +227,36 @@ func (b *Binding) setArgs(call *Call, e *expectation, args []any) error {
 	if len(args) != 1 {
 		return &service.Error{Op: b.iface + "." + e.name, Kind: service.KindInvalid, Message: fmt.Sprintf("takes one %s, got %d arguments", e.byName, len(args))}
 	}
-	named, inOrder, err := fieldsOf(args[0])
+	named, arg, err := fieldsOf(args[0])
 	if err != nil {
 		return &service.Error{Op: b.iface + "." + e.name, Kind: service.KindInvalid, Message: err.Error()}
 	}
-	call.Named, call.InOrder = named, inOrder
+	call.Named, call.arg = named, arg
 	return nil
 }
 
 // fieldsOf returns a struct's fields as the wire names them, leaving out
-// the optional ones that are zero, and every field's value in order.
-func fieldsOf(v any) (named map[string]any, inOrder []any, err error) {
+// the optional ones that are zero, and the struct itself.
+func fieldsOf(v any) (named map[string]any, arg reflect.Value, err error) {
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
 		rv = rv.Elem()
 	}
 	if rv.Kind() != reflect.Struct {
-		return nil, nil, fmt.Errorf("expected a struct, got %T", v)
+		return nil, reflect.Value{}, fmt.Errorf("expected a struct, got %T", v)
 	}
 	named = map[string]any{}
 	for _, f := range wire.Fields(rv.Type()) {
 		fv, err := rv.FieldByIndexErr(f.Index)
 		if err != nil {
-			// Behind a nil embedded pointer: not set.
-			inOrder = append(inOrder, reflect.Zero(f.Type).Interface())
-			continue
+			continue // behind a nil embedded pointer: not set
 		}
-		inOrder = append(inOrder, fv.Interface())
 		if (slices.Contains(f.Options, "omitempty") || slices.Contains(f.Options, "optional")) && fv.IsZero() {
 			continue
 		}
 		named[f.Name] = fv.Interface()
 	}
-	return named, inOrder, nil
+	return named, rv, nil
 }
 
 // invoke routes one call: it picks a provider, checks the arguments

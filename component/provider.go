@@ -7,11 +7,13 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/wire"
 )
 
 // Provider is one place that serves component interfaces, reached over
@@ -66,10 +68,8 @@ type Call struct {
 	// caller's Go values, already checked against the inputs' types.
 	Args  []any
 	Named map[string]any
-	// InOrder, with Named, is every field of the struct in order, those
-	// Named leaves out (optional and zero) included: the arguments by
-	// position for a transport that has no names (XML-RPC).
-	InOrder []any
+	// arg is the struct whose fields Named holds, for InOrder.
+	arg reflect.Value
 	// Header is the call's metadata: trace context, identity, as
 	// [client.WithCallHeader] put it in the caller's context. The
 	// providers over package client send it from the context itself.
@@ -78,6 +78,27 @@ type Call struct {
 	Result any
 	// ReadOnly says the method is safe (a GET over HTTP).
 	ReadOnly bool
+}
+
+// InOrder returns, for a call whose arguments are Named, every field of
+// the caller's struct in order, those Named leaves out (optional and
+// zero) included: the arguments by position for a transport that has no
+// names (XML-RPC). It is nil for a call with positional arguments.
+func (c *Call) InOrder() []any {
+	if !c.arg.IsValid() {
+		return nil
+	}
+	var out []any
+	for _, f := range wire.Fields(c.arg.Type()) {
+		fv, err := c.arg.FieldByIndexErr(f.Index)
+		if err != nil {
+			// Behind a nil embedded pointer: not set.
+			out = append(out, reflect.Zero(f.Type).Interface())
+			continue
+		}
+		out = append(out, fv.Interface())
+	}
+	return out
 }
 
 // Path returns the method's path under the service root, as package

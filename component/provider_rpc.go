@@ -78,7 +78,7 @@ func (p *methodProvider) Close() error {
 func (p *methodProvider) Call(ctx context.Context, call *Call) error {
 	args, named := call.Args, call.Named
 	if p.positional && named != nil {
-		args, named = call.InOrder, nil
+		args, named = call.InOrder(), nil
 	}
 	var plain any
 	err := p.c.Call(ctx, call.Interface+"."+call.Method, args, named, &plain)
