@@ -33,6 +33,11 @@ type Conn struct {
 	// sendSlots holds a token per sender encoding a frame (waitSend).
 	sendSlots chan struct{}
 	lastRecv  atomic.Int64 // unix nanoseconds of the last frame read
+	// callEnded is when the last call in either direction ended, in unix
+	// nanoseconds: the idle clock (watch) runs from the later of it and
+	// lastRecv, so a call's reply is written before its connection can
+	// count as idle however long the call took.
+	callEnded atomic.Int64
 	stats     connStats
 	// inbound is what the remote's messages held for handlers count
 	// towards MaxInboundBytes (admitInbound).

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io"
+	"time"
 
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -38,6 +39,7 @@ func (c *Conn) removeOut(id uint64, s *ClientStream) {
 	c.mu.Lock()
 	if c.out[id] == s {
 		delete(c.out, id)
+		c.callEnded.Store(time.Now().UnixNano())
 		c.checkDrainedLocked()
 	}
 	c.mu.Unlock()
@@ -47,6 +49,7 @@ func (c *Conn) removeIn(id uint64, s *ServerStream) {
 	c.mu.Lock()
 	if c.in[id] == s {
 		delete(c.in, id)
+		c.callEnded.Store(time.Now().UnixNano())
 	}
 	c.mu.Unlock()
 }

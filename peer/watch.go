@@ -24,8 +24,8 @@ func (c *Conn) outboundRoom() bool {
 
 // watch closes the connection when a batch has been written for longer
 // than StallTimeout (the remote reads nothing of what it is sent), and
-// when it has been idle for IdleTimeout: nothing read and no call in
-// flight either way.
+// when it has been idle for IdleTimeout: nothing read, no call in flight
+// either way and none ended in that time (its reply may still be queued).
 func (c *Conn) watch() {
 	stall, idle := c.cfg.StallTimeout, c.cfg.IdleTimeout
 	every := stall
@@ -43,7 +43,8 @@ func (c *Conn) watch() {
 				c.fail(errorf(service.KindOverloaded, "the remote read nothing of what it was sent for %v", stall))
 				return
 			}
-			if idle > 0 && now.Sub(time.Unix(0, c.lastRecv.Load())) > idle && c.inFlight() == 0 {
+			last := max(c.lastRecv.Load(), c.callEnded.Load())
+			if idle > 0 && now.Sub(time.Unix(0, last)) > idle && c.inFlight() == 0 {
 				c.fail(errorf(service.KindUnavailable, "idle for %v", idle))
 				return
 			}
