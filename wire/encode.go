@@ -80,6 +80,7 @@ type Encoder struct {
 	w         io.Writer
 	chunkSize int
 	chunk     []byte
+	pooled    bool // chunk came from chunkPool
 
 	// e builds the root object of each message. The Encoder keeps its
 	// own instead of taking one from encPool per message, which after a
@@ -101,6 +102,7 @@ func NewEncoder(w io.Writer) *Encoder {
 // 64 KiB).
 func (enc *Encoder) SetChunkSize(n int) {
 	if n > 0 {
+		enc.releaseChunk()
 		enc.chunkSize = n
 		enc.chunk = nil
 	}
@@ -118,6 +120,7 @@ func (enc *Encoder) Encode(v any) error {
 	if _, err := enc.w.Write(e.buf); err != nil {
 		return err
 	}
+	defer enc.releaseChunk()
 	for i, b := range e.blobs {
 		if err := enc.writeBlob(i, b); err != nil {
 			return err
@@ -126,11 +129,39 @@ func (enc *Encoder) Encode(v any) error {
 	return nil
 }
 
+// chunkPool holds chunk buffers of the default chunk size.
+var chunkPool = sync.Pool{New: func() any {
+	b := make([]byte, chunkHeadroom+defaultChunkSize+1)
+	return &b
+}}
+
+// releaseChunk gives a pooled chunk buffer back.
+func (enc *Encoder) releaseChunk() {
+	if enc.pooled {
+		b := enc.chunk
+		chunkPool.Put(&b)
+		enc.chunk, enc.pooled = nil, false
+	}
+}
+
 const chunkHeadroom = 48 // room for `c<id>:<len>:` before the data
 
 func (enc *Encoder) writeBlob(id int, b *Blob) error {
-	if enc.chunk == nil {
-		enc.chunk = make([]byte, chunkHeadroom+enc.chunkSize+1)
+	// The chunk buffer is as large as a chunk of this blob can be: a
+	// blob whose bytes are known and short needs no 64 KiB. A full one
+	// comes from chunkPool and goes back when Encode returns, so that
+	// short-lived encoders (one per record sealed) share them.
+	size := enc.chunkSize
+	if b.hasData {
+		size = max(min(size, len(b.data)), 1)
+	}
+	if len(enc.chunk) < chunkHeadroom+size+1 {
+		if size == defaultChunkSize {
+			enc.chunk = *chunkPool.Get().(*[]byte)
+			enc.pooled = true
+		} else {
+			enc.chunk = make([]byte, chunkHeadroom+size+1)
+		}
 	}
 	r := b.source()
 	defer closeSource(b)
@@ -138,7 +169,7 @@ func (enc *Encoder) writeBlob(id int, b *Blob) error {
 	for {
 		// One Read per chunk: a slow source (a pipe, a live feed) is sent
 		// as it produces, not when 64 KiB have piled up.
-		n, err := r.Read(enc.chunk[chunkHeadroom : chunkHeadroom+enc.chunkSize])
+		n, err := r.Read(enc.chunk[chunkHeadroom : chunkHeadroom+size])
 		if n == 0 && err == nil {
 			if empty++; empty > 100 {
 				return io.ErrNoProgress
