@@ -137,7 +137,14 @@ func (r *containerReader) finish() (Address, error) {
 	if err := r.dec.Finish(); err != nil {
 		return Address{}, streamError(err)
 	}
-	extra, err := io.Copy(io.Discard, io.MultiReader(r.dec.Buffered(), r.tee))
+	// Each on its own: io.MultiReader would bring a 32 KiB buffer of its
+	// own to every container, where io.Discard reuses pooled ones.
+	extra, err := io.Copy(io.Discard, r.dec.Buffered())
+	if err != nil {
+		return Address{}, err
+	}
+	more, err := io.Copy(io.Discard, r.tee)
+	extra += more
 	if err != nil {
 		return Address{}, err
 	}
@@ -320,7 +327,9 @@ func newCanonicalHash(c *container) (*canonicalHash, error) {
 	}
 	h := sha256.New()
 	h.Write(bytes.TrimSuffix(b, endChunk)) // the root, without its empty blob's end
-	return &canonicalHash{h: h, chunk: make([]byte, 0, wireChunk)}, nil
+	// chunk grows to what the content needs, up to wireChunk: most
+	// containers are far smaller.
+	return &canonicalHash{h: h}, nil
 }
 
 var endChunk = []byte("c0;")
