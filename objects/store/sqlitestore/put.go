@@ -182,13 +182,14 @@ func (s *Store) tryGroup(ctx context.Context, group []*writeReq) (bool, error) {
 		return false, err
 	}
 	defer tx.Rollback()
+	g := newGroupRows()
 	for _, r := range group {
 		r.puts = r.puts[:0]
 		for i, it := range r.items[:r.limit] {
 			err := r.ctx.Err()
 			if err == nil {
 				var put store.Put
-				put, err = s.insert(ctx, tx, it.Meta, r.recs[i])
+				put, err = s.insert(ctx, tx, g, it.Meta, r.recs[i])
 				r.puts = append(r.puts, put)
 			}
 			if err != nil {
@@ -198,7 +199,60 @@ func (s *Store) tryGroup(ctx context.Context, group []*writeReq) (bool, error) {
 			}
 		}
 	}
+	if err := s.writeGroupRows(ctx, tx, g); err != nil {
+		return false, err
+	}
 	return true, tx.Commit()
+}
+
+// groupRows is what the records of a group change in the heads and
+// usage tables, written once per object and owner when the group ends
+// (writeGroupRows) instead of once per record: a group is mostly one
+// writer's frames and containers, and these were two of a record's five
+// statements.
+type groupRows struct {
+	heads map[string]storeimpl.Head // by object
+	usage map[string]store.Usage    // added, by owner
+	order []string                  // owners in the order they came, for a deterministic write
+	objs  []string                  // objects likewise
+}
+
+func newGroupRows() *groupRows {
+	return &groupRows{heads: map[string]storeimpl.Head{}, usage: map[string]store.Usage{}}
+}
+
+func (g *groupRows) setHead(object store.Addr, h storeimpl.Head) {
+	if _, ok := g.heads[string(object)]; !ok {
+		g.objs = append(g.objs, string(object))
+	}
+	g.heads[string(object)] = h
+}
+
+func (g *groupRows) addUsage(owner store.Addr, size int64) {
+	u, ok := g.usage[string(owner)]
+	if !ok {
+		g.order = append(g.order, string(owner))
+	}
+	u.Bytes += size
+	u.Records++
+	g.usage[string(owner)] = u
+}
+
+// writeGroupRows writes the heads and usage that g holds in tx.
+func (s *Store) writeGroupRows(ctx context.Context, tx *sql.Tx, g *groupRows) error {
+	for _, o := range g.objs {
+		h := g.heads[o]
+		if _, err := tx.StmtContext(ctx, s.stmts[sqlHead]).ExecContext(ctx, []byte(o), []byte(h.Frame), int64(h.Counter)); err != nil {
+			return err
+		}
+	}
+	for _, o := range g.order {
+		u := g.usage[o]
+		if _, err := tx.StmtContext(ctx, s.stmts[sqlUsage]).ExecContext(ctx, []byte(o), u.Bytes, u.Records); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // receive reads the body: into memory up to the inline limit, else into a
@@ -260,15 +314,16 @@ const (
 	sqlEdge = "INSERT INTO edges (src, target, seq) VALUES (?, ?, ?)"
 	sqlHead = `INSERT INTO heads (object, frame, counter) VALUES (?, ?, ?)
 		ON CONFLICT (object) DO UPDATE SET frame = excluded.frame, counter = excluded.counter`
-	sqlUsage = `INSERT INTO usage (owner, bytes, records) VALUES (?, ?, 1)
-		ON CONFLICT (owner) DO UPDATE SET bytes = bytes + excluded.bytes, records = records + 1`
+	sqlUsage = `INSERT INTO usage (owner, bytes, records) VALUES (?, ?, ?)
+		ON CONFLICT (owner) DO UPDATE SET bytes = bytes + excluded.bytes, records = records + excluded.records`
 	sqlUsageOf = "SELECT bytes, records FROM usage WHERE owner = ?"
 )
 
 // insert writes the record's rows in tx, with writeMu held: the checks
 // that need the database (existence, tombstones, the head, the quota),
-// then the record, its edges, the head and the owner's usage.
-func (s *Store) insert(ctx context.Context, tx *sql.Tx, m store.Meta, rec received) (store.Put, error) {
+// then the record and its edges; the head and the owner's usage go to g,
+// whose values count before the tables'.
+func (s *Store) insert(ctx context.Context, tx *sql.Tx, g *groupRows, m store.Meta, rec received) (store.Put, error) {
 	const op = "store.Put"
 	var (
 		seq                    sql.NullInt64
@@ -295,7 +350,9 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, m store.Meta, rec receiv
 			return store.Put{}, store.Errorf(op, store.ErrDebound, "object %s was deleted", m.Object)
 		}
 		var head *storeimpl.Head
-		if headCounter.Valid {
+		if h, ok := g.heads[string(m.Object)]; ok {
+			head = &h
+		} else if headCounter.Valid {
 			head = &storeimpl.Head{Frame: headFrame, Counter: uint64(headCounter.Int64)}
 		}
 		if err := storeimpl.CheckFrame(head, m); err != nil {
@@ -311,6 +368,8 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, m store.Meta, rec receiv
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return store.Put{}, err
 		}
+		added := g.usage[string(m.Owner)]
+		u.Bytes, u.Records = u.Bytes+added.Bytes, u.Records+added.Records
 		if err := storeimpl.CheckQuota(q, u, m); err != nil {
 			return store.Put{}, err
 		}
@@ -351,13 +410,9 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, m store.Meta, rec receiv
 		}
 	}
 	if m.Kind == store.KindFrame {
-		if _, err := tx.StmtContext(ctx, s.stmts[sqlHead]).ExecContext(ctx, []byte(m.Object), []byte(m.Addr), int64(m.Counter)); err != nil {
-			return store.Put{}, err
-		}
+		g.setHead(m.Object, storeimpl.Head{Frame: m.Addr, Counter: m.Counter})
 	}
-	if _, err := tx.StmtContext(ctx, s.stmts[sqlUsage]).ExecContext(ctx, []byte(m.Owner), m.Size); err != nil {
-		return store.Put{}, err
-	}
+	g.addUsage(m.Owner, m.Size)
 	return store.Put{Seq: uint64(id)}, nil
 }
 
