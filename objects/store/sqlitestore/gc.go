@@ -13,7 +13,8 @@ import (
 
 // gcMark fills gc_dead with the records that nothing keeps alive: what is
 // not reachable from the roots of the package doc of store over links
-// (targets, and a dynamic object's id to its head frame).
+// (targets, found through the record's seq, and a dynamic object's id to
+// its head frame); the view links says the same for people.
 const gcMark = `WITH RECURSIVE live(a) AS (
 	SELECT addr FROM records WHERE kind = 1
 	UNION SELECT r.addr FROM records r WHERE r.kind IN (4, 6)
@@ -23,7 +24,8 @@ const gcMark = `WITH RECURSIVE live(a) AS (
 	UNION SELECT r.addr FROM records r WHERE r.kind = 5 AND r.stored >= ?
 		AND NOT EXISTS (SELECT 1 FROM records d WHERE d.kind = 5 AND d.object = r.addr)
 	UNION SELECT addr FROM records WHERE stored >= ?
-	UNION SELECT l.target FROM links l JOIN live ON l.src = live.a
+	UNION SELECT e.target FROM live JOIN records r ON r.addr = live.a JOIN edges e ON e.seq = r.seq
+	UNION SELECT h.frame FROM live JOIN heads h ON h.object = live.a
 )
 INSERT INTO gc_dead (seq, addr, owner, size, sha, file)
 SELECT seq, addr, owner, size, sha, body IS NULL FROM records WHERE addr NOT IN (SELECT a FROM live)`

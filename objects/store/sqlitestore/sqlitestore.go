@@ -208,6 +208,13 @@ var migrations = []string{
 	// the object (a dynamic object's frames share its id as object, and
 	// every Put of a frame asks whether its object is debound).
 	`CREATE INDEX records_debinding ON records (object) WHERE kind = 5;`,
+	// 3: edges are found through their record's seq (edges_seq), not by
+	// the record's address: an index on random addresses cost every
+	// stored frame a page write of its own at commit.
+	`DROP INDEX edges_src;
+	DROP VIEW links;
+	CREATE VIEW links AS SELECT r.addr AS src, e.target AS target FROM edges e JOIN records r ON r.seq = e.seq
+		UNION ALL SELECT object, frame FROM heads;`,
 }
 
 // SchemaVersion is the schema version this package writes.

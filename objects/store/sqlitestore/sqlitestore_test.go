@@ -189,3 +189,57 @@ func TestGCOrphanFiles(t *testing.T) {
 		rc.Close()
 	}
 }
+
+// A store written with schema version 2 (edges found by their source's
+// address) opens with version 3 and keeps what it holds: the migration
+// runs, and a collection still follows a frame to its container.
+func TestMigrateFromVersion2(t *testing.T) {
+	dir := t.TempDir()
+	clock := storetest.NewClock()
+	opts := []store.Option{store.WithClock(clock.Now), store.WithGrace(time.Minute)}
+	s, err := sqlitestore.Open(bg, dir, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	object := storetest.Addr("object")
+	c := storetest.Container("alice", "content")
+	f := storetest.Frame("alice", object, 0, nil, c, "frame")
+	storetest.MustPut(t, s, c)
+	storetest.MustPut(t, s, f)
+	s.Close()
+	setColumn(t, dir, `CREATE INDEX edges_src ON edges (src);
+		DROP VIEW links;
+		CREATE VIEW links AS SELECT src, target FROM edges UNION ALL SELECT object, frame FROM heads;
+		PRAGMA user_version = 2`)
+
+	clock.Advance(time.Hour) // past the grace: only links keep the records
+	s, err = sqlitestore.Open(bg, dir, opts...)
+	if err != nil {
+		t.Fatalf("Open of a version 2 store: %v", err)
+	}
+	defer s.Close()
+	if st, err := s.GC(bg); err != nil || st.Records != 0 {
+		t.Fatalf("GC after the migration = %+v, %v; want nothing removed", st, err)
+	}
+	if _, err := s.Stat(bg, c.Meta.Addr); err != nil {
+		t.Errorf("the container after the migration: %v", err)
+	}
+	if h, err := s.Head(bg, object); err != nil || !bytes.Equal(h.Addr, f.Meta.Addr) {
+		t.Errorf("Head after the migration = %v, %v", h.Addr, err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "objects.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v, idx, links int
+	if err := db.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != sqlitestore.SchemaVersion {
+		t.Errorf("user_version = %d, %v; want %d", v, err, sqlitestore.SchemaVersion)
+	}
+	if err := db.QueryRow("SELECT count(*) FROM sqlite_master WHERE name = 'edges_src'").Scan(&idx); err != nil || idx != 0 {
+		t.Errorf("edges_src after the migration: %d, %v", idx, err)
+	}
+	if err := db.QueryRow("SELECT count(*) FROM links WHERE src = ? AND target = ?", []byte(f.Meta.Addr), []byte(c.Meta.Addr)).Scan(&links); err != nil || links != 1 {
+		t.Errorf("the links view has the frame's link %d times, %v", links, err)
+	}
+}
