@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -122,6 +123,80 @@ func BenchmarkNATS(b *testing.B) {
 	for _, s := range systems {
 		b.Run("conc=64/sys="+s.name, func(b *testing.B) { natsCalls(b, s, concurrency) })
 	}
+	b.Run("conc=64/interleaved", func(b *testing.B) { natsInterleaved(b, glyph, plain, concurrency) })
+	b.Run("conc=64/interleaved-inline", func(b *testing.B) { natsInterleaved(b, inline, plain, concurrency) })
+}
+
+// natsInterleaved compares two systems in alternating rounds of calls
+// from g goroutines, b.N rounds of 4,000 calls each (the first system
+// first in even rounds, second in odd ones), so that both see the same
+// machine: a shared VM's speed drifts by more than the difference
+// measured within the seconds that separate two sub-benchmarks. It
+// reports each system's calls/s and p50 over all its rounds, and the
+// medians over the rounds of first/second of a round's time
+// (calls-ratio) and of its p50 (p50-ratio): above 1, the first is
+// slower.
+func natsInterleaved(b *testing.B, first, second natsSystem, g int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	const calls = 4000
+	round := func(s natsSystem) (elapsed time.Duration, lat []time.Duration) {
+		var mu sync.Mutex
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		t0 := time.Now()
+		for range g {
+			wg.Go(func() {
+				var ds []time.Duration
+				for next.Add(1) <= calls {
+					t := time.Now()
+					got, err := s.call(ctx)
+					ds = append(ds, time.Since(t))
+					if err != nil || got != "Hello bob" {
+						b.Errorf("%s: got %q, %v", s.name, got, err)
+						return
+					}
+				}
+				mu.Lock()
+				lat = append(lat, ds...)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		elapsed = time.Since(t0)
+		slices.Sort(lat)
+		return elapsed, lat
+	}
+	round(first) // warm both
+	round(second)
+	var elapsed [2]time.Duration
+	var all [2][]time.Duration
+	var callsRatio, p50Ratio []float64
+	for i := 0; b.Loop(); i++ {
+		var e [2]time.Duration
+		var p50 [2]time.Duration
+		for k := range 2 {
+			j := k ^ (i & 1)
+			var lat []time.Duration
+			e[j], lat = round([]natsSystem{first, second}[j])
+			p50[j] = percentile(lat, 50)
+			elapsed[j] += e[j]
+			all[j] = append(all[j], lat...)
+		}
+		callsRatio = append(callsRatio, float64(e[0])/float64(e[1]))
+		p50Ratio = append(p50Ratio, float64(p50[0])/float64(p50[1]))
+	}
+	median := func(xs []float64) float64 {
+		slices.Sort(xs)
+		return xs[len(xs)/2]
+	}
+	for j, s := range []natsSystem{first, second} {
+		slices.Sort(all[j])
+		b.ReportMetric(float64(b.N*calls)/elapsed[j].Seconds(), s.name+"-calls/s")
+		b.ReportMetric(float64(percentile(all[j], 50)), s.name+"-p50-ns")
+	}
+	b.ReportMetric(median(callsRatio), "calls-ratio")
+	b.ReportMetric(median(p50Ratio), "p50-ratio")
 }
 
 // natsCalls makes b.N calls from g goroutines and reports the calls per
