@@ -90,17 +90,17 @@ func forwarder(b *component.Binding, s *component.Signature, h headerPolicy) (an
 	ft := reflect.FuncOf(in, out, false)
 	name := s.Name
 	fn := reflect.MakeFunc(ft, func(args []reflect.Value) []reflect.Value {
-		ctx := h.context(args[0].Interface().(context.Context))
+		ctx, cancel := h.callContext(args[0].Interface().(context.Context))
 		vals := make([]any, len(args)-1)
 		for i, a := range args[1:] {
 			vals[i] = a.Interface()
 		}
-		switch len(out) {
-		case 1:
-			return []reflect.Value{errValue(b.Call(ctx, name, vals, nil))}
-		}
 		if s.Streams {
-			return []reflect.Value{reflect.ValueOf(iter.Seq2[any, error](b.Stream(ctx, name, vals))), errValue(nil)}
+			return []reflect.Value{reflect.ValueOf(streamThenCancel(b.Stream(ctx, name, vals), cancel)), errValue(nil)}
+		}
+		defer cancel()
+		if len(out) == 1 {
+			return []reflect.Value{errValue(b.Call(ctx, name, vals, nil))}
 		}
 		res := reflect.New(resultType)
 		if err := b.Call(ctx, name, vals, res.Interface()); err != nil {
@@ -142,16 +142,52 @@ type headerPolicy struct {
 	drop map[string]bool // canonical names
 }
 
-// context returns ctx carrying the headers of the request being served
-// that the policy passes on, as call headers ([client.WithCallHeader]).
-func (h headerPolicy) context(ctx context.Context) context.Context {
+// callContext returns the context of the forwarded call: the deadline
+// and cancellation of ctx, the request being served, and of its headers
+// those the policy passes on, as call headers ([client.WithCallHeader]).
+// Nothing else of ctx goes along: a transport that passes its incoming
+// headers on by itself (peers do) finds none there. Call cancel when the
+// forwarded call is over.
+func (h headerPolicy) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	var (
+		out    context.Context
+		cancel context.CancelFunc
+	)
+	if d, ok := ctx.Deadline(); ok {
+		out, cancel = context.WithDeadline(context.Background(), d)
+	} else {
+		out, cancel = context.WithCancel(context.Background())
+	}
+	stop := context.AfterFunc(ctx, cancel)
+	var pass http.Header
 	for k, vs := range service.RequestHeader(ctx) {
-		if h.drop[http.CanonicalHeaderKey(k)] {
+		k = http.CanonicalHeaderKey(k)
+		if h.drop[k] {
 			continue
 		}
+		if pass == nil {
+			pass = http.Header{}
+		}
+		pass[k] = append(pass[k], vs...)
+	}
+	for k, vs := range pass {
 		for _, v := range vs {
-			ctx = client.WithCallHeader(ctx, k, v)
+			out = client.WithCallHeader(out, k, v)
 		}
 	}
-	return ctx
+	return out, func() { stop(); cancel() }
+}
+
+// streamThenCancel is seq, which calls cancel once it is over; the
+// service ranges over it once, or not at all when the call fails first
+// (then the request's own end cancels the forwarded call).
+func streamThenCancel(seq iter.Seq2[any, error], cancel context.CancelFunc) iter.Seq2[any, error] {
+	return func(yield func(any, error) bool) {
+		defer cancel()
+		for v, err := range seq {
+			if !yield(v, err) {
+				return
+			}
+		}
+	}
 }
