@@ -66,7 +66,9 @@
 // except those of the connection or the protocol ([DroppedHeaders]) and
 // those named with [WithoutHeaders]. Results come back as the provider's
 // result type says; a streamed result streams to peers and arrives as
-// one list over HTTP, and JSON-RPC and XML-RPC refuse it. Errors keep
+// one list over HTTP, and JSON-RPC and XML-RPC refuse it; a public
+// method whose result streams from providers that cannot stream
+// (JSON-RPC, XML-RPC) is left out, with a warning in the log. Errors keep
 // their kind. Callbacks are not forwarded.
 //
 // # Serving it as a component

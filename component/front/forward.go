@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"log/slog"
 	"net/http"
 	"reflect"
 
@@ -32,11 +33,25 @@ func publicOnly(in *component.Interface) *component.Interface {
 // register puts the forwarders of in's methods on svc as one object named
 // after the interface, with the profile, inputs and declarations the
 // provider described, so that the front's resource for it is the
-// provider's minus what is not public.
-func register(svc *service.Service, in *component.Interface, b *component.Binding, h headerPolicy) error {
+// provider's minus what is not public. Each method is bound through r on
+// its own, so that one whose result streams over a transport that
+// cannot carry it (JSON-RPC, XML-RPC) is left out, and logged, instead of
+// taking the interface's other methods with it.
+//
+// It reports whether any method was registered: none is no object.
+func register(ctx context.Context, svc *service.Service, r *component.Router, in *component.Interface, h headerPolicy, log *slog.Logger) (bool, error) {
 	members := make([]service.Member, 0, len(in.Methods))
 	for _, name := range in.Names() {
 		s := in.Methods[name]
+		one := &component.Interface{Name: in.Name, Version: in.Version, Methods: map[string]*component.Signature{name: s}}
+		b, err := r.BindDescribed(ctx, one)
+		if service.KindOf(err) == service.KindUnsupported {
+			logger(log).Warn("front: a public method is not served: its transport cannot carry it", "interface", in.Name, "method", name, "err", err)
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
 		fn, opts := forwarder(b, s, h)
 		members = append(members, service.Member{Name: name, Func: fn, Options: opts})
 	}
@@ -44,10 +59,13 @@ func register(svc *service.Service, in *component.Interface, b *component.Bindin
 	if in.Version != "" {
 		profile += ":" + in.Version
 	}
-	if err := svc.Object(in.Name, members, service.Profile(profile)); err != nil {
-		return fmt.Errorf("front: %s: %w", in.Name, err)
+	if len(members) == 0 {
+		return false, nil
 	}
-	return nil
+	if err := svc.Object(in.Name, members, service.Profile(profile)); err != nil {
+		return false, fmt.Errorf("front: %s: %w", in.Name, err)
+	}
+	return true, nil
 }
 
 // forwarder makes the function that serves method s on the front: it
@@ -190,4 +208,12 @@ func streamThenCancel(seq iter.Seq2[any, error], cancel context.CancelFunc) iter
 			}
 		}
 	}
+}
+
+// logger is l, or slog.Default as it is now.
+func logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.Default()
+	}
+	return l
 }

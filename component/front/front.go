@@ -157,14 +157,13 @@ func New(ctx context.Context, r *component.Router, opts ...Option) (*Front, erro
 			}
 			return nil, &service.Error{Op: "front", Kind: service.KindInvalid, Message: fmt.Sprintf("interface %s has no public method (see component.Public)", name)}
 		}
-		b, err := r.BindDescribed(ctx, pub)
+		ok, err := register(ctx, svc, r, pub, h, log)
 		if err != nil {
 			return nil, err
 		}
-		if err := register(svc, pub, b, h); err != nil {
-			return nil, err
+		if ok {
+			served = append(served, name)
 		}
-		served = append(served, name)
 	}
 	f := &Front{svc: svc, ifaces: served, log: log}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
