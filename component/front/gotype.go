@@ -37,7 +37,7 @@ var setTypes = map[string]reflect.Type{
 // goType returns a Go type whose input type (hyper.TypeOf) is t, so that
 // a forwarder taking it shows the provider's input types and the service
 // converts arguments to them as the provider's would. A type with no
-// such Go type (a set of lists, a nullable object) is object: any, which
+// such Go type (a set of lists, a nullable blob) is object: any, which
 // the provider then checks.
 func goType(t hyper.Type) reflect.Type {
 	g := baseType(t)
@@ -45,7 +45,7 @@ func goType(t hyper.Type) reflect.Type {
 		return anyType
 	}
 	if t.Nullable {
-		if g.Kind() == reflect.Interface || g.Kind() == reflect.Pointer {
+		if g.Kind() == reflect.Pointer {
 			return anyType
 		}
 		g = reflect.PointerTo(g)
