@@ -21,6 +21,10 @@ import (
 	"github.com/glyph-ipc/glyph/xmlrpc"
 )
 
+// Name is the name a deployment gives the front among its components,
+// and the name of the listener a supervisor passes down for it.
+const Name = "front"
+
 // The paths the front serves its protocols at; everything else is
 // hyperglyph over HTTP, from the index at "/".
 const (
@@ -232,7 +236,7 @@ const ShutdownTimeout = 10 * time.Second
 // until ctx ends or l fails. When ctx ends it stops accepting, lets the
 // calls in flight finish for up to [ShutdownTimeout], closes the peer
 // connections and returns nil; otherwise it returns why l failed. It
-// closes l.
+// closes l, and the front: serve a front once.
 func (f *Front) Serve(ctx context.Context, l net.Listener) error {
 	srv := hyperhttp.NewServer("", f)
 	if f.log != nil {
