@@ -234,9 +234,11 @@ const ShutdownTimeout = 10 * time.Second
 // Serve serves the front on l (a listener the caller made, or one a
 // supervisor passed down) with the timeouts of [hyperhttp.NewServer],
 // until ctx ends or l fails. When ctx ends it stops accepting, lets the
-// calls in flight finish for up to [ShutdownTimeout], closes the peer
-// connections and returns nil; otherwise it returns why l failed. It
-// closes l, and the front: serve a front once.
+// HTTP calls in flight finish for up to [ShutdownTimeout] (it returns
+// context.DeadlineExceeded when they do not), then closes the peer
+// connections, whose calls in flight fail with a retryable
+// [service.KindUnavailable] error, and returns nil. Otherwise it returns
+// why l failed. It closes l, and the front: serve a front once.
 func (f *Front) Serve(ctx context.Context, l net.Listener) error {
 	srv := hyperhttp.NewServer("", f)
 	if f.log != nil {
@@ -253,8 +255,8 @@ func (f *Front) Serve(ctx context.Context, l net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
-	f.Close()
 	err := srv.Shutdown(sctx)
+	f.Close()
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
