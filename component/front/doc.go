@@ -81,7 +81,19 @@
 // deployment names the public interfaces), and serves the front on the
 // listener it was passed with [Front.Serve], or mounts the front's
 // handler on its own server; [Front.Service] serves the same methods over
-// another transport. Build the front after the components it forwards to
+// another transport:
+//
+//	// l: the listener named front.Name; r: the process's router.
+//	f, err := front.New(ctx, r, front.WithInterfaces("Search"))
+//	if err != nil {
+//		return err // not ready: a supervisor retries with backoff
+//	}
+//	return f.Serve(ctx, l)
+//
+// The front's port is the deployment's public one: it takes calls from
+// outside, so the deployment's secret, which its router sends to the
+// components, is not asked of its callers; name the secret's header, if
+// it is one, with [WithoutHeaders] so that a caller cannot pass one on. Build the front after the components it forwards to
 // are ready: New describes them, and fails when none of an interface's
 // providers can be reached.
 package front
