@@ -10,6 +10,7 @@ import (
 
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/component"
+	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -99,7 +100,7 @@ func forwarder(b *component.Binding, s *component.Signature, h headerPolicy) (an
 		out = []reflect.Type{errorType}
 	default:
 		if s.Result != "" {
-			if t, err := parseType(s.Result); err == nil {
+			if t, err := hyper.ParseType(s.Result); err == nil {
 				resultType = goType(t)
 			}
 		}

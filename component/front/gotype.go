@@ -98,5 +98,3 @@ func baseType(t hyper.Type) reflect.Type {
 	}
 	return nil
 }
-
-func parseType(s string) (hyper.Type, error) { return hyper.ParseType(s) }
