@@ -56,6 +56,11 @@
 // call, arguments whose Go type says nothing (any) are checked against the
 // provider's input types before anything is sent.
 //
+// A caller with no Go types for an interface, a gateway such as package
+// component/front, asks the router for the interface as its providers
+// describe it ([Router.Describe]) and binds from that description
+// ([Router.BindDescribed]), calling with glyph values.
+//
 // # Colocated calls
 //
 // When an interface's route is one "inproc:<name>" provider and the
