@@ -350,7 +350,10 @@ func (p *Process) listeners(cfg startConfig) (map[string]net.Listener, error) {
 			out[n] = l
 		}
 	} else if v, set := cfg.environ("LISTEN_FDS"); set {
-		if pid, _ := cfg.environ("LISTEN_PID"); pid != strconv.Itoa(os.Getpid()) {
+		// systemd names the process the sockets are for; a supervisor
+		// using os/exec cannot know the pid before the fork, and passes
+		// none.
+		if pid, set := cfg.environ("LISTEN_PID"); set && pid != strconv.Itoa(os.Getpid()) {
 			return fail(fmt.Errorf("component: LISTEN_PID is %q, not this process (%d)", pid, os.Getpid()))
 		}
 		n, err := strconv.Atoi(v)
