@@ -109,10 +109,10 @@ type Process struct {
 	logger     *slog.Logger
 	unregister func()
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	gone   chan struct{} // closed when the supervisor's pipe ends
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	gone    chan struct{} // closed when the supervisor's pipe ends
 	closers []func(context.Context) error
 
 	mu  sync.Mutex // guards err

@@ -56,10 +56,10 @@ type Keyring struct {
 	set      bool
 	accepted []Accepted
 
-	seenMu   sync.Mutex           // guards the fields below
-	seen     map[nonce]struct{}   // proofs accepted in this generation
-	old      map[nonce]struct{}   // and in the one before
-	turnedAt time.Time            // when seen started
+	seenMu   sync.Mutex         // guards the fields below
+	seen     map[nonce]struct{} // proofs accepted in this generation
+	old      map[nonce]struct{} // and in the one before
+	turnedAt time.Time          // when seen started
 }
 
 type nonce [12]byte
@@ -167,11 +167,11 @@ func sign(k Key, ms int64, n nonce) []byte {
 
 // The reasons a proof is refused, as [Check] wraps them.
 var (
-	ErrMissing  = errors.New("no proof of the deployment secret")
+	ErrMissing   = errors.New("no proof of the deployment secret")
 	ErrMalformed = errors.New("a malformed proof")
-	ErrExpired  = errors.New("a proof outside the time window (clocks apart, or a replay)")
-	ErrWrongKey = errors.New("a proof made with a wrong or retired secret")
-	ErrReplayed = errors.New("a proof already used (a replay)")
+	ErrExpired   = errors.New("a proof outside the time window (clocks apart, or a replay)")
+	ErrWrongKey  = errors.New("a proof made with a wrong or retired secret")
+	ErrReplayed  = errors.New("a proof already used (a replay)")
 )
 
 // Check verifies a proof (the value of the [Header]): made with the

@@ -125,4 +125,3 @@ func (l *ownerListener) Accept() (net.Conn, error) {
 		c.Close()
 	}
 }
-

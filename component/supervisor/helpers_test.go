@@ -159,8 +159,8 @@ func router(t *testing.T, s *supervisor.Supervisor, keyring *secret.Keyring, rou
 
 // echoStub binds the test component's Echo.
 type echoStub struct {
-	Echo  func(ctx context.Context, s string) (string, error)
-	Pid   func(ctx context.Context) (int, error)
-	Sleep func(ctx context.Context, ms int) (int, error)
+	Echo   func(ctx context.Context, s string) (string, error)
+	Pid    func(ctx context.Context) (int, error)
+	Sleep  func(ctx context.Context, ms int) (int, error)
 	Freeze func(ctx context.Context) error
 }

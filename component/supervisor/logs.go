@@ -34,9 +34,9 @@ type logMux struct {
 	mu      sync.Mutex // guards the fields below, and writes to out
 	out     io.Writer
 	color   bool
-	width   int                   // of the widest name, for alignment
-	colors  map[string]string     // process → its ANSI colour
-	recent  map[string][]LogLine  // process → its last lines
+	width   int                     // of the widest name, for alignment
+	colors  map[string]string       // process → its ANSI colour
+	recent  map[string][]LogLine    // process → its last lines
 	follows map[chan LogLine]string // followers → the process they follow ("" all)
 }
 

@@ -34,7 +34,7 @@ type Echo interface {
 type echo struct{}
 
 func (echo) Echo(_ context.Context, s string) (string, error) { return s, nil }
-func (echo) Pid(context.Context) (int, error)                  { return os.Getpid(), nil }
+func (echo) Pid(context.Context) (int, error)                 { return os.Getpid(), nil }
 func (echo) Sleep(ctx context.Context, ms int) (int, error) {
 	select {
 	case <-time.After(time.Duration(ms) * time.Millisecond):
