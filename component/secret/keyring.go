@@ -142,7 +142,17 @@ func (r *Keyring) Proof() string {
 	r.mu.RUnlock()
 	var n nonce
 	rand.Read(n[:])
-	ms := r.now().UnixMilli()
+	return formatProof(k, r.now().UnixMilli(), n)
+}
+
+// ProofAt returns the proof of key k at time t with the given nonce:
+// what [Keyring.Proof] makes with a random nonce at the current time
+// (spec.md has examples).
+func ProofAt(k Key, t time.Time, nonce [12]byte) string {
+	return formatProof(k, t.UnixMilli(), nonce)
+}
+
+func formatProof(k Key, ms int64, n nonce) string {
 	mac := sign(k, ms, n)
 	var b strings.Builder
 	b.Grow(2 + 14 + 1 + 16 + 1 + 43)
@@ -180,7 +190,10 @@ var (
 // *[service.Error] wrapping one of the Err values (or a
 // [service.KindOverloaded] one when too many proofs arrive within the
 // window to remember them all). The MAC is compared in constant time.
-func (r *Keyring) Check(proof string) error {
+func (r *Keyring) Check(proof string) error { return r.CheckAt(proof, r.now()) }
+
+// CheckAt is [Keyring.Check] with now as the time.
+func (r *Keyring) CheckAt(proof string, now time.Time) error {
 	if proof == "" {
 		return refused(ErrMissing)
 	}
@@ -188,7 +201,6 @@ func (r *Keyring) Check(proof string) error {
 	if !ok {
 		return refused(ErrMalformed)
 	}
-	now := r.now()
 	if d := now.Sub(time.UnixMilli(ms)); d > Window || d < -Window {
 		return refused(ErrExpired)
 	}
