@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -14,6 +15,15 @@ import (
 const TimeoutHeader = "Glyph-Timeout"
 
 type callHeaderKey struct{}
+
+type callHeaderFuncKey struct{}
+
+// headerFunc is a header whose value is made for each request.
+type headerFunc struct {
+	key   string
+	value func() string
+	next  *headerFunc // those ctx carried before
+}
 
 // WithCallHeader returns a copy of ctx that makes every call made with it
 // send the header key: value, over HTTP as a request header and over a
@@ -30,10 +40,39 @@ func WithCallHeader(ctx context.Context, key, value string) context.Context {
 	return context.WithValue(ctx, callHeaderKey{}, h)
 }
 
-// CallHeader returns the headers ctx carries for calls ([WithCallHeader]),
-// or nil. The result must not be changed.
+// WithCallHeaderFunc returns a copy of ctx that makes every request of
+// every call made with it send the header key with a value value makes
+// for that request: for values that must be fresh each time, such as a
+// proof of a shared secret that the server accepts once (package
+// component/secret). One call may make several requests (a client that
+// follows links reads pages first), each with its own value. It wins
+// over a header of [WithCallHeader] with the same key.
+func WithCallHeaderFunc(ctx context.Context, key string, value func() string) context.Context {
+	prev, _ := ctx.Value(callHeaderFuncKey{}).(*headerFunc)
+	return context.WithValue(ctx, callHeaderFuncKey{}, &headerFunc{key: http.CanonicalHeaderKey(key), value: value, next: prev})
+}
+
+// CallHeader returns the headers ctx carries for calls ([WithCallHeader]
+// and [WithCallHeaderFunc], whose values it makes anew on each call), or
+// nil. Transports call it once per request. The result must not be
+// changed.
 func CallHeader(ctx context.Context) http.Header {
 	h, _ := ctx.Value(callHeaderKey{}).(http.Header)
+	f, _ := ctx.Value(callHeaderFuncKey{}).(*headerFunc)
+	if f == nil {
+		return h
+	}
+	h = h.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	var made []string // keys set by funcs: the latest one wins
+	for ; f != nil; f = f.next {
+		if !slices.Contains(made, f.key) {
+			h[f.key] = []string{f.value()}
+			made = append(made, f.key)
+		}
+	}
 	return h
 }
 

@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -84,5 +85,55 @@ func TestTimeoutHeaderSent(t *testing.T) {
 	}
 	if client.TimeoutHeader != hyperhttp.TimeoutHeader || !strings.HasPrefix(client.TimeoutHeader, "Glyph-") {
 		t.Fatal("the client and the server name the deadline's header differently")
+	}
+}
+
+func TestCallHeaderFunc(t *testing.T) {
+	n := 0
+	ctx := client.WithCallHeader(context.Background(), "Traceparent", "t")
+	ctx = client.WithCallHeaderFunc(ctx, "glyph-auth", func() string { n++; return fmt.Sprint("old", n) })
+	ctx = client.WithCallHeaderFunc(ctx, "Glyph-Auth", func() string { n++; return fmt.Sprint("new", n) })
+	a, b := client.CallHeader(ctx), client.CallHeader(ctx)
+	if a.Get("Glyph-Auth") != "new1" || b.Get("Glyph-Auth") != "new2" || a.Get("Traceparent") != "t" {
+		t.Fatalf("headers %v then %v", a, b)
+	}
+	if h := client.CallHeader(context.Background()); h != nil {
+		t.Fatalf("no headers: %v", h)
+	}
+}
+
+// Each request of a call gets its own value: reading the index and
+// calling a link are two requests.
+func TestCallHeaderFuncPerRequest(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	svc := service.New()
+	svc.MustFunc("hello", func() string { return "hi" }, service.Safe())
+	h := hyperhttp.NewHandler(svc)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Glyph-Auth"))
+		mu.Unlock()
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	n := 0
+	ctx := client.WithCallHeaderFunc(context.Background(), "Glyph-Auth", func() string { n++; return strconv.Itoa(n) })
+	c := client.New()
+	idx, err := c.Get(ctx, srv.URL+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := idx.Get("hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := link.Call(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(seen, ",") != "1,2" {
+		t.Fatalf("the server saw %q, want 1,2", seen)
 	}
 }

@@ -22,7 +22,8 @@ import (
 // concurrent use; Close stops its probes and closes its providers.
 type Router struct {
 	probeMin, probeMax time.Duration
-	given              map[string]Provider // WithProvider
+	given              map[string]Provider     // WithProvider
+	wrap               func(Provider) Provider // WithCallHeaderFunc
 
 	ctx    context.Context // ends on Close: stops the probes
 	cancel context.CancelFunc
@@ -117,6 +118,9 @@ func (r *Router) SetRoutes(rs Routes) error {
 			}
 			if c == nil {
 				c = &conn{r: r, url: u, p: r.given[u]}
+				if c.p != nil && r.wrap != nil {
+					c.p = r.wrap(c.p)
+				}
 			}
 			conns[u] = c
 			c.addIface(name)
@@ -266,6 +270,9 @@ func (c *conn) provider(ctx context.Context) (Provider, error) {
 	if err != nil {
 		c.dialErr = err
 		return nil, err
+	}
+	if c.r.wrap != nil {
+		p = c.r.wrap(p)
 	}
 	c.p = p
 	return p, nil

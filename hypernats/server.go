@@ -54,6 +54,7 @@ type config struct {
 	inline                                    bool
 	limits                                    wire.Limits
 	logger                                    *slog.Logger
+	authorize                                 func(ctx context.Context, header map[string][]string, target string) error
 }
 
 // WithPrefix sets the subject prefix the methods are served under
@@ -114,6 +115,15 @@ func WithInlineCalls() Option { return func(c *config) { c.inline = true } }
 // WithLogger sets where the server logs (default, and for nil,
 // slog.Default as it is when a line is logged).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithAuthorize makes the server check every call's headers with
+// authorize before anything else: a non-nil error (a *[service.Error]
+// chooses its kind, such as [service.KindUnauthenticated]) is the reply,
+// and the service is not called. target is the method's path
+// ("Search/run_query"). Package component/secret's CheckHeader is one.
+func WithAuthorize(authorize func(ctx context.Context, header map[string][]string, target string) error) Option {
+	return func(c *config) { c.authorize = authorize }
+}
 
 // Server serves a [service.Service] on NATS subjects as a micro service.
 // Make one with [NewServer]; stop it with [Server.Shutdown].
@@ -471,6 +481,9 @@ func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 	start := time.Now()
 	ep.stat.started()
 	codec, err := codecOf(hdr.Get(headerContentType))
+	if err == nil && s.cfg.authorize != nil {
+		err = s.cfg.authorize(s.ctx, hdr, ep.Path)
+	}
 	window := 0
 	var ctx context.Context = s.ctx
 	var dl *deadlineCtx

@@ -60,6 +60,23 @@ func Listen(ctx context.Context, addr string, opts ...ListenOption) (Listener, e
 	return &listener{nl: nl, scheme: scheme, max: cfg.maxFrameSize, limits: &connLimiter{max: cfg.limits.max, perHost: cfg.limits.perHost}}, nil
 }
 
+// NewListener returns a [Listener] that accepts on nl, a TCP or Unix
+// listener made elsewhere: one inherited from a supervisor (systemd's
+// LISTEN_FDS), say. Closing it closes nl.
+func NewListener(nl net.Listener, opts ...ListenOption) Listener {
+	var cfg listenConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyListen(&cfg)
+		}
+	}
+	scheme := "tcp"
+	if nl.Addr().Network() == "unix" {
+		scheme = "unix"
+	}
+	return &listener{nl: nl, scheme: scheme, max: cfg.maxFrameSize, limits: &connLimiter{max: cfg.limits.max, perHost: cfg.limits.perHost}}
+}
+
 type listener struct {
 	nl     net.Listener
 	scheme string
