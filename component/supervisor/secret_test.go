@@ -69,7 +69,7 @@ components:
 		{s, "Echo", "ws://" + base + "peer"},
 		{s, "Echo", "jsonrpc+http://" + base + "jsonrpc"},
 		{s, "Echo", "xmlrpc+http://" + base + "RPC2"},
-		{s, "Relay", status(t, s, "Relay").Addresses[0]}, // unix://
+		{s, "Relay", status(t, s, "Relay").Addresses[0]},   // unix://
 		{s2, "Relay", status(t, s2, "Relay").Addresses[0]}, // tcp://
 		{s2, "Echo", natsURL + "/glyph/Echo"},
 	}
