@@ -450,19 +450,23 @@ func (p *Process) serveListener(name string, l net.Listener, h http.Handler) err
 // JSON-RPC at /jsonrpc, XML-RPC at /RPC2 and peers at /peer.
 func (p *Process) serviceMux(guarded bool) http.Handler {
 	var ph peer.Handler = hyperpeer.NewHandler(p.Service)
+	guard := func(h http.Handler) http.Handler { return h }
+	if guarded {
+		// Peers over WebSocket prove the secret with each call, in its
+		// call header: the upgrade request carries none.
+		ph = secret.PeerHandler(p.Keyring, ph, p.logger)
+		guard = func(h http.Handler) http.Handler { return secret.Handler(p.Keyring, h, p.logger) }
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/", hyperhttp.NewHandler(p.Service))
-	mux.Handle("/jsonrpc", jsonrpc.NewHandler(p.Service))
-	mux.Handle("/RPC2", xmlrpc.NewHandler(p.Service))
+	mux.Handle("/", guard(hyperhttp.NewHandler(p.Service)))
+	mux.Handle("/jsonrpc", guard(jsonrpc.NewHandler(p.Service)))
+	mux.Handle("/RPC2", guard(xmlrpc.NewHandler(p.Service)))
 	mux.Handle("/peer", peer.NewWebSocketHandler(func(fc peer.FrameConn) {
 		c, err := peer.Server(p.ctx, fc, peer.WithHandler(ph), peer.WithLogger(p.logger))
 		if err == nil {
 			<-c.Done()
 		}
 	}))
-	if guarded {
-		return secret.Handler(p.Keyring, mux, p.logger)
-	}
 	return mux
 }
 

@@ -9,6 +9,10 @@
 //	glyph demo [part]            the walkthrough (or another part of the tour), checking itself
 //	glyph gen INTERFACE...       write typed stubs for component interfaces (go:generate)
 //	glyph remote --store STORE   serve a persistence server for shared objects
+//	glyph run [FILE]             run a deployment (deploy.yaml): start, supervise, stop its processes
+//	glyph status                 the processes of a running deployment
+//	glyph logs [-f] [PROCESS]    their output
+//	glyph restart PROCESS        restart one
 //	glyph completion SHELL       a completion script for bash, zsh, fish or powershell
 //	glyph version                print the version and the VCS revision
 //
@@ -121,7 +125,7 @@ system.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.AddCommand(newFmtCommand(), newShowCommand(), newGetCommand(), newCallCommand(), newDemoCommand(), newGenCommand(), newRemoteCommand(), newVersionCommand())
+	root.AddCommand(newFmtCommand(), newShowCommand(), newGetCommand(), newCallCommand(), newDemoCommand(), newGenCommand(), newRemoteCommand(), newRunCommand(), newStatusCommand(), newLogsCommand(), newRestartCommand(), newVersionCommand())
 	return root
 }
 

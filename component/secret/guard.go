@@ -19,8 +19,10 @@ import (
 // without a valid one gets 401 Unauthorized (and WWW-Authenticate:
 // Glyph-Auth) without reaching h, and is logged on logger (nil:
 // slog.Default) at warn level, with the remote address and the reason,
-// never the proof. It covers everything served over HTTP: hyperglyph,
-// JSON-RPC, XML-RPC and peers over WebSocket.
+// never the proof. It guards what is called with HTTP requests
+// (hyperglyph, JSON-RPC, XML-RPC); peers over WebSocket send their proof
+// with each call, not with the upgrade request, so serve them behind
+// [PeerHandler] instead.
 func Handler(r *Keyring, h http.Handler, logger *slog.Logger) http.Handler {
 	logger = orDefault(logger)
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
