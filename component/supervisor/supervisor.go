@@ -112,6 +112,13 @@ func New(d *deploy.Deployment, file string, opts ...Option) (*Supervisor, error)
 	if cfg.baseDir == "" {
 		cfg.baseDir = filepath.Dir(file)
 	}
+	// A child's binary is found from its working directory: a relative
+	// base ("glyph run examples/search/deploy.yaml") would be taken twice.
+	base, err := filepath.Abs(cfg.baseDir)
+	if err != nil {
+		return nil, err
+	}
+	cfg.baseDir = base
 	if cfg.runDir == "" {
 		cfg.runDir = RunDir(file)
 	}
