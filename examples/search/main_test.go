@@ -38,7 +38,7 @@ Storage through the front:
 // TestRun: go run ./examples/search prints the checked transcript.
 func TestRun(t *testing.T) {
 	var out strings.Builder
-	if err := run(context.Background(), &out); err != nil {
+	if err := run(context.Background(), &out, ""); err != nil {
 		t.Fatal(err)
 	}
 	if out.String() != transcript {

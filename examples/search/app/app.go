@@ -1,0 +1,67 @@
+// Package app lists the components of the search example as the parts of
+// a process ([component.Part]): Storage, Search and the front. A binary
+// that holds them all (the example's, or glyph's own for `glyph demo
+// deploy`) serves those its deployment assigns to each process: every
+// one in one process when no supervisor runs it, or Storage, Search and
+// the front in processes of their own under `glyph run`.
+package app
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"slices"
+
+	"github.com/glyph-ipc/glyph/component"
+	"github.com/glyph-ipc/glyph/component/front"
+	"github.com/glyph-ipc/glyph/component/secret"
+	"github.com/glyph-ipc/glyph/examples/search/search"
+	"github.com/glyph-ipc/glyph/examples/search/storage"
+	"github.com/glyph-ipc/glyph/service"
+)
+
+// Parts returns the example's parts, dependencies first; opts configure
+// the front.
+func Parts(opts ...front.Option) []component.Part {
+	return []component.Part{
+		{Name: "Storage", Install: func(_ context.Context, svc *service.Service, _ *component.Router) error {
+			return storage.Register(svc, storage.NewShelf(storage.Seed()))
+		}},
+		{Name: "Search", Install: search.Serve},
+		Front(opts...),
+	}
+}
+
+// Front is the unified front as a part: on its listener it serves the
+// public methods of every interface its process routes to (those that
+// have some), forwarded through the process's router. Its listener is
+// the deployment's public one, which takes calls without the
+// deployment's secret; the secret's header is not passed on from its
+// callers.
+func Front(opts ...front.Option) component.Part {
+	return component.Part{
+		Name:   front.Name,
+		Public: true,
+		HTTP: func(ctx context.Context, r *component.Router) (http.Handler, error) {
+			fopts := []front.Option{front.WithoutHeaders(secret.Header)}
+			var names []string
+			for _, n := range slices.Sorted(maps.Keys(r.Routes())) {
+				if n == front.Name { // its own route: its listener's
+					continue
+				}
+				in, err := r.Describe(ctx, n)
+				if service.KindOf(err) == service.KindUnsupported {
+					continue // its providers cannot say what is public
+				}
+				if err != nil {
+					return nil, err
+				}
+				if slices.ContainsFunc(slices.Collect(maps.Values(in.Methods)), func(s *component.Signature) bool { return s.Public }) {
+					names = append(names, n)
+					fopts = append(fopts, front.WithDescription(in))
+				}
+			}
+			return front.New(ctx, r, append(append(fopts, front.WithInterfaces(names...)), opts...)...)
+		},
+	}
+}
