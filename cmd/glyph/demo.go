@@ -36,9 +36,19 @@ type demoPart struct {
 // need it, the URLs of the demo's server.
 type demo struct {
 	w       io.Writer
-	url     string // the walkthrough server's root URL
-	peerURL string // the walkthrough served to peers: ws://host:port/peer
-	chatURL string // a chat room served to peers: ws://host:port/chat/peer
+	log     io.Writer // where the servers log (stderr)
+	addr    string    // where the demo's server (or the front) listens
+	url     string    // the walkthrough server's root URL
+	peerURL string    // the walkthrough served to peers: ws://host:port/peer
+	chatURL string    // a chat room served to peers: ws://host:port/chat/peer
+	running []running // what a part left running, to serve until Ctrl-C
+}
+
+// running is something a part started and leaves running after the
+// tour, unless --once: what it tells the reader, and what stops it.
+type running struct {
+	hint string
+	stop func()
 }
 
 // demoParts is the tour, in order. New capabilities add a part here.
@@ -46,6 +56,7 @@ var demoParts = []demoPart{
 	{name: "walkthrough", title: "The walkthrough: a client finds its way", server: true, run: demoWalkthrough},
 	{name: "peers", title: "Peers: streams and callbacks", server: true, run: demoPeers},
 	{name: "encoding", title: "The hyperglyph encoding", run: func(_ context.Context, d *demo) error { return demoEncoding(d.w) }},
+	{name: "deploy", title: "A deployment: one application in processes of their own", run: demoDeploy},
 }
 
 // defaultParts run when glyph demo is given none.
@@ -77,12 +88,18 @@ The tour is printed on stdout, the server's log on stderr: every failed call
 with the logref its caller got (--log-level debug adds every request and call).
 
 Parts: ` + strings.Join(names, ", ") + `. "encoding" tours the wire format: every
-glyph type as a Go value, its encoding and the value decoded back.`,
+glyph type as a Go value, its encoding and the value decoded back. "deploy"
+runs the search example (examples/search) as glyph run runs
+examples/search/deploy.yaml, Storage twice, Search and the front in processes
+of their own, with this glyph as their binary; it calls the front, kills a
+Storage replica, shows the calls still answered and the replica restarted, and
+prints glyph status; the processes' output goes to stderr.`,
 		Example: `  glyph demo
   glyph demo --once
   glyph demo --log-level debug
   glyph demo peers
-  glyph demo encoding`,
+  glyph demo encoding
+  glyph demo deploy --once`,
 		ValidArgs: names,
 		Args:      cobra.OnlyValidArgs,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
@@ -93,25 +110,26 @@ glyph type as a Go value, its encoding and the value decoded back.`,
 			// the services, the HTTP handler and the peers all log to
 			// slog.Default(), on stderr, apart from the tour on stdout.
 			slog.SetDefault(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level})))
-			return runDemo(cmd.Context(), cmd.OutOrStdout(), args, addr, once)
+			return runDemo(cmd.Context(), &demo{w: cmd.OutOrStdout(), log: cmd.ErrOrStderr(), addr: addr}, args, once)
 		}),
 	}
 	cmd.Flags().BoolVar(&once, "once", false, "exit after the tour instead of serving until Ctrl-C")
-	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:0", "where the walkthrough server listens (port 0: any free port)")
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:0", "where the walkthrough server, or the deployment's front, listens (port 0: any free port)")
 	cmd.Flags().TextVar(&level, "log-level", level, "log on stderr from this `level`: debug (every request and call), info (failed calls), warn or error")
 	return cmd
 }
 
 // runDemo runs the named parts and fails if any fails. When a part needed
-// the walkthrough server, it then keeps serving until ctx ends or the
-// process is interrupted, unless once is set.
-func runDemo(ctx context.Context, w io.Writer, names []string, addr string, once bool) error {
-	d := &demo{w: w}
+// the walkthrough server, or left a deployment running, it then keeps
+// serving until ctx ends or the process is interrupted, unless once is
+// set.
+func runDemo(ctx context.Context, d *demo, names []string, once bool) error {
+	w := d.w
 	var srv *demoServer
 	for _, part := range demoParts {
 		if part.server && slices.Contains(names, part.name) {
 			var err error
-			if srv, err = startDemoServer(addr); err != nil {
+			if srv, err = startDemoServer(d.addr); err != nil {
 				return fmt.Errorf("starting the walkthrough server: %w", err)
 			}
 			d.url, d.peerURL, d.chatURL = srv.url, srv.peerURL, srv.chatURL
@@ -131,11 +149,14 @@ func runDemo(ctx context.Context, w io.Writer, names []string, addr string, once
 		}
 		fmt.Fprintln(w)
 	}
+	if (srv != nil || len(d.running) > 0) && len(failed) == 0 && !once {
+		serveUntilInterrupted(ctx, w, d)
+	}
 	if srv != nil {
-		if len(failed) == 0 && !once {
-			serveUntilInterrupted(ctx, w, d)
-		}
 		srv.shutdown()
+	}
+	for _, r := range slices.Backward(d.running) {
+		r.stop()
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("demo failed: %s", strings.Join(failed, ", "))
@@ -148,6 +169,14 @@ func runDemo(ctx context.Context, w io.Writer, names []string, addr string, once
 func serveUntilInterrupted(ctx context.Context, w io.Writer, d *demo) {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	for _, r := range d.running {
+		fmt.Fprintln(w, r.hint)
+	}
+	if d.url == "" {
+		<-ctx.Done()
+		fmt.Fprintln(w, "Stopped.")
+		return
+	}
 	url := d.url
 	fmt.Fprintf(w, `The walkthrough service keeps serving at %s until Ctrl-C. Explore it:
 

@@ -169,7 +169,7 @@ func TestDemoServes(t *testing.T) {
 	r, w := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- runDemo(ctx, w, defaultParts, "127.0.0.1:0", false)
+		done <- runDemo(ctx, &demo{w: w, log: io.Discard, addr: "127.0.0.1:0"}, defaultParts, false)
 		w.Close()
 	}()
 	var out strings.Builder
