@@ -35,7 +35,6 @@ type config struct {
 	baseDir  string
 	file     string
 	readyBy  time.Duration
-	startEnv []string
 }
 
 // WithOutput sends the processes' lines to w, colored per process when
