@@ -250,8 +250,11 @@ func (s *Supervisor) Run(ctx context.Context) error {
 
 // stopBudget is how long an ordered shutdown may take at most.
 func (s *Supervisor) stopBudget() time.Duration {
+	s.mu.Lock()
+	ps := s.d.Processes()
+	s.mu.Unlock()
 	var d time.Duration
-	for _, p := range s.d.Processes() {
+	for _, p := range ps {
 		d += p.Main().Restart.StopTimeout + time.Second
 	}
 	return d
@@ -264,8 +267,8 @@ func (s *Supervisor) stopBudget() time.Duration {
 func (s *Supervisor) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	procs := slices.Clone(s.procs)
-	s.mu.Unlock()
 	order := s.d.Processes()
+	s.mu.Unlock()
 	for _, dp := range slices.Backward(order) {
 		var wg sync.WaitGroup
 		for _, p := range procs {
