@@ -28,13 +28,13 @@ import (
 type Option func(*config)
 
 type config struct {
-	out      io.Writer
-	color    bool
-	logger   *slog.Logger
-	runDir   string
-	baseDir  string
-	file     string
-	readyBy  time.Duration
+	out     io.Writer
+	color   bool
+	logger  *slog.Logger
+	runDir  string
+	baseDir string
+	file    string
+	readyBy time.Duration
 }
 
 // WithOutput sends the processes' lines to w, colored per process when
