@@ -103,4 +103,18 @@
 // arguments by name: a method that takes a struct gets its fields by
 // position, in order. NATS streams results; the other two do not, and
 // binding a streaming method to them is a [service.KindUnsupported] error.
+//
+// # Deployment
+//
+// A component binary lists the parts it can hold ([Part]: a component's
+// name and the function that registers its implementation) and hands them
+// to [Main] (or [Start]). Which of them a process serves, and where, is
+// the deployment's choice: under a supervisor (package
+// component/supervisor, `glyph run deploy.yaml`) the process serves the
+// parts its environment names, on the sockets the supervisor passes
+// down, routes to the others by the table it is given (in process for
+// its own parts), requires and sends proof of the deployment's secret
+// (package component/secret) on every connection, and reports ready; run
+// alone, it serves every part in process. The same code thus runs as one
+// process or as many, and colocation is a line of the deployment file.
 package component

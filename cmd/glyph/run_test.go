@@ -103,6 +103,13 @@ func TestRunStatusLogsRestart(t *testing.T) {
 	}
 	waitLine(`msg=reloaded kept=2 "restarted or new"=1 stopped=1`)
 
+	// SIGHUP applies a changed file too.
+	write("    env: {CHANGED: \"2\"}\n")
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(`msg=reloaded kept=2 "restarted or new"=1 stopped=1`)
+
 	if _, stderr, code = glyph(t, "", "restart", "--file", file, "Nope"); code != 1 || !strings.Contains(stderr, `no process or component "Nope"`) {
 		t.Fatalf("restart Nope: %d %s", code, stderr)
 	}

@@ -28,8 +28,9 @@ type Deployment struct {
 type Component struct {
 	Name string // the interface's name: "Search"
 	Line int    // where the file declares it
-	// Binary is the program that serves the component, relative to the
-	// deployment file's directory unless absolute.
+	// Binary is the program that serves the component: a path, relative
+	// to the deployment file's directory unless absolute, or a name
+	// looked up in PATH.
 	Binary string
 	// Args are the binary's arguments (never the secret: that travels
 	// on an inherited descriptor).

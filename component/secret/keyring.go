@@ -9,9 +9,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/glyph-ipc/glyph/service"
@@ -40,10 +42,15 @@ func (Key) String() string { return "secret.Key(…)" }
 // Window is how far a proof's time may be from the checker's clock.
 const Window = 10 * time.Second
 
-// maxSeen bounds the proofs one generation of the replay cache holds
-// (two generations, each 2×Window long): past it, calls are refused as
-// overloaded until the generation turns, rather than replays let in.
-const maxSeen = 1 << 19
+// replayWindow is how many counters below the highest seen from a sender
+// are still accepted (once each): how far out of order a sender's
+// concurrent requests may arrive.
+const replayWindow = 4096
+
+// maxSenders bounds the senders remembered at once (each for 2×Window
+// after its last proof): past it, calls from new senders are refused as
+// overloaded until old ones expire, rather than replays let in.
+const maxSenders = 1 << 16
 
 // Keyring holds a deployment's secrets: the current one, which proofs
 // are made with, and those still accepted until a deadline after a
@@ -56,13 +63,65 @@ type Keyring struct {
 	set      bool
 	accepted []Accepted
 
-	seenMu   sync.Mutex         // guards the fields below
-	seen     map[nonce]struct{} // proofs accepted in this generation
-	old      map[nonce]struct{} // and in the one before
-	turnedAt time.Time          // when seen started
+	sender  [6]byte       // this keyring's sender id in its proofs
+	counter atomic.Uint64 // the counter of its last proof
+
+	seenMu  sync.Mutex          // guards the fields below
+	senders map[[6]byte]*replay // the senders whose proofs were accepted
+	swept   time.Time           // when expired senders were last dropped
 }
 
+// A nonce is a sender's id (6 random bytes) and its counter (6 bytes,
+// big-endian), which goes up by one with every proof it makes.
 type nonce [12]byte
+
+// replay is what a checker remembers of one sender: the highest counter
+// accepted, which of the replayWindow below it were, and when.
+type replay struct {
+	highest uint64
+	seen    [replayWindow / 64]uint64 // bit i: highest-i was accepted
+	last    time.Time
+}
+
+// accept records counter c, reporting false when it was seen before or
+// is too far below the highest to tell.
+func (w *replay) accept(c uint64) bool {
+	switch {
+	case c > w.highest:
+		w.shift(c - w.highest)
+		w.highest = c
+		w.seen[0] |= 1
+		return true
+	case w.highest-c >= replayWindow:
+		return false
+	}
+	i := w.highest - c
+	word, bit := i/64, uint64(1)<<(i%64)
+	if w.seen[word]&bit != 0 {
+		return false
+	}
+	w.seen[word] |= bit
+	return true
+}
+
+// shift moves the window up by n counters.
+func (w *replay) shift(n uint64) {
+	if n >= replayWindow {
+		w.seen = [replayWindow / 64]uint64{}
+		return
+	}
+	words, bits := int(n/64), n%64
+	for i := len(w.seen) - 1; i >= 0; i-- {
+		var v uint64
+		if j := i - words; j >= 0 {
+			v = w.seen[j] << bits
+			if bits > 0 && j > 0 {
+				v |= w.seen[j-1] >> (64 - bits)
+			}
+		}
+		w.seen[i] = v
+	}
+}
 
 // Accepted is a previous secret that is still accepted until a time.
 type Accepted struct {
@@ -80,7 +139,9 @@ func NewKeyring(k Key) *Keyring {
 // newKeyring returns a keyring without a key: it refuses every proof
 // and makes none until [Keyring.Set].
 func newKeyring() *Keyring {
-	return &Keyring{now: time.Now, seen: map[nonce]struct{}{}, old: map[nonce]struct{}{}}
+	r := &Keyring{now: time.Now, senders: map[[6]byte]*replay{}}
+	rand.Read(r.sender[:])
+	return r
 }
 
 // Current returns the key proofs are made with.
@@ -109,6 +170,8 @@ func (r *Keyring) Rotate(next Key, grace time.Duration) {
 	for _, a := range r.accepted {
 		if a.Until.After(now) {
 			keep = append(keep, a)
+		} else {
+			forget(a.Key)
 		}
 	}
 	if r.set {
@@ -134,46 +197,66 @@ func (r *Keyring) Accepted() []Accepted {
 }
 
 // Proof returns a fresh proof of the current key for one request: the
-// time, a random nonce and their HMAC-SHA256 under the key. It is
-// accepted once, within [Window] of the checker's clock.
+// time, a nonce (this keyring's sender id and a counter) and their
+// HMAC-SHA256 under the key. It is accepted once, within [Window] of the
+// checker's clock.
 func (r *Keyring) Proof() string {
 	r.mu.RLock()
 	k := r.current
 	r.mu.RUnlock()
-	var n nonce
-	rand.Read(n[:])
+	n := nonce{}
+	copy(n[:6], r.sender[:])
+	c := r.counter.Add(1)
+	for i := range 6 {
+		n[11-i] = byte(c >> (8 * i))
+	}
 	return formatProof(k, r.now().UnixMilli(), n)
 }
 
-// ProofAt returns the proof of key k at time t with the given nonce:
-// what [Keyring.Proof] makes with a random nonce at the current time
-// (spec.md has examples).
+// ProofAt returns the proof of key k at time t with the given nonce (a
+// sender id and a counter, spec.md): what [Keyring.Proof] makes at the
+// current time with its own sender id and next counter.
 func ProofAt(k Key, t time.Time, nonce [12]byte) string {
 	return formatProof(k, t.UnixMilli(), nonce)
 }
 
 func formatProof(k Key, ms int64, n nonce) string {
-	mac := sign(k, ms, n)
-	var b strings.Builder
-	b.Grow(2 + 14 + 1 + 16 + 1 + 43)
-	b.WriteString("1.")
-	b.WriteString(strconv.FormatInt(ms, 10))
-	b.WriteByte('.')
-	b.WriteString(base64.RawURLEncoding.EncodeToString(n[:]))
-	b.WriteByte('.')
-	b.WriteString(base64.RawURLEncoding.EncodeToString(mac))
-	return b.String()
+	var mac [sha256.Size]byte
+	sign(&mac, k, ms, n)
+	var buf [2 + 20 + 1 + 16 + 1 + 43]byte
+	b := append(buf[:0], "1."...)
+	b = strconv.AppendInt(b, ms, 10)
+	b = append(b, '.')
+	b = base64.RawURLEncoding.AppendEncode(b, n[:])
+	b = append(b, '.')
+	b = base64.RawURLEncoding.AppendEncode(b, mac[:])
+	return string(b)
 }
 
-func sign(k Key, ms int64, n nonce) []byte {
-	m := hmac.New(sha256.New, k[:])
+// macs holds HMAC-SHA256 states by key, to reuse: making one allocates
+// more than the rest of a proof.
+var macs sync.Map // Key → *sync.Pool of hash.Hash
+
+// sign puts the MAC of (ms, n) under k into mac.
+func sign(mac *[sha256.Size]byte, k Key, ms int64, n nonce) {
+	v, ok := macs.Load(k)
+	if !ok {
+		v, _ = macs.LoadOrStore(k, &sync.Pool{New: func() any { return hmac.New(sha256.New, k[:]) }})
+	}
+	pool := v.(*sync.Pool)
+	m := pool.Get().(hash.Hash)
 	var msg [len("glyph-auth/1\n") + 8 + len(n)]byte
 	copy(msg[:], "glyph-auth/1\n")
 	binary.BigEndian.PutUint64(msg[13:], uint64(ms))
 	copy(msg[21:], n[:])
+	m.Reset()
 	m.Write(msg[:])
-	return m.Sum(nil)
+	m.Sum(mac[:0])
+	pool.Put(m)
 }
+
+// forget drops the MAC states of a key no longer used.
+func forget(k Key) { macs.Delete(k) }
 
 // The reasons a proof is refused, as [Check] wraps them.
 var (
@@ -204,11 +287,17 @@ func (r *Keyring) CheckAt(proof string, now time.Time) error {
 	if d := now.Sub(time.UnixMilli(ms)); d > Window || d < -Window {
 		return refused(ErrExpired)
 	}
+	var want [sha256.Size]byte
 	r.mu.RLock()
-	match := r.set && hmac.Equal(mac, sign(r.current, ms, n))
+	match := false
+	if r.set {
+		sign(&want, r.current, ms, n)
+		match = hmac.Equal(mac, want[:])
+	}
 	for _, a := range r.accepted {
-		if a.Until.After(now) && hmac.Equal(mac, sign(a.Key, ms, n)) {
-			match = true
+		if a.Until.After(now) {
+			sign(&want, a.Key, ms, n)
+			match = hmac.Equal(mac, want[:]) || match
 		}
 	}
 	r.mu.RUnlock()
@@ -218,26 +307,38 @@ func (r *Keyring) CheckAt(proof string, now time.Time) error {
 	return r.remember(now, n)
 }
 
-// remember records a nonce, refusing one seen before.
+// remember records a nonce, refusing one seen before. A sender is
+// forgotten 2×Window after its last proof, when none of its proofs can
+// pass the time check any more.
 func (r *Keyring) remember(now time.Time, n nonce) error {
+	var id [6]byte
+	copy(id[:], n[:6])
+	var c uint64
+	for _, b := range n[6:] {
+		c = c<<8 | uint64(b)
+	}
 	r.seenMu.Lock()
 	defer r.seenMu.Unlock()
-	if el := now.Sub(r.turnedAt); el > 2*Window {
-		if el > 4*Window {
-			clear(r.seen) // what it holds has expired too
+	if now.Sub(r.swept) > Window {
+		for k, w := range r.senders {
+			if now.Sub(w.last) > 2*Window {
+				delete(r.senders, k)
+			}
 		}
-		r.old, r.seen, r.turnedAt = r.seen, make(map[nonce]struct{}, len(r.seen)), now
+		r.swept = now
 	}
-	if _, dup := r.seen[n]; dup {
+	w := r.senders[id]
+	if w == nil {
+		if len(r.senders) >= maxSenders {
+			return &service.Error{Kind: service.KindOverloaded, Message: "too many callers within the proof window to check for replays; retry"}
+		}
+		w = &replay{}
+		r.senders[id] = w
+	}
+	if !w.accept(c) {
 		return refused(ErrReplayed)
 	}
-	if _, dup := r.old[n]; dup {
-		return refused(ErrReplayed)
-	}
-	if len(r.seen) >= maxSeen {
-		return &service.Error{Kind: service.KindOverloaded, Message: "too many calls within the proof window to check for replays; retry"}
-	}
-	r.seen[n] = struct{}{}
+	w.last = now
 	return nil
 }
 

@@ -123,6 +123,39 @@ func TestCheckOnce(t *testing.T) {
 	}
 }
 
+// A sender's proofs are accepted out of order within the window, once
+// each; one too far below the highest is refused.
+func TestReplayWindow(t *testing.T) {
+	k, _, _, at := exampleKeys()
+	r := secret.NewKeyring(k)
+	proof := func(counter uint64) string {
+		n := [12]byte{1, 2, 3, 4, 5, 6}
+		for i := range 6 {
+			n[11-i] = byte(counter >> (8 * i))
+		}
+		return secret.ProofAt(k, at, n)
+	}
+	steps := []struct {
+		counter uint64
+		want    error
+	}{
+		{5, nil}, {3, nil}, {3, secret.ErrReplayed}, {5, secret.ErrReplayed}, {4, nil},
+		{5000, nil}, {3, secret.ErrReplayed}, {905, nil}, {4999, nil}, {4999, secret.ErrReplayed}, {905, secret.ErrReplayed},
+		{904, secret.ErrReplayed}, // 4096 below the highest: too old to tell {100_000, nil}, {99_999, nil}, {5000, secret.ErrReplayed},
+	}
+	for i, s := range steps {
+		err := r.CheckAt(proof(s.counter), at)
+		if s.want == nil && err != nil || s.want != nil && !errors.Is(err, s.want) {
+			t.Fatalf("step %d, counter %d: %v, want %v", i, s.counter, err, s.want)
+		}
+	}
+	// Another sender has a window of its own.
+	n := [12]byte{9, 9, 9, 9, 9, 9, 0, 0, 0, 0, 0, 3}
+	if err := r.CheckAt(secret.ProofAt(k, at, n), at); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // After a rotation both secrets are accepted for the grace period, then
 // the old one is refused.
 func TestRotation(t *testing.T) {

@@ -263,13 +263,19 @@ func mapsKeys(m map[string]string) func(func(string) bool) {
 	}
 }
 
-// sendSecret writes a keyring line to the running child.
+// sendSecret writes a keyring line to the running child. A child that
+// does not read its pipe (stopped, say) and lets it fill up does not
+// hold the supervisor up for more than a second: it misses the line,
+// and its health checks will replace it.
 func (p *proc) sendSecret(line string) {
 	p.mu.Lock()
 	w := p.secretW
 	p.mu.Unlock()
 	if w != nil {
-		w.WriteString(line)
+		w.SetWriteDeadline(time.Now().Add(time.Second))
+		if _, err := w.WriteString(line); err != nil {
+			p.s.logger.Warn("could not hand out the new secret", "process", p.name, "err", err)
+		}
 	}
 }
 

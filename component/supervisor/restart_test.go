@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/component"
+	"github.com/glyph-ipc/glyph/component/secret"
 	"github.com/glyph-ipc/glyph/component/supervisor"
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -323,5 +324,50 @@ func TestReload(t *testing.T) {
 	}
 	if got, err := relay.Relay(context.Background(), "again"); err != nil || got != "relayed again" {
 		t.Fatalf("Relay = %q, %v", got, err)
+	}
+}
+
+// A child whose secret pipe ends (its supervisor gone, whatever the way)
+// exits, without any signal.
+func TestChildExitsWhenSecretPipeEnds(t *testing.T) {
+	secretR, secretW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(testcomp)
+	cmd.Env = append(os.Environ(), "GLYPH_SERVE=Echo", "GLYPH_ROUTES={}", "GLYPH_SECRET_FD=3", "GLYPH_READY_FD=4")
+	cmd.ExtraFiles = []*os.File{secretR, readyW}
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if _, err := secretW.WriteString(secret.NewKeyring(secret.NewKey()).Line()); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	secretR.Close()
+	readyW.Close()
+	line, err := bufio.NewReader(readyR).ReadString('\n')
+	if line != "READY\n" {
+		t.Fatalf("the child said %q (%v):\n%s", line, err, out.String())
+	}
+	secretW.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, out.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the child still runs after its secret pipe ended:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "stopped") {
+		t.Fatalf("output:\n%s", out.String())
 	}
 }

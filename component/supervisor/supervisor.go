@@ -28,14 +28,13 @@ import (
 type Option func(*config)
 
 type config struct {
-	out      io.Writer
-	color    bool
-	logger   *slog.Logger
-	runDir   string
-	baseDir  string
-	file     string
-	readyBy  time.Duration
-	startEnv []string
+	out     io.Writer
+	color   bool
+	logger  *slog.Logger
+	runDir  string
+	baseDir string
+	file    string
+	readyBy time.Duration
 }
 
 // WithOutput sends the processes' lines to w, colored per process when
@@ -258,8 +257,11 @@ func (s *Supervisor) Run(ctx context.Context) error {
 
 // stopBudget is how long an ordered shutdown may take at most.
 func (s *Supervisor) stopBudget() time.Duration {
+	s.mu.Lock()
+	ps := s.d.Processes()
+	s.mu.Unlock()
 	var d time.Duration
-	for _, p := range s.d.Processes() {
+	for _, p := range ps {
 		d += p.Main().Restart.StopTimeout + time.Second
 	}
 	return d
@@ -272,8 +274,8 @@ func (s *Supervisor) stopBudget() time.Duration {
 func (s *Supervisor) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	procs := slices.Clone(s.procs)
-	s.mu.Unlock()
 	order := s.d.Processes()
+	s.mu.Unlock()
 	for _, dp := range slices.Backward(order) {
 		var wg sync.WaitGroup
 		for _, p := range procs {

@@ -2,10 +2,14 @@ package supervisor_test
 
 import (
 	"context"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/component"
 	"github.com/glyph-ipc/glyph/component/supervisor"
 )
@@ -59,4 +63,77 @@ func TestRunAndCall(t *testing.T) {
 	waitFor(t, 2*time.Second, "the children's log lines", func() bool {
 		return strings.Contains(out.String(), `{"process":"Relay","level":"INFO","msg":"serving","parts":["Relay"]}`)
 	})
+}
+
+// A group's components run in one process, which calls between them in
+// process.
+func TestGroup(t *testing.T) {
+	s, _ := start(t, `
+version: 1
+components:
+  Echo: {binary: BINARY}
+  Relay: {binary: BINARY, uses: [Echo], transport: tcp}
+groups:
+  both: {components: [Echo, Relay], replicas: 2}
+`)
+	sts := s.Status()
+	if len(sts) != 2 || sts[0].Name != "both/0" || strings.Join(sts[0].Components, ",") != "Echo,Relay" || len(sts[0].Addresses) != 2 {
+		t.Fatalf("status %+v", sts)
+	}
+	r := router(t, s, s.Keyring(), map[string]component.Route{"Relay": {}})
+	var relay struct {
+		Relay func(ctx context.Context, s string) (string, error)
+	}
+	if err := r.Bind(context.Background(), "Relay", &relay); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := relay.Relay(context.Background(), "in process"); err != nil || got != "relayed in process" {
+		t.Fatalf("Relay = %q, %v", got, err)
+	}
+}
+
+// The run directory and the control socket are the owner's alone, and
+// the control API answers over it.
+func TestControlSocket(t *testing.T) {
+	s, _ := start(t, echoAndRelay)
+	fi, err := os.Stat(s.RunDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		t.Errorf("run directory mode %v", fi.Mode().Perm())
+	}
+	sock := filepath.Join(s.RunDir(), supervisor.ControlSocket)
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("control socket: %v %v", fi.Mode(), err)
+	}
+	ctx := context.Background()
+	idx, err := client.New().Get(ctx, "unix://"+sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := idx.Get("status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := link.Call(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sts []supervisor.Status
+	if err := res.Decode(&sts); err != nil {
+		t.Fatal(err)
+	}
+	if len(sts) != 3 || sts[2].Name != "Relay" || sts[2].Pid == 0 || sts[2].Uptime <= 0 {
+		t.Fatalf("status over the socket: %+v", sts)
+	}
+	// A second supervisor of the same run directory is refused.
+	d, file := deployment(t, echoAndRelay)
+	s2, err := supervisor.New(d, file, supervisor.WithRunDir(s.RunDir()), supervisor.WithOutput(io.Discard, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.Start(ctx); err == nil || !strings.Contains(err.Error(), "another supervisor serves") {
+		t.Fatalf("a second supervisor: %v", err)
+	}
 }
