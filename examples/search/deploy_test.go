@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/glyph-ipc/glyph/component"
+	"github.com/glyph-ipc/glyph/examples/search/search"
+	"github.com/glyph-ipc/glyph/service"
 )
 
 // TestDeployments runs the example as glyph run runs it, with the glyph
@@ -49,6 +54,11 @@ func TestDeployments(t *testing.T) {
 			if out.String() != transcript {
 				t.Errorf("the transcript is\n%s\nwant (as in one process)\n%s", out.String(), transcript)
 			}
+			// Only the front takes calls from outside: Search's socket
+			// refuses a caller without the deployment's secret.
+			if err := callDirect(d.status, "Search"); service.KindOf(err) != service.KindUnauthenticated {
+				t.Errorf("RunQuery on Search's own socket, without the secret: %v, want unauthenticated", err)
+			}
 			if ns != nil {
 				// Both Storage replicas and Search are connected, and
 				// Search's calls went through the server.
@@ -68,6 +78,27 @@ func TestDeployments(t *testing.T) {
 			d.stop(t)
 		})
 	}
+}
+
+// callDirect calls RunQuery at the address glyph status shows for
+// process name, as an outsider would: without the deployment's secret.
+func callDirect(status, name string) error {
+	m := regexp.MustCompile(`(?m)^` + name + `\s.*\s(unix://\S+)$`).FindStringSubmatch(status)
+	if m == nil {
+		return fmt.Errorf("no Unix socket for %s in glyph status:\n%s", name, status)
+	}
+	r, err := component.NewRouter(component.WithRoutes(component.Routes{"Search": {Providers: []string{m[1]}}}))
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	ctx := context.Background()
+	s, err := component.Dial[search.Search](ctx, r)
+	if err != nil {
+		return err
+	}
+	_, err = s.RunQuery(ctx, query, maxResults)
+	return err
 }
 
 // binaries are the glyph command and the example, built for a test.
