@@ -18,9 +18,9 @@ import (
 	"github.com/glyph-ipc/glyph/component/deploy"
 	"github.com/glyph-ipc/glyph/component/front"
 	"github.com/glyph-ipc/glyph/component/supervisor"
-	"github.com/glyph-ipc/glyph/examples/search/app"
-	"github.com/glyph-ipc/glyph/examples/search/search"
-	"github.com/glyph-ipc/glyph/examples/search/storage"
+	"github.com/glyph-ipc/glyph/internal/searchapp"
+	"github.com/glyph-ipc/glyph/internal/searchapp/search"
+	"github.com/glyph-ipc/glyph/internal/searchapp/storage"
 	"github.com/spf13/cobra"
 )
 
@@ -279,7 +279,7 @@ func newExampleSearchCommand() *cobra.Command {
 			}})))
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return component.Run(ctx, app.Parts())
+			return component.Run(ctx, searchapp.Parts())
 		}),
 	}
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/glyph-ipc/glyph/component"
-	"github.com/glyph-ipc/glyph/examples/search/search"
+	"github.com/glyph-ipc/glyph/internal/searchapp/search"
 	"github.com/glyph-ipc/glyph/service"
 )
 

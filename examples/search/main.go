@@ -9,14 +9,15 @@
 //	glyph run examples/search/deploy.yaml           # Storage (twice), Search and the front in processes of their own
 //	glyph run examples/search/deploy-nats.yaml      # the same with Storage behind a NATS server
 //
-// The application code is packages search and storage: they know their
+// The application code is in internal/searchapp (where glyph demo
+// deploy finds it too): packages search and storage know their
 // interfaces, not their transports or their processes. Search reaches
 // Storage through a component.Router, so the same code runs when a
-// deployment puts them in separate processes, over Unix sockets or
-// NATS: only the routing table changes. Package app lists them, and the
+// deployment puts them in separate processes, over Unix sockets or NATS:
+// only the routing table changes. Package searchapp lists them, and the
 // front, as the parts of a process; [component.Start] serves those the
-// environment assigns to this process (GLYPH_SERVE, set by `glyph
-// run`), or every part in this process when no supervisor runs it.
+// environment assigns to this process (GLYPH_SERVE, set by `glyph run`),
+// or every part in this process when no supervisor runs it.
 // tour.go calls the front as outside callers would and checks that every
 // protocol gives the same answer.
 package main
@@ -33,7 +34,7 @@ import (
 
 	"github.com/glyph-ipc/glyph/component"
 	"github.com/glyph-ipc/glyph/component/front"
-	"github.com/glyph-ipc/glyph/examples/search/app"
+	"github.com/glyph-ipc/glyph/internal/searchapp"
 )
 
 func main() {
@@ -47,7 +48,7 @@ func main() {
 			}
 			return a
 		}})))
-		component.Main(app.Parts())
+		component.Main(searchapp.Parts())
 		return
 	}
 	listen := flag.String("listen", "", "after the transcript, serve the front at this `address` until Ctrl-C")
@@ -69,7 +70,7 @@ func run(ctx context.Context, w io.Writer, listen string) error {
 		addr = "127.0.0.1:0"
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	p, err := component.Start(ctx, app.Parts(front.WithLogger(quiet)), component.WithLogger(quiet), component.WithListen(front.Name, addr))
+	p, err := component.Start(ctx, searchapp.Parts(front.WithLogger(quiet)), component.WithLogger(quiet), component.WithListen(front.Name, addr))
 	if err != nil {
 		return err
 	}

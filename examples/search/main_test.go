@@ -12,9 +12,9 @@ import (
 
 	"github.com/glyph-ipc/glyph/component"
 	"github.com/glyph-ipc/glyph/component/front"
-	"github.com/glyph-ipc/glyph/examples/search/search"
-	"github.com/glyph-ipc/glyph/examples/search/storage"
 	"github.com/glyph-ipc/glyph/hyperpeer"
+	"github.com/glyph-ipc/glyph/internal/searchapp/search"
+	"github.com/glyph-ipc/glyph/internal/searchapp/storage"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )

@@ -12,8 +12,8 @@ import (
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/component"
 	"github.com/glyph-ipc/glyph/component/front"
-	"github.com/glyph-ipc/glyph/examples/search/search"
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/internal/searchapp/search"
 	"github.com/glyph-ipc/glyph/jsonrpc"
 	"github.com/glyph-ipc/glyph/xmlrpc"
 )

@@ -1,10 +1,13 @@
-// Package app lists the components of the search example as the parts of
-// a process ([component.Part]): Storage, Search and the front. A binary
-// that holds them all (the example's, or glyph's own for `glyph demo
-// deploy`) serves those its deployment assigns to each process: every
-// one in one process when no supervisor runs it, or Storage, Search and
-// the front in processes of their own under `glyph run`.
-package app
+// Package searchapp is the application of the search example
+// (examples/search): the Search component (package search) over the
+// Storage component (package storage), which know their interfaces and
+// not where they run, and, in this package, the list of them and the
+// front as the parts of a process ([component.Part]). A binary that holds
+// them all (the example's, or glyph's own for `glyph demo deploy`) serves
+// those its deployment assigns to each process: every one in one process
+// when no supervisor runs it, or Storage, Search and the front in
+// processes of their own under `glyph run`.
+package searchapp
 
 import (
 	"context"
@@ -15,8 +18,8 @@ import (
 	"github.com/glyph-ipc/glyph/component"
 	"github.com/glyph-ipc/glyph/component/front"
 	"github.com/glyph-ipc/glyph/component/secret"
-	"github.com/glyph-ipc/glyph/examples/search/search"
-	"github.com/glyph-ipc/glyph/examples/search/storage"
+	"github.com/glyph-ipc/glyph/internal/searchapp/search"
+	"github.com/glyph-ipc/glyph/internal/searchapp/storage"
 	"github.com/glyph-ipc/glyph/service"
 )
 

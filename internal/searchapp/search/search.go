@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/glyph-ipc/glyph/component"
-	"github.com/glyph-ipc/glyph/examples/search/storage"
+	"github.com/glyph-ipc/glyph/internal/searchapp/storage"
 	"github.com/glyph-ipc/glyph/service"
 )
 
