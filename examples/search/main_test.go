@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/glyph-ipc/glyph/component"
 	"github.com/glyph-ipc/glyph/component/front"
@@ -43,6 +46,47 @@ func TestRun(t *testing.T) {
 	}
 	if out.String() != transcript {
 		t.Errorf("the transcript is\n%s\nwant\n%s", out.String(), transcript)
+	}
+}
+
+// TestRunListen: with -listen the front keeps serving after the
+// transcript, at the address given, until the program is interrupted.
+func TestRunListen(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, w, "127.0.0.1:0")
+		w.Close()
+	}()
+	sc := bufio.NewScanner(r)
+	var url string
+	for sc.Scan() {
+		if u, ok := strings.CutPrefix(sc.Text(), "The front serves at "); ok {
+			url = strings.TrimSuffix(u, " until Ctrl-C.")
+			break
+		}
+	}
+	if url == "" {
+		t.Fatalf("run ended without saying where the front serves: %v", sc.Err())
+	}
+	go io.Copy(io.Discard, r)
+	res, err := callers[len(callers)-1].call(ctx, url)
+	if err != nil || show(res) != "{results: [t1 apple, t2 cherry, t4 tomato]}" {
+		t.Errorf("RunQuery at %s after the transcript: %s, %v", url, show(res), err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run after the interrupt: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run still serves 10s after the interrupt")
+	}
+	if _, err := callers[len(callers)-1].call(context.Background(), url); err == nil {
+		t.Errorf("the front still answers at %s after run returned", url)
 	}
 }
 
