@@ -31,7 +31,8 @@ type proc struct {
 	spec    *deploy.Process
 	replica int
 	sockets []*sockets
-	routes  string // its routing table, as JSON
+	nats    []string // the URLs of the components it serves on NATS
+	routes  string   // its routing table, as JSON
 
 	firstReady chan struct{} // closed when it is ready the first time
 	fatal      chan struct{} // closed when it becomes FATAL
@@ -105,6 +106,7 @@ func (p *proc) status() Status {
 	for _, l := range p.sockets {
 		st.Addresses = append(st.Addresses, l.url)
 	}
+	st.Addresses = append(st.Addresses, p.nats...)
 	if p.cmd != nil && p.cmd.Process != nil && (p.state == StateStarting || p.state == StateRunning || p.state == StateStopping) {
 		st.Pid = p.cmd.Process.Pid
 		st.Uptime = time.Since(p.started).Round(time.Millisecond)

@@ -415,6 +415,11 @@ func (s *Supervisor) plan(d *deploy.Deployment, keep []*proc) ([]*proc, error) {
 		}
 	}
 	for _, p := range procs {
+		for _, c := range p.spec.Components {
+			if c.Transport == deploy.TransportNATS {
+				p.nats = append(p.nats, urls[c.Name]...)
+			}
+		}
 		rs := component.Routes{}
 		for _, c := range d.Components {
 			if !p.serves(c.Name) && !p.uses(c.Name) {
