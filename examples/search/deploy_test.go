@@ -68,6 +68,11 @@ func TestDeployments(t *testing.T) {
 				if v, err := ns.Varz(nil); err != nil || v.InMsgs < int64(len(callers)) {
 					t.Errorf("the NATS server got %d messages (%v), want a call to Storage per RunQuery at least (%d)", v.InMsgs, err, len(callers))
 				}
+				for _, st := range []string{"Storage/0", "Storage/1"} {
+					if !regexp.MustCompile(`(?m)^` + st + `\s.*\s` + regexp.QuoteMeta(ns.ClientURL()) + `/glyph/Storage$`).MatchString(d.status) {
+						t.Errorf("glyph status does not show %s on the NATS server:\n%s", st, d.status)
+					}
+				}
 			} else {
 				for _, st := range []string{"Storage/0", "Storage/1"} {
 					if !regexp.MustCompile(`(?m)^` + st + `\s.*\sunix://\S+/Storage-[01]\.sock$`).MatchString(d.status) {
