@@ -236,9 +236,14 @@ func (p *proc) environ(nSockets int, names []string) []string {
 	for _, k := range slices.Sorted(mapsKeys(m.Env)) {
 		env = append(env, k+"="+m.Env[k])
 	}
-	var serve []string
+	var serve, public []string
 	for _, c := range p.spec.Components {
 		serve = append(serve, c.Name)
+	}
+	for _, c := range p.s.deployment().Components {
+		if c.Public {
+			public = append(public, c.Name)
+		}
 	}
 	env = append(env,
 		component.ServeEnv+"="+strings.Join(serve, ","),
@@ -246,6 +251,7 @@ func (p *proc) environ(nSockets int, names []string) []string {
 		component.SecretFDEnv+"="+strconv.Itoa(3+nSockets),
 		component.ReadyFDEnv+"="+strconv.Itoa(4+nSockets),
 		component.ControlEnv+"="+filepath.Join(p.s.cfg.runDir, ControlSocket),
+		component.PublicEnv+"="+strings.Join(public, ","),
 	)
 	if nSockets > 0 {
 		env = append(env, "LISTEN_FDS="+strconv.Itoa(nSockets), "LISTEN_FDNAMES="+strings.Join(names, ":"))

@@ -197,13 +197,19 @@ func (s *Supervisor) launch(ctx context.Context, procs []*proc) error {
 		select {
 		case <-p.firstReady:
 		case <-p.fatalCh():
-			return fmt.Errorf("supervisor: %s is FATAL before it was ready: %s", p.name, p.status().Message)
+			return &notReadyError{fmt.Sprintf("supervisor: %s is FATAL before it was ready: %s", p.name, p.status().Message)}
 		case <-ctx.Done():
 			return fmt.Errorf("supervisor: waiting for %s to be ready: %w", p.name, ctx.Err())
 		}
 	}
 	return nil
 }
+
+// notReadyError is Start's error when a process became FATAL before it
+// was ready.
+type notReadyError struct{ msg string }
+
+func (e *notReadyError) Error() string { return e.msg }
 
 // waitDeps waits until every process p uses is ready.
 func (s *Supervisor) waitDeps(p *proc) bool {
@@ -217,6 +223,13 @@ func (s *Supervisor) waitDeps(p *proc) bool {
 		}
 	}
 	return true
+}
+
+// deployment returns the deployment being run.
+func (s *Supervisor) deployment() *deploy.Deployment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.d
 }
 
 // procsOf returns the replicas of the named processes.
@@ -233,11 +246,23 @@ func (s *Supervisor) procsOf(names []string) []*proc {
 }
 
 // Run starts the deployment ([Supervisor.Start]) and supervises it until
-// ctx ends, then shuts it down ([Supervisor.Shutdown]).
+// ctx ends, then shuts it down ([Supervisor.Shutdown]). A process that
+// never gets ready (FATAL) does not stop the others: it is logged, and
+// the supervisor keeps running what it can, for `glyph restart` or a
+// reload to fix. Only a failure to start supervising (the run directory,
+// the control socket, a listening socket) is returned.
 func (s *Supervisor) Run(ctx context.Context) error {
 	err := s.Start(ctx)
-	if err == nil {
+	var fatal *notReadyError
+	switch {
+	case err == nil:
 		s.logger.Info("all ready", "processes", len(s.Status()))
+		err = nil
+	case errors.As(err, &fatal):
+		s.logger.Error("not all ready: running what can run", "err", err)
+		err = nil
+	}
+	if err == nil {
 		<-ctx.Done()
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.stopBudget())

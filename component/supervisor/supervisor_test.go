@@ -25,6 +25,7 @@ components:
     binary: BINARY
     transport: tcp
     uses: [Echo]
+    public: true
     restart: {backoff: 10ms, stable: 50ms}
 `
 
@@ -61,7 +62,7 @@ func TestRunAndCall(t *testing.T) {
 	})
 	// slog's JSON lines pass through, with the process first.
 	waitFor(t, 2*time.Second, "the children's log lines", func() bool {
-		return strings.Contains(out.String(), `{"process":"Relay","level":"INFO","msg":"serving","parts":["Relay"]}`)
+		return strings.Contains(out.String(), `{"process":"Relay","level":"INFO","msg":"serving","parts":["Relay"],"public":["Relay"]}`)
 	})
 }
 
