@@ -145,61 +145,37 @@ func (p *proc) spawn() (*child, error) {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, l.file)
 		names = append(names, l.comp)
 	}
-	secretR, secretW, err := os.Pipe()
+	ps, err := newPipes()
 	if err != nil {
 		return nil, err
-	}
-	readyR, readyW, err := os.Pipe()
-	if err != nil {
-		secretR.Close()
-		secretW.Close()
-		return nil, err
-	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		secretR.Close()
-		secretW.Close()
-		readyR.Close()
-		readyW.Close()
-		return nil, err
-	}
-	closeParentEnds := func() {
-		secretR.Close()
-		readyW.Close()
-		outW.Close()
 	}
 	n := len(cmd.ExtraFiles)
-	cmd.ExtraFiles = append(cmd.ExtraFiles, secretR, readyW)
-	cmd.Stdout, cmd.Stderr = outW, outW
+	cmd.ExtraFiles = append(cmd.ExtraFiles, ps.secretR, ps.readyW)
+	cmd.Stdout, cmd.Stderr = ps.outW, ps.errW
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.Env = p.environ(n, names)
 	// The first line is in the pipe before the child runs: it never
 	// waits for its secret.
-	if _, err := secretW.WriteString(p.s.keyring.Line()); err != nil {
-		closeParentEnds()
-		secretW.Close()
-		readyR.Close()
-		outR.Close()
+	if _, err := ps.secretW.WriteString(p.s.keyring.Line()); err != nil {
+		ps.closeAll()
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		closeParentEnds()
-		secretW.Close()
-		readyR.Close()
-		outR.Close()
+		ps.closeAll()
 		return nil, err
 	}
-	closeParentEnds()
+	ps.closeChildEnds()
 	c := &child{cmd: cmd, ready: make(chan struct{}), exited: make(chan struct{})}
 	go func() {
-		defer readyR.Close()
-		line, _ := bufio.NewReader(readyR).ReadString('\n')
+		defer ps.readyR.Close()
+		line, _ := bufio.NewReader(ps.readyR).ReadString('\n')
 		if line == "READY\n" {
 			close(c.ready)
 		}
 	}()
 	var copied sync.WaitGroup
-	copied.Go(func() { p.s.logs.copy(p.name, "stdout", outR); outR.Close() })
+	copied.Go(func() { p.s.logs.copy(p.name, "stdout", ps.outR); ps.outR.Close() })
+	copied.Go(func() { p.s.logs.copy(p.name, "stderr", ps.errR); ps.errR.Close() })
 	go func() {
 		c.err = cmd.Wait()
 		// The child's own children may hold the output open: wait a
@@ -207,10 +183,44 @@ func (p *proc) spawn() (*child, error) {
 		waitTimeout(&copied, 200*time.Millisecond)
 		close(c.exited)
 	}()
+	secretW := ps.secretW
 	p.mu.Lock()
 	p.cmd, p.secretW, p.started, p.ready = cmd, secretW, time.Now(), false
 	p.mu.Unlock()
 	return c, nil
+}
+
+// pipes are a child's: the secret, readiness, stdout and stderr.
+type pipes struct {
+	secretR, secretW, readyR, readyW, outR, outW, errR, errW *os.File
+}
+
+func newPipes() (*pipes, error) {
+	ps := &pipes{}
+	for _, pair := range [][2]**os.File{{&ps.secretR, &ps.secretW}, {&ps.readyR, &ps.readyW}, {&ps.outR, &ps.outW}, {&ps.errR, &ps.errW}} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			ps.closeAll()
+			return nil, err
+		}
+		*pair[0], *pair[1] = r, w
+	}
+	return ps, nil
+}
+
+// closeChildEnds closes, in the supervisor, the ends the child holds.
+func (ps *pipes) closeChildEnds() {
+	for _, f := range []*os.File{ps.secretR, ps.readyW, ps.outW, ps.errW} {
+		f.Close()
+	}
+}
+
+func (ps *pipes) closeAll() {
+	for _, f := range []*os.File{ps.secretR, ps.secretW, ps.readyR, ps.readyW, ps.outR, ps.outW, ps.errR, ps.errW} {
+		if f != nil {
+			f.Close()
+		}
+	}
 }
 
 func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
