@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/glyph-ipc/glyph/component"
 	"github.com/glyph-ipc/glyph/component/deploy"
 	"github.com/glyph-ipc/glyph/service"
@@ -458,6 +460,16 @@ func (p *proc) stopAndWait(ctx context.Context) {
 	}
 }
 
+// wasReady reports whether the replica has been ready once.
+func (p *proc) wasReady() bool {
+	select {
+	case <-p.firstReady:
+		return true
+	default:
+		return false
+	}
+}
+
 // doneCh and fatalCh return the channels of the current loop (a restart
 // by hand makes new ones).
 func (p *proc) doneCh() chan struct{} {
@@ -548,7 +560,7 @@ func describeExit(err error) string {
 		return "exit status 0"
 	case errors.As(err, &ee):
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return "killed by " + ws.Signal().String()
+			return "killed by " + unix.SignalName(ws.Signal())
 		}
 		return ee.Error()
 	}

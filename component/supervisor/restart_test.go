@@ -38,7 +38,7 @@ func kill(t *testing.T, pid int) {
 // A replica killed is restarted, and calls meanwhile fail over to the
 // other replica (route fail: over, methods retry-safe).
 func TestKilledReplicaFailover(t *testing.T) {
-	s, _ := start(t, `
+	s, out := start(t, `
 version: 1
 components:
   Echo:
@@ -94,6 +94,9 @@ components:
 	}
 	if len(seen) != 2 || seen[before.Pid] {
 		t.Fatalf("pids answering %v (the killed one was %d)", seen, before.Pid)
+	}
+	if !strings.Contains(out.String(), `msg="exited, restarting" process=Echo/0 status="killed by SIGKILL" in=`) {
+		t.Fatalf("the log does not tell:\n%s", out)
 	}
 }
 

@@ -111,6 +111,12 @@ func New(d *deploy.Deployment, file string, opts ...Option) (*Supervisor, error)
 	if cfg.baseDir == "" {
 		cfg.baseDir = filepath.Dir(file)
 	}
+	// Absolute, so that "./bin/search" never becomes a name looked up
+	// in PATH.
+	var err error
+	if cfg.baseDir, err = filepath.Abs(cfg.baseDir); err != nil {
+		return nil, err
+	}
 	if cfg.runDir == "" {
 		cfg.runDir = RunDir(file)
 	}
@@ -188,7 +194,7 @@ func (s *Supervisor) launch(ctx context.Context, procs []*proc) error {
 			if s.waitDeps(p) {
 				p.loop()
 			} else {
-				p.setState(StateExited, "a process it uses never got ready")
+				p.setState(StateExited, "not started: a process it uses never got ready")
 				close(p.doneCh())
 			}
 		})
@@ -197,9 +203,13 @@ func (s *Supervisor) launch(ctx context.Context, procs []*proc) error {
 		select {
 		case <-p.firstReady:
 		case <-p.fatalCh():
-			return &notReadyError{fmt.Sprintf("supervisor: %s is FATAL before it was ready: %s", p.name, p.status().Message)}
+		case <-p.doneCh():
 		case <-ctx.Done():
 			return fmt.Errorf("supervisor: waiting for %s to be ready: %w", p.name, ctx.Err())
+		}
+		if !p.wasReady() {
+			st := p.status()
+			return &notReadyError{fmt.Sprintf("supervisor: %s is %s before it was ready: %s", p.name, st.State, st.Message)}
 		}
 	}
 	return nil
@@ -211,14 +221,19 @@ type notReadyError struct{ msg string }
 
 func (e *notReadyError) Error() string { return e.msg }
 
-// waitDeps waits until every process p uses is ready.
+// waitDeps waits until every process p uses is ready. It returns false
+// when one of them stops trying first, or p is stopped.
 func (s *Supervisor) waitDeps(p *proc) bool {
 	for _, dep := range s.procsOf(p.spec.Uses) {
+		p.setState(StateStarting, "waiting for "+dep.name+" to be ready")
 		select {
 		case <-dep.firstReady:
 		case <-dep.fatalCh():
-			return false
+		case <-dep.doneCh():
 		case <-p.stop:
+			return false
+		}
+		if !dep.wasReady() {
 			return false
 		}
 	}
