@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -170,7 +171,7 @@ func (p *proc) spawn() (*child, error) {
 	c := &child{cmd: cmd, ready: make(chan struct{}), exited: make(chan struct{})}
 	go func() {
 		defer ps.readyR.Close()
-		line, _ := bufio.NewReader(ps.readyR).ReadString('\n')
+		line, _ := bufio.NewReader(io.LimitReader(ps.readyR, 64)).ReadString('\n')
 		if line == "READY\n" {
 			close(c.ready)
 		}
