@@ -38,6 +38,7 @@ const (
 	SecretFDEnv = "GLYPH_SECRET_FD" // the read end of the secret pipe
 	ReadyFDEnv  = "GLYPH_READY_FD"  // the write end of the readiness pipe
 	ControlEnv  = "GLYPH_CONTROL"   // the supervisor's control socket
+	PublicEnv   = "GLYPH_PUBLIC"    // the components the front exposes: "Search"
 	// RoutesEnv (GLYPH_ROUTES) holds the routing table; LISTEN_FDS,
 	// LISTEN_PID and LISTEN_FDNAMES the listening sockets, as systemd
 	// passes them.
@@ -56,8 +57,10 @@ type Part struct {
 	Install func(ctx context.Context, svc *service.Service, r *Router) error
 	// HTTP, for a part that serves its own HTTP handler rather than
 	// methods on the process's service (the unified front), returns that
-	// handler; its listener then serves it. A part sets Install or HTTP.
-	HTTP func(ctx context.Context, r *Router) (http.Handler, error)
+	// handler; its listener then serves it. p is the process being
+	// started: its Router, and the components to expose ([Process.Public]).
+	// A part sets Install or HTTP.
+	HTTP func(ctx context.Context, p *Process) (http.Handler, error)
 	// Public says the part's listener is the deployment's entry from
 	// outside (the front): callers there do not hold the secret, so it
 	// takes calls without a proof. Every other listener refuses them.
@@ -100,14 +103,15 @@ type Process struct {
 	// Keyring holds the deployment's secret; nil without a supervisor.
 	Keyring *secret.Keyring
 
-	serving    []string
-	public     map[string]bool
-	remote     Routes            // the routing table as the environment gave it
-	local      string            // the inproc name of Service
-	addrs      map[string]string // part → the URL it is served at
-	supervised bool
-	logger     *slog.Logger
-	unregister func()
+	serving      []string
+	public       map[string]bool   // parts that are public entries (Part.Public)
+	publicIfaces []string          // components the front exposes
+	remote       Routes            // the routing table as the environment gave it
+	local        string            // the inproc name of Service
+	addrs        map[string]string // part → the URL it is served at
+	supervised   bool
+	logger       *slog.Logger
+	unregister   func()
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -189,6 +193,19 @@ func Start(ctx context.Context, parts []Part, opts ...StartOption) (*Process, er
 			p.serving = append(p.serving, pt.Name)
 		}
 	}
+	if v, set := cfg.environ(PublicEnv); set {
+		for n := range strings.SplitSeq(v, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				p.publicIfaces = append(p.publicIfaces, n)
+			}
+		}
+	} else if !supervised {
+		for _, pt := range parts {
+			if !pt.Public {
+				p.publicIfaces = append(p.publicIfaces, pt.Name)
+			}
+		}
+	}
 	if err := p.readSecret(cfg); err != nil {
 		return nil, err
 	}
@@ -209,7 +226,7 @@ func Start(ctx context.Context, parts []Part, opts ...StartOption) (*Process, er
 			}
 			continue
 		}
-		h, err := pt.HTTP(ctx, p.Router)
+		h, err := pt.HTTP(ctx, p)
 		if err != nil {
 			return nil, fmt.Errorf("component: starting %s: %w", n, err)
 		}
@@ -527,6 +544,12 @@ func (p *Process) ready(cfg startConfig) error {
 	}
 	return nil
 }
+
+// Public returns the components whose public methods the deployment
+// exposes through its front ($GLYPH_PUBLIC: those the deployment file
+// marks public); without a supervisor, every part that is no public
+// entry itself.
+func (p *Process) Public() []string { return slices.Clone(p.publicIfaces) }
 
 // Serving returns the names of the parts the process serves.
 func (p *Process) Serving() []string { return slices.Clone(p.serving) }

@@ -73,7 +73,10 @@ func ExampleStart() {
 
 func TestStartListeners(t *testing.T) {
 	ctx := context.Background()
-	front := component.Part{Name: "front", Public: true, HTTP: func(ctx context.Context, r *component.Router) (http.Handler, error) {
+	front := component.Part{Name: "front", Public: true, HTTP: func(ctx context.Context, p *component.Process) (http.Handler, error) {
+		if got := strings.Join(p.Public(), ","); got != "Greeter,Shouter" {
+			return nil, fmt.Errorf("public: %s", got)
+		}
 		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "front") }), nil
 	}}
 	tests := []struct {

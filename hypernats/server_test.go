@@ -469,3 +469,32 @@ func TestCallsThatWait(t *testing.T) {
 		t.Errorf("%d calls of 250 ms at once took %v", calls, d)
 	}
 }
+
+// WithAuthorize refuses a call before the service sees it.
+func TestAuthorize(t *testing.T) {
+	ns := startNATS(t)
+	var called []string
+	serve(t, connect(t, ns.ClientURL()), testService(t), hypernats.WithPrefix("auth"),
+		hypernats.WithAuthorize(func(_ context.Context, h map[string][]string, target string) error {
+			called = append(called, target)
+			if len(h["X-Key"]) == 1 && h["X-Key"][0] == "open" {
+				return nil
+			}
+			return &service.Error{Kind: service.KindUnauthenticated, Message: "no key"}
+		}))
+	nc := connect(t, ns.ClientURL())
+	var got string
+	bad := hypernats.NewClient(nc, hypernats.WithClientPrefix("auth"))
+	defer bad.Close()
+	if err := bad.Call(context.Background(), "hello", []any{"x"}, nil, &got); service.KindOf(err) != service.KindUnauthenticated {
+		t.Fatalf("without the key: %v, want unauthenticated", err)
+	}
+	good := hypernats.NewClient(nc, hypernats.WithClientPrefix("auth"), hypernats.WithClientHeader("X-Key", "open"))
+	defer good.Close()
+	if err := good.Call(context.Background(), "hello", []any{"x"}, nil, &got); err != nil || got == "" {
+		t.Fatalf("with the key: %q, %v", got, err)
+	}
+	if len(called) != 2 || called[0] != "hello" {
+		t.Fatalf("authorize saw %v", called)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,6 +70,44 @@ func TestListener(t *testing.T) {
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("socket file left after Close: %v", err)
+	}
+}
+
+// NewListener serves a listener made elsewhere (inherited from a
+// supervisor): TCP and Unix, with the address Dial takes.
+func TestNewListener(t *testing.T) {
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix, err := net.Listen("unix", filepath.Join(shortTempDir(t), "n.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, nl := range []net.Listener{tcp, unix} {
+		l := peer.NewListener(nl)
+		want := "tcp://" + nl.Addr().String()
+		if nl.Addr().Network() == "unix" {
+			want = "unix://" + nl.Addr().String()
+		}
+		if l.Addr() != want {
+			t.Errorf("Addr %q, want %q", l.Addr(), want)
+		}
+		go func() {
+			fc, err := peer.Dial(context.Background(), l.Addr())
+			if err == nil {
+				fc.Close()
+			}
+		}()
+		fc, err := l.Accept(ctxTimeout(t, 5*time.Second))
+		if err != nil {
+			t.Fatalf("%s: Accept: %v", want, err)
+		}
+		fc.Close()
+		l.Close()
+		if _, err := nl.Accept(); err == nil {
+			t.Errorf("%s: the listener is open after Close", want)
+		}
 	}
 }
 

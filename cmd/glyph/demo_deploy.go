@@ -36,6 +36,7 @@ components:
   Search:
     binary: ./bin/search
     uses: [Storage]
+    public: true
   front:
     binary: ./bin/search
     transport: http

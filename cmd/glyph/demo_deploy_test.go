@@ -39,6 +39,7 @@ examples/search/deploy.yaml, without comments:
     Search:
       binary: ./bin/search
       uses: [Storage]
+      public: true
     front:
       binary: ./bin/search
       transport: http

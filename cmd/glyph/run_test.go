@@ -83,7 +83,7 @@ func TestRunStatusLogsRestart(t *testing.T) {
 	relayPid := pidOf(t, stdout, "Relay")
 
 	stdout, stderr, code = glyph(t, "", "logs", "--file", file, "Relay")
-	if code != 0 || !strings.Contains(stdout, `Relay | {"level":"INFO","msg":"serving","parts":["Relay"]}`) {
+	if code != 0 || !strings.Contains(stdout, `Relay | {"level":"INFO","msg":"serving","parts":["Relay"],"public":null}`) {
 		t.Fatalf("logs: %d %s\n%s", code, stderr, stdout)
 	}
 

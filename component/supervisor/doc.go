@@ -16,8 +16,8 @@
 // LISTEN_FDNAMES, as systemd passes them), the read end of a pipe that
 // carries the deployment's secret (GLYPH_SECRET_FD; package
 // component/secret) and the write end of one on which it reports
-// "READY" (GLYPH_READY_FD). Package component's [component.Start] is the
-// other side.
+// "READY" (GLYPH_READY_FD). spec.md writes this down; package
+// component's [component.Start] is the other side.
 //
 // # Supervising
 //

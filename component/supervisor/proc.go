@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -18,6 +19,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/glyph-ipc/glyph/component"
 	"github.com/glyph-ipc/glyph/component/deploy"
@@ -147,61 +150,37 @@ func (p *proc) spawn() (*child, error) {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, l.file)
 		names = append(names, l.comp)
 	}
-	secretR, secretW, err := os.Pipe()
+	ps, err := newPipes()
 	if err != nil {
 		return nil, err
-	}
-	readyR, readyW, err := os.Pipe()
-	if err != nil {
-		secretR.Close()
-		secretW.Close()
-		return nil, err
-	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		secretR.Close()
-		secretW.Close()
-		readyR.Close()
-		readyW.Close()
-		return nil, err
-	}
-	closeParentEnds := func() {
-		secretR.Close()
-		readyW.Close()
-		outW.Close()
 	}
 	n := len(cmd.ExtraFiles)
-	cmd.ExtraFiles = append(cmd.ExtraFiles, secretR, readyW)
-	cmd.Stdout, cmd.Stderr = outW, outW
+	cmd.ExtraFiles = append(cmd.ExtraFiles, ps.secretR, ps.readyW)
+	cmd.Stdout, cmd.Stderr = ps.outW, ps.errW
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.Env = p.environ(n, names)
 	// The first line is in the pipe before the child runs: it never
 	// waits for its secret.
-	if _, err := secretW.WriteString(p.s.keyring.Line()); err != nil {
-		closeParentEnds()
-		secretW.Close()
-		readyR.Close()
-		outR.Close()
+	if _, err := ps.secretW.WriteString(p.s.keyring.Line()); err != nil {
+		ps.closeAll()
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		closeParentEnds()
-		secretW.Close()
-		readyR.Close()
-		outR.Close()
+		ps.closeAll()
 		return nil, err
 	}
-	closeParentEnds()
+	ps.closeChildEnds()
 	c := &child{cmd: cmd, ready: make(chan struct{}), exited: make(chan struct{})}
 	go func() {
-		defer readyR.Close()
-		line, _ := bufio.NewReader(readyR).ReadString('\n')
+		defer ps.readyR.Close()
+		line, _ := bufio.NewReader(io.LimitReader(ps.readyR, 64)).ReadString('\n')
 		if line == "READY\n" {
 			close(c.ready)
 		}
 	}()
 	var copied sync.WaitGroup
-	copied.Go(func() { p.s.logs.copy(p.name, "stdout", outR); outR.Close() })
+	copied.Go(func() { p.s.logs.copy(p.name, "stdout", ps.outR); ps.outR.Close() })
+	copied.Go(func() { p.s.logs.copy(p.name, "stderr", ps.errR); ps.errR.Close() })
 	go func() {
 		c.err = cmd.Wait()
 		// The child's own children may hold the output open: wait a
@@ -209,10 +188,44 @@ func (p *proc) spawn() (*child, error) {
 		waitTimeout(&copied, 200*time.Millisecond)
 		close(c.exited)
 	}()
+	secretW := ps.secretW
 	p.mu.Lock()
 	p.cmd, p.secretW, p.started, p.ready = cmd, secretW, time.Now(), false
 	p.mu.Unlock()
 	return c, nil
+}
+
+// pipes are a child's: the secret, readiness, stdout and stderr.
+type pipes struct {
+	secretR, secretW, readyR, readyW, outR, outW, errR, errW *os.File
+}
+
+func newPipes() (*pipes, error) {
+	ps := &pipes{}
+	for _, pair := range [][2]**os.File{{&ps.secretR, &ps.secretW}, {&ps.readyR, &ps.readyW}, {&ps.outR, &ps.outW}, {&ps.errR, &ps.errW}} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			ps.closeAll()
+			return nil, err
+		}
+		*pair[0], *pair[1] = r, w
+	}
+	return ps, nil
+}
+
+// closeChildEnds closes, in the supervisor, the ends the child holds.
+func (ps *pipes) closeChildEnds() {
+	for _, f := range []*os.File{ps.secretR, ps.readyW, ps.outW, ps.errW} {
+		f.Close()
+	}
+}
+
+func (ps *pipes) closeAll() {
+	for _, f := range []*os.File{ps.secretR, ps.secretW, ps.readyR, ps.readyW, ps.outR, ps.outW, ps.errR, ps.errW} {
+		if f != nil {
+			f.Close()
+		}
+	}
 }
 
 func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
@@ -238,9 +251,14 @@ func (p *proc) environ(nSockets int, names []string) []string {
 	for _, k := range slices.Sorted(mapsKeys(m.Env)) {
 		env = append(env, k+"="+m.Env[k])
 	}
-	var serve []string
+	var serve, public []string
 	for _, c := range p.spec.Components {
 		serve = append(serve, c.Name)
+	}
+	for _, c := range p.s.deployment().Components {
+		if c.Public {
+			public = append(public, c.Name)
+		}
 	}
 	env = append(env,
 		component.ServeEnv+"="+strings.Join(serve, ","),
@@ -248,6 +266,7 @@ func (p *proc) environ(nSockets int, names []string) []string {
 		component.SecretFDEnv+"="+strconv.Itoa(3+nSockets),
 		component.ReadyFDEnv+"="+strconv.Itoa(4+nSockets),
 		component.ControlEnv+"="+filepath.Join(p.s.cfg.runDir, ControlSocket),
+		component.PublicEnv+"="+strings.Join(public, ","),
 	)
 	if nSockets > 0 {
 		env = append(env, "LISTEN_FDS="+strconv.Itoa(nSockets), "LISTEN_FDNAMES="+strings.Join(names, ":"))
@@ -444,6 +463,16 @@ func (p *proc) stopAndWait(ctx context.Context) {
 	}
 }
 
+// wasReady reports whether the replica has been ready once.
+func (p *proc) wasReady() bool {
+	select {
+	case <-p.firstReady:
+		return true
+	default:
+		return false
+	}
+}
+
 // doneCh and fatalCh return the channels of the current loop (a restart
 // by hand makes new ones).
 func (p *proc) doneCh() chan struct{} {
@@ -534,7 +563,7 @@ func describeExit(err error) string {
 		return "exit status 0"
 	case errors.As(err, &ee):
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return "killed by " + ws.Signal().String()
+			return "killed by " + unix.SignalName(ws.Signal())
 		}
 		return ee.Error()
 	}

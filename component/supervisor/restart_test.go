@@ -3,6 +3,7 @@ package supervisor_test
 import (
 	"bufio"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -37,7 +38,7 @@ func kill(t *testing.T, pid int) {
 // A replica killed is restarted, and calls meanwhile fail over to the
 // other replica (route fail: over, methods retry-safe).
 func TestKilledReplicaFailover(t *testing.T) {
-	s, _ := start(t, `
+	s, out := start(t, `
 version: 1
 components:
   Echo:
@@ -93,6 +94,9 @@ components:
 	}
 	if len(seen) != 2 || seen[before.Pid] {
 		t.Fatalf("pids answering %v (the killed one was %d)", seen, before.Pid)
+	}
+	if !strings.Contains(out.String(), `msg="exited, restarting" process=Echo/0 status="killed by SIGKILL" in=`) {
+		t.Fatalf("the log does not tell:\n%s", out)
 	}
 }
 
@@ -369,5 +373,46 @@ func TestChildExitsWhenSecretPipeEnds(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "stopped") {
 		t.Fatalf("output:\n%s", out.String())
+	}
+}
+
+// Run keeps running what can run when a process never gets ready: one
+// FATAL process does not stop the deployment.
+func TestRunSurvivesFatal(t *testing.T) {
+	d, file := deployment(t, `
+version: 1
+components:
+  Echo: {binary: BINARY}
+  Relay:
+    binary: BINARY
+    uses: [Echo]
+    env: {TESTCOMP_CRASH: "2"}
+    restart: {backoff: 5ms, limit: 2}
+`)
+	run := shortDir(t)
+	s, err := supervisor.New(d, file, supervisor.WithOutput(io.Discard, false), supervisor.WithRunDir(run))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	waitFor(t, 10*time.Second, "Relay FATAL and Echo ready", func() bool {
+		sts := s.Status()
+		return len(sts) == 2 && sts[0].Ready && sts[1].State == supervisor.StateFatal
+	})
+	select {
+	case err := <-done:
+		t.Fatalf("Run returned %v while Echo runs", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
 	}
 }

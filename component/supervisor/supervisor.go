@@ -111,13 +111,12 @@ func New(d *deploy.Deployment, file string, opts ...Option) (*Supervisor, error)
 	if cfg.baseDir == "" {
 		cfg.baseDir = filepath.Dir(file)
 	}
-	// A child's binary is found from its working directory: a relative
-	// base ("glyph run examples/search/deploy.yaml") would be taken twice.
-	base, err := filepath.Abs(cfg.baseDir)
-	if err != nil {
+	// Absolute, so that "./bin/search" never becomes a name looked up
+	// in PATH.
+	var err error
+	if cfg.baseDir, err = filepath.Abs(cfg.baseDir); err != nil {
 		return nil, err
 	}
-	cfg.baseDir = base
 	if cfg.runDir == "" {
 		cfg.runDir = RunDir(file)
 	}
@@ -195,7 +194,7 @@ func (s *Supervisor) launch(ctx context.Context, procs []*proc) error {
 			if s.waitDeps(p) {
 				p.loop()
 			} else {
-				p.setState(StateExited, "a process it uses never got ready")
+				p.setState(StateExited, "not started: a process it uses never got ready")
 				close(p.doneCh())
 			}
 		})
@@ -204,26 +203,48 @@ func (s *Supervisor) launch(ctx context.Context, procs []*proc) error {
 		select {
 		case <-p.firstReady:
 		case <-p.fatalCh():
-			return fmt.Errorf("supervisor: %s is FATAL before it was ready: %s", p.name, p.status().Message)
+		case <-p.doneCh():
 		case <-ctx.Done():
 			return fmt.Errorf("supervisor: waiting for %s to be ready: %w", p.name, ctx.Err())
+		}
+		if !p.wasReady() {
+			st := p.status()
+			return &notReadyError{fmt.Sprintf("supervisor: %s is %s before it was ready: %s", p.name, st.State, st.Message)}
 		}
 	}
 	return nil
 }
 
-// waitDeps waits until every process p uses is ready.
+// notReadyError is Start's error when a process became FATAL before it
+// was ready.
+type notReadyError struct{ msg string }
+
+func (e *notReadyError) Error() string { return e.msg }
+
+// waitDeps waits until every process p uses is ready. It returns false
+// when one of them stops trying first, or p is stopped.
 func (s *Supervisor) waitDeps(p *proc) bool {
 	for _, dep := range s.procsOf(p.spec.Uses) {
+		p.setState(StateStarting, "waiting for "+dep.name+" to be ready")
 		select {
 		case <-dep.firstReady:
 		case <-dep.fatalCh():
-			return false
+		case <-dep.doneCh():
 		case <-p.stop:
+			return false
+		}
+		if !dep.wasReady() {
 			return false
 		}
 	}
 	return true
+}
+
+// deployment returns the deployment being run.
+func (s *Supervisor) deployment() *deploy.Deployment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.d
 }
 
 // procsOf returns the replicas of the named processes.
@@ -240,11 +261,23 @@ func (s *Supervisor) procsOf(names []string) []*proc {
 }
 
 // Run starts the deployment ([Supervisor.Start]) and supervises it until
-// ctx ends, then shuts it down ([Supervisor.Shutdown]).
+// ctx ends, then shuts it down ([Supervisor.Shutdown]). A process that
+// never gets ready (FATAL) does not stop the others: it is logged, and
+// the supervisor keeps running what it can, for `glyph restart` or a
+// reload to fix. Only a failure to start supervising (the run directory,
+// the control socket, a listening socket) is returned.
 func (s *Supervisor) Run(ctx context.Context) error {
 	err := s.Start(ctx)
-	if err == nil {
+	var fatal *notReadyError
+	switch {
+	case err == nil:
 		s.logger.Info("all ready", "processes", len(s.Status()))
+		err = nil
+	case errors.As(err, &fatal):
+		s.logger.Error("not all ready: running what can run", "err", err)
+		err = nil
+	}
+	if err == nil {
 		<-ctx.Done()
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.stopBudget())

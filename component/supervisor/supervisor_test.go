@@ -11,6 +11,7 @@ import (
 
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/component"
+	"github.com/glyph-ipc/glyph/component/deploy"
 	"github.com/glyph-ipc/glyph/component/supervisor"
 )
 
@@ -25,6 +26,7 @@ components:
     binary: BINARY
     transport: tcp
     uses: [Echo]
+    public: true
     restart: {backoff: 10ms, stable: 50ms}
 `
 
@@ -61,7 +63,7 @@ func TestRunAndCall(t *testing.T) {
 	})
 	// slog's JSON lines pass through, with the process first.
 	waitFor(t, 2*time.Second, "the children's log lines", func() bool {
-		return strings.Contains(out.String(), `{"process":"Relay","level":"INFO","msg":"serving","parts":["Relay"]}`)
+		return strings.Contains(out.String(), `{"process":"Relay","level":"INFO","msg":"serving","parts":["Relay"],"public":["Relay"]}`)
 	})
 }
 
@@ -135,5 +137,32 @@ func TestControlSocket(t *testing.T) {
 	}
 	if err := s2.Start(ctx); err == nil || !strings.Contains(err.Error(), "another supervisor serves") {
 		t.Fatalf("a second supervisor: %v", err)
+	}
+}
+
+// A binary and a file named relative to the current directory: the
+// binary is found beside the file, never looked up in PATH.
+func TestRelativeBinary(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Symlink(testcomp, filepath.Join(dir, "testcomp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "deploy.yaml"), []byte("version: 1\ncomponents:\n  Echo: {binary: ./testcomp}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	d, err := deploy.Read("deploy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := supervisor.New(d, "deploy.yaml", supervisor.WithOutput(io.Discard, false), supervisor.WithRunDir(shortDir(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -36,23 +36,21 @@ func Parts(opts ...front.Option) []component.Part {
 }
 
 // Front is the unified front as a part: on its listener it serves the
-// public methods of every interface its process routes to (those that
-// have some), forwarded through the process's router. Its listener is
-// the deployment's public one, which takes calls without the
-// deployment's secret; the secret's header is not passed on from its
-// callers.
+// public methods of the components the deployment exposes
+// ([component.Process.Public]: those its file marks public, or every
+// other part in one process), those that have some, forwarded through
+// the process's router. Its listener is the deployment's public one,
+// which takes calls without the deployment's secret; the secret's header
+// is not passed on from its callers.
 func Front(opts ...front.Option) component.Part {
 	return component.Part{
 		Name:   front.Name,
 		Public: true,
-		HTTP: func(ctx context.Context, r *component.Router) (http.Handler, error) {
+		HTTP: func(ctx context.Context, p *component.Process) (http.Handler, error) {
 			fopts := []front.Option{front.WithoutHeaders(secret.Header)}
 			var names []string
-			for _, n := range slices.Sorted(maps.Keys(r.Routes())) {
-				if n == front.Name { // its own route: its listener's
-					continue
-				}
-				in, err := r.Describe(ctx, n)
+			for _, n := range p.Public() {
+				in, err := p.Router.Describe(ctx, n)
 				if service.KindOf(err) == service.KindUnsupported {
 					continue // its providers cannot say what is public
 				}
@@ -64,7 +62,7 @@ func Front(opts ...front.Option) component.Part {
 					fopts = append(fopts, front.WithDescription(in))
 				}
 			}
-			return front.New(ctx, r, append(append(fopts, front.WithInterfaces(names...)), opts...)...)
+			return front.New(ctx, p.Router, append(append(fopts, front.WithInterfaces(names...)), opts...)...)
 		},
 	}
 }

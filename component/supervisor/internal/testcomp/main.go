@@ -110,7 +110,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	logger.Info("serving", "parts", p.Serving())
+	logger.Info("serving", "parts", p.Serving(), "public", p.Public())
 	select {
 	case <-ctx.Done():
 	case <-p.Done():
