@@ -216,3 +216,14 @@ func TestDemoDeployFile(t *testing.T) {
 		t.Errorf("examples/search/deploy.yaml without comments is\n%s\nglyph demo deploy runs\n%s", got, demoDeployYAML)
 	}
 }
+
+// TestExampleSearchNeedsSupervisor: the hidden command that makes glyph
+// the binary of the demo's processes refuses to run without a supervisor.
+func TestExampleSearchNeedsSupervisor(t *testing.T) {
+	t.Setenv("GLYPH_SERVE", "")
+	os.Unsetenv("GLYPH_SERVE")
+	_, stderr, code := glyph(t, "", exampleSearchCommand)
+	if code != exitFailure || !strings.Contains(stderr, "$GLYPH_SERVE is not set") {
+		t.Errorf("glyph %s without a supervisor: exit %d, stderr %q", exampleSearchCommand, code, stderr)
+	}
+}
