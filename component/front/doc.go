@@ -75,25 +75,28 @@
 //
 // The front is stateless: it holds a router and the descriptions, so any
 // number of replicas may serve the same deployment, each built from its
-// process's router. A process that serves the front (the deployment's
-// component "front") builds its [component.Router] from the routing
-// table it was given, calls [New] with it (and [WithInterfaces] when the
-// deployment names the public interfaces), and serves the front on the
-// listener it was passed with [Front.Serve], or mounts the front's
-// handler on its own server; [Front.Service] serves the same methods over
-// another transport:
+// process's router. In a component binary the front is one of its parts,
+// [Part], which [component.Start] (and [component.Main]) serves in the
+// processes the deployment assigns it ("front"): it builds the front over
+// the process's router, exposing the components the deployment marks
+// public, and serves it on the listener the supervisor passed down:
 //
-//	// l: the listener named front.Name; r: the process's router.
-//	f, err := front.New(ctx, r, front.WithInterfaces("Search"))
-//	if err != nil {
-//		return err // not ready: a supervisor retries with backoff
-//	}
-//	return f.Serve(ctx, l)
+//	component.Main([]component.Part{
+//		{Name: "Storage", Install: installStorage},
+//		{Name: "Search", Install: installSearch},
+//		front.Part(),
+//	})
+//
+// Elsewhere, build the front with [New] over a router and serve it with
+// [Front.Serve], or mount its handler on a server of your own;
+// [Front.Service] serves the same methods over another transport.
 //
 // The front's port is the deployment's public one: it takes calls from
 // outside, so the deployment's secret, which its router sends to the
-// components, is not asked of its callers; name the secret's header, if
-// it is one, with [WithoutHeaders] so that a caller cannot pass one on. Build the front after the components it forwards to
-// are ready: New describes them, and fails when none of an interface's
-// providers can be reached.
+// components, is not asked of its callers, and [Part] drops the secret's
+// header ([WithoutHeaders]) so that a caller cannot pass one on. Build
+// the front after the components it forwards to are ready: New describes
+// them, and fails when none of an interface's providers can be reached
+// (a supervisor starts the front after what it uses is ready, and again
+// with backoff when it fails).
 package front

@@ -60,3 +60,30 @@ func ExampleNew() {
 	// Hello, front! <nil>
 	// not_found Greeter.reload: no method "Greeter.reload"
 }
+
+// A component binary lists the front among its parts: run without a
+// supervisor, as here, one process serves them all, the front on the
+// address given; under `glyph run`, each process serves those its
+// deployment assigns it, the front on the listener it is passed.
+func ExamplePart() {
+	ctx := context.Background()
+	parts := []component.Part{
+		{Name: "Greeter", Install: func(_ context.Context, svc *service.Service, _ *component.Router) error {
+			return component.Register[Greeter](svc, greeter{},
+				component.Method("Greet", component.Args("name"), component.Public()))
+		}},
+		front.Part(front.WithLogger(slog.New(slog.DiscardHandler))),
+	}
+	p, err := component.Start(ctx, parts, component.WithLogger(slog.New(slog.DiscardHandler)),
+		component.WithListen(front.Name, "127.0.0.1:0"))
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+
+	var greeting string
+	err = jsonrpc.NewClient(p.Addr(front.Name)+"jsonrpc").Call(ctx, "Greeter.greet", []any{"part"}, nil, &greeting)
+	fmt.Println(greeting, err)
+	// Output:
+	// Hello, part! <nil>
+}

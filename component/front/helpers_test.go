@@ -102,14 +102,22 @@ var items = []Item{
 
 func catalogService() *service.Service {
 	svc := service.New(service.WithLogger(quiet))
-	component.MustRegister[Catalog](svc, &catalog{items: items}, component.Version("2.1"),
+	if err := registerCatalog(svc); err != nil {
+		panic(err)
+	}
+	component.MustRegister[Vault](svc, vault{})
+	return svc
+}
+
+// registerCatalog registers the catalog on svc, its methods public but
+// Drop.
+func registerCatalog(svc *service.Service) error {
+	return component.Register[Catalog](svc, &catalog{items: items}, component.Version("2.1"),
 		component.Method("Lookup", component.Args("prefix", "limit"), component.Default("limit", 2),
 			component.ReadOnly(), component.Public()),
 		component.Method("Echo", component.Public(), component.Idempotent()),
 		component.Method("Count", component.Args("n"), component.Public()),
 		component.Method("Drop", component.Args("key")))
-	component.MustRegister[Vault](svc, vault{})
-	return svc
 }
 
 // deployment is the components behind a front: Catalog and Vault served
