@@ -46,7 +46,10 @@ const (
 
 // Part is one component a binary can hold. The binary lists every part
 // it has; which of them a process serves is the deployment's choice,
-// made through the environment at start ([Start]).
+// made through the environment at start ([Start]). Parts are installed in
+// the order the binary lists them, so a part that binds another when it
+// is installed (which it then calls in process when both are served
+// together) comes after it.
 type Part struct {
 	// Name is the component's name, that of its interface ("Search"), or
 	// "front".
@@ -216,10 +219,22 @@ func Start(ctx context.Context, parts []Part, opts ...StartOption) (*Process, er
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if !ok {
+			for _, l := range listeners {
+				l.Close()
+			}
+		}
+	}()
 	p.unregister = ServeInProcess(p.local, p.Service)
 	handlers := map[string]http.Handler{}
-	for _, n := range p.serving {
-		pt := byName[n]
+	// In the order the binary lists its parts: a part that calls another
+	// in process when it is installed comes after it.
+	for _, pt := range parts {
+		n := pt.Name
+		if !slices.Contains(p.serving, n) {
+			continue
+		}
 		if pt.Install != nil {
 			if err := pt.Install(ctx, p.Service, p.Router); err != nil {
 				return nil, fmt.Errorf("component: installing %s: %w", n, err)

@@ -158,10 +158,18 @@ func (r *Keyring) Set(current Key, accepted []Accepted) {
 	defer r.mu.Unlock()
 	r.current, r.set = current, true
 	r.accepted = append([]Accepted(nil), accepted...)
+	if len(r.accepted) > maxAccepted {
+		r.accepted = r.accepted[len(r.accepted)-maxAccepted:]
+	}
 }
 
+// maxAccepted bounds the previous keys accepted at once, so that a line
+// of the secret pipe stays under its limit.
+const maxAccepted = 15
+
 // Rotate makes next the current key and keeps the one it replaces
-// accepted for grace; keys whose grace is over are dropped.
+// accepted for grace; keys whose grace is over are dropped, and so are
+// the oldest when more than 15 would be left.
 func (r *Keyring) Rotate(next Key, grace time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -176,6 +184,10 @@ func (r *Keyring) Rotate(next Key, grace time.Duration) {
 	}
 	if r.set {
 		keep = append(keep, Accepted{Key: r.current, Until: now.Add(grace)})
+	}
+	for len(keep) > maxAccepted {
+		forget(keep[0].Key)
+		keep = keep[1:]
 	}
 	r.accepted = keep
 	r.current, r.set = next, true

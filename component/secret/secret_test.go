@@ -187,6 +187,20 @@ func TestRotation(t *testing.T) {
 	}
 }
 
+// However often it rotates, the keyring's line fits the pipe's limit.
+func TestRotationBounded(t *testing.T) {
+	r := secret.NewKeyring(secret.NewKey())
+	for range 100 {
+		r.Rotate(secret.NewKey(), time.Hour)
+	}
+	if n := len(r.Accepted()); n != 15 {
+		t.Fatalf("%d keys accepted", n)
+	}
+	if _, _, err := secret.ParseLine(r.Line()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestFollow(t *testing.T) {
 	a, b := secret.NewKeyring(secret.NewKey()), secret.NewKeyring(secret.NewKey())
 	pr, pw := io.Pipe()

@@ -352,6 +352,7 @@ func (p *proc) loop() {
 		case <-p.stop:
 			p.setState(StateExited, "stopped")
 			return
+		case <-p.kick: // restarted by hand: no more waiting
 		case <-time.After(delay):
 		}
 		p.mu.Lock()
@@ -495,16 +496,26 @@ func (p *proc) restart(ctx context.Context) error {
 	case <-p.doneCh():
 	default:
 		p.mu.Lock()
-		running := p.state == StateStarting || p.state == StateRunning
+		st := p.state
 		p.mu.Unlock()
-		if running {
+		switch st {
+		case StateStarting, StateRunning, StateBackoff:
+			// Kill the child, or end the backoff's wait.
 			select {
 			case p.kick <- "restart requested":
 			default:
 			}
 			return nil
+		case StateFatal, StateExited:
+			// The loop is ending: wait for it.
+			select {
+			case <-p.doneCh():
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		default:
+			return &service.Error{Kind: service.KindConflict, Message: fmt.Sprintf("%s is %s; restart it once it is up", p.name, st)}
 		}
-		return &service.Error{Kind: service.KindConflict, Message: fmt.Sprintf("%s is %s; restart it once it is up", p.name, p.status().State)}
 	}
 	select {
 	case <-p.stop:

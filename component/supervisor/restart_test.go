@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -155,7 +156,8 @@ components:
 	if st.State != supervisor.StateFatal || st.Restarts != 2 || st.ExitStatus != 3 || st.Pid != 0 {
 		t.Fatalf("status %+v", st)
 	}
-	if n := len(st.LastLog); n < 3 || st.LastLog[n-1] != "crash line 2" && st.LastLog[n-2] != "crash line 2" {
+	// The last run's three lines, stdout's and stderr's in either order.
+	if n := len(st.LastLog); n < 3 || !slices.Equal(slices.Sorted(slices.Values(st.LastLog[n-3:])), []string{"crash line 1", "crash line 2", "starting"}) {
 		t.Fatalf("last lines %q", st.LastLog)
 	}
 	if !strings.Contains(st.Message, "exit status 3; started 3 times") {
@@ -414,5 +416,33 @@ components:
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after its context ended")
+	}
+}
+
+// A child that ignores SIGTERM is killed after its stop timeout.
+func TestShutdownKillsAfterTimeout(t *testing.T) {
+	s, out := start(t, `
+version: 1
+components:
+  Echo:
+    binary: BINARY
+    env: {TESTCOMP_IGNORE_TERM: "1"}
+    restart: {stop_timeout: 200ms}
+`)
+	pid := status(t, s, "Echo").Pid
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	begin := time.Now()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if alive(pid) {
+		t.Fatal("the child still runs")
+	}
+	if took := time.Since(begin); took < 200*time.Millisecond {
+		t.Fatalf("stopped in %s, before its stop timeout: SIGTERM was not ignored", took)
+	}
+	if !strings.Contains(out.String(), `msg="did not stop in time, killing it" process=Echo`) {
+		t.Fatalf("the log does not say:\n%s", out)
 	}
 }

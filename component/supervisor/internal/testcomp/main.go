@@ -4,7 +4,8 @@
 // can kill.
 //
 // Its environment steers it: TESTCOMP_CRASH=N makes it write three lines
-// and exit with status N before it is ready.
+// and exit with status N before it is ready; TESTCOMP_IGNORE_TERM=1 makes
+// it ignore SIGTERM.
 package main
 
 import (
@@ -103,7 +104,12 @@ func main() {
 		}
 		return a
 	}}))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if os.Getenv("TESTCOMP_IGNORE_TERM") != "" {
+		signal.Ignore(syscall.SIGTERM)
+		sigs = sigs[:1]
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
 	defer stop()
 	p, err := component.Start(ctx, parts, component.WithLogger(logger))
 	if err != nil {
