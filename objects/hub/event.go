@@ -1,0 +1,46 @@
+package hub
+
+import "github.com/glyph-ipc/glyph/objects/record"
+
+// EventKind says what an [Event] reports.
+type EventKind int
+
+// The kinds of event.
+const (
+	// EventUpdate: an object's state changed.
+	EventUpdate EventKind = iota + 1
+	// EventDelete: an object's owner deleted it.
+	EventDelete
+	// EventShare: someone shared an object with this account.
+	EventShare
+	// EventUnshare: an object's owner stopped sharing it with this account.
+	EventUnshare
+)
+
+// String names the kind.
+func (k EventKind) String() string {
+	switch k {
+	case EventUpdate:
+		return "update"
+	case EventDelete:
+		return "delete"
+	case EventShare:
+		return "share"
+	case EventUnshare:
+		return "unshare"
+	}
+	return "unknown"
+}
+
+// An Event is something that happened to an object: a change from
+// upstream (Origin empty) or made on this daemon by the application named
+// by Origin.
+type Event struct {
+	Kind    EventKind
+	Object  record.Address
+	API     string
+	Owner   record.Address // the object's owner
+	From    record.Address // a share's sender
+	Counter uint64         // a dynamic object's frame counter after an update
+	Origin  string         // the application that made a local change; "" for upstream
+}

@@ -1,0 +1,54 @@
+package hub_test
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/glyph-ipc/glyph/objects/record"
+)
+
+// Pushes made while the remote is down reach it, in order, when it is
+// back; a second remote configured beside it gets them all too.
+func TestEditsWhileRemoteDown(t *testing.T) {
+	r1, r2 := startRemote(t), startRemote(t)
+	ctx := ctxT(t)
+	h := openHub(t, config(t, r1, r2))
+	if _, err := h.Create(ctx, "dave", "offline password"); err != nil {
+		t.Fatal(err)
+	}
+	id, err := h.New(ctx, "test.counter", []byte("0"), true, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Drained(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r1.stop()
+	const n = 20
+	for i := 1; i <= n; i++ {
+		if _, err := h.Push(ctx, id, []byte(strconv.Itoa(i)), "app"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r1.start()
+	if err := h.Drained(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*testRemote{r1, r2} {
+		c := remoteClient(t, r, h)
+		data, err := c.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := record.ParseFrame(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Counter != n {
+			t.Errorf("%s: head frame %d, want %d", r.url(), f.Counter, n)
+		}
+	}
+	if st := h.Remotes(ctx); len(st) != 2 || st[0].Pending != 0 || st[0].Err != nil {
+		t.Errorf("remote status after draining: %+v", st)
+	}
+}
