@@ -73,6 +73,7 @@ type objectEntry struct {
 	Hold    []byte        `glyph:"hold"`    // this account's hold, when it holds the object
 	App     string        `glyph:"app"`     // the token id of the application a private object belongs to
 	Share   []byte        `glyph:"share"`   // a reader: the share that gave it the newest key
+	Old     [][]byte      `glyph:"old"`     // owner: shares since deleted, kept until drained
 	Deleted bool          `glyph:"deleted"`
 }
 

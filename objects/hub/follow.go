@@ -52,8 +52,10 @@ func (l *link) followLoop() {
 				break
 			}
 			fails = 0
-			if err := l.handle(sctx, c, ch); err != nil {
-				if sctx.Err() != nil {
+			// A change handled may change the set of objects, which ends
+			// the subscription: it is handled to its end all the same.
+			if err := l.handle(ctx, c, ch); err != nil {
+				if ctx.Err() != nil {
 					break
 				}
 				l.h.log.Warn("follow: a change is ignored", "remote", l.cfg.URL, "kind", ch.Kind, "seq", ch.Seq, "err", err)
@@ -68,6 +70,7 @@ func (l *link) followLoop() {
 
 // handle takes one change from the remote.
 func (l *link) handle(ctx context.Context, c *remote.Client, ch remote.Change) error {
+	l.h.log.Debug("follow: change", "remote", l.cfg.URL, "kind", ch.Kind, "seq", ch.Seq)
 	data := ch.Record
 	if len(data) == 0 {
 		a, err := addrOf(ch.Address)
@@ -123,6 +126,12 @@ func (h *Hub) receiveFrame(ctx context.Context, c *remote.Client, data []byte) e
 	}
 	if o == nil {
 		return nil
+	}
+	h.mu.Lock()
+	unshared := len(o.entry.Share) == 0 && !sameAddr(o.entry.Owner, h.keys.Fingerprint())
+	h.mu.Unlock()
+	if unshared && o != so {
+		return nil // the owner stopped sharing: what follows is sealed for others
 	}
 	if !sameAddr(o.entry.Owner, f.Owner) {
 		return service.Errorf(service.KindPermissionDenied, "frame of %s signed for %s, not its owner", f.ID, f.Owner)

@@ -177,6 +177,7 @@ func (l *link) drainOnce(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	metas = slices.DeleteFunc(metas, func(m store.Meta) bool { return !bytes.Equal(m.Owner, me[:]) })
+	l.h.log.Debug("outbox: draining", "remote", l.cfg.URL, "since", since, "to", upTo, "records", len(metas))
 	if len(metas) > 0 {
 		c, err := l.client(ctx)
 		if err != nil {
@@ -372,6 +373,7 @@ func (h *Hub) outboxIDs() ([]store.Addr, record.Address) {
 				ids = append(ids, r.Share)
 			}
 		}
+		ids = append(ids, toAddrs(o.entry.Old)...)
 		for _, b := range [][]byte{o.entry.Binding, o.entry.Hold, o.entry.Share} {
 			if len(b) > 0 {
 				ids = append(ids, b)
@@ -391,7 +393,9 @@ func (h *Hub) followIDs() []record.Address {
 	}
 	ids := []record.Address{h.stateObj.id}
 	for _, o := range h.objs {
-		if !o.entry.Deleted || len(o.entry.Hold) > 0 {
+		e := o.entry
+		unshared := len(e.Share) == 0 && !sameAddr(e.Owner, h.keys.Fingerprint())
+		if (!e.Deleted || len(e.Hold) > 0) && !unshared {
 			ids = append(ids, o.id)
 		}
 	}

@@ -1,0 +1,131 @@
+package hub_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/glyph-ipc/glyph/objects/hub"
+	"github.com/glyph-ipc/glyph/objects/record"
+)
+
+// events collects a daemon's events.
+type events chan hub.Event
+
+func watch(t testing.TB, h *hub.Hub) events {
+	ch := make(events, 256)
+	t.Cleanup(h.Watch(func(ev hub.Event) {
+		select {
+		case ch <- ev:
+		default:
+			t.Errorf("event dropped: %+v", ev)
+		}
+	}))
+	return ch
+}
+
+// next waits for the next event of kind about id.
+func (ch events) next(t testing.TB, kind hub.EventKind, id record.Address) hub.Event {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case ev := <-ch:
+			if ev.Kind == kind && ev.Object == id {
+				return ev
+			}
+		case <-timeout:
+			t.Fatalf("no %v event for %s", kind, id)
+		}
+	}
+}
+
+// Two daemons of two accounts and one remote: share, update, callback,
+// unshare, delete.
+func TestTwoDaemonsEndToEnd(t *testing.T) {
+	r := startRemote(t)
+	ctx := ctxT(t)
+	a, b := openHub(t, config(t, r)), openHub(t, config(t, r))
+	if _, err := a.Create(ctx, "alice", "alice password"); err != nil {
+		t.Fatal(err)
+	}
+	bob, err := b.Create(ctx, "bob", "bob password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Drained(ctx); err != nil { // bob's identity is on the remote
+		t.Fatal(err)
+	}
+	aev, bev := watch(t, a), watch(t, b)
+
+	id, err := a.New(ctx, "test.status", []byte("v0"), true, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Share(ctx, id, bob); err != nil {
+		t.Fatal(err)
+	}
+	ev := bev.next(t, hub.EventShare, id)
+	if ev.API != "test.status" {
+		t.Fatalf("share event %+v", ev)
+	}
+	if st, _, err := b.State(ctx, id); err != nil || string(st) != "v0" {
+		t.Fatalf("bob reads %q, %v", st, err)
+	}
+	if _, err := b.Push(ctx, id, []byte("nope"), "app"); err == nil {
+		t.Fatal("a reader pushed")
+	}
+
+	if _, err := a.Push(ctx, id, []byte("v1"), "app"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := bev.next(t, hub.EventUpdate, id); ev.Counter != 1 || ev.Origin != "" {
+		t.Fatalf("update event %+v", ev)
+	}
+	if st, _, _ := b.State(ctx, id); string(st) != "v1" {
+		t.Fatalf("bob reads %q after the push", st)
+	}
+	// Alice's own push came back from the remote: not an upstream update.
+	if ev := aev.next(t, hub.EventUpdate, id); ev.Origin != "app" {
+		t.Fatalf("alice's own push reported as %+v", ev)
+	}
+
+	if err := a.Unshare(ctx, id, bob); err != nil {
+		t.Fatal(err)
+	}
+	bev.next(t, hub.EventUnshare, id)
+	if _, err := a.Push(ctx, id, []byte("secret"), "app"); err != nil {
+		t.Fatal(err)
+	}
+	// A share made after the secret push reaches bob after it: once bob
+	// has it, he has seen all before it.
+	marker, err := a.New(ctx, "test.marker", nil, false, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Share(ctx, marker, bob); err != nil {
+		t.Fatal(err)
+	}
+	bev.next(t, hub.EventShare, marker)
+	if st, info, _ := b.State(ctx, id); string(st) != "v1" || info.Counter != 1 {
+		t.Fatalf("after the unshare bob reads %q at %d", st, info.Counter)
+	}
+	if _, info, _ := a.State(ctx, id); info.Epoch != 1 {
+		t.Fatalf("the unshare did not start a new epoch: %+v", info)
+	}
+
+	gone, err := a.New(ctx, "test.gone", []byte("x"), true, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Share(ctx, gone, bob); err != nil {
+		t.Fatal(err)
+	}
+	bev.next(t, hub.EventShare, gone)
+	if err := a.Delete(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	bev.next(t, hub.EventDelete, gone)
+	if _, info, err := b.State(ctx, gone); err == nil || !info.Deleted {
+		t.Fatalf("bob reads a deleted object: %+v, %v", info, err)
+	}
+}
