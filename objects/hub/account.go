@@ -59,6 +59,16 @@ type accountState struct {
 	Devices     [][]byte       `glyph:"devices"` // device records, oldest first
 	Objects     []*objectEntry `glyph:"objects"`
 	Tokens      []tokenEntry   `glyph:"tokens"`
+	// Pending are shares that arrived while no application handled their
+	// API id, oldest first; they are delivered when one registers.
+	Pending []pendingShare `glyph:"pending"`
+}
+
+// pendingShare is a share kept for a handler to come.
+type pendingShare struct {
+	Object []byte `glyph:"object"`
+	API    string `glyph:"api"`
+	From   []byte `glyph:"from"`
 }
 
 // objectEntry is what the account keeps of one object it owns or reads.

@@ -18,7 +18,7 @@ func TestLoginFromRemote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := a.New(ctx, "test.note", []byte("first"), true, "")
+	id, err := a.New(ctx, "test.note", []byte("first"), true, false, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -306,7 +306,7 @@ func (h *Hub) receiveShare(ctx context.Context, c *remote.Client, data []byte) e
 		return err
 	}
 	if fresh {
-		h.emit(Event{Kind: EventShare, Object: o.id, API: g.API, Owner: sh.Owner, From: sh.Owner})
+		h.shareArrived(ctx, Event{Kind: EventShare, Object: o.id, API: g.API, Owner: sh.Owner, From: sh.Owner})
 	} else {
 		h.emit(Event{Kind: EventUpdate, Object: o.id, API: g.API, Owner: sh.Owner})
 	}

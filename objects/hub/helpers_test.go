@@ -25,6 +25,10 @@ func TestMain(m *testing.M) {
 		runChild()
 		return
 	}
+	if os.Getenv(dialEnv) != "" {
+		dialChild()
+		return
+	}
 	os.Exit(m.Run())
 }
 

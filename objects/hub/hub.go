@@ -68,7 +68,9 @@ type Hub struct {
 	idents   map[record.Address]*record.Identity
 	watchers map[int]func(Event)
 	nextW    int
-	changed  chan struct{} // closed and replaced when the set of objects changes
+	handlers map[string]int // share handlers registered, by API id
+	closers  []func() error // what Close closes besides (browser peers)
+	changed  chan struct{}  // closed and replaced when the set of objects changes
 }
 
 // Open opens the daemon of cfg: it takes the store directory's lock (one
@@ -79,7 +81,7 @@ func Open(ctx context.Context, cfg *Config, opts ...Option) (*Hub, error) {
 	h := &Hub{
 		cfg: cfg, dir: cfg.Store, backoffMin: 100 * time.Millisecond, backoffMax: time.Minute,
 		objs: map[record.Address]*object{}, idents: map[record.Address]*record.Identity{},
-		watchers: map[int]func(Event){}, changed: make(chan struct{}),
+		watchers: map[int]func(Event){}, changed: make(chan struct{}), handlers: map[string]int{},
 	}
 	for _, o := range opts {
 		o(h)
@@ -119,6 +121,12 @@ func Open(ctx context.Context, cfg *Config, opts ...Option) (*Hub, error) {
 // Close stops syncing and closes the store; it releases the lock last.
 func (h *Hub) Close() error {
 	h.stop()
+	h.mu.Lock()
+	closers := h.closers
+	h.mu.Unlock()
+	for _, c := range closers {
+		c()
+	}
 	h.wg.Wait()
 	for _, l := range h.links {
 		l.close()

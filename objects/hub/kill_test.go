@@ -62,7 +62,7 @@ func TestKillLosesNoAcknowledgedPush(t *testing.T) {
 	if _, err := h.Create(ctx, "carol", "kill test password"); err != nil {
 		t.Fatal(err)
 	}
-	id, err := h.New(ctx, "test.counter", []byte("0"), true, "")
+	id, err := h.New(ctx, "test.counter", []byte("0"), true, false, "")
 	if err != nil {
 		t.Fatal(err)
 	}

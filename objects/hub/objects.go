@@ -214,9 +214,26 @@ func shareItem(sh *record.Share) store.Item {
 
 // New makes an object owned by the account with state as its first
 // state and returns its id: a dynamic object's stable id, or a static
-// object's container address. app, when not empty, makes the object
-// private to that application. The object is durable when New returns.
-func (h *Hub) New(ctx context.Context, api string, state []byte, dynamic bool, app string) (record.Address, error) {
+// object's container address. app names the application that makes it
+// (empty for none); private makes the object that application's only,
+// never shared nor shown to others. The object is durable when New
+// returns; the share handlers of its API id hear of a public one.
+func (h *Hub) New(ctx context.Context, api string, state []byte, dynamic, private bool, app string) (record.Address, error) {
+	id, err := h.newObject(ctx, api, state, dynamic, private, app)
+	if err == nil && !private {
+		me, _ := h.Whoami()
+		h.emit(Event{Kind: EventShare, Object: id, API: api, Owner: me, From: me, Origin: app})
+	}
+	return id, err
+}
+
+func (h *Hub) newObject(ctx context.Context, api string, state []byte, dynamic, private bool, app string) (record.Address, error) {
+	if private && app == "" {
+		return record.Address{}, service.Errorf(service.KindInvalid, "a private object belongs to an application")
+	}
+	if !private {
+		app = ""
+	}
 	if api == "" || len(api) > 255 {
 		return record.Address{}, service.Errorf(service.KindInvalid, "an API id is 1 to 255 bytes")
 	}

@@ -16,7 +16,7 @@ func TestEditsWhileRemoteDown(t *testing.T) {
 	if _, err := h.Create(ctx, "dave", "offline password"); err != nil {
 		t.Fatal(err)
 	}
-	id, err := h.New(ctx, "test.counter", []byte("0"), true, "")
+	id, err := h.New(ctx, "test.counter", []byte("0"), true, false, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -311,3 +311,28 @@ func (h *Hub) Discard(ctx context.Context, id record.Address) error {
 	h.mu.Unlock()
 	return h.commitLocked(ctx, nil)
 }
+
+// Sync asks the remotes for the newest frame of the object id at once,
+// instead of waiting for it to be pushed.
+func (h *Hub) Sync(ctx context.Context, id record.Address) error {
+	o, err := h.obj(id)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	dynamic := o.entry.Dynamic
+	h.mu.Unlock()
+	if !dynamic || len(h.links) == 0 {
+		return nil
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	f, err := h.fetchHead(ctx, o)
+	if err != nil {
+		return err
+	}
+	if o.head == nil || f.Counter > o.head.Counter {
+		o.head, o.loaded = f, true
+	}
+	return nil
+}

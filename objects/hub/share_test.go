@@ -57,7 +57,7 @@ func TestTwoDaemonsEndToEnd(t *testing.T) {
 	}
 	aev, bev := watch(t, a), watch(t, b)
 
-	id, err := a.New(ctx, "test.status", []byte("v0"), true, "")
+	id, err := a.New(ctx, "test.status", []byte("v0"), true, false, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestTwoDaemonsEndToEnd(t *testing.T) {
 	}
 	// A share made after the secret push reaches bob after it: once bob
 	// has it, he has seen all before it.
-	marker, err := a.New(ctx, "test.marker", nil, false, "")
+	marker, err := a.New(ctx, "test.marker", nil, false, false, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestTwoDaemonsEndToEnd(t *testing.T) {
 		t.Fatalf("the unshare did not start a new epoch: %+v", info)
 	}
 
-	gone, err := a.New(ctx, "test.gone", []byte("x"), true, "")
+	gone, err := a.New(ctx, "test.gone", []byte("x"), true, false, "")
 	if err != nil {
 		t.Fatal(err)
 	}
