@@ -308,7 +308,7 @@ func (h *Hub) Push(ctx context.Context, id record.Address, state []byte, origin 
 	case !dynamic:
 		return 0, service.Errorf(service.KindConflict, "object %s is static: it never changes", id)
 	case !owned:
-		return 0, service.Errorf(service.KindPermissionDenied, "object %s belongs to %s: only its owner pushes", id, e.Owner)
+		return 0, service.Errorf(service.KindPermissionDenied, "object %s belongs to another identity: only its owner pushes", id)
 	case deleted:
 		return 0, service.Errorf(service.KindNotFound, "object %s was deleted", id)
 	}

@@ -91,17 +91,28 @@ func (a *app) watch(objects, apis []string) <-chan hub.EventView {
 	ctx, cancel := context.WithCancel(bg)
 	a.t.Cleanup(cancel)
 	ch := make(chan hub.EventView, 64)
+	ready := make(chan struct{})
 	go func() {
 		for v, err := range f.Stream(ctx, client.Named{"token": a.token, "objects": objects, "apis": apis}) {
 			if err != nil {
 				return
 			}
 			var ev hub.EventView
-			if v.Decode(&ev) == nil {
-				ch <- ev
+			if v.Decode(&ev) != nil {
+				continue
 			}
+			if ev.Kind == "ready" {
+				close(ready)
+				continue
+			}
+			ch <- ev
 		}
 	}()
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		a.t.Fatal("watch: not ready")
+	}
 	return ch
 }
 
@@ -133,7 +144,6 @@ func TestServeApplications(t *testing.T) {
 	var id string
 	a.call("new", &id, client.Named{"api": "test.doc", "state": []byte("one"), "dynamic": true})
 	aw, bw := a.watch([]string{id}, nil), b.watch([]string{id}, nil)
-	time.Sleep(100 * time.Millisecond) // the watches are registered
 	var n uint64
 	a.call("push", &n, id, []byte("two"))
 	if ev := nextEvent(t, bw); ev.Kind != "update" || ev.ID != id || ev.Counter != 1 {

@@ -27,7 +27,7 @@ type ObjectView struct {
 
 // EventView is an [Event] as watch streams it.
 type EventView struct {
-	Kind    string `glyph:"kind"` // "update", "delete", "share" or "unshare"
+	Kind    string `glyph:"kind"` // "ready", "update", "delete", "share" or "unshare"
 	ID      string `glyph:"id"`
 	API     string `glyph:"api"`
 	Owner   string `glyph:"owner"`
@@ -306,10 +306,11 @@ func (s *apiService) startup(ctx context.Context, token, id string) (bool, error
 	return true, s.h.SetStartup(ctx, app.ID, a)
 }
 
-// watch streams the events of the objects and API ids named: changes
-// from upstream and from other applications, never the caller's own; the
-// shares of those API ids, first those kept while no application handled
-// them.
+// watch streams the events of the objects and API ids named: first an
+// event of kind "ready" once the watch is registered, then the shares of
+// those API ids kept while no application handled them, then changes from
+// upstream and from other applications (never the caller's own) and new
+// shares as they come.
 func (s *apiService) watch(ctx context.Context, a WatchArgs) (iter.Seq2[EventView, error], error) {
 	app, err := s.h.App(a.Token)
 	if err != nil {
@@ -364,6 +365,9 @@ func (s *apiService) watch(ctx context.Context, a WatchArgs) (iter.Seq2[EventVie
 				r()
 			}
 		}()
+		if !yield(EventView{Kind: "ready"}, nil) {
+			return
+		}
 		for _, ev := range pending {
 			if !yield(eventView(ev), nil) {
 				return
