@@ -17,9 +17,9 @@ type Object[T any] struct {
 	codec Codec[T]
 	id    record.Address
 
-	mu      sync.Mutex // guards view and state
-	view    hub.ObjectView
-	state   T
+	mu    sync.Mutex // guards view and state
+	view  hub.ObjectView
+	state T
 }
 
 // A NewOption changes what [New] makes.
