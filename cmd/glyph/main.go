@@ -121,7 +121,7 @@ system.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.AddCommand(newFmtCommand(), newShowCommand(), newGetCommand(), newCallCommand(), newDemoCommand(), newGenCommand(), newRemoteCommand(), newVersionCommand())
+	root.AddCommand(newFmtCommand(), newShowCommand(), newGetCommand(), newCallCommand(), newDemoCommand(), newGenCommand(), newRemoteCommand(), newHubCommand(), newObjCommand(), newVersionCommand())
 	return root
 }
 
