@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/glyph-ipc/glyph/objects/record"
@@ -60,9 +61,7 @@ func (l *link) followLoop() {
 				}
 				l.h.log.Warn("follow: a change is ignored", "remote", l.cfg.URL, "kind", ch.Kind, "seq", ch.Seq, "err", err)
 			}
-			if err := l.h.cursors.update(l.cfg.URL, func(c *cursors) { c.Seen = max(c.Seen, ch.Seq) }); err != nil {
-				l.h.log.Error("follow: cursor not saved", "err", err)
-			}
+			l.h.cursors.update(l.cfg.URL, func(c *cursors) { c.Seen = max(c.Seen, ch.Seq) })
 		}
 		cancel()
 	}
@@ -113,6 +112,9 @@ func (h *Hub) identity(ctx context.Context, c *remote.Client, fp record.Address)
 // receiveFrame takes a frame of a followed object: a newer one is
 // checked, stored with its content, and reported.
 func (h *Hub) receiveFrame(ctx context.Context, c *remote.Client, data []byte) error {
+	if h.written.has(record.Sum(data)) {
+		return nil // this daemon's own push, back from the remote
+	}
 	f, err := record.ParseFrame(data)
 	if err != nil {
 		return err
@@ -136,13 +138,6 @@ func (h *Hub) receiveFrame(ctx context.Context, c *remote.Client, data []byte) e
 	if !sameAddr(o.entry.Owner, f.Owner) {
 		return service.Errorf(service.KindPermissionDenied, "frame of %s signed for %s, not its owner", f.ID, f.Owner)
 	}
-	owner, err := h.identity(ctx, c, f.Owner)
-	if err != nil {
-		return err
-	}
-	if err := f.Check(owner, time.Now()); err != nil {
-		return err
-	}
 	o.mu.Lock()
 	if err := h.loadHead(ctx, o); err != nil {
 		o.mu.Unlock()
@@ -151,6 +146,19 @@ func (h *Hub) receiveFrame(ctx context.Context, c *remote.Client, data []byte) e
 	if o.head != nil && f.Counter <= o.head.Counter {
 		o.mu.Unlock()
 		return nil // this daemon's own push, or one it has
+	}
+	o.mu.Unlock()
+	owner, err := h.identity(ctx, c, f.Owner)
+	if err != nil {
+		return err
+	}
+	if err := f.Check(owner, time.Now()); err != nil {
+		return err
+	}
+	o.mu.Lock()
+	if o.head != nil && f.Counter <= o.head.Counter {
+		o.mu.Unlock()
+		return nil
 	}
 	if err := h.storeFrame(ctx, c, f); err != nil {
 		o.mu.Unlock()
@@ -429,4 +437,35 @@ func (h *Hub) fetchHead(ctx context.Context, o *object) (*record.Frame, error) {
 		return f, nil
 	}
 	return nil, errors.Join(errs...)
+}
+
+// recentSet remembers the addresses of the last frames this daemon
+// wrote, so that their echoes from the remotes cost a hash instead of a
+// signature check.
+type recentSet struct {
+	mu   sync.Mutex // guards all
+	set  map[record.Address]struct{}
+	ring []record.Address
+	next int
+}
+
+const recentFrames = 4096
+
+func (r *recentSet) add(a record.Address) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.set == nil {
+		r.set, r.ring = map[record.Address]struct{}{}, make([]record.Address, recentFrames)
+	}
+	delete(r.set, r.ring[r.next])
+	r.ring[r.next] = a
+	r.set[a] = struct{}{}
+	r.next = (r.next + 1) % recentFrames
+}
+
+func (r *recentSet) has(a record.Address) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.set[a]
+	return ok
 }

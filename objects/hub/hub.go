@@ -53,6 +53,8 @@ type Hub struct {
 	stop       context.CancelFunc
 	wg         sync.WaitGroup
 	links      []*link
+	written    recentSet // frames this daemon wrote lately
+	saved      chan struct{} // closed once the cursors' last save is done
 
 	// writeMu serialises changes of the account object, so that its frames
 	// follow each other.
@@ -108,6 +110,11 @@ func Open(ctx context.Context, cfg *Config, opts ...Option) (*Hub, error) {
 		return nil, err
 	}
 	h.ctx, h.stop = context.WithCancel(context.Background())
+	h.saved = make(chan struct{})
+	go func() {
+		defer close(h.saved)
+		h.cursors.saveLoop(h.ctx, func(err error) { h.log.Error("cursors not saved", "err", err) })
+	}()
 	for _, rc := range cfg.Remotes {
 		h.links = append(h.links, newLink(h, rc))
 	}
@@ -128,6 +135,7 @@ func (h *Hub) Close() error {
 		c()
 	}
 	h.wg.Wait()
+	<-h.saved
 	for _, l := range h.links {
 		l.close()
 	}

@@ -22,9 +22,13 @@ type object struct {
 	id    record.Address
 	entry *objectEntry // in the account state; guarded by Hub.mu
 
-	mu     sync.Mutex // serialises pushes of the object; guards head
+	mu     sync.Mutex // guards head and loaded
 	head   *record.Frame
 	loaded bool
+
+	qmu     sync.Mutex // guards queue and writing
+	queue   []*pushReq // pushes waiting for a writer
+	writing bool       // a push is writing the queue
 }
 
 // Info describes an object.
@@ -316,27 +320,101 @@ func (h *Hub) Push(ctx context.Context, id record.Address, state []byte, origin 
 	if err != nil {
 		return 0, err
 	}
-	o.mu.Lock()
-	if err := h.loadHead(ctx, o); err != nil {
+	req := &pushReq{ctx: ctx, c: c, done: make(chan struct{})}
+	o.qmu.Lock()
+	o.queue = append(o.queue, req)
+	lead := !o.writing
+	o.writing = true
+	o.qmu.Unlock()
+	if lead {
+		h.writePushes(o, signer, me)
+	}
+	<-req.done
+	if req.err != nil {
+		return 0, req.err
+	}
+	h.emit(Event{Kind: EventUpdate, Object: id, API: api, Owner: me, Counter: req.counter, Origin: origin})
+	return req.counter, nil
+}
+
+// A pushReq is one push waiting for its frame and its commit.
+type pushReq struct {
+	ctx     context.Context
+	c       sealed
+	counter uint64
+	err     error
+	done    chan struct{}
+}
+
+// writePushes writes the pushes queued on o until none is left: those
+// that queued while a commit was syncing are chained and stored with one
+// commit, so that an application with several pushes in flight waits
+// for one sync instead of one each. The push that found no writer
+// running writes for the others.
+func (h *Hub) writePushes(o *object, signer *record.Signer, me record.Address) {
+	for {
+		o.qmu.Lock()
+		batch := o.queue
+		o.queue = nil
+		if len(batch) == 0 {
+			o.writing = false
+			o.qmu.Unlock()
+			return
+		}
+		o.qmu.Unlock()
+		o.mu.Lock()
+		err := h.loadHead(batch[0].ctx, o)
+		if err == nil && o.head == nil {
+			err = service.Errorf(service.KindNotFound, "object %s has no frame here", o.id)
+		}
+		var items []store.Item
+		var reqs []*pushReq
+		var frames []*record.Frame
+		head := o.head
+		for _, r := range batch {
+			// Every request is answered: failed ones here, the others
+			// after the commit.
+			if err == nil && r.ctx.Err() == nil {
+				f, ferr := head.Next(signer, r.c.addr, time.Time{})
+				if ferr == nil {
+					items = append(items, r.c.item(me), frameItem(f))
+					r.counter, head = f.Counter, f
+					reqs, frames = append(reqs, r), append(frames, f)
+					continue
+				}
+				r.err = ferr
+			} else if err != nil {
+				r.err = err
+			} else {
+				r.err = r.ctx.Err()
+			}
+			close(r.done)
+		}
+		if len(items) > 0 {
+			// The store's context is the daemon's: a caller that gives up
+			// leaves its push to be written with the others.
+			puts, werr := h.st.PutAll(h.ctx, items)
+			// A push is done when both its records are stored; those
+			// after a refused record are not.
+			stored := len(reqs)
+			if werr != nil {
+				stored = len(puts) / 2
+			}
+			for _, r := range reqs[stored:] {
+				r.err = werr
+			}
+			if stored > 0 {
+				o.head = frames[stored-1]
+			}
+			for _, f := range frames[:stored] {
+				h.written.add(f.Hash())
+			}
+		}
 		o.mu.Unlock()
-		return 0, err
+		for _, r := range reqs {
+			close(r.done)
+		}
 	}
-	if o.head == nil {
-		o.mu.Unlock()
-		return 0, service.Errorf(service.KindNotFound, "object %s has no frame here", id)
-	}
-	f, err := o.head.Next(signer, c.addr, time.Time{})
-	if err == nil {
-		_, err = h.st.PutAll(ctx, []store.Item{c.item(me), frameItem(f)})
-	}
-	if err != nil {
-		o.mu.Unlock()
-		return 0, err
-	}
-	o.head = f
-	o.mu.Unlock()
-	h.emit(Event{Kind: EventUpdate, Object: id, API: api, Owner: me, Counter: f.Counter, Origin: origin})
-	return f.Counter, nil
 }
 
 // State returns the current state of the object id and what the daemon
