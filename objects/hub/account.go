@@ -46,6 +46,17 @@ func loginKeys(name, password string) (*record.Keys, error) {
 	return record.KeysFromSeed(seed, loginEpoch)
 }
 
+// LoginIdentity returns the login identity that the account name and
+// password derive (spec.md section 2): the identity the account's own
+// object is shared to. It costs one Argon2id derivation.
+func LoginIdentity(name, password string) (*record.Identity, error) {
+	k, err := loginKeys(name, password)
+	if err != nil {
+		return nil, err
+	}
+	return k.Identity, nil
+}
+
 // accountState is the content of an account's own object: what a new
 // device needs to act as the account.
 type accountState struct {

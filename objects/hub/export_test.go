@@ -11,3 +11,11 @@ func DecodeAccountState(data []byte) error {
 	_, err := decodeAccountState(data)
 	return err
 }
+
+// WithRFCArgon runs f with the parameters of spec.md, not the tests'.
+func WithRFCArgon(f func()) {
+	saved := argonParams
+	argonParams.Time, argonParams.Memory, argonParams.Threads = 3, 64<<10, 4
+	defer func() { argonParams = saved }()
+	f()
+}

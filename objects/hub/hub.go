@@ -53,7 +53,7 @@ type Hub struct {
 	stop       context.CancelFunc
 	wg         sync.WaitGroup
 	links      []*link
-	written    recentSet // frames this daemon wrote lately
+	written    recentSet     // frames this daemon wrote lately
 	saved      chan struct{} // closed once the cursors' last save is done
 
 	// writeMu serialises changes of the account object, so that its frames
