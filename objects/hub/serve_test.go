@@ -159,6 +159,20 @@ func TestServeApplications(t *testing.T) {
 		t.Fatalf("get: %+v", obj)
 	}
 
+	// An object another application makes reaches the handlers of its API
+	// id, not its maker's.
+	bs, as := b.watch(nil, []string{"test.made"}), a.watch(nil, []string{"test.made"})
+	var made string
+	a.call("new", &made, client.Named{"api": "test.made", "state": []byte("m")})
+	if ev := nextEvent(t, bs); ev.Kind != "share" || ev.ID != made || ev.From != me {
+		t.Fatalf("the handler got %+v", ev)
+	}
+	select {
+	case ev := <-as:
+		t.Fatalf("the maker's own handler got %+v", ev)
+	case <-time.After(200 * time.Millisecond):
+	}
+
 	var priv string
 	a.call("new", &priv, client.Named{"api": "test.secret", "state": []byte("mine"), "private": true})
 	if err := b.try("get", nil, priv); err == nil || !strings.Contains(err.Error(), "no object") {

@@ -129,3 +129,54 @@ func TestTwoDaemonsEndToEnd(t *testing.T) {
 		t.Fatalf("bob reads a deleted object: %+v, %v", info, err)
 	}
 }
+
+// A reader's daemon that was stopped while the owner pushed gets the
+// newest state when it starts again: its subscription resumes from the
+// cursor it kept.
+func TestReaderCatchesUpAfterRestart(t *testing.T) {
+	r := startRemote(t)
+	ctx := ctxT(t)
+	a := openHub(t, config(t, r))
+	bcfg := config(t, r)
+	b, err := hub.Open(bg, bcfg, hub.WithLogger(quiet()), hub.WithBackoff(10*time.Millisecond, 200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Create(ctx, "jan", "jan password"); err != nil {
+		t.Fatal(err)
+	}
+	kim, err := b.Create(ctx, "kim", "kim password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Drained(ctx)
+	bev := watch(t, b)
+	id, err := a.New(ctx, "test.log", []byte("0"), true, false, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Share(ctx, id, kim); err != nil {
+		t.Fatal(err)
+	}
+	bev.next(t, hub.EventShare, id)
+	b.Close()
+	for _, s := range []string{"1", "2", "3"} {
+		if _, err := a.Push(ctx, id, []byte(s), "app"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Drained(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b2 := openHub(t, bcfg)
+	ev := watch(t, b2)
+	for {
+		e := ev.next(t, hub.EventUpdate, id)
+		if e.Counter == 3 {
+			break
+		}
+	}
+	if st, _, err := b2.State(ctx, id); err != nil || string(st) != "3" {
+		t.Fatalf("after the restart kim reads %q, %v", st, err)
+	}
+}
