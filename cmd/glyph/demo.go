@@ -17,6 +17,7 @@ import (
 	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/chatroom"
+	"github.com/glyph-ipc/glyph/internal/telemeter"
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/spf13/cobra"
@@ -39,6 +40,7 @@ type demo struct {
 	url     string // the walkthrough server's root URL
 	peerURL string // the walkthrough served to peers: ws://host:port/peer
 	chatURL string // a chat room served to peers: ws://host:port/chat/peer
+	once    bool   // parts that keep running stop after their checks
 }
 
 // demoParts is the tour, in order. New capabilities add a part here.
@@ -46,6 +48,7 @@ var demoParts = []demoPart{
 	{name: "walkthrough", title: "The walkthrough: a client finds its way", server: true, run: demoWalkthrough},
 	{name: "peers", title: "Peers: streams and callbacks", server: true, run: demoPeers},
 	{name: "encoding", title: "The hyperglyph encoding", run: func(_ context.Context, d *demo) error { return demoEncoding(d.w) }},
+	{name: "telemeter", title: "Shared objects: the Telemeter", run: func(ctx context.Context, d *demo) error { return telemeter.RunDemo(ctx, d.w, d.once) }},
 }
 
 // defaultParts run when glyph demo is given none.
@@ -77,12 +80,17 @@ The tour is printed on stdout, the server's log on stderr: every failed call
 with the logref its caller got (--log-level debug adds every request and call).
 
 Parts: ` + strings.Join(names, ", ") + `. "encoding" tours the wire format: every
-glyph type as a Go value, its encoding and the value decoded back.`,
+glyph type as a Go value, its encoding and the value decoded back. "telemeter"
+runs the shared objects' tutorial application on this machine: one remote,
+three daemons of three identities, a telemeter publishing its host's status
+and a monitor pairing with it (examples/telemeter); with --once it stops
+after its checks, else the monitor prints statuses until Ctrl-C.`,
 		Example: `  glyph demo
   glyph demo --once
   glyph demo --log-level debug
   glyph demo peers
-  glyph demo encoding`,
+  glyph demo encoding
+  glyph demo telemeter --once`,
 		ValidArgs: names,
 		Args:      cobra.OnlyValidArgs,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
@@ -106,7 +114,7 @@ glyph type as a Go value, its encoding and the value decoded back.`,
 // the walkthrough server, it then keeps serving until ctx ends or the
 // process is interrupted, unless once is set.
 func runDemo(ctx context.Context, w io.Writer, names []string, addr string, once bool) error {
-	d := &demo{w: w}
+	d := &demo{w: w, once: once}
 	var srv *demoServer
 	for _, part := range demoParts {
 		if part.server && slices.Contains(names, part.name) {
