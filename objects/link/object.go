@@ -199,12 +199,17 @@ type Callbacks[T any] struct {
 // Watch runs cb's callbacks, one at a time and in order, on the object's
 // changes from upstream until ctx ends or the link closes; never for
 // this application's own pushes. It returns once the daemon watches.
+// Update runs with the newest state: when several pushes arrive while
+// one callback runs, the next callback sees the last of them, once.
 func (o *Object[T]) Watch(ctx context.Context, cb Callbacks[T]) error {
 	events, err := o.l.watch(ctx, []string{o.id.String()}, nil)
 	if err != nil {
 		return err
 	}
 	go func() {
+		// An update reads the newest state, which may already hold the
+		// next updates: those are not reported again.
+		last := o.Info().Counter
 		for ev, err := range events {
 			if err != nil {
 				return
@@ -214,8 +219,11 @@ func (o *Object[T]) Watch(ctx context.Context, cb Callbacks[T]) error {
 				if err := o.Refresh(ctx); err != nil {
 					continue
 				}
-				if cb.Update != nil {
-					cb.Update(o)
+				if n := o.Info().Counter; n > last || !o.Info().Dynamic {
+					last = n
+					if cb.Update != nil {
+						cb.Update(o)
+					}
 				}
 			case "delete":
 				o.mu.Lock()
