@@ -47,4 +47,25 @@
 // pushed, shares, deletions. What one remote brings is drained to the
 // others, so several remotes are kept in step. [Hub.Watch] reports those
 // changes as [Event] values.
+//
+// # Applications
+//
+// [Hub.Serve] serves the daemon's glyph service ([Hub.Service]) to
+// applications over peer connections on a Unix socket in a directory of
+// mode 0700, refusing processes of other users (SO_PEERCRED), and, when
+// configured, to browser pages over a loopback WebSocket that wants an
+// allowed Origin and an application token. Applications register once
+// and keep their token ([Hub.Register], [Hub.App]); a startup object is
+// handed back at each later start; share handlers by API id get the
+// shares that arrived while none was registered. Package
+// [github.com/glyph-ipc/glyph/objects/link] is the Go side of it; spec.md
+// beside this file states the service, the account object and the login
+// derivation for other languages.
+//
+// # Limits
+//
+// One account per daemon. Two devices of one account that change the same
+// object (or the account object) at once fork it: the remote keeps the
+// first frame, and the other device's frame is refused and logged, not
+// merged.
 package hub
