@@ -73,6 +73,9 @@ type accountState struct {
 	// Pending are shares that arrived while no application handled their
 	// API id, oldest first; they are delivered when one registers.
 	Pending []pendingShare `glyph:"pending"`
+	// Retired are the record selectors of objects the account owned and
+	// discarded, so that their records still in the outbox are drained.
+	Retired [][]byte `glyph:"retired"`
 }
 
 // pendingShare is a share kept for a handler to come.

@@ -418,7 +418,8 @@ func (h *Hub) writePushes(o *object, signer *record.Signer, me record.Address) {
 }
 
 // State returns the current state of the object id and what the daemon
-// knows of it.
+// knows of it: KindNotFound once its owner deleted it, unless this
+// account holds it ([Hub.Hold]).
 func (h *Hub) State(ctx context.Context, id record.Address) ([]byte, Info, error) {
 	o, err := h.obj(id)
 	if err != nil {
@@ -435,9 +436,10 @@ func (h *Hub) State(ctx context.Context, id record.Address) ([]byte, Info, error
 	if o.head != nil {
 		in.Counter = o.head.Counter
 	}
-	if in.Deleted {
+	if in.Deleted && !in.Held {
 		return nil, in, service.Errorf(service.KindNotFound, "object %s was deleted", id)
 	}
+	// A held object keeps the state it had when its owner deleted it.
 	data, err := h.content(ctx, o)
 	return data, in, err
 }

@@ -8,7 +8,8 @@ import (
 )
 
 // Pushes made while the remote is down reach it, in order, when it is
-// back; a second remote configured beside it gets them all too.
+// back, even once the object is discarded; a second remote configured
+// beside it gets them all too.
 func TestEditsWhileRemoteDown(t *testing.T) {
 	r1, r2 := startRemote(t), startRemote(t)
 	ctx := ctxT(t)
@@ -29,6 +30,14 @@ func TestEditsWhileRemoteDown(t *testing.T) {
 		if _, err := h.Push(ctx, id, []byte(strconv.Itoa(i)), "app"); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Discarding the object stops tracking it, not the sync of what was
+	// written.
+	if err := h.Discard(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.State(ctx, id); err == nil {
+		t.Fatal("a discarded object is still tracked")
 	}
 	r1.start()
 	if err := h.Drained(ctx); err != nil {

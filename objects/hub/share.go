@@ -292,14 +292,30 @@ func (h *Hub) ensureContainer(ctx context.Context, t record.Address, owner []byt
 }
 
 // Discard stops tracking the object id on this account: nothing is
-// published, and its changes are no longer followed or reported.
+// published, and its changes are no longer followed or reported. What
+// the account wrote of it before still reaches the remotes.
 func (h *Hub) Discard(ctx context.Context, id record.Address) error {
-	if _, err := h.obj(id); err != nil {
+	o, err := h.obj(id)
+	if err != nil {
 		return err
 	}
 	h.writeMu.Lock()
 	defer h.writeMu.Unlock()
 	h.mu.Lock()
+	if e := o.entry; sameAddr(e.Owner, h.keys.Fingerprint()) || len(e.Hold) > 0 {
+		h.state.Retired = append(h.state.Retired, e.ID)
+		for _, r := range e.Readers {
+			if len(r.Share) > 0 {
+				h.state.Retired = append(h.state.Retired, r.Share)
+			}
+		}
+		h.state.Retired = append(h.state.Retired, e.Old...)
+		for _, b := range [][]byte{e.Binding, e.Hold} {
+			if len(b) > 0 {
+				h.state.Retired = append(h.state.Retired, b)
+			}
+		}
+	}
 	delete(h.objs, id)
 	for i, e := range h.state.Objects {
 		if sameAddr(e.ID, id) {

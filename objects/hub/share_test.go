@@ -121,12 +121,37 @@ func TestTwoDaemonsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	bev.next(t, hub.EventShare, gone)
-	if err := a.Delete(ctx, gone); err != nil {
+	kept, err := a.New(ctx, "test.kept", []byte("still here"), true, false, "")
+	if err != nil {
 		t.Fatal(err)
 	}
-	bev.next(t, hub.EventDelete, gone)
+	if err := a.Share(ctx, kept, bob); err != nil {
+		t.Fatal(err)
+	}
+	bev.next(t, hub.EventShare, kept)
+	if err := b.Hold(ctx, kept); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Drained(ctx); err != nil { // the hold is on the remote
+		t.Fatal(err)
+	}
+	for _, id := range []record.Address{gone, kept} {
+		if err := a.Delete(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		bev.next(t, hub.EventDelete, id)
+	}
 	if _, info, err := b.State(ctx, gone); err == nil || !info.Deleted {
 		t.Fatalf("bob reads a deleted object: %+v, %v", info, err)
+	}
+	// What bob holds stays readable for him, and his hold is on the
+	// remote, which keeps the object's last frame and content for it.
+	if st, info, err := b.State(ctx, kept); err != nil || string(st) != "still here" || !info.Held || !info.Deleted {
+		t.Fatalf("bob's held object: %q %+v %v", st, info, err)
+	}
+	c := remoteClient(t, r, b)
+	if holds, err := c.Bindings(ctx, kept); err != nil || len(holds) != 1 {
+		t.Fatalf("the remote's holds of the object: %d, %v", len(holds), err)
 	}
 }
 

@@ -364,6 +364,7 @@ func (h *Hub) outboxIDs() ([]store.Addr, record.Address) {
 	}
 	ids := []store.Addr{h.stateObj.id.Bytes()}
 	ids = append(ids, toAddrs(h.state.LoginShares)...)
+	ids = append(ids, toAddrs(h.state.Retired)...)
 	for _, o := range h.objs {
 		ids = append(ids, o.id.Bytes())
 		for _, r := range o.entry.Readers {
