@@ -242,7 +242,9 @@ as an argument, or read from standard input when the argument is "-".`,
 		Use:   "watch [ID...] [--api API...]",
 		Short: "Print the changes of objects, and the shares of API ids, as they come",
 		Long: `watch prints one line per event until interrupted (or after --count events):
-"update ID COUNTER STATE", "delete ID", "unshare ID" for the objects named, and
+"update ID COUNTER STATE", "delete ID", "unshare ID" for the objects named (and,
+for the account's own, "shared ID TO" once a remote has a share, or
+"share_failed ID TO ERROR"), and
 "share ID API FROM" for objects shared with the account whose API id --api
 names (shares that arrived while nothing handled that API id come first).
 States are printed as Go-quoted strings.`,
@@ -274,6 +276,13 @@ States are printed as Go-quoted strings.`,
 						},
 						Delete:  func(o *link.Object[[]byte]) { lines <- "delete " + o.ID().String() },
 						Unshare: func(o *link.Object[[]byte]) { lines <- "unshare " + o.ID().String() },
+						Shared: func(o *link.Object[[]byte], to record.Address, err error) {
+							if err != nil {
+								lines <- fmt.Sprintf("share_failed %s %s %q", o.ID(), to, err.Error())
+								return
+							}
+							lines <- fmt.Sprintf("shared %s %s", o.ID(), to)
+						},
 					})
 					if err != nil {
 						return err

@@ -15,6 +15,11 @@ const (
 	EventShare
 	// EventUnshare: an object's owner stopped sharing it with this account.
 	EventUnshare
+	// EventShared: a share this account made reached a remote, where the
+	// recipient's daemon finds it.
+	EventShared
+	// EventShareFailed: a remote refused a share this account made.
+	EventShareFailed
 )
 
 // String names the kind.
@@ -28,6 +33,10 @@ func (k EventKind) String() string {
 		return "share"
 	case EventUnshare:
 		return "unshare"
+	case EventShared:
+		return "shared"
+	case EventShareFailed:
+		return "share_failed"
 	}
 	return "unknown"
 }
@@ -43,4 +52,6 @@ type Event struct {
 	From    record.Address // a share's sender
 	Counter uint64         // a dynamic object's frame counter after an update
 	Origin  string         // the application that made a local change; "" for upstream
+	To      record.Address // the recipient of a share this account made
+	Err     string         // why a share failed
 }

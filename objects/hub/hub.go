@@ -70,9 +70,10 @@ type Hub struct {
 	idents   map[record.Address]*record.Identity
 	watchers map[int]func(Event)
 	nextW    int
-	handlers map[string]int // share handlers registered, by API id
-	closers  []func() error // what Close closes besides (browser peers)
-	changed  chan struct{}  // closed and replaced when the set of objects changes
+	handlers map[string]int  // share handlers registered, by API id
+	closers  []func() error  // what Close closes besides (browser peers)
+	reported map[string]bool // shares whose outcome was reported, by address
+	changed  chan struct{}   // closed and replaced when the set of objects changes
 }
 
 // Open opens the daemon of cfg: it takes the store directory's lock (one

@@ -27,12 +27,14 @@ type ObjectView struct {
 
 // EventView is an [Event] as watch streams it.
 type EventView struct {
-	Kind    string `glyph:"kind"` // "ready", "update", "delete", "share" or "unshare"
+	Kind    string `glyph:"kind"` // "ready", "update", "delete", "share", "unshare", "shared" or "share_failed"
 	ID      string `glyph:"id"`
 	API     string `glyph:"api"`
 	Owner   string `glyph:"owner"`
 	From    string `glyph:"from"` // a share's sender
 	Counter uint64 `glyph:"counter"`
+	To      string `glyph:"to"`    // the recipient of a share the account made
+	Error   string `glyph:"error"` // why it failed
 }
 
 // Registration is what register answers.
@@ -404,6 +406,9 @@ func eventView(ev Event) EventView {
 	}
 	if !ev.From.IsZero() {
 		v.From = ev.From.String()
+	}
+	if !ev.To.IsZero() {
+		v.To, v.Error = ev.To.String(), ev.Err
 	}
 	return v
 }

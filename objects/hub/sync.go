@@ -113,6 +113,9 @@ func (h *Hub) backoff(ctx context.Context, n int) {
 // again later rather than given up: the remote was not reached or is
 // busy, or an identity is over its quota.
 func transient(err error) bool {
+	if err == nil {
+		return false
+	}
 	switch remote.ReasonOf(err) {
 	case "":
 		k := service.KindOf(err)
@@ -308,20 +311,64 @@ func (l *link) publishBatch(ctx context.Context, c *remote.Client, batch []group
 		all = append(all, g.records...)
 	}
 	_, err := c.Publish(ctx, all...)
-	if err == nil || transient(err) {
+	if err == nil {
+		for _, g := range batch {
+			l.h.published(g.meta, nil)
+		}
+		return nil
+	}
+	if transient(err) {
 		return err
 	}
 	// Find the refused records group by group; those the remote took are
 	// answered as existing.
 	for _, g := range batch {
-		if _, err := c.Publish(ctx, g.records...); err != nil {
+		_, err := c.Publish(ctx, g.records...)
+		if err != nil {
 			if transient(err) {
 				return err
 			}
 			l.h.log.Error("outbox: the remote refused a record; it is skipped", "remote", l.cfg.URL, "kind", g.meta.Kind, "record", g.meta.Addr, "err", err)
 		}
+		l.h.published(g.meta, err)
 	}
 	return nil
+}
+
+// published reports what became of a share the outbox published: an
+// [EventShared] once the first remote took it, an [EventShareFailed] when
+// a remote refused it for good. Other records report nothing.
+func (h *Hub) published(m store.Meta, err error) {
+	if m.Kind != store.KindShare {
+		return
+	}
+	h.mu.Lock()
+	if h.reported == nil {
+		h.reported = map[string]bool{}
+	}
+	if h.reported[string(m.Addr)] {
+		h.mu.Unlock()
+		return
+	}
+	h.reported[string(m.Addr)] = true
+	var ev *Event
+	for _, o := range h.objs {
+		for _, r := range o.entry.Readers {
+			if bytes.Equal(r.Share, m.Addr) {
+				ev = &Event{Kind: EventShared, Object: o.id, API: o.entry.API}
+				ev.Owner, _ = addrOf(o.entry.Owner)
+				ev.To, _ = addrOf(r.Identity)
+			}
+		}
+	}
+	h.mu.Unlock()
+	if ev == nil {
+		return // a share to a login identity, or one replaced since
+	}
+	if err != nil {
+		ev.Kind, ev.Err = EventShareFailed, err.Error()
+	}
+	h.emit(*ev)
 }
 
 func (l *link) publishLarge(ctx context.Context, c *remote.Client, g group) error {

@@ -2,6 +2,7 @@ package link_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -142,8 +143,20 @@ func TestLinkEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	results := make(chan error, 4)
+	if err := st.Watch(ctx, link.Callbacks[Status]{Shared: func(_ *link.Object[Status], to record.Address, err error) {
+		if to != bob.fp {
+			err = fmt.Errorf("shared with %s, not bob", to)
+		}
+		results <- err
+	}}); err != nil {
+		t.Fatal(err)
+	}
 	if err := st.Share(ctx, bob.fp); err != nil {
 		t.Fatal(err)
+	}
+	if err := recv(t, results); err != nil {
+		t.Fatalf("the share's outcome: %v", err)
 	}
 	sh := recv(t, shares)
 	if sh.ID != st.ID() || sh.From != alice.fp {

@@ -7,6 +7,7 @@ import (
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/objects/hub"
 	"github.com/glyph-ipc/glyph/objects/record"
+	"github.com/glyph-ipc/glyph/service"
 )
 
 // An Object is a shared object of state type T as the application sees
@@ -194,6 +195,10 @@ type Callbacks[T any] struct {
 	// Unshare runs once the owner stopped sharing the object with this
 	// account.
 	Unshare func(*Object[T])
+	// Shared runs, for the object's owner, with the outcome of a share
+	// made with [Object.Share]: a nil error once a remote has the share
+	// (the recipient's daemon finds it there), or why a remote refused it.
+	Shared func(o *Object[T], to record.Address, err error)
 }
 
 // Watch runs cb's callbacks, one at a time and in order, on the object's
@@ -236,6 +241,19 @@ func (o *Object[T]) Watch(ctx context.Context, cb Callbacks[T]) error {
 				if cb.Unshare != nil {
 					cb.Unshare(o)
 				}
+			case "shared", "share_failed":
+				if cb.Shared == nil {
+					continue
+				}
+				to, err := record.ParseAddress(ev.To)
+				if err != nil {
+					continue
+				}
+				var serr error
+				if ev.Kind == "share_failed" {
+					serr = service.Errorf(service.KindPermissionDenied, "%s", ev.Error)
+				}
+				cb.Shared(o, to, serr)
 			}
 		}
 	}()
