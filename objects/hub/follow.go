@@ -297,9 +297,14 @@ func (h *Hub) receiveShare(ctx context.Context, c *remote.Client, data []byte) e
 	}
 	h.mu.Lock()
 	e := o.entry
-	if !slicesHasEpoch(e.Keys, g.Epoch) {
-		e.Keys = append(e.Keys, fromKey(g.EpochKey()))
+	if !fresh && slicesHasEpoch(e.Keys, g.Epoch) {
+		// A share seen before (a change read again after a restart), or
+		// one that brings no new key: nothing changes.
+		h.mu.Unlock()
+		h.writeMu.Unlock()
+		return nil
 	}
+	e.Keys = append(e.Keys, fromKey(g.EpochKey()))
 	e.Share = sh.Address().Bytes()
 	e.Deleted = false
 	if fresh {
@@ -315,8 +320,6 @@ func (h *Hub) receiveShare(ctx context.Context, c *remote.Client, data []byte) e
 	}
 	if fresh {
 		h.shareArrived(ctx, Event{Kind: EventShare, Object: o.id, API: g.API, Owner: sh.Owner, From: sh.Owner})
-	} else {
-		h.emit(Event{Kind: EventUpdate, Object: o.id, API: g.API, Owner: sh.Owner})
 	}
 	return nil
 }

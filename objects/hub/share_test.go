@@ -1,6 +1,8 @@
 package hub_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -203,5 +205,68 @@ func TestReaderCatchesUpAfterRestart(t *testing.T) {
 	}
 	if st, _, err := b2.State(ctx, id); err != nil || string(st) != "3" {
 		t.Fatalf("after the restart kim reads %q, %v", st, err)
+	}
+}
+
+// Changes read again (a daemon that lost its cursors reads the remote's
+// log from the start) change nothing and report nothing: an old share
+// does not share an object again.
+func TestReplayedChangesChangeNothing(t *testing.T) {
+	r := startRemote(t)
+	ctx := ctxT(t)
+	a := openHub(t, config(t, r))
+	bcfg := config(t, r)
+	b, err := hub.Open(bg, bcfg, hub.WithLogger(quiet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Create(ctx, "lea", "lea password"); err != nil {
+		t.Fatal(err)
+	}
+	mx, err := b.Create(ctx, "max", "max password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Drained(ctx)
+	bev := watch(t, b)
+	id, err := a.New(ctx, "test.replay", []byte("v0"), true, false, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Share(ctx, id, mx); err != nil {
+		t.Fatal(err)
+	}
+	bev.next(t, hub.EventShare, id)
+	if err := a.Unshare(ctx, id, mx); err != nil {
+		t.Fatal(err)
+	}
+	bev.next(t, hub.EventUnshare, id)
+	if _, err := a.Push(ctx, id, []byte("v1"), "app"); err != nil {
+		t.Fatal(err)
+	}
+	a.Drained(ctx)
+	b.Close()
+	if err := os.Remove(filepath.Join(bcfg.Store, "cursors")); err != nil {
+		t.Fatal(err)
+	}
+	b2 := openHub(t, bcfg)
+	events := watch(t, b2)
+	top, err := r.st.Cursor(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); b2.Remotes(ctx)[0].Seen < top; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon read the remote's log to %d of %d", b2.Remotes(ctx)[0].Seen, top)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case ev := <-events:
+		t.Fatalf("a change read again was reported: %+v", ev)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if st, info, err := b2.State(ctx, id); err != nil || string(st) != "v0" || info.Counter != 0 {
+		t.Fatalf("after reading the log again max reads %q at %d, %v", st, info.Counter, err)
 	}
 }
