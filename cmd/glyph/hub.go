@@ -184,7 +184,7 @@ func newHubStatusCommand(load func() (*hub.Config, error)) *cobra.Command {
 			if src == "" {
 				src = "defaults"
 			}
-			fmt.Fprintf(out, "config:  %s\nstore:   %s\nsocket:  %s\n", src, cfg.Store, cfg.Socket)
+			fmt.Fprintf(out, "config:  %s\nstore:   %s\nsocket:  %s\nhttp:    %s\n", src, cfg.Store, cfg.Socket, cfg.HTTPSocket)
 			for _, r := range cfg.Remotes {
 				fmt.Fprintf(out, "remote:  %s\n", r.URL)
 			}

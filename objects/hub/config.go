@@ -31,7 +31,8 @@ const MaxConfigSize = 1 << 20
 // ([LoadConfig]). Relative paths in it are relative to the file's
 // directory.
 //
-//	socket: /run/user/1000/glyph/hub.sock   # the applications' Unix socket
+//	socket: /run/user/1000/glyph/hub.sock   # the applications' Unix socket (peers)
+//	http_socket: /run/user/1000/glyph/hub-http.sock   # the same service over HTTP
 //	store: /home/alice/.local/share/glyph/hub
 //	log_level: info                          # debug, info, warn or error
 //	remotes:
@@ -44,6 +45,10 @@ type Config struct {
 	// Socket is the path of the Unix socket applications connect to; its
 	// directory is made with mode 0700. Default: DefaultSocket.
 	Socket string `yaml:"socket"`
+	// HTTPSocket is the path of a second Unix socket that serves the same
+	// service over HTTP (curl --unix-socket, any HTTP client), to the
+	// daemon's user only. Default: hub-http.sock beside Socket.
+	HTTPSocket string `yaml:"http_socket"`
 	// Store is the directory of the daemon's store and state.
 	// Default: DefaultStore.
 	Store string `yaml:"store"`
@@ -217,6 +222,9 @@ func (c *Config) normalise(root *yaml.Node) error {
 	if c.Socket == "" {
 		c.Socket = DefaultSocket()
 	}
+	if c.HTTPSocket == "" {
+		c.HTTPSocket = filepath.Join(filepath.Dir(c.Socket), "hub-http.sock")
+	}
 	if c.Store == "" {
 		c.Store = DefaultStore()
 	}
@@ -252,7 +260,7 @@ func (c *Config) normalise(root *yaml.Node) error {
 
 // resolve makes the relative paths of c relative to dir.
 func (c *Config) resolve(dir string) {
-	for _, p := range []*string{&c.Socket, &c.Store} {
+	for _, p := range []*string{&c.Socket, &c.HTTPSocket, &c.Store} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}

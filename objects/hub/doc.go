@@ -52,7 +52,8 @@
 //
 // [Hub.Serve] serves the daemon's glyph service ([Hub.Service]) to
 // applications over peer connections on a Unix socket in a directory of
-// mode 0700, refusing processes of other users (SO_PEERCRED), and, when
+// mode 0700, and over HTTP on a second socket beside it, refusing
+// processes of other users (SO_PEERCRED) on both, and, when
 // configured, to browser pages over a loopback WebSocket that wants an
 // allowed Origin and an application token. Applications register once
 // and keep their token ([Hub.Register], [Hub.App]); a startup object is

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
@@ -27,10 +28,12 @@ const MaxMessage = MaxState + 1<<20
 // Serve serves the daemon's service ([Hub.Service]) to applications
 // until ctx ends: over peer connections on the configuration's Unix
 // socket, in a directory it makes (or finds) with mode 0700, where it
-// accepts only processes of the daemon's own user (SO_PEERCRED); and,
-// when the configuration enables it, over a WebSocket on a loopback
-// address, for browser pages of the allowed origins that present an
-// application token. ready, when not nil, is called once both listen.
+// accepts only processes of the daemon's own user (SO_PEERCRED); over
+// HTTP on a second Unix socket (the configuration's http_socket), with
+// the same check; and, when the configuration enables it, over a
+// WebSocket on a loopback address, for browser pages of the allowed
+// origins that present an application token. ready, when not nil, is
+// called once all listen.
 func (h *Hub) Serve(ctx context.Context, ready func()) error {
 	ln, err := listenSocket(h.cfg.Socket)
 	if err != nil {
@@ -44,6 +47,21 @@ func (h *Hub) Serve(ctx context.Context, ready func()) error {
 	defer wg.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	httpPath := h.cfg.HTTPSocket
+	if httpPath == "" {
+		httpPath = filepath.Join(filepath.Dir(h.cfg.Socket), "hub-http.sock")
+	}
+	hln, err := listenSocket(httpPath)
+	if err != nil {
+		return err
+	}
+	defer hln.Close()
+	uhs := hyperhttp.NewServer("", hyperhttp.NewHandler(h.Service(), hyperhttp.WithLogger(h.log), hyperhttp.WithMaxRequestBytes(MaxMessage)))
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		uhs.Serve(&ownerListener{UnixListener: hln, h: h})
+	}()
 	var hs *http.Server
 	if w := h.cfg.WebSocket; w != nil {
 		wln, err := net.Listen("tcp", w.Listen)
@@ -61,6 +79,7 @@ func (h *Hub) Serve(ctx context.Context, ready func()) error {
 	go func() {
 		<-ctx.Done()
 		ln.Close()
+		uhs.Close()
 		if hs != nil {
 			hs.Close()
 		}
@@ -98,6 +117,29 @@ func (h *Hub) Serve(ctx context.Context, ready func()) error {
 				h.log.Debug("application handshake failed", "err", err)
 			}
 		}()
+	}
+}
+
+// ownerListener accepts only connections of processes of the daemon's
+// own user.
+type ownerListener struct {
+	*net.UnixListener
+	h *Hub
+}
+
+func (l *ownerListener) Accept() (net.Conn, error) {
+	uid := os.Getuid()
+	for {
+		c, err := l.AcceptUnix()
+		if err != nil {
+			return nil, err
+		}
+		puid, pid, err := peerCred(c)
+		if err == nil && puid == uid {
+			return c, nil
+		}
+		l.h.log.Warn("refused a process of another user", "uid", puid, "pid", pid, "err", err)
+		c.Close()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -240,7 +241,20 @@ func dialChild() {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(bg, 5*time.Second)
 	defer cancel()
-	_, err := c.Get(ctx, "unix://"+os.Getenv(dialEnv))
+	path := os.Getenv(dialEnv)
+	var err error
+	if strings.HasSuffix(path, "hub-http.sock") {
+		hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		}}}
+		var resp *http.Response
+		if resp, err = hc.Get("http://hub/"); err == nil {
+			resp.Body.Close()
+		}
+	} else {
+		_, err = c.Get(ctx, "unix://"+path)
+	}
 	if err != nil {
 		fmt.Println("refused:", err)
 		return
@@ -289,8 +303,12 @@ func TestOtherUserRefused(t *testing.T) {
 	if fi, err := os.Stat(filepath.Dir(cfg.Socket)); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("socket directory: %v, %v", fi.Mode(), err)
 	}
-	run := func() string {
-		out, err := asNobody(bin, dialEnv+"="+cfg.Socket).CombinedOutput()
+	run := func(socket ...string) string {
+		path := cfg.Socket
+		if len(socket) > 0 {
+			path = socket[0]
+		}
+		out, err := asNobody(bin, dialEnv+"="+path).CombinedOutput()
 		if err != nil {
 			t.Fatalf("child: %v: %s", err, out)
 		}
@@ -303,6 +321,11 @@ func TestOtherUserRefused(t *testing.T) {
 	os.Chmod(cfg.Socket, 0o666)
 	if out := run(); !strings.HasPrefix(out, "refused:") {
 		t.Fatalf("with the directory open, the daemon let uid 65534 in: %s", out)
+	}
+	httpSocket := filepath.Join(filepath.Dir(cfg.Socket), "hub-http.sock")
+	os.Chmod(httpSocket, 0o666)
+	if out := run(httpSocket); !strings.HasPrefix(out, "refused:") {
+		t.Fatalf("the HTTP socket let uid 65534 in: %s", out)
 	}
 	// The daemon's own user still gets in.
 	connect(t, "unix://"+cfg.Socket, "owner")
@@ -377,5 +400,36 @@ func TestWebSocketOrigins(t *testing.T) {
 				t.Fatalf("status %d, want %d", resp.StatusCode, tc.want)
 			}
 		})
+	}
+}
+
+// Any HTTP client reaches the same service on the HTTP socket.
+func TestServeHTTP(t *testing.T) {
+	h := openHub(t, config(t))
+	if _, err := h.Create(ctxT(t), "nia", "nia password"); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, h)
+	path := filepath.Join(filepath.Dir(h.Config().Socket), "hub-http.sock")
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", path)
+	}}}
+	c := client.New(client.WithHTTPClient(hc))
+	t.Cleanup(func() { c.Close() })
+	index, err := c.Get(ctxT(t), "http://hub/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &app{t: t, index: index}
+	var reg hub.Registration
+	a.call("register", &reg, client.Named{"name": "curl"})
+	a.token = reg.Token
+	var id string
+	a.call("new", &id, client.Named{"api": "test.http", "state": []byte("over http"), "dynamic": true})
+	var obj hub.ObjectView
+	a.call("get", &obj, id)
+	if string(obj.State) != "over http" {
+		t.Fatalf("get over HTTP: %+v", obj)
 	}
 }
