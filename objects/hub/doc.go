@@ -46,7 +46,8 @@
 // new frames of objects others own, frames this account's other devices
 // pushed, shares, deletions. What one remote brings is drained to the
 // others, so several remotes are kept in step. [Hub.Watch] reports those
-// changes as [Event] values.
+// changes as [Event] values. Once every remote has everything, the store
+// is swept ([WithGC]).
 //
 // # Applications
 //

@@ -35,6 +35,14 @@ func WithBackoff(first, max time.Duration) Option {
 	return func(h *Hub) { h.backoffMin, h.backoffMax = first, max }
 }
 
+// WithGC sweeps the store every d (default an hour; 0: never) once every
+// remote has every record, so that older frames and their content, and
+// deleted objects, do not pile up; storeOpts, such as
+// [store.WithGrace], are given to the store.
+func WithGC(d time.Duration, storeOpts ...store.Option) Option {
+	return func(h *Hub) { h.gcEvery, h.storeOpts = d, storeOpts }
+}
+
 // Hub is the daemon: one account's local store, its outbox and its links
 // to remotes. Every write lands in the store, whose change log is the
 // durable outbox, before it returns; links to the configured remotes
@@ -46,6 +54,8 @@ type Hub struct {
 	dir        string
 	backoffMin time.Duration
 	backoffMax time.Duration
+	gcEvery    time.Duration
+	storeOpts  []store.Option
 	lock       *os.File
 	st         *sqlitestore.Store
 	cursors    *cursorFile
@@ -82,7 +92,7 @@ type Hub struct {
 // record: start-up costs the same with a hundred records or a million.
 func Open(ctx context.Context, cfg *Config, opts ...Option) (*Hub, error) {
 	h := &Hub{
-		cfg: cfg, dir: cfg.Store, backoffMin: 100 * time.Millisecond, backoffMax: time.Minute,
+		cfg: cfg, dir: cfg.Store, backoffMin: 100 * time.Millisecond, backoffMax: time.Minute, gcEvery: time.Hour,
 		objs: map[record.Address]*object{}, idents: map[record.Address]*record.Identity{},
 		watchers: map[int]func(Event){}, changed: make(chan struct{}), handlers: map[string]int{},
 	}
@@ -97,7 +107,7 @@ func Open(ctx context.Context, cfg *Config, opts ...Option) (*Hub, error) {
 		return nil, err
 	}
 	h.lock = lock
-	if h.st, err = sqlitestore.Open(ctx, filepath.Join(h.dir, "records")); err != nil {
+	if h.st, err = sqlitestore.Open(ctx, filepath.Join(h.dir, "records"), h.storeOpts...); err != nil {
 		lock.Close()
 		return nil, err
 	}
@@ -118,6 +128,10 @@ func Open(ctx context.Context, cfg *Config, opts ...Option) (*Hub, error) {
 	}()
 	for _, rc := range cfg.Remotes {
 		h.links = append(h.links, newLink(h, rc))
+	}
+	if h.gcEvery > 0 {
+		h.wg.Add(1)
+		go h.gcLoop()
 	}
 	if h.acct != nil {
 		h.startLinks()
@@ -329,3 +343,41 @@ func addrOf(b []byte) (record.Address, error) {
 }
 
 func sameAddr(a []byte, b record.Address) bool { return bytes.Equal(a, b[:]) }
+
+// gcLoop sweeps the store every gcEvery, when no remote lags behind: a
+// record the outbox has not published yet is never collected (the store
+// also keeps every record for its grace period).
+func (h *Hub) gcLoop() {
+	defer h.wg.Done()
+	t := time.NewTicker(h.gcEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-t.C:
+		}
+		cur, err := h.st.Cursor(h.ctx)
+		if err != nil {
+			continue
+		}
+		behind := false
+		for _, l := range h.links {
+			behind = behind || h.cursors.get(l.cfg.URL).Drained < cur
+		}
+		if behind {
+			h.log.Debug("gc: postponed while a remote lags")
+			continue
+		}
+		stats, err := h.st.GC(h.ctx)
+		if err != nil {
+			if h.ctx.Err() == nil {
+				h.log.Warn("gc failed", "err", err)
+			}
+			continue
+		}
+		if stats.Records > 0 {
+			h.log.Info("gc", "records", stats.Records, "bytes", stats.Bytes)
+		}
+	}
+}

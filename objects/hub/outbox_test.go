@@ -3,8 +3,11 @@ package hub_test
 import (
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/glyph-ipc/glyph/objects/hub"
 	"github.com/glyph-ipc/glyph/objects/record"
+	"github.com/glyph-ipc/glyph/objects/store"
 )
 
 // Pushes made while the remote is down reach it, in order, when it is
@@ -59,5 +62,57 @@ func TestEditsWhileRemoteDown(t *testing.T) {
 	}
 	if st := h.Remotes(ctx); len(st) != 2 || st[0].Pending != 0 || st[0].Err != nil {
 		t.Errorf("remote status after draining: %+v", st)
+	}
+}
+
+// The daemon sweeps its store once the remotes have everything: frames a
+// newer one replaced go, the newest state stays.
+func TestGCKeepsTheNewest(t *testing.T) {
+	r := startRemote(t)
+	ctx := ctxT(t)
+	h, err := hub.Open(bg, config(t, r), hub.WithLogger(quiet()), hub.WithGC(20*time.Millisecond, store.WithGrace(0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	me, err := h.Create(ctx, "oli", "oli password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := h.New(ctx, "test.counter", []byte("0"), true, false, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 30; i++ {
+		if _, err := h.Push(ctx, id, []byte(strconv.Itoa(i)), "app"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.Drained(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		u, err := h.Store().Usage(ctx, me.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Records <= 8 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d records still stored", u.Records)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st, info, err := h.State(ctx, id); err != nil || string(st) != "30" || info.Counter != 30 {
+		t.Fatalf("after the sweep: %q at %d, %v", st, info.Counter, err)
+	}
+	c := remoteClient(t, r, h)
+	data, err := c.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, err := record.ParseFrame(data); err != nil || f.Counter != 30 {
+		t.Fatalf("the remote's head: %v", err)
 	}
 }

@@ -245,6 +245,9 @@ func (l *link) publish(ctx context.Context, c *remote.Client, metas []store.Meta
 		if err != nil {
 			return err
 		}
+		if len(g.records) == 0 && g.large == nil {
+			continue
+		}
 		if g.large != nil {
 			if err := flush(); err != nil {
 				return err
@@ -289,6 +292,9 @@ func (l *link) group(ctx context.Context, m store.Meta) (group, error) {
 				continue
 			}
 			b, err := l.h.readRecord(ctx, t)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // collected since: the remote has it, or needs it no more
+			}
 			if err != nil {
 				return g, err
 			}
@@ -297,6 +303,12 @@ func (l *link) group(ctx context.Context, m store.Meta) (group, error) {
 		}
 	}
 	b, err := l.h.readRecord(ctx, m.Addr)
+	if errors.Is(err, store.ErrNotFound) {
+		// Collected since it was listed (a frame a newer one replaced):
+		// nothing to publish, and the outbox must not stop on it.
+		l.h.log.Debug("outbox: a record was collected before it was published", "record", m.Addr)
+		return group{meta: m}, nil
+	}
 	if err != nil {
 		return g, err
 	}
