@@ -147,7 +147,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"call", "--ti"}, []string{"--timeout\t"}},
 		{[]string{"call", "http://127.0.0.1/", "hello", "--he"}, []string{"--header\t"}},
 		{[]string{"get", "http://127.0.0.1/", "--in"}, []string{"--insecure\t"}},
-		{[]string{"demo", ""}, []string{"walkthrough", "peers", "encoding", "deploy"}},
+		{[]string{"demo", ""}, []string{"walkthrough", "peers", "encoding", "deploy", "telemeter"}},
 	}
 	for _, tt := range tests {
 		out, _, code := glyph(t, "", append([]string{"__complete"}, tt.args...)...)

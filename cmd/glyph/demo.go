@@ -17,6 +17,7 @@ import (
 	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/chatroom"
+	"github.com/glyph-ipc/glyph/internal/telemeter"
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/spf13/cobra"
@@ -42,6 +43,7 @@ type demo struct {
 	peerURL string    // the walkthrough served to peers: ws://host:port/peer
 	chatURL string    // a chat room served to peers: ws://host:port/chat/peer
 	running []running // what a part left running, to serve until Ctrl-C
+	once    bool      // parts that keep running stop after their checks
 }
 
 // running is something a part started and leaves running after the
@@ -57,6 +59,7 @@ var demoParts = []demoPart{
 	{name: "peers", title: "Peers: streams and callbacks", server: true, run: demoPeers},
 	{name: "encoding", title: "The hyperglyph encoding", run: func(_ context.Context, d *demo) error { return demoEncoding(d.w) }},
 	{name: "deploy", title: "A deployment: one application in processes of their own", run: demoDeploy},
+	{name: "telemeter", title: "Shared objects: the Telemeter", run: func(ctx context.Context, d *demo) error { return telemeter.RunDemo(ctx, d.w, d.once) }},
 }
 
 // defaultParts run when glyph demo is given none.
@@ -93,13 +96,18 @@ runs the search example (examples/search) as glyph run runs
 examples/search/deploy.yaml, Storage twice, Search and the front in processes
 of their own, with this glyph as their binary; it calls the front, kills a
 Storage replica, shows the calls still answered and the replica restarted, and
-prints glyph status; the processes' output goes to stderr.`,
+prints glyph status; the processes' output goes to stderr. "telemeter"
+runs the shared objects' tutorial application on this machine: one remote,
+three daemons of three identities, a telemeter publishing its host's status
+and a monitor pairing with it (examples/telemeter); with --once it stops
+after its checks, else the monitor prints statuses until Ctrl-C.`,
 		Example: `  glyph demo
   glyph demo --once
   glyph demo --log-level debug
   glyph demo peers
   glyph demo encoding
-  glyph demo deploy --once`,
+  glyph demo deploy --once
+  glyph demo telemeter --once`,
 		ValidArgs: names,
 		Args:      cobra.OnlyValidArgs,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
@@ -125,6 +133,7 @@ prints glyph status; the processes' output goes to stderr.`,
 // set.
 func runDemo(ctx context.Context, d *demo, names []string, once bool) error {
 	w := d.w
+	d.once = once
 	var srv *demoServer
 	for _, part := range demoParts {
 		if part.server && slices.Contains(names, part.name) {

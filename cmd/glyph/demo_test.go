@@ -257,3 +257,24 @@ func TestEscapeWire(t *testing.T) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
+
+// glyph demo telemeter --once runs the shared objects' tutorial and
+// checks it: pairing, statuses, the interval followed, a second pairing
+// ignored.
+func TestDemoTelemeter(t *testing.T) {
+	out, errOut, code := glyph(t, "", "demo", "telemeter", "--once")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	for _, want := range []string{
+		"== Shared objects: the Telemeter ==",
+		"telemeter: paired with ",
+		"telemeter: interval now 100ms",
+		"telemeter: ignored a pairing from ",
+		"demo: ok",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the transcript lacks %q:\n%s", want, out)
+		}
+	}
+}

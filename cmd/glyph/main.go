@@ -125,7 +125,7 @@ system.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.AddCommand(newFmtCommand(), newShowCommand(), newGetCommand(), newCallCommand(), newDemoCommand(), newGenCommand(), newRemoteCommand(), newRunCommand(), newStatusCommand(), newLogsCommand(), newRestartCommand(), newVersionCommand(), newExampleSearchCommand())
+	root.AddCommand(newFmtCommand(), newShowCommand(), newGetCommand(), newCallCommand(), newDemoCommand(), newGenCommand(), newRemoteCommand(), newHubCommand(), newObjCommand(), newRunCommand(), newStatusCommand(), newLogsCommand(), newRestartCommand(), newVersionCommand(), newExampleSearchCommand())
 	return root
 }
 
