@@ -39,6 +39,7 @@ const (
 	ReadyFDEnv  = "GLYPH_READY_FD"  // the write end of the readiness pipe
 	ControlEnv  = "GLYPH_CONTROL"   // the supervisor's control socket
 	PublicEnv   = "GLYPH_PUBLIC"    // the components the front exposes: "Search"
+	NATSEnv     = "GLYPH_NATS_URL"  // the deployment's NATS server, when it has one
 	// RoutesEnv (GLYPH_ROUTES) holds the routing table; LISTEN_FDS,
 	// LISTEN_PID and LISTEN_FDNAMES the listening sockets, as systemd
 	// passes them.
