@@ -39,6 +39,7 @@ const (
 	ReadyFDEnv  = "GLYPH_READY_FD"  // the write end of the readiness pipe
 	ControlEnv  = "GLYPH_CONTROL"   // the supervisor's control socket
 	PublicEnv   = "GLYPH_PUBLIC"    // the components the front exposes: "Search"
+	NATSEnv     = "GLYPH_NATS_URL"  // the deployment's NATS server, when it has one
 	// RoutesEnv (GLYPH_ROUTES) holds the routing table; LISTEN_FDS,
 	// LISTEN_PID and LISTEN_FDNAMES the listening sockets, as systemd
 	// passes them.
@@ -573,8 +574,10 @@ func (p *Process) Serving() []string { return slices.Clone(p.serving) }
 // it has no listener).
 func (p *Process) Addr(name string) string { return p.addrs[name] }
 
-// Close stops serving: listeners close, calls in flight get ctx's time
-// (5 seconds when it has no deadline) to finish, and the router closes.
+// Close stops serving: listeners close; calls in flight over HTTP and
+// NATS get 5 seconds to finish, while peer connections close at once
+// (their callers see a retryable error and fail over); then the router
+// closes.
 func (p *Process) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -87,10 +87,41 @@ func TestRunStatusLogsRestart(t *testing.T) {
 		t.Fatalf("logs: %d %s\n%s", code, stderr, stdout)
 	}
 
+	// glyph logs -f follows: it prints the new Relay's lines too.
+	follow := exec.Command(bin, "logs", "-f", "--file", file, "Relay")
+	followOut, err := follow.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer follow.Process.Kill()
+	serving := make(chan int, 1)
+	go func() {
+		sc := bufio.NewScanner(followOut)
+		n := 0
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), `"msg":"serving"`) {
+				n++
+				if n == 2 {
+					serving <- n
+				}
+			}
+		}
+	}()
+
 	if _, stderr, code = glyph(t, "", "restart", "--file", file, "Relay"); code != 0 {
 		t.Fatalf("restart: %d %s", code, stderr)
 	}
 	waitLine(`msg="killing it" process=Relay why="restart requested"`)
+	select {
+	case <-serving:
+	case <-time.After(20 * time.Second):
+		t.Fatal("glyph logs -f did not print the restarted Relay's lines")
+	}
+	follow.Process.Signal(syscall.SIGTERM)
+	follow.Wait()
 	waitFor(t, 10*time.Second, "Relay restarted", func() bool {
 		stdout, _, _ := glyph(t, "", "status", "--file", file)
 		pid := pidOf(t, stdout, "Relay")

@@ -1,6 +1,12 @@
 package supervisor
 
 import (
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -54,3 +60,67 @@ func TestLogFormat(t *testing.T) {
 		})
 	}
 }
+
+// The control socket takes connections from its owner's processes only:
+// the peer's uid comes from the kernel (SO_PEERCRED on Linux).
+func TestOwnerListener(t *testing.T) {
+	dir, err := os.MkdirTemp("", "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	nl, err := net.Listen("unix", filepath.Join(dir, "c.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logged.Write(b)
+	}), nil))
+	for _, tt := range []struct {
+		name   string
+		uid    int
+		accept bool
+	}{{"owner", os.Getuid(), true}, {"another user", os.Getuid() + 1, false}} { // the last one's Accept ends with nl.Close
+		l := &ownerListener{Listener: nl, uid: tt.uid, logger: logger}
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			if c, err := l.Accept(); err == nil {
+				accepted <- c
+			}
+		}()
+		c, err := net.Dial("unix", nl.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if tt.accept {
+			select {
+			case sc := <-accepted:
+				sc.Close()
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%s: not accepted", tt.name)
+			}
+		} else {
+			// The supervisor's side closes it: the client reads EOF.
+			if _, err := c.Read(make([]byte, 1)); err == nil {
+				t.Fatalf("%s: the connection stays open", tt.name)
+			}
+			mu.Lock()
+			got := logged.String()
+			mu.Unlock()
+			if !strings.Contains(got, "refused a control connection from another user") {
+				t.Fatalf("%s: not logged: %q", tt.name, got)
+			}
+		}
+		c.Close()
+	}
+	nl.Close()
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }

@@ -268,6 +268,9 @@ func (p *proc) environ(nSockets int, names []string) []string {
 		component.ControlEnv+"="+filepath.Join(p.s.cfg.runDir, ControlSocket),
 		component.PublicEnv+"="+strings.Join(public, ","),
 	)
+	if u := p.s.deployment().NATS; u != "" {
+		env = append(env, component.NATSEnv+"="+u)
+	}
 	if nSockets > 0 {
 		env = append(env, "LISTEN_FDS="+strconv.Itoa(nSockets), "LISTEN_FDNAMES="+strings.Join(names, ":"))
 	}

@@ -365,10 +365,17 @@ func (s *Supervisor) Restart(ctx context.Context, name string) error {
 	return nil
 }
 
-// Logs returns the kept lines of a process (a replica, a process, or all
-// for ""), and, when follow is set, a channel of those that come after
-// until stop is called.
+// Logs returns the kept lines of a process (a replica, a process, the
+// process that serves a component, or all for ""), and a channel of
+// those that come after until stop is called.
 func (s *Supervisor) Logs(name string) (past []LogLine, next <-chan LogLine, stop func()) {
+	s.mu.Lock()
+	for _, dp := range s.d.Processes() {
+		if dp.Name != name && slices.ContainsFunc(dp.Components, func(c *deploy.Component) bool { return c.Name == name }) {
+			name = dp.Name
+		}
+	}
+	s.mu.Unlock()
 	return s.logs.follow(name)
 }
 

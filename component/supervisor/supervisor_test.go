@@ -92,6 +92,16 @@ groups:
 	if got, err := relay.Relay(context.Background(), "in process"); err != nil || got != "relayed in process" {
 		t.Fatalf("Relay = %q, %v", got, err)
 	}
+	// A component's lines are its process's.
+	waitFor(t, 5*time.Second, "Relay's lines, those of both/0 and both/1", func() bool {
+		past, _, stop := s.Logs("Relay")
+		stop()
+		seen := map[string]bool{}
+		for _, l := range past {
+			seen[l.Process] = true
+		}
+		return len(seen) == 2 && seen["both/0"] && seen["both/1"]
+	})
 }
 
 // The run directory and the control socket are the owner's alone, and
