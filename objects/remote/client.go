@@ -195,7 +195,9 @@ func call[T any](ctx context.Context, c *Client, f func(api, string) (T, error))
 // stored, or the call fails at the first one refused (whose index the
 // error's message names; [ReasonOf] says why), the ones before it
 // stored. A container must come before the frame, binding or hold that
-// keeps it alive.
+// keeps it alive. A writer may make several calls at once: the frames of
+// a later call wait on the remote for those of an earlier one (up to
+// [GapWait]), so that pipelined calls publish a chain in order.
 func (c *Client) Publish(ctx context.Context, records ...[]byte) ([]Published, error) {
 	return call(ctx, c, func(a api, tok string) ([]Published, error) { return a.Publish(ctx, tok, records) })
 }

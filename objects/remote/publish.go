@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/glyph-ipc/glyph/objects/record"
 	"github.com/glyph-ipc/glyph/objects/store"
@@ -148,6 +149,32 @@ func (s *Server) putAll(ctx context.Context, b store.Batcher, body func(int) io.
 func (s *Server) stored(in *record.Info) {
 	if f, ok := in.Record.(*record.Frame); ok {
 		s.heads.put(f.ID, f)
+		s.moved.fire()
+	}
+}
+
+// broadcast wakes every waiter each time it fires.
+type broadcast struct {
+	mu sync.Mutex // guards ch
+	ch chan struct{}
+}
+
+// wait returns a channel that is closed when broadcast next fires.
+func (b *broadcast) wait() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch == nil {
+		b.ch = make(chan struct{})
+	}
+	return b.ch
+}
+
+func (b *broadcast) fire() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch != nil {
+		close(b.ch)
+		b.ch = nil
 	}
 }
 
@@ -282,9 +309,40 @@ func (s *Server) verify(ctx context.Context, who record.Address, in *record.Info
 	return m, nil, nil
 }
 
-// verifyFrame checks a frame against its object's head: the frame before
-// it in the call, or the store's.
+// GapWait is how long a frame that comes ahead of its predecessor waits
+// for it before it is refused as a gap: a writer may keep several publish
+// calls in flight, and the later call may be verified while the earlier
+// one is still being stored (spec.md).
+const GapWait = 250 * time.Millisecond
+
+// verifyFrame checks a frame against its object's head (checkFrame); a
+// frame ahead of the head waits up to GapWait for the head to move, as
+// an earlier call of its writer stores its frames, and is checked again.
 func (s *Server) verifyFrame(ctx context.Context, in *record.Info, owner *record.Identity, m store.Meta, pend *pending) (store.Meta, *Published, error) {
+	var deadline *time.Timer
+	for {
+		moved := s.moved.wait() // taken before the check, so no move is missed
+		m, existed, err := s.checkFrame(ctx, in, owner, m, pend)
+		if ReasonOf(err) != ReasonGap {
+			return m, existed, err
+		}
+		if deadline == nil {
+			deadline = time.NewTimer(GapWait)
+			defer deadline.Stop()
+		}
+		select {
+		case <-moved:
+		case <-deadline.C:
+			return m, existed, err
+		case <-ctx.Done():
+			return m, existed, err
+		}
+	}
+}
+
+// checkFrame checks a frame against its object's head: the frame before
+// it in the call, or the store's.
+func (s *Server) checkFrame(ctx context.Context, in *record.Info, owner *record.Identity, m store.Meta, pend *pending) (store.Meta, *Published, error) {
 	f := in.Record.(*record.Frame)
 	prev, inCall := pend.frames[f.ID]
 	if !inCall {

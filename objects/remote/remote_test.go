@@ -1,6 +1,7 @@
 package remote_test
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -221,5 +222,57 @@ func TestReasonOf(t *testing.T) {
 	err.Kind = service.KindInvalid
 	if remote.ReasonOf(err) != "" {
 		t.Fatal("ReasonOf took a reason of another kind")
+	}
+}
+
+// A writer may keep several publish calls in flight: a call whose first
+// frame follows one that an earlier call is still storing waits for it
+// (remote.GapWait) instead of being refused as a gap, whichever of the
+// two calls the server takes up first. A frame whose predecessor no call
+// brings is still refused, after the wait.
+func TestPublishInFlight(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			r := startRemote(t, st, nil)
+			alice := newKeys(t)
+			c := dial(t, r.peerURL, alice)
+			o, recs := newObject(t, alice, "v0")
+			mustPublish(t, c, recs...)
+			first := append(o.update(t, "v1"), o.update(t, "v2")...)
+			second := append(o.update(t, "v3"), o.update(t, "v4")...)
+
+			// The second call goes first; the first follows it after a
+			// while, well within GapWait.
+			errs := make(chan error, 1)
+			start := time.Now()
+			go func() {
+				_, err := c.Publish(bg, second...)
+				errs <- err
+			}()
+			time.Sleep(remote.GapWait / 5)
+			mustPublish(t, c, first...)
+			if err := <-errs; err != nil {
+				t.Fatalf("the call sent ahead of its predecessor: %v", err)
+			}
+			if d := time.Since(start); d >= remote.GapWait+remote.GapWait/2 {
+				t.Errorf("the calls took %v", d)
+			}
+			got, err := c.Get(bg, o.id())
+			if err != nil || !bytes.Equal(got, o.head().Bytes()) {
+				t.Fatalf("the head after both calls: %v; want frame %d", err, o.head().Counter)
+			}
+
+			// A frame two ahead of the head waits, then is refused.
+			o.update(t, "lost")
+			gap := o.update(t, "after the lost one")
+			start = time.Now()
+			_, err = c.Publish(bg, gap...)
+			if remote.ReasonOf(err) != remote.ReasonGap {
+				t.Fatalf("a frame after a gap: %v, want %s", err, remote.ReasonGap)
+			}
+			if d := time.Since(start); d < remote.GapWait {
+				t.Errorf("the gap was refused after %v, before GapWait (%v)", d, remote.GapWait)
+			}
+		})
 	}
 }

@@ -38,6 +38,7 @@ type Server struct {
 	tokens     tokens
 	ids        cache[*record.Identity] // identities by fingerprint, as parsed
 	heads      cache[*record.Frame]    // the newest frame verified, by object id
+	moved      broadcast               // fires when a stored frame moves a head
 	ups        uploads
 	reads      reads
 
