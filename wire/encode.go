@@ -80,7 +80,7 @@ type Encoder struct {
 	w         io.Writer
 	chunkSize int
 	chunk     []byte
-	pooled    bool // chunk came from chunkPool
+	pooled    *[]byte // what chunkPool gave, when chunk is its buffer
 
 	// e builds the root object of each message. The Encoder keeps its
 	// own instead of taking one from encPool per message, which after a
@@ -137,10 +137,9 @@ var chunkPool = sync.Pool{New: func() any {
 
 // releaseChunk gives a pooled chunk buffer back.
 func (enc *Encoder) releaseChunk() {
-	if enc.pooled {
-		b := enc.chunk
-		chunkPool.Put(&b)
-		enc.chunk, enc.pooled = nil, false
+	if enc.pooled != nil {
+		chunkPool.Put(enc.pooled)
+		enc.chunk, enc.pooled = nil, nil
 	}
 }
 
@@ -157,8 +156,8 @@ func (enc *Encoder) writeBlob(id int, b *Blob) error {
 	}
 	if len(enc.chunk) < chunkHeadroom+size+1 {
 		if size == defaultChunkSize {
-			enc.chunk = *chunkPool.Get().(*[]byte)
-			enc.pooled = true
+			enc.pooled = chunkPool.Get().(*[]byte)
+			enc.chunk = *enc.pooled
 		} else {
 			enc.chunk = make([]byte, chunkHeadroom+size+1)
 		}
