@@ -25,14 +25,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
-	"golang.org/x/sys/unix"
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 
+	"github.com/glyph-ipc/glyph/internal/pidlock"
 	"github.com/glyph-ipc/glyph/objects/store"
 	"github.com/glyph-ipc/glyph/objects/store/internal/storeimpl"
 )
@@ -143,36 +141,11 @@ func (s *Store) open(ctx context.Context) error {
 // lockDir takes the exclusive lock on dir's LOCK file and writes this
 // process's PID into it.
 func lockDir(op, dir string) (*os.File, error) {
-	path := filepath.Join(dir, "LOCK")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, err
+	f, err := pidlock.Lock(filepath.Join(dir, "LOCK"))
+	if held := (*pidlock.HeldError)(nil); errors.As(err, &held) {
+		return nil, store.Errorf(op, store.ErrLocked, "store %s is in use by %s", dir, held.Holder())
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			holder := "another process"
-			if b, err := os.ReadFile(path); err == nil {
-				if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-					holder = "process " + strconv.Itoa(pid)
-					if pid == os.Getpid() {
-						holder += " (this one)"
-					}
-				}
-			}
-			return nil, store.Errorf(op, store.ErrLocked, "store %s is in use by %s", dir, holder)
-		}
-		return nil, err
-	}
-	if err := f.Truncate(0); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if _, err := f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
+	return f, err
 }
 
 // migrations are the schema, one step per version; PRAGMA user_version
