@@ -149,32 +149,7 @@ func (s *Server) putAll(ctx context.Context, b store.Batcher, body func(int) io.
 func (s *Server) stored(in *record.Info) {
 	if f, ok := in.Record.(*record.Frame); ok {
 		s.heads.put(f.ID, f)
-		s.moved.fire()
-	}
-}
-
-// broadcast wakes every waiter each time it fires.
-type broadcast struct {
-	mu sync.Mutex // guards ch
-	ch chan struct{}
-}
-
-// wait returns a channel that is closed when broadcast next fires.
-func (b *broadcast) wait() <-chan struct{} {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.ch == nil {
-		b.ch = make(chan struct{})
-	}
-	return b.ch
-}
-
-func (b *broadcast) fire() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.ch != nil {
-		close(b.ch)
-		b.ch = nil
+		s.moved.Notify()
 	}
 }
 
@@ -321,7 +296,7 @@ const GapWait = 250 * time.Millisecond
 func (s *Server) verifyFrame(ctx context.Context, in *record.Info, owner *record.Identity, m store.Meta, pend *pending) (store.Meta, *Published, error) {
 	var deadline *time.Timer
 	for {
-		moved := s.moved.wait() // taken before the check, so no move is missed
+		moved := s.moved.C() // taken before the check, so no move is missed
 		m, existed, err := s.checkFrame(ctx, in, owner, m, pend)
 		if ReasonOf(err) != ReasonGap {
 			return m, existed, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/hyperpeer"
+	"github.com/glyph-ipc/glyph/internal/notify"
 	"github.com/glyph-ipc/glyph/objects/record"
 	"github.com/glyph-ipc/glyph/objects/store"
 	"github.com/glyph-ipc/glyph/peer"
@@ -38,7 +39,7 @@ type Server struct {
 	tokens     tokens
 	ids        cache[*record.Identity] // identities by fingerprint, as parsed
 	heads      cache[*record.Frame]    // the newest frame verified, by object id
-	moved      broadcast               // fires when a stored frame moves a head
+	moved      notify.Notifier         // notified when a stored frame moves a head
 	ups        uploads
 	reads      reads
 

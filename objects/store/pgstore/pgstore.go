@@ -28,8 +28,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/glyph-ipc/glyph/internal/notify"
 	"github.com/glyph-ipc/glyph/objects/store"
-	"github.com/glyph-ipc/glyph/objects/store/internal/storeimpl"
 )
 
 // channel is the NOTIFY channel that announces new log entries.
@@ -50,7 +50,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	set    store.Settings
 	closed atomic.Bool
-	notify storeimpl.Notifier
+	notify notify.Notifier
 
 	stop     context.CancelFunc // stops the listener
 	listener sync.WaitGroup

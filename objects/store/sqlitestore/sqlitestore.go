@@ -30,9 +30,9 @@ import (
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 
+	"github.com/glyph-ipc/glyph/internal/notify"
 	"github.com/glyph-ipc/glyph/internal/pidlock"
 	"github.com/glyph-ipc/glyph/objects/store"
-	"github.com/glyph-ipc/glyph/objects/store/internal/storeimpl"
 )
 
 // Store is a [store.Store] in a directory; see the package doc.
@@ -55,7 +55,7 @@ type Store struct {
 
 	queueMu sync.Mutex  // guards queue
 	queue   []*writeReq // writes waiting for the next group commit
-	notify  storeimpl.Notifier
+	notify  notify.Notifier
 }
 
 var (

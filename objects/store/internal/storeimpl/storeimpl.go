@@ -12,9 +12,9 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"sync"
 	"time"
 
+	"github.com/glyph-ipc/glyph/internal/notify"
 	"github.com/glyph-ipc/glyph/objects/store"
 )
 
@@ -201,37 +201,11 @@ func (v *verified) Read(p []byte) (int, error) {
 
 func (v *verified) Close() error { return v.rc.Close() }
 
-// A Notifier wakes the goroutines waiting for the log to move.
-type Notifier struct {
-	mu sync.Mutex    // guards ch
-	ch chan struct{} // closed and replaced at each Notify
-}
-
-// C returns a channel that Notify closes.
-func (n *Notifier) C() <-chan struct{} {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.ch == nil {
-		n.ch = make(chan struct{})
-	}
-	return n.ch
-}
-
-// Notify wakes every goroutine waiting on a channel C returned.
-func (n *Notifier) Notify() {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.ch != nil {
-		close(n.ch)
-		n.ch = nil
-	}
-}
-
 // Wait is store.Store.Wait for an implementation whose newest sequence
 // number last reads and whose writes n announces; it also looks again
 // every poll (when poll > 0), for wake-ups that could be lost. closed
 // reports a closed store, which ends the wait with [store.ErrClosed].
-func Wait(ctx context.Context, n *Notifier, cursor uint64, poll time.Duration, closed func() bool, last func(context.Context) (uint64, error)) (uint64, error) {
+func Wait(ctx context.Context, n *notify.Notifier, cursor uint64, poll time.Duration, closed func() bool, last func(context.Context) (uint64, error)) (uint64, error) {
 	var tick <-chan time.Time
 	if poll > 0 {
 		t := time.NewTicker(poll)
