@@ -294,23 +294,23 @@ const GapWait = 250 * time.Millisecond
 // frame ahead of the head waits up to GapWait for the head to move, as
 // an earlier call of its writer stores its frames, and is checked again.
 func (s *Server) verifyFrame(ctx context.Context, in *record.Info, owner *record.Identity, m store.Meta, pend *pending) (store.Meta, *Published, error) {
-	var deadline *time.Timer
+	out, existed, err := s.checkFrame(ctx, in, owner, m, pend)
+	if ReasonOf(err) != ReasonGap {
+		return out, existed, err
+	}
+	deadline := time.NewTimer(GapWait)
+	defer deadline.Stop()
 	for {
-		moved := s.moved.C() // taken before the check, so no move is missed
-		m, existed, err := s.checkFrame(ctx, in, owner, m, pend)
-		if ReasonOf(err) != ReasonGap {
-			return m, existed, err
-		}
-		if deadline == nil {
-			deadline = time.NewTimer(GapWait)
-			defer deadline.Stop()
+		moved := s.moved.C() // taken before the check, so that no move is missed
+		if out, existed, err = s.checkFrame(ctx, in, owner, m, pend); ReasonOf(err) != ReasonGap {
+			return out, existed, err
 		}
 		select {
 		case <-moved:
 		case <-deadline.C:
-			return m, existed, err
+			return out, existed, err
 		case <-ctx.Done():
-			return m, existed, err
+			return out, existed, err
 		}
 	}
 }
