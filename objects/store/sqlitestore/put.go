@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/glyph-ipc/glyph/objects/store"
 	"github.com/glyph-ipc/glyph/objects/store/internal/storeimpl"
@@ -213,40 +215,22 @@ func (s *Store) tryGroup(ctx context.Context, group []*writeReq) (bool, error) {
 type groupRows struct {
 	heads map[string]storeimpl.Head // by object
 	usage map[string]store.Usage    // added, by owner
-	order []string                  // owners in the order they came, for a deterministic write
-	objs  []string                  // objects likewise
 }
 
 func newGroupRows() *groupRows {
 	return &groupRows{heads: map[string]storeimpl.Head{}, usage: map[string]store.Usage{}}
 }
 
-func (g *groupRows) setHead(object store.Addr, h storeimpl.Head) {
-	if _, ok := g.heads[string(object)]; !ok {
-		g.objs = append(g.objs, string(object))
-	}
-	g.heads[string(object)] = h
-}
-
-func (g *groupRows) addUsage(owner store.Addr, size int64) {
-	u, ok := g.usage[string(owner)]
-	if !ok {
-		g.order = append(g.order, string(owner))
-	}
-	u.Bytes += size
-	u.Records++
-	g.usage[string(owner)] = u
-}
-
-// writeGroupRows writes the heads and usage that g holds in tx.
+// writeGroupRows writes the heads and usage that g holds in tx, in the
+// order of their keys.
 func (s *Store) writeGroupRows(ctx context.Context, tx *sql.Tx, g *groupRows) error {
-	for _, o := range g.objs {
+	for _, o := range slices.Sorted(maps.Keys(g.heads)) {
 		h := g.heads[o]
 		if _, err := tx.StmtContext(ctx, s.stmts[sqlHead]).ExecContext(ctx, []byte(o), []byte(h.Frame), int64(h.Counter)); err != nil {
 			return err
 		}
 	}
-	for _, o := range g.order {
+	for _, o := range slices.Sorted(maps.Keys(g.usage)) {
 		u := g.usage[o]
 		if _, err := tx.StmtContext(ctx, s.stmts[sqlUsage]).ExecContext(ctx, []byte(o), u.Bytes, u.Records); err != nil {
 			return err
@@ -410,9 +394,11 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, g *groupRows, m store.Me
 		}
 	}
 	if m.Kind == store.KindFrame {
-		g.setHead(m.Object, storeimpl.Head{Frame: m.Addr, Counter: m.Counter})
+		g.heads[string(m.Object)] = storeimpl.Head{Frame: m.Addr, Counter: m.Counter}
 	}
-	g.addUsage(m.Owner, m.Size)
+	u := g.usage[string(m.Owner)]
+	u.Bytes, u.Records = u.Bytes+m.Size, u.Records+1
+	g.usage[string(m.Owner)] = u
 	return store.Put{Seq: uint64(id)}, nil
 }
 
