@@ -337,8 +337,19 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 	if err != nil {
 		return nil, nil, err
 	}
-	if ct == MediaType {
+	switch ct {
+	case MediaType:
 		if err := h.formEnvelope(r, x, req, rd, compressed); err != nil {
+			return nil, body, err
+		}
+		return req, body, nil
+	case mediaJSON:
+		if err := h.jsonEnvelope(r, x, req, rd, compressed); err != nil {
+			return nil, body, err
+		}
+		return req, body, nil
+	case mediaURLForm:
+		if err := h.urlFormEnvelope(r, x, req, rd, compressed); err != nil {
 			return nil, body, err
 		}
 		return req, body, nil

@@ -75,7 +75,9 @@ func setContentLength(hdr http.Header, n int) {
 	hdr["Content-Length"] = []string{strconv.Itoa(n)}
 }
 
-// writeResult sends a service result.
+// writeResult sends a service result: statuses without a body and a
+// single blob as the raw body the same way for every representation,
+// any other value in the representation the request negotiated.
 func (h *Handler) writeResult(w http.ResponseWriter, r *http.Request, res *service.Result) {
 	hdr := w.Header()
 	switch {
@@ -93,12 +95,26 @@ func (h *Handler) writeResult(w http.ResponseWriter, r *http.Request, res *servi
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	if st, ok := res.Value.(service.Stream); ok {
-		h.writeList(w, r, res, st)
-		return
-	}
 	if b, ok := res.Value.(*wire.Blob); ok && h.sendRaw(r, b) {
 		h.writeBlob(w, r, res, b)
+		return
+	}
+	switch negotiate(r) {
+	case representationJSON:
+		h.writeValueJSON(w, r, res)
+	case representationHTML:
+		h.writeValueHTML(w, r, res)
+	default:
+		h.writeValueGlyph(w, r, res)
+	}
+}
+
+// writeValueGlyph sends the value of a result in the hyperglyph encoding:
+// a stream as a list flushed item by item, a value holding blobs
+// streamed, any other value encoded whole.
+func (h *Handler) writeValueGlyph(w http.ResponseWriter, r *http.Request, res *service.Result) {
+	if st, ok := res.Value.(service.Stream); ok {
+		h.writeList(w, r, res, st)
 		return
 	}
 	if hasBlob(res.Value) {
@@ -117,6 +133,15 @@ func (h *Handler) writeResult(w http.ResponseWriter, r *http.Request, res *servi
 		h.writeError(w, r, &service.Error{Kind: service.KindInternal, Message: "cannot encode the result", Err: err})
 		return
 	}
+	h.writeEncoded(w, r, res, b, hdrMediaType)
+}
+
+// writeEncoded sends an encoded body b of content type ct (a shared
+// header value, see hdrMediaType) with the result's caching headers: a
+// strong ETag for a cacheable answer, and 304 when If-None-Match holds
+// it; gzipped when it is large enough and the client accepts it.
+func (h *Handler) writeEncoded(w http.ResponseWriter, r *http.Request, res *service.Result, b []byte, ct []string) {
+	hdr := w.Header()
 	gz := len(b) >= gzipMinBytes && h.acceptsGzip(r)
 	h.cacheHeaders(hdr, res)
 	if res.Cacheable {
@@ -129,7 +154,7 @@ func (h *Handler) writeResult(w http.ResponseWriter, r *http.Request, res *servi
 			return
 		}
 	}
-	hdr["Content-Type"] = hdrMediaType
+	hdr["Content-Type"] = ct
 	if !gz {
 		setContentLength(hdr, len(b))
 		w.WriteHeader(http.StatusOK)
@@ -508,6 +533,20 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	case e.Kind == service.KindOverloaded:
 		hdr.Set("Retry-After", "1")
 	}
+	switch negotiate(r) {
+	case representationJSON:
+		h.writeErrorJSON(w, r, e, status)
+	case representationHTML:
+		h.writeErrorHTML(w, r, e, status)
+	default:
+		h.writeErrorGlyph(w, r, e, status)
+	}
+}
+
+// writeErrorGlyph sends an error's body in the hyperglyph encoding, with
+// its status; writeError set the other headers.
+func (h *Handler) writeErrorGlyph(w http.ResponseWriter, r *http.Request, e *service.Error, status int) {
+	hdr := w.Header()
 	body := e.Hyper()
 	b, merr := wire.Marshal(body)
 	if merr != nil {
