@@ -37,8 +37,10 @@
 // glyph list whose items are flushed as they are produced; an error
 // after the first item aborts the response, so that the client sees a
 // broken list instead of a short one. Answers to
-// safe GETs carry a strong ETag and Cache-Control: no-cache, and
-// If-None-Match gets 304; answers to calls carry Cache-Control: no-store.
+// safe GETs carry a strong ETag and Cache-Control: no-cache (or, with
+// [WithSharedCache], a lifetime in shared caches such as a reverse
+// proxy's), and If-None-Match gets 304; answers to calls carry
+// Cache-Control: no-store.
 // Large answers are gzipped for clients that accept it.
 //
 // # Limits and failures

@@ -35,6 +35,7 @@ type config struct {
 	limits          wire.Limits
 	blobsAsGlyph    bool
 	noGzip          bool
+	sharedCache     []string // Cache-Control of safe answers; nil: no-cache
 	logger          *slog.Logger
 	minBodyBytes    int64         // per minBodyWindow of waiting for the body
 	minBodyWindow   time.Duration // 0: the default; negative: no minimum
@@ -117,6 +118,36 @@ func WithDecodeBudget(n int64, wait time.Duration) Option {
 // doc); without it, or with nil, [slog.Default] as it is when a line is
 // logged.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithSharedCache lets shared caches in front of the handler (a reverse
+// proxy's cache such as nginx's proxy_cache, a CDN) keep the answers to
+// safe GETs for maxAge and serve them without asking the service again.
+// Those answers then carry
+//
+//	Cache-Control: max-age=0, s-maxage=N
+//
+// with N the whole seconds of maxAge, rounded up: a shared cache serves
+// its copy for N seconds, then revalidates it with the answer's ETag
+// (the service answers 304 when nothing changed), while a browser
+// revalidates every time, as without this option. The default, and
+// maxAge of 0 or less, is Cache-Control: no-cache, which shared caches
+// such as nginx's do not store at all.
+//
+// Only what may be shared is affected: a function registered with
+// [service.CacheControl] keeps its own value (say "private, no-cache"
+// for an answer that depends on the caller's identity, or
+// "max-age=60" to let browsers keep it too), and calls (POST, PUT,
+// PATCH, DELETE), 201, 303, streamed results and errors stay no-store.
+func WithSharedCache(maxAge time.Duration) Option {
+	return func(c *config) {
+		c.sharedCache = nil
+		if maxAge <= 0 {
+			return
+		}
+		secs := (maxAge + time.Second - 1) / time.Second
+		c.sharedCache = []string{"max-age=0, s-maxage=" + strconv.FormatInt(int64(secs), 10)}
+	}
+}
 
 // Handler serves a [service.Service] over HTTP with the hyperglyph 1.0
 // mapping: GET for links and pages, POST (or a Method header on a POST)

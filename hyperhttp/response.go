@@ -173,20 +173,6 @@ func (h *Handler) writeEncoded(w http.ResponseWriter, r *http.Request, res *serv
 	}
 }
 
-// cacheHeaders sets Cache-Control: calls with side effects are never
-// stored; safe answers are revalidated with their ETag before reuse,
-// unless the function chose its own Cache-Control.
-func (h *Handler) cacheHeaders(hdr http.Header, res *service.Result) {
-	switch {
-	case !res.Cacheable:
-		hdr["Cache-Control"] = hdrNoStore
-	case res.CacheControl != "":
-		hdr.Set("Cache-Control", res.CacheControl)
-	default:
-		hdr["Cache-Control"] = hdrNoCache
-	}
-}
-
 // writeStream sends a glyph value that holds blobs: the root object, then
 // each blob's content in chunks as it is read, without an ETag or a
 // Content-Length. An encoding failure before anything was sent is a 500;

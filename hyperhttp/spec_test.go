@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/service"
@@ -33,6 +34,8 @@ func specConfig(opts []string) ([]hyperhttp.Option, []service.Option, error) {
 			cfg = append(cfg, hyperhttp.WithBlobsAsGlyph())
 		case "state-key":
 			svcOpts = append(svcOpts, service.WithStateKey([]byte(specStateKey)))
+		case "shared-cache":
+			cfg = append(cfg, hyperhttp.WithSharedCache(time.Minute))
 		default:
 			return cfg, nil, fmt.Errorf("unknown option %q", o)
 		}
