@@ -15,8 +15,8 @@ import (
 
 // TestCallThroughNginx: glyph call works through nginx with a proxy cache
 // in front of two walkthrough servers that let it keep their pages, its
-// requests spread over both:
-// the state is in the URLs, which lead back to nginx.
+// requests spread over both: the state is in the URLs, which lead back to
+// nginx.
 func TestCallThroughNginx(t *testing.T) {
 	var served [2]atomic.Int64
 	var backends []string

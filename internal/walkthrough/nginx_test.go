@@ -30,7 +30,7 @@ import (
 // records every request it answers.
 type origin struct {
 	name string
-	mu   sync.Mutex  // guards seen
+	mu   sync.Mutex // guards seen
 	seen []received // in order
 }
 
