@@ -1,12 +1,16 @@
 package hyperhttp_test
 
 import (
+	"fmt"
 	"io"
+	"log"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/service"
 )
 
 // TestSharedCache: WithSharedCache gives the answers that would say
@@ -93,4 +97,28 @@ func TestSharedCacheLifetime(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ExampleWithSharedCache serves a service whose safe answers a proxy's
+// cache may keep for a minute, except the one that depends on the caller,
+// and shows the headers that say so.
+func ExampleWithSharedCache() {
+	svc := service.New()
+	svc.MustFunc("square", func(x int) int { return x * x }, service.Args("x"), service.Safe())
+	svc.MustFunc("me", func() string { return "you" }, service.Safe(), service.CacheControl("private, no-cache"))
+
+	srv := httptest.NewServer(hyperhttp.NewHandler(svc, hyperhttp.WithSharedCache(time.Minute)))
+	defer srv.Close()
+
+	for _, target := range []string{"/square?Ou1%3Ax%3Bi7%3B%3B", "/me"} {
+		resp, err := http.Get(srv.URL + target)
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp.Body.Close()
+		fmt.Printf("%s: %s, ETag %s\n", target, resp.Header.Get("Cache-Control"), resp.Header.Get("ETag"))
+	}
+	// Output:
+	// /square?Ou1%3Ax%3Bi7%3B%3B: max-age=0, s-maxage=60, ETag "g2OILVHavuqSN122THAHB34o"
+	// /me: private, no-cache, ETag "LeDANMVYc6Gl6GPn0Pp6Vih7"
 }
