@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/glyph-ipc/glyph/internal/testneed"
 )
 
 // candidates are the names Chromium's binary goes by, in the order they
@@ -45,10 +47,7 @@ func New(t testing.TB, timeout time.Duration) context.Context {
 	t.Helper()
 	path := Path()
 	if path == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("Chromium is not installed; CI needs it: apt-get install chromium")
-		}
-		t.Skip("Chromium is not installed; to run this test: apt-get install chromium")
+		testneed.Missing(t, "Chromium is not installed", "apt-get install chromium")
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),

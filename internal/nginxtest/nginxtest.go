@@ -31,6 +31,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/glyph-ipc/glyph/internal/testneed"
 )
 
 // Path returns the path of the nginx binary: Debian's /usr/sbin/nginx,
@@ -114,10 +116,7 @@ func Start(t testing.TB, backends ...string) *Server {
 	t.Helper()
 	path := Path()
 	if path == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("nginx is not installed; CI needs it: apt-get install nginx")
-		}
-		t.Skip("nginx is not installed; to run this test: apt-get install nginx")
+		testneed.Missing(t, "nginx is not installed", "apt-get install nginx")
 	}
 	dir := t.TempDir()
 	top := struct{ Dir, User string }{Dir: dir}
