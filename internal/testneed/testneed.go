@@ -10,9 +10,9 @@ import (
 )
 
 // Missing ends the test t for want of something: missing says what is
-// missing ("nginx is not installed"), and how says how to get it ("apt-get install
-// nginx"). It skips t, or fails it when the environment variable CI is
-// "true".
+// missing ("nginx is not installed"), and how says how to get it
+// ("apt-get install nginx"). It skips t, or fails it when the environment
+// variable CI is "true".
 func Missing(t testing.TB, missing, how string) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
