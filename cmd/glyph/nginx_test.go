@@ -9,24 +9,33 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/nginxtest"
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
+	"github.com/glyph-ipc/glyph/peer"
 )
 
 // TestCallThroughNginx: glyph call works through nginx with a proxy cache
 // in front of two walkthrough servers that let it keep their pages, its
 // requests spread over both: the state is in the URLs, which lead back to
-// nginx.
+// nginx. Peers over WebSocket pass through the same location.
 func TestCallThroughNginx(t *testing.T) {
 	var served [2]atomic.Int64
 	var backends []string
 	for i := range served {
-		h := hyperhttp.NewHandler(walkthrough.V2(), hyperhttp.WithSharedCache(time.Minute))
+		svc := walkthrough.V2()
+		p := peer.New(peer.WithHandler(hyperpeer.NewHandler(svc)))
+		mux := http.NewServeMux()
+		mux.Handle("/", hyperhttp.NewHandler(svc, hyperhttp.WithSharedCache(time.Minute)))
+		mux.Handle("/peer", p.WebSocketHandler())
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			served[i].Add(1)
-			h.ServeHTTP(w, r)
+			mux.ServeHTTP(w, r)
 		}))
+		// The peers' connections first: the server does not track them
+		// once upgraded.
 		t.Cleanup(srv.Close)
+		t.Cleanup(func() { p.Close() })
 		backends = append(backends, strings.TrimPrefix(srv.URL, "http://"))
 	}
 	u := nginxtest.Start(t, backends...).URL + "/"
@@ -45,6 +54,14 @@ func TestCallThroughNginx(t *testing.T) {
 		out, errOut, code := glyph(t, "", append([]string{"call", u}, tt.args...)...)
 		if code != 0 || errOut != "" || out != tt.want {
 			t.Errorf("glyph call %s: exit %d, stderr %q, stdout\n%s\nwant\n%s", strings.Join(tt.args, " "), code, errOut, out, tt.want)
+		}
+	}
+	// Peers over WebSocket go through it too, to either server.
+	ws := "ws" + strings.TrimPrefix(u, "http") + "peer"
+	for range 2 {
+		out, errOut, code := glyph(t, "", "call", ws, "hello", "Bob")
+		if code != 0 || errOut != "" || out != "unicode \"Hello Bob\"\n" {
+			t.Errorf("glyph call %s hello Bob: exit %d, stderr %q, stdout %q", ws, code, errOut, out)
 		}
 	}
 	out, _, _ := glyph(t, "", "call", u, "find_user", "bob")

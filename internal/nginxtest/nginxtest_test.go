@@ -3,6 +3,7 @@ package nginxtest_test
 import (
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,21 +16,27 @@ import (
 )
 
 // TestStart: nginx starts in front of two backends, spreads requests
-// over them, caches what they let shared caches keep, and is gone, its
-// workers too, when the test that started it ends.
+// over them on connections it keeps, caches what they let shared caches
+// keep, and is gone, its workers too, when the test that started it ends.
 func TestStart(t *testing.T) {
 	var pid int
 	t.Run("serving", func(t *testing.T) {
-		var hits [2]atomic.Int64
+		var hits, conns [2]atomic.Int64
 		var backends []string
 		for i := range hits {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				hits[i].Add(1)
 				if r.URL.Path == "/cached" {
 					w.Header().Set("Cache-Control", "max-age=0, s-maxage=60")
 				}
 				io.WriteString(w, "backend "+r.URL.Path)
 			}))
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					conns[i].Add(1)
+				}
+			}
+			srv.Start()
 			t.Cleanup(srv.Close)
 			backends = append(backends, strings.TrimPrefix(srv.URL, "http://"))
 		}
@@ -58,6 +65,10 @@ func TestStart(t *testing.T) {
 		// Four requests reached the backends, one of them /cached.
 		if a, b := hits[0].Load(), hits[1].Load(); a != 2 || b != 2 {
 			t.Errorf("the backends got %d and %d requests, want 2 each (round robin)", a, b)
+		}
+		// nginx kept its connection to each backend for the next request.
+		if a, b := conns[0].Load(), conns[1].Load(); a != 1 || b != 1 {
+			t.Errorf("nginx opened %d and %d connections to the backends, want 1 each", a, b)
 		}
 	})
 	if pid == 0 {
