@@ -30,7 +30,7 @@ func (s *Store) Get(ctx context.Context, addr store.Addr) (store.Meta, io.ReadCl
 	}
 	var sum, body []byte
 	var inline bool
-	row := s.db.QueryRowContext(ctx, "SELECT "+metaCols+", sha, body IS NOT NULL, body FROM records WHERE addr = ?", []byte(addr))
+	row := s.queryRow(ctx, sqlGet, []byte(addr))
 	m, err := scanMeta(op, row, &sum, &inline, &body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Meta{}, nil, store.Errorf(op, store.ErrNotFound, "no record %s", addr)
@@ -61,7 +61,7 @@ func (s *Store) Stat(ctx context.Context, addr store.Addr) (store.Meta, error) {
 	if err := s.check(op); err != nil {
 		return store.Meta{}, err
 	}
-	m, err := scanMeta(op, s.db.QueryRowContext(ctx, "SELECT "+metaCols+" FROM records WHERE addr = ?", []byte(addr)))
+	m, err := scanMeta(op, s.queryRow(ctx, sqlStat, []byte(addr)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Meta{}, store.Errorf(op, store.ErrNotFound, "no record %s", addr)
 	}
@@ -140,13 +140,76 @@ func (s *Store) list(ctx context.Context, op, query string, args ...any) ([]stor
 	if err := s.check(op); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	var rows *sql.Rows
+	if st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = s.db.QueryContext(ctx, query, args...)
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	return storeimpl.ScanAll(op, rows)
 }
+
+// Read queries run often enough that parsing them each time shows:
+// daemons and remotes call Get, Stat, Cursor and Changes on every
+// update.
+const (
+	sqlGet    = "SELECT " + metaCols + ", sha, body IS NOT NULL, body FROM records WHERE addr = ?"
+	sqlStat   = "SELECT " + metaCols + " FROM records WHERE addr = ?"
+	sqlCursor = "SELECT seq FROM sqlite_sequence WHERE name = 'records'"
+)
+
+// maxReadStmts bounds the read statements kept prepared: Changes makes
+// one text per number of objects asked about, and a caller that asks
+// about ever more objects must not grow the cache without end.
+const maxReadStmts = 64
+
+// prepared returns the statement of query, prepared on its first use and
+// kept until Close; nil, without an error, once maxReadStmts other
+// statements are kept, for the caller to run query unprepared.
+func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if st, ok := s.reads[query]; ok {
+		return st, nil
+	}
+	if len(s.reads) >= maxReadStmts {
+		return nil, nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if s.reads == nil {
+		s.reads = map[string]*sql.Stmt{}
+	}
+	s.reads[query] = st
+	return st, nil
+}
+
+// queryRow runs a query for one row with its prepared statement.
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) scanner {
+	st, err := s.prepared(ctx, query)
+	switch {
+	case err != nil:
+		return errRow{err}
+	case st == nil:
+		return s.db.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// errRow is a row whose query could not be prepared.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // Cursor returns the newest sequence number; see [store.Store.Cursor].
 func (s *Store) Cursor(ctx context.Context) (uint64, error) {
@@ -156,7 +219,7 @@ func (s *Store) Cursor(ctx context.Context) (uint64, error) {
 	// sqlite_sequence keeps the highest seq ever given, even once GC has
 	// removed that record.
 	var seq int64
-	err := s.db.QueryRowContext(ctx, "SELECT seq FROM sqlite_sequence WHERE name = 'records'").Scan(&seq)
+	err := s.queryRow(ctx, sqlCursor).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -194,7 +257,7 @@ func (s *Store) Usage(ctx context.Context, owner store.Addr) (store.Usage, error
 		return store.Usage{}, err
 	}
 	var u store.Usage
-	err := s.db.QueryRowContext(ctx, "SELECT bytes, records FROM usage WHERE owner = ?", []byte(owner)).Scan(&u.Bytes, &u.Records)
+	err := s.queryRow(ctx, sqlUsageOf, []byte(owner)).Scan(&u.Bytes, &u.Records)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Usage{}, nil
 	}

@@ -45,6 +45,9 @@ type Store struct {
 	// stmts are the statements of Put, prepared once, by their text.
 	stmts map[string]*sql.Stmt
 
+	readMu sync.Mutex           // guards reads
+	reads  map[string]*sql.Stmt // read statements prepared on first use, by their text
+
 	// writeMu serialises writes: SQLite has one writer, and content files
 	// appear and disappear only while it is held, in step with the rows
 	// that name them. It guards w and quotas.
@@ -234,6 +237,12 @@ func (s *Store) Close() error {
 	for _, st := range s.stmts {
 		st.Close()
 	}
+	s.readMu.Lock()
+	for _, st := range s.reads {
+		st.Close()
+	}
+	s.reads = nil
+	s.readMu.Unlock()
 	if s.w != nil {
 		s.w.Close()
 	}
