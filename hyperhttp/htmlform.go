@@ -45,7 +45,6 @@ type htmlForm struct {
 
 // htmlField is one input of a form.
 type htmlField struct {
-	ID      string
 	Name    string
 	Type    string // the input type, as the form states it
 	Control string // number, checkbox, text, textarea, or none
@@ -73,15 +72,15 @@ func formOf(f hyper.Form, name string) *htmlForm {
 	default:
 		hf.Override = m
 	}
-	for i, in := range f.Values {
-		hf.Fields = append(hf.Fields, fieldOf(in, fmt.Sprintf("%s.%d", name, i)))
+	for _, in := range f.Values {
+		hf.Fields = append(hf.Fields, fieldOf(in))
 	}
 	return hf
 }
 
-func fieldOf(in hyper.Input, id string) htmlField {
+func fieldOf(in hyper.Input) htmlField {
 	t := in.ParsedType()
-	fd := htmlField{ID: id, Name: in.Name, Type: t.String(), Control: controlOf(t)}
+	fd := htmlField{Name: in.Name, Type: t.String(), Control: controlOf(t)}
 	switch fd.Control {
 	case controlNumber:
 		fd.Step = "1"
