@@ -210,7 +210,7 @@ func wantPage(t *testing.T, r *response, status int) string {
 		t.Fatalf("the page has no stylesheet")
 	}
 	sum := sha256.Sum256([]byte(m[1]))
-	wantCSP := "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+	wantCSP := "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 	if csp != wantCSP {
 		t.Errorf("Content-Security-Policy %q, want %q", csp, wantCSP)
 	}

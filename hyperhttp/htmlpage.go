@@ -40,7 +40,7 @@ var (
 	// load or run but the page's own stylesheet, forms go to this origin
 	// only, and no other site may frame it.
 	hdrCSP = []string{"default-src 'none'; style-src '" + cspHash(htmlStyle) + "'; " +
-		"img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"}
+		"img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"}
 	hdrHTML           = []string{"text/html; charset=utf-8"}
 	hdrReferrerPolicy = []string{"same-origin"}
 )
@@ -71,7 +71,7 @@ const maxBlobText = 64 << 10
 type htmlPage struct {
 	Title   string
 	Heading string
-	Service string // the text of the link to the root
+	Service string // the text of the link to the index
 	Root    string
 	Path    string
 	Style   template.CSS
@@ -108,7 +108,7 @@ func (h *Handler) newPage(r *http.Request) *htmlPage {
 	return &htmlPage{
 		Title:   path,
 		Heading: path,
-		Service: h.cfg.root,
+		Service: "index",
 		Root:    h.cfg.root,
 		Path:    r.URL.RequestURI(),
 		Style:   template.CSS(htmlStyle),
