@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/wire"
@@ -185,6 +186,16 @@ func formArgsOf(f hyper.Form, fields url.Values) (*wire.OrderedDict, string, err
 	}
 	if vs := fields[fieldCharset]; len(vs) > 0 && vs[0] != "" && !strings.EqualFold(vs[0], "utf-8") {
 		return nil, "", fmt.Errorf("the form was sent in %s: only UTF-8 is accepted", quoteShort(vs[0]))
+	}
+	for name, vs := range fields {
+		if !utf8.ValidString(name) {
+			return nil, "", fmt.Errorf("a field name is not UTF-8")
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return nil, "", fmt.Errorf("field %q is not UTF-8", name)
+			}
+		}
 	}
 	args := wire.NewOrderedDict()
 	seen := map[string]bool{fieldMethod: true, fieldCharset: true}
