@@ -1,10 +1,8 @@
 package hyperhttp_test
 
 import (
-	"bufio"
 	"bytes"
 	"io"
-	"os"
 	"strings"
 	"testing"
 )
@@ -13,7 +11,7 @@ import (
 // requests written as in `http` blocks whose page must have the status,
 // the headers listed and the text given.
 func TestSpecHTMLPages(t *testing.T) {
-	pages := specReadHTMLPages(t, "spec.md")
+	pages := specRead(t, "spec.md", "html-page")
 	if len(pages) < 4 {
 		t.Fatalf("spec.md has %d html-page examples; the parser probably missed some", len(pages))
 	}
@@ -39,43 +37,6 @@ func TestSpecHTMLPages(t *testing.T) {
 			}
 		})
 	}
-}
-
-// specReadHTMLPages parses the `html-page` blocks of a spec page, each
-// written as an `http` block.
-func specReadHTMLPages(t *testing.T, name string) []*specExchange {
-	f, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var (
-		out   []*specExchange
-		block []string
-		start int
-		in    bool
-	)
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		switch {
-		case !in && line == "```html-page":
-			in, start, block = true, n, nil
-		case in && line == "```":
-			in = false
-			x, err := specParse(start, nil, block)
-			if err != nil {
-				t.Fatalf("%s:%d: %v", name, start, err)
-			}
-			out = append(out, x)
-		case in:
-			block = append(block, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // specContains reports whether body holds the pieces of an expected text
