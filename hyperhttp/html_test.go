@@ -59,6 +59,16 @@ func newHTMLService() *service.Service {
 			}
 		}
 	}, service.Args("to"), service.Safe())
+	svc.MustFunc("failing", func(after int) iter.Seq2[int, error] {
+		return func(yield func(int, error) bool) {
+			for i := range after {
+				if !yield(i+1, nil) {
+					return
+				}
+			}
+			yield(0, service.Errorf(service.KindUnavailable, "the <source> ran dry"))
+		}
+	}, service.Args("after"), service.Safe())
 	svc.MustFunc("page", func() *wire.Blob {
 		return wire.BytesBlob("text/html", []byte("<script>alert(1)</script>"))
 	}, service.Safe())
@@ -257,6 +267,16 @@ func TestHTMLPages(t *testing.T) {
 				`<li><span class="glyph-integer">2</span></li>` + "\n" + `<li><span class="glyph-integer">3</span></li>` + "\n" + `</ol>`,
 		}},
 		{"an empty stream", "GET", "/count?_charset_=UTF-8&to=0", "", 200, []string{`<ol class="glyph-list glyph-stream">` + "\n" + `</ol>`}},
+		{"a stream that fails", "GET", "/failing?_charset_=UTF-8&after=1", "", 200, []string{
+			`<li><span class="glyph-integer">1</span></li>` + "\n" + `<li><div class="glyph-error"><p class="glyph-message">failing: the &lt;source&gt; ran dry</p>`,
+			`</ol>` + "\n" + `</main>`,
+		}},
+		{"a stream that fails at once", "GET", "/failing?_charset_=UTF-8&after=0", "", 503, []string{
+			`<p class="glyph-message">failing: the &lt;source&gt; ran dry</p>`,
+		}},
+		{"nullable input", "GET", "/kinds", "", 200, []string{
+			`<input type="number" name="opt" step="1" value=""><span class="glyph-note">empty is nil</span>`,
+		}},
 		{"no content", "POST", "/nothing", "", 200, []string{`<h1>Done</h1>`, `the call returned nothing`}},
 		{"created", "POST", "/made", "", 201, []string{`<h1>Created</h1>`, `<a class="glyph-link" href="/Arg/?Du4%3Abase%3Bi1%3B%3B">`}},
 		{"an instance", "GET", "/Arg/?Du4%3Abase%3Bi1%3B%3B", "", 200, []string{
@@ -282,6 +302,14 @@ func TestHTMLPages(t *testing.T) {
 			}
 		})
 	}
+	t.Run("HEAD", func(t *testing.T) {
+		for _, target := range []string{"/", "/nope", "/count?_charset_=UTF-8&to=2"} {
+			r := s.do(t, "HEAD", target, hdr("Accept", htmlAccept), nil)
+			if r.header.Get("Content-Type") != "text/html; charset=utf-8" || len(r.body) != 0 {
+				t.Errorf("HEAD %s: %d %q with %d bytes of body", target, r.status, r.header.Get("Content-Type"), len(r.body))
+			}
+		}
+	})
 	t.Run("ETag", func(t *testing.T) {
 		r := s.do(t, "GET", "/", hdr("Accept", htmlAccept), nil)
 		etag := r.header.Get("Etag")

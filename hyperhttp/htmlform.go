@@ -95,10 +95,8 @@ func fieldOf(in hyper.Input) htmlField {
 	}
 	switch {
 	case !in.HasDefault:
-		if fd.Control == controlTextarea || fd.Control == controlText || fd.Control == controlNumber {
-			if t.Nullable {
-				fd.Note = strings.TrimPrefix(fd.Note+"; empty is nil", "; ")
-			}
+		if t.Nullable && !textual(t) && fd.Control != controlCheckbox && fd.Control != controlNone {
+			fd.Note = strings.TrimPrefix(fd.Note+"; empty is nil", "; ")
 		}
 	case fd.Control == controlCheckbox:
 		fd.Checked = in.Default == true
@@ -270,16 +268,21 @@ func fieldValue(in hyper.Input, vs []string) (v any, ok bool, err error) {
 	if s == "" {
 		// An emptied field: the default, else the empty text of a text
 		// input, else nil when the input takes it.
-		textual := t.Name == "unicode" || t.Name == "object" || t.Name == "bytearray"
 		switch {
 		case in.HasDefault:
 			return nil, false, nil
-		case t.Nullable && !textual:
+		case t.Nullable && !textual(t):
 			return nil, true, nil
 		}
 	}
 	v, err = scalarValue(t, s)
 	return v, err == nil, err
+}
+
+// textual reports whether an emptied field of type t is the empty text,
+// rather than nothing.
+func textual(t hyper.Type) bool {
+	return t.Name == "unicode" || t.Name == "object" || t.Name == "bytearray"
 }
 
 // listValue reads a list or set input: its items one per line of every

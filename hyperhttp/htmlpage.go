@@ -6,6 +6,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -139,7 +140,7 @@ func (h *Handler) plainValue(v any) (any, error) {
 	var buf bytes.Buffer
 	if err := wire.NewEncoder(&capWriter{w: &buf, n: h.cfg.maxRequestBytes}).Encode(v); err != nil {
 		forEachBlob(v, func(b *wire.Blob) { b.Close() })
-		if _, ok := err.(*capError); ok {
+		if errors.As(err, new(*capError)) {
 			return nil, &service.Error{Kind: service.KindTooLarge, Message: "the result is too large to show as a page; fetch it with a glyph client"}
 		}
 		return nil, &service.Error{Kind: service.KindInternal, Message: "cannot encode the result", Err: err}
