@@ -48,6 +48,9 @@ func newHTMLService() *service.Service {
 	svc.MustFunc("shout", func() map[string]any {
 		return map[string]any{"<b>key</b>": "<script>alert(1)</script>", "link": hyper.Link{URL: "javascript:alert(1)"}}
 	}, service.Safe())
+	svc.MustFunc("edit", func() hyper.Form {
+		return hyper.Form{URL: "/defaults", Method: "PUT", Values: []hyper.Input{{Name: "n", Type: "integer"}}}
+	}, service.Safe())
 	svc.MustFunc("nothing", func() {})
 	svc.MustFunc("made", func() service.Created { return service.Created{URL: "/Arg/?Du4%3Abase%3Bi1%3B%3B"} })
 	svc.MustFunc("count", func(to int) iter.Seq[int] {
@@ -259,6 +262,10 @@ func TestHTMLPages(t *testing.T) {
 			`<span class="glyph-unicode">&lt;script&gt;alert(1)&lt;/script&gt;</span>`,
 			`<dt><span class="glyph-unicode">&lt;b&gt;key&lt;/b&gt;</span></dt>`,
 			`<a class="glyph-link" href="#ZgotmplZ">link</a>`,
+		}},
+		{"a PUT form", "GET", "/edit", "", 200, []string{
+			`<form class="glyph-form" method="post" action="/defaults" accept-charset="utf-8" data-name="edit">` + "\n" +
+				`<input type="hidden" name="_charset_"><input type="hidden" name="_method" value="PUT">`,
 		}},
 		{"a result", "POST", "/square", "x=12", 200, []string{`<span class="glyph-integer">144</span>`}},
 		{"GET form", "GET", "/square?_charset_=UTF-8&x=3", "", 200, []string{`<span class="glyph-integer">9</span>`}},
