@@ -400,6 +400,11 @@ func TestHTMLCrossOrigin(t *testing.T) {
 		r = s.do(t, "POST", "/square", formHeader("Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"), strings.NewReader("x=3"))
 		wantError(t, r, 403, "cross-origin request refused")
 	})
+	t.Run("off", func(t *testing.T) {
+		s := startServer(t, "h1", newHTMLService(), hyperhttp.WithCrossOriginProtection(nil))
+		r := s.do(t, "POST", "/square", formHeader("Sec-Fetch-Site", "cross-site"), strings.NewReader("x=3"))
+		wantValue(t, r, int64(9))
+	})
 }
 
 // TestHTMLOtherClientsUnaffected checks that glyph clients still get the
