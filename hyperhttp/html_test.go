@@ -3,6 +3,7 @@ package hyperhttp_test
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"io"
 	"iter"
 	"math/big"
 	"net/http"
@@ -51,6 +52,10 @@ func newHTMLService() *service.Service {
 	svc.MustFunc("edit", func() hyper.Form {
 		return hyper.Form{URL: "/defaults", Method: "PUT", Values: []hyper.Input{{Name: "n", Type: "integer"}}}
 	}, service.Safe())
+	svc.MustFunc("size", func(data io.Reader, flags []bool) (int64, error) {
+		n, err := io.Copy(io.Discard, data)
+		return n + int64(len(flags)), err
+	}, service.Args("data", "flags"), service.Default("flags", []bool{}))
 	svc.MustFunc("nothing", func() {})
 	svc.MustFunc("made", func() service.Created { return service.Created{URL: "/Arg/?Du4%3Abase%3Bi1%3B%3B"} })
 	svc.MustFunc("count", func(to int) iter.Seq[int] {
@@ -134,6 +139,8 @@ func TestHTMLFormBinding(t *testing.T) {
 		{"values over defaults", "/defaults", "n=6&s=&xs=9", []any{int64(6), "x", true, []any{int64(9)}}},
 		{"a form's method", "/defaults", "_method=PUT&n=1", []any{int64(1), "x", true, []any{int64(1), int64(2)}}},
 		{"a safe function by POST", "/square", "x=9", int64(81)},
+		{"a blob", "/size", "data=h%C3%A9llo", int64(6)},
+		{"a list of bools", "/size", "data=&flags=true%0Afalse%0A1", int64(3)},
 		{"an instance's method", "/Arg/plus?Du4%3Abase%3Bi10%3B%3B", "n=5", int64(15)},
 	}
 	for _, tt := range tests {
@@ -280,6 +287,10 @@ func TestHTMLPages(t *testing.T) {
 		}},
 		{"a stream that fails at once", "GET", "/failing?_charset_=UTF-8&after=0", "", 503, []string{
 			`<p class="glyph-message">failing: the &lt;source&gt; ran dry</p>`,
+		}},
+		{"blob and bool list inputs", "GET", "/size", "", 200, []string{
+			`<textarea name="data" rows="3"></textarea><span class="glyph-note">sent as a text/plain blob</span>`,
+			`<textarea name="flags" rows="3"></textarea><span class="glyph-note">one item per line</span>`,
 		}},
 		{"nullable input", "GET", "/kinds", "", 200, []string{
 			`<input type="number" name="opt" step="1" value=""><span class="glyph-note">empty is nil</span>`,

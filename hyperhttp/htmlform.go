@@ -90,6 +90,9 @@ func fieldOf(in hyper.Input) htmlField {
 		}
 	case controlTextarea:
 		fd.Note = "one item per line"
+		if t.Name == "blob" {
+			fd.Note = "sent as a text/plain blob"
+		}
 	case controlNone:
 		fd.Note = "an HTML form cannot give this input; use a glyph or JSON client"
 	}
@@ -118,8 +121,12 @@ func controlOf(t hyper.Type) string {
 	case "blob":
 		return controlTextarea
 	case "list", "set":
-		if len(t.Params) == 0 || controlOf(t.Params[0]) == controlText || controlOf(t.Params[0]) == controlNumber {
+		if len(t.Params) == 0 {
 			return controlTextarea
+		}
+		switch controlOf(t.Params[0]) {
+		case controlText, controlNumber, controlCheckbox:
+			return controlTextarea // an item per line
 		}
 	}
 	return controlNone
