@@ -60,7 +60,7 @@ func (h *Handler) writeValueHTML(w http.ResponseWriter, r *http.Request, res *se
 		h.writeListHTML(w, r, res, st)
 		return
 	}
-	v, err := h.plainValue(res.Value)
+	v, err := plainValue(res.Value)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -100,7 +100,7 @@ func (h *Handler) writeListHTML(w http.ResponseWriter, r *http.Request, res *ser
 	}
 	for v, err := range st {
 		if err == nil {
-			v, err = h.plainValue(v)
+			v, err = plainValue(v)
 		}
 		if err != nil && !started {
 			h.writeError(w, r, err)

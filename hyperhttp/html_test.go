@@ -47,7 +47,8 @@ func newHTMLService() *service.Service {
 		service.Default("b", true), service.Default("xs", []int{1, 2}))
 	svc.MustFunc("square", func(x int) int { return x * x }, service.Args("x"), service.Safe())
 	svc.MustFunc("shout", func() map[string]any {
-		return map[string]any{"<b>key</b>": "<script>alert(1)</script>", "link": hyper.Link{URL: "javascript:alert(1)"}}
+		return map[string]any{"<b>key</b>": "<script>alert(1)</script>", "link": hyper.Link{URL: "javascript:alert(1)"},
+			"note": wire.BytesBlob("text/plain", []byte("<i>hi</i>"))}
 	}, service.Safe())
 	svc.MustFunc("edit", func() hyper.Form {
 		return hyper.Form{URL: "/defaults", Method: "PUT", Values: []hyper.Input{{Name: "n", Type: "integer"}}}
@@ -56,6 +57,9 @@ func newHTMLService() *service.Service {
 		n, err := io.Copy(io.Discard, data)
 		return n + int64(len(flags)), err
 	}, service.Args("data", "flags"), service.Default("flags", []bool{}))
+	svc.MustFunc("huge", func() map[string]any {
+		return map[string]any{"zeros": wire.NewBlob("application/octet-stream", io.LimitReader(zeros{}, 17<<20))}
+	}, service.Safe())
 	svc.MustFunc("nothing", func() {})
 	svc.MustFunc("made", func() service.Created { return service.Created{URL: "/Arg/?Du4%3Abase%3Bi1%3B%3B"} })
 	svc.MustFunc("count", func(to int) iter.Seq[int] {
@@ -82,6 +86,14 @@ func newHTMLService() *service.Service {
 	}, service.Safe())
 	svc.MustClass("Arg", Arg{}, service.Method("plus", service.Args("n")))
 	return svc
+}
+
+// zeros reads zeros without end.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
 
 func formHeader(kv ...string) http.Header {
@@ -269,6 +281,7 @@ func TestHTMLPages(t *testing.T) {
 			`<span class="glyph-unicode">&lt;script&gt;alert(1)&lt;/script&gt;</span>`,
 			`<dt><span class="glyph-unicode">&lt;b&gt;key&lt;/b&gt;</span></dt>`,
 			`<a class="glyph-link" href="#ZgotmplZ">link</a>`,
+			`<div class="glyph-blob"><span class="glyph-type">blob text/plain, 9 bytes</span><pre class="glyph-blob-text">&lt;i&gt;hi&lt;/i&gt;</pre></div>`,
 		}},
 		{"a PUT form", "GET", "/edit", "", 200, []string{
 			`<form class="glyph-form" method="post" action="/defaults" accept-charset="utf-8" data-name="edit">` + "\n" +
@@ -291,6 +304,9 @@ func TestHTMLPages(t *testing.T) {
 		{"blob and bool list inputs", "GET", "/size", "", 200, []string{
 			`<textarea name="data" rows="3"></textarea><span class="glyph-note">sent as a text/plain blob</span>`,
 			`<textarea name="flags" rows="3"></textarea><span class="glyph-note">one item per line</span>`,
+		}},
+		{"a value too large for a page", "GET", "/huge", "", 413, []string{
+			`<p class="glyph-message">the result is too large to show as a page; fetch it with a glyph client</p>`,
 		}},
 		{"nullable input", "GET", "/kinds", "", 200, []string{
 			`<input type="number" name="opt" step="1" value=""><span class="glyph-note">empty is nil</span>`,

@@ -68,6 +68,10 @@ const maxViewDepth = 48
 // maxBlobText is how much of a text blob inside a value a page shows.
 const maxBlobText = 64 << 10
 
+// maxPageValue bounds the encoding of a value shown as a page, blobs
+// included, which is held in memory to be shown.
+const maxPageValue = 16 << 20
+
 // htmlPage is what a page template renders.
 type htmlPage struct {
 	Title   string
@@ -134,11 +138,11 @@ func setHTMLHeaders(hdr http.Header) {
 
 // plainValue returns v as decoding its encoding into any gives it, the
 // types the renderer knows, with blobs read into memory (so that a page
-// can show them); each blob is bounded by maxBlobText and the whole by
-// the handler's maximum request size, past which it is an error.
-func (h *Handler) plainValue(v any) (any, error) {
+// can show them); the whole is bounded by maxPageValue, past which it is
+// an error.
+func plainValue(v any) (any, error) {
 	var buf bytes.Buffer
-	if err := wire.NewEncoder(&capWriter{w: &buf, n: h.cfg.maxRequestBytes}).Encode(v); err != nil {
+	if err := wire.NewEncoder(&capWriter{w: &buf, n: maxPageValue}).Encode(v); err != nil {
 		forEachBlob(v, func(b *wire.Blob) { b.Close() })
 		if errors.As(err, new(*capError)) {
 			return nil, &service.Error{Kind: service.KindTooLarge, Message: "the result is too large to show as a page; fetch it with a glyph client"}
