@@ -60,6 +60,7 @@ func newHTMLService() *service.Service {
 	svc.MustFunc("huge", func() map[string]any {
 		return map[string]any{"zeros": wire.NewBlob("application/octet-stream", io.LimitReader(zeros{}, 17<<20))}
 	}, service.Safe())
+	svc.MustFunc("motd", func() []byte { return []byte("hi") }, service.Inline())
 	svc.MustFunc("nothing", func() {})
 	svc.MustFunc("made", func() service.Created { return service.Created{URL: "/Arg/?Du4%3Abase%3Bi1%3B%3B"} })
 	svc.MustFunc("count", func(to int) iter.Seq[int] {
@@ -270,6 +271,7 @@ func TestHTMLPages(t *testing.T) {
 			`<textarea name="xs" rows="3"></textarea>`,
 			`<form class="glyph-form" method="get" action="/square"`,
 			`<a class="glyph-link" href="/shout">shout</a>`,
+			`<a class="glyph-link" href="/motd">motd</a> <span class="glyph-bytearray">6869</span>`,
 		}},
 		{"defaults filled in", "GET", "/defaults", "", 200, []string{
 			`<input type="number" name="n" step="1" value="5">`,
