@@ -449,4 +449,11 @@ func TestHTMLOtherClientsUnaffected(t *testing.T) {
 	wantError(t, r, 404, "nope")
 	r = s.do(t, "GET", "/square?Du1%3Ax%3Bi5%3B%3B", nil, nil)
 	wantValue(t, r, int64(25))
+	// A JSON client gets no page either, whatever its representation.
+	for _, target := range []string{"/", "/nope"} {
+		r = s.do(t, "GET", target, hdr("Accept", "application/json"), nil)
+		if ct := r.header.Get("Content-Type"); strings.HasPrefix(ct, "text/html") || r.header.Get("Content-Security-Policy") != "" {
+			t.Errorf("GET %s for JSON: Content-Type %q, Content-Security-Policy %q", target, ct, r.header.Get("Content-Security-Policy"))
+		}
+	}
 }
