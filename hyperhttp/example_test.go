@@ -63,42 +63,34 @@ func ExampleNewHandler_browser() {
 	srv := httptest.NewServer(hyperhttp.NewHandler(svc))
 	defer srv.Close()
 
-	get := func(url string) string {
-		req, err := http.NewRequest("GET", url, nil)
-		if err != nil {
-			log.Fatal(err)
-		}
-		req.Header.Set("Accept", "text/html")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			log.Fatal(err)
-		}
-		defer resp.Body.Close()
-		page, err := io.ReadAll(resp.Body)
-		if err != nil {
-			log.Fatal(err)
-		}
-		return string(page)
+	req, err := http.NewRequest("GET", srv.URL+"/repeat", nil)
+	if err != nil {
+		log.Fatal(err)
 	}
-	for line := range strings.Lines(get(srv.URL + "/repeat")) {
+	req.Header.Set("Accept", "text/html")
+	for line := range strings.Lines(string(readAll(http.DefaultClient.Do(req)))) {
 		if strings.Contains(line, "<input") {
 			fmt.Print(line)
 		}
 	}
 
-	resp, err := http.PostForm(srv.URL+"/repeat", url.Values{"word": {"ab"}, "count": {"3"}})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("%s\n", raw)
+	fmt.Printf("%s\n", readAll(http.PostForm(srv.URL+"/repeat", url.Values{"word": {"ab"}, "count": {"3"}})))
 	// Output:
 	// <input type="hidden" name="_charset_">
 	// <label class="glyph-field"><span>word <span class="glyph-type">unicode</span></span><span><input type="text" name="word" value=""></span></label>
 	// <label class="glyph-field"><span>count <span class="glyph-type">integer</span></span><span><input type="number" name="count" step="1" value="2"></span></label>
 	// u6:ababab;
+}
+
+// readAll returns the body of a response, ending the example on an error.
+func readAll(resp *http.Response, err error) []byte {
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return b
 }
