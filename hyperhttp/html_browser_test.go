@@ -103,6 +103,50 @@ func TestBrowserWalkthrough(t *testing.T) {
 	}
 }
 
+// TestBrowserForms submits, in Chromium, a safe function's GET form and
+// a form with a checkbox and a list, which a browser sends as it likes.
+func TestBrowserForms(t *testing.T) {
+	srv := httptest.NewServer(hyperhttp.NewHandler(newHTMLService(), hyperhttp.WithLogger(discardLogger())))
+	t.Cleanup(srv.Close)
+	ctx := browsertest.New(t, 2*time.Minute)
+	run := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("reading %s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+
+	run(chromedp.Navigate(srv.URL+"/"),
+		chromedp.SetValue(chromedp.CSS(`form[data-name="square"] [name="x"]`), "12"),
+		chromedp.Click(chromedp.CSS(`form[data-name="square"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("main#glyph-value > .glyph-integer")))
+	if got := text("main#glyph-value > .glyph-integer"); got != "144" {
+		t.Fatalf("square answered %q, want 144", got)
+	}
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil || !strings.HasSuffix(loc, "/square?_charset_=UTF-8&x=12") {
+		t.Fatalf("the GET form led to %q (%v)", loc, err)
+	}
+
+	// The checkbox is checked by its default: a click unchecks it.
+	run(chromedp.Navigate(srv.URL+"/defaults"),
+		chromedp.Click(chromedp.CSS(`form[data-name="defaults"] input[type="checkbox"]`)),
+		chromedp.SetValue(chromedp.CSS(`form[data-name="defaults"] [name="xs"]`), "7\n8\n\n9"),
+		chromedp.Click(chromedp.CSS(`form[data-name="defaults"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("main#glyph-value > ol.glyph-list")))
+	if got, want := text("main#glyph-value > ol.glyph-list"), "5\nx\nfalse\n7\n8\n9"; got != want {
+		t.Fatalf("defaults answered %q, want %q", got, want)
+	}
+}
+
 // screenshot saves the viewport as name in $GLYPH_SCREENSHOTS, when set.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
