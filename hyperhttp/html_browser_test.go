@@ -61,6 +61,11 @@ func TestBrowserWalkthrough(t *testing.T) {
 	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`form[data-name="hello"] [name="name"]`))); err != nil || v != "World" {
 		t.Fatalf("hello's name field holds %q (%v), want its default World", v, err)
 	}
+	// The stylesheet applies: the policy allows it by its hash.
+	bg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("header")).backgroundColor`))
+	if err != nil || bg != "rgb(29, 35, 48)" {
+		t.Fatalf("the header's background is %q (%v): the stylesheet did not apply", bg, err)
+	}
 	screenshot(t, ctx, "root.png")
 
 	// hello with a name: the answer is the result page.
