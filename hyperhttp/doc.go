@@ -43,6 +43,19 @@
 // Cache-Control: no-store.
 // Large answers are gzipped for clients that accept it.
 //
+// # Browsers
+//
+// A request whose Accept header prefers text/html, as a browser's does,
+// gets a page instead: the value rendered with html/template, links as
+// anchors, forms as HTML forms whose controls follow the input types,
+// errors as pages with the message and logref. Submitted forms
+// (application/x-www-form-urlencoded bodies, and GET queries marked by
+// the _charset_ field) bind by input name and convert by the input types
+// of the form the service describes at the URL. Pages carry a strict
+// Content-Security-Policy and run no script, and requests with side
+// effects that another site made a browser send are refused (403; see
+// [WithCrossOriginProtection]). spec.md, section 10, has the details.
+//
 // # Limits and failures
 //
 // Request bodies are bounded after decompression ([WithMaxRequestBytes]

@@ -41,6 +41,8 @@ type config struct {
 	minBodyWindow   time.Duration // 0: the default; negative: no minimum
 	decodeBudget    int64         // 0: the default; negative: none
 	decodeWait      time.Duration
+	crossOrigin     *http.CrossOriginProtection // WithCrossOriginProtection's, when crossOriginSet
+	crossOriginSet  bool
 }
 
 // An Option configures a [Handler]. Options are functional throughout
@@ -339,6 +341,9 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := h.checkOrigin(r); err != nil {
+		return nil, nil, err
+	}
 	req := &x.req
 	*req = service.Request{Root: h.cfg.root, Path: path, Query: r.URL.RawQuery, Header: r.Header}
 	if req.Method, err = serviceMethod(r); err != nil {
@@ -346,7 +351,11 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 	}
 	if req.Method == http.MethodGet {
 		// A GET has no envelope but the query, which the service reads:
-		// instance state, or the arguments of a safe function.
+		// instance state, or the arguments of a safe function; or the
+		// fields of an HTML form, which need the form's input types.
+		if isFormQuery(req.Query) {
+			return req, nil, h.urlFormQuery(r, req)
+		}
 		return req, nil, nil
 	}
 	raw, err := bodyOf(r, x.src)

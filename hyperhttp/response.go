@@ -80,6 +80,11 @@ func setContentLength(hdr http.Header, n int) {
 // any other value in the representation the request negotiated.
 func (h *Handler) writeResult(w http.ResponseWriter, r *http.Request, res *service.Result) {
 	hdr := w.Header()
+	if (res.Status == service.StatusCreated || res.Status == service.StatusNoContent || res.Value == nil) &&
+		res.Status != service.StatusSeeOther && negotiate(r) == representationHTML {
+		h.writeStatusHTML(w, r, res)
+		return
+	}
 	switch {
 	case res.Status == service.StatusSeeOther || res.Status == service.StatusCreated:
 		status := http.StatusSeeOther
@@ -404,6 +409,9 @@ func (h *Handler) writeBlob(w http.ResponseWriter, r *http.Request, res *service
 	ct := blobType(b)
 	hdr.Set("Content-Type", ct)
 	hdr["X-Content-Type-Options"] = hdrNosniff
+	if negotiate(r) == representationHTML {
+		hdr["Content-Security-Policy"] = hdrBlobCSP
+	}
 	h.cacheHeaders(hdr, res)
 	gz := h.acceptsGzip(r) && compressible(ct)
 	if gz {

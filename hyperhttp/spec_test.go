@@ -62,7 +62,7 @@ func (x *specExchange) String() string {
 }
 
 func TestSpecExamples(t *testing.T) {
-	exchanges := specRead(t, "spec.md")
+	exchanges := specRead(t, "spec.md", "http")
 	if len(exchanges) < 30 {
 		t.Fatalf("spec.md has %d examples; the parser probably missed some", len(exchanges))
 	}
@@ -125,8 +125,9 @@ func specRun(t *testing.T, srv *server, x *specExchange) {
 	}
 }
 
-// specRead parses the `http` blocks of a spec page.
-func specRead(t *testing.T, name string) []*specExchange {
+// specRead parses the blocks of a spec page whose info string starts
+// with kind (`http`, or `html-page` for section 10.4), each an exchange.
+func specRead(t *testing.T, name, kind string) []*specExchange {
 	f, err := os.Open(name)
 	if err != nil {
 		t.Fatal(err)
@@ -143,9 +144,9 @@ func specRead(t *testing.T, name string) []*specExchange {
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		switch {
-		case !in && strings.HasPrefix(line, "```http"):
+		case !in && strings.HasPrefix(line, "```"+kind):
 			words := strings.Fields(strings.TrimPrefix(line, "```"))
-			if words[0] != "http" {
+			if words[0] != kind {
 				continue
 			}
 			in, start, opts, block = true, n, words[1:], nil

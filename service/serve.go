@@ -71,6 +71,12 @@ type Request struct {
 	// (peers: the name the caller registered, such as "_callback.<id>");
 	// nil when the transport has none (HTTP).
 	Callback func(ref any) (CallbackFunc, error)
+	// Describe, on a GET of a function, a method or a constructor, asks
+	// for its link or form (as the page that lists it shows it) instead
+	// of a call, whatever its kind: how a transport whose arguments come
+	// untyped (HTML form fields) learns the input types to convert them
+	// by. Query is then only an instance's state.
+	Describe bool
 }
 
 // Status says how a transport should answer a Result.
@@ -209,7 +215,7 @@ func (s *Service) Serve(ctx context.Context, req *Request) (res *Result, err err
 // serveCallable calls a function, or a method of an object, at url.
 func (s *Service) serveCallable(ctx context.Context, req *Request, root, url string, fn *callable) (*Result, error) {
 	get := isGet(req.Method)
-	if get && fn.kind == unsafeKind && req.Query == "" {
+	if get && (req.Describe || fn.kind == unsafeKind && req.Query == "") {
 		// Reading an unsafe function's URL shows its form.
 		return &Result{Value: s.describe(ctx, root, url, fn, reflect.Value{}, 0, self{}), Cacheable: true}, nil
 	}
@@ -322,7 +328,7 @@ func (s *Service) serveInstance(ctx context.Context, req *Request, root string, 
 	if cl.store != nil {
 		me = self{cl: cl, ptr: inst.Addr().Pointer(), id: id}
 	}
-	if get && m.kind == unsafeKind {
+	if get && (m.kind == unsafeKind || req.Describe) {
 		// Reading an unsafe method's URL shows its form.
 		u, _, err := s.instanceURL(ctx, root, cl, inst, id)
 		if err != nil {
