@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -270,20 +271,43 @@ func TestBehindNginx(t *testing.T) {
 
 	t.Run("Vary on Accept keeps the representations apart", func(t *testing.T) {
 		f := newFront(t, hyperhttp.WithSharedCache(time.Minute))
-		accepts := []string{hyperhttp.MediaType, "application/json", "text/html"}
-		first := map[string]*answer{}
-		for _, accept := range accepts {
-			first[accept] = f.get(t, "/", "Accept", accept)
-			first[accept].want(t, "first GET / for "+accept, 200, "MISS")
+		accepts := []struct {
+			accept    string
+			mediaType string // of the answer; "" for one not checked
+		}{
+			{hyperhttp.MediaType, hyperhttp.MediaType},
+			{"application/json", ""},
+			{"text/html", "text/html"},
 		}
-		for _, accept := range accepts {
-			a := f.get(t, "/", "Accept", accept)
-			a.want(t, "second GET / for "+accept, 200, "HIT")
-			if ct, want := a.header.Get("Content-Type"), first[accept].header.Get("Content-Type"); ct != want || !bytes.Equal(a.body, first[accept].body) {
-				t.Errorf("GET / for %s: the cache answered %s %q, the origin %s %q", accept, ct, a.body, want, first[accept].body)
+		first := map[string]*answer{}
+		for _, a := range accepts {
+			first[a.accept] = f.get(t, "/", "Accept", a.accept)
+			first[a.accept].want(t, "first GET / for "+a.accept, 200, "MISS")
+		}
+		for _, a := range accepts {
+			got := f.get(t, "/", "Accept", a.accept)
+			got.want(t, "second GET / for "+a.accept, 200, "HIT")
+			ct, want := got.header.Get("Content-Type"), first[a.accept].header.Get("Content-Type")
+			if ct != want || !bytes.Equal(got.body, first[a.accept].body) {
+				t.Errorf("GET / for %s: the cache answered %s %q, the origin %s %q", a.accept, ct, got.body, want, first[a.accept].body)
+			}
+			if mt, _, _ := mime.ParseMediaType(ct); a.mediaType != "" && mt != a.mediaType {
+				t.Errorf("GET / for %s: the cache answered %s, want %s", a.accept, ct, a.mediaType)
 			}
 		}
 		f.wantHits(t, "GET", "/", len(accepts))
+	})
+
+	t.Run("a browser's form goes through as same-origin", func(t *testing.T) {
+		// nginx passes the Host the browser used, which the service's
+		// cross-origin check compares with the Origin.
+		f := newFront(t, hyperhttp.WithSharedCache(time.Minute))
+		a := f.do(t, http.MethodPost, "/find_user", []byte("name=bob"),
+			"Content-Type", "application/x-www-form-urlencoded", "Accept", "text/html", "Origin", f.URL)
+		a.want(t, "POST /find_user from a page of the site", 303, "")
+		a = f.do(t, http.MethodPost, "/find_user", []byte("name=bob"),
+			"Content-Type", "application/x-www-form-urlencoded", "Accept", "text/html", "Origin", "http://elsewhere.example")
+		a.want(t, "POST /find_user from a page of another site", 403, "")
 	})
 
 	t.Run("Cache-Control: private is not cached", func(t *testing.T) {
