@@ -1,0 +1,2 @@
+export * from "./src/values.js";
+export * from "./src/codec.js";
