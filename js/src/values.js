@@ -138,7 +138,12 @@ export class Input extends Extension {
   }
 }
 /** A resource: a named object with data, links and forms in its content. */
-export class Resource extends Extension {}
+export class Resource extends Extension {
+  /** The resource's name attribute, such as its class ("User"). */
+  get resourceName() {
+    return String(this.attr("name") ?? "");
+  }
+}
 /** An error answer: logref, message, code. */
 export class ErrorExtension extends Extension {}
 

@@ -1,0 +1,129 @@
+// Package js_test runs the tests of the JavaScript client in js/ against
+// real glyph servers: node's test runner (TestNode), Chromium
+// (TestChromium), and a cross-check of the two codecs on random values
+// (TestCrossCheck). They need Node.js 20 or later on PATH, and Chromium
+// for TestChromium; without them they skip with one line saying how to
+// get them, except under CI=true, where they fail.
+package js_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/hyperpeer"
+	"github.com/glyph-ipc/glyph/internal/chatroom"
+	"github.com/glyph-ipc/glyph/internal/walkthrough"
+	"github.com/glyph-ipc/glyph/peer"
+)
+
+// servers are the glyph servers the JavaScript tests talk to, on one
+// port (so a page served from it may open WebSockets to it): the
+// walkthrough service over HTTP at / and to peers at /peer, a chat room
+// to peers at /chat/peer, and the files of js/ at /js/.
+type servers struct {
+	http, peer, chat string
+}
+
+func startServers(t *testing.T) servers {
+	t.Helper()
+	svc := walkthrough.V2()
+	room := chatroom.New()
+	wp := peer.New(peer.WithHandler(hyperpeer.NewHandler(svc)))
+	cp := peer.New(peer.WithHandler(hyperpeer.NewHandler(room.Service())))
+	mux := http.NewServeMux()
+	mux.Handle("/", hyperhttp.NewHandler(svc))
+	mux.Handle("/peer", wp.WebSocketHandler())
+	mux.Handle("/chat/peer", cp.WebSocketHandler())
+	mux.Handle("/js/", http.StripPrefix("/js/", http.FileServer(http.Dir("."))))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		room.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		wp.Shutdown(ctx)
+		cp.Shutdown(ctx)
+		srv.Close()
+	})
+	ws := "ws" + strings.TrimPrefix(srv.URL, "http")
+	return servers{http: srv.URL + "/", peer: ws + "/peer", chat: ws + "/chat/peer"}
+}
+
+// enableNode is how to get what the node tests need.
+const enableNode = "install Node.js 20 or later (apt-get install nodejs)"
+
+// nodeCommand returns node and the flags that give it a WebSocket
+// (Node 20 keeps it behind --experimental-websocket), or skips the test
+// without node (fails under CI=true).
+func nodeCommand(t *testing.T) []string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("node is not on PATH; CI needs it: %s", enableNode)
+		}
+		t.Skipf("node is not on PATH; to run the JavaScript tests, %s", enableNode)
+	}
+	out, err := exec.Command(node, "--experimental-websocket", "-p", "typeof WebSocket").Output()
+	if err == nil && strings.TrimSpace(string(out)) == "function" {
+		return []string{node, "--experimental-websocket"}
+	}
+	out, err = exec.Command(node, "-p", "typeof WebSocket").Output()
+	if err != nil || strings.TrimSpace(string(out)) != "function" {
+		t.Fatalf("%s has no WebSocket (%s, %v): the JavaScript tests need Node.js 20 or later", node, bytes.TrimSpace(out), err)
+	}
+	return []string{node}
+}
+
+// TestNode runs the node tests in js/test against the servers, and fails
+// when node's test runner does, or skipped a test although the servers
+// were there.
+func TestNode(t *testing.T) {
+	node := nodeCommand(t)
+	s := startServers(t)
+	files, err := filepath.Glob(filepath.Join("test", "*.test.js"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test files in js/test: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	args := append(node[1:], "--test", "--test-reporter=tap")
+	cmd := exec.CommandContext(ctx, node[0], append(args, files...)...)
+	cmd.Env = append(os.Environ(),
+		"GLYPH_WALKTHROUGH_URL="+s.http,
+		"GLYPH_WALKTHROUGH_PEER_URL="+s.peer,
+		"GLYPH_CHAT_PEER_URL="+s.chat,
+	)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --test failed: %v\n%s", err, out)
+	}
+	summary := tapSummary(out)
+	if summary["pass"] == 0 || summary["fail"] != 0 || summary["skipped"] != 0 || summary["cancelled"] != 0 {
+		t.Fatalf("node --test: %v\n%s", summary, out)
+	}
+	t.Logf("node --test: %d passed", summary["pass"])
+}
+
+var tapCount = regexp.MustCompile(`(?m)^# (tests|pass|fail|skipped|cancelled|todo) (\d+)$`)
+
+// tapSummary reads the counts at the end of node's TAP output.
+func tapSummary(out []byte) map[string]int {
+	m := map[string]int{}
+	for _, sub := range tapCount.FindAllSubmatch(out, -1) {
+		var n int
+		fmt.Sscan(string(sub[2]), &n)
+		m[string(sub[1])] = n
+	}
+	return m
+}

@@ -1,0 +1,82 @@
+// Peers against a chat room served to peers: calls, streamed results,
+// streamed arguments, callbacks both ways, cancellation.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { GlyphError, Peer, connect } from "../index.js";
+import { chatURL, needServers, peerURL } from "./servers.js";
+
+describe("peers", { skip: needServers }, () => {
+  /** @type {Peer} */
+  let chat;
+  before(async () => {
+    chat = await connect(chatURL);
+  });
+  after(() => chat?.close());
+
+  test("the handshake settles the glyph codec and the extensions", () => {
+    assert.ok(chat instanceof Peer);
+    assert.deepEqual([...chat.extensions].sort(), ["cancel", "end", "safe"]);
+  });
+
+  test("a call, a callback the server calls, a result that streams", async () => {
+    const got = [];
+    let delivered;
+    const twoMessages = new Promise((r) => (delivered = r));
+    const [deliver, release] = chat.callback((m) => {
+      got.push(`${m.from}: ${m.text}`);
+      if (got.length === 3) delivered();
+    });
+    const leave = new AbortController();
+    const joined = chat.call("join", { name: "js", deliver }, { signal: leave.signal });
+    // The first message is the room's notice that js joined.
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(typeof (await chat.call("send", { name: "ann", text: "hello" })), "number");
+    await chat.call("send", ["bob", "hi ann"]);
+    await twoMessages;
+    assert.deepEqual(got, [": js joined", "ann: hello", "bob: hi ann"]);
+    leave.abort();
+    await assert.rejects(joined, { kind: "canceled" });
+    release();
+
+    const history = [];
+    for await (const m of chat.stream("history", null, { safe: true })) history.push(m.text);
+    assert.deepEqual(history.slice(-3), ["js joined", "hello", "hi ann"]);
+    const who = await chat.call("who", null, { safe: true });
+    assert.ok(Array.isArray(who));
+  });
+
+  test("streamed arguments", async () => {
+    async function* messages() {
+      for (const text of ["one", "two", "three"]) yield { from: "streamer", text };
+    }
+    assert.equal(await chat.call("post", null, { args: messages() }), 3);
+    assert.equal(await chat.call("post", null, { args: [] }), 0);
+  });
+
+  test("errors reply their kind", async () => {
+    await assert.rejects(chat.call("send", { name: "", text: "x" }), (e) => e instanceof GlyphError && e.kind === "invalid");
+    await assert.rejects(chat.call("nosuch"), { kind: "not_found" });
+  });
+
+  test("a connection refused", async () => {
+    await assert.rejects(connect(chatURL.replace(/:\d+\//, ":1/")), { kind: "unavailable" });
+  });
+
+  test("the server calls this side: handlers and their errors", async () => {
+    // The walkthrough's peer endpoint serves the service; the JS side
+    // serves methods of its own that a callback argument names.
+    const p = await connect(peerURL);
+    try {
+      const index = await p.get();
+      assert.equal(index.resourceName, "walkthrough");
+      // A notification gets no reply; a call after it shows the
+      // connection is still in order.
+      p.notify("hello", { name: "nobody listens" });
+      assert.equal(await p.call("hello", { name: "again" }), "Hello again");
+    } finally {
+      await p.close();
+    }
+    await assert.rejects(p.call("hello"), { kind: "unavailable" });
+  });
+});
