@@ -27,9 +27,9 @@ const defaultEnvelope = { GET: "query", POST: "form", PUT: "blob", PATCH: "blob"
 export class Client {
   /** @param {ClientOptions} [options] */
   constructor(options = {}) {
-    const f = options.fetch ?? globalThis.fetch;
-    if (typeof f !== "function") throw new TypeError("glyph: no fetch: pass one as the fetch option");
-    this.fetch = f;
+    if (typeof (options.fetch ?? globalThis.fetch) !== "function") throw new TypeError("glyph: no fetch: pass one as the fetch option");
+    /** @type {typeof globalThis.fetch} (a browser's fetch must be called on the window) */
+    this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.headers = options.headers ?? {};
     this.limits = options.limits;
     this.peerOptions = options.peer ?? {};
