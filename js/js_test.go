@@ -127,3 +127,21 @@ func tapSummary(out []byte) map[string]int {
 	}
 	return m
 }
+
+// TestTypes compiles test/types.ts, the README's usage with types,
+// against index.d.ts with TypeScript's tsc (npm ci in js/ installs it).
+func TestTypes(t *testing.T) {
+	tsc := filepath.Join("node_modules", ".bin", "tsc")
+	if _, err := os.Stat(tsc); err != nil {
+		const enable = "cd js && npm ci"
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("TypeScript is not installed in js/node_modules; CI needs it: %s", enable)
+		}
+		t.Skipf("TypeScript is not installed in js/node_modules; to check the types: %s", enable)
+	}
+	nodeCommand(t)
+	out, err := exec.Command(tsc, "-p", filepath.Join("test", "tsconfig.json")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tsc -p test/tsconfig.json: %v\n%s", err, out)
+	}
+}

@@ -155,3 +155,13 @@ describe("the JavaScript mapping", () => {
     assert.throws(() => decode("L".repeat(100000)), LimitError);
   });
 });
+
+describe("index.d.ts", () => {
+  test("declares every export of index.js, and nothing else", async () => {
+    const { readFileSync } = await import("node:fs");
+    const dts = readFileSync(new URL("../index.d.ts", import.meta.url), "utf8");
+    const declared = [...dts.matchAll(/^export (?:class|function|const) (\w+)/gm)].map((m) => m[1]).sort();
+    const exported = Object.keys(await import("../index.js")).sort();
+    assert.deepEqual(declared, exported);
+  });
+});
