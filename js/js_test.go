@@ -97,7 +97,9 @@ func TestNode(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	args := append(node[1:], "--test", "--test-reporter=tap")
+	// One file at a time: the chat room is shared, and the tests count
+	// the messages their callbacks get.
+	args := append(node[1:], "--test", "--test-concurrency=1", "--test-reporter=tap")
 	cmd := exec.CommandContext(ctx, node[0], append(args, files...)...)
 	cmd.Env = append(os.Environ(),
 		"GLYPH_WALKTHROUGH_URL="+s.http,
