@@ -47,6 +47,22 @@ describe("peers", { skip: needServers }, () => {
     assert.ok(Array.isArray(who));
   });
 
+  test("a callback that fails fails the call that called it, with its kind", async () => {
+    const [deliver, release] = chat.callback(() => {
+      throw new GlyphError("permission_denied", "not for me");
+    });
+    try {
+      await assert.rejects(chat.call("join", { name: "refuser", deliver }), (e) => {
+        assert.ok(e instanceof GlyphError);
+        assert.equal(e.kind, "permission_denied");
+        assert.match(e.message, /not for me/);
+        return true;
+      });
+    } finally {
+      release();
+    }
+  });
+
   test("streamed arguments", async () => {
     async function* messages() {
       for (const text of ["one", "two", "three"]) yield { from: "streamer", text };
