@@ -23,13 +23,14 @@ async function run() {
   out.peerHello = await peerIndex.call("hello", ["peer"]);
   const chat = await connect(`${ws}/chat/peer`);
   const got = [];
-  let third;
-  const three = new Promise((r) => (third = r));
+  let seen = () => {};
+  const until = (n) => new Promise((r) => (seen = () => got.length >= n && r()) && seen());
+  const [deliver] = chat.callback((m) => (got.push(m.text), seen()));
   const leave = new AbortController();
-  const joined = chat.call("join", { name: "chromium", deliver: chat.callback((m) => got.push(m.text) === 2 && third())[0] }, { signal: leave.signal });
-  await new Promise((r) => setTimeout(r, 50));
+  const joined = chat.call("join", { name: "chromium", deliver }, { signal: leave.signal });
+  await until(1); // the notice that chromium joined
   await chat.call("send", ["ann", "hello browser"]);
-  await three;
+  await until(2);
   leave.abort();
   await joined.catch(() => {});
   out.delivered = got;

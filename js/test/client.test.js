@@ -72,7 +72,7 @@ function checkTypes(t) {
   assert.equal(blob.text(), "hello, blob");
 }
 
-describe("client over HTTP", { skip: needServers }, () => {
+describe("client over HTTP", { skip: needServers, timeout: 20000 }, () => {
   test("the tour", async () => assert.deepEqual(await tour(httpURL), wantTour));
 
   test("every type", async () => {
@@ -119,7 +119,7 @@ describe("client over HTTP", { skip: needServers }, () => {
   });
 });
 
-describe("client over a peer connection", { skip: needServers }, () => {
+describe("client over a peer connection", { skip: needServers, timeout: 20000 }, () => {
   test("the tour", async () => assert.deepEqual(await tour(peerURL), wantTour));
 
   test("every type", async () => {

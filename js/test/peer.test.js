@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { GlyphError, Peer, connect } from "../index.js";
 import { chatURL, needServers, peerURL } from "./servers.js";
 
-describe("peers", { skip: needServers }, () => {
+describe("peers", { skip: needServers, timeout: 20000 }, () => {
   /** @type {Peer} */
   let chat;
   before(async () => {
@@ -21,19 +21,18 @@ describe("peers", { skip: needServers }, () => {
 
   test("a call, a callback the server calls, a result that streams", async () => {
     const got = [];
-    let delivered;
-    const twoMessages = new Promise((r) => (delivered = r));
+    let seen = () => {};
+    const until = (n) => new Promise((r) => (seen = () => got.length >= n && r()) && seen());
     const [deliver, release] = chat.callback((m) => {
       got.push(`${m.from}: ${m.text}`);
-      if (got.length === 3) delivered();
+      seen();
     });
     const leave = new AbortController();
     const joined = chat.call("join", { name: "js", deliver }, { signal: leave.signal });
-    // The first message is the room's notice that js joined.
-    await new Promise((r) => setTimeout(r, 50));
+    await until(1); // the room's notice that js joined: from now on it gets every message
     assert.equal(typeof (await chat.call("send", { name: "ann", text: "hello" })), "number");
     await chat.call("send", ["bob", "hi ann"]);
-    await twoMessages;
+    await until(3);
     assert.deepEqual(got, [": js joined", "ann: hello", "bob: hi ann"]);
     leave.abort();
     await assert.rejects(joined, { kind: "canceled" });
