@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -25,14 +26,16 @@ import (
 	"github.com/glyph-ipc/glyph/internal/chatroom"
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/peer"
+	"github.com/glyph-ipc/glyph/service"
 )
 
 // servers are the glyph servers the JavaScript tests talk to, on one
 // port (so a page served from it may open WebSockets to it): the
 // walkthrough service over HTTP at / and to peers at /peer, a chat room
-// to peers at /chat/peer, and the files of js/ at /js/.
+// to peers at /chat/peer, a peer that calls back its caller at
+// /back/peer (callBack), and the files of js/ at /js/.
 type servers struct {
-	http, peer, chat string
+	http, peer, chat, back string
 }
 
 func startServers(t *testing.T) servers {
@@ -45,6 +48,8 @@ func startServers(t *testing.T) servers {
 	mux.Handle("/", hyperhttp.NewHandler(svc))
 	mux.Handle("/peer", wp.WebSocketHandler())
 	mux.Handle("/chat/peer", cp.WebSocketHandler())
+	bp := peer.New(peer.WithHandler(peer.HandlerFunc(callBack)))
+	mux.Handle("/back/peer", bp.WebSocketHandler())
 	mux.Handle("/js/", http.StripPrefix("/js/", http.FileServer(http.Dir("."))))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() {
@@ -53,10 +58,68 @@ func startServers(t *testing.T) servers {
 		defer cancel()
 		wp.Shutdown(ctx)
 		cp.Shutdown(ctx)
+		bp.Shutdown(ctx)
 		srv.Close()
 	})
 	ws := "ws" + strings.TrimPrefix(srv.URL, "http")
-	return servers{http: srv.URL + "/", peer: ws + "/peer", chat: ws + "/chat/peer"}
+	return servers{http: srv.URL + "/", peer: ws + "/peer", chat: ws + "/chat/peer", back: ws + "/back/peer"}
+}
+
+// callBack serves the method "call": its payload is [method, argument,
+// items...]; it calls method on the caller's side of the connection with
+// the argument (with no items), or streams the items to it, and answers
+// the list of the results, or the call's error as it came.
+func callBack(ctx context.Context, s *peer.ServerStream) (any, error) {
+	v, err := s.Recv()
+	if err != nil {
+		return nil, err
+	}
+	args, _ := v.([]any)
+	name, _ := firstString(args)
+	if s.Method() != "call" || name == "" {
+		return nil, service.Errorf(service.KindNotFound, "method not found: %s (or no method to call back in %v)", s.Method(), v)
+	}
+	var st *peer.ClientStream
+	if len(args) > 2 {
+		st, err = s.Conn().NewStream(ctx, name)
+		for _, item := range args[2:] {
+			if err == nil {
+				err = st.Send(item)
+			}
+		}
+		if err == nil {
+			err = st.CloseSend()
+		}
+	} else {
+		var arg any
+		if len(args) == 2 {
+			arg = args[1]
+		}
+		st, err = s.Conn().CallStream(ctx, name, arg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	results := []any{}
+	for {
+		r, err := st.Recv()
+		if err == io.EOF {
+			return results, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, r)
+	}
+}
+
+func firstString(xs []any) (string, bool) {
+	if len(xs) == 0 {
+		return "", false
+	}
+	s, ok := xs[0].(string)
+	return s, ok
 }
 
 // enableNode is how to get what the node tests need.
@@ -105,6 +168,7 @@ func TestNode(t *testing.T) {
 		"GLYPH_WALKTHROUGH_URL="+s.http,
 		"GLYPH_WALKTHROUGH_PEER_URL="+s.peer,
 		"GLYPH_CHAT_PEER_URL="+s.chat,
+		"GLYPH_BACK_PEER_URL="+s.back,
 	)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

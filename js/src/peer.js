@@ -100,6 +100,11 @@ export function connect(url, options = {}) {
   });
 }
 
+/**
+ * A call of the remote that this side serves.
+ * @typedef {{method: string, ext: any, items: any[], abort: AbortController, streaming: boolean}} Serving
+ */
+
 /** One of our calls in flight: its results as a queue. */
 class Call {
   /** @param {number} id @param {string} method */
@@ -158,7 +163,7 @@ export class Peer {
     this.waiting = [];
     /** @type {Map<string, Handler>} */
     this.handlers = new Map(Object.entries(options.handlers ?? {}));
-    /** @type {Map<number, {method: string, ext: any, items: any[], abort: AbortController}>} the remote's calls */
+    /** @type {Map<number, Serving>} the remote's calls being served, by id */
     this.serving = new Map();
     /** @type {GlyphError|null} */
     this.failure = null;
@@ -387,8 +392,8 @@ export class Peer {
       case "req":
         return this.serve(env, id);
       case "reqend": {
-        const s = this.serving.get(id);
-        if (s) this.runHandler(id, s.method, s.items, s.ext, s.abort);
+        const c = this.serving.get(id);
+        if (c?.streaming) this.runHandler(id, c, c.items);
         return;
       }
       case "cancel":
@@ -403,31 +408,32 @@ export class Peer {
 
   /** @param {Record<string, any>} env @param {number} id */
   serve(env, id) {
-    const method = String(env.method ?? "");
-    const s = this.serving.get(id);
-    if (id && s) {
-      // A further argument of a streamed call.
-      if ("payload" in env) s.items.push(env.payload);
-      if (env.more !== true && !this.extensions.has("end")) this.runHandler(id, s.method, s.items, s.ext, s.abort);
+    const known = id ? this.serving.get(id) : undefined;
+    if (known) {
+      // A further argument of a streamed call; dropped once the handler
+      // runs (a caller never reuses an id).
+      if (!known.streaming) return;
+      if ("payload" in env) known.items.push(env.payload);
+      if (env.more !== true && !this.extensions.has("end")) this.runHandler(id, known, known.items);
       return;
     }
-    const abort = new AbortController();
-    if (env.more === true && id) {
-      this.serving.set(id, { method, ext: env.ext, items: env.open ? [] : [env.payload], abort });
+    /** @type {Serving} */
+    const c = { method: String(env.method ?? ""), ext: env.ext, items: [], abort: new AbortController(), streaming: env.more === true && id > 0 };
+    if (id) this.serving.set(id, c);
+    if (c.streaming) {
+      if (!env.open) c.items.push(env.payload);
       return;
     }
-    if (id) this.serving.set(id, { method, ext: env.ext, items: [], abort });
-    this.runHandler(id, method, env.payload ?? null, env.ext, abort, true);
+    this.runHandler(id, c, env.payload ?? null);
   }
 
   /**
    * Runs the handler of a call and replies.
-   * @param {number} id 0 for a notification @param {string} method @param {any} payload
-   * @param {any} ext @param {AbortController} abort @param {boolean} [whole] payload is the call's whole argument
+   * @param {number} id 0 for a notification @param {Serving} c @param {any} payload
    */
-  async runHandler(id, method, payload, ext, abort, whole = false) {
-    const s = this.serving.get(id);
-    if (s && !whole) this.serving.set(id, { ...s, items: [] }); // taken
+  async runHandler(id, c, payload) {
+    c.streaming = false;
+    const { method, ext, abort } = c;
     const reply = (/** @type {Record<string, any>} */ env) => {
       if (!id || abort.signal.aborted || this.failure) return;
       this.send({ type: "rep", id, ...env, ...(ext !== undefined && ext !== null && { ext }) });
@@ -439,7 +445,6 @@ export class Peer {
       if (v && typeof v === "object" && typeof v[Symbol.asyncIterator] === "function") {
         let held = { has: false, v: /** @type {any} */ (null) };
         const end = this.extensions.has("end");
-        let n = 0;
         for await (const x of v) {
           if (abort.signal.aborted) break;
           if (end) reply({ payload: x, more: true });
@@ -447,10 +452,9 @@ export class Peer {
             if (held.has) reply({ payload: held.v, more: true });
             held = { has: true, v: x };
           }
-          n++;
         }
-        if (end) this.sendIf(id, abort, { type: "repend", id });
-        else reply({ payload: held.has ? held.v : n === 0 ? [] : null });
+        if (!end) reply({ payload: held.has ? held.v : [] }); // (the baseline: the last one without more)
+        else if (id && !abort.signal.aborted && !this.failure) this.send({ type: "repend", id });
       } else {
         reply({ payload: v === undefined ? null : v });
       }
@@ -461,11 +465,6 @@ export class Peer {
     } finally {
       if (id) this.serving.delete(id);
     }
-  }
-
-  /** @param {number} id @param {AbortController} abort @param {Record<string, any>} env */
-  sendIf(id, abort, env) {
-    if (id && !abort.signal.aborted && !this.failure) this.send(env);
   }
 
   /** @param {string} why */

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { GlyphError, Peer, connect } from "../index.js";
-import { chatURL, needServers, peerURL } from "./servers.js";
+import { backURL, chatURL, needServers, peerURL } from "./servers.js";
 
 describe("peers", { skip: needServers, timeout: 20000 }, () => {
   /** @type {Peer} */
@@ -79,7 +79,48 @@ describe("peers", { skip: needServers, timeout: 20000 }, () => {
     await assert.rejects(connect(chatURL.replace(/:\d+\//, ":1/")), { kind: "unavailable" });
   });
 
-  test("the server calls this side: handlers and their errors", async () => {
+  test("the remote calls this side's handlers: results, streams, errors", async () => {
+    const seen = [];
+    const p = await connect(backURL, {
+      handlers: {
+        upper: (s) => String(s).toUpperCase(),
+        count: async function* (n) {
+          for (let i = 1; i <= n; i++) yield { num: i };
+        },
+        sum: (xs) => xs.reduce((a, b) => a + b, 0),
+        refuse: () => {
+          throw new GlyphError("permission_denied", "not you");
+        },
+        crash: () => {
+          throw new TypeError("oops");
+        },
+        slow: async (_, call) => {
+          await new Promise((r) => setTimeout(r, 20));
+          seen.push(call.method);
+          return call.ext ?? "no ext";
+        },
+      },
+    });
+    try {
+      assert.deepEqual(await p.call("call", ["upper", "hi"]), ["HI"]);
+      assert.deepEqual(await p.call("call", ["count", 3]), [{ num: 1 }, { num: 2 }, { num: 3 }]);
+      assert.deepEqual(await p.call("call", ["count", 0]), []);
+      assert.deepEqual(await p.call("call", ["sum", null, 1, 2, 3]), [6]);
+      assert.deepEqual(await p.call("call", ["slow"]), ["no ext"]);
+      assert.deepEqual(seen, ["slow"]);
+      await assert.rejects(p.call("call", ["refuse"]), { kind: "permission_denied", message: /not you/ });
+      await assert.rejects(p.call("call", ["crash"]), { kind: "internal", message: /oops/ });
+      await assert.rejects(p.call("call", ["nosuch"]), { kind: "not_found", message: /method not found: nosuch/ });
+      const release = p.register("late", () => "registered later");
+      assert.deepEqual(await p.call("call", ["late"]), ["registered later"]);
+      release();
+      await assert.rejects(p.call("call", ["late"]), { kind: "not_found" });
+    } finally {
+      await p.close();
+    }
+  });
+
+  test("notifications, and a closed connection", async () => {
     // The walkthrough's peer endpoint serves the service; the JS side
     // serves methods of its own that a callback argument names.
     const p = await connect(peerURL);
