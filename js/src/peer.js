@@ -256,9 +256,34 @@ export class Peer {
     if (this.failure) throw this.failure;
   }
 
-  /** @param {Record<string, any>} env */
+  /**
+   * Sends an envelope, or throws a GlyphError: "invalid" for a payload
+   * that cannot be encoded, "unavailable" when the connection is gone.
+   * @param {Record<string, any>} env
+   */
   send(env) {
-    this.ws.send(encode(env));
+    let b;
+    try {
+      b = encode(env);
+    } catch (e) {
+      throw new GlyphError("invalid", `${env.method ?? env.type}: cannot encode the payload: ${e instanceof Error ? e.message : e}`, { cause: e });
+    }
+    this.check();
+    if (this.ws.readyState !== 1) throw new GlyphError("unavailable", `${this.url}: the connection is closing`);
+    this.ws.send(b);
+  }
+
+  /**
+   * Sends an answer that nobody may wait for any more (a reply, a
+   * cancel): a connection gone meanwhile is no error.
+   * @param {Record<string, any>} env
+   */
+  answer(env) {
+    try {
+      this.send(env);
+    } catch (e) {
+      if (!(e instanceof GlyphError) || e.kind !== "unavailable") throw e;
+    }
   }
 
   /** @param {string} method @param {any} payload @param {PeerCallOptions} opts */
@@ -289,6 +314,7 @@ export class Peer {
       if (opts.args) await this.sendArgs(c, first, opts.args);
       else this.send({ ...first, payload });
     } catch (e) {
+      if (this.extensions.has("cancel") && !(e instanceof GlyphError && e.kind === "unavailable")) this.answer({ type: "cancel", id });
       c.end(e instanceof GlyphError ? e : new GlyphError("invalid", `${method}: ${e instanceof Error ? e.message : e}`, { op: method, cause: e }));
     }
     return c;
@@ -327,7 +353,7 @@ export class Peer {
   /** @param {Call} c */
   cancel(c) {
     if (c.done) return;
-    if (this.extensions.has("cancel") && !this.failure) this.send({ type: "cancel", id: c.id });
+    if (this.extensions.has("cancel") && !this.failure) this.answer({ type: "cancel", id: c.id });
     c.end(new GlyphError("canceled", `${c.method}: canceled by the caller`, { op: c.method }));
   }
 
@@ -436,7 +462,7 @@ export class Peer {
     const { method, ext, abort } = c;
     const reply = (/** @type {Record<string, any>} */ env) => {
       if (!id || abort.signal.aborted || this.failure) return;
-      this.send({ type: "rep", id, ...env, ...(ext !== undefined && ext !== null && { ext }) });
+      this.answer({ type: "rep", id, ...env, ...(ext !== undefined && ext !== null && { ext }) });
     };
     const h = this.handlers.get(method);
     try {
@@ -454,14 +480,18 @@ export class Peer {
           }
         }
         if (!end) reply({ payload: held.has ? held.v : [] }); // (the baseline: the last one without more)
-        else if (id && !abort.signal.aborted && !this.failure) this.send({ type: "repend", id });
+        else if (id && !abort.signal.aborted && !this.failure) this.answer({ type: "repend", id });
       } else {
         reply({ payload: v === undefined ? null : v });
       }
     } catch (e) {
       const kind = e instanceof GlyphError ? e.kind : "internal";
       const message = e instanceof Error ? e.message : String(e);
-      reply({ error: { code: e instanceof GlyphError && e.code ? e.code : codeOfKind(kind), message } });
+      try {
+        reply({ error: { code: e instanceof GlyphError && e.code ? e.code : codeOfKind(kind), message } });
+      } catch {
+        // An error message that cannot be encoded either: nothing to say.
+      }
     } finally {
       if (id) this.serving.delete(id);
     }

@@ -94,6 +94,7 @@ describe("peers", { skip: needServers, timeout: 20000 }, () => {
         crash: () => {
           throw new TypeError("oops");
         },
+        unencodable: () => Symbol("no glyph value"),
         slow: async (_, call) => {
           await new Promise((r) => setTimeout(r, 20));
           seen.push(call.method);
@@ -110,6 +111,8 @@ describe("peers", { skip: needServers, timeout: 20000 }, () => {
       assert.deepEqual(seen, ["slow"]);
       await assert.rejects(p.call("call", ["refuse"]), { kind: "permission_denied", message: /not you/ });
       await assert.rejects(p.call("call", ["crash"]), { kind: "internal", message: /oops/ });
+      await assert.rejects(p.call("call", ["unencodable"]), { kind: "invalid", message: /cannot encode/ });
+      await assert.rejects(p.call("call", [() => 1]), { kind: "invalid", message: /cannot encode/ });
       await assert.rejects(p.call("call", ["nosuch"]), { kind: "not_found", message: /method not found: nosuch/ });
       const release = p.register("late", () => "registered later");
       assert.deepEqual(await p.call("call", ["late"]), ["registered later"]);
