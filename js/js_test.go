@@ -27,13 +27,15 @@ import (
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/wire"
 )
 
 // servers are the glyph servers the JavaScript tests talk to, on one
 // port (so a page served from it may open WebSockets to it): the
 // walkthrough service over HTTP at / and to peers at /peer, a chat room
 // to peers at /chat/peer, a peer that calls back its caller at
-// /back/peer (callBack), and the files of js/ at /js/.
+// /back/peer (callBack), the functions of moreService over HTTP at
+// /more/, and the files of js/ at /js/.
 type servers struct {
 	http, peer, chat, back string
 }
@@ -50,6 +52,7 @@ func startServers(t *testing.T) servers {
 	mux.Handle("/chat/peer", cp.WebSocketHandler())
 	bp := peer.New(peer.WithHandler(peer.HandlerFunc(callBack)))
 	mux.Handle("/back/peer", bp.WebSocketHandler())
+	mux.Handle("/more/", hyperhttp.NewHandler(moreService(), hyperhttp.WithRoot("/more/")))
 	mux.Handle("/js/", http.StripPrefix("/js/", http.FileServer(http.Dir("."))))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() {
@@ -63,6 +66,22 @@ func startServers(t *testing.T) servers {
 	})
 	ws := "ws" + strings.TrimPrefix(srv.URL, "http")
 	return servers{http: srv.URL + "/", peer: ws + "/peer", chat: ws + "/chat/peer", back: ws + "/back/peer"}
+}
+
+// moreService has what the walkthrough does not show the client: a GET
+// form (the query envelope), a blob argument, answers 201, 204 and a raw
+// blob body.
+func moreService() *service.Service {
+	s := service.New(service.WithName("more"))
+	s.MustFunc("echo", func(s string) string { return s }, service.Args("s"), service.Safe())
+	s.MustFunc("size", func(b *wire.Blob) (string, error) {
+		data, err := io.ReadAll(b)
+		return fmt.Sprintf("%d bytes of %s", len(data), b.ContentType), err
+	}, service.Args("b"))
+	s.MustFunc("create", func() service.Created { return service.Created{URL: "/more/echo"} })
+	s.MustFunc("nothing", func() {})
+	s.MustFunc("file", func() *wire.Blob { return wire.BytesBlob("text/plain; charset=utf-8", []byte("raw body")) })
+	return s
 }
 
 // callBack serves the method "call": its payload is [method, argument,

@@ -8,6 +8,12 @@ import { attach, hrefOf } from "./nav.js";
 import { connect } from "./peer.js";
 import { ErrorExtension, GlyphBlob, Link } from "./values.js";
 
+/**
+ * What requests accept: hyperglyph, and anything else less: a result that
+ * is a single blob then comes as the raw body with its own type.
+ */
+const ACCEPT = `${MEDIA_TYPE}, */*;q=0.1`;
+
 /** The envelope each method sends by default (hyperglyph-wire.md, section 3). */
 const defaultEnvelope = { GET: "query", POST: "form", PUT: "blob", PATCH: "blob", DELETE: "none" };
 
@@ -150,7 +156,7 @@ class HTTPNavigator {
     try {
       res = await this.c.fetch(url, {
         method: req.method,
-        headers: { Accept: MEDIA_TYPE, ...this.c.headers, ...req.headers },
+        headers: { Accept: ACCEPT, ...this.c.headers, ...req.headers },
         body: req.body,
         redirect: "follow",
         signal: req.signal,

@@ -115,7 +115,40 @@ describe("client over HTTP", { skip: needServers, timeout: 20000 }, () => {
     const seen = [];
     const c = new Client({ fetch: (url, init) => (seen.push(init.headers), fetch(url, init)) });
     await c.get(httpURL);
-    assert.equal(seen[0].Accept, "application/vnd.hyperglyph");
+    assert.equal(seen[0].Accept, "application/vnd.hyperglyph, */*;q=0.1");
+  });
+});
+
+describe("client over HTTP: envelopes and answers", { skip: needServers, timeout: 20000 }, () => {
+  test("a GET form sends its arguments in the query", async () => {
+    const seen = [];
+    const c = new Client({ fetch: (url, init) => (seen.push(`${init.method} ${url}`), fetch(url, init)) });
+    const more = await c.get(new URL("/more/", httpURL).href);
+    const echo = more.get("echo");
+    assert.ok(echo instanceof Form);
+    assert.equal(echo.attr("method"), "GET");
+    for (const s of ["a+b c", "é;:%&=?#/", ""]) assert.equal(await echo.call([s]), s);
+    assert.match(seen[1], /^GET http:\/\/[^/]+\/more\/echo\?Ou1%3As%3Bu5%3Aa%2Bb%20c%3B%3B$/);
+  });
+
+  test("a blob argument travels in the form body, after it", async () => {
+    const more = await client.get(new URL("/more/", httpURL).href);
+    assert.equal(await more.call("size", { b: new GlyphBlob("hello", "text/plain") }), "5 bytes of text/plain");
+    const big = new GlyphBlob(new Uint8Array(200000), "application/octet-stream");
+    assert.equal(await more.call("size", [big]), "200000 bytes of application/octet-stream");
+  });
+
+  test("201 is a link to the new resource, 204 is null, another media type a blob", async () => {
+    const more = await client.get(new URL("/more/", httpURL).href);
+    const created = await more.call("create");
+    assert.ok(created instanceof Link);
+    assert.equal(created.url, new URL("/more/echo", httpURL).href);
+    assert.equal(await more.call("nothing"), null);
+    const file = await more.call("file");
+    assert.ok(file instanceof GlyphBlob);
+    assert.equal(file.contentType, "text/plain; charset=utf-8");
+    assert.equal(file.text(), "raw body");
+    assert.equal(file.attrs.url, new URL("/more/file", httpURL).href);
   });
 });
 
