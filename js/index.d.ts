@@ -67,8 +67,10 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
+/** An argument of a form: a value, a Blob (a browser's File: sent as a blob), or over peers a callback. */
+export type FormArg = GlyphValue | Blob | ((...args: any[]) => any);
 /** Arguments of a form: by position or by name. */
-export type FormArgs = GlyphValue[] | Record<string, GlyphValue | ((...args: any[]) => any)> | Map<string, GlyphValue> | null | undefined;
+export type FormArgs = FormArg[] | Record<string, FormArg> | Map<string, FormArg> | null | undefined;
 
 /** An extension `X name attrs content ;`: unknown ones are kept as they are. */
 export class Extension {

@@ -3,7 +3,7 @@
 // caller follows and calls them without building a URL.
 
 import { GlyphError } from "./errors.js";
-import { Extension, Form, Input, Link, OrderedDict, Resource } from "./values.js";
+import { Extension, Form, GlyphBlob, Input, Link, OrderedDict, Resource } from "./values.js";
 
 /**
  * What a transport does for navigation: HTTP (client.js) and peers
@@ -127,15 +127,25 @@ Link.prototype.get = function (opts) {
  * Calls the form with args, by position (an array) or by name (an object).
  * @this {Form} @param {any} [args] @param {CallOptions} [opts]
  */
-Form.prototype.call = function (args, opts) {
-  try {
-    const nav = navOf(this);
-    const b = bindArgs(this, args);
-    return nav.submit(this, b.args, b.given, opts);
-  } catch (e) {
-    return Promise.reject(e);
-  }
+Form.prototype.call = async function (args, opts) {
+  const nav = navOf(this);
+  const b = bindArgs(this, args);
+  return nav.submit(this, await withGlyphBlobs(b.args), b.given, opts);
 };
+
+/**
+ * Turns the arguments that are Blobs (a browser's File, say) into
+ * GlyphBlobs, whose bytes encode synchronously.
+ * @param {OrderedDict} args
+ */
+async function withGlyphBlobs(args) {
+  const B = globalThis.Blob;
+  if (typeof B !== "function") return args;
+  for (const [k, v] of args) {
+    if (v instanceof B) args.set(k, new GlyphBlob(new Uint8Array(await v.arrayBuffer()), v.type || "application/octet-stream"));
+  }
+  return args;
+}
 
 /**
  * Calls the form and returns its results as they stream (over a peer
@@ -149,11 +159,12 @@ Form.prototype.stream = function (args, opts) {
     async *[Symbol.asyncIterator]() {
       const nav = navOf(form);
       const b = bindArgs(form, args);
+      const bound = await withGlyphBlobs(b.args);
       if (nav.submitStream) {
-        yield* nav.submitStream(form, b.args, b.given, opts);
+        yield* nav.submitStream(form, bound, b.given, opts);
         return;
       }
-      const v = await nav.submit(form, b.args, b.given, opts);
+      const v = await nav.submit(form, bound, b.given, opts);
       if (Array.isArray(v)) yield* v;
       else yield v;
     },

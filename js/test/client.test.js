@@ -136,6 +136,8 @@ describe("client over HTTP: envelopes and answers", { skip: needServers, timeout
     assert.equal(await more.call("size", { b: new GlyphBlob("hello", "text/plain") }), "5 bytes of text/plain");
     const big = new GlyphBlob(new Uint8Array(200000), "application/octet-stream");
     assert.equal(await more.call("size", [big]), "200000 bytes of application/octet-stream");
+    // A Blob, such as a browser's File, is read and sent the same way.
+    assert.equal(await more.call("size", [new Blob(["hello"], { type: "text/plain" })]), "5 bytes of text/plain");
   });
 
   test("201 is a link to the new resource, 204 is null, another media type a blob", async () => {
