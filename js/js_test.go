@@ -147,7 +147,7 @@ const enableNode = "install Node.js 20 or later (apt-get install nodejs)"
 // nodeCommand returns node and the flags that give it a WebSocket
 // (Node 20 keeps it behind --experimental-websocket), or skips the test
 // without node (fails under CI=true).
-func nodeCommand(t *testing.T) []string {
+func nodeCommand(t testing.TB) []string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {

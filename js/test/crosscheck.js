@@ -7,7 +7,6 @@ import { decode, encode } from "../index.js";
 
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 for await (const line of lines) {
-  if (line === "") continue;
   try {
     process.stdout.write(Buffer.from(encode(decode(Buffer.from(line, "hex")))).toString("hex") + "\n");
   } catch (e) {
