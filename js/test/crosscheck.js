@@ -1,4 +1,5 @@
-// The JavaScript half of TestCrossCheck (js_test.go): reads messages in
+// The JavaScript half of TestCrossCheck (crosscheck_test.go) and
+// FuzzJSDecode (fuzz_test.go): reads messages in
 // hex, one a line, from stdin; decodes each and writes its re-encoding in
 // hex, or "error: <message>", one a line.
 
