@@ -1,7 +1,7 @@
 // Types of @glyph-ipc/glyph: the hyperglyph codec, the navigating client
 // and peers. The implementation is plain JavaScript in src/.
 
-// ---- values
+// Values.
 
 /** Any value the codec writes or reads. */
 export type GlyphValue =
@@ -132,7 +132,7 @@ export class GlyphBlob {
   text(): string;
 }
 
-// ---- codec
+// The codec.
 
 export const MEDIA_TYPE: "application/vnd.hyperglyph";
 
@@ -164,7 +164,7 @@ export function compareKeys(a: Uint8Array, b: Uint8Array): number;
 export function formatFloat(f: number): string;
 export function parseFloatToken(t: string): number | undefined;
 
-// ---- errors
+// Errors.
 
 /** glyph's kinds of failure. */
 export type Kind =
@@ -202,7 +202,7 @@ export function kindOfStatus(status: number): string;
 export function kindOfCode(code: number): string;
 export function codeOfKind(kind: string): number;
 
-// ---- navigation
+// Navigation: the client.
 
 export function bindArgs(form: Form, args: FormArgs): { args: OrderedDict<string, any>; given: Set<string> };
 /** The absolute URL of a link, form or resource a client fetched. */
@@ -230,7 +230,7 @@ export class Client {
 }
 export function escapeQuery(b: Uint8Array): string;
 
-// ---- peers
+// Peers.
 
 export interface PeerOptions {
   /** The WebSocket constructor (globalThis.WebSocket). */
