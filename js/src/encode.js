@@ -113,11 +113,12 @@ export function encode(value, options = {}) {
   return out.buf.slice(0, out.len);
 }
 
-const MAX_DEPTH_ENCODE = 10000;
+/** How deep encode nests (a decoder takes 256 by default). */
+const MAX_DEPTH_ENCODE = 1000;
 
 /** @param {Writer} w @param {any} v @param {number} depth */
 function encodeValue(w, v, depth) {
-  if (depth > MAX_DEPTH_ENCODE) throw new UnsupportedValueError("a value nested deeper than 10000");
+  if (depth > MAX_DEPTH_ENCODE) throw new UnsupportedValueError(`a value nested deeper than ${MAX_DEPTH_ENCODE}`);
   switch (typeof v) {
     case "undefined":
       w.ascii("N;");

@@ -137,6 +137,9 @@ describe("the JavaScript mapping", () => {
     const cyclic = [];
     cyclic.push(cyclic);
     assert.throws(() => encode(cyclic), UnsupportedValueError);
+    let deep = [];
+    for (let i = 0; i < 100000; i++) deep = [deep];
+    assert.throws(() => encode(deep), UnsupportedValueError);
   });
 
   test("bad input is a DecodeError, never a crash", () => {
@@ -153,6 +156,7 @@ describe("the JavaScript mapping", () => {
       }
     }
     assert.throws(() => decode("L".repeat(100000)), LimitError);
+    assert.throws(() => decode("L".repeat(100000), { limits: { maxDepth: -1 } }), DecodeError);
   });
 });
 
