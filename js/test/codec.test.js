@@ -169,3 +169,12 @@ describe("index.d.ts", () => {
     assert.deepEqual(declared, exported);
   });
 });
+
+describe("package.json", () => {
+  test("its exports map resolves the package's name to index.js", async () => {
+    const byName = await import("@glyph-ipc/glyph");
+    const byPath = await import("../index.js");
+    assert.equal(byName.encode, byPath.encode);
+    assert.equal(byName.Client, byPath.Client);
+  });
+});
