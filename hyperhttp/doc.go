@@ -41,6 +41,16 @@
 // If-None-Match gets 304; answers to calls carry Cache-Control: no-store.
 // Large answers are gzipped for clients that accept it.
 //
+// # JSON
+//
+// A request whose Accept header prefers application/json gets every
+// answer, errors and streams included, as JSON in the mapping of package
+// [glyphjson]: plain JSON for the common case, tagged objects for the rest,
+// links and forms among them. A body of Content-Type application/json is
+// the call's arguments (an object by name, an array by position), and a
+// query that is a JSON object (`?{"x":7}`, percent-encoded) stands for the
+// glyph query envelope. hyperglyph stays the default.
+//
 // # Limits and failures
 //
 // Request bodies are bounded after decompression ([WithMaxRequestBytes]
