@@ -287,18 +287,18 @@ func (e *encoder) string(s string) error {
 	if err != nil {
 		return err
 	}
-	e.buf = appendString(e.buf, s, "")
+	e.buf = AppendString(e.buf, s)
 	return nil
 }
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s (valid UTF-8) as a JSON string, after prefix:
-// ", \ and control characters escaped, and U+2028 and U+2029, which
-// JavaScript source cannot hold.
-func appendString(b []byte, s, prefix string) []byte {
+// AppendString appends s as a JSON string, as [Marshal] writes strings
+// and as encoding/json does without HTML escaping: `"`, `\` and control
+// characters escaped, invalid UTF-8 as U+FFFD, and U+2028 and U+2029
+// escaped for JavaScript. It does not normalise s to NFC, as Marshal does.
+func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
-	b = append(b, prefix...)
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -317,6 +317,10 @@ func appendString(b []byte, s, prefix string) []byte {
 				b = append(b, '\\', 'r')
 			case '\t':
 				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
 			default:
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}
@@ -325,10 +329,19 @@ func appendString(b []byte, s, prefix string) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
 		if r == '\u2028' || r == '\u2029' {
 			b = append(b, s[start:i]...)
 			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			start = i + size
+			i += size
+			start = i
+			continue
 		}
 		i += size
 	}
@@ -340,9 +353,9 @@ func appendString(b []byte, s, prefix string) []byte {
 // starts with "$", so that no key of a dict reads as a tag.
 func appendKey(b []byte, k string) []byte {
 	if len(k) > 0 && k[0] == '$' {
-		return appendString(b, k, "$")
+		return AppendString(b, "$"+k)
 	}
-	return appendString(b, k, "")
+	return AppendString(b, k)
 }
 
 func (e *encoder) list(l []any) error {
@@ -555,7 +568,7 @@ func (e *encoder) extension(x wire.Extension) error {
 		return err
 	}
 	e.buf = append(e.buf, '{')
-	e.buf = appendString(e.buf, name, "$")
+	e.buf = AppendString(e.buf, "$"+name)
 	e.buf = append(e.buf, ':')
 	if err := e.nested(attrs); err != nil {
 		return err
