@@ -294,20 +294,7 @@ func TestJSONStreams(t *testing.T) {
 				{"/crashes", `[1`, "crashes: internal error"},
 			} {
 				t.Run("error mid-stream "+c.path, func(t *testing.T) {
-					req, _ := http.NewRequest("GET", s.URL+c.path, nil)
-					req.Header.Set("Accept", "application/json")
-					resp, err := s.client.Do(req)
-					if err != nil {
-						t.Fatal(err)
-					}
-					b, err := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != 200 || err == nil || string(b) != c.first {
-						t.Errorf("status %d, body %q, error %v: want %q cut off by an error", resp.StatusCode, b, err, c.first)
-					}
-					if !strings.Contains(logs.String(), c.msg) {
-						t.Errorf("the error %q is not logged:\n%s", c.msg, logs)
-					}
+					wantCutOff(t, s, c.path, "application/json", c.first, c.msg, logs)
 				})
 			}
 			t.Run("a blob in a stream is inline", func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -482,8 +483,9 @@ func (p *parser) taggedInteger() error {
 		if num, err = p.string(); err != nil {
 			return err
 		}
-		if !validInteger(num) {
-			return p.syntax("$integer %q is not a decimal integer", num)
+		// wire reads the digits; only they may reach it.
+		if err := p.only(num, "0123456789+-", "$integer"); err != nil {
+			return err
 		}
 	} else {
 		p.unread()
@@ -501,21 +503,6 @@ func (p *parser) taggedInteger() error {
 	}
 	p.integer(num)
 	return nil
-}
-
-func validInteger(s []byte) bool {
-	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
-		s = s[1:]
-	}
-	if len(s) == 0 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // taggedFloat reads "nan", "inf", "-inf", or a JSON number as a float.
@@ -556,14 +543,23 @@ func (p *parser) text(letter byte, allowed string) error {
 	if err != nil {
 		return err
 	}
-	for _, c := range s {
-		if bytes.IndexByte([]byte(allowed), c) < 0 {
-			return p.syntax("unexpected %q in a %s", c, map[byte]string{'d': "$datetime", 'p': "$timedelta"}[letter])
-		}
+	if err := p.only(s, allowed, map[byte]string{'d': "$datetime", 'p': "$timedelta"}[letter]); err != nil {
+		return err
 	}
 	p.out = append(p.out, letter)
 	p.out = append(p.out, s...)
 	p.out = append(p.out, ';')
+	return nil
+}
+
+// only fails unless s is made of the bytes allowed, so that the text of
+// a tag, which wire parses, holds nothing but its own value.
+func (p *parser) only(s []byte, allowed, tag string) error {
+	for _, c := range s {
+		if strings.IndexByte(allowed, c) < 0 {
+			return p.syntax("unexpected %q in a %s", c, tag)
+		}
+	}
 	return nil
 }
 

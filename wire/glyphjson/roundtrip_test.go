@@ -90,7 +90,8 @@ func TestRoundTripWireVectors(t *testing.T) {
 	}
 }
 
-// wireBytes reads a bytes token of wire's spec.md.
+// wireBytes reads a bytes token as wire's spec.md writes them (and
+// the GLYPH tokens of spec.md here).
 func wireBytes(t *testing.T, line int, s string) []byte {
 	var b []byte
 	for i := 0; i < len(s); i++ {
@@ -113,7 +114,7 @@ func wireBytes(t *testing.T, line int, s string) []byte {
 		case 'x':
 			c, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
 			if err != nil {
-				t.Fatalf("wire spec.md:%d: %v", line, err)
+				t.Fatalf("spec.md:%d: %v", line, err)
 			}
 			b = append(b, byte(c))
 			i += 2
@@ -122,12 +123,12 @@ func wireBytes(t *testing.T, line int, s string) []byte {
 			count, text, _ := strings.Cut(s[i+1:i+end], ":")
 			k, err := strconv.Atoi(count)
 			if err != nil {
-				t.Fatalf("wire spec.md:%d: %v", line, err)
+				t.Fatalf("spec.md:%d: %v", line, err)
 			}
 			b = append(b, strings.Repeat(string(wireBytes(t, line, text)), k)...)
 			i += end
 		default:
-			t.Fatalf("wire spec.md:%d: unknown escape \\%c", line, s[i])
+			t.Fatalf("spec.md:%d: unknown escape \\%c", line, s[i])
 		}
 	}
 	return b

@@ -181,7 +181,7 @@ func readVectors(t *testing.T, path string) []vector {
 			if !ok {
 				t.Fatalf("spec.md:%d: want %s GLYPH JSON", n, kind)
 			}
-			v.glyph, v.json = unescape(t, n, g), unescapeJSON(t, n, j)
+			v.glyph, v.json = wireBytes(t, n, g), unescapeJSON(t, n, j)
 		case "reject":
 			v.json = unescapeJSON(t, n, rest)
 		case "limit":
@@ -206,41 +206,6 @@ func readVectors(t *testing.T, path string) []vector {
 		t.Fatal(err)
 	}
 	return vs
-}
-
-// unescape reads a GLYPH token: \xNN, \n, \t, \r, \\ escapes.
-func unescape(t *testing.T, line int, s string) []byte {
-	var b []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' {
-			b = append(b, s[i])
-			continue
-		}
-		if i+1 >= len(s) {
-			t.Fatalf("spec.md:%d: a lone backslash", line)
-		}
-		i++
-		switch s[i] {
-		case 'n':
-			b = append(b, '\n')
-		case 't':
-			b = append(b, '\t')
-		case 'r':
-			b = append(b, '\r')
-		case '\\':
-			b = append(b, '\\')
-		case 'x':
-			c, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
-			if err != nil {
-				t.Fatalf("spec.md:%d: %v", line, err)
-			}
-			b = append(b, byte(c))
-			i += 2
-		default:
-			t.Fatalf("spec.md:%d: unknown escape \\%c", line, s[i])
-		}
-	}
-	return b
 }
 
 // unescapeJSON reads a JSON column: \xNN is the byte NN, anything else
