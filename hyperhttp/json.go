@@ -18,9 +18,9 @@ import (
 // application/json, and query arguments spelled in JSON. Values map to
 // JSON as package glyphjson says.
 
-// jsonMaxBlobBytes bounds the blob content a JSON answer carries inline
-// as base64. A single blob as the whole result is sent raw instead, at
-// any size.
+// jsonMaxBlobBytes bounds the blob content a JSON answer (or one item of
+// a streamed answer) carries inline as base64. A single blob as the whole
+// result is sent raw instead, at any size.
 const jsonMaxBlobBytes = 8 << 20
 
 var hdrJSON = []string{mediaJSON}
@@ -60,6 +60,7 @@ func (h *Handler) writeValueJSON(w http.ResponseWriter, r *http.Request, res *se
 		}
 	}()
 	if err != nil {
+		forEachBlob(res.Value, func(b *wire.Blob) { b.Close() })
 		h.writeError(w, r, err)
 		return
 	}

@@ -66,6 +66,9 @@ func NewDecoderConfig(r io.Reader, cfg wire.DecodeConfig) *Decoder {
 	d := &Decoder{cfg: cfg}
 	d.p.r = br
 	d.p.lim = cfg.Limits.Resolved()
+	if cfg.Limits.MaxDepth < 0 {
+		d.p.lim.MaxDepth = maxDepth
+	}
 	return d
 }
 
@@ -249,11 +252,15 @@ func (p *parser) unicode(s []byte) {
 	p.out = append(p.out, ';')
 }
 
+// maxDepth bounds the nesting of a reader without a MaxDepth, whose
+// recursion must stop somewhere.
+const maxDepth = 10000
+
 // enter counts one more level of glyph nesting.
 func (p *parser) enter() error {
 	p.depth++
-	if max := p.lim.MaxDepth; max >= 0 && p.depth > max {
-		return p.limit("MaxDepth", int64(max))
+	if p.depth > p.lim.MaxDepth {
+		return p.limit("MaxDepth", int64(p.lim.MaxDepth))
 	}
 	return nil
 }

@@ -34,7 +34,8 @@ func WithMaxBlobBytes(n int64) Option { return func(e *encoder) { e.blobLeft, e.
 
 // Marshal returns the JSON encoding of the glyph value v (see spec.md):
 // the same bytes for equal glyph values. v is any value [wire.Marshal]
-// accepts. The blobs in v are read, and closed.
+// accepts. The blobs in v are read and closed as they are written; when
+// Marshal fails, closing those it did not reach is left to the caller.
 func Marshal(v any, opts ...Option) ([]byte, error) {
 	return AppendMarshal(nil, v, opts...)
 }
@@ -45,9 +46,7 @@ func AppendMarshal(dst []byte, v any, opts ...Option) ([]byte, error) {
 	for _, o := range opts {
 		o(&e)
 	}
-	err := e.value(v)
-	if err != nil {
-		closeBlobs(v)
+	if err := e.value(v); err != nil {
 		return dst, err
 	}
 	return e.buf, nil
@@ -617,22 +616,4 @@ func (e *encoder) blob(b *wire.Blob) error {
 	e.buf = base64.StdEncoding.AppendEncode(e.buf, data)
 	e.buf = append(e.buf, `"}`...)
 	return nil
-}
-
-// closeBlobs closes the blobs of a value that could not be encoded.
-func closeBlobs(v any) {
-	switch v := v.(type) {
-	case *wire.Blob:
-		if v != nil {
-			v.Close()
-		}
-	case []any:
-		for _, x := range v {
-			closeBlobs(x)
-		}
-	case map[string]any:
-		for _, x := range v {
-			closeBlobs(x)
-		}
-	}
 }
