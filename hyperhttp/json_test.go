@@ -224,6 +224,12 @@ func TestJSONBodies(t *testing.T) {
 			wantJSONError(t, s.do(t, "POST", "/square", h, body), c.status, c.kind, c.msg)
 		})
 	}
+	t.Run("other envelopes answered in JSON", func(t *testing.T) {
+		wantJSON(t, s.do(t, "POST", "/square", jsonHeader("Content-Type", hyperhttp.MediaType), strings.NewReader("Ou1:x;i3;;")), "9")
+		wantJSON(t, s.do(t, "POST", "/count", jsonHeader("Content-Type", "text/plain"), strings.NewReader("hello")), "5")
+		wantJSON(t, s.do(t, "GET", "/square?Ou1%3Ax%3Bi3%3B%3B", jsonHeader(), nil), "9")
+		wantJSON(t, s.do(t, "POST", "/hello", jsonHeader(), nil), `"Hello, World!"`)
+	})
 	t.Run("glyph answer to a JSON body", func(t *testing.T) {
 		r := s.do(t, "POST", "/square", hdr("Content-Type", "application/json"), strings.NewReader(`{"x":5}`))
 		if r.status != 200 || string(r.body) != "i25;" {
