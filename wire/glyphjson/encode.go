@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -160,10 +161,26 @@ func (e *encoder) value(v any) error {
 		return e.nested(m)
 	default:
 		// Structs, typed slices and maps, pointers: what wire makes of
-		// them, decoded into the generic values above.
-		b, err := wire.Marshal(v)
+		// them, transcoded; with blobs, decoded into the generic values
+		// above.
+		sp := scratch.Get().(*[]byte)
+		defer func() {
+			if cap(*sp) <= 1<<20 {
+				scratch.Put(sp)
+			}
+		}()
+		b, err := wire.AppendMarshal((*sp)[:0], v)
+		*sp = b
 		if err != nil {
 			return err
+		}
+		t := transcoder{in: b, out: e.buf}
+		switch err := t.value(); {
+		case err == nil && t.pos == len(b):
+			e.buf = t.out
+			return nil
+		case err != errHasBlob:
+			return unsupported(v, "cannot read what wire encoded")
 		}
 		var g any
 		if err := wire.UnmarshalConfig(b, &g, wire.DecodeConfig{Limits: noLimits, SpoolThreshold: -1}); err != nil {
@@ -173,6 +190,10 @@ func (e *encoder) value(v any) error {
 	}
 	return nil
 }
+
+// scratch holds the buffers that values are encoded into before they
+// are transcoded.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
 
 // noLimits decodes what wire encoded in this process.
 var noLimits = wire.Limits{MaxMessageBytes: -1, MaxDepth: -1, MaxItems: -1, MaxStringBytes: -1,

@@ -48,6 +48,9 @@ func FuzzUnmarshal(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q read as a value that cannot be written: %v", data, err)
 		}
+		if tj, err := glyphjson.Transcode(g); err == nil && !bytes.Equal(tj, j) || err != nil && !bytes.Contains(g, []byte("B0:")) {
+			t.Fatalf("%q is %q, marshals to %s, transcodes to %s (%v)", data, g, j, tj, err)
+		}
 		var w any
 		if err := glyphjson.UnmarshalConfig(j, &w, wire.DecodeConfig{}); err != nil {
 			t.Fatalf("%q wrote %s, which does not read: %v", data, j, err)

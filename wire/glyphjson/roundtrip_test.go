@@ -2,6 +2,7 @@ package glyphjson_test
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"math"
 	"math/big"
@@ -36,6 +37,10 @@ func roundTrip(t *testing.T, g []byte, cfg wire.DecodeConfig) {
 	j, err := glyphjson.Marshal(v)
 	if err != nil {
 		t.Fatalf("Marshal(%q): %v", g, err)
+	}
+	// Marshal writes what wire encodes for it (a struct) the same way.
+	if tj, err := glyphjson.Transcode(g); err == nil && string(tj) != string(j) || err != nil && !bytes.Contains(g, []byte("B0:")) {
+		t.Fatalf("%q marshals to %s, transcodes to %s (%v)", g, j, tj, err)
 	}
 	var w any
 	if err := glyphjson.UnmarshalConfig(j, &w, cfg); err != nil {
