@@ -70,26 +70,10 @@ func (e *encoder) value(v any) error {
 		e.buf = append(e.buf, "null"...)
 	case bool:
 		e.buf = strconv.AppendBool(e.buf, v)
-	case int:
-		e.int64(int64(v))
-	case int8:
-		e.int64(int64(v))
-	case int16:
-		e.int64(int64(v))
-	case int32:
-		e.int64(int64(v))
-	case int64:
-		e.int64(v)
-	case uint:
-		e.uint64(uint64(v))
-	case uint8:
-		e.int64(int64(v))
-	case uint16:
-		e.int64(int64(v))
-	case uint32:
-		e.int64(int64(v))
-	case uint64:
-		e.uint64(v)
+	case int, int8, int16, int32, int64:
+		e.int64(reflect.ValueOf(v).Int())
+	case uint, uint8, uint16, uint32, uint64:
+		e.uint64(reflect.ValueOf(v).Uint())
 	case *big.Int:
 		if v == nil {
 			e.buf = append(e.buf, "null"...)
