@@ -43,6 +43,16 @@
 // Cache-Control: no-store.
 // Large answers are gzipped for clients that accept it.
 //
+// # JSON
+//
+// A request whose Accept header prefers application/json gets every
+// answer, errors and streams included, as JSON in the mapping of package
+// [glyphjson]: plain JSON for the common case, tagged objects for the rest,
+// links and forms among them. A body of Content-Type application/json is
+// the call's arguments (an object by name, an array by position), and a
+// query that is a JSON object (`?{"x":7}`, percent-encoded) stands for the
+// glyph query envelope. hyperglyph stays the default.
+//
 // # Browsers
 //
 // A request whose Accept header prefers text/html, as a browser's does,
@@ -54,7 +64,7 @@
 // of the form the service describes at the URL. Pages carry a strict
 // Content-Security-Policy and run no script, and requests with side
 // effects that another site made a browser send are refused (403; see
-// [WithCrossOriginProtection]). spec.md, section 10, has the details.
+// [WithCrossOriginProtection]). spec.md, section 11, has the details.
 //
 // # Limits and failures
 //

@@ -349,6 +349,11 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 	if req.Method, err = serviceMethod(r); err != nil {
 		return nil, nil, err
 	}
+	if isJSONQuery(req.Query) {
+		if req.Query, err = h.jsonQuery(req.Query); err != nil {
+			return nil, nil, err
+		}
+	}
 	if req.Method == http.MethodGet {
 		// A GET has no envelope but the query, which the service reads:
 		// instance state, or the arguments of a safe function; or the
@@ -489,19 +494,29 @@ func (h *Handler) formEnvelope(r *http.Request, x *exchange, req *service.Reques
 	if !compressed && r.ContentLength > total {
 		return tooLarge(total)
 	}
-	if h.budget != nil {
-		n := h.cfg.maxRequestBytes
-		if r.ContentLength > 0 && !compressed {
-			n = min(n, r.ContentLength)
-		}
-		n = min(n, h.cfg.decodeBudget)
-		if !h.budget.acquire(r.Context(), n, h.cfg.decodeWait) {
-			return &service.Error{Kind: service.KindOverloaded, Message: "too many large requests at once: try again later"}
-		}
-		x.body.reserved = n
+	if err := h.reserve(r, x, compressed); err != nil {
+		return err
 	}
 	x.body.limited = x.lim.reset(rd, total)
 	return h.formArgs(req, &x.body)
+}
+
+// reserve takes what decoding the request's body may cost from the decode
+// budget: its length, or the maximum request size when it is unknown.
+func (h *Handler) reserve(r *http.Request, x *exchange, compressed bool) error {
+	if h.budget == nil {
+		return nil
+	}
+	n := h.cfg.maxRequestBytes
+	if r.ContentLength > 0 && !compressed {
+		n = min(n, r.ContentLength)
+	}
+	n = min(n, h.cfg.decodeBudget)
+	if !h.budget.acquire(r.Context(), n, h.cfg.decodeWait) {
+		return &service.Error{Kind: service.KindOverloaded, Message: "too many large requests at once: try again later"}
+	}
+	x.body.reserved = n
+	return nil
 }
 
 // blobEnvelope makes the raw body the request's single argument, a blob
@@ -589,7 +604,13 @@ func (h *Handler) formArgs(req *service.Request, body *requestBody) error {
 		}
 		return body.blame(badBody(err))
 	}
-	switch a := *args; a := a.(type) {
+	return setArgs(req, *args)
+}
+
+// setArgs makes a decoded body the request's arguments: an ordered dict
+// (or dict) by name, a list by position.
+func setArgs(req *service.Request, args any) error {
+	switch a := args.(type) {
 	case nil:
 	case *wire.OrderedDict:
 		req.Args = a

@@ -16,7 +16,7 @@ import (
 // The HTML representation: pages for browsers, which send
 // Accept: text/html, and the forms they submit, of Content-Type
 // application/x-www-form-urlencoded (POST) or as a query (GET).
-// spec.md, section 10, states what a page holds and how fields bind.
+// spec.md, section 11, states what a page holds and how fields bind.
 
 // mediaURLForm is the media type of an HTML form's submission.
 const mediaURLForm = "application/x-www-form-urlencoded"

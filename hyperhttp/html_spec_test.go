@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// TestSpecHTMLPages runs the `html-page` blocks of spec.md section 10.4:
+// TestSpecHTMLPages runs the `html-page` blocks of spec.md section 11.4:
 // requests written as in `http` blocks whose page must have the status,
 // the headers listed and the text given.
 func TestSpecHTMLPages(t *testing.T) {

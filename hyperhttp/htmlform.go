@@ -16,7 +16,7 @@ import (
 
 // HTML forms: how a hyper.Form becomes an HTML form, and how the fields
 // a browser submits become the arguments of the call, converted by the
-// form's input types. spec.md, section 10, states the rules.
+// form's input types. spec.md, section 11, states the rules.
 
 // The reserved field names of an HTML form, which no input can take.
 const (

@@ -161,18 +161,7 @@ func TestStreamedList(t *testing.T) {
 				{"/blob", "Li1;", "a streamed item holds a blob"},
 			} {
 				t.Run("error mid-stream "+c.path, func(t *testing.T) {
-					resp, err := s.client.Get(s.URL + c.path)
-					if err != nil {
-						t.Fatal(err)
-					}
-					b, err := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != 200 || err == nil || string(b) != c.first {
-						t.Errorf("status %d, body %q, error %v: want %q cut off by an error", resp.StatusCode, b, err, c.first)
-					}
-					if !strings.Contains(logs.String(), c.msg) {
-						t.Errorf("the error %q is not logged:\n%s", c.msg, logs)
-					}
+					wantCutOff(t, s, c.path, "", c.first, c.msg, logs)
 					f, err := index(t, s).Get(strings.TrimPrefix(c.path, "/"))
 					if err != nil {
 						t.Fatal(err)
@@ -215,5 +204,28 @@ func TestStreamedList(t *testing.T) {
 				wantError(t, r, 400, `callback: argument "cb" is a callback: it needs a peer connection`)
 			})
 		})
+	}
+}
+
+// wantCutOff fails unless a GET of path (with that Accept header, when
+// not "") answers 200 and first, then breaks off, and the server logs
+// msg.
+func wantCutOff(t *testing.T, s *server, path, accept, first, msg string, logs *logBuffer) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", s.URL+path, nil)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || err == nil || string(b) != first {
+		t.Errorf("status %d, body %q, error %v: want %q cut off by an error", resp.StatusCode, b, err, first)
+	}
+	if !strings.Contains(logs.String(), msg) {
+		t.Errorf("the error %q is not logged:\n%s", msg, logs)
 	}
 }

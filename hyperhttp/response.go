@@ -119,7 +119,7 @@ func (h *Handler) writeResult(w http.ResponseWriter, r *http.Request, res *servi
 // streamed, any other value encoded whole.
 func (h *Handler) writeValueGlyph(w http.ResponseWriter, r *http.Request, res *service.Result) {
 	if st, ok := res.Value.(service.Stream); ok {
-		h.writeList(w, r, res, st)
+		h.writeList(w, r, res, st, &glyphList)
 		return
 	}
 	if hasBlob(res.Value) {
@@ -226,16 +226,17 @@ func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, res *servi
 	panic(http.ErrAbortHandler)
 }
 
-// writeList sends a streamed result as one glyph list, each item sent
-// (and flushed) as the function produces it: `L` and the first item, the
-// next items, then the closing `;`. Nothing is sent before the first
-// item, so an error then is an ordinary error response. After it, an
-// error (the stream's, or an item that cannot be encoded) is logged and
-// aborts the response, so that the client sees a broken list rather than
-// a short one. An item holding a blob is such an error: a blob's content
-// follows the message it is in, here the whole list. HEAD reads the first
-// item only, for the status.
-func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, res *service.Result, st service.Stream) {
+// writeList sends a streamed result as one list in the format f (a glyph
+// list, a JSON array), each item sent (and flushed) as the function
+// produces it: `L` and the first item, the next items, then the closing
+// `;`. Nothing is sent before the first item, so an error then is an
+// ordinary error response. After it, an error (the stream's, or an item
+// that cannot be encoded) is logged and aborts the response, so that the
+// client sees a broken list rather than a short one. In a glyph list, an
+// item holding a blob is such an error: a blob's content follows the
+// message it is in, here the whole list. HEAD reads the first item only,
+// for the status.
+func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, res *service.Result, st service.Stream, f *listFormat) {
 	bp := bufPool.Get().(*[]byte)
 	b := (*bp)[:0]
 	var zw *gzip.Writer
@@ -251,7 +252,7 @@ func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, res *service
 	hdr := w.Header()
 	gz := h.acceptsGzip(r)
 	head := func() {
-		hdr["Content-Type"] = hdrMediaType
+		hdr["Content-Type"] = f.contentType
 		h.cacheHeaders(hdr, res)
 		if gz {
 			hdr["Content-Encoding"] = hdrGzip
@@ -264,15 +265,12 @@ func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, res *service
 	for v, err := range st {
 		b = b[:0]
 		if !started {
-			b = append(b, 'L')
-		}
-		if err == nil && hasBlob(v) {
-			err = &service.Error{Kind: service.KindInternal, Message: "a streamed item holds a blob, which cannot be streamed in a list"}
+			b = append(b, f.open...)
+		} else {
+			b = append(b, f.sep...)
 		}
 		if err == nil {
-			if b, err = wire.AppendMarshal(b, v); err != nil {
-				err = &service.Error{Kind: service.KindInternal, Message: "cannot encode the result", Err: err}
-			}
+			b, err = f.item(b, v)
 		}
 		if err != nil {
 			failed = err
@@ -312,14 +310,14 @@ func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, res *service
 		// An empty stream: the empty list, too short to compress.
 		gz = false
 		head()
-		setContentLength(hdr, 2)
+		setContentLength(hdr, len(f.open)+len(f.close))
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
-			io.WriteString(w, "L;")
+			io.WriteString(w, f.open+f.close)
 		}
 		return
 	}
-	_, err := io.WriteString(out, ";")
+	_, err := io.WriteString(out, f.close)
 	if err == nil && zw != nil {
 		err = zw.Close()
 	}
@@ -327,6 +325,27 @@ func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, res *service
 		panic(http.ErrAbortHandler)
 	}
 }
+
+// listFormat is how [Handler.writeList] writes a list in one
+// representation.
+type listFormat struct {
+	open, sep, close string
+	contentType      []string
+	// item appends an item, or fails with a *service.Error.
+	item func(b []byte, v any) ([]byte, error)
+}
+
+// glyphList writes a hyperglyph list.
+var glyphList = listFormat{open: "L", close: ";", contentType: hdrMediaType, item: func(b []byte, v any) ([]byte, error) {
+	if hasBlob(v) {
+		return b, &service.Error{Kind: service.KindInternal, Message: "a streamed item holds a blob, which cannot be streamed in a list"}
+	}
+	b, err := wire.AppendMarshal(b, v)
+	if err != nil {
+		return b, &service.Error{Kind: service.KindInternal, Message: "cannot encode the result", Err: err}
+	}
+	return b, nil
+}}
 
 // lazyWriter sends the 200 header on the first write, so that an error
 // before any output can still become an error response.

@@ -106,7 +106,21 @@ func TestMinBodyRate(t *testing.T) {
 // TestDecodeBudget: requests whose bodies would take the handler past
 // its decode budget wait their turn, then get 503 with Retry-After;
 // room comes back when a request ends.
+// TestDecodeBudget: form bodies, glyph and JSON, share the decode budget.
 func TestDecodeBudget(t *testing.T) {
+	for _, enc := range []struct {
+		ct   string
+		body func(s string) string // the arguments {s: s}
+	}{
+		{hyperhttp.MediaType, func(s string) string { return fmt.Sprintf("Ou1:s;u%d:%s;;", len(s), s) }},
+		{"application/json", func(s string) string { return `{"s":"` + s + `"}` }},
+	} {
+		t.Run(enc.ct, func(t *testing.T) { testDecodeBudget(t, enc.ct, enc.body) })
+	}
+}
+
+// testDecodeBudget runs TestDecodeBudget with bodies of type ct.
+func testDecodeBudget(t *testing.T, ct string, body func(s string) string) {
 	release := make(chan struct{})
 	entered := make(chan struct{}, 1)
 	svc := service.New(service.WithLogger(discardLogger()))
@@ -120,8 +134,7 @@ func TestDecodeBudget(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	post := func(fn string, n int) *http.Response {
-		body := fmt.Sprintf("Ou1:s;u%d:%s;;", n, strings.Repeat("z", n))
-		resp, err := http.Post(srv.URL+"/"+fn, hyperhttp.MediaType, strings.NewReader(body))
+		resp, err := http.Post(srv.URL+"/"+fn, ct, strings.NewReader(body(strings.Repeat("z", n))))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -126,7 +126,7 @@ func specRun(t *testing.T, srv *server, x *specExchange) {
 }
 
 // specRead parses the blocks of a spec page whose info string starts
-// with kind (`http`, or `html-page` for section 10.4), each an exchange.
+// with kind (`http`, or `html-page` for section 11.4), each an exchange.
 func specRead(t *testing.T, name, kind string) []*specExchange {
 	f, err := os.Open(name)
 	if err != nil {

@@ -1051,16 +1051,48 @@ func (e *encodeState) encodeOrdered(entries []Entry) error {
 		return err
 	}
 	e.buf = append(e.buf, 'O')
+	spans := e.getSpans()
 	for _, en := range entries {
+		start := len(e.buf)
 		if err := e.encodeAny(en.Key); err != nil {
 			return err
 		}
+		keyEnd := len(e.buf)
 		if err := e.encodeAny(en.Value); err != nil {
 			return err
 		}
+		spans = append(spans, span{start, keyEnd, len(e.buf)})
 	}
+	err := e.checkDistinctKeys(spans)
+	e.putSpans(spans)
 	e.buf = append(e.buf, ';')
 	e.depth--
+	return err
+}
+
+// checkDistinctKeys rejects an ordered dict two of whose keys encode
+// equal, which its distinct Go keys can ("é" and "e\u0301" once
+// normalised): a decoder refuses the duplicate. The
+// entries keep their order; spans is sorted, its order no longer needed.
+func (e *encodeState) checkDistinctKeys(spans []span) error {
+	buf := e.buf
+	key := func(s span) []byte { return buf[s.start:s.keyEnd] }
+	if len(spans) <= 8 {
+		for i := 1; i < len(spans); i++ {
+			for j := range i {
+				if bytes.Equal(key(spans[i]), key(spans[j])) {
+					return equalKeysError("ordered dict", key(spans[i]))
+				}
+			}
+		}
+		return nil
+	}
+	slices.SortFunc(spans, func(a, b span) int { return bytes.Compare(key(a), key(b)) })
+	for i := 1; i < len(spans); i++ {
+		if bytes.Equal(key(spans[i-1]), key(spans[i])) {
+			return equalKeysError("ordered dict", key(spans[i]))
+		}
+	}
 	return nil
 }
 

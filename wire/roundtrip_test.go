@@ -494,6 +494,20 @@ func TestRoundTripDict(t *testing.T) {
 	if b, err := wire.Marshal(wire.AnySet{Items: []any{[]any{1}, []any{int64(1)}}}); err == nil {
 		t.Errorf("Marshal(set with equal items) = %q, want error", b)
 	}
+	// An ordered dict too, its keys distinct in Go but equal encoded: few
+	// keys (compared pairwise) and many (sorted).
+	for _, n := range []int{2, 20} {
+		od := wire.NewOrderedDict()
+		for i := range n - 2 {
+			od.Set(fmt.Sprint("k", i), i)
+		}
+		od.Set("\u00e9", 1)
+		od.Set("e\u0301", 2) // "\u00e9" once normalised
+		b, err := wire.Marshal(od)
+		if err == nil || !strings.Contains(err.Error(), "ordered dict has two equal keys") {
+			t.Errorf("Marshal(ordered dict of %d with equal keys) = %q, %v; want the error", n, b, err)
+		}
+	}
 }
 
 func TestRoundTripTime(t *testing.T) {

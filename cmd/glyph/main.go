@@ -4,8 +4,8 @@
 //
 //	glyph fmt                    re-encode one message from stdin canonically
 //	glyph show [--full]          print one message from stdin for a person
-//	glyph get URL                fetch a hyperglyph page and print it
-//	glyph call URL NAME [ARG]... call a form or follow a link found on a page
+//	glyph get [--json] URL       fetch a hyperglyph page and print it (as JSON)
+//	glyph call URL NAME [ARG]... call a form or follow a link found on a page (--json: print JSON)
 //	glyph demo [part]            the walkthrough (or another part of the tour), checking itself
 //	glyph gen INTERFACE...       write typed stubs for component interfaces (go:generate)
 //	glyph remote --store STORE   serve a persistence server for shared objects

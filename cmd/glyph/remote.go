@@ -18,6 +18,7 @@ import (
 	"github.com/glyph-ipc/glyph/cmd/glyph/internal/literal"
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/wire/glyphjson"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -25,6 +26,7 @@ import (
 // remoteFlags are the flags of the commands that talk to a server.
 type remoteFlags struct {
 	full     bool
+	json     bool
 	timeout  time.Duration
 	headers  []string // "Name: value", as given
 	caCert   string   // a PEM file of the CAs to trust instead of the system's
@@ -34,6 +36,7 @@ type remoteFlags struct {
 func (f *remoteFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.BoolVar(&f.full, "full", false, "print long strings and byte strings in full")
+	fs.BoolVar(&f.json, "json", false, "print the answer as JSON, on one line (the mapping of package glyphjson)")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up after this long (0: never)")
 	fs.StringArrayVarP(&f.headers, "header", "H", nil, "send the header 'Name: value' with every HTTP request, WebSocket handshake and peer call (repeatable)")
 	fs.StringVar(&f.caCert, "cacert", "", "trust the CA certificates in this PEM file, instead of the system's, for https:// and wss://")
@@ -115,9 +118,14 @@ followed by #PATH, the page's path in the service served there (the index
 when there is none). The page is then read over a peer connection, and the
 URLs in it are printed as peer URLs (tcp://host:port#/hello).
 
+With --json, the page is printed as JSON on one line instead, in the mapping
+of package glyphjson (links as {"$link": {...}}, forms as {"$form": {...}}),
+for jq and other JSON tools.
+
 A server's error is printed with its message and logref, and get exits with
 status 1.`,
 		Example: `  glyph get http://127.0.0.1:8080/
+  glyph get --json http://127.0.0.1:8080/
   glyph get tcp://127.0.0.1:9000
   glyph get 'ws://127.0.0.1:8080/peer#/User/?state'`,
 		Args: cobra.ExactArgs(1),
@@ -134,7 +142,7 @@ status 1.`,
 				return remoteError("GET "+args[0], err)
 			}
 			defer v.Close()
-			return printValue(cmd.OutOrStdout(), v, flags.full)
+			return flags.print(cmd.OutOrStdout(), v)
 		}),
 	}
 	flags.register(cmd)
@@ -172,6 +180,9 @@ quote it twice: '"123"', '".name"', '"a=b"'.
 URL is any URL glyph get takes. Over a peer URL (ws://, wss://, tcp://,
 unix://) every step is a call over that one connection.
 
+With --json, the answer is printed as JSON on one line, as glyph get --json
+prints a page.
+
 Arguments are checked against the form's inputs before anything is sent.
 A server's error is printed with its message and logref, and call exits
 with status 1. Without a NAME, call lists what the page offers.
@@ -180,6 +191,7 @@ Flags may come anywhere among the arguments. An argument that starts with
 '-' but is not one of call's flags, such as -4, is an argument; everything
 after -- is an argument.`,
 		Example: `  glyph call http://127.0.0.1:8080/ hello name=Bob
+  glyph call --json http://127.0.0.1:8080/ find_user bob
   glyph call tcp://127.0.0.1:9000 hello name=Bob
   glyph call unix:///run/app.sock find_user bob .bio
   glyph call http://127.0.0.1:8080/ find_user bob .message hi there
@@ -226,7 +238,7 @@ after -- is an argument.`,
 				defer next.Close()
 				v = next
 			}
-			return printValue(cmd.OutOrStdout(), v, flags.full)
+			return flags.print(cmd.OutOrStdout(), v)
 		}),
 	}
 	flags.register(cmd)
@@ -285,6 +297,31 @@ func offers(v *client.Value) string {
 		what = fmt.Sprintf("resource %q", r.Name)
 	}
 	return what + " has " + strings.Join(names, ", ")
+}
+
+// print prints what a server answered: as glyph show does, or as JSON
+// with --json.
+func (f *remoteFlags) print(w io.Writer, v *client.Value) error {
+	if f.json {
+		return printJSON(w, v)
+	}
+	return printValue(w, v, f.full)
+}
+
+// printJSON prints what a server answered as JSON and a newline. The
+// client converts it from hyperglyph rather than asking the server for
+// JSON: so it works over every transport, peers included, and prints the
+// page with its URLs made absolute, as get and call read it.
+func printJSON(w io.Writer, v *client.Value) error {
+	if b, ok := v.Blob(); ok {
+		defer b.Close()
+	}
+	b, err := glyphjson.Marshal(v.Any())
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }
 
 // printValue prints what a server answered, as glyph show does.
