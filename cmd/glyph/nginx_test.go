@@ -48,6 +48,7 @@ func TestCallThroughNginx(t *testing.T) {
 		{[]string{"find_user", "bob", ".message", "hi", "there"}, "unicode \"message for bob on shard-0: hi (there)\"\n"},
 		{[]string{"find_user", "bob", ".bio"}, "unicode \"bob is user 2, kept on shard-0\"\n"},
 		{[]string{"find_user", "bob", ".id"}, "integer 2\n"},
+		{[]string{"find_user", "bob", ".bio", "--json"}, `"bob is user 2, kept on shard-0"` + "\n"},
 		{[]string{"greeting", "lang=fr"}, `extension form {method: "POST", url: "` + u + `salut", values: [extension input {name: "name", type: "unicode", value: "World"}]}` + "\n"},
 	}
 	for _, tt := range tests {
