@@ -156,12 +156,7 @@ func (h *Handler) writeStatusHTML(w http.ResponseWriter, r *http.Request, res *s
 	hdr := w.Header()
 	setHTMLHeaders(hdr)
 	hdr["Cache-Control"] = hdrNoStore
-	hdr["Content-Type"] = hdrHTML
-	setContentLength(hdr, len(b))
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		w.Write(b)
-	}
+	writeBody(w, r, status, hdrHTML, b)
 }
 
 // writeErrorHTML sends an error as a page: the status, the message and
@@ -184,12 +179,7 @@ func (h *Handler) writeErrorHTML(w http.ResponseWriter, r *http.Request, e *serv
 	}
 	hdr := w.Header()
 	setHTMLHeaders(hdr)
-	hdr["Content-Type"] = hdrHTML
-	setContentLength(hdr, len(b))
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		w.Write(b)
-	}
+	writeBody(w, r, status, hdrHTML, b)
 }
 
 // urlFormEnvelope decodes an HTML form's submission, the arguments of a

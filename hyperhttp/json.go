@@ -80,13 +80,7 @@ func (h *Handler) writeErrorJSON(w http.ResponseWriter, r *http.Request, e *serv
 		// the status still says what happened.
 		b = []byte(`{"$error":{}}`)
 	}
-	hdr := w.Header()
-	hdr["Content-Type"] = hdrJSON
-	setContentLength(hdr, len(b))
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		w.Write(b)
-	}
+	writeBody(w, r, status, hdrJSON, b)
 }
 
 // jsonEnvelope decodes a JSON request body, the arguments of a call: an

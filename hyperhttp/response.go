@@ -556,10 +556,22 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 }
 
+// writeBody sends a response of status whose whole body b is encoded
+// already, of content type ct (a shared header value, see hdrMediaType),
+// with its length; the body of a HEAD is left out.
+func writeBody(w http.ResponseWriter, r *http.Request, status int, ct []string, b []byte) {
+	hdr := w.Header()
+	hdr["Content-Type"] = ct
+	setContentLength(hdr, len(b))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(b)
+	}
+}
+
 // writeErrorGlyph sends an error's body in the hyperglyph encoding, with
 // its status; writeError set the other headers.
 func (h *Handler) writeErrorGlyph(w http.ResponseWriter, r *http.Request, e *service.Error, status int) {
-	hdr := w.Header()
 	body := e.Hyper()
 	b, merr := wire.Marshal(body)
 	if merr != nil {
@@ -567,12 +579,7 @@ func (h *Handler) writeErrorGlyph(w http.ResponseWriter, r *http.Request, e *ser
 		body.Message = strings.ToValidUTF8(body.Message, "\uFFFD")
 		b, _ = wire.Marshal(body)
 	}
-	hdr["Content-Type"] = hdrMediaType
-	setContentLength(hdr, len(b))
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		w.Write(b)
-	}
+	writeBody(w, r, status, hdrMediaType, b)
 }
 
 // allowFor returns the Allow header of a 405: every method when the
