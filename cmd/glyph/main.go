@@ -6,6 +6,7 @@
 //	glyph show [--full]          print one message from stdin for a person
 //	glyph get [--json] URL       fetch a hyperglyph page and print it (as JSON)
 //	glyph call URL NAME [ARG]... call a form or follow a link found on a page (--json: print JSON)
+//	glyph health URL [SERVICE]   the health of a service: SERVING (exit 0) or not (exit 3); --watch follows it
 //	glyph demo [part]            the walkthrough (or another part of the tour), checking itself
 //	glyph gen INTERFACE...       write typed stubs for component interfaces (go:generate)
 //	glyph remote --store STORE   serve a persistence server for shared objects
@@ -20,7 +21,8 @@
 // wss://, tcp:// or unix://, optionally followed by #PATH.
 //
 // Exit status is 0 on success, 1 when the command fails (for example on
-// invalid input) and 2 on a usage error.
+// invalid input) and 2 on a usage error; glyph health exits with 3 when the
+// service is not SERVING.
 package main
 
 import (
@@ -58,6 +60,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	err := root.Execute()
 	if err == nil {
 		return exitOK
+	}
+	var es *exitStatus
+	if errors.As(err, &es) {
+		return es.code
 	}
 	var ue *usageError
 	var ce *commandError
@@ -125,7 +131,7 @@ system.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.AddCommand(newFmtCommand(), newShowCommand(), newGetCommand(), newCallCommand(), newDemoCommand(), newGenCommand(), newRemoteCommand(), newHubCommand(), newObjCommand(), newRunCommand(), newStatusCommand(), newLogsCommand(), newRestartCommand(), newVersionCommand(), newExampleSearchCommand())
+	root.AddCommand(newFmtCommand(), newShowCommand(), newGetCommand(), newCallCommand(), newHealthCommand(), newDemoCommand(), newGenCommand(), newRemoteCommand(), newHubCommand(), newObjCommand(), newRunCommand(), newStatusCommand(), newLogsCommand(), newRestartCommand(), newVersionCommand(), newExampleSearchCommand())
 	return root
 }
 
