@@ -3,7 +3,10 @@
 // package app). One service is served three ways: over HTTP, to peers
 // over WebSocket at /peer on the same port, and, with -peer-addr, to peers
 // over TCP; and, for the wider world's RPC clients, as JSON-RPC 2.0 at
-// /jsonrpc and as XML-RPC at /xmlrpc on the HTTP port.
+// /jsonrpc and as XML-RPC at /xmlrpc on the HTTP port. Its health (package
+// health) is check and watch beside the walkthrough's functions, and the
+// probes /livez and /readyz on the HTTP port; once stopping, it is not
+// ready while it drains.
 //
 //	go run ./examples/walkthrough               # the evolved version, on 127.0.0.1:8080
 //	go run ./examples/walkthrough -v 1          # the first version
@@ -22,6 +25,7 @@
 //	go run ./cmd/glyph call http://127.0.0.1:8080/ hello name=Bob
 //	go run ./cmd/glyph call ws://127.0.0.1:8080/peer hello name=Bob
 //	go run ./cmd/glyph call tcp://127.0.0.1:7001 find_user bob .bio
+//	go run ./cmd/glyph health --watch tcp://127.0.0.1:7001
 //	curl -d '{"jsonrpc":"2.0","method":"hello","params":["Bob"],"id":1}' http://127.0.0.1:8080/jsonrpc
 package main
 
@@ -40,6 +44,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/glyph-ipc/glyph/health"
 	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/walkthrough"
@@ -84,6 +89,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	hs := health.NewServer()
+	if err := hs.Register(svc); err != nil {
+		return err
+	}
 	// The program's one logger: the service, the HTTP handler, the peers
 	// and net/http's server all log to slog.Default(), as none is given
 	// a logger of its own.
@@ -102,6 +111,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mux.Handle("/peer", p.WebSocketHandler())
 	mux.Handle("/jsonrpc", jsonrpc.NewHandler(svc))
 	mux.Handle("/xmlrpc", xmlrpc.NewHandler(svc))
+	mux.Handle("/livez", hs)
+	mux.Handle("/readyz", hs)
 	srv := hyperhttp.NewServer("", mux)
 
 	tcpURL := ""
@@ -128,6 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case err = <-served: // the listener failed
 	case <-ctx.Done():
 	}
+	hs.Shutdown() // readyz fails, watchers see NOT_SERVING
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	// HTTP first, so that no new WebSocket arrives; then the peer
