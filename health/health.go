@@ -114,6 +114,11 @@ func (s *Server) setLocked(name string, status Status) {
 		return
 	}
 	s.statuses[name] = status
+	s.notifyLocked(name)
+}
+
+// notifyLocked tells the watchers of name that its status may have changed.
+func (s *Server) notifyLocked(name string) {
 	for w := range s.watchers[name] {
 		select {
 		case w.changed <- struct{}{}:
@@ -122,16 +127,20 @@ func (s *Server) setLocked(name string, status Status) {
 	}
 }
 
-// Shutdown sets every service, and the program, [NotServing] and ignores
-// later calls of [Server.SetServingStatus], so that a program that is
-// stopping is taken out of its load balancer's rotation (see
-// [Server.ServeHTTP]) while it finishes the requests in flight.
+// Shutdown sets every service, and the program, [NotServing], ends every
+// watch ([Server.Watch]) and ignores later calls of
+// [Server.SetServingStatus], so that a program that is stopping is taken
+// out of its load balancer's rotation (see [Server.ServeHTTP]) while it
+// finishes the requests in flight.
 func (s *Server) Shutdown() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.shutdown = true
 	for name := range s.statuses {
 		s.setLocked(name, NotServing)
+	}
+	for name := range s.watchers { // every watch ends, of a name with a status or not
+		s.notifyLocked(name)
 	}
 }
 
@@ -165,6 +174,10 @@ func (s *Server) checkLocked(name string) Status {
 // returns it) and then each new status, until ctx is done or the range
 // stops. A watcher that reads slowly may miss statuses set in between
 // but always gets the latest one: no queue of statuses builds up for it.
+// Once the Server is shut down ([Server.Shutdown]), Watch yields the
+// status it then has ([NotServing] for every name with a status), if it
+// has not yet, and ends, so that watches in flight do not hold up a
+// graceful stop of the transports that carry them.
 func (s *Server) Watch(ctx context.Context, name string) iter.Seq[Status] {
 	return func(yield func(Status) bool) {
 		w := &watcher{changed: make(chan struct{}, 1)}
@@ -173,7 +186,7 @@ func (s *Server) Watch(ctx context.Context, name string) iter.Seq[Status] {
 			s.watchers[name] = make(map[*watcher]struct{})
 		}
 		s.watchers[name][w] = struct{}{}
-		last := s.checkLocked(name)
+		last, down := s.checkLocked(name), s.shutdown
 		s.mu.Unlock()
 		defer func() {
 			s.mu.Lock()
@@ -183,7 +196,7 @@ func (s *Server) Watch(ctx context.Context, name string) iter.Seq[Status] {
 			}
 			s.mu.Unlock()
 		}()
-		if !yield(last) {
+		if !yield(last) || down {
 			return
 		}
 		for {
@@ -192,14 +205,16 @@ func (s *Server) Watch(ctx context.Context, name string) iter.Seq[Status] {
 				return
 			case <-w.changed:
 			}
-			st := s.Check(name)
-			if st == last {
+			s.mu.Lock()
+			st, down := s.checkLocked(name), s.shutdown
+			s.mu.Unlock()
+			if st == last && !down {
 				continue
 			}
-			last = st
-			if !yield(st) {
+			if st != last && !yield(st) || down {
 				return
 			}
+			last = st
 		}
 	}
 }
@@ -212,7 +227,8 @@ func (s *Server) Watch(ctx context.Context, name string) iter.Seq[Status] {
 //   - watch(service) streams the name of its status and then of each new
 //     one, as [Server.Watch] yields them, until the caller goes away.
 //     Over peers each status is a message as it happens; over HTTP the
-//     answer is a list whose items are flushed as they happen.
+//     answer is a list whose items are flushed as they happen. The
+//     stream ends once the Server is shut down, as Watch does.
 //
 // Unlike gRPC's Check, which fails with NOT_FOUND, check answers
 // "SERVICE_UNKNOWN" for a name without a status, as gRPC's Watch does:

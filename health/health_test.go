@@ -3,6 +3,7 @@ package health_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -326,5 +327,76 @@ func TestRegisterTwice(t *testing.T) {
 	}
 	if err := h.Register(svc); err == nil {
 		t.Error("a second Register on the same service succeeded")
+	}
+}
+
+// TestWatchShutdown: Shutdown ends every watch, with the status the name
+// then has, so that a graceful stop is not held up by watches.
+func TestWatchShutdown(t *testing.T) {
+	tests := []struct {
+		name    string
+		service string
+		before  bool // shut down before the watch starts
+		want    []health.Status
+	}{
+		{"overall", "", false, []health.Status{health.Serving, health.NotServing}},
+		{"a service", "db", false, []health.Status{health.Serving, health.NotServing}},
+		{"an unknown service", "nope", false, []health.Status{health.ServiceUnknown}},
+		{"already shut down", "db", true, []health.Status{health.NotServing}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := health.NewServer()
+			h.SetServingStatus("db", health.Serving)
+			if tt.before {
+				h.Shutdown()
+			}
+			var got []health.Status
+			for st := range h.Watch(ctxT(t), tt.service) {
+				got = append(got, st)
+				if len(got) == 1 {
+					h.Shutdown()
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("Watch(%q) yielded %v, want %v", tt.service, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestWatchShutdownOverPeer: over a peer connection, Shutdown ends the
+// stream normally after NOT_SERVING.
+func TestWatchShutdownOverPeer(t *testing.T) {
+	h := health.NewServer()
+	url := listenPeer(t, "tcp://127.0.0.1:0", healthService(t, h))
+	c := client.New()
+	defer c.Close()
+	ctx := ctxT(t)
+	index, err := c.Get(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer index.Close()
+	watch, err := index.Get("watch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for v, err := range watch.Stream(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s string
+		if err := v.Decode(&s); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s)
+		if len(got) == 1 {
+			h.Shutdown()
+		}
+	}
+	if strings.Join(got, " ") != "SERVING NOT_SERVING" {
+		t.Errorf("watch() streamed %v, want [SERVING NOT_SERVING]", got)
 	}
 }
