@@ -131,3 +131,37 @@ func TestHealthWatch(t *testing.T) {
 		})
 	}
 }
+
+// TestHealthWatchShutdown: a watch ends when the server shuts down, with
+// NOT_SERVING and exit status 3.
+func TestHealthWatchShutdown(t *testing.T) {
+	h := health.NewServer()
+	u := healthServers(t, h)["tcp"]
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	var errOut strings.Builder
+	go func() {
+		code := run([]string{"health", "--watch", u}, strings.NewReader(""), pw, &errOut)
+		pw.Close()
+		done <- code
+	}()
+	lines := bufio.NewScanner(pr)
+	var got []string
+	for lines.Scan() {
+		got = append(got, lines.Text())
+		if len(got) == 1 {
+			h.Shutdown()
+		}
+	}
+	if strings.Join(got, " ") != "SERVING NOT_SERVING" {
+		t.Errorf("printed %q, want SERVING then NOT_SERVING", got)
+	}
+	select {
+	case code := <-done:
+		if code != exitNotServing || errOut.String() != "" {
+			t.Errorf("exit %d, stderr %q; want %d", code, errOut.String(), exitNotServing)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("glyph health --watch did not end when the server shut down")
+	}
+}
