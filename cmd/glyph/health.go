@@ -38,9 +38,10 @@ URL is any URL glyph get takes: http://, https://, or a peer URL (ws://,
 wss://, tcp://, unix://), the root of the service that offers check.
 
 With --watch, health calls watch instead and prints the status, then
-each new one on a line of its own as it changes, until the connection
-ends, --timeout passes (if given) or it is interrupted. A watch needs a
-peer URL: over HTTP the statuses arrive only once the answer ends.
+each new one on a line of its own as it changes, until the server shuts
+its health down (the last status is then NOT_SERVING), --timeout passes
+(if given) or it is interrupted. A watch needs a peer URL: over HTTP the
+statuses arrive only once the answer ends.
 
 Exit status:
   0  the (last) status was SERVING
