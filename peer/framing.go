@@ -3,6 +3,7 @@ package peer
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -49,6 +50,13 @@ func NewStreamConn(rwc io.ReadWriteCloser, maxFrame int) FrameConn {
 	if nc, ok := rwc.(net.Conn); ok {
 		c.nc = nc
 		c.local, c.remote = addrString(nc.LocalAddr()), addrString(nc.RemoteAddr())
+		switch t := nc.(type) {
+		case *tls.Conn:
+			c.tls = t
+			c.local, c.remote = tlsAddr(c.local), tlsAddr(c.remote)
+		case *net.UnixConn:
+			c.cred = peerCred(t)
+		}
 	}
 	return c
 }
@@ -66,7 +74,9 @@ type streamConn struct {
 	bufs          net.Buffers // the writer's writev vector, kept between batches
 	closeOnce     sync.Once
 	closeErr      error
-	onClose       func() // run once when closed: a listener's count of its connections
+	onClose       func()    // run once when closed: a listener's count of its connections
+	tls           *tls.Conn // rwc, over TCP, for "tls://"
+	cred          *PeerCred // the remote process's, on a Unix socket (Linux)
 }
 
 func addrString(a net.Addr) string {
@@ -74,6 +84,15 @@ func addrString(a net.Addr) string {
 		return ""
 	}
 	return a.Network() + "://" + a.String()
+}
+
+// tlsAddr turns "tcp://host:port" into "tls://host:port", the address
+// Dial takes for it.
+func tlsAddr(a string) string {
+	if rest, ok := strings.CutPrefix(a, "tcp://"); ok {
+		return "tls://" + rest
+	}
+	return a
 }
 
 // frameHeader returns the 4-byte header of a frame.

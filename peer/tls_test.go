@@ -1,0 +1,316 @@
+package peer_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glyph-ipc/glyph/peer"
+	"github.com/glyph-ipc/glyph/service"
+)
+
+// testCA is a throwaway certificate authority.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pool *x509.CertPool
+}
+
+func newTestCA(t *testing.T, name string) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &testCA{cert: cert, key: key, pool: pool}
+}
+
+// issue returns a certificate for cn signed by ca: a server's for
+// 127.0.0.1 and localhost, or a client's.
+func (ca *testCA) issue(t *testing.T, cn string, server bool) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: cn, Organization: []string{"glyph tests"}},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	if server {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+		tmpl.DNSNames = []string{"localhost"}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der, ca.cert.Raw}, PrivateKey: key}
+}
+
+// identityHandler answers "who" with what the connection of the call
+// (found through the call's context) says of the remote: its verified
+// certificate's subject, or its process credentials.
+var identityHandler = peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
+	c := peer.ConnFromContext(ctx)
+	if c != s.Conn() {
+		return nil, fmt.Errorf("ConnFromContext gave %p, the stream's is %p", c, s.Conn())
+	}
+	switch s.Method() {
+	case "subject":
+		st := c.TLS()
+		if st == nil {
+			return "no tls", nil
+		}
+		if len(st.VerifiedChains) == 0 {
+			return "no verified client certificate", nil
+		}
+		return st.VerifiedChains[0][0].Subject.String(), nil
+	case "cred":
+		cr := c.PeerCred()
+		if cr == nil {
+			return "no credentials", nil
+		}
+		return fmt.Sprintf("uid=%d gid=%d pid=%d", cr.UID, cr.GID, cr.PID), nil
+	}
+	return nil, &service.Error{Kind: service.KindNotFound, Message: s.Method()}
+})
+
+// serveIdentity serves identityHandler on a listener for addr until the
+// test ends, and returns the listener's address.
+func serveIdentity(t *testing.T, addr string, opts ...peer.ListenOption) string {
+	t.Helper()
+	l, err := peer.Listen(context.Background(), addr, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		peer.Serve(ctx, l, peer.WithHandler(identityHandler), peer.WithHandshakeTimeout(5*time.Second))
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return l.Addr()
+}
+
+// dialCall dials addr, runs the handshake and calls method.
+func dialCall(ctx context.Context, addr, method string, opts ...peer.DialOption) (any, *peer.Conn, error) {
+	fc, err := peer.Dial(ctx, addr, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := peer.Client(ctx, fc, peer.WithHandshakeTimeout(5*time.Second))
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := c.Call(ctx, method, nil)
+	return v, c, err
+}
+
+func TestTLS(t *testing.T) {
+	ca, otherCA := newTestCA(t, "glyph test CA"), newTestCA(t, "another CA")
+	serverCert := ca.issue(t, "server", true)
+	clientCert := ca.issue(t, "client-a", false)
+	strangerCert := otherCA.issue(t, "stranger", false)
+
+	plain := serveIdentity(t, "tls://127.0.0.1:0", peer.WithTLS(&tls.Config{Certificates: []tls.Certificate{serverCert}}))
+	mutual := serveIdentity(t, "tls://127.0.0.1:0", peer.WithTLS(&tls.Config{
+		Certificates: []tls.Certificate{serverCert},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    ca.pool,
+	}))
+	if !strings.HasPrefix(plain, "tls://127.0.0.1:") {
+		t.Fatalf("Addr %q", plain)
+	}
+
+	tests := []struct {
+		name     string
+		addr     string
+		cfg      *tls.Config
+		want     string       // the answer to "subject"
+		kind     service.Kind // of the error, when it fails
+		errParts []string     // what its message says
+	}{
+		{name: "server only", addr: plain, cfg: &tls.Config{RootCAs: ca.pool}, want: "no verified client certificate"},
+		{name: "mutual", addr: mutual, cfg: &tls.Config{RootCAs: ca.pool, Certificates: []tls.Certificate{clientCert}},
+			want: "CN=client-a,O=glyph tests"},
+		{name: "localhost as the server name", addr: strings.Replace(mutual, "127.0.0.1", "localhost", 1),
+			cfg: &tls.Config{RootCAs: ca.pool, Certificates: []tls.Certificate{clientCert}}, want: "CN=client-a,O=glyph tests"},
+		{name: "wrong CA", addr: plain, cfg: &tls.Config{RootCAs: otherCA.pool}, kind: service.KindUnauthenticated,
+			errParts: []string{"tls handshake with tls://127.0.0.1:", "certificate signed by unknown authority"}},
+		{name: "system roots", addr: plain, kind: service.KindUnauthenticated,
+			errParts: []string{"tls handshake with", "certificate"}},
+		{name: "wrong server name", addr: plain, cfg: &tls.Config{RootCAs: ca.pool, ServerName: "example.com"},
+			kind: service.KindUnauthenticated, errParts: []string{"example.com"}},
+		{name: "mutual without a client certificate", addr: mutual, cfg: &tls.Config{RootCAs: ca.pool},
+			kind: service.KindUnauthenticated, errParts: []string{"tls handshake with", "certificate required"}},
+		// Go's client sends no certificate whose issuer the server did
+		// not name: as if it had none.
+		{name: "mutual with a certificate of another CA", addr: mutual,
+			cfg:  &tls.Config{RootCAs: ca.pool, Certificates: []tls.Certificate{strangerCert}},
+			kind: service.KindUnauthenticated, errParts: []string{"tls handshake with", "certificate required"}},
+		{name: "mutual sending a certificate of another CA", addr: mutual,
+			cfg: &tls.Config{RootCAs: ca.pool, GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+				return &strangerCert, nil
+			}},
+			kind: service.KindUnauthenticated, errParts: []string{"tls handshake with", "unknown certificate authority"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := ctxTimeout(t, 10*time.Second)
+			var opts []peer.DialOption
+			if tt.cfg != nil {
+				opts = append(opts, peer.WithTLS(tt.cfg))
+			}
+			v, c, err := dialCall(ctx, tt.addr, "subject", opts...)
+			if c != nil {
+				defer c.Close()
+			}
+			if tt.errParts != nil {
+				if err == nil {
+					t.Fatalf("succeeded: %v", v)
+				}
+				if k := kindOf(t, err); k != tt.kind {
+					t.Errorf("kind %v, want %v: %v", k, tt.kind, err)
+				}
+				for _, p := range tt.errParts {
+					if !strings.Contains(err.Error(), p) {
+						t.Errorf("error %q does not say %q", err, p)
+					}
+				}
+				if n := strings.Count(err.Error(), "tls handshake"); n > 1 {
+					t.Errorf("error %q says tls handshake %d times", err, n)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v != tt.want {
+				t.Errorf("subject %q, want %q", v, tt.want)
+			}
+			st := c.TLS()
+			if st == nil || len(st.PeerCertificates) == 0 || st.PeerCertificates[0].Subject.CommonName != "server" {
+				t.Errorf("the client's TLS state: %+v", st)
+			}
+		})
+	}
+}
+
+func TestTLSPlainConnectionHasNoTLSState(t *testing.T) {
+	addr := serveIdentity(t, "tcp://127.0.0.1:0")
+	v, c, err := dialCall(ctxTimeout(t, 10*time.Second), addr, "subject")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if v != "no tls" || c.TLS() != nil {
+		t.Errorf("tcp:// answered %q, TLS %v", v, c.TLS())
+	}
+}
+
+func TestListenTLSNeedsACertificate(t *testing.T) {
+	ctx := ctxTimeout(t, 5*time.Second)
+	for _, opts := range [][]peer.ListenOption{nil, {peer.WithTLS(nil)}, {peer.WithTLS(&tls.Config{})}} {
+		l, err := peer.Listen(ctx, "tls://127.0.0.1:0", opts...)
+		if err == nil {
+			l.Close()
+			t.Fatalf("Listen tls:// with %d options succeeded", len(opts))
+		}
+		if kindOf(t, err) != service.KindInvalid || !strings.Contains(err.Error(), "WithTLS") {
+			t.Errorf("Listen tls:// without a certificate: %v", err)
+		}
+	}
+}
+
+func TestTLSHandshakeTimeout(t *testing.T) {
+	// A server that accepts and says nothing: the TLS handshake waits for
+	// its answer no longer than the peer handshake's timeout.
+	nl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nl.Close()
+	go func() {
+		for {
+			c, err := nl.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	ctx := ctxTimeout(t, 10*time.Second)
+	fc, err := peer.Dial(ctx, "tls://"+nl.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = peer.Client(ctx, fc, peer.WithHandshakeTimeout(50*time.Millisecond))
+	if kindOf(t, err) != service.KindDeadlineExceeded {
+		t.Errorf("a TLS handshake nobody answers: %v", err)
+	}
+}
+
+func TestUnixPeerCred(t *testing.T) {
+	addr := serveIdentity(t, "unix://"+filepath.Join(shortTempDir(t), "cred.sock"))
+	v, c, err := dialCall(ctxTimeout(t, 10*time.Second), addr, "cred")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if runtime.GOOS != "linux" {
+		if v != "no credentials" || c.PeerCred() != nil {
+			t.Errorf("on %s: %v, %v", runtime.GOOS, v, c.PeerCred())
+		}
+		return
+	}
+	want := fmt.Sprintf("uid=%d gid=%d pid=%d", os.Getuid(), os.Getgid(), os.Getpid())
+	if v != want {
+		t.Errorf("the handler saw %q, want %q", v, want)
+	}
+	// The connecting side sees the listener's process: this one too.
+	if cr := c.PeerCred(); cr == nil || int(cr.PID) != os.Getpid() || int(cr.UID) != os.Getuid() {
+		t.Errorf("the client's PeerCred %+v", cr)
+	}
+}
