@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -312,5 +314,37 @@ func TestUnixPeerCred(t *testing.T) {
 	// The connecting side sees the listener's process: this one too.
 	if cr := c.PeerCred(); cr == nil || int(cr.PID) != os.Getpid() || int(cr.UID) != os.Getuid() {
 		t.Errorf("the client's PeerCred %+v", cr)
+	}
+}
+
+func TestWebSocketTLSClientCertificate(t *testing.T) {
+	ca := newTestCA(t, "glyph test CA")
+	srv := httptest.NewUnstartedServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {
+		if _, err := peer.Server(context.Background(), fc, peer.WithHandler(identityHandler)); err != nil {
+			t.Errorf("server handshake: %v", err)
+		}
+	}))
+	srv.TLS = &tls.Config{
+		Certificates: []tls.Certificate{ca.issue(t, "server", true)},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    ca.pool,
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		RootCAs:      ca.pool,
+		Certificates: []tls.Certificate{ca.issue(t, "browser-b", false)},
+	}}}
+	addr := "wss://" + strings.TrimPrefix(srv.URL, "https://") + "/"
+	v, c, err := dialCall(ctxTimeout(t, 10*time.Second), addr, "subject", peer.WithHTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if want := "CN=browser-b,O=glyph tests"; v != want {
+		t.Errorf("the handler saw %q, want %q", v, want)
+	}
+	if st := c.TLS(); st == nil || len(st.PeerCertificates) == 0 || st.PeerCertificates[0].Subject.CommonName != "server" {
+		t.Errorf("the client's TLS state: %+v", st)
 	}
 }
