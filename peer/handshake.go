@@ -286,7 +286,7 @@ func runHandshake(ctx context.Context, fc FrameConn, timeout time.Duration, fn f
 		if oe := (*net.OpError)(nil); isTLSAlert(err, &oe) {
 			// The remote refused our certificate after our side of the
 			// TLS handshake ended (TLS 1.3): on the first read.
-			se := tlsError(fc.RemoteAddr(), err)
+			se := tlsError(err)
 			se.Op = "handshake"
 			return handshake{}, se
 		}

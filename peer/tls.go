@@ -5,8 +5,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"net"
+	"strings"
 
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -113,27 +113,34 @@ func tlsHandshake(ctx context.Context, fc FrameConn) error {
 	if err == nil || ctx.Err() != nil {
 		return err
 	}
-	return tlsError(sc.remote, err)
+	return tlsError(err)
 }
 
-// tlsError is the error of a TLS handshake with remote that failed.
-func tlsError(remote string, err error) *service.Error {
-	kind := service.KindUnavailable
+// tlsError is the error of a TLS handshake that failed. Its message is
+// crypto/tls's ("tls: failed to verify certificate: x509: ..."), which
+// says what failed; an alert from the remote says that the remote sent it.
+// The remote's address is left to the caller, which names it already (a
+// log line's "remote", a client's URL).
+func tlsError(err error) *service.Error {
 	var (
 		ve *tls.CertificateVerificationError
 		ae tls.AlertError
-		oe *net.OpError
 		ua x509.UnknownAuthorityError
 		he x509.HostnameError
 		ci x509.CertificateInvalidError
+		oe *net.OpError
 	)
 	switch {
-	case errors.As(err, &ve), errors.As(err, &ua), errors.As(err, &he), errors.As(err, &ci), errors.As(err, &ae):
-		kind = service.KindUnauthenticated
 	case isTLSAlert(err, &oe):
-		kind = service.KindUnauthenticated
+		return wrapErr(service.KindUnauthenticated, "the remote ended the TLS handshake: "+oe.Err.Error(), err)
+	case errors.As(err, &ve), errors.As(err, &ua), errors.As(err, &he), errors.As(err, &ci), errors.As(err, &ae):
+		return wrapErr(service.KindUnauthenticated, err.Error(), err)
 	}
-	return wrapErr(kind, fmt.Sprintf("tls handshake with %s: %v", remote, err), err)
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "tls: ") {
+		msg = "tls handshake: " + msg // EOF, a reset, ...
+	}
+	return wrapErr(service.KindUnavailable, msg, err)
 }
 
 // isTLSAlert reports whether err is an alert the remote sent during the
