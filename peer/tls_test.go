@@ -2,14 +2,8 @@ package peer_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,72 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glyph-ipc/glyph/internal/peertest"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
-
-// testCA is a throwaway certificate authority.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}
-}
-
-// issue returns a certificate for cn signed by ca: a server's for
-// 127.0.0.1 and localhost, or a client's.
-func (ca *testCA) issue(t *testing.T, cn string, server bool) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: cn, Organization: []string{"glyph tests"}},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-		tmpl.DNSNames = []string{"localhost"}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der, ca.cert.Raw}, PrivateKey: key}
-}
 
 // identityHandler answers "who" with what the connection of the call
 // (found through the call's context) says of the remote: its verified
@@ -151,16 +83,16 @@ func dialCall(ctx context.Context, addr, method string, opts ...peer.DialOption)
 }
 
 func TestTLS(t *testing.T) {
-	ca, otherCA := newTestCA(t, "glyph test CA"), newTestCA(t, "another CA")
-	serverCert := ca.issue(t, "server", true)
-	clientCert := ca.issue(t, "client-a", false)
-	strangerCert := otherCA.issue(t, "stranger", false)
+	ca, otherCA := peertest.NewCA(t, "glyph test CA"), peertest.NewCA(t, "another CA")
+	serverCert := ca.Issue(t, "server", true)
+	clientCert := ca.Issue(t, "client-a", false)
+	strangerCert := otherCA.Issue(t, "stranger", false)
 
 	plain := serveIdentity(t, "tls://127.0.0.1:0", peer.WithTLS(&tls.Config{Certificates: []tls.Certificate{serverCert}}))
 	mutual := serveIdentity(t, "tls://127.0.0.1:0", peer.WithTLS(&tls.Config{
 		Certificates: []tls.Certificate{serverCert},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    ca.pool,
+		ClientCAs:    ca.Pool,
 	}))
 	if !strings.HasPrefix(plain, "tls://127.0.0.1:") {
 		t.Fatalf("Addr %q", plain)
@@ -174,26 +106,26 @@ func TestTLS(t *testing.T) {
 		kind     service.Kind // of the error, when it fails
 		errParts []string     // what its message says
 	}{
-		{name: "server only", addr: plain, cfg: &tls.Config{RootCAs: ca.pool}, want: "no verified client certificate"},
-		{name: "mutual", addr: mutual, cfg: &tls.Config{RootCAs: ca.pool, Certificates: []tls.Certificate{clientCert}},
+		{name: "server only", addr: plain, cfg: &tls.Config{RootCAs: ca.Pool}, want: "no verified client certificate"},
+		{name: "mutual", addr: mutual, cfg: &tls.Config{RootCAs: ca.Pool, Certificates: []tls.Certificate{clientCert}},
 			want: "CN=client-a,O=glyph tests"},
 		{name: "localhost as the server name", addr: strings.Replace(mutual, "127.0.0.1", "localhost", 1),
-			cfg: &tls.Config{RootCAs: ca.pool, Certificates: []tls.Certificate{clientCert}}, want: "CN=client-a,O=glyph tests"},
-		{name: "wrong CA", addr: plain, cfg: &tls.Config{RootCAs: otherCA.pool}, kind: service.KindUnauthenticated,
+			cfg: &tls.Config{RootCAs: ca.Pool, Certificates: []tls.Certificate{clientCert}}, want: "CN=client-a,O=glyph tests"},
+		{name: "wrong CA", addr: plain, cfg: &tls.Config{RootCAs: otherCA.Pool}, kind: service.KindUnauthenticated,
 			errParts: []string{"handshake: tls: failed to verify certificate: x509: certificate signed by unknown authority"}},
 		{name: "system roots", addr: plain, kind: service.KindUnauthenticated,
 			errParts: []string{"handshake: tls: failed to verify certificate"}},
-		{name: "wrong server name", addr: plain, cfg: &tls.Config{RootCAs: ca.pool, ServerName: "example.com"},
+		{name: "wrong server name", addr: plain, cfg: &tls.Config{RootCAs: ca.Pool, ServerName: "example.com"},
 			kind: service.KindUnauthenticated, errParts: []string{"example.com"}},
-		{name: "mutual without a client certificate", addr: mutual, cfg: &tls.Config{RootCAs: ca.pool},
+		{name: "mutual without a client certificate", addr: mutual, cfg: &tls.Config{RootCAs: ca.Pool},
 			kind: service.KindUnauthenticated, errParts: []string{"handshake: the remote ended the TLS handshake: tls: certificate required"}},
 		// Go's client sends no certificate whose issuer the server did
 		// not name: as if it had none.
 		{name: "mutual with a certificate of another CA", addr: mutual,
-			cfg:  &tls.Config{RootCAs: ca.pool, Certificates: []tls.Certificate{strangerCert}},
+			cfg:  &tls.Config{RootCAs: ca.Pool, Certificates: []tls.Certificate{strangerCert}},
 			kind: service.KindUnauthenticated, errParts: []string{"handshake: the remote ended the TLS handshake: tls: certificate required"}},
 		{name: "mutual sending a certificate of another CA", addr: mutual,
-			cfg: &tls.Config{RootCAs: ca.pool, GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			cfg: &tls.Config{RootCAs: ca.Pool, GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 				return &strangerCert, nil
 			}},
 			kind: service.KindUnauthenticated, errParts: []string{"handshake: the remote ended the TLS handshake: tls: unknown certificate authority"}},
@@ -318,22 +250,22 @@ func TestUnixPeerCred(t *testing.T) {
 }
 
 func TestWebSocketTLSClientCertificate(t *testing.T) {
-	ca := newTestCA(t, "glyph test CA")
+	ca := peertest.NewCA(t, "glyph test CA")
 	srv := httptest.NewUnstartedServer(peer.NewWebSocketHandler(func(fc peer.FrameConn) {
 		if _, err := peer.Server(context.Background(), fc, peer.WithHandler(identityHandler)); err != nil {
 			t.Errorf("server handshake: %v", err)
 		}
 	}))
 	srv.TLS = &tls.Config{
-		Certificates: []tls.Certificate{ca.issue(t, "server", true)},
+		Certificates: []tls.Certificate{ca.Issue(t, "server", true)},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    ca.pool,
+		ClientCAs:    ca.Pool,
 	}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{
-		RootCAs:      ca.pool,
-		Certificates: []tls.Certificate{ca.issue(t, "browser-b", false)},
+		RootCAs:      ca.Pool,
+		Certificates: []tls.Certificate{ca.Issue(t, "browser-b", false)},
 	}}}
 	addr := "wss://" + strings.TrimPrefix(srv.URL, "https://") + "/"
 	v, c, err := dialCall(ctxTimeout(t, 10*time.Second), addr, "subject", peer.WithHTTPClient(hc))
@@ -346,5 +278,30 @@ func TestWebSocketTLSClientCertificate(t *testing.T) {
 	}
 	if st := c.TLS(); st == nil || len(st.PeerCertificates) == 0 || st.PeerCertificates[0].Subject.CommonName != "server" {
 		t.Errorf("the client's TLS state: %+v", st)
+	}
+}
+
+// Peers over tls://: Bind with WithTLS, Connect with the dial options'.
+func TestPeerTLS(t *testing.T) {
+	ca := peertest.NewCA(t, "glyph test CA")
+	server := newPeer(t, peer.WithHandler(identityHandler))
+	addr, err := server.Bind(ctxTimeout(t, 5*time.Second), "tls://127.0.0.1:0", peer.WithTLS(&tls.Config{
+		Certificates: []tls.Certificate{ca.Issue(t, "server", true)},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    ca.Pool,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := newPeer(t, fastBackoff, peer.WithDialOptions(peer.WithTLS(&tls.Config{
+		RootCAs:      ca.Pool,
+		Certificates: []tls.Certificate{ca.Issue(t, "peer-c", false)},
+	})))
+	if err := client.Connect(addr); err != nil {
+		t.Fatal(err)
+	}
+	v, err := client.Call(ctxTimeout(t, 10*time.Second), "subject", nil)
+	if want := "CN=peer-c,O=glyph tests"; err != nil || v != want {
+		t.Errorf("subject: %v, %v; want %q", v, err, want)
 	}
 }
