@@ -34,7 +34,11 @@ const maxCopiedBatch = 64 << 10
 // valid until the next ReadFrame. When rwc is a net.Conn, ReadFrame and
 // WriteFrames honour their ctx through deadlines, and a batch over
 // 64 KiB is written with writev; otherwise ctx bounds nothing. Smaller
-// batches are copied into one buffer and written at once.
+// batches are copied into one buffer and written at once. When rwc is a
+// *tls.Conn (as [Dial] and [Listen] make for "tls://"), [Client] and
+// [Server] run its TLS handshake first, and [Conn.TLS] reports its state;
+// when it is a *net.UnixConn, [Conn.PeerCred] the remote process's
+// credentials.
 //
 // The first frame on a stream is the handshake's, a text frame, so first
 // bytes "HTTP" are an HTTP server answering (spec.md section 3.2): the
