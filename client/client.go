@@ -64,7 +64,10 @@ type Option func(*Client)
 
 // WithHTTPClient makes the client send its requests with h instead of
 // http.DefaultClient. h should follow redirects (an *http.Client does);
-// the client follows a 303 it is handed itself.
+// the client follows a 303 it is handed itself. When h is an *http.Client
+// whose Transport is an *http.Transport with a TLSClientConfig, that
+// config serves the client's tls:// peer connections too (its roots, and
+// its certificates for mutual TLS).
 func WithHTTPClient(h HTTPClient) Option { return func(c *Client) { c.http = h } }
 
 // WithHeader sends the header key: value with every request: every HTTP
@@ -138,7 +141,8 @@ func New(opts ...Option) *Client {
 // redirects). See [Value.Call] for what each response status gives.
 //
 // A peer URL ("ws://host:port/path", "wss://...", "tcp://host:port",
-// "unix:///path/to/socket", each optionally followed by "#<path>") reads
+// "tls://host:port", "unix:///path/to/socket", each optionally followed by
+// "#<path>") reads
 // the page at that path of the service served there (the index when there
 // is none) with a safe call over the client's connection to the endpoint.
 func (c *Client) Get(ctx context.Context, url string) (*Value, error) {

@@ -68,8 +68,10 @@
 // The same navigation works over peer connections (package peer), with a
 // service served by [hyperpeer.NewHandler]. A peer URL names an endpoint
 // and a path: "ws://host:port/path" or "wss://..." (WebSocket),
-// "tcp://host:port", "unix:///path/to/socket", each optionally followed by
-// "#<path>" (tcp:// URLs may also give the path after host:port):
+// "tcp://host:port", "tls://host:port" (TCP with TLS, configured by the
+// TLS config of [WithHTTPClient]'s transport), "unix:///path/to/socket",
+// each optionally followed by "#<path>" (tcp:// and tls:// URLs may also
+// give the path after host:port):
 //
 //	index, err := c.Get(ctx, "tcp://127.0.0.1:9000")
 //	user, err := index.Path(ctx, "find_user", "bob")

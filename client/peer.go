@@ -19,7 +19,7 @@ import (
 )
 
 // peerSchemes are the URL schemes of peer endpoints.
-var peerSchemes = []string{"ws://", "wss://", "tcp://", "unix://"}
+var peerSchemes = []string{"ws://", "wss://", "tcp://", "tls://", "unix://"}
 
 // WithPeerOptions configures the client's peer connections (codecs,
 // frame size, keepalive, ...; see [peer.Option]); among them,
@@ -72,7 +72,7 @@ func (c *Client) Close() error {
 
 // parsePeerURL splits a peer URL, "<endpoint>" or "<endpoint>#<path>",
 // into the endpoint to dial and the method path ("/" when none). A tcp://
-// URL may also give the path after host:port. ok is false for URLs of
+// or tls:// URL may also give the path after host:port. ok is false for URLs of
 // other schemes.
 func parsePeerURL(u string) (endpoint, path string, ok bool) {
 	scheme := ""
@@ -86,7 +86,7 @@ func parsePeerURL(u string) (endpoint, path string, ok bool) {
 		return "", "", false
 	}
 	endpoint, path, _ = strings.Cut(u, "#")
-	if scheme == "tcp://" {
+	if scheme == "tcp://" || scheme == "tls://" {
 		rest := endpoint[len(scheme):]
 		if i := strings.IndexAny(rest, "/?"); i >= 0 {
 			if path == "" {
@@ -181,6 +181,10 @@ func (c *Client) dialPeer(ctx context.Context, endpoint string) (*peer.Conn, err
 	opts = append(opts, peer.WithHandler(nil))
 	if hc, ok := c.http.(*http.Client); ok {
 		dialOpts = append(dialOpts, peer.WithHTTPClient(hc))
+		if tr, ok := hc.Transport.(*http.Transport); ok && tr.TLSClientConfig != nil {
+			// tls:// trusts and presents what https:// and wss:// do.
+			dialOpts = append(dialOpts, peer.WithTLS(tr.TLSClientConfig))
+		}
 	}
 	if len(c.header) > 0 {
 		h := c.header.Clone()

@@ -115,6 +115,9 @@ func clientHandshake(ctx context.Context, fc FrameConn, cfg connConfig) (*Conn, 
 		return nil, err
 	}
 	h, err := runHandshake(ctx, fc, c.HandshakeTimeout, func(ctx context.Context) (handshake, error) {
+		if err := tlsHandshake(ctx, fc); err != nil {
+			return handshake{}, err
+		}
 		g := greeting(&c)
 		if _, ok := fc.(*streamConn); ok {
 			// An HTTP server reached by mistake (tcp:// to an HTTP port)
@@ -154,6 +157,9 @@ func serverHandshake(ctx context.Context, fc FrameConn, cfg connConfig) (*Conn, 
 		return nil, err
 	}
 	h, err := runHandshake(ctx, fc, c.HandshakeTimeout, func(ctx context.Context) (handshake, error) {
+		if err := tlsHandshake(ctx, fc); err != nil {
+			return handshake{}, err
+		}
 		g, err := readHandshakeFrame(ctx, fc)
 		if err != nil {
 			return handshake{}, err
@@ -195,7 +201,7 @@ func newConn(fc FrameConn, cfg connConfig, h handshake) *Conn {
 		handlers:   map[string]registered{},
 		closed:     make(chan struct{}),
 	}
-	c.ctx, c.cancel = context.WithCancelCause(context.Background())
+	c.ctx, c.cancel = context.WithCancelCause(context.WithValue(context.Background(), connKey{}, c))
 	if h.peerStreams > 0 {
 		c.places = make(chan struct{}, h.peerStreams)
 	}

@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -13,13 +14,14 @@ import (
 )
 
 // A DialOption configures [Dial]: [WithMaxFrameSize], [WithHTTPClient],
-// [WithHTTPHeader].
+// [WithHTTPHeader], [WithTLS].
 type DialOption interface{ applyDial(*dialConfig) }
 
 type dialConfig struct {
 	maxFrameSize int
 	httpClient   *http.Client
 	httpHeader   http.Header
+	tls          *tls.Config
 }
 
 type dialOption func(*dialConfig)
@@ -41,7 +43,9 @@ func WithHTTPHeader(h http.Header) DialOption {
 
 // Dial connects to addr and returns the framed connection, ready for
 // Client. Addresses name their transport: "ws://host/path" and
-// "wss://host/path" (WebSocket), "tcp://host:port", "unix:///path/to/socket".
+// "wss://host/path" (WebSocket), "tcp://host:port", "tls://host:port"
+// (TCP with TLS, configured by [WithTLS]; the TLS handshake runs as the
+// first part of the peer handshake), "unix:///path/to/socket".
 func Dial(ctx context.Context, addr string, opts ...DialOption) (FrameConn, error) {
 	var cfg dialConfig
 	for _, o := range opts {
@@ -51,7 +55,7 @@ func Dial(ctx context.Context, addr string, opts ...DialOption) (FrameConn, erro
 	}
 	scheme, rest, ok := strings.Cut(addr, "://")
 	if !ok {
-		return nil, errorf(service.KindInvalid, "peer address %q has no scheme (ws://, wss://, tcp://, unix://)", addr)
+		return nil, errorf(service.KindInvalid, "peer address %q has no scheme (ws://, wss://, tcp://, tls://, unix://)", addr)
 	}
 	var d net.Dialer
 	switch scheme {
@@ -63,6 +67,16 @@ func Dial(ctx context.Context, addr string, opts ...DialOption) (FrameConn, erro
 			return nil, dialError(addr, err)
 		}
 		return NewStreamConn(nc, cfg.maxFrameSize), nil
+	case "tls":
+		tc, err := tlsClientConfig(rest, cfg.tls)
+		if err != nil {
+			return nil, errorf(service.KindInvalid, "peer address %q: %v", addr, err)
+		}
+		nc, err := d.DialContext(ctx, "tcp", rest)
+		if err != nil {
+			return nil, dialError(addr, err)
+		}
+		return NewStreamConn(tls.Client(nc, tc), cfg.maxFrameSize), nil
 	case "unix":
 		nc, err := d.DialContext(ctx, "unix", rest)
 		if err != nil {
@@ -71,6 +85,23 @@ func Dial(ctx context.Context, addr string, opts ...DialOption) (FrameConn, erro
 		return NewStreamConn(nc, cfg.maxFrameSize), nil
 	}
 	return nil, errorf(service.KindInvalid, "peer address %q: unknown scheme %q", addr, scheme)
+}
+
+// tlsClientConfig returns a copy of cfg (a zero one when nil) whose
+// ServerName is hostPort's host when cfg names none.
+func tlsClientConfig(hostPort string, cfg *tls.Config) (*tls.Config, error) {
+	host, _, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return nil, err
+	}
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	cfg = cfg.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName = host
+	}
+	return cfg, nil
 }
 
 // dialError reports a failed dial as [service.KindUnavailable] (retryable) or, when

@@ -17,14 +17,32 @@
 // # Transports
 //
 // A [FrameConn] is one framed connection. [Dial] opens one ("ws://",
-// "wss://", "tcp://host:port", "unix:///path"), [Listen] accepts them on
-// TCP and Unix sockets, [NewWebSocketHandler] serves WebSocket from an
+// "wss://", "tcp://host:port", "tls://host:port", "unix:///path"),
+// [Listen] accepts them on TCP (with TLS for "tls://") and Unix sockets,
+// [NewWebSocketHandler] serves WebSocket from an
 // http.ServeMux, [Stdio] frames a child process's standard input and
 // output, [Pipe] connects two in memory, and [NewStreamConn] frames any
 // byte stream with a 4-byte length prefix. A connection that closes
 // because of an error tells a WebSocket remote why, with a close status
 // and reason; a FrameConn that wraps another keeps that by implementing
 // [ReasonCloser].
+//
+// # Who is calling
+//
+// A handler learns who is at the other end from the connection, which
+// [ServerStream.Conn] returns and [ConnFromContext] finds in the call's
+// context (so that a service's functions, served by package hyperpeer,
+// find it too): [Conn.RemoteAddr]; [Conn.TLS], the TLS session of
+// "tls://" and "wss://", whose VerifiedChains hold the client's
+// certificate when the server asks for one ([WithTLS] with
+// tls.RequireAndVerifyClientCert: mutual TLS); and [Conn.PeerCred], the
+// user, group and process id of the process at the other end of a Unix
+// socket (SO_PEERCRED; Linux only, nil elsewhere). The TLS handshake of
+// "tls://" runs as the first part of the peer handshake, bounded by
+// [WithHandshakeTimeout]; a certificate refused either way fails it with
+// [service.KindUnauthenticated]. Behind an http.Server serving TLS,
+// [NewWebSocketHandler] passes the request's TLS state (r.TLS) on to
+// Conn.TLS.
 //
 // # Connections
 //

@@ -2,6 +2,8 @@ package peer_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log"
@@ -105,4 +107,40 @@ func ExampleConn_Register() {
 	v, err := conn.Call(ctx, "visit", []any{name, "shout"})
 	fmt.Println(v, err, conn.Codec())
 	// Output: SHOUT <nil> glyph
+}
+
+// A server that asks every peer for a client certificate (mutual TLS),
+// and whose handler answers with the name in it. The configs' certificates
+// come from files, a secret store or an ACME client.
+func ExampleWithTLS() {
+	serverTLS := &tls.Config{
+		Certificates: []tls.Certificate{ /* the server's */ },
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    x509.NewCertPool(), // the CAs of the clients
+	}
+	ctx := context.Background()
+	l, err := peer.Listen(ctx, "tls://127.0.0.1:9443", peer.WithTLS(serverTLS))
+	if err != nil {
+		log.Fatal(err)
+	}
+	whoami := peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
+		// VerifiedChains[0][0] is the client's certificate, verified
+		// against ClientCAs during the handshake.
+		return s.Conn().TLS().VerifiedChains[0][0].Subject.CommonName, nil
+	})
+	go peer.Serve(ctx, l, peer.WithHandler(whoami))
+
+	// The client: the server's CA, and its own certificate.
+	fc, err := peer.Dial(ctx, "tls://127.0.0.1:9443", peer.WithTLS(&tls.Config{
+		RootCAs:      x509.NewCertPool(),
+		Certificates: []tls.Certificate{ /* the client's */ },
+	}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	conn, err := peer.Client(ctx, fc)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(conn.Call(ctx, "whoami", nil))
 }

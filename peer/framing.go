@@ -3,6 +3,7 @@ package peer
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -33,7 +34,11 @@ const maxCopiedBatch = 64 << 10
 // valid until the next ReadFrame. When rwc is a net.Conn, ReadFrame and
 // WriteFrames honour their ctx through deadlines, and a batch over
 // 64 KiB is written with writev; otherwise ctx bounds nothing. Smaller
-// batches are copied into one buffer and written at once.
+// batches are copied into one buffer and written at once. When rwc is a
+// *tls.Conn (as [Dial] and [Listen] make for "tls://"), [Client] and
+// [Server] run its TLS handshake first, and [Conn.TLS] reports its state;
+// when it is a *net.UnixConn, [Conn.PeerCred] the remote process's
+// credentials.
 //
 // The first frame on a stream is the handshake's, a text frame, so first
 // bytes "HTTP" are an HTTP server answering (spec.md section 3.2): the
@@ -49,6 +54,13 @@ func NewStreamConn(rwc io.ReadWriteCloser, maxFrame int) FrameConn {
 	if nc, ok := rwc.(net.Conn); ok {
 		c.nc = nc
 		c.local, c.remote = addrString(nc.LocalAddr()), addrString(nc.RemoteAddr())
+		switch t := nc.(type) {
+		case *tls.Conn:
+			c.tls = t
+			c.local, c.remote = tlsAddr(c.local), tlsAddr(c.remote)
+		case *net.UnixConn:
+			c.cred = peerCred(t)
+		}
 	}
 	return c
 }
@@ -66,7 +78,9 @@ type streamConn struct {
 	bufs          net.Buffers // the writer's writev vector, kept between batches
 	closeOnce     sync.Once
 	closeErr      error
-	onClose       func() // run once when closed: a listener's count of its connections
+	onClose       func()    // run once when closed: a listener's count of its connections
+	tls           *tls.Conn // rwc, over TCP, for "tls://"
+	cred          *PeerCred // the remote process's, on a Unix socket (Linux)
 }
 
 func addrString(a net.Addr) string {
@@ -74,6 +88,15 @@ func addrString(a net.Addr) string {
 		return ""
 	}
 	return a.Network() + "://" + a.String()
+}
+
+// tlsAddr turns "tcp://host:port" into "tls://host:port", the address
+// Dial takes for it.
+func tlsAddr(a string) string {
+	if rest, ok := strings.CutPrefix(a, "tcp://"); ok {
+		return "tls://" + rest
+	}
+	return a
 }
 
 // frameHeader returns the 4-byte header of a frame.

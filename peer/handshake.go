@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -280,6 +281,13 @@ func runHandshake(ctx context.Context, fc FrameConn, timeout time.Duration, fn f
 				c.Op = "handshake"
 				return handshake{}, &c
 			}
+			return handshake{}, se
+		}
+		if oe := (*net.OpError)(nil); isTLSAlert(err, &oe) {
+			// The remote refused our certificate after our side of the
+			// TLS handshake ended (TLS 1.3): on the first read.
+			se := tlsError(err)
+			se.Op = "handshake"
 			return handshake{}, se
 		}
 		e := readError(err)

@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -12,12 +13,13 @@ import (
 )
 
 // A ListenOption configures [Listen]: [WithMaxFrameSize], [WithMaxConns],
-// [WithMaxConnsPerHost].
+// [WithMaxConnsPerHost], [WithTLS].
 type ListenOption interface{ applyListen(*listenConfig) }
 
 type listenConfig struct {
 	maxFrameSize int
 	limits       connLimiter
+	tls          *tls.Config
 }
 
 // Listener accepts framed connections on a stream transport.
@@ -32,8 +34,12 @@ type Listener interface {
 }
 
 // Listen listens on addr: "tcp://host:port" (port 0 picks one; see
-// Addr) or "unix:///path/to/socket". WebSocket is served by an
-// http.Server instead: see [NewWebSocketHandler].
+// Addr), "tls://host:port" (TCP with TLS: [WithTLS] must give the
+// server's certificate; the TLS handshake runs as the first part of the
+// peer handshake, not in Accept) or "unix:///path/to/socket" (whose
+// connections tell the remote process's credentials: [Conn.PeerCred]).
+// WebSocket is served by an http.Server instead: see
+// [NewWebSocketHandler].
 func Listen(ctx context.Context, addr string, opts ...ListenOption) (Listener, error) {
 	var cfg listenConfig
 	for _, o := range opts {
@@ -43,26 +49,39 @@ func Listen(ctx context.Context, addr string, opts ...ListenOption) (Listener, e
 	}
 	scheme, rest, ok := strings.Cut(addr, "://")
 	if !ok {
-		return nil, errorf(service.KindInvalid, "peer address %q has no scheme (tcp://, unix://)", addr)
+		return nil, errorf(service.KindInvalid, "peer address %q has no scheme (tcp://, tls://, unix://)", addr)
 	}
-	var network string
+	network := scheme
 	switch scheme {
 	case "tcp", "unix":
-		network = scheme
+	case "tls":
+		network = "tcp"
+		if cfg.tls == nil || (len(cfg.tls.Certificates) == 0 && cfg.tls.GetCertificate == nil && cfg.tls.GetConfigForClient == nil) {
+			return nil, errorf(service.KindInvalid, "cannot listen on %q: tls:// needs WithTLS with the server's certificate", addr)
+		}
 	default:
-		return nil, errorf(service.KindInvalid, "cannot listen on %q: scheme %q (use tcp:// or unix://, or NewWebSocketHandler)", addr, scheme)
+		return nil, errorf(service.KindInvalid, "cannot listen on %q: scheme %q (use tcp://, tls:// or unix://, or NewWebSocketHandler)", addr, scheme)
 	}
 	var lc net.ListenConfig
 	nl, err := lc.Listen(ctx, network, rest)
 	if err != nil {
 		return nil, wrapErr(service.KindUnavailable, fmt.Sprintf("listen %s: %v", addr, err), err)
 	}
-	return &listener{nl: nl, scheme: scheme, max: cfg.maxFrameSize, limits: &connLimiter{max: cfg.limits.max, perHost: cfg.limits.perHost}}, nil
+	return newListener(nl, scheme, &cfg), nil
+}
+
+func newListener(nl net.Listener, scheme string, cfg *listenConfig) *listener {
+	l := &listener{nl: nl, scheme: scheme, max: cfg.maxFrameSize, limits: &connLimiter{max: cfg.limits.max, perHost: cfg.limits.perHost}}
+	if scheme == "tls" {
+		l.tls = cfg.tls.Clone()
+	}
+	return l
 }
 
 // NewListener returns a [Listener] that accepts on nl, a TCP or Unix
 // listener made elsewhere: one inherited from a supervisor (systemd's
-// LISTEN_FDS), say. Closing it closes nl.
+// LISTEN_FDS), say. Closing it closes nl. With [WithTLS], a TCP
+// listener's connections speak TLS, as for "tls://".
 func NewListener(nl net.Listener, opts ...ListenOption) Listener {
 	var cfg listenConfig
 	for _, o := range opts {
@@ -71,10 +90,13 @@ func NewListener(nl net.Listener, opts ...ListenOption) Listener {
 		}
 	}
 	scheme := "tcp"
-	if nl.Addr().Network() == "unix" {
+	switch {
+	case nl.Addr().Network() == "unix":
 		scheme = "unix"
+	case cfg.tls != nil:
+		scheme = "tls"
 	}
-	return &listener{nl: nl, scheme: scheme, max: cfg.maxFrameSize, limits: &connLimiter{max: cfg.limits.max, perHost: cfg.limits.perHost}}
+	return newListener(nl, scheme, &cfg)
 }
 
 type listener struct {
@@ -82,6 +104,7 @@ type listener struct {
 	scheme string
 	max    int
 	limits *connLimiter
+	tls    *tls.Config // for "tls://"
 }
 
 type deadliner interface{ SetDeadline(time.Time) error }
@@ -104,11 +127,14 @@ func (l *listener) Accept(ctx context.Context) (FrameConn, error) {
 			}
 			return nil, wrapErr(service.KindUnavailable, "accept: "+err.Error(), err)
 		}
+		if l.tls != nil {
+			nc = tls.Server(nc, l.tls)
+		}
 		if !l.limits.active() {
 			return NewStreamConn(nc, l.max), nil
 		}
 		host := ""
-		if l.scheme == "tcp" {
+		if l.scheme != "unix" {
 			host = hostOf(nc.RemoteAddr().String())
 		}
 		if !l.limits.take(host) {
@@ -125,8 +151,5 @@ func (l *listener) Close() error { return l.nl.Close() }
 
 func (l *listener) Addr() string {
 	a := l.nl.Addr().String()
-	if l.scheme == "unix" {
-		return "unix://" + a
-	}
-	return "tcp://" + a
+	return l.scheme + "://" + a
 }

@@ -77,8 +77,8 @@ func WithInterceptors(ics ...Interceptor) PeerOption {
 }
 
 // WithDialOptions sets how Connect and ConnectResolver dial (WebSocket
-// HTTP client and headers, frame limit). Without [WithMaxFrameSize] among
-// them, the connections' own frame limit applies.
+// HTTP client and headers, frame limit, [WithTLS] for "tls://"). Without
+// [WithMaxFrameSize] among them, the connections' own frame limit applies.
 func WithDialOptions(opts ...DialOption) PeerOption {
 	opts = append([]DialOption(nil), opts...)
 	return peerOption(func(p *Peer) { p.dialOpts = append(p.dialOpts, opts...) })

@@ -9,15 +9,18 @@ import (
 	"github.com/glyph-ipc/glyph/service"
 )
 
-// Bind listens on addr ("tcp://host:port", port 0 for any; or
+// Bind listens on addr ("tcp://host:port", port 0 for any;
+// "tls://host:port" with [WithTLS] among opts; or
 // "unix:///path/to/socket") and accepts connections there until the peer
 // shuts down. It returns the address to dial, with the port chosen.
-// ctx bounds only the start of listening.
-func (p *Peer) Bind(ctx context.Context, addr string) (string, error) {
+// ctx bounds only the start of listening. opts configure the listener as
+// for [Listen]; without [WithMaxFrameSize] among them, the connections'
+// own frame limit applies.
+func (p *Peer) Bind(ctx context.Context, addr string, opts ...ListenOption) (string, error) {
 	if err := p.refusing("bind"); err != nil {
 		return "", err
 	}
-	l, err := Listen(ctx, addr, WithMaxFrameSize(p.cfg.MaxFrameSize))
+	l, err := Listen(ctx, addr, append([]ListenOption{WithMaxFrameSize(p.cfg.MaxFrameSize)}, opts...)...)
 	if err != nil {
 		return "", err
 	}
@@ -177,8 +180,8 @@ func checkAddr(addr string) error {
 	scheme, rest, ok := strings.Cut(addr, "://")
 	switch {
 	case !ok:
-		return errorf(service.KindInvalid, "peer address %q has no scheme (ws://, wss://, tcp://, unix://)", addr)
-	case scheme != "tcp" && scheme != "unix" && scheme != "ws" && scheme != "wss":
+		return errorf(service.KindInvalid, "peer address %q has no scheme (ws://, wss://, tcp://, tls://, unix://)", addr)
+	case scheme != "tcp" && scheme != "tls" && scheme != "unix" && scheme != "ws" && scheme != "wss":
 		return errorf(service.KindInvalid, "peer address %q: unknown scheme %q", addr, scheme)
 	case rest == "":
 		return errorf(service.KindInvalid, "peer address %q names no host or path", addr)

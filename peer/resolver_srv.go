@@ -24,7 +24,8 @@ type SRVResolver struct {
 	// records of "_Service._Proto.Name", or of Name itself when Service
 	// and Proto are empty.
 	Service, Proto, Name string
-	// Scheme is the scheme of the addresses; default "tcp".
+	// Scheme is the scheme of the addresses, "tcp" (the default) or
+	// "tls".
 	Scheme string
 	// Resolver looks the records up; nil means net.DefaultResolver.
 	Resolver *net.Resolver

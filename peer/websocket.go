@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -68,6 +69,7 @@ func NewWebSocketHandler(accept func(FrameConn), opts ...WebSocketOption) http.H
 			return // Accept wrote the error response (403 for a foreign Origin)
 		}
 		fc := newWSConn(c, max, r.Host, r.RemoteAddr)
+		fc.tls = r.TLS
 		accept(fc)
 		<-fc.closed
 	})
@@ -84,7 +86,11 @@ func dialWebSocket(ctx context.Context, addr string, cfg *dialConfig) (FrameConn
 		}
 		return nil, se
 	}
-	return newWSConn(c, cfg.maxFrameSize, "", addr), nil
+	fc := newWSConn(c, cfg.maxFrameSize, "", addr)
+	if resp != nil {
+		fc.tls = resp.TLS
+	}
+	return fc, nil
 }
 
 // wsConn is a FrameConn over a WebSocket: one message per frame, text or
@@ -95,7 +101,12 @@ type wsConn struct {
 	local, remote string
 	closeOnce     sync.Once
 	closed        chan struct{}
+	tls           *tls.ConnectionState // the HTTP connection's, for wss://
 }
+
+// TLS returns the state of the TLS session the WebSocket runs on, nil
+// for ws://.
+func (w *wsConn) TLS() *tls.ConnectionState { return w.tls }
 
 func newWSConn(c *websocket.Conn, max int, local, remote string) *wsConn {
 	if max <= 0 {

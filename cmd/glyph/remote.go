@@ -30,6 +30,8 @@ type remoteFlags struct {
 	timeout  time.Duration
 	headers  []string // "Name: value", as given
 	caCert   string   // a PEM file of the CAs to trust instead of the system's
+	cert     string   // a PEM file of the client's certificate chain, for mutual TLS
+	key      string   // a PEM file of its private key
 	insecure bool
 }
 
@@ -39,9 +41,13 @@ func (f *remoteFlags) register(cmd *cobra.Command) {
 	fs.BoolVar(&f.json, "json", false, "print the answer as JSON, on one line (the mapping of package glyphjson)")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up after this long (0: never)")
 	fs.StringArrayVarP(&f.headers, "header", "H", nil, "send the header 'Name: value' with every HTTP request, WebSocket handshake and peer call (repeatable)")
-	fs.StringVar(&f.caCert, "cacert", "", "trust the CA certificates in this PEM file, instead of the system's, for https:// and wss://")
-	fs.BoolVar(&f.insecure, "insecure", false, "do not verify the server's TLS certificate (https://, wss://)")
+	fs.StringVar(&f.caCert, "cacert", "", "trust the CA certificates in this PEM file, instead of the system's, for https://, wss:// and tls://")
+	fs.StringVar(&f.cert, "cert", "", "present the client certificate (chain) in this PEM file to servers that ask for one (mutual TLS); needs --key")
+	fs.StringVar(&f.key, "key", "", "the private key of --cert, a PEM file")
+	fs.BoolVar(&f.insecure, "insecure", false, "do not verify the server's TLS certificate (https://, wss://, tls://)")
 	cmd.MarkFlagFilename("cacert", "pem", "crt", "cer")
+	cmd.MarkFlagFilename("cert", "pem", "crt", "cer")
+	cmd.MarkFlagFilename("key", "pem", "key")
 }
 
 func (f *remoteFlags) context(parent context.Context) (context.Context, context.CancelFunc) {
@@ -62,8 +68,20 @@ func (f *remoteFlags) client() (*client.Client, error) {
 		}
 		opts = append(opts, client.WithHeader(name, value))
 	}
-	if f.caCert != "" || f.insecure {
+	if (f.cert == "") != (f.key == "") {
+		return nil, usageErrorf("--cert and --key go together")
+	}
+	if f.caCert != "" || f.insecure || f.cert != "" {
 		tc := &tls.Config{InsecureSkipVerify: f.insecure}
+		if f.cert != "" {
+			// The key's contents never reach a message: LoadX509KeyPair's
+			// errors name the files and what is wrong with them.
+			c, err := tls.LoadX509KeyPair(f.cert, f.key)
+			if err != nil {
+				return nil, usageErrorf("--cert/--key: %v", err)
+			}
+			tc.Certificates = []tls.Certificate{c}
+		}
 		if f.caCert != "" {
 			pem, err := os.ReadFile(f.caCert)
 			if err != nil {
@@ -113,7 +131,9 @@ value per line with its type. The URLs in the page are made absolute, so the
 links and forms it lists can be followed with glyph get and glyph call.
 
 URL is an http:// or https:// URL, or a peer URL: ws://host:port/path,
-wss://..., tcp://host:port or unix:///path/to/socket, each optionally
+wss://..., tcp://host:port, tls://host:port (TCP with TLS, checked as
+--cacert and --insecure say; --cert and --key answer a server that asks for
+a client certificate) or unix:///path/to/socket, each optionally
 followed by #PATH, the page's path in the service served there (the index
 when there is none). The page is then read over a peer connection, and the
 URLs in it are printed as peer URLs (tcp://host:port#/hello).
@@ -178,7 +198,7 @@ rather than position. To pass a string that looks like something else,
 quote it twice: '"123"', '".name"', '"a=b"'.
 
 URL is any URL glyph get takes. Over a peer URL (ws://, wss://, tcp://,
-unix://) every step is a call over that one connection.
+tls://, unix://) every step is a call over that one connection.
 
 With --json, the answer is printed as JSON on one line, as glyph get --json
 prints a page.
@@ -193,6 +213,7 @@ after -- is an argument.`,
 		Example: `  glyph call http://127.0.0.1:8080/ hello name=Bob
   glyph call --json http://127.0.0.1:8080/ find_user bob
   glyph call tcp://127.0.0.1:9000 hello name=Bob
+  glyph call --cacert ca.pem --cert me.pem --key me-key.pem tls://host:9443 hello
   glyph call unix:///run/app.sock find_user bob .bio
   glyph call http://127.0.0.1:8080/ find_user bob .message hi there
   glyph call http://127.0.0.1:8080/ find_user bob .bio

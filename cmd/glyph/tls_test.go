@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"strings"
+	"testing"
+
+	"github.com/glyph-ipc/glyph/hyperpeer"
+	"github.com/glyph-ipc/glyph/internal/peertest"
+	"github.com/glyph-ipc/glyph/peer"
+	"github.com/glyph-ipc/glyph/service"
+)
+
+// TestTLSPeerFlags: glyph call tls:// against a server that requires a
+// client certificate: trusted with --cacert, answered with --cert and
+// --key, whose subject the service sees.
+func TestTLSPeerFlags(t *testing.T) {
+	ca := peertest.NewCA(t, "glyph test CA")
+	dir := t.TempDir()
+	caFile, certFile, keyFile := ca.WriteFiles(t, dir, "me", ca.Issue(t, "me", false))
+	svc := service.New(service.WithName("tls"))
+	svc.MustFunc("whoami", func(ctx context.Context) (string, error) {
+		st := peer.ConnFromContext(ctx).TLS()
+		if st == nil || len(st.VerifiedChains) == 0 {
+			return "", service.Errorf(service.KindUnauthenticated, "no client certificate")
+		}
+		return st.VerifiedChains[0][0].Subject.CommonName, nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	l, err := peer.Listen(ctx, "tls://127.0.0.1:0", peer.WithTLS(&tls.Config{
+		Certificates: []tls.Certificate{ca.Issue(t, "server", true)},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    ca.Pool,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() {
+		peer.Serve(ctx, l, peer.WithHandler(hyperpeer.NewHandler(svc)))
+		close(served)
+	}()
+	t.Cleanup(func() { cancel(); <-served })
+
+	tests := []struct {
+		name   string
+		flags  []string
+		code   int
+		out    string
+		errOut string // what stderr holds
+	}{
+		{"trusted and answered", []string{"--cacert", caFile, "--cert", certFile, "--key", keyFile}, 0, "unicode \"me\"\n", ""},
+		{"no client certificate", []string{"--cacert", caFile}, exitFailure, "", "certificate required"},
+		{"system roots", []string{"--cert", certFile, "--key", keyFile}, exitFailure, "", "certificate signed by unknown authority"},
+		{"cert without key", []string{"--cacert", caFile, "--cert", certFile}, exitUsage, "", "--cert and --key go together"},
+		{"key for another certificate", []string{"--cacert", caFile, "--cert", caFile, "--key", keyFile}, exitUsage, "", "--cert/--key: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := glyph(t, "", append([]string{"call", l.Addr(), "whoami"}, tt.flags...)...)
+			if code != tt.code || out != tt.out || !strings.Contains(errOut, tt.errOut) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, stdout %q, stderr with %q", code, out, errOut, tt.code, tt.out, tt.errOut)
+			}
+		})
+	}
+}
