@@ -19,6 +19,7 @@ import (
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/hyperpeer"
+	"github.com/glyph-ipc/glyph/internal/peertest"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -128,18 +129,7 @@ var targets = []target{
 // listenPeer serves svc to the peers that connect to addr and returns
 // the address they dial.
 func listenPeer(t *testing.T, addr string, svc *service.Service) string {
-	ctx, cancel := context.WithCancel(context.Background())
-	l, err := peer.Listen(ctx, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() {
-		peer.Serve(ctx, l, peer.WithHandler(hyperpeer.NewHandler(svc)))
-		close(served)
-	}()
-	t.Cleanup(func() { cancel(); <-served })
-	return l.Addr()
+	return peertest.ServeService(t, addr, svc)
 }
 
 // shortDir is t.TempDir, unless its path is too long for a Unix socket.

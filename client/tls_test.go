@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/client"
-	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/peertest"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
@@ -26,21 +25,11 @@ func TestTLSPeerURL(t *testing.T) {
 		}
 		return st.VerifiedChains[0][0].Subject.CommonName, nil
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	l, err := peer.Listen(ctx, "tls://127.0.0.1:0", peer.WithTLS(&tls.Config{
+	addr := peertest.ServeService(t, "tls://127.0.0.1:0", svc, peer.WithTLS(&tls.Config{
 		Certificates: []tls.Certificate{ca.Issue(t, "server", true)},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ClientCAs:    ca.Pool,
 	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() {
-		peer.Serve(ctx, l, peer.WithHandler(hyperpeer.NewHandler(svc)))
-		close(served)
-	}()
-	t.Cleanup(func() { cancel(); <-served })
 
 	withConfig := func(tc *tls.Config) *client.Client {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -67,10 +56,10 @@ func TestTLSPeerURL(t *testing.T) {
 			}
 			rctx, stop := context.WithTimeout(context.Background(), 10*time.Second)
 			defer stop()
-			index, err := c.Get(rctx, l.Addr())
+			index, err := c.Get(rctx, addr)
 			if tt.kind != 0 {
 				if service.KindOf(err) != tt.kind {
-					t.Fatalf("Get %s: %v, want kind %v", l.Addr(), err, tt.kind)
+					t.Fatalf("Get %s: %v, want kind %v", addr, err, tt.kind)
 				}
 				return
 			}

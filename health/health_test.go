@@ -15,8 +15,7 @@ import (
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/health"
 	"github.com/glyph-ipc/glyph/hyperhttp"
-	"github.com/glyph-ipc/glyph/hyperpeer"
-	"github.com/glyph-ipc/glyph/peer"
+	"github.com/glyph-ipc/glyph/internal/peertest"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -162,18 +161,7 @@ func healthService(t *testing.T, h *health.Server) *service.Service {
 // listenPeer serves svc to the peers that connect to addr and returns the
 // address they dial.
 func listenPeer(t *testing.T, addr string, svc *service.Service) string {
-	ctx, cancel := context.WithCancel(context.Background())
-	l, err := peer.Listen(ctx, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() {
-		peer.Serve(ctx, l, peer.WithHandler(hyperpeer.NewHandler(svc)))
-		close(served)
-	}()
-	t.Cleanup(func() { cancel(); <-served })
-	return l.Addr()
+	return peertest.ServeService(t, addr, svc)
 }
 
 // check calls check(name) on the service at url.

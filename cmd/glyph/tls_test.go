@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/internal/peertest"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
@@ -27,21 +26,11 @@ func TestTLSPeerFlags(t *testing.T) {
 		}
 		return st.VerifiedChains[0][0].Subject.CommonName, nil
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	l, err := peer.Listen(ctx, "tls://127.0.0.1:0", peer.WithTLS(&tls.Config{
+	addr := peertest.ServeService(t, "tls://127.0.0.1:0", svc, peer.WithTLS(&tls.Config{
 		Certificates: []tls.Certificate{ca.Issue(t, "server", true)},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ClientCAs:    ca.Pool,
 	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() {
-		peer.Serve(ctx, l, peer.WithHandler(hyperpeer.NewHandler(svc)))
-		close(served)
-	}()
-	t.Cleanup(func() { cancel(); <-served })
 
 	tests := []struct {
 		name   string
@@ -58,7 +47,7 @@ func TestTLSPeerFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, code := glyph(t, "", append([]string{"call", l.Addr(), "whoami"}, tt.flags...)...)
+			out, errOut, code := glyph(t, "", append([]string{"call", addr, "whoami"}, tt.flags...)...)
 			if code != tt.code || out != tt.out || !strings.Contains(errOut, tt.errOut) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, stdout %q, stderr with %q", code, out, errOut, tt.code, tt.out, tt.errOut)
 			}

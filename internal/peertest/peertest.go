@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -198,4 +199,24 @@ func RecvAll(s interface{ Recv() (any, error) }) ([]any, error) {
 		}
 		out = append(out, v)
 	}
+}
+
+// ServeService serves svc to the peers that connect to addr (a
+// [peer.Listen] address, opts its listen options) until the test ends,
+// and returns the address they dial.
+func ServeService(t testing.TB, addr string, svc *service.Service, opts ...peer.ListenOption) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	l, err := peer.Listen(ctx, addr, opts...)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() {
+		peer.Serve(ctx, l, peer.WithHandler(hyperpeer.NewHandler(svc)))
+		close(served)
+	}()
+	t.Cleanup(func() { cancel(); <-served })
+	return l.Addr()
 }
