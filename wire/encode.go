@@ -548,6 +548,9 @@ func (e *encodeState) sortEntries(spans []span, what string) error {
 		return nil
 	}
 	buf := e.buf
+	if err := zeroKeys(buf, spans, what); err != nil {
+		return err
+	}
 	cmp := func(a, b span) int { return CompareKeys(buf[a.start:a.keyEnd], buf[b.start:b.keyEnd]) }
 	sorted := true
 	for i := 1; i < len(spans); i++ {
@@ -579,6 +582,26 @@ func (e *encodeState) sortEntries(spans []span, what string) error {
 	}
 	e.buf = out
 	e.renumberBlobs(base, spans)
+	return nil
+}
+
+// zeroKeys rejects keys (or set items) -0 and 0 side by side: their
+// bytes differ, but they are equal as keys, as in a Go map, so a decoder
+// refuses the pair.
+func zeroKeys(buf []byte, spans []span, what string) error {
+	neg, pos := false, false
+	for _, s := range spans {
+		switch k := buf[s.start:s.keyEnd]; {
+		case len(k) == 0 || k[0] != 'f':
+		case string(k) == "f-0x0p+00;":
+			neg = true
+		case string(k) == "f0x0p+00;":
+			pos = true
+		}
+	}
+	if neg && pos {
+		return equalKeysError(what, []byte("f0x0p+00;"))
+	}
 	return nil
 }
 

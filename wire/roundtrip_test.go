@@ -494,6 +494,16 @@ func TestRoundTripDict(t *testing.T) {
 	if b, err := wire.Marshal(wire.AnySet{Items: []any{[]any{1}, []any{int64(1)}}}); err == nil {
 		t.Errorf("Marshal(set with equal items) = %q, want error", b)
 	}
+	// -0 and 0 as keys or set items, equal as Go map keys are.
+	if b, err := wire.Marshal(wire.AnySet{Items: []any{0.0, math.Copysign(0, -1)}}); err == nil {
+		t.Errorf("Marshal(set of 0 and -0) = %q, want error", b)
+	}
+	if b, err := wire.Marshal(wire.Dict{Entries: []wire.Entry{{Key: math.Copysign(0, -1), Value: 1}, {Key: 0.0, Value: 2}}}); err == nil {
+		t.Errorf("Marshal(dict with keys -0 and 0) = %q, want error", b)
+	}
+	if _, err := wire.Marshal(wire.AnySet{Items: []any{[]any{0.0}, []any{math.Copysign(0, -1)}}}); err != nil {
+		t.Errorf("Marshal(set of [0] and [-0]) = %v, want no error", err)
+	}
 	// An ordered dict too, its keys distinct in Go but equal encoded: few
 	// keys (compared pairwise) and many (sorted).
 	for _, n := range []int{2, 20} {

@@ -228,6 +228,12 @@ function sortSpans(w, spans, what) {
   const key = (/** @type {number[]} */ s) => w.buf.subarray(s[0], s[1]);
   const cmp = (/** @type {number[]} */ a, /** @type {number[]} */ b) => compareKeys(key(a), key(b));
   const sorted = spans.slice().sort(cmp);
+  // -0 and 0 differ in bytes but are equal as keys and set items.
+  const zeros = spans.filter((s) => {
+    const k = latin1(key(s));
+    return k === "f0x0p+00;" || k === "f-0x0p+00;";
+  });
+  if (zeros.length > 1) throw new UnsupportedValueError(`a ${what} with two equal ${what === "set" ? "items" : "keys"} "f0x0p+00;"`);
   for (let i = 1; i < sorted.length; i++) {
     if (cmp(sorted[i - 1], sorted[i]) === 0) {
       const k = new TextDecoder().decode(key(sorted[i])).slice(0, 40);
@@ -369,7 +375,9 @@ export function identity(v) {
   } catch {
     return v; // cannot be equal to another value
   }
-  return latin1(w.buf.subarray(0, w.len));
+  const id = latin1(w.buf.subarray(0, w.len));
+  // As keys and set items -0 and 0 are equal, as in a Go map.
+  return id === "f-0x0p+00;" ? "f0x0p+00;" : id;
 }
 
 /** Blob numbers for comparing values: a blob equals only itself. */
