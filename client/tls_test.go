@@ -9,7 +9,6 @@ import (
 
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/internal/peertest"
-	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -17,19 +16,7 @@ import (
 // config says, and the service's function sees the client's certificate.
 func TestTLSPeerURL(t *testing.T) {
 	ca := peertest.NewCA(t, "glyph test CA")
-	svc := service.New(service.WithName("tls"))
-	svc.MustFunc("whoami", func(ctx context.Context) (string, error) {
-		st := peer.ConnFromContext(ctx).TLS()
-		if st == nil || len(st.VerifiedChains) == 0 {
-			return "", service.Errorf(service.KindUnauthenticated, "no client certificate")
-		}
-		return st.VerifiedChains[0][0].Subject.CommonName, nil
-	})
-	addr := peertest.ServeService(t, "tls://127.0.0.1:0", svc, peer.WithTLS(&tls.Config{
-		Certificates: []tls.Certificate{ca.Issue(t, "server", true)},
-		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    ca.Pool,
-	}))
+	addr := ca.ServeWhoami(t)
 
 	withConfig := func(tc *tls.Config) *client.Client {
 		tr := http.DefaultTransport.(*http.Transport).Clone()

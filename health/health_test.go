@@ -158,6 +158,23 @@ func healthService(t *testing.T, h *health.Server) *service.Service {
 	return svc
 }
 
+// peerWatch serves h to peers over TCP and returns a client, the URL it
+// dials and the watch form it finds there.
+func peerWatch(t *testing.T, ctx context.Context, h *health.Server) (c *client.Client, url string, watch *client.Value) {
+	url = listenPeer(t, "tcp://127.0.0.1:0", healthService(t, h))
+	c = client.New()
+	t.Cleanup(func() { c.Close() })
+	index, err := c.Get(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { index.Close() })
+	if watch, err = index.Get("watch"); err != nil {
+		t.Fatal(err)
+	}
+	return c, url, watch
+}
+
 // listenPeer serves svc to the peers that connect to addr and returns the
 // address they dial.
 func listenPeer(t *testing.T, addr string, svc *service.Service) string {
@@ -221,19 +238,8 @@ func TestCheckOverTransports(t *testing.T) {
 func TestWatchOverPeer(t *testing.T) {
 	h := health.NewServer()
 	h.SetServingStatus("db", health.NotServing)
-	url := listenPeer(t, "tcp://127.0.0.1:0", healthService(t, h))
-	c := client.New()
-	defer c.Close()
 	ctx := ctxT(t)
-	index, err := c.Get(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer index.Close()
-	watch, err := index.Get("watch")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, url, watch := peerWatch(t, ctx, h)
 	steps := []health.Status{health.Serving, health.Unknown, health.NotServing}
 	want := []string{"NOT_SERVING", "SERVING", "UNKNOWN", "NOT_SERVING"}
 	var got []string
@@ -357,19 +363,8 @@ func TestWatchShutdown(t *testing.T) {
 // stream normally after NOT_SERVING.
 func TestWatchShutdownOverPeer(t *testing.T) {
 	h := health.NewServer()
-	url := listenPeer(t, "tcp://127.0.0.1:0", healthService(t, h))
-	c := client.New()
-	defer c.Close()
 	ctx := ctxT(t)
-	index, err := c.Get(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer index.Close()
-	watch, err := index.Get("watch")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, watch := peerWatch(t, ctx, h)
 	var got []string
 	for v, err := range watch.Stream(ctx) {
 		if err != nil {

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"context"
-	"crypto/tls"
 	"strings"
 	"testing"
 
 	"github.com/glyph-ipc/glyph/internal/peertest"
-	"github.com/glyph-ipc/glyph/peer"
-	"github.com/glyph-ipc/glyph/service"
 )
 
 // TestTLSPeerFlags: glyph call tls:// against a server that requires a
@@ -18,19 +14,7 @@ func TestTLSPeerFlags(t *testing.T) {
 	ca := peertest.NewCA(t, "glyph test CA")
 	dir := t.TempDir()
 	caFile, certFile, keyFile := ca.WriteFiles(t, dir, "me", ca.Issue(t, "me", false))
-	svc := service.New(service.WithName("tls"))
-	svc.MustFunc("whoami", func(ctx context.Context) (string, error) {
-		st := peer.ConnFromContext(ctx).TLS()
-		if st == nil || len(st.VerifiedChains) == 0 {
-			return "", service.Errorf(service.KindUnauthenticated, "no client certificate")
-		}
-		return st.VerifiedChains[0][0].Subject.CommonName, nil
-	})
-	addr := peertest.ServeService(t, "tls://127.0.0.1:0", svc, peer.WithTLS(&tls.Config{
-		Certificates: []tls.Certificate{ca.Issue(t, "server", true)},
-		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    ca.Pool,
-	}))
+	addr := ca.ServeWhoami(t)
 
 	tests := []struct {
 		name   string

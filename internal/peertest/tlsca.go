@@ -1,6 +1,7 @@
 package peertest
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -14,6 +15,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/glyph-ipc/glyph/peer"
+	"github.com/glyph-ipc/glyph/service"
 )
 
 // CA is a throwaway certificate authority for tests of TLS, valid for an
@@ -114,4 +118,25 @@ func create(t testing.TB, tmpl, parent *x509.Certificate, key, signer *ecdsa.Pri
 		t.Fatal(err)
 	}
 	return cert
+}
+
+// ServeWhoami serves, on tls://127.0.0.1 with mutual TLS against ca
+// until the test ends, a service whose function whoami answers the
+// common name of the caller's verified client certificate, and returns
+// the address to dial.
+func (ca *CA) ServeWhoami(t testing.TB) string {
+	t.Helper()
+	svc := service.New(service.WithName("tls"))
+	svc.MustFunc("whoami", func(ctx context.Context) (string, error) {
+		st := peer.ConnFromContext(ctx).TLS()
+		if st == nil || len(st.VerifiedChains) == 0 {
+			return "", service.Errorf(service.KindUnauthenticated, "no client certificate")
+		}
+		return st.VerifiedChains[0][0].Subject.CommonName, nil
+	})
+	return ServeService(t, "tls://127.0.0.1:0", svc, peer.WithTLS(&tls.Config{
+		Certificates: []tls.Certificate{ca.Issue(t, "server", true)},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    ca.Pool,
+	}))
 }
