@@ -372,7 +372,7 @@ class Decoder {
     if (attrs instanceof Map && !(attrs instanceof OrderedDict)) throw this.fail("blob attribute keys are not all unicode", at);
     const plain = attrs instanceof OrderedDict ? Object.fromEntries(attrs) : attrs;
     if (attrs instanceof OrderedDict && [...attrs.keys()].some((k) => typeof k !== "string")) throw this.fail("blob attribute keys are not all unicode", at);
-    if (typeof plain["content-type"] !== "string") throw this.fail("blob without a unicode content-type", at);
+    if (typeof plain["content-type"] !== "string" || plain["content-type"] === "") throw this.fail("blob without a unicode content-type", at);
     this.semicolon(at, "blob");
     if (this.blobs.has(id)) throw this.fail(`two blobs with id ${id}`, at);
     if (this.blobs.size + 1 > this.limits.maxBlobs) throw this.limit("maxBlobs", at);
