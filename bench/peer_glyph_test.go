@@ -54,6 +54,10 @@ type glyphPeerSystem struct {
 	codec string
 	// unbatched makes both ends write the frames of a batch one by one.
 	unbatched bool
+	// maxFrame bounds the frames both ends read; 0 keeps
+	// peer.DefaultMaxFrameSize. (BenchmarkPeerSizes raises it for its
+	// largest payload.)
+	maxFrame int
 }
 
 func init() {
@@ -131,7 +135,7 @@ func (s glyphPeerSystem) start(tb testing.TB) string {
 		cancel()
 		tb.Fatal(err)
 	}
-	cfg := []peer.Option{peer.WithHandler(peer.HandlerFunc(glyphEchoHandler))}
+	cfg := []peer.Option{peer.WithHandler(peer.HandlerFunc(glyphEchoHandler)), peer.WithMaxFrameSize(s.maxFrame)}
 	var (
 		mu     sync.Mutex
 		conns  = map[*peer.Conn]struct{}{}
@@ -145,7 +149,7 @@ func (s glyphPeerSystem) start(tb testing.TB) string {
 				return
 			}
 			wg.Go(func() {
-				fc := peer.NewStreamConn(nc, 0)
+				fc := peer.NewStreamConn(nc, s.maxFrame)
 				end := &glyphServerEnd{}
 				if s.unbatched {
 					end.ufc = &unbatchedFrameConn{FrameConn: fc}
@@ -194,13 +198,13 @@ func (s glyphPeerSystem) newClient(tb testing.TB, addr string) echoClient {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	fc := peer.NewStreamConn(nc, 0)
+	fc := peer.NewStreamConn(nc, s.maxFrame)
 	var ufc *unbatchedFrameConn
 	if s.unbatched {
 		ufc = &unbatchedFrameConn{FrameConn: fc}
 		fc = ufc
 	}
-	var cfg []peer.Option
+	cfg := []peer.Option{peer.WithMaxFrameSize(s.maxFrame)}
 	if s.codec != "" {
 		cfg = append(cfg, peer.WithCodecs(s.codec))
 	}

@@ -99,12 +99,17 @@ func (grpcEchoImpl) Sink(stream grpc.ClientStreamingServer[wrapperspb.BytesValue
 	}
 }
 
-func (grpcSystem) start(tb testing.TB) string {
+func (grpcSystem) start(tb testing.TB) string { return startGRPCServer(tb) }
+
+// startGRPCServer starts a grpc.Server made with opts serving the Echo
+// service on a new loopback listener, until tb's test ends, and returns
+// its address.
+func startGRPCServer(tb testing.TB, opts ...grpc.ServerOption) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := grpc.NewServer()
+	s := grpc.NewServer(opts...)
 	s.RegisterService(&grpcEchoServiceDesc, grpcEchoImpl{})
 	done := make(chan struct{})
 	go func() {
