@@ -546,9 +546,11 @@ func TestGzip(t *testing.T) {
 		if r.header.Get("Content-Encoding") != "gzip" || !bytes.Equal(plainBody(t, r), text) {
 			t.Errorf("text blob: Content-Encoding %q", r.header.Get("Content-Encoding"))
 		}
-		r = s.do(t, "POST", "/echo", hdr("Content-Type", "image/png", "Accept-Encoding", "gzip"), bytes.NewReader(text))
-		if r.header.Get("Content-Encoding") != "" || !bytes.Equal(r.body, text) {
-			t.Errorf("png blob: Content-Encoding %q", r.header.Get("Content-Encoding"))
+		for _, ct := range []string{"image/png", "application/octet-stream", "Application/Octet-Stream; x=1"} {
+			r = s.do(t, "POST", "/echo", hdr("Content-Type", ct, "Accept-Encoding", "gzip"), bytes.NewReader(text))
+			if r.header.Get("Content-Encoding") != "" || !bytes.Equal(r.body, text) {
+				t.Errorf("%s blob: Content-Encoding %q", ct, r.header.Get("Content-Encoding"))
+			}
 		}
 		// Streamed values are gzipped whatever their size.
 		r = s.do(t, "GET", "/attach?Ou4%3Asize%3Bi100000%3B%3B", hdr("Accept-Encoding", "gzip"), nil)
