@@ -53,7 +53,12 @@
 // A *[wire.Blob], an io.Reader or an *os.File argument (its content type
 // from its extension) is sent as a blob: streamed as the raw body with the
 // blob envelope, or after the glyph body in chunks with the form envelope,
-// never held in memory; []byte for an input of type blob is one too. Blobs in a
+// never held in memory; []byte for an input of type blob is one too. A
+// POST form without an envelope of its own whose one given argument is a
+// blob sends it with the blob envelope, which the server streams to the
+// function as it arrives (a glyph server accepts every envelope on POST);
+// in a form body, beside other arguments, the server reads it whole before
+// the call (to disk past 4 MiB). Blobs in a
 // response stream from the connection: read them, then Close the value (a
 // blob returned on its own is closed by closing the blob).
 //

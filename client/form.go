@@ -246,6 +246,14 @@ func (v *Value) formRequest(f hyper.Form, args []any) (*request, error) {
 	if err != nil {
 		return nil, err
 	}
+	if env == envForm && f.Envelope == "" && f.ContentType == "" {
+		if i := loneBlob(bound); i >= 0 {
+			// The blob envelope streams the blob to the function as it
+			// arrives; in a form body the server reads it whole first
+			// (spooling it to disk past 4 MiB).
+			pl.blob, pl.inBody = i, 0
+		}
+	}
 	if pl.query.Len() > 0 {
 		if err := v.setQuery(r, f, pl.query); err != nil {
 			return nil, err
@@ -344,6 +352,26 @@ func (v *Value) placeArgs(env string, bound []arg) (placement, error) {
 		return pl, v.errorf(service.KindInvalid, "cannot send %q as the body and other arguments in a form body", bound[pl.blob].in.Name)
 	}
 	return pl, nil
+}
+
+// loneBlob returns the index of the one argument given of a form body
+// when it is a blob the blob envelope can carry (its content type is not
+// hyperglyph's, which would read as a form) and the other arguments of the
+// body are defaults, which the server applies itself; -1 otherwise.
+func loneBlob(bound []arg) int {
+	lone := -1
+	for i := range bound {
+		a := &bound[i]
+		if !a.inBody || !a.given {
+			continue
+		}
+		b, ok := a.value.(*wire.Blob)
+		if lone >= 0 || !ok || b == nil || a.in.Envelope != "" || isGlyph(b.ContentType) {
+			return -1
+		}
+		lone = i
+	}
+	return lone
 }
 
 // setQuery puts the query arguments in r's URL.

@@ -228,6 +228,7 @@ func TestEnvelopes(t *testing.T) {
 		"relative":   hyper.Form{URL: "rel/ative", Values: nil},
 		"empty_url":  hyper.Form{Values: nil},
 		"post_typed": hyper.Form{URL: "/pt", Values: []hyper.Input{inTyped("file", "blob"), in("name")}},
+		"post_file":  hyper.Form{URL: "/pf", Values: []hyper.Input{inTyped("file", "blob"), inDefault("label", "x")}},
 	}}
 	srv := echoServer(t, page)
 	c := client.New()
@@ -374,6 +375,31 @@ func TestEnvelopes(t *testing.T) {
 			t.Errorf("bytes blob %q", got)
 		}
 	})
+	t.Run("a lone blob argument of a POST form is the raw body", func(t *testing.T) {
+		for _, c := range []struct {
+			name, ct string
+			arg      any
+		}{
+			{"blob", "text/csv", wire.BytesBlob("text/csv", []byte("a,b\n"))},
+			{"reader", "application/octet-stream", strings.NewReader("a,b\n")},
+			{"bytes for a blob input", "application/octet-stream", []byte("a,b\n")},
+		} {
+			e := call(t, client.New(), srv, "post_file", c.arg)
+			if e.Method != "POST" || e.ContentType != c.ct || e.Disposition != "form-data; name=file" || string(e.Raw) != "a,b\n" || e.Body != nil {
+				t.Errorf("%s: %+v", c.name, e)
+			}
+		}
+		// Beside another argument given, or when its content type would
+		// read as a form, it goes in the form body.
+		e := call(t, client.New(), srv, "post_file", wire.BytesBlob("text/csv", []byte("a,b\n")), "y")
+		if e.ContentType != client.MediaType || e.Blobs.(map[string]any)["file"] != "text/csv:a,b\n" {
+			t.Errorf("with a label: %+v", e)
+		}
+		e = call(t, client.New(), srv, "post_file", wire.BytesBlob(client.MediaType, []byte("Ou1:a;i1;;")))
+		if e.ContentType != client.MediaType || e.Blobs.(map[string]any)["file"] != client.MediaType+":Ou1:a;i1;;" {
+			t.Errorf("a hyperglyph blob: %+v", e)
+		}
+	})
 	t.Run("gzip requests", func(t *testing.T) {
 		gc := client.New(client.WithGzipRequests())
 		e := call(t, gc, srv, "post", "x", "y")
@@ -454,6 +480,12 @@ func TestBlobsWithTheService(t *testing.T) {
 	big := strings.Repeat("x", 3<<20)
 	got := decode[string](t, ok(index.Path(ctx, "upload", strings.NewReader(big), "big")))
 	if want := `big: 3145728 bytes of application/octet-stream: "xxxxxxxxxxxxxxxxxxxx..."`; got != want {
+		t.Errorf("upload = %q", got)
+	}
+	// Alone, it is the raw body (the blob envelope), and the label its
+	// default.
+	got = decode[string](t, ok(index.Path(ctx, "upload", wire.NewBlob("text/plain", strings.NewReader(big)))))
+	if want := `file: 3145728 bytes of text/plain: "xxxxxxxxxxxxxxxxxxxx..."`; got != want {
 		t.Errorf("upload = %q", got)
 	}
 }
