@@ -1035,3 +1035,86 @@ func TestBlobRoundTripAllocs(t *testing.T) {
 		t.Errorf("%v allocations per round trip, want at most 12", allocs)
 	}
 }
+
+// writeCounter counts the writes it gets and keeps their bytes.
+type writeCounter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
+
+// plainReader hides every method of its reader but Read.
+type plainReader struct{ r io.Reader }
+
+func (p plainReader) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+// TestBlobWriteTo checks that io.Copy from a blob (its WriteTo) gives the
+// rest of its content, from every kind of blob, in few writes, and
+// leaves it read to the end.
+func TestBlobWriteTo(t *testing.T) {
+	content := pattern(7, 1<<20+123)
+	decoded := func(t *testing.T) *wire.Blob {
+		var buf bytes.Buffer
+		enc := wire.NewEncoder(&buf)
+		enc.SetChunkSize(4000)
+		if err := enc.Encode(wire.BytesBlob("a/b", content)); err != nil {
+			t.Fatal(err)
+		}
+		var b *wire.Blob
+		if err := wire.NewDecoder(&buf).Decode(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, c := range []struct {
+		name string
+		blob func(t *testing.T) *wire.Blob
+		// maxWrites bounds the writes of the whole content.
+		maxWrites int
+	}{
+		{"BytesBlob", func(*testing.T) *wire.Blob { return wire.BytesBlob("a/b", content) }, 1},
+		{"a bytes.Reader", func(*testing.T) *wire.Blob { return wire.NewBlob("a/b", bytes.NewReader(content)) }, 1},
+		{"a plain reader", func(*testing.T) *wire.Blob { return wire.NewBlob("a/b", plainReader{bytes.NewReader(content)}) }, 5},
+		{"decoded", decoded, 5 + 1<<20/4000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var w writeCounter
+			n, err := io.Copy(&w, c.blob(t))
+			if err != nil || n != int64(len(content)) || !bytes.Equal(w.Bytes(), content) {
+				t.Fatalf("copied %d bytes, %v; want the %d of the content", n, err, len(content))
+			}
+			if w.writes > c.maxWrites {
+				t.Errorf("%d writes, want at most %d", w.writes, c.maxWrites)
+			}
+			// Part read first: the rest, then nothing more to read.
+			b := c.blob(t)
+			head := make([]byte, 10)
+			if _, err := io.ReadFull(b, head); err != nil {
+				t.Fatal(err)
+			}
+			w.Reset()
+			if n, err := b.WriteTo(&w); err != nil || n != int64(len(content)-10) || !bytes.Equal(w.Bytes(), content[10:]) {
+				t.Fatalf("after 10 bytes read, WriteTo wrote %d, %v", n, err)
+			}
+			if n, err := b.Read(head); n != 0 || err != io.EOF {
+				t.Errorf("Read after WriteTo = %d, %v; want 0, EOF", n, err)
+			}
+			b.Close()
+		})
+	}
+	// Errors of the reader and of the writer come back.
+	boom := errors.New("boom")
+	if _, err := io.Copy(io.Discard, wire.NewBlob("a/b", iotest.ErrReader(boom))); !errors.Is(err, boom) {
+		t.Errorf("a failing reader: %v", err)
+	}
+	if _, err := wire.BytesBlob("a/b", content).WriteTo(errWriter{boom}); !errors.Is(err, boom) {
+		t.Errorf("a failing writer: %v", err)
+	}
+	if n, err := new(wire.Blob).WriteTo(io.Discard); n != 0 || err != nil {
+		t.Errorf("an empty blob: %d, %v", n, err)
+	}
+}
