@@ -517,7 +517,35 @@ func (r blobReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteTo sends the blob through its own WriteTo (so that content in
+// memory goes in one write, any other in writes of 256 KiB instead of
+// net/http's 32 KiB chunks), failing as Read does when the blob cannot be
+// read.
+func (r blobReader) WriteTo(w io.Writer) (int64, error) {
+	tw := &trackedWriter{w: w}
+	n, err := r.b.WriteTo(tw)
+	if err != nil && tw.err == nil && err != io.EOF {
+		err = &service.Error{Op: r.op, Kind: service.KindInvalid, Message: "argument " + strconv.Quote(r.name) + ": " + err.Error(), Err: err}
+	}
+	return n, err
+}
+
 func (r blobReader) Close() error { return r.b.Close() }
+
+// trackedWriter keeps the error of its writer, to tell it from a
+// reader's.
+type trackedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (t *trackedWriter) Write(p []byte) (int, error) {
+	n, err := t.w.Write(p)
+	if err != nil {
+		t.err = err
+	}
+	return n, err
+}
 
 // closeArgs closes the readers and blobs among a call's arguments, as
 // net/http closes a request's body whatever happens, so that the caller
