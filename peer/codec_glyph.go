@@ -10,7 +10,13 @@ import (
 
 // glyphCodec writes the envelope as a hyperglyph dict (package wire), so
 // payloads may hold every glyph value.
-type glyphCodec struct{ limits wire.Limits }
+type glyphCodec struct {
+	limits wire.Limits
+	// keep says that the data being decoded is the decoder's to keep:
+	// a large bytes value that is most of it is then a slice of it
+	// rather than a copy (see scanInline).
+	keep bool
+}
 
 func (glyphCodec) Name() string { return "glyph" }
 func (glyphCodec) Binary() bool { return true }

@@ -275,6 +275,10 @@ func (g glyphCodec) scanValue(data []byte, p int) (any, int, bool) {
 // scanInline reads the payloads that need no help from wire, as wire
 // decodes them; it reports false for every other form, which wire then
 // reads.
+// minKeptBytes is the smallest bytes value scanInline leaves in a frame it
+// may keep instead of copying.
+const minKeptBytes = 64 << 10
+
 func (g glyphCodec) scanInline(data []byte, p int) (any, int, bool) {
 	if p+1 >= len(data) {
 		return nil, p, false
@@ -287,6 +291,11 @@ func (g glyphCodec) scanInline(data []byte, p int) (any, int, bool) {
 		b, q, ok := scanLen(data, p, 'b', g.limits.MaxStringBytes)
 		if !ok {
 			return nil, p, false
+		}
+		if g.keep && len(b) >= minKeptBytes && 2*len(b) >= len(data) {
+			// Most of a frame the decoder may keep: the value is that
+			// part of it, capped so that appending to it copies.
+			return b[:len(b):len(b)], q, true
 		}
 		return append([]byte{}, b...), q, true
 	case 'u':

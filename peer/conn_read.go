@@ -17,7 +17,9 @@ func (c *Conn) readLoop() {
 			return
 		}
 		// The frame's data lasts until the next read: the codecs copy
-		// what they decode.
+		// what they decode, unless the transport says the frame's buffer
+		// is the reader's to keep (a large frame over TCP: the glyph
+		// codec's bytes values then point into it).
 		f, err := c.fc.ReadFrame(context.Background())
 		if err != nil {
 			c.readFailed(err)
@@ -35,6 +37,9 @@ func (c *Conn) readLoop() {
 		}
 		env := &c.rx
 		if g, ok := c.codec.(glyphCodec); ok {
+			if of, ok := c.fc.(ownedFrames); ok {
+				g.keep = of.frameOwned()
+			}
 			err = g.unmarshalGlyph(f.Data, env, &c.names)
 		} else {
 			err = c.codec.Unmarshal(f.Data, env)

@@ -139,12 +139,21 @@ func TestStreamBatchIsOneWrite(t *testing.T) {
 }
 
 func TestStreamReadsLargeFrame(t *testing.T) {
-	data := bytes.Repeat([]byte("0123456789"), 50000) // grows past the first chunk
-	var buf bytes.Buffer
-	peer.NewStreamConn(rwc{nil, &buf}, 0).WriteFrames(context.Background(), []peer.Frame{{Data: data}})
-	f, err := peer.NewStreamConn(rwc{&buf, io.Discard}, len(data)).ReadFrame(context.Background())
-	if err != nil || !bytes.Equal(f.Data, data) {
-		t.Fatalf("read %d bytes, %v", len(f.Data), err)
+	// Past the reader's buffer, past the first chunk of a frame's own
+	// buffer (64 KiB), past its second (512 KiB) and third (4 MiB).
+	for _, n := range []int{5000, 300 << 10, 600 << 10, 5 << 20} {
+		data := bytes.Repeat([]byte("0123456789"), n/10)
+		other := bytes.Repeat([]byte("abcdefghij"), n/10)
+		var buf bytes.Buffer
+		peer.NewStreamConn(rwc{nil, &buf}, 0).WriteFrames(context.Background(), []peer.Frame{{Data: data}, {Data: other}})
+		fc := peer.NewStreamConn(rwc{&buf, io.Discard}, len(data))
+		f, err := fc.ReadFrame(context.Background())
+		if err != nil || !bytes.Equal(f.Data, data) {
+			t.Fatalf("%d: read %d bytes, %v", n, len(f.Data), err)
+		}
+		if f, err = fc.ReadFrame(context.Background()); err != nil || !bytes.Equal(f.Data, other) {
+			t.Fatalf("%d: the second frame: %d bytes, %v", n, len(f.Data), err)
+		}
 	}
 }
 

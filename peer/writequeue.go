@@ -53,12 +53,20 @@ func putFrameBuf(bp *[]byte) {
 	if cap(*bp) <= maxKeptBuffer {
 		*bp = (*bp)[:0]
 		framePool.Put(bp)
+		return
 	}
+	putBigBuffer(bp)
 }
 
-// encode marshals env with the connection's codec.
+// encode marshals env with the connection's codec, into a buffer of the
+// size a large payload needs when it tells (bufpool.go).
 func (c *Conn) encode(env *Envelope) (encoded, error) {
-	bp := framePool.Get().(*[]byte)
+	var bp *[]byte
+	if hint := payloadSizeHint(env); hint > maxKeptBuffer {
+		bp = getBigBuffer(hint)
+	} else {
+		bp = framePool.Get().(*[]byte)
+	}
 	b, err := appendEnvelope(c.codec, (*bp)[:0], env)
 	*bp = b
 	if err != nil {
