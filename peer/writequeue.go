@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,9 @@ const (
 	// maxQueuedFactor times the write queue's limit is the most it may
 	// hold before the connection is closed as [service.KindOverloaded].
 	maxQueuedFactor = 4
+	// minBatchBytes is the size under which the writer yields once before
+	// taking a batch.
+	minBatchBytes = 1 << 10
 )
 
 // framePool holds the buffers envelopes are encoded into.
@@ -225,6 +229,16 @@ func (c *Conn) writeLoop() {
 		case <-q.wake:
 		case <-c.closed:
 			return
+		}
+		// A batch of a few small frames: let the goroutines that are
+		// ready to run (other callers, handlers) queue theirs first, so
+		// that one write carries them all, as grpc-go's writer does. With
+		// nothing else ready this returns at once.
+		q.mu.Lock()
+		small := q.bytes < minBatchBytes
+		q.mu.Unlock()
+		if small {
+			runtime.Gosched()
 		}
 		q.mu.Lock()
 		buf, frames, flushes := q.buf, q.frames, q.flushes
