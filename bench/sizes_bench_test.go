@@ -20,6 +20,7 @@ import (
 
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -270,8 +271,8 @@ func benchSizedCalls(b *testing.B, payload []byte, call bytesCaller) {
 
 // BenchmarkPeerSizes times echo(data) → data through one multiplexed TCP
 // connection, calls one after the other, for every payload size: glyph's
-// peer (peer.Conn.Call of a []byte, the glyph codec, over tcp://) against
-// grpc-go (Invoke of a BytesValue), both with their message limits raised
+// peer (peer.Conn.Call of a []byte, the glyph codec, over tcp:// and over
+// ws://) against grpc-go (Invoke of a BytesValue), both with their message limits raised
 // to 8 MiB (grpc-go's default is 4 MiB, glyph's 4 MiB frames), since the
 // largest payload with its envelope is just over 4 MiB. It reports what
 // BenchmarkHTTPSizes does.
@@ -281,6 +282,7 @@ func BenchmarkPeerSizes(b *testing.B) {
 		c    echoClient
 	}{
 		{"glyph", newSizedGlyphPeer(b)},
+		{"glyph-ws", newSizedGlyphWS(b)},
 		{"grpc", newSizedGRPC(b)},
 	}
 	for _, size := range payloadSizes {
@@ -300,6 +302,38 @@ func newSizedGlyphPeer(tb testing.TB) echoClient {
 	c := s.newClient(tb, s.start(tb))
 	tb.Cleanup(c.close)
 	return c
+}
+
+// newSizedGlyphWS serves the glyph peer system's methods over WebSocket
+// (peer.NewWebSocketHandler on a loopback httptest.Server) with frames of
+// up to 8 MiB and returns a client of it dialled at its ws:// URL: the same
+// engine and codec as the glyph system, WebSocket framing (masked client
+// frames) instead of length prefixes.
+func newSizedGlyphWS(tb testing.TB) echoClient {
+	ctx := context.Background()
+	h := peer.NewWebSocketHandler(func(fc peer.FrameConn) {
+		c, err := peer.Server(ctx, fc, peer.WithHandler(peer.HandlerFunc(glyphEchoHandler)), peer.WithMaxFrameSize(maxSizedMessage))
+		if err != nil {
+			return
+		}
+		<-c.Done()
+	}, peer.WithMaxFrameSize(maxSizedMessage))
+	srv := httptest.NewServer(h)
+	fc, err := peer.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/", peer.WithMaxFrameSize(maxSizedMessage))
+	if err != nil {
+		srv.Close()
+		tb.Fatal(err)
+	}
+	c, err := peer.Client(ctx, fc, peer.WithMaxFrameSize(maxSizedMessage))
+	if err != nil {
+		srv.Close()
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		c.Close()
+		srv.Close()
+	})
+	return glyphPeerClient{c: c}
 }
 
 // newSizedGRPC starts a grpc-go server of the grpc system's Echo service
@@ -329,7 +363,8 @@ func TestSizedSystems(t *testing.T) {
 	for _, s := range sizedHTTPSystems {
 		all = append(all, sys{"http/" + s.name, startSized(ctx, t, s)})
 	}
-	all = append(all, sys{"peer/glyph", newSizedGlyphPeer(t).call}, sys{"peer/grpc", newSizedGRPC(t).call})
+	all = append(all, sys{"peer/glyph", newSizedGlyphPeer(t).call}, sys{"peer/glyph-ws", newSizedGlyphWS(t).call},
+		sys{"peer/grpc", newSizedGRPC(t).call})
 	for _, size := range payloadSizes {
 		payload := sizedPayload(size.n)
 		for _, s := range all {
