@@ -28,11 +28,13 @@ var fastCodecs = []glyphCodec{
 }
 
 // sameDecoding decodes data with c's general path and with
-// unmarshalGlyph, without and with a name cache, and fails unless all
-// give the same envelope and the same error.
+// unmarshalGlyph, without and with a name cache, with the frame the
+// decoder's to keep and not, and fails unless all give the same envelope
+// and the same error.
 func sameDecoding(t *testing.T, c glyphCodec, data []byte, names *nameCache) {
 	t.Helper()
-	for _, nc := range []*nameCache{nil, names} {
+	for i, nc := range []*nameCache{nil, names, nil} {
+		c.keep = i == 2
 		var want Envelope // decoded again: sameEnvelope may read its blobs
 		wantErr := c.unmarshalGeneral(data, &want)
 		// Start from a used envelope: nothing of it may stay.
@@ -131,6 +133,10 @@ func fastSeeds(t testing.TB) [][]byte {
 	envs := []Envelope{
 		{Type: TypeReq, Method: "echo", ID: 1, Payload: bytes.Repeat([]byte{0, ';', 'x', 0xff}, 16)},
 		{Type: TypeReq, Method: "echo", ID: 1, Payload: []byte{}},
+		// Bytes values a kept frame leaves in place (minKeptBytes).
+		{Type: TypeReq, Method: "upload", ID: 5, Payload: bytes.Repeat([]byte{';', 'b', 0}, minKeptBytes/3+1)},
+		{Type: TypeRep, ID: 5, Payload: bytes.Repeat([]byte{'x'}, minKeptBytes)},
+		{Type: TypeRep, ID: 5, Payload: bytes.Repeat([]byte{'x'}, minKeptBytes-1)},
 		{Type: TypeReq, Method: "log", Payload: "hello"},
 		{Type: TypeReq, Method: "log", Payload: ""},
 		{Type: TypeReq, Method: "log", Payload: "héllo"},
