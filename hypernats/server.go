@@ -634,7 +634,7 @@ func (s *Server) follow(ctx context.Context, res *service.Result, hdr nats.Heade
 			if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(u.Path, "/") {
 				return &service.Result{Value: hyper.Link{URL: res.Location}}, nil
 			}
-			next, err := s.svc.Serve(ctx, &service.Request{Method: "GET", Root: "/", Path: u.Path[1:], Query: u.RawQuery, Header: hdr})
+			next, err := s.svc.Serve(ctx, &service.Request{Method: "GET", Root: "/", Path: u.Path[1:], Query: u.RawQuery, Header: hdr, FollowUp: true})
 			if err != nil {
 				return nil, err
 			}

@@ -137,7 +137,7 @@ func (h *handler) serve(ctx context.Context, s *peer.ServerStream) (any, error) 
 			}
 			base = loc
 			path, query := splitMethod(loc)
-			res, err = h.svc.Serve(ctx, &service.Request{Method: "GET", Root: "/", Path: path, Query: query, Header: req.Header})
+			res, err = h.svc.Serve(ctx, &service.Request{Method: "GET", Root: "/", Path: path, Query: query, Header: req.Header, FollowUp: true})
 			if err != nil {
 				return nil, err
 			}

@@ -197,5 +197,12 @@
 // a call with the wrong method (POST to the index or an instance, GET with
 // arguments to an unsafe function) is [KindMethodNotAllowed].
 //
+// [WithInterceptors] runs middleware (package
+// [github.com/glyph-ipc/glyph/intercept]) around every call Serve answers,
+// whichever transport made it: each sees the call's path, headers,
+// arguments, the caller (intercept.PeerFromContext: transport, address,
+// TLS state, Unix credentials), the deadline and the result or error; a
+// call whose arguments or results stream is seen as a stream of messages.
+//
 // Register everything before serving. Serve is safe for concurrent use.
 package service

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/glyph-ipc/glyph/intercept"
 	"io"
 	"log/slog"
 	"reflect"
@@ -23,6 +24,10 @@ type Service struct {
 	indexFn  string // WithIndex: the function whose result the root serves
 	stateKey []byte
 	logger   *slog.Logger // nil: slog.Default()
+
+	interceptors []intercept.Interceptor // WithInterceptors, folded into unary and stream
+	unary        intercept.UnaryFunc     // nil without interceptors
+	openStream   intercept.StreamFunc
 
 	mu      sync.RWMutex // guards the maps and order below
 	funcs   map[string]*callable
@@ -91,6 +96,7 @@ func New(opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
+	s.buildChain()
 	return s
 }
 
