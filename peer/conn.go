@@ -208,6 +208,11 @@ func newConn(fc FrameConn, cfg connConfig, h handshake) *Conn {
 	c.wq.init(max(1<<20, cfg.MaxFrameSize))
 	c.sendSlots = make(chan struct{}, sendSlots())
 	c.lastRecv.Store(time.Now().UnixNano())
+	if cfg.ConnState != nil {
+		// Before the reader starts, so that the connection's end is
+		// reported after it.
+		cfg.ConnState(c, ConnStateOpen)
+	}
 	go c.readLoop()
 	go c.writeLoop()
 	go c.watch()
@@ -400,6 +405,9 @@ func (c *Conn) teardown() {
 		c.log.Debug("peer: connection ended", "reason", reason)
 	}
 	close(c.closed)
+	if c.cfg.ConnState != nil {
+		c.cfg.ConnState(c, ConnStateClosed)
+	}
 	closeFrameConn(c.fc, reason)
 	c.cancel(lostError("", reason))
 	for _, s := range outs {

@@ -102,6 +102,7 @@ type connConfig struct {
 	HandshakeTimeout            time.Duration
 	StallTimeout                time.Duration
 	IdleTimeout                 time.Duration // < 0: never
+	ConnState                   func(*Conn, ConnState)
 }
 
 // connOption is an Option that sets a field of connConfig: a
