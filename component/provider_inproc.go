@@ -3,6 +3,7 @@ package component
 import (
 	"context"
 	"fmt"
+	"github.com/glyph-ipc/glyph/intercept"
 	"iter"
 	"net/url"
 	"reflect"
@@ -164,6 +165,10 @@ func (p *inprocProvider) arg(op string, a any) (any, error) {
 	return v, nil
 }
 
+// inprocPeer is the caller of the calls an in-process provider serves, as
+// interceptors see it.
+var inprocPeer = intercept.Peer{Transport: intercept.TransportInproc}
+
 // Call implements [Provider].
 func (p *inprocProvider) Call(ctx context.Context, call *Call) error {
 	svc, err := p.service(call.Interface + "." + call.Method)
@@ -174,7 +179,7 @@ func (p *inprocProvider) Call(ctx context.Context, call *Call) error {
 	if err != nil {
 		return err
 	}
-	res, err := svc.Serve(ctx, req)
+	res, err := svc.Serve(intercept.WithPeer(ctx, inprocPeer), req)
 	if err != nil {
 		return err
 	}
@@ -228,7 +233,7 @@ func (p *inprocProvider) Stream(ctx context.Context, call *Call) iter.Seq2[any, 
 			yield(nil, err)
 			return
 		}
-		res, err := svc.Serve(ctx, req)
+		res, err := svc.Serve(intercept.WithPeer(ctx, inprocPeer), req)
 		if err != nil {
 			yield(nil, err)
 			return

@@ -6,6 +6,7 @@ import (
 	"io"
 	"iter"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
@@ -159,14 +160,18 @@ func splitMethod(m string) (path, query string) {
 	return path, query
 }
 
-// requestHeader gives a call's headers the shape of a service.Request's.
+// requestHeader gives a call's headers the shape of a service.Request's,
+// with canonical keys as an HTTP request's have them (a JavaScript peer's
+// "authorization" is "Authorization"), so that a function or an
+// interceptor reads a header the same way whatever the transport.
 func requestHeader(h map[string]string) map[string][]string {
 	if len(h) == 0 {
 		return nil
 	}
 	out := make(map[string][]string, len(h))
 	for k, v := range h {
-		out[k] = []string{v}
+		k = http.CanonicalHeaderKey(k)
+		out[k] = append(out[k], v)
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package peer
 import (
 	"context"
 	"errors"
+	"github.com/glyph-ipc/glyph/intercept"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -201,7 +202,10 @@ func newConn(fc FrameConn, cfg connConfig, h handshake) *Conn {
 		handlers:   map[string]registered{},
 		closed:     make(chan struct{}),
 	}
-	c.ctx, c.cancel = context.WithCancelCause(context.WithValue(context.Background(), connKey{}, c))
+	// The calls c serves find it, and who is at the other end, in their
+	// contexts (ConnFromContext, intercept.PeerFromContext).
+	base := intercept.WithPeer(context.WithValue(context.Background(), connKey{}, c), c.Peer())
+	c.ctx, c.cancel = context.WithCancelCause(base)
 	if h.peerStreams > 0 {
 		c.places = make(chan struct{}, h.peerStreams)
 	}
