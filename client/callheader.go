@@ -56,6 +56,13 @@ func WithCallHeaderFunc(ctx context.Context, key string, value func() string) co
 // and [WithCallHeaderFunc], whose values it makes anew on each call), or
 // nil. Transports call it once per request. The result must not be
 // changed.
+//
+// These are the context's share of a call's headers: with
+// [WithInterceptors], a call's [intercept.Call.Header] starts as them,
+// and what the request sends is that Header after the interceptors (a
+// header func's value is then made once per call). An interceptor is the
+// way to add a header to every call of a client; these, to every call
+// made with one context.
 func CallHeader(ctx context.Context) http.Header {
 	h, _ := ctx.Value(callHeaderKey{}).(http.Header)
 	f, _ := ctx.Value(callHeaderFuncKey{}).(*headerFunc)
