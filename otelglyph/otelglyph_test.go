@@ -6,14 +6,12 @@ import (
 	"io"
 	"iter"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/hyperhttp"
 	"github.com/glyph-ipc/glyph/hyperpeer"
-	"github.com/glyph-ipc/glyph/intercept"
 	"github.com/glyph-ipc/glyph/otelglyph"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
@@ -148,37 +146,52 @@ type endpoint struct {
 	stream func(ctx context.Context, method string, args ...any) ([]any, error)
 }
 
-// serveHTTP serves svc over HTTP on 127.0.0.1:0.
+// serveHTTP serves svc over HTTP on 127.0.0.1:0, called by a
+// client.Client.
 func serveHTTP(t *testing.T, tel *telemetry, svc *service.Service) endpoint {
 	srv := httptest.NewServer(hyperhttp.NewHandler(svc))
 	t.Cleanup(srv.Close)
-	c := client.New()
+	return clientEndpoint(t, tel, "http", srv.URL+"/")
+}
+
+// clientEndpoint calls the service at url with a client.Client.
+func clientEndpoint(t *testing.T, tel *telemetry, transport, url string) endpoint {
+	c := client.New(client.WithInterceptors(tel.ic))
+	t.Cleanup(func() { c.Close() })
 	call := func(ctx context.Context, method string, args ...any) (any, error) {
-		// Until client.WithInterceptors: the call as the client makes it,
-		// with the headers the interceptor sets.
-		ic := tel.ic.WrapUnary(func(ctx context.Context, call *intercept.Call) (any, error) {
-			for k, vs := range call.Header {
-				ctx = client.WithCallHeader(ctx, k, vs[0])
-			}
-			index, err := c.Get(ctx, srv.URL+"/")
-			if err != nil {
-				return nil, err
-			}
-			v, err := index.Path(ctx, method, args...)
-			if err != nil {
-				return nil, err
-			}
-			return v.Any(), nil
-		})
-		return ic(ctx, &intercept.Call{Procedure: method, Side: intercept.SideClient,
-			Peer: intercept.Peer{Transport: intercept.TransportHTTP, Addr: strings.TrimPrefix(srv.URL, "http://")}})
+		index, err := c.Get(ctx, url)
+		if err != nil {
+			return nil, err
+		}
+		v, err := index.Path(ctx, method, args...)
+		if err != nil {
+			return nil, err
+		}
+		return v.Any(), nil
 	}
-	return endpoint{transport: "http", serverAddr: "127.0.0.1", call: call}
+	return endpoint{transport: transport, serverAddr: "127.0.0.1", call: call}
 }
 
 // servePeer serves svc to peers over TCP on 127.0.0.1:0, counting its
-// connections.
+// connections, called by a peer.Peer.
 func servePeer(t *testing.T, tel *telemetry, svc *service.Service) endpoint {
+	addr, p := listenPeer(t, tel, svc)
+	if err := p.Connect(addr); err != nil {
+		t.Fatal(err)
+	}
+	return peerEndpoint(p)
+}
+
+// servePeerClient serves svc to peers over TCP on 127.0.0.1:0, called by
+// a client.Client.
+func servePeerClient(t *testing.T, tel *telemetry, svc *service.Service) endpoint {
+	addr, _ := listenPeer(t, tel, svc)
+	return clientEndpoint(t, tel, "tcp", addr)
+}
+
+// listenPeer serves svc to peers over TCP on 127.0.0.1:0 and returns its
+// address and a peer.Peer with the interceptor, not yet connected.
+func listenPeer(t *testing.T, tel *telemetry, svc *service.Service) (string, *peer.Peer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	l, err := peer.Listen(ctx, "tcp://127.0.0.1:0")
 	if err != nil {
@@ -189,14 +202,16 @@ func servePeer(t *testing.T, tel *telemetry, svc *service.Service) endpoint {
 		served <- peer.Serve(ctx, l, peer.WithHandler(hyperpeer.NewHandler(svc)), peer.WithConnState(tel.ic.PeerConnState))
 	}()
 	p := peer.New(peer.WithInterceptors(tel.ic))
-	if err := p.Connect(l.Addr()); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
 		p.Close()
 		cancel()
 		<-served
 	})
+	return l.Addr(), p
+}
+
+// peerEndpoint calls with p.
+func peerEndpoint(p *peer.Peer) endpoint {
 	call := func(ctx context.Context, method string, args ...any) (any, error) {
 		return p.Call(ctx, method, args)
 	}
@@ -233,6 +248,7 @@ var transports = []struct {
 }{
 	{"http", serveHTTP},
 	{"peer", servePeer},
+	{"client-peer", servePeerClient},
 }
 
 func ctxTimeout(t *testing.T) context.Context {
