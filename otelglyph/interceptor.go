@@ -137,10 +137,10 @@ type callState struct {
 	side   intercept.Side
 	start  time.Time
 	method string
-	// metric is the attributes of the call's metrics but its status;
-	// active those of the gauges.
-	metric, active metric.MeasurementOption
-	base           []attribute.KeyValue
+	// base is the attributes of the call's metrics but its status;
+	// active the same as the gauges take them.
+	base   []attribute.KeyValue
+	active metric.MeasurementOption
 }
 
 // begin starts c's span (continuing the trace its headers carry on the

@@ -30,7 +30,7 @@ func (tel *telemetry) collect(t *testing.T) map[string]metricdata.Aggregation {
 func matches(set attribute.Set, want map[string]string) bool {
 	for k, v := range want {
 		got, ok := set.Value(attribute.Key(k))
-		if !ok || got.Emit() != v {
+		if !ok || got.String() != v {
 			return false
 		}
 	}
@@ -221,12 +221,12 @@ func TestStreamMetrics(t *testing.T) {
 	for _, e := range serving.Events() {
 		set := attribute.NewSet(e.Attributes...)
 		v, _ := set.Value("rpc.message.type")
-		servingEvents = append(servingEvents, e.Name+" "+v.Emit())
+		servingEvents = append(servingEvents, e.Name+" "+v.String())
 	}
 	for _, e := range calling.Events() {
 		set := attribute.NewSet(e.Attributes...)
 		v, _ := set.Value("rpc.message.type")
-		callingEvents = append(callingEvents, e.Name+" "+v.Emit())
+		callingEvents = append(callingEvents, e.Name+" "+v.String())
 	}
 	if n := countEvents(servingEvents, "rpc.message SENT"); n != 4 {
 		t.Errorf("serving span: %d messages sent, want 4 (%q)", n, servingEvents)
