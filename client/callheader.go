@@ -52,6 +52,16 @@ func WithCallHeaderFunc(ctx context.Context, key string, value func() string) co
 	return context.WithValue(ctx, callHeaderFuncKey{}, &headerFunc{key: http.CanonicalHeaderKey(key), value: value, next: prev})
 }
 
+// WithCallHeaders returns a copy of ctx whose call headers are exactly h:
+// those ctx carried ([WithCallHeader], [WithCallHeaderFunc]) are dropped.
+// It is how an interceptor of a layer above the client (such as package
+// component's router) hands the client the headers its interceptors
+// settled on. h must not be changed afterwards.
+func WithCallHeaders(ctx context.Context, h http.Header) context.Context {
+	ctx = context.WithValue(ctx, callHeaderKey{}, h)
+	return context.WithValue(ctx, callHeaderFuncKey{}, (*headerFunc)(nil))
+}
+
 // CallHeader returns the headers ctx carries for calls ([WithCallHeader]
 // and [WithCallHeaderFunc], whose values it makes anew on each call), or
 // nil. Transports call it once per request. The result must not be

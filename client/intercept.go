@@ -50,20 +50,13 @@ type runFunc func(ctx context.Context) (*Value, error)
 
 type itemsFunc func(ctx context.Context) iter.Seq2[*Value, error]
 
-// sendingHeader returns ctx whose call headers are h, made already: what
-// the requests below the interceptors send.
-func sendingHeader(ctx context.Context, h http.Header) context.Context {
-	ctx = context.WithValue(ctx, callHeaderKey{}, h)
-	return context.WithValue(ctx, callHeaderFuncKey{}, (*headerFunc)(nil))
-}
-
 // runUnary is the innermost unary step: the call's requests.
 func runUnary(ctx context.Context, call *intercept.Call) (any, error) {
 	run, _ := ctx.Value(runKey{}).(runFunc)
 	if run == nil {
 		return nil, &service.Error{Op: call.Procedure, Kind: service.KindInternal, Message: "an interceptor called next with a context not derived from its own"}
 	}
-	v, err := run(sendingHeader(ctx, call.Header))
+	v, err := run(WithCallHeaders(ctx, call.Header))
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +98,7 @@ func openItems(ctx context.Context, call *intercept.Call) (intercept.Stream, err
 	if items == nil {
 		return nil, &service.Error{Op: call.Procedure, Kind: service.KindInternal, Message: "an interceptor called next with a context not derived from its own"}
 	}
-	next, stop := iter.Pull2(items(sendingHeader(ctx, call.Header)))
+	next, stop := iter.Pull2(items(WithCallHeaders(ctx, call.Header)))
 	return &itemStream{next: next, stop: stop}, nil
 }
 

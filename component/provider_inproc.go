@@ -3,6 +3,7 @@ package component
 import (
 	"context"
 	"fmt"
+	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/intercept"
 	"iter"
 	"net/url"
@@ -97,7 +98,7 @@ func (p *inprocProvider) Describe(ctx context.Context, iface string) (*Interface
 	if err != nil {
 		return nil, err
 	}
-	res, err := svc.Serve(ctx, &service.Request{Method: "GET", Path: iface + "/"})
+	res, err := svc.Serve(intercept.WithPeer(ctx, inprocPeer), &service.Request{Method: "GET", Path: iface + "/", Header: client.CallHeader(ctx)})
 	if err != nil {
 		return nil, err
 	}

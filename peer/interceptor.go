@@ -108,8 +108,9 @@ func (p *Peer) openBelowInterceptors(ctx context.Context, call *intercept.Call) 
 	return clientBase{s}, nil
 }
 
-// openedKey is where NewStream finds the ClientStream its innermost
-// step opened, in the context: a *(*ClientStream).
+// openedKey is where what the innermost stream step opened is left, in
+// the context: NewStream's ClientStream (a **ClientStream), a served
+// stream's context (a *context.Context).
 type openedKey struct{}
 
 // clientBase is a ClientStream as the innermost [intercept.Stream].
@@ -163,9 +164,14 @@ func (h *interceptedHandler) ServePeer(ctx context.Context, s *ServerStream) (an
 		return h.unary(ctx, call)
 	}
 	call.StreamType = intercept.StreamBidi
-	ws, err := h.open(ctx, call)
+	opened := new(context.Context)
+	ws, err := h.open(context.WithValue(ctx, openedKey{}, opened), call)
 	if err != nil {
 		return nil, err
+	}
+	if *opened != nil {
+		// The context the interceptors passed on, with what they added.
+		ctx = *opened
 	}
 	s.ic = ws
 	v, err := h.next.ServePeer(ctx, s)
@@ -187,6 +193,9 @@ func openServerBase(ctx context.Context, call *intercept.Call) (intercept.Stream
 	s, _ := ctx.Value(serverStreamKey{}).(*ServerStream)
 	if s == nil {
 		return nil, errorf(service.KindInternal, "an interceptor called next with a context not derived from its own")
+	}
+	if opened, ok := ctx.Value(openedKey{}).(*context.Context); ok {
+		*opened = ctx
 	}
 	return serverBase{s}, nil
 }

@@ -43,8 +43,9 @@ func WithInterceptors(ics ...intercept.Interceptor) Option {
 type serveState struct {
 	svc    *Service
 	req    *Request
-	res    *Result       // a unary call's, once served
-	stream *serverStream // a streaming call's innermost stream
+	res    *Result         // a unary call's, once served
+	stream *serverStream   // a streaming call's innermost stream
+	ctx    context.Context // the context the stream was opened with
 }
 
 type serveStateKey struct{}
@@ -89,6 +90,11 @@ func (s *Service) serveIntercepted(ctx context.Context, req *Request) (*Result, 
 	ws, err := s.openStream(ctx, call)
 	if err != nil {
 		return nil, err
+	}
+	if st.ctx != nil {
+		// The context the interceptors passed on, with what they added
+		// (an identity, a span).
+		ctx = st.ctx
 	}
 	r := *req
 	r.Header = call.Header
@@ -140,6 +146,7 @@ func openServerStream(ctx context.Context, call *intercept.Call) (intercept.Stre
 	if st == nil {
 		return nil, &Error{Kind: KindInternal, Message: "an interceptor called next with a context not derived from its own"}
 	}
+	st.ctx = ctx
 	return st.base(), nil
 }
 
