@@ -138,6 +138,9 @@ type endpoint struct {
 	// calling side does not know it (a peer.Peer picks a connection
 	// below its interceptors).
 	serverAddr string
+	// callerAddr is the host the serving side's span names, "" when the
+	// transport does not know it (NATS).
+	callerAddr string
 	// peer is the calling peer, for a peer transport.
 	peer *peer.Peer
 	// call calls method with args through tel.ic on the calling side.
@@ -169,7 +172,7 @@ func clientEndpoint(t *testing.T, tel *telemetry, transport, url string) endpoin
 		}
 		return v.Any(), nil
 	}
-	return endpoint{transport: transport, serverAddr: "127.0.0.1", call: call}
+	return endpoint{transport: transport, serverAddr: "127.0.0.1", callerAddr: "127.0.0.1", call: call}
 }
 
 // servePeer serves svc to peers over TCP on 127.0.0.1:0, counting its
@@ -239,7 +242,7 @@ func peerEndpoint(p *peer.Peer) endpoint {
 			out = append(out, v)
 		}
 	}
-	return endpoint{transport: "tcp", peer: p, call: call, stream: stream}
+	return endpoint{transport: "tcp", callerAddr: "127.0.0.1", peer: p, call: call, stream: stream}
 }
 
 var transports = []struct {
@@ -249,6 +252,7 @@ var transports = []struct {
 	{"http", serveHTTP},
 	{"peer", servePeer},
 	{"client-peer", servePeerClient},
+	{"nats", serveNATS},
 }
 
 func ctxTimeout(t *testing.T) context.Context {
@@ -294,7 +298,7 @@ func TestTraceAcrossCall(t *testing.T) {
 				{serving, "rpc.response.status_code", "OK"},
 				{serving, "glyph.transport", ep.transport},
 				{serving, "network.transport", "tcp"},
-				{serving, "network.peer.address", "127.0.0.1"},
+				{serving, "network.peer.address", ep.callerAddr},
 				{calling, "rpc.system.name", "glyph"},
 				{calling, "rpc.method", "greet"},
 				{calling, "rpc.response.status_code", "OK"},
