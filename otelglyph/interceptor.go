@@ -225,8 +225,8 @@ func (cs *callState) end(err error, requests, responses int64) {
 		}
 	}
 	set := metric.WithAttributeSet(attribute.NewSet(attrs...))
-	// The span has ended for the caller: record with a context that is
-	// not canceled, so that exporters that look at it keep the points.
+	// The call's context may be canceled by now (a caller that gave up);
+	// its points count all the same.
 	ctx := context.WithoutCancel(cs.ctx)
 	cs.in.duration.Record(ctx, elapsed.Seconds(), set)
 	cs.in.requests.Record(ctx, requests, set)
