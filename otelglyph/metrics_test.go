@@ -112,7 +112,11 @@ func TestCallMetrics(t *testing.T) {
 			ms := tel.collect(t)
 
 			for _, side := range []string{"server", "client"} {
-				greet := map[string]string{"rpc.system.name": "glyph", "rpc.method": "greet", "rpc.response.status_code": "OK"}
+				system := ep.system
+				if system == "" {
+					system = "glyph"
+				}
+				greet := map[string]string{"rpc.system.name": system, "rpc.method": "greet", "rpc.response.status_code": "OK"}
 				if side == "server" {
 					greet["glyph.transport"] = ep.transport
 				}

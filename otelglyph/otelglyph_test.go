@@ -134,6 +134,8 @@ func attr(s sdktrace.ReadOnlySpan, key string) string {
 // there with the calling side's interceptor.
 type endpoint struct {
 	transport string
+	// system is rpc.system.name: "glyph" when "".
+	system string
 	// serverAddr is the host the calling side's span names, "" when the
 	// calling side does not know it (a peer.Peer picks a connection
 	// below its interceptors).
@@ -253,6 +255,7 @@ var transports = []struct {
 	{"peer", servePeer},
 	{"client-peer", servePeerClient},
 	{"nats", serveNATS},
+	{"jsonrpc", serveJSONRPC},
 }
 
 func ctxTimeout(t *testing.T) context.Context {
@@ -269,6 +272,10 @@ func TestTraceAcrossCall(t *testing.T) {
 		t.Run(tr.name, func(t *testing.T) {
 			tel := newTelemetry(t)
 			ep := tr.serve(t, tel, tel.service(nil))
+			system := ep.system
+			if system == "" {
+				system = "glyph"
+			}
 			ctx := ctxTimeout(t)
 			m, _ := baggage.NewMember("user", "ada")
 			b, _ := baggage.New(m)
@@ -293,13 +300,13 @@ func TestTraceAcrossCall(t *testing.T) {
 				span      sdktrace.ReadOnlySpan
 				key, want string
 			}{
-				{serving, "rpc.system.name", "glyph"},
+				{serving, "rpc.system.name", system},
 				{serving, "rpc.method", "greet"},
 				{serving, "rpc.response.status_code", "OK"},
 				{serving, "glyph.transport", ep.transport},
 				{serving, "network.transport", "tcp"},
 				{serving, "network.peer.address", ep.callerAddr},
-				{calling, "rpc.system.name", "glyph"},
+				{calling, "rpc.system.name", system},
 				{calling, "rpc.method", "greet"},
 				{calling, "rpc.response.status_code", "OK"},
 				{calling, "server.address", ep.serverAddr},
