@@ -32,7 +32,7 @@
 //
 //	rpc.system.name           "glyph"; "jsonrpc" and "xmlrpc" on those transports
 //	rpc.method                the method (see below)
-//	rpc.method_original       the path called, when rpc.method is "_OTHER"
+//	rpc.method_original       the path called (without its query), when rpc.method is "_OTHER"
 //	rpc.response.status_code  "OK", or the error's kind: "NOT_FOUND", "INTERNAL", ...
 //	error.type                the same as rpc.response.status_code, on errors
 //	server.address, server.port         the server's, on the calling side

@@ -3,6 +3,7 @@ package otelglyph
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -137,6 +138,8 @@ type callState struct {
 	side   intercept.Side
 	start  time.Time
 	method string
+	// procedure is the path called, without its query: rpc.method_original.
+	procedure string
 	// base is the attributes of the call's metrics but its status;
 	// active the same as the gauges take them.
 	base   []attribute.KeyValue
@@ -147,7 +150,8 @@ type callState struct {
 // serving side, carrying it in them on the calling side) and counts c in
 // flight.
 func (i *Interceptor) begin(ctx context.Context, c *intercept.Call) (context.Context, *callState) {
-	cs := &callState{side: c.Side, start: time.Now(), method: methodName(c.Procedure)}
+	procedure, _, _ := strings.Cut(c.Procedure, "?")
+	cs := &callState{side: c.Side, start: time.Now(), method: methodName(procedure), procedure: procedure}
 	system := semconv.RPCSystemNameKey.String(systemName(c.Peer.Transport))
 	attrs := []attribute.KeyValue{system, semconv.RPCMethod(cs.method)}
 	spanAttrs := append([]attribute.KeyValue(nil), attrs...)
@@ -206,7 +210,7 @@ func (cs *callState) end(err error, requests, responses int64) {
 	attrs := cs.base
 	if err != nil && kindOf(err) == service.KindNotFound && cs.side == intercept.SideServer {
 		// A path the server does not have: not a method of its interface.
-		cs.span.SetAttributes(semconv.RPCMethodOriginal(cs.method), semconv.RPCMethod(methodOther))
+		cs.span.SetAttributes(semconv.RPCMethodOriginal(cs.procedure), semconv.RPCMethod(methodOther))
 		cs.span.SetName(methodOther)
 		attrs = append([]attribute.KeyValue(nil), attrs...)
 		for k, a := range attrs {

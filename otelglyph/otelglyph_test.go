@@ -361,3 +361,29 @@ func TestErrorStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownMethod: a call of a path the server does not have is
+// "_OTHER" in the serving span and the metrics, the path called kept in
+// rpc.method_original, so that probing callers cannot grow the metrics.
+func TestUnknownMethod(t *testing.T) {
+	tel := newTelemetry(t)
+	ep := servePeer(t, tel, tel.service(nil))
+	ctx := ctxTimeout(t)
+	if _, err := ep.call(ctx, "no/such/thing"); service.KindOf(err) != service.KindNotFound {
+		t.Fatalf("a missing path: %v, want not found", err)
+	}
+	serving := tel.one(t, "_OTHER", trace.SpanKindServer)
+	if got := attr(serving, "rpc.method"); got != "_OTHER" {
+		t.Errorf("rpc.method %q, want _OTHER", got)
+	}
+	if got := attr(serving, "rpc.method_original"); got != "no/such/thing" {
+		t.Errorf("rpc.method_original %q", got)
+	}
+	if serving.Status().Code != codes.Unset {
+		t.Errorf("a caller's mistake marks the serving span: %v", serving.Status())
+	}
+	ms := tel.collect(t)
+	if d := histogram[float64](t, ms, "rpc.server.call.duration", map[string]string{"rpc.method": "_OTHER", "rpc.response.status_code": "NOT_FOUND"}); d.Count != 1 {
+		t.Errorf("%d calls of _OTHER, want 1", d.Count)
+	}
+}
