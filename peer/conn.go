@@ -230,7 +230,8 @@ func newConn(fc FrameConn, cfg connConfig, h handshake) *Conn {
 	return c
 }
 
-// Stats counts what a connection has carried since its handshake.
+// Stats counts what a connection has carried since its handshake, and
+// the calls open on it now.
 type Stats struct {
 	FramesSent     int64
 	FramesReceived int64 // keepalive frames included
@@ -243,6 +244,10 @@ type Stats struct {
 	// call each for a batch of up to 64 KiB. FramesSent / Batches is how
 	// many frames a write carried on average.
 	Batches int64
+	// Streams is how many calls are open on the connection now, both
+	// ways: this side's awaiting their results and the remote's being
+	// served (every call is a stream on the wire, unary or not).
+	Streams int
 }
 
 type connStats struct {
@@ -257,7 +262,15 @@ func (c *Conn) Stats() Stats {
 		BytesSent:      c.stats.bytesOut.Load(),
 		BytesReceived:  c.stats.bytesIn.Load(),
 		Batches:        c.stats.batches.Load(),
+		Streams:        c.openStreams(),
 	}
+}
+
+// openStreams counts the calls open both ways.
+func (c *Conn) openStreams() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.out) + len(c.in)
 }
 
 // Codec returns the name of the negotiated codec.

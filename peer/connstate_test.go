@@ -92,3 +92,51 @@ func TestWithConnState(t *testing.T) {
 		t.Errorf("dialed: %q", got)
 	}
 }
+
+// TestStatsStreams: Stats.Streams counts the calls open on a connection,
+// on both sides, while they run.
+func TestStatsStreams(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	started := make(chan *peer.Conn, 2)
+	release := make(chan struct{})
+	l, _ := serveOn(t, ctx, peer.WithHandler(mux{
+		"wait": func(ctx context.Context, s *peer.ServerStream) (any, error) {
+			started <- s.Conn()
+			<-release
+			return nil, nil
+		},
+	}))
+	a := dialServe(t, l.Addr())
+	done := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := a.Call(ctx, "wait", nil)
+			done <- err
+		}()
+	}
+	served := <-started
+	<-started
+	if n := served.Stats().Streams; n != 2 {
+		t.Errorf("the serving side: %d streams open, want 2", n)
+	}
+	if n := a.Stats().Streams; n != 2 {
+		t.Errorf("the calling side: %d streams open, want 2", n)
+	}
+	close(release)
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := a.Stats().Streams; n != 0 {
+		t.Errorf("the calling side after the calls: %d streams open", n)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for served.Stats().Streams != 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := served.Stats().Streams; n != 0 {
+		t.Errorf("the serving side after the calls: %d streams open", n)
+	}
+}
