@@ -79,14 +79,17 @@
 // and, from [Interceptor.PeerConnState] given to peer.WithConnState:
 //
 //	glyph.peer.connections        up-down counter, {connection}: peer connections open, by glyph.transport
+//	glyph.peer.streams            gauge, {stream}: calls open on them, both ways, by glyph.transport
 //
 // call.duration is the conventions' (semconv 1.43, with its buckets);
 // requests_per_rpc and responses_per_rpc keep the names of the earlier
 // conventions, which otelgrpc and otelconnect use too. The conventions
 // have no names for calls in flight or open connections, so those follow
-// the HTTP conventions' "active" and are glyph's own. A calling and a
-// serving side in one process record under separate names, as the
-// conventions ask.
+// the HTTP conventions' "active" and are glyph's own. Every call on a
+// peer connection is a stream on the wire, so glyph.peer.streams counts
+// the unary calls too, and those of handlers no interceptor sees. A
+// calling and a serving side in one process record under separate
+// names, as the conventions ask.
 //
 // Exporters plug in through the providers: a Prometheus endpoint with
 // go.opentelemetry.io/otel/exporters/prometheus (the example program in

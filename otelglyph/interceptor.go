@@ -30,6 +30,7 @@ type Interceptor struct {
 	propagator     propagation.TextMapPropagator
 	client, server instruments
 	conns          metric.Int64UpDownCounter
+	open           openConns // the peer connections PeerConnState counts
 }
 
 // instruments are one side's.
@@ -60,6 +61,12 @@ func New(opts ...Option) (*Interceptor, error) {
 	}
 	i.conns, err = meter.Int64UpDownCounter("glyph.peer.connections",
 		metric.WithUnit("{connection}"), metric.WithDescription("Peer connections open."))
+	if err != nil {
+		return nil, err
+	}
+	_, err = meter.Int64ObservableGauge("glyph.peer.streams", metric.WithUnit("{stream}"),
+		metric.WithDescription("Calls open on the peer connections open, both ways."),
+		metric.WithInt64Callback(i.open.observeStreams))
 	if err != nil {
 		return nil, err
 	}

@@ -71,6 +71,23 @@ func sum(t *testing.T, ms map[string]metricdata.Aggregation, name string, want m
 	return 0
 }
 
+// gauge returns the value of the gauge name's point whose attributes
+// have want, or fails.
+func gauge(t *testing.T, ms map[string]metricdata.Aggregation, name string, want map[string]string) int64 {
+	t.Helper()
+	g, ok := ms[name].(metricdata.Gauge[int64])
+	if !ok {
+		t.Fatalf("%s: %T, want a gauge", name, ms[name])
+	}
+	for _, p := range g.DataPoints {
+		if matches(p.Attributes, want) {
+			return p.Value
+		}
+	}
+	t.Fatalf("%s: no point with %v among %v", name, want, g.DataPoints)
+	return 0
+}
+
 func bucketTotal(counts []uint64) uint64 {
 	var n uint64
 	for _, c := range counts {
@@ -173,9 +190,34 @@ func (tel *telemetry) waitMetric(t *testing.T, name string, want map[string]stri
 // streams in flight and peer connections are gauges.
 func TestStreamMetrics(t *testing.T) {
 	tel := newTelemetry(t)
-	ep := servePeer(t, tel, tel.service(nil))
+	release := make(chan struct{})
+	ep := servePeer(t, tel, tel.service(release))
 	ctx := ctxTimeout(t)
 	tel.waitMetric(t, "glyph.peer.connections", map[string]string{"glyph.transport": "tcp"}, 1)
+
+	// A call in flight is a stream open on the served connection.
+	waited := make(chan error, 1)
+	go func() {
+		_, err := ep.call(ctx, "wait")
+		waited <- err
+	}()
+	tel.waitMetric(t, "rpc.server.active_calls", map[string]string{"rpc.method": "wait"}, 1)
+	if n := gauge(t, tel.collect(t), "glyph.peer.streams", map[string]string{"glyph.transport": "tcp"}); n != 1 {
+		t.Errorf("streams open on the served connection: %d, want 1", n)
+	}
+	close(release)
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		n := gauge(t, tel.collect(t), "glyph.peer.streams", map[string]string{"glyph.transport": "tcp"})
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("streams open on the served connection after the call: %d, want 0", n)
+		}
+	}
 
 	// A stream open, its first result read.
 	s, err := ep.peer.NewStream(ctx, "count")
