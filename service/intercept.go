@@ -167,16 +167,10 @@ func openServerStream(ctx context.Context, call *intercept.Call) (intercept.Stre
 
 // base returns the call's innermost stream, made on first use.
 func (st *serveState) base() *serverStream {
-	if st.res != nil {
-		if b, ok := st.res.Value.(*serverStream); ok {
-			return b
-		}
+	if st.stream == nil {
+		st.stream = &serverStream{args: st.req.Stream}
 	}
-	b := &serverStream{args: st.req.Stream}
-	// The Result is made by serve later; keep the stream where the
-	// steps after the chain find it.
-	st.res = &Result{Value: b}
-	return b
+	return st.stream
 }
 
 // serverStream is the innermost [intercept.Stream] of a call served with
