@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
-	"time"
 
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/internal/plain"
@@ -62,21 +60,12 @@ type handler struct {
 // logged with the logref its reply carries (see logFailure), unless the
 // call's context ended first: then the caller canceled the call or its
 // deadline passed, the connection ended, or the connection answered a
-// bad argument already, and nobody awaits this answer. Each call is
-// logged at debug level.
+// bad argument already, and nobody awaits this answer. The line per call
+// is the service's (service.LogCalls).
 func (h *handler) ServePeer(ctx context.Context, s *peer.ServerStream) (any, error) {
-	log := s.Conn().Logger()
-	var start time.Time
-	debug := log.Enabled(ctx, slog.LevelDebug)
-	if debug {
-		start = time.Now()
-	}
 	v, err := h.serve(ctx, s)
 	if err != nil && ctx.Err() == nil {
-		err = logFailure(ctx, log, s.Method(), err)
-	}
-	if debug {
-		logCall(ctx, log, s.Method(), time.Since(start), err)
+		err = logFailure(ctx, s.Conn().Logger(), s.Method(), err)
 	}
 	return v, err
 }

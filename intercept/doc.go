@@ -41,4 +41,11 @@
 // (to end a span): embed the Stream and override the methods of
 // interest. On the calling side Send carries arguments and Receive
 // results; on the serving side Receive carries arguments and Send results.
+//
+// # Interceptors of this module
+//
+// Package [github.com/glyph-ipc/glyph/intercept/bearer] authenticates
+// calls by bearer token. Every service logs each call it serves with
+// [github.com/glyph-ipc/glyph/service.LogCalls], outermost, at debug
+// level; a client may register it too.
 package intercept

@@ -46,12 +46,15 @@ func (j *journal) take() []string {
 // tracing is a client interceptor that journals around each kind of
 // call and adds its name to the header "via".
 func tracing(j *journal, name string) intercept.Interceptor {
+	// On the calling side a peer call's headers keep their keys as
+	// given: "via", as the handlers read it.
 	via := func(c *intercept.Call) {
+		h := map[string][]string(c.Header)
 		v := ""
-		if vs := c.Header["via"]; len(vs) > 0 {
+		if vs := h["via"]; len(vs) > 0 {
 			v = vs[0] + ","
 		}
-		c.Header["via"] = []string{v + name}
+		h["via"] = []string{v + name}
 	}
 	return interceptorFuncs{
 		unary: func(next intercept.UnaryFunc) intercept.UnaryFunc {

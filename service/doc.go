@@ -171,6 +171,20 @@
 // logged, so [slog.SetDefault] in main sets it for every service, and for
 // the transports too (see packages hyperhttp and peer).
 //
+// # Logging
+//
+// Each call a service serves is logged as one line, "glyph: call", at debug
+// level, on the service's logger ([WithLogger], else [slog.Default] as it is
+// when the line is logged): its method, the caller's transport and address,
+// its duration, a stream's messages, and for a failure its kind and logref
+// ([LogCalls], which runs outermost around the interceptors, on every
+// transport). [WithCallLog] sets another level and [WithoutCallLog] turns the
+// line off; while
+// the logger does not log at that level, the line costs nothing. Failures are
+// also logged by the transports as before, at info level when the caller is at
+// fault and at error level when the server is, with the same logref; package
+// hyperhttp adds a debug line per HTTP request with its status and body size.
+//
 // # Serving
 //
 // A transport turns its request into a Request (a method, a path below

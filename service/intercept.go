@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -52,16 +53,30 @@ type serveStateKey struct{}
 
 // buildChain folds the interceptors into the steps Serve runs.
 func (s *Service) buildChain() {
-	if len(s.interceptors) == 0 {
-		return
+	if len(s.interceptors) > 0 {
+		c := intercept.Chain(s.interceptors...)
+		s.unary = c.WrapUnary(serveUnary)
+		s.openStream = c.WrapStream(openServerStream)
 	}
-	c := intercept.Chain(s.interceptors...)
-	s.unary = c.WrapUnary(serveUnary)
-	s.openStream = c.WrapStream(openServerStream)
+	if !s.noCallLog {
+		c := intercept.Chain(append([]intercept.Interceptor{callLog{log: s.logOption, level: s.callLevel}}, s.interceptors...)...)
+		s.loggedUnary = c.WrapUnary(serveUnary)
+		s.loggedStream = c.WrapStream(openServerStream)
+	}
 }
 
-// serveIntercepted serves req through the interceptors.
-func (s *Service) serveIntercepted(ctx context.Context, req *Request) (*Result, error) {
+// logOption is the logger of WithLogger, nil without one.
+func (s *Service) logOption() *slog.Logger { return s.logger }
+
+// logsCalls reports whether the call log is on and its logger logs at
+// its level: then Serve runs the chain with it.
+func (s *Service) logsCalls(ctx context.Context) bool {
+	return s.loggedUnary != nil && s.log().Enabled(ctx, s.callLevel)
+}
+
+// serveIntercepted serves req through the interceptors: unary and open,
+// with or without the call log.
+func (s *Service) serveIntercepted(ctx context.Context, req *Request, unary intercept.UnaryFunc, open intercept.StreamFunc) (*Result, error) {
 	call := &intercept.Call{
 		Procedure:  req.Path,
 		Side:       intercept.SideServer,
@@ -77,7 +92,7 @@ func (s *Service) serveIntercepted(ctx context.Context, req *Request) (*Result, 
 	st := &serveState{svc: s, req: req}
 	ctx = context.WithValue(ctx, serveStateKey{}, st)
 	if call.StreamType == intercept.StreamUnary {
-		v, err := s.unary(ctx, call)
+		v, err := unary(ctx, call)
 		if err != nil {
 			return nil, err
 		}
@@ -87,7 +102,7 @@ func (s *Service) serveIntercepted(ctx context.Context, req *Request) (*Result, 
 		st.res.Value = v
 		return st.res, nil
 	}
-	ws, err := s.openStream(ctx, call)
+	ws, err := open(ctx, call)
 	if err != nil {
 		return nil, err
 	}
@@ -152,16 +167,10 @@ func openServerStream(ctx context.Context, call *intercept.Call) (intercept.Stre
 
 // base returns the call's innermost stream, made on first use.
 func (st *serveState) base() *serverStream {
-	if st.res != nil {
-		if b, ok := st.res.Value.(*serverStream); ok {
-			return b
-		}
+	if st.stream == nil {
+		st.stream = &serverStream{args: st.req.Stream}
 	}
-	b := &serverStream{args: st.req.Stream}
-	// The Result is made by serve later; keep the stream where the
-	// steps after the chain find it.
-	st.res = &Result{Value: b}
-	return b
+	return st.stream
 }
 
 // serverStream is the innermost [intercept.Stream] of a call served with

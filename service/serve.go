@@ -164,7 +164,14 @@ func (s *Service) Serve(ctx context.Context, req *Request) (res *Result, err err
 	if req == nil {
 		return nil, &Error{Kind: KindInvalid, Message: "no request"}
 	}
-	if s.unary == nil || req.FollowUp {
+	if req.FollowUp {
+		return s.serve(ctx, req)
+	}
+	unary, open := s.unary, s.openStream
+	if s.logsCalls(ctx) {
+		unary, open = s.loggedUnary, s.loggedStream
+	}
+	if unary == nil {
 		return s.serve(ctx, req)
 	}
 	defer func() {
@@ -172,7 +179,7 @@ func (s *Service) Serve(ctx context.Context, req *Request) (res *Result, err err
 			res, err = nil, s.panicked(req.Path, p)
 		}
 	}()
-	return s.serveIntercepted(ctx, req)
+	return s.serveIntercepted(ctx, req, unary, open)
 }
 
 // serve is Serve without the interceptors.

@@ -9,8 +9,8 @@ import (
 
 	"github.com/glyph-ipc/glyph/intercept"
 	"github.com/glyph-ipc/glyph/internal/intercepttest"
-	"github.com/glyph-ipc/glyph/xmlrpc"
 	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/xmlrpc"
 )
 
 // TestClientInterceptors: the client's interceptors see its calls, the

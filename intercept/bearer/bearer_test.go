@@ -120,7 +120,10 @@ func TestClient(t *testing.T) {
 		return "t-1", nil
 	})
 	var sent string
-	next := func(_ context.Context, c *intercept.Call) (any, error) { sent = c.Header.Get("Authorization"); return nil, nil }
+	next := func(_ context.Context, c *intercept.Call) (any, error) {
+		sent = c.Header.Get("Authorization")
+		return nil, nil
+	}
 	if _, err := ic.WrapUnary(next)(context.Background(), &intercept.Call{Side: intercept.SideClient, Header: http.Header{}}); err != nil || sent != "Bearer t-1" {
 		t.Errorf("sent %q, %v", sent, err)
 	}
