@@ -186,7 +186,8 @@ func (i *Interceptor) begin(ctx context.Context, c *intercept.Call) (context.Con
 		attrs = append(attrs, semconv.ServerAddress(host), semconv.ServerPort(port))
 		spanAttrs = append(spanAttrs, semconv.ServerAddress(host), semconv.ServerPort(port))
 	}
-	ctx, cs.span = i.tracer.Start(ctx, spanName(cs.method, system.Value.AsString()),
+	// The conventions name the span after the method.
+	ctx, cs.span = i.tracer.Start(ctx, cs.method,
 		trace.WithSpanKind(kind), trace.WithAttributes(spanAttrs...), trace.WithTimestamp(cs.start))
 	if c.Side == intercept.SideClient {
 		if c.Header == nil {
@@ -199,14 +200,6 @@ func (i *Interceptor) begin(ctx context.Context, c *intercept.Call) (context.Con
 	cs.active = metric.WithAttributeSet(attribute.NewSet(attrs...))
 	cs.in.active.Add(ctx, 1, cs.active)
 	return ctx, cs
-}
-
-// spanName is the conventions' span name: the method, else the system.
-func spanName(method, system string) string {
-	if method == "" {
-		return system
-	}
-	return method
 }
 
 // end ends the call's span and records its metrics: it ended with err
