@@ -256,6 +256,7 @@ var transports = []struct {
 	{"client-peer", servePeerClient},
 	{"nats", serveNATS},
 	{"jsonrpc", serveJSONRPC},
+	{"xmlrpc", serveXMLRPC},
 }
 
 func ctxTimeout(t *testing.T) context.Context {
