@@ -160,8 +160,11 @@ func (i *Interceptor) begin(ctx context.Context, c *intercept.Call) (context.Con
 	procedure, _, _ := strings.Cut(c.Procedure, "?")
 	cs := &callState{side: c.Side, start: time.Now(), method: methodName(procedure), procedure: procedure}
 	system := semconv.RPCSystemNameKey.String(systemName(c.Peer.Transport))
-	attrs := []attribute.KeyValue{system, semconv.RPCMethod(cs.method)}
-	spanAttrs := append([]attribute.KeyValue(nil), attrs...)
+	// Room for every attribute, so that appending allocates no more.
+	attrs := make([]attribute.KeyValue, 0, 7)
+	attrs = append(attrs, system, semconv.RPCMethod(cs.method))
+	spanAttrs := make([]attribute.KeyValue, 0, 10)
+	spanAttrs = append(spanAttrs, attrs...)
 	if t := c.Peer.Transport; t != "" {
 		attrs = append(attrs, transportKey.String(t))
 		spanAttrs = append(spanAttrs, transportKey.String(t))
