@@ -11,9 +11,10 @@
 // same Interceptor.
 //
 // This package is a module of its own, as connect-go keeps otelconnect
-// apart: the OpenTelemetry API, its SDK and the exporters a program picks
-// (OTLP, Prometheus) weigh more than the rest of glyph's dependencies, and
-// most users of the core need none of them.
+// apart: the OpenTelemetry API and SDK, and the exporters a program picks
+// (OTLP brings gRPC and protobuf, Prometheus its client library), are a
+// tree of modules that most users of the core need none of; here they
+// stay out of their go.mod and their builds.
 //
 // # Spans
 //
