@@ -6,9 +6,9 @@
 //	go run ./example                        # in the otelglyph folder; on 127.0.0.1:8080
 //	go run ./example -addr :9000 -peer-addr tcp://127.0.0.1:7001
 //
-// Then call it and scrape it:
+// Then call it (from the repository's root) and scrape it:
 //
-//	go run github.com/glyph-ipc/glyph/cmd/glyph call http://127.0.0.1:8080/ hello name=Bob
+//	go run ./cmd/glyph call http://127.0.0.1:8080/ hello name=Bob
 //	curl -s http://127.0.0.1:8080/metrics | grep rpc_server
 //
 // Its spans go to the global tracer provider, which is OpenTelemetry's
