@@ -52,10 +52,27 @@ func WithCallHeaderFunc(ctx context.Context, key string, value func() string) co
 	return context.WithValue(ctx, callHeaderFuncKey{}, &headerFunc{key: http.CanonicalHeaderKey(key), value: value, next: prev})
 }
 
+// WithCallHeaders returns a copy of ctx whose call headers are exactly h:
+// those ctx carried ([WithCallHeader], [WithCallHeaderFunc]) are dropped.
+// It is how an interceptor of a layer above the client (such as package
+// component's router) hands the client the headers its interceptors
+// settled on. h must not be changed afterwards.
+func WithCallHeaders(ctx context.Context, h http.Header) context.Context {
+	ctx = context.WithValue(ctx, callHeaderKey{}, h)
+	return context.WithValue(ctx, callHeaderFuncKey{}, (*headerFunc)(nil))
+}
+
 // CallHeader returns the headers ctx carries for calls ([WithCallHeader]
 // and [WithCallHeaderFunc], whose values it makes anew on each call), or
 // nil. Transports call it once per request. The result must not be
 // changed.
+//
+// These are the context's share of a call's headers: with
+// [WithInterceptors], a call's [intercept.Call.Header] starts as them,
+// and what the request sends is that Header after the interceptors (a
+// header func's value is then made once per call). An interceptor is the
+// way to add a header to every call of a client; these, to every call
+// made with one context.
 func CallHeader(ctx context.Context) http.Header {
 	h, _ := ctx.Value(callHeaderKey{}).(http.Header)
 	f, _ := ctx.Value(callHeaderFuncKey{}).(*headerFunc)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/glyph-ipc/glyph/intercept"
 	"io"
 	"mime"
 	"net/http"
@@ -50,6 +51,10 @@ type Client struct {
 	decoders     sync.Pool // of *decodeSlot, for answers without blobs
 	peerOpts     []peer.Option
 	peers        peerState // the peer connections, one per endpoint
+
+	interceptors []intercept.Interceptor // WithInterceptors, folded into unary and open
+	unary        intercept.UnaryFunc     // nil without interceptors
+	open         intercept.StreamFunc
 }
 
 // decodeSlot is a pooled decoder with the values it decodes into, so
@@ -129,6 +134,7 @@ func New(opts ...Option) *Client {
 		}
 		c.callHeader[k] = strings.Join(vs, ", ")
 	}
+	c.buildChain()
 	limits := c.limits
 	c.decoders.New = func() any {
 		return &decodeSlot{dec: wire.NewDecoderConfig(nil, wire.DecodeConfig{Limits: limits})}
@@ -146,6 +152,14 @@ func New(opts ...Option) *Client {
 // the page at that path of the service served there (the index when there
 // is none) with a safe call over the client's connection to the endpoint.
 func (c *Client) Get(ctx context.Context, url string) (*Value, error) {
+	if c.unary != nil {
+		return c.unaryCall(ctx, c.describeCall(nil, http.MethodGet, url, nil), func(ctx context.Context) (*Value, error) { return c.get(ctx, url) })
+	}
+	return c.get(ctx, url)
+}
+
+// get is Get below the interceptors.
+func (c *Client) get(ctx context.Context, url string) (*Value, error) {
 	if ep, path, ok := parsePeerURL(url); ok {
 		pc, err := c.startPeer(ctx, "GET "+url, ep, path, nil, true, nil, nil)
 		if err != nil {

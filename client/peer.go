@@ -421,6 +421,17 @@ func (v *Value) yieldItems(yield func(*Value, error) bool) {
 // cancels a peer call (the function's stream stops) and releases the
 // callbacks the call was given.
 func (v *Value) Stream(ctx context.Context, args ...any) iter.Seq2[*Value, error] {
+	if v.c.open != nil {
+		if method, u, ok := v.requests(); ok {
+			call := v.c.describeCall(v, method, u, args)
+			return v.c.streamCall(ctx, call, func(ctx context.Context) iter.Seq2[*Value, error] { return v.streamItems(ctx, args) })
+		}
+	}
+	return v.streamItems(ctx, args)
+}
+
+// streamItems is Stream below the interceptors.
+func (v *Value) streamItems(ctx context.Context, args []any) iter.Seq2[*Value, error] {
 	return func(yield func(*Value, error) bool) {
 		pc, err := v.startCall(ctx, args)
 		if err != nil {
@@ -431,7 +442,7 @@ func (v *Value) Stream(ctx context.Context, args ...any) iter.Seq2[*Value, error
 			pc.items(yield)
 			return
 		}
-		res, err := v.Call(ctx, args...)
+		res, err := v.call(ctx, args)
 		if err != nil {
 			yield(nil, err)
 			return

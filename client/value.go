@@ -245,6 +245,17 @@ func mapKeys(m map[string]any) []string {
 // over a peer, where it must be the only argument given (see the package
 // documentation).
 func (v *Value) Call(ctx context.Context, args ...any) (*Value, error) {
+	if v.c.unary != nil {
+		if method, u, ok := v.requests(); ok {
+			call := v.c.describeCall(v, method, u, args)
+			return v.c.unaryCall(ctx, call, func(ctx context.Context) (*Value, error) { return v.call(ctx, args) })
+		}
+	}
+	return v.call(ctx, args)
+}
+
+// call is Call below the interceptors.
+func (v *Value) call(ctx context.Context, args []any) (*Value, error) {
 	pc, err := v.startCall(ctx, args)
 	if err != nil {
 		return nil, err

@@ -15,11 +15,11 @@ import (
 func WithCallHeaderFunc(key string, value func() string) RouterOption {
 	return func(r *Router) {
 		prev := r.wrap
-		r.wrap = func(p Provider) Provider {
+		r.wrap = func(url string, p Provider) Provider {
 			if prev != nil {
-				p = prev(p)
+				p = prev(url, p)
 			}
-			if _, local := p.(*inprocProvider); local {
+			if p.Capabilities().Transport == "inproc" {
 				return p
 			}
 			h := headerProvider{Provider: p, key: key, value: value}

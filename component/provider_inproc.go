@@ -3,6 +3,8 @@ package component
 import (
 	"context"
 	"fmt"
+	"github.com/glyph-ipc/glyph/client"
+	"github.com/glyph-ipc/glyph/intercept"
 	"iter"
 	"net/url"
 	"reflect"
@@ -96,7 +98,7 @@ func (p *inprocProvider) Describe(ctx context.Context, iface string) (*Interface
 	if err != nil {
 		return nil, err
 	}
-	res, err := svc.Serve(ctx, &service.Request{Method: "GET", Path: iface + "/"})
+	res, err := svc.Serve(intercept.WithPeer(ctx, inprocPeer), &service.Request{Method: "GET", Path: iface + "/", Header: client.CallHeader(ctx)})
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +166,10 @@ func (p *inprocProvider) arg(op string, a any) (any, error) {
 	return v, nil
 }
 
+// inprocPeer is the caller of the calls an in-process provider serves, as
+// interceptors see it.
+var inprocPeer = intercept.Peer{Transport: intercept.TransportInproc}
+
 // Call implements [Provider].
 func (p *inprocProvider) Call(ctx context.Context, call *Call) error {
 	svc, err := p.service(call.Interface + "." + call.Method)
@@ -174,7 +180,7 @@ func (p *inprocProvider) Call(ctx context.Context, call *Call) error {
 	if err != nil {
 		return err
 	}
-	res, err := svc.Serve(ctx, req)
+	res, err := svc.Serve(intercept.WithPeer(ctx, inprocPeer), req)
 	if err != nil {
 		return err
 	}
@@ -228,7 +234,7 @@ func (p *inprocProvider) Stream(ctx context.Context, call *Call) iter.Seq2[any, 
 			yield(nil, err)
 			return
 		}
-		res, err := svc.Serve(ctx, req)
+		res, err := svc.Serve(intercept.WithPeer(ctx, inprocPeer), req)
 		if err != nil {
 			yield(nil, err)
 			return

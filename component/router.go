@@ -22,8 +22,8 @@ import (
 // concurrent use; Close stops its probes and closes its providers.
 type Router struct {
 	probeMin, probeMax time.Duration
-	given              map[string]Provider     // WithProvider
-	wrap               func(Provider) Provider // WithCallHeaderFunc
+	given              map[string]Provider                   // WithProvider
+	wrap               func(url string, p Provider) Provider // WithCallHeaderFunc, WithInterceptors
 
 	ctx    context.Context // ends on Close: stops the probes
 	cancel context.CancelFunc
@@ -119,7 +119,7 @@ func (r *Router) SetRoutes(rs Routes) error {
 			if c == nil {
 				c = &conn{r: r, url: u, p: r.given[u]}
 				if c.p != nil && r.wrap != nil {
-					c.p = r.wrap(c.p)
+					c.p = r.wrap(u, c.p)
 				}
 			}
 			conns[u] = c
@@ -272,7 +272,7 @@ func (c *conn) provider(ctx context.Context) (Provider, error) {
 		return nil, err
 	}
 	if c.r.wrap != nil {
-		p = c.r.wrap(p)
+		p = c.r.wrap(c.url, p)
 	}
 	c.p = p
 	return p, nil

@@ -79,7 +79,9 @@
 // Every error response is logged with its logref, op, kind, status,
 // method, path and message: at info level for a 4xx, the client's fault,
 // and at error level for a 5xx. Each request is also logged at debug
-// level with its status, duration and body size. The logger is
+// level with its status, duration and body size: HTTP's line, beside
+// the service's line per call (service.LogCalls, with the caller and the
+// logref). The logger is
 // [WithLogger], or else [slog.Default] as it is when the line is
 // logged, so that [slog.SetDefault] in main sets it for every handler.
 //

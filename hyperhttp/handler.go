@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/glyph-ipc/glyph/intercept"
 	"io"
 	"log/slog"
 	"math"
@@ -810,12 +811,21 @@ const TimeoutHeader = "Glyph-Timeout"
 // deadline at all.
 const maxTimeout = 1<<31 - 1 // milliseconds, about 24 days
 
-// callContext returns the request's context with the deadline its
-// Glyph-Timeout header asks for (the milliseconds the caller had left),
-// or a [service.KindInvalid] error when the header is not a number of
-// milliseconds.
+// Peer describes the client of r as interceptors see it
+// ([intercept.Call.Peer]) and as [intercept.PeerFromContext] finds it in
+// the context of the functions the handler calls: transport "http", the
+// remote address, and the TLS state (r.TLS), whose VerifiedChains hold
+// the client's certificate under mutual TLS.
+func Peer(r *http.Request) intercept.Peer {
+	return intercept.Peer{Transport: intercept.TransportHTTP, Addr: r.RemoteAddr, TLS: r.TLS}
+}
+
+// callContext returns the request's context with its [Peer] and the
+// deadline its Glyph-Timeout header asks for (the milliseconds the caller
+// had left), or a [service.KindInvalid] error when the header is not a
+// number of milliseconds.
 func callContext(r *http.Request) (context.Context, context.CancelFunc, error) {
-	ctx := r.Context()
+	ctx := intercept.WithPeer(r.Context(), Peer(r))
 	v := r.Header.Get(TimeoutHeader)
 	if v == "" {
 		return ctx, func() {}, nil

@@ -255,7 +255,7 @@ func (h *Handler) bindForm(ctx context.Context, req *service.Request, encoded st
 // inputs, and its fields are then taken as text.
 func (h *Handler) describe(ctx context.Context, req *service.Request) (hyper.Form, error) {
 	res, err := h.svc.Serve(ctx, &service.Request{Method: http.MethodGet, Root: req.Root, Path: req.Path,
-		Query: req.Query, Header: req.Header, Describe: true})
+		Query: req.Query, Header: req.Header, Describe: true, FollowUp: true})
 	if err != nil {
 		return hyper.Form{}, err
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/glyph-ipc/glyph/intercept"
+	"github.com/glyph-ipc/glyph/internal/callchain"
 	"iter"
 	"reflect"
 	"strconv"
@@ -58,6 +60,17 @@ func WithClientWindow(n int) ClientOption { return func(c *Client) { c.window = 
 // waiting.
 func WithCallTimeout(d time.Duration) ClientOption { return func(c *Client) { c.timeout = d } }
 
+// WithClientInterceptors runs ics around the client's calls, the first
+// given the outermost (package intercept): [Client.Call] is a unary call
+// and [Client.Stream] a [intercept.StreamServer] stream whose Receive
+// yields the items; Procedure is the method name, Args the arguments
+// (named ones as a map) and Peer the server (transport "nats", the
+// subject prefix). What an interceptor puts in the call's Header is sent
+// as NATS message headers, over those of the call's context.
+func WithClientInterceptors(ics ...intercept.Interceptor) ClientOption {
+	return func(c *Client) { c.interceptors = append(c.interceptors, ics...) }
+}
+
 // Client calls the methods of a service that a [Server] serves, over a
 // NATS connection. It is safe for concurrent use; make one with
 // [NewClient] and release it with [Client.Close].
@@ -86,6 +99,9 @@ type Client struct {
 	timeouts atomic.Pointer[timeoutHeader] // the Glyph-Timeout header sent last
 	msgs     sync.Pool                     // of *nats.Msg with a Header, for requests
 	unary    sync.Pool                     // of *pendingCall with a channel of one reply
+
+	interceptors []intercept.Interceptor // WithClientInterceptors
+	chain        *callchain.Chain        // nil without interceptors
 }
 
 // pendingCall is a call awaiting its replies.
@@ -112,6 +128,7 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) *Client {
 	for _, o := range opts {
 		o(c)
 	}
+	c.chain = callchain.New(intercept.TransportNATS, c.prefix, c.interceptors)
 	return c
 }
 
@@ -237,6 +254,11 @@ func (c *Client) close(pc *pendingCall) {
 // ctx ends; [service.KindUnsupported] for a callback or a streamed
 // argument, which do not travel over NATS.
 func (c *Client) Call(ctx context.Context, method string, args []any, named map[string]any, result any) error {
+	return c.chain.Call(ctx, method, args, named, result, false, func(ctx context.Context) error { return c.call(ctx, method, args, named, result) })
+}
+
+// call is Call below the interceptors.
+func (c *Client) call(ctx context.Context, method string, args []any, named map[string]any, result any) error {
 	if err := c.init(); err != nil {
 		return err
 	}
@@ -265,6 +287,11 @@ func (c *Client) Call(ctx context.Context, method string, args []any, named map[
 // slow loop slows the server instead of filling memory. Breaking off the
 // loop cancels the stream. An error is the last item.
 func (c *Client) Stream(ctx context.Context, method string, args []any, named map[string]any) iter.Seq2[any, error] {
+	return c.chain.Stream(ctx, method, args, named, func(ctx context.Context) iter.Seq2[any, error] { return c.stream(ctx, method, args, named) })
+}
+
+// stream is Stream below the interceptors.
+func (c *Client) stream(ctx context.Context, method string, args []any, named map[string]any) iter.Seq2[any, error] {
 	return func(yield func(any, error) bool) {
 		if err := c.init(); err != nil {
 			yield(nil, err)

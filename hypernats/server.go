@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/glyph-ipc/glyph/intercept"
 	"log/slog"
 	"net/url"
 	"runtime"
@@ -476,6 +477,10 @@ func (s *Server) serveQueued(m *nats.Msg, stall *stallTimer) {
 	s.wg.Done()
 }
 
+// natsPeer is the caller of every call as interceptors see it: a NATS
+// client, whose address the broker does not pass on.
+var natsPeer = intercept.Peer{Transport: intercept.TransportNATS}
+
 // serve answers one call, whose reply goes to reply.
 func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 	start := time.Now()
@@ -496,6 +501,7 @@ func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 	defer dl.cancel()
 	var res *service.Result
 	if err == nil {
+		ctx = intercept.WithPeer(ctx, natsPeer)
 		req := &service.Request{Method: ep.HTTPMethod, Root: "/", Path: ep.Path, Header: hdr}
 		req.Callback = noCallbacks
 		if err = bindArgs(req, codec, data, ep.Method, s.cfg.limits); err == nil {
@@ -634,7 +640,7 @@ func (s *Server) follow(ctx context.Context, res *service.Result, hdr nats.Heade
 			if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(u.Path, "/") {
 				return &service.Result{Value: hyper.Link{URL: res.Location}}, nil
 			}
-			next, err := s.svc.Serve(ctx, &service.Request{Method: "GET", Root: "/", Path: u.Path[1:], Query: u.RawQuery, Header: hdr})
+			next, err := s.svc.Serve(ctx, &service.Request{Method: "GET", Root: "/", Path: u.Path[1:], Query: u.RawQuery, Header: hdr, FollowUp: true})
 			if err != nil {
 				return nil, err
 			}

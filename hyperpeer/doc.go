@@ -69,8 +69,8 @@
 // its op, kind and message on the connection's logger
 // ([peer.Conn.Logger]), at info level when the caller is at fault (the
 // kind's [service.Kind.HTTPStatus] is a 4xx) and at error level when the
-// server is (a 5xx). Each call is logged at debug level with its
-// duration.
+// server is (a 5xx). The line per call, at debug level by default, is
+// the service's (service.LogCalls).
 //
 // # Blobs and codecs
 //

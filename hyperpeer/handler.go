@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"log/slog"
+	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
-	"time"
 
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/internal/plain"
@@ -61,21 +60,12 @@ type handler struct {
 // logged with the logref its reply carries (see logFailure), unless the
 // call's context ended first: then the caller canceled the call or its
 // deadline passed, the connection ended, or the connection answered a
-// bad argument already, and nobody awaits this answer. Each call is
-// logged at debug level.
+// bad argument already, and nobody awaits this answer. The line per call
+// is the service's (service.LogCalls).
 func (h *handler) ServePeer(ctx context.Context, s *peer.ServerStream) (any, error) {
-	log := s.Conn().Logger()
-	var start time.Time
-	debug := log.Enabled(ctx, slog.LevelDebug)
-	if debug {
-		start = time.Now()
-	}
 	v, err := h.serve(ctx, s)
 	if err != nil && ctx.Err() == nil {
-		err = logFailure(ctx, log, s.Method(), err)
-	}
-	if debug {
-		logCall(ctx, log, s.Method(), time.Since(start), err)
+		err = logFailure(ctx, s.Conn().Logger(), s.Method(), err)
 	}
 	return v, err
 }
@@ -137,7 +127,7 @@ func (h *handler) serve(ctx context.Context, s *peer.ServerStream) (any, error) 
 			}
 			base = loc
 			path, query := splitMethod(loc)
-			res, err = h.svc.Serve(ctx, &service.Request{Method: "GET", Root: "/", Path: path, Query: query, Header: req.Header})
+			res, err = h.svc.Serve(ctx, &service.Request{Method: "GET", Root: "/", Path: path, Query: query, Header: req.Header, FollowUp: true})
 			if err != nil {
 				return nil, err
 			}
@@ -159,14 +149,18 @@ func splitMethod(m string) (path, query string) {
 	return path, query
 }
 
-// requestHeader gives a call's headers the shape of a service.Request's.
+// requestHeader gives a call's headers the shape of a service.Request's,
+// with canonical keys as an HTTP request's have them (a JavaScript peer's
+// "authorization" is "Authorization"), so that a function or an
+// interceptor reads a header the same way whatever the transport.
 func requestHeader(h map[string]string) map[string][]string {
 	if len(h) == 0 {
 		return nil
 	}
 	out := make(map[string][]string, len(h))
 	for k, v := range h {
-		out[k] = []string{v}
+		k = http.CanonicalHeaderKey(k)
+		out[k] = append(out[k], v)
 	}
 	return out
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/glyph-ipc/glyph/internal/faillog"
 	"github.com/glyph-ipc/glyph/service"
@@ -35,16 +34,6 @@ func logFailure(ctx context.Context, log *slog.Logger, method string, err error)
 	}
 	faillog.Log(ctx, log, "glyph: call failed", e, slog.String("method", logMethod(method)))
 	return e
-}
-
-// logCall logs one line at debug level for a call of method that the
-// handler answered in d, with the kind of its error if it failed.
-func logCall(ctx context.Context, log *slog.Logger, method string, d time.Duration, err error) {
-	attrs := []slog.Attr{slog.String("method", logMethod(method)), slog.Duration("duration", d)}
-	if err != nil {
-		attrs = append(attrs, slog.String("kind", service.KindOf(err).String()))
-	}
-	log.LogAttrs(ctx, slog.LevelDebug, "glyph: call", attrs...)
 }
 
 // logMethod is the method of a call as logged: without its query, which

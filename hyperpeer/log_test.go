@@ -15,8 +15,8 @@ import (
 )
 
 // logService fails in the ways the logging tests look for.
-func logService(started chan<- struct{}) *service.Service {
-	svc := service.New(service.WithLogger(slog.New(slog.DiscardHandler)))
+func logService(started chan<- struct{}, opts ...service.Option) *service.Service {
+	svc := service.New(append([]service.Option{service.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	svc.MustFunc("find_user", func(name string) (string, error) {
 		return "", service.Errorf(service.KindNotFound, "no user named %q", name)
 	}, service.Args("name"))
@@ -82,13 +82,13 @@ func TestServiceErrorsLogged(t *testing.T) {
 	}
 }
 
-// TestServiceCallsLogged checks the one line at debug level per call, and
-// that a call its caller canceled is not logged as failed: nobody waits
-// for its answer.
+// TestServiceCallsLogged checks the one line at debug level per call,
+// the service's (service.LogCalls), and that a call its caller canceled is
+// not logged as failed: nobody waits for its answer.
 func TestServiceCallsLogged(t *testing.T) {
 	logs, logger := logtest.New()
 	started := make(chan struct{}, 1)
-	c, _ := peertest.Connect(t, peertest.Transports[0], nil, []peer.Option{peer.WithHandler(hyperpeer.NewHandler(logService(started))), peer.WithLogger(logger)})
+	c, _ := peertest.Connect(t, peertest.Transports[0], nil, []peer.Option{peer.WithHandler(hyperpeer.NewHandler(logService(started, service.WithLogger(logger)))), peer.WithLogger(logger)})
 	ctx := peertest.Timeout(t, 5*time.Second)
 	if _, err := c.Call(ctx, "hello", nil); err != nil {
 		t.Fatal(err)

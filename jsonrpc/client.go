@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/glyph-ipc/glyph/intercept"
+	"github.com/glyph-ipc/glyph/internal/callchain"
 	"math"
 	"net/http"
 	"slices"
@@ -31,6 +33,9 @@ type Client struct {
 	header      http.Header
 	maxResponse int64
 	id          atomic.Int64
+
+	interceptors []intercept.Interceptor // WithInterceptors
+	chain        *callchain.Chain        // nil without interceptors
 }
 
 // A ClientOption configures a [Client].
@@ -48,12 +53,22 @@ func WithHeader(key, value string) ClientOption {
 // larger one fails the call with a [service.KindTooLarge] error.
 func WithMaxResponseBytes(n int64) ClientOption { return func(c *Client) { c.maxResponse = n } }
 
+// WithInterceptors runs ics around the client's calls, the first given
+// the outermost (package intercept): each a unary call whose Procedure
+// is the method name, Args the arguments (named ones as a map) and Peer
+// the server (transport "jsonrpc"). What an interceptor puts in the call's
+// Header is sent as HTTP headers, over those of the call's context.
+func WithInterceptors(ics ...intercept.Interceptor) ClientOption {
+	return func(c *Client) { c.interceptors = append(c.interceptors, ics...) }
+}
+
 // NewClient returns a Client for the JSON-RPC server at url.
 func NewClient(url string, opts ...ClientOption) *Client {
 	c := &Client{url: url, http: http.DefaultClient, header: http.Header{}, maxResponse: 64 << 20}
 	for _, o := range opts {
 		o(c)
 	}
+	c.chain = callchain.New(intercept.TransportJSONRPC, url, c.interceptors)
 	return c
 }
 
@@ -89,6 +104,11 @@ func (e *Error) Error() string {
 // [service.KindCanceled] or [service.KindDeadlineExceeded] when ctx ends,
 // and [service.KindInternal] for an answer that is not JSON-RPC.
 func (c *Client) Call(ctx context.Context, method string, args []any, named map[string]any, result any) error {
+	return c.chain.Call(ctx, method, args, named, result, false, func(ctx context.Context) error { return c.call(ctx, method, args, named, result) })
+}
+
+// call is Call below the interceptors.
+func (c *Client) call(ctx context.Context, method string, args []any, named map[string]any, result any) error {
 	id := c.id.Add(1)
 	resp, err := c.post(ctx, method, args, named, id)
 	if err != nil {
@@ -100,8 +120,10 @@ func (c *Client) Call(ctx context.Context, method string, args []any, named map[
 // Notify sends method as a notification: the server calls it and answers
 // nothing, not even an error.
 func (c *Client) Notify(ctx context.Context, method string, args []any, named map[string]any) error {
-	_, err := c.post(ctx, method, args, named, 0)
-	return err
+	return c.chain.Call(ctx, method, args, named, nil, true, func(ctx context.Context) error {
+		_, err := c.post(ctx, method, args, named, 0)
+		return err
+	})
 }
 
 // post sends one request (a notification when id is 0) and returns the

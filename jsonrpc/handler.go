@@ -3,6 +3,7 @@ package jsonrpc
 import (
 	"context"
 	"encoding/json"
+	"github.com/glyph-ipc/glyph/intercept"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -81,7 +82,7 @@ func NewHandler(svc *service.Service, opts ...Option) *Handler {
 	}
 	cfg = cfg.WithDefaults()
 	h := &Handler{srv: rpcmap.NewServer(svc, "JSON-RPC", cfg.MaxBlobBytes), cfg: cfg, lim: limitsOf(cfg.Limits, cfg.MaxBatch)}
-	h.http = rpcmap.HTTPServer{Transport: "JSON-RPC", ContentType: contentType,
+	h.http = rpcmap.HTTPServer{Transport: "JSON-RPC", PeerTransport: intercept.TransportJSONRPC, ContentType: contentType,
 		MaxRequestBytes: cfg.MaxRequestBytes, ReadTimeout: cfg.ReadTimeout, BadBodyStatus: http.StatusBadRequest,
 		Answer: h.answerBody, Fail: appendFailure}
 	return h

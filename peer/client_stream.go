@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"github.com/glyph-ipc/glyph/intercept"
 	"io"
 	"sync"
 	"time"
@@ -19,6 +20,8 @@ import (
 // so holds one back. Recv waits for results, so with a baseline remote
 // results can start only after CloseSend or once two items are sent.
 type ClientStream struct {
+	ic     intercept.Stream // the interceptors' stream, whose innermost is this one's; nil without
+	icOnce sync.Once        // closes ic once
 	c      *Conn
 	method string
 	ctx    context.Context
@@ -101,6 +104,14 @@ func (s *ClientStream) release() {
 // remote v is held back until the next Send or CloseSend, which report
 // an error in encoding it.
 func (s *ClientStream) Send(v any) error {
+	if s.ic != nil {
+		return s.ic.Send(v)
+	}
+	return s.send(v)
+}
+
+// send is Send below the interceptors.
+func (s *ClientStream) send(v any) error {
 	s.mu.Lock()
 	if s.resDone {
 		s.mu.Unlock()
@@ -127,6 +138,14 @@ func (s *ClientStream) Send(v any) error {
 // call without arguments is started empty (an "open" req and reqend), so
 // that the handler's first Recv returns io.EOF.
 func (s *ClientStream) CloseSend() error {
+	if s.ic != nil {
+		return s.ic.CloseSend()
+	}
+	return s.closeSend()
+}
+
+// closeSend is CloseSend below the interceptors.
+func (s *ClientStream) closeSend() error {
 	s.mu.Lock()
 	if s.argsDone || s.resDone {
 		s.argsDone = true
@@ -256,6 +275,19 @@ func (s *ClientStream) sendControl(typ string) error {
 // ends the results with that error (a [*service.Error]), after the items
 // that came before it.
 func (s *ClientStream) Recv() (any, error) {
+	if s.ic != nil {
+		v, err := s.ic.Receive()
+		if err != nil {
+			// The results ended: the call is over for the interceptors.
+			s.endIntercepted(err)
+		}
+		return v, err
+	}
+	return s.recv()
+}
+
+// recv is Recv below the interceptors.
+func (s *ClientStream) recv() (any, error) {
 	v, _, err := s.res.next(context.Background(), s.c.closed)
 	if err == errDone {
 		return nil, lostError(s.method, s.c.Err())
@@ -297,6 +329,14 @@ func (s *ClientStream) Streamed() bool {
 // and Recv returns [service.KindCanceled]. Close after the end only releases the
 // stream.
 func (s *ClientStream) Close() error {
+	if s.ic != nil {
+		s.endIntercepted(opErrorf(s.method, service.KindCanceled, "stream closed"))
+	}
+	return s.close()
+}
+
+// close is Close below the interceptors.
+func (s *ClientStream) close() error {
 	s.abort(opErrorf(s.method, service.KindCanceled, "stream closed"))
 	s.release()
 	return nil

@@ -3,6 +3,7 @@ package peer
 import (
 	"context"
 	"errors"
+	"github.com/glyph-ipc/glyph/intercept"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -201,13 +202,21 @@ func newConn(fc FrameConn, cfg connConfig, h handshake) *Conn {
 		handlers:   map[string]registered{},
 		closed:     make(chan struct{}),
 	}
-	c.ctx, c.cancel = context.WithCancelCause(context.WithValue(context.Background(), connKey{}, c))
+	// The calls c serves find it, and who is at the other end, in their
+	// contexts (ConnFromContext, intercept.PeerFromContext).
+	base := intercept.WithPeer(context.WithValue(context.Background(), connKey{}, c), c.Peer())
+	c.ctx, c.cancel = context.WithCancelCause(base)
 	if h.peerStreams > 0 {
 		c.places = make(chan struct{}, h.peerStreams)
 	}
 	c.wq.init(max(1<<20, cfg.MaxFrameSize))
 	c.sendSlots = make(chan struct{}, sendSlots())
 	c.lastRecv.Store(time.Now().UnixNano())
+	if cfg.ConnState != nil {
+		// Before the reader starts, so that the connection's end is
+		// reported after it.
+		cfg.ConnState(c, ConnStateOpen)
+	}
 	go c.readLoop()
 	go c.writeLoop()
 	go c.watch()
@@ -221,7 +230,8 @@ func newConn(fc FrameConn, cfg connConfig, h handshake) *Conn {
 	return c
 }
 
-// Stats counts what a connection has carried since its handshake.
+// Stats counts what a connection has carried since its handshake, and
+// the calls open on it now.
 type Stats struct {
 	FramesSent     int64
 	FramesReceived int64 // keepalive frames included
@@ -234,6 +244,10 @@ type Stats struct {
 	// call each for a batch of up to 64 KiB. FramesSent / Batches is how
 	// many frames a write carried on average.
 	Batches int64
+	// Streams is how many calls are open on the connection now, both
+	// ways: this side's awaiting their results and the remote's being
+	// served (every call is a stream on the wire, unary or not).
+	Streams int
 }
 
 type connStats struct {
@@ -248,7 +262,15 @@ func (c *Conn) Stats() Stats {
 		BytesSent:      c.stats.bytesOut.Load(),
 		BytesReceived:  c.stats.bytesIn.Load(),
 		Batches:        c.stats.batches.Load(),
+		Streams:        c.openStreams(),
 	}
+}
+
+// openStreams counts the calls open both ways.
+func (c *Conn) openStreams() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.out) + len(c.in)
 }
 
 // Codec returns the name of the negotiated codec.
@@ -400,6 +422,9 @@ func (c *Conn) teardown() {
 		c.log.Debug("peer: connection ended", "reason", reason)
 	}
 	close(c.closed)
+	if c.cfg.ConnState != nil {
+		c.cfg.ConnState(c, ConnStateClosed)
+	}
 	closeFrameConn(c.fc, reason)
 	c.cancel(lostError("", reason))
 	for _, s := range outs {

@@ -3,11 +3,15 @@ package peer_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/glyph-ipc/glyph/intercept"
+	"github.com/glyph-ipc/glyph/internal/intercepttest"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -41,53 +45,104 @@ func (j *journal) take() []string {
 
 // tracing is a client interceptor that journals around each kind of
 // call and adds its name to the header "via".
-func tracing(j *journal, name string) peer.Interceptor {
-	via := func(ctx context.Context) context.Context {
-		v := peer.Header(ctx)["via"]
-		if v != "" {
-			v += ","
+func tracing(j *journal, name string) intercept.Interceptor {
+	// On the calling side a peer call's headers keep their keys as
+	// given: "via", as the handlers read it.
+	via := func(c *intercept.Call) {
+		h := map[string][]string(c.Header)
+		v := ""
+		if vs := h["via"]; len(vs) > 0 {
+			v = vs[0] + ","
 		}
-		return peer.WithHeader(ctx, map[string]string{"via": v + name})
+		h["via"] = []string{v + name}
 	}
-	return peer.InterceptorFuncs{
-		Call: func(next peer.CallFunc) peer.CallFunc {
-			return func(ctx context.Context, method string, args any, opts ...peer.CallOption) (any, error) {
-				j.add("%s call %s", name, method)
-				v, err := next(via(ctx), method, args, opts...)
-				j.add("%s call %s done: %v", name, method, service.KindOf(err))
+	return interceptorFuncs{
+		unary: func(next intercept.UnaryFunc) intercept.UnaryFunc {
+			return func(ctx context.Context, c *intercept.Call) (any, error) {
+				if c.Notify {
+					j.add("%s notify %s", name, c.Procedure)
+					via(c)
+					return next(ctx, c)
+				}
+				j.add("%s call %s", name, c.Procedure)
+				via(c)
+				v, err := next(ctx, c)
+				j.add("%s call %s done: %v", name, c.Procedure, service.KindOf(err))
 				return v, err
 			}
 		},
-		Notify: func(next peer.NotifyFunc) peer.NotifyFunc {
-			return func(ctx context.Context, method string, args any, opts ...peer.CallOption) error {
-				j.add("%s notify %s", name, method)
-				return next(via(ctx), method, args, opts...)
-			}
-		},
-		Stream: func(next peer.StreamFunc) peer.StreamFunc {
-			return func(ctx context.Context, method string, opts ...peer.CallOption) (*peer.ClientStream, error) {
-				j.add("%s stream %s", name, method)
-				return next(via(ctx), method, opts...)
+		stream: func(next intercept.StreamFunc) intercept.StreamFunc {
+			return func(ctx context.Context, c *intercept.Call) (intercept.Stream, error) {
+				j.add("%s stream %s", name, c.Procedure)
+				via(c)
+				return next(ctx, c)
 			}
 		},
 	}
 }
 
+// interceptorFuncs is an intercept.Interceptor made of two functions.
+type interceptorFuncs struct {
+	unary  func(intercept.UnaryFunc) intercept.UnaryFunc
+	stream func(intercept.StreamFunc) intercept.StreamFunc
+}
+
+func (f interceptorFuncs) WrapUnary(next intercept.UnaryFunc) intercept.UnaryFunc {
+	if f.unary == nil {
+		return next
+	}
+	return f.unary(next)
+}
+
+func (f interceptorFuncs) WrapStream(next intercept.StreamFunc) intercept.StreamFunc {
+	if f.stream == nil {
+		return next
+	}
+	return f.stream(next)
+}
+
 // guarding is a server interceptor that journals each call it serves,
 // with the header "via", and refuses calls without one.
-func guarding(j *journal, name string) peer.Interceptor {
-	return peer.InterceptorFuncs{Handler: func(next peer.Handler) peer.Handler {
-		return peer.HandlerFunc(func(ctx context.Context, s *peer.ServerStream) (any, error) {
-			via := peer.Header(ctx)["via"]
-			j.add("%s serve %s via %s", name, s.Method(), via)
-			if via == "" {
-				return nil, service.Errorf(service.KindPermissionDenied, "no via")
+func guarding(j *journal, name string) intercept.Interceptor {
+	return interceptorFuncs{
+		unary: func(next intercept.UnaryFunc) intercept.UnaryFunc {
+			return func(ctx context.Context, c *intercept.Call) (any, error) {
+				via := c.Header.Get("Via")
+				j.add("%s serve %s via %s", name, c.Procedure, via)
+				if via == "" {
+					return nil, service.Errorf(service.KindPermissionDenied, "no via")
+				}
+				v, err := next(ctx, c)
+				j.add("%s served %s", name, c.Procedure)
+				return v, err
 			}
-			v, err := next.ServePeer(ctx, s)
-			j.add("%s served %s", name, s.Method())
-			return v, err
-		})
-	}}
+		},
+		stream: func(next intercept.StreamFunc) intercept.StreamFunc {
+			return func(ctx context.Context, c *intercept.Call) (intercept.Stream, error) {
+				via := c.Header.Get("Via")
+				j.add("%s serve %s via %s", name, c.Procedure, via)
+				if via == "" {
+					return nil, service.Errorf(service.KindPermissionDenied, "no via")
+				}
+				s, err := next(ctx, c)
+				if err != nil {
+					return nil, err
+				}
+				return &journaledStream{Stream: s, end: func() { j.add("%s served %s", name, c.Procedure) }}, nil
+			}
+		},
+	}
+}
+
+// journaledStream journals its end.
+type journaledStream struct {
+	intercept.Stream
+	end func()
+}
+
+func (s *journaledStream) Close(err error) {
+	s.Stream.Close(err)
+	s.end()
 }
 
 func TestPeerInterceptors(t *testing.T) {
@@ -180,15 +235,16 @@ func TestPeerInterceptors(t *testing.T) {
 func TestPeerInterceptorShortCircuit(t *testing.T) {
 	var sj journal
 	_, addr := startPeer(t, "tcp://127.0.0.1:0", peer.WithInterceptors(guarding(&sj, "g")))
-	cache := peer.InterceptorFuncs{Call: func(next peer.CallFunc) peer.CallFunc {
-		return func(ctx context.Context, method string, args any, opts ...peer.CallOption) (any, error) {
-			if method == "cached" {
+	cache := intercept.UnaryInterceptorFunc(func(next intercept.UnaryFunc) intercept.UnaryFunc {
+		return func(ctx context.Context, c *intercept.Call) (any, error) {
+			if c.Procedure == "cached" {
 				return "from cache", nil
 			}
-			return next(peer.WithHeader(ctx, map[string]string{"via": "cache"}), method, args, opts...)
+			c.Header.Set("Via", "cache")
+			return next(ctx, c)
 		}
-	}}
-	client := newPeer(t, peer.WithInterceptors(cache, peer.InterceptorFuncs{}))
+	})
+	client := newPeer(t, peer.WithInterceptors(cache, intercept.Chain()))
 	client.Connect(addr)
 	ctx := ctxTimeout(t, 10*time.Second)
 	if v, err := client.Call(ctx, "cached", nil); err != nil || v != "from cache" {
@@ -199,5 +255,73 @@ func TestPeerInterceptorShortCircuit(t *testing.T) {
 	}
 	if got := sj.take(); !slices.Equal(got, []string{"g serve anything via cache", "g served anything"}) {
 		t.Errorf("the server saw %q", got)
+	}
+}
+
+// TestPeerInterceptorsSee: what interceptors see of a peer's calls on
+// both sides: the method, the arguments and result, the peer at the other
+// end, and a stream's messages and its end.
+func TestPeerInterceptorsSee(t *testing.T) {
+	srec := &intercepttest.Recorder{Name: "server"}
+	crec := &intercepttest.Recorder{Name: "client", SetHeader: http.Header{"Authorization": {"Bearer t"}}}
+	_, addr := startPeer(t, "tcp://127.0.0.1:0", peer.WithHandler(named("s")), peer.WithInterceptors(srec))
+	client := newPeer(t, peer.WithInterceptors(crec))
+	client.Connect(addr)
+	ctx := ctxTimeout(t, 10*time.Second)
+	deadline, _ := ctx.Deadline()
+
+	if v, err := client.Call(ctx, "who", "args", peer.Safe()); err != nil || v != "s" {
+		t.Fatalf("call: %v, %v", v, err)
+	}
+	calls, err := srec.Wait(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := calls[0]
+	if c.Procedure != "who" || c.Side != intercept.SideServer || c.StreamType != intercept.StreamUnary || !c.Safe ||
+		c.Args != "args" || c.Result != "s" || c.Header.Get("Authorization") != "Bearer t" ||
+		c.Peer.Transport != "tcp" || !strings.HasPrefix(c.Peer.Addr, "tcp://127.0.0.1:") ||
+		c.Deadline.IsZero() || c.Deadline.Sub(deadline).Abs() > time.Second {
+		t.Errorf("the server saw %+v", c)
+	}
+	if c := crec.Calls()[0]; c.Procedure != "who" || c.Side != intercept.SideClient || c.Args != "args" || c.Result != "s" || !c.Deadline.Equal(deadline) {
+		t.Errorf("the client saw %+v", c)
+	}
+
+	srec.Reset()
+	crec.Reset()
+	s, err := client.NewStream(ctx, "items")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Send(1)
+	s.Send(2)
+	s.Send(3)
+	s.CloseSend()
+	if items, err := recvAll(s); err != nil || len(items) != 3 {
+		t.Fatalf("stream: %v, %v", items, err)
+	}
+	s.Close()
+	if c := crec.Calls()[0]; c.StreamType != intercept.StreamBidi || c.Sent != 3 || c.Recvd != 3 || !c.Ended || c.Err != nil {
+		t.Errorf("the client saw the stream as %+v", c)
+	}
+	calls, err = srec.Wait(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := calls[0]; c.StreamType != intercept.StreamBidi || c.Recvd != 3 || c.Sent != 3 || c.Err != nil {
+		t.Errorf("the server saw the stream as %+v", c)
+	}
+
+	// A stream the caller abandons ends with an error.
+	crec.Reset()
+	s, err = client.NewStream(ctx, "items")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Send(1)
+	s.Close()
+	if c := crec.Calls()[0]; !c.Ended || service.KindOf(c.Err) != service.KindCanceled {
+		t.Errorf("an abandoned stream seen as %+v", c)
 	}
 }

@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"github.com/glyph-ipc/glyph/intercept"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -69,10 +70,14 @@ func WithBackoff(least, most time.Duration) PeerOption {
 	})
 }
 
-// WithInterceptors adds middleware to the calls the peer makes and
-// serves; the first given is the outermost. See [Interceptor].
-func WithInterceptors(ics ...Interceptor) PeerOption {
-	ics = append([]Interceptor(nil), ics...)
+// WithInterceptors adds middleware (package intercept) to the calls the
+// peer makes and serves with its Handler; the first given is the
+// outermost. A service served by package hyperpeer takes its interceptors
+// on the service instead (service.WithInterceptors), where they see every
+// transport's calls. See [Peer.Call], [Peer.NewStream] and [WithHandler]
+// for what the interceptors see.
+func WithInterceptors(ics ...intercept.Interceptor) PeerOption {
+	ics = append([]intercept.Interceptor(nil), ics...)
 	return peerOption(func(p *Peer) { p.interceptors = append(p.interceptors, ics...) })
 }
 
@@ -102,6 +107,7 @@ type connConfig struct {
 	HandshakeTimeout            time.Duration
 	StallTimeout                time.Duration
 	IdleTimeout                 time.Duration // < 0: never
+	ConnState                   func(*Conn, ConnState)
 }
 
 // connOption is an Option that sets a field of connConfig: a

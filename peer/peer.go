@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"github.com/glyph-ipc/glyph/intercept"
 	"log/slog"
 	"sync"
 	"time"
@@ -53,11 +54,8 @@ type Peer struct {
 	backoffMax time.Duration
 	log        *slog.Logger
 
-	interceptors []Interceptor // folded into cfg.Handler and call, notify, stream
-
-	call   CallFunc
-	notify NotifyFunc
-	stream StreamFunc
+	interceptors []intercept.Interceptor // folded into cfg.Handler and chain
+	chain        *clientChain            // nil without interceptors
 
 	// ctx ends when Shutdown or Close begins: it stops dialing, resolving
 	// and accepting. closeCtx ends with Close: it cuts short the graceful
@@ -114,7 +112,9 @@ func New(opts ...PeerOption) *Peer {
 	}
 	// The connections' frame limit, unless WithDialOptions sets another.
 	p.dialOpts = append([]DialOption{WithMaxFrameSize(p.cfg.MaxFrameSize)}, p.dialOpts...)
-	p.call, p.notify, p.stream = wrapClient(p.interceptors, p.callBelowInterceptors, p.notifyBelowInterceptors, p.streamBelowInterceptors)
+	if len(p.interceptors) > 0 {
+		p.buildClientChain(p.interceptors)
+	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.closeCtx, p.closeCancel = context.WithCancel(context.Background())
 	return p

@@ -3,6 +3,7 @@ package peer
 import (
 	"context"
 	"fmt"
+	"github.com/glyph-ipc/glyph/intercept"
 	"slices"
 
 	"github.com/glyph-ipc/glyph/service"
@@ -126,28 +127,54 @@ func (p *Peer) dispatch() {
 
 // Call calls method with args on the next connected remote and returns
 // its result, as [Conn.Call] does; see [Peer] for what happens without a
-// connection. Call runs the interceptors' WrapCall.
+// connection. Call runs the interceptors' WrapUnary.
 func (p *Peer) Call(ctx context.Context, method string, args any, opts ...CallOption) (any, error) {
-	return p.call(ctx, method, args, opts...)
+	if p.chain == nil {
+		return p.callBelowInterceptors(ctx, method, args, opts...)
+	}
+	return p.chain.unary(ctx, clientCall(method, args, false, opts))
 }
 
 // Notify sends a notification to the next connected remote, as
 // [Conn.Notify] does; see [Peer] for what happens without a connection.
-// Notify runs the interceptors' WrapNotify.
+// Notify runs the interceptors' WrapUnary, with [intercept.Call.Notify]
+// set.
 func (p *Peer) Notify(ctx context.Context, method string, args any, opts ...CallOption) error {
-	return p.notify(ctx, method, args, opts...)
+	if p.chain == nil {
+		return p.notifyBelowInterceptors(ctx, method, args, opts...)
+	}
+	_, err := p.chain.unary(ctx, clientCall(method, args, true, opts))
+	return err
 }
 
 // NewStream starts a streaming call on the next connected remote, as
 // [Conn.NewStream] does; the stream stays on that connection. See [Peer] for
 // what happens without a connection. NewStream runs the interceptors'
-// WrapStream.
+// WrapStream, and the stream's messages go through the stream they
+// return.
 func (p *Peer) NewStream(ctx context.Context, method string, opts ...CallOption) (*ClientStream, error) {
-	return p.stream(ctx, method, opts...)
+	if p.chain == nil {
+		return p.streamBelowInterceptors(ctx, method, opts...)
+	}
+	call := clientCall(method, nil, false, opts)
+	call.StreamType = intercept.StreamBidi
+	opened := new(*ClientStream)
+	ws, err := p.chain.open(context.WithValue(ctx, openedKey{}, opened), call)
+	if err != nil {
+		if *opened != nil {
+			(*opened).close()
+		}
+		return nil, err
+	}
+	base := *opened
+	if base == nil {
+		return nil, opErrorf(method, service.KindInternal, "an interceptor returned a stream it did not open with next")
+	}
+	base.ic = ws
+	return base, nil
 }
 
-// callBelowInterceptors makes a call on a connection: the step the
-// interceptors' WrapCall wrap.
+// callBelowInterceptors makes a call on a connection.
 func (p *Peer) callBelowInterceptors(ctx context.Context, method string, args any, opts ...CallOption) (any, error) {
 	var s *ClientStream
 	err := p.acquire(ctx, method, func(c *Conn) error {
@@ -161,16 +188,14 @@ func (p *Peer) callBelowInterceptors(ctx context.Context, method string, args an
 	return finishCall(s)
 }
 
-// notifyBelowInterceptors sends a notification on a connection: the step
-// the interceptors' WrapNotify wrap.
+// notifyBelowInterceptors sends a notification on a connection.
 func (p *Peer) notifyBelowInterceptors(ctx context.Context, method string, args any, opts ...CallOption) error {
 	return p.acquire(ctx, method, func(c *Conn) error {
 		return c.Notify(ctx, method, args, opts...)
 	})
 }
 
-// streamBelowInterceptors starts a stream on a connection: the step the
-// interceptors' WrapStream wrap.
+// streamBelowInterceptors starts a stream on a connection.
 func (p *Peer) streamBelowInterceptors(ctx context.Context, method string, opts ...CallOption) (*ClientStream, error) {
 	var s *ClientStream
 	err := p.acquire(ctx, method, func(c *Conn) error {

@@ -3,6 +3,7 @@ package peer
 import (
 	"context"
 	"errors"
+	"github.com/glyph-ipc/glyph/intercept"
 	"io"
 	"sync"
 	"time"
@@ -13,6 +14,8 @@ import (
 // ServerStream is the provider's view of one incoming call: its
 // arguments (Recv) and its streamed results (Send).
 type ServerStream struct {
+	ic     intercept.Stream // the interceptors' stream, whose innermost is this one's; nil without
+	peeked *peekedArg       // the first argument, read for the interceptors' Call.Args
 	c      *Conn
 	method string
 	id     uint64
@@ -141,6 +144,19 @@ func (s *ServerStream) Safe() bool { return s.safe }
 // message's payload, and io.EOF follows the last. It fails with the
 // handler context's error when the call is canceled.
 func (s *ServerStream) Recv() (any, error) {
+	if s.ic != nil {
+		return s.ic.Receive()
+	}
+	return s.recv()
+}
+
+// recv is Recv below the interceptors: the argument an interceptor
+// peeked at first.
+func (s *ServerStream) recv() (any, error) {
+	if p := s.peeked; p != nil {
+		s.peeked = nil
+		return p.v, p.err
+	}
 	v, size, err := s.args.next(s.ctx, nil)
 	if err == errDone {
 		return nil, ctxError(s.method, s.ctx)
@@ -168,6 +184,14 @@ func (s *ServerStream) Recv() (any, error) {
 // held back until the next Send or the handler's return, so that the
 // last one goes without `more`. v must not be modified after Send.
 func (s *ServerStream) Send(v any) error {
+	if s.ic != nil {
+		return s.ic.Send(v)
+	}
+	return s.send(v)
+}
+
+// send is Send below the interceptors.
+func (s *ServerStream) send(v any) error {
 	s.mu.Lock()
 	switch {
 	case s.dead:

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/glyph-ipc/glyph/intercept"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -39,13 +40,9 @@ func (o tlsOption) applyDial(d *dialConfig)     { d.tls = o.cfg }
 func (o tlsOption) applyListen(l *listenConfig) { l.tls = o.cfg }
 
 // PeerCred is the identity of the process at the other end of a Unix
-// socket, as the kernel tells it (SO_PEERCRED, on Linux): the user and
-// group it ran as, and its process id, when it connected (or, for the
-// connecting side, when the acceptor listened).
-type PeerCred struct {
-	UID, GID uint32
-	PID      int32
-}
+// socket: [intercept.PeerCred], which interceptors see in
+// [intercept.Peer].
+type PeerCred = intercept.PeerCred
 
 // TLS returns the state of the connection's TLS session: after the
 // handshake, with PeerCertificates and VerifiedChains holding the
@@ -71,6 +68,36 @@ func (c *Conn) PeerCred() *PeerCred {
 		return t.PeerCred()
 	}
 	return nil
+}
+
+// Peer describes the other end of c as interceptors see it
+// ([intercept.Call.Peer]), and as [intercept.PeerFromContext] finds it in
+// the context of the calls c serves: its transport ("ws", "tcp", "tls",
+// "unix", "stdio", or "pipe" for another [FrameConn]), [Conn.RemoteAddr],
+// [Conn.TLS] and [Conn.PeerCred].
+func (c *Conn) Peer() intercept.Peer {
+	return intercept.Peer{Transport: transportOf(c.fc), Addr: c.RemoteAddr(), TLS: c.TLS(), Cred: c.PeerCred()}
+}
+
+// transportOf names the transport of fc, as [intercept.Peer.Transport]
+// does.
+func transportOf(fc FrameConn) string {
+	switch c := fc.(type) {
+	case *wsConn:
+		return intercept.TransportWS
+	case *streamConn:
+		switch c.rwc.(type) {
+		case *tls.Conn:
+			return intercept.TransportTLS
+		case *net.UnixConn:
+			return intercept.TransportUnix
+		case *net.TCPConn:
+			return intercept.TransportTCP
+		case stdio:
+			return intercept.TransportStdio
+		}
+	}
+	return intercept.TransportPipe
 }
 
 type connKey struct{}

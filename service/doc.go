@@ -171,6 +171,20 @@
 // logged, so [slog.SetDefault] in main sets it for every service, and for
 // the transports too (see packages hyperhttp and peer).
 //
+// # Logging
+//
+// Each call a service serves is logged as one line, "glyph: call", at debug
+// level, on the service's logger ([WithLogger], else [slog.Default] as it is
+// when the line is logged): its method, the caller's transport and address,
+// its duration, a stream's messages, and for a failure its kind and logref
+// ([LogCalls], which runs outermost around the interceptors, on every
+// transport). [WithCallLog] sets another level and [WithoutCallLog] turns the
+// line off; while
+// the logger does not log at that level, the line costs nothing. Failures are
+// also logged by the transports as before, at info level when the caller is at
+// fault and at error level when the server is, with the same logref; package
+// hyperhttp adds a debug line per HTTP request with its status and body size.
+//
 // # Serving
 //
 // A transport turns its request into a Request (a method, a path below
@@ -196,6 +210,13 @@
 // the resources, never build them. A path that names nothing is [KindNotFound];
 // a call with the wrong method (POST to the index or an instance, GET with
 // arguments to an unsafe function) is [KindMethodNotAllowed].
+//
+// [WithInterceptors] runs middleware (package
+// [github.com/glyph-ipc/glyph/intercept]) around every call Serve answers,
+// whichever transport made it: each sees the call's path, headers,
+// arguments, the caller (intercept.PeerFromContext: transport, address,
+// TLS state, Unix credentials), the deadline and the result or error; a
+// call whose arguments or results stream is seen as a stream of messages.
 //
 // Register everything before serving. Serve is safe for concurrent use.
 package service

@@ -77,6 +77,14 @@ type Request struct {
 	// untyped (HTML form fields) learns the input types to convert them
 	// by. Query is then only an instance's state.
 	Describe bool
+	// FollowUp marks a request a transport makes while it serves
+	// another, as part of that call: a redirect it follows for a caller
+	// that cannot (package hyperpeer), the form an HTML form's fields are
+	// converted by (package hyperhttp), the listing a JSON-RPC method
+	// table is made from. Serve runs it without the interceptors
+	// ([WithInterceptors]), which saw the call it belongs to already, so
+	// that one call is one call for them.
+	FollowUp bool
 }
 
 // Status says how a transport should answer a Result.
@@ -150,10 +158,32 @@ func isGet(method string) bool { return method == "GET" || method == "HEAD" }
 // and what the Go code returned. Errors without a kind, and panics
 // anywhere in serving the request, become [KindInternal] errors with a logref
 // that is logged with the cause; a panic's value is never sent.
+//
+// With [WithInterceptors], the call runs through the interceptors.
 func (s *Service) Serve(ctx context.Context, req *Request) (res *Result, err error) {
 	if req == nil {
 		return nil, &Error{Kind: KindInvalid, Message: "no request"}
 	}
+	if req.FollowUp {
+		return s.serve(ctx, req)
+	}
+	unary, open := s.unary, s.openStream
+	if s.logsCalls(ctx) {
+		unary, open = s.loggedUnary, s.loggedStream
+	}
+	if unary == nil {
+		return s.serve(ctx, req)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = nil, s.panicked(req.Path, p)
+		}
+	}()
+	return s.serveIntercepted(ctx, req, unary, open)
+}
+
+// serve is Serve without the interceptors.
+func (s *Service) serve(ctx context.Context, req *Request) (res *Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			res, err = nil, s.panicked(req.Path, p)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/glyph-ipc/glyph/intercept"
 	"io"
 	"log/slog"
 	"reflect"
@@ -23,6 +24,14 @@ type Service struct {
 	indexFn  string // WithIndex: the function whose result the root serves
 	stateKey []byte
 	logger   *slog.Logger // nil: slog.Default()
+
+	interceptors []intercept.Interceptor // WithInterceptors, folded into unary and stream
+	unary        intercept.UnaryFunc     // nil without interceptors
+	openStream   intercept.StreamFunc
+	callLevel    slog.Level          // WithCallLog
+	noCallLog    bool                // WithoutCallLog
+	loggedUnary  intercept.UnaryFunc // the call log and the interceptors; nil with WithoutCallLog
+	loggedStream intercept.StreamFunc
 
 	mu      sync.RWMutex // guards the maps and order below
 	funcs   map[string]*callable
@@ -81,16 +90,18 @@ func (s *Service) log() *slog.Logger {
 // New returns an empty Service.
 func New(opts ...Option) *Service {
 	s := &Service{
-		name:    "index",
-		funcs:   map[string]*callable{},
-		classes: map[string]*class{},
-		objects: map[string]*object{},
-		byCode:  map[uintptr]*callable{},
-		byType:  map[reflect.Type]*class{},
+		name:      "index",
+		callLevel: slog.LevelDebug,
+		funcs:     map[string]*callable{},
+		classes:   map[string]*class{},
+		objects:   map[string]*object{},
+		byCode:    map[uintptr]*callable{},
+		byType:    map[reflect.Type]*class{},
 	}
 	for _, o := range opts {
 		o(s)
 	}
+	s.buildChain()
 	return s
 }
 

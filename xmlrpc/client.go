@@ -3,6 +3,8 @@ package xmlrpc
 import (
 	"context"
 	"fmt"
+	"github.com/glyph-ipc/glyph/intercept"
+	"github.com/glyph-ipc/glyph/internal/callchain"
 	"math"
 	"net/http"
 	"strings"
@@ -27,6 +29,9 @@ type Client struct {
 	header      http.Header
 	maxResponse int64
 	lim         limits
+
+	interceptors []intercept.Interceptor // WithInterceptors
+	chain        *callchain.Chain        // nil without interceptors
 }
 
 // A ClientOption configures a [Client].
@@ -48,12 +53,22 @@ func WithMaxResponseBytes(n int64) ClientOption { return func(c *Client) { c.max
 // bounds requests.
 func WithClientLimits(l wire.Limits) ClientOption { return func(c *Client) { c.lim = limitsOf(l) } }
 
+// WithInterceptors runs ics around the client's calls, the first given
+// the outermost (package intercept): each a unary call whose Procedure
+// is the method name, Args the arguments (named ones as a map) and Peer
+// the server (transport "xmlrpc"). What an interceptor puts in the call's
+// Header is sent as HTTP headers, over those of the call's context.
+func WithInterceptors(ics ...intercept.Interceptor) ClientOption {
+	return func(c *Client) { c.interceptors = append(c.interceptors, ics...) }
+}
+
 // NewClient returns a Client for the XML-RPC server at url.
 func NewClient(url string, opts ...ClientOption) *Client {
 	c := &Client{url: url, http: http.DefaultClient, header: http.Header{}, maxResponse: 64 << 20, lim: limitsOf(wire.Limits{})}
 	for _, o := range opts {
 		o(c)
 	}
+	c.chain = callchain.New(intercept.TransportXMLRPC, url, c.interceptors)
 	return c
 }
 
@@ -75,6 +90,11 @@ func NewClient(url string, opts ...ClientOption) *Client {
 // [service.KindDeadlineExceeded] when ctx ends, and
 // [service.KindInternal] for an answer that is not XML-RPC.
 func (c *Client) Call(ctx context.Context, method string, args []any, named map[string]any, result any) error {
+	return c.chain.Call(ctx, method, args, named, result, false, func(ctx context.Context) error { return c.call(ctx, method, args, named, result) })
+}
+
+// call is Call below the interceptors.
+func (c *Client) call(ctx context.Context, method string, args []any, named map[string]any, result any) error {
 	if len(named) > 0 {
 		return &service.Error{Op: method, Kind: service.KindUnsupported, Message: "XML-RPC passes arguments by position only"}
 	}

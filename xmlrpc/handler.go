@@ -3,6 +3,7 @@ package xmlrpc
 import (
 	"context"
 	"errors"
+	"github.com/glyph-ipc/glyph/intercept"
 	"log/slog"
 	"net/http"
 	"time"
@@ -78,7 +79,7 @@ func NewHandler(svc *service.Service, opts ...Option) *Handler {
 	}
 	cfg = cfg.WithDefaults()
 	h := &Handler{srv: rpcmap.NewServer(svc, "XML-RPC", cfg.MaxBlobBytes), cfg: cfg, lim: limitsOf(cfg.Limits)}
-	h.http = rpcmap.HTTPServer{Transport: "XML-RPC", ContentType: contentType,
+	h.http = rpcmap.HTTPServer{Transport: "XML-RPC", PeerTransport: intercept.TransportXMLRPC, ContentType: contentType,
 		MaxRequestBytes: cfg.MaxRequestBytes, ReadTimeout: cfg.ReadTimeout, BadBodyStatus: http.StatusOK,
 		Answer: h.answer, Fail: faultFor}
 	return h

@@ -146,7 +146,7 @@ func TestDemoPeers(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
 	}
-	for _, want := range []string{`level=DEBUG msg="glyph: call" `, ` method=/history `} {
+	for _, want := range []string{`level=DEBUG msg="glyph: call" `, ` method=history side=server transport=ws `} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}

@@ -126,6 +126,7 @@ func Run(t *testing.T, tr Transport) {
 			}
 		})
 	})
+	t.Run("interceptors", func(t *testing.T) { runInterceptors(t, tr) })
 	t.Run("interface", func(t *testing.T) {
 		e, err := component.Dial[Echo](ctx, r)
 		switch {

@@ -3,6 +3,7 @@ package rpcmap
 import (
 	"bytes"
 	"fmt"
+	"github.com/glyph-ipc/glyph/intercept"
 	"io"
 	"net/http"
 	"sync"
@@ -17,6 +18,7 @@ import (
 // code answered as an internal error instead of crashing the server.
 type HTTPServer struct {
 	Transport       string   // "JSON-RPC", in the answer to another method than POST
+	PeerTransport   string   // "jsonrpc": [intercept.Peer.Transport], in the calls' contexts
 	ContentType     []string // of every answer
 	MaxRequestBytes int64
 	ReadTimeout     time.Duration
@@ -80,6 +82,8 @@ func (h *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.send(w, status, b)
 		return
 	}
+	// Who is calling, for the interceptors and the functions.
+	r = r.WithContext(intercept.WithPeer(r.Context(), intercept.Peer{Transport: h.PeerTransport, Addr: r.RemoteAddr, TLS: r.TLS}))
 	b = h.Answer(r, in.Bytes(), b)
 	if len(b) == 0 {
 		w.WriteHeader(http.StatusNoContent)

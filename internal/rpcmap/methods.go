@@ -87,7 +87,7 @@ const (
 // left out: their calls need the URL, which a method name cannot carry.
 func Discover(ctx context.Context, svc *service.Service) (*Table, error) {
 	d := &discoverer{svc: svc, t: &Table{byName: map[string]*Method{}}, seen: map[string]bool{"": true}}
-	res, err := svc.Serve(ctx, &service.Request{Method: "GET"})
+	res, err := svc.Serve(ctx, &service.Request{Method: "GET", FollowUp: true})
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func (d *discoverer) follow(ctx context.Context, path string, depth int) error {
 	if d.reads++; d.reads > maxResources {
 		return &service.Error{Kind: service.KindTooLarge, Message: fmt.Sprintf("the service links more than %d resources", maxResources)}
 	}
-	res, err := d.svc.Serve(ctx, &service.Request{Method: "GET", Path: path})
+	res, err := d.svc.Serve(ctx, &service.Request{Method: "GET", Path: path, FollowUp: true})
 	if err != nil {
 		return nil // a resource that cannot be read offers nothing
 	}

@@ -1,0 +1,183 @@
+// Package callchain runs the calls of the method-name clients (JSON-RPC,
+// XML-RPC, NATS) through their interceptors (package intercept): the
+// calling side's chain, shared so that they describe their calls alike.
+package callchain
+
+import (
+	"context"
+	"io"
+	"iter"
+	"net/http"
+	"reflect"
+	"sync"
+
+	"github.com/glyph-ipc/glyph/client"
+	"github.com/glyph-ipc/glyph/intercept"
+	"github.com/glyph-ipc/glyph/service"
+)
+
+// Chain is a client's interceptors folded around its steps; a nil Chain
+// runs the steps as they are.
+type Chain struct {
+	peer  intercept.Peer
+	unary intercept.UnaryFunc
+	open  intercept.StreamFunc
+}
+
+// New returns the chain of ics for a client of the server at addr over
+// transport, or nil when ics is empty.
+func New(transport, addr string, ics []intercept.Interceptor) *Chain {
+	if len(ics) == 0 {
+		return nil
+	}
+	c := intercept.Chain(ics...)
+	return &Chain{peer: intercept.Peer{Transport: transport, Addr: addr}, unary: c.WrapUnary(runUnary), open: c.WrapStream(openStream)}
+}
+
+// step is what the innermost steps run, found in the context.
+type step struct {
+	call   func(ctx context.Context) error
+	stream func(ctx context.Context) iter.Seq2[any, error]
+	result any
+	ran    bool
+}
+
+type stepKey struct{}
+
+// describe describes a call of method.
+func (ch *Chain) describe(ctx context.Context, method string, args []any, named map[string]any, notify bool) *intercept.Call {
+	h := client.CallHeader(ctx).Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	c := &intercept.Call{Procedure: method, Side: intercept.SideClient, Notify: notify, Header: h, Peer: ch.peer}
+	if named != nil {
+		c.Args = named
+	} else if len(args) > 0 {
+		c.Args = args
+	}
+	return c
+}
+
+// Call runs call, a call of method whose result is decoded into result
+// (a pointer, or nil), through the interceptors. call sends the headers
+// the interceptors settled on: it reads them from its context
+// ([client.CallHeader]).
+func (ch *Chain) Call(ctx context.Context, method string, args []any, named map[string]any, result any, notify bool, call func(ctx context.Context) error) error {
+	if ch == nil {
+		return call(ctx)
+	}
+	st := &step{call: call, result: result}
+	v, err := ch.unary(context.WithValue(ctx, stepKey{}, st), ch.describe(ctx, method, args, named, notify))
+	if err != nil || st.ran || v == nil || result == nil {
+		return err
+	}
+	// An interceptor answered without calling the server.
+	rv, out := reflect.ValueOf(v), reflect.ValueOf(result)
+	if out.Kind() == reflect.Pointer && !out.IsNil() && rv.Type().AssignableTo(out.Elem().Type()) {
+		out.Elem().Set(rv)
+		return nil
+	}
+	return &service.Error{Op: method, Kind: service.KindInternal, Message: "an interceptor answered with a " + rv.Type().String() + ", which is not the result's type"}
+}
+
+func runUnary(ctx context.Context, c *intercept.Call) (any, error) {
+	st, _ := ctx.Value(stepKey{}).(*step)
+	if st == nil || st.call == nil {
+		return nil, &service.Error{Op: c.Procedure, Kind: service.KindInternal, Message: "an interceptor called next with a context not derived from its own"}
+	}
+	st.ran = true
+	if err := st.call(client.WithCallHeaders(ctx, c.Header)); err != nil {
+		return nil, err
+	}
+	if rv := reflect.ValueOf(st.result); st.result != nil && rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		return rv.Elem().Interface(), nil
+	}
+	return nil, nil
+}
+
+// Stream runs stream, a call of method whose result streams, through the
+// interceptors: a [intercept.StreamServer] stream whose Receive yields
+// the items.
+func (ch *Chain) Stream(ctx context.Context, method string, args []any, named map[string]any, stream func(ctx context.Context) iter.Seq2[any, error]) iter.Seq2[any, error] {
+	if ch == nil {
+		return stream(ctx)
+	}
+	return func(yield func(any, error) bool) {
+		c := ch.describe(ctx, method, args, named, false)
+		c.StreamType = intercept.StreamServer
+		ws, err := ch.open(context.WithValue(ctx, stepKey{}, &step{stream: stream}), c)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for {
+			v, err := ws.Receive()
+			if err == io.EOF {
+				ws.Close(nil)
+				return
+			}
+			if err != nil {
+				ws.Close(err)
+				yield(nil, err)
+				return
+			}
+			if !yield(v, nil) {
+				ws.Close(&service.Error{Op: method, Kind: service.KindCanceled, Message: "the caller stopped reading the items"})
+				return
+			}
+		}
+	}
+}
+
+func openStream(ctx context.Context, c *intercept.Call) (intercept.Stream, error) {
+	st, _ := ctx.Value(stepKey{}).(*step)
+	if st == nil || st.stream == nil {
+		return nil, &service.Error{Op: c.Procedure, Kind: service.KindInternal, Message: "an interceptor called next with a context not derived from its own"}
+	}
+	next, stop := iter.Pull2(st.stream(client.WithCallHeaders(ctx, c.Header)))
+	return &Pulled{next: next, stop: stop}, nil
+}
+
+// Pulled is the items of a streamed result as the innermost
+// [intercept.Stream]: Receive pulls the next.
+type Pulled struct {
+	mu   sync.Mutex // guards next: Close may come from another goroutine
+	next func() (any, error, bool)
+	stop func()
+}
+
+// NewPulled returns the stream of seq's items.
+func NewPulled(seq iter.Seq2[any, error]) *Pulled {
+	next, stop := iter.Pull2(seq)
+	return &Pulled{next: next, stop: stop}
+}
+
+// Receive returns the next item; io.EOF after the last.
+func (s *Pulled) Receive() (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, err, ok := s.next()
+	switch {
+	case !ok:
+		return nil, io.EOF
+	case err != nil:
+		return nil, err
+	}
+	return v, nil
+}
+
+// Send fails: the arguments went with the call.
+func (s *Pulled) Send(any) error {
+	return &service.Error{Kind: service.KindUnsupported, Message: "the arguments are sent with the call"}
+}
+
+// CloseSend does nothing.
+func (s *Pulled) CloseSend() error { return nil }
+
+// Close stops the items.
+func (s *Pulled) Close(error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stop()
+}
