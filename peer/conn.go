@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/glyph-ipc/glyph/internal/ratelimit"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -78,6 +79,10 @@ type Conn struct {
 	// remoteReason is the error of a goaway: why the remote closes.
 	remoteReason *service.Error
 	reason       *service.Error // the first reason given to fail
+	// rate admits the remote's calls (WithRateLimit); nil: no limit.
+	// rateRefusing is set while it refuses them, to log the first.
+	rate         *ratelimit.Bucket
+	rateRefusing bool
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -204,6 +209,9 @@ func newConn(fc FrameConn, cfg connConfig, h handshake) *Conn {
 	c.ctx, c.cancel = context.WithCancelCause(context.WithValue(context.Background(), connKey{}, c))
 	if h.peerStreams > 0 {
 		c.places = make(chan struct{}, h.peerStreams)
+	}
+	if cfg.RatePerSecond > 0 {
+		c.rate = ratelimit.NewBucket(cfg.RatePerSecond, cfg.RateBurst)
 	}
 	c.wq.init(max(1<<20, cfg.MaxFrameSize))
 	c.sendSlots = make(chan struct{}, sendSlots())

@@ -169,8 +169,9 @@
 //
 // A server holds this per connection, for as many connections as
 // [WithMaxConns] and [WithMaxConnsPerHost] let its listeners and
-// WebSocket handlers hold (no bound by default), except that what its
-// connections hold for handlers is bounded in all as well: [Serve] and
+// WebSocket handlers hold ([DefaultMaxConns] each by default), except
+// that what its connections hold for handlers is bounded in all as
+// well: [Serve] and
 // [New] share a [Budget] of [DefaultServerInboundBytes] (256 MiB) between
 // their connections ([WithInboundBudget]). What remotes can make a
 // default server hold is then about 256 MiB plus, per connection, the

@@ -54,12 +54,12 @@ func NewWebSocketHandler(accept func(FrameConn), opts ...WebSocketOption) http.H
 		}
 	}
 	patterns, max := cfg.allowedOrigins, cfg.maxFrameSize
-	limits := &connLimiter{max: cfg.limits.max, perHost: cfg.limits.perHost}
+	limits := newConnLimiter(&cfg.limits)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if limits.active() {
 			host := hostOf(r.RemoteAddr)
-			if !limits.take(host) {
-				http.Error(w, "too many connections", http.StatusServiceUnavailable)
+			if reason := limits.take(host); reason != "" {
+				refuseWebSocket(w, r, reason)
 				return
 			}
 			defer limits.release(host)
@@ -83,6 +83,11 @@ func dialWebSocket(ctx context.Context, addr string, cfg *dialConfig) (FrameConn
 		if resp != nil && resp.StatusCode >= 400 {
 			se.Kind = service.KindForStatus(resp.StatusCode)
 			se.Message = fmt.Sprintf("dial %s: %s", addr, resp.Status)
+			if why, ok := refusalReason(resp); ok {
+				// An acceptor over its limits (refuseWebSocket).
+				se.Kind = service.KindOverloaded
+				se.Message += ": " + why
+			}
 		}
 		return nil, se
 	}
