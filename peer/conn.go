@@ -369,7 +369,11 @@ func (c *Conn) fail(reason *service.Error) {
 // that negotiated goaway one with the reason as error: for a remote
 // that broke the protocol, which is told why it is cut off.
 func (c *Conn) failTelling(reason *service.Error) {
-	if first, last := c.recordReason(reason); first && c.has(extGoaway) {
+	first, last := c.recordReason(reason)
+	if first {
+		c.log.Info("peer: connection closed: the remote broke the protocol", "err", reason)
+	}
+	if first && c.has(extGoaway) {
 		// Outside closeOnce, so that a writer failing meanwhile closes
 		// the connection instead of waiting for this.
 		c.pushEnvelope(&Envelope{Type: TypeGoaway, ID: last, Error: errorBody(reason)})
