@@ -12,7 +12,10 @@
 // The calls are unary: hello("bob") → "Hello bob", through package
 // client over HTTP (a form Call, as a program would make it) and
 // peer.Conn.Call over peers (several connections, callers spread over
-// them). Only loopback addresses are used.
+// them). The transport nethttp is the control: the same call to a
+// net/http handler written by hand with encoding/json, from the same
+// driver, which shows what of the latency is the machine's. Only
+// loopback addresses are used.
 package main
 
 import (
@@ -48,7 +51,7 @@ import (
 func main() {
 	serve := flag.Bool("serve", false, "run as the server (the driver starts it so)")
 	duration := flag.Duration("duration", 60*time.Second, "how long each transport is loaded")
-	transports := flag.String("transport", "http,peer", "the transports to load, in order")
+	transports := flag.String("transport", "http,peer", "the transports to load, in order: http, peer, and nethttp (the control: net/http with encoding/json, no glyph)")
 	conc := flag.Int("conc", 32, "callers at once")
 	rate := flag.Float64("rate", 0, "calls a second, started on schedule whether or not earlier ones ended (an open loop, latency counted from when a call was due); 0: each caller calls again as soon as its call ends")
 	conns := flag.Int("conns", 4, "peer connections the callers share")
@@ -108,21 +111,41 @@ func runServer() error {
 	}
 	hs := hyperhttp.NewServer("", hyperhttp.NewHandler(svc, hyperhttp.WithLogger(slog.New(slog.DiscardHandler))))
 	go hs.Serve(hyperhttp.LimitListener(hln, hyperhttp.ConnLimits{}))
+	nln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	ns := &http.Server{Handler: http.HandlerFunc(plainHello)}
+	go ns.Serve(nln)
 	pl, err := peer.Listen(ctx, "tcp://127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	go peer.Serve(ctx, pl, peer.WithHandler(hyperpeer.NewHandler(svc)))
-	fmt.Printf("http=%s peer=%s\n", hln.Addr(), pl.Addr())
+	fmt.Printf("http=%s peer=%s nethttp=%s\n", hln.Addr(), pl.Addr(), nln.Addr())
 	io.Copy(io.Discard, os.Stdin) // until the driver closes it or exits
 	return hs.Close()
 }
 
+// plainHello is the control: hello as a net/http handler would be
+// written by hand, {"name":"bob"} in, {"greeting":"Hello bob"} out.
+func plainHello(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Name string }
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(struct {
+		Greeting string `json:"greeting"`
+	}{"Hello " + in.Name})
+}
+
 // server is the child process serving the service.
 type server struct {
-	cmd        *exec.Cmd
-	stdin      io.Closer
-	http, peer string
+	cmd                 *exec.Cmd
+	stdin               io.Closer
+	http, peer, nethttp string
 }
 
 func startServer() (*server, error) {
@@ -156,6 +179,8 @@ func startServer() (*server, error) {
 			s.http = v
 		case "peer":
 			s.peer = v
+		case "nethttp":
+			s.nethttp = v
 		}
 	}
 	return s, nil
@@ -245,6 +270,27 @@ func callers(ctx context.Context, tr string, s *server, n, conns int) ([]call, f
 			return check(str, nil)
 		}
 		return slices.Repeat([]call{one}, n), hc.CloseIdleConnections, nil
+	case "nethttp":
+		hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, DisableCompression: true}}
+		url := "http://" + s.nethttp + "/hello"
+		one := func(ctx context.Context) error {
+			req, err := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(`{"name":"bob"}`))
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := hc.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			var out struct{ Greeting string }
+			if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+				return err
+			}
+			return check(out.Greeting, nil)
+		}
+		return slices.Repeat([]call{one}, n), hc.CloseIdleConnections, nil
 	case "peer":
 		var cs []*peer.Conn
 		closeAll := func() {
@@ -272,7 +318,7 @@ func callers(ctx context.Context, tr string, s *server, n, conns int) ([]call, f
 		}
 		return out, closeAll, nil
 	}
-	return nil, nil, fmt.Errorf("unknown transport %q (http, peer)", tr)
+	return nil, nil, fmt.Errorf("unknown transport %q (http, peer, nethttp)", tr)
 }
 
 // A sample is the state every few seconds of a run.
