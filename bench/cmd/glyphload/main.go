@@ -48,8 +48,11 @@ import (
 	"github.com/glyph-ipc/glyph/service"
 )
 
+// serveEnv, set to 1 in the environment, makes the program the server:
+// the driver starts itself so.
+const serveEnv = "GLYPHLOAD_SERVE"
+
 func main() {
-	serve := flag.Bool("serve", false, "run as the server (the driver starts it so)")
 	duration := flag.Duration("duration", 60*time.Second, "how long each transport is loaded")
 	transports := flag.String("transport", "http,peer", "the transports to load, in order: http, peer, and nethttp (the control: net/http with encoding/json, no glyph)")
 	conc := flag.Int("conc", 32, "callers at once")
@@ -57,11 +60,8 @@ func main() {
 	conns := flag.Int("conns", 4, "peer connections the callers share")
 	every := flag.Duration("sample", 5*time.Second, "how often memory is sampled")
 	flag.Parse()
-	if *serve {
-		if err := runServer(); err != nil {
-			fmt.Fprintln(os.Stderr, "glyphload server:", err)
-			os.Exit(1)
-		}
+	if os.Getenv(serveEnv) == "1" {
+		serve()
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -96,6 +96,14 @@ func newService() *service.Service {
 		return map[string]int64{"heap": int64(s[0].Value.Uint64()), "goroutines": int64(s[1].Value.Uint64())}
 	}, service.Safe())
 	return svc
+}
+
+// serve runs the server, or exits with an error.
+func serve() {
+	if err := runServer(); err != nil {
+		fmt.Fprintln(os.Stderr, "glyphload server:", err)
+		os.Exit(1)
+	}
 }
 
 // runServer serves the service over HTTP and peers on loopback, writes
@@ -153,7 +161,8 @@ func startServer() (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, "-serve")
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), serveEnv+"=1")
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -484,6 +493,9 @@ func (r *result) print(w io.Writer) {
 	fmt.Fprintf(w, "\n%s: %d calls in %v: %.0f calls/s, %d errors\n", r.transport, r.calls, r.elapsed.Round(time.Millisecond), float64(r.calls)/r.elapsed.Seconds(), r.errors)
 	if r.firstErr != nil {
 		fmt.Fprintf(w, "  first error: %v\n", r.firstErr)
+	}
+	if len(r.latencies) == 0 {
+		return
 	}
 	fmt.Fprintf(w, "  latency p50 %v  p99 %v  p99.9 %v  max %v  (p99/p50 %.1f)\n", p50.Round(time.Microsecond), p99.Round(time.Microsecond),
 		p999.Round(time.Microsecond), r.latencies[len(r.latencies)-1].Round(time.Microsecond), float64(p99)/float64(max(p50, 1)))
