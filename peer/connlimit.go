@@ -201,8 +201,11 @@ func refusalReason(resp *http.Response) (string, bool) {
 }
 
 // refuseWebSocket answers a WebSocket request over a limit.
-func refuseWebSocket(w http.ResponseWriter, r *http.Request, reason string) {
+func refuseWebSocket(w http.ResponseWriter, r *http.Request, reason string, log *slog.Logger) {
 	w.Header().Set("Retry-After", "1")
 	http.Error(w, overloadedPrefix+" "+reason, http.StatusServiceUnavailable)
-	defaultLogger().Info("peer: connection refused", "remote", r.RemoteAddr, "reason", reason, "answered", true)
+	if log == nil {
+		log = defaultLogger()
+	}
+	log.Info("peer: connection refused", "remote", r.RemoteAddr, "reason", reason, "answered", true)
 }

@@ -172,3 +172,26 @@ func TestRateLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestPeerWebSocketRefusalLogged: a Peer's WebSocket handler logs its
+// refusals where the peer logs.
+func TestPeerWebSocketRefusalLogged(t *testing.T) {
+	ctx := ctxTimeout(t, 10*time.Second)
+	log, logger := logtest.New()
+	p := peer.New(peer.WithHandler(services()), peer.WithLogger(logger))
+	defer p.Close()
+	srv := httptest.NewServer(p.WebSocketHandler(peer.WithMaxConns(1)))
+	defer srv.Close()
+	u := "ws" + strings.TrimPrefix(srv.URL, "http") + "/"
+	fc, err := peer.Dial(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fc.Close()
+	if _, err := peer.Dial(ctx, u); service.KindOf(err) != service.KindOverloaded {
+		t.Fatalf("a second WebSocket past a limit of one: %v", err)
+	}
+	if n := len(log.Entries("peer: connection refused", "reason", "too many connections (limit 1)")); n != 1 {
+		t.Errorf("%d refusals logged to the peer's logger, want 1:\n%s", n, log)
+	}
+}

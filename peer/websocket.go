@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ type webSocketConfig struct {
 	allowedOrigins []string
 	maxFrameSize   int
 	limits         connLimiter
+	log            *slog.Logger // refusals'; nil: defaultLogger's
 }
 
 type webSocketOption func(*webSocketConfig)
@@ -59,7 +61,7 @@ func NewWebSocketHandler(accept func(FrameConn), opts ...WebSocketOption) http.H
 		if limits.active() {
 			host := hostOf(r.RemoteAddr)
 			if reason := limits.take(host); reason != "" {
-				refuseWebSocket(w, r, reason)
+				refuseWebSocket(w, r, reason, cfg.log)
 				return
 			}
 			defer limits.release(host)
