@@ -107,8 +107,9 @@ func TestSlowLoris(t *testing.T) {
 		go dribble("POST /count HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 600\r\n\r\n", strings.Repeat("z", 600), bodyEnds)
 	}
 
-	// Another client is served all along, within a second each (they
-	// take about a millisecond).
+	// Another client is served all along, within two seconds each (they
+	// take about a millisecond; the bound is for a machine busy with
+	// other work).
 	c := &http.Client{Timeout: 10 * time.Second}
 	var slowest time.Duration
 	for begin := time.Now(); time.Since(begin) < headerTimeout+bodyWindow; {
@@ -125,7 +126,7 @@ func TestSlowLoris(t *testing.T) {
 		slowest = max(slowest, time.Since(t0))
 		time.Sleep(20 * time.Millisecond)
 	}
-	if slowest > time.Second {
+	if slowest > 2*time.Second {
 		t.Errorf("another client waited %v for an answer", slowest)
 	}
 

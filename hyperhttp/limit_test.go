@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -169,16 +170,17 @@ func TestLimitListenerTLS(t *testing.T) {
 func TestRateLimitHTTP(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
-			srv := newTestServer(t, mode, []hyperhttp.Option{hyperhttp.WithRateLimit(0.5, 2)})
+			srv := newTestServer(t, mode, []hyperhttp.Option{hyperhttp.WithRateLimit(0.01, 2)})
 			for i := range 2 {
 				if r := srv.do(t, "GET", "/", nil, nil); r.status != http.StatusOK {
 					t.Fatalf("request %d within the burst: %d %q", i, r.status, r.body)
 				}
 			}
 			r := srv.do(t, "GET", "/", nil, nil)
-			wantError(t, r, http.StatusServiceUnavailable, "too many requests from 127.0.0.1 (limit 0.5 a second)")
-			if ra := r.header.Get("Retry-After"); ra != "2" {
-				t.Errorf("Retry-After %q, want 2 (a token every 2 s)", ra)
+			wantError(t, r, http.StatusServiceUnavailable, "too many requests from 127.0.0.1 (limit 0.01 a second)")
+			// A token every 100 s, the last taken less than 10 s ago.
+			if ra, _ := strconv.Atoi(r.header.Get("Retry-After")); ra < 90 || ra > 100 {
+				t.Errorf("Retry-After %q, want the seconds to the next token, 90 to 100", r.header.Get("Retry-After"))
 			}
 			if !strings.Contains(srv.logs.String(), "too many requests") {
 				t.Errorf("the refusal was not logged:\n%s", srv.logs)

@@ -239,7 +239,7 @@ func (c *Conn) incoming(env *Envelope) {
 		// way: a caller that never ends them is refused new calls.
 		refuse = opErrorf(env.Method, service.KindOverloaded, "too many answered calls whose arguments never ended (%d)", len(c.in))
 	case c.rate != nil && !c.admitRateLocked(env.Method):
-		refuse = opErrorf(env.Method, service.KindOverloaded, "over the rate limit of %g calls a second", c.cfg.RatePerSecond)
+		refuse = opErrorf(env.Method, service.KindOverloaded, "calls over the rate limit of %g a second", c.cfg.RatePerSecond)
 	default:
 		if r, ok := c.handlers[env.Method]; ok {
 			h = r.h

@@ -139,12 +139,12 @@ func TestConnLimitBaseline(t *testing.T) {
 
 // TestRateLimit: calls over a connection's rate are answered overloaded
 // and logged once; the bucket refills at the rate, and a connection's
-// rate is its own.
+// rate is its own. (The five calls must take less than a second.)
 func TestRateLimit(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.Name, func(t *testing.T) {
 			log, logger := logtest.New()
-			opts := []peer.Option{peer.WithHandler(services()), peer.WithRateLimit(5, 3), peer.WithLogger(logger)}
+			opts := []peer.Option{peer.WithHandler(services()), peer.WithRateLimit(1, 3), peer.WithLogger(logger)}
 			c, _ := connect(t, tr, nil, opts)
 			other, _ := connect(t, tr, nil, opts)
 			ctx := ctxTimeout(t, 10*time.Second)
@@ -155,7 +155,7 @@ func TestRateLimit(t *testing.T) {
 			}
 			for range 2 {
 				_, err := c.Call(ctx, "echo", "over")
-				if service.KindOf(err) != service.KindOverloaded || !strings.Contains(err.Error(), "rate limit of 5 calls a second") {
+				if service.KindOf(err) != service.KindOverloaded || !strings.Contains(err.Error(), "calls over the rate limit of 1 a second") {
 					t.Fatalf("a call over the rate: %v", err)
 				}
 			}
@@ -165,7 +165,7 @@ func TestRateLimit(t *testing.T) {
 			if v, err := other.Call(ctx, "echo", "mine"); err != nil || v != "mine" {
 				t.Errorf("another connection's call: %v, %v", v, err)
 			}
-			time.Sleep(250 * time.Millisecond) // a token at 5 a second
+			time.Sleep(1100 * time.Millisecond) // a token at 1 a second
 			if v, err := c.Call(ctx, "echo", "later"); err != nil || v != "later" {
 				t.Errorf("a call after the refill: %v, %v", v, err)
 			}
