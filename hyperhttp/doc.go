@@ -74,6 +74,13 @@
 // the handler panic, and a panic in a function, in the service or while
 // encoding its result is a 500 with a logref.
 //
+// A server facing the network bounds what its clients hold, each
+// refusal a 503 with Retry-After and a hyperglyph error body, and a log
+// line: [NewServer] sets the timeouts that close slow and idle clients,
+// [LimitListener] bounds its connections, in all and per remote address
+// ([DefaultMaxConns] by default), and [WithRateLimit] the requests per
+// remote address (no limit by default, as in net/http).
+//
 // # Logging
 //
 // Every error response is logged with its logref, op, kind, status,

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/internal/ratelimit"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
 )
@@ -44,6 +45,8 @@ type config struct {
 	decodeWait      time.Duration
 	crossOrigin     *http.CrossOriginProtection // WithCrossOriginProtection's, when crossOriginSet
 	crossOriginSet  bool
+	ratePerSecond   float64 // WithRateLimit's; ≤ 0: none
+	rateBurst       int
 }
 
 // An Option configures a [Handler]. Options are functional throughout
@@ -161,8 +164,9 @@ func WithSharedCache(maxAge time.Duration) Option {
 type Handler struct {
 	svc      *service.Service
 	cfg      config
-	budget   *budget   // nil: no decode budget
-	decoders sync.Pool // *wire.Decoder for form bodies, configured by cfg
+	budget   *budget          // nil: no decode budget
+	rate     *ratelimit.Keyed // requests per remote address; nil: no limit
+	decoders sync.Pool        // *wire.Decoder for form bodies, configured by cfg
 }
 
 // NewHandler returns a Handler serving svc, configured by opts.
@@ -185,7 +189,7 @@ func NewHandler(svc *service.Service, opts ...Option) *Handler {
 	if cfg.decodeBudget == 0 {
 		cfg.decodeBudget, cfg.decodeWait = DefaultDecodeBudget, DefaultDecodeWait
 	}
-	h := &Handler{svc: svc, cfg: cfg}
+	h := &Handler{svc: svc, cfg: cfg, rate: newRateLimit(&cfg)}
 	if cfg.decodeBudget > 0 {
 		h.budget = &budget{free: cfg.decodeBudget}
 	}
@@ -243,6 +247,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Err: fmt.Errorf("panic: %v\n%s", p, debug.Stack())})
 	}()
 
+	if h.rate != nil && !h.admit(tw, r) {
+		return
+	}
 	x.src = r.Body
 	if d, ok := w.(readDeadliner); ok && h.cfg.minBodyWindow > 0 && r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
 		x.rate = rateReader{r: r.Body, conn: d, n: h.cfg.minBodyBytes, window: h.cfg.minBodyWindow}

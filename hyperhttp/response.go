@@ -584,7 +584,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	switch {
 	case status == http.StatusMethodNotAllowed:
 		hdr.Set("Allow", allowFor(r))
-	case e.Kind == service.KindOverloaded:
+	case e.Kind == service.KindOverloaded && hdr.Get("Retry-After") == "":
 		hdr.Set("Retry-After", "1")
 	}
 	switch negotiate(r) {

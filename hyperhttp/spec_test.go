@@ -36,6 +36,8 @@ func specConfig(opts []string) ([]hyperhttp.Option, []service.Option, error) {
 			svcOpts = append(svcOpts, service.WithStateKey([]byte(specStateKey)))
 		case "shared-cache":
 			cfg = append(cfg, hyperhttp.WithSharedCache(time.Minute))
+		case "rate-limit":
+			cfg = append(cfg, hyperhttp.WithRateLimit(0.001, 1))
 		default:
 			return cfg, nil, fmt.Errorf("unknown option %q", o)
 		}

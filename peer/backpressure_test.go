@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glyph-ipc/glyph/internal/logtest"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -31,7 +32,8 @@ func TestReplyBackpressure(t *testing.T) {
 		started.Add(1)
 		return strings.Repeat("r", replySize), nil
 	})
-	l, conns := serveTCP(t, ctx, peer.WithHandler(handler), peer.WithStallTimeout(2*time.Second), peer.WithMaxStreams(256))
+	log, logger := logtest.New()
+	l, conns := serveTCP(t, ctx, peer.WithHandler(handler), peer.WithStallTimeout(2*time.Second), peer.WithMaxStreams(256), peer.WithLogger(logger))
 
 	var before runtime.MemStats
 	runtime.GC()
@@ -95,8 +97,11 @@ func TestReplyBackpressure(t *testing.T) {
 		}
 		break
 	}
-	if k := service.KindOf(stuck.Err()); k != service.KindOverloaded {
-		t.Errorf("the stuck connection ended with %v, want overloaded", stuck.Err())
+	if err := stuck.Err(); service.KindOf(err) != service.KindOverloaded || !strings.Contains(err.Error(), "the remote read nothing of what it was sent for 2s") {
+		t.Errorf("the stuck connection ended with %v, want overloaded: the remote read nothing", err)
+	}
+	if n := len(log.Entries("peer: connection closed: the remote does not read")); n != 1 {
+		t.Errorf("the stuck connection's end logged %d times, want once:\n%s", n, log)
 	}
 	grew := int64(peak) - int64(before.HeapAlloc)
 	// MaxStreams (256) replies held by their handlers, 64 MiB, the

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/glyph-ipc/glyph/internal/ratelimit"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -79,6 +80,10 @@ type Conn struct {
 	// remoteReason is the error of a goaway: why the remote closes.
 	remoteReason *service.Error
 	reason       *service.Error // the first reason given to fail
+	// rate admits the remote's calls (WithRateLimit); nil: no limit.
+	// rateRefusing is set while it refuses them, to log the first.
+	rate         *ratelimit.Bucket
+	rateRefusing bool
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -208,6 +213,9 @@ func newConn(fc FrameConn, cfg connConfig, h handshake) *Conn {
 	c.ctx, c.cancel = context.WithCancelCause(base)
 	if h.peerStreams > 0 {
 		c.places = make(chan struct{}, h.peerStreams)
+	}
+	if cfg.RatePerSecond > 0 {
+		c.rate = ratelimit.NewBucket(cfg.RatePerSecond, cfg.RateBurst)
 	}
 	c.wq.init(max(1<<20, cfg.MaxFrameSize))
 	c.sendSlots = make(chan struct{}, sendSlots())
@@ -383,7 +391,11 @@ func (c *Conn) fail(reason *service.Error) {
 // that negotiated goaway one with the reason as error: for a remote
 // that broke the protocol, which is told why it is cut off.
 func (c *Conn) failTelling(reason *service.Error) {
-	if first, last := c.recordReason(reason); first && c.has(extGoaway) {
+	first, last := c.recordReason(reason)
+	if first {
+		c.log.Info("peer: connection closed: the remote broke the protocol", "err", reason)
+	}
+	if first && c.has(extGoaway) {
 		// Outside closeOnce, so that a writer failing meanwhile closes
 		// the connection instead of waiting for this.
 		c.pushEnvelope(&Envelope{Type: TypeGoaway, ID: last, Error: errorBody(reason)})

@@ -243,6 +243,8 @@ func (c *Conn) incoming(env *Envelope) {
 		// those served and lingering, and those whose last reply is on its
 		// way: a caller that never ends them is refused new calls.
 		refuse = opErrorf(env.Method, service.KindOverloaded, "too many answered calls whose arguments never ended (%d)", len(c.in))
+	case c.rate != nil && !c.admitRateLocked(env.Method):
+		refuse = opErrorf(env.Method, service.KindOverloaded, "calls over the rate limit of %g a second", c.cfg.RatePerSecond)
 	default:
 		if r, ok := c.handlers[env.Method]; ok {
 			h = r.h
@@ -280,6 +282,23 @@ func (c *Conn) incoming(env *Envelope) {
 	c.running++
 	c.mu.Unlock()
 	go c.serve(s, h)
+}
+
+// admitRateLocked takes a token for a call or notification of method
+// from the rate limit, or logs its refusal and reports false. c.mu is
+// held.
+func (c *Conn) admitRateLocked(method string) bool {
+	ok, wait := c.rate.Take(time.Now())
+	switch {
+	case ok:
+		c.rateRefusing = false
+	case !c.rateRefusing:
+		c.rateRefusing = true
+		c.log.Info("peer: calls over the rate limit refused", "method", method, "rate", c.cfg.RatePerSecond, "burst", c.cfg.RateBurst, "next", wait)
+	default:
+		c.log.Debug("peer: call over the rate limit refused", "method", method)
+	}
+	return ok
 }
 
 // refuseLocked remembers a call answered with an error before its last

@@ -169,12 +169,37 @@
 //
 // A server holds this per connection, for as many connections as
 // [WithMaxConns] and [WithMaxConnsPerHost] let its listeners and
-// WebSocket handlers hold (no bound by default), except that what its
-// connections hold for handlers is bounded in all as well: [Serve] and
+// WebSocket handlers hold ([DefaultMaxConns] each by default), except
+// that what its connections hold for handlers is bounded in all as
+// well: [Serve] and
 // [New] share a [Budget] of [DefaultServerInboundBytes] (256 MiB) between
 // their connections ([WithInboundBudget]). What remotes can make a
 // default server hold is then about 256 MiB plus, per connection, the
 // frame being read; the rest depends on what its handlers answer.
+//
+// # Limits
+//
+// What a remote may make a server hold or do, each configurable, with
+// its default and what other servers default to:
+//
+//   - connections per listener or WebSocket handler: [WithMaxConns],
+//     [DefaultMaxConns] (10,000); NATS allows 64K, grpc-go and net/http
+//     have no bound but the file descriptor limit. Per remote address:
+//     [WithMaxConnsPerHost], no bound, as in all three;
+//   - the remote's calls served at once per connection:
+//     [WithMaxStreams], 256, announced in the handshake; grpc-go v1.85
+//     has no bound, net/http's HTTP/2 server 250;
+//   - its calls per second per connection: [WithRateLimit], no bound,
+//     as in grpc-go and NATS;
+//   - a frame: [WithMaxFrameSize], 4 MiB, grpc-go's largest message
+//     (NATS: a 1 MB payload); and the memory of Memory above.
+//
+// A remote over a limit is told so and the refusal is logged at info
+// level: a connection over a listener's limits reads "-ERR overloaded:"
+// and the limit (a WebSocket gets 503 with Retry-After), which a glyph
+// connector reports as [service.KindOverloaded]; a call over a
+// connection's limits gets an overloaded error reply; a frame over the
+// limit ends the connection with a goaway that says why.
 //
 // # Serving a service
 //

@@ -170,6 +170,9 @@ func parseAnswer(a string, cfg *connConfig) (handshake, error) {
 	codecs := cfg.Codecs
 	if strings.HasPrefix(a, "-") {
 		msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(a, "-ERR"), "-"))
+		if why, ok := strings.CutPrefix(msg, overloadedPrefix); ok {
+			return handshake{}, errorf(service.KindOverloaded, "peer refused the connection: %s", clip(strings.TrimSpace(why)))
+		}
 		return handshake{}, errorf(service.KindUnsupported, "peer refused the handshake: %s", clip(msg))
 	}
 	if !strings.HasPrefix(a, "+") {
@@ -214,6 +217,10 @@ func parseAnswer(a string, cfg *connConfig) (handshake, error) {
 	}
 	return h, nil
 }
+
+// overloadedPrefix begins the reason of an acceptor's refusal over its
+// limits (spec.md, 3.2).
+const overloadedPrefix = "overloaded:"
 
 // maxAnnounced bounds the window and the streams a peer may announce.
 const maxAnnounced = 1 << 20

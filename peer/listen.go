@@ -71,7 +71,7 @@ func Listen(ctx context.Context, addr string, opts ...ListenOption) (Listener, e
 }
 
 func newListener(nl net.Listener, scheme string, cfg *listenConfig) *listener {
-	l := &listener{nl: nl, scheme: scheme, max: cfg.maxFrameSize, limits: &connLimiter{max: cfg.limits.max, perHost: cfg.limits.perHost}}
+	l := &listener{nl: nl, scheme: scheme, max: cfg.maxFrameSize, limits: newConnLimiter(&cfg.limits)}
 	if scheme == "tls" {
 		l.tls = cfg.tls.Clone()
 	}
@@ -105,6 +105,7 @@ type listener struct {
 	max    int
 	limits *connLimiter
 	tls    *tls.Config // for "tls://"
+	refuser
 }
 
 type deadliner interface{ SetDeadline(time.Time) error }
@@ -137,8 +138,8 @@ func (l *listener) Accept(ctx context.Context) (FrameConn, error) {
 		if l.scheme != "unix" {
 			host = hostOf(nc.RemoteAddr().String())
 		}
-		if !l.limits.take(host) {
-			nc.Close() // over a limit: the remote fails at once
+		if reason := l.limits.take(host); reason != "" {
+			l.refuse(nc, reason)
 			continue
 		}
 		sc := NewStreamConn(nc, l.max).(*streamConn)

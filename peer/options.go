@@ -108,6 +108,8 @@ type connConfig struct {
 	StallTimeout                time.Duration
 	IdleTimeout                 time.Duration // < 0: never
 	ConnState                   func(*Conn, ConnState)
+	RatePerSecond               float64 // the remote's calls; ≤ 0: no limit
+	RateBurst                   int
 }
 
 // connOption is an Option that sets a field of connConfig: a
@@ -263,6 +265,19 @@ func WithStallTimeout(d time.Duration) Option {
 // connection open is.
 func WithIdleTimeout(d time.Duration) Option {
 	return connOption(func(c *connConfig) { c.IdleTimeout = d })
+}
+
+// WithRateLimit bounds the calls and notifications the remote makes on
+// the connection to perSecond on average, and burst at once after a
+// quiet spell (a token bucket). A call over it is answered with a
+// [service.KindOverloaded] error that says so (the caller may back off
+// and retry), a notification over it is dropped, and the first refusal
+// after calls were admitted is logged at info level (each at debug).
+// The default, and perSecond ≤ 0, is no limit, as in grpc-go and NATS.
+// The rate is per connection: [WithMaxConnsPerHost] times it bounds what
+// one remote address can make a listener serve.
+func WithRateLimit(perSecond float64, burst int) Option {
+	return connOption(func(c *connConfig) { c.RatePerSecond, c.RateBurst = perSecond, burst })
 }
 
 // WithHandshakeTimeout bounds the handshake; default 10s.

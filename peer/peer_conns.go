@@ -56,7 +56,7 @@ func (p *Peer) acceptLoop(l Listener) {
 // of a ServeMux. Without [WithMaxFrameSize] among opts, the connections'
 // own frame limit applies.
 func (p *Peer) WebSocketHandler(opts ...WebSocketOption) http.Handler {
-	opts = append([]WebSocketOption{WithMaxFrameSize(p.cfg.MaxFrameSize)}, opts...)
+	opts = append([]WebSocketOption{WithMaxFrameSize(p.cfg.MaxFrameSize), webSocketOption(func(w *webSocketConfig) { w.log = p.log })}, opts...)
 	return NewWebSocketHandler(func(fc FrameConn) { p.AcceptConn(p.ctx, fc) }, opts...)
 }
 

@@ -82,6 +82,9 @@ func serveConn(ctx context.Context, fc FrameConn, cfg connConfig, log *slog.Logg
 // accept that fails otherwise (out of file descriptors, say) is logged
 // and retried after backoff(failures), failures counting those in a row.
 func accept(ctx context.Context, l Listener, log *slog.Logger, backoff func(failures int) time.Duration, serve func(FrameConn) bool) error {
+	if ll, ok := l.(*listener); ok {
+		ll.log.Store(log) // its refusals are logged where its connections are
+	}
 	failures := 0
 	for {
 		fc, err := l.Accept(ctx)

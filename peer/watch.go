@@ -40,7 +40,9 @@ func (c *Conn) watch() {
 			return
 		case now := <-t.C:
 			if w := c.wq.writing.Load(); w != 0 && now.Sub(time.Unix(0, w)) > stall {
-				c.fail(errorf(service.KindOverloaded, "the remote read nothing of what it was sent for %v", stall))
+				reason := errorf(service.KindOverloaded, "the remote read nothing of what it was sent for %v", stall)
+				c.log.Info("peer: connection closed: the remote does not read", "err", reason)
+				c.fail(reason)
 				return
 			}
 			last := max(c.lastRecv.Load(), c.callEnded.Load())

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ type webSocketConfig struct {
 	allowedOrigins []string
 	maxFrameSize   int
 	limits         connLimiter
+	log            *slog.Logger // refusals'; nil: defaultLogger's
 }
 
 type webSocketOption func(*webSocketConfig)
@@ -54,12 +56,12 @@ func NewWebSocketHandler(accept func(FrameConn), opts ...WebSocketOption) http.H
 		}
 	}
 	patterns, max := cfg.allowedOrigins, cfg.maxFrameSize
-	limits := &connLimiter{max: cfg.limits.max, perHost: cfg.limits.perHost}
+	limits := newConnLimiter(&cfg.limits)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if limits.active() {
 			host := hostOf(r.RemoteAddr)
-			if !limits.take(host) {
-				http.Error(w, "too many connections", http.StatusServiceUnavailable)
+			if reason := limits.take(host); reason != "" {
+				refuseWebSocket(w, r, reason, cfg.log)
 				return
 			}
 			defer limits.release(host)
@@ -83,6 +85,11 @@ func dialWebSocket(ctx context.Context, addr string, cfg *dialConfig) (FrameConn
 		if resp != nil && resp.StatusCode >= 400 {
 			se.Kind = service.KindForStatus(resp.StatusCode)
 			se.Message = fmt.Sprintf("dial %s: %s", addr, resp.Status)
+			if why, ok := refusalReason(resp); ok {
+				// An acceptor over its limits (refuseWebSocket).
+				se.Kind = service.KindOverloaded
+				se.Message += ": " + why
+			}
 		}
 		return nil, se
 	}

@@ -235,7 +235,7 @@ func startDemoServer(addr string) (*demoServer, error) {
 	mux.Handle("/peer", s.walkthrough.WebSocketHandler())
 	mux.Handle("/chat/peer", s.chat.WebSocketHandler())
 	s.http = hyperhttp.NewServer("", mux)
-	go s.http.Serve(ln)
+	go s.http.Serve(hyperhttp.LimitListener(ln, hyperhttp.ConnLimits{}))
 	return s, nil
 }
 

@@ -182,6 +182,8 @@ func serveRemote(ctx context.Context, w io.Writer, f remoteServeFlags) error {
 	}
 	defer srv.Close()
 	hs := hyperhttp.NewServer("", srv.Handler())
+	// The default connection limits, refusals answered over TLS too.
+	ln = hyperhttp.LimitListener(ln, hyperhttp.ConnLimits{TLS: tlsConfig})
 	scheme, peerScheme := "http", "ws"
 	if tlsConfig != nil {
 		scheme, peerScheme = "https", "wss"

@@ -135,7 +135,7 @@ func startServer(addr string) (*server, error) {
 		peerURL: "ws://" + ln.Addr().String() + "/peer",
 		served:  make(chan error, 1),
 	}
-	go func() { s.served <- s.http.Serve(ln) }()
+	go func() { s.served <- s.http.Serve(hyperhttp.LimitListener(ln, hyperhttp.ConnLimits{})) }()
 	return s, nil
 }
 

@@ -128,7 +128,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(hyperhttp.LimitListener(ln, hyperhttp.ConnLimits{})) }()
 	fmt.Fprintf(stdout, "walkthrough v%d serving on http://%s/ (Ctrl-C stops it)\n", *version, ln.Addr())
 	fmt.Fprintf(stdout, "peers: ws://%s/peer\n", ln.Addr())
 	if tcpURL != "" {
