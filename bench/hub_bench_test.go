@@ -151,7 +151,11 @@ func BenchmarkHubPushToCallback(b *testing.B) {
 // new state is durable in the daemon's store (its outbox), with a remote
 // configured and drained in the background. "sequential" waits for each
 // push's answer before the next; "inflight-N" keeps N pushes of the one
-// object in flight from the same application.
+// object in flight from the same application. Each row has two levels
+// ("sequential/remote", "sequential/no-remote") so that a pattern such as
+// '^BenchmarkHubPush$/^sequential$/^no-remote$' selects one row only: a
+// row that matched a pattern only in part would run in full, unreported,
+// since b.Loop runs its iterations in the first call.
 func BenchmarkHubPush(b *testing.B) {
 	for _, tc := range []struct {
 		inflight   int
@@ -162,7 +166,9 @@ func BenchmarkHubPush(b *testing.B) {
 		if inflight > 1 {
 			name = fmt.Sprintf("inflight-%d", inflight)
 		}
-		if !withRemote {
+		if withRemote {
+			name += "/remote"
+		} else {
 			name += "/no-remote"
 		}
 		b.Run(name, func(b *testing.B) {
