@@ -64,6 +64,7 @@ type Hub struct {
 	wg         sync.WaitGroup
 	links      []*link
 	written    recentSet     // frames this daemon wrote lately
+	recent     recentRecords // records of the pushes stored lately, for the outbox
 	saved      chan struct{} // closed once the cursors' last save is done
 
 	// writeMu serialises changes of the account object, so that its frames

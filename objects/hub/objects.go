@@ -409,6 +409,10 @@ func (h *Hub) writePushes(o *object, signer *record.Signer, me record.Address) {
 			for _, f := range frames[:stored] {
 				h.written.add(f.Hash())
 			}
+			for i, r := range reqs[:stored] {
+				h.recent.add(r.c.addr.Bytes(), store.KindContainer, r.c.data)
+				h.recent.add(frames[i].Hash().Bytes(), store.KindFrame, frames[i].Bytes())
+			}
 		}
 		o.mu.Unlock()
 		for _, r := range reqs {

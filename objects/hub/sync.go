@@ -277,6 +277,13 @@ func (l *link) group(ctx context.Context, m store.Meta) (group, error) {
 	g := group{meta: m}
 	if m.Kind == store.KindFrame || m.Kind == store.KindBinding {
 		for _, t := range m.Targets {
+			if rec, ok := l.h.recent.get(t); ok {
+				if rec.kind == store.KindContainer {
+					g.records = append(g.records, rec.data)
+					g.size += len(rec.data)
+				}
+				continue
+			}
 			tm, err := l.h.st.Stat(ctx, t)
 			if errors.Is(err, store.ErrNotFound) {
 				continue // a hold of an object whose container is elsewhere
@@ -301,6 +308,11 @@ func (l *link) group(ctx context.Context, m store.Meta) (group, error) {
 			g.records = append(g.records, b)
 			g.size += len(b)
 		}
+	}
+	if rec, ok := l.h.recent.get(m.Addr); ok {
+		g.records = append(g.records, rec.data)
+		g.size += len(rec.data)
+		return g, nil
 	}
 	b, err := l.h.readRecord(ctx, m.Addr)
 	if errors.Is(err, store.ErrNotFound) {

@@ -79,18 +79,17 @@ type writeReq struct {
 	recs  []received
 	puts  []store.Put
 	err   error
-	limit int  // the items to write: fewer once one is refused
-	done  bool // written (or failed); guarded by writeMu
+	limit int           // the items to write: fewer once one is refused
+	done  chan struct{} // closed once written (or failed)
 }
 
 // write receives the bodies of items and writes them with group commit:
-// the request joins the queue, and whoever holds the writing connection
-// next writes every queued request in one transaction, each record in a
-// savepoint of its own, and syncs once. A request returns only after the
-// commit that holds it.
+// the request joins the queue, and the store's writer (writeLoop) writes
+// every queued request in one transaction and syncs once. A request
+// returns only after the commit that holds it.
 func (s *Store) write(ctx context.Context, items []store.Item) ([]store.Put, error) {
 	const op = "store.Put"
-	req := &writeReq{ctx: ctx, items: items, recs: make([]received, 0, len(items))}
+	req := &writeReq{ctx: ctx, items: items, recs: make([]received, 0, len(items)), done: make(chan struct{})}
 	defer func() {
 		for _, rec := range req.recs {
 			if rec.tmp != "" {
@@ -113,32 +112,67 @@ func (s *Store) write(ctx context.Context, items []store.Item) ([]store.Put, err
 		return nil, recvErr
 	}
 	s.queueMu.Lock()
+	if s.writerGone {
+		s.queueMu.Unlock()
+		return nil, store.Errorf(op, store.ErrClosed, "store closed")
+	}
 	s.queue = append(s.queue, req)
 	s.queueMu.Unlock()
-
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	if !req.done {
-		s.queueMu.Lock()
-		group := s.queue
-		s.queue = nil
-		s.queueMu.Unlock()
-		if err := s.check(op); err != nil {
-			for _, r := range group {
-				r.err, r.done = err, true
-			}
-		} else {
-			s.commitGroup(group)
-		}
+	select {
+	case s.kick <- struct{}{}:
+	default: // the writer is already due to look at the queue
 	}
+	<-req.done
 	if req.err == nil {
 		req.err = recvErr
 	}
 	return req.puts, req.err
 }
 
+// writeLoop is the store's writer: it commits what the queue holds, one
+// group at a time, until the store closes, then fails what is left with
+// [store.ErrClosed]. The commits run on this one long-lived goroutine
+// rather than on the callers' own: SQLite's calls go deep, and a
+// caller's fresh goroutine would grow its stack (copying it) again at
+// every write.
+func (s *Store) writeLoop() {
+	defer close(s.writerDone)
+	for {
+		select {
+		case <-s.kick:
+		case <-s.stop:
+			s.queueMu.Lock()
+			group := s.queue
+			s.queue, s.writerGone = nil, true
+			s.queueMu.Unlock()
+			for _, r := range group {
+				r.err = store.Errorf("store.Put", store.ErrClosed, "store closed")
+				close(r.done)
+			}
+			return
+		}
+		s.queueMu.Lock()
+		group := s.queue
+		s.queue = nil
+		s.queueMu.Unlock()
+		if len(group) == 0 {
+			continue
+		}
+		s.writeMu.Lock()
+		if err := s.check("store.Put"); err != nil {
+			for _, r := range group {
+				r.err = err
+				close(r.done)
+			}
+		} else {
+			s.commitGroup(group)
+		}
+		s.writeMu.Unlock()
+	}
+}
+
 // commitGroup writes the requests of group in one transaction, with
-// writeMu held, and marks each done. A record refused ends its own
+// writeMu held, and closes each one's done. A record refused ends its own
 // request only: the transaction is rolled back and written again without
 // it and the rest of its request (refusals are rare, and a savepoint per
 // record would cost every record two more statements). A failed commit
@@ -153,7 +187,8 @@ func (s *Store) commitGroup(group []*writeReq) {
 		committed, err := s.tryGroup(ctx, group)
 		if err != nil {
 			for _, r := range group {
-				r.puts, r.err, r.done = nil, err, true
+				r.puts, r.err = nil, err
+				close(r.done)
 			}
 			return
 		}
@@ -161,16 +196,21 @@ func (s *Store) commitGroup(group []*writeReq) {
 			break
 		}
 	}
-	inserted := false
+	var newest uint64
 	for _, r := range group {
-		r.done = true
 		for i, p := range r.puts {
 			r.recs[i].tmp = "" // renamed into content/ and committed
-			inserted = inserted || !p.Existed
+			if !p.Existed {
+				newest = max(newest, p.Seq)
+			}
 		}
 	}
-	if inserted {
+	if newest > s.cursor.Load() {
+		s.cursor.Store(newest) // only this goroutine raises it
 		s.notify.Notify()
+	}
+	for _, r := range group {
+		close(r.done)
 	}
 }
 

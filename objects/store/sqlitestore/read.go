@@ -212,18 +212,14 @@ type errRow struct{ err error }
 func (r errRow) Scan(...any) error { return r.err }
 
 // Cursor returns the newest sequence number; see [store.Store.Cursor].
+// It is what sqlite_sequence holds, the highest seq ever given even once
+// GC has removed that record, kept in memory since only this process
+// writes the store.
 func (s *Store) Cursor(ctx context.Context) (uint64, error) {
 	if err := s.check("store.Cursor"); err != nil {
 		return 0, err
 	}
-	// sqlite_sequence keeps the highest seq ever given, even once GC has
-	// removed that record.
-	var seq int64
-	err := s.queryRow(ctx, sqlCursor).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return uint64(seq), err
+	return s.cursor.Load(), nil
 }
 
 // Wait blocks until the log passes cursor; see [store.Store.Wait]. Only

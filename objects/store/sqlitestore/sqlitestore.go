@@ -3,11 +3,11 @@
 // synchronous=FULL, so that a Put that returned survives a crash, and
 // records larger than the inline limit as content-addressed files beside
 // it. One process at a time: Open takes an exclusive lock on the
-// directory, and writes inside that process go through one connection
-// with group commit: the Puts that arrive while a commit is syncing are
-// written together in the next transaction (each record in a savepoint of
-// its own, so one refused record fails only its own Put) and synced once,
-// and each Put returns only after the commit that holds it. PutAll
+// directory, and writes inside that process go through one connection,
+// on one goroutine, with group commit: the Puts that arrive while a
+// commit is syncing are written together in the next transaction (one
+// refused record fails only its own Put) and synced once, and each Put
+// returns only after the commit that holds it. PutAll
 // ([store.Batcher]) writes many records of one caller with one commit.
 //
 // The directory holds:
@@ -56,9 +56,18 @@ type Store struct {
 	quotas  map[string]store.Quota // the quotas table, by owner
 	closed  atomic.Bool
 
-	queueMu sync.Mutex  // guards queue
-	queue   []*writeReq // writes waiting for the next group commit
-	notify  notify.Notifier
+	// cursor is the highest seq given (sqlite_sequence's), read at Open
+	// and raised by writeLoop after each commit: only this process
+	// writes the store, so [Store.Cursor] needs no query.
+	cursor atomic.Uint64
+
+	queueMu    sync.Mutex  // guards queue and writerGone
+	queue      []*writeReq // writes waiting for the next group commit
+	writerGone bool        // writeLoop has stopped: the queue takes no more
+	kick       chan struct{}
+	stop       chan struct{} // closed by Close: writeLoop stops
+	writerDone chan struct{} // closed when writeLoop has stopped
+	notify     notify.Notifier
 }
 
 var (
@@ -89,6 +98,8 @@ func Open(ctx context.Context, dir string, opts ...store.Option) (*Store, error)
 		lock.Close()
 		return nil, err
 	}
+	s.kick, s.stop, s.writerDone = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	go s.writeLoop()
 	return s, nil
 }
 
@@ -112,6 +123,13 @@ func (s *Store) open(ctx context.Context) error {
 			return err
 		}
 	}
+	var cursor int64
+	switch err := db.QueryRowContext(ctx, sqlCursor).Scan(&cursor); {
+	case errors.Is(err, sql.ErrNoRows): // nothing stored yet
+	case err != nil:
+		return err
+	}
+	s.cursor.Store(uint64(cursor))
 	s.quotas = map[string]store.Quota{}
 	rows, err := db.QueryContext(ctx, "SELECT owner, bytes, records FROM quotas")
 	if err != nil {
@@ -232,6 +250,8 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.notify.Notify()
+	close(s.stop)
+	<-s.writerDone
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	for _, st := range s.stmts {

@@ -243,3 +243,33 @@ func TestMigrateFromVersion2(t *testing.T) {
 		t.Errorf("the links view has the frame's link %d times, %v", links, err)
 	}
 }
+
+// The cursor, kept in memory, is the one the store had when it was
+// closed, and numbering goes on from it after a reopen.
+func TestCursorReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := sqlitestore.Open(bg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Cursor(bg); err != nil || c != 0 {
+		t.Fatalf("Cursor of a new store = %d, %v; want 0", c, err)
+	}
+	var last uint64
+	for i := range 3 {
+		last = storetest.MustPut(t, s, storetest.Container("alice", fmt.Sprint("content ", i))).Seq
+	}
+	s.Close()
+	s, err = sqlitestore.Open(bg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if c, err := s.Cursor(bg); err != nil || c != last {
+		t.Fatalf("Cursor after a reopen = %d, %v; want %d", c, err, last)
+	}
+	p := storetest.MustPut(t, s, storetest.Container("alice", "after the reopen"))
+	if c, err := s.Cursor(bg); err != nil || p.Seq != last+1 || c != p.Seq {
+		t.Fatalf("after one more Put (seq %d): Cursor = %d, %v; want %d", p.Seq, c, err, last+1)
+	}
+}
