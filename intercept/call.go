@@ -109,10 +109,12 @@ type Call struct {
 	// result is dropped.
 	Notify bool
 	// Header holds the call's headers, in net/http's shape. On the
-	// calling side the transport sends what interceptors put here; on the
-	// serving side it is what arrived, to be read and not changed. Keys
-	// are canonical (http.CanonicalHeaderKey) on every transport, so
-	// Header.Get works.
+	// calling side the transport sends what interceptors put here (it is
+	// never nil there); on the serving side it is what arrived, to be read
+	// and not changed, nil when nothing did. On the serving side keys are
+	// canonical (http.CanonicalHeaderKey) on every transport, so
+	// Header.Get works; on the calling side they are as the caller gave
+	// them (peer call headers keep their case).
 	Header http.Header
 	// Peer is the other end.
 	Peer Peer

@@ -85,9 +85,6 @@ func (s *Service) serveIntercepted(ctx context.Context, req *Request, unary inte
 		Header:     http.Header(req.Header),
 		Args:       requestArgs(req),
 	}
-	if call.Header == nil {
-		call.Header = http.Header{}
-	}
 	call.Peer, _ = intercept.PeerFromContext(ctx)
 	st := &serveState{svc: s, req: req}
 	ctx = context.WithValue(ctx, serveStateKey{}, st)
@@ -112,7 +109,6 @@ func (s *Service) serveIntercepted(ctx context.Context, req *Request, unary inte
 		ctx = st.ctx
 	}
 	r := *req
-	r.Header = call.Header
 	if r.Stream != nil {
 		r.Stream = receiveSeq(ws)
 	}
@@ -144,9 +140,9 @@ func serveUnary(ctx context.Context, call *intercept.Call) (any, error) {
 	if st == nil {
 		return nil, &Error{Kind: KindInternal, Message: "an interceptor called next with a context not derived from its own"}
 	}
-	r := *st.req
-	r.Header = call.Header
-	res, err := st.svc.serve(ctx, &r)
+	// The serving side's Header is read, not changed: the request goes
+	// on as it came.
+	res, err := st.svc.serve(ctx, st.req)
 	if err != nil {
 		return nil, err
 	}
