@@ -87,7 +87,9 @@ func baseType(t hyper.Type) reflect.Type {
 		if key == anyType && val == anyType {
 			return reflect.TypeFor[wire.Dict]()
 		}
-		if !key.Comparable() {
+		// A pointer key compares by address, not by the value it points
+		// to, so two equal keys would be two entries: no Go map then.
+		if !key.Comparable() || key.Kind() == reflect.Pointer {
 			return nil
 		}
 		return reflect.MapOf(key, val)
