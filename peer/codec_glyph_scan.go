@@ -151,6 +151,8 @@ func scanType(data []byte, p int) (string, int, bool) {
 		t = TypeReqCredit
 	case TypeRepCredit:
 		t = TypeRepCredit
+	case TypeCredit:
+		t = TypeCredit
 	case TypePing:
 		t = TypePing
 	case TypePong:

@@ -21,7 +21,9 @@ type Conn struct {
 	cfg        connConfig
 	codec      Codec
 	ext        extSet
-	peerWindow int64 // initial send credit per stream (flow)
+	// peerStreamWindow is the credit each stream starts with (extension
+	// "window"): the remote's window per stream.
+	peerStreamWindow int64
 	log        *slog.Logger
 
 	ctx    context.Context // parent of handler contexts; canceled on close
@@ -39,6 +41,13 @@ type Conn struct {
 	// count as idle however long the call took.
 	callEnded atomic.Int64
 	stats     connStats
+	// sendCredit is what this side may still send under the remote's
+	// connection window (extension "window").
+	sendCredit credit
+	// inCounted is the bytes of the remote's messages counted under this
+	// side's connection window and not granted back yet; inFree, those of
+	// them taken (or dropped) and not granted back yet (flow.go).
+	inCounted, inFree atomic.Int64
 	// inbound is what the remote's messages held for handlers count
 	// towards MaxInboundBytes (admitInbound).
 	inbound atomic.Int64
@@ -193,7 +202,7 @@ func newConn(fc FrameConn, cfg connConfig, h handshake) *Conn {
 		cfg:        cfg,
 		codec:      codec,
 		ext:        h.ext,
-		peerWindow: int64(h.peerWindow),
+		peerStreamWindow: int64(h.peerStreamWindow),
 		log:        cfg.Logger.With("remote", fc.RemoteAddr()),
 		out:        map[uint64]*ClientStream{},
 		in:         map[uint64]*ServerStream{},
@@ -202,6 +211,7 @@ func newConn(fc FrameConn, cfg connConfig, h handshake) *Conn {
 		closed:     make(chan struct{}),
 	}
 	c.ctx, c.cancel = context.WithCancelCause(context.WithValue(context.Background(), connKey{}, c))
+	c.sendCredit.init(int64(h.peerConnWindow))
 	if h.peerStreams > 0 {
 		c.places = make(chan struct{}, h.peerStreams)
 	}

@@ -130,7 +130,8 @@ func FuzzServerConn(f *testing.F) {
 			peer.WithCodecs(codec),
 			peer.WithHandler(fuzzHandlers()),
 			peer.WithMaxFrameSize(512),
-			peer.WithWindow(2),
+			peer.WithStreamWindow(64),
+			peer.WithConnWindow(256),
 			peer.WithMaxBuffered(4),
 			peer.WithMaxStreams(4),
 			peer.WithLimits(fuzzLimits),
@@ -145,7 +146,7 @@ func FuzzServerConn(f *testing.F) {
 		}()
 		greeting := "SIMPLEX/1.0;" + codec
 		if extended {
-			greeting += ";glyph-codecs=" + codec + ";glyph-ext=cancel,deadline,end,flow,goaway,ping,safe;glyph-window=2"
+			greeting += ";glyph-codecs=" + codec + ";glyph-ext=cancel,deadline,end,goaway,ping,safe,window;glyph-stream-window=64;glyph-conn-window=256"
 		}
 		raw.WriteFrames(ctx, []peer.Frame{{Data: []byte(greeting), Text: true}})
 		if _, err := raw.ReadFrame(ctx); err != nil {

@@ -120,8 +120,19 @@ func (q *writeQueue) signal() {
 // returns how many bytes are queued.
 func (c *Conn) queue(e encoded) (queued int) {
 	q := &c.wq
-	data := *e.bp
 	q.mu.Lock()
+	own := c.queueLocked(e)
+	queued = q.bytes
+	q.mu.Unlock()
+	c.queued(e, own)
+	return queued
+}
+
+// queueLocked appends e to the queue and reports whether the queue owns
+// e's buffer now (a large frame) rather than a copy. q.mu is held.
+func (c *Conn) queueLocked(e encoded) (own bool) {
+	q := &c.wq
+	data := *e.bp
 	qf := queuedFrame{n: len(data), text: e.text}
 	if len(data) <= maxArenaFrame {
 		qf.off = len(q.buf)
@@ -131,13 +142,16 @@ func (c *Conn) queue(e encoded) (queued int) {
 	}
 	q.frames = append(q.frames, qf)
 	q.bytes += len(data)
-	queued = q.bytes
-	q.mu.Unlock()
-	if qf.own == nil {
+	return qf.own != nil
+}
+
+// queued finishes queueing e: gives its buffer back if it was copied, and
+// wakes the writer goroutine.
+func (c *Conn) queued(e encoded, own bool) {
+	if !own {
 		putFrameBuf(e.bp)
 	}
-	q.signal()
-	return queued
+	c.wq.signal()
 }
 
 // waitSend waits for a send slot, then until the queue holds less than its
