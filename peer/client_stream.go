@@ -39,9 +39,9 @@ type ClientStream struct {
 	resDone  bool
 	header   map[string]string
 	gotFirst bool
-	streamed bool  // a result came with more: the reply streams
+	streamed bool   // a result came with more: the reply streams
 	flow     flowIn // the results under flow control
-	place    bool  // holds a token of c.places
+	place    bool   // holds a token of c.places
 }
 
 // NewStream starts a call of method whose arguments, results or both

@@ -17,14 +17,14 @@ import (
 // by (type, id), and one writer goroutine, which writes what is queued
 // in batches; handlers run on their own goroutines.
 type Conn struct {
-	fc         FrameConn
-	cfg        connConfig
-	codec      Codec
-	ext        extSet
+	fc    FrameConn
+	cfg   connConfig
+	codec Codec
+	ext   extSet
 	// peerStreamWindow is the credit each stream starts with (extension
 	// "window"): the remote's window per stream.
 	peerStreamWindow int64
-	log        *slog.Logger
+	log              *slog.Logger
 
 	ctx    context.Context // parent of handler contexts; canceled on close
 	cancel context.CancelCauseFunc
@@ -198,17 +198,17 @@ func serverHandshake(ctx context.Context, fc FrameConn, cfg connConfig) (*Conn, 
 func newConn(fc FrameConn, cfg connConfig, h handshake) *Conn {
 	codec, _ := codecFor(h.codec, cfg.Limits)
 	c := &Conn{
-		fc:         fc,
-		cfg:        cfg,
-		codec:      codec,
-		ext:        h.ext,
+		fc:               fc,
+		cfg:              cfg,
+		codec:            codec,
+		ext:              h.ext,
 		peerStreamWindow: int64(h.peerStreamWindow),
-		log:        cfg.Logger.With("remote", fc.RemoteAddr()),
-		out:        map[uint64]*ClientStream{},
-		in:         map[uint64]*ServerStream{},
-		refused:    map[uint64]struct{}{},
-		handlers:   map[string]registered{},
-		closed:     make(chan struct{}),
+		log:              cfg.Logger.With("remote", fc.RemoteAddr()),
+		out:              map[uint64]*ClientStream{},
+		in:               map[uint64]*ServerStream{},
+		refused:          map[uint64]struct{}{},
+		handlers:         map[string]registered{},
+		closed:           make(chan struct{}),
 	}
 	c.ctx, c.cancel = context.WithCancelCause(context.WithValue(context.Background(), connKey{}, c))
 	c.sendCredit.init(int64(h.peerConnWindow))

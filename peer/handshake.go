@@ -93,8 +93,8 @@ func greeting(cfg *connConfig) string {
 
 // handshake is what the handshake settled.
 type handshake struct {
-	codec      string
-	ext        extSet
+	codec string
+	ext   extSet
 	// peerStreamWindow and peerConnWindow are the bytes the remote
 	// grants per stream and per connection; 0 without "window".
 	peerStreamWindow, peerConnWindow int
