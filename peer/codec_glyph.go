@@ -10,7 +10,13 @@ import (
 
 // glyphCodec writes the envelope as a hyperglyph dict (package wire), so
 // payloads may hold every glyph value.
-type glyphCodec struct{ limits wire.Limits }
+type glyphCodec struct {
+	limits wire.Limits
+	// keep says the frame being decoded is the decoder's to keep (see
+	// Frame.own): a large bytes payload may then be a slice of it
+	// rather than a copy.
+	keep bool
+}
 
 func (glyphCodec) Name() string { return "glyph" }
 func (glyphCodec) Binary() bool { return true }

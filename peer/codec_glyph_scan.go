@@ -290,6 +290,11 @@ func (g glyphCodec) scanInline(data []byte, p int) (any, int, bool) {
 		if !ok {
 			return nil, p, false
 		}
+		if g.keep && 2*len(b) >= len(data) {
+			// Most of a frame that is ours: keeping all of it costs
+			// little, copying the item much.
+			return b[:len(b):len(b)], q, true
+		}
 		return append([]byte{}, b...), q, true
 	case 'u':
 		if data[p+1] == ';' {

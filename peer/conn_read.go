@@ -35,6 +35,7 @@ func (c *Conn) readLoop() {
 		}
 		env := &c.rx
 		if g, ok := c.codec.(glyphCodec); ok {
+			g.keep = f.own
 			err = g.unmarshalGlyph(f.Data, env, &c.names)
 		} else {
 			err = c.codec.Unmarshal(f.Data, env)

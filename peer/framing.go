@@ -163,7 +163,7 @@ func (c *streamConn) readTransient() (Frame, error) {
 	}
 	if n > maxKeptRead {
 		b, err := c.readData(n)
-		f.Data = b
+		f.Data, f.own = b, true
 		return f, err
 	}
 	if cap(c.rbuf) < n {
@@ -200,25 +200,25 @@ func (c *streamConn) httpAnswer() error {
 // keeps; larger ones get their own.
 const maxKeptRead = 256 << 10
 
-// readData reads n bytes of frame data into a buffer of its own.
+// readData reads n bytes of frame data into a buffer of its own. It
+// allocates the buffer once the read buffer is full of the frame's first
+// bytes, so that a header alone does not make us allocate the whole
+// frame (a remote that stops after the header holds nothing more; one
+// that stops later, at most the frame limit, which the package doc
+// counts), and a large item is read in place rather than copied.
 func (c *streamConn) readData(n int) ([]byte, error) {
-	// Grow the buffer as data arrives, so that a header alone does not
-	// make us allocate the whole frame.
-	buf := make([]byte, min(n, 64<<10))
-	read := 0
-	for {
-		m, err := io.ReadFull(c.br, buf[read:])
-		read += m
-		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return nil, err
+	if _, err := c.br.Peek(min(n, c.br.Size())); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
 		}
-		if read == n {
-			break
+		return nil, err
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(c.br, buf); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
 		}
-		buf = append(buf, make([]byte, min(n, 2*len(buf))-len(buf))...)
+		return nil, err
 	}
 	return buf, nil
 }
