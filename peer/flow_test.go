@@ -35,27 +35,38 @@ func TestWindowLargerMessages(t *testing.T) {
 			}
 			c, _ := connect(t, tr, opts, append(opts, peer.WithHandler(h)))
 			ctx := ctxTimeout(t, 20*time.Second)
-			s, err := c.NewStream(ctx, "bytes")
-			if err != nil {
-				t.Fatal(err)
-			}
-			const n, size = 20, 64 << 10
-			go func() {
-				for i := range n {
-					if err := s.Send(bytes.Repeat([]byte{byte(i)}, size)); err != nil {
-						t.Errorf("send %d: %v", i, err)
-						return
-					}
+			// 64 KiB items, and items over the size a stream transport
+			// reads into a buffer it keeps (each then has its own).
+			for _, size := range []int{64 << 10, 300 << 10} {
+				s, err := c.NewStream(ctx, "bytes")
+				if err != nil {
+					t.Fatal(err)
 				}
-				s.CloseSend()
-			}()
-			got, err := recvAll(s)
-			if err != nil || len(got) != n {
-				t.Fatalf("%d items, %v", len(got), err)
-			}
-			for i, v := range got {
-				if b, _ := v.([]byte); len(b) != size || b[0] != byte(i) || b[size-1] != byte(i) {
-					t.Fatalf("item %d: %d bytes", i, len(b))
+				const n = 12
+				item := func(i int) []byte {
+					b := make([]byte, size)
+					for j := range b {
+						b[j] = byte(i*7 + j)
+					}
+					return b
+				}
+				go func() {
+					for i := range n {
+						if err := s.Send(item(i)); err != nil {
+							t.Errorf("send %d: %v", i, err)
+							return
+						}
+					}
+					s.CloseSend()
+				}()
+				got, err := recvAll(s)
+				if err != nil || len(got) != n {
+					t.Fatalf("items of %d bytes: %d, %v", size, len(got), err)
+				}
+				for i, v := range got {
+					if b, _ := v.([]byte); !bytes.Equal(b, item(i)) {
+						t.Fatalf("item %d of %d bytes: got %d bytes, not what was sent", i, size, len(b))
+					}
 				}
 			}
 		})
