@@ -110,7 +110,7 @@
 // step late. With the "end" extension items go out at once and an
 // explicit envelope ends the stream. Under the "window" extension flow
 // control counts bytes, as HTTP/2 does: each direction of each call has a
-// window ([WithStreamWindow], 1 MiB by default) and the connection one
+// window ([WithStreamWindow], 256 KiB by default) and the connection one
 // over all calls ([WithConnWindow], 16 MiB), and a sender waits for credit
 // that the receiver grants as its application takes the messages, so a
 // slow consumer stalls only its own stream's sender. A message larger

@@ -3,6 +3,7 @@ package peer
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -18,56 +19,46 @@ import (
 
 // credit is what this side may still send under one of the remote's
 // windows: a stream's or the connection's. It goes below zero when a
-// message larger than what was left is sent.
+// message larger than what was left is sent. Its wake-up channel is made
+// only when a sender has to wait.
 type credit struct {
-	mu   sync.Mutex // guards the fields below
-	n    int64
+	n    atomic.Int64
+	mu   sync.Mutex    // guards wake
 	wake chan struct{} // capacity 1; nil until someone waits
 }
 
-func (c *credit) init(n int64) { c.n = n }
+func (c *credit) init(n int64) { c.n.Store(n) }
 
 // add takes a grant of the remote.
 func (c *credit) add(n int64) {
+	c.n.Add(n)
 	c.mu.Lock()
-	c.n += n
 	w := c.wake
 	c.mu.Unlock()
 	signal(w)
 }
 
 // positive reports whether a message may start.
-func (c *credit) positive() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n > 0
-}
+func (c *credit) positive() bool { return c.n.Load() > 0 }
 
 // spend counts a message of n bytes sent.
-func (c *credit) spend(n int64) {
-	c.mu.Lock()
-	c.n -= n
-	c.mu.Unlock()
-}
+func (c *credit) spend(n int64) { c.n.Add(-n) }
 
 // wait waits until the credit is positive; errDone if a, b or d closes
 // first (any may be nil).
 func (c *credit) wait(a, b, d <-chan struct{}) error {
-	for {
-		c.mu.Lock()
-		if c.n > 0 {
-			w := c.wake
-			c.mu.Unlock()
-			// Several senders may wait on a connection's credit: pass
-			// the wake-up on to the next.
-			signal(w)
-			return nil
-		}
-		if c.wake == nil {
-			c.wake = make(chan struct{}, 1)
-		}
-		w := c.wake
-		c.mu.Unlock()
+	if c.n.Load() > 0 {
+		return nil
+	}
+	c.mu.Lock()
+	if c.wake == nil {
+		c.wake = make(chan struct{}, 1)
+	}
+	w := c.wake
+	c.mu.Unlock()
+	// add adds before it looks for the channel: a grant made since the
+	// check above is seen here, or wakes us.
+	for c.n.Load() <= 0 {
 		select {
 		case <-w:
 		case <-a:
@@ -78,6 +69,10 @@ func (c *credit) wait(a, b, d <-chan struct{}) error {
 			return errDone
 		}
 	}
+	// Several senders may wait on a connection's credit: pass the
+	// wake-up on to the next.
+	signal(w)
+	return nil
 }
 
 // waitCredit waits until the stream's credit sc (nil for a notification,

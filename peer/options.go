@@ -16,7 +16,7 @@ const DefaultServerInboundBytes = 256 << 20
 
 // Defaults of a connection's settings.
 const (
-	defaultStreamWindow     = 1 << 20
+	defaultStreamWindow     = 256 << 10
 	defaultConnWindow       = 16 << 20
 	defaultMaxBuffered      = 1024
 	defaultMaxStreams       = 256
@@ -143,7 +143,7 @@ func WithHandler(h Handler) Option {
 // WithStreamWindow sets how many bytes of a stream's messages this side
 // lets the remote send ahead of what the application has taken, in each
 // direction of each call (extension "window", spec.md section 5): a
-// slow reader stalls only its stream's sender. Default 1 MiB; at most 1
+// slow reader stalls only its stream's sender. Default 256 KiB; at most 1
 // GiB. A message larger than the window still passes, one at a time.
 func WithStreamWindow(n int) Option {
 	return connOption(func(c *connConfig) { c.StreamWindow = n })

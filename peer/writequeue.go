@@ -58,15 +58,9 @@ func putFrameBuf(bp *[]byte) {
 
 // encode marshals env with the connection's codec.
 func (c *Conn) encode(env *Envelope) (encoded, error) {
-	var bp *[]byte
-	if n := payloadSize(env.Payload); n > maxKeptBuffer {
-		// A large item: its buffer is not kept anyway, and one of the
-		// right size saves growing it by copies.
-		b := make([]byte, 0, n+envelopeRoom)
-		bp = &b
-	} else {
-		bp = framePool.Get().(*[]byte)
-	}
+	// A large item's buffer grows once, by the append of its payload,
+	// which copies it without clearing the new buffer first.
+	bp := framePool.Get().(*[]byte)
 	b, err := appendEnvelope(c.codec, (*bp)[:0], env)
 	*bp = b
 	if err != nil {
@@ -74,22 +68,6 @@ func (c *Conn) encode(env *Envelope) (encoded, error) {
 		return encoded{}, err
 	}
 	return encoded{bp: bp, text: !c.codec.Binary()}, nil
-}
-
-// envelopeRoom is room enough for an envelope's fields besides a large
-// payload, in the buffer encode sizes for it.
-const envelopeRoom = 1 << 10
-
-// payloadSize is the size of a payload of bytes or text, which every codec
-// writes as it is plus a short header; 0 for other payloads.
-func payloadSize(v any) int {
-	switch x := v.(type) {
-	case []byte:
-		return len(x)
-	case string:
-		return len(x)
-	}
-	return 0
 }
 
 // queuedFrame is a frame in a writeQueue: a span of its batch buffer, or
@@ -187,12 +165,18 @@ func (c *Conn) queued(e encoded, own bool) {
 func (c *Conn) waitSend(ctx context.Context, done <-chan struct{}) error {
 	select {
 	case c.sendSlots <- struct{}{}:
-	case <-c.closed:
-		return lostError("", c.Err())
-	case <-done:
-		return errDone
-	case <-ctx.Done():
-		return errDone
+		// A free slot, the common case: without the select below,
+		// which costs more.
+	default:
+		select {
+		case c.sendSlots <- struct{}{}:
+		case <-c.closed:
+			return lostError("", c.Err())
+		case <-done:
+			return errDone
+		case <-ctx.Done():
+			return errDone
+		}
 	}
 	if err := c.waitSpace(ctx, done); err != nil {
 		<-c.sendSlots
