@@ -39,6 +39,63 @@ const (
 // framePool holds the buffers envelopes are encoded into.
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
+// largePools hold the buffers of envelopes with a large payload of bytes
+// or text, by size: largePools[i] those of largeBufSize(i) bytes, from
+// twice maxKeptBuffer up to maxLargeBuffer. A stream of large items then
+// reuses its buffers instead of allocating (and clearing) one per item;
+// like every sync.Pool they are let go at garbage collection.
+var largePools [largeTiers]sync.Pool
+
+const (
+	largeTiers     = 8
+	maxLargeBuffer = maxKeptBuffer << largeTiers // 16 MiB
+)
+
+func largeBufSize(tier int) int { return maxKeptBuffer << (tier + 1) }
+
+// largeTier is the tier of the smallest large buffer of at least n bytes;
+// -1 when n needs none (or is over the largest).
+func largeTier(n int) int {
+	if n <= maxKeptBuffer || n > maxLargeBuffer {
+		return -1
+	}
+	t := 0
+	for largeBufSize(t) < n {
+		t++
+	}
+	return t
+}
+
+// getFrameBuf returns an empty buffer for an envelope whose payload is
+// of about payload bytes (0 for small or unknown).
+func getFrameBuf(payload int) *[]byte {
+	t := largeTier(payload + largeRoom)
+	if t < 0 {
+		return framePool.Get().(*[]byte)
+	}
+	if bp, ok := largePools[t].Get().(*[]byte); ok {
+		return bp
+	}
+	b := make([]byte, 0, largeBufSize(t))
+	return &b
+}
+
+// largeRoom is room enough for an envelope's fields besides a large
+// payload.
+const largeRoom = 4 << 10
+
+// payloadSize is the size of a payload of bytes or text, which every codec
+// writes as it is plus a short header; 0 for other payloads.
+func payloadSize(v any) int {
+	switch x := v.(type) {
+	case []byte:
+		return len(x)
+	case string:
+		return len(x)
+	}
+	return 0
+}
+
 // encoded is an envelope encoded in a buffer of framePool, not queued
 // yet. Exactly one of Conn.queue and discard consumes it.
 type encoded struct {
@@ -50,17 +107,21 @@ type encoded struct {
 func (e encoded) discard() { putFrameBuf(e.bp) }
 
 func putFrameBuf(bp *[]byte) {
-	if cap(*bp) <= maxKeptBuffer {
+	c := cap(*bp)
+	if c <= maxKeptBuffer {
 		*bp = (*bp)[:0]
 		framePool.Put(bp)
+		return
+	}
+	if t := largeTier(c); t >= 0 && largeBufSize(t) == c {
+		*bp = (*bp)[:0]
+		largePools[t].Put(bp)
 	}
 }
 
 // encode marshals env with the connection's codec.
 func (c *Conn) encode(env *Envelope) (encoded, error) {
-	// A large item's buffer grows once, by the append of its payload,
-	// which copies it without clearing the new buffer first.
-	bp := framePool.Get().(*[]byte)
+	bp := getFrameBuf(payloadSize(env.Payload))
 	b, err := appendEnvelope(c.codec, (*bp)[:0], env)
 	*bp = b
 	if err != nil {
