@@ -163,7 +163,7 @@ func (s *ServerStream) Recv() (any, error) {
 }
 
 // Send sends one streamed result. It blocks only this call: while the
-// caller has no credit left for it (extension "flow") or the
+// caller has no credit left for it (extension "window") or the
 // connection's write queue is full. With a baseline caller one result is
 // held back until the next Send or the handler's return, so that the
 // last one goes without `more`. v must not be modified after Send.
