@@ -28,9 +28,27 @@ import (
 // function; the benchmarks and TestPeerSystems (peer_test.go) pick it up.
 // See README.md for the command.
 
-// peerMsgSize is the size of every message: the echo request and answer,
-// and each message of a stream.
+// peerMsgSize is the size of the echo request and answer, and of the
+// messages of the small-message stream.
 const peerMsgSize = 64
+
+// peerStreamSizes are the sizes of the messages of BenchmarkPeerStream:
+// small messages, where the cost per message counts, and large items,
+// where copies and flow control do.
+var peerStreamSizes = []struct {
+	name string
+	size int
+}{
+	{"64B", peerMsgSize},
+	{"64KiB", 64 << 10},
+	{"256KiB", 256 << 10},
+	{"1MiB", 1 << 20},
+	{"4MiB", 4 << 20},
+}
+
+// peerMaxMsgSize is the largest message the systems' servers take: above
+// the largest of peerStreamSizes with room for the systems' envelopes.
+const peerMaxMsgSize = 8 << 20
 
 // peerPayload is the message every system sends.
 var peerPayload = peerMessage(0)
@@ -220,37 +238,49 @@ func warmEcho(b *testing.B, c echoClient, g, n int) {
 	}
 }
 
-// BenchmarkPeerStream measures a one-way stream of 64-byte messages
-// through each system: one operation is one message, and each run of the
-// benchmark is one stream of b.N messages from a new client, timed from
-// before the stream is opened until the server's acknowledgement of all
-// b.N has arrived. It reports msgs/s (and MB/s of the 64-byte payloads),
-// the CPU time per message, cpu-ns/op, and the allocations of client and
-// server together. A system without streams is skipped.
+// BenchmarkPeerStream measures a one-way stream through each system, of
+// messages of each of peerStreamSizes (BenchmarkPeerStream/SIZE/SYSTEM,
+// so that the systems run one after the other at each size): one
+// operation is one message, and each run of the benchmark is one stream
+// of b.N messages from a new client, timed from before the stream is
+// opened until the server's acknowledgement of all b.N has arrived. It
+// reports msgs/s and MB/s of the payloads, the CPU time per message,
+// cpu-ns/op, and the allocations of client and server together. A system
+// without streams is skipped.
 func BenchmarkPeerStream(b *testing.B) {
 	ctx := context.Background()
 	systems := echoSystems()
 	addrs := startEchoSystems(b, systems)
-	for i, s := range systems {
-		b.Run(s.name(), func(b *testing.B) {
-			c := s.newClient(b, addrs[i])
-			defer c.close()
-			if err := c.stream(ctx, 100, peerPayload); err != nil {
-				if errors.Is(err, errNoStream) {
-					b.Skip(err)
-				}
-				b.Fatalf("warming up: %v", err)
+	for _, size := range peerStreamSizes {
+		msg := peerPayload
+		if size.size != peerMsgSize {
+			msg = bytes.Repeat(peerPayload, size.size/peerMsgSize)
+		}
+		// Warm up with 100 messages, or 64 MiB of them.
+		warm := min(100, max(1, (64<<20)/size.size))
+		b.Run(size.name, func(b *testing.B) {
+			for i, s := range systems {
+				b.Run(s.name(), func(b *testing.B) {
+					c := s.newClient(b, addrs[i])
+					defer c.close()
+					if err := c.stream(ctx, warm, msg); err != nil {
+						if errors.Is(err, errNoStream) {
+							b.Skip(err)
+						}
+						b.Fatalf("warming up: %v", err)
+					}
+					b.SetBytes(int64(len(msg)))
+					b.ReportAllocs()
+					cpu := startCPU()
+					b.ResetTimer()
+					if err := c.stream(ctx, b.N, msg); err != nil {
+						b.Fatal(err)
+					}
+					b.StopTimer()
+					cpu.report(b)
+					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+				})
 			}
-			b.SetBytes(peerMsgSize)
-			b.ReportAllocs()
-			cpu := startCPU()
-			b.ResetTimer()
-			if err := c.stream(ctx, b.N, peerPayload); err != nil {
-				b.Fatal(err)
-			}
-			b.StopTimer()
-			cpu.report(b)
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 		})
 	}
 }

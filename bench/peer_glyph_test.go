@@ -23,7 +23,10 @@ import (
 // peer.Listen and peer.Dial do, so they take the same path as a user's
 // connection.
 //
-// The server's Config.Handler serves two methods:
+// Both ends raise the frame limit (peer.WithMaxFrameSize, 4 MiB by
+// default) to peerMaxMsgSize, so that the streams of 4 MiB items pass, as
+// the grpc server's message limit is. The server's handler serves two
+// methods:
 //
 //   - "echo": returns the argument it received (the []byte of 64 bytes).
 //   - "sink": receives the streamed arguments until io.EOF, counts the
@@ -54,10 +57,6 @@ type glyphPeerSystem struct {
 	codec string
 	// unbatched makes both ends write the frames of a batch one by one.
 	unbatched bool
-	// maxFrame bounds the frames both ends read; 0 keeps
-	// peer.DefaultMaxFrameSize. (BenchmarkPeerSizes raises it for its
-	// largest payload.)
-	maxFrame int
 }
 
 func init() {
@@ -135,7 +134,7 @@ func (s glyphPeerSystem) start(tb testing.TB) string {
 		cancel()
 		tb.Fatal(err)
 	}
-	cfg := []peer.Option{peer.WithHandler(peer.HandlerFunc(glyphEchoHandler)), peer.WithMaxFrameSize(s.maxFrame)}
+	cfg := []peer.Option{peer.WithHandler(peer.HandlerFunc(glyphEchoHandler)), peer.WithMaxFrameSize(peerMaxMsgSize)}
 	var (
 		mu     sync.Mutex
 		conns  = map[*peer.Conn]struct{}{}
@@ -149,7 +148,7 @@ func (s glyphPeerSystem) start(tb testing.TB) string {
 				return
 			}
 			wg.Go(func() {
-				fc := peer.NewStreamConn(nc, s.maxFrame)
+				fc := peer.NewStreamConn(nc, peerMaxMsgSize)
 				end := &glyphServerEnd{}
 				if s.unbatched {
 					end.ufc = &unbatchedFrameConn{FrameConn: fc}
@@ -198,13 +197,13 @@ func (s glyphPeerSystem) newClient(tb testing.TB, addr string) echoClient {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	fc := peer.NewStreamConn(nc, s.maxFrame)
+	fc := peer.NewStreamConn(nc, peerMaxMsgSize)
 	var ufc *unbatchedFrameConn
 	if s.unbatched {
 		ufc = &unbatchedFrameConn{FrameConn: fc}
 		fc = ufc
 	}
-	cfg := []peer.Option{peer.WithMaxFrameSize(s.maxFrame)}
+	cfg := []peer.Option{peer.WithMaxFrameSize(peerMaxMsgSize)}
 	if s.codec != "" {
 		cfg = append(cfg, peer.WithCodecs(s.codec))
 	}
@@ -316,7 +315,7 @@ func (c glyphPeerClient) stream(ctx context.Context, n int, msg []byte) error {
 	if count != int64(n) {
 		return fmt.Errorf("glyph: server counted %d messages, want %d", count, n)
 	}
-	if c.b != nil && n > 0 {
+	if c.b != nil && n > 0 && len(msg) == peerMsgSize {
 		// BenchmarkPeerStream calls ResetTimer after its warm-up stream,
 		// which drops what that one reported.
 		c.b.ReportMetric(float64(n)/float64(c.writes()-writes), "msgs/write")

@@ -16,7 +16,9 @@ import (
 // grpc is google.golang.org/grpc with its defaults: HTTP/2 over one TCP
 // connection (insecure credentials, 127.0.0.1), the default proto codec,
 // and one grpc.ClientConn shared by every caller, as gRPC is normally
-// used.
+// used. The one setting changed is the server's largest message
+// (grpc.MaxRecvMsgSize, 4 MiB by default), raised to peerMaxMsgSize so
+// that the streams of 4 MiB items pass, as glyph's frame limit is.
 //
 // The service is written by hand instead of by protoc, the same as what
 // protoc-gen-go-grpc generates for
@@ -109,7 +111,7 @@ func startGRPCServer(tb testing.TB, opts ...grpc.ServerOption) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := grpc.NewServer(opts...)
+	s := grpc.NewServer(append([]grpc.ServerOption{grpc.MaxRecvMsgSize(peerMaxMsgSize)}, opts...)...)
 	s.RegisterService(&grpcEchoServiceDesc, grpcEchoImpl{})
 	done := make(chan struct{})
 	go func() {

@@ -24,8 +24,10 @@ import (
 //     until the connection closes. A call is one 64-byte write and one
 //     64-byte read on each side.
 //   - rawModeStream: the server reads streams until the connection closes.
-//     A stream is an 8-byte big-endian count n, then n 64-byte messages;
-//     when the server has read all n, it writes one byte, rawAck. The
+//     A stream is an 8-byte big-endian count n and an 8-byte size m, then
+//     n messages of m bytes (at most peerMaxMsgSize), which the server
+//     reads into one buffer; when it has read all n, it writes one byte,
+//     rawAck. The
 //     client writes the stream through a 32 KiB bufio.Writer, so many
 //     messages go in one write.
 //
@@ -73,17 +75,25 @@ func serveRawTCP(c net.Conn) {
 		}
 	case rawModeStream:
 		r := bufio.NewReaderSize(c, 32<<10)
-		var hdr [8]byte
-		var msg [peerMsgSize]byte
+		var hdr [16]byte
+		var msg []byte
 		ack := []byte{rawAck}
 		for {
 			if _, err := io.ReadFull(r, hdr[:]); err != nil {
 				return
 			}
-			n := binary.BigEndian.Uint64(hdr[:])
+			n := binary.BigEndian.Uint64(hdr[:8])
+			m := binary.BigEndian.Uint64(hdr[8:])
+			if m > peerMaxMsgSize {
+				return
+			}
+			if uint64(cap(msg)) < m {
+				msg = make([]byte, m)
+			}
+			msg = msg[:m]
 			var count uint64
 			for ; count < n; count++ {
-				if _, err := io.ReadFull(r, msg[:]); err != nil {
+				if _, err := io.ReadFull(r, msg); err != nil {
 					return
 				}
 			}
@@ -129,16 +139,17 @@ func (c *rawTCPClient) call(ctx context.Context, msg []byte) ([]byte, error) {
 }
 
 func (c *rawTCPClient) stream(ctx context.Context, n int, msg []byte) error {
-	if len(msg) != peerMsgSize {
-		return fmt.Errorf("rawtcp: message of %d bytes, want %d", len(msg), peerMsgSize)
+	if len(msg) > peerMaxMsgSize {
+		return fmt.Errorf("rawtcp: message of %d bytes, want at most %d", len(msg), peerMaxMsgSize)
 	}
 	rc, err := c.streamPool.get(ctx)
 	if err != nil {
 		return err
 	}
 	err = func() error {
-		var hdr [8]byte
-		binary.BigEndian.PutUint64(hdr[:], uint64(n))
+		var hdr [16]byte
+		binary.BigEndian.PutUint64(hdr[:8], uint64(n))
+		binary.BigEndian.PutUint64(hdr[8:], uint64(len(msg)))
 		if _, err := rc.w.Write(hdr[:]); err != nil {
 			return err
 		}

@@ -14,7 +14,7 @@ import (
 // 64 bytes, also with 16 goroutines calling at once through one client with
 // different messages (so a client that shares connections does not mix up
 // the answers), and a stream is acknowledged with the number of messages
-// sent. A system without streams is only checked to say so with
+// sent, of 64 bytes and of the largest size BenchmarkPeerStream sends. A system without streams is only checked to say so with
 // errNoStream.
 func TestPeerSystems(t *testing.T) {
 	for _, s := range echoSystems() {
@@ -52,6 +52,13 @@ func TestPeerSystems(t *testing.T) {
 				}
 				if err != nil {
 					t.Fatalf("stream of %d: %v", n, err)
+				}
+				if n == 3 {
+					// The largest items of BenchmarkPeerStream pass too.
+					size := peerStreamSizes[len(peerStreamSizes)-1].size
+					if err := c.stream(ctx, n, bytes.Repeat(peerPayload, size/peerMsgSize)); err != nil {
+						t.Fatalf("stream of %d items of %d bytes: %v", n, size, err)
+					}
 				}
 			}
 

@@ -298,7 +298,7 @@ func BenchmarkPeerSizes(b *testing.B) {
 // newSizedGlyphPeer starts the glyph peer system's server with frames of
 // up to 8 MiB and returns a client of it.
 func newSizedGlyphPeer(tb testing.TB) echoClient {
-	s := glyphPeerSystem{maxFrame: maxSizedMessage}
+	s := glyphPeerSystem{} // its frame limit is peerMaxMsgSize
 	c := s.newClient(tb, s.start(tb))
 	tb.Cleanup(c.close)
 	return c

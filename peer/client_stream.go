@@ -31,7 +31,7 @@ type ClientStream struct {
 	stop   func() bool // stops watching ctx
 
 	res    inbox         // the results
-	credit credit        // for our arguments (flow)
+	credit credit        // for our arguments (extension "window")
 	done   chan struct{} // closed when the results ended
 
 	mu       sync.Mutex // guards the fields below
@@ -42,9 +42,9 @@ type ClientStream struct {
 	resDone  bool
 	header   map[string]string
 	gotFirst bool
-	streamed bool  // a result came with more: the reply streams
-	consumed int64 // results taken since the last repcredit
-	place    bool  // holds a token of c.places
+	streamed bool   // a result came with more: the reply streams
+	flow     flowIn // the results under flow control
+	place    bool   // holds a token of c.places
 }
 
 // NewStream starts a call of method whose arguments, results or both
@@ -82,7 +82,7 @@ func (c *Conn) newClientStream(ctx context.Context, method string, opts []CallOp
 	o := callOpts(opts)
 	s := &ClientStream{c: c, method: method, ctx: ctx, ext: o.ext(ctx), unary: shape == callShapeUnary, done: make(chan struct{})}
 	s.safe = o.safe && c.has(extSafe)
-	s.credit.init(c.peerWindow)
+	s.credit.init(c.peerStreamWindow)
 	if ctx.Done() != nil {
 		s.stop = context.AfterFunc(ctx, func() { s.abort(ctxError(method, ctx)) })
 	}
@@ -97,7 +97,7 @@ func (s *ClientStream) release() {
 }
 
 // Send sends one argument. It blocks only while the remote has no credit
-// left for this stream (extension "flow") or the connection's write
+// left for this stream or the connection (extension "window") or the connection's write
 // queue is full. After the call ended (the remote replied, the call was
 // canceled, or the connection closed) Send returns io.EOF; Recv tells
 // how the call ended. v must not be modified after Send. With a baseline
@@ -224,9 +224,10 @@ func (s *ClientStream) sendReq(env Envelope) error {
 		}
 	}
 	s.mu.Unlock()
-	if c.has(extFlow) && !env.Open {
-		if err := s.credit.take(s.done, c.closed); err != nil {
-			return io.EOF
+	counted := c.has(extWindow) && !env.Open
+	if counted {
+		if err := c.waitCredit(&s.credit, s.done, s.ctx.Done()); err != nil {
+			return s.creditWaitError(err)
 		}
 	}
 	// An argument is encoded only once it can be queued (see waitSend).
@@ -249,15 +250,38 @@ func (s *ClientStream) sendReq(env Envelope) error {
 		}
 		return opError(s.method, err)
 	}
-	s.mu.Lock()
-	if s.resDone {
+	for {
+		s.mu.Lock()
+		if s.resDone {
+			s.mu.Unlock()
+			e.discard()
+			return io.EOF
+		}
+		if !counted {
+			c.queue(e)
+			s.mu.Unlock()
+			return nil
+		}
+		if c.queueCounted(e, &s.credit) {
+			s.mu.Unlock()
+			return nil
+		}
 		s.mu.Unlock()
-		e.discard()
+		// Another sender spent the connection's credit first: wait again.
+		if err := c.waitCredit(&s.credit, s.done, s.ctx.Done()); err != nil {
+			e.discard()
+			return s.creditWaitError(err)
+		}
+	}
+}
+
+// creditWaitError is what Send returns when a wait for credit ended: the
+// call ended (io.EOF, and Recv tells how), or the connection did.
+func (s *ClientStream) creditWaitError(err error) error {
+	if err == errDone {
 		return io.EOF
 	}
-	c.queue(e)
-	s.mu.Unlock()
-	return nil
+	return opError(s.method, err)
 }
 
 // sendControl sends a reqend or cancel for a started call.
@@ -288,21 +312,19 @@ func (s *ClientStream) Recv() (any, error) {
 
 // recv is Recv below the interceptors.
 func (s *ClientStream) recv() (any, error) {
-	v, _, err := s.res.next(context.Background(), s.c.closed)
+	it, err := s.res.next(context.Background(), s.c.closed)
 	if err == errDone {
 		return nil, lostError(s.method, s.c.Err())
 	}
 	if err != nil {
 		return nil, err
 	}
-	if s.c.has(extFlow) {
+	if it.flow > 0 {
 		s.mu.Lock()
-		if !s.resDone {
-			s.c.consumedLocked(&s.consumed, TypeRepCredit, s.id)
-		}
+		s.c.tookLocked(&s.flow, it.flow, !s.resDone, TypeRepCredit, s.id)
 		s.mu.Unlock()
 	}
-	return v, nil
+	return it.v, nil
 }
 
 // Header returns the string-valued entries of the first reply's ext (the
@@ -342,11 +364,19 @@ func (s *ClientStream) close() error {
 	return nil
 }
 
-// deliver takes a rep for this call from the reader.
-func (s *ClientStream) deliver(env *Envelope) {
+// deliver takes a rep for this call from the reader, which counts fn
+// bytes under flow control.
+func (s *ClientStream) deliver(env *Envelope, fn int64) {
 	s.mu.Lock()
 	if s.resDone {
 		s.mu.Unlock()
+		s.c.tookConn(fn)
+		return
+	}
+	if fn > 0 && !s.flow.admitLocked(fn, s.c.cfg.StreamWindow) {
+		s.mu.Unlock()
+		s.c.tookConn(fn)
+		s.abort(opErrorf(s.method, service.KindOverloaded, "results sent past the window of %d bytes", s.c.cfg.StreamWindow))
 		return
 	}
 	if !s.gotFirst {
@@ -363,12 +393,12 @@ func (s *ClientStream) deliver(env *Envelope) {
 	case s.unary && env.More:
 		s.abort(opErrorf(s.method, service.KindUnsupported, "the reply streams; use NewStream"))
 	default:
-		n := s.res.push(env.Payload, 0)
+		n := s.res.push(item{v: env.Payload, flow: fn})
 		switch {
 		case !env.More:
 			s.end(io.EOF)
-		case n > s.c.bufferBound():
-			s.abort(opErrorf(s.method, service.KindOverloaded, "more than %d results unread", s.c.bufferBound()))
+		case fn == 0 && n > s.c.cfg.MaxBuffered:
+			s.abort(opErrorf(s.method, service.KindOverloaded, "more than %d results unread", s.c.cfg.MaxBuffered))
 		}
 	}
 }
@@ -383,7 +413,7 @@ func (s *ClientStream) endResults() {
 	if zero && s.unary {
 		// Call of a stream without items: the empty list, which is what
 		// a remote without "end" replies.
-		s.res.push([]any{}, 0)
+		s.res.push(item{v: []any{}})
 	}
 	s.end(io.EOF)
 }
@@ -417,6 +447,7 @@ func (s *ClientStream) finish(err error, how ending) {
 		return
 	}
 	s.resDone = true
+	c.endFlowLocked(&s.flow)
 	argsOpen := !s.argsDone
 	s.argsDone = true
 	s.held.take()

@@ -12,9 +12,9 @@ import (
 // payloads may hold every glyph value.
 type glyphCodec struct {
 	limits wire.Limits
-	// keep says that the data being decoded is the decoder's to keep:
-	// a large bytes value that is most of it is then a slice of it
-	// rather than a copy (see scanInline).
+	// keep says the frame being decoded is the decoder's to keep (see
+	// Frame.own): a large bytes payload may then be a slice of it
+	// rather than a copy.
 	keep bool
 }
 

@@ -151,6 +151,8 @@ func scanType(data []byte, p int) (string, int, bool) {
 		t = TypeReqCredit
 	case TypeRepCredit:
 		t = TypeRepCredit
+	case TypeCredit:
+		t = TypeCredit
 	case TypePing:
 		t = TypePing
 	case TypePong:
@@ -272,13 +274,13 @@ func (g glyphCodec) scanValue(data []byte, p int) (any, int, bool) {
 	return v, p + n, true
 }
 
-// scanInline reads the payloads that need no help from wire, as wire
-// decodes them; it reports false for every other form, which wire then
-// reads.
 // minKeptBytes is the smallest bytes value scanInline leaves in a frame it
 // may keep instead of copying.
 const minKeptBytes = 64 << 10
 
+// scanInline reads the payloads that need no help from wire, as wire
+// decodes them; it reports false for every other form, which wire then
+// reads.
 func (g glyphCodec) scanInline(data []byte, p int) (any, int, bool) {
 	if p+1 >= len(data) {
 		return nil, p, false
@@ -293,8 +295,8 @@ func (g glyphCodec) scanInline(data []byte, p int) (any, int, bool) {
 			return nil, p, false
 		}
 		if g.keep && len(b) >= minKeptBytes && 2*len(b) >= len(data) {
-			// Most of a frame the decoder may keep: the value is that
-			// part of it, capped so that appending to it copies.
+			// Most of a frame that is ours: keeping all of it costs
+			// little, copying the item much.
 			return b[:len(b):len(b)], q, true
 		}
 		return append([]byte{}, b...), q, true

@@ -19,12 +19,14 @@ import (
 // by (type, id), and one writer goroutine, which writes what is queued
 // in batches; handlers run on their own goroutines.
 type Conn struct {
-	fc         FrameConn
-	cfg        connConfig
-	codec      Codec
-	ext        extSet
-	peerWindow int64 // initial send credit per stream (flow)
-	log        *slog.Logger
+	fc    FrameConn
+	cfg   connConfig
+	codec Codec
+	ext   extSet
+	// peerStreamWindow is the credit each stream starts with (extension
+	// "window"): the remote's window per stream.
+	peerStreamWindow int64
+	log              *slog.Logger
 
 	ctx    context.Context // parent of handler contexts; canceled on close
 	cancel context.CancelCauseFunc
@@ -41,6 +43,13 @@ type Conn struct {
 	// count as idle however long the call took.
 	callEnded atomic.Int64
 	stats     connStats
+	// sendCredit is what this side may still send under the remote's
+	// connection window (extension "window").
+	sendCredit credit
+	// inCounted is the bytes of the remote's messages counted under this
+	// side's connection window and not granted back yet; inFree, those of
+	// them taken (or dropped) and not granted back yet (flow.go).
+	inCounted, inFree atomic.Int64
 	// inbound is what the remote's messages held for handlers count
 	// towards MaxInboundBytes (admitInbound).
 	inbound atomic.Int64
@@ -195,22 +204,23 @@ func serverHandshake(ctx context.Context, fc FrameConn, cfg connConfig) (*Conn, 
 func newConn(fc FrameConn, cfg connConfig, h handshake) *Conn {
 	codec, _ := codecFor(h.codec, cfg.Limits)
 	c := &Conn{
-		fc:         fc,
-		cfg:        cfg,
-		codec:      codec,
-		ext:        h.ext,
-		peerWindow: int64(h.peerWindow),
-		log:        cfg.Logger.With("remote", fc.RemoteAddr()),
-		out:        map[uint64]*ClientStream{},
-		in:         map[uint64]*ServerStream{},
-		refused:    map[uint64]struct{}{},
-		handlers:   map[string]registered{},
-		closed:     make(chan struct{}),
+		fc:               fc,
+		cfg:              cfg,
+		codec:            codec,
+		ext:              h.ext,
+		peerStreamWindow: int64(h.peerStreamWindow),
+		log:              cfg.Logger.With("remote", fc.RemoteAddr()),
+		out:              map[uint64]*ClientStream{},
+		in:               map[uint64]*ServerStream{},
+		refused:          map[uint64]struct{}{},
+		handlers:         map[string]registered{},
+		closed:           make(chan struct{}),
 	}
 	// The calls c serves find it, and who is at the other end, in their
 	// contexts (ConnFromContext, intercept.PeerFromContext).
 	base := intercept.WithPeer(context.WithValue(context.Background(), connKey{}, c), c.Peer())
 	c.ctx, c.cancel = context.WithCancelCause(base)
+	c.sendCredit.init(int64(h.peerConnWindow))
 	if h.peerStreams > 0 {
 		c.places = make(chan struct{}, h.peerStreams)
 	}

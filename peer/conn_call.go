@@ -153,26 +153,54 @@ func (c *Conn) Notify(ctx context.Context, method string, args any, opts ...Call
 	if o.safe && c.has(extSafe) {
 		env.Safe = true
 	}
+	counted := c.has(extWindow)
+	for {
+		if counted {
+			if err := c.waitCredit(nil, ctx.Done(), nil); err != nil {
+				if err == errDone {
+					return ctxError(method, ctx)
+				}
+				return opError(method, err)
+			}
+		}
+		done, err := c.notifyOnce(ctx, method, env, counted)
+		if done || err != nil {
+			return err
+		}
+	}
+}
+
+// notifyOnce encodes and queues a notification; done is false, with a
+// nil error, when the connection's credit was spent by another sender
+// first (extension "window"), so that the caller waits and tries again.
+func (c *Conn) notifyOnce(ctx context.Context, method string, env *Envelope, counted bool) (done bool, err error) {
 	if err := c.waitSend(ctx, nil); err != nil {
 		if err == errDone {
-			return ctxError(method, ctx)
+			return false, ctxError(method, ctx)
 		}
-		return err
+		return false, err
 	}
 	defer c.doneSend()
 	e, err := c.encode(env)
 	if err != nil {
-		return opError(method, err)
+		return false, opError(method, err)
 	}
 	c.mu.Lock()
 	err = c.refusingLocked(method)
 	c.mu.Unlock()
 	if err != nil {
 		e.discard()
-		return err
+		return false, err
 	}
-	c.queue(e)
-	return nil
+	if !counted {
+		c.queue(e)
+		return true, nil
+	}
+	if !c.queueCounted(e, nil) {
+		e.discard()
+		return false, nil
+	}
+	return true, nil
 }
 
 // Register makes h serve calls of the method name on this connection

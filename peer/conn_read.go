@@ -37,9 +37,7 @@ func (c *Conn) readLoop() {
 		}
 		env := &c.rx
 		if g, ok := c.codec.(glyphCodec); ok {
-			if of, ok := c.fc.(ownedFrames); ok {
-				g.keep = of.frameOwned()
-			}
+			g.keep = f.own
 			err = g.unmarshalGlyph(f.Data, env, &c.names)
 		} else {
 			err = c.codec.Unmarshal(f.Data, env)
@@ -126,7 +124,7 @@ func (c *Conn) badEnvelope(env *Envelope, err error) bool {
 // typeExt is the extension each envelope type needs.
 var typeExt = map[string]extSet{
 	TypeCancel: extCancel, TypeReqEnd: extEnd, TypeRepEnd: extEnd,
-	TypeReqCredit: extFlow, TypeRepCredit: extFlow,
+	TypeReqCredit: extWindow, TypeRepCredit: extWindow, TypeCredit: extWindow,
 	TypePing: extPing, TypePong: extPing, TypeGoaway: extGoaway,
 }
 
@@ -138,12 +136,18 @@ func (c *Conn) dispatch(env *Envelope) bool {
 		c.failTelling(badFrame("envelope type %q without the %q extension", env.Type, e.names()[0]))
 		return false
 	}
+	fn := c.flowSize(env)
+	if !c.admitConn(fn) {
+		return false
+	}
 	switch env.Type {
 	case TypeReq:
-		c.incoming(env)
+		c.incoming(env, fn)
 	case TypeRep:
 		if s := c.outStream(env.ID); s != nil {
-			s.deliver(env)
+			s.deliver(env, fn)
+		} else {
+			c.tookConn(fn)
 		}
 	case TypeRepEnd:
 		if s := c.outStream(env.ID); s != nil {
@@ -165,6 +169,8 @@ func (c *Conn) dispatch(env *Envelope) bool {
 		if s := c.inStream(env.ID); s != nil {
 			s.credit.add(env.Credit)
 		}
+	case TypeCredit:
+		c.sendCredit.add(env.Credit)
 	case TypePing:
 		c.pushEnvelope(&Envelope{Type: TypePong, ID: env.ID})
 	case TypePong:
@@ -207,13 +213,14 @@ func (c *Conn) inStream(id uint64) *ServerStream {
 }
 
 // incoming handles a req: the next argument of a call being served, or
-// a new call (or notification) to start a handler for.
-func (c *Conn) incoming(env *Envelope) {
+// a new call (or notification) to start a handler for. fn is what it
+// counts under flow control.
+func (c *Conn) incoming(env *Envelope, fn int64) {
 	c.mu.Lock()
 	if env.ID != 0 {
 		if s := c.in[env.ID]; s != nil {
 			c.mu.Unlock()
-			s.deliver(env, c.rxSize)
+			s.deliver(env, c.rxSize, fn)
 			return
 		}
 		if _, ok := c.refused[env.ID]; ok {
@@ -222,6 +229,7 @@ func (c *Conn) incoming(env *Envelope) {
 				delete(c.refused, env.ID)
 			}
 			c.mu.Unlock()
+			c.tookConn(fn)
 			return
 		}
 		if env.ID > c.lastIn {
@@ -263,6 +271,7 @@ func (c *Conn) incoming(env *Envelope) {
 			c.refuseLocked(env.ID)
 		}
 		c.mu.Unlock()
+		c.tookConn(fn)
 		if env.ID == 0 {
 			c.log.Debug("peer: notification dropped", "method", env.Method, "err", refuse)
 			return
@@ -270,7 +279,7 @@ func (c *Conn) incoming(env *Envelope) {
 		c.replyError(env.ID, env.Ext, refuse)
 		return
 	}
-	s := c.newServerStream(env)
+	s := c.newServerStream(env, fn)
 	s.firstBytes = c.rxSize
 	if env.ID != 0 {
 		c.in[env.ID] = s

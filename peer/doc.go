@@ -108,11 +108,16 @@
 // sender that does not know which item is the last holds one back until
 // the next Send or the end: with a baseline remote, items go out one
 // step late. With the "end" extension items go out at once and an
-// explicit envelope ends the stream. Under the "flow" extension each
-// stream has a credit window in messages in each direction: a slow
-// consumer stalls only its own stream's sender. Without flow control a
-// stream whose unread messages exceed [WithMaxBuffered]'s bound fails with
-// [service.KindOverloaded] instead of stalling the connection.
+// explicit envelope ends the stream. Under the "window" extension flow
+// control counts bytes, as HTTP/2 does: each direction of each call has a
+// window ([WithStreamWindow], 256 KiB by default) and the connection one
+// over all calls ([WithConnWindow], 16 MiB), and a sender waits for credit
+// that the receiver grants as its application takes the messages, so a
+// slow consumer stalls only its own stream's sender. A message larger
+// than a window passes when the window is open at all (spec.md, 5.1).
+// Without flow control (a baseline remote) a stream whose unread messages
+// exceed [WithMaxBuffered]'s bound fails with [service.KindOverloaded]
+// instead of stalling the connection.
 //
 // # Errors
 //
@@ -156,12 +161,16 @@
 //     read from either once L is queued, and is closed after
 //     [WithStallTimeout];
 //   - the results of this side's own calls that the application has not
-//     read: up to [WithWindow] per call ([WithMaxBuffered] with a
-//     baseline remote), each up to F; the application decides how many
-//     calls it makes.
+//     read: with a glyph remote (extension "window"), at most W + F
+//     over all calls, W the connection window ([WithConnWindow], 16 MiB
+//     by default), which bounds the remote's messages held for handlers
+//     too; with a baseline remote, up to [WithMaxBuffered] messages per
+//     call, each up to F, and the application decides how many calls it
+//     makes.
 //
-// So F + B + 2L + 2S·F in encoded bytes, 60 MiB with the defaults on two
-// cores; decoded values take a small multiple of their encoded size
+// So F + B + 2L + 2S·F + W + F in encoded bytes with a glyph remote, 80
+// MiB with the defaults on two cores; decoded values take a small
+// multiple of their encoded size
 // (bench/README.md measures it). The remote's calls served at once are
 // bounded by [WithMaxStreams] (256 by default), which a glyph remote is
 // told and keeps within, waiting rather than failing. A remote that sends

@@ -17,8 +17,9 @@ const (
 	TypeCancel    = "cancel"    // the caller gave up on call id (extension "cancel")
 	TypeReqEnd    = "reqend"    // no more arguments for call id (extension "end")
 	TypeRepEnd    = "repend"    // no more results for call id (extension "end")
-	TypeReqCredit = "reqcredit" // the provider may be sent Credit more arguments (extension "flow")
-	TypeRepCredit = "repcredit" // the caller may be sent Credit more results (extension "flow")
+	TypeReqCredit = "reqcredit" // the provider may be sent Credit more bytes of arguments (extension "window")
+	TypeRepCredit = "repcredit" // the caller may be sent Credit more bytes of results (extension "window")
+	TypeCredit    = "credit"    // the remote may be sent Credit more bytes on the connection (extension "window")
 	TypePing      = "ping"      // answer with a pong of the same id (extension "ping")
 	TypePong      = "pong"      // the answer to a ping (extension "ping")
 	TypeGoaway    = "goaway"    // the sender serves no calls after id and will close (extension "goaway")
@@ -42,7 +43,7 @@ type Envelope struct {
 	Error   *ErrorBody // an error reply; only on rep
 	Timeout int64      // "timeout": milliseconds the call may take, on its first req (extension "deadline"); 0 = none
 	Safe    bool       // "safe": the call only reads (extension "safe"); written only when true
-	Credit  int64      // "credit": messages granted, on reqcredit and repcredit
+	Credit  int64      // "credit": bytes granted, on reqcredit, repcredit and credit
 	Open    bool       // "open": a first req that starts the call without an argument (extension "end"); it has no payload
 }
 
@@ -61,7 +62,7 @@ const MaxID = math.MaxInt64
 
 var knownTypes = map[string]bool{
 	TypeReq: true, TypeRep: true, TypeCancel: true, TypeReqEnd: true, TypeRepEnd: true,
-	TypeReqCredit: true, TypeRepCredit: true, TypePing: true, TypePong: true, TypeGoaway: true,
+	TypeReqCredit: true, TypeRepCredit: true, TypeCredit: true, TypePing: true, TypePong: true, TypeGoaway: true,
 }
 
 // badFrame returns the error of an envelope that breaks the protocol.
@@ -164,6 +165,10 @@ func (env *Envelope) validate() error {
 		if env.ID == 0 {
 			return badFrame("%s without an id", env.Type)
 		}
+		if env.Credit < 1 {
+			return badFrame("%s without a positive credit", env.Type)
+		}
+	case TypeCredit:
 		if env.Credit < 1 {
 			return badFrame("%s without a positive credit", env.Type)
 		}

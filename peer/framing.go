@@ -73,7 +73,6 @@ type streamConn struct {
 	local, remote string
 	rbuf          []byte      // the reader's buffer for frames readTransient returns
 	readOne       bool        // the reader has read a frame header: the handshake's is behind it
-	owned         bool        // the last frame read is in a buffer of its own (see frameOwned)
 	wbuf          []byte      // the writer's batch buffer; used by WriteFrames only
 	hdrs          []byte      // the writer's headers, for writev
 	bufs          net.Buffers // the writer's writev vector, kept between batches
@@ -129,7 +128,6 @@ func (c *streamConn) ReadFrame(ctx context.Context) (Frame, error) {
 // read (the FrameConn contract allows it, and saves a copy): a slice of the read buffer when the whole frame is in it, else of
 // a buffer kept for the next frames.
 func (c *streamConn) readTransient() (Frame, error) {
-	c.owned = false
 	var hdr [4]byte
 	if _, err := io.ReadFull(c.br, hdr[:]); err != nil {
 		return Frame{}, err
@@ -165,8 +163,7 @@ func (c *streamConn) readTransient() (Frame, error) {
 	}
 	if n > maxKeptRead {
 		b, err := c.readData(n)
-		f.Data = b
-		c.owned = err == nil
+		f.Data, f.own = b, true
 		return f, err
 	}
 	if cap(c.rbuf) < n {
@@ -203,47 +200,28 @@ func (c *streamConn) httpAnswer() error {
 // keeps; larger ones get their own.
 const maxKeptRead = 256 << 10
 
-// readData reads n bytes of frame data into a buffer of its own.
+// readData reads n bytes of frame data into a buffer of its own. It
+// allocates the buffer once the read buffer is full of the frame's first
+// bytes, so that a header alone does not make us allocate the whole
+// frame (a remote that stops after the header holds nothing more; one
+// that stops later, at most the frame limit, which the package doc
+// counts), and a large item is read in place rather than copied.
 func (c *streamConn) readData(n int) ([]byte, error) {
-	// Grow the buffer as data arrives, so that a header alone does not
-	// make us allocate the whole frame: 64 KiB, then eight times as much
-	// each time it is full, or the whole frame once that is at least
-	// half of it (a frame of 4 MiB and a few bytes copies 576 KiB on the
-	// way, not 4.6 MiB).
-	buf := make([]byte, min(n, 64<<10))
-	read := 0
-	for {
-		m, err := io.ReadFull(c.br, buf[read:])
-		read += m
-		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return nil, err
+	if _, err := c.br.Peek(min(n, c.br.Size())); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
 		}
-		if read == n {
-			break
+		return nil, err
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(c.br, buf); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
 		}
-		size := min(n, 8*len(buf))
-		if 2*size >= n {
-			size = n
-		}
-		next := make([]byte, size)
-		copy(next, buf)
-		buf = next
+		return nil, err
 	}
 	return buf, nil
 }
-
-// frameOwned reports whether the data of the frame ReadFrame returned last
-// is in a buffer of its own, which no later read reuses: a decoder may
-// then keep slices of it instead of copying them. It is for frames over
-// maxKeptRead (read by readData).
-func (c *streamConn) frameOwned() bool { return c.owned }
-
-// ownedFrames is implemented by the transports that tell whether a frame's
-// data may be kept (see streamConn.frameOwned).
-type ownedFrames interface{ frameOwned() bool }
 
 func (c *streamConn) WriteFrames(ctx context.Context, frames []Frame) error {
 	if c.nc != nil && ctx.Done() != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +33,8 @@ func FuzzDecodeEnvelope(f *testing.F) {
 	f.Add(uint8(0), []byte(`{"type":"rep","error":{"code":1000,"message":"Test message","data":{"why":"asked to"}},"id":4}`))
 	f.Add(uint8(1), []byte("\x84\xa4type\xa3req\xa6method\xa4echo\xa7payload\xa2hi\xa2id\x01"))
 	f.Add(uint8(2), []byte("Du2:id;i1;u6:method;u4:echo;u7:payload;u2:hi;u4:type;u3:req;;"))
+	f.Add(uint8(0), []byte(`{"type":"credit","credit":524288}`))
+	f.Add(uint8(2), []byte("Du6:credit;i524288;u2:id;i3;u4:type;u9:repcredit;;"))
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		name := fuzzCodecs[int(which)%len(fuzzCodecs)]
 		c := fuzzCodec(t, name)
@@ -121,6 +124,9 @@ func FuzzServerConn(f *testing.F) {
 	f.Add(uint8(3), []byte(`{"type":"ping","id":1}`+"\n"+`{"type":"goaway","id":0}`+"\n"+`{"type":"repcredit","id":9,"credit":5}`))
 	f.Add(uint8(5), []byte("\x84\xa4type\xa3req\xa6method\xa4echo\xa7payload\xa2hi\xa2id\x01"))
 	f.Add(uint8(1), []byte("not json\n{}"))
+	// Past the stream window of 64 bytes, then past the connection's 256.
+	f.Add(uint8(4), []byte(`{"type":"req","method":"sum","payload":"`+strings.Repeat("x", 60)+`","id":1,"more":true}`+"\n"+`{"type":"req","method":"sum","payload":2,"id":1,"more":true}`+"\n"+`{"type":"req","method":"sum","payload":3,"id":1,"more":true}`+"\n"+`{"type":"credit","credit":7}`))
+	f.Add(uint8(4), []byte(`{"type":"req","method":"echo","payload":"`+strings.Repeat("y", 200)+`","id":1}`+"\n"+`{"type":"req","method":"echo","payload":"`+strings.Repeat("z", 200)+`","id":2}`+"\n"+`{"type":"req","method":"echo","payload":1,"id":3}`))
 	f.Fuzz(func(t *testing.T, mode uint8, data []byte) {
 		codec := fuzzCodecs[int(mode)%len(fuzzCodecs)]
 		extended := mode&4 != 0
@@ -130,7 +136,8 @@ func FuzzServerConn(f *testing.F) {
 			peer.WithCodecs(codec),
 			peer.WithHandler(fuzzHandlers()),
 			peer.WithMaxFrameSize(512),
-			peer.WithWindow(2),
+			peer.WithStreamWindow(64),
+			peer.WithConnWindow(256),
 			peer.WithMaxBuffered(4),
 			peer.WithMaxStreams(4),
 			peer.WithLimits(fuzzLimits),
@@ -145,7 +152,7 @@ func FuzzServerConn(f *testing.F) {
 		}()
 		greeting := "SIMPLEX/1.0;" + codec
 		if extended {
-			greeting += ";glyph-codecs=" + codec + ";glyph-ext=cancel,deadline,end,flow,goaway,ping,safe;glyph-window=2"
+			greeting += ";glyph-codecs=" + codec + ";glyph-ext=cancel,deadline,end,goaway,ping,safe,window;glyph-stream-window=64;glyph-conn-window=256"
 		}
 		raw.WriteFrames(ctx, []peer.Frame{{Data: []byte(greeting), Text: true}})
 		if _, err := raw.ReadFrame(ctx); err != nil {

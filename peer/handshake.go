@@ -23,14 +23,14 @@ const (
 	extCancel   extSet = 1 << iota // "cancel": the caller can cancel a call
 	extDeadline                    // "deadline": the first req carries a timeout
 	extEnd                         // "end": streams end with reqend/repend, items go out at once
-	extFlow                        // "flow": per-stream credit, reqcredit/repcredit
+	extWindow                      // "window": byte windows per stream and connection, reqcredit/repcredit/credit
 	extGoaway                      // "goaway": graceful shutdown
 	extPing                        // "ping": ping/pong keepalive
 	extSafe                        // "safe": calls marked as only reading
 )
 
 // extAll is every extension this version implements.
-const extAll = extCancel | extDeadline | extEnd | extFlow | extGoaway | extPing | extSafe
+const extAll = extCancel | extDeadline | extEnd | extGoaway | extPing | extSafe | extWindow
 
 var extNames = [...]struct {
 	bit  extSet
@@ -39,10 +39,10 @@ var extNames = [...]struct {
 	{extCancel, "cancel"},
 	{extDeadline, "deadline"},
 	{extEnd, "end"},
-	{extFlow, "flow"},
 	{extGoaway, "goaway"},
 	{extPing, "ping"},
 	{extSafe, "safe"},
+	{extWindow, "window"},
 }
 
 // names returns the extensions' names in the fixed order.
@@ -74,7 +74,7 @@ func parseExt(list string) extSet {
 // baseline slot names a codec that a baseline acceptor, which reads no
 // further, can speak: json if we have it (every duplex peer does), else
 // msgpack. The glyph- parameters offer every codec in order of
-// preference, the extensions and the window; baseline peers ignore them.
+// preference, the extensions and the windows; baseline peers ignore them.
 func greeting(cfg *connConfig) string {
 	codecs := cfg.Codecs
 	if cfg.Baseline {
@@ -87,15 +87,17 @@ func greeting(cfg *connConfig) string {
 	case contains(codecs, "msgpack"):
 		slot = "msgpack"
 	}
-	return fmt.Sprintf("%s;%s;glyph-codecs=%s;glyph-ext=%s;glyph-window=%d;glyph-streams=%d",
-		protocol, slot, strings.Join(codecs, ","), strings.Join(extAll.names(), ","), cfg.Window, cfg.MaxStreams)
+	return fmt.Sprintf("%s;%s;glyph-codecs=%s;glyph-ext=%s;glyph-stream-window=%d;glyph-conn-window=%d;glyph-streams=%d",
+		protocol, slot, strings.Join(codecs, ","), strings.Join(extAll.names(), ","), cfg.StreamWindow, cfg.ConnWindow, cfg.MaxStreams)
 }
 
 // handshake is what the handshake settled.
 type handshake struct {
-	codec      string
-	ext        extSet
-	peerWindow int // the credit the remote grants per stream; 0 without flow
+	codec string
+	ext   extSet
+	// peerStreamWindow and peerConnWindow are the bytes the remote
+	// grants per stream and per connection; 0 without "window".
+	peerStreamWindow, peerConnWindow int
 	// peerStreams is how many calls the remote serves at once, as it
 	// announced; 0 when it did not (a baseline or duplex peer).
 	peerStreams int
@@ -147,14 +149,19 @@ func answerGreeting(g string, cfg *connConfig) (string, handshake, error) {
 	if h.ext != 0 {
 		ans += ";ext=" + strings.Join(h.ext.names(), ",")
 	}
-	if h.ext&extFlow != 0 {
-		h.peerWindow = defaultWindow
-		if w, ok := params["glyph-window"]; ok {
-			if h.peerWindow, err = parseCount("window", w); err != nil {
+	if h.ext&extWindow != 0 {
+		h.peerStreamWindow, h.peerConnWindow = defaultStreamWindow, defaultConnWindow
+		if w, ok := params["glyph-stream-window"]; ok {
+			if h.peerStreamWindow, err = parseWindow("stream-window", w); err != nil {
 				return "", handshake{}, err
 			}
 		}
-		ans += ";window=" + strconv.Itoa(cfg.Window)
+		if w, ok := params["glyph-conn-window"]; ok {
+			if h.peerConnWindow, err = parseWindow("conn-window", w); err != nil {
+				return "", handshake{}, err
+			}
+		}
+		ans += ";stream-window=" + strconv.Itoa(cfg.StreamWindow) + ";conn-window=" + strconv.Itoa(cfg.ConnWindow)
 	}
 	if n, ok := params["glyph-streams"]; ok {
 		if h.peerStreams, err = parseCount("streams", n); err != nil {
@@ -195,12 +202,18 @@ func parseAnswer(a string, cfg *connConfig) (handshake, error) {
 			h.codec = v
 		case "ext":
 			h.ext = parseExt(v)
-		case "window":
-			w, err := parseCount("window", v)
+		case "stream-window":
+			w, err := parseWindow(k, v)
 			if err != nil {
 				return handshake{}, err
 			}
-			h.peerWindow = w
+			h.peerStreamWindow = w
+		case "conn-window":
+			w, err := parseWindow(k, v)
+			if err != nil {
+				return handshake{}, err
+			}
+			h.peerConnWindow = w
 		case "streams":
 			n, err := parseCount("streams", v)
 			if err != nil {
@@ -212,8 +225,13 @@ func parseAnswer(a string, cfg *connConfig) (handshake, error) {
 	if h.codec == "" {
 		return handshake{}, badFrame("handshake answer %q names no codec", clip(a))
 	}
-	if h.ext&extFlow != 0 && h.peerWindow == 0 {
-		h.peerWindow = defaultWindow
+	if h.ext&extWindow != 0 {
+		if h.peerStreamWindow == 0 {
+			h.peerStreamWindow = defaultStreamWindow
+		}
+		if h.peerConnWindow == 0 {
+			h.peerConnWindow = defaultConnWindow
+		}
 	}
 	return h, nil
 }
@@ -222,10 +240,22 @@ func parseAnswer(a string, cfg *connConfig) (handshake, error) {
 // limits (spec.md, 3.2).
 const overloadedPrefix = "overloaded:"
 
-// maxAnnounced bounds the window and the streams a peer may announce.
+// maxAnnounced bounds the streams a peer may announce.
 const maxAnnounced = 1 << 20
 
-// parseCount reads the announced window or streams (what names it).
+// maxWindow bounds the windows a peer may announce, in bytes.
+const maxWindow = 1 << 30
+
+// parseWindow reads an announced window (what names it).
+func parseWindow(what, s string) (int, error) {
+	w, err := strconv.Atoi(s)
+	if err != nil || w < 1 || w > maxWindow {
+		return 0, badFrame("bad %s %q (want 1 to %d)", what, clip(s), maxWindow)
+	}
+	return w, nil
+}
+
+// parseCount reads the announced streams (what names it).
 func parseCount(what, s string) (int, error) {
 	w, err := strconv.Atoi(s)
 	if err != nil || w < 1 || w > maxAnnounced {

@@ -26,10 +26,12 @@ type inbox struct {
 }
 
 // item is a message waiting in an inbox, with the bytes it counts towards
-// the connection's inbound bound until it is taken (0 for none).
+// the connection's inbound bound until it is taken (n, 0 for none) and
+// towards the windows of flow control (flow, 0 for none).
 type item struct {
-	v any
-	n int64
+	v    any
+	n    int64
+	flow int64
 }
 
 // signal sends a wake-up on ch, a channel of capacity 1, if there is
@@ -44,9 +46,8 @@ func signal(ch chan struct{}) {
 	}
 }
 
-// push adds an item of n counted bytes and returns how many are
-// buffered; -1 if closed.
-func (b *inbox) push(v any, n int64) int {
+// push adds an item and returns how many are buffered; -1 if closed.
+func (b *inbox) push(it item) int {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -61,7 +62,7 @@ func (b *inbox) push(v any, n int64) int {
 	if b.items == nil {
 		b.items = b.small[:0]
 	}
-	b.items = append(b.items, item{v, n})
+	b.items = append(b.items, it)
 	waiting := len(b.items) - b.head
 	w := b.wake
 	b.mu.Unlock()
@@ -81,12 +82,11 @@ func (b *inbox) close(err error) {
 	signal(w)
 }
 
-// next returns the next item and its counted bytes, or the end once the
-// items are taken, or
+// next returns the next item, or the end once the items are taken, or
 // errDone when done is closed or ctx is done first (done may be nil, and
 // ctx context.Background(); ctx's Done is asked for only when there is a
 // wait).
-func (b *inbox) next(ctx context.Context, done <-chan struct{}) (any, int64, error) {
+func (b *inbox) next(ctx context.Context, done <-chan struct{}) (item, error) {
 	for {
 		b.mu.Lock()
 		if b.head < len(b.items) {
@@ -97,12 +97,12 @@ func (b *inbox) next(ctx context.Context, done <-chan struct{}) (any, int64, err
 				b.items, b.head = b.items[:0], 0
 			}
 			b.mu.Unlock()
-			return it.v, it.n, nil
+			return it, nil
 		}
 		if b.closed {
 			err := b.end
 			b.mu.Unlock()
-			return nil, 0, err
+			return item{}, err
 		}
 		if b.wake == nil {
 			b.wake = make(chan struct{}, 1)
@@ -122,90 +122,13 @@ func (b *inbox) next(ctx context.Context, done <-chan struct{}) (any, int64, err
 			// Prefer what is already there; else the wait ended.
 			select {
 			case <-done:
-				return nil, 0, errDone
+				return item{}, errDone
 			case <-ctxDone:
-				return nil, 0, errDone
+				return item{}, errDone
 			default:
 			}
 		}
 	}
-}
-
-// credit is a stream's send credit under flow control: how many more
-// messages the remote agreed to buffer. Its wake-up channel is made only
-// when a sender has to wait.
-type credit struct {
-	mu   sync.Mutex // guards the fields below
-	n    int64
-	wake chan struct{} // capacity 1; nil until someone waits
-}
-
-func (c *credit) init(n int64) { c.n = n }
-
-func (c *credit) add(n int64) {
-	c.mu.Lock()
-	c.n += n
-	w := c.wake
-	c.mu.Unlock()
-	signal(w)
-}
-
-// take waits for one credit; errDone if a or b closes first.
-func (c *credit) take(a, b <-chan struct{}) error {
-	for {
-		c.mu.Lock()
-		if c.n > 0 {
-			c.n--
-			more := c.n > 0
-			w := c.wake
-			c.mu.Unlock()
-			if more {
-				// Pass the wake-up on to nobody in particular: keeps the
-				// channel's state simple for the next waiter.
-				signal(w)
-			}
-			return nil
-		}
-		if c.wake == nil {
-			c.wake = make(chan struct{}, 1)
-		}
-		w := c.wake
-		c.mu.Unlock()
-		select {
-		case <-w:
-		case <-a:
-			return errDone
-		case <-b:
-			return errDone
-		}
-	}
-}
-
-// creditThreshold is how many messages a receiver consumes before it
-// grants them back: half the window.
-func creditThreshold(window int) int64 { return max(1, int64(window)/2) }
-
-// consumedLocked counts one message the application took from stream id
-// (consumed is the stream's count since its last grant) and grants the
-// remote that much credit, with an envelope of type typ, once it reaches
-// the threshold. The caller counts nothing once the remote's side of the
-// stream is done. The stream's lock is held.
-func (c *Conn) consumedLocked(consumed *int64, typ string, id uint64) {
-	*consumed++
-	if *consumed >= creditThreshold(c.cfg.Window) {
-		c.pushEnvelope(&Envelope{Type: typ, ID: id, Credit: *consumed})
-		*consumed = 0
-	}
-}
-
-// bufferBound is how many unread messages a stream may hold: the window
-// under flow control (a remote that sends more breaks the protocol),
-// else MaxBuffered.
-func (c *Conn) bufferBound() int {
-	if c.has(extFlow) {
-		return c.cfg.Window
-	}
-	return c.cfg.MaxBuffered
 }
 
 // heldBack is the last message a baseline stream holds back, so that it

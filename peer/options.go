@@ -17,7 +17,8 @@ const DefaultServerInboundBytes = 256 << 20
 
 // Defaults of a connection's settings.
 const (
-	defaultWindow           = 64
+	defaultStreamWindow     = 256 << 10
+	defaultConnWindow       = 16 << 20
 	defaultMaxBuffered      = 1024
 	defaultMaxStreams       = 256
 	defaultMaxInboundBytes  = 32 << 20
@@ -95,7 +96,7 @@ type connConfig struct {
 	Codecs                      []string
 	Handler                     Handler
 	MaxFrameSize                int
-	Window                      int
+	StreamWindow, ConnWindow    int // bytes (extension "window")
 	MaxBuffered                 int
 	MaxStreams                  int
 	MaxInboundBytes             int64
@@ -147,10 +148,22 @@ func WithHandler(h Handler) Option {
 	return connOption(func(c *connConfig) { c.Handler = h })
 }
 
-// WithWindow sets the per-stream flow-control credit in messages that
-// this side grants in each direction (extension "flow"); default 64.
-func WithWindow(n int) Option {
-	return connOption(func(c *connConfig) { c.Window = n })
+// WithStreamWindow sets how many bytes of a stream's messages this side
+// lets the remote send ahead of what the application has taken, in each
+// direction of each call (extension "window", spec.md section 5): a
+// slow reader stalls only its stream's sender. Default 256 KiB; at most 1
+// GiB. A message larger than the window still passes, one at a time.
+func WithStreamWindow(n int) Option {
+	return connOption(func(c *connConfig) { c.StreamWindow = n })
+}
+
+// WithConnWindow sets how many bytes of messages this side lets the
+// remote send ahead of what the application has taken, over all the
+// calls of the connection together (extension "window"). Default 16
+// MiB; at most 1 GiB. Together with [WithMaxFrameSize] it bounds what a
+// connection holds for its readers (see the package doc's Memory).
+func WithConnWindow(n int) Option {
+	return connOption(func(c *connConfig) { c.ConnWindow = n })
 }
 
 // WithMaxBuffered bounds the unread messages of one stream when the
@@ -181,7 +194,7 @@ func WithMaxStreams(n int) Option {
 // message that would go past the bound is refused rather than read
 // into memory: a new call gets a [service.KindOverloaded] reply, and a
 // streaming call whose argument does not fit fails with one. Replies this
-// side's calls receive are bounded by [WithWindow] instead.
+// side's calls receive are bounded by [WithConnWindow] instead.
 func WithMaxInboundBytes(n int64) Option {
 	return connOption(func(c *connConfig) { c.MaxInboundBytes = n })
 }
@@ -325,10 +338,14 @@ func (cfg connConfig) withDefaults() (connConfig, error) {
 	if c.MaxFrameSize <= 0 {
 		c.MaxFrameSize = DefaultMaxFrameSize
 	}
-	if c.Window <= 0 {
-		c.Window = defaultWindow
+	if c.StreamWindow <= 0 {
+		c.StreamWindow = defaultStreamWindow
 	}
-	c.Window = min(c.Window, maxAnnounced)
+	c.StreamWindow = min(c.StreamWindow, maxWindow)
+	if c.ConnWindow <= 0 {
+		c.ConnWindow = defaultConnWindow
+	}
+	c.ConnWindow = min(c.ConnWindow, maxWindow)
 	if c.MaxBuffered <= 0 {
 		c.MaxBuffered = defaultMaxBuffered
 	}

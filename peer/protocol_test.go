@@ -64,7 +64,7 @@ func rawToServer(t *testing.T, cfg []peer.Option, greeting string) (rawConn, *pe
 	return r, c
 }
 
-const extGreeting = "SIMPLEX/1.0;json;glyph-codecs=json;glyph-ext=cancel,deadline,end,flow,goaway,ping,safe;glyph-window=4"
+const extGreeting = "SIMPLEX/1.0;json;glyph-codecs=json;glyph-ext=cancel,deadline,end,goaway,ping,safe,window;glyph-stream-window=100"
 
 func TestBadReplyFailsTheCall(t *testing.T) {
 	glyph, raw := peer.Pipe()
@@ -155,8 +155,8 @@ func TestBaselineArgumentOverflow(t *testing.T) {
 	r.expect(`{"type":"rep","payload":"on","id":2}`)
 }
 
-// Under flow control a caller that sends past its credit breaks the
-// protocol: its stream fails with Overloaded.
+// Under flow control a caller that starts a message while it has no
+// credit left breaks the protocol: its stream fails with Overloaded.
 func TestFlowViolation(t *testing.T) {
 	read := make(chan struct{})
 	h := services()
@@ -165,14 +165,16 @@ func TestFlowViolation(t *testing.T) {
 		return nil, nil
 	}
 	defer close(read)
-	r, c := rawToServer(t, []peer.Option{peer.WithHandler(h), peer.WithWindow(2)}, extGreeting)
-	if strings.Join(c.Extensions(), ",") != "cancel,deadline,end,flow,goaway,ping,safe" {
+	r, c := rawToServer(t, []peer.Option{peer.WithHandler(h), peer.WithStreamWindow(100)}, extGreeting)
+	if strings.Join(c.Extensions(), ",") != "cancel,deadline,end,goaway,ping,safe,window" {
 		t.Fatalf("extensions %v", c.Extensions())
 	}
+	// 61 bytes each: the first fits the window of 100, the second starts
+	// while 61 are held, the third while 122 are.
 	for range 3 {
 		r.send(`{"type":"req","method":"lazy","payload":0,"id":1,"more":true}`)
 	}
-	r.expect(`{"type":"rep","error":{"code":8,"message":"more than 2 arguments unread","data":{"op":"lazy"}},"id":1}`)
+	r.expect(`{"type":"rep","error":{"code":8,"message":"arguments sent past the window of 100 bytes","data":{"op":"lazy"}},"id":1}`)
 }
 
 // An extension envelope on a baseline connection closes it.

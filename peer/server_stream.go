@@ -37,7 +37,7 @@ type ServerStream struct {
 	sent        bool     // Send was called
 	streams     bool     // the results are a stream, even of no item
 	held        heldBack // the result held back (baseline)
-	consumed    int64    // arguments taken since the last reqcredit
+	flow        flowIn   // the arguments under flow control
 	holdsPlace  bool     // counts among the calls the remote may make at once (Conn.calls)
 	lingers     bool     // canceled or failed while its handler runs (Conn.lingering)
 	// argBytes is what the arguments waiting in args count towards the
@@ -46,9 +46,9 @@ type ServerStream struct {
 	argBytes, firstBytes int64
 }
 
-// newServerStream makes the stream for the first req of a call. c.mu is
-// held.
-func (c *Conn) newServerStream(env *Envelope) *ServerStream {
+// newServerStream makes the stream for the first req of a call, which
+// counts fn bytes under flow control. c.mu is held.
+func (c *Conn) newServerStream(env *Envelope, fn int64) *ServerStream {
 	s := &ServerStream{c: c, method: env.Method, id: env.ID, ext: env.Ext, header: stringEntries(env.Ext), safe: env.Safe && c.has(extSafe), lone: !env.More}
 	ctx := c.ctx
 	if len(s.header) > 0 {
@@ -59,9 +59,11 @@ func (c *Conn) newServerStream(env *Envelope) *ServerStream {
 		ctx, s.stopTO = context.WithTimeout(ctx, time.Duration(min(env.Timeout, int64(1<<62)/int64(time.Millisecond)))*time.Millisecond)
 	}
 	s.ctx = ctx
-	s.credit.init(c.peerWindow)
+	s.credit.init(c.peerStreamWindow)
 	if !env.Open {
-		s.args.push(env.Payload, 0)
+		// The first message fits any window.
+		s.flow.held = fn
+		s.args.push(item{v: env.Payload, flow: fn})
 	}
 	if !env.More {
 		s.argsDone = true
@@ -157,29 +159,27 @@ func (s *ServerStream) recv() (any, error) {
 		s.peeked = nil
 		return p.v, p.err
 	}
-	v, size, err := s.args.next(s.ctx, nil)
+	it, err := s.args.next(s.ctx, nil)
 	if err == errDone {
 		return nil, ctxError(s.method, s.ctx)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if size > 0 || (s.c.has(extFlow) && s.id != 0) {
+	if it.n > 0 || it.flow > 0 {
 		s.mu.Lock()
-		if size > 0 && s.argBytes >= size {
-			s.argBytes -= size
-			s.c.releaseInbound(size)
+		if it.n > 0 && s.argBytes >= it.n {
+			s.argBytes -= it.n
+			s.c.releaseInbound(it.n)
 		}
-		if s.c.has(extFlow) && s.id != 0 && !s.argsDone {
-			s.c.consumedLocked(&s.consumed, TypeReqCredit, s.id)
-		}
+		s.c.tookLocked(&s.flow, it.flow, s.id != 0 && !s.argsDone, TypeReqCredit, s.id)
 		s.mu.Unlock()
 	}
-	return v, nil
+	return it.v, nil
 }
 
 // Send sends one streamed result. It blocks only this call: while the
-// caller has no credit left for it (extension "flow") or the
+// caller has no credit left for it (extension "window") or the
 // connection's write queue is full. With a baseline caller one result is
 // held back until the next Send or the handler's return, so that the
 // last one goes without `more`. v must not be modified after Send.
@@ -220,9 +220,13 @@ func (s *ServerStream) send(v any) error {
 // item.
 func (s *ServerStream) sendRep(env *Envelope) error {
 	c := s.c
-	if env.Type == TypeRep && env.Error == nil && c.has(extFlow) {
-		if err := s.credit.take(s.ctx.Done(), nil); err != nil {
-			return ctxError(s.method, s.ctx)
+	counted := env.Type == TypeRep && env.Error == nil && c.has(extWindow)
+	if counted {
+		if err := c.waitCredit(&s.credit, s.ctx.Done(), nil); err != nil {
+			if err == errDone {
+				return ctxError(s.method, s.ctx)
+			}
+			return opError(s.method, err)
 		}
 	}
 	// A reply is encoded only once it can be queued (see waitSend).
@@ -237,22 +241,39 @@ func (s *ServerStream) sendRep(env *Envelope) error {
 	if err != nil {
 		return opError(s.method, err)
 	}
-	s.mu.Lock()
-	if s.dead {
+	for {
+		s.mu.Lock()
+		if s.dead {
+			s.mu.Unlock()
+			e.discard()
+			return ctxError(s.method, s.ctx)
+		}
+		if env.Type == TypeRepEnd || !env.More {
+			// The caller may start its next call as soon as it has the
+			// last reply: the place is free before that is queued, and no
+			// sooner, so that a handler done with its reply waiting for
+			// the queue still holds it.
+			s.leavePlaceLocked()
+		}
+		if !counted {
+			c.queue(e)
+			s.mu.Unlock()
+			return nil
+		}
+		if c.queueCounted(e, &s.credit) {
+			s.mu.Unlock()
+			return nil
+		}
 		s.mu.Unlock()
-		e.discard()
-		return ctxError(s.method, s.ctx)
+		// Another sender spent the connection's credit first: wait again.
+		if err := c.waitCredit(&s.credit, s.ctx.Done(), nil); err != nil {
+			e.discard()
+			if err == errDone {
+				return ctxError(s.method, s.ctx)
+			}
+			return opError(s.method, err)
+		}
 	}
-	if env.Type == TypeRepEnd || !env.More {
-		// The caller may start its next call as soon as it has the last
-		// reply: the place is free before that is queued, and no sooner,
-		// so that a handler done with its reply waiting for the queue
-		// still holds it.
-		s.leavePlaceLocked()
-	}
-	c.queue(e)
-	s.mu.Unlock()
-	return nil
 }
 
 // finish sends the handler's result (see Handler) and forgets the call
@@ -319,11 +340,12 @@ func (s *ServerStream) leavePlaceLocked() {
 }
 
 // releaseInbound gives back what the call's messages count towards the
-// connection's inbound bound, once its handler returned.
+// connection's inbound bound and its window, once its handler returned.
 func (s *ServerStream) releaseInbound() {
 	s.mu.Lock()
 	n := s.argBytes + s.firstBytes
 	s.argBytes, s.firstBytes = 0, 0
+	s.c.endFlowLocked(&s.flow)
 	s.mu.Unlock()
 	s.c.releaseInbound(n)
 }
@@ -405,11 +427,13 @@ func (s *ServerStream) sendError(err error) {
 	s.sendRep(&Envelope{Type: TypeRep, ID: s.id, Ext: s.ext, Error: errorBody(err)})
 }
 
-// deliver takes the next req of this call from the reader.
-func (s *ServerStream) deliver(env *Envelope, size int64) {
+// deliver takes the next req of this call from the reader: a message of
+// size bytes, fn of which count under flow control.
+func (s *ServerStream) deliver(env *Envelope, size, fn int64) {
 	s.mu.Lock()
 	if s.argsDone {
 		s.mu.Unlock()
+		s.c.tookConn(fn)
 		s.c.log.Debug("peer: argument after the last", "method", s.method, "id", s.id)
 		return
 	}
@@ -418,19 +442,30 @@ func (s *ServerStream) deliver(env *Envelope, size int64) {
 	}
 	drop := s.dead || s.handlerDone
 	remove := s.argsDone && s.handlerDone
-	over := false
-	if !drop {
+	over, overWindow := false, false
+	switch {
+	case drop:
+	case fn > 0 && !s.flow.admitLocked(fn, s.c.cfg.StreamWindow):
+		overWindow = true
+	default:
 		if over = !s.c.admitInbound(size); !over {
 			s.argBytes += size
+		} else {
+			s.flow.held -= fn
 		}
 	}
 	s.mu.Unlock()
+	if drop || over || overWindow {
+		s.c.tookConn(fn)
+	}
 	switch {
+	case overWindow:
+		s.fail(opErrorf(s.method, service.KindOverloaded, "arguments sent past the window of %d bytes", s.c.cfg.StreamWindow))
 	case over:
 		s.fail(opErrorf(s.method, service.KindOverloaded, "arguments waiting for the handler over the limit of %d bytes", s.c.cfg.MaxInboundBytes))
 	case !drop:
-		if n := s.args.push(env.Payload, size); n > s.c.bufferBound() {
-			s.fail(opErrorf(s.method, service.KindOverloaded, "more than %d arguments unread", s.c.bufferBound()))
+		if n := s.args.push(item{v: env.Payload, n: size, flow: fn}); fn == 0 && n > s.c.cfg.MaxBuffered {
+			s.fail(opErrorf(s.method, service.KindOverloaded, "more than %d arguments unread", s.c.cfg.MaxBuffered))
 		}
 	}
 	if !env.More {
@@ -465,6 +500,7 @@ func (s *ServerStream) canceled() {
 	s.dead, s.argsDone = true, true
 	remove := s.handlerDone
 	s.lingerLocked()
+	s.c.endFlowLocked(&s.flow)
 	s.mu.Unlock()
 	s.cancel(err)
 	s.args.close(err)
@@ -492,6 +528,7 @@ func (s *ServerStream) fail(err *service.Error) {
 	s.args.close(&e)
 	s.mu.Lock()
 	s.lingerLocked()
+	s.c.endFlowLocked(&s.flow)
 	s.mu.Unlock()
 	s.c.replyError(s.id, s.ext, &e)
 }

@@ -158,7 +158,10 @@ func specConfig(t *testing.T, l specLine, opts string) []peer.Option {
 			cfg = append(cfg, peer.WithBaseline())
 		case "window":
 			n, _ := strconv.Atoi(v)
-			cfg = append(cfg, peer.WithWindow(n))
+			cfg = append(cfg, peer.WithStreamWindow(n))
+		case "connwindow":
+			n, _ := strconv.Atoi(v)
+			cfg = append(cfg, peer.WithConnWindow(n))
 		case "streams":
 			n, _ := strconv.Atoi(v)
 			cfg = append(cfg, peer.WithMaxStreams(n))

@@ -110,7 +110,11 @@ func runTranscript(t *testing.T, b specBlock) {
 	cfg := []peer.Option{peer.WithHandler(specHandlers(st))}
 	if w := opts["window"]; w != "" {
 		n, _ := strconv.Atoi(w)
-		cfg = append(cfg, peer.WithWindow(n))
+		cfg = append(cfg, peer.WithStreamWindow(n))
+	}
+	if w := opts["connwindow"]; w != "" {
+		n, _ := strconv.Atoi(w)
+		cfg = append(cfg, peer.WithConnWindow(n))
 	}
 	glyph, raw := peer.Pipe()
 	defer raw.Close()

@@ -14,6 +14,9 @@ const DefaultMaxFrameSize = 4 << 20
 type Frame struct {
 	Data []byte
 	Text bool
+	// own is set by this package's transports on a frame whose data is
+	// in a buffer of its own, never reused: its reader may keep it.
+	own bool
 }
 
 // FrameConn is one framed connection. ReadFrame is called by one

@@ -43,6 +43,63 @@ const (
 // framePool holds the buffers envelopes are encoded into.
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
+// largePools hold the buffers of envelopes with a large payload of bytes
+// or text, by size: largePools[i] those of largeBufSize(i) bytes, from
+// twice maxKeptBuffer up to maxLargeBuffer. A stream of large items then
+// reuses its buffers instead of allocating (and clearing) one per item;
+// like every sync.Pool they are let go at garbage collection.
+var largePools [largeTiers]sync.Pool
+
+const (
+	largeTiers     = 8
+	maxLargeBuffer = maxKeptBuffer << largeTiers // 16 MiB
+)
+
+func largeBufSize(tier int) int { return maxKeptBuffer << (tier + 1) }
+
+// largeTier is the tier of the smallest large buffer of at least n bytes;
+// -1 when n needs none (or is over the largest).
+func largeTier(n int) int {
+	if n <= maxKeptBuffer || n > maxLargeBuffer {
+		return -1
+	}
+	t := 0
+	for largeBufSize(t) < n {
+		t++
+	}
+	return t
+}
+
+// getFrameBuf returns an empty buffer for an envelope whose payload is
+// of about payload bytes (0 for small or unknown).
+func getFrameBuf(payload int) *[]byte {
+	t := largeTier(payload + largeRoom)
+	if t < 0 {
+		return framePool.Get().(*[]byte)
+	}
+	if bp, ok := largePools[t].Get().(*[]byte); ok {
+		return bp
+	}
+	b := make([]byte, 0, largeBufSize(t))
+	return &b
+}
+
+// largeRoom is room enough for an envelope's fields besides a large
+// payload.
+const largeRoom = 4 << 10
+
+// payloadSize is the size of a payload of bytes or text, which every codec
+// writes as it is plus a short header; 0 for other payloads.
+func payloadSize(v any) int {
+	switch x := v.(type) {
+	case []byte:
+		return len(x)
+	case string:
+		return len(x)
+	}
+	return 0
+}
+
 // encoded is an envelope encoded in a buffer of framePool, not queued
 // yet. Exactly one of Conn.queue and discard consumes it.
 type encoded struct {
@@ -54,23 +111,21 @@ type encoded struct {
 func (e encoded) discard() { putFrameBuf(e.bp) }
 
 func putFrameBuf(bp *[]byte) {
-	if cap(*bp) <= maxKeptBuffer {
+	c := cap(*bp)
+	if c <= maxKeptBuffer {
 		*bp = (*bp)[:0]
 		framePool.Put(bp)
 		return
 	}
-	putBigBuffer(bp)
+	if t := largeTier(c); t >= 0 && largeBufSize(t) == c {
+		*bp = (*bp)[:0]
+		largePools[t].Put(bp)
+	}
 }
 
-// encode marshals env with the connection's codec, into a buffer of the
-// size a large payload needs when it tells (bufpool.go).
+// encode marshals env with the connection's codec.
 func (c *Conn) encode(env *Envelope) (encoded, error) {
-	var bp *[]byte
-	if hint := payloadSizeHint(env); hint > maxKeptBuffer {
-		bp = getBigBuffer(hint)
-	} else {
-		bp = framePool.Get().(*[]byte)
-	}
+	bp := getFrameBuf(payloadSize(env.Payload))
 	b, err := appendEnvelope(c.codec, (*bp)[:0], env)
 	*bp = b
 	if err != nil {
@@ -132,8 +187,19 @@ func (q *writeQueue) signal() {
 // returns how many bytes are queued.
 func (c *Conn) queue(e encoded) (queued int) {
 	q := &c.wq
-	data := *e.bp
 	q.mu.Lock()
+	own := c.queueLocked(e)
+	queued = q.bytes
+	q.mu.Unlock()
+	c.queued(e, own)
+	return queued
+}
+
+// queueLocked appends e to the queue and reports whether the queue owns
+// e's buffer now (a large frame) rather than a copy. q.mu is held.
+func (c *Conn) queueLocked(e encoded) (own bool) {
+	q := &c.wq
+	data := *e.bp
 	qf := queuedFrame{n: len(data), text: e.text}
 	if len(data) <= maxArenaFrame {
 		qf.off = len(q.buf)
@@ -143,13 +209,16 @@ func (c *Conn) queue(e encoded) (queued int) {
 	}
 	q.frames = append(q.frames, qf)
 	q.bytes += len(data)
-	queued = q.bytes
-	q.mu.Unlock()
-	if qf.own == nil {
+	return qf.own != nil
+}
+
+// queued finishes queueing e: gives its buffer back if it was copied, and
+// wakes the writer goroutine.
+func (c *Conn) queued(e encoded, own bool) {
+	if !own {
 		putFrameBuf(e.bp)
 	}
-	q.signal()
-	return queued
+	c.wq.signal()
 }
 
 // waitSend waits for a send slot, then until the queue holds less than its
@@ -161,12 +230,18 @@ func (c *Conn) queue(e encoded) (queued int) {
 func (c *Conn) waitSend(ctx context.Context, done <-chan struct{}) error {
 	select {
 	case c.sendSlots <- struct{}{}:
-	case <-c.closed:
-		return lostError("", c.Err())
-	case <-done:
-		return errDone
-	case <-ctx.Done():
-		return errDone
+		// A free slot, the common case: without the select below,
+		// which costs more.
+	default:
+		select {
+		case c.sendSlots <- struct{}{}:
+		case <-c.closed:
+			return lostError("", c.Err())
+		case <-done:
+			return errDone
+		case <-ctx.Done():
+			return errDone
+		}
 	}
 	if err := c.waitSpace(ctx, done); err != nil {
 		<-c.sendSlots

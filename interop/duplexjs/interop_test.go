@@ -1000,7 +1000,7 @@ func TestGlyphConnectsToDuplexJS(t *testing.T) {
 		{"acceptor-stream", `{"id":2,"items":[1,2,3]}`},
 		{"acceptor-notify", `{"id":3,"items":["from the acceptor"]}`},
 		{"closed", `{"closed":{"code":1000,"reason":""},"answer":"+OK",
-			"greeting":"SIMPLEX/1.0;json;glyph-codecs=glyph,msgpack,json;glyph-ext=cancel,deadline,end,flow,goaway,ping,safe;glyph-window=64;glyph-streams=256"}`},
+			"greeting":"SIMPLEX/1.0;json;glyph-codecs=glyph,msgpack,json;glyph-ext=cancel,deadline,end,goaway,ping,safe,window;glyph-stream-window=262144;glyph-conn-window=16777216;glyph-streams=256"}`},
 		{"done", `{"failed":false}`},
 	})
 	relay := `{"handled":"relay","id":8,"payload":"abc","ext":{"trace":"relay-1"}}`
@@ -1024,7 +1024,7 @@ func TestGlyphConnectsToDuplexJS(t *testing.T) {
 	// The greeting is the one line that is not the baseline's own; it
 	// names json first, so duplex.js reads it as SIMPLEX/1.0;json.
 	checkBaselineFrames(t, wire.all(), 1,
-		"SIMPLEX/1.0;json;glyph-codecs=glyph,msgpack,json;glyph-ext=cancel,deadline,end,flow,goaway,ping,safe;glyph-window=64;glyph-streams=256")
+		"SIMPLEX/1.0;json;glyph-codecs=glyph,msgpack,json;glyph-ext=cancel,deadline,end,goaway,ping,safe,window;glyph-stream-window=262144;glyph-conn-window=16777216;glyph-streams=256")
 }
 
 // TestDuplexJSOtherCodec: duplex.js with a codec of its own (b64json, as
