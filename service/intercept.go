@@ -84,6 +84,7 @@ func (s *Service) serveIntercepted(ctx context.Context, req *Request, unary inte
 		Safe:       isGet(req.Method),
 		Header:     http.Header(req.Header),
 		Args:       requestArgs(req),
+		Sizes:      req.Sizes,
 	}
 	call.Peer, _ = intercept.PeerFromContext(ctx)
 	st := &serveState{svc: s, req: req}

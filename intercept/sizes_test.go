@@ -1,0 +1,190 @@
+package intercept_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/intercept"
+	"github.com/glyph-ipc/glyph/internal/logtest"
+	"github.com/glyph-ipc/glyph/service"
+)
+
+// TestSizesNil: a transport that does not count leaves Call.Sizes nil,
+// whose methods do nothing and whose OnEnd says f will not run.
+func TestSizesNil(t *testing.T) {
+	var s *intercept.Sizes
+	s.AddIn(3)
+	s.AddOut(4)
+	s.End()
+	if s.In() != 0 || s.Out() != 0 {
+		t.Errorf("nil Sizes counts %d in, %d out", s.In(), s.Out())
+	}
+	if s.OnEnd(func(int64, int64) { t.Error("OnEnd ran on a nil Sizes") }) {
+		t.Error("OnEnd on a nil Sizes reports that f will run")
+	}
+}
+
+// TestSizesEnd: the functions registered before End run once, in order,
+// with the final numbers; one registered after End runs at once.
+func TestSizesEnd(t *testing.T) {
+	var s intercept.Sizes
+	var got []string
+	s.AddIn(10)
+	s.OnEnd(func(in, out int64) { got = append(got, "first") })
+	s.OnEnd(func(in, out int64) {
+		if in != 10 || out != 25 {
+			t.Errorf("OnEnd saw %d in, %d out, want 10 and 25", in, out)
+		}
+		got = append(got, "second")
+	})
+	s.AddOut(25)
+	if len(got) != 0 {
+		t.Fatalf("OnEnd functions ran before End: %v", got)
+	}
+	s.End()
+	s.End()
+	if strings.Join(got, ",") != "first,second" {
+		t.Errorf("ran %v, want first,second once each", got)
+	}
+	ran := false
+	if !s.OnEnd(func(in, out int64) { ran = in == 10 && out == 25 }) || !ran {
+		t.Error("OnEnd after End did not run at once with the final numbers")
+	}
+}
+
+// sizesSeen records the final Sizes of each call on the serving side.
+type sizesSeen struct {
+	mu   sync.Mutex
+	seen map[string][2]int64
+	done chan string
+}
+
+func (s *sizesSeen) WrapUnary(next intercept.UnaryFunc) intercept.UnaryFunc {
+	return func(ctx context.Context, c *intercept.Call) (any, error) {
+		s.register(c)
+		return next(ctx, c)
+	}
+}
+
+func (s *sizesSeen) WrapStream(next intercept.StreamFunc) intercept.StreamFunc {
+	return func(ctx context.Context, c *intercept.Call) (intercept.Stream, error) {
+		s.register(c)
+		return next(ctx, c)
+	}
+}
+
+func (s *sizesSeen) register(c *intercept.Call) {
+	proc := c.Procedure
+	if !c.Sizes.OnEnd(func(in, out int64) {
+		s.mu.Lock()
+		s.seen[proc] = [2]int64{in, out}
+		s.mu.Unlock()
+		s.done <- proc
+	}) {
+		s.done <- "no sizes: " + proc
+	}
+}
+
+func (s *sizesSeen) wait(t *testing.T, proc string) [2]int64 {
+	t.Helper()
+	select {
+	case got := <-s.done:
+		if got != proc {
+			t.Fatalf("sizes of %q, want %q", got, proc)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no sizes for %s", proc)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seen[proc]
+}
+
+// TestSizesHTTP: over HTTP the serving side's interceptors learn the
+// bytes of the request body and of the response body, as sent (after
+// gzip), once the response is written; and the call log line carries
+// them.
+func TestSizesHTTP(t *testing.T) {
+	seen := &sizesSeen{seen: map[string][2]int64{}, done: make(chan string, 10)}
+	logs, logger := logtest.New()
+	svc := service.New(service.WithLogger(logger), service.WithInterceptors(seen))
+	svc.MustFunc("greet", func(name string) string { return "hello " + name }, service.Args("name"))
+	svc.MustFunc("big", func() string { return strings.Repeat("glyph ", 4000) })
+	svc.MustFunc("count", func(n int) []int {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}, service.Args("n"))
+	srv := httptest.NewServer(hyperhttp.NewHandler(svc, hyperhttp.WithLogger(logger)))
+	t.Cleanup(srv.Close)
+
+	for _, tt := range []struct {
+		name, proc, body string
+		gzip             bool
+	}{
+		{"json arguments", "greet", `{"name": "a name of some length"}`, false},
+		{"no body", "big", "", false},
+		{"gzipped reply", "big", "", true},
+		{"list", "count", `{"n": 300}`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var body io.Reader = http.NoBody
+			if tt.body != "" {
+				body = strings.NewReader(tt.body)
+			}
+			req, err := http.NewRequest("POST", srv.URL+"/"+tt.proc, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json")
+			if tt.gzip {
+				req.Header.Set("Accept-Encoding", "gzip")
+			}
+			// A transport that leaves the reply as it came, gzipped or not.
+			res, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reply, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.StatusCode != 200 {
+				t.Fatalf("status %d: %s", res.StatusCode, reply)
+			}
+			if gz := res.Header.Get("Content-Encoding") == "gzip"; gz != tt.gzip {
+				t.Fatalf("gzipped %v, want %v", gz, tt.gzip)
+			}
+			got := seen.wait(t, tt.proc)
+			if want := [2]int64{int64(len(tt.body)), int64(len(reply))}; got != want {
+				t.Errorf("sizes in, out = %v, want %v", got, want)
+			}
+			// The call log, outermost, registered after this test's
+			// interceptor and so logs after it.
+			lines := logs.Entries("glyph: call", "method", tt.proc, "bytes_out", strconv.FormatInt(got[1], 10))
+			for deadline := time.Now().Add(5 * time.Second); len(lines) == 0 && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+				lines = logs.Entries("glyph: call", "method", tt.proc, "bytes_out", strconv.FormatInt(got[1], 10))
+			}
+			if len(lines) == 0 {
+				t.Fatalf("no call line for %s:\n%s", tt.proc, logs)
+			}
+			last := lines[len(lines)-1]
+			if last["bytes_in"] != float64(got[0]) || last["bytes_out"] != float64(got[1]) {
+				t.Errorf("call line has bytes_in %v, bytes_out %v, want %d and %d", last["bytes_in"], last["bytes_out"], got[0], got[1])
+			}
+		})
+	}
+}
