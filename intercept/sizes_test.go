@@ -3,17 +3,21 @@ package intercept_test
 import (
 	"context"
 	"io"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/intercept"
 	"github.com/glyph-ipc/glyph/internal/logtest"
+	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -186,5 +190,113 @@ func TestSizesHTTP(t *testing.T) {
 				t.Errorf("call line has bytes_in %v, bytes_out %v, want %d and %d", last["bytes_in"], last["bytes_out"], got[0], got[1])
 			}
 		})
+	}
+}
+
+// countingConn counts the data of the frames its Conn writes and reads
+// while counting is on (after the handshake).
+type countingConn struct {
+	peer.FrameConn
+	on            atomic.Bool
+	written, read atomic.Int64
+}
+
+func (c *countingConn) ReadFrame(ctx context.Context) (peer.Frame, error) {
+	f, err := c.FrameConn.ReadFrame(ctx)
+	if err == nil && c.on.Load() && len(f.Data) > 0 {
+		c.read.Add(int64(len(f.Data)))
+	}
+	return f, err
+}
+
+func (c *countingConn) WriteFrames(ctx context.Context, frames []peer.Frame) error {
+	if c.on.Load() {
+		for _, f := range frames {
+			c.written.Add(int64(len(f.Data)))
+		}
+	}
+	return c.FrameConn.WriteFrames(ctx, frames)
+}
+
+// TestSizesPeer: over a peer connection the serving side's interceptors
+// learn the bytes of the frames of the call's arguments and of its
+// replies, as the caller wrote and read them.
+func TestSizesPeer(t *testing.T) {
+	seen := &sizesSeen{seen: map[string][2]int64{}, done: make(chan string, 10)}
+	logs, logger := logtest.New()
+	svc := service.New(service.WithLogger(logger), service.WithInterceptors(seen))
+	svc.MustFunc("greet", func(name string) string { return "hello " + name }, service.Args("name"))
+	svc.MustFunc("count", func(n int) iter.Seq[int] {
+		return func(yield func(int) bool) {
+			for i := range n {
+				if !yield(i * 1000) {
+					return
+				}
+			}
+		}
+	}, service.Args("n"))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a, b := peer.Pipe()
+	served := make(chan *peer.Conn, 1)
+	go func() {
+		c, err := peer.Server(ctx, b, peer.WithHandler(hyperpeer.NewHandler(svc)), peer.WithLogger(logger))
+		if err != nil {
+			t.Error(err)
+		}
+		served <- c
+	}()
+	cc := &countingConn{FrameConn: a}
+	conn, err := peer.Client(ctx, cc, peer.WithLogger(logger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if s := <-served; s != nil {
+		t.Cleanup(func() { s.Close() })
+	}
+	cc.on.Store(true)
+
+	// A unary call: one frame each way.
+	if _, err := conn.Call(ctx, "greet", map[string]any{"name": "a name of some length"}); err != nil {
+		t.Fatal(err)
+	}
+	got := seen.wait(t, "greet")
+	if want := [2]int64{cc.written.Load(), cc.read.Load()}; got != want {
+		t.Errorf("greet: sizes in, out = %v, want %v as the caller wrote and read them", got, want)
+	}
+	if got[0] == 0 || got[1] == 0 {
+		t.Errorf("greet: sizes %v, want both counted", got)
+	}
+
+	// Streamed results: the replies are every frame the caller reads.
+	cc.written.Store(0)
+	cc.read.Store(0)
+	st, err := conn.CallStream(ctx, "count", map[string]any{"n": 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := st.Recv(); err != nil {
+			if err != io.EOF {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	got = seen.wait(t, "count")
+	if got[1] != cc.read.Load() {
+		t.Errorf("count: sizes out %d, want %d as the caller read them", got[1], cc.read.Load())
+	}
+	if got[0] == 0 || got[0] > cc.written.Load() {
+		t.Errorf("count: sizes in %d, want the request's frame, of the %d bytes the caller wrote", got[0], cc.written.Load())
+	}
+	var lines []logtest.Entry
+	for deadline := time.Now().Add(5 * time.Second); len(lines) == 0 && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		lines = logs.Entries("glyph: call", "method", "count", "bytes_in", strconv.FormatInt(got[0], 10), "bytes_out", strconv.FormatInt(got[1], 10))
+	}
+	if len(lines) != 1 {
+		t.Errorf("no call line for count with bytes_in %d and bytes_out %d:\n%s", got[0], got[1], logs)
 	}
 }

@@ -272,6 +272,7 @@ func (c *Conn) incoming(env *Envelope) {
 	}
 	s := c.newServerStream(env)
 	s.firstBytes = c.rxSize
+	s.sizes.AddIn(c.rxSize)
 	if env.ID != 0 {
 		c.in[env.ID] = s
 		s.holdsPlace = true

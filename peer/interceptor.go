@@ -153,7 +153,7 @@ func wrapHandler(ics []intercept.Interceptor, h Handler) Handler {
 // ServePeer implements [Handler].
 func (h *interceptedHandler) ServePeer(ctx context.Context, s *ServerStream) (any, error) {
 	call := &intercept.Call{Procedure: s.method, Side: intercept.SideServer, Safe: s.safe, Notify: s.id == 0,
-		Header: canonicalHeader(s.header), Peer: s.c.Peer()}
+		Header: canonicalHeader(s.header), Peer: s.c.Peer(), Sizes: &s.sizes}
 	ctx = context.WithValue(ctx, serverStreamKey{}, s)
 	if s.ArgForm() != ArgFormStream {
 		v, err := s.recv()

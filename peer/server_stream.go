@@ -44,6 +44,8 @@ type ServerStream struct {
 	// connection's inbound bound (Conn.inbound); firstBytes, the first
 	// message's, counts until the handler returns.
 	argBytes, firstBytes int64
+	// sizes counts the call's frames both ways (see Sizes).
+	sizes intercept.Sizes
 }
 
 // newServerStream makes the stream for the first req of a call. c.mu is
@@ -139,6 +141,12 @@ func (s *ServerStream) StreamResults() {
 // Safe reports whether the caller marked the call as only reading
 // (extension "safe").
 func (s *ServerStream) Safe() bool { return s.safe }
+
+// Sizes counts the call's bytes for [intercept.Call.Sizes]: In the data
+// of the frames of its arguments, Out those of its replies as they are
+// queued to be written (the encoded envelope, without the frame's length
+// prefix). Its End runs when the handler's last reply is queued.
+func (s *ServerStream) Sizes() *intercept.Sizes { return &s.sizes }
 
 // Recv returns the next argument: the first call returns the first
 // message's payload, and io.EOF follows the last. It fails with the
@@ -237,6 +245,7 @@ func (s *ServerStream) sendRep(env *Envelope) error {
 	if err != nil {
 		return opError(s.method, err)
 	}
+	s.sizes.AddOut(int64(len(*e.bp)))
 	s.mu.Lock()
 	if s.dead {
 		s.mu.Unlock()
@@ -263,6 +272,7 @@ func (s *ServerStream) finish(v any, err error) {
 			s.stopTO()
 		}
 		s.cancel(context.Canceled)
+		s.sizes.End()
 	}()
 	if s.id == 0 {
 		if err != nil {
@@ -422,6 +432,7 @@ func (s *ServerStream) deliver(env *Envelope, size int64) {
 	if !drop {
 		if over = !s.c.admitInbound(size); !over {
 			s.argBytes += size
+			s.sizes.AddIn(size)
 		}
 	}
 	s.mu.Unlock()
