@@ -31,6 +31,18 @@
 // Headers an interceptor adds to [Call.Header] are sent with the request
 // (as HTTP headers, peer call headers, NATS message headers).
 //
+// # Sizes
+//
+// A transport that counts a call's bytes puts a [Sizes] in [Call.Sizes]
+// and counts as it reads and writes: on the serving side package
+// hyperhttp (request and response bodies as sent, after gzip), peers
+// (the data of the call's frames) and package hypernats (the data of the
+// call's messages). On the serving side the reply is
+// written after the interceptors return, so an interceptor that wants the
+// final numbers registers a function with [Sizes.OnEnd]; the call log of
+// package service and the OpenTelemetry interceptor (otelglyph) do. When
+// Call.Sizes is nil, the transport does not count.
+//
 // # Streams
 //
 // A [StreamFunc] opens a stream and returns it as a [Stream]: its

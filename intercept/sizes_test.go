@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/hypernats"
 	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/intercept"
 	"github.com/glyph-ipc/glyph/internal/logtest"
@@ -298,5 +301,36 @@ func TestSizesPeer(t *testing.T) {
 	}
 	if len(lines) != 1 {
 		t.Errorf("no call line for count with bytes_in %d and bytes_out %d:\n%s", got[0], got[1], logs)
+	}
+}
+
+// TestSizesNATS: over NATS the serving side's interceptors learn the
+// bytes of the request's data and of the reply's.
+func TestSizesNATS(t *testing.T) {
+	seen := &sizesSeen{seen: map[string][2]int64{}, done: make(chan string, 10)}
+	svc := service.New(service.WithInterceptors(seen))
+	svc.MustFunc("greet", func(name string) string { return "hello " + name }, service.Args("name"))
+	nc, err := nats.Connect(runNATS(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ns, err := hypernats.NewServer(ctx, nc, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Shutdown(context.Background()) })
+	data := []byte(`{"name": "a name of some length"}`)
+	reply, err := nc.RequestWithContext(ctx, hypernats.DefaultPrefix+".greet", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(reply.Data), "hello a name") {
+		t.Fatalf("reply %q", reply.Data)
+	}
+	if got, want := seen.wait(t, "greet"), [2]int64{int64(len(data)), int64(len(reply.Data))}; got != want {
+		t.Errorf("sizes in, out = %v, want %v", got, want)
 	}
 }

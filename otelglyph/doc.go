@@ -88,8 +88,8 @@
 // requests_per_rpc, responses_per_rpc, request.size and response.size
 // keep the names of the earlier conventions (1.37 and before), which
 // otelgrpc and otelconnect use too. The sizes are recorded for calls
-// whose transport counts their bytes (intercept.Call.Sizes: HTTP and
-// peers on the serving side), on the serving side once the reply is
+// whose transport counts their bytes (intercept.Call.Sizes: HTTP, peers
+// and NATS on the serving side), on the serving side once the reply is
 // written. The conventions have no names for calls in flight or open
 // connections, so those follow the HTTP conventions' "active" and are
 // glyph's own. Every call on a
