@@ -37,7 +37,7 @@
 // and counts as it reads and writes: on the serving side package
 // hyperhttp (request and response bodies as sent, after gzip), peers
 // (the data of the call's frames) and package hypernats (the data of the
-// call's messages). On the serving side the reply is
+// call's messages); on the calling side client.Client over HTTP. On the serving side the reply is
 // written after the interceptors return, so an interceptor that wants the
 // final numbers registers a function with [Sizes.OnEnd]; the call log of
 // package service and the OpenTelemetry interceptor (otelglyph) do. When

@@ -60,3 +60,36 @@ func TestSizeMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestSizeMetricsBothSides: a client.Client over HTTP records the bytes
+// it sent and read for each call, the same the server records.
+func TestSizeMetricsBothSides(t *testing.T) {
+	tel := newTelemetry(t)
+	ep := serveHTTP(t, tel, tel.service(nil))
+	ctx := ctxTimeout(t)
+	for _, name := range []string{"bob", "somebody with a much longer name"} {
+		if _, err := ep.call(ctx, "greet", name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	greet := map[string]string{"rpc.method": "greet", "rpc.response.status_code": "OK"}
+	for _, name := range []string{"request.size", "response.size"} {
+		var server metricdata.HistogramDataPoint[int64]
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			ms := tel.collect(t)
+			if _, ok := ms["rpc.server."+name]; ok {
+				if server = histogram[int64](t, ms, "rpc.server."+name, greet); server.Count == 2 {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("rpc.server.%s: never 2 points", name)
+			}
+		}
+		client := histogram[int64](t, tel.collect(t), "rpc.client."+name, greet)
+		if client.Count != 2 || client.Sum != server.Sum || client.Sum == 0 {
+			t.Errorf("%s: the client recorded %d points summing to %d, the server %d summing to %d; want the same, not 0",
+				name, client.Count, client.Sum, server.Count, server.Sum)
+		}
+	}
+}
