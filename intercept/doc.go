@@ -36,8 +36,10 @@
 // A transport that counts a call's bytes puts a [Sizes] in [Call.Sizes]
 // and counts as it reads and writes: on the serving side package
 // hyperhttp (request and response bodies as sent, after gzip), peers
-// (the data of the call's frames) and package hypernats (the data of the
-// call's messages); on the calling side client.Client over HTTP. On the serving side the reply is
+// (the data of the call's frames), package hypernats (the data of the
+// call's messages) and packages jsonrpc and xmlrpc (the request body and
+// the answer, for a body of one call: the calls of a JSON-RPC batch have
+// none); on the calling side client.Client over HTTP. On the serving side the reply is
 // written after the interceptors return, so an interceptor that wants the
 // final numbers registers a function with [Sizes.OnEnd]; the call log of
 // package service and the OpenTelemetry interceptor (otelglyph) do. When

@@ -20,8 +20,10 @@ import (
 	"github.com/glyph-ipc/glyph/hyperpeer"
 	"github.com/glyph-ipc/glyph/intercept"
 	"github.com/glyph-ipc/glyph/internal/logtest"
+	"github.com/glyph-ipc/glyph/jsonrpc"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/xmlrpc"
 )
 
 // TestSizesNil: a transport that does not count leaves Call.Sizes nil,
@@ -332,5 +334,54 @@ func TestSizesNATS(t *testing.T) {
 	}
 	if got, want := seen.wait(t, "greet"), [2]int64{int64(len(data)), int64(len(reply.Data))}; got != want {
 		t.Errorf("sizes in, out = %v, want %v", got, want)
+	}
+}
+
+// TestSizesRPC: over JSON-RPC and XML-RPC the serving side's
+// interceptors learn the bytes of the request body and of the answer,
+// for a body of one call; the calls of a JSON-RPC batch, which share a
+// body, have no Sizes.
+func TestSizesRPC(t *testing.T) {
+	seen := &sizesSeen{seen: map[string][2]int64{}, done: make(chan string, 10)}
+	svc := service.New(service.WithInterceptors(seen))
+	svc.MustFunc("greet", func(name string) string { return "hello " + name }, service.Args("name"))
+	jsonSrv := httptest.NewServer(jsonrpc.NewHandler(svc))
+	t.Cleanup(jsonSrv.Close)
+	xmlSrv := httptest.NewServer(xmlrpc.NewHandler(svc))
+	t.Cleanup(xmlSrv.Close)
+	post := func(url, body string) int64 {
+		t.Helper()
+		res, err := http.Post(url, "text/plain", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		reply, err := io.ReadAll(res.Body)
+		if err != nil || res.StatusCode != 200 || !strings.Contains(string(reply), "hello ann") {
+			t.Fatalf("status %d, %v: %s", res.StatusCode, err, reply)
+		}
+		return int64(len(reply))
+	}
+
+	body := `{"jsonrpc": "2.0", "id": 1, "method": "greet", "params": {"name": "ann"}}`
+	out := post(jsonSrv.URL, body)
+	if got, want := seen.wait(t, "greet"), [2]int64{int64(len(body)), out}; got != want {
+		t.Errorf("JSON-RPC: sizes in, out = %v, want %v", got, want)
+	}
+
+	body = `<?xml version="1.0"?><methodCall><methodName>greet</methodName><params><param><value><string>ann</string></value></param></params></methodCall>`
+	out = post(xmlSrv.URL, body)
+	if got, want := seen.wait(t, "greet"), [2]int64{int64(len(body)), out}; got != want {
+		t.Errorf("XML-RPC: sizes in, out = %v, want %v", got, want)
+	}
+
+	post(jsonSrv.URL, `[{"jsonrpc": "2.0", "id": 1, "method": "greet", "params": ["ann"]}]`)
+	select {
+	case got := <-seen.done:
+		if got != "no sizes: greet" {
+			t.Errorf("a call of a batch: %q, want no sizes", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the batch's call was not seen")
 	}
 }

@@ -85,16 +85,17 @@
 //	glyph.peer.streams            gauge, {stream}: calls open on them, both ways, by glyph.transport
 //
 // call.duration is the conventions' (semconv 1.43, with its buckets);
-// requests_per_rpc, responses_per_rpc, request.size and response.size
-// keep the names of the earlier conventions (1.37 and before), which
-// otelgrpc and otelconnect use too. The sizes are recorded for calls
-// whose transport counts their bytes (intercept.Call.Sizes: HTTP, peers
-// and NATS on the serving side), on the serving side once the reply is
-// written. The conventions have no names for calls in flight or open
-// connections, so those follow the HTTP conventions' "active" and are
-// glyph's own. Every call on a
-// peer connection is a stream on the wire, so glyph.peer.streams counts
-// the unary calls too, and those of handlers no interceptor sees. A
+// the others keep the names of earlier conventions, which otelgrpc and
+// otelconnect use too: requests_per_rpc and responses_per_rpc those of
+// semconv 1.37, request.size and response.size those of 1.39. The sizes
+// are recorded for calls whose transport counts their bytes
+// (intercept.Call.Sizes: HTTP, peers, NATS, JSON-RPC and XML-RPC on the
+// serving side, client.Client over HTTP on the calling side), on the
+// serving side once the reply is written. The conventions have no names
+// for calls in flight or open connections, so those follow the HTTP
+// conventions' "active" and are glyph's own. Every call on a peer
+// connection is a stream on the wire, so glyph.peer.streams counts the
+// unary calls too, and those of handlers no interceptor sees. A
 // calling and a serving side in one process record under separate
 // names, as the conventions ask.
 //
