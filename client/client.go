@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/glyph-ipc/glyph/intercept"
 	"io"
 	"mime"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/intercept"
 	"github.com/glyph-ipc/glyph/internal/plain"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
@@ -297,6 +297,11 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *cacheEn
 			req.Header.Set("If-None-Match", cached.etag)
 		}
 	}
+	sizes, _ := ctx.Value(sizesKey{}).(*intercept.Sizes)
+	if sizes != nil && body != nil && length < 0 {
+		// A body of unknown length (gzipped) is counted as it is sent.
+		req.Body = &countingBody{ReadCloser: req.Body, count: sizes.AddOut}
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if body != nil {
@@ -305,7 +310,29 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *cacheEn
 		}
 		return nil, nil, transportError(ctx, r.op, err)
 	}
+	if sizes != nil {
+		if body != nil && length > 0 {
+			sizes.AddOut(length)
+		}
+		resp.Body = &countingBody{ReadCloser: resp.Body, count: sizes.AddIn}
+	}
 	return resp, cached, nil
+}
+
+// sizesKey is where send finds the [intercept.Sizes] of the call it makes
+// a request for, in the context: the interceptors' Call.Sizes.
+type sizesKey struct{}
+
+// countingBody counts the bytes read through it.
+type countingBody struct {
+	io.ReadCloser
+	count func(int64)
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.count(int64(n))
+	return n, err
 }
 
 // newRequest is http.NewRequestWithContext(ctx, method, r.url, body), made

@@ -26,8 +26,11 @@ import (
 // (as HTTP headers or peer call headers), and it is the one way to add a
 // header to every call of a client whose value changes. The deadline is
 // the context's, sent as [TimeoutHeader] over HTTP and in the peer
-// envelope. A result an interceptor returns without calling next that is
-// not a *Value is wrapped in one.
+// envelope. Over HTTP the call's Sizes counts the bytes of its requests'
+// bodies as sent and of its responses' as read (before gunzip, and as
+// they are read: a streamed result's when its stream ends); calls over
+// peers have none. A result an interceptor returns without calling next
+// that is not a *Value is wrapped in one.
 func WithInterceptors(ics ...intercept.Interceptor) Option {
 	return func(c *Client) { c.interceptors = append(c.interceptors, ics...) }
 }
@@ -66,6 +69,7 @@ func runUnary(ctx context.Context, call *intercept.Call) (any, error) {
 // unaryCall runs run as call through the interceptors.
 func (c *Client) unaryCall(ctx context.Context, call *intercept.Call, run runFunc) (*Value, error) {
 	call.Header = callHeaderOf(ctx)
+	ctx = withSizes(ctx, call)
 	v, err := c.unary(context.WithValue(ctx, runKey{}, run), call)
 	if err != nil {
 		return nil, err
@@ -81,6 +85,18 @@ func (c *Client) unaryCall(ctx context.Context, call *intercept.Call, run runFun
 	default:
 		return &Value{c: c, v: x}, nil
 	}
+}
+
+// withSizes gives a call over HTTP its [intercept.Call.Sizes], which the
+// requests made for it count (request bodies as sent, response bodies as
+// read, before gunzip), and returns ctx carrying it to them. Calls over
+// peers have none.
+func withSizes(ctx context.Context, call *intercept.Call) context.Context {
+	if call.Peer.Transport != intercept.TransportHTTP {
+		return ctx
+	}
+	call.Sizes = new(intercept.Sizes)
+	return context.WithValue(ctx, sizesKey{}, call.Sizes)
 }
 
 // callHeaderOf is the headers ctx carries for calls, as a call's own.
@@ -141,6 +157,7 @@ func (c *Client) streamCall(ctx context.Context, call *intercept.Call, items ite
 	return func(yield func(*Value, error) bool) {
 		call.Header = callHeaderOf(ctx)
 		call.StreamType = intercept.StreamServer
+		ctx := withSizes(ctx, call)
 		ws, err := c.open(context.WithValue(ctx, runKey{}, items), call)
 		if err != nil {
 			yield(nil, err)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/glyph-ipc/glyph/intercept"
 	"io"
 	"log/slog"
 	"math"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/intercept"
 	"github.com/glyph-ipc/glyph/internal/ratelimit"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
@@ -225,12 +225,16 @@ func limitOrDefault(n, def int64) int64 {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header()["Vary"] = hdrVary
 	x := &exchange{tw: trackingWriter{ResponseWriter: w}}
+	x.tw.sizes = &x.sizes
 	tw := &x.tw
 	if log := h.log(); log.Enabled(r.Context(), slog.LevelDebug) {
 		// Deferred first, so that it runs last, after a panic became a
 		// 500, and also while an aborted response unwinds.
 		defer logRequest(log, r, tw, time.Now())
 	}
+	// The call's bytes are all counted once the response is written,
+	// after a panic became a 500 too.
+	defer x.sizes.End()
 	defer func() {
 		p := recover()
 		switch {
@@ -254,6 +258,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if d, ok := w.(readDeadliner); ok && h.cfg.minBodyWindow > 0 && r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
 		x.rate = rateReader{r: r.Body, conn: d, n: h.cfg.minBodyBytes, window: h.cfg.minBodyWindow}
 		x.src = &x.rate
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		x.count = countReader{ReadCloser: x.src, sizes: &x.sizes}
+		x.src = &x.count
 	}
 	req, body, err := h.request(r, x)
 	if body != nil {
@@ -286,12 +294,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // exchange holds what the handler needs for one request, allocated
 // together.
 type exchange struct {
-	tw   trackingWriter
-	req  service.Request
-	body requestBody
-	lim  limitReader
-	rate rateReader
-	src  io.ReadCloser // the body as read: r.Body, or rate over it
+	tw    trackingWriter
+	req   service.Request
+	body  requestBody
+	lim   limitReader
+	rate  rateReader
+	count countReader
+	src   io.ReadCloser // the body as read: r.Body, or rate over it, counted
+	sizes intercept.Sizes
+}
+
+// countReader counts the bytes of the request body as they are read
+// (before any gunzip), for [intercept.Call.Sizes].
+type countReader struct {
+	io.ReadCloser
+	sizes *intercept.Sizes
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.sizes.AddIn(int64(n))
+	return n, err
 }
 
 // trackingWriter remembers whether the response has started, so that a
@@ -300,8 +323,9 @@ type exchange struct {
 type trackingWriter struct {
 	http.ResponseWriter
 	wrote  bool
-	status int   // the status sent; 0 before it was
-	bytes  int64 // body bytes written, after any gzip
+	status int              // the status sent; 0 before it was
+	bytes  int64            // body bytes written, after any gzip
+	sizes  *intercept.Sizes // the call's, which counts them too
 }
 
 func (t *trackingWriter) WriteHeader(code int) {
@@ -320,6 +344,7 @@ func (t *trackingWriter) Write(p []byte) (int, error) {
 	t.wrote = true
 	n, err := t.ResponseWriter.Write(p)
 	t.bytes += int64(n)
+	t.sizes.AddOut(int64(n))
 	return n, err
 }
 
@@ -353,7 +378,7 @@ func (h *Handler) request(r *http.Request, x *exchange) (*service.Request, *requ
 		return nil, nil, err
 	}
 	req := &x.req
-	*req = service.Request{Root: h.cfg.root, Path: path, Query: r.URL.RawQuery, Header: r.Header}
+	*req = service.Request{Root: h.cfg.root, Path: path, Query: r.URL.RawQuery, Header: r.Header, Sizes: &x.sizes}
 	if req.Method, err = serviceMethod(r); err != nil {
 		return nil, nil, err
 	}

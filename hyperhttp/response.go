@@ -586,6 +586,8 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		hdr.Set("Allow", allowFor(r))
 	case e.Kind == service.KindOverloaded && hdr.Get("Retry-After") == "":
 		hdr.Set("Retry-After", "1")
+	case status == http.StatusUnauthorized && hdr.Get("WWW-Authenticate") == "":
+		hdr.Set("WWW-Authenticate", bearerChallenge(r))
 	}
 	switch negotiate(r) {
 	case representationJSON:
@@ -595,6 +597,19 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	default:
 		h.writeErrorGlyph(w, r, e, status)
 	}
+}
+
+// bearerChallenge is the WWW-Authenticate header of a 401 (RFC 7235
+// requires one): the challenge of RFC 6750, the scheme of glyph's
+// authentication (package intercept/bearer), with error="invalid_token"
+// when the request carried a bearer token that was refused, and no error
+// when it carried none (RFC 6750, 3.1).
+func bearerChallenge(r *http.Request) string {
+	scheme, _, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if strings.EqualFold(scheme, "Bearer") {
+		return `Bearer error="invalid_token"`
+	}
+	return "Bearer"
 }
 
 // writeBody sends a response of status whose whole body b is encoded

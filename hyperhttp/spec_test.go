@@ -14,11 +14,16 @@ import (
 	"time"
 
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/intercept/bearer"
 	"github.com/glyph-ipc/glyph/service"
 )
 
 // This file runs the examples of spec.md against a real server. See
 // section 0 of spec.md for how an example is written and what is checked.
+
+// specToken is the one bearer token the servers of `http bearer` blocks
+// know.
+const specToken = "s3cret"
 
 // specStateKey is the state key of the servers of `http state-key` blocks.
 const specStateKey = "spec key"
@@ -38,6 +43,8 @@ func specConfig(opts []string) ([]hyperhttp.Option, []service.Option, error) {
 			cfg = append(cfg, hyperhttp.WithSharedCache(time.Minute))
 		case "rate-limit":
 			cfg = append(cfg, hyperhttp.WithRateLimit(0.001, 1))
+		case "bearer":
+			svcOpts = append(svcOpts, service.WithInterceptors(bearer.Server(bearer.Static(map[string]string{specToken: "ada"}))))
 		default:
 			return cfg, nil, fmt.Errorf("unknown option %q", o)
 		}

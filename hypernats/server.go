@@ -485,6 +485,10 @@ var natsPeer = intercept.Peer{Transport: intercept.TransportNATS}
 func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 	start := time.Now()
 	ep.stat.started()
+	// The call's bytes: the data of its messages, both ways.
+	sizes := new(intercept.Sizes)
+	sizes.AddIn(int64(len(data)))
+	defer sizes.End()
 	codec, err := codecOf(hdr.Get(headerContentType))
 	if err == nil && s.cfg.authorize != nil {
 		err = s.cfg.authorize(s.ctx, hdr, ep.Path)
@@ -502,7 +506,7 @@ func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 	var res *service.Result
 	if err == nil {
 		ctx = intercept.WithPeer(ctx, natsPeer)
-		req := &service.Request{Method: ep.HTTPMethod, Root: "/", Path: ep.Path, Header: hdr}
+		req := &service.Request{Method: ep.HTTPMethod, Root: "/", Path: ep.Path, Header: hdr, Sizes: sizes}
 		req.Callback = noCallbacks
 		if err = bindArgs(req, codec, data, ep.Method, s.cfg.limits); err == nil {
 			res, err = s.svc.Serve(ctx, req)
@@ -520,7 +524,7 @@ func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 	switch {
 	case err != nil:
 	case !unary:
-		err = s.sendStream(ctx, ep, reply, codec, window, res.Value)
+		err = s.sendStream(ctx, ep, reply, codec, window, res.Value, sizes)
 	default:
 		buf = bufs.Get().(*[]byte)
 		body, err = s.encodeResult((*buf)[:0], ep.Name, codec, res.Value)
@@ -535,9 +539,13 @@ func (s *Server) serve(ep *served, reply string, hdr nats.Header, data []byte) {
 		return
 	}
 	if out != nil {
-		err = s.nc.PublishMsg(out)
+		if err = s.nc.PublishMsg(out); err == nil {
+			sizes.AddOut(int64(len(out.Data)))
+		}
 	} else {
-		err = s.nc.Publish(reply, body)
+		if err = s.nc.Publish(reply, body); err == nil {
+			sizes.AddOut(int64(len(body)))
+		}
 		freeBuf(buf, body)
 	}
 	if err != nil {

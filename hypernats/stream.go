@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/glyph-ipc/glyph/intercept"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -126,7 +127,7 @@ func (fl *flow) await(ctx context.Context, idle time.Duration) error {
 // with an error message, and an error before it is returned for the
 // caller to send as an ordinary error reply. A value that is not a
 // stream is a stream of one item.
-func (s *Server) sendStream(ctx context.Context, ep *served, reply string, codec Codec, window int, v any) error {
+func (s *Server) sendStream(ctx context.Context, ep *served, reply string, codec Codec, window int, v any, sizes *intercept.Sizes) error {
 	if reply == "" {
 		return nil
 	}
@@ -148,7 +149,11 @@ func (s *Server) sendStream(ctx context.Context, ep *served, reply string, codec
 			h[headerFlow] = []string{fl.subject}
 		}
 		fl.credit.Add(-1)
-		return s.nc.PublishMsg(&nats.Msg{Subject: reply, Header: h, Data: body})
+		if err := s.nc.PublishMsg(&nats.Msg{Subject: reply, Header: h, Data: body}); err != nil {
+			return err
+		}
+		sizes.AddOut(int64(len(body)))
+		return nil
 	}
 	var err error
 	if st, ok := v.(service.Stream); ok {
@@ -176,7 +181,9 @@ func (s *Server) sendStream(ctx context.Context, ep *served, reply string, codec
 		}
 		last = errorMsg(reply, codec, e, end)
 	}
-	if err := s.nc.PublishMsg(last); err != nil {
+	if err := s.nc.PublishMsg(last); err == nil {
+		sizes.AddOut(int64(len(last.Data)))
+	} else {
 		s.log().Warn("hypernats: cannot end a stream", slog.String("subject", ep.subject), slog.String("error", err.Error()))
 	}
 	return nil

@@ -77,7 +77,7 @@ func (h *handler) serve(ctx context.Context, s *peer.ServerStream) (any, error) 
 	if err != nil && err != io.EOF {
 		return nil, err
 	}
-	req := &service.Request{Method: "POST", Root: "/", Path: path, Query: query, Header: requestHeader(s.Header())}
+	req := &service.Request{Method: "POST", Root: "/", Path: path, Query: query, Header: requestHeader(s.Header()), Sizes: s.Sizes()}
 	if s.Safe() {
 		req.Method = "GET"
 	}

@@ -125,6 +125,9 @@ type Call struct {
 	// they are in the URL's query or stream). Nil for a stream whose
 	// arguments stream: they are its messages.
 	Args any
+	// Sizes counts the call's bytes on the wire, as its transport reads
+	// and writes them; nil when the transport does not count.
+	Sizes *Sizes
 }
 
 type peerKey struct{}

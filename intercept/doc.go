@@ -31,6 +31,20 @@
 // Headers an interceptor adds to [Call.Header] are sent with the request
 // (as HTTP headers, peer call headers, NATS message headers).
 //
+// # Sizes
+//
+// A transport that counts a call's bytes puts a [Sizes] in [Call.Sizes]
+// and counts as it reads and writes: on the serving side package
+// hyperhttp (request and response bodies as sent, after gzip), peers
+// (the data of the call's frames), package hypernats (the data of the
+// call's messages) and packages jsonrpc and xmlrpc (the request body and
+// the answer, for a body of one call: the calls of a JSON-RPC batch have
+// none); on the calling side client.Client over HTTP. On the serving side the reply is
+// written after the interceptors return, so an interceptor that wants the
+// final numbers registers a function with [Sizes.OnEnd]; the call log of
+// package service and the OpenTelemetry interceptor (otelglyph) do. When
+// Call.Sizes is nil, the transport does not count.
+//
 // # Streams
 //
 // A [StreamFunc] opens a stream and returns it as a [Stream]: its

@@ -121,6 +121,8 @@ func (h *Handler) answer(ctx context.Context, reqs []request, batch bool, header
 	start, n := len(b), 0
 	if batch {
 		b = append(b, '[')
+		// The calls of a batch share one body: none has bytes of its own.
+		ctx = rpcmap.WithSizes(ctx, nil)
 	}
 	for i := range reqs {
 		rep := h.call(ctx, &reqs[i], header)

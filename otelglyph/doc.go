@@ -74,6 +74,8 @@
 //	rpc.{side}.call.duration      histogram, s: every call, with rpc.response.status_code and error.type
 //	rpc.{side}.requests_per_rpc   histogram, {message}: arguments per call (1 for a unary call)
 //	rpc.{side}.responses_per_rpc  histogram, {message}: results per call (0 for a failed unary call)
+//	rpc.{side}.request.size       histogram, By: bytes of the arguments on the wire, when the transport counts them
+//	rpc.{side}.response.size      histogram, By: bytes of the results on the wire, when the transport counts them
 //	rpc.{side}.active_calls       up-down counter, {call}: calls in flight
 //	rpc.{side}.active_streams     up-down counter, {stream}: streaming calls in flight
 //
@@ -83,12 +85,17 @@
 //	glyph.peer.streams            gauge, {stream}: calls open on them, both ways, by glyph.transport
 //
 // call.duration is the conventions' (semconv 1.43, with its buckets);
-// requests_per_rpc and responses_per_rpc keep the names of the earlier
-// conventions, which otelgrpc and otelconnect use too. The conventions
-// have no names for calls in flight or open connections, so those follow
-// the HTTP conventions' "active" and are glyph's own. Every call on a
-// peer connection is a stream on the wire, so glyph.peer.streams counts
-// the unary calls too, and those of handlers no interceptor sees. A
+// the others keep the names of earlier conventions, which otelgrpc and
+// otelconnect use too: requests_per_rpc and responses_per_rpc those of
+// semconv 1.37, request.size and response.size those of 1.39. The sizes
+// are recorded for calls whose transport counts their bytes
+// (intercept.Call.Sizes: HTTP, peers, NATS, JSON-RPC and XML-RPC on the
+// serving side, client.Client over HTTP on the calling side), on the
+// serving side once the reply is written. The conventions have no names
+// for calls in flight or open connections, so those follow the HTTP
+// conventions' "active" and are glyph's own. Every call on a peer
+// connection is a stream on the wire, so glyph.peer.streams counts the
+// unary calls too, and those of handlers no interceptor sees. A
 // calling and a serving side in one process record under separate
 // names, as the conventions ask.
 //

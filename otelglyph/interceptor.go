@@ -35,11 +35,13 @@ type Interceptor struct {
 
 // instruments are one side's.
 type instruments struct {
-	duration  metric.Float64Histogram
-	requests  metric.Int64Histogram
-	responses metric.Int64Histogram
-	active    metric.Int64UpDownCounter
-	streams   metric.Int64UpDownCounter
+	duration     metric.Float64Histogram
+	requests     metric.Int64Histogram
+	responses    metric.Int64Histogram
+	requestSize  metric.Int64Histogram
+	responseSize metric.Int64Histogram
+	active       metric.Int64UpDownCounter
+	streams      metric.Int64UpDownCounter
 }
 
 // New returns an Interceptor that uses the providers and propagators of
@@ -79,6 +81,9 @@ var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5,
 // messageBuckets are those of the messages per call.
 var messageBuckets = []float64{1, 2, 5, 10, 100, 1000, 10000, 100000}
 
+// sizeBuckets are those of the bytes per call, 0 to 64 MiB by powers of 4.
+var sizeBuckets = []float64{0, 64, 256, 1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20}
+
 func newInstruments(m metric.Meter, side string) (instruments, error) {
 	var in instruments
 	var err error
@@ -96,6 +101,16 @@ func newInstruments(m metric.Meter, side string) (instruments, error) {
 	if in.responses, err = m.Int64Histogram(p+"responses_per_rpc", metric.WithUnit("{message}"),
 		metric.WithDescription("Messages of results per call."),
 		metric.WithExplicitBucketBoundaries(messageBuckets...)); err != nil {
+		return in, err
+	}
+	if in.requestSize, err = m.Int64Histogram(p+"request.size", metric.WithUnit("By"),
+		metric.WithDescription("Bytes of a call's arguments on the wire, as its transport counts them."),
+		metric.WithExplicitBucketBoundaries(sizeBuckets...)); err != nil {
+		return in, err
+	}
+	if in.responseSize, err = m.Int64Histogram(p+"response.size", metric.WithUnit("By"),
+		metric.WithDescription("Bytes of a call's results on the wire, as its transport counts them."),
+		metric.WithExplicitBucketBoundaries(sizeBuckets...)); err != nil {
 		return in, err
 	}
 	if in.active, err = m.Int64UpDownCounter(p+"active_calls", metric.WithUnit("{call}"),
@@ -143,6 +158,7 @@ type callState struct {
 	span   trace.Span
 	in     *instruments
 	side   intercept.Side
+	sizes  *intercept.Sizes // the transport's count of the call's bytes, nil without
 	start  time.Time
 	method string
 	// procedure is the path called, without its query: rpc.method_original.
@@ -158,7 +174,7 @@ type callState struct {
 // flight.
 func (i *Interceptor) begin(ctx context.Context, c *intercept.Call) (context.Context, *callState) {
 	procedure, _, _ := strings.Cut(c.Procedure, "?")
-	cs := &callState{side: c.Side, start: time.Now(), method: methodName(procedure), procedure: procedure}
+	cs := &callState{side: c.Side, sizes: c.Sizes, start: time.Now(), method: methodName(procedure), procedure: procedure}
 	system := semconv.RPCSystemNameKey.String(systemName(c.Peer.Transport))
 	// Room for every attribute, so that appending allocates no more.
 	attrs := make([]attribute.KeyValue, 0, 7)
@@ -238,8 +254,32 @@ func (cs *callState) end(err error, requests, responses int64) {
 	cs.in.duration.Record(ctx, elapsed.Seconds(), set)
 	cs.in.requests.Record(ctx, requests, set)
 	cs.in.responses.Record(ctx, responses, set)
+	cs.recordSizes(ctx, set)
 	cs.in.active.Add(ctx, -1, cs.active)
 	cs.span.End()
+}
+
+// recordSizes records the call's bytes, when its transport counts them:
+// on the serving side once the reply is written ([intercept.Sizes.OnEnd]).
+func (cs *callState) recordSizes(ctx context.Context, set metric.MeasurementOption) {
+	s := cs.sizes
+	if s == nil {
+		return
+	}
+	in := cs.in
+	record := func(got, sent int64) {
+		if cs.side == intercept.SideServer {
+			in.requestSize.Record(ctx, got, set)
+			in.responseSize.Record(ctx, sent, set)
+		} else {
+			in.requestSize.Record(ctx, sent, set)
+			in.responseSize.Record(ctx, got, set)
+		}
+	}
+	if cs.side == intercept.SideServer && s.OnEnd(record) {
+		return
+	}
+	record(s.In(), s.Out())
 }
 
 // stream counts a streaming call's messages and ends its span when it

@@ -281,6 +281,7 @@ func (c *Conn) incoming(env *Envelope, fn int64) {
 	}
 	s := c.newServerStream(env, fn)
 	s.firstBytes = c.rxSize
+	s.sizes.AddIn(c.rxSize)
 	if env.ID != 0 {
 		c.in[env.ID] = s
 		s.holdsPlace = true

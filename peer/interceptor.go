@@ -17,6 +17,9 @@ import (
 //     Header the call's headers ([WithCallHeader]; those of [Header](ctx)
 //     are sent as well) with the keys as given, Safe the [Safe] option.
 //     What an interceptor puts in Header is sent as call headers.
+//     The connection is picked below the interceptors, so Call.Peer is
+//     empty until their next picks it: it is the connection's
+//     ([Conn.Peer]) once next returns, or fails after picking one.
 //   - [Peer.NewStream] is a [intercept.StreamBidi] stream: the interceptors'
 //     Stream sends the arguments ([ClientStream.Send], CloseSend) and
 //     receives the results ([ClientStream.Recv]); it is closed when Recv
@@ -90,15 +93,15 @@ func joinValues(vs []string) string {
 func (p *Peer) unaryBelowInterceptors(ctx context.Context, call *intercept.Call) (any, error) {
 	opts := callOptionsOf(call)
 	if call.Notify {
-		return nil, p.notifyBelowInterceptors(ctx, call.Procedure, call.Args, opts...)
+		return nil, p.notifyBelowInterceptors(ctx, call, call.Procedure, call.Args, opts...)
 	}
-	return p.callBelowInterceptors(ctx, call.Procedure, call.Args, opts...)
+	return p.callBelowInterceptors(ctx, call, call.Procedure, call.Args, opts...)
 }
 
 // openBelowInterceptors starts a stream on a connection: the innermost
 // stream step.
 func (p *Peer) openBelowInterceptors(ctx context.Context, call *intercept.Call) (intercept.Stream, error) {
-	s, err := p.streamBelowInterceptors(ctx, call.Procedure, callOptionsOf(call)...)
+	s, err := p.streamBelowInterceptors(ctx, call, call.Procedure, callOptionsOf(call)...)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +156,7 @@ func wrapHandler(ics []intercept.Interceptor, h Handler) Handler {
 // ServePeer implements [Handler].
 func (h *interceptedHandler) ServePeer(ctx context.Context, s *ServerStream) (any, error) {
 	call := &intercept.Call{Procedure: s.method, Side: intercept.SideServer, Safe: s.safe, Notify: s.id == 0,
-		Header: canonicalHeader(s.header), Peer: s.c.Peer()}
+		Header: canonicalHeader(s.header), Peer: s.c.Peer(), Sizes: &s.sizes}
 	ctx = context.WithValue(ctx, serverStreamKey{}, s)
 	if s.ArgForm() != ArgFormStream {
 		v, err := s.recv()

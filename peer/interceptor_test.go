@@ -325,3 +325,67 @@ func TestPeerInterceptorsSee(t *testing.T) {
 		t.Errorf("an abandoned stream seen as %+v", c)
 	}
 }
+
+// peerSeen records the Call.Peer the calling side's interceptors see
+// once next has returned (or opened the stream).
+type peerSeen struct {
+	mu    sync.Mutex
+	peers []intercept.Peer
+}
+
+func (s *peerSeen) add(p intercept.Peer) {
+	s.mu.Lock()
+	s.peers = append(s.peers, p)
+	s.mu.Unlock()
+}
+
+func (s *peerSeen) WrapUnary(next intercept.UnaryFunc) intercept.UnaryFunc {
+	return func(ctx context.Context, c *intercept.Call) (any, error) {
+		v, err := next(ctx, c)
+		s.add(c.Peer)
+		return v, err
+	}
+}
+
+func (s *peerSeen) WrapStream(next intercept.StreamFunc) intercept.StreamFunc {
+	return func(ctx context.Context, c *intercept.Call) (intercept.Stream, error) {
+		st, err := next(ctx, c)
+		s.add(c.Peer)
+		return st, err
+	}
+}
+
+// TestPeerInterceptorsSeeConnection: on a Peer's calling side the
+// connection is picked below the interceptors, and Call.Peer is that
+// connection's once next returns, for calls, notifications and streams.
+func TestPeerInterceptorsSeeConnection(t *testing.T) {
+	_, addr := startPeer(t, "tcp://127.0.0.1:0", peer.WithHandler(named("s")))
+	seen := &peerSeen{}
+	client := newPeer(t, peer.WithInterceptors(seen))
+	client.Connect(addr)
+	ctx := ctxTimeout(t, 10*time.Second)
+	if _, err := client.Call(ctx, "who", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Notify(ctx, "who", nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := client.NewStream(ctx, "items")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.CloseSend()
+	recvAll(s)
+	// The connecting side's address is the one it dialed.
+	want := addr
+	seen.mu.Lock()
+	defer seen.mu.Unlock()
+	if len(seen.peers) != 3 {
+		t.Fatalf("%d calls seen, want 3", len(seen.peers))
+	}
+	for i, p := range seen.peers {
+		if p.Transport != intercept.TransportTCP || p.Addr != want {
+			t.Errorf("call %d: Peer %+v, want transport tcp at %s", i, p, want)
+		}
+	}
+}

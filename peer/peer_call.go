@@ -130,7 +130,7 @@ func (p *Peer) dispatch() {
 // connection. Call runs the interceptors' WrapUnary.
 func (p *Peer) Call(ctx context.Context, method string, args any, opts ...CallOption) (any, error) {
 	if p.chain == nil {
-		return p.callBelowInterceptors(ctx, method, args, opts...)
+		return p.callBelowInterceptors(ctx, nil, method, args, opts...)
 	}
 	return p.chain.unary(ctx, clientCall(method, args, false, opts))
 }
@@ -141,7 +141,7 @@ func (p *Peer) Call(ctx context.Context, method string, args any, opts ...CallOp
 // set.
 func (p *Peer) Notify(ctx context.Context, method string, args any, opts ...CallOption) error {
 	if p.chain == nil {
-		return p.notifyBelowInterceptors(ctx, method, args, opts...)
+		return p.notifyBelowInterceptors(ctx, nil, method, args, opts...)
 	}
 	_, err := p.chain.unary(ctx, clientCall(method, args, true, opts))
 	return err
@@ -154,7 +154,7 @@ func (p *Peer) Notify(ctx context.Context, method string, args any, opts ...Call
 // return.
 func (p *Peer) NewStream(ctx context.Context, method string, opts ...CallOption) (*ClientStream, error) {
 	if p.chain == nil {
-		return p.streamBelowInterceptors(ctx, method, opts...)
+		return p.streamBelowInterceptors(ctx, nil, method, opts...)
 	}
 	call := clientCall(method, nil, false, opts)
 	call.StreamType = intercept.StreamBidi
@@ -174,10 +174,13 @@ func (p *Peer) NewStream(ctx context.Context, method string, opts ...CallOption)
 	return base, nil
 }
 
-// callBelowInterceptors makes a call on a connection.
-func (p *Peer) callBelowInterceptors(ctx context.Context, method string, args any, opts ...CallOption) (any, error) {
+// callBelowInterceptors makes a call on a connection; call, when not
+// nil, is the interceptors' description of it, whose Peer becomes the
+// connection's (see onConn).
+func (p *Peer) callBelowInterceptors(ctx context.Context, call *intercept.Call, method string, args any, opts ...CallOption) (any, error) {
 	var s *ClientStream
 	err := p.acquire(ctx, method, func(c *Conn) error {
+		onConn(call, c)
 		var err error
 		s, err = startCall(ctx, c, method, args, opts)
 		return err
@@ -189,16 +192,18 @@ func (p *Peer) callBelowInterceptors(ctx context.Context, method string, args an
 }
 
 // notifyBelowInterceptors sends a notification on a connection.
-func (p *Peer) notifyBelowInterceptors(ctx context.Context, method string, args any, opts ...CallOption) error {
+func (p *Peer) notifyBelowInterceptors(ctx context.Context, call *intercept.Call, method string, args any, opts ...CallOption) error {
 	return p.acquire(ctx, method, func(c *Conn) error {
+		onConn(call, c)
 		return c.Notify(ctx, method, args, opts...)
 	})
 }
 
 // streamBelowInterceptors starts a stream on a connection.
-func (p *Peer) streamBelowInterceptors(ctx context.Context, method string, opts ...CallOption) (*ClientStream, error) {
+func (p *Peer) streamBelowInterceptors(ctx context.Context, call *intercept.Call, method string, opts ...CallOption) (*ClientStream, error) {
 	var s *ClientStream
 	err := p.acquire(ctx, method, func(c *Conn) error {
+		onConn(call, c)
 		var err error
 		s, err = c.NewStream(ctx, method, opts...)
 		return err
@@ -207,4 +212,14 @@ func (p *Peer) streamBelowInterceptors(ctx context.Context, method string, opts 
 		return nil, err
 	}
 	return s, nil
+}
+
+// onConn tells the interceptors' call, when there is one, the
+// connection it goes out on: its Peer is the connection's. The
+// interceptors read it once their next has returned (acquire returns
+// after start ran).
+func onConn(call *intercept.Call, c *Conn) {
+	if call != nil {
+		call.Peer = c.Peer()
+	}
 }

@@ -44,6 +44,8 @@ type ServerStream struct {
 	// connection's inbound bound (Conn.inbound); firstBytes, the first
 	// message's, counts until the handler returns.
 	argBytes, firstBytes int64
+	// sizes counts the call's frames both ways (see Sizes).
+	sizes intercept.Sizes
 }
 
 // newServerStream makes the stream for the first req of a call, which
@@ -141,6 +143,12 @@ func (s *ServerStream) StreamResults() {
 // Safe reports whether the caller marked the call as only reading
 // (extension "safe").
 func (s *ServerStream) Safe() bool { return s.safe }
+
+// Sizes counts the call's bytes for [intercept.Call.Sizes]: In the data
+// of the frames of its arguments, Out those of its replies as they are
+// queued to be written (the encoded envelope, without the frame's length
+// prefix). Its End runs when the handler's last reply is queued.
+func (s *ServerStream) Sizes() *intercept.Sizes { return &s.sizes }
 
 // Recv returns the next argument: the first call returns the first
 // message's payload, and io.EOF follows the last. It fails with the
@@ -241,6 +249,7 @@ func (s *ServerStream) sendRep(env *Envelope) error {
 	if err != nil {
 		return opError(s.method, err)
 	}
+	s.sizes.AddOut(int64(len(*e.bp)))
 	for {
 		s.mu.Lock()
 		if s.dead {
@@ -284,6 +293,7 @@ func (s *ServerStream) finish(v any, err error) {
 			s.stopTO()
 		}
 		s.cancel(context.Canceled)
+		s.sizes.End()
 	}()
 	if s.id == 0 {
 		if err != nil {
@@ -450,6 +460,7 @@ func (s *ServerStream) deliver(env *Envelope, size, fn int64) {
 	default:
 		if over = !s.c.admitInbound(size); !over {
 			s.argBytes += size
+			s.sizes.AddIn(size)
 		} else {
 			s.flow.held -= fn
 		}

@@ -27,8 +27,12 @@ func WithoutCallLog() Option {
 // (slog.Default as it is when the line is logged, when log is nil) at
 // level: "glyph: call", with the call's method (without its query, which
 // may hold an instance's state), side, transport and remote address, its
-// duration, the messages of a stream sent and received, and for a failed
-// call its kind and logref. A failure without a logref gets one here, so
+// duration, the messages of a stream sent and received, the bytes that
+// came in and went out (bytes_in, bytes_out) when the transport counts
+// them ([intercept.Call.Sizes]), and for a failed call its kind and
+// logref. On the serving side the line waits for the reply to be written
+// ([intercept.Sizes.OnEnd]) when the transport counts, so that its bytes
+// and duration are the whole call's. A failure without a logref gets one here, so
 // that the line the transport logs for the failure and the reply the
 // caller gets carry the same one.
 //
@@ -65,7 +69,7 @@ func (l callLog) WrapUnary(next intercept.UnaryFunc) intercept.UnaryFunc {
 		start := time.Now()
 		v, err := next(ctx, c)
 		err = withLogref(err)
-		l.line(ctx, log, c, time.Since(start), nil, err)
+		l.lineAtEnd(ctx, log, c, start, nil, err)
 		return v, err
 	}
 }
@@ -80,17 +84,28 @@ func (l callLog) WrapStream(next intercept.StreamFunc) intercept.StreamFunc {
 		st, err := next(ctx, c)
 		if err != nil {
 			err = withLogref(err)
-			l.line(ctx, log, c, time.Since(start), nil, err)
+			l.lineAtEnd(ctx, log, c, start, nil, err)
 			return nil, err
 		}
 		return &loggedStream{Stream: st, l: l, log: log, ctx: ctx, call: c, start: start}, nil
 	}
 }
 
+// lineAtEnd logs the call now, or on the serving side of a transport
+// that counts its bytes once the transport has written the reply.
+func (l callLog) lineAtEnd(ctx context.Context, log *slog.Logger, c *intercept.Call, start time.Time, st *loggedStream, err error) {
+	if c.Side == intercept.SideServer && c.Sizes.OnEnd(func(int64, int64) {
+		l.line(ctx, log, c, time.Since(start), st, err)
+	}) {
+		return
+	}
+	l.line(ctx, log, c, time.Since(start), st, err)
+}
+
 // line logs the call.
 func (l callLog) line(ctx context.Context, log *slog.Logger, c *intercept.Call, d time.Duration, st *loggedStream, err error) {
 	method, _, _ := strings.Cut(c.Procedure, "?")
-	attrs := make([]slog.Attr, 0, 9)
+	attrs := make([]slog.Attr, 0, 11)
 	attrs = append(attrs, slog.String("method", method), slog.String("side", c.Side.String()))
 	if c.Peer.Transport != "" {
 		attrs = append(attrs, slog.String("transport", c.Peer.Transport))
@@ -100,7 +115,13 @@ func (l callLog) line(ctx context.Context, log *slog.Logger, c *intercept.Call, 
 	}
 	attrs = append(attrs, slog.Duration("duration", d))
 	if st != nil {
-		attrs = append(attrs, slog.String("stream", c.StreamType.String()), slog.Int("sent", st.sent), slog.Int("received", st.received))
+		st.mu.Lock()
+		sent, received := st.sent, st.received
+		st.mu.Unlock()
+		attrs = append(attrs, slog.String("stream", c.StreamType.String()), slog.Int("sent", sent), slog.Int("received", received))
+	}
+	if c.Sizes != nil {
+		attrs = append(attrs, slog.Int64("bytes_in", c.Sizes.In()), slog.Int64("bytes_out", c.Sizes.Out()))
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("kind", KindOf(err).String()))
@@ -172,9 +193,7 @@ func (s *loggedStream) Receive() (any, error) {
 
 func (s *loggedStream) Close(err error) {
 	s.once.Do(func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.l.line(s.ctx, s.log, s.call, time.Since(s.start), s, err)
+		s.l.lineAtEnd(s.ctx, s.log, s.call, s.start, s, err)
 	})
 	s.Stream.Close(err)
 }

@@ -18,8 +18,9 @@ import (
 // intercept). Each call is an [intercept.Call] on the server side: its
 // Procedure is the request's path below the root, Safe says it was a GET,
 // Header is the request's header, Peer what the transport put in the
-// context ([intercept.WithPeer]), and Args the arguments as the transport
-// decoded them (see [intercept.Call.Args]).
+// context ([intercept.WithPeer]), Args the arguments as the transport
+// decoded them (see [intercept.Call.Args]), and Sizes the transport's
+// count of the call's bytes ([Request.Sizes]).
 //
 // A call whose arguments stream (a function with an iter.Seq input given
 // a Request.Stream) or whose result streams (a function returning an
@@ -84,6 +85,7 @@ func (s *Service) serveIntercepted(ctx context.Context, req *Request, unary inte
 		Safe:       isGet(req.Method),
 		Header:     http.Header(req.Header),
 		Args:       requestArgs(req),
+		Sizes:      req.Sizes,
 	}
 	call.Peer, _ = intercept.PeerFromContext(ctx)
 	st := &serveState{svc: s, req: req}

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/intercept"
 	"github.com/glyph-ipc/glyph/wire"
 )
 
@@ -85,6 +86,11 @@ type Request struct {
 	// ([WithInterceptors]), which saw the call it belongs to already, so
 	// that one call is one call for them.
 	FollowUp bool
+	// Sizes, when set, is where the transport counts the call's bytes
+	// as it reads the request and writes the reply; the interceptors
+	// find it in [intercept.Call.Sizes]. A transport that sets it calls
+	// its End once the reply is written.
+	Sizes *intercept.Sizes
 }
 
 // Status says how a transport should answer a Result.

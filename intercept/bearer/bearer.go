@@ -19,7 +19,9 @@
 //	})))
 //
 // A call without a token, or with one the verifier refuses, fails with
-// [service.KindUnauthenticated] (HTTP status 401) before the service's
+// [service.KindUnauthenticated] (HTTP status 401, with the challenge
+// "WWW-Authenticate: Bearer" that package hyperhttp gives every 401, and
+// error="invalid_token" when a token was refused) before the service's
 // function runs. Over HTTP the token travels as the header
 // "Authorization: Bearer <token>"; over peers and NATS, as the call
 // header of that name. Tokens are secrets: send them only over TLS

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/glyph-ipc/glyph/intercept"
 	"github.com/glyph-ipc/glyph/internal/faillog"
 	"github.com/glyph-ipc/glyph/service"
 	"github.com/glyph-ipc/glyph/wire"
@@ -85,6 +86,7 @@ func (s *Server) Serve(ctx context.Context, c *Call) (any, error) {
 		return nil, &service.Error{Kind: service.KindNotFound, Message: fmt.Sprintf("no method %q", short(c.Method)), Err: ErrNoMethod}
 	}
 	req := &service.Request{Method: m.HTTPMethod, Path: m.Path, Header: c.Header, Callback: s.noCallbacks}
+	req.Sizes, _ = ctx.Value(sizesKey{}).(*intercept.Sizes)
 	if req.Positional, err = s.positional(m, c.Positional); err != nil {
 		return nil, err
 	}

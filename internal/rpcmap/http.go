@@ -2,6 +2,7 @@ package rpcmap
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"github.com/glyph-ipc/glyph/intercept"
 	"io"
@@ -82,14 +83,31 @@ func (h *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.send(w, status, b)
 		return
 	}
+	// The call's bytes (a body of one call: see WithSizes), counted once
+	// the answer is written.
+	sizes := new(intercept.Sizes)
+	sizes.AddIn(int64(in.Len()))
+	defer sizes.End()
 	// Who is calling, for the interceptors and the functions.
-	r = r.WithContext(intercept.WithPeer(r.Context(), intercept.Peer{Transport: h.PeerTransport, Addr: r.RemoteAddr, TLS: r.TLS}))
+	ctx := intercept.WithPeer(r.Context(), intercept.Peer{Transport: h.PeerTransport, Addr: r.RemoteAddr, TLS: r.TLS})
+	r = r.WithContext(WithSizes(ctx, sizes))
 	b = h.Answer(r, in.Bytes(), b)
 	if len(b) == 0 {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	sizes.AddOut(int64(len(b)))
 	h.send(w, http.StatusOK, b)
+}
+
+type sizesKey struct{}
+
+// WithSizes returns ctx carrying the [intercept.Sizes] that [Server.Serve]
+// gives its calls (service.Request.Sizes): HTTPServer's, which counts the
+// request body and the answer. An Answer whose body holds many calls (a
+// JSON-RPC batch) passes nil, since their bytes cannot be told apart.
+func WithSizes(ctx context.Context, s *intercept.Sizes) context.Context {
+	return context.WithValue(ctx, sizesKey{}, s)
 }
 
 func (h *HTTPServer) send(w http.ResponseWriter, status int, body []byte) {
