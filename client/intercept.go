@@ -7,10 +7,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/glyph-ipc/glyph/hyper"
 	"github.com/glyph-ipc/glyph/intercept"
+	"github.com/glyph-ipc/glyph/internal/pulled"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -114,41 +114,7 @@ func openItems(ctx context.Context, call *intercept.Call) (intercept.Stream, err
 	if items == nil {
 		return nil, &service.Error{Op: call.Procedure, Kind: service.KindInternal, Message: "an interceptor called next with a context not derived from its own"}
 	}
-	next, stop := iter.Pull2(items(WithCallHeaders(ctx, call.Header)))
-	return &itemStream{next: next, stop: stop}, nil
-}
-
-// itemStream is the items of a streamed result as the innermost
-// [intercept.Stream].
-type itemStream struct {
-	mu   sync.Mutex // guards next: Close may come from another goroutine
-	next func() (*Value, error, bool)
-	stop func()
-}
-
-func (s *itemStream) Receive() (any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, err, ok := s.next()
-	switch {
-	case !ok:
-		return nil, io.EOF
-	case err != nil:
-		return nil, err
-	}
-	return v, nil
-}
-
-func (s *itemStream) Send(any) error {
-	return &service.Error{Kind: service.KindUnsupported, Message: "the client sends a call's arguments with the call"}
-}
-
-func (s *itemStream) CloseSend() error { return nil }
-
-func (s *itemStream) Close(error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stop()
+	return pulled.New(items(WithCallHeaders(ctx, call.Header))), nil
 }
 
 // streamCall yields the items of items as the interceptors' stream

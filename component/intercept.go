@@ -7,10 +7,10 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
-	"sync"
 
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/intercept"
+	"github.com/glyph-ipc/glyph/internal/pulled"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -197,39 +197,5 @@ func providerOpen(ctx context.Context, c *intercept.Call) (intercept.Stream, err
 		return nil, &service.Error{Op: c.Procedure, Kind: service.KindInternal, Message: "an interceptor called next with a context not derived from its own"}
 	}
 	pc.call.Header = c.Header
-	next, stop := iter.Pull2(pc.s.Stream(client.WithCallHeaders(ctx, c.Header), pc.call))
-	return &pulledStream{next: next, stop: stop}, nil
-}
-
-// pulledStream is the items of a streamed result as the innermost
-// [intercept.Stream].
-type pulledStream struct {
-	mu   sync.Mutex // guards next: Close may come from another goroutine
-	next func() (any, error, bool)
-	stop func()
-}
-
-func (s *pulledStream) Receive() (any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, err, ok := s.next()
-	switch {
-	case !ok:
-		return nil, io.EOF
-	case err != nil:
-		return nil, err
-	}
-	return v, nil
-}
-
-func (s *pulledStream) Send(any) error {
-	return &service.Error{Kind: service.KindUnsupported, Message: "a provider sends a call's arguments with the call"}
-}
-
-func (s *pulledStream) CloseSend() error { return nil }
-
-func (s *pulledStream) Close(error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stop()
+	return pulled.New(pc.s.Stream(client.WithCallHeaders(ctx, c.Header), pc.call)), nil
 }

@@ -9,10 +9,10 @@ import (
 	"iter"
 	"net/http"
 	"reflect"
-	"sync"
 
 	"github.com/glyph-ipc/glyph/client"
 	"github.com/glyph-ipc/glyph/intercept"
+	"github.com/glyph-ipc/glyph/internal/pulled"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -135,49 +135,5 @@ func openStream(ctx context.Context, c *intercept.Call) (intercept.Stream, error
 	if st == nil || st.stream == nil {
 		return nil, &service.Error{Op: c.Procedure, Kind: service.KindInternal, Message: "an interceptor called next with a context not derived from its own"}
 	}
-	next, stop := iter.Pull2(st.stream(client.WithCallHeaders(ctx, c.Header)))
-	return &Pulled{next: next, stop: stop}, nil
-}
-
-// Pulled is the items of a streamed result as the innermost
-// [intercept.Stream]: Receive pulls the next.
-type Pulled struct {
-	mu   sync.Mutex // guards next: Close may come from another goroutine
-	next func() (any, error, bool)
-	stop func()
-}
-
-// NewPulled returns the stream of seq's items.
-func NewPulled(seq iter.Seq2[any, error]) *Pulled {
-	next, stop := iter.Pull2(seq)
-	return &Pulled{next: next, stop: stop}
-}
-
-// Receive returns the next item; io.EOF after the last.
-func (s *Pulled) Receive() (any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, err, ok := s.next()
-	switch {
-	case !ok:
-		return nil, io.EOF
-	case err != nil:
-		return nil, err
-	}
-	return v, nil
-}
-
-// Send fails: the arguments went with the call.
-func (s *Pulled) Send(any) error {
-	return &service.Error{Kind: service.KindUnsupported, Message: "the arguments are sent with the call"}
-}
-
-// CloseSend does nothing.
-func (s *Pulled) CloseSend() error { return nil }
-
-// Close stops the items.
-func (s *Pulled) Close(error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stop()
+	return pulled.New(st.stream(client.WithCallHeaders(ctx, c.Header))), nil
 }
