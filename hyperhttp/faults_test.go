@@ -7,28 +7,17 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"runtime"
-	"runtime/metrics"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/internal/flood"
 	"github.com/glyph-ipc/glyph/internal/logtest"
 	"github.com/glyph-ipc/glyph/internal/testneed"
 	"github.com/glyph-ipc/glyph/service"
 )
-
-// heapInUse returns the bytes of live heap objects and goroutine stacks
-// after a collection.
-func heapInUse() int64 {
-	runtime.GC()
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"}}
-	metrics.Read(s)
-	return int64(s[0].Value.Uint64() + s[1].Value.Uint64())
-}
 
 // faultServer serves ping and count (a blob's length) with NewServer on
 // a listener limited by lim; it returns the server, for its timeouts to
@@ -159,74 +148,30 @@ func TestManyConnectionsHTTP(t *testing.T) {
 	var refusals atomic.Int64
 	_, start := faultServer(t, hyperhttp.ConnLimits{MaxPerHost: perHost, Logger: logtest.Counter(&refusals, "glyph: connection refused")})
 	addr := start()
-	before := heapInUse()
+	before := flood.HeapInUse()
 
-	var (
-		mu      sync.Mutex // guards held
-		held    []net.Conn
-		refused atomic.Int64
-		closed  atomic.Int64 // closed without an answer
-		wrong   atomic.Value // the first unexpected answer
-	)
 	want := fmt.Sprintf("connect: too many connections from 127.0.0.1 (limit %d)", perHost)
-	next := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 32 {
-		wg.Go(func() {
-			for range next {
-				nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
-				if err != nil {
-					wrong.CompareAndSwap(nil, "dial: "+err.Error())
-					continue
-				}
-				nc.SetDeadline(time.Now().Add(10 * time.Second))
-				io.WriteString(nc, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
-				resp, err := http.ReadResponse(bufio.NewReaderSize(nc, 512), nil)
-				if err != nil {
-					closed.Add(1)
-					nc.Close()
-					continue
-				}
-				body, _ := io.ReadAll(resp.Body)
-				switch {
-				case resp.StatusCode == http.StatusOK:
-					nc.SetDeadline(time.Time{})
-					mu.Lock()
-					held = append(held, nc)
-					mu.Unlock()
-				case resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(string(body), want):
-					refused.Add(1)
-					nc.Close()
-				default:
-					wrong.CompareAndSwap(nil, fmt.Sprintf("%s %q", resp.Status, body))
-					nc.Close()
-				}
-			}
-		})
-	}
-	begin := time.Now()
-	for range total {
-		next <- struct{}{}
-	}
-	close(next)
-	wg.Wait()
-	opened := time.Since(begin)
-	defer func() {
-		for _, nc := range held {
-			nc.Close()
+	r := flood.Open(addr, total, func(nc net.Conn) (flood.Outcome, string) {
+		io.WriteString(nc, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReaderSize(nc, 512), nil)
+		if err != nil {
+			return flood.OutcomeClosed, ""
 		}
-	}()
-	grew := heapInUse() - before
-
-	if w := wrong.Load(); w != nil {
-		t.Errorf("a connection: %v", w)
-	}
-	if len(held) != perHost {
-		t.Errorf("%d connections served, want %d", len(held), perHost)
-	}
-	if r, c := refused.Load(), closed.Load(); r+c != total-perHost || c > (total-perHost)/100 {
-		t.Errorf("%d refused with the reason and %d closed unanswered, want %d refused", r, c, total-perHost)
-	}
+		body, _ := io.ReadAll(resp.Body)
+		switch {
+		case resp.StatusCode == http.StatusOK:
+			return flood.OutcomeServed, ""
+		case resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(string(body), want):
+			return flood.OutcomeRefused, ""
+		}
+		return flood.OutcomeWrong, fmt.Sprintf("%s %q", resp.Status, body)
+	})
+	defer r.Close()
+	// Each connection served holds net/http's buffers and goroutine
+	// (measured about 16 KiB with both ends in this process); ten times
+	// as many served would take ten times as much.
+	r.CheckHeap(t, before, 48<<10)
+	r.Check(t, perHost)
 	waitFor(t, "every refusal logged", func() bool { return refusals.Load() == total-perHost })
 
 	resp, err := clientFrom("127.0.0.2", nil).Get("http://" + addr + "/ping")
@@ -236,14 +181,5 @@ func TestManyConnectionsHTTP(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("another address: %s", resp.Status)
-	}
-
-	// Each connection served holds net/http's buffers and goroutine
-	// (measured about 16 KiB with both ends in this process); ten times
-	// as many served would take ten times as much.
-	bound := int64(perHost) * 48 << 10
-	t.Logf("%d connections in %v; the heap grew by %d MiB (%d KiB per connection served)", total, opened.Round(time.Millisecond), grew>>20, grew/perHost>>10)
-	if grew > bound {
-		t.Errorf("the heap grew by %d MiB with %d connections served, over %d MiB", grew>>20, perHost, bound>>20)
 	}
 }
