@@ -41,11 +41,11 @@ const (
 
 // Result is what a [Open] saw.
 type Result struct {
-	Served           []net.Conn // open: Close closes them
-	Refused, Closed  int
-	Wrong            string // the first unexpected answer, "" for none
-	Took             time.Duration
-	total, maxServed int
+	Served          []net.Conn // open: Close closes them
+	Refused, Closed int
+	Wrong           string // the first unexpected answer, "" for none
+	Took            time.Duration
+	total           int
 }
 
 // Open dials total connections to the TCP address addr, 32 at a time, and
