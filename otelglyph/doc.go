@@ -90,7 +90,8 @@
 // semconv 1.37, request.size and response.size those of 1.39. The sizes
 // are recorded for calls whose transport counts their bytes
 // (intercept.Call.Sizes: HTTP, peers, NATS, JSON-RPC and XML-RPC on the
-// serving side, client.Client over HTTP on the calling side), on the
+// serving side; on the calling side client.Client over HTTP and peers,
+// and peer.Peer), on the
 // serving side once the reply is written. The conventions have no names
 // for calls in flight or open connections, so those follow the HTTP
 // conventions' "active" and are glyph's own. Every call on a peer
