@@ -4,16 +4,22 @@ import (
 	"context"
 	"io"
 	"iter"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/glyph-ipc/glyph/client"
+	"github.com/glyph-ipc/glyph/hypernats"
 	"github.com/glyph-ipc/glyph/intercept"
 	"github.com/glyph-ipc/glyph/internal/peertest"
+	"github.com/glyph-ipc/glyph/jsonrpc"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
+	"github.com/glyph-ipc/glyph/xmlrpc"
 )
 
 // callerSizes records the Sizes of each call on the calling side as its
@@ -194,4 +200,84 @@ func TestSizesPeerCallingSide(t *testing.T) {
 		t.Fatalf("count: %d items, want 50", items)
 	}
 	check("client.Client stream", "count")
+}
+
+// TestSizesMethodClientsCallingSide: the interceptors of the JSON-RPC,
+// XML-RPC and NATS clients learn the bytes of the bodies (the messages'
+// data over NATS) they sent and read, the serving side's swapped.
+func TestSizesMethodClientsCallingSide(t *testing.T) {
+	seen := &sizesSeen{seen: map[string][2]int64{}, done: make(chan string, 100)}
+	svc := service.New(service.WithInterceptors(seen))
+	svc.MustFunc("greet", func(name string) string { return "hello " + name }, service.Args("name"))
+	svc.MustFunc("count", func(n int) iter.Seq[int] {
+		return func(yield func(int) bool) {
+			for i := range n {
+				if !yield(i * 1000) {
+					return
+				}
+			}
+		}
+	}, service.Args("n"))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	caller := &callerSizes{seen: map[string][2]int64{}}
+	check := func(name, proc string) {
+		t.Helper()
+		server := serverSizes(t, seen, proc)
+		got := caller.take(t, proc)
+		if want := [2]int64{server[1], server[0]}; got != want {
+			t.Errorf("%s: the caller's sizes in, out = %v, want %v, the server's %v swapped", name, got, want, server)
+		}
+		if got[0] <= 0 || got[1] <= 0 {
+			t.Errorf("%s: the caller's sizes %v, want both counted", name, got)
+		}
+	}
+	type rpcClient interface {
+		Call(ctx context.Context, method string, args []any, named map[string]any, result any) error
+	}
+	jsonSrv := httptest.NewServer(jsonrpc.NewHandler(svc))
+	t.Cleanup(jsonSrv.Close)
+	xmlSrv := httptest.NewServer(xmlrpc.NewHandler(svc))
+	t.Cleanup(xmlSrv.Close)
+	for _, tc := range []struct {
+		name string
+		c    rpcClient
+	}{
+		{"JSON-RPC", jsonrpc.NewClient(jsonSrv.URL, jsonrpc.WithInterceptors(caller))},
+		{"XML-RPC", xmlrpc.NewClient(xmlSrv.URL, xmlrpc.WithInterceptors(caller))},
+	} {
+		var out string
+		if err := tc.c.Call(ctx, "greet", []any{"a name of some length"}, nil, &out); err != nil || out != "hello a name of some length" {
+			t.Fatalf("%s: greet: %q, %v", tc.name, out, err)
+		}
+		check(tc.name, "greet")
+	}
+
+	nc, err := nats.Connect(runNATS(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	ns, err := hypernats.NewServer(ctx, nc, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Shutdown(context.Background()) })
+	nclient := hypernats.NewClient(nc, hypernats.WithClientInterceptors(caller))
+	var out string
+	if err := nclient.Call(ctx, "greet", nil, map[string]any{"name": "ann"}, &out); err != nil || out != "hello ann" {
+		t.Fatalf("NATS: greet: %q, %v", out, err)
+	}
+	check("NATS unary", "greet")
+	items := 0
+	for _, err := range nclient.Stream(ctx, "count", nil, map[string]any{"n": 30}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		items++
+	}
+	if items != 30 {
+		t.Fatalf("NATS: count: %d items, want 30", items)
+	}
+	check("NATS stream", "count")
 }

@@ -91,7 +91,8 @@
 // are recorded for calls whose transport counts their bytes
 // (intercept.Call.Sizes: HTTP, peers, NATS, JSON-RPC and XML-RPC on the
 // serving side; on the calling side client.Client over HTTP and peers,
-// and peer.Peer), on the serving side once the reply is written. The
+// peer.Peer and the JSON-RPC, XML-RPC and NATS clients), on the serving
+// side once the reply is written. The
 // conventions have no names for calls in flight or open connections, so
 // those follow the HTTP conventions' "active" and are glyph's own. Every call on a peer
 // connection is a stream on the wire, so glyph.peer.streams counts the
