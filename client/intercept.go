@@ -26,10 +26,11 @@ import (
 // (as HTTP headers or peer call headers), and it is the one way to add a
 // header to every call of a client whose value changes. The deadline is
 // the context's, sent as [TimeoutHeader] over HTTP and in the peer
-// envelope. Over HTTP the call's Sizes counts the bytes of its requests'
-// bodies as sent and of its responses' as read (before gunzip, and as
-// they are read: a streamed result's when its stream ends); calls over
-// peers have none. A result an interceptor returns without calling next
+// envelope. The call's Sizes counts, over HTTP, the bytes of its
+// requests' bodies as sent and of its responses' as read (before gunzip,
+// and as they are read: a streamed result's when its stream ends), and
+// over peers the data of the frames of its requests and replies
+// ([peer.WithSizes]). A result an interceptor returns without calling next
 // that is not a *Value is wrapped in one.
 func WithInterceptors(ics ...intercept.Interceptor) Option {
 	return func(c *Client) { c.interceptors = append(c.interceptors, ics...) }
@@ -87,14 +88,11 @@ func (c *Client) unaryCall(ctx context.Context, call *intercept.Call, run runFun
 	}
 }
 
-// withSizes gives a call over HTTP its [intercept.Call.Sizes], which the
-// requests made for it count (request bodies as sent, response bodies as
-// read, before gunzip), and returns ctx carrying it to them. Calls over
-// peers have none.
+// withSizes gives a call its [intercept.Call.Sizes], which the requests
+// made for it count (over HTTP request bodies as sent and response
+// bodies as read, before gunzip; over peers the data of the frames, as
+// [peer.WithSizes] counts them), and returns ctx carrying it to them.
 func withSizes(ctx context.Context, call *intercept.Call) context.Context {
-	if call.Peer.Transport != intercept.TransportHTTP {
-		return ctx
-	}
 	call.Sizes = new(intercept.Sizes)
 	return context.WithValue(ctx, sizesKey{}, call.Sizes)
 }

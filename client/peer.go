@@ -272,7 +272,7 @@ func (c *Client) startPeer(ctx context.Context, op, endpoint, method string, pay
 		maps.Copy(merged, header) // and so do the form's
 		header = merged
 	}
-	st, err := conn.CallStream(ctx, method, payload, c.callOptions(safe, header)...)
+	st, err := conn.CallStream(ctx, method, payload, c.callOptions(ctx, safe, header)...)
 	if err != nil {
 		return fail(peerError(op, err))
 	}

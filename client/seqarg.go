@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/glyph-ipc/glyph/hyper"
+	"github.com/glyph-ipc/glyph/intercept"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -158,7 +159,7 @@ func (c *Client) startPeerSeq(ctx context.Context, op, endpoint, method string, 
 	if err != nil {
 		return nil, err
 	}
-	st, err := conn.NewStream(ctx, method, c.callOptions(safe, header)...)
+	st, err := conn.NewStream(ctx, method, c.callOptions(ctx, safe, header)...)
 	if err != nil {
 		return nil, peerError(op, err)
 	}
@@ -168,10 +169,14 @@ func (c *Client) startPeerSeq(ctx context.Context, op, endpoint, method string, 
 	return pc, nil
 }
 
-// callOptions are the options of a call: safe or not, and its headers,
-// those of the client (WithHeader) and the form's.
-func (c *Client) callOptions(safe bool, header map[string]string) []peer.CallOption {
+// callOptions are the options of a call: safe or not, its headers,
+// those of the client (WithHeader) and the form's, and the interceptors'
+// Sizes that ctx carries, which the call counts in.
+func (c *Client) callOptions(ctx context.Context, safe bool, header map[string]string) []peer.CallOption {
 	var opts []peer.CallOption
+	if sizes, _ := ctx.Value(sizesKey{}).(*intercept.Sizes); sizes != nil {
+		opts = append(opts, peer.WithSizes(sizes))
+	}
 	if safe {
 		opts = append(opts, peer.Safe())
 	}

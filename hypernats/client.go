@@ -536,6 +536,7 @@ func (c *Client) roundTrip(ctx context.Context, method string, msg *nats.Msg, pc
 		return nil, unavailable(method, fmt.Sprintf("not connected to nats (%s)", strings.ToLower(st.String())), nats.ErrDisconnected)
 	}
 	msg.Reply = pc.subject
+	sent := int64(len(msg.Data))
 	err := c.nc.PublishMsg(msg)
 	c.freeMsg(msg)
 	if err != nil {
@@ -544,8 +545,11 @@ func (c *Client) roundTrip(ctx context.Context, method string, msg *nats.Msg, pc
 		}
 		return nil, unavailable(method, "cannot publish the call", err)
 	}
+	sizes := callchain.Sizes(ctx)
+	sizes.AddOut(sent)
 	select {
 	case m := <-pc.ch:
+		sizes.AddIn(int64(len(m.Data)))
 		return m, nil
 	case <-lost:
 		return nil, unavailable(method, "the connection to nats dropped: the call may or may not have run", nats.ErrDisconnected)
@@ -559,13 +563,16 @@ func (c *Client) roundTrip(ctx context.Context, method string, msg *nats.Msg, pc
 // await waits for the next reply of a call.
 func (c *Client) await(ctx context.Context, method string, pc *pendingCall) (*nats.Msg, error) {
 	lost := *c.lost.Load()
+	sizes := callchain.Sizes(ctx)
 	select {
 	case m := <-pc.ch:
+		sizes.AddIn(int64(len(m.Data)))
 		return m, nil
 	default:
 	}
 	select {
 	case m := <-pc.ch:
+		sizes.AddIn(int64(len(m.Data)))
 		return m, nil
 	case <-lost:
 		return nil, unavailable(method, "the connection to nats dropped during the stream", nats.ErrDisconnected)

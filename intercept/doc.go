@@ -39,11 +39,13 @@
 // (the data of the call's frames), package hypernats (the data of the
 // call's messages) and packages jsonrpc and xmlrpc (the request body and
 // the answer, for a body of one call: the calls of a JSON-RPC batch have
-// none); on the calling side client.Client over HTTP. On the serving side the reply is
-// written after the interceptors return, so an interceptor that wants the
-// final numbers registers a function with [Sizes.OnEnd]; the call log of
-// package service and the OpenTelemetry interceptor (otelglyph) do. When
-// Call.Sizes is nil, the transport does not count.
+// none); on the calling side client.Client (over HTTP and peers),
+// peer.Peer (peer.WithSizes) and the JSON-RPC, XML-RPC and NATS clients,
+// whose numbers are the serving side's swapped. On the serving side the
+// reply is written after the interceptors return, so an interceptor that
+// wants the final numbers registers a function with [Sizes.OnEnd]; the
+// call log of package service and the OpenTelemetry interceptor
+// (otelglyph) do. When Call.Sizes is nil, the transport does not count.
 //
 // # Streams
 //

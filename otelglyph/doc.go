@@ -90,10 +90,11 @@
 // semconv 1.37, request.size and response.size those of 1.39. The sizes
 // are recorded for calls whose transport counts their bytes
 // (intercept.Call.Sizes: HTTP, peers, NATS, JSON-RPC and XML-RPC on the
-// serving side, client.Client over HTTP on the calling side), on the
-// serving side once the reply is written. The conventions have no names
-// for calls in flight or open connections, so those follow the HTTP
-// conventions' "active" and are glyph's own. Every call on a peer
+// serving side; on the calling side client.Client over HTTP and peers,
+// peer.Peer and the JSON-RPC, XML-RPC and NATS clients), on the serving
+// side once the reply is written. The
+// conventions have no names for calls in flight or open connections, so
+// those follow the HTTP conventions' "active" and are glyph's own. Every call on a peer
 // connection is a stream on the wire, so glyph.peer.streams counts the
 // unary calls too, and those of handlers no interceptor sees. A
 // calling and a serving side in one process record under separate

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/glyph-ipc/glyph/hyperhttp"
+	"github.com/glyph-ipc/glyph/service"
 )
 
 // TestSizeMetrics: the serving side records the bytes of each call's
@@ -61,35 +62,47 @@ func TestSizeMetrics(t *testing.T) {
 	}
 }
 
-// TestSizeMetricsBothSides: a client.Client over HTTP records the bytes
-// it sent and read for each call, the same the server records.
+// TestSizeMetricsBothSides: a client.Client over HTTP and over peers,
+// and a peer.Peer, record the bytes they sent and read for each call,
+// the same the server records.
 func TestSizeMetricsBothSides(t *testing.T) {
-	tel := newTelemetry(t)
-	ep := serveHTTP(t, tel, tel.service(nil))
-	ctx := ctxTimeout(t)
-	for _, name := range []string{"bob", "somebody with a much longer name"} {
-		if _, err := ep.call(ctx, "greet", name); err != nil {
-			t.Fatal(err)
-		}
-	}
-	greet := map[string]string{"rpc.method": "greet", "rpc.response.status_code": "OK"}
-	for _, name := range []string{"request.size", "response.size"} {
-		var server metricdata.HistogramDataPoint[int64]
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-			ms := tel.collect(t)
-			if _, ok := ms["rpc.server."+name]; ok {
-				if server = histogram[int64](t, ms, "rpc.server."+name, greet); server.Count == 2 {
-					break
+	for _, tc := range []struct {
+		name  string
+		serve func(*testing.T, *telemetry, *service.Service) endpoint
+	}{
+		{"client over http", serveHTTP},
+		{"client over tcp", servePeerClient},
+		{"peer", servePeer},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tel := newTelemetry(t)
+			ep := tc.serve(t, tel, tel.service(nil))
+			ctx := ctxTimeout(t)
+			for _, name := range []string{"bob", "somebody with a much longer name"} {
+				if _, err := ep.call(ctx, "greet", name); err != nil {
+					t.Fatal(err)
 				}
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("rpc.server.%s: never 2 points", name)
+			greet := map[string]string{"rpc.method": "greet", "rpc.response.status_code": "OK"}
+			for _, name := range []string{"request.size", "response.size"} {
+				var server metricdata.HistogramDataPoint[int64]
+				for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+					ms := tel.collect(t)
+					if _, ok := ms["rpc.server."+name]; ok {
+						if server = histogram[int64](t, ms, "rpc.server."+name, greet); server.Count == 2 {
+							break
+						}
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("rpc.server.%s: never 2 points", name)
+					}
+				}
+				client := histogram[int64](t, tel.collect(t), "rpc.client."+name, greet)
+				if client.Count != 2 || client.Sum != server.Sum || client.Sum == 0 {
+					t.Errorf("%s: the client recorded %d points summing to %d, the server %d summing to %d; want the same, not 0",
+						name, client.Count, client.Sum, server.Count, server.Sum)
+				}
 			}
-		}
-		client := histogram[int64](t, tel.collect(t), "rpc.client."+name, greet)
-		if client.Count != 2 || client.Sum != server.Sum || client.Sum == 0 {
-			t.Errorf("%s: the client recorded %d points summing to %d, the server %d summing to %d; want the same, not 0",
-				name, client.Count, client.Sum, server.Count, server.Sum)
-		}
+		})
 	}
 }

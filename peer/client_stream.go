@@ -29,6 +29,8 @@ type ClientStream struct {
 	safe   bool
 	unary  bool
 	stop   func() bool // stops watching ctx
+	// sizes counts the call's frames both ways (WithSizes); nil without.
+	sizes *intercept.Sizes
 
 	res    inbox         // the results
 	credit credit        // for our arguments (extension "window")
@@ -80,7 +82,7 @@ func (c *Conn) newClientStream(ctx context.Context, method string, opts []CallOp
 		return nil, err
 	}
 	o := callOpts(opts)
-	s := &ClientStream{c: c, method: method, ctx: ctx, ext: o.ext(ctx), unary: shape == callShapeUnary, done: make(chan struct{})}
+	s := &ClientStream{c: c, method: method, ctx: ctx, ext: o.ext(ctx), unary: shape == callShapeUnary, done: make(chan struct{}), sizes: o.sizes}
 	s.safe = o.safe && c.has(extSafe)
 	s.credit.init(c.peerStreamWindow)
 	if ctx.Done() != nil {
@@ -250,6 +252,7 @@ func (s *ClientStream) sendReq(env Envelope) error {
 		}
 		return opError(s.method, err)
 	}
+	size := int64(len(*e.bp)) // before the queue takes e
 	for {
 		s.mu.Lock()
 		if s.resDone {
@@ -259,10 +262,12 @@ func (s *ClientStream) sendReq(env Envelope) error {
 		}
 		if !counted {
 			c.queue(e)
+			s.sizes.AddOut(size)
 			s.mu.Unlock()
 			return nil
 		}
 		if c.queueCounted(e, &s.credit) {
+			s.sizes.AddOut(size)
 			s.mu.Unlock()
 			return nil
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/glyph-ipc/glyph/intercept"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -163,7 +164,7 @@ func (c *Conn) Notify(ctx context.Context, method string, args any, opts ...Call
 				return opError(method, err)
 			}
 		}
-		done, err := c.notifyOnce(ctx, method, env, counted)
+		done, err := c.notifyOnce(ctx, method, env, counted, o.sizes)
 		if done || err != nil {
 			return err
 		}
@@ -173,7 +174,7 @@ func (c *Conn) Notify(ctx context.Context, method string, args any, opts ...Call
 // notifyOnce encodes and queues a notification; done is false, with a
 // nil error, when the connection's credit was spent by another sender
 // first (extension "window"), so that the caller waits and tries again.
-func (c *Conn) notifyOnce(ctx context.Context, method string, env *Envelope, counted bool) (done bool, err error) {
+func (c *Conn) notifyOnce(ctx context.Context, method string, env *Envelope, counted bool, sizes *intercept.Sizes) (done bool, err error) {
 	if err := c.waitSend(ctx, nil); err != nil {
 		if err == errDone {
 			return false, ctxError(method, ctx)
@@ -192,14 +193,17 @@ func (c *Conn) notifyOnce(ctx context.Context, method string, env *Envelope, cou
 		e.discard()
 		return false, err
 	}
+	size := int64(len(*e.bp)) // before the queue takes e
 	if !counted {
 		c.queue(e)
+		sizes.AddOut(size)
 		return true, nil
 	}
 	if !c.queueCounted(e, nil) {
 		e.discard()
 		return false, nil
 	}
+	sizes.AddOut(size)
 	return true, nil
 }
 

@@ -145,12 +145,14 @@ func (c *Conn) dispatch(env *Envelope) bool {
 		c.incoming(env, fn)
 	case TypeRep:
 		if s := c.outStream(env.ID); s != nil {
+			s.sizes.AddIn(c.rxSize)
 			s.deliver(env, fn)
 		} else {
 			c.tookConn(fn)
 		}
 	case TypeRepEnd:
 		if s := c.outStream(env.ID); s != nil {
+			s.sizes.AddIn(c.rxSize)
 			s.endResults()
 		}
 	case TypeReqCredit:

@@ -3,6 +3,8 @@ package peer
 import (
 	"context"
 	"maps"
+
+	"github.com/glyph-ipc/glyph/intercept"
 )
 
 // Handler serves calls that arrive on a connection.
@@ -93,6 +95,7 @@ type CallOption interface{ applyCall(*callOptions) }
 type callOptions struct {
 	header map[string]string
 	safe   bool
+	sizes  *intercept.Sizes
 }
 
 type callOptionFunc func(*callOptions)
@@ -116,6 +119,23 @@ func WithCallHeader(h map[string]string) CallOption {
 func Safe() CallOption {
 	return callOptionFunc(func(o *callOptions) { o.safe = true })
 }
+
+// WithSizes counts the call's bytes in s, as the calling side of
+// [intercept.Call.Sizes] does: Out the data of the frames of its
+// arguments as they are queued to be written, In those of its replies as
+// they are read (the encoded envelopes, without the frames' length
+// prefixes; a reqend, cancel or credit carries no data and is not
+// counted), so that they are the serving side's Sizes swapped. The call
+// adds to s and leaves ending it ([intercept.Sizes.End]) to the caller;
+// a nil s counts nothing. [Peer] counts the calls its interceptors see
+// this way by itself.
+func WithSizes(s *intercept.Sizes) CallOption { return sizesOption{s} }
+
+// sizesOption is WithSizes's option: a pointer in an interface, which
+// takes no allocation.
+type sizesOption struct{ s *intercept.Sizes }
+
+func (so sizesOption) applyCall(o *callOptions) { o.sizes = so.s }
 
 func callOpts(opts []CallOption) callOptions {
 	if len(opts) == 0 {

@@ -20,6 +20,9 @@ import (
 //     The connection is picked below the interceptors, so Call.Peer is
 //     empty until their next picks it: it is the connection's
 //     ([Conn.Peer]) once next returns, or fails after picking one.
+//     Sizes counts the call's frames as [WithSizes] does, final once
+//     next returns (a stream's once its Receive returned an error or it
+//     was closed).
 //   - [Peer.NewStream] is a [intercept.StreamBidi] stream: the interceptors'
 //     Stream sends the arguments ([ClientStream.Send], CloseSend) and
 //     receives the results ([ClientStream.Recv]); it is closed when Recv
@@ -54,13 +57,16 @@ func clientCall(method string, args any, notify bool, opts []CallOption) *interc
 	for k, v := range o.header {
 		h[k] = []string{v}
 	}
-	return &intercept.Call{Procedure: method, Side: intercept.SideClient, Safe: o.safe, Notify: notify, Header: h, Args: args}
+	return &intercept.Call{Procedure: method, Side: intercept.SideClient, Safe: o.safe, Notify: notify, Header: h, Args: args, Sizes: new(intercept.Sizes)}
 }
 
 // callOptionsOf is the options a call's description says: its headers
-// (a name's values joined with ", ") and Safe.
+// (a name's values joined with ", "), Safe, and its Sizes to count in.
 func callOptionsOf(call *intercept.Call) []CallOption {
 	var opts []CallOption
+	if call.Sizes != nil {
+		opts = append(opts, WithSizes(call.Sizes))
+	}
 	if call.Safe {
 		opts = append(opts, Safe())
 	}
@@ -91,6 +97,7 @@ func joinValues(vs []string) string {
 // unaryBelowInterceptors makes a call or sends a notification on a
 // connection: the innermost unary step.
 func (p *Peer) unaryBelowInterceptors(ctx context.Context, call *intercept.Call) (any, error) {
+	defer call.Sizes.End()
 	opts := callOptionsOf(call)
 	if call.Notify {
 		return nil, p.notifyBelowInterceptors(ctx, call, call.Procedure, call.Args, opts...)
@@ -103,12 +110,13 @@ func (p *Peer) unaryBelowInterceptors(ctx context.Context, call *intercept.Call)
 func (p *Peer) openBelowInterceptors(ctx context.Context, call *intercept.Call) (intercept.Stream, error) {
 	s, err := p.streamBelowInterceptors(ctx, call, call.Procedure, callOptionsOf(call)...)
 	if err != nil {
+		call.Sizes.End()
 		return nil, err
 	}
 	if opened, ok := ctx.Value(openedKey{}).(**ClientStream); ok {
 		*opened = s
 	}
-	return clientBase{s}, nil
+	return clientBase{s, call.Sizes}, nil
 }
 
 // openedKey is where what the innermost stream step opened is left, in
@@ -116,13 +124,29 @@ func (p *Peer) openBelowInterceptors(ctx context.Context, call *intercept.Call) 
 // stream's context (a *context.Context).
 type openedKey struct{}
 
-// clientBase is a ClientStream as the innermost [intercept.Stream].
-type clientBase struct{ s *ClientStream }
+// clientBase is a ClientStream as the innermost [intercept.Stream], and
+// the Sizes it counts in, which its end ends.
+type clientBase struct {
+	s     *ClientStream
+	sizes *intercept.Sizes
+}
 
-func (b clientBase) Send(m any) error      { return b.s.send(m) }
-func (b clientBase) CloseSend() error      { return b.s.closeSend() }
-func (b clientBase) Receive() (any, error) { return b.s.recv() }
-func (b clientBase) Close(error)           { b.s.close() }
+func (b clientBase) Send(m any) error { return b.s.send(m) }
+func (b clientBase) CloseSend() error { return b.s.closeSend() }
+
+func (b clientBase) Receive() (any, error) {
+	v, err := b.s.recv()
+	if err != nil {
+		// The results ended: nothing more comes or goes.
+		b.sizes.End()
+	}
+	return v, err
+}
+
+func (b clientBase) Close(error) {
+	b.s.close()
+	b.sizes.End()
+}
 
 // endIntercepted closes the interceptors' stream once, with nil when err
 // is io.EOF.

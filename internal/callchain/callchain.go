@@ -34,15 +34,27 @@ func New(transport, addr string, ics []intercept.Interceptor) *Chain {
 	return &Chain{peer: intercept.Peer{Transport: transport, Addr: addr}, unary: c.WrapUnary(runUnary), open: c.WrapStream(openStream)}
 }
 
-// step is what the innermost steps run, found in the context.
+// step is what the innermost steps run, found in the context, with the
+// call's Sizes for the transport to count in.
 type step struct {
 	call   func(ctx context.Context) error
 	stream func(ctx context.Context) iter.Seq2[any, error]
 	result any
 	ran    bool
+	sizes  *intercept.Sizes
 }
 
 type stepKey struct{}
+
+// Sizes returns the [intercept.Call.Sizes] of the call ctx was made for
+// by a [Chain], for the transport to count the call's bytes in: nil
+// without interceptors, and then counting costs nothing.
+func Sizes(ctx context.Context) *intercept.Sizes {
+	if st, _ := ctx.Value(stepKey{}).(*step); st != nil {
+		return st.sizes
+	}
+	return nil
+}
 
 // describe describes a call of method.
 func (ch *Chain) describe(ctx context.Context, method string, args []any, named map[string]any, notify bool) *intercept.Call {
@@ -50,7 +62,7 @@ func (ch *Chain) describe(ctx context.Context, method string, args []any, named 
 	if h == nil {
 		h = http.Header{}
 	}
-	c := &intercept.Call{Procedure: method, Side: intercept.SideClient, Notify: notify, Header: h, Peer: ch.peer}
+	c := &intercept.Call{Procedure: method, Side: intercept.SideClient, Notify: notify, Header: h, Peer: ch.peer, Sizes: new(intercept.Sizes)}
 	if named != nil {
 		c.Args = named
 	} else if len(args) > 0 {
@@ -67,8 +79,10 @@ func (ch *Chain) Call(ctx context.Context, method string, args []any, named map[
 	if ch == nil {
 		return call(ctx)
 	}
-	st := &step{call: call, result: result}
-	v, err := ch.unary(context.WithValue(ctx, stepKey{}, st), ch.describe(ctx, method, args, named, notify))
+	c := ch.describe(ctx, method, args, named, notify)
+	st := &step{call: call, result: result, sizes: c.Sizes}
+	v, err := ch.unary(context.WithValue(ctx, stepKey{}, st), c)
+	c.Sizes.End()
 	if err != nil || st.ran || v == nil || result == nil {
 		return err
 	}
@@ -106,7 +120,8 @@ func (ch *Chain) Stream(ctx context.Context, method string, args []any, named ma
 	return func(yield func(any, error) bool) {
 		c := ch.describe(ctx, method, args, named, false)
 		c.StreamType = intercept.StreamServer
-		ws, err := ch.open(context.WithValue(ctx, stepKey{}, &step{stream: stream}), c)
+		defer c.Sizes.End()
+		ws, err := ch.open(context.WithValue(ctx, stepKey{}, &step{stream: stream, sizes: c.Sizes}), c)
 		if err != nil {
 			yield(nil, err)
 			return

@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	glyphclient "github.com/glyph-ipc/glyph/client"
+	"github.com/glyph-ipc/glyph/internal/callchain"
 	"github.com/glyph-ipc/glyph/peer"
 	"github.com/glyph-ipc/glyph/service"
 )
@@ -24,7 +25,9 @@ type HTTPClient interface {
 // [service.KindInvalid] for a bad URL, [service.KindUnavailable] when
 // the server cannot be reached, [service.KindCanceled] or
 // [service.KindDeadlineExceeded] when ctx ends, [service.KindTooLarge]
-// for a longer body.
+// for a longer body. The bytes of the body sent and of the answer's read
+// count in the interceptors' Sizes of the call ctx carries
+// ([callchain.Sizes]).
 func Post(ctx context.Context, client HTTPClient, url string, header http.Header, method string, body []byte, maxResponse int64) (*http.Response, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
@@ -49,7 +52,10 @@ func Post(ctx context.Context, client HTTPClient, url string, header http.Header
 		return nil, nil, transportError(ctx, method, err)
 	}
 	defer resp.Body.Close()
+	sizes := callchain.Sizes(ctx)
+	sizes.AddOut(int64(len(body)))
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	sizes.AddIn(int64(len(raw)))
 	if err != nil {
 		return nil, nil, transportError(ctx, method, err)
 	}
