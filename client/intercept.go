@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"io"
 	"iter"
 	"net/http"
 	"net/url"
@@ -127,26 +126,12 @@ func (c *Client) streamCall(ctx context.Context, call *intercept.Call, items ite
 			yield(nil, err)
 			return
 		}
-		for {
-			m, err := ws.Receive()
-			if err == io.EOF {
-				ws.Close(nil)
-				return
+		pulled.Yield(ws, call.Procedure, func(m any) *Value {
+			if v, ok := m.(*Value); ok {
+				return v
 			}
-			if err != nil {
-				ws.Close(err)
-				yield(nil, err)
-				return
-			}
-			v, ok := m.(*Value)
-			if !ok {
-				v = &Value{c: c, v: m}
-			}
-			if !yield(v, nil) {
-				ws.Close(&service.Error{Op: call.Procedure, Kind: service.KindCanceled, Message: "the caller stopped reading the items"})
-				return
-			}
-		}
+			return &Value{c: c, v: m}
+		}, yield)
 	}
 }
 

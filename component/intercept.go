@@ -2,7 +2,6 @@ package component
 
 import (
 	"context"
-	"io"
 	"iter"
 	"net/http"
 	"reflect"
@@ -170,22 +169,7 @@ func (p interceptedStreamer) Stream(ctx context.Context, call *Call) iter.Seq2[a
 			yield(nil, err)
 			return
 		}
-		for {
-			v, err := ws.Receive()
-			if err == io.EOF {
-				ws.Close(nil)
-				return
-			}
-			if err != nil {
-				ws.Close(err)
-				yield(nil, err)
-				return
-			}
-			if !yield(v, nil) {
-				ws.Close(&service.Error{Op: c.Procedure, Kind: service.KindCanceled, Message: "the caller stopped reading the items"})
-				return
-			}
-		}
+		pulled.Yield(ws, c.Procedure, func(m any) any { return m }, yield)
 	}
 }
 

@@ -5,7 +5,6 @@ package callchain
 
 import (
 	"context"
-	"io"
 	"iter"
 	"net/http"
 	"reflect"
@@ -126,22 +125,7 @@ func (ch *Chain) Stream(ctx context.Context, method string, args []any, named ma
 			yield(nil, err)
 			return
 		}
-		for {
-			v, err := ws.Receive()
-			if err == io.EOF {
-				ws.Close(nil)
-				return
-			}
-			if err != nil {
-				ws.Close(err)
-				yield(nil, err)
-				return
-			}
-			if !yield(v, nil) {
-				ws.Close(&service.Error{Op: method, Kind: service.KindCanceled, Message: "the caller stopped reading the items"})
-				return
-			}
-		}
+		pulled.Yield(ws, method, func(m any) any { return m }, yield)
 	}
 }
 

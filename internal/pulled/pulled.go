@@ -9,6 +9,7 @@ import (
 	"iter"
 	"sync"
 
+	"github.com/glyph-ipc/glyph/intercept"
 	"github.com/glyph-ipc/glyph/service"
 )
 
@@ -54,4 +55,28 @@ func (s *Stream[T]) Close(error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stop()
+}
+
+// Yield hands the messages ws receives to yield until the stream ends,
+// converting each with conv, and closes ws once, with how it ended: nil
+// at io.EOF, the error Receive returned (which yield gets too), or a
+// canceled error for op when yield stops early.
+func Yield[T any](ws intercept.Stream, op string, conv func(any) T, yield func(T, error) bool) {
+	for {
+		m, err := ws.Receive()
+		if err == io.EOF {
+			ws.Close(nil)
+			return
+		}
+		if err != nil {
+			ws.Close(err)
+			var zero T
+			yield(zero, err)
+			return
+		}
+		if !yield(conv(m), nil) {
+			ws.Close(&service.Error{Op: op, Kind: service.KindCanceled, Message: "the caller stopped reading the items"})
+			return
+		}
+	}
 }
